@@ -1,0 +1,1 @@
+"""Dispatch: picks the engineer for each ticket and announces the assignment."""

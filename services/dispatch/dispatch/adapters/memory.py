@@ -1,0 +1,45 @@
+"""In-memory adapters for unit tests only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from opsdesk_shared.contracts import Envelope
+
+from ..domain import Assignment, Engineer
+
+
+class MemoryRoster:
+    def __init__(self, engineers: Sequence[Engineer]) -> None:
+        self.by_id = {e.id: e for e in engineers}
+
+    async def engineers(self) -> list[Engineer]:
+        return list(self.by_id.values())
+
+    async def add_load(self, engineer_id: str, delta: int) -> None:
+        e = self.by_id[engineer_id]
+        self.by_id[engineer_id] = e.model_copy(update={"open_load": e.open_load + delta})
+
+
+class MemoryAssignmentStore:
+    def __init__(self) -> None:
+        self.by_ticket: dict[str, Assignment] = {}
+
+    async def get(self, ticket_id: str) -> Assignment | None:
+        return self.by_ticket.get(ticket_id)
+
+    async def add(self, assignment: Assignment, events: Sequence[Envelope]) -> bool:
+        if assignment.ticket_id in self.by_ticket:
+            return False
+        self.by_ticket[assignment.ticket_id] = assignment
+        return True
+
+
+class MemoryOutbox:
+    def __init__(self) -> None:
+        self.published: list[Envelope] = []
+
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
+        self.published.extend(events)
+        return True

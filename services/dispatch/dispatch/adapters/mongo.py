@@ -1,0 +1,72 @@
+"""Dispatch's own database: the roster and one assignment document per ticket (with its outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.mongo import Document
+from opsdesk_shared.outbox import outbox_fields, strip_outbox
+
+from ..domain import Assignment, Engineer
+
+
+class MongoRoster:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._engineers = db["engineers"]
+        self._assignments = db["assignments"]
+
+    async def engineers(self) -> list[Engineer]:
+        docs = await self._engineers.find({}).to_list()
+        return [Engineer.model_validate({**d, "id": d["_id"]}) for d in docs]
+
+    async def add_load(self, engineer_id: str, delta: int) -> None:
+        await self._engineers.update_one({"_id": engineer_id}, {"$inc": {"open_load": delta}})
+
+    async def seed(self, engineers: Sequence[Engineer]) -> None:
+        for engineer in engineers:
+            doc = engineer.model_dump(exclude={"id"})
+            doc["skills"] = list(doc["skills"])
+            await self._engineers.update_one({"_id": engineer.id}, {"$setOnInsert": doc}, upsert=True)
+
+    async def recount_load(self) -> None:
+        """Load is bumped after the assignment write; recount at start-up so a crash in between heals."""
+        cursor = await self._assignments.aggregate(
+            [{"$match": {"status": "open"}}, {"$group": {"_id": "$engineer_id", "n": {"$sum": 1}}}]
+        )
+        counts = {row["_id"]: row["n"] async for row in cursor}
+        async for engineer in self._engineers.find({}, {"_id": 1}):
+            await self._engineers.update_one({"_id": engineer["_id"]}, {"$set": {"open_load": counts.get(engineer["_id"], 0)}})
+
+
+class MongoAssignmentStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._assignments = db["assignments"]
+
+    @property
+    def collection(self) -> Any:
+        return self._assignments
+
+    async def ensure_indexes(self) -> None:
+        await self._assignments.create_index([("engineer_id", 1), ("status", 1)])
+
+    async def get(self, ticket_id: str) -> Assignment | None:
+        doc = await self._assignments.find_one({"_id": ticket_id})
+        if doc is None:
+            return None
+        fields = strip_outbox(doc)
+        fields["ticket_id"] = fields.pop("_id")
+        return Assignment.model_validate(fields)
+
+    async def add(self, assignment: Assignment, events: Sequence[Envelope]) -> bool:
+        doc = assignment.model_dump()
+        doc["_id"] = doc.pop("ticket_id")
+        try:
+            await self._assignments.insert_one({**doc, **outbox_fields(events)})
+        except DuplicateKeyError:
+            return False
+        return True

@@ -1,0 +1,43 @@
+"""Dispatch's bus edge: every new ticket gets an engineer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from faststream.nats import NatsBroker
+
+from opsdesk_shared.bus import subscribe_events
+from opsdesk_shared.contracts import Envelope, TicketCreatedV1, subjects
+from opsdesk_shared.settings import ServiceSettings
+
+from .. import metrics, service
+from ..domain import NoEngineerAvailable
+from ..ports import AssignmentStore, EventOutbox, Roster
+
+
+def register(
+    broker: NatsBroker, *, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, settings: ServiceSettings
+) -> None:
+    async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
+        now = datetime.now(UTC)
+        try:
+            assignment = await service.assign_ticket(
+                ticket, roster=roster, assignments=assignments, outbox=outbox, now=now,
+                correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
+            )
+        except NoEngineerAvailable:
+            metrics.no_engineer.inc()
+            raise
+        if assignment.assigned_at == now:
+            metrics.assignments.labels(assignment.engineer_id).inc()
+            metrics.assignment_latency.observe((now - envelope.occurred_at).total_seconds())
+
+    subscribe_events(
+        broker,
+        subject=subjects.TICKET_CREATED,
+        durable="dispatch-ticket-created",
+        handler=on_ticket_created,
+        max_deliver=settings.max_deliver,
+        ack_wait_s=settings.ack_wait_s,
+        on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+    )

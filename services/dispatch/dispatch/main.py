@@ -1,0 +1,57 @@
+"""Wiring for dispatch."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from opsdesk_shared.app import build_service_app
+from opsdesk_shared.outbox import OutboxRelay
+from opsdesk_shared.runtime import Infra
+
+from . import metrics
+from .adapters.mongo import MongoAssignmentStore, MongoRoster
+from .domain import DEMO_ROSTER
+from .entrypoints import bus
+from .entrypoints.http import router
+from .ports import AssignmentStore, EventOutbox, Roster
+from .settings import DispatchSettings
+
+
+@dataclass
+class Adapters:
+    roster: Roster
+    assignments: AssignmentStore
+    outbox: EventOutbox
+
+
+def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def wire(infra: Infra) -> AsyncIterator[Adapters]:
+        roster = MongoRoster(infra.db)
+        assignments = MongoAssignmentStore(infra.db)
+        relay = OutboxRelay(assignments.collection, infra.publisher, interval_s=settings.relay_interval_s)
+        await assignments.ensure_indexes()
+        await relay.ensure_indexes()
+        if settings.seed_demo:
+            await roster.seed(DEMO_ROSTER)
+        await roster.recount_load()
+        bus.register(infra.broker, roster=roster, assignments=assignments, outbox=relay, settings=settings)
+        relay.start()
+        try:
+            yield Adapters(roster=roster, assignments=assignments, outbox=relay)
+        finally:
+            await relay.stop()
+
+    return build_service_app(
+        settings,
+        title="Opsdesk dispatch",
+        description="Engineer roster and assignments.",
+        registry=metrics.registry,
+        routers=[router],
+        wire=wire,
+        adapters=adapters,
+    )

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from opsdesk_shared.contracts import Envelope
+
+from .domain import Assignment, Engineer
+
+
+class Roster(Protocol):
+    async def engineers(self) -> list[Engineer]: ...
+    async def add_load(self, engineer_id: str, delta: int) -> None: ...
+
+
+class AssignmentStore(Protocol):
+    async def get(self, ticket_id: str) -> Assignment | None: ...
+    async def add(self, assignment: Assignment, events: Sequence[Envelope]) -> bool:
+        """Store the ticket's one live assignment with its events; False if the ticket already has one."""
+        ...
+
+
+class EventOutbox(Protocol):
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool: ...

@@ -1,0 +1,1 @@
+"""Intake: the API gateway and service desk, the single point of contact."""

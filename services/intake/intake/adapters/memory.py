@@ -1,0 +1,67 @@
+"""In-memory adapters for unit and edge tests only; `make run` always uses the real database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from opsdesk_shared.contracts import Envelope
+
+from ..domain import Ticket
+from ..ports import ConcurrentUpdate
+
+
+class MemoryTicketStore:
+    def __init__(self) -> None:
+        self.tickets: dict[str, Ticket] = {}
+        self.series: dict[str, int] = {}
+        self.stored_events: list[Envelope] = []
+
+    async def next_number(self, series: str) -> int:
+        self.series[series] = self.series.get(series, 0) + 1
+        return self.series[series]
+
+    async def get(self, ticket_id: str) -> Ticket | None:
+        return self.tickets.get(ticket_id)
+
+    async def add(self, ticket: Ticket, events: Sequence[Envelope]) -> bool:
+        if ticket.id in self.tickets:
+            return False
+        self.tickets[ticket.id] = ticket
+        self.stored_events.extend(events)
+        return True
+
+    async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:
+        current = self.tickets.get(ticket.id)
+        if current is None or current.version != ticket.version:
+            raise ConcurrentUpdate(ticket.id)
+        self.tickets[ticket.id] = ticket.model_copy(update={"version": ticket.version + 1})
+        self.stored_events.extend(events)
+
+
+class MemoryOutbox:
+    def __init__(self) -> None:
+        self.published: list[Envelope] = []
+
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
+        self.published.extend(events)
+        return True
+
+
+class MemoryTokenStore:
+    def __init__(self) -> None:
+        self.roles: dict[str, str] = {}
+
+    async def role_for(self, token_sha256: str) -> str | None:
+        return self.roles.get(token_sha256)
+
+    async def ensure(self, token_sha256: str, *, role: str, name: str) -> None:
+        self.roles[token_sha256] = role
+
+
+class MemoryAssetDirectory:
+    def __init__(self, assets: dict[str, dict[str, Any]] | None = None) -> None:
+        self.assets = assets or {}
+
+    async def lookup(self, tag: str) -> dict[str, Any] | None:
+        return self.assets.get(tag)

@@ -1,0 +1,28 @@
+"""Intake's bus edge: dispatch's decisions become visible on the ticket."""
+
+from __future__ import annotations
+
+from faststream.nats import NatsBroker
+
+from opsdesk_shared.bus import subscribe_events
+from opsdesk_shared.contracts import Envelope, TicketAssignedV1, subjects
+from opsdesk_shared.settings import ServiceSettings
+
+from .. import metrics, service
+from ..ports import TicketStore
+
+
+def register(broker: NatsBroker, *, store: TicketStore, settings: ServiceSettings) -> None:
+    async def on_ticket_assigned(envelope: Envelope, event: TicketAssignedV1) -> None:
+        if await service.record_assignment(event, store=store):
+            metrics.assignments_recorded.inc()
+
+    subscribe_events(
+        broker,
+        subject=subjects.TICKET_ASSIGNED,
+        durable="intake-ticket-assigned",
+        handler=on_ticket_assigned,
+        max_deliver=settings.max_deliver,
+        ack_wait_s=settings.ack_wait_s,
+        on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+    )

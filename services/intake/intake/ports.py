@@ -1,0 +1,42 @@
+"""What the desk's use cases need from the outside world, named after the need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from opsdesk_shared.contracts import Envelope
+
+from .domain import Ticket
+
+
+class ConcurrentUpdate(Exception):
+    """The ticket changed between load and save; reload and decide again."""
+
+
+class TicketStore(Protocol):
+    async def next_number(self, series: str) -> int: ...
+    async def get(self, ticket_id: str) -> Ticket | None: ...
+    async def add(self, ticket: Ticket, events: Sequence[Envelope]) -> bool:
+        """Store a new ticket with its events; False when the id exists already."""
+        ...
+    async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:
+        """Replace a ticket if the stored one is still at `ticket.version`, else raise ConcurrentUpdate."""
+        ...
+
+
+class EventOutbox(Protocol):
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool: ...
+
+
+class TokenStore(Protocol):
+    async def role_for(self, token_sha256: str) -> str | None: ...
+    async def ensure(self, token_sha256: str, *, role: str, name: str) -> None: ...
+
+
+class AssetsUnavailable(Exception):
+    """The assets service did not answer in time."""
+
+
+class AssetDirectory(Protocol):
+    async def lookup(self, tag: str) -> dict[str, Any] | None: ...

@@ -1,0 +1,17 @@
+"""The set of adapters the edges use; built from Mongo and NATS by main, or from memory by tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .auth import Authenticator
+from .ports import AssetDirectory, EventOutbox, TicketStore, TokenStore
+
+
+@dataclass
+class Adapters:
+    store: TicketStore
+    outbox: EventOutbox
+    tokens: TokenStore
+    assets: AssetDirectory
+    authenticator: Authenticator

@@ -1,0 +1,64 @@
+"""The FastAPI shell every service shares: lifespan around its wiring, ops endpoints and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+
+from .observability import BodySizeLimitMiddleware, CorrelationIdMiddleware, ops_router
+from .runtime import Infra, open_infra
+from .settings import ServiceSettings
+
+# The service's wiring: given open infrastructure, build adapters, register bus handlers, yield the adapters.
+Wire = Callable[[Infra], AbstractAsyncContextManager[Any]]
+
+
+def build_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    registry: CollectorRegistry,
+    routers: Sequence[APIRouter],
+    wire: Wire,
+    adapters: Any = None,
+    max_body_bytes: int = 64 * 1024,
+) -> FastAPI:
+    """With `adapters` (tests) the app runs on them and opens no connections; else `wire` builds them in the lifespan."""
+    state: dict[str, Infra] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if adapters is not None:
+            app.state.adapters = adapters
+            yield
+            return
+        async with open_infra(settings) as infra, wire(infra) as wired:
+            state["infra"] = infra
+            app.state.adapters = wired
+            await infra.broker.start()
+            try:
+                yield
+            finally:
+                state.pop("infra", None)
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+
+    async def db_ready() -> bool:
+        infra = state.get("infra")
+        return infra is not None and await infra.db_ready()
+
+    async def bus_ready() -> bool:
+        infra = state.get("infra")
+        return infra is not None and await infra.bus_ready()
+
+    for router in routers:
+        app.include_router(router)
+    app.include_router(ops_router(registry=registry, checks={"database": db_ready, "nats": bus_ready}))
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(CorrelationIdMiddleware)
+    return app

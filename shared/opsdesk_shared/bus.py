@@ -1,0 +1,188 @@
+"""JetStream plumbing shared by every service: streams, the event publisher, and durable, dead-lettering consumers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import ConsumerConfig, StorageType
+from nats.js.errors import BadRequestError
+from pydantic import ValidationError
+
+from .contracts import DeadLetter, Envelope, EventData, UnknownEvent, payload_model, subjects, utcnow
+from .logs import correlation_id
+
+log = logging.getLogger(__name__)
+
+EVENTS_STREAM = "OPSDESK_EVENTS"
+DEADLETTER_STREAM = "OPSDESK_DEADLETTER"
+# Persisted subject families. asset.lookup is core request/reply and must stay out of every stream.
+EVENT_SUBJECTS = ["ticket.>", "sla.>", "repair.>", "assignment.>", "escalation.>"]
+
+# JetStream drops a second publish with the same Nats-Msg-Id inside this window (seconds).
+DUPLICATE_WINDOW_S = 600.0
+
+
+def events_stream() -> JStream:
+    return JStream(
+        name=EVENTS_STREAM,
+        subjects=EVENT_SUBJECTS,
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_S,
+    )
+
+
+def deadletter_stream() -> JStream:
+    return JStream(
+        name=DEADLETTER_STREAM,
+        subjects=[f"{subjects.DEADLETTER_PREFIX}.>"],
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_S,
+    )
+
+
+def make_broker(nats_url: str, *, name: str) -> NatsBroker:
+    """A broker that is not connected yet; the service lifespan starts it."""
+    return NatsBroker(nats_url, name=name, connect_timeout=3, max_reconnect_attempts=-1, logger=None)
+
+
+class JetStreamPublisher:
+    """Publishes contract events and waits for JetStream's ack; the event id doubles as the de-duplication id."""
+
+    def __init__(self, broker: NatsBroker) -> None:
+        self._broker = broker
+
+    async def publish(self, envelope: Envelope) -> None:
+        await self._broker.publish(
+            envelope.to_wire(),
+            subject=envelope.type,
+            stream=EVENTS_STREAM,
+            headers={"Nats-Msg-Id": str(envelope.event_id), "content-type": "application/json"},
+            correlation_id=envelope.correlation_id,
+            timeout=5.0,
+        )
+
+
+EventHandler = Callable[[Envelope, Any], Awaitable[None]]
+
+
+def _retry_delay(deliveries: int) -> float:
+    return min(0.2 * 2 ** (deliveries - 1), 10.0)
+
+
+class DeadLetterCounter:
+    """Hook so each service can count dead letters in its own metrics."""
+
+    def __call__(self, subject: str, reason: str) -> None: ...
+
+
+def subscribe_events(
+    broker: NatsBroker,
+    *,
+    subject: str,
+    durable: str,
+    handler: EventHandler,
+    max_deliver: int,
+    ack_wait_s: float = 30.0,
+    on_dead_letter: Callable[[str, str], None] | None = None,
+    description: str | None = None,
+) -> None:
+    """Attach an idempotent handler to a durable pull consumer.
+
+    The envelope and its payload are validated here; a payload that can never be valid is dead-lettered at once,
+    a handler that keeps raising is retried with back-off and dead-lettered after `max_deliver` attempts.
+    The server-side max_deliver stays unlimited, so a crashed process never makes JetStream drop a message.
+    """
+
+    async def dead_letter(msg: NatsMessage, *, reason: str, error: str, deliveries: int) -> None:
+        record = DeadLetter(
+            subject=msg.raw_message.subject,
+            consumer=durable,
+            reason=reason,
+            error=error[:4000],
+            deliveries=deliveries,
+            failed_at=utcnow(),
+            payload=msg.body.decode("utf-8", errors="replace"),
+            headers={k: str(v) for k, v in (msg.headers or {}).items()},
+        )
+        msg_id = f"{durable}:{msg.raw_message.metadata.sequence.stream}"
+        await broker.publish(
+            record.model_dump_json().encode(),
+            subject=subjects.deadletter_subject(msg.raw_message.subject),
+            stream=DEADLETTER_STREAM,
+            headers={"Nats-Msg-Id": msg_id, "content-type": "application/json"},
+            timeout=5.0,
+        )
+        if on_dead_letter is not None:
+            on_dead_letter(msg.raw_message.subject, reason)
+        log.error("message dead-lettered", extra={"fields": {"subject": msg.raw_message.subject, "reason": reason, "error": error[:500]}})
+
+    async def consume(msg: NatsMessage) -> None:
+        deliveries = msg.raw_message.metadata.num_delivered
+        try:
+            envelope = Envelope.model_validate_json(msg.body)
+            data: EventData = payload_model(envelope.type, envelope.version).model_validate(envelope.data)
+        except (ValidationError, UnknownEvent, ValueError) as exc:
+            try:
+                await dead_letter(msg, reason="invalid", error=str(exc), deliveries=deliveries)
+            except Exception:
+                log.exception("dead-letter publish failed; message will be redelivered")
+                await msg.nack(delay=_retry_delay(deliveries))
+                return
+            await msg.ack()
+            return
+
+        token = correlation_id.set(envelope.correlation_id)
+        try:
+            await handler(envelope, data)
+        except Exception as exc:
+            log.exception("handler failed", extra={"fields": {"subject": envelope.type, "deliveries": deliveries}})
+            if deliveries >= max_deliver:
+                try:
+                    await dead_letter(msg, reason="failed", error=f"{type(exc).__name__}: {exc}", deliveries=deliveries)
+                except Exception:
+                    log.exception("dead-letter publish failed; message will be redelivered")
+                    await msg.nack(delay=_retry_delay(deliveries))
+                    return
+                await msg.ack()
+            else:
+                await msg.nack(delay=_retry_delay(deliveries))
+            return
+        finally:
+            correlation_id.reset(token)
+        await msg.ack()
+
+    consume.__name__ = f"on_{subject.replace('.', '_')}"
+    broker.subscriber(
+        subject,
+        stream=events_stream(),
+        durable=durable,
+        pull_sub=PullSub(batch_size=32, timeout=1.0),
+        config=ConsumerConfig(
+            durable_name=durable,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            ack_wait=ack_wait_s,
+            max_deliver=-1,
+            filter_subject=subject,
+        ),
+        ack_policy=AckPolicy.MANUAL,
+        description=description,
+        include_in_schema=False,
+    )(consume)
+
+
+async def declare_streams(broker: NatsBroker) -> None:
+    """Create or update both streams; publishers need them even before any subscriber exists."""
+    js = broker.config.connection_state.stream  # type: ignore[attr-defined]
+    for stream in (events_stream(), deadletter_stream()):
+        # FastStream keeps a JStream's subjects beside its config; the server needs them inside it.
+        stream.config.subjects = list(stream.subjects)
+        try:
+            await js.add_stream(config=stream.config)
+        except BadRequestError:
+            await js.update_stream(config=stream.config)

@@ -1,0 +1,41 @@
+"""Versioned event contracts. Look a payload model up by (type, version) with `payload_model`."""
+
+from . import subjects
+from .deadletter import DeadLetter
+from .envelope import Envelope, EventData, utcnow
+from .repairs import RepairUpdatedV1
+from .sla import SlaBreachedV1
+from .tickets import Requester, TicketAssignedV1, TicketCreatedV1
+
+REGISTRY: dict[tuple[str, int], type[EventData]] = {
+    (model.event_type, model.event_version): model
+    for model in (TicketCreatedV1, TicketAssignedV1, SlaBreachedV1, RepairUpdatedV1)
+}
+
+
+class UnknownEvent(LookupError):
+    """No model is registered for an event's (type, version)."""
+
+
+def payload_model(event_type: str, version: int) -> type[EventData]:
+    try:
+        return REGISTRY[(event_type, version)]
+    except KeyError:
+        raise UnknownEvent(f"no contract for {event_type} v{version}") from None
+
+
+__all__ = [
+    "REGISTRY",
+    "DeadLetter",
+    "Envelope",
+    "EventData",
+    "RepairUpdatedV1",
+    "Requester",
+    "SlaBreachedV1",
+    "TicketAssignedV1",
+    "TicketCreatedV1",
+    "UnknownEvent",
+    "payload_model",
+    "subjects",
+    "utcnow",
+]

@@ -1,0 +1,16 @@
+"""NATS subject names: the only place they are spelled out."""
+
+TICKET_CREATED = "ticket.created"
+TICKET_ASSIGNED = "ticket.assigned"
+SLA_BREACHED = "sla.breached"
+REPAIR_UPDATED = "repair.updated"
+
+# Core NATS request/reply (not persisted): the gateway asks assets which asset a tag names.
+ASSET_LOOKUP = "asset.lookup"
+
+# A message that cannot be handled is republished here with the error, e.g. deadletter.ticket.created.
+DEADLETTER_PREFIX = "deadletter"
+
+
+def deadletter_subject(subject: str) -> str:
+    return f"{DEADLETTER_PREFIX}.{subject}"

@@ -1,0 +1,1 @@
+"""Local infrastructure and service processes, shared by `make run`, the test fixtures and the benchmarks."""
