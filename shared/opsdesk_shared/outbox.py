@@ -122,3 +122,20 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 pass
             self._task = None
+
+
+class EventOutbox(Protocol):
+    """Port the use cases publish through: events already stored with `doc_id` are relayed to the bus."""
+
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool: ...
+
+
+class MemoryOutbox:
+    """EventOutbox for unit tests: records what would have been published."""
+
+    def __init__(self) -> None:
+        self.published: list[Envelope] = []
+
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
+        self.published.extend(events)
+        return True

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .domain import Assignment, Engineer
 
@@ -18,7 +19,3 @@ class AssignmentStore(Protocol):
     async def add(self, assignment: Assignment, events: Sequence[Envelope]) -> bool:
         """Store the ticket's one live assignment with its events; False if the ticket already has one."""
         ...
-
-
-class EventOutbox(Protocol):
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool: ...

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .domain import Ticket
 
@@ -24,9 +25,6 @@ class TicketStore(Protocol):
         """Replace a ticket if the stored one is still at `ticket.version`, else raise ConcurrentUpdate."""
         ...
 
-
-class EventOutbox(Protocol):
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool: ...
 
 
 class TokenStore(Protocol):

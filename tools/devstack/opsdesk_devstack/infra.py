@@ -84,8 +84,14 @@ class Nats:
     process: Process
 
 
+def ensure_free(port: int, what: str) -> None:
+    if port_open(port):
+        raise InfraError(f"{what}: port 127.0.0.1:{port} is already in use (another Opsdesk or server running?)")
+
+
 def start_nats(store_dir: Path, *, port: int | None = None, log: Path | None = None) -> Nats:
     port = port or free_port()
+    ensure_free(port, "nats-server")
     store_dir.mkdir(parents=True, exist_ok=True)
     out = open(log, "ab") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
@@ -124,6 +130,7 @@ def start_database(data_dir: Path, *, port: int | None = None, log: Path | None 
     if url := os.environ.get("MONGODB_URL"):
         return Database(url=url, kind="external (MONGODB_URL)")
     port = port or free_port()
+    ensure_free(port, "database")
     data_dir.mkdir(parents=True, exist_ok=True)
     out = open(log, "ab") if log else subprocess.DEVNULL
     if mongod := shutil.which("mongod"):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
 from ..domain import Assignment, Engineer
 
@@ -33,13 +34,4 @@ class MemoryAssignmentStore:
         if assignment.ticket_id in self.by_ticket:
             return False
         self.by_ticket[assignment.ticket_id] = assignment
-        return True
-
-
-class MemoryOutbox:
-    def __init__(self) -> None:
-        self.published: list[Envelope] = []
-
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
-        self.published.extend(events)
         return True

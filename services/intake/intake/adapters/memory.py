@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
 from ..domain import Ticket
 from ..ports import ConcurrentUpdate
@@ -38,14 +39,6 @@ class MemoryTicketStore:
         self.tickets[ticket.id] = ticket.model_copy(update={"version": ticket.version + 1})
         self.stored_events.extend(events)
 
-
-class MemoryOutbox:
-    def __init__(self) -> None:
-        self.published: list[Envelope] = []
-
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
-        self.published.extend(events)
-        return True
 
 
 class MemoryTokenStore:

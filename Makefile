@@ -1,0 +1,48 @@
+# Two commands matter: `make run` and `make test`. Everything else is what they call.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROJECTS := shared services/intake services/dispatch services/sla-monitor services/assets services/reporting tools/devstack
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PROJECTS))
+
+.PHONY: install run test test-unit test-integration test-e2e bench schemas database clean
+
+$(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "opsdesk needs Python 3.11+"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "opsdesk: installing Python packages into $(VENV) (pinned by constraints.txt)..."
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt $(addprefix -e ,$(PROJECTS))
+	@touch $(STAMP)
+
+install: $(STAMP) database
+
+# Builds FerretDB once into ~/.cache/opsdesk unless MONGODB_URL is set or mongod is on PATH.
+database:
+	@if [ -z "$$MONGODB_URL" ] && ! command -v mongod >/dev/null; then bash scripts/build-ferretdb.sh >/dev/null; fi
+
+run: install
+	@$(PY) -m opsdesk_devstack run
+
+test: install
+	@$(PY) -m pytest
+
+test-unit: install
+	@$(PY) -m pytest -m "not integration and not e2e"
+
+test-integration: install
+	@$(PY) -m pytest -m integration
+
+test-e2e: install
+	@$(PY) -m pytest -m e2e
+
+bench: install
+	@$(PY) bench/intake_load.py
+
+schemas: install
+	@$(PY) scripts/export_schemas.py
+
+clean:
+	rm -rf var

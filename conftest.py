@@ -1,0 +1,1 @@
+pytest_plugins = ["opsdesk_devstack.pytest_plugin"]

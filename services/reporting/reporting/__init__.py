@@ -1,0 +1,1 @@
+"""Reporting: turns the event stream into counts, reports and metrics."""

@@ -1,0 +1,1 @@
+"""SLA monitor: starts, stops and breaches the timers the contract names."""

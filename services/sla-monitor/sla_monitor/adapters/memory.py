@@ -1,0 +1,44 @@
+"""In-memory adapters for unit tests only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
+
+from ..domain import Timer
+
+
+class MemoryTimerStore:
+    def __init__(self) -> None:
+        self.timers: dict[str, Timer] = {}
+
+    async def get(self, key: str) -> Timer | None:
+        return self.timers.get(key)
+
+    async def add(self, timer: Timer) -> bool:
+        if timer.key in self.timers:
+            return False
+        self.timers[timer.key] = timer
+        return True
+
+    async def stop(self, key: str, *, at: datetime) -> bool:
+        timer = self.timers.get(key)
+        if timer is None or timer.status != "running":
+            return False
+        self.timers[key] = timer.model_copy(update={"status": "stopped", "stopped_at": at})
+        return True
+
+    async def due(self, now: datetime, *, limit: int) -> list[Timer]:
+        running = [t for t in self.timers.values() if t.status == "running" and t.due_at is not None and t.due_at <= now]
+        return sorted(running, key=lambda t: t.due_at or now)[:limit]
+
+    async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
+        current = self.timers.get(timer.key)
+        if current is None or current.status != "running":
+            return False
+        self.timers[timer.key] = timer
+        return True

@@ -1,0 +1,41 @@
+"""The SLA monitor's bus edge: ticket.created starts the response clock, ticket.assigned stops it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from faststream.nats import NatsBroker
+
+from opsdesk_shared.bus import subscribe_events
+from opsdesk_shared.contracts import Envelope, TicketAssignedV1, TicketCreatedV1, subjects
+
+from .. import metrics, service
+from ..ports import TimerStore
+from ..settings import SlaSettings
+
+
+def register(broker: NatsBroker, *, store: TimerStore, settings: SlaSettings) -> None:
+    duration = timedelta(seconds=settings.response_timer_s)
+
+    async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
+        if await service.start_response_timer(
+            ticket_id=ticket.ticket_id, reported_at=ticket.reported_at, duration=duration, store=store,
+            correlation_id=envelope.correlation_id,
+        ):
+            metrics.timers_started.labels(service.RESPONSE).inc()
+
+    async def on_ticket_assigned(envelope: Envelope, assigned: TicketAssignedV1) -> None:
+        if await service.stop_response_timer(ticket_id=assigned.ticket_id, at=assigned.assigned_at, store=store):
+            metrics.timers_stopped.labels(service.RESPONSE).inc()
+
+    def dead_letter(subject: str, reason: str) -> None:
+        metrics.dead_letters.labels(subject, reason).inc()
+
+    for subject, durable, handler in (
+        (subjects.TICKET_CREATED, "sla-ticket-created", on_ticket_created),
+        (subjects.TICKET_ASSIGNED, "sla-ticket-assigned", on_ticket_assigned),
+    ):
+        subscribe_events(
+            broker, subject=subject, durable=durable, handler=handler,  # type: ignore[arg-type]
+            max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s, on_dead_letter=dead_letter,
+        )

@@ -1,0 +1,55 @@
+"""Wiring for the SLA monitor."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from opsdesk_shared.app import build_service_app
+from opsdesk_shared.outbox import OutboxRelay
+from opsdesk_shared.runtime import Infra
+
+from . import metrics
+from .adapters.mongo import MongoTimerStore
+from .entrypoints import bus
+from .entrypoints.http import router
+from .ports import EventOutbox, TimerStore
+from .settings import SlaSettings
+from .sweeper import BreachSweeper
+
+
+@dataclass
+class Adapters:
+    store: TimerStore
+    outbox: EventOutbox
+
+
+def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def wire(infra: Infra) -> AsyncIterator[Adapters]:
+        store = MongoTimerStore(infra.db)
+        relay = OutboxRelay(store.collection, infra.publisher, interval_s=settings.relay_interval_s)
+        await store.ensure_indexes()
+        await relay.ensure_indexes()
+        bus.register(infra.broker, store=store, settings=settings)
+        sweeper = BreachSweeper(store=store, outbox=relay, interval_s=settings.sweep_interval_s)
+        relay.start()
+        sweeper.start()
+        try:
+            yield Adapters(store=store, outbox=relay)
+        finally:
+            await sweeper.stop()
+            await relay.stop()
+
+    return build_service_app(
+        settings,
+        title="Opsdesk SLA monitor",
+        description="SLA timers and breaches.",
+        registry=metrics.registry,
+        routers=[router],
+        wire=wire,
+        adapters=adapters,
+    )

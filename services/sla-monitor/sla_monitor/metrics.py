@@ -1,0 +1,8 @@
+from prometheus_client import CollectorRegistry, Counter
+
+registry = CollectorRegistry()
+
+timers_started = Counter("sla_timers_started_total", "Timers started", ["timer"], registry=registry)
+timers_stopped = Counter("sla_timers_stopped_total", "Timers stopped in time", ["timer"], registry=registry)
+breaches = Counter("sla_breaches_total", "Timers that ran out", ["timer"], registry=registry)
+dead_letters = Counter("sla_dead_letters_total", "Messages the SLA monitor gave up on", ["subject", "reason"], registry=registry)

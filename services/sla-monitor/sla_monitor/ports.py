@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.outbox import EventOutbox as EventOutbox
+
+from .domain import Timer
+
+
+class TimerStore(Protocol):
+    async def get(self, key: str) -> Timer | None: ...
+    async def add(self, timer: Timer) -> bool:
+        """Insert unless a timer with this key exists (then False)."""
+        ...
+    async def stop(self, key: str, *, at: datetime) -> bool:
+        """Stop a running timer; False if it was not running."""
+        ...
+    async def due(self, now: datetime, *, limit: int) -> list[Timer]: ...
+    async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
+        """Record the breach if the timer is still running; False when it was stopped meanwhile."""
+        ...

@@ -1,0 +1,43 @@
+"""Runs the breach sweep on an interval. The timers live in the database, so a restart loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from . import metrics, service
+from .ports import EventOutbox, TimerStore
+
+log = logging.getLogger(__name__)
+
+
+class BreachSweeper:
+    def __init__(self, *, store: TimerStore, outbox: EventOutbox, interval_s: float) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                n = await service.sweep_breaches(now=datetime.now(UTC), store=self._store, outbox=self._outbox)
+                if n:
+                    metrics.breaches.labels(service.RESPONSE).inc(n)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("breach sweep failed")
+            await asyncio.sleep(self._interval_s)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="breach-sweeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass

@@ -1,0 +1,73 @@
+"""`python -m opsdesk_devstack run`: what `make run` starts."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .infra import REPO, InfraError
+from .stack import Stack
+
+
+def run(var_dir: Path) -> int:
+    stack = Stack(var_dir=var_dir, fixed_ports=True, nats_port=4222, db_port=27018, prefix_to=sys.stdout)
+    stop = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    print("opsdesk: starting NATS, the database and five services...", flush=True)
+    try:
+        stack.start()
+    except InfraError as exc:
+        print(f"opsdesk: could not start: {exc}", file=sys.stderr, flush=True)
+        return 1
+    assert stack.nats and stack.database
+    print(
+        f"""
+opsdesk is running (Ctrl-C stops everything)
+  gateway      {stack.gateway}            API docs {stack.gateway}/docs
+  events       {stack.gateway}/asyncapi.json   JSON Schemas in docs/schemas/
+  token        {stack.token_file()}   (send 'Authorization: Bearer <token>')
+  services     dispatch :8001  sla-monitor :8002  assets :8003  reporting :8004  (each has /metrics, /healthz, /readyz)
+  nats         {stack.nats.url} (JetStream store {var_dir / 'nats'})
+  database     {stack.database.url} ({stack.database.kind})
+  logs         infrastructure in {var_dir / 'logs'}; services below
+
+try it:
+  curl -s -X POST {stack.gateway}/api/v1/tickets -H "Authorization: Bearer $(cat {stack.token_file()})" \\
+       -H 'Content-Type: application/json' \\
+       -d '{{"title":"打印機卡紙","requester":{{"name":"王小明"}},"channel":"hotline","service_code":"RS-REPAIR"}}'
+""",
+        flush=True,
+    )
+    try:
+        while not stop:
+            for svc in stack.services.values():
+                if svc.process and svc.process.proc.poll() is not None:
+                    print(f"opsdesk: service {svc.name} exited with code {svc.process.proc.returncode}; stopping everything", file=sys.stderr, flush=True)
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("opsdesk: stopping...", flush=True)
+        stack.stop()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="opsdesk_devstack")
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--var", type=Path, default=REPO / "var")
+    args = parser.parse_args()
+    return run(args.var.resolve())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
