@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from pymongo.asynchronous.collection import AsyncCollection
 
 from .contracts import Envelope
-from .mongo import Document
+from .mongo import Document, document_lock
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,10 @@ class OutboxRelay:
         return True
 
     async def _clear(self, doc_id: Any, sent: list[Document]) -> None:
+        async with document_lock(self._collection, doc_id):
+            await self._clear_locked(doc_id, sent)
+
+    async def _clear_locked(self, doc_id: Any, sent: list[Document]) -> None:
         # The common case is one write: the outbox holds exactly what was sent, so empty it and drop the flag.
         result = await self._collection.update_one(
             {"_id": doc_id, OUTBOX_FIELD: sent},
@@ -76,10 +80,9 @@ class OutboxRelay:
         )
         if result.matched_count == 0:
             # Something was appended meanwhile (or already cleared): remove only what was sent; the sweep does the rest.
-            await self._collection.update_one(
-                {"_id": doc_id},
-                {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": [e["event_id"] for e in sent]}}}},
-            )
+            # $pull by the whole stored element: FerretDB v1 only matches elements by equality, not by condition.
+            for event in sent:
+                await self._collection.update_one({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: event}})
 
     async def sweep(self) -> int:
         """Send every stored event still pending; returns how many were published."""
@@ -96,9 +99,10 @@ class OutboxRelay:
             if stored:
                 await self._clear(doc["_id"], stored)
             else:
-                await self._collection.update_one(
-                    {"_id": doc["_id"], OUTBOX_FIELD: []}, {"$unset": {PENDING_FIELD: ""}}
-                )
+                async with document_lock(self._collection, doc["_id"]):
+                    await self._collection.update_one(
+                        {"_id": doc["_id"], OUTBOX_FIELD: []}, {"$unset": {PENDING_FIELD: ""}}
+                    )
         return sent
 
     async def _loop(self) -> None:

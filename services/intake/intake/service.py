@@ -13,6 +13,7 @@ from .ports import ConcurrentUpdate, EventOutbox, TicketStore
 
 log = logging.getLogger(__name__)
 PRODUCER = "intake"
+NUMBER_ATTEMPTS = 5
 
 
 async def open_ticket(
@@ -30,15 +31,17 @@ async def open_ticket(
     if idempotency_key and (existing := await store.get(ticket_id)) is not None:
         return existing, False
     series = domain.number_series(now)
-    number = domain.format_number(series, await store.next_number(series))
-    ticket, created = domain.open_ticket(cmd, ticket_id=ticket_id, number=number, now=now)
-    event = Envelope.wrap(created, producer=PRODUCER, correlation_id=correlation_id, subject_id=ticket.id, occurred_at=now)
-    if not await store.add(ticket, [event]):
-        existing = await store.get(ticket_id)
-        assert existing is not None
-        return existing, False
-    await outbox.deliver(ticket.id, [event])
-    return ticket, True
+    for _ in range(NUMBER_ATTEMPTS):
+        number = domain.format_number(series, await store.next_number(series))
+        ticket, created = domain.open_ticket(cmd, ticket_id=ticket_id, number=number, now=now)
+        event = Envelope.wrap(created, producer=PRODUCER, correlation_id=correlation_id, subject_id=ticket.id, occurred_at=now)
+        if await store.add(ticket, [event]):
+            await outbox.deliver(ticket.id, [event])
+            return ticket, True
+        if (existing := await store.get(ticket_id)) is not None:
+            return existing, False  # the same Idempotency-Key won a race
+        # Otherwise the number was taken (another replica on a store without atomic counters): draw again.
+    raise RuntimeError(f"could not draw a free ticket number in {series}")
 
 
 async def record_assignment(event: TicketAssignedV1, *, store: TicketStore, attempts: int = 5) -> bool:

@@ -32,6 +32,7 @@ class Stack:
 
     def _load_or_make_token(self) -> str:
         path = self.token_file()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.read_text().strip():
             return path.read_text().strip()
         token = secrets.token_urlsafe(32)

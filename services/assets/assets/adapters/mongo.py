@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document
+from opsdesk_shared.mongo import Document, document_lock
 from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
 
 from ..domain import Asset, Repair
@@ -27,7 +27,8 @@ class MongoAssetRegister:
         return Asset.model_validate(doc)
 
     async def set_status(self, tag: str, status: str) -> None:
-        await self._assets.update_one({"_id": tag}, {"$set": {"status": status}})
+        async with document_lock(self._assets, tag):
+            await self._assets.update_one({"_id": tag}, {"$set": {"status": status}})
 
     async def seed(self, assets: Sequence[Asset]) -> None:
         for asset in assets:
@@ -69,9 +70,10 @@ class MongoRepairStore:
         doc.pop("_id")
         doc["version"] = repair.version + 1
         pushed = outbox_push(events)
-        result = await self._repairs.update_one(
-            {"_id": repair.id, "version": repair.version},
-            {"$set": {**doc, **pushed["$set"]}, "$push": pushed["$push"]},
-        )
+        async with document_lock(self._repairs, repair.id):
+            result = await self._repairs.update_one(
+                {"_id": repair.id, "version": repair.version},
+                {"$set": {**doc, **pushed["$set"]}, "$push": pushed["$push"]},
+            )
         if result.matched_count == 0:
             raise ConcurrentUpdate(repair.id)

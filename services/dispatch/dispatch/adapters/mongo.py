@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document
+from opsdesk_shared.mongo import Document, document_lock
 from opsdesk_shared.outbox import outbox_fields, strip_outbox
 
 from ..domain import Assignment, Engineer
@@ -25,7 +25,8 @@ class MongoRoster:
         return [Engineer.model_validate({**d, "id": d["_id"]}) for d in docs]
 
     async def add_load(self, engineer_id: str, delta: int) -> None:
-        await self._engineers.update_one({"_id": engineer_id}, {"$inc": {"open_load": delta}})
+        async with document_lock(self._engineers, engineer_id):
+            await self._engineers.update_one({"_id": engineer_id}, {"$inc": {"open_load": delta}})
 
     async def seed(self, engineers: Sequence[Engineer]) -> None:
         for engineer in engineers:

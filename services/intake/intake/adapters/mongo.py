@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document
+from opsdesk_shared.mongo import Document, document_lock
 from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
 
 from ..domain import Ticket
@@ -46,9 +46,10 @@ class MongoTicketStore:
         await self._tickets.create_index([("status", 1), ("created_at", -1)])
 
     async def next_number(self, series: str) -> int:
-        doc = await self._series.find_one_and_update(
-            {"_id": series}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-        )
+        async with document_lock(self._series, series):
+            doc = await self._series.find_one_and_update(
+                {"_id": series}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+            )
         assert doc is not None
         return int(doc["seq"])
 
@@ -72,7 +73,8 @@ class MongoTicketStore:
             pushed = outbox_push(events)
             update["$push"] = pushed["$push"]
             update["$set"].update(pushed["$set"])
-        result = await self._tickets.update_one({"_id": ticket.id, "version": ticket.version}, update)
+        async with document_lock(self._tickets, ticket.id):
+            result = await self._tickets.update_one({"_id": ticket.id, "version": ticket.version}, update)
         if result.matched_count == 0:
             raise ConcurrentUpdate(ticket.id)
 

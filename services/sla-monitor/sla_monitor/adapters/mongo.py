@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document
+from opsdesk_shared.mongo import Document, document_lock
 from opsdesk_shared.outbox import outbox_push, strip_outbox
 
 from ..domain import Timer
@@ -45,9 +45,10 @@ class MongoTimerStore:
         return True
 
     async def stop(self, key: str, *, at: datetime) -> bool:
-        result = await self._timers.update_one(
-            {"_id": key, "status": "running"}, {"$set": {"status": "stopped", "stopped_at": at}}
-        )
+        async with document_lock(self._timers, key):
+            result = await self._timers.update_one(
+                {"_id": key, "status": "running"}, {"$set": {"status": "stopped", "stopped_at": at}}
+            )
         return result.modified_count == 1
 
     async def due(self, now: datetime, *, limit: int) -> list[Timer]:
@@ -56,8 +57,9 @@ class MongoTimerStore:
 
     async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         pushed = outbox_push(events)
-        result = await self._timers.update_one(
-            {"_id": timer.key, "status": "running"},
-            {"$set": {"status": "breached", "breached_at": timer.breached_at, **pushed["$set"]}, "$push": pushed["$push"]},
-        )
+        async with document_lock(self._timers, timer.key):
+            result = await self._timers.update_one(
+                {"_id": timer.key, "status": "running"},
+                {"$set": {"status": "breached", "breached_at": timer.breached_at, **pushed["$set"]}, "$push": pushed["$push"]},
+            )
         return result.modified_count == 1

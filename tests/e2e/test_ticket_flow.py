@@ -1,0 +1,167 @@
+"""The whole system as processes: a ticket in over HTTP, the expected events out, faults injected by killing processes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import nats
+import pytest
+
+from opsdesk_devstack.infra import start_nats
+from opsdesk_devstack.stack import Stack
+from opsdesk_devstack.testing import collect
+
+pytestmark = pytest.mark.e2e
+
+TICKET = {"title": "打印機卡紙", "requester": {"name": "王小明", "department": "辦公室"}, "channel": "hotline", "service_code": "RS-REPAIR"}
+
+
+def auth(stack: Stack) -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack.token}"}
+
+
+def post_ticket(stack: Stack, **overrides: Any) -> dict[str, Any]:
+    r = httpx.post(f"{stack.gateway}/api/v1/tickets", json={**TICKET, **overrides}, headers=auth(stack), timeout=15)
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def wait_assigned(stack: Stack, ticket_ids: list[str], timeout: float) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    done: dict[str, dict[str, Any]] = {}
+    with httpx.Client(headers=auth(stack), timeout=5) as client:
+        while time.monotonic() < deadline and len(done) < len(ticket_ids):
+            for tid in ticket_ids:
+                if tid not in done:
+                    t = client.get(f"{stack.gateway}/api/v1/tickets/{tid}").json()
+                    if t["status"] == "assigned":
+                        done[tid] = t
+            time.sleep(0.1)
+    return done
+
+
+class StreamReader:
+    """Reads what reached JetStream, through a plain connection of the test's own."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def events(self, subject: str, want: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        async def read() -> list[dict[str, Any]]:
+            nc = await nats.connect(self.url)
+
+            class Shim:  # collect() takes a broker; give it the JetStream context it reads from
+                class config:  # noqa: N801
+                    class connection_state:  # noqa: N801
+                        stream = nc.jetstream()
+
+            try:
+                return await collect(Shim, subject, want=want, timeout=timeout)
+            finally:
+                await nc.close()
+
+        return asyncio.run(read())
+
+
+def test_posted_ticket_is_assigned_within_5_seconds(stack: Stack) -> None:
+    started = time.monotonic()
+    ticket = post_ticket(stack)
+    assert ticket["status"] == "new" and ticket["number"].startswith("INC-")
+    assigned = wait_assigned(stack, [ticket["id"]], timeout=5)
+    assert ticket["id"] in assigned, "not assigned within 5 s"
+    assert time.monotonic() - started < 5
+    assignee = assigned[ticket["id"]]["assignee"]
+    assert assignee["engineer_id"].startswith("eng-") and "score" in assignee["reason"]
+    assert httpx.get(f"{stack.service('dispatch').url}/api/v1/assignments/{ticket['id']}").json()["id"] == assignee["assignment_id"]
+
+
+def test_no_ticket_lost_or_assigned_twice_when_dispatch_is_killed_and_restarted(stack: Stack) -> None:
+    before = [post_ticket(stack, title=f"before {i}")["id"] for i in range(5)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        during = pool.map(lambda i: post_ticket(stack, title=f"during {i}")["id"], range(30))
+        time.sleep(0.05)
+        stack.service("dispatch").kill()  # SIGKILL: no graceful shutdown, in-flight messages unacked
+        during_ids = list(during)
+    after = [post_ticket(stack, title=f"after {i}")["id"] for i in range(5)]
+    stack.service("dispatch").start()
+    stack.service("dispatch").wait_ready()
+
+    ids = before + during_ids + after
+    assigned = wait_assigned(stack, ids, timeout=30)
+    assert sorted(assigned) == sorted(ids), f"{len(ids) - len(assigned)} tickets never assigned"
+
+    assert stack.nats is not None
+    events = StreamReader(stack.nats.url).events("ticket.assigned", want=len(ids) + 5, timeout=3)
+    per_ticket = Counter(e["body"]["data"]["ticket_id"] for e in events)
+    assert set(per_ticket) == set(ids)
+    assert max(per_ticket.values()) == 1, f"assigned twice: {[t for t, n in per_ticket.items() if n > 1]}"
+    for tid, ticket in assigned.items():
+        assignment = httpx.get(f"{stack.service('dispatch').url}/api/v1/assignments/{tid}").json()
+        assert assignment["id"] == ticket["assignee"]["assignment_id"]
+
+
+def test_ticket_accepted_while_nats_is_down_is_assigned_once_nats_returns(stack: Stack) -> None:
+    assert stack.nats is not None
+    port, store = stack.nats.port, stack.var_dir / "nats"
+    stack.nats.process.stop()
+    ticket = post_ticket(stack, title="accepted during an outage")  # stored with its event; publish fails
+    assert ticket["status"] == "new"
+    stack.nats = start_nats(store, port=port, log=stack.var_dir / "logs" / "nats-2.log")
+    assigned = wait_assigned(stack, [ticket["id"]], timeout=30)
+    assert ticket["id"] in assigned
+
+
+@pytest.mark.stack_env(SLA_RESPONSE_TIMER_S="1")
+def test_missed_response_is_breached_and_counted_by_reporting(stack: Stack) -> None:
+    stack.service("dispatch").stop()  # nobody assigns, so the response clock runs out
+    ticket = post_ticket(stack)
+    assert stack.nats is not None
+    breaches = StreamReader(stack.nats.url).events("sla.breached", want=1, timeout=10)
+    assert [b["body"]["data"]["ticket_id"] for b in breaches] == [ticket["id"]]
+    assert breaches[0]["body"]["correlation_id"]
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        metrics = httpx.get(f"{stack.service('reporting').url}/metrics").text
+        if 'reporting_sla_breaches_total{timer="response"} 1.0' in metrics:
+            break
+        time.sleep(0.1)
+    assert 'reporting_sla_breaches_total{timer="response"} 1.0' in metrics
+    assert 'reporting_tickets_created_total{channel="hotline",service_code="RS-REPAIR"} 1.0' in metrics
+
+
+def test_asset_lookup_and_repair_update_flow_through_the_bus(stack: Stack) -> None:
+    asset = httpx.get(f"{stack.gateway}/api/v1/assets/GZ-2026-000001", headers=auth(stack)).json()
+    assert asset["type"] == "printer"
+    assert httpx.get(f"{stack.gateway}/api/v1/assets/NOPE-1", headers=auth(stack)).status_code == 404
+
+    assets = stack.service("assets").url
+    repair = httpx.post(f"{assets}/api/v1/repairs", json={"asset_tag": "GZ-2026-000001"}).json()
+    httpx.patch(f"{assets}/api/v1/repairs/{repair['id']}", json={"status": "sent_to_vendor"}).raise_for_status()
+    assert stack.nats is not None
+    updates = StreamReader(stack.nats.url).events("repair.updated", want=2)
+    assert [u["body"]["data"]["status"] for u in updates] == ["open", "sent_to_vendor"]
+    assert httpx.get(f"{assets}/api/v1/assets/GZ-2026-000001").json()["status"] == "in_repair"
+
+
+def test_reporting_counts_survive_a_restart(stack: Stack) -> None:
+    for _ in range(3):
+        post_ticket(stack, channel="email")
+    line = 'reporting_tickets_created_total{channel="email",service_code="RS-REPAIR"} 3.0'
+
+    def reporting_has_line() -> bool:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if line in httpx.get(f"{stack.service('reporting').url}/metrics").text:
+                return True
+            time.sleep(0.1)
+        return False
+
+    assert reporting_has_line()
+    stack.restart("reporting")
+    assert reporting_has_line()

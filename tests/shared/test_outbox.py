@@ -1,0 +1,86 @@
+"""The outbox on the real database and NATS: an event stored with its change is never lost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from opsdesk_devstack.testing import collect
+
+from opsdesk_shared.bus import JetStreamPublisher
+from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1
+from opsdesk_shared.outbox import OUTBOX_FIELD, PENDING_FIELD, OutboxRelay, outbox_fields, outbox_push
+
+pytestmark = pytest.mark.integration
+
+
+def event(n: int) -> Envelope:
+    data = TicketCreatedV1(
+        ticket_id=f"t-{n}", number=f"INC-2026-{n:06d}", title="x", channel="web", service_code="RS-OTHER",
+        requester=Requester(name="a"), reported_at=datetime.now(UTC),
+    )
+    return Envelope.wrap(data, producer="test", correlation_id=f"c-{n}", subject_id=f"t-{n}")
+
+
+class DownPublisher:
+    async def publish(self, envelope: Envelope) -> None:
+        raise ConnectionError("nats is down")
+
+
+async def test_delivered_events_are_cleared_from_the_document(mongo_db, broker) -> None:
+    coll = mongo_db["things"]
+    e = event(1)
+    await coll.insert_one({"_id": "a", **outbox_fields([e])})
+    relay = OutboxRelay(coll, JetStreamPublisher(broker))
+    assert await relay.deliver("a", [e])
+    doc = await coll.find_one({"_id": "a"})
+    assert doc[OUTBOX_FIELD] == [] and PENDING_FIELD not in doc
+    got = await collect(broker, "ticket.created", want=1)
+    assert got[0]["body"]["event_id"] == str(e.event_id)
+    assert got[0]["headers"]["Nats-Msg-Id"] == str(e.event_id)
+
+
+async def test_events_stored_while_nats_is_down_are_sent_by_the_sweep(mongo_db, broker) -> None:
+    coll = mongo_db["things"]
+    events = [event(1), event(2)]
+    await coll.insert_one({"_id": "a", **outbox_fields(events[:1])})
+    await coll.update_one({"_id": "a"}, outbox_push(events[1:]))
+    down = OutboxRelay(coll, DownPublisher())
+    assert not await down.deliver("a", events)
+    assert len((await coll.find_one({"_id": "a"}))[OUTBOX_FIELD]) == 2  # nothing lost
+
+    # A restarted process (new relay) sweeps at start-up.
+    assert await OutboxRelay(coll, JetStreamPublisher(broker)).sweep() == 2
+    got = await collect(broker, "ticket.created", want=2)
+    assert [g["body"]["event_id"] for g in got] == [str(e.event_id) for e in events]
+    doc = await coll.find_one({"_id": "a"})
+    assert doc[OUTBOX_FIELD] == [] and PENDING_FIELD not in doc
+    assert await OutboxRelay(coll, JetStreamPublisher(broker)).sweep() == 0
+
+
+async def test_sweep_after_crash_between_publish_and_clear_does_not_duplicate_in_stream(mongo_db, broker) -> None:
+    coll = mongo_db["things"]
+    e = event(3)
+    await coll.insert_one({"_id": "a", **outbox_fields([e])})
+    await JetStreamPublisher(broker).publish(e)  # published, then the process died before clearing
+    assert await OutboxRelay(coll, JetStreamPublisher(broker)).sweep() == 1
+    info = await broker.config.connection_state.stream.stream_info("OPSDESK_EVENTS")
+    assert info.state.messages == 1
+
+
+async def test_event_appended_during_delivery_is_kept_for_the_sweep(mongo_db, broker) -> None:
+    coll = mongo_db["things"]
+    first, second = event(4), event(5)
+    await coll.insert_one({"_id": "a", **outbox_fields([first])})
+
+    class AppendingPublisher(JetStreamPublisher):
+        async def publish(self, envelope: Envelope) -> None:
+            await super().publish(envelope)
+            if envelope.event_id == first.event_id:
+                await coll.update_one({"_id": "a"}, outbox_push([second]))
+
+    assert await OutboxRelay(coll, AppendingPublisher(broker)).deliver("a", [first])
+    doc = await coll.find_one({"_id": "a"})
+    assert [x["event_id"] for x in doc[OUTBOX_FIELD]] == [str(second.event_id)]
+    assert doc[PENDING_FIELD] is True
+    assert await OutboxRelay(coll, JetStreamPublisher(broker)).sweep() == 1
