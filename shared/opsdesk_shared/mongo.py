@@ -42,3 +42,33 @@ def document_lock(collection: AsyncCollection[Document], doc_id: Any) -> asyncio
         lock = asyncio.Lock()
         _locks[key] = lock
     return lock
+
+
+_ferretdb: weakref.WeakKeyDictionary[AsyncMongoClient[Document], bool] = weakref.WeakKeyDictionary()
+
+
+async def is_ferretdb(client: AsyncMongoClient[Document]) -> bool:
+    """FerretDB answers buildInfo with its own version; remembered per client."""
+    if client not in _ferretdb:
+        info = await client.admin.command("buildInfo")
+        _ferretdb[client] = "ferretdbVersion" in info
+    return _ferretdb[client]
+
+
+async def update_if(
+    collection: AsyncCollection[Document], doc_id: Any, *, expect: dict[str, Any], update: dict[str, Any]
+) -> bool:
+    """Apply `update` to one document only while its fields equal `expect`; True when applied.
+
+    MongoDB does it in one atomic update. FerretDB v1's SQLite backend would scan the whole table for any filter
+    beyond `_id` (and is not atomic anyway), so there the check runs here, by `_id` only, under the document lock.
+    """
+    async with document_lock(collection, doc_id):
+        if not await is_ferretdb(collection.database.client):
+            result = await collection.update_one({"_id": doc_id, **expect}, update)
+            return result.matched_count == 1
+        current = await collection.find_one({"_id": doc_id}, {field: 1 for field in expect})
+        if current is None or any(current.get(field) != value for field, value in expect.items()):
+            return False
+        await collection.update_one({"_id": doc_id}, update)
+        return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -86,7 +86,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self._detail())
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -101,16 +101,19 @@ class BodySizeLimitMiddleware:
             if not started:
                 await self._refuse(send)
 
+    def _detail(self) -> list[dict[str, object]]:
+        return [{"loc": ["body"], "msg": f"request body exceeds {self.max_bytes} bytes", "type": "too_large"}]
+
     async def _refuse(self, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": [{"loc": ["body"], "msg": f"request body exceeds {self.max_bytes} bytes", "type": "too_large"}]},
-            status_code=413,
-        )
+        response = JSONResponse({"detail": self._detail()}, status_code=413)
         await response({"type": "http"}, _empty_receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body parsing lets it through as a 413 instead of answering 400."""
+
+    def __init__(self, detail: list[dict[str, object]]) -> None:
+        super().__init__(status_code=413, detail=detail)
 
 
 async def _empty_receive() -> Message:

@@ -1,15 +1,19 @@
 """Transactional outbox without transactions: events are written inside the document they describe, then relayed.
 
 FerretDB has no multi-document transactions, so an event is stored in the same single-document write as the change
-(`_outbox` array plus an indexed `_pending` flag). The relay publishes it and clears it only after JetStream has
-acknowledged; a crash in between leaves the event in the document, and the sweep (also run at start-up) sends it.
-Publishing twice is harmless: the event id is the Nats-Msg-Id, so JetStream drops the duplicate.
+(an `_outbox` array). The relay publishes it and removes it only after JetStream has acknowledged; a crash in between
+leaves the event in the document, and the start-up sweep sends it. Publishing twice is harmless: the event id is the
+Nats-Msg-Id, so JetStream drops the duplicate.
+
+Every steady-state operation addresses a document by `_id` alone, the only filter FerretDB v1's SQLite backend does
+not answer by scanning the collection. The one scan is the full sweep (at start-up, then rarely).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -21,98 +25,108 @@ from .mongo import Document, document_lock
 log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "_outbox"
-PENDING_FIELD = "_pending"
 
 
 class Publisher(Protocol):
     async def publish(self, envelope: Envelope) -> None: ...
 
 
+class EventOutbox(Protocol):
+    """Port the use cases publish through: events already stored with `doc_id` are relayed to the bus."""
+
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool: ...
+
+
+def _stored(events: Sequence[Envelope]) -> list[Document]:
+    return [e.model_dump(mode="json") for e in events]
+
+
 def outbox_fields(events: Sequence[Envelope]) -> Document:
     """Fields to put in a new document so its events are stored with it."""
-    return {OUTBOX_FIELD: [e.model_dump(mode="json") for e in events], PENDING_FIELD: True}
+    return {OUTBOX_FIELD: _stored(events)}
 
 
 def outbox_push(events: Sequence[Envelope]) -> Document:
-    """Update operators that append events to an existing document in the same write as the change."""
-    return {
-        "$push": {OUTBOX_FIELD: {"$each": [e.model_dump(mode="json") for e in events]}},
-        "$set": {PENDING_FIELD: True},
-    }
+    """The $push that appends events to an existing document in the same write as the change."""
+    return {OUTBOX_FIELD: {"$each": _stored(events)}}
 
 
 def strip_outbox(doc: Document) -> Document:
-    return {k: v for k, v in doc.items() if k not in (OUTBOX_FIELD, PENDING_FIELD)}
+    return {k: v for k, v in doc.items() if k != OUTBOX_FIELD}
 
 
 class OutboxRelay:
     """Publishes the events stored in one collection's documents; one relay per owning collection."""
 
-    def __init__(self, collection: AsyncCollection[Document], publisher: Publisher, *, interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        publisher: Publisher,
+        *,
+        interval_s: float = 1.0,
+        full_sweep_s: float = 300.0,
+    ) -> None:
         self._collection = collection
         self._publisher = publisher
         self._interval_s = interval_s
+        self._full_sweep_s = full_sweep_s
+        self._retry: set[Any] = set()
         self._task: asyncio.Task[None] | None = None
 
-    async def ensure_indexes(self) -> None:
-        await self._collection.create_index(PENDING_FIELD, sparse=True)
-
     async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
-        """Publish events just written with `doc_id`; on failure they stay stored for the sweep. True if all sent."""
+        """Publish events just written with `doc_id`; on failure they stay stored and are retried. True if all sent."""
         try:
             for event in events:
                 await self._publisher.publish(event)
         except Exception:
-            log.warning("publish failed; the outbox sweep will retry", exc_info=True)
+            log.warning("publish failed; the outbox relay will retry", exc_info=True)
+            self._retry.add(doc_id)
             return False
-        await self._clear(doc_id, [e.model_dump(mode="json") for e in events])
+        await self._remove(doc_id, _stored(events))
         return True
 
-    async def _clear(self, doc_id: Any, sent: list[Document]) -> None:
+    async def _remove(self, doc_id: Any, sent: list[Document]) -> None:
+        # $pull by the whole stored element: FerretDB v1 matches array elements by equality only, not by condition.
         async with document_lock(self._collection, doc_id):
-            await self._clear_locked(doc_id, sent)
-
-    async def _clear_locked(self, doc_id: Any, sent: list[Document]) -> None:
-        # The common case is one write: the outbox holds exactly what was sent, so empty it and drop the flag.
-        result = await self._collection.update_one(
-            {"_id": doc_id, OUTBOX_FIELD: sent},
-            {"$set": {OUTBOX_FIELD: []}, "$unset": {PENDING_FIELD: ""}},
-        )
-        if result.matched_count == 0:
-            # Something was appended meanwhile (or already cleared): remove only what was sent; the sweep does the rest.
-            # $pull by the whole stored element: FerretDB v1 only matches elements by equality, not by condition.
             for event in sent:
                 await self._collection.update_one({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: event}})
 
-    async def sweep(self) -> int:
-        """Send every stored event still pending; returns how many were published."""
+    async def _send_stored(self, doc_id: Any, stored: list[Document]) -> int:
+        for raw in stored:
+            await self._publisher.publish(Envelope.model_validate(raw))
+        if stored:
+            await self._remove(doc_id, stored)
+        return len(stored)
+
+    async def retry_failed(self) -> int:
+        """Resend what this process failed to publish, document by document (by `_id`: cheap on every server)."""
         sent = 0
-        async for doc in self._collection.find({PENDING_FIELD: True}, {OUTBOX_FIELD: 1}):
-            stored: list[Document] = doc.get(OUTBOX_FIELD) or []
-            try:
-                for raw in stored:
-                    await self._publisher.publish(Envelope.model_validate(raw))
-                    sent += 1
-            except Exception:
-                log.warning("outbox sweep could not publish; will retry", exc_info=True)
-                return sent
-            if stored:
-                await self._clear(doc["_id"], stored)
-            else:
-                async with document_lock(self._collection, doc["_id"]):
-                    await self._collection.update_one(
-                        {"_id": doc["_id"], OUTBOX_FIELD: []}, {"$unset": {PENDING_FIELD: ""}}
-                    )
+        for doc_id in list(self._retry):
+            doc = await self._collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+            sent += await self._send_stored(doc_id, (doc or {}).get(OUTBOX_FIELD) or [])
+            self._retry.discard(doc_id)
+        return sent
+
+    async def sweep(self) -> int:
+        """Send every stored event still in any document: after a crash, at start-up. Returns how many."""
+        sent = 0
+        async for doc in self._collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}):
+            sent += await self._send_stored(doc["_id"], doc.get(OUTBOX_FIELD) or [])
         return sent
 
     async def _loop(self) -> None:
+        next_full = 0.0
         while True:
             try:
-                await self.sweep()
+                if time.monotonic() >= next_full:
+                    await self.sweep()
+                    next_full = time.monotonic() + self._full_sweep_s
+                elif self._retry:
+                    await self.retry_failed()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("outbox sweep failed")
+                log.warning("outbox relay could not publish yet; will retry", exc_info=True)
             await asyncio.sleep(self._interval_s)
 
     def start(self) -> None:
@@ -126,12 +140,6 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 pass
             self._task = None
-
-
-class EventOutbox(Protocol):
-    """Port the use cases publish through: events already stored with `doc_id` are relayed to the bus."""
-
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool: ...
 
 
 class MemoryOutbox:

@@ -9,7 +9,7 @@ from opsdesk_devstack.testing import collect
 
 from opsdesk_shared.bus import JetStreamPublisher
 from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1
-from opsdesk_shared.outbox import OUTBOX_FIELD, PENDING_FIELD, OutboxRelay, outbox_fields, outbox_push
+from opsdesk_shared.outbox import OUTBOX_FIELD, OutboxRelay, outbox_fields, outbox_push
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ async def test_delivered_events_are_cleared_from_the_document(mongo_db, broker) 
     relay = OutboxRelay(coll, JetStreamPublisher(broker))
     assert await relay.deliver("a", [e])
     doc = await coll.find_one({"_id": "a"})
-    assert doc[OUTBOX_FIELD] == [] and PENDING_FIELD not in doc
+    assert doc[OUTBOX_FIELD] == []
     got = await collect(broker, "ticket.created", want=1)
     assert got[0]["body"]["event_id"] == str(e.event_id)
     assert got[0]["headers"]["Nats-Msg-Id"] == str(e.event_id)
@@ -44,7 +44,7 @@ async def test_events_stored_while_nats_is_down_are_sent_by_the_sweep(mongo_db, 
     coll = mongo_db["things"]
     events = [event(1), event(2)]
     await coll.insert_one({"_id": "a", **outbox_fields(events[:1])})
-    await coll.update_one({"_id": "a"}, outbox_push(events[1:]))
+    await coll.update_one({"_id": "a"}, {"$push": outbox_push(events[1:])})
     down = OutboxRelay(coll, DownPublisher())
     assert not await down.deliver("a", events)
     assert len((await coll.find_one({"_id": "a"}))[OUTBOX_FIELD]) == 2  # nothing lost
@@ -54,7 +54,7 @@ async def test_events_stored_while_nats_is_down_are_sent_by_the_sweep(mongo_db, 
     got = await collect(broker, "ticket.created", want=2)
     assert [g["body"]["event_id"] for g in got] == [str(e.event_id) for e in events]
     doc = await coll.find_one({"_id": "a"})
-    assert doc[OUTBOX_FIELD] == [] and PENDING_FIELD not in doc
+    assert doc[OUTBOX_FIELD] == []
     assert await OutboxRelay(coll, JetStreamPublisher(broker)).sweep() == 0
 
 
@@ -77,10 +77,34 @@ async def test_event_appended_during_delivery_is_kept_for_the_sweep(mongo_db, br
         async def publish(self, envelope: Envelope) -> None:
             await super().publish(envelope)
             if envelope.event_id == first.event_id:
-                await coll.update_one({"_id": "a"}, outbox_push([second]))
+                await coll.update_one({"_id": "a"}, {"$push": outbox_push([second])})
 
     assert await OutboxRelay(coll, AppendingPublisher(broker)).deliver("a", [first])
     doc = await coll.find_one({"_id": "a"})
     assert [x["event_id"] for x in doc[OUTBOX_FIELD]] == [str(second.event_id)]
-    assert doc[PENDING_FIELD] is True
     assert await OutboxRelay(coll, JetStreamPublisher(broker)).sweep() == 1
+
+
+async def test_failed_delivery_is_retried_by_the_same_process_once_nats_answers(mongo_db, broker) -> None:
+    coll = mongo_db["things"]
+    e = event(6)
+    await coll.insert_one({"_id": "a", **outbox_fields([e])})
+
+    class FlakyPublisher(JetStreamPublisher):
+        down = True
+
+        async def publish(self, envelope: Envelope) -> None:
+            if self.down:
+                raise ConnectionError("nats is down")
+            await super().publish(envelope)
+
+    publisher = FlakyPublisher(broker)
+    relay = OutboxRelay(coll, publisher)
+    assert not await relay.deliver("a", [e])
+    with pytest.raises(ConnectionError):  # still down: nothing sent, nothing lost, still queued for retry
+        await relay.retry_failed()
+    assert len((await coll.find_one({"_id": "a"}))[OUTBOX_FIELD]) == 1
+    publisher.down = False
+    assert await relay.retry_failed() == 1
+    assert (await coll.find_one({"_id": "a"}))[OUTBOX_FIELD] == []
+    assert await relay.retry_failed() == 0

@@ -35,7 +35,6 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
         repairs = MongoRepairStore(infra.db)
         relay = OutboxRelay(repairs.collection, infra.publisher, interval_s=settings.relay_interval_s)
         await repairs.ensure_indexes()
-        await relay.ensure_indexes()
         if settings.seed_demo:
             await register.seed(DEMO_REGISTER)
         bus.register(infra.broker, assets=register)

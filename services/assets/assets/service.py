@@ -46,7 +46,7 @@ async def update_repair(
         raise LookupError(repair_id)
     updated, event = domain.change_status(repair, status=status, note=note, now=now)
     envelope = Envelope.wrap(event, producer=PRODUCER, correlation_id=correlation_id, subject_id=repair.asset_tag, occurred_at=now)
-    await repairs.save(updated, [envelope])
+    updated = await repairs.save(updated, [envelope])
     if status in ("returned", "closed"):
         await register.set_status(repair.asset_tag, "deployed")
     await outbox.deliver(repair.id, [envelope])

@@ -35,7 +35,6 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
         assignments = MongoAssignmentStore(infra.db)
         relay = OutboxRelay(assignments.collection, infra.publisher, interval_s=settings.relay_interval_s)
         await assignments.ensure_indexes()
-        await relay.ensure_indexes()
         if settings.seed_demo:
             await roster.seed(DEMO_ROSTER)
         await roster.recount_load()

@@ -17,9 +17,11 @@ def token_hash(token: str) -> str:
 class Authenticator:
     """Checks bearer tokens; remembers recent answers briefly so the hot path does not hit the database."""
 
-    def __init__(self, tokens: TokenStore, *, cache_s: float = 30.0) -> None:
+    def __init__(self, tokens: TokenStore, *, cache_s: float = 30.0, reject_cache_s: float = 2.0) -> None:
         self._tokens = tokens
         self._cache_s = cache_s
+        # Short for unknown tokens: a token registered a moment after a failed try should work almost at once.
+        self._reject_cache_s = reject_cache_s
         self._cache: dict[str, tuple[float, str | None]] = {}
 
     async def role_of(self, request: Request) -> str:
@@ -32,7 +34,7 @@ class Authenticator:
         cached = self._cache.get(digest)
         if cached is None or cached[0] < now:
             role = await self._tokens.role_for(digest)
-            self._cache[digest] = (now + self._cache_s, role)
+            self._cache[digest] = (now + (self._cache_s if role else self._reject_cache_s), role)
         else:
             role = cached[1]
         if role is None:

@@ -112,8 +112,14 @@ def check_new_ticket(cmd: NewTicket, *, now: datetime) -> None:
             raise InvalidField(("body", "reported_at"), "reported_at is more than 7 days back")
 
 
+def to_millis(moment: datetime) -> datetime:
+    """Times are kept to the millisecond, the precision BSON dates keep, so a replayed ticket reads back identical."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def open_ticket(cmd: NewTicket, *, ticket_id: str, number: str, now: datetime) -> tuple[Ticket, TicketCreatedV1]:
     check_new_ticket(cmd, now=now)
+    now = to_millis(now)
     service = BY_CODE[cmd.service_code]
     ticket = Ticket(
         id=ticket_id,
@@ -125,7 +131,7 @@ def open_ticket(cmd: NewTicket, *, ticket_id: str, number: str, now: datetime) -
         service_code=cmd.service_code,
         priority=service.default_priority,
         asset_tag=cmd.asset_tag,
-        reported_at=cmd.reported_at or now,
+        reported_at=to_millis(cmd.reported_at) if cmd.reported_at else now,
         created_at=now,
         status="new",
         history=(StatusChange(status="new", at=now, by="desk"),),

@@ -31,7 +31,6 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         tokens = MongoTokenStore(infra.db)
         relay = OutboxRelay(store.collection, infra.publisher, interval_s=settings.relay_interval_s)
         await store.ensure_indexes()
-        await relay.ensure_indexes()
         if settings.bootstrap_token:
             await tokens.ensure(token_hash(settings.bootstrap_token), role="admin", name="bootstrap")
         bus.register(infra.broker, store=store, settings=settings)

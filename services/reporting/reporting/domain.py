@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from opsdesk_shared.contracts import Envelope, EventData, RepairUpdatedV1, SlaBreachedV1, TicketAssignedV1, TicketCreatedV1
@@ -16,14 +17,13 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def counter_key(name: str, **labels: str) -> str:
-    """A flat, storable key: name|label=value|... in the declared label order."""
-    names = COUNTERS[name][1]
-    return "|".join([name, *(f"{label}={labels[label]}" for label in names)])
+    """A flat, storable key: JSON [name, [values in the declared label order]], safe for any label value."""
+    return json.dumps([name, [labels[label] for label in COUNTERS[name][1]]], ensure_ascii=False, separators=(",", ":"))
 
 
 def parse_key(key: str) -> tuple[str, dict[str, str]]:
-    name, *pairs = key.split("|")
-    return name, dict(pair.split("=", 1) for pair in pairs)
+    name, values = json.loads(key)
+    return name, dict(zip(COUNTERS[name][1], values, strict=True))
 
 
 def counter_keys(envelope: Envelope, data: EventData) -> list[str]:

@@ -47,6 +47,22 @@ def stopped_before_start(*, ticket_id: str, name: str, at: datetime) -> Timer:
     return Timer(ticket_id=ticket_id, name=name, status="stopped", stopped_at=at)
 
 
+def stops_in_time(timer: Timer, *, at: datetime) -> bool:
+    """Only a stop before the due time stops the clock; a late one leaves it running for the sweep to breach."""
+    return timer.status == "running" and (timer.due_at is None or at < timer.due_at)
+
+
+def late_start_after_early_stop(existing: Timer, started: Timer) -> bool:
+    """A stop that overtook its start on the bus, but came after the deadline the start now reveals."""
+    return (
+        existing.status == "stopped"
+        and existing.started_at is None
+        and existing.stopped_at is not None
+        and started.due_at is not None
+        and existing.stopped_at >= started.due_at
+    )
+
+
 def breach(timer: Timer, *, now: datetime) -> tuple[Timer, SlaBreachedV1] | None:
     """The breached timer and its event, or None if it has not run out or is not running."""
     if timer.status != "running" or timer.due_at is None or timer.started_at is None or now < timer.due_at:

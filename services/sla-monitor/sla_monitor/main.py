@@ -33,7 +33,6 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         store = MongoTimerStore(infra.db)
         relay = OutboxRelay(store.collection, infra.publisher, interval_s=settings.relay_interval_s)
         await store.ensure_indexes()
-        await relay.ensure_indexes()
         bus.register(infra.broker, store=store, settings=settings)
         sweeper = BreachSweeper(store=store, outbox=relay, interval_s=settings.sweep_interval_s)
         relay.start()

@@ -18,6 +18,9 @@ class TimerStore(Protocol):
     async def stop(self, key: str, *, at: datetime) -> bool:
         """Stop a running timer; False if it was not running."""
         ...
+    async def replace_early_stop(self, timer: Timer) -> bool:
+        """Turn a stop-before-start record into this running timer; False if it changed meanwhile."""
+        ...
     async def due(self, now: datetime, *, limit: int) -> list[Timer]: ...
     async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         """Record the breach if the timer is still running; False when it was stopped meanwhile."""

@@ -20,16 +20,24 @@ async def start_response_timer(
     timer = domain.start_timer(
         ticket_id=ticket_id, name=RESPONSE, started_at=reported_at, duration=duration, correlation_id=correlation_id
     )
-    return await store.add(timer)
+    if await store.add(timer):
+        return True
+    existing = await store.get(timer.key)
+    if existing is not None and domain.late_start_after_early_stop(existing, timer):
+        return await store.replace_early_stop(timer)
+    return False
 
 
 async def stop_response_timer(*, ticket_id: str, at: datetime, store: TimerStore) -> bool:
     key = domain.timer_key(ticket_id, RESPONSE)
-    if await store.stop(key, at=at):
-        return True
-    # Not running: either already stopped/breached, or the start has not arrived yet.
-    await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=RESPONSE, at=at))
-    return False
+    timer = await store.get(key)
+    if timer is None:
+        # The start has not arrived yet: remember the stop so the late start changes nothing (or breaches if late).
+        await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=RESPONSE, at=at))
+        return False
+    if not domain.stops_in_time(timer, at=at):
+        return False
+    return await store.stop(key, at=at)
 
 
 async def sweep_breaches(*, now: datetime, store: TimerStore, outbox: EventOutbox, limit: int = 500) -> int:

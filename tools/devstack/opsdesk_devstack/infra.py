@@ -104,7 +104,7 @@ def start_nats(store_dir: Path, *, port: int | None = None, log: Path | None = N
 
 def ferretdb_binary() -> Path:
     """Build FerretDB once into the cache (minutes the first time), or reuse it."""
-    binary = CACHE / f"ferretdb-{FERRETDB_VERSION}"
+    binary = CACHE / f"ferretdb-{FERRETDB_VERSION}-idx1"
     if binary.exists():
         return binary
     print(f"opsdesk: no MONGODB_URL and no mongod; building FerretDB {FERRETDB_VERSION} into {CACHE} (first time only, a few minutes)...", file=sys.stderr, flush=True)
@@ -142,7 +142,7 @@ def start_database(data_dir: Path, *, port: int | None = None, log: Path | None 
             f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--state-dir=-", "--debug-addr=-",
             "--log-level=warn",
         ]
-        kind = f"FerretDB {FERRETDB_VERSION} (SQLite)"
+        kind = f"FerretDB {FERRETDB_VERSION} (SQLite, _id index patch)"
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, proc=proc, name=kind, log=log)
     return Database(url=f"mongodb://127.0.0.1:{port}/", kind=kind, process=Process("database", proc, log))

@@ -33,8 +33,9 @@ class MemoryRepairStore:
     async def add(self, repair: Repair, events: Sequence[Envelope]) -> None:
         self.by_id[repair.id] = repair
 
-    async def save(self, repair: Repair, events: Sequence[Envelope]) -> None:
+    async def save(self, repair: Repair, events: Sequence[Envelope]) -> Repair:
         current = self.by_id.get(repair.id)
         if current is None or current.version != repair.version:
             raise ConcurrentUpdate(repair.id)
         self.by_id[repair.id] = repair.model_copy(update={"version": repair.version + 1})
+        return self.by_id[repair.id]

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, document_lock
+from opsdesk_shared.mongo import Document, document_lock, update_if
 from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
 
 from ..domain import Asset, Repair
@@ -65,15 +65,11 @@ class MongoRepairStore:
     async def add(self, repair: Repair, events: Sequence[Envelope]) -> None:
         await self._repairs.insert_one({**_repair_doc(repair), **outbox_fields(events)})
 
-    async def save(self, repair: Repair, events: Sequence[Envelope]) -> None:
+    async def save(self, repair: Repair, events: Sequence[Envelope]) -> Repair:
         doc = _repair_doc(repair)
         doc.pop("_id")
         doc["version"] = repair.version + 1
-        pushed = outbox_push(events)
-        async with document_lock(self._repairs, repair.id):
-            result = await self._repairs.update_one(
-                {"_id": repair.id, "version": repair.version},
-                {"$set": {**doc, **pushed["$set"]}, "$push": pushed["$push"]},
-            )
-        if result.matched_count == 0:
+        update = {"$set": doc, "$push": outbox_push(events)}
+        if not await update_if(self._repairs, repair.id, expect={"version": repair.version}, update=update):
             raise ConcurrentUpdate(repair.id)
+        return repair.model_copy(update={"version": repair.version + 1})

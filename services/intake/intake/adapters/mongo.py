@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, document_lock
+from opsdesk_shared.mongo import Document, document_lock, update_if
 from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
 
 from ..domain import Ticket
@@ -54,7 +54,7 @@ class MongoTicketStore:
         return int(doc["seq"])
 
     async def get(self, ticket_id: str) -> Ticket | None:
-        doc = await self._tickets.find_one({"_id": ticket_id}, {"_outbox": 0, "_pending": 0})
+        doc = await self._tickets.find_one({"_id": ticket_id}, {"_outbox": 0})
         return _from_doc(doc) if doc else None
 
     async def add(self, ticket: Ticket, events: Sequence[Envelope]) -> bool:
@@ -70,12 +70,8 @@ class MongoTicketStore:
         doc["version"] = ticket.version + 1
         update: Document = {"$set": doc}
         if events:
-            pushed = outbox_push(events)
-            update["$push"] = pushed["$push"]
-            update["$set"].update(pushed["$set"])
-        async with document_lock(self._tickets, ticket.id):
-            result = await self._tickets.update_one({"_id": ticket.id, "version": ticket.version}, update)
-        if result.matched_count == 0:
+            update["$push"] = outbox_push(events)
+        if not await update_if(self._tickets, ticket.id, expect={"version": ticket.version}, update=update):
             raise ConcurrentUpdate(ticket.id)
 
 

@@ -32,6 +32,13 @@ class MemoryTimerStore:
         self.timers[key] = timer.model_copy(update={"status": "stopped", "stopped_at": at})
         return True
 
+    async def replace_early_stop(self, timer: Timer) -> bool:
+        current = self.timers.get(timer.key)
+        if current is None or current.status != "stopped" or current.started_at is not None:
+            return False
+        self.timers[timer.key] = timer
+        return True
+
     async def due(self, now: datetime, *, limit: int) -> list[Timer]:
         running = [t for t in self.timers.values() if t.status == "running" and t.due_at is not None and t.due_at <= now]
         return sorted(running, key=lambda t: t.due_at or now)[:limit]

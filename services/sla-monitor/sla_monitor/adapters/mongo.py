@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, document_lock
+from opsdesk_shared.mongo import Document, update_if
 from opsdesk_shared.outbox import outbox_push, strip_outbox
 
 from ..domain import Timer
@@ -45,21 +45,22 @@ class MongoTimerStore:
         return True
 
     async def stop(self, key: str, *, at: datetime) -> bool:
-        async with document_lock(self._timers, key):
-            result = await self._timers.update_one(
-                {"_id": key, "status": "running"}, {"$set": {"status": "stopped", "stopped_at": at}}
-            )
-        return result.modified_count == 1
+        return await update_if(
+            self._timers, key, expect={"status": "running"}, update={"$set": {"status": "stopped", "stopped_at": at}}
+        )
+
+    async def replace_early_stop(self, timer: Timer) -> bool:
+        return await update_if(
+            self._timers, timer.key, expect={"status": "stopped", "started_at": None},
+            update={"$set": timer.model_dump()},
+        )
 
     async def due(self, now: datetime, *, limit: int) -> list[Timer]:
         cursor = self._timers.find({"status": "running", "due_at": {"$lte": now}}).sort("due_at", 1).limit(limit)
         return [_from_doc(doc) async for doc in cursor]
 
     async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
-        pushed = outbox_push(events)
-        async with document_lock(self._timers, timer.key):
-            result = await self._timers.update_one(
-                {"_id": timer.key, "status": "running"},
-                {"$set": {"status": "breached", "breached_at": timer.breached_at, **pushed["$set"]}, "$push": pushed["$push"]},
-            )
-        return result.modified_count == 1
+        return await update_if(
+            self._timers, timer.key, expect={"status": "running"},
+            update={"$set": {"status": "breached", "breached_at": timer.breached_at}, "$push": outbox_push(events)},
+        )

@@ -1,0 +1,101 @@
+"""Repair records: which status changes are legal, and what opening one records."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from opsdesk_shared.contracts.repairs import RepairStatus
+
+from assets import domain
+from assets.domain import Asset, IllegalTransition, Repair
+
+LEGAL: list[tuple[RepairStatus, RepairStatus]] = [
+    ("open", "sent_to_vendor"),
+    ("open", "in_progress"),
+    ("open", "closed"),
+    ("sent_to_vendor", "returned"),
+    ("in_progress", "returned"),
+    ("in_progress", "closed"),
+    ("returned", "closed"),
+]
+ALL: list[RepairStatus] = ["open", "sent_to_vendor", "in_progress", "returned", "closed"]
+ILLEGAL = [(a, b) for a in ALL for b in ALL if (a, b) not in LEGAL]
+
+
+def repair_in(status: RepairStatus, asset: Asset, t0: datetime) -> Repair:
+    repair, _ = domain.open_repair(asset=asset, vendor=None, ticket_id=None, note=None, now=t0)
+    return repair.model_copy(update={"status": status})
+
+
+def test_open_repair_is_open_with_one_history_entry(asset: Asset, t0: datetime) -> None:
+    repair, event = domain.open_repair(asset=asset, vendor="Acme", ticket_id="tkt-1", note="screen flickers", now=t0)
+
+    assert (repair.asset_tag, repair.status, repair.vendor, repair.ticket_id) == (asset.tag, "open", "Acme", "tkt-1")
+    assert repair.opened_at == repair.updated_at == t0
+    assert [(h.status, h.at, h.note) for h in repair.history] == [("open", t0, "screen flickers")]
+    assert repair.version == 1
+    assert (event.repair_id, event.asset_tag, event.status, event.vendor, event.note, event.ticket_id, event.updated_at) == (
+        repair.id, asset.tag, "open", "Acme", "screen flickers", "tkt-1", t0
+    )
+
+
+def test_open_repair_uses_the_assets_vendor_when_none_given(asset: Asset, t0: datetime) -> None:
+    repair, event = domain.open_repair(asset=asset, vendor=None, ticket_id=None, note=None, now=t0)
+
+    assert asset.vendor is not None
+    assert repair.vendor == event.vendor == asset.vendor
+
+
+def test_open_repair_without_any_vendor_has_none(make_asset: object, t0: datetime) -> None:
+    asset = make_asset(vendor=None)  # type: ignore[operator]
+
+    repair, _ = domain.open_repair(asset=asset, vendor=None, ticket_id=None, note=None, now=t0)
+
+    assert repair.vendor is None
+
+
+def test_each_opened_repair_gets_its_own_id(asset: Asset, t0: datetime) -> None:
+    ids = {domain.open_repair(asset=asset, vendor=None, ticket_id=None, note=None, now=t0)[0].id for _ in range(3)}
+
+    assert len(ids) == 3
+
+
+@pytest.mark.parametrize(("current", "wanted"), LEGAL)
+def test_legal_transition_changes_status_and_appends_history(current: RepairStatus, wanted: RepairStatus, asset: Asset, t0: datetime) -> None:
+    repair = repair_in(current, asset, t0)
+    later = t0 + timedelta(hours=2)
+
+    updated, event = domain.change_status(repair, status=wanted, note="step", now=later)
+
+    assert updated.status == wanted and updated.updated_at == later
+    assert updated.history == (*repair.history, domain.RepairChange(status=wanted, at=later, note="step"))
+    assert (updated.id, updated.opened_at, updated.version) == (repair.id, repair.opened_at, repair.version)
+    assert (event.repair_id, event.status, event.note, event.updated_at) == (repair.id, wanted, "step", later)
+    assert repair.status == current  # frozen: the original is untouched
+
+
+@pytest.mark.parametrize(("current", "wanted"), ILLEGAL)
+def test_illegal_transition_is_refused_listing_the_allowed_ones(current: RepairStatus, wanted: RepairStatus, asset: Asset, t0: datetime) -> None:
+    repair = repair_in(current, asset, t0)
+
+    with pytest.raises(IllegalTransition) as caught:
+        domain.change_status(repair, status=wanted, note=None, now=t0)
+
+    assert (caught.value.current, caught.value.wanted) == (current, wanted)
+    assert caught.value.allowed == sorted(b for a, b in LEGAL if a == current)
+    assert current in str(caught.value) and wanted in str(caught.value)
+
+
+def test_closed_repair_allows_nothing(asset: Asset, t0: datetime) -> None:
+    with pytest.raises(IllegalTransition) as caught:
+        domain.change_status(repair_in("closed", asset, t0), status="open", note=None, now=t0)
+
+    assert caught.value.allowed == []
+
+
+def test_demo_register_tags_are_unique() -> None:
+    tags = [a.tag for a in domain.DEMO_REGISTER]
+
+    assert len(tags) == len(set(tags)) > 0

@@ -1,0 +1,105 @@
+"""Dispatch's stores on the real database (and the memory store for the shared behaviour)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dispatch.adapters.mongo import MongoAssignmentStore, MongoRoster
+from dispatch.domain import DEMO_ROSTER, Engineer
+
+pytestmark = pytest.mark.integration
+
+
+async def test_assignment_reads_back_equal(assignments, make_assignment) -> None:  # type: ignore[no-untyped-def]
+    assignment = make_assignment()
+    assert await assignments.add(assignment, []) is True
+    loaded = await assignments.get(assignment.ticket_id)
+    assert loaded == assignment
+    assert loaded is not None and loaded.assigned_at.tzinfo is not None
+
+
+async def test_second_assignment_for_a_ticket_is_refused(assignments, make_assignment) -> None:  # type: ignore[no-untyped-def]
+    first = make_assignment(ticket_id="ticket-x")
+    second = make_assignment(ticket_id="ticket-x", engineer_id="eng-onsite-2", engineer_name="李嘉欣")
+
+    assert await assignments.add(first, []) is True
+    assert await assignments.add(second, []) is False
+    assert await assignments.get("ticket-x") == first
+
+
+async def test_unassigned_ticket_reads_as_none(assignments) -> None:  # type: ignore[no-untyped-def]
+    assert await assignments.get("no-such-ticket") is None
+
+
+# --- Mongo only: the roster -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def roster(mongo_db: Any) -> MongoRoster:
+    return MongoRoster(mongo_db)
+
+
+async def test_seeding_twice_keeps_one_copy_of_each_engineer(roster: MongoRoster) -> None:
+    await roster.seed(DEMO_ROSTER)
+    await roster.seed(DEMO_ROSTER)
+
+    engineers = sorted(await roster.engineers(), key=lambda e: e.id)
+
+    assert engineers == sorted(DEMO_ROSTER, key=lambda e: e.id)  # incl. the PM's empty skills
+
+
+async def test_seeding_again_keeps_live_load_and_edits(roster: MongoRoster, mongo_db: Any) -> None:
+    await roster.seed(DEMO_ROSTER)
+    await roster.add_load("eng-onsite-1", 2)
+    await mongo_db["engineers"].update_one({"_id": "eng-onsite-2"}, {"$set": {"status": "on_leave"}})
+
+    await roster.seed(DEMO_ROSTER)
+
+    by_id = {e.id: e for e in await roster.engineers()}
+    assert by_id["eng-onsite-1"].open_load == 2
+    assert by_id["eng-onsite-2"].status == "on_leave"
+
+
+async def test_recount_sets_load_to_open_assignments_only(roster: MongoRoster, mongo_db: Any, make_assignment) -> None:  # type: ignore[no-untyped-def]
+    await roster.seed(DEMO_ROSTER)
+    store = MongoAssignmentStore(mongo_db)
+    for engineer_id in ("eng-onsite-1", "eng-onsite-1", "eng-onsite-2"):
+        await store.add(make_assignment(engineer_id=engineer_id), [])
+    await roster.add_load("eng-onsite-1", 5)   # drifted high: a crash between two writes
+    await roster.add_load("eng-mobile-1", 3)   # load without any assignment
+    # eng-onsite-2 has one assignment but load 0: the load bump was lost
+    await mongo_db["assignments"].insert_one({"_id": "ticket-done", "engineer_id": "eng-senior-1", "status": "closed"})
+
+    await roster.recount_load()
+
+    loads = {e.id: e.open_load for e in await roster.engineers()}
+    assert loads == {"eng-onsite-1": 2, "eng-onsite-2": 1, "eng-mobile-1": 0, "eng-senior-1": 0, "eng-pm-1": 0}
+
+
+async def test_recount_with_no_assignments_zeroes_every_load(roster: MongoRoster) -> None:
+    await roster.seed([Engineer(id="eng-a", name="A", role="onsite", open_load=4)])
+    await roster.recount_load()
+    assert [e.open_load for e in await roster.engineers()] == [0]
+
+
+async def test_new_assignment_document_carries_its_pending_event(mongo_db: Any, make_assignment) -> None:  # type: ignore[no-untyped-def]
+    from opsdesk_shared.contracts import Envelope, TicketAssignedV1
+
+    store = MongoAssignmentStore(mongo_db)
+    assignment = make_assignment()
+    event = Envelope.wrap(
+        TicketAssignedV1(
+            ticket_id=assignment.ticket_id, assignment_id=assignment.id, engineer_id=assignment.engineer_id,
+            engineer_name=assignment.engineer_name, reason=assignment.reason, assigned_at=assignment.assigned_at,
+        ),
+        producer="dispatch", correlation_id="c", subject_id=assignment.ticket_id,
+    )
+
+    await store.add(assignment, [event])
+
+    doc = await store.collection.find_one({"_id": assignment.ticket_id})
+    assert doc is not None
+    assert [e["event_id"] for e in doc["_outbox"]] == [str(event.event_id)]
+    assert await store.get(assignment.ticket_id) == assignment

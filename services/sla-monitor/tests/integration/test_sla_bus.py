@@ -1,0 +1,132 @@
+"""The SLA monitor on real NATS JetStream and the real database: ticket.created in, sla.breached out."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
+from opsdesk_shared.contracts import Envelope, SlaBreachedV1, subjects
+from opsdesk_shared.outbox import OutboxRelay
+
+from sla_monitor import service
+from sla_monitor.adapters.mongo import MongoTimerStore
+from sla_monitor.entrypoints import bus
+from sla_monitor.settings import SlaSettings
+from sla_monitor.sweeper import BreachSweeper
+
+pytestmark = pytest.mark.integration
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 5.0) -> Any:
+    """Poll until `check` returns something truthy; fail after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while not (result := await check()):
+            await asyncio.sleep(0.05)
+    return result
+
+
+async def fetch_breaches(broker: Any, *, expected: int, timeout: float = 5.0) -> list[Any]:
+    """Read sla.breached from the stream with an ephemeral consumer."""
+    js = broker.config.connection_state.stream
+    sub = await js.pull_subscribe(subjects.SLA_BREACHED, stream=EVENTS_STREAM)
+    try:
+        return await sub.fetch(expected, timeout=timeout)
+    finally:
+        await sub.unsubscribe()
+
+
+def settings() -> SlaSettings:
+    return SlaSettings(response_timer_s=1, sweep_interval_s=0.1, max_deliver=3, ack_wait_s=5)
+
+
+async def test_overdue_ticket_created_on_the_bus_yields_one_sla_breached(
+    broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any
+) -> None:
+    store = mongo_timer_store
+    bus.register(broker, store=store, settings=settings())
+    await broker.start()
+    publisher = JetStreamPublisher(broker)
+    envelope, ticket = ticket_created(reported_at=datetime.now(UTC) - timedelta(seconds=30), correlation_id=f"corr-{uuid.uuid4().hex[:8]}")
+
+    await publisher.publish(envelope)
+    timer = await eventually(lambda: store.get(f"{ticket.ticket_id}:response"))
+    assert timer.status == "running" and timer.correlation_id == envelope.correlation_id
+    relay = OutboxRelay(store.collection, publisher)
+    breached = await service.sweep_breaches(now=datetime.now(UTC), store=store, outbox=relay)
+
+    assert breached == 1
+    (msg,) = await fetch_breaches(broker, expected=1)
+    out = Envelope.model_validate_json(msg.data)
+    event = SlaBreachedV1.model_validate(out.data)
+    assert msg.subject == subjects.SLA_BREACHED
+    assert msg.headers["Nats-Msg-Id"] == str(out.event_id)
+    assert (out.type, out.producer, out.subject_id) == (subjects.SLA_BREACHED, "sla-monitor", ticket.ticket_id)
+    assert out.correlation_id == envelope.correlation_id
+    assert event.ticket_id == ticket.ticket_id and event.timer == "response"
+    assert event.due_at - event.started_at == timedelta(seconds=1)
+    assert (await store.get(timer.key)).status == "breached"
+    doc = await store.collection.find_one({"_id": timer.key})
+    assert doc["_outbox"] == []  # the relay cleared what JetStream acknowledged
+
+
+async def test_breach_sweeper_publishes_once_even_when_ticket_created_is_redelivered(
+    broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any
+) -> None:
+    store = mongo_timer_store
+    bus.register(broker, store=store, settings=settings())
+    await broker.start()
+    publisher = JetStreamPublisher(broker)
+    envelope, ticket = ticket_created(reported_at=datetime.now(UTC) - timedelta(seconds=30))
+    # The same event under a new message id passes JetStream's de-duplication: the handler must absorb it.
+    await publisher.publish(envelope)
+    await broker.publish(envelope.to_wire(), subject=subjects.TICKET_CREATED, stream=EVENTS_STREAM, headers={"Nats-Msg-Id": "again"})
+    js = broker.config.connection_state.stream
+
+    async def consumed() -> bool:
+        info = await js.consumer_info(EVENTS_STREAM, "sla-ticket-created")
+        return info.num_pending == 0 and info.num_ack_pending == 0 and info.delivered.stream_seq >= 2
+
+    await eventually(consumed)
+    relay = OutboxRelay(store.collection, publisher)
+    sweeper = BreachSweeper(store=store, outbox=relay, interval_s=0.05)
+    sweeper.start()
+    try:
+        await eventually(lambda: _status_is(store, f"{ticket.ticket_id}:response", "breached"))
+        await asyncio.sleep(0.2)  # further sweeps must not publish again
+    finally:
+        await sweeper.stop()
+
+    breaches = await fetch_breaches(broker, expected=2, timeout=1.0)
+    assert [Envelope.model_validate_json(m.data).subject_id for m in breaches] == [ticket.ticket_id]
+
+
+async def _status_is(store: MongoTimerStore, key: str, status: str) -> bool:
+    timer = await store.get(key)
+    return timer is not None and timer.status == status
+
+
+async def test_ticket_assigned_before_the_deadline_prevents_the_breach(
+    broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any, ticket_assigned: Any
+) -> None:
+    store = mongo_timer_store
+    bus.register(broker, store=store, settings=settings())
+    await broker.start()
+    publisher = JetStreamPublisher(broker)
+    reported = datetime.now(UTC) - timedelta(seconds=30)
+    created, ticket = ticket_created(reported_at=reported)
+    assigned, _ = ticket_assigned(ticket_id=ticket.ticket_id, assigned_at=reported + timedelta(milliseconds=500))
+
+    await publisher.publish(created)
+    await eventually(lambda: store.get(f"{ticket.ticket_id}:response"))
+    await publisher.publish(assigned)
+    await eventually(lambda: _status_is(store, f"{ticket.ticket_id}:response", "stopped"))
+
+    assert await service.sweep_breaches(now=datetime.now(UTC), store=store, outbox=OutboxRelay(store.collection, publisher)) == 0
+    info = await broker.config.connection_state.stream.stream_info(EVENTS_STREAM, subjects_filter=subjects.SLA_BREACHED)
+    assert info.state.subjects in (None, {})
