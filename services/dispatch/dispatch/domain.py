@@ -58,9 +58,9 @@ class NoEngineerAvailable(Exception):
 
 
 def score(engineer: Engineer, *, skill: str | None) -> float:
-    """Higher is better: a skill match outweighs load; a full engineer scores nothing."""
+    """Higher is better: a skill match outweighs load. A full engineer scores below zero, by how overloaded."""
     if engineer.open_load >= engineer.capacity:
-        return 0.0
+        return -engineer.open_load / engineer.capacity
     skill_points = 10.0 if skill is None or skill in engineer.skills else 0.0
     load_points = 5.0 * (1 - engineer.open_load / engineer.capacity)
     mobile_penalty = 0.5 if engineer.role == "mobile" else 0.0  # the mobile engineer is the reserve
@@ -71,11 +71,15 @@ def choose_engineer(ticket: TicketCreatedV1, roster: list[Engineer]) -> tuple[En
     skill = SERVICE_SKILL.get(ticket.service_code)
     candidates = [e for e in roster if e.role in DISPATCHABLE and e.status == "available"]
     ranked = sorted(((score(e, skill=skill), e) for e in candidates), key=lambda pair: (-pair[0], pair[1].id))
-    if not ranked or ranked[0][0] <= 0:
+    if not ranked:
         raise NoEngineerAvailable(f"no available engineer for {ticket.service_code}")
+    # When everyone is full the ticket still goes to the least overloaded engineer: the contract's clock is running,
+    # and an unassigned ticket helps nobody; the reason says so for the desk to see.
     best_score, best = ranked[0]
     matched = "skill match" if skill is None or skill in best.skills else "no skill match"
     reason = f"{matched} ({skill or 'any'}), load {best.open_load}/{best.capacity}, role {best.role}, score {best_score:.2f}"
+    if best_score < 0:
+        reason = "over capacity: every available engineer is full; " + reason
     return best, best_score, reason
 
 

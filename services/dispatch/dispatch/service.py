@@ -23,9 +23,10 @@ async def assign_ticket(
     correlation_id: str,
     causation_id: str | None,
 ) -> Assignment:
-    """Give a new ticket its engineer; a redelivered or concurrent request never assigns twice."""
-    if (existing := await assignments.get(ticket.ticket_id)) is not None:
-        return existing
+    """Give a new ticket its engineer; a redelivered or concurrent request never assigns twice.
+
+    No read first: the store refuses a second assignment for the ticket, which is the check that counts anyway.
+    """
     assignment, assigned = domain.assign(ticket, await roster.engineers(), now=now)
     event = Envelope.wrap(
         assigned, producer=PRODUCER, correlation_id=correlation_id, causation_id=causation_id,

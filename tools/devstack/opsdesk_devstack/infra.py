@@ -138,7 +138,9 @@ def start_database(data_dir: Path, *, port: int | None = None, log: Path | None 
         kind = "mongod"
     else:
         cmd = [
-            str(ferretdb_binary()), "--handler=sqlite", f"--sqlite-url=file:{data_dir}/",
+            # synchronous(NORMAL) in WAL mode: a crashed process loses nothing; only a power cut can lose the last
+            # commits, as with MongoDB's default (unjournaled) write concern.
+            str(ferretdb_binary()), "--handler=sqlite", f"--sqlite-url=file:{data_dir}/?_pragma=synchronous(NORMAL)",
             f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--state-dir=-", "--debug-addr=-",
             "--log-level=warn",
         ]

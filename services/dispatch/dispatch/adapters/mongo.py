@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,17 +17,27 @@ from ..domain import Assignment, Engineer
 
 
 class MongoRoster:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    """The roster, read through a short-lived cache: it is read for every ticket but changes rarely."""
+
+    def __init__(self, db: AsyncDatabase[Document], *, cache_s: float = 2.0) -> None:
         self._engineers = db["engineers"]
         self._assignments = db["assignments"]
+        self._cache_s = cache_s
+        self._cache: dict[str, Engineer] = {}
+        self._fresh_until = 0.0
 
     async def engineers(self) -> list[Engineer]:
-        docs = await self._engineers.find({}).to_list()
-        return [Engineer.model_validate({**d, "id": d["_id"]}) for d in docs]
+        if time.monotonic() >= self._fresh_until:
+            docs = await self._engineers.find({}).to_list()
+            self._cache = {d["_id"]: Engineer.model_validate({**d, "id": d["_id"]}) for d in docs}
+            self._fresh_until = time.monotonic() + self._cache_s
+        return list(self._cache.values())
 
     async def add_load(self, engineer_id: str, delta: int) -> None:
         async with document_lock(self._engineers, engineer_id):
             await self._engineers.update_one({"_id": engineer_id}, {"$inc": {"open_load": delta}})
+        if (cached := self._cache.get(engineer_id)) is not None:
+            self._cache[engineer_id] = cached.model_copy(update={"open_load": cached.open_load + delta})
 
     async def seed(self, engineers: Sequence[Engineer]) -> None:
         for engineer in engineers:
@@ -36,6 +47,7 @@ class MongoRoster:
 
     async def recount_load(self) -> None:
         """Load is bumped after the assignment write; recount at start-up so a crash in between heals."""
+        self._fresh_until = 0.0
         cursor = await self._assignments.aggregate(
             [{"$match": {"status": "open"}}, {"$group": {"_id": "$engineer_id", "n": {"$sum": 1}}}]
         )

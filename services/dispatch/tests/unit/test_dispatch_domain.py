@@ -57,10 +57,18 @@ def test_full_engineers_are_skipped(engineer, ticket) -> None:  # type: ignore[n
     assert chosen.id == "eng-b"
 
 
-def test_everyone_full_or_away_means_no_engineer(engineer, ticket) -> None:  # type: ignore[no-untyped-def]
-    roster = [engineer("eng-a", open_load=8), engineer("eng-b", status="on_leave"), engineer("eng-c", role="senior")]
+def test_everyone_away_means_no_engineer(engineer, ticket) -> None:  # type: ignore[no-untyped-def]
+    roster = [engineer("eng-b", status="on_leave"), engineer("eng-c", role="senior"), engineer("eng-d", status="off_duty")]
     with pytest.raises(NoEngineerAvailable, match="RS-REPAIR"):
         choose_engineer(ticket(service_code="RS-REPAIR"), roster)
+
+
+def test_when_everyone_is_full_the_least_overloaded_engineer_gets_it_and_the_reason_says_so(engineer, ticket) -> None:  # type: ignore[no-untyped-def]
+    roster = [engineer("eng-a", open_load=12), engineer("eng-b", open_load=9), engineer("eng-c", status="on_leave")]
+    chosen, chosen_score, reason = choose_engineer(ticket(service_code="RS-REPAIR"), roster)
+    assert chosen.id == "eng-b"
+    assert chosen_score < 0
+    assert reason.startswith("over capacity")
 
 
 def test_empty_roster_means_no_engineer(ticket) -> None:  # type: ignore[no-untyped-def]
@@ -93,8 +101,11 @@ def test_reason_admits_missing_skill(engineer, ticket) -> None:  # type: ignore[
     assert reason.startswith("no skill match (printer)")
 
 
-def test_full_engineer_scores_nothing(engineer) -> None:  # type: ignore[no-untyped-def]
-    assert score(engineer("eng-a", open_load=8, capacity=8), skill=None) == 0.0
+def test_full_engineer_scores_below_any_engineer_with_room(engineer) -> None:  # type: ignore[no-untyped-def]
+    full = score(engineer("eng-a", open_load=8, capacity=8), skill=None)
+    fuller = score(engineer("eng-a", open_load=16, capacity=8), skill=None)
+    no_skill_almost_full = score(engineer("eng-b", skills=(), open_load=7, capacity=8), skill="printer")
+    assert fuller < full < 0 < no_skill_almost_full
 
 
 def test_demo_roster_sends_application_ticket_to_the_application_engineer(ticket) -> None:  # type: ignore[no-untyped-def]
