@@ -20,7 +20,9 @@ def run(var_dir: Path) -> int:
         nonlocal stop
         stop = True
 
+    # Both set explicitly: a shell starting us in the background leaves SIGINT ignored, and Python keeps it so.
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     print("opsdesk: starting NATS, the database and five services...", flush=True)
     try:
         stack.start()
@@ -48,7 +50,7 @@ try it:
     )
     try:
         while not stop:
-            for svc in stack.services.values():
+            for svc in list(stack.services.values()):
                 if svc.process and svc.process.proc.poll() is not None:
                     print(f"opsdesk: service {svc.name} exited with code {svc.process.proc.returncode}; stopping everything", file=sys.stderr, flush=True)
                     return 1
