@@ -75,12 +75,6 @@ def _retry_delay(deliveries: int) -> float:
     return min(0.2 * 2 ** (deliveries - 1), 10.0)
 
 
-class DeadLetterCounter:
-    """Hook so each service can count dead letters in its own metrics."""
-
-    def __call__(self, subject: str, reason: str) -> None: ...
-
-
 def subscribe_events(
     broker: NatsBroker,
     *,

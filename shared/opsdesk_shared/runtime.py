@@ -30,10 +30,8 @@ class Infra:
         return await ping(self.db)
 
     async def bus_ready(self) -> bool:
-        try:
-            return bool(self.broker.config.connection_state) and self.broker._connection.is_connected  # type: ignore[union-attr]
-        except Exception:
-            return False
+        state = self.broker.config.connection_state
+        return bool(state) and state.connection.is_connected
 
 
 @asynccontextmanager
