@@ -165,3 +165,17 @@ def test_reporting_counts_survive_a_restart(stack: Stack) -> None:
     assert reporting_has_line()
     stack.restart("reporting")
     assert reporting_has_line()
+
+
+@pytest.mark.stack_env(SLA_RESPONSE_TIMER_S="3")
+def test_breach_due_while_the_monitor_was_down_is_published_once_after_restart(stack: Stack) -> None:
+    stack.service("dispatch").stop()
+    ticket = post_ticket(stack)
+    time.sleep(0.5)  # the timer is stored
+    stack.service("sla-monitor").kill()
+    time.sleep(3)  # it falls due while nobody watches
+    stack.service("sla-monitor").start()
+    stack.service("sla-monitor").wait_ready()
+    assert stack.nats is not None
+    breaches = StreamReader(stack.nats.url).events("sla.breached", want=2, timeout=5)
+    assert [b["body"]["data"]["ticket_id"] for b in breaches] == [ticket["id"]]

@@ -14,6 +14,7 @@ from opsdesk_shared.runtime import Infra
 
 from . import metrics
 from .adapters.mongo import MongoTimerStore
+from .due_queue import ScheduledTimerStore
 from .entrypoints import bus
 from .entrypoints.http import router
 from .ports import EventOutbox, TimerStore
@@ -30,9 +31,11 @@ class Adapters:
 def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastAPI:
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
-        store = MongoTimerStore(infra.db)
-        relay = OutboxRelay(store.collection, infra.publisher, interval_s=settings.relay_interval_s)
-        await store.ensure_indexes()
+        mongo = MongoTimerStore(infra.db)
+        relay = OutboxRelay(mongo.collection, infra.publisher, interval_s=settings.relay_interval_s)
+        await mongo.ensure_indexes()
+        store = ScheduledTimerStore(mongo)
+        await store.load(await mongo.running())
         bus.register(infra.broker, store=store, settings=settings)
         sweeper = BreachSweeper(store=store, outbox=relay, interval_s=settings.sweep_interval_s)
         relay.start()

@@ -55,6 +55,10 @@ class MongoTimerStore:
             update={"$set": timer.model_dump()},
         )
 
+    async def running(self) -> list[Timer]:
+        """Every running timer: one scan, at start-up only."""
+        return [_from_doc(doc) async for doc in self._timers.find({"status": "running"}, {"_outbox": 0})]
+
     async def due(self, now: datetime, *, limit: int) -> list[Timer]:
         cursor = self._timers.find({"status": "running", "due_at": {"$lte": now}}).sort("due_at", 1).limit(limit)
         return [_from_doc(doc) async for doc in cursor]

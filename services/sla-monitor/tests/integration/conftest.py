@@ -6,6 +6,7 @@ import pytest
 
 from sla_monitor.adapters.memory import MemoryTimerStore
 from sla_monitor.adapters.mongo import MongoTimerStore
+from sla_monitor.due_queue import ScheduledTimerStore
 
 
 @pytest.fixture
@@ -15,9 +16,12 @@ async def mongo_timer_store(mongo_db: object) -> MongoTimerStore:
     return store
 
 
-@pytest.fixture(params=["memory", "mongo"])
+@pytest.fixture(params=["memory", "mongo", "scheduled-mongo"])
 def timer_store(request: pytest.FixtureRequest) -> object:
     # A plain fixture: only it may pull the async Mongo fixture in lazily, so the memory case starts no server.
     if request.param == "memory":
         return MemoryTimerStore()
+    if request.param == "scheduled-mongo":
+        # What the service runs: the Mongo store behind the in-memory due queue.
+        return ScheduledTimerStore(request.getfixturevalue("mongo_timer_store"))
     return request.getfixturevalue("mongo_timer_store")

@@ -170,3 +170,11 @@ async def test_stop_overtaking_a_start_it_was_late_for_still_breaches(timer_stor
     assert await service.start_response_timer(ticket_id="tkt-late", reported_at=t0, duration=MINUTE, store=timer_store)
     assert await service.sweep_breaches(now=t0 + 3 * MINUTE, store=timer_store, outbox=outbox) == 1
     assert [e.data["ticket_id"] for e in outbox.published] == ["tkt-late"]
+
+
+async def test_running_lists_only_running_timers_for_the_start_up_load(mongo_timer_store: Any) -> None:
+    t0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    for tid in ("run-1", "run-2", "stop-1"):
+        await service.start_response_timer(ticket_id=tid, reported_at=t0, duration=MINUTE, store=mongo_timer_store)
+    await service.stop_response_timer(ticket_id="stop-1", at=t0 + MINUTE / 2, store=mongo_timer_store)
+    assert sorted(t.ticket_id for t in await mongo_timer_store.running()) == ["run-1", "run-2"]

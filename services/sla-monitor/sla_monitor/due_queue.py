@@ -1,0 +1,88 @@
+"""Running timers ordered by due time, in memory: the sweep pops what is due instead of querying the database.
+
+Loaded once at start-up from the store, then kept in step by the store wrapper below. A query for due timers would
+scan the whole collection on FerretDB v1 every sweep; a heap answers in O(log n) and the database is only asked
+for the documents that are actually due, by `_id`.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from datetime import datetime
+
+from opsdesk_shared.contracts import Envelope
+
+from .domain import Timer
+from .ports import TimerStore
+
+
+class DueQueue:
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, str]] = []
+        self._due: dict[str, datetime] = {}
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def add(self, key: str, due_at: datetime) -> None:
+        self._due[key] = due_at
+        heapq.heappush(self._heap, (due_at, key))
+
+    def discard(self, key: str) -> None:
+        # Lazy: the heap entry stays and is skipped when popped.
+        self._due.pop(key, None)
+
+    def pop_due(self, now: datetime, *, limit: int) -> list[str]:
+        keys: list[str] = []
+        while self._heap and len(keys) < limit and self._heap[0][0] <= now:
+            due_at, key = heapq.heappop(self._heap)
+            if self._due.get(key) == due_at:
+                del self._due[key]
+                keys.append(key)
+        return keys
+
+
+class ScheduledTimerStore:
+    """A TimerStore that keeps a DueQueue of the running timers beside the real store."""
+
+    def __init__(self, inner: TimerStore, *, queue: DueQueue | None = None) -> None:
+        self._inner = inner
+        self.queue = queue or DueQueue()
+
+    async def load(self, running: Sequence[Timer]) -> None:
+        for timer in running:
+            if timer.due_at is not None:
+                self.queue.add(timer.key, timer.due_at)
+
+    async def get(self, key: str) -> Timer | None:
+        return await self._inner.get(key)
+
+    async def add(self, timer: Timer) -> bool:
+        added = await self._inner.add(timer)
+        if added and timer.status == "running" and timer.due_at is not None:
+            self.queue.add(timer.key, timer.due_at)
+        return added
+
+    async def stop(self, key: str, *, at: datetime) -> bool:
+        stopped = await self._inner.stop(key, at=at)
+        if stopped:
+            self.queue.discard(key)
+        return stopped
+
+    async def replace_early_stop(self, timer: Timer) -> bool:
+        replaced = await self._inner.replace_early_stop(timer)
+        if replaced and timer.due_at is not None:
+            self.queue.add(timer.key, timer.due_at)
+        return replaced
+
+    async def due(self, now: datetime, *, limit: int) -> list[Timer]:
+        timers = []
+        for key in self.queue.pop_due(now, limit=limit):
+            timer = await self._inner.get(key)
+            if timer is not None and timer.status == "running":
+                timers.append(timer)
+        return timers
+
+    async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
+        return await self._inner.mark_breached(timer, events)
