@@ -102,10 +102,26 @@ def empty_ceiling(seconds: int, connections: int) -> float:
         proc.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stack_pids(stack: Stack) -> dict[str, int]:
+    pids = {name: svc.process.proc.pid for name, svc in stack.services.items() if svc.process}
+    if stack.database and stack.database.process:
+        pids["database"] = stack.database.process.proc.pid
+    if stack.nats:
+        pids["nats"] = stack.nats.process.proc.pid
+    return pids
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--levels", default="1,8,32")
+    parser.add_argument("--services", default="intake,dispatch,sla-monitor,assets,reporting",
+                        help="which services to start (intake alone shows the gateway's own ceiling)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench needs wrk (Debian package 'wrk'): apt-get install -y wrk")
@@ -114,21 +130,26 @@ def main() -> None:
     ceiling = empty_ceiling(args.seconds, 8)
     var = Path(tempfile.mkdtemp(prefix="opsdesk-bench-"))
     stack = Stack(var_dir=var)
-    stack.start()
+    services = tuple(args.services.split(","))
+    stack.start(names=services)
     rows = []
+    cpu_rows = []
     try:
         assert stack.nats is not None and stack.database is not None
         seen: set[str] = set()
         for level in levels:
             run = uuid.uuid4().hex[:8]
+            pids = stack_pids(stack)
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             result = wrk(f"{stack.gateway}/api/v1/tickets", connections=level, seconds=args.seconds, env={"OPSDESK_TOKEN": stack.token, "OPSDESK_RUN": run})
+            cpu_rows.append((level, {name: (cpu_seconds(pid) - cpu_before[name]) / args.seconds for name, pid in pids.items()}))
             # Let dispatch drain its backlog, then read both subjects back.
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
+            deadline = time.monotonic() + (120 if "dispatch" in services else 0)
+            while True:
                 created = asyncio.run(read_subject(stack.nats.url, "ticket.created"))
                 ids = {e["data"]["ticket_id"] for e in created} - seen  # type: ignore[index]
                 lat, n = assignment_latencies(stack.nats.url, ids)
-                if len(lat) >= n:
+                if len(lat) >= n or time.monotonic() > deadline:
                     break
                 time.sleep(1)
             seen |= ids
@@ -138,11 +159,20 @@ def main() -> None:
         shutil.rmtree(var, ignore_errors=True)
 
     print(f"\nOpsdesk intake load — {datetime.now().date()} — {platform.node()} ({os.cpu_count()} cores), database {stack.database.kind if stack.database else '?'}")
+    print(f"services running: {', '.join(services)}")
     print(f"wrk ceiling on an empty FastAPI endpoint (8 connections): {ceiling:,.0f} req/s\n")
     print("| concurrency | tickets/s accepted | non-2xx | POST p50 ms | POST p99 ms | created→assigned p50 ms | created→assigned p99 ms | assigned/created |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for level, r, lat, n in rows:
         print(f"| {level} | {r['rps']:,.0f} | {int(r['non2xx'])} | {r['p50']:.1f} | {r['p99']:.1f} | {percentile(lat, 50):.1f} | {percentile(lat, 99):.1f} | {len(lat)}/{n} |")
+
+
+    print("\nCPU used while wrk ran, in cores (2 available), per process:")
+    names = list(cpu_rows[0][1]) if cpu_rows else []
+    print("| concurrency | " + " | ".join(names) + " |")
+    print("|---:|" + "---:|" * len(names))
+    for level, usage in cpu_rows:
+        print(f"| {level} | " + " | ".join(f"{usage[n]:.2f}" for n in names) + " |")
 
 
 if __name__ == "__main__":
