@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PROJECTS := shared services/intake services/dispatch services/sla-monitor services/assets services/reporting tools/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PROJECTS))
 
-.PHONY: install run test test-unit test-integration test-e2e bench schemas database clean
+.PHONY: install run test lint test-unit test-integration test-e2e bench schemas database clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "opsdesk needs Python 3.11+"; exit 1; }
@@ -26,7 +26,15 @@ database:
 run: install
 	@$(PY) -m opsdesk_devstack run
 
-test: install
+PACKAGES := shared/opsdesk_shared services/intake/intake services/dispatch/dispatch services/sla-monitor/sla_monitor \
+	services/assets/assets services/reporting/reporting tools/devstack/opsdesk_devstack
+
+# Static checks run first: a type error fails the suite like a failing test.
+lint: install
+	@$(VENV)/bin/ruff check shared services tools tests bench scripts
+	@$(VENV)/bin/mypy $(PACKAGES)
+
+test: install lint
 	@$(PY) -m pytest
 
 test-unit: install

@@ -20,7 +20,6 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 

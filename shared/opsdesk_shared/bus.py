@@ -72,7 +72,7 @@ EventHandler = Callable[[Envelope, Any], Awaitable[None]]
 
 
 def _retry_delay(deliveries: int) -> float:
-    return min(0.2 * 2 ** (deliveries - 1), 10.0)
+    return min(0.2 * 2.0 ** (deliveries - 1), 10.0)
 
 
 def subscribe_events(
@@ -172,7 +172,7 @@ def subscribe_events(
 
 async def declare_streams(broker: NatsBroker) -> None:
     """Create or update both streams; publishers need them even before any subscriber exists."""
-    js = broker.config.connection_state.stream  # type: ignore[attr-defined]
+    js = broker.config.connection_state.stream
     for stream in (events_stream(), deadletter_stream()):
         # FastStream keeps a JStream's subjects beside its config; the server needs them inside it.
         stream.config.subjects = list(stream.subjects)

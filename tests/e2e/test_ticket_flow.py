@@ -56,8 +56,8 @@ class StreamReader:
             nc = await nats.connect(self.url)
 
             class Shim:  # collect() takes a broker; give it the JetStream context it reads from
-                class config:  # noqa: N801
-                    class connection_state:  # noqa: N801
+                class config:
+                    class connection_state:
                         stream = nc.jetstream()
 
             try:

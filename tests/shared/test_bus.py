@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from opsdesk_devstack.testing import collect
 
+from opsdesk_devstack.testing import collect
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher, subscribe_events
 from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1, subjects
 

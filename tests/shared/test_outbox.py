@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from opsdesk_devstack.testing import collect
 
+from opsdesk_devstack.testing import collect
 from opsdesk_shared.bus import JetStreamPublisher
 from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1
 from opsdesk_shared.outbox import OUTBOX_FIELD, OutboxRelay, outbox_fields, outbox_push

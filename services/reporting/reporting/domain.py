@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from opsdesk_shared.contracts import Envelope, EventData, RepairUpdatedV1, SlaBreachedV1, TicketAssignedV1, TicketCreatedV1
+from opsdesk_shared.contracts import (
+    Envelope,
+    EventData,
+    RepairUpdatedV1,
+    SlaBreachedV1,
+    TicketAssignedV1,
+    TicketCreatedV1,
+)
 
 # Counter name -> (help text, label names). Names become reporting_<name>_total in Prometheus.
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import EventOutbox as EventOutbox

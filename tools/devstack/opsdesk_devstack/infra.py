@@ -67,6 +67,14 @@ class Process:
             self.proc.wait()
 
 
+def spawn(cmd: list[str], *, log: Path | None, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a child in its own session (a Ctrl-C reaches only us, and we stop it in order), output to `log`."""
+    if log is None:
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    with open(log, "ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+
+
 def nats_server_binary() -> str:
     candidate = Path(sys.executable).parent / "nats-server"
     if candidate.exists():
@@ -93,11 +101,7 @@ def start_nats(store_dir: Path, *, port: int | None = None, log: Path | None = N
     port = port or free_port()
     ensure_free(port, "nats-server")
     store_dir.mkdir(parents=True, exist_ok=True)
-    out = open(log, "ab") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(
-        [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store_dir)],
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    proc = spawn([nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store_dir)], log=log)
     wait_for_port(port, proc=proc, name="nats-server", log=log)
     return Nats(url=f"nats://127.0.0.1:{port}", port=port, process=Process("nats", proc, log))
 
@@ -132,7 +136,6 @@ def start_database(data_dir: Path, *, port: int | None = None, log: Path | None 
     port = port or free_port()
     ensure_free(port, "database")
     data_dir.mkdir(parents=True, exist_ok=True)
-    out = open(log, "ab") if log else subprocess.DEVNULL
     if mongod := shutil.which("mongod"):
         cmd = [mongod, "--bind_ip", "127.0.0.1", "--port", str(port), "--dbpath", str(data_dir), "--quiet"]
         kind = "mongod"
@@ -145,6 +148,6 @@ def start_database(data_dir: Path, *, port: int | None = None, log: Path | None 
             "--log-level=warn",
         ]
         kind = f"FerretDB {FERRETDB_VERSION} (SQLite, _id index patch)"
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = spawn(cmd, log=log)
     wait_for_port(port, proc=proc, name=kind, log=log)
     return Database(url=f"mongodb://127.0.0.1:{port}/", kind=kind, process=Process("database", proc, log))

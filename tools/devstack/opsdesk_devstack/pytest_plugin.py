@@ -16,7 +16,7 @@ def _docker_engine_answers() -> bool:
     if os.environ.get("OPSDESK_TESTCONTAINERS", "auto") == "off":
         return False
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env(timeout=2).ping()
     except Exception:
@@ -28,7 +28,7 @@ def _docker_engine_answers() -> bool:
 def database_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """One database server per test session; tests isolate by database name."""
     if not os.environ.get("MONGODB_URL") and _docker_engine_answers():
-        from testcontainers.mongodb import MongoDbContainer  # type: ignore[import-untyped]
+        from testcontainers.mongodb import MongoDbContainer
 
         with MongoDbContainer("mongo:7") as container:
             yield Database(url=container.get_connection_url(), kind="mongo:7 (testcontainers)")

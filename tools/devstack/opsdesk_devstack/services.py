@@ -14,7 +14,7 @@ from typing import IO
 
 import httpx
 
-from .infra import InfraError, Process, free_port
+from .infra import InfraError, Process, free_port, spawn
 
 # name -> (module, env prefix, default port in `make run`)
 SERVICES: dict[str, tuple[str, str, int]] = {
@@ -53,8 +53,7 @@ class ServiceProcess:
             assert proc.stdout is not None
             threading.Thread(target=_pump, args=(proc.stdout, f"[{self.name:<11}]", self.prefix_to), daemon=True).start()
         else:
-            out = open(self.log, "ab") if self.log else subprocess.DEVNULL
-            proc = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = spawn([sys.executable, "-m", module], log=self.log, env=env)
         self.process = Process(self.name, proc, self.log)
 
     def wait_ready(self, timeout: float = 30.0) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox

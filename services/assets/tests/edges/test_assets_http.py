@@ -7,10 +7,9 @@ from typing import Any
 
 import httpx
 
-from opsdesk_shared.contracts import RepairUpdatedV1, subjects
-
 from assets.domain import Asset
 from assets.main import Adapters
+from opsdesk_shared.contracts import RepairUpdatedV1, subjects
 
 
 async def open_repair(client: httpx.AsyncClient, tag: str, **extra: Any) -> dict[str, Any]:

@@ -7,11 +7,10 @@ import json
 import pytest
 from faststream.nats import NatsBroker, TestNatsBroker
 
-from opsdesk_shared.contracts import subjects
-
 from assets.adapters.memory import MemoryAssetRegister
 from assets.domain import Asset
 from assets.entrypoints import bus
+from opsdesk_shared.contracts import subjects
 
 
 async def test_lookup_of_a_known_tag_answers_the_asset(asset: Asset) -> None:

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from opsdesk_shared.contracts import subjects
-
 from assets.adapters.mongo import MongoAssetRegister
 from assets.domain import Asset
 from assets.entrypoints import bus
+from opsdesk_shared.contracts import subjects
 
 pytestmark = pytest.mark.integration
 

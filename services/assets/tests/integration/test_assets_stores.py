@@ -7,14 +7,13 @@ from typing import Any
 
 import pytest
 
-from opsdesk_shared.contracts import Envelope, RepairUpdatedV1
-from opsdesk_shared.outbox import OUTBOX_FIELD
-
 from assets import domain, service
 from assets.adapters.memory import MemoryOutbox
 from assets.adapters.mongo import MongoAssetRegister, MongoRepairStore
 from assets.domain import Asset, Repair
 from assets.ports import ConcurrentUpdate
+from opsdesk_shared.contracts import Envelope, RepairUpdatedV1
+from opsdesk_shared.outbox import OUTBOX_FIELD
 
 pytestmark = pytest.mark.integration
 

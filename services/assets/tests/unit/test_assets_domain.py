@@ -6,10 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from opsdesk_shared.contracts.repairs import RepairStatus
-
 from assets import domain
 from assets.domain import Asset, IllegalTransition, Repair
+from opsdesk_shared.contracts.repairs import RepairStatus
 
 LEGAL: list[tuple[RepairStatus, RepairStatus]] = [
     ("open", "sent_to_vendor"),

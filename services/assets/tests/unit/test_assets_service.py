@@ -6,12 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from opsdesk_shared.contracts import RepairUpdatedV1, subjects
-
 from assets import service
 from assets.adapters.memory import MemoryAssetRegister, MemoryOutbox, MemoryRepairStore
 from assets.domain import Asset, IllegalTransition
 from assets.ports import ConcurrentUpdate
+from opsdesk_shared.contracts import RepairUpdatedV1, subjects
 
 
 class World:

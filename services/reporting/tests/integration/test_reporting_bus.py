@@ -10,7 +10,6 @@ import pytest
 
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
 from opsdesk_shared.contracts import subjects
-
 from reporting import domain, service
 from reporting.adapters.mongo import MongoEventProjection
 from reporting.domain import Tally

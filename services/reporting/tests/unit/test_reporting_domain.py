@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from opsdesk_shared.contracts import EventData
-
 from reporting import domain
 from reporting.domain import Tally
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox

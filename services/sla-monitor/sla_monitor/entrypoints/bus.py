@@ -36,6 +36,6 @@ def register(broker: NatsBroker, *, store: TimerStore, settings: SlaSettings) ->
         (subjects.TICKET_ASSIGNED, "sla-ticket-assigned", on_ticket_assigned),
     ):
         subscribe_events(
-            broker, subject=subject, durable=durable, handler=handler,  # type: ignore[arg-type]
+            broker, subject=subject, durable=durable, handler=handler,
             max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s, on_dead_letter=dead_letter,
         )

@@ -13,7 +13,6 @@ import pytest
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
 from opsdesk_shared.contracts import Envelope, SlaBreachedV1, subjects
 from opsdesk_shared.outbox import OutboxRelay
-
 from sla_monitor import service
 from sla_monitor.adapters.mongo import MongoTimerStore
 from sla_monitor.entrypoints import bus

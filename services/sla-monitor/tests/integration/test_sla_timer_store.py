@@ -9,7 +9,6 @@ import pytest
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import OUTBOX_FIELD
-
 from sla_monitor import domain, service
 from sla_monitor.adapters.memory import MemoryOutbox
 from sla_monitor.adapters.mongo import MongoTimerStore

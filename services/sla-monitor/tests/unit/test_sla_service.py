@@ -6,7 +6,6 @@ import asyncio
 from datetime import datetime, timedelta
 
 from opsdesk_shared.contracts import SlaBreachedV1, subjects
-
 from sla_monitor import domain, service
 from sla_monitor.adapters.memory import MemoryOutbox, MemoryTimerStore
 from sla_monitor.sweeper import BreachSweeper
