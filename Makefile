@@ -47,6 +47,8 @@ test-e2e: install
 	@$(PY) -m pytest -m e2e
 
 bench: install
+	@command -v wrk >/dev/null || { echo "opsdesk: installing wrk (Debian package) for the load generator..."; \
+		apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	@$(PY) bench/intake_load.py
 
 schemas: install
