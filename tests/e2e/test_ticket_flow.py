@@ -179,3 +179,20 @@ def test_breach_due_while_the_monitor_was_down_is_published_once_after_restart(s
     assert stack.nats is not None
     breaches = StreamReader(stack.nats.url).events("sla.breached", want=2, timeout=5)
     assert [b["body"]["data"]["ticket_id"] for b in breaches] == [ticket["id"]]
+
+
+def test_gateway_answers_business_deadlines_from_the_sla_monitor(stack: Stack) -> None:
+    r = httpx.get(
+        f"{stack.gateway}/api/v1/calendars/office-hours/deadline",
+        params={"start": "2026-10-09T17:00:00+08:00", "business_minutes": 60},
+        headers=auth(stack),
+    )
+    assert r.status_code == 200, r.text
+    # Friday 17:00: 30 minutes left that day; Saturday 2026-10-10 is an official make-up working day.
+    assert r.json()["due_at_local"] == "2026-10-10T09:00:00+08:00"
+    r = httpx.get(
+        f"{stack.gateway}/api/v1/calendars/office-hours/elapsed",
+        params={"start": "2026-10-09T08:30:00+08:00", "end": "2026-10-12T08:30:00+08:00"},
+        headers=auth(stack),
+    )
+    assert r.json()["business_minutes"] == 2 * 420

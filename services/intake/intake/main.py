@@ -15,7 +15,7 @@ from opsdesk_shared.runtime import Infra
 
 from . import metrics
 from .adapters.mongo import MongoTicketStore, MongoTokenStore
-from .adapters.nats import NatsAssetDirectory
+from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars
 from .auth import Authenticator, token_hash
 from .domain import InvalidField
 from .entrypoints import bus
@@ -42,6 +42,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
                 tokens=tokens,
                 assets=NatsAssetDirectory(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
                 authenticator=Authenticator(tokens),
+                calendars=NatsBusinessCalendars(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
             )
         finally:
             await relay.stop()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .domain import Ticket
@@ -38,3 +39,13 @@ class AssetsUnavailable(Exception):
 
 class AssetDirectory(Protocol):
     async def lookup(self, tag: str) -> dict[str, Any] | None: ...
+
+
+class CalendarUnavailable(Exception):
+    """The SLA monitor did not answer in time."""
+
+
+class BusinessCalendars(Protocol):
+    """Business-time arithmetic, answered by the SLA monitor, which owns the calendars."""
+
+    async def ask(self, query: DeadlineQuery | ElapsedQuery) -> CalendarReply: ...

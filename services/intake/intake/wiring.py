@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .auth import Authenticator
-from .ports import AssetDirectory, EventOutbox, TicketStore, TokenStore
+from .ports import AssetDirectory, BusinessCalendars, EventOutbox, TicketStore, TokenStore
 
 
 @dataclass
@@ -15,3 +15,4 @@ class Adapters:
     tokens: TokenStore
     assets: AssetDirectory
     authenticator: Authenticator
+    calendars: BusinessCalendars | None = None

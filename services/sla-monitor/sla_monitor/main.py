@@ -12,12 +12,13 @@ from opsdesk_shared.app import build_service_app
 from opsdesk_shared.outbox import OutboxRelay
 from opsdesk_shared.runtime import Infra
 
-from . import metrics
-from .adapters.mongo import MongoTimerStore
+from . import calendar_service, metrics
+from .adapters.mongo import MongoCalendarStore, MongoTimerStore
+from .calendar_book import BookHolder
 from .due_queue import ScheduledTimerStore
 from .entrypoints import bus
 from .entrypoints.http import router
-from .ports import EventOutbox, TimerStore
+from .ports import CalendarStore, EventOutbox, TimerStore
 from .settings import SlaSettings
 from .sweeper import BreachSweeper
 
@@ -26,6 +27,8 @@ from .sweeper import BreachSweeper
 class Adapters:
     store: TimerStore
     outbox: EventOutbox
+    calendars: CalendarStore
+    book: BookHolder
 
 
 def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastAPI:
@@ -36,12 +39,15 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         await mongo.ensure_indexes()
         store = ScheduledTimerStore(mongo)
         await store.load(await mongo.running())
+        calendars = MongoCalendarStore(infra.db)
+        book = BookHolder(await calendar_service.load_book(calendars))
+        bus.register_calendar_queries(infra.broker, holder=book)
         bus.register(infra.broker, store=store, settings=settings)
         sweeper = BreachSweeper(store=store, outbox=relay, interval_s=settings.sweep_interval_s)
         relay.start()
         sweeper.start()
         try:
-            yield Adapters(store=store, outbox=relay)
+            yield Adapters(store=store, outbox=relay, calendars=calendars, book=book)
         finally:
             await sweeper.stop()
             await relay.stop()

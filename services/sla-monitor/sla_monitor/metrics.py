@@ -6,3 +6,9 @@ timers_started = Counter("sla_timers_started_total", "Timers started", ["timer"]
 timers_stopped = Counter("sla_timers_stopped_total", "Timers stopped in time", ["timer"], registry=registry)
 breaches = Counter("sla_breaches_total", "Timers that ran out", ["timer"], registry=registry)
 dead_letters = Counter("sla_dead_letters_total", "Messages the SLA monitor gave up on", ["subject", "reason"], registry=registry)
+approximate_results = Counter(
+    "sla_approximate_results_total",
+    "Business-time answers computed for a year without holiday data (weekends only)",
+    ["calendar", "op"],
+    registry=registry,
+)

@@ -7,7 +7,9 @@ from typing import Protocol
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
+from .calendar import BusinessCalendar
 from .domain import Timer
+from .holiday_data import YearSchedule
 
 
 class TimerStore(Protocol):
@@ -25,3 +27,12 @@ class TimerStore(Protocol):
     async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         """Record the breach if the timer is still running; False when it was stopped meanwhile."""
         ...
+
+
+class CalendarStore(Protocol):
+    """Admin-edited calendar data: uploaded holiday years and calendar definitions."""
+
+    async def schedules(self) -> list[YearSchedule]: ...
+    async def save_schedule(self, schedule: YearSchedule) -> None: ...
+    async def definitions(self) -> list[BusinessCalendar]: ...
+    async def save_definition(self, calendar: BusinessCalendar) -> None: ...

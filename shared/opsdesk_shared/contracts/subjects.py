@@ -5,8 +5,10 @@ TICKET_ASSIGNED = "ticket.assigned"
 SLA_BREACHED = "sla.breached"
 REPAIR_UPDATED = "repair.updated"
 
-# Core NATS request/reply (not persisted): the gateway asks assets which asset a tag names.
+# Core NATS request/reply (not persisted, so outside every stream's subjects): the gateway asks assets which asset
+# a tag names, and the SLA monitor for business-calendar arithmetic.
 ASSET_LOOKUP = "asset.lookup"
+CALENDAR_QUERY = "calendar.query"
 
 # A message that cannot be handled is republished here with the error, e.g. deadletter.ticket.created.
 DEADLETTER_PREFIX = "deadletter"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
 from ..domain import Ticket
@@ -58,3 +59,15 @@ class MemoryAssetDirectory:
 
     async def lookup(self, tag: str) -> dict[str, Any] | None:
         return self.assets.get(tag)
+
+
+class MemoryBusinessCalendars:
+    """Answers from a fixed table, for edge tests of the gateway's calendar routes."""
+
+    def __init__(self, replies: dict[str, CalendarReply] | None = None) -> None:
+        self.replies = replies or {}
+        self.asked: list[DeadlineQuery | ElapsedQuery] = []
+
+    async def ask(self, query: DeadlineQuery | ElapsedQuery) -> CalendarReply:
+        self.asked.append(query)
+        return self.replies.get(query.calendar, CalendarReply(status=404, errors=[{"loc": ["path", "name"], "msg": "unknown"}]))

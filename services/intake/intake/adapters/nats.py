@@ -1,4 +1,4 @@
-"""Asks the assets service over NATS request/reply which asset a tag names."""
+"""Questions the gateway asks other services over core NATS request/reply."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 from faststream.nats import NatsBroker
 
 from opsdesk_shared.contracts import subjects
+from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
 
-from ..ports import AssetsUnavailable
+from ..ports import AssetsUnavailable, CalendarUnavailable
 
 
 class NatsAssetDirectory:
@@ -24,3 +25,16 @@ class NatsAssetDirectory:
             raise AssetsUnavailable(str(exc)) from exc
         answer = json.loads(reply.body)
         return answer.get("asset") if answer.get("found") else None
+
+
+class NatsBusinessCalendars:
+    def __init__(self, broker: NatsBroker, *, timeout_s: float) -> None:
+        self._broker = broker
+        self._timeout_s = timeout_s
+
+    async def ask(self, query: DeadlineQuery | ElapsedQuery) -> CalendarReply:
+        try:
+            reply = await self._broker.request(query.model_dump_json().encode(), subjects.CALENDAR_QUERY, timeout=self._timeout_s)
+        except Exception as exc:
+            raise CalendarUnavailable(str(exc)) from exc
+        return CalendarReply.model_validate_json(reply.body)

@@ -7,16 +7,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from opsdesk_shared.contracts import Requester
+from opsdesk_shared.contracts.calendars import DeadlineQuery, ElapsedQuery
 from opsdesk_shared.contracts.tickets import Channel
 from opsdesk_shared.logs import correlation_id
 
 from .. import metrics, service
 from ..domain import Assignee, NewTicket, Ticket
-from ..ports import AssetsUnavailable
+from ..ports import AssetsUnavailable, CalendarUnavailable
 from ..wiring import Adapters
 
 
@@ -143,3 +145,43 @@ async def read_asset(tag: str, wired: Wired, _role: Role) -> dict[str, Any]:
     if asset is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
     return asset
+
+
+async def _ask_calendar(wired: Adapters, query: DeadlineQuery | ElapsedQuery) -> JSONResponse:
+    if wired.calendars is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "business calendars are not wired")
+    try:
+        reply = await wired.calendars.ask(query)
+    except CalendarUnavailable:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the SLA monitor did not answer") from None
+    if reply.status == 200:
+        return JSONResponse(reply.result)
+    return JSONResponse({"detail": reply.errors}, status_code=reply.status)
+
+
+@router.get("/calendars/{name}/deadline", tags=["calendars"], summary="When N business minutes from start run out")
+async def calendar_deadline(
+    name: str,
+    start: Annotated[datetime, Query(description="ISO 8601 with offset")],
+    business_minutes: Annotated[float, Query(ge=0, le=10_000_000)],
+    wired: Wired,
+    _role: Role,
+) -> JSONResponse:
+    """`{"due_at", "due_at_local", "timezone", "approximate", "calendar"}`; the default calendar is `office-hours`."""
+    if start.tzinfo is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["query", "start"], "msg": "start needs a time zone offset", "type": "value_error"}])
+    return await _ask_calendar(wired, DeadlineQuery(calendar=name, start=start, business_minutes=business_minutes))
+
+
+@router.get("/calendars/{name}/elapsed", tags=["calendars"], summary="Business minutes between two instants")
+async def calendar_elapsed(
+    name: str,
+    start: Annotated[datetime, Query(description="ISO 8601 with offset")],
+    end: Annotated[datetime, Query(description="ISO 8601 with offset")],
+    wired: Wired,
+    _role: Role,
+) -> JSONResponse:
+    for field, value in (("start", start), ("end", end)):
+        if value.tzinfo is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["query", field], "msg": f"{field} needs a time zone offset", "type": "value_error"}])
+    return await _ask_calendar(wired, ElapsedQuery(calendar=name, start=start, end=end))

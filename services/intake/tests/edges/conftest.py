@@ -8,11 +8,18 @@ from typing import Any
 import httpx
 import pytest
 
-from intake.adapters.memory import MemoryAssetDirectory, MemoryOutbox, MemoryTicketStore, MemoryTokenStore
+from intake.adapters.memory import (
+    MemoryAssetDirectory,
+    MemoryBusinessCalendars,
+    MemoryOutbox,
+    MemoryTicketStore,
+    MemoryTokenStore,
+)
 from intake.auth import Authenticator, token_hash
 from intake.main import create_app
 from intake.settings import IntakeSettings
 from intake.wiring import Adapters
+from opsdesk_shared.contracts.calendars import CalendarReply
 
 TOKEN = "edge-test-token-0123456789abcdef"
 MAX_BODY_BYTES = 2048
@@ -31,6 +38,13 @@ async def adapters() -> Adapters:
         tokens=tokens,
         assets=MemoryAssetDirectory(dict(ASSETS)),
         authenticator=Authenticator(tokens),
+        calendars=MemoryBusinessCalendars(
+            {
+                "office-hours": CalendarReply(
+                    result={"due_at": "2026-11-27T01:30:00Z", "approximate": False, "calendar": "office-hours"}
+                )
+            }
+        ),
     )
 
 

@@ -8,7 +8,9 @@ from datetime import datetime
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
+from ..calendar import BusinessCalendar
 from ..domain import Timer
+from ..holiday_data import YearSchedule
 
 
 class MemoryTimerStore:
@@ -48,3 +50,21 @@ class MemoryTimerStore:
             return False
         self.timers[timer.key] = timer
         return True
+
+
+class MemoryCalendarStore:
+    def __init__(self) -> None:
+        self.years: dict[int, YearSchedule] = {}
+        self.calendars: dict[str, BusinessCalendar] = {}
+
+    async def schedules(self) -> list[YearSchedule]:
+        return list(self.years.values())
+
+    async def save_schedule(self, schedule: YearSchedule) -> None:
+        self.years[schedule.year] = schedule
+
+    async def definitions(self) -> list[BusinessCalendar]:
+        return list(self.calendars.values())
+
+    async def save_definition(self, calendar: BusinessCalendar) -> None:
+        self.calendars[calendar.name] = calendar

@@ -10,10 +10,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, update_if
+from opsdesk_shared.mongo import Document, document_lock, update_if
 from opsdesk_shared.outbox import outbox_push, strip_outbox
 
+from ..calendar import BusinessCalendar
 from ..domain import Timer
+from ..holiday_data import YearSchedule
 
 
 def _from_doc(doc: Document) -> Timer:
@@ -68,3 +70,33 @@ class MongoTimerStore:
             self._timers, timer.key, expect={"status": "running"},
             update={"$set": {"status": "breached", "breached_at": timer.breached_at}, "$push": outbox_push(events)},
         )
+
+
+class MongoCalendarStore:
+    """Uploaded holiday years (`holiday_years`, keyed by year) and admin calendar definitions (`calendars`)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._years = db["holiday_years"]
+        self._calendars = db["calendars"]
+
+    async def schedules(self) -> list[YearSchedule]:
+        return [
+            YearSchedule.model_validate({**doc, "year": doc["_id"]}) async for doc in self._years.find({})
+        ]
+
+    async def save_schedule(self, schedule: YearSchedule) -> None:
+        doc = schedule.model_dump(mode="json", exclude={"year"})
+        # Stored as sorted ISO date lists: BSON has no date-only type and sets have no order.
+        doc = {k: sorted(v) if isinstance(v, list) else v for k, v in doc.items()}
+        async with document_lock(self._years, schedule.year):
+            await self._years.replace_one({"_id": schedule.year}, doc, upsert=True)
+
+    async def definitions(self) -> list[BusinessCalendar]:
+        return [
+            BusinessCalendar.model_validate({**doc, "name": doc["_id"]}) async for doc in self._calendars.find({})
+        ]
+
+    async def save_definition(self, calendar: BusinessCalendar) -> None:
+        doc = calendar.model_dump(mode="json", exclude={"name", "schedules"})
+        async with document_lock(self._calendars, calendar.name):
+            await self._calendars.replace_one({"_id": calendar.name}, doc, upsert=True)

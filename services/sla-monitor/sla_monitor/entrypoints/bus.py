@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated, Any
 
 from faststream.nats import NatsBroker
+from faststream.nats.annotations import NatsMessage
+from pydantic import Field, TypeAdapter, ValidationError
 
 from opsdesk_shared.bus import subscribe_events
 from opsdesk_shared.contracts import Envelope, TicketAssignedV1, TicketCreatedV1, subjects
+from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
 
-from .. import metrics, service
+from .. import calendar_service, metrics, service
+from ..calendar_book import BookHolder
 from ..ports import TimerStore
 from ..settings import SlaSettings
+
+CALENDAR_QUERIES: TypeAdapter[DeadlineQuery | ElapsedQuery] = TypeAdapter(
+    Annotated[DeadlineQuery | ElapsedQuery, Field(discriminator="op")]
+)
 
 
 def register(broker: NatsBroker, *, store: TimerStore, settings: SlaSettings) -> None:
@@ -39,3 +48,16 @@ def register(broker: NatsBroker, *, store: TimerStore, settings: SlaSettings) ->
             broker, subject=subject, durable=durable, handler=handler,
             max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s, on_dead_letter=dead_letter,
         )
+
+
+def register_calendar_queries(broker: NatsBroker, *, holder: BookHolder) -> None:
+    """Answers calendar.query (core request/reply) from the gateway."""
+
+    @broker.subscriber(subjects.CALENDAR_QUERY, queue="sla-monitor", description="Deadline/elapsed in business time")
+    async def on_calendar_query(msg: NatsMessage) -> dict[str, Any]:
+        try:
+            query = CALENDAR_QUERIES.validate_json(msg.body)
+        except ValidationError as exc:
+            errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+            return CalendarReply(status=422, errors=errors).model_dump(mode="json")
+        return calendar_service.answer(query, holder.book).model_dump(mode="json")

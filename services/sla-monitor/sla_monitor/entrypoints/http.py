@@ -1,13 +1,20 @@
-"""The SLA monitor's HTTP edge: read a ticket's timers."""
+"""The SLA monitor's HTTP edge: timers, business calendars and holiday years."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from .. import domain
+from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
+
+from .. import calendar_service, domain
+from ..calendar import BusinessCalendar
 from ..domain import Timer
+from ..holiday_data import ScheduleError, parse_schedule_csv, parse_schedule_json
 
 router = APIRouter(prefix="/api/v1")
 
@@ -16,9 +23,94 @@ def _adapters(request: Request) -> Any:
     return request.app.state.adapters
 
 
+Wired = Annotated[Any, Depends(_adapters)]
+
+
+def _reply(reply: CalendarReply) -> JSONResponse:
+    if reply.status == 200:
+        return JSONResponse(reply.result)
+    return JSONResponse({"detail": reply.errors}, status_code=reply.status)
+
+
 @router.get("/timers/{ticket_id}/{name}", response_model=Timer, tags=["timers"])
-async def read_timer(ticket_id: str, name: str, wired: Annotated[Any, Depends(_adapters)]) -> Timer:
+async def read_timer(ticket_id: str, name: str, wired: Wired) -> Timer:
     timer = await wired.store.get(domain.timer_key(ticket_id, name))
     if timer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name} timer for ticket {ticket_id}")
     return timer  # type: ignore[no-any-return]
+
+
+@router.get("/calendars", tags=["calendars"], summary="Every calendar and the holiday years it knows")
+async def list_calendars(wired: Wired) -> dict[str, Any]:
+    book = wired.book.book
+    return {
+        "calendars": [c.model_dump(mode="json", exclude={"schedules"}) for c in book.calendars.values()],
+        "holiday_years": {str(year): s.source for year, s in sorted(book.schedules.items())},
+    }
+
+
+@router.get("/calendars/{name}/deadline", tags=["calendars"], summary="When N business minutes from start run out")
+async def deadline(
+    name: str, start: datetime, business_minutes: Annotated[float, Query(ge=0, le=10_000_000)], wired: Wired
+) -> JSONResponse:
+    return _reply(calendar_service.answer(DeadlineQuery(calendar=name, start=start, business_minutes=business_minutes), wired.book.book))
+
+
+@router.get("/calendars/{name}/elapsed", tags=["calendars"], summary="Business minutes between two instants")
+async def elapsed(name: str, start: datetime, end: datetime, wired: Wired) -> JSONResponse:
+    return _reply(calendar_service.answer(ElapsedQuery(calendar=name, start=start, end=end), wired.book.book))
+
+
+class CalendarIn(BaseModel):
+    """A calendar definition; holiday data is shared by all calendars and uploaded per year."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = Field(examples=["Asia/Shanghai"])
+    working_day_windows: list[Any]
+    non_working_day_windows: list[Any] = Field(default_factory=list)
+    weekdays: list[int] | None = None
+    observe_holidays: bool = True
+
+
+@router.put("/calendars/{name}", tags=["calendars"], summary="Define or replace a calendar")
+async def put_calendar(name: str, body: CalendarIn, wired: Wired) -> dict[str, Any]:
+    fields = body.model_dump(exclude_none=True)
+    try:
+        definition = BusinessCalendar.model_validate({"name": name, **fields})
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _errors(exc)) from None
+    book = await calendar_service.define_calendar(definition, store=wired.calendars, holder=wired.book)
+    return book.calendars[name].model_dump(mode="json", exclude={"schedules"})
+
+
+@router.put(
+    "/holidays/{year}",
+    tags=["calendars"],
+    summary="Upload a year's official schedule (JSON, or CSV with header date,kind)",
+    openapi_extra={"requestBody": {"content": {"application/json": {}, "text/csv": {}}}},
+)
+async def put_holidays(year: int, request: Request, wired: Wired) -> dict[str, Any]:
+    text = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        if "csv" in request.headers.get("content-type", ""):
+            schedule = parse_schedule_csv(text)
+        else:
+            schedule = parse_schedule_json(text)
+    except ScheduleError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.details) from None
+    if schedule.year != year:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["body", "year"], "msg": f"the schedule is for {schedule.year}, the path says {year}"}],
+        )
+    schedule = schedule.model_copy(update={"source": "upload"})
+    await calendar_service.upload_schedule(schedule, store=wired.calendars, holder=wired.book)
+    return {"year": year, "holidays": len(schedule.holidays), "workdays": len(schedule.workdays), "source": schedule.source}
+
+
+def _errors(exc: ValueError) -> list[dict[str, Any]]:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return [{"loc": ["body", *e.get("loc", ())], "msg": e.get("msg", "")} for e in errors()]
+    return [{"loc": ["body"], "msg": str(exc)}]

@@ -14,18 +14,6 @@ from sla_monitor.main import Adapters, create_app
 from sla_monitor.settings import SlaSettings
 
 
-@pytest.fixture
-def adapters() -> Adapters:
-    return Adapters(store=MemoryTimerStore(), outbox=MemoryOutbox())
-
-
-@pytest.fixture
-async def client(adapters: Adapters) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(SlaSettings(), adapters=adapters)
-    # ASGITransport does not run the lifespan, and the lifespan is what puts the adapters on the app.
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sla.test") as client:
-            yield client
 
 
 async def test_read_timer_returns_the_running_timer(client: httpx.AsyncClient, adapters: Adapters, t0: datetime, ticket_id: str) -> None:
