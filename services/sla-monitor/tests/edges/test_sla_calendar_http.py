@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 
 from opsdesk_shared.contracts.calendars import DeadlineQuery, ElapsedQuery
-
 from sla_monitor import calendar_service
 from sla_monitor.main import Adapters
 

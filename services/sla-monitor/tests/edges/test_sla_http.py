@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import httpx
-import pytest
 
 from sla_monitor import service
-from sla_monitor.adapters.memory import MemoryOutbox, MemoryTimerStore
-from sla_monitor.main import Adapters, create_app
-from sla_monitor.settings import SlaSettings
-
-
+from sla_monitor.main import Adapters
 
 
 async def test_read_timer_returns_the_running_timer(client: httpx.AsyncClient, adapters: Adapters, t0: datetime, ticket_id: str) -> None:

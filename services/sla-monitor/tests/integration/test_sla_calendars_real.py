@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from opsdesk_shared.contracts import subjects
-
 from sla_monitor import calendar_service
 from sla_monitor.adapters.mongo import MongoCalendarStore
 from sla_monitor.calendar import BusinessCalendar
