@@ -116,7 +116,7 @@ def test_ticket_accepted_while_nats_is_down_is_assigned_once_nats_returns(stack:
     assert ticket["id"] in assigned
 
 
-@pytest.mark.stack_env(SLA_RESPONSE_TIMER_S="1")
+@pytest.mark.stack_env(SLA_POLICIES='{"response": {"calendar": "24x7", "business_minutes": 0.0167}}')
 def test_missed_response_is_breached_and_counted_by_reporting(stack: Stack) -> None:
     stack.service("dispatch").stop()  # nobody assigns, so the response clock runs out
     ticket = post_ticket(stack)
@@ -124,6 +124,9 @@ def test_missed_response_is_breached_and_counted_by_reporting(stack: Stack) -> N
     breaches = StreamReader(stack.nats.url).events("sla.breached", want=1, timeout=10)
     assert [b["body"]["data"]["ticket_id"] for b in breaches] == [ticket["id"]]
     assert breaches[0]["body"]["correlation_id"]
+    assert breaches[0]["body"]["data"]["calendar"] == "24x7"
+    warnings = StreamReader(stack.nats.url).events("sla.warning", want=2, timeout=1)
+    assert [w["body"]["data"]["timer"] for w in warnings] == ["response"]
 
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -167,7 +170,7 @@ def test_reporting_counts_survive_a_restart(stack: Stack) -> None:
     assert reporting_has_line()
 
 
-@pytest.mark.stack_env(SLA_RESPONSE_TIMER_S="3")
+@pytest.mark.stack_env(SLA_POLICIES='{"response": {"calendar": "24x7", "business_minutes": 0.05}}')
 def test_breach_due_while_the_monitor_was_down_is_published_once_after_restart(stack: Stack) -> None:
     stack.service("dispatch").stop()
     ticket = post_ticket(stack)

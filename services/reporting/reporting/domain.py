@@ -10,6 +10,7 @@ from opsdesk_shared.contracts import (
     EventData,
     RepairUpdatedV1,
     SlaBreachedV1,
+    SlaWarningV1,
     TicketAssignedV1,
     TicketCreatedV1,
 )
@@ -19,6 +20,7 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "tickets_created": ("Tickets created, by channel and catalog service", ("channel", "service_code")),
     "tickets_assigned": ("Tickets assigned, by engineer", ("engineer_id",)),
     "sla_breaches": ("SLA timers that ran out, by timer", ("timer",)),
+    "sla_warnings": ("SLA timers that used their warning share, by timer", ("timer",)),
     "repair_updates": ("Repair record changes, by status", ("status",)),
 }
 
@@ -40,6 +42,8 @@ def counter_keys(envelope: Envelope, data: EventData) -> list[str]:
         return [counter_key("tickets_assigned", engineer_id=data.engineer_id)]
     if isinstance(data, SlaBreachedV1):
         return [counter_key("sla_breaches", timer=data.timer)]
+    if isinstance(data, SlaWarningV1):
+        return [counter_key("sla_warnings", timer=data.timer)]
     if isinstance(data, RepairUpdatedV1):
         return [counter_key("repair_updates", status=data.status)]
     return []

@@ -1,13 +1,16 @@
-"""SLA timers: pure rules for starting, stopping and breaching."""
+"""SLA timers: pure rules for starting, warning, stopping and breaching, in business time."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from opsdesk_shared.contracts import SlaBreachedV1
+from opsdesk_shared.contracts import SlaBreachedV1, SlaWarningV1
+
+from . import calendar
+from .calendar import BusinessCalendar
 
 TimerStatus = Literal["running", "stopped", "breached"]
 
@@ -23,6 +26,13 @@ class Timer(BaseModel):
     stopped_at: datetime | None = None
     breached_at: datetime | None = None
     correlation_id: str | None = None
+    # Set when the timer runs under a policy in business time; absent on plain wall-clock timers.
+    policy: str | None = None
+    calendar: str | None = None
+    business_minutes: float | None = None
+    warning_at: datetime | None = None
+    warned_at: datetime | None = None
+    approximate: bool = False
 
     @property
     def key(self) -> str:
@@ -31,6 +41,52 @@ class Timer(BaseModel):
 
 def timer_key(ticket_id: str, name: str) -> str:
     return f"{ticket_id}:{name}"
+
+
+class TimerPolicy(BaseModel):
+    """What a timer promises: so many business minutes in a calendar, with a warning share."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    calendar: str = "office-hours"
+    business_minutes: float = Field(gt=0)
+    warn_ratio: float = Field(default=0.8, gt=0, lt=1)
+
+
+# The contract's commitments that today's events can start and stop (the others need the dispatch workflow).
+DEFAULT_POLICIES: dict[str, TimerPolicy] = {
+    "response": TimerPolicy(name="response", calendar="office-hours", business_minutes=60),
+    "dispatch": TimerPolicy(name="dispatch", calendar="office-hours", business_minutes=10),
+}
+
+
+def plan_timer(
+    policy: TimerPolicy, *, ticket_id: str, started_at: datetime, cal: BusinessCalendar, correlation_id: str | None = None
+) -> Timer:
+    """A running timer whose due and warning times are computed in the policy's business calendar."""
+    due = calendar.deadline(cal, started_at, policy.business_minutes)
+    warn = calendar.deadline(cal, started_at, policy.business_minutes * policy.warn_ratio)
+    return Timer(
+        ticket_id=ticket_id, name=policy.name, status="running", started_at=started_at, due_at=due.due_at,
+        warning_at=warn.due_at, correlation_id=correlation_id, policy=policy.name, calendar=cal.name,
+        business_minutes=policy.business_minutes, approximate=due.approximate or warn.approximate,
+    )
+
+
+def warn(timer: Timer, *, now: datetime) -> tuple[Timer, SlaWarningV1] | None:
+    """The warned timer and its event, once, when the warning time has come and the timer still runs."""
+    if (
+        timer.status != "running" or timer.warned_at is not None or timer.warning_at is None
+        or timer.started_at is None or timer.due_at is None or now < timer.warning_at
+    ):
+        return None
+    warned = timer.model_copy(update={"warned_at": now})
+    event = SlaWarningV1(
+        ticket_id=timer.ticket_id, timer=timer.name, started_at=timer.started_at, warning_at=timer.warning_at,
+        due_at=timer.due_at, policy=timer.policy, calendar=timer.calendar, approximate=timer.approximate,
+    )
+    return warned, event
 
 
 def start_timer(
@@ -69,6 +125,7 @@ def breach(timer: Timer, *, now: datetime) -> tuple[Timer, SlaBreachedV1] | None
         return None
     breached = timer.model_copy(update={"status": "breached", "breached_at": now})
     event = SlaBreachedV1(
-        ticket_id=timer.ticket_id, timer=timer.name, started_at=timer.started_at, due_at=timer.due_at, breached_at=now
+        ticket_id=timer.ticket_id, timer=timer.name, started_at=timer.started_at, due_at=timer.due_at, breached_at=now,
+        policy=timer.policy, calendar=timer.calendar, approximate=timer.approximate,
     )
     return breached, event

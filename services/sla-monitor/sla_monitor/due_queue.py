@@ -49,31 +49,40 @@ class ScheduledTimerStore:
     def __init__(self, inner: TimerStore, *, queue: DueQueue | None = None) -> None:
         self._inner = inner
         self.queue = queue or DueQueue()
+        self.warnings = DueQueue()
+
+    def _schedule(self, timer: Timer) -> None:
+        if timer.status != "running":
+            return
+        if timer.due_at is not None:
+            self.queue.add(timer.key, timer.due_at)
+        if timer.warning_at is not None and timer.warned_at is None:
+            self.warnings.add(timer.key, timer.warning_at)
 
     async def load(self, running: Sequence[Timer]) -> None:
         for timer in running:
-            if timer.due_at is not None:
-                self.queue.add(timer.key, timer.due_at)
+            self._schedule(timer)
 
     async def get(self, key: str) -> Timer | None:
         return await self._inner.get(key)
 
     async def add(self, timer: Timer) -> bool:
         added = await self._inner.add(timer)
-        if added and timer.status == "running" and timer.due_at is not None:
-            self.queue.add(timer.key, timer.due_at)
+        if added:
+            self._schedule(timer)
         return added
 
     async def stop(self, key: str, *, at: datetime) -> bool:
         stopped = await self._inner.stop(key, at=at)
         if stopped:
             self.queue.discard(key)
+            self.warnings.discard(key)
         return stopped
 
     async def replace_early_stop(self, timer: Timer) -> bool:
         replaced = await self._inner.replace_early_stop(timer)
-        if replaced and timer.due_at is not None:
-            self.queue.add(timer.key, timer.due_at)
+        if replaced:
+            self._schedule(timer)
         return replaced
 
     async def due(self, now: datetime, *, limit: int) -> list[Timer]:
@@ -84,5 +93,17 @@ class ScheduledTimerStore:
                 timers.append(timer)
         return timers
 
+    async def warnings_due(self, now: datetime, *, limit: int) -> list[Timer]:
+        timers = []
+        for key in self.warnings.pop_due(now, limit=limit):
+            timer = await self._inner.get(key)
+            if timer is not None and timer.status == "running" and timer.warned_at is None:
+                timers.append(timer)
+        return timers
+
+    async def mark_warned(self, timer: Timer, events: Sequence[Envelope]) -> bool:
+        return await self._inner.mark_warned(timer, events)
+
     async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
+        self.warnings.discard(timer.key)
         return await self._inner.mark_breached(timer, events)

@@ -42,7 +42,7 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         calendars = MongoCalendarStore(infra.db)
         book = BookHolder(await calendar_service.load_book(calendars))
         bus.register_calendar_queries(infra.broker, holder=book)
-        bus.register(infra.broker, store=store, settings=settings)
+        bus.register(infra.broker, store=store, holder=book, settings=settings)
         sweeper = BreachSweeper(store=store, outbox=relay, interval_s=settings.sweep_interval_s)
         relay.start()
         sweeper.start()

@@ -1,25 +1,26 @@
-"""SLA use cases: start on the start event, stop on the stop event, breach when a sweep finds time has run out."""
+"""SLA use cases: start on the start event, stop on the stop event, warn and breach when a sweep finds time used."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts import Envelope, SlaBreachedV1, SlaWarningV1
 
 from . import domain
+from .calendar_book import CalendarBook
+from .domain import Timer, TimerPolicy
 from .ports import EventOutbox, TimerStore
 
 PRODUCER = "sla-monitor"
 RESPONSE = "response"
 
 
-async def start_response_timer(
-    *, ticket_id: str, reported_at: datetime, duration: timedelta, store: TimerStore, correlation_id: str | None = None
-) -> bool:
-    """Idempotent: a redelivered ticket.created, or one arriving after the stop, changes nothing."""
-    timer = domain.start_timer(
-        ticket_id=ticket_id, name=RESPONSE, started_at=reported_at, duration=duration, correlation_id=correlation_id
-    )
+class UnknownCalendar(LookupError):
+    """A policy names a calendar nobody defined."""
+
+
+async def start_timer(timer: Timer, *, store: TimerStore) -> bool:
+    """Idempotent: a redelivered start, or one arriving after the stop, changes nothing (unless the stop was late)."""
     if await store.add(timer):
         return True
     existing = await store.get(timer.key)
@@ -28,16 +29,48 @@ async def start_response_timer(
     return False
 
 
-async def stop_response_timer(*, ticket_id: str, at: datetime, store: TimerStore) -> bool:
-    key = domain.timer_key(ticket_id, RESPONSE)
+async def start_policy_timer(
+    policy: TimerPolicy, *, ticket_id: str, started_at: datetime, book: CalendarBook, store: TimerStore,
+    correlation_id: str | None = None,
+) -> bool:
+    cal = book.get(policy.calendar)
+    if cal is None:
+        raise UnknownCalendar(f"policy {policy.name} names calendar {policy.calendar!r}, which is not defined")
+    timer = domain.plan_timer(policy, ticket_id=ticket_id, started_at=started_at, cal=cal, correlation_id=correlation_id)
+    return await start_timer(timer, store=store)
+
+
+async def start_response_timer(
+    *, ticket_id: str, reported_at: datetime, duration: timedelta, store: TimerStore, correlation_id: str | None = None
+) -> bool:
+    """A wall-clock response timer (no calendar): what tests and the 24x7 case need."""
+    timer = domain.start_timer(
+        ticket_id=ticket_id, name=RESPONSE, started_at=reported_at, duration=duration, correlation_id=correlation_id
+    )
+    return await start_timer(timer, store=store)
+
+
+async def stop_timer(name: str, *, ticket_id: str, at: datetime, store: TimerStore) -> bool:
+    key = domain.timer_key(ticket_id, name)
     timer = await store.get(key)
     if timer is None:
         # The start has not arrived yet: remember the stop so the late start changes nothing (or breaches if late).
-        await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=RESPONSE, at=at))
+        await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at))
         return False
     if not domain.stops_in_time(timer, at=at):
         return False
     return await store.stop(key, at=at)
+
+
+async def stop_response_timer(*, ticket_id: str, at: datetime, store: TimerStore) -> bool:
+    return await stop_timer(RESPONSE, ticket_id=ticket_id, at=at, store=store)
+
+
+def _wrap(event: SlaBreachedV1 | SlaWarningV1, timer: Timer, now: datetime) -> Envelope:
+    return Envelope.wrap(
+        event, producer=PRODUCER, correlation_id=timer.correlation_id or timer.ticket_id, subject_id=timer.ticket_id,
+        occurred_at=now,
+    )
 
 
 async def sweep_breaches(*, now: datetime, store: TimerStore, outbox: EventOutbox, limit: int = 500) -> int:
@@ -48,8 +81,23 @@ async def sweep_breaches(*, now: datetime, store: TimerStore, outbox: EventOutbo
         if decision is None:
             continue
         updated, event = decision
-        envelope = Envelope.wrap(event, producer=PRODUCER, correlation_id=timer.correlation_id or timer.ticket_id, subject_id=timer.ticket_id, occurred_at=now)
+        envelope = _wrap(event, timer, now)
         if await store.mark_breached(updated, [envelope]):
             await outbox.deliver(updated.key, [envelope])
             breached += 1
     return breached
+
+
+async def sweep_warnings(*, now: datetime, store: TimerStore, outbox: EventOutbox, limit: int = 500) -> int:
+    """Warn once for every running timer past its warning time; returns how many warned."""
+    warned = 0
+    for timer in await store.warnings_due(now, limit=limit):
+        decision = domain.warn(timer, now=now)
+        if decision is None:
+            continue
+        updated, event = decision
+        envelope = _wrap(event, timer, now)
+        if await store.mark_warned(updated, [envelope]):
+            await outbox.deliver(updated.key, [envelope])
+            warned += 1
+    return warned

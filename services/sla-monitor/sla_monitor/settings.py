@@ -1,6 +1,10 @@
+from typing import Any
+
 from pydantic import Field
 
 from opsdesk_shared.settings import ServiceSettings, settings_config
+
+from .domain import DEFAULT_POLICIES, TimerPolicy
 
 
 class SlaSettings(ServiceSettings):
@@ -8,6 +12,13 @@ class SlaSettings(ServiceSettings):
 
     service_name: str = "sla-monitor"
     port: int = 8002
-    # Wall-clock for now; the business calendar (office hours, holidays, make-up days) replaces it.
-    response_timer_s: float = Field(default=3600.0, gt=0)
     sweep_interval_s: float = Field(default=1.0, gt=0)
+    # Per-policy overrides merged over the defaults, as JSON in SLA_POLICIES, e.g.
+    # {"response": {"calendar": "24x7", "business_minutes": 0.05}} for a demo that breaches in 3 seconds.
+    policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def timer_policies(self) -> dict[str, TimerPolicy]:
+        merged = {name: policy.model_dump() for name, policy in DEFAULT_POLICIES.items()}
+        for name, override in self.policies.items():
+            merged[name] = {**merged.get(name, {}), **override, "name": name}
+        return {name: TimerPolicy.model_validate(fields) for name, fields in merged.items()}

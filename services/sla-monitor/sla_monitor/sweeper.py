@@ -23,9 +23,13 @@ class BreachSweeper:
     async def _loop(self) -> None:
         while True:
             try:
-                n = await service.sweep_breaches(now=datetime.now(UTC), store=self._store, outbox=self._outbox)
-                if n:
-                    metrics.breaches.labels(service.RESPONSE).inc(n)
+                now = datetime.now(UTC)
+                warned = await service.sweep_warnings(now=now, store=self._store, outbox=self._outbox)
+                breached = await service.sweep_breaches(now=now, store=self._store, outbox=self._outbox)
+                if warned:
+                    metrics.warnings.inc(warned)
+                if breached:
+                    metrics.breaches.inc(breached)
             except asyncio.CancelledError:
                 raise
             except Exception:

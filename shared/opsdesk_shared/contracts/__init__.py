@@ -4,12 +4,12 @@ from . import subjects
 from .deadletter import DeadLetter
 from .envelope import Envelope, EventData, utcnow
 from .repairs import RepairUpdatedV1
-from .sla import SlaBreachedV1
+from .sla import SlaBreachedV1, SlaWarningV1
 from .tickets import Requester, TicketAssignedV1, TicketCreatedV1
 
 REGISTRY: dict[tuple[str, int], type[EventData]] = {
     (model.event_type, model.event_version): model
-    for model in (TicketCreatedV1, TicketAssignedV1, SlaBreachedV1, RepairUpdatedV1)
+    for model in (TicketCreatedV1, TicketAssignedV1, SlaBreachedV1, SlaWarningV1, RepairUpdatedV1)
 }
 
 
@@ -32,6 +32,7 @@ __all__ = [
     "RepairUpdatedV1",
     "Requester",
     "SlaBreachedV1",
+    "SlaWarningV1",
     "TicketAssignedV1",
     "TicketCreatedV1",
     "UnknownEvent",

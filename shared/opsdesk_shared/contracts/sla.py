@@ -22,3 +22,22 @@ class SlaBreachedV1(EventData):
     started_at: datetime
     due_at: datetime
     breached_at: datetime
+    policy: str | None = Field(default=None, description="Policy the timer ran under, e.g. response/office-hours/60")
+    calendar: str | None = Field(default=None, description="Business calendar the due time was computed in")
+    approximate: bool = Field(default=False, description="Due time computed for a year without holiday data")
+
+
+class SlaWarningV1(EventData):
+    """A timer has used its warning share (80% by default) of the allowed business time."""
+
+    event_type: ClassVar[str] = subjects.SLA_WARNING
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    timer: str
+    started_at: datetime
+    warning_at: datetime
+    due_at: datetime
+    policy: str | None = None
+    calendar: str | None = None
+    approximate: bool = False

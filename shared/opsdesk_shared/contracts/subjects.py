@@ -3,6 +3,7 @@
 TICKET_CREATED = "ticket.created"
 TICKET_ASSIGNED = "ticket.assigned"
 SLA_BREACHED = "sla.breached"
+SLA_WARNING = "sla.warning"
 REPAIR_UPDATED = "repair.updated"
 
 # Core NATS request/reply (not persisted, so outside every stream's subjects): the gateway asks assets which asset

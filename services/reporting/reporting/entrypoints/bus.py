@@ -12,7 +12,13 @@ from .. import metrics, service
 from ..domain import Tally
 from ..ports import EventProjection
 
-CONSUMED = (subjects.TICKET_CREATED, subjects.TICKET_ASSIGNED, subjects.SLA_BREACHED, subjects.REPAIR_UPDATED)
+CONSUMED = (
+    subjects.TICKET_CREATED,
+    subjects.TICKET_ASSIGNED,
+    subjects.SLA_WARNING,
+    subjects.SLA_BREACHED,
+    subjects.REPAIR_UPDATED,
+)
 
 
 def register(broker: NatsBroker, *, projection: EventProjection, tally: Tally, settings: ServiceSettings) -> None:

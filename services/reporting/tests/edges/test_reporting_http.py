@@ -49,7 +49,9 @@ async def test_summary_is_empty_before_any_event(client: httpx.AsyncClient) -> N
     response = await client.get("/api/v1/summary")
 
     assert response.status_code == 200
-    assert response.json() == {"tickets_created": [], "tickets_assigned": [], "sla_breaches": [], "repair_updates": []}
+    assert response.json() == {
+        "tickets_created": [], "tickets_assigned": [], "sla_breaches": [], "sla_warnings": [], "repair_updates": []
+    }
 
 
 async def test_summary_counts_projected_events_by_labels(client: httpx.AsyncClient, adapters: Adapters, ticket_created: Any, sla_breached: Any) -> None:

@@ -90,3 +90,14 @@ def test_tally_summary_lists_every_counter_with_labels_and_counts() -> None:
         {"labels": {"channel": "web", "service_code": "S1"}, "count": 2},
     ]
     assert summary["sla_breaches"] == []
+
+
+def test_sla_warning_counts_by_timer() -> None:
+    from datetime import UTC, datetime
+
+    from opsdesk_shared.contracts import Envelope, SlaWarningV1
+
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    data = SlaWarningV1(ticket_id="t", timer="dispatch", started_at=now, warning_at=now, due_at=now)
+    envelope = Envelope.wrap(data, producer="sla-monitor", correlation_id="c", subject_id="t")
+    assert domain.counter_keys(envelope, data) == [domain.counter_key("sla_warnings", timer="dispatch")]

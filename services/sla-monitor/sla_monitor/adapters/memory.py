@@ -44,6 +44,20 @@ class MemoryTimerStore:
         running = [t for t in self.timers.values() if t.status == "running" and t.due_at is not None and t.due_at <= now]
         return sorted(running, key=lambda t: t.due_at or now)[:limit]
 
+    async def warnings_due(self, now: datetime, *, limit: int) -> list[Timer]:
+        waiting = [
+            t for t in self.timers.values()
+            if t.status == "running" and t.warned_at is None and t.warning_at is not None and t.warning_at <= now
+        ]
+        return sorted(waiting, key=lambda t: t.warning_at or now)[:limit]
+
+    async def mark_warned(self, timer: Timer, events: Sequence[Envelope]) -> bool:
+        current = self.timers.get(timer.key)
+        if current is None or current.status != "running" or current.warned_at is not None:
+            return False
+        self.timers[timer.key] = timer
+        return True
+
     async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         current = self.timers.get(timer.key)
         if current is None or current.status != "running":

@@ -65,6 +65,17 @@ class MongoTimerStore:
         cursor = self._timers.find({"status": "running", "due_at": {"$lte": now}}).sort("due_at", 1).limit(limit)
         return [_from_doc(doc) async for doc in cursor]
 
+    async def warnings_due(self, now: datetime, *, limit: int) -> list[Timer]:
+        query = {"status": "running", "warned_at": None, "warning_at": {"$lte": now}}
+        cursor = self._timers.find(query).sort("warning_at", 1).limit(limit)
+        return [_from_doc(doc) async for doc in cursor]
+
+    async def mark_warned(self, timer: Timer, events: Sequence[Envelope]) -> bool:
+        return await update_if(
+            self._timers, timer.key, expect={"status": "running", "warned_at": None},
+            update={"$set": {"warned_at": timer.warned_at}, "$push": outbox_push(events)},
+        )
+
     async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         return await update_if(
             self._timers, timer.key, expect={"status": "running"},

@@ -1,8 +1,7 @@
-"""The SLA monitor's bus edge: ticket.created starts the response clock, ticket.assigned stops it."""
+"""The SLA monitor's bus edge: ticket.created starts the response and dispatch clocks, ticket.assigned stops them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from faststream.nats import NatsBroker
@@ -23,19 +22,28 @@ CALENDAR_QUERIES: TypeAdapter[DeadlineQuery | ElapsedQuery] = TypeAdapter(
 )
 
 
-def register(broker: NatsBroker, *, store: TimerStore, settings: SlaSettings) -> None:
-    duration = timedelta(seconds=settings.response_timer_s)
+# Which policies a ticket's events start and stop, and from which moment the clock counts.
+STARTED_BY_TICKET_CREATED = ("response", "dispatch")
+STOPPED_BY_TICKET_ASSIGNED = ("response", "dispatch")
+
+
+def register(broker: NatsBroker, *, store: TimerStore, holder: BookHolder, settings: SlaSettings) -> None:
+    policies = settings.timer_policies()
 
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
-        if await service.start_response_timer(
-            ticket_id=ticket.ticket_id, reported_at=ticket.reported_at, duration=duration, store=store,
-            correlation_id=envelope.correlation_id,
-        ):
-            metrics.timers_started.labels(service.RESPONSE).inc()
+        # Response runs from when the requester reported it (a phone call logged later); dispatch from intake.
+        starts = {"response": ticket.reported_at, "dispatch": envelope.occurred_at}
+        for name in STARTED_BY_TICKET_CREATED:
+            if await service.start_policy_timer(
+                policies[name], ticket_id=ticket.ticket_id, started_at=starts[name], book=holder.book, store=store,
+                correlation_id=envelope.correlation_id,
+            ):
+                metrics.timers_started.labels(name).inc()
 
     async def on_ticket_assigned(envelope: Envelope, assigned: TicketAssignedV1) -> None:
-        if await service.stop_response_timer(ticket_id=assigned.ticket_id, at=assigned.assigned_at, store=store):
-            metrics.timers_stopped.labels(service.RESPONSE).inc()
+        for name in STOPPED_BY_TICKET_ASSIGNED:
+            if await service.stop_timer(name, ticket_id=assigned.ticket_id, at=assigned.assigned_at, store=store):
+                metrics.timers_stopped.labels(name).inc()
 
     def dead_letter(subject: str, reason: str) -> None:
         metrics.dead_letters.labels(subject, reason).inc()

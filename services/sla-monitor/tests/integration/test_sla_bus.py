@@ -13,8 +13,10 @@ import pytest
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
 from opsdesk_shared.contracts import Envelope, SlaBreachedV1, subjects
 from opsdesk_shared.outbox import OutboxRelay
-from sla_monitor import service
+from sla_monitor import calendar_service, service
+from sla_monitor.adapters.memory import MemoryCalendarStore
 from sla_monitor.adapters.mongo import MongoTimerStore
+from sla_monitor.calendar_book import BookHolder
 from sla_monitor.entrypoints import bus
 from sla_monitor.settings import SlaSettings
 from sla_monitor.sweeper import BreachSweeper
@@ -41,14 +43,22 @@ async def fetch_breaches(broker: Any, *, expected: int, timeout: float = 5.0) ->
 
 
 def settings() -> SlaSettings:
-    return SlaSettings(response_timer_s=1, sweep_interval_s=0.1, max_deliver=3, ack_wait_s=5)
+    # The response clock on the 24x7 calendar for one second, so the test does not depend on the time of day.
+    return SlaSettings(
+        policies={"response": {"calendar": "24x7", "business_minutes": 1 / 60}},
+        sweep_interval_s=0.1, max_deliver=3, ack_wait_s=5,
+    )
+
+
+async def book() -> BookHolder:
+    return BookHolder(await calendar_service.load_book(MemoryCalendarStore()))
 
 
 async def test_overdue_ticket_created_on_the_bus_yields_one_sla_breached(
     broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any
 ) -> None:
     store = mongo_timer_store
-    bus.register(broker, store=store, settings=settings())
+    bus.register(broker, store=store, holder=await book(), settings=settings())
     await broker.start()
     publisher = JetStreamPublisher(broker)
     envelope, ticket = ticket_created(reported_at=datetime.now(UTC) - timedelta(seconds=30), correlation_id=f"corr-{uuid.uuid4().hex[:8]}")
@@ -78,7 +88,7 @@ async def test_breach_sweeper_publishes_once_even_when_ticket_created_is_redeliv
     broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any
 ) -> None:
     store = mongo_timer_store
-    bus.register(broker, store=store, settings=settings())
+    bus.register(broker, store=store, holder=await book(), settings=settings())
     await broker.start()
     publisher = JetStreamPublisher(broker)
     envelope, ticket = ticket_created(reported_at=datetime.now(UTC) - timedelta(seconds=30))
@@ -114,7 +124,7 @@ async def test_ticket_assigned_before_the_deadline_prevents_the_breach(
     broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any, ticket_assigned: Any
 ) -> None:
     store = mongo_timer_store
-    bus.register(broker, store=store, settings=settings())
+    bus.register(broker, store=store, holder=await book(), settings=settings())
     await broker.start()
     publisher = JetStreamPublisher(broker)
     reported = datetime.now(UTC) - timedelta(seconds=30)

@@ -177,3 +177,19 @@ async def test_running_lists_only_running_timers_for_the_start_up_load(mongo_tim
         await service.start_response_timer(ticket_id=tid, reported_at=t0, duration=MINUTE, store=mongo_timer_store)
     await service.stop_response_timer(ticket_id="stop-1", at=t0 + MINUTE / 2, store=mongo_timer_store)
     assert sorted(t.ticket_id for t in await mongo_timer_store.running()) == ["run-1", "run-2"]
+
+
+async def test_warning_is_recorded_once_and_not_after_a_stop(timer_store: Any) -> None:
+    t0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    running = domain.Timer(ticket_id="w-1", name="response", status="running", started_at=t0, due_at=t0 + MINUTE, warning_at=t0 + MINUTE / 2)
+    stopped = domain.Timer(ticket_id="w-2", name="response", status="running", started_at=t0, due_at=t0 + MINUTE, warning_at=t0 + MINUTE / 2)
+    assert await timer_store.add(running) and await timer_store.add(stopped)
+    assert await timer_store.stop(stopped.key, at=t0 + MINUTE / 4)
+    due = await timer_store.warnings_due(t0 + MINUTE, limit=10)
+    assert [t.key for t in due] == [running.key]
+    warned = running.model_copy(update={"warned_at": t0 + MINUTE / 2})
+    assert await timer_store.mark_warned(warned, [])
+    assert not await timer_store.mark_warned(warned, [])
+    assert await timer_store.warnings_due(t0 + MINUTE, limit=10) == []
+    stored = await timer_store.get(running.key)
+    assert stored is not None and stored.warned_at == t0 + MINUTE / 2

@@ -1,0 +1,100 @@
+"""Timers under policies: due and warning times in business time, one warning, one breach."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sla_monitor import calendar_service, domain, service
+from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryOutbox, MemoryTimerStore
+from sla_monitor.calendar_book import CalendarBook
+from sla_monitor.due_queue import ScheduledTimerStore
+from sla_monitor.settings import SlaSettings
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+RESPONSE = domain.DEFAULT_POLICIES["response"]
+
+
+@pytest.fixture
+async def book() -> CalendarBook:
+    return await calendar_service.load_book(MemoryCalendarStore())
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("reported", "due", "warning"),
+    [
+        pytest.param(local(2026, 11, 26, 9, 0), local(2026, 11, 26, 10, 0), local(2026, 11, 26, 9, 48), id="morning"),
+        pytest.param(local(2026, 11, 26, 11, 30), local(2026, 11, 26, 14, 30), local(2026, 11, 26, 14, 18), id="over-lunch"),
+        pytest.param(local(2026, 11, 27, 17, 0), local(2026, 11, 30, 9, 0), local(2026, 11, 30, 8, 48), id="friday-evening"),
+        pytest.param(local(2026, 11, 28, 10, 0), local(2026, 11, 30, 9, 30), local(2026, 11, 30, 9, 18), id="saturday"),
+        pytest.param(local(2026, 9, 30, 17, 0), local(2026, 10, 8, 9, 0), local(2026, 10, 8, 8, 48), id="national-day"),
+    ],
+)
+def test_response_due_and_warning_times_follow_office_hours(
+    book: CalendarBook, reported: datetime, due: datetime, warning: datetime
+) -> None:
+    cal = book.get("office-hours")
+    assert cal is not None
+    timer = domain.plan_timer(RESPONSE, ticket_id="t", started_at=reported, cal=cal)
+    assert (timer.due_at, timer.warning_at) == (due, warning)
+    assert timer.calendar == "office-hours" and timer.policy == "response" and not timer.approximate
+
+
+def test_a_year_without_holiday_data_marks_the_timer_approximate(book: CalendarBook) -> None:
+    cal = book.get("office-hours")
+    assert cal is not None
+    timer = domain.plan_timer(RESPONSE, ticket_id="t", started_at=local(2027, 3, 1, 9, 0), cal=cal)
+    assert timer.approximate and timer.due_at == local(2027, 3, 1, 10, 0)
+
+
+async def test_warning_then_breach_each_published_once(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    start = local(2026, 11, 26, 9, 0)
+    assert await service.start_policy_timer(RESPONSE, ticket_id="t", started_at=start, book=book, store=store)
+    assert await service.sweep_warnings(now=local(2026, 11, 26, 9, 47), store=store, outbox=outbox) == 0
+    assert await service.sweep_warnings(now=local(2026, 11, 26, 9, 50), store=store, outbox=outbox) == 1
+    assert await service.sweep_warnings(now=local(2026, 11, 26, 9, 55), store=store, outbox=outbox) == 0
+    assert await service.sweep_breaches(now=local(2026, 11, 26, 10, 1), store=store, outbox=outbox) == 1
+    assert [e.type for e in outbox.published] == ["sla.warning", "sla.breached"]
+    breach = outbox.published[1].data
+    assert breach["policy"] == "response" and breach["calendar"] == "office-hours"
+    assert breach["due_at"].startswith("2026-11-26T02:00:00")
+
+
+async def test_a_timer_stopped_before_its_warning_neither_warns_nor_breaches(book: CalendarBook) -> None:
+    store, outbox = ScheduledTimerStore(MemoryTimerStore()), MemoryOutbox()
+    start = local(2026, 11, 26, 9, 0)
+    await service.start_policy_timer(RESPONSE, ticket_id="t", started_at=start, book=book, store=store)
+    assert await service.stop_timer("response", ticket_id="t", at=start + timedelta(minutes=20), store=store)
+    later = local(2026, 11, 26, 12, 0)
+    assert await service.sweep_warnings(now=later, store=store, outbox=outbox) == 0
+    assert await service.sweep_breaches(now=later, store=store, outbox=outbox) == 0
+    assert outbox.published == []
+
+
+async def test_scheduled_store_warns_from_its_queue_after_a_restart(book: CalendarBook) -> None:
+    inner, outbox = MemoryTimerStore(), MemoryOutbox()
+    start = local(2026, 11, 26, 9, 0)
+    await service.start_policy_timer(RESPONSE, ticket_id="t", started_at=start, book=book, store=inner)
+    restarted = ScheduledTimerStore(inner)
+    await restarted.load(list(inner.timers.values()))
+    assert await service.sweep_warnings(now=local(2026, 11, 26, 9, 50), store=restarted, outbox=outbox) == 1
+    assert await service.sweep_breaches(now=local(2026, 11, 26, 10, 0), store=restarted, outbox=outbox) == 1
+
+
+async def test_policy_naming_an_unknown_calendar_is_refused(book: CalendarBook) -> None:
+    policy = domain.TimerPolicy(name="response", calendar="lunar", business_minutes=60)
+    with pytest.raises(service.UnknownCalendar):
+        await service.start_policy_timer(policy, ticket_id="t", started_at=datetime.now(UTC), book=book, store=MemoryTimerStore())
+
+
+def test_policy_overrides_merge_over_the_defaults() -> None:
+    policies = SlaSettings(policies={"response": {"calendar": "24x7"}}).timer_policies()
+    assert policies["response"].calendar == "24x7" and policies["response"].business_minutes == 60
+    assert policies["dispatch"] == domain.DEFAULT_POLICIES["dispatch"]
