@@ -78,6 +78,16 @@ def test_posted_ticket_is_assigned_within_5_seconds(stack: Stack) -> None:
     assignee = assigned[ticket["id"]]["assignee"]
     assert assignee["engineer_id"].startswith("eng-") and "score" in assignee["reason"]
     assert httpx.get(f"{stack.service('dispatch').url}/api/v1/assignments/{ticket['id']}").json()["id"] == assignee["assignment_id"]
+    # The response and dispatch clocks were stopped by the assignment: both met, in office hours.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        sla = httpx.get(f"{stack.gateway}/api/v1/tickets/{ticket['id']}", headers=auth(stack)).json()["sla"]
+        if sla and all(t["state"] == "met" for t in sla):
+            break
+        time.sleep(0.1)
+    assert sorted((t["name"], t["state"], t["calendar"]) for t in sla) == [
+        ("dispatch", "met", "office-hours"), ("response", "met", "office-hours")
+    ]
 
 
 def test_no_ticket_lost_or_assigned_twice_when_dispatch_is_killed_and_restarted(stack: Stack) -> None:

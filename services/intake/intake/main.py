@@ -15,7 +15,7 @@ from opsdesk_shared.runtime import Infra
 
 from . import metrics
 from .adapters.mongo import MongoTicketStore, MongoTokenStore
-from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars
+from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars, NatsTimerDirectory
 from .auth import Authenticator, token_hash
 from .domain import InvalidField
 from .entrypoints import bus
@@ -43,6 +43,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
                 assets=NatsAssetDirectory(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
                 authenticator=Authenticator(tokens),
                 calendars=NatsBusinessCalendars(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
+                timers=NatsTimerDirectory(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
             )
         finally:
             await relay.stop()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
+from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimerView
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .domain import Ticket
@@ -49,3 +49,13 @@ class BusinessCalendars(Protocol):
     """Business-time arithmetic, answered by the SLA monitor, which owns the calendars."""
 
     async def ask(self, query: DeadlineQuery | ElapsedQuery) -> CalendarReply: ...
+
+
+class TimersUnavailable(Exception):
+    """The SLA monitor did not answer in time."""
+
+
+class TimerDirectory(Protocol):
+    """A ticket's SLA timers, answered by the SLA monitor, which owns them."""
+
+    async def timers(self, ticket_id: str) -> list[TimerView]: ...

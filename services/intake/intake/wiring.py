@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .auth import Authenticator
-from .ports import AssetDirectory, BusinessCalendars, EventOutbox, TicketStore, TokenStore
+from .ports import AssetDirectory, BusinessCalendars, EventOutbox, TicketStore, TimerDirectory, TokenStore
 
 
 @dataclass
@@ -16,3 +16,4 @@ class Adapters:
     assets: AssetDirectory
     authenticator: Authenticator
     calendars: BusinessCalendars | None = None
+    timers: TimerDirectory | None = None

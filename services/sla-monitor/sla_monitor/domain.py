@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts import SlaBreachedV1, SlaWarningV1
+from opsdesk_shared.contracts.calendars import TimerView
 
 from . import calendar
 from .calendar import BusinessCalendar
@@ -129,3 +130,13 @@ def breach(timer: Timer, *, now: datetime) -> tuple[Timer, SlaBreachedV1] | None
         policy=timer.policy, calendar=timer.calendar, approximate=timer.approximate,
     )
     return breached, event
+
+
+def view(timer: Timer) -> TimerView:
+    """How the desk sees a timer: a stop in time is a met commitment."""
+    state = {"running": "running", "stopped": "met", "breached": "breached"}[timer.status]
+    return TimerView(
+        name=timer.name, policy=timer.policy, state=state, started_at=timer.started_at, due_at=timer.due_at,
+        warning_at=timer.warning_at, met_at=timer.stopped_at if timer.status == "stopped" else None,
+        breached_at=timer.breached_at, calendar=timer.calendar, approximate=timer.approximate,
+    )

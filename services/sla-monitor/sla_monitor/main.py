@@ -43,6 +43,7 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         book = BookHolder(await calendar_service.load_book(calendars))
         bus.register_calendar_queries(infra.broker, holder=book)
         bus.register(infra.broker, store=store, holder=book, settings=settings)
+        bus.register_timer_queries(infra.broker, store=store, settings=settings)
         sweeper = BreachSweeper(store=store, outbox=relay, interval_s=settings.sweep_interval_s)
         relay.start()
         sweeper.start()

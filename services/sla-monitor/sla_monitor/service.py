@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from opsdesk_shared.contracts import Envelope, SlaBreachedV1, SlaWarningV1
+from opsdesk_shared.contracts.calendars import TimerView
 
 from . import domain
 from .calendar_book import CalendarBook
@@ -101,3 +103,9 @@ async def sweep_warnings(*, now: datetime, store: TimerStore, outbox: EventOutbo
             await outbox.deliver(updated.key, [envelope])
             warned += 1
     return warned
+
+
+async def ticket_timers(ticket_id: str, *, names: Iterable[str], store: TimerStore) -> list[TimerView]:
+    """The ticket's timers, fetched by key (`_id`): no query the database would answer by scanning."""
+    found = [await store.get(domain.timer_key(ticket_id, name)) for name in names]
+    return [domain.view(t) for t in found if t is not None and t.started_at is not None]

@@ -34,3 +34,36 @@ class CalendarReply(BaseModel):
     status: int = 200
     result: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class TimersQuery(BaseModel):
+    """The gateway asks the SLA monitor for one ticket's timers (subject timers.query)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    ticket_id: str
+
+
+class TimerView(BaseModel):
+    """One commitment on a ticket, as the desk sees it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str
+    policy: str | None = None
+    state: str = Field(description="running, paused, met or breached")
+    started_at: datetime | None = None
+    due_at: datetime | None = None
+    warning_at: datetime | None = None
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+    paused_seconds: float = 0.0
+    calendar: str | None = None
+    approximate: bool = False
+
+
+class TimersReply(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    ticket_id: str
+    timers: list[TimerView] = Field(default_factory=list)

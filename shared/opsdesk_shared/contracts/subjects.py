@@ -10,6 +10,7 @@ REPAIR_UPDATED = "repair.updated"
 # a tag names, and the SLA monitor for business-calendar arithmetic.
 ASSET_LOOKUP = "asset.lookup"
 CALENDAR_QUERY = "calendar.query"
+TIMERS_QUERY = "timers.query"
 
 # A message that cannot be handled is republished here with the error, e.g. deadletter.ticket.created.
 DEADLETTER_PREFIX = "deadletter"

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
+from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimerView
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
 from ..domain import Ticket
-from ..ports import ConcurrentUpdate
+from ..ports import ConcurrentUpdate, TimersUnavailable
 
 
 class MemoryTicketStore:
@@ -71,3 +71,14 @@ class MemoryBusinessCalendars:
     async def ask(self, query: DeadlineQuery | ElapsedQuery) -> CalendarReply:
         self.asked.append(query)
         return self.replies.get(query.calendar, CalendarReply(status=404, errors=[{"loc": ["path", "name"], "msg": "unknown"}]))
+
+
+class MemoryTimerDirectory:
+    def __init__(self, timers: dict[str, list[TimerView]] | None = None, *, down: bool = False) -> None:
+        self.by_ticket = timers or {}
+        self.down = down
+
+    async def timers(self, ticket_id: str) -> list[TimerView]:
+        if self.down:
+            raise TimersUnavailable("sla-monitor down")
+        return self.by_ticket.get(ticket_id, [])

@@ -8,9 +8,16 @@ from typing import Any
 from faststream.nats import NatsBroker
 
 from opsdesk_shared.contracts import subjects
-from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
+from opsdesk_shared.contracts.calendars import (
+    CalendarReply,
+    DeadlineQuery,
+    ElapsedQuery,
+    TimersQuery,
+    TimersReply,
+    TimerView,
+)
 
-from ..ports import AssetsUnavailable, CalendarUnavailable
+from ..ports import AssetsUnavailable, CalendarUnavailable, TimersUnavailable
 
 
 class NatsAssetDirectory:
@@ -38,3 +45,18 @@ class NatsBusinessCalendars:
         except Exception as exc:
             raise CalendarUnavailable(str(exc)) from exc
         return CalendarReply.model_validate_json(reply.body)
+
+
+class NatsTimerDirectory:
+    def __init__(self, broker: NatsBroker, *, timeout_s: float) -> None:
+        self._broker = broker
+        self._timeout_s = timeout_s
+
+    async def timers(self, ticket_id: str) -> list[TimerView]:
+        try:
+            reply = await self._broker.request(
+                TimersQuery(ticket_id=ticket_id).model_dump_json().encode(), subjects.TIMERS_QUERY, timeout=self._timeout_s
+            )
+            return TimersReply.model_validate_json(reply.body).timers
+        except Exception as exc:
+            raise TimersUnavailable(str(exc)) from exc

@@ -12,13 +12,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from opsdesk_shared.contracts import Requester
-from opsdesk_shared.contracts.calendars import DeadlineQuery, ElapsedQuery
+from opsdesk_shared.contracts.calendars import DeadlineQuery, ElapsedQuery, TimerView
 from opsdesk_shared.contracts.tickets import Channel
 from opsdesk_shared.logs import correlation_id
 
 from .. import metrics, service
 from ..domain import Assignee, NewTicket, Ticket
-from ..ports import AssetsUnavailable, CalendarUnavailable
+from ..ports import AssetsUnavailable, CalendarUnavailable, TimersUnavailable
 from ..wiring import Adapters
 
 
@@ -127,12 +127,24 @@ async def create_ticket(
     return TicketOut.of(ticket)
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketOut, tags=["tickets"])
-async def read_ticket(ticket_id: str, wired: Wired, _role: Role) -> TicketOut:
+class TicketDetail(TicketOut):
+    sla: list[TimerView] | None = Field(
+        default=None, description="The ticket's SLA timers; null when the SLA monitor did not answer in time"
+    )
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail, tags=["tickets"])
+async def read_ticket(ticket_id: str, wired: Wired, _role: Role) -> TicketDetail:
     ticket = await service.get_ticket(ticket_id, store=wired.store)
     if ticket is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {ticket_id} not found")
-    return TicketOut.of(ticket)
+    timers: list[TimerView] | None = None
+    if wired.timers is not None:
+        try:
+            timers = await wired.timers.timers(ticket_id)
+        except TimersUnavailable:
+            timers = None  # the ticket is still worth showing without its clocks
+    return TicketDetail(**TicketOut.of(ticket).model_dump(), sla=timers)
 
 
 @router.get("/assets/{tag}", tags=["assets"])

@@ -10,7 +10,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from opsdesk_shared.bus import subscribe_events
 from opsdesk_shared.contracts import Envelope, TicketAssignedV1, TicketCreatedV1, subjects
-from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
+from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimersQuery, TimersReply
 
 from .. import calendar_service, metrics, service
 from ..calendar_book import BookHolder
@@ -69,3 +69,17 @@ def register_calendar_queries(broker: NatsBroker, *, holder: BookHolder) -> None
             errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
             return CalendarReply(status=422, errors=errors).model_dump(mode="json")
         return calendar_service.answer(query, holder.book).model_dump(mode="json")
+
+
+def register_timer_queries(broker: NatsBroker, *, store: TimerStore, settings: SlaSettings) -> None:
+    """Answers timers.query (core request/reply): the gateway shows a ticket's commitments."""
+    names = tuple(settings.timer_policies())
+
+    @broker.subscriber(subjects.TIMERS_QUERY, queue="sla-monitor", description="A ticket's SLA timers")
+    async def on_timers_query(msg: NatsMessage) -> dict[str, Any]:
+        try:
+            query = TimersQuery.model_validate_json(msg.body)
+        except ValidationError as exc:
+            return {"error": str(exc)}
+        timers = await service.ticket_timers(query.ticket_id, names=names, store=store)
+        return TimersReply(ticket_id=query.ticket_id, timers=timers).model_dump(mode="json")

@@ -98,3 +98,17 @@ def test_policy_overrides_merge_over_the_defaults() -> None:
     policies = SlaSettings(policies={"response": {"calendar": "24x7"}}).timer_policies()
     assert policies["response"].calendar == "24x7" and policies["response"].business_minutes == 60
     assert policies["dispatch"] == domain.DEFAULT_POLICIES["dispatch"]
+
+
+async def test_ticket_timers_show_met_running_and_breached(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    start = local(2026, 11, 26, 9, 0)
+    for policy in domain.DEFAULT_POLICIES.values():
+        await service.start_policy_timer(policy, ticket_id="t", started_at=start, book=book, store=store)
+    await service.sweep_breaches(now=local(2026, 11, 26, 9, 30), store=store, outbox=outbox)  # dispatch (10 min) missed
+    await service.stop_timer("response", ticket_id="t", at=local(2026, 11, 26, 9, 31), store=store)
+    views = {v.name: v for v in await service.ticket_timers("t", names=("response", "dispatch", "confirmation"), store=store)}
+    assert set(views) == {"response", "dispatch"}
+    assert views["response"].state == "met" and views["response"].met_at == local(2026, 11, 26, 9, 31)
+    assert views["dispatch"].state == "breached" and views["dispatch"].breached_at == local(2026, 11, 26, 9, 30)
+    assert views["response"].calendar == "office-hours"
