@@ -44,7 +44,13 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         bus.register_calendar_queries(infra.broker, holder=book)
         bus.register(infra.broker, store=store, holder=book, settings=settings)
         bus.register_timer_queries(infra.broker, store=store, settings=settings)
-        sweeper = BreachSweeper(store=store, outbox=relay, interval_s=settings.sweep_interval_s)
+        async def reload() -> None:
+            await store.load(await mongo.running())
+
+        sweeper = BreachSweeper(
+            store=store, outbox=relay, interval_s=settings.sweep_interval_s,
+            reload=reload, reload_interval_s=settings.reload_interval_s,
+        )
         relay.start()
         sweeper.start()
         try:

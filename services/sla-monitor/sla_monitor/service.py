@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -68,10 +69,15 @@ async def stop_response_timer(*, ticket_id: str, at: datetime, store: TimerStore
     return await stop_timer(RESPONSE, ticket_id=ticket_id, at=at, store=store)
 
 
-def _wrap(event: SlaBreachedV1 | SlaWarningV1, timer: Timer, now: datetime) -> Envelope:
+# Warnings and breaches get ids derived from the timer: two monitor replicas that both detect one breach publish
+# the same event id, which JetStream drops as a duplicate and consumers ignore.
+EVENT_NAMESPACE = uuid.UUID("a4f1c2e0-7b3d-4c59-8e21-5d9b0f6a3c77")
+
+
+def envelope_for(event: SlaBreachedV1 | SlaWarningV1, timer: Timer, now: datetime) -> Envelope:
     return Envelope.wrap(
         event, producer=PRODUCER, correlation_id=timer.correlation_id or timer.ticket_id, subject_id=timer.ticket_id,
-        occurred_at=now,
+        occurred_at=now, event_id=uuid.uuid5(EVENT_NAMESPACE, f"{timer.key}:{timer.started_at}:{event.event_type}"),
     )
 
 
@@ -83,7 +89,7 @@ async def sweep_breaches(*, now: datetime, store: TimerStore, outbox: EventOutbo
         if decision is None:
             continue
         updated, event = decision
-        envelope = _wrap(event, timer, now)
+        envelope = envelope_for(event, timer, now)
         if await store.mark_breached(updated, [envelope]):
             await outbox.deliver(updated.key, [envelope])
             breached += 1
@@ -98,7 +104,7 @@ async def sweep_warnings(*, now: datetime, store: TimerStore, outbox: EventOutbo
         if decision is None:
             continue
         updated, event = decision
-        envelope = _wrap(event, timer, now)
+        envelope = envelope_for(event, timer, now)
         if await store.mark_warned(updated, [envelope]):
             await outbox.deliver(updated.key, [envelope])
             warned += 1

@@ -51,8 +51,12 @@ class Envelope(BaseModel):
         subject_id: str,
         causation_id: str | None = None,
         occurred_at: datetime | None = None,
+        event_id: uuid.UUID | None = None,
     ) -> Envelope:
+        """`event_id` is random unless given: a fact that several processes may each detect (an SLA breach) gets
+        a deterministic id, so JetStream's de-duplication and idempotent consumers keep exactly one."""
         return cls(
+            event_id=event_id or uuid.uuid4(),
             type=data.event_type,
             version=data.event_version,
             producer=producer,

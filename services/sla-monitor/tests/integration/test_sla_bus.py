@@ -13,7 +13,7 @@ import pytest
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
 from opsdesk_shared.contracts import Envelope, SlaBreachedV1, subjects
 from opsdesk_shared.outbox import OutboxRelay
-from sla_monitor import calendar_service, service
+from sla_monitor import calendar_service, domain, service
 from sla_monitor.adapters.memory import MemoryCalendarStore
 from sla_monitor.adapters.mongo import MongoTimerStore
 from sla_monitor.calendar_book import BookHolder
@@ -139,3 +139,28 @@ async def test_ticket_assigned_before_the_deadline_prevents_the_breach(
     assert await service.sweep_breaches(now=datetime.now(UTC), store=store, outbox=OutboxRelay(store.collection, publisher)) == 0
     info = await broker.config.connection_state.stream.stream_info(EVENTS_STREAM, subjects_filter=subjects.SLA_BREACHED)
     assert info.state.subjects in (None, {})
+
+
+async def test_two_monitor_replicas_publish_one_breach_between_them(broker: Any, mongo_timer_store: MongoTimerStore) -> None:
+    """Both replicas know the timer (both loaded it) and both sweep: the stream keeps exactly one sla.breached."""
+    from sla_monitor.due_queue import ScheduledTimerStore
+
+    t0 = datetime.now(UTC) - timedelta(minutes=5)
+    timer = domain.start_timer(ticket_id=f"two-{uuid.uuid4().hex[:6]}", name="response", started_at=t0, duration=timedelta(minutes=1))
+    assert await mongo_timer_store.add(timer)
+    replicas = [ScheduledTimerStore(MongoTimerStore(mongo_timer_store.collection.database)) for _ in range(2)]
+    publisher = JetStreamPublisher(broker)
+    for replica in replicas:
+        await replica.load(await mongo_timer_store.running())
+    now = datetime.now(UTC)
+    # Each replica decides from what it read before the other wrote: the race a FerretDB backend cannot arbitrate.
+    due = [await replica.due(now, limit=10) for replica in replicas]
+    assert all(len(d) == 1 for d in due)
+    for timers in due:
+        decision = domain.breach(timers[0], now=now)
+        assert decision is not None
+        updated, event = decision
+        envelope = service.envelope_for(event, timers[0], now)
+        await publisher.publish(envelope)
+    info = await broker.config.connection_state.stream.stream_info(EVENTS_STREAM, subjects_filter=subjects.SLA_BREACHED)
+    assert info.state.subjects == {subjects.SLA_BREACHED: 1}

@@ -112,3 +112,17 @@ async def test_ticket_timers_show_met_running_and_breached(book: CalendarBook) -
     assert views["response"].state == "met" and views["response"].met_at == local(2026, 11, 26, 9, 31)
     assert views["dispatch"].state == "breached" and views["dispatch"].breached_at == local(2026, 11, 26, 9, 30)
     assert views["response"].calendar == "office-hours"
+
+
+def test_a_breach_detected_twice_carries_the_same_event_id(book: CalendarBook) -> None:
+    cal = book.get("office-hours")
+    assert cal is not None
+    timer = domain.plan_timer(RESPONSE, ticket_id="t", started_at=local(2026, 11, 26, 9, 0), cal=cal)
+    first = domain.breach(timer, now=local(2026, 11, 26, 10, 0))
+    second = domain.breach(timer, now=local(2026, 11, 26, 10, 5))
+    assert first and second
+    ids = {service.envelope_for(event, timer, now).event_id for (_, event), now in ((first, local(2026, 11, 26, 10, 0)), (second, local(2026, 11, 26, 10, 5)))}
+    assert len(ids) == 1
+    other = domain.plan_timer(RESPONSE, ticket_id="u", started_at=local(2026, 11, 26, 9, 0), cal=cal)
+    decision = domain.breach(other, now=local(2026, 11, 26, 10, 0))
+    assert decision and service.envelope_for(decision[1], other, local(2026, 11, 26, 10, 0)).event_id not in ids
