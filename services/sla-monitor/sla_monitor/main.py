@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
 from opsdesk_shared.app import build_service_app
 from opsdesk_shared.outbox import OutboxRelay
+from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
 
-from . import calendar_service, metrics
-from .adapters.mongo import MongoCalendarStore, MongoTimerStore
+from . import calendar_service, metrics, notify
+from .adapters.mongo import MongoCalendarStore, MongoNotificationStore, MongoTimerStore
+from .adapters.senders import HttpWebhookSender, SmtpEmailSender
 from .calendar_book import BookHolder
 from .due_queue import ScheduledTimerStore
 from .entrypoints import bus
@@ -42,8 +45,21 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         calendars = MongoCalendarStore(infra.db)
         book = BookHolder(await calendar_service.load_book(calendars))
         bus.register_calendar_queries(infra.broker, holder=book)
-        bus.register(infra.broker, store=store, holder=book, settings=settings)
+        notifications = MongoNotificationStore(infra.db)
+        await notifications.ensure_indexes()
+        bus.register(infra.broker, store=store, holder=book, notifications=notifications, settings=settings)
+        email = SmtpEmailSender(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender)
+        webhook = HttpWebhookSender()
+
+        async def deliver() -> None:
+            await notify.deliver_due(
+                now=datetime.now(UTC), store=notifications, email=email, webhook=webhook,
+                max_attempts=settings.notify_max_attempts, backoff_s=settings.notify_backoff_s,
+            )
+
+        notifier = Periodic(deliver, interval_s=settings.notify_interval_s, name="notifier")
         bus.register_timer_queries(infra.broker, store=store, settings=settings)
+
         async def reload() -> None:
             await store.load(await mongo.running())
 
@@ -53,9 +69,12 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         )
         relay.start()
         sweeper.start()
+        notifier.start()
         try:
             yield Adapters(store=store, outbox=relay, calendars=calendars, book=book)
         finally:
+            await notifier.stop()
+            await webhook.close()
             await sweeper.stop()
             await relay.stop()
 

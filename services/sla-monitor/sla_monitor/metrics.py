@@ -13,3 +13,7 @@ approximate_results = Counter(
     ["calendar", "op"],
     registry=registry,
 )
+notifications = Counter(
+    "sla_notifications_total", "Escalation notification attempts by channel and outcome", ["channel", "outcome"],
+    registry=registry,
+)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .calendar import BusinessCalendar
 from .domain import Timer
+from .escalation import Notification
 from .holiday_data import YearSchedule
 
 
@@ -40,3 +41,23 @@ class CalendarStore(Protocol):
     async def save_schedule(self, schedule: YearSchedule) -> None: ...
     async def definitions(self) -> list[BusinessCalendar]: ...
     async def save_definition(self, calendar: BusinessCalendar) -> None: ...
+
+
+class NotificationStore(Protocol):
+    async def add(self, notification: Notification) -> bool:
+        """Insert unless one with this id exists (a redelivered breach)."""
+        ...
+    async def get(self, notification_id: str) -> Notification | None: ...
+    async def due(self, now: datetime, *, limit: int) -> list[Notification]: ...
+    async def save(self, notification: Notification) -> None: ...
+    async def cancel(self, notification_id: str) -> bool:
+        """Cancel if still pending; False when it was sent, failed or unknown."""
+        ...
+
+
+class EmailSender(Protocol):
+    async def send(self, *, to: str, subject: str, body: str) -> None: ...
+
+
+class WebhookSender(Protocol):
+    async def post(self, *, url: str, payload: dict[str, Any]) -> None: ...

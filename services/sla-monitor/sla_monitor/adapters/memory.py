@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
 from ..calendar import BusinessCalendar
 from ..domain import Timer
+from ..escalation import Notification
 from ..holiday_data import YearSchedule
 
 
@@ -82,3 +84,51 @@ class MemoryCalendarStore:
 
     async def save_definition(self, calendar: BusinessCalendar) -> None:
         self.calendars[calendar.name] = calendar
+
+
+class MemoryNotificationStore:
+    def __init__(self) -> None:
+        self.by_id: dict[str, Notification] = {}
+
+    async def add(self, notification: Notification) -> bool:
+        if notification.id in self.by_id:
+            return False
+        self.by_id[notification.id] = notification
+        return True
+
+    async def get(self, notification_id: str) -> Notification | None:
+        return self.by_id.get(notification_id)
+
+    async def due(self, now: datetime, *, limit: int) -> list[Notification]:
+        pending = [n for n in self.by_id.values() if n.status == "pending" and n.due_at <= now]
+        return sorted(pending, key=lambda n: n.due_at)[:limit]
+
+    async def save(self, notification: Notification) -> None:
+        self.by_id[notification.id] = notification
+
+    async def cancel(self, notification_id: str) -> bool:
+        n = self.by_id.get(notification_id)
+        if n is None or n.status != "pending":
+            return False
+        self.by_id[notification_id] = n.model_copy(update={"status": "cancelled"})
+        return True
+
+
+class RecordingSender:
+    """Email and webhook sender for tests: records what was sent; fails the first `fail` times."""
+
+    def __init__(self, *, fail: int = 0) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.fail = fail
+
+    def _attempt(self, target: str, what: str) -> None:
+        if self.fail > 0:
+            self.fail -= 1
+            raise ConnectionError("channel down")
+        self.sent.append((target, what))
+
+    async def send(self, *, to: str, subject: str, body: str) -> None:
+        self._attempt(to, subject)
+
+    async def post(self, *, url: str, payload: dict[str, Any]) -> None:
+        self._attempt(url, str(payload.get("event")))

@@ -15,6 +15,7 @@ from opsdesk_shared.outbox import outbox_push, strip_outbox
 
 from ..calendar import BusinessCalendar
 from ..domain import Timer
+from ..escalation import Notification
 from ..holiday_data import YearSchedule
 
 
@@ -111,3 +112,39 @@ class MongoCalendarStore:
         doc = calendar.model_dump(mode="json", exclude={"name", "schedules"})
         async with document_lock(self._calendars, calendar.name):
             await self._calendars.replace_one({"_id": calendar.name}, doc, upsert=True)
+
+
+class MongoNotificationStore:
+    """Escalation notifications with every attempt's outcome; pending ones are few (breaches only)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._notifications = db["notifications"]
+
+    async def ensure_indexes(self) -> None:
+        await self._notifications.create_index([("status", 1), ("due_at", 1)])
+
+    async def add(self, notification: Notification) -> bool:
+        doc = notification.model_dump(exclude={"id"})
+        try:
+            await self._notifications.insert_one({"_id": notification.id, **doc})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, notification_id: str) -> Notification | None:
+        doc = await self._notifications.find_one({"_id": notification_id})
+        return Notification.model_validate({**doc, "id": doc["_id"]}) if doc else None
+
+    async def due(self, now: datetime, *, limit: int) -> list[Notification]:
+        cursor = self._notifications.find({"status": "pending", "due_at": {"$lte": now}}).sort("due_at", 1).limit(limit)
+        return [Notification.model_validate({**doc, "id": doc["_id"]}) async for doc in cursor]
+
+    async def save(self, notification: Notification) -> None:
+        doc = notification.model_dump(exclude={"id"})
+        async with document_lock(self._notifications, notification.id):
+            await self._notifications.replace_one({"_id": notification.id}, doc)
+
+    async def cancel(self, notification_id: str) -> bool:
+        return await update_if(
+            self._notifications, notification_id, expect={"status": "pending"}, update={"$set": {"status": "cancelled"}}
+        )

@@ -9,12 +9,12 @@ from faststream.nats.annotations import NatsMessage
 from pydantic import Field, TypeAdapter, ValidationError
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, TicketAssignedV1, TicketCreatedV1, subjects
+from opsdesk_shared.contracts import Envelope, SlaBreachedV1, TicketAssignedV1, TicketCreatedV1, subjects
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimersQuery, TimersReply
 
-from .. import calendar_service, metrics, service
+from .. import calendar_service, metrics, notify, service
 from ..calendar_book import BookHolder
-from ..ports import TimerStore
+from ..ports import NotificationStore, TimerStore
 from ..settings import SlaSettings
 
 CALENDAR_QUERIES: TypeAdapter[DeadlineQuery | ElapsedQuery] = TypeAdapter(
@@ -27,7 +27,9 @@ STARTED_BY_TICKET_CREATED = ("response", "dispatch")
 STOPPED_BY_TICKET_ASSIGNED = ("response", "dispatch")
 
 
-def register(broker: NatsBroker, *, store: TimerStore, holder: BookHolder, settings: SlaSettings) -> None:
+def register(
+    broker: NatsBroker, *, store: TimerStore, holder: BookHolder, notifications: NotificationStore, settings: SlaSettings
+) -> None:
     policies = settings.timer_policies()
 
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
@@ -44,6 +46,12 @@ def register(broker: NatsBroker, *, store: TimerStore, holder: BookHolder, setti
         for name in STOPPED_BY_TICKET_ASSIGNED:
             if await service.stop_timer(name, ticket_id=assigned.ticket_id, at=assigned.assigned_at, store=store):
                 metrics.timers_stopped.labels(name).inc()
+        await notify.cancel_escalation(
+            assigned.ticket_id, timers=STOPPED_BY_TICKET_ASSIGNED, chain=settings.escalation, store=notifications
+        )
+
+    async def on_sla_breached(envelope: Envelope, breach: SlaBreachedV1) -> None:
+        await notify.escalate_breach(breach, chain=settings.escalation, store=notifications, now=envelope.occurred_at)
 
     def dead_letter(subject: str, reason: str) -> None:
         metrics.dead_letters.labels(subject, reason).inc()
@@ -51,6 +59,7 @@ def register(broker: NatsBroker, *, store: TimerStore, holder: BookHolder, setti
     for subject, durable, handler in (
         (subjects.TICKET_CREATED, "sla-ticket-created", on_ticket_created),
         (subjects.TICKET_ASSIGNED, "sla-ticket-assigned", on_ticket_assigned),
+        (subjects.SLA_BREACHED, "sla-escalation", on_sla_breached),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,
