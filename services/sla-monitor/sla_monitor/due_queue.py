@@ -29,6 +29,13 @@ class DueQueue:
         self._due[key] = due_at
         heapq.heappush(self._heap, (due_at, key))
 
+    def add_many(self, entries: Sequence[tuple[str, datetime]]) -> None:
+        """Bulk add (the start-up load): one heapify, linear, instead of a push per entry."""
+        for key, due_at in entries:
+            self._due[key] = due_at
+        self._heap.extend((due_at, key) for key, due_at in entries)
+        heapq.heapify(self._heap)
+
     def discard(self, key: str) -> None:
         # Lazy: the heap entry stays and is skipped when popped.
         self._due.pop(key, None)
@@ -62,6 +69,11 @@ class ScheduledTimerStore:
     async def load(self, running: Sequence[Timer]) -> None:
         for timer in running:
             self._schedule(timer)
+
+    def load_schedule(self, entries: Sequence[tuple[str, datetime | None, datetime | None]]) -> None:
+        """Bulk start-up load from (key, due_at, warning_at) rows; a heap built once instead of pushed row by row."""
+        self.queue.add_many([(key, due_at) for key, due_at, _ in entries if due_at is not None])
+        self.warnings.add_many([(key, warning_at) for key, _, warning_at in entries if warning_at is not None])
 
     async def get(self, key: str) -> Timer | None:
         return await self._inner.get(key)

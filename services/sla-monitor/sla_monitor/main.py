@@ -21,6 +21,7 @@ from .calendar_book import BookHolder
 from .due_queue import ScheduledTimerStore
 from .entrypoints import bus
 from .entrypoints.http import router
+from .horizon import HorizonLoader
 from .ports import CalendarStore, EventOutbox, TimerStore
 from .settings import SlaSettings
 from .sweeper import BreachSweeper
@@ -41,7 +42,8 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         relay = OutboxRelay(mongo.collection, infra.publisher, interval_s=settings.relay_interval_s)
         await mongo.ensure_indexes()
         store = ScheduledTimerStore(mongo)
-        await store.load(await mongo.running())
+        horizon = HorizonLoader(slots=mongo.slots, store=store, full_scan=mongo.schedule)
+        await horizon.start_up()
         calendars = MongoCalendarStore(infra.db)
         book = BookHolder(await calendar_service.load_book(calendars))
         bus.register_calendar_queries(infra.broker, holder=book)
@@ -60,12 +62,9 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         notifier = Periodic(deliver, interval_s=settings.notify_interval_s, name="notifier")
         bus.register_timer_queries(infra.broker, store=store, settings=settings)
 
-        async def reload() -> None:
-            await store.load(await mongo.running())
-
         sweeper = BreachSweeper(
             store=store, outbox=relay, interval_s=settings.sweep_interval_s,
-            reload=reload, reload_interval_s=settings.reload_interval_s,
+            reload=horizon.roll, reload_interval_s=settings.reload_interval_s,
         )
         relay.start()
         sweeper.start()

@@ -14,7 +14,7 @@ class SlaSettings(ServiceSettings):
     service_name: str = "sla-monitor"
     port: int = 8002
     sweep_interval_s: float = Field(default=1.0, gt=0)
-    # How often running timers are reloaded from the database (another replica's timers, after its crash).
+    # How often the due queue is topped up from the timer slots (timers another replica started, the next minutes).
     reload_interval_s: float = Field(default=60.0, gt=0)
     # Per-policy overrides merged over the defaults, as JSON in SLA_POLICIES, e.g.
     # {"response": {"calendar": "24x7", "business_minutes": 0.05}} for a demo that breaches in 3 seconds.

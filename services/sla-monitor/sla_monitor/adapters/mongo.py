@@ -17,6 +17,7 @@ from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..escalation import Notification
 from ..holiday_data import YearSchedule
+from .slots import TimerSlots
 
 
 def _from_doc(doc: Document) -> Timer:
@@ -28,6 +29,7 @@ def _from_doc(doc: Document) -> Timer:
 class MongoTimerStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._timers = db["timers"]
+        self.slots = TimerSlots(db)
 
     @property
     def collection(self) -> Any:
@@ -41,6 +43,8 @@ class MongoTimerStore:
         return _from_doc(doc) if doc else None
 
     async def add(self, timer: Timer) -> bool:
+        if timer.status == "running":
+            await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
         try:
             await self._timers.insert_one({"_id": timer.key, **timer.model_dump()})
         except DuplicateKeyError:
@@ -53,6 +57,7 @@ class MongoTimerStore:
         )
 
     async def replace_early_stop(self, timer: Timer) -> bool:
+        await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
         return await update_if(
             self._timers, timer.key, expect={"status": "stopped", "started_at": None},
             update={"$set": timer.model_dump()},
@@ -61,6 +66,14 @@ class MongoTimerStore:
     async def running(self) -> list[Timer]:
         """Every running timer: one scan, at start-up only."""
         return [_from_doc(doc) async for doc in self._timers.find({"status": "running"}, {"_outbox": 0})]
+
+    async def schedule(self) -> list[tuple[str, datetime | None, datetime | None]]:
+        """(key, due_at, warning_at still to come) of every running timer: the start-up load, without building models."""
+        projection = {"due_at": 1, "warning_at": 1, "warned_at": 1}
+        return [
+            (doc["_id"], doc.get("due_at"), None if doc.get("warned_at") else doc.get("warning_at"))
+            async for doc in self._timers.find({"status": "running"}, projection, batch_size=10_000)
+        ]
 
     async def due(self, now: datetime, *, limit: int) -> list[Timer]:
         cursor = self._timers.find({"status": "running", "due_at": {"$lte": now}}).sort("due_at", 1).limit(limit)

@@ -1,0 +1,64 @@
+"""Keeps the in-memory due queues filled from the slot index, from where the last run swept up to a horizon ahead.
+
+Start-up reads the slots since the stored watermark (by `_id`, a few per minute of downtime) instead of every
+timer; with no watermark (a first start, or a database written before slots existed) or after a very long
+outage it falls back to one scan. Each roll reads the slots that came within the horizon, re-reads the last few
+minutes (a timer popped by a sweep that then failed is picked up again; one already handled is skipped by its
+status) and moves the watermark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from .adapters.slots import TimerSlots
+from .due_queue import ScheduledTimerStore
+
+ScheduleRow = tuple[str, datetime | None, datetime | None]
+
+
+class HorizonLoader:
+    def __init__(
+        self,
+        *,
+        slots: TimerSlots,
+        store: ScheduledTimerStore,
+        full_scan: Callable[[], Awaitable[list[ScheduleRow]]],
+        horizon: timedelta = timedelta(minutes=15),
+        recheck: timedelta = timedelta(minutes=5),
+        max_lookback: timedelta = timedelta(days=7),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._slots = slots
+        self._store = store
+        self._full_scan = full_scan
+        self._horizon = horizon
+        self._recheck = recheck
+        self._max_lookback = max_lookback
+        self._clock = clock
+        self.loaded_until: datetime | None = None
+        self.scanned = False
+
+    async def _load(self, start: datetime, end: datetime) -> None:
+        self._store.queue.add_many(await self._slots.read("due", start, end))
+        self._store.warnings.add_many(await self._slots.read("warn", start, end))
+
+    async def start_up(self) -> None:
+        now = self._clock()
+        mark = await self._slots.watermark()
+        if mark is None or now - mark > self._max_lookback:
+            self._store.load_schedule(await self._full_scan())
+            self.scanned = True
+        else:
+            await self._load(mark - self._recheck, now + self._horizon)
+        self.loaded_until = now + self._horizon
+        await self._slots.set_watermark(now - self._recheck)
+
+    async def roll(self) -> None:
+        now = self._clock()
+        start = self.loaded_until or now
+        end = now + self._horizon
+        await self._load(min(start, now - self._recheck), end)
+        self.loaded_until = max(start, end)
+        await self._slots.set_watermark(now - self._recheck)

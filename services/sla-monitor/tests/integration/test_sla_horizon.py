@@ -1,0 +1,75 @@
+"""The slot index and the horizon loader on the real database: a restart reads slots, not every timer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sla_monitor import domain, service
+from sla_monitor.adapters.memory import MemoryOutbox
+from sla_monitor.adapters.mongo import MongoTimerStore
+from sla_monitor.adapters.slots import slot_id
+from sla_monitor.due_queue import ScheduledTimerStore
+from sla_monitor.horizon import HorizonLoader
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+
+
+def running(ticket: str, due_in: timedelta) -> domain.Timer:
+    return domain.Timer(
+        ticket_id=ticket, name="response", status="running", started_at=NOW - MIN, due_at=NOW + due_in,
+        warning_at=NOW + due_in - MIN,
+    )
+
+
+def test_slot_ids_group_ten_seconds() -> None:
+    assert slot_id("due", datetime(2026, 11, 26, 2, 0, 19, tzinfo=UTC)) == "due:2026-11-26T02:00:10Z"
+    assert slot_id("due", datetime(2026, 11, 26, 2, 0, 20, tzinfo=UTC)) == "due:2026-11-26T02:00:20Z"
+
+
+async def test_added_timers_are_listed_in_their_slots_only(mongo_db: Any) -> None:
+    store = MongoTimerStore(mongo_db)
+    soon, later = running("soon", 2 * MIN), running("later", 3 * 60 * MIN)
+    assert await store.add(soon) and await store.add(later)
+    assert await store.slots.read("due", NOW, NOW + 5 * MIN) == [(soon.key, soon.due_at)]
+    assert await store.slots.read("warn", NOW, NOW + 5 * MIN) == [(soon.key, soon.warning_at)]
+    assert [k for k, _ in await store.slots.read("due", NOW, NOW + 4 * 60 * MIN)] == [soon.key, later.key]
+
+
+async def test_restart_loads_the_horizon_from_slots_then_rolls_forward(mongo_db: Any) -> None:
+    first = MongoTimerStore(mongo_db)
+    await first.slots.set_watermark(NOW - MIN)
+    for timer in (running("soon", 2 * MIN), running("later", 40 * MIN)):
+        assert await first.add(timer)
+
+    clock = [NOW]
+    mongo = MongoTimerStore(mongo_db)
+    restarted = ScheduledTimerStore(mongo)
+
+    async def no_scan() -> list[Any]:
+        raise AssertionError("a restart with a watermark must not scan the collection")
+
+    loader = HorizonLoader(slots=mongo.slots, store=restarted, full_scan=no_scan, horizon=15 * MIN, clock=lambda: clock[0])
+    await loader.start_up()
+    assert len(restarted.queue) == 1  # "later" is beyond the horizon
+    outbox = MemoryOutbox()
+    assert await service.sweep_breaches(now=NOW + 3 * MIN, store=restarted, outbox=outbox) == 1
+    clock[0] = NOW + 30 * MIN
+    await loader.roll()
+    assert await service.sweep_breaches(now=NOW + 41 * MIN, store=restarted, outbox=outbox) == 1
+    assert [e.data["ticket_id"] for e in outbox.published] == ["soon", "later"]
+
+
+async def test_first_start_without_a_watermark_scans_once(mongo_db: Any) -> None:
+    mongo = MongoTimerStore(mongo_db)
+    await mongo.add(running("old", -5 * MIN))  # overdue, from before this monitor ever ran
+    scheduled = ScheduledTimerStore(mongo)
+    loader = HorizonLoader(slots=mongo.slots, store=scheduled, full_scan=mongo.schedule, clock=lambda: NOW)
+    await loader.start_up()
+    assert loader.scanned and len(scheduled.queue) == 1
+    assert await mongo.slots.watermark() is not None
