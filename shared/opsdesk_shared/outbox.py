@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from .contracts import Envelope
 from .mongo import Document, document_lock
@@ -52,6 +53,20 @@ def outbox_push(events: Sequence[Envelope]) -> Document:
     return {OUTBOX_FIELD: {"$each": _stored(events)}}
 
 
+def pending_collection(collection: AsyncCollection[Document]) -> AsyncCollection[Document]:
+    return collection.database[f"{collection.name}_outbox_pending"]
+
+
+async def mark_pending(collection: AsyncCollection[Document], doc_id: Any) -> None:
+    """Note, before writing events into a document, that it will hold some: the relay then finds them by `_id`.
+
+    For collections too large to scan (a million SLA timers) whose events are rare; a crash after the note and
+    before the write leaves a note the sweep simply drops.
+    """
+    with contextlib.suppress(DuplicateKeyError):
+        await pending_collection(collection).insert_one({"_id": doc_id})
+
+
 def strip_outbox(doc: Document) -> Document:
     return {k: v for k, v in doc.items() if k != OUTBOX_FIELD}
 
@@ -66,9 +81,12 @@ class OutboxRelay:
         *,
         interval_s: float = 1.0,
         full_sweep_s: float = 300.0,
+        markers: bool = False,
     ) -> None:
         self._collection = collection
         self._publisher = publisher
+        # With markers the stores note pending documents (mark_pending) and no sweep ever scans the collection.
+        self._markers = pending_collection(collection) if markers else None
         self._interval_s = interval_s
         self._full_sweep_s = full_sweep_s
         self._retry: set[Any] = set()
@@ -84,6 +102,8 @@ class OutboxRelay:
             self._retry.add(doc_id)
             return False
         await self._remove(doc_id, _stored(events))
+        if self._markers is not None:
+            await self._markers.delete_one({"_id": doc_id})
         return True
 
     async def _remove(self, doc_id: Any, sent: list[Document]) -> None:
@@ -106,13 +126,26 @@ class OutboxRelay:
             doc = await self._collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
             sent += await self._send_stored(doc_id, (doc or {}).get(OUTBOX_FIELD) or [])
             self._retry.discard(doc_id)
+            if self._markers is not None:
+                await self._markers.delete_one({"_id": doc_id})
         return sent
 
     async def sweep(self) -> int:
         """Send every stored event still in any document: after a crash, at start-up. Returns how many."""
+        if self._markers is not None:
+            return await self._sweep_marked()
         sent = 0
         async for doc in self._collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}):
             sent += await self._send_stored(doc["_id"], doc.get(OUTBOX_FIELD) or [])
+        return sent
+
+    async def _sweep_marked(self) -> int:
+        assert self._markers is not None
+        sent = 0
+        async for marker in self._markers.find({}):
+            doc = await self._collection.find_one({"_id": marker["_id"]}, {OUTBOX_FIELD: 1})
+            sent += await self._send_stored(marker["_id"], (doc or {}).get(OUTBOX_FIELD) or [])
+            await self._markers.delete_one({"_id": marker["_id"]})
         return sent
 
     async def _loop(self) -> None:

@@ -108,3 +108,24 @@ async def test_failed_delivery_is_retried_by_the_same_process_once_nats_answers(
     assert await relay.retry_failed() == 1
     assert (await coll.find_one({"_id": "a"}))[OUTBOX_FIELD] == []
     assert await relay.retry_failed() == 0
+
+
+async def test_with_markers_the_sweep_finds_pending_documents_without_scanning(mongo_db, broker) -> None:
+    from opsdesk_shared.outbox import mark_pending, pending_collection
+
+    coll = mongo_db["timers"]
+    e = event(7)
+    await mark_pending(coll, "t-7")
+    await coll.insert_one({"_id": "t-7", **outbox_fields([e])})  # crashed before publishing
+    await coll.insert_one({"_id": "unmarked", **outbox_fields([event(8)])})  # not noted: a marker relay ignores it
+    await mark_pending(coll, "never-written")  # crashed between the note and the write
+    relay = OutboxRelay(coll, JetStreamPublisher(broker), markers=True)
+    assert await relay.sweep() == 1
+    got = await collect(broker, "ticket.created", want=2, timeout=1)
+    assert [g["body"]["event_id"] for g in got] == [str(e.event_id)]
+    assert await pending_collection(coll).count_documents({}) == 0
+    e9 = event(9)
+    await mark_pending(coll, "t-9")
+    await coll.insert_one({"_id": "t-9", **outbox_fields([e9])})
+    assert await relay.deliver("t-9", [e9])
+    assert await pending_collection(coll).count_documents({}) == 0

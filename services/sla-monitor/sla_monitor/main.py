@@ -39,7 +39,8 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
         mongo = MongoTimerStore(infra.db)
-        relay = OutboxRelay(mongo.collection, infra.publisher, interval_s=settings.relay_interval_s)
+        # Markers, not scans: a million timers are too many to sweep, and their events are rare.
+        relay = OutboxRelay(mongo.collection, infra.publisher, interval_s=settings.relay_interval_s, markers=True)
         await mongo.ensure_indexes()
         store = ScheduledTimerStore(mongo)
         horizon = HorizonLoader(slots=mongo.slots, store=store, full_scan=mongo.schedule)

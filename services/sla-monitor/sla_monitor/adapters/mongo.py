@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Document, document_lock, update_if
-from opsdesk_shared.outbox import outbox_push, strip_outbox
+from opsdesk_shared.outbox import mark_pending, outbox_push, strip_outbox
 
 from ..calendar import BusinessCalendar
 from ..domain import Timer
@@ -85,12 +85,14 @@ class MongoTimerStore:
         return [_from_doc(doc) async for doc in cursor]
 
     async def mark_warned(self, timer: Timer, events: Sequence[Envelope]) -> bool:
+        await mark_pending(self._timers, timer.key)
         return await update_if(
             self._timers, timer.key, expect={"status": "running", "warned_at": None},
             update={"$set": {"warned_at": timer.warned_at}, "$push": outbox_push(events)},
         )
 
     async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
+        await mark_pending(self._timers, timer.key)
         return await update_if(
             self._timers, timer.key, expect={"status": "running"},
             update={"$set": {"status": "breached", "breached_at": timer.breached_at}, "$push": outbox_push(events)},
