@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PROJECTS := shared services/intake services/dispatch services/sla-monitor services/assets services/reporting tools/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PROJECTS))
 
-.PHONY: install run test lint test-unit test-integration test-e2e bench schemas database clean
+.PHONY: install run test lint test-unit test-integration test-e2e bench bench-sla schemas database clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "opsdesk needs Python 3.11+"; exit 1; }
@@ -50,6 +50,10 @@ bench: install
 	@command -v wrk >/dev/null || { echo "opsdesk: installing wrk (Debian package) for the load generator..."; \
 		apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	@$(PY) bench/intake_load.py
+
+# A million open SLA timers: start-up time, memory and breach lateness (about five minutes).
+bench-sla: install
+	@$(PY) bench/sla_timers.py
 
 schemas: install
 	@$(PY) scripts/export_schemas.py
