@@ -209,3 +209,28 @@ def test_gateway_answers_business_deadlines_from_the_sla_monitor(stack: Stack) -
         headers=auth(stack),
     )
     assert r.json()["business_minutes"] == 2 * 420
+
+
+def test_repair_sent_to_a_vendor_starts_its_clocks_and_a_progress_note_restarts_one(stack: Stack) -> None:
+    assets = stack.service("assets").url
+    sla = stack.service("sla-monitor").url
+    repair = httpx.post(f"{assets}/api/v1/repairs", json={"asset_tag": "GZ-2026-000002"}).json()
+    httpx.patch(f"{assets}/api/v1/repairs/{repair['id']}", json={"status": "sent_to_vendor"}).raise_for_status()
+
+    def timer(name: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            r = httpx.get(f"{sla}/api/v1/timers/{repair['id']}/{name}")
+            if r.status_code == 200:
+                return r.json()  # type: ignore[no-any-return]
+            time.sleep(0.1)
+        raise AssertionError(f"no {name} timer")
+
+    first = timer("repair_progress")
+    assert timer("repair_return")["status"] == "running"
+    time.sleep(0.01)
+    httpx.post(f"{assets}/api/v1/repairs/{repair['id']}/progress", json={"note": "主板已更換"}).raise_for_status()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and timer("repair_progress")["started_at"] == first["started_at"]:
+        time.sleep(0.1)
+    assert timer("repair_progress")["started_at"] > first["started_at"]

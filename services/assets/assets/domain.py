@@ -92,6 +92,20 @@ def open_repair(
     return repair, _event(repair, note)
 
 
+class NotAtVendor(Exception):
+    """A progress report only makes sense while the device is with the vendor."""
+
+
+def report_progress(repair: Repair, *, note: str, now: datetime) -> tuple[Repair, RepairUpdatedV1]:
+    """The vendor's written progress update (the contract wants one every 3 working days): same status, a note."""
+    if repair.status != "sent_to_vendor":
+        raise NotAtVendor(f"repair {repair.id} is {repair.status}, not with a vendor")
+    updated = repair.model_copy(
+        update={"updated_at": now, "history": (*repair.history, RepairChange(status=repair.status, at=now, note=note))}
+    )
+    return updated, _event(updated, note)
+
+
 def change_status(repair: Repair, *, status: RepairStatus, note: str | None, now: datetime) -> tuple[Repair, RepairUpdatedV1]:
     if status not in REPAIR_TRANSITIONS[repair.status]:
         raise IllegalTransition(repair.status, status)

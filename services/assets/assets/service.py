@@ -51,3 +51,16 @@ async def update_repair(
         await register.set_status(repair.asset_tag, "deployed")
     await outbox.deliver(repair.id, [envelope])
     return updated
+
+
+async def report_repair_progress(
+    repair_id: str, *, note: str, repairs: RepairStore, outbox: EventOutbox, now: datetime, correlation_id: str
+) -> Repair:
+    repair = await repairs.get(repair_id)
+    if repair is None:
+        raise LookupError(repair_id)
+    updated, event = domain.report_progress(repair, note=note, now=now)
+    envelope = Envelope.wrap(event, producer=PRODUCER, correlation_id=correlation_id, subject_id=repair.asset_tag, occurred_at=now)
+    updated = await repairs.save(updated, [envelope])
+    await outbox.deliver(repair.id, [envelope])
+    return updated

@@ -34,10 +34,16 @@ class Timer(BaseModel):
     warning_at: datetime | None = None
     warned_at: datetime | None = None
     approximate: bool = False
+    # Repair timers run per repair (a device at a vendor), which may or may not have a ticket.
+    repair_id: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return self.repair_id or self.ticket_id
 
     @property
     def key(self) -> str:
-        return timer_key(self.ticket_id, self.name)
+        return timer_key(self.subject, self.name)
 
 
 def timer_key(ticket_id: str, name: str) -> str:
@@ -75,6 +81,29 @@ def plan_timer(
     )
 
 
+REPAIR_PROGRESS = "repair_progress"
+REPAIR_RETURN = "repair_return"
+PROGRESS_WORKING_DAYS = 3
+
+
+def plan_repair_timer(
+    name: str, *, repair_id: str, ticket_id: str | None, started_at: datetime, cal: BusinessCalendar,
+    correlation_id: str | None = None,
+) -> Timer:
+    """Progress: a written update by close of business of the 3rd working day after the last one. Return: back
+    before the second weekend after the send-out. The exact rules are in calendar.py's module docstring."""
+    if name == REPAIR_PROGRESS:
+        due = calendar.add_working_days(cal, started_at, PROGRESS_WORKING_DAYS)
+    elif name == REPAIR_RETURN:
+        due = calendar.before_second_weekend(cal, started_at)
+    else:
+        raise ValueError(f"no repair timer named {name!r}")
+    return Timer(
+        ticket_id=ticket_id or "", repair_id=repair_id, name=name, status="running", started_at=started_at,
+        due_at=due.due_at, correlation_id=correlation_id, policy=name, calendar=cal.name, approximate=due.approximate,
+    )
+
+
 def warn(timer: Timer, *, now: datetime) -> tuple[Timer, SlaWarningV1] | None:
     """The warned timer and its event, once, when the warning time has come and the timer still runs."""
     if (
@@ -86,6 +115,7 @@ def warn(timer: Timer, *, now: datetime) -> tuple[Timer, SlaWarningV1] | None:
     event = SlaWarningV1(
         ticket_id=timer.ticket_id, timer=timer.name, started_at=timer.started_at, warning_at=timer.warning_at,
         due_at=timer.due_at, policy=timer.policy, calendar=timer.calendar, approximate=timer.approximate,
+        repair_id=timer.repair_id,
     )
     return warned, event
 
@@ -127,7 +157,7 @@ def breach(timer: Timer, *, now: datetime) -> tuple[Timer, SlaBreachedV1] | None
     breached = timer.model_copy(update={"status": "breached", "breached_at": now})
     event = SlaBreachedV1(
         ticket_id=timer.ticket_id, timer=timer.name, started_at=timer.started_at, due_at=timer.due_at, breached_at=now,
-        policy=timer.policy, calendar=timer.calendar, approximate=timer.approximate,
+        policy=timer.policy, calendar=timer.calendar, approximate=timer.approximate, repair_id=timer.repair_id,
     )
     return breached, event
 

@@ -105,6 +105,12 @@ class ScheduledTimerStore:
                 timers.append(timer)
         return timers
 
+    async def restart(self, timer: Timer) -> bool:
+        restarted = await self._inner.restart(timer)
+        if restarted:
+            self._schedule(timer)
+        return restarted
+
     async def warnings_due(self, now: datetime, *, limit: int) -> list[Timer]:
         timers = []
         for key in self.warnings.pop_due(now, limit=limit):

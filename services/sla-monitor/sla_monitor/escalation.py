@@ -63,11 +63,12 @@ def notification_id(*, ticket_id: str, timer: str, level: int, channel: str, tar
 
 
 def plan_escalation(breach: SlaBreachedV1, chain: tuple[EscalationLevel, ...], *, now: datetime) -> list[Notification]:
-    subject = f"[Opsdesk] SLA breached: {breach.timer} on ticket {breach.ticket_id}"
+    what = f"repair {breach.repair_id}" if breach.repair_id else f"ticket {breach.ticket_id}"
+    subject = f"[Opsdesk] SLA breached: {breach.timer} on {what}"
     notifications = []
     for level in chain:
         body = (
-            f"The {breach.timer} commitment on ticket {breach.ticket_id} was missed.\n"
+            f"The {breach.timer} commitment on {what} was missed.\n"
             f"Started {breach.started_at.isoformat()}, due {breach.due_at.isoformat()}"
             f" ({breach.calendar or 'wall clock'}{', approximate' if breach.approximate else ''}).\n"
             f"Escalation level {level.level}: {level.role}."
@@ -77,7 +78,10 @@ def plan_escalation(breach: SlaBreachedV1, chain: tuple[EscalationLevel, ...], *
         for channel, target in targets:
             notifications.append(
                 Notification(
-                    id=notification_id(ticket_id=breach.ticket_id, timer=breach.timer, level=level.level, channel=channel, target=target),
+                    id=notification_id(
+                        ticket_id=breach.repair_id or breach.ticket_id, timer=breach.timer, level=level.level,
+                        channel=channel, target=target,
+                    ),
                     ticket_id=breach.ticket_id, timer=breach.timer, level=level.level, role=level.role,
                     channel=channel,  # type: ignore[arg-type]
                     target=target, subject=subject, body=body, payload=payload,

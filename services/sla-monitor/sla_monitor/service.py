@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from opsdesk_shared.contracts import Envelope, SlaBreachedV1, SlaWarningV1
+from opsdesk_shared.contracts import Envelope, RepairUpdatedV1, SlaBreachedV1, SlaWarningV1
 from opsdesk_shared.contracts.calendars import TimerView
 
 from . import domain
@@ -76,7 +76,7 @@ EVENT_NAMESPACE = uuid.UUID("a4f1c2e0-7b3d-4c59-8e21-5d9b0f6a3c77")
 
 def envelope_for(event: SlaBreachedV1 | SlaWarningV1, timer: Timer, now: datetime) -> Envelope:
     return Envelope.wrap(
-        event, producer=PRODUCER, correlation_id=timer.correlation_id or timer.ticket_id, subject_id=timer.ticket_id,
+        event, producer=PRODUCER, correlation_id=timer.correlation_id or timer.subject, subject_id=timer.subject,
         occurred_at=now, event_id=uuid.uuid5(EVENT_NAMESPACE, f"{timer.key}:{timer.started_at}:{event.event_type}"),
     )
 
@@ -115,3 +115,36 @@ async def ticket_timers(ticket_id: str, *, names: Iterable[str], store: TimerSto
     """The ticket's timers, fetched by key (`_id`): no query the database would answer by scanning."""
     found = [await store.get(domain.timer_key(ticket_id, name)) for name in names]
     return [domain.view(t) for t in found if t is not None and t.started_at is not None]
+
+
+REPAIR_TIMERS = (domain.REPAIR_PROGRESS, domain.REPAIR_RETURN)
+
+
+async def on_repair_updated(
+    update: RepairUpdatedV1, *, book: CalendarBook, store: TimerStore, correlation_id: str | None = None
+) -> str:
+    """Sent to a vendor: both repair clocks start. A progress note: the progress clock starts over. Back or
+    closed: both stop. Returns what it did, for metrics and tests."""
+    cal = book.get("office-hours")
+    if cal is None:
+        raise UnknownCalendar("repair timers need the office-hours calendar")
+
+    def plan(name: str) -> Timer:
+        return domain.plan_repair_timer(
+            name, repair_id=update.repair_id, ticket_id=update.ticket_id, started_at=update.updated_at, cal=cal,
+            correlation_id=correlation_id,
+        )
+
+    if update.status == "sent_to_vendor":
+        progress = await store.get(domain.timer_key(update.repair_id, domain.REPAIR_PROGRESS))
+        if progress is None:
+            for name in REPAIR_TIMERS:
+                await start_timer(plan(name), store=store)
+            return "started"
+        if progress.started_at is not None and update.updated_at > progress.started_at:
+            return "progress" if await store.restart(plan(domain.REPAIR_PROGRESS)) else "ignored"
+        return "ignored"  # a redelivery
+    if update.status in ("returned", "closed"):
+        stopped = [await stop_timer(name, ticket_id=update.repair_id, at=update.updated_at, store=store) for name in REPAIR_TIMERS]
+        return "stopped" if any(stopped) else "ignored"
+    return "ignored"

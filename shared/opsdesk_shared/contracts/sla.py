@@ -25,6 +25,7 @@ class SlaBreachedV1(EventData):
     policy: str | None = Field(default=None, description="Policy the timer ran under, e.g. response/office-hours/60")
     calendar: str | None = Field(default=None, description="Business calendar the due time was computed in")
     approximate: bool = Field(default=False, description="Due time computed for a year without holiday data")
+    repair_id: str | None = Field(default=None, description="Set for repair timers; ticket_id is then the repair's ticket or empty")
 
 
 class SlaWarningV1(EventData):
@@ -41,3 +42,4 @@ class SlaWarningV1(EventData):
     policy: str | None = None
     calendar: str | None = None
     approximate: bool = False
+    repair_id: str | None = None

@@ -13,7 +13,7 @@ from opsdesk_shared.contracts.repairs import RepairStatus
 from opsdesk_shared.logs import correlation_id
 
 from .. import metrics, service
-from ..domain import Asset, IllegalTransition, Repair
+from ..domain import Asset, IllegalTransition, NotAtVendor, Repair
 
 router = APIRouter(prefix="/api/v1")
 
@@ -86,4 +86,26 @@ async def change_repair(repair_id: str, body: RepairChangeIn, wired: Wired) -> R
     except IllegalTransition as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc), "allowed": exc.allowed}) from None
     metrics.repairs_updated.labels(repair.status).inc()
+    return repair
+
+
+class ProgressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/repairs/{repair_id}/progress", response_model=Repair, tags=["repairs"])
+async def report_progress(repair_id: str, body: ProgressIn, wired: Wired) -> Repair:
+    """The vendor's written progress update while the device is away (restarts the 3-working-day clock)."""
+    try:
+        repair = await service.report_repair_progress(
+            repair_id, note=body.note, repairs=wired.repairs, outbox=wired.outbox,
+            now=datetime.now(UTC), correlation_id=correlation_id.get() or str(uuid.uuid4()),
+        )
+    except LookupError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"repair {repair_id} not found") from None
+    except NotAtVendor as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc)}) from None
+    metrics.repairs_updated.labels("progress").inc()
     return repair

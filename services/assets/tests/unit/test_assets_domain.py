@@ -98,3 +98,22 @@ def test_demo_register_tags_are_unique() -> None:
     tags = [a.tag for a in domain.DEMO_REGISTER]
 
     assert len(tags) == len(set(tags)) > 0
+
+
+def test_progress_report_keeps_the_status_and_records_the_note() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import pytest
+
+    from assets import domain as d
+
+    now = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+    asset = d.DEMO_REGISTER[0]
+    repair, _ = d.open_repair(asset=asset, vendor=None, ticket_id=None, note=None, now=now)
+    with pytest.raises(d.NotAtVendor):
+        d.report_progress(repair, note="waiting for parts", now=now)
+    sent, _ = d.change_status(repair, status="sent_to_vendor", note=None, now=now)
+    later = now + timedelta(days=1)
+    updated, event = d.report_progress(sent, note="board replaced", now=later)
+    assert (updated.status, updated.updated_at, updated.history[-1].note) == ("sent_to_vendor", later, "board replaced")
+    assert (event.status, event.note, event.updated_at) == ("sent_to_vendor", "board replaced", later)

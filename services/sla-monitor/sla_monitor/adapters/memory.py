@@ -42,6 +42,13 @@ class MemoryTimerStore:
         self.timers[timer.key] = timer
         return True
 
+    async def restart(self, timer: Timer) -> bool:
+        current = self.timers.get(timer.key)
+        if current is None or current.status not in ("running", "breached"):
+            return False
+        self.timers[timer.key] = timer
+        return True
+
     async def due(self, now: datetime, *, limit: int) -> list[Timer]:
         running = [t for t in self.timers.values() if t.status == "running" and t.due_at is not None and t.due_at <= now]
         return sorted(running, key=lambda t: t.due_at or now)[:limit]

@@ -75,6 +75,14 @@ class MongoTimerStore:
             async for doc in self._timers.find({"status": "running"}, projection, batch_size=10_000)
         ]
 
+    async def restart(self, timer: Timer) -> bool:
+        await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
+        fields = {"$set": timer.model_dump()}
+        for status in ("running", "breached"):
+            if await update_if(self._timers, timer.key, expect={"status": status}, update=fields):
+                return True
+        return False
+
     async def due(self, now: datetime, *, limit: int) -> list[Timer]:
         cursor = self._timers.find({"status": "running", "due_at": {"$lte": now}}).sort("due_at", 1).limit(limit)
         return [_from_doc(doc) async for doc in cursor]

@@ -9,7 +9,14 @@ from faststream.nats.annotations import NatsMessage
 from pydantic import Field, TypeAdapter, ValidationError
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, SlaBreachedV1, TicketAssignedV1, TicketCreatedV1, subjects
+from opsdesk_shared.contracts import (
+    Envelope,
+    RepairUpdatedV1,
+    SlaBreachedV1,
+    TicketAssignedV1,
+    TicketCreatedV1,
+    subjects,
+)
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimersQuery, TimersReply
 
 from .. import calendar_service, metrics, notify, service
@@ -50,6 +57,12 @@ def register(
             assigned.ticket_id, timers=STOPPED_BY_TICKET_ASSIGNED, chain=settings.escalation, store=notifications
         )
 
+    async def on_repair_updated(envelope: Envelope, update: RepairUpdatedV1) -> None:
+        done = await service.on_repair_updated(update, book=holder.book, store=store, correlation_id=envelope.correlation_id)
+        if done == "started":
+            for name in service.REPAIR_TIMERS:
+                metrics.timers_started.labels(name).inc()
+
     async def on_sla_breached(envelope: Envelope, breach: SlaBreachedV1) -> None:
         await notify.escalate_breach(breach, chain=settings.escalation, store=notifications, now=envelope.occurred_at)
 
@@ -60,6 +73,7 @@ def register(
         (subjects.TICKET_CREATED, "sla-ticket-created", on_ticket_created),
         (subjects.TICKET_ASSIGNED, "sla-ticket-assigned", on_ticket_assigned),
         (subjects.SLA_BREACHED, "sla-escalation", on_sla_breached),
+        (subjects.REPAIR_UPDATED, "sla-repair-updated", on_repair_updated),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

@@ -193,3 +193,20 @@ async def test_warning_is_recorded_once_and_not_after_a_stop(timer_store: Any) -
     assert await timer_store.warnings_due(t0 + MINUTE, limit=10) == []
     stored = await timer_store.get(running.key)
     assert stored is not None and stored.warned_at == t0 + MINUTE / 2
+
+
+async def test_restart_replaces_a_running_or_breached_cycle_but_not_a_stopped_one(timer_store: Any) -> None:
+    t0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+
+    def cycle(start: datetime, repair: str) -> domain.Timer:
+        return domain.Timer(ticket_id="", repair_id=repair, name="repair_progress", status="running", started_at=start, due_at=start + MINUTE)
+
+    assert await timer_store.add(cycle(t0, "r-run"))
+    assert await timer_store.restart(cycle(t0 + MINUTE, "r-run"))
+    stored = await timer_store.get("r-run:repair_progress")
+    assert stored is not None and stored.started_at == t0 + MINUTE
+
+    assert await timer_store.add(cycle(t0, "r-stop"))
+    assert await timer_store.stop("r-stop:repair_progress", at=t0 + MINUTE / 2)
+    assert not await timer_store.restart(cycle(t0 + MINUTE, "r-stop"))
+    assert not await timer_store.restart(cycle(t0, "r-none"))

@@ -1,0 +1,75 @@
+"""Repair clocks: a progress update every 3 working days while at the vendor, back before the second weekend."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from opsdesk_shared.contracts import RepairUpdatedV1
+from sla_monitor import calendar_service, domain, service
+from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryOutbox, MemoryTimerStore
+from sla_monitor.calendar_book import CalendarBook
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+async def book() -> CalendarBook:
+    return await calendar_service.load_book(MemoryCalendarStore())
+
+
+def update(status: str, at: datetime, *, repair_id: str = "r-1", note: str | None = None) -> RepairUpdatedV1:
+    return RepairUpdatedV1(repair_id=repair_id, asset_tag="GZ-2026-000001", status=status, note=note, ticket_id="t-1", updated_at=at)  # type: ignore[arg-type]
+
+
+async def test_sending_to_a_vendor_starts_both_clocks(book: CalendarBook) -> None:
+    store = MemoryTimerStore()
+    sent = local(2026, 11, 23, 10, 0)  # Monday
+    assert await service.on_repair_updated(update("sent_to_vendor", sent), book=book, store=store) == "started"
+    progress = await store.get(domain.timer_key("r-1", domain.REPAIR_PROGRESS))
+    back = await store.get(domain.timer_key("r-1", domain.REPAIR_RETURN))
+    assert progress is not None and progress.due_at == local(2026, 11, 26, 17, 30)  # Thursday close of business
+    assert back is not None and back.due_at == local(2026, 12, 4, 17, 30)  # Friday before the second weekend
+    assert progress.repair_id == "r-1" and progress.ticket_id == "t-1"
+    assert await service.on_repair_updated(update("sent_to_vendor", sent), book=book, store=store) == "ignored"
+
+
+async def test_a_progress_note_restarts_only_the_progress_clock(book: CalendarBook) -> None:
+    store = MemoryTimerStore()
+    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store)
+    note_at = local(2026, 11, 25, 16, 0)  # Wednesday
+    assert await service.on_repair_updated(update("sent_to_vendor", note_at, note="parts ordered"), book=book, store=store) == "progress"
+    progress = await store.get(domain.timer_key("r-1", domain.REPAIR_PROGRESS))
+    back = await store.get(domain.timer_key("r-1", domain.REPAIR_RETURN))
+    assert progress is not None and progress.started_at == note_at and progress.due_at == local(2026, 11, 30, 17, 30)
+    assert back is not None and back.due_at == local(2026, 12, 4, 17, 30)
+
+
+async def test_a_missed_progress_update_breaches_and_the_next_note_starts_a_new_cycle(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store)
+    assert await service.sweep_breaches(now=local(2026, 11, 27, 9, 0), store=store, outbox=outbox) == 1
+    breach = outbox.published[0]
+    assert breach.data["timer"] == "repair_progress" and breach.data["repair_id"] == "r-1" and breach.subject_id == "r-1"
+    assert await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 27, 11, 0), note="late note"), book=book, store=store) == "progress"
+    progress = await store.get(domain.timer_key("r-1", domain.REPAIR_PROGRESS))
+    assert progress is not None and progress.status == "running" and progress.due_at == local(2026, 12, 2, 17, 30)
+
+
+async def test_back_in_time_stops_both_clocks_and_late_return_still_breaches(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store)
+    assert await service.on_repair_updated(update("returned", local(2026, 11, 24, 15, 0)), book=book, store=store) == "stopped"
+    assert await service.sweep_breaches(now=local(2026, 12, 31, 0, 0), store=store, outbox=outbox) == 0
+
+    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0), repair_id="r-2"), book=book, store=store)
+    late = local(2026, 12, 7, 10, 0)  # after Friday 2026-12-04 17:30
+    await service.on_repair_updated(update("returned", late, repair_id="r-2"), book=book, store=store)
+    await service.sweep_breaches(now=late + timedelta(minutes=1), store=store, outbox=outbox)
+    assert sorted(e.data["timer"] for e in outbox.published) == ["repair_progress", "repair_return"]
