@@ -11,7 +11,6 @@ not answer by scanning the collection. The one scan is the full sweep (at start-
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -23,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from .contracts import Envelope
 from .mongo import Document, document_lock
+from .periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,10 @@ class OutboxRelay:
         self._publisher = publisher
         # With markers the stores note pending documents (mark_pending) and no sweep ever scans the collection.
         self._markers = pending_collection(collection) if markers else None
-        self._interval_s = interval_s
         self._full_sweep_s = full_sweep_s
         self._retry: set[Any] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._next_full = 0.0
+        self._periodic = Periodic(self.step, interval_s=interval_s, name=f"outbox-relay:{collection.name}")
 
     async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
         """Publish events just written with `doc_id`; on failure they stay stored and are retried. True if all sent."""
@@ -148,30 +148,19 @@ class OutboxRelay:
             await self._markers.delete_one({"_id": marker["_id"]})
         return sent
 
-    async def _loop(self) -> None:
-        next_full = 0.0
-        while True:
-            try:
-                if time.monotonic() >= next_full:
-                    await self.sweep()
-                    next_full = time.monotonic() + self._full_sweep_s
-                elif self._retry:
-                    await self.retry_failed()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("outbox relay could not publish yet; will retry", exc_info=True)
-            await asyncio.sleep(self._interval_s)
+    async def step(self) -> None:
+        """One relay round: the full sweep when it is due (first at start-up), else the retries of this process."""
+        if time.monotonic() >= self._next_full:
+            await self.sweep()
+            self._next_full = time.monotonic() + self._full_sweep_s
+        elif self._retry:
+            await self.retry_failed()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=f"outbox-relay:{self._collection.name}")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()
 
 
 class MemoryOutbox:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from opsdesk_shared.contracts import Envelope, RepairUpdatedV1, SlaBreachedV1, SlaWarningV1
@@ -81,34 +81,35 @@ def envelope_for(event: SlaBreachedV1 | SlaWarningV1, timer: Timer, now: datetim
     )
 
 
-async def sweep_breaches(*, now: datetime, store: TimerStore, outbox: EventOutbox, limit: int = 500) -> int:
-    """Breach every running timer past its due time; returns how many breached."""
-    breached = 0
-    for timer in await store.due(now, limit=limit):
-        decision = domain.breach(timer, now=now)
+Decide = Callable[[Timer], "tuple[Timer, SlaBreachedV1 | SlaWarningV1] | None"]
+Mark = Callable[[Timer, Sequence[Envelope]], Awaitable[bool]]
+
+
+async def _sweep(timers: list[Timer], decide: Decide, mark: Mark, *, now: datetime, outbox: EventOutbox) -> int:
+    """Record each decision with its event in one write, then relay it; a timer changed meanwhile is skipped."""
+    done = 0
+    for timer in timers:
+        decision = decide(timer)
         if decision is None:
             continue
         updated, event = decision
         envelope = envelope_for(event, timer, now)
-        if await store.mark_breached(updated, [envelope]):
+        if await mark(updated, [envelope]):
             await outbox.deliver(updated.key, [envelope])
-            breached += 1
-    return breached
+            done += 1
+    return done
+
+
+async def sweep_breaches(*, now: datetime, store: TimerStore, outbox: EventOutbox, limit: int = 500) -> int:
+    """Breach every running timer past its due time; returns how many breached."""
+    due = await store.due(now, limit=limit)
+    return await _sweep(due, lambda t: domain.breach(t, now=now), store.mark_breached, now=now, outbox=outbox)
 
 
 async def sweep_warnings(*, now: datetime, store: TimerStore, outbox: EventOutbox, limit: int = 500) -> int:
     """Warn once for every running timer past its warning time; returns how many warned."""
-    warned = 0
-    for timer in await store.warnings_due(now, limit=limit):
-        decision = domain.warn(timer, now=now)
-        if decision is None:
-            continue
-        updated, event = decision
-        envelope = envelope_for(event, timer, now)
-        if await store.mark_warned(updated, [envelope]):
-            await outbox.deliver(updated.key, [envelope])
-            warned += 1
-    return warned
+    due = await store.warnings_due(now, limit=limit)
+    return await _sweep(due, lambda t: domain.warn(t, now=now), store.mark_warned, now=now, outbox=outbox)
 
 
 async def ticket_timers(ticket_id: str, *, names: Iterable[str], store: TimerStore) -> list[TimerView]:
