@@ -8,7 +8,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from opsdesk_shared.contracts import TicketAssignedV1, TicketCreatedV1
+from opsdesk_shared.contracts import (
+    AssignmentAcceptedV1,
+    AssignmentCompletedV1,
+    AssignmentConfirmedV1,
+    AssignmentDelayedV1,
+    EscalationAcknowledgedV1,
+    EscalationRaisedV1,
+    EventData,
+    TicketAssignedV1,
+    TicketCreatedV1,
+    TicketReassignedV1,
+)
 
 Role = Literal["onsite", "mobile", "senior", "project_manager"]
 EngineerStatus = Literal["available", "busy", "off_duty", "on_leave"]
@@ -39,6 +50,33 @@ class Engineer(BaseModel):
     capacity: int = 8
 
 
+AssignmentStatus = Literal["open", "accepted", "confirmed", "completed"]
+
+
+class Step(BaseModel):
+    """One line of the assignment's history, as the desk reads it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str
+    at: datetime
+    by: str
+    engineer_id: str
+    note: str | None = None
+
+
+class Escalation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: Literal["technical", "other"]
+    description: str
+    notify: tuple[str, ...]
+    raised_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
 class Assignment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -50,7 +88,13 @@ class Assignment(BaseModel):
     reason: str
     score: float
     assigned_at: datetime
-    status: Literal["open"] = "open"
+    status: AssignmentStatus = "open"
+    eta: datetime | None = None
+    record: str | None = None
+    history: tuple[Step, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    service_code: str = ""
+    version: int = 1
 
 
 class NoEngineerAvailable(Exception):
@@ -68,11 +112,15 @@ def score(engineer: Engineer, *, skill: str | None) -> float:
 
 
 def choose_engineer(ticket: TicketCreatedV1, roster: list[Engineer]) -> tuple[Engineer, float, str]:
-    skill = SERVICE_SKILL.get(ticket.service_code)
+    return choose_for(ticket.service_code, roster)
+
+
+def choose_for(service_code: str, roster: list[Engineer]) -> tuple[Engineer, float, str]:
+    skill = SERVICE_SKILL.get(service_code)
     candidates = [e for e in roster if e.role in DISPATCHABLE and e.status == "available"]
     ranked = sorted(((score(e, skill=skill), e) for e in candidates), key=lambda pair: (-pair[0], pair[1].id))
     if not ranked:
-        raise NoEngineerAvailable(f"no available engineer for {ticket.service_code}")
+        raise NoEngineerAvailable(f"no available engineer for {service_code}")
     # When everyone is full the ticket still goes to the least overloaded engineer: the contract's clock is running,
     # and an unassigned ticket helps nobody; the reason says so for the desk to see.
     best_score, best = ranked[0]
@@ -94,6 +142,8 @@ def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) ->
         reason=reason,
         score=best_score,
         assigned_at=now,
+        service_code=ticket.service_code,
+        history=(Step(action="assigned", at=now, by="dispatch", engineer_id=engineer.id, note=reason),),
     )
     event = TicketAssignedV1(
         ticket_id=ticket.ticket_id,
@@ -104,6 +154,118 @@ def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) ->
         assigned_at=now,
     )
     return assignment, event
+
+
+class IllegalStep(Exception):
+    """The step does not fit the assignment's state; carries what would fit."""
+
+    def __init__(self, message: str, *, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+
+NEXT_STEPS: dict[str, list[str]] = {
+    "open": ["accept", "confirm", "delay", "reassign", "escalate", "complete"],
+    "accepted": ["confirm", "delay", "reassign", "escalate", "complete"],
+    "confirmed": ["delay", "reassign", "escalate", "complete"],
+    "completed": [],
+}
+
+
+def _require(a: Assignment, step: str) -> None:
+    if step not in NEXT_STEPS[a.status]:
+        raise IllegalStep(f"cannot {step} an assignment that is {a.status}", allowed=NEXT_STEPS[a.status])
+
+
+def _with_step(a: Assignment, action: str, *, at: datetime, by: str, note: str | None = None, **changes: object) -> Assignment:
+    step = Step(action=action, at=at, by=by, engineer_id=str(changes.get("engineer_id", a.engineer_id)), note=note)
+    return a.model_copy(update={**changes, "history": (*a.history, step)})
+
+
+def accept(a: Assignment, *, engineer_id: str, now: datetime) -> tuple[Assignment, AssignmentAcceptedV1]:
+    _require(a, "accept")
+    if engineer_id != a.engineer_id:
+        raise IllegalStep(f"{engineer_id} is not the assigned engineer ({a.engineer_id})", allowed=NEXT_STEPS[a.status])
+    updated = _with_step(a, "accepted", at=now, by=engineer_id, status="accepted")
+    return updated, AssignmentAcceptedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, accepted_at=now)
+
+
+def confirm(a: Assignment, *, eta: datetime | None, by: str, now: datetime) -> tuple[Assignment, AssignmentConfirmedV1]:
+    """The desk confirms execution (the contract: within 30 minutes of assignment)."""
+    _require(a, "confirm")
+    updated = _with_step(a, "confirmed", at=now, by=by, note=f"eta {eta.isoformat()}" if eta else None, status="confirmed", eta=eta)
+    event = AssignmentConfirmedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, eta=eta, confirmed_at=now)
+    return updated, event
+
+
+def reassign(
+    a: Assignment, *, to: Engineer, reason: str, by: str, now: datetime
+) -> tuple[Assignment, TicketReassignedV1]:
+    """The live assignment moves to another engineer: a new assignment id, the history kept."""
+    _require(a, "reassign")
+    if to.id == a.engineer_id:
+        raise IllegalStep(f"{to.id} already has this ticket", allowed=NEXT_STEPS[a.status])
+    updated = _with_step(
+        a, "reassigned", at=now, by=by, note=reason, id=str(uuid.uuid4()), engineer_id=to.id, engineer_name=to.name,
+        reason=reason, status="open", eta=None, assigned_at=now,
+    )
+    event = TicketReassignedV1(
+        ticket_id=a.ticket_id, assignment_id=updated.id, previous_engineer_id=a.engineer_id, engineer_id=to.id,
+        engineer_name=to.name, reason=reason, by=by, reassigned_at=now,
+    )
+    return updated, event
+
+
+def delay(
+    a: Assignment, *, reason: str, cannot_go: bool, roster: list[Engineer], now: datetime
+) -> tuple[Assignment, list[EventData]]:
+    """A late or unable engineer: record it and re-dispatch at once to the best other engineer."""
+    _require(a, "delay")
+    delayed = AssignmentDelayedV1(
+        ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, reason=reason, cannot_go=cannot_go, delayed_at=now
+    )
+    noted = _with_step(a, "delayed", at=now, by=a.engineer_id, note=reason)
+    others = [e for e in roster if e.id != a.engineer_id]
+    to, _, why = choose_for(a.service_code, others)
+    updated, reassigned = reassign(noted, to=to, reason=f"re-dispatch after delay ({reason}); {why}", by="dispatch", now=now)
+    return updated, [delayed, reassigned]
+
+
+def escalate(
+    a: Assignment, *, kind: Literal["technical", "other"], description: str, roster: list[Engineer], now: datetime
+) -> tuple[Assignment, EscalationRaisedV1]:
+    """An abnormal event goes to the project manager; a technical one also to a senior engineer."""
+    _require(a, "escalate")
+    notify = [e.id for e in roster if e.role == "project_manager"]
+    if kind == "technical":
+        notify += [e.id for e in roster if e.role == "senior"][:1]
+    escalation = Escalation(id=str(uuid.uuid4()), kind=kind, description=description, notify=tuple(notify), raised_at=now)
+    updated = _with_step(a, f"escalated ({kind})", at=now, by=a.engineer_id, note=description, escalations=(*a.escalations, escalation))
+    event = EscalationRaisedV1(
+        escalation_id=escalation.id, ticket_id=a.ticket_id, engineer_id=a.engineer_id, kind=kind,
+        description=description, notify=notify, raised_at=now,
+    )
+    return updated, event
+
+
+def acknowledge(a: Assignment, *, escalation_id: str, by: str, now: datetime) -> tuple[Assignment, EscalationAcknowledgedV1]:
+    found = [e for e in a.escalations if e.id == escalation_id]
+    if not found:
+        raise LookupError(f"no escalation {escalation_id} on ticket {a.ticket_id}")
+    if found[0].acknowledged_at is not None:
+        raise IllegalStep(f"escalation {escalation_id} is already acknowledged", allowed=[])
+    escalations = tuple(
+        e.model_copy(update={"acknowledged_at": now, "acknowledged_by": by}) if e.id == escalation_id else e for e in a.escalations
+    )
+    updated = _with_step(a, "escalation acknowledged", at=now, by=by, escalations=escalations)
+    return updated, EscalationAcknowledgedV1(escalation_id=escalation_id, ticket_id=a.ticket_id, by=by, acknowledged_at=now)
+
+
+def complete(a: Assignment, *, record: str, now: datetime) -> tuple[Assignment, AssignmentCompletedV1]:
+    _require(a, "complete")
+    updated = _with_step(a, "completed", at=now, by=a.engineer_id, note=record, status="completed", record=record)
+    event = AssignmentCompletedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, record=record, completed_at=now)
+    return updated, event
 
 
 DEMO_ROSTER: tuple[Engineer, ...] = (

@@ -19,3 +19,10 @@ class AssignmentStore(Protocol):
     async def add(self, assignment: Assignment, events: Sequence[Envelope]) -> bool:
         """Store the ticket's one live assignment with its events; False if the ticket already has one."""
         ...
+    async def save(self, assignment: Assignment, events: Sequence[Envelope]) -> Assignment:
+        """Replace if the stored one is still at `assignment.version` (else ConcurrentUpdate); returns it as stored."""
+        ...
+
+
+class ConcurrentUpdate(Exception):
+    """The assignment changed between load and save."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Literal
 
-from opsdesk_shared.contracts import Envelope, TicketCreatedV1
+from opsdesk_shared.contracts import Envelope, EventData, TicketCreatedV1
 
 from . import domain
 from .domain import Assignment
@@ -39,3 +41,118 @@ async def assign_ticket(
     await roster.add_load(assignment.engineer_id, 1)
     await outbox.deliver(assignment.ticket_id, [event])
     return assignment
+
+
+class UnknownAssignment(LookupError):
+    """The ticket has no assignment."""
+
+
+Decide = Callable[[Assignment], tuple[Assignment, Sequence[EventData]]]
+
+
+async def _apply(
+    ticket_id: str, decide: Decide, *, assignments: AssignmentStore, outbox: EventOutbox, correlation_id: str, now: datetime
+) -> tuple[Assignment, Assignment]:
+    """Load, decide, store with the events in one write, relay. Returns (before, after)."""
+    before = await assignments.get(ticket_id)
+    if before is None:
+        raise UnknownAssignment(ticket_id)
+    updated, events = decide(before)
+    envelopes = [
+        Envelope.wrap(e, producer=PRODUCER, correlation_id=correlation_id, subject_id=ticket_id, occurred_at=now) for e in events
+    ]
+    stored = await assignments.save(updated, envelopes)
+    await outbox.deliver(ticket_id, envelopes)
+    return before, stored
+
+
+async def accept(ticket_id: str, *, engineer_id: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str) -> Assignment:
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = domain.accept(a, engineer_id=engineer_id, now=now)
+        return updated, [event]
+
+    return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
+
+
+async def confirm(ticket_id: str, *, eta: datetime | None, by: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str) -> Assignment:
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = domain.confirm(a, eta=eta, by=by, now=now)
+        return updated, [event]
+
+    return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
+
+
+async def _moved(before: Assignment, after: Assignment, roster: Roster) -> None:
+    if before.engineer_id != after.engineer_id:
+        await roster.add_load(before.engineer_id, -1)
+        await roster.add_load(after.engineer_id, 1)
+
+
+async def delay(
+    ticket_id: str, *, reason: str, cannot_go: bool, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox,
+    now: datetime, correlation_id: str,
+) -> Assignment:
+    """Record the delay and re-dispatch to someone else at once (the contract: within 10 minutes)."""
+    engineers = await roster.engineers()
+
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        return domain.delay(a, reason=reason, cannot_go=cannot_go, roster=engineers, now=now)
+
+    before, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
+    await _moved(before, after, roster)
+    return after
+
+
+async def reassign(
+    ticket_id: str, *, engineer_id: str, reason: str, by: str, roster: Roster, assignments: AssignmentStore,
+    outbox: EventOutbox, now: datetime, correlation_id: str,
+) -> Assignment:
+    """A desk agent's override, with the reason kept in the history."""
+    to = next((e for e in await roster.engineers() if e.id == engineer_id), None)
+    if to is None:
+        raise domain.NoEngineerAvailable(f"no engineer {engineer_id} on the roster")
+
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = domain.reassign(a, to=to, reason=reason, by=by, now=now)
+        return updated, [event]
+
+    before, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
+    await _moved(before, after, roster)
+    return after
+
+
+async def escalate(
+    ticket_id: str, *, kind: Literal["technical", "other"], description: str, roster: Roster,
+    assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str,
+) -> Assignment:
+    engineers = await roster.engineers()
+
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = domain.escalate(a, kind=kind, description=description, roster=engineers, now=now)
+        return updated, [event]
+
+    return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
+
+
+async def acknowledge(
+    ticket_id: str, *, escalation_id: str, by: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
+    correlation_id: str,
+) -> Assignment:
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = domain.acknowledge(a, escalation_id=escalation_id, by=by, now=now)
+        return updated, [event]
+
+    return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
+
+
+async def complete(
+    ticket_id: str, *, record: str, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
+    correlation_id: str,
+) -> Assignment:
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = domain.complete(a, record=record, now=now)
+        return updated, [event]
+
+    _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
+    await roster.add_load(after.engineer_id, -1)
+    return after

@@ -7,18 +7,22 @@ from collections import Counter
 
 from opsdesk_shared.contracts import (
     Envelope,
+    EscalationRaisedV1,
     EventData,
     RepairUpdatedV1,
     SlaBreachedV1,
     SlaWarningV1,
     TicketAssignedV1,
     TicketCreatedV1,
+    TicketReassignedV1,
 )
 
 # Counter name -> (help text, label names). Names become reporting_<name>_total in Prometheus.
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "tickets_created": ("Tickets created, by channel and catalog service", ("channel", "service_code")),
     "tickets_assigned": ("Tickets assigned, by engineer", ("engineer_id",)),
+    "tickets_reassigned": ("Tickets moved to another engineer, by who decided", ("by",)),
+    "escalations_raised": ("Abnormal events escalated, by kind", ("kind",)),
     "sla_breaches": ("SLA timers that ran out, by timer", ("timer",)),
     "sla_warnings": ("SLA timers that used their warning share, by timer", ("timer",)),
     "repair_updates": ("Repair record changes, by status", ("status",)),
@@ -40,6 +44,10 @@ def counter_keys(envelope: Envelope, data: EventData) -> list[str]:
         return [counter_key("tickets_created", channel=data.channel, service_code=data.service_code)]
     if isinstance(data, TicketAssignedV1):
         return [counter_key("tickets_assigned", engineer_id=data.engineer_id)]
+    if isinstance(data, TicketReassignedV1):
+        return [counter_key("tickets_reassigned", by="dispatch" if data.by == "dispatch" else "desk")]
+    if isinstance(data, EscalationRaisedV1):
+        return [counter_key("escalations_raised", kind=data.kind)]
     if isinstance(data, SlaBreachedV1):
         return [counter_key("sla_breaches", timer=data.timer)]
     if isinstance(data, SlaWarningV1):

@@ -65,6 +65,10 @@ class TimerPolicy(BaseModel):
 DEFAULT_POLICIES: dict[str, TimerPolicy] = {
     "response": TimerPolicy(name="response", calendar="office-hours", business_minutes=60),
     "dispatch": TimerPolicy(name="dispatch", calendar="office-hours", business_minutes=10),
+    # These follow a step staff already took, so they run on the clock, day or night.
+    "confirmation": TimerPolicy(name="confirmation", calendar="24x7", business_minutes=30),
+    "redispatch": TimerPolicy(name="redispatch", calendar="24x7", business_minutes=10),
+    "escalation": TimerPolicy(name="escalation", calendar="24x7", business_minutes=20),
 }
 
 

@@ -27,8 +27,12 @@ async def start_timer(timer: Timer, *, store: TimerStore) -> bool:
     if await store.add(timer):
         return True
     existing = await store.get(timer.key)
-    if existing is not None and domain.late_start_after_early_stop(existing, timer):
+    if existing is None or existing.started_at is not None:
+        return False  # a redelivered start
+    if domain.late_start_after_early_stop(existing, timer):
         return await store.replace_early_stop(timer)
+    # The stop overtook this start and was in time: keep it met, now with the times it was met against.
+    await store.replace_early_stop(timer.model_copy(update={"status": "stopped", "stopped_at": existing.stopped_at}))
     return False
 
 
@@ -41,6 +45,23 @@ async def start_policy_timer(
         raise UnknownCalendar(f"policy {policy.name} names calendar {policy.calendar!r}, which is not defined")
     timer = domain.plan_timer(policy, ticket_id=ticket_id, started_at=started_at, cal=cal, correlation_id=correlation_id)
     return await start_timer(timer, store=store)
+
+
+async def start_new_cycle(
+    policy: TimerPolicy, *, ticket_id: str, started_at: datetime, book: CalendarBook, store: TimerStore,
+    correlation_id: str | None = None,
+) -> bool:
+    """Start the policy's clock, or start it over when an earlier cycle exists (a new engineer must be confirmed)."""
+    cal = book.get(policy.calendar)
+    if cal is None:
+        raise UnknownCalendar(f"policy {policy.name} names calendar {policy.calendar!r}, which is not defined")
+    timer = domain.plan_timer(policy, ticket_id=ticket_id, started_at=started_at, cal=cal, correlation_id=correlation_id)
+    existing = await store.get(timer.key)
+    if existing is None or existing.started_at is None:
+        return await start_timer(timer, store=store)  # also settles a stop that overtook this start
+    if existing.started_at is not None and started_at <= existing.started_at:
+        return False  # a redelivery of the start that made this cycle
+    return await store.restart(timer)
 
 
 async def start_response_timer(

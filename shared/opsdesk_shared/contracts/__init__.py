@@ -1,6 +1,15 @@
 """Versioned event contracts. Look a payload model up by (type, version) with `payload_model`."""
 
 from . import subjects
+from .assignments import (
+    AssignmentAcceptedV1,
+    AssignmentCompletedV1,
+    AssignmentConfirmedV1,
+    AssignmentDelayedV1,
+    EscalationAcknowledgedV1,
+    EscalationRaisedV1,
+    TicketReassignedV1,
+)
 from .deadletter import DeadLetter
 from .envelope import Envelope, EventData, utcnow
 from .repairs import RepairUpdatedV1
@@ -9,7 +18,20 @@ from .tickets import Requester, TicketAssignedV1, TicketCreatedV1
 
 REGISTRY: dict[tuple[str, int], type[EventData]] = {
     (model.event_type, model.event_version): model
-    for model in (TicketCreatedV1, TicketAssignedV1, SlaBreachedV1, SlaWarningV1, RepairUpdatedV1)
+    for model in (
+        TicketCreatedV1,
+        TicketAssignedV1,
+        TicketReassignedV1,
+        AssignmentAcceptedV1,
+        AssignmentConfirmedV1,
+        AssignmentDelayedV1,
+        AssignmentCompletedV1,
+        EscalationRaisedV1,
+        EscalationAcknowledgedV1,
+        SlaBreachedV1,
+        SlaWarningV1,
+        RepairUpdatedV1,
+    )
 }
 
 
@@ -26,6 +48,13 @@ def payload_model(event_type: str, version: int) -> type[EventData]:
 
 __all__ = [
     "REGISTRY",
+    "AssignmentAcceptedV1",
+    "AssignmentCompletedV1",
+    "AssignmentConfirmedV1",
+    "AssignmentDelayedV1",
+    "EscalationAcknowledgedV1",
+    "EscalationRaisedV1",
+    "TicketReassignedV1",
     "DeadLetter",
     "Envelope",
     "EventData",

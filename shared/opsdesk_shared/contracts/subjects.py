@@ -2,6 +2,13 @@
 
 TICKET_CREATED = "ticket.created"
 TICKET_ASSIGNED = "ticket.assigned"
+TICKET_REASSIGNED = "ticket.reassigned"
+ASSIGNMENT_ACCEPTED = "assignment.accepted"
+ASSIGNMENT_CONFIRMED = "assignment.confirmed"
+ASSIGNMENT_DELAYED = "assignment.delayed"
+ASSIGNMENT_COMPLETED = "assignment.completed"
+ESCALATION_RAISED = "escalation.raised"
+ESCALATION_ACKNOWLEDGED = "escalation.acknowledged"
 SLA_BREACHED = "sla.breached"
 SLA_WARNING = "sla.warning"
 REPAIR_UPDATED = "repair.updated"

@@ -8,6 +8,7 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
 from ..domain import Assignment, Engineer
+from ..ports import ConcurrentUpdate
 
 
 class MemoryRoster:
@@ -34,3 +35,11 @@ class MemoryAssignmentStore:
             return False
         self.by_ticket[assignment.ticket_id] = assignment
         return True
+
+    async def save(self, assignment: Assignment, events: Sequence[Envelope]) -> Assignment:
+        current = self.by_ticket.get(assignment.ticket_id)
+        if current is None or current.version != assignment.version:
+            raise ConcurrentUpdate(assignment.ticket_id)
+        stored = assignment.model_copy(update={"version": assignment.version + 1})
+        self.by_ticket[assignment.ticket_id] = stored
+        return stored

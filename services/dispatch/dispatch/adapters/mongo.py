@@ -10,10 +10,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, document_lock
-from opsdesk_shared.outbox import outbox_fields, strip_outbox
+from opsdesk_shared.mongo import Document, document_lock, update_if
+from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
 
 from ..domain import Assignment, Engineer
+from ..ports import ConcurrentUpdate
 
 
 class MongoRoster:
@@ -74,6 +75,15 @@ class MongoAssignmentStore:
         fields = strip_outbox(doc)
         fields["ticket_id"] = fields.pop("_id")
         return Assignment.model_validate(fields)
+
+    async def save(self, assignment: Assignment, events: Sequence[Envelope]) -> Assignment:
+        doc = assignment.model_dump()
+        doc.pop("ticket_id")
+        doc["version"] = assignment.version + 1
+        update = {"$set": doc, "$push": outbox_push(events)}
+        if not await update_if(self._assignments, assignment.ticket_id, expect={"version": assignment.version}, update=update):
+            raise ConcurrentUpdate(assignment.ticket_id)
+        return assignment.model_copy(update={"version": assignment.version + 1})
 
     async def add(self, assignment: Assignment, events: Sequence[Envelope]) -> bool:
         doc = assignment.model_dump()

@@ -103,3 +103,17 @@ async def test_new_assignment_document_carries_its_pending_event(mongo_db: Any, 
     assert doc is not None
     assert [e["event_id"] for e in doc["_outbox"]] == [str(event.event_id)]
     assert await store.get(assignment.ticket_id) == assignment
+
+
+async def test_saving_a_stale_assignment_is_refused(mongo_db: Any, make_assignment) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.ports import ConcurrentUpdate
+
+    store = MongoAssignmentStore(mongo_db)
+    a = make_assignment()
+    assert await store.add(a, [])
+    saved = await store.save(a.model_copy(update={"status": "accepted"}), [])
+    assert saved.version == a.version + 1
+    with pytest.raises(ConcurrentUpdate):
+        await store.save(a.model_copy(update={"status": "confirmed"}), [])
+    stored = await store.get(a.ticket_id)
+    assert stored is not None and stored.status == "accepted" and stored.version == a.version + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from faststream.nats import NatsBroker
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, TicketAssignedV1, subjects
+from opsdesk_shared.contracts import Envelope, TicketAssignedV1, TicketReassignedV1, subjects
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, service
@@ -17,6 +17,24 @@ def register(broker: NatsBroker, *, store: TicketStore, settings: ServiceSetting
         if await service.record_assignment(event, store=store):
             metrics.assignments_recorded.inc()
 
+    async def on_ticket_reassigned(envelope: Envelope, moved: TicketReassignedV1) -> None:
+        # The desk sees the new engineer exactly as a first assignment, with the reason it moved.
+        as_assigned = TicketAssignedV1(
+            ticket_id=moved.ticket_id, assignment_id=moved.assignment_id, engineer_id=moved.engineer_id,
+            engineer_name=moved.engineer_name, reason=moved.reason, assigned_at=moved.reassigned_at,
+        )
+        if await service.record_assignment(as_assigned, store=store):
+            metrics.assignments_recorded.inc()
+
+    subscribe_events(
+        broker,
+        subject=subjects.TICKET_REASSIGNED,
+        durable="intake-ticket-reassigned",
+        handler=on_ticket_reassigned,
+        max_deliver=settings.max_deliver,
+        ack_wait_s=settings.ack_wait_s,
+        on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+    )
     subscribe_events(
         broker,
         subject=subjects.TICKET_ASSIGNED,

@@ -15,6 +15,8 @@ from ..ports import EventProjection
 CONSUMED = (
     subjects.TICKET_CREATED,
     subjects.TICKET_ASSIGNED,
+    subjects.TICKET_REASSIGNED,
+    subjects.ESCALATION_RAISED,
     subjects.SLA_WARNING,
     subjects.SLA_BREACHED,
     subjects.REPAIR_UPDATED,

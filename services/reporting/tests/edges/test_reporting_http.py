@@ -50,7 +50,8 @@ async def test_summary_is_empty_before_any_event(client: httpx.AsyncClient) -> N
 
     assert response.status_code == 200
     assert response.json() == {
-        "tickets_created": [], "tickets_assigned": [], "sla_breaches": [], "sla_warnings": [], "repair_updates": []
+        "tickets_created": [], "tickets_assigned": [], "tickets_reassigned": [], "escalations_raised": [],
+        "sla_breaches": [], "sla_warnings": [], "repair_updates": [],
     }
 
 

@@ -101,3 +101,16 @@ def test_sla_warning_counts_by_timer() -> None:
     data = SlaWarningV1(ticket_id="t", timer="dispatch", started_at=now, warning_at=now, due_at=now)
     envelope = Envelope.wrap(data, producer="sla-monitor", correlation_id="c", subject_id="t")
     assert domain.counter_keys(envelope, data) == [domain.counter_key("sla_warnings", timer="dispatch")]
+
+
+def test_reassignments_count_by_who_decided_and_escalations_by_kind() -> None:
+    from datetime import UTC, datetime
+
+    from opsdesk_shared.contracts import Envelope, EscalationRaisedV1, TicketReassignedV1
+
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    moved = TicketReassignedV1(ticket_id="t", assignment_id="a", previous_engineer_id="e1", engineer_id="e2", engineer_name="n", reason="r", by="desk-王", reassigned_at=now)
+    raised = EscalationRaisedV1(escalation_id="x", ticket_id="t", engineer_id="e1", kind="technical", description="d", notify=["pm"], raised_at=now)
+    for data, key in ((moved, domain.counter_key("tickets_reassigned", by="desk")), (raised, domain.counter_key("escalations_raised", kind="technical"))):
+        envelope = Envelope.wrap(data, producer="dispatch", correlation_id="c", subject_id="t")
+        assert domain.counter_keys(envelope, data) == [key]

@@ -44,7 +44,7 @@ class MemoryTimerStore:
 
     async def restart(self, timer: Timer) -> bool:
         current = self.timers.get(timer.key)
-        if current is None or current.status not in ("running", "breached"):
+        if current is None or current.status not in ("running", "breached", "stopped"):
             return False
         self.timers[timer.key] = timer
         return True

@@ -78,7 +78,7 @@ class MongoTimerStore:
     async def restart(self, timer: Timer) -> bool:
         await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
         fields = {"$set": timer.model_dump()}
-        for status in ("running", "breached"):
+        for status in ("running", "breached", "stopped"):
             if await update_if(self._timers, timer.key, expect={"status": status}, update=fields):
                 return True
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from faststream.nats import NatsBroker
@@ -10,11 +11,16 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from opsdesk_shared.bus import subscribe_events
 from opsdesk_shared.contracts import (
+    AssignmentConfirmedV1,
+    AssignmentDelayedV1,
     Envelope,
+    EscalationAcknowledgedV1,
+    EscalationRaisedV1,
     RepairUpdatedV1,
     SlaBreachedV1,
     TicketAssignedV1,
     TicketCreatedV1,
+    TicketReassignedV1,
     subjects,
 )
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimersQuery, TimersReply
@@ -49,13 +55,40 @@ def register(
             ):
                 metrics.timers_started.labels(name).inc()
 
+    async def start(name: str, ticket_id: str, at: datetime, envelope: Envelope) -> None:
+        if await service.start_new_cycle(
+            policies[name], ticket_id=ticket_id, started_at=at, book=holder.book, store=store,
+            correlation_id=envelope.correlation_id,
+        ):
+            metrics.timers_started.labels(name).inc()
+
+    async def stop(name: str, ticket_id: str, at: datetime) -> None:
+        if await service.stop_timer(name, ticket_id=ticket_id, at=at, store=store):
+            metrics.timers_stopped.labels(name).inc()
+
     async def on_ticket_assigned(envelope: Envelope, assigned: TicketAssignedV1) -> None:
         for name in STOPPED_BY_TICKET_ASSIGNED:
-            if await service.stop_timer(name, ticket_id=assigned.ticket_id, at=assigned.assigned_at, store=store):
-                metrics.timers_stopped.labels(name).inc()
+            await stop(name, assigned.ticket_id, assigned.assigned_at)
+        await start("confirmation", assigned.ticket_id, assigned.assigned_at, envelope)
         await notify.cancel_escalation(
             assigned.ticket_id, timers=STOPPED_BY_TICKET_ASSIGNED, chain=settings.escalation, store=notifications
         )
+
+    async def on_ticket_reassigned(envelope: Envelope, moved: TicketReassignedV1) -> None:
+        await stop("redispatch", moved.ticket_id, moved.reassigned_at)
+        await start("confirmation", moved.ticket_id, moved.reassigned_at, envelope)  # the new engineer, confirmed anew
+
+    async def on_assignment_confirmed(envelope: Envelope, confirmed: AssignmentConfirmedV1) -> None:
+        await stop("confirmation", confirmed.ticket_id, confirmed.confirmed_at)
+
+    async def on_assignment_delayed(envelope: Envelope, delayed: AssignmentDelayedV1) -> None:
+        await start("redispatch", delayed.ticket_id, delayed.delayed_at, envelope)
+
+    async def on_escalation_raised(envelope: Envelope, raised: EscalationRaisedV1) -> None:
+        await start("escalation", raised.ticket_id, raised.raised_at, envelope)
+
+    async def on_escalation_acknowledged(envelope: Envelope, ack: EscalationAcknowledgedV1) -> None:
+        await stop("escalation", ack.ticket_id, ack.acknowledged_at)
 
     async def on_repair_updated(envelope: Envelope, update: RepairUpdatedV1) -> None:
         done = await service.on_repair_updated(update, book=holder.book, store=store, correlation_id=envelope.correlation_id)
@@ -74,6 +107,11 @@ def register(
         (subjects.TICKET_ASSIGNED, "sla-ticket-assigned", on_ticket_assigned),
         (subjects.SLA_BREACHED, "sla-escalation", on_sla_breached),
         (subjects.REPAIR_UPDATED, "sla-repair-updated", on_repair_updated),
+        (subjects.TICKET_REASSIGNED, "sla-ticket-reassigned", on_ticket_reassigned),
+        (subjects.ASSIGNMENT_CONFIRMED, "sla-assignment-confirmed", on_assignment_confirmed),
+        (subjects.ASSIGNMENT_DELAYED, "sla-assignment-delayed", on_assignment_delayed),
+        (subjects.ESCALATION_RAISED, "sla-escalation-raised", on_escalation_raised),
+        (subjects.ESCALATION_ACKNOWLEDGED, "sla-escalation-acknowledged", on_escalation_acknowledged),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

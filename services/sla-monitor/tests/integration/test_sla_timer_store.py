@@ -195,7 +195,7 @@ async def test_warning_is_recorded_once_and_not_after_a_stop(timer_store: Any) -
     assert stored is not None and stored.warned_at == t0 + MINUTE / 2
 
 
-async def test_restart_replaces_a_running_or_breached_cycle_but_not_a_stopped_one(timer_store: Any) -> None:
+async def test_restart_replaces_an_existing_cycle_of_any_state_but_needs_one(timer_store: Any) -> None:
     t0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 
     def cycle(start: datetime, repair: str) -> domain.Timer:
@@ -208,5 +208,7 @@ async def test_restart_replaces_a_running_or_breached_cycle_but_not_a_stopped_on
 
     assert await timer_store.add(cycle(t0, "r-stop"))
     assert await timer_store.stop("r-stop:repair_progress", at=t0 + MINUTE / 2)
-    assert not await timer_store.restart(cycle(t0 + MINUTE, "r-stop"))
+    assert await timer_store.restart(cycle(t0 + MINUTE, "r-stop"))  # a new engineer: confirmed anew
+    restarted = await timer_store.get("r-stop:repair_progress")
+    assert restarted is not None and restarted.status == "running" and restarted.started_at == t0 + MINUTE
     assert not await timer_store.restart(cycle(t0, "r-none"))

@@ -103,8 +103,8 @@ def test_policy_overrides_merge_over_the_defaults() -> None:
 async def test_ticket_timers_show_met_running_and_breached(book: CalendarBook) -> None:
     store, outbox = MemoryTimerStore(), MemoryOutbox()
     start = local(2026, 11, 26, 9, 0)
-    for policy in domain.DEFAULT_POLICIES.values():
-        await service.start_policy_timer(policy, ticket_id="t", started_at=start, book=book, store=store)
+    for name in ("response", "dispatch"):
+        await service.start_policy_timer(domain.DEFAULT_POLICIES[name], ticket_id="t", started_at=start, book=book, store=store)
     await service.sweep_breaches(now=local(2026, 11, 26, 9, 30), store=store, outbox=outbox)  # dispatch (10 min) missed
     await service.stop_timer("response", ticket_id="t", at=local(2026, 11, 26, 9, 31), store=store)
     views = {v.name: v for v in await service.ticket_timers("t", names=("response", "dispatch", "confirmation"), store=store)}
@@ -126,3 +126,25 @@ def test_a_breach_detected_twice_carries_the_same_event_id(book: CalendarBook) -
     other = domain.plan_timer(RESPONSE, ticket_id="u", started_at=local(2026, 11, 26, 9, 0), cal=cal)
     decision = domain.breach(other, now=local(2026, 11, 26, 10, 0))
     assert decision and service.envelope_for(decision[1], other, local(2026, 11, 26, 10, 0)).event_id not in ids
+
+
+async def test_confirmation_clock_starts_over_for_a_new_engineer_and_ignores_redeliveries(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    policy = domain.DEFAULT_POLICIES["confirmation"]
+    assigned = local(2026, 11, 26, 22, 0)  # at night: confirmation runs on the 24x7 calendar
+    assert await service.start_new_cycle(policy, ticket_id="t", started_at=assigned, book=book, store=store)
+    assert not await service.start_new_cycle(policy, ticket_id="t", started_at=assigned, book=book, store=store)
+    timer = await store.get(domain.timer_key("t", "confirmation"))
+    assert timer is not None and timer.due_at == local(2026, 11, 26, 22, 30)
+    moved = assigned + timedelta(minutes=20)
+    assert await service.start_new_cycle(policy, ticket_id="t", started_at=moved, book=book, store=store)
+    assert await service.sweep_breaches(now=local(2026, 11, 26, 22, 35), store=store, outbox=outbox) == 0
+    assert await service.stop_timer("confirmation", ticket_id="t", at=moved + timedelta(minutes=10), store=store)
+
+
+async def test_a_confirmation_that_overtook_its_assignment_is_not_undone(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    assigned = local(2026, 11, 26, 10, 0)
+    await service.stop_timer("confirmation", ticket_id="t", at=assigned + timedelta(minutes=5), store=store)
+    await service.start_new_cycle(domain.DEFAULT_POLICIES["confirmation"], ticket_id="t", started_at=assigned, book=book, store=store)
+    assert await service.sweep_breaches(now=assigned + timedelta(hours=2), store=store, outbox=outbox) == 0

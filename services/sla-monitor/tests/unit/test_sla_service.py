@@ -66,7 +66,9 @@ async def test_stop_before_start_then_late_start_keeps_the_timer_stopped(t0: dat
     assert late_start is False
     timer = await store.get(key("tkt-1"))
     assert timer is not None
-    assert timer.status == "stopped" and timer.due_at is None and timer.stopped_at == t0 + timedelta(minutes=5)
+    assert timer.status == "stopped" and timer.stopped_at == t0 + timedelta(minutes=5)
+    # The late start fills in what the stop was met against, so the desk sees a met commitment with its times.
+    assert timer.started_at == t0 and timer.due_at is not None and domain.view(timer).state == "met"
     assert await service.sweep_breaches(now=t0 + 24 * HOUR, store=store, outbox=outbox) == 0
     assert outbox.published == []
 

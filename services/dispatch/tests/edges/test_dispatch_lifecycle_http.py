@@ -1,0 +1,63 @@
+"""The assignment lifecycle over HTTP: each step's answer, refusals as 409 with what is allowed, bad input 422."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from dispatch import service
+from dispatch.main import Adapters
+from opsdesk_shared.contracts import Requester, TicketCreatedV1
+
+
+@pytest.fixture
+async def ticket_id(adapters: Adapters) -> str:
+    ticket = TicketCreatedV1(
+        ticket_id="t-http", number="INC-2026-000042", title="網絡中斷", channel="hotline", service_code="RS-ONSITE",
+        requester=Requester(name="李華"), reported_at=datetime.now(UTC),
+    )
+    await service.assign_ticket(
+        ticket, roster=adapters.roster, assignments=adapters.assignments, outbox=adapters.outbox,
+        now=datetime.now(UTC), correlation_id="c", causation_id=None,
+    )
+    return ticket.ticket_id
+
+
+async def test_confirm_then_complete(client: httpx.AsyncClient, ticket_id: str) -> None:
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"by": "desk", "eta": "2026-11-26T10:30:00+08:00"})
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/complete", json={"record": "重啟交換機端口"})
+    assert r.status_code == 200 and r.json()["status"] == "completed"
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/delay", json={"reason": "late"})
+    assert r.status_code == 409 and r.json()["detail"]["allowed"] == []
+
+
+async def test_delay_answers_with_the_new_engineer(client: httpx.AsyncClient, ticket_id: str) -> None:
+    first = (await client.get(f"/api/v1/assignments/{ticket_id}")).json()
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/delay", json={"reason": "堵車", "cannot_go": True})
+    assert r.status_code == 200
+    assert r.json()["engineer_id"] != first["engineer_id"] and r.json()["history"][-1]["action"] == "reassigned"
+
+
+async def test_escalation_and_its_acknowledgement(client: httpx.AsyncClient, ticket_id: str) -> None:
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/escalations", json={"kind": "technical", "description": "服務器宕機"})
+    esc = r.json()["escalations"][-1]
+    assert esc["notify"] == ["eng-pm-1", "eng-senior-1"]
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/escalations/{esc['id']}/acknowledge", json={"by": "eng-pm-1"})
+    assert r.status_code == 200 and r.json()["escalations"][-1]["acknowledged_by"] == "eng-pm-1"
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/escalations/nope/acknowledge", json={"by": "eng-pm-1"})
+    assert r.status_code == 404
+
+
+async def test_bad_input_is_422_with_the_field(client: httpx.AsyncClient, ticket_id: str) -> None:
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/escalations", json={"kind": "cosmic", "description": ""})
+    assert r.status_code == 422
+    assert {tuple(d["loc"]) for d in r.json()["detail"]} >= {("body", "kind"), ("body", "description")}
+
+
+async def test_unknown_ticket_or_engineer(client: httpx.AsyncClient, ticket_id: str) -> None:
+    assert (await client.post("/api/v1/assignments/none/accept", json={"engineer_id": "x"})).status_code == 404
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/reassign", json={"engineer_id": "eng-ghost", "reason": "r", "by": "desk"})
+    assert r.status_code == 409

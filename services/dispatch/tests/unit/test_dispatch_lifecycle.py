@@ -1,0 +1,90 @@
+"""After assignment: accept, confirm, delay and re-dispatch, override, escalate, acknowledge, complete."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from dispatch import domain, service
+from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
+from dispatch.domain import DEMO_ROSTER, IllegalStep
+
+
+@pytest.fixture
+async def assigned(ticket, now: datetime):  # type: ignore[no-untyped-def]
+    roster, store, outbox = MemoryRoster(DEMO_ROSTER), MemoryAssignmentStore(), MemoryOutbox()
+    t = ticket(service_code="RS-REPAIR")
+    a = await service.assign_ticket(t, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c", causation_id=None)
+    return roster, store, outbox, a
+
+
+def ctx(now: datetime, minutes: int = 1) -> dict[str, object]:
+    return {"now": now + timedelta(minutes=minutes), "correlation_id": "c"}
+
+
+async def test_accept_then_confirm_with_eta_records_both_steps(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    roster, store, outbox, a = assigned
+    await service.accept(a.ticket_id, engineer_id=a.engineer_id, assignments=store, outbox=outbox, **ctx(now, 2))
+    eta = now + timedelta(minutes=25)
+    done = await service.confirm(a.ticket_id, eta=eta, by="desk-王", assignments=store, outbox=outbox, **ctx(now, 5))
+    assert done.status == "confirmed" and done.eta == eta
+    assert [s.action for s in done.history] == ["assigned", "accepted", "confirmed"]
+    assert [e.type for e in outbox.published[-2:]] == ["assignment.accepted", "assignment.confirmed"]
+
+
+async def test_only_the_assigned_engineer_can_accept(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    _, store, outbox, a = assigned
+    with pytest.raises(IllegalStep):
+        await service.accept(a.ticket_id, engineer_id="eng-someone-else", assignments=store, outbox=outbox, **ctx(now))
+
+
+async def test_a_delay_re_dispatches_to_another_engineer_and_moves_the_load(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    roster, store, outbox, a = assigned
+    before = {e.id: e.open_load for e in await roster.engineers()}
+    moved = await service.delay(a.ticket_id, reason="車輛故障", cannot_go=True, roster=roster, assignments=store, outbox=outbox, **ctx(now))
+    assert moved.engineer_id != a.engineer_id and moved.id != a.id and moved.status == "open"
+    assert [e.type for e in outbox.published[-2:]] == ["assignment.delayed", "ticket.reassigned"]
+    reassigned = outbox.published[-1].data
+    assert reassigned["previous_engineer_id"] == a.engineer_id and reassigned["by"] == "dispatch"
+    assert [s.action for s in moved.history] == ["assigned", "delayed", "reassigned"]
+    after = {e.id: e.open_load for e in await roster.engineers()}
+    assert after[a.engineer_id] == before[a.engineer_id] - 1 and after[moved.engineer_id] == before[moved.engineer_id] + 1
+
+
+async def test_a_desk_override_names_the_engineer_and_keeps_the_reason(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    roster, store, outbox, a = assigned
+    moved = await service.reassign(
+        a.ticket_id, engineer_id="eng-mobile-1", reason="需要網絡技能", by="desk-王", roster=roster, assignments=store,
+        outbox=outbox, **ctx(now),
+    )
+    assert moved.engineer_id == "eng-mobile-1" and moved.history[-1].note == "需要網絡技能" and moved.history[-1].by == "desk-王"
+    with pytest.raises(IllegalStep):
+        domain.reassign(moved, to=next(e for e in DEMO_ROSTER if e.id == "eng-mobile-1"), reason="again", by="x", now=now)
+
+
+@pytest.mark.parametrize(("kind", "told"), [("technical", ["eng-pm-1", "eng-senior-1"]), ("other", ["eng-pm-1"])])
+async def test_escalations_reach_the_project_manager_and_technical_ones_a_senior(assigned, now: datetime, kind: str, told: list[str]) -> None:  # type: ignore[no-untyped-def]
+    roster, store, outbox, a = assigned
+    raised = await service.escalate(a.ticket_id, kind=kind, description="核心交換機異常", roster=roster, assignments=store, outbox=outbox, **ctx(now))  # type: ignore[arg-type]
+    event = outbox.published[-1]
+    assert event.type == "escalation.raised" and event.data["notify"] == told
+    esc = raised.escalations[-1]
+    acked = await service.acknowledge(a.ticket_id, escalation_id=esc.id, by="eng-pm-1", assignments=store, outbox=outbox, **ctx(now, 10))
+    assert acked.escalations[-1].acknowledged_by == "eng-pm-1" and outbox.published[-1].type == "escalation.acknowledged"
+    with pytest.raises(IllegalStep):
+        await service.acknowledge(a.ticket_id, escalation_id=esc.id, by="eng-pm-1", assignments=store, outbox=outbox, **ctx(now, 11))
+
+
+async def test_completion_takes_the_record_and_ends_the_lifecycle(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    roster, store, outbox, a = assigned
+    done = await service.complete(a.ticket_id, record="更換硒鼓,打印正常", roster=roster, assignments=store, outbox=outbox, **ctx(now, 40))
+    assert done.status == "completed" and done.record == "更換硒鼓,打印正常"
+    with pytest.raises(IllegalStep) as refused:
+        await service.delay(a.ticket_id, reason="late", cannot_go=False, roster=roster, assignments=store, outbox=outbox, **ctx(now, 41))
+    assert refused.value.allowed == []
+
+
+async def test_a_step_on_a_ticket_without_assignment_is_unknown(now: datetime) -> None:
+    with pytest.raises(service.UnknownAssignment):
+        await service.accept("nope", engineer_id="x", assignments=MemoryAssignmentStore(), outbox=MemoryOutbox(), now=now, correlation_id="c")

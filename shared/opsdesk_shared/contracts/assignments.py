@@ -1,0 +1,106 @@
+"""What happens to an assignment after dispatch: produced by dispatch, timed by the SLA monitor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from . import subjects
+from .envelope import EventData
+
+
+class AssignmentAcceptedV1(EventData):
+    """The engineer took the job."""
+
+    event_type: ClassVar[str] = subjects.ASSIGNMENT_ACCEPTED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    assignment_id: str
+    engineer_id: str
+    accepted_at: datetime
+
+
+class AssignmentConfirmedV1(EventData):
+    """The desk confirmed execution (the contract: within 30 minutes of assignment), with the engineer's ETA."""
+
+    event_type: ClassVar[str] = subjects.ASSIGNMENT_CONFIRMED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    assignment_id: str
+    engineer_id: str
+    eta: datetime | None = Field(default=None, description="When the engineer expects to be on site or start")
+    confirmed_at: datetime
+
+
+class AssignmentDelayedV1(EventData):
+    """The engineer is late or cannot go: dispatch must send someone else within 10 minutes."""
+
+    event_type: ClassVar[str] = subjects.ASSIGNMENT_DELAYED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    assignment_id: str
+    engineer_id: str
+    reason: str
+    cannot_go: bool = False
+    delayed_at: datetime
+
+
+class TicketReassignedV1(EventData):
+    """The ticket's live assignment moved to another engineer (after a delay, or a desk agent's override)."""
+
+    event_type: ClassVar[str] = subjects.TICKET_REASSIGNED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    assignment_id: str
+    previous_engineer_id: str
+    engineer_id: str
+    engineer_name: str
+    reason: str
+    by: str = Field(description="Who decided: dispatch (automatic) or the desk agent's name")
+    reassigned_at: datetime
+
+
+class EscalationRaisedV1(EventData):
+    """An engineer reported an abnormal event: the project manager must have it within 20 minutes."""
+
+    event_type: ClassVar[str] = subjects.ESCALATION_RAISED
+    event_version: ClassVar[int] = 1
+
+    escalation_id: str
+    ticket_id: str
+    engineer_id: str
+    kind: Literal["technical", "other"]
+    description: str
+    notify: list[str] = Field(description="Engineer ids told: the project manager, and a senior engineer if technical")
+    raised_at: datetime
+
+
+class EscalationAcknowledgedV1(EventData):
+    """The project manager has the escalation in hand."""
+
+    event_type: ClassVar[str] = subjects.ESCALATION_ACKNOWLEDGED
+    event_version: ClassVar[int] = 1
+
+    escalation_id: str
+    ticket_id: str
+    by: str
+    acknowledged_at: datetime
+
+
+class AssignmentCompletedV1(EventData):
+    """The engineer submitted the service record."""
+
+    event_type: ClassVar[str] = subjects.ASSIGNMENT_COMPLETED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    assignment_id: str
+    engineer_id: str
+    record: str = Field(description="The service record: what was found and done")
+    completed_at: datetime
