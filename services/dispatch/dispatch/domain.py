@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts import (
     AssignmentAcceptedV1,
@@ -20,6 +20,8 @@ from opsdesk_shared.contracts import (
     TicketCreatedV1,
     TicketReassignedV1,
 )
+
+from .duty import OFFICE_HOURS, PHONE_OUTSIDE_OFFICE, DutyMode, Shift, duty_at
 
 Role = Literal["onsite", "mobile", "senior", "project_manager"]
 EngineerStatus = Literal["available", "busy", "off_duty", "on_leave"]
@@ -48,6 +50,8 @@ class Engineer(BaseModel):
     status: EngineerStatus = "available"
     open_load: int = 0
     capacity: int = 8
+    home_site: str | None = Field(default=None, description="Building the engineer works from")
+    shifts: tuple[Shift, ...] = Field(default=(), description="Duty rota; none means always on duty")
 
 
 AssignmentStatus = Literal["open", "accepted", "confirmed", "completed"]
@@ -94,6 +98,9 @@ class Assignment(BaseModel):
     history: tuple[Step, ...] = ()
     escalations: tuple[Escalation, ...] = ()
     service_code: str = ""
+    mode: Literal["visit", "remote"] = "visit"
+    vehicle: bool = False
+    visit_note: str | None = None
     version: int = 1
 
 
@@ -111,28 +118,61 @@ def score(engineer: Engineer, *, skill: str | None) -> float:
     return skill_points + load_points - mobile_penalty
 
 
-def choose_engineer(ticket: TicketCreatedV1, roster: list[Engineer]) -> tuple[Engineer, float, str]:
-    return choose_for(ticket.service_code, roster)
+DUTY_TIER: dict[DutyMode | None, int] = {"onsite": 2, "phone": 1, None: 0}
+DUTY_WORDS: dict[DutyMode | None, str] = {"onsite": "on duty on site", "phone": "on call by phone", None: "off duty, called in"}
 
 
-def choose_for(service_code: str, roster: list[Engineer]) -> tuple[Engineer, float, str]:
+def duty_of(engineer: Engineer, at: datetime | None) -> DutyMode | None:
+    if at is None or not engineer.shifts:
+        return "onsite"
+    return duty_at(engineer.shifts, at)
+
+
+def choose_engineer(ticket: TicketCreatedV1, roster: list[Engineer], *, at: datetime | None = None) -> tuple[Engineer, float, str]:
+    return choose_for(ticket.service_code, roster, at=at)
+
+
+def choose_for(service_code: str, roster: list[Engineer], *, at: datetime | None = None) -> tuple[Engineer, float, str]:
+    """On-site duty first, then the phone on-call, then anyone available called in; within a tier, the score."""
     skill = SERVICE_SKILL.get(service_code)
     candidates = [e for e in roster if e.role in DISPATCHABLE and e.status == "available"]
-    ranked = sorted(((score(e, skill=skill), e) for e in candidates), key=lambda pair: (-pair[0], pair[1].id))
+    ranked = sorted(
+        ((DUTY_TIER[duty_of(e, at)], score(e, skill=skill), e) for e in candidates),
+        key=lambda row: (-row[0], -row[1], row[2].id),
+    )
     if not ranked:
         raise NoEngineerAvailable(f"no available engineer for {service_code}")
     # When everyone is full the ticket still goes to the least overloaded engineer: the contract's clock is running,
     # and an unassigned ticket helps nobody; the reason says so for the desk to see.
-    best_score, best = ranked[0]
+    _, best_score, best = ranked[0]
     matched = "skill match" if skill is None or skill in best.skills else "no skill match"
-    reason = f"{matched} ({skill or 'any'}), load {best.open_load}/{best.capacity}, role {best.role}, score {best_score:.2f}"
+    reason = (
+        f"{matched} ({skill or 'any'}), {DUTY_WORDS[duty_of(best, at)]}, load {best.open_load}/{best.capacity}, "
+        f"role {best.role}, score {best_score:.2f}"
+    )
     if best_score < 0:
         reason = "over capacity: every available engineer is full; " + reason
     return best, best_score, reason
 
 
+# A send-out to a vendor means carrying the device.
+EQUIPMENT_TRANSPORT = frozenset({"RS-VENDOR"})
+
+
+def plan_visit(ticket: TicketCreatedV1, engineer: Engineer, *, at: datetime | None) -> tuple[Literal["visit", "remote"], bool, str]:
+    """Visit or remote, and whether a vehicle is needed (another building, or equipment to carry)."""
+    if ticket.channel == "remote_desktop" or duty_of(engineer, at) == "phone":
+        return "remote", False, "remote: by remote desktop or phone"
+    if ticket.service_code in EQUIPMENT_TRANSPORT:
+        return "visit", True, "vehicle: equipment to carry to the vendor"
+    if ticket.site and engineer.home_site and ticket.site != engineer.home_site:
+        return "visit", True, f"vehicle: {ticket.site} is not {engineer.home_site}"
+    return "visit", False, "on foot: same building"
+
+
 def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) -> tuple[Assignment, TicketAssignedV1]:
-    engineer, best_score, reason = choose_engineer(ticket, roster)
+    engineer, best_score, reason = choose_engineer(ticket, roster, at=now)
+    mode, vehicle, visit_note = plan_visit(ticket, engineer, at=now)
     assignment = Assignment(
         id=str(uuid.uuid4()),
         ticket_id=ticket.ticket_id,
@@ -143,6 +183,9 @@ def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) ->
         score=best_score,
         assigned_at=now,
         service_code=ticket.service_code,
+        mode=mode,
+        vehicle=vehicle,
+        visit_note=visit_note,
         history=(Step(action="assigned", at=now, by="dispatch", engineer_id=engineer.id, note=reason),),
     )
     event = TicketAssignedV1(
@@ -226,7 +269,7 @@ def delay(
     )
     noted = _with_step(a, "delayed", at=now, by=a.engineer_id, note=reason)
     others = [e for e in roster if e.id != a.engineer_id]
-    to, _, why = choose_for(a.service_code, others)
+    to, _, why = choose_for(a.service_code, others, at=now)
     updated, reassigned = reassign(noted, to=to, reason=f"re-dispatch after delay ({reason}); {why}", by="dispatch", now=now)
     return updated, [delayed, reassigned]
 
@@ -269,9 +312,10 @@ def complete(a: Assignment, *, record: str, now: datetime) -> tuple[Assignment, 
 
 
 DEMO_ROSTER: tuple[Engineer, ...] = (
-    Engineer(id="eng-onsite-1", name="陳志強", role="onsite", skills=("desktop", "printer", "network")),
-    Engineer(id="eng-onsite-2", name="李嘉欣", role="onsite", skills=("desktop", "application", "printer")),
-    Engineer(id="eng-mobile-1", name="黃偉明", role="mobile", skills=("desktop", "network", "server")),
+    Engineer(id="eng-onsite-1", name="陳志強", role="onsite", skills=("desktop", "printer", "network"), home_site="主樓", shifts=OFFICE_HOURS),
+    Engineer(id="eng-onsite-2", name="李嘉欣", role="onsite", skills=("desktop", "application", "printer"), home_site="主樓", shifts=OFFICE_HOURS),
+    # The mobile engineer also holds the phone on-call outside office hours.
+    Engineer(id="eng-mobile-1", name="黃偉明", role="mobile", skills=("desktop", "network", "server"), home_site="副樓", shifts=OFFICE_HOURS + PHONE_OUTSIDE_OFFICE),
     Engineer(id="eng-senior-1", name="張國華", role="senior", skills=("server", "network", "security")),
     Engineer(id="eng-pm-1", name="劉美玲", role="project_manager", skills=()),
 )

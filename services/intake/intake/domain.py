@@ -44,6 +44,7 @@ class NewTicket(BaseModel):
     service_code: str
     asset_tag: str | None = None
     reported_at: datetime | None = None
+    site: str | None = None
 
 
 class Assignee(BaseModel):
@@ -78,6 +79,7 @@ class Ticket(BaseModel):
     asset_tag: str | None
     reported_at: datetime
     created_at: datetime
+    site: str | None = None
     status: Status
     assignee: Assignee | None = None
     history: tuple[StatusChange, ...] = ()
@@ -131,6 +133,7 @@ def open_ticket(cmd: NewTicket, *, ticket_id: str, number: str, now: datetime) -
         service_code=cmd.service_code,
         priority=service.default_priority,
         asset_tag=cmd.asset_tag,
+        site=cmd.site,
         reported_at=to_millis(cmd.reported_at) if cmd.reported_at else now,
         created_at=now,
         status="new",
@@ -146,6 +149,7 @@ def open_ticket(cmd: NewTicket, *, ticket_id: str, number: str, now: datetime) -
         requester=ticket.requester,
         asset_tag=ticket.asset_tag,
         reported_at=ticket.reported_at,
+        site=ticket.site,
     )
     return ticket, event
 

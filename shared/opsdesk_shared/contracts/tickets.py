@@ -35,6 +35,7 @@ class TicketCreatedV1(EventData):
     requester: Requester
     asset_tag: str | None = None
     reported_at: datetime = Field(description="When the requester reported it (UTC)")
+    site: str | None = Field(default=None, description="Building where the requester is, for dispatch's visit plan")
 
 
 class TicketAssignedV1(EventData):

@@ -22,6 +22,17 @@ class MemoryRoster:
         e = self.by_id[engineer_id]
         self.by_id[engineer_id] = e.model_copy(update={"open_load": e.open_load + delta})
 
+    async def save(self, engineer: Engineer) -> Engineer:
+        load = self.by_id[engineer.id].open_load if engineer.id in self.by_id else 0
+        self.by_id[engineer.id] = engineer.model_copy(update={"open_load": load})
+        return self.by_id[engineer.id]
+
+    async def set_status(self, engineer_id: str, status: str) -> Engineer | None:
+        if engineer_id not in self.by_id:
+            return None
+        self.by_id[engineer_id] = self.by_id[engineer_id].model_copy(update={"status": status})
+        return self.by_id[engineer_id]
+
 
 class MemoryAssignmentStore:
     def __init__(self) -> None:

@@ -40,10 +40,25 @@ class MongoRoster:
         if (cached := self._cache.get(engineer_id)) is not None:
             self._cache[engineer_id] = cached.model_copy(update={"open_load": cached.open_load + delta})
 
+    async def save(self, engineer: Engineer) -> Engineer:
+        fields = engineer.model_dump(mode="json", exclude={"id", "open_load"})
+        async with document_lock(self._engineers, engineer.id):
+            await self._engineers.update_one({"_id": engineer.id}, {"$set": fields, "$setOnInsert": {"open_load": 0}}, upsert=True)
+            doc = await self._engineers.find_one({"_id": engineer.id})
+        self._fresh_until = 0.0
+        assert doc is not None
+        return Engineer.model_validate({**doc, "id": doc["_id"]})
+
+    async def set_status(self, engineer_id: str, status: str) -> Engineer | None:
+        async with document_lock(self._engineers, engineer_id):
+            result = await self._engineers.update_one({"_id": engineer_id}, {"$set": {"status": status}})
+            doc = await self._engineers.find_one({"_id": engineer_id}) if result.matched_count else None
+        self._fresh_until = 0.0
+        return Engineer.model_validate({**doc, "id": doc["_id"]}) if doc else None
+
     async def seed(self, engineers: Sequence[Engineer]) -> None:
         for engineer in engineers:
-            doc = engineer.model_dump(exclude={"id"})
-            doc["skills"] = list(doc["skills"])
+            doc = engineer.model_dump(mode="json", exclude={"id"})
             await self._engineers.update_one({"_id": engineer.id}, {"$setOnInsert": doc}, upsert=True)
 
     async def recount_load(self) -> None:

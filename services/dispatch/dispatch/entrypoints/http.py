@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from opsdesk_shared.logs import correlation_id
 
 from .. import service
-from ..domain import Assignment, Engineer, IllegalStep, NoEngineerAvailable
+from ..domain import Assignment, Engineer, EngineerStatus, IllegalStep, NoEngineerAvailable, Role
+from ..duty import Shift
 from ..ports import ConcurrentUpdate
 
 router = APIRouter(prefix="/api/v1")
@@ -150,3 +151,36 @@ async def complete(ticket_id: str, body: CompleteIn, wired: Wired) -> Assignment
     return await _run(service.complete(
         ticket_id, record=body.record, roster=wired.roster, assignments=wired.assignments, outbox=wired.outbox, **_context(),
     ))
+
+
+class EngineerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    role: Role
+    skills: list[str] = Field(default_factory=list, max_length=30)
+    status: EngineerStatus = "available"
+    capacity: int = Field(default=8, ge=1, le=100)
+    home_site: str | None = Field(default=None, max_length=100)
+    shifts: list[Shift] = Field(default_factory=list, max_length=50, description="Duty rota; none means always on duty")
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: EngineerStatus
+
+
+@router.put("/engineers/{engineer_id}", response_model=Engineer, tags=["roster"])
+async def put_engineer(engineer_id: str, body: EngineerIn, wired: Wired) -> Engineer:
+    """Create or replace an engineer and their duty rota (the open load is kept)."""
+    engineer = Engineer(id=engineer_id, **{**body.model_dump(), "skills": tuple(body.skills), "shifts": tuple(body.shifts)})
+    return await wired.roster.save(engineer)  # type: ignore[no-any-return]
+
+
+@router.patch("/engineers/{engineer_id}/status", response_model=Engineer, tags=["roster"])
+async def set_status(engineer_id: str, body: StatusIn, wired: Wired) -> Engineer:
+    """Engineers set their own status: available, busy, off duty, on leave."""
+    engineer = await wired.roster.set_status(engineer_id, body.status)
+    if engineer is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no engineer {engineer_id}")
+    return engineer  # type: ignore[no-any-return]

@@ -61,3 +61,19 @@ async def test_unknown_ticket_or_engineer(client: httpx.AsyncClient, ticket_id: 
     assert (await client.post("/api/v1/assignments/none/accept", json={"engineer_id": "x"})).status_code == 404
     r = await client.post(f"/api/v1/assignments/{ticket_id}/reassign", json={"engineer_id": "eng-ghost", "reason": "r", "by": "desk"})
     assert r.status_code == 409
+
+
+async def test_roster_put_and_status_keep_the_open_load(client: httpx.AsyncClient, ticket_id: str) -> None:
+    engineers = {e["id"]: e for e in (await client.get("/api/v1/engineers")).json()}
+    busy = next(e for e in engineers.values() if e["open_load"] > 0)
+    body = {
+        "name": busy["name"], "role": busy["role"], "skills": ["desktop"], "home_site": "副樓",
+        "shifts": [{"weekdays": [0, 1, 2, 3, 4], "start": "09:00", "end": "18:00", "mode": "onsite"}],
+    }
+    r = await client.put(f"/api/v1/engineers/{busy['id']}", json=body)
+    assert r.status_code == 200 and r.json()["open_load"] == busy["open_load"] and r.json()["shifts"][0]["start"] == "09:00"
+    r = await client.patch(f"/api/v1/engineers/{busy['id']}/status", json={"status": "on_leave"})
+    assert r.status_code == 200 and r.json()["status"] == "on_leave"
+    assert (await client.patch("/api/v1/engineers/ghost/status", json={"status": "busy"})).status_code == 404
+    bad = await client.put("/api/v1/engineers/x", json={"name": "x", "role": "wizard", "shifts": [{"start": "25:00", "end": "26:00"}]})
+    assert bad.status_code == 422 and {d["loc"][1] for d in bad.json()["detail"]} >= {"role", "shifts"}

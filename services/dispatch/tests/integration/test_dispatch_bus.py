@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dispatch.adapters.mongo import MongoAssignmentStore, MongoRoster
-from dispatch.domain import DEMO_ROSTER
+from dispatch.domain import DEMO_ROSTER, choose_engineer
 from dispatch.entrypoints import bus
 from dispatch.settings import DispatchSettings
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
@@ -75,7 +75,9 @@ async def test_ticket_created_on_the_bus_gets_one_ticket_assigned_event(broker: 
     assert envelope.subject_id == created.subject_id
     assert envelope.correlation_id == created.correlation_id
     assert envelope.causation_id == str(created.event_id)
-    assert assigned.engineer_id == "eng-onsite-1"  # printer skill, onsite, lowest id
+    # The choice the policy makes at that moment (on-site engineers by day, the phone on-call at night).
+    expected, _, _ = choose_engineer(TicketCreatedV1.model_validate(created.data), list(DEMO_ROSTER), at=assigned.assigned_at)
+    assert assigned.engineer_id == expected.id
     stored = await assignments.get(created.subject_id)
     assert stored is not None and stored.id == assigned.assignment_id
     await sub.unsubscribe()

@@ -117,3 +117,21 @@ async def test_saving_a_stale_assignment_is_refused(mongo_db: Any, make_assignme
         await store.save(a.model_copy(update={"status": "confirmed"}), [])
     stored = await store.get(a.ticket_id)
     assert stored is not None and stored.status == "accepted" and stored.version == a.version + 1
+
+
+async def test_roster_save_keeps_load_and_stores_the_rota(mongo_db: Any) -> None:
+    from dispatch.domain import DEMO_ROSTER
+    from dispatch.duty import OFFICE_HOURS
+
+    roster = MongoRoster(mongo_db)
+    await roster.seed(DEMO_ROSTER)
+    await roster.add_load("eng-onsite-1", 3)
+    base = next(e for e in DEMO_ROSTER if e.id == "eng-onsite-1")
+    saved = await roster.save(base.model_copy(update={"skills": (), "shifts": OFFICE_HOURS[:1], "open_load": 99}))
+    assert saved.open_load == 3 and saved.shifts == OFFICE_HOURS[:1] and saved.skills == ()
+    new = await roster.save(base.model_copy(update={"id": "eng-new", "name": "新同事"}))
+    assert new.open_load == 0
+    off = await roster.set_status("eng-new", "off_duty")
+    assert off is not None and off.status == "off_duty"
+    assert await roster.set_status("ghost", "busy") is None
+    assert {e.id for e in await roster.engineers()} >= {"eng-new", "eng-onsite-1"}

@@ -54,13 +54,14 @@ async def test_a_delay_re_dispatches_to_another_engineer_and_moves_the_load(assi
 
 async def test_a_desk_override_names_the_engineer_and_keeps_the_reason(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
     roster, store, outbox, a = assigned
+    target = next(e for e in DEMO_ROSTER if e.role in ("onsite", "mobile") and e.id != a.engineer_id)
     moved = await service.reassign(
-        a.ticket_id, engineer_id="eng-mobile-1", reason="需要網絡技能", by="desk-王", roster=roster, assignments=store,
+        a.ticket_id, engineer_id=target.id, reason="需要網絡技能", by="desk-王", roster=roster, assignments=store,
         outbox=outbox, **ctx(now),
     )
-    assert moved.engineer_id == "eng-mobile-1" and moved.history[-1].note == "需要網絡技能" and moved.history[-1].by == "desk-王"
+    assert moved.engineer_id == target.id and moved.history[-1].note == "需要網絡技能" and moved.history[-1].by == "desk-王"
     with pytest.raises(IllegalStep):
-        domain.reassign(moved, to=next(e for e in DEMO_ROSTER if e.id == "eng-mobile-1"), reason="again", by="x", now=now)
+        domain.reassign(moved, to=target, reason="again", by="x", now=now)
 
 
 @pytest.mark.parametrize(("kind", "told"), [("technical", ["eng-pm-1", "eng-senior-1"]), ("other", ["eng-pm-1"])])

@@ -56,6 +56,7 @@ class TicketIn(BaseModel):
     service_code: str = Field(min_length=1, max_length=40)
     asset_tag: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9\-_/]*$")
     reported_at: datetime | None = Field(default=None, description="When the call came in (ISO 8601 with offset); defaults to now")
+    site: str | None = Field(default=None, max_length=100, description="Building where the requester is, e.g. 主樓")
 
 
 class TicketOut(BaseModel):
@@ -67,6 +68,7 @@ class TicketOut(BaseModel):
     service_code: str
     priority: str
     asset_tag: str | None
+    site: str | None = None
     requester: Requester
     reported_at: datetime
     created_at: datetime
@@ -108,6 +110,7 @@ async def create_ticket(
         service_code=body.service_code,
         asset_tag=body.asset_tag,
         reported_at=body.reported_at,
+        site=body.site,
     )
     ticket, created = await service.open_ticket(
         cmd,
