@@ -76,14 +76,18 @@ async def start_response_timer(
 
 async def stop_timer(name: str, *, ticket_id: str, at: datetime, store: TimerStore) -> bool:
     key = domain.timer_key(ticket_id, name)
-    timer = await store.get(key)
-    if timer is None:
-        # The start has not arrived yet: remember the stop so the late start changes nothing (or breaches if late).
-        await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at))
-        return False
-    if not domain.stops_in_time(timer, at=at):
-        return False
-    return await store.stop(key, at=at)
+    # Twice at most: the start and the stop come through different consumers and can race each other.
+    for _ in range(2):
+        timer = await store.get(key)
+        if timer is None:
+            # The start has not arrived yet: remember the stop so the late start changes nothing (or breaches if late).
+            if await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at)):
+                return False
+            continue  # the start got in between: stop what it started
+        if not domain.stops_in_time(timer, at=at):
+            return False
+        return await store.stop(key, at=at)
+    return False
 
 
 async def stop_response_timer(*, ticket_id: str, at: datetime, store: TimerStore) -> bool:
