@@ -13,9 +13,12 @@ from opsdesk_shared.contracts import (
     AssignmentCompletedV1,
     AssignmentConfirmedV1,
     AssignmentDelayedV1,
+    AssignmentReviewedV1,
     EscalationAcknowledgedV1,
     EscalationRaisedV1,
     EventData,
+    HelpRequestedV1,
+    NoEngineerAvailableV1,
     TicketAssignedV1,
     TicketCreatedV1,
     TicketReassignedV1,
@@ -54,7 +57,7 @@ class Engineer(BaseModel):
     shifts: tuple[Shift, ...] = Field(default=(), description="Duty rota; none means always on duty")
 
 
-AssignmentStatus = Literal["open", "accepted", "confirmed", "completed"]
+AssignmentStatus = Literal["unassigned", "open", "accepted", "confirmed", "completed", "reviewed"]
 
 
 class Step(BaseModel):
@@ -98,6 +101,8 @@ class Assignment(BaseModel):
     history: tuple[Step, ...] = ()
     escalations: tuple[Escalation, ...] = ()
     service_code: str = ""
+    channel: str = "hotline"
+    site: str | None = None
     mode: Literal["visit", "remote"] = "visit"
     vehicle: bool = False
     visit_note: str | None = None
@@ -160,13 +165,19 @@ EQUIPMENT_TRANSPORT = frozenset({"RS-VENDOR"})
 
 
 def plan_visit(ticket: TicketCreatedV1, engineer: Engineer, *, at: datetime | None) -> tuple[Literal["visit", "remote"], bool, str]:
+    return plan_visit_for(ticket.channel, ticket.service_code, ticket.site, engineer, at=at)
+
+
+def plan_visit_for(
+    channel: str, service_code: str, site: str | None, engineer: Engineer, *, at: datetime | None
+) -> tuple[Literal["visit", "remote"], bool, str]:
     """Visit or remote, and whether a vehicle is needed (another building, or equipment to carry)."""
-    if ticket.channel == "remote_desktop" or duty_of(engineer, at) == "phone":
+    if channel == "remote_desktop" or duty_of(engineer, at) == "phone":
         return "remote", False, "remote: by remote desktop or phone"
-    if ticket.service_code in EQUIPMENT_TRANSPORT:
+    if service_code in EQUIPMENT_TRANSPORT:
         return "visit", True, "vehicle: equipment to carry to the vendor"
-    if ticket.site and engineer.home_site and ticket.site != engineer.home_site:
-        return "visit", True, f"vehicle: {ticket.site} is not {engineer.home_site}"
+    if site and engineer.home_site and site != engineer.home_site:
+        return "visit", True, f"vehicle: {site} is not {engineer.home_site}"
     return "visit", False, "on foot: same building"
 
 
@@ -183,6 +194,8 @@ def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) ->
         score=best_score,
         assigned_at=now,
         service_code=ticket.service_code,
+        channel=ticket.channel,
+        site=ticket.site,
         mode=mode,
         vehicle=vehicle,
         visit_note=visit_note,
@@ -208,10 +221,12 @@ class IllegalStep(Exception):
 
 
 NEXT_STEPS: dict[str, list[str]] = {
-    "open": ["accept", "confirm", "delay", "reassign", "escalate", "complete"],
-    "accepted": ["confirm", "delay", "reassign", "escalate", "complete"],
-    "confirmed": ["delay", "reassign", "escalate", "complete"],
-    "completed": [],
+    "unassigned": [],
+    "open": ["accept", "confirm", "delay", "reassign", "escalate", "help", "complete"],
+    "accepted": ["confirm", "delay", "reassign", "escalate", "help", "complete"],
+    "confirmed": ["delay", "reassign", "escalate", "help", "complete"],
+    "completed": ["review"],
+    "reviewed": [],
 }
 
 
@@ -302,6 +317,51 @@ def acknowledge(a: Assignment, *, escalation_id: str, by: str, now: datetime) ->
     )
     updated = _with_step(a, "escalation acknowledged", at=now, by=by, escalations=escalations)
     return updated, EscalationAcknowledgedV1(escalation_id=escalation_id, ticket_id=a.ticket_id, by=by, acknowledged_at=now)
+
+
+def help_request(a: Assignment, *, question: str, now: datetime) -> tuple[Assignment, HelpRequestedV1]:
+    _require(a, "help")
+    updated = _with_step(a, "asked for help", at=now, by=a.engineer_id, note=question)
+    return updated, HelpRequestedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, question=question, requested_at=now)
+
+
+def review(a: Assignment, *, approved: bool, comment: str | None, by: str, now: datetime) -> tuple[Assignment, AssignmentReviewedV1]:
+    """The desk reviews the service record: approved closes the assignment, else it goes back to the engineer."""
+    _require(a, "review")
+    status: AssignmentStatus = "reviewed" if approved else "confirmed"
+    updated = _with_step(a, "record approved" if approved else "record sent back", at=now, by=by, note=comment, status=status)
+    event = AssignmentReviewedV1(
+        ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, approved=approved, comment=comment, by=by, reviewed_at=now
+    )
+    return updated, event
+
+
+def waiting(ticket: TicketCreatedV1, *, reason: str, now: datetime) -> tuple[Assignment, NoEngineerAvailableV1]:
+    """Nobody can take the ticket: a visible waiting record (the ticket's one assignment slot) and the event."""
+    record = Assignment(
+        id=str(uuid.uuid4()), ticket_id=ticket.ticket_id, ticket_number=ticket.number, engineer_id="", engineer_name="",
+        reason=reason, score=0.0, assigned_at=now, status="unassigned", service_code=ticket.service_code,
+        channel=ticket.channel, site=ticket.site, history=(Step(action="waiting", at=now, by="dispatch", engineer_id="", note=reason),),
+    )
+    return record, NoEngineerAvailableV1(ticket_id=ticket.ticket_id, service_code=ticket.service_code, reason=reason, at=now)
+
+
+def assign_waiting(a: Assignment, roster: list[Engineer], *, now: datetime) -> tuple[Assignment, TicketAssignedV1]:
+    """A waiting ticket gets its engineer once someone is available (raises NoEngineerAvailable otherwise)."""
+    if a.status != "unassigned":
+        raise IllegalStep(f"ticket {a.ticket_id} is not waiting", allowed=NEXT_STEPS[a.status])
+    engineer, best_score, reason = choose_for(a.service_code, roster, at=now)
+    mode, vehicle, visit_note = plan_visit_for(a.channel, a.service_code, a.site, engineer, at=now)
+    updated = _with_step(
+        a, "assigned", at=now, by="dispatch", note=reason, id=str(uuid.uuid4()), engineer_id=engineer.id,
+        engineer_name=engineer.name, reason=reason, score=best_score, assigned_at=now, status="open", mode=mode,
+        vehicle=vehicle, visit_note=visit_note,
+    )
+    event = TicketAssignedV1(
+        ticket_id=a.ticket_id, assignment_id=updated.id, engineer_id=engineer.id, engineer_name=engineer.name,
+        reason=reason, assigned_at=now,
+    )
+    return updated, event
 
 
 def complete(a: Assignment, *, record: str, now: datetime) -> tuple[Assignment, AssignmentCompletedV1]:

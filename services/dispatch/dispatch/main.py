@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from opsdesk_shared.app import build_service_app
 from opsdesk_shared.outbox import OutboxRelay
+from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
 
 from . import metrics
@@ -19,6 +20,7 @@ from .entrypoints import bus
 from .entrypoints.http import router
 from .ports import AssignmentStore, EventOutbox, Roster
 from .settings import DispatchSettings
+from .waiting import WaitingRoom
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Adapters:
     roster: Roster
     assignments: AssignmentStore
     outbox: EventOutbox
+    waiting: WaitingRoom | None = None
 
 
 def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> FastAPI:
@@ -38,11 +41,17 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
         if settings.seed_demo:
             await roster.seed(DEMO_ROSTER)
         await roster.recount_load()
-        bus.register(infra.broker, roster=roster, assignments=assignments, outbox=relay, settings=settings)
+        waiting = WaitingRoom(roster=roster, assignments=assignments, outbox=relay)
+        for ticket_id in await assignments.waiting():
+            waiting.add(ticket_id)
+        bus.register(infra.broker, roster=roster, assignments=assignments, outbox=relay, settings=settings, waiting=waiting)
+        retry = Periodic(waiting.retry, interval_s=settings.waiting_retry_s, name="waiting-room")
         relay.start()
+        retry.start()
         try:
-            yield Adapters(roster=roster, assignments=assignments, outbox=relay)
+            yield Adapters(roster=roster, assignments=assignments, outbox=relay, waiting=waiting)
         finally:
+            await retry.stop()
             await relay.stop()
 
     return build_service_app(

@@ -28,19 +28,44 @@ async def assign_ticket(
     """Give a new ticket its engineer; a redelivered or concurrent request never assigns twice.
 
     No read first: the store refuses a second assignment for the ticket, which is the check that counts anyway.
+    When nobody can take it, a visible waiting record and an assignment.unassigned event say so at once;
+    `assign_waiting` tries again when the roster changes and on an interval.
     """
-    assignment, assigned = domain.assign(ticket, await roster.engineers(), now=now)
+    decided: EventData
+    try:
+        assignment, decided = domain.assign(ticket, await roster.engineers(), now=now)
+    except domain.NoEngineerAvailable as exc:
+        assignment, decided = domain.waiting(ticket, reason=str(exc), now=now)
     event = Envelope.wrap(
-        assigned, producer=PRODUCER, correlation_id=correlation_id, causation_id=causation_id,
+        decided, producer=PRODUCER, correlation_id=correlation_id, causation_id=causation_id,
         subject_id=ticket.ticket_id, occurred_at=now,
     )
     if not await assignments.add(assignment, [event]):
         existing = await assignments.get(ticket.ticket_id)
         assert existing is not None
         return existing
-    await roster.add_load(assignment.engineer_id, 1)
+    if assignment.engineer_id:
+        await roster.add_load(assignment.engineer_id, 1)
     await outbox.deliver(assignment.ticket_id, [event])
     return assignment
+
+
+async def assign_waiting(
+    ticket_id: str, *, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str
+) -> Assignment | None:
+    """Try a waiting ticket again; None while nobody is available (or when it is not waiting any more)."""
+    engineers = await roster.engineers()
+
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = domain.assign_waiting(a, engineers, now=now)
+        return updated, [event]
+
+    try:
+        _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
+    except (domain.NoEngineerAvailable, domain.IllegalStep):
+        return None
+    await roster.add_load(after.engineer_id, 1)
+    return after
 
 
 class UnknownAssignment(LookupError):
@@ -155,4 +180,29 @@ async def complete(
 
     _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     await roster.add_load(after.engineer_id, -1)
+    return after
+
+
+async def ask_for_help(
+    ticket_id: str, *, question: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str
+) -> Assignment:
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = domain.help_request(a, question=question, now=now)
+        return updated, [event]
+
+    return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
+
+
+async def review(
+    ticket_id: str, *, approved: bool, comment: str | None, by: str, roster: Roster, assignments: AssignmentStore,
+    outbox: EventOutbox,
+    now: datetime, correlation_id: str,
+) -> Assignment:
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = domain.review(a, approved=approved, comment=comment, by=by, now=now)
+        return updated, [event]
+
+    _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
+    if not approved:
+        await roster.add_load(after.engineer_id, 1)  # back on the engineer's list
     return after

@@ -7,3 +7,4 @@ class DispatchSettings(ServiceSettings):
     service_name: str = "dispatch"
     port: int = 8001
     seed_demo: bool = False
+    waiting_retry_s: float = 30.0

@@ -104,3 +104,43 @@ class AssignmentCompletedV1(EventData):
     engineer_id: str
     record: str = Field(description="The service record: what was found and done")
     completed_at: datetime
+
+
+class HelpRequestedV1(EventData):
+    """The engineer asks the desk for help (and the knowledge base, once it exists)."""
+
+    event_type: ClassVar[str] = subjects.ASSIGNMENT_HELP_REQUESTED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    assignment_id: str
+    engineer_id: str
+    question: str
+    requested_at: datetime
+
+
+class AssignmentReviewedV1(EventData):
+    """The desk reviewed the engineer's service record: approved, or sent back for more work."""
+
+    event_type: ClassVar[str] = subjects.ASSIGNMENT_REVIEWED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    assignment_id: str
+    engineer_id: str
+    approved: bool
+    comment: str | None = None
+    by: str
+    reviewed_at: datetime
+
+
+class NoEngineerAvailableV1(EventData):
+    """Nobody on the roster can take the ticket now: said at once, and dispatch keeps trying."""
+
+    event_type: ClassVar[str] = subjects.ASSIGNMENT_UNASSIGNED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    service_code: str
+    reason: str
+    at: datetime

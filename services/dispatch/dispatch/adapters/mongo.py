@@ -83,6 +83,10 @@ class MongoAssignmentStore:
     async def ensure_indexes(self) -> None:
         await self._assignments.create_index([("engineer_id", 1), ("status", 1)])
 
+    async def waiting(self) -> list[str]:
+        """Tickets nobody could take yet: a scan, at start-up only."""
+        return [doc["_id"] async for doc in self._assignments.find({"status": "unassigned"}, {"_id": 1})]
+
     async def get(self, ticket_id: str) -> Assignment | None:
         doc = await self._assignments.find_one({"_id": ticket_id})
         if doc is None:

@@ -11,23 +11,25 @@ from opsdesk_shared.contracts import Envelope, TicketCreatedV1, subjects
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, service
-from ..domain import NoEngineerAvailable
 from ..ports import AssignmentStore, EventOutbox, Roster
+from ..waiting import WaitingRoom
 
 
 def register(
-    broker: NatsBroker, *, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, settings: ServiceSettings
+    broker: NatsBroker, *, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, settings: ServiceSettings,
+    waiting: WaitingRoom | None = None,
 ) -> None:
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
         now = datetime.now(UTC)
-        try:
-            assignment = await service.assign_ticket(
-                ticket, roster=roster, assignments=assignments, outbox=outbox, now=now,
-                correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-            )
-        except NoEngineerAvailable:
+        assignment = await service.assign_ticket(
+            ticket, roster=roster, assignments=assignments, outbox=outbox, now=now,
+            correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
+        )
+        if assignment.status == "unassigned":
             metrics.no_engineer.inc()
-            raise
+            if waiting is not None:
+                waiting.add(ticket.ticket_id)
+            return
         if assignment.assigned_at == now:
             metrics.assignments.labels(assignment.engineer_id).inc()
             metrics.assignment_latency.observe((now - envelope.occurred_at).total_seconds())

@@ -183,4 +183,33 @@ async def set_status(engineer_id: str, body: StatusIn, wired: Wired) -> Engineer
     engineer = await wired.roster.set_status(engineer_id, body.status)
     if engineer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no engineer {engineer_id}")
+    if body.status == "available" and wired.waiting is not None:
+        await wired.waiting.retry()  # someone is free: waiting tickets need not wait for the next round
     return engineer  # type: ignore[no-any-return]
+
+
+class HelpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=4000)
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approved: bool
+    by: str = Field(min_length=1, max_length=100)
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+@router.post("/assignments/{ticket_id}/help", response_model=Assignment, tags=["assignments"])
+async def ask_for_help(ticket_id: str, body: HelpIn, wired: Wired) -> Assignment:
+    """The engineer asks the desk for help; published as assignment.help_requested."""
+    return await _run(service.ask_for_help(ticket_id, question=body.question, assignments=wired.assignments, outbox=wired.outbox, **_context()))
+
+
+@router.post("/assignments/{ticket_id}/review", response_model=Assignment, tags=["assignments"])
+async def review(ticket_id: str, body: ReviewIn, wired: Wired) -> Assignment:
+    """The desk reviews the service record: approved, or back to the engineer with a comment."""
+    return await _run(service.review(
+        ticket_id, approved=body.approved, comment=body.comment, by=body.by, roster=wired.roster,
+        assignments=wired.assignments, outbox=wired.outbox, **_context(),
+    ))

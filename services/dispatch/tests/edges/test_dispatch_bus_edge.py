@@ -82,7 +82,7 @@ async def test_redelivered_ticket_created_is_assigned_once(broker, adapters) -> 
     assert sum(e.open_load for e in await adapters.roster.engineers()) == 1
 
 
-async def test_no_engineer_available_is_dead_lettered_after_max_deliver(settings, dead_letters) -> None:  # type: ignore[no-untyped-def]
+async def test_no_engineer_available_is_said_at_once_and_not_dead_lettered(settings, dead_letters) -> None:  # type: ignore[no-untyped-def]
     from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox
     from dispatch.domain import Engineer
 
@@ -93,10 +93,9 @@ async def test_no_engineer_available_is_dead_lettered_after_max_deliver(settings
     )
     envelope = _created()
     async with TestNatsBroker(_broker(nobody, settings, dead_letters)) as br:
-        await _deliver(br, envelope, delivered=settings.max_deliver - 1)
-        assert dead_letters == []
-        await _deliver(br, envelope, delivered=settings.max_deliver)
+        await _deliver(br, envelope, delivered=1)
 
-    assert [(d.reason, d.consumer) for d in dead_letters] == [("failed", DURABLE)]
-    assert "NoEngineerAvailable" in dead_letters[0].error
-    assert nobody.outbox.published == []
+    assert dead_letters == []
+    assert [e.type for e in nobody.outbox.published] == ["assignment.unassigned"]
+    waiting = await nobody.assignments.get(envelope.subject_id)
+    assert waiting is not None and waiting.status == "unassigned" and waiting.engineer_id == ""

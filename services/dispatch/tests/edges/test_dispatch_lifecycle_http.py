@@ -31,7 +31,7 @@ async def test_confirm_then_complete(client: httpx.AsyncClient, ticket_id: str) 
     r = await client.post(f"/api/v1/assignments/{ticket_id}/complete", json={"record": "重啟交換機端口"})
     assert r.status_code == 200 and r.json()["status"] == "completed"
     r = await client.post(f"/api/v1/assignments/{ticket_id}/delay", json={"reason": "late"})
-    assert r.status_code == 409 and r.json()["detail"]["allowed"] == []
+    assert r.status_code == 409 and r.json()["detail"]["allowed"] == ["review"]
 
 
 async def test_delay_answers_with_the_new_engineer(client: httpx.AsyncClient, ticket_id: str) -> None:

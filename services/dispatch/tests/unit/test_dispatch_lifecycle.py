@@ -83,9 +83,36 @@ async def test_completion_takes_the_record_and_ends_the_lifecycle(assigned, now:
     assert done.status == "completed" and done.record == "更換硒鼓,打印正常"
     with pytest.raises(IllegalStep) as refused:
         await service.delay(a.ticket_id, reason="late", cannot_go=False, roster=roster, assignments=store, outbox=outbox, **ctx(now, 41))
-    assert refused.value.allowed == []
+    assert refused.value.allowed == ["review"]
 
 
 async def test_a_step_on_a_ticket_without_assignment_is_unknown(now: datetime) -> None:
     with pytest.raises(service.UnknownAssignment):
         await service.accept("nope", engineer_id="x", assignments=MemoryAssignmentStore(), outbox=MemoryOutbox(), now=now, correlation_id="c")
+
+
+async def test_help_reaches_the_desk_and_the_review_approves_or_sends_back(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    roster, store, outbox, a = assigned
+    helped = await service.ask_for_help(a.ticket_id, question="E-302 是什麼錯誤?", assignments=store, outbox=outbox, **ctx(now))
+    assert helped.history[-1].action == "asked for help" and outbox.published[-1].type == "assignment.help_requested"
+    await service.complete(a.ticket_id, record="更換定影器", roster=roster, assignments=store, outbox=outbox, **ctx(now, 30))
+    back = await service.review(a.ticket_id, approved=False, comment="請補充型號", by="desk-王", roster=roster, assignments=store, outbox=outbox, **ctx(now, 31))
+    assert back.status == "confirmed" and outbox.published[-1].data["approved"] is False
+    await service.complete(a.ticket_id, record="更換定影器 RM2-5425", roster=roster, assignments=store, outbox=outbox, **ctx(now, 40))
+    done = await service.review(a.ticket_id, approved=True, comment=None, by="desk-王", roster=roster, assignments=store, outbox=outbox, **ctx(now, 41))
+    assert done.status == "reviewed" and [s.action for s in done.history][-2:] == ["completed", "record approved"]
+
+
+async def test_waiting_room_assigns_when_an_engineer_comes_back(ticket, engineer, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.waiting import WaitingRoom
+
+    roster, store, outbox = MemoryRoster([engineer("eng-a", status="on_leave")]), MemoryAssignmentStore(), MemoryOutbox()
+    t = ticket()
+    waiting = await service.assign_ticket(t, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c", causation_id=None)
+    room = WaitingRoom(roster=roster, assignments=store, outbox=outbox)
+    room.add(t.ticket_id)
+    assert waiting.status == "unassigned" and await room.retry() == 0 and room.ticket_ids == {t.ticket_id}
+    await roster.set_status("eng-a", "available")
+    assert await room.retry() == 1 and room.ticket_ids == set()
+    stored = await store.get(t.ticket_id)
+    assert stored is not None and stored.engineer_id == "eng-a"

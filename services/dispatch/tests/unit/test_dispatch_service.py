@@ -9,7 +9,7 @@ import pytest
 
 from dispatch import service
 from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
-from dispatch.domain import Assignment, NoEngineerAvailable
+from dispatch.domain import Assignment
 from opsdesk_shared.contracts import TicketAssignedV1, TicketCreatedV1, subjects
 
 
@@ -96,15 +96,21 @@ async def test_next_ticket_goes_to_the_less_loaded_engineer(ticket, roster, stor
     assert {first.engineer_id, second.engineer_id} == {"eng-a", "eng-b"}
 
 
-async def test_no_engineer_available_stores_and_publishes_nothing(ticket, engineer, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
+async def test_no_engineer_available_waits_visibly_then_gets_one_when_someone_is_free(ticket, engineer, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
     roster = MemoryRoster([engineer("eng-senior", role="senior")])
     created = ticket()
 
-    with pytest.raises(NoEngineerAvailable):
-        await _assign(created, roster, store, outbox, now)
+    waiting = await _assign(created, roster, store, outbox, now)
 
-    assert await store.get(created.ticket_id) is None
-    assert outbox.published == []
+    assert waiting.status == "unassigned" and "no available engineer" in waiting.reason
+    assert [e.type for e in outbox.published] == ["assignment.unassigned"]
+    assert await service.assign_waiting(created.ticket_id, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c") is None
+    await roster.save(engineer("eng-back"))
+    assigned = await service.assign_waiting(created.ticket_id, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c")
+    assert assigned is not None and assigned.engineer_id == "eng-back" and assigned.status == "open"
+    assert [e.type for e in outbox.published] == ["assignment.unassigned", "ticket.assigned"]
+    assert (await roster.engineers())[-1].open_load == 1
+    assert await _assign(created, roster, store, outbox, now) == assigned  # a redelivered ticket.created changes nothing
 
 
 async def test_redelivery_returns_the_assignment_even_when_nobody_is_free_now(ticket, engineer, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
