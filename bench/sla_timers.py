@@ -54,7 +54,7 @@ async def seed(url: str, database: str, *, n: int, due: int, window_start: datet
         doc = timer_doc(i, due_at.replace(microsecond=(due_at.microsecond // 1000) * 1000), now - timedelta(hours=1))
         batch.append(doc)
         # The slot index the monitor's adapter keeps beside the timers (warnings already sent: none to index).
-        slot_entries[slot_id("due", doc["due_at"])].append({"k": doc["_id"], "t": int(doc["due_at"].timestamp() * 1000)})  # type: ignore[attr-defined]
+        slot_entries[slot_id("t", doc["due_at"])].append({"k": doc["_id"], "t": int(doc["due_at"].timestamp() * 1000), "w": None})  # type: ignore[attr-defined]
         if len(batch) == 10_000:
             await timers.insert_many(batch, ordered=False)
             batch = []

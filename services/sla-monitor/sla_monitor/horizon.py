@@ -41,8 +41,7 @@ class HorizonLoader:
         self.scanned = False
 
     async def _load(self, start: datetime, end: datetime) -> None:
-        self._store.queue.add_many(await self._slots.read("due", start, end))
-        self._store.warnings.add_many(await self._slots.read("warn", start, end))
+        self._store.load_schedule(await self._slots.read(start, end))
 
     async def start_up(self) -> None:
         now = self._clock()

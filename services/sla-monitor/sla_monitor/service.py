@@ -29,6 +29,10 @@ async def start_timer(timer: Timer, *, store: TimerStore) -> bool:
     existing = await store.get(timer.key)
     if existing is None or existing.started_at is not None:
         return False  # a redelivered start
+    return await _settle_early_stop(existing, timer, store=store)
+
+
+async def _settle_early_stop(existing: Timer, timer: Timer, *, store: TimerStore) -> bool:
     if domain.late_start_after_early_stop(existing, timer):
         return await store.replace_early_stop(timer)
     # The stop overtook this start and was in time: keep it met, now with the times it was met against.
@@ -56,10 +60,14 @@ async def start_new_cycle(
     if cal is None:
         raise UnknownCalendar(f"policy {policy.name} names calendar {policy.calendar!r}, which is not defined")
     timer = domain.plan_timer(policy, ticket_id=ticket_id, started_at=started_at, cal=cal, correlation_id=correlation_id)
+    if await store.add(timer):  # the common case first: no earlier cycle, one write
+        return True
     existing = await store.get(timer.key)
-    if existing is None or existing.started_at is None:
-        return await start_timer(timer, store=store)  # also settles a stop that overtook this start
-    if existing.started_at is not None and started_at <= existing.started_at:
+    if existing is None:
+        return False
+    if existing.started_at is None:
+        return await _settle_early_stop(existing, timer, store=store)  # a stop overtook this start
+    if started_at <= existing.started_at:
         return False  # a redelivery of the start that made this cycle
     return await store.restart(timer)
 

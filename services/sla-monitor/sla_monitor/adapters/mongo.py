@@ -94,6 +94,8 @@ class MongoTimerStore:
 
     async def mark_warned(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         await mark_pending(self._timers, timer.key)
+        if timer.due_at is not None:
+            await self.slots.reindex_due(timer.key, timer.due_at)
         return await update_if(
             self._timers, timer.key, expect={"status": "running", "warned_at": None},
             update={"$set": {"warned_at": timer.warned_at}, "$push": outbox_push(events)},

@@ -1,12 +1,14 @@
 """A time-slot index of the timers, addressed by `_id`, so start-up reads only the slots it needs.
 
 FerretDB v1 answers any filter other than `_id` by scanning the collection, and a scan of a million timers takes
-a minute and a half. So each running timer is also listed in the slot document of its due time (and of its warning
-time): `_id` "due:2026-11-26T02:00:10Z" holds {k: key, t: epoch ms} entries (FerretDB v1 refuses nested arrays)
-for the 10 seconds from then. Start-up reads
-the slots from where the last run had swept to, up to a horizon, by `_id`; the horizon then rolls forward.
+a minute and a half. So each running timer is also listed once, in the slot document of its first moment (its
+warning, else its due time): `_id` "t:2026-11-26T02:00:10Z" holds {k: key, t: due ms, w: warning ms} entries
+(FerretDB v1 refuses nested arrays) for the second from then; once warned, a timer is listed again by its due
+time. Start-up reads the slots from where the last run had swept to, up to a horizon, by `_id`; the horizon then
+rolls forward.
 Slots are written before the timer itself, so a crash leaves at worst a key whose timer does not exist, which the
-sweep skips; entries are never removed (a stopped timer is skipped when its slot comes due).
+sweep skips; entries are never removed (a stopped timer is skipped when its slot comes due), and a duplicate entry
+(a redelivered start) is harmless: the due queue keeps one per key.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from opsdesk_shared.mongo import Document, document_lock
 
-SLOT = timedelta(seconds=10)
+# One second: under load a slot gets one entry per ticket per second, and FerretDB rewrites the whole document on
+# each update, so small slots keep writes cheap; start-up reads 900 of them per kind for a 15-minute horizon.
+SLOT = timedelta(seconds=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WATERMARK_ID = "watermark"
 
-Entry = tuple[str, datetime]
+Row = tuple[str, datetime | None, datetime | None]
 
 
 def slot_start(at: datetime) -> datetime:
@@ -46,23 +50,32 @@ class TimerSlots:
         self._slots = db["timer_slots"]
 
     async def index(self, key: str, *, due_at: datetime | None, warning_at: datetime | None) -> None:
-        for kind, at in (("due", due_at), ("warn", warning_at)):
-            if at is None:
-                continue
-            sid = slot_id(kind, at)
-            async with document_lock(self._slots, sid):
-                await self._slots.update_one({"_id": sid}, {"$addToSet": {"entries": {"k": key, "t": _ms(at)}}}, upsert=True)
+        """One entry, in the slot of the timer's first moment (its warning, else its due time), carrying both."""
+        first = min((at for at in (warning_at, due_at) if at is not None), default=None)
+        if first is None:
+            return
+        entry = {"k": key, "t": _ms(due_at) if due_at else None, "w": _ms(warning_at) if warning_at else None}
+        sid = slot_id("t", first)
+        async with document_lock(self._slots, sid):
+            await self._slots.update_one({"_id": sid}, {"$push": {"entries": entry}}, upsert=True)
 
-    async def read(self, kind: str, start: datetime, end: datetime) -> list[Entry]:
-        """Entries of every slot overlapping [start, end), one `_id` look-up per slot."""
-        entries: list[Entry] = []
+    async def reindex_due(self, key: str, due_at: datetime) -> None:
+        """After the warning, the timer must still be found by its due time (which can lie in a later slot)."""
+        await self.index(key, due_at=due_at, warning_at=None)
+
+    async def read(self, start: datetime, end: datetime) -> list[Row]:
+        """(key, due_at, warning_at) of every slot overlapping [start, end), one `_id` look-up per slot."""
+        rows: list[Row] = []
         at = slot_start(start)
         while at < end:
-            doc = await self._slots.find_one({"_id": slot_id(kind, at)})
+            doc = await self._slots.find_one({"_id": slot_id("t", at)})
             if doc:
-                entries.extend((e["k"], _from_ms(e["t"])) for e in doc.get("entries", []))
+                rows.extend(
+                    (e["k"], _from_ms(e["t"]) if e.get("t") is not None else None, _from_ms(e["w"]) if e.get("w") is not None else None)
+                    for e in doc.get("entries", [])
+                )
             at += SLOT
-        return entries
+        return rows
 
     async def watermark(self) -> datetime | None:
         doc = await self._slots.find_one({"_id": WATERMARK_ID})

@@ -27,18 +27,27 @@ def running(ticket: str, due_in: timedelta) -> domain.Timer:
     )
 
 
-def test_slot_ids_group_ten_seconds() -> None:
-    assert slot_id("due", datetime(2026, 11, 26, 2, 0, 19, tzinfo=UTC)) == "due:2026-11-26T02:00:10Z"
-    assert slot_id("due", datetime(2026, 11, 26, 2, 0, 20, tzinfo=UTC)) == "due:2026-11-26T02:00:20Z"
+def test_slot_ids_group_one_second() -> None:
+    assert slot_id("t", datetime(2026, 11, 26, 2, 0, 19, 999_000, tzinfo=UTC)) == "t:2026-11-26T02:00:19Z"
+    assert slot_id("t", datetime(2026, 11, 26, 2, 0, 20, tzinfo=UTC)) == "t:2026-11-26T02:00:20Z"
 
 
 async def test_added_timers_are_listed_in_their_slots_only(mongo_db: Any) -> None:
     store = MongoTimerStore(mongo_db)
     soon, later = running("soon", 2 * MIN), running("later", 3 * 60 * MIN)
     assert await store.add(soon) and await store.add(later)
-    assert await store.slots.read("due", NOW, NOW + 5 * MIN) == [(soon.key, soon.due_at)]
-    assert await store.slots.read("warn", NOW, NOW + 5 * MIN) == [(soon.key, soon.warning_at)]
-    assert [k for k, _ in await store.slots.read("due", NOW, NOW + 4 * 60 * MIN)] == [soon.key, later.key]
+    # One entry per timer, in the slot of its warning, carrying both times.
+    assert await store.slots.read(NOW, NOW + 5 * MIN) == [(soon.key, soon.due_at, soon.warning_at)]
+    assert [k for k, _, _ in await store.slots.read(NOW, NOW + 4 * 60 * MIN)] == [soon.key, later.key]
+
+
+async def test_a_warned_timer_is_listed_again_by_its_due_time(mongo_db: Any) -> None:
+    store = MongoTimerStore(mongo_db)
+    late = running("late", 3 * 60 * MIN)
+    assert await store.add(late)
+    assert await store.mark_warned(late.model_copy(update={"warned_at": NOW}), [])
+    due_window = await store.slots.read(late.due_at, late.due_at + timedelta(seconds=1))  # type: ignore[arg-type,operator]
+    assert due_window == [(late.key, late.due_at, None)]
 
 
 async def test_restart_loads_the_horizon_from_slots_then_rolls_forward(mongo_db: Any) -> None:
