@@ -26,21 +26,12 @@ def register(broker: NatsBroker, *, store: TicketStore, settings: ServiceSetting
         if await service.record_assignment(as_assigned, store=store):
             metrics.assignments_recorded.inc()
 
-    subscribe_events(
-        broker,
-        subject=subjects.TICKET_REASSIGNED,
-        durable="intake-ticket-reassigned",
-        handler=on_ticket_reassigned,
-        max_deliver=settings.max_deliver,
-        ack_wait_s=settings.ack_wait_s,
-        on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
-    )
-    subscribe_events(
-        broker,
-        subject=subjects.TICKET_ASSIGNED,
-        durable="intake-ticket-assigned",
-        handler=on_ticket_assigned,
-        max_deliver=settings.max_deliver,
-        ack_wait_s=settings.ack_wait_s,
-        on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
-    )
+    for subject, durable, handler in (
+        (subjects.TICKET_ASSIGNED, "intake-ticket-assigned", on_ticket_assigned),
+        (subjects.TICKET_REASSIGNED, "intake-ticket-reassigned", on_ticket_reassigned),
+    ):
+        subscribe_events(
+            broker, subject=subject, durable=durable, handler=handler,
+            max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
+            on_dead_letter=lambda subj, reason: metrics.dead_letters.labels(subj, reason).inc(),
+        )
