@@ -221,7 +221,7 @@ class IllegalStep(Exception):
 
 
 NEXT_STEPS: dict[str, list[str]] = {
-    "unassigned": [],
+    "unassigned": ["reassign"],
     "open": ["accept", "confirm", "delay", "reassign", "escalate", "help", "complete"],
     "accepted": ["confirm", "delay", "reassign", "escalate", "help", "complete"],
     "confirmed": ["delay", "reassign", "escalate", "help", "complete"],
@@ -258,15 +258,22 @@ def confirm(a: Assignment, *, eta: datetime | None, by: str, now: datetime) -> t
 
 def reassign(
     a: Assignment, *, to: Engineer, reason: str, by: str, now: datetime
-) -> tuple[Assignment, TicketReassignedV1]:
-    """The live assignment moves to another engineer: a new assignment id, the history kept."""
+) -> tuple[Assignment, TicketReassignedV1 | TicketAssignedV1]:
+    """The live assignment moves to another engineer: a new assignment id, the history kept. A waiting ticket
+    given an engineer by the desk is a first assignment (ticket.assigned), which stops its response clocks."""
     _require(a, "reassign")
     if to.id == a.engineer_id:
         raise IllegalStep(f"{to.id} already has this ticket", allowed=NEXT_STEPS[a.status])
+    first = a.status == "unassigned"
     updated = _with_step(
-        a, "reassigned", at=now, by=by, note=reason, id=str(uuid.uuid4()), engineer_id=to.id, engineer_name=to.name,
-        reason=reason, status="open", eta=None, assigned_at=now,
+        a, "assigned" if first else "reassigned", at=now, by=by, note=reason, id=str(uuid.uuid4()), engineer_id=to.id,
+        engineer_name=to.name, reason=reason, status="open", eta=None, assigned_at=now,
     )
+    if first:
+        return updated, TicketAssignedV1(
+            ticket_id=a.ticket_id, assignment_id=updated.id, engineer_id=to.id, engineer_name=to.name, reason=reason,
+            assigned_at=now,
+        )
     event = TicketReassignedV1(
         ticket_id=a.ticket_id, assignment_id=updated.id, previous_engineer_id=a.engineer_id, engineer_id=to.id,
         engineer_name=to.name, reason=reason, by=by, reassigned_at=now,

@@ -109,7 +109,8 @@ async def confirm(ticket_id: str, *, eta: datetime | None, by: str, assignments:
 
 async def _moved(before: Assignment, after: Assignment, roster: Roster) -> None:
     if before.engineer_id != after.engineer_id:
-        await roster.add_load(before.engineer_id, -1)
+        if before.engineer_id:  # a waiting ticket had nobody
+            await roster.add_load(before.engineer_id, -1)
         await roster.add_load(after.engineer_id, 1)
 
 

@@ -116,3 +116,18 @@ async def test_waiting_room_assigns_when_an_engineer_comes_back(ticket, engineer
     assert await room.retry() == 1 and room.ticket_ids == set()
     stored = await store.get(t.ticket_id)
     assert stored is not None and stored.engineer_id == "eng-a"
+
+
+async def test_the_desk_can_give_a_waiting_ticket_an_engineer_as_a_first_assignment(ticket, engineer, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    roster = MemoryRoster([engineer("eng-away", status="on_leave"), engineer("eng-pm", role="project_manager")])
+    store, outbox = MemoryAssignmentStore(), MemoryOutbox()
+    t = ticket()
+    waiting = await service.assign_ticket(t, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c", causation_id=None)
+    assert waiting.status == "unassigned"
+    given = await service.reassign(
+        t.ticket_id, engineer_id="eng-away", reason="called back from leave", by="desk-王", roster=roster,
+        assignments=store, outbox=outbox, **ctx(now),
+    )
+    assert given.engineer_id == "eng-away" and given.status == "open" and given.history[-1].action == "assigned"
+    assert [e.type for e in outbox.published] == ["assignment.unassigned", "ticket.assigned"]
+    assert {e.id: e.open_load for e in await roster.engineers()}["eng-away"] == 1
