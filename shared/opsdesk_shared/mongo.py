@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -72,3 +73,29 @@ async def update_if(
             return False
         await collection.update_one({"_id": doc_id}, update)
         return True
+
+
+# Given the current document (None when there is none), what to write: (fields it must still have, the update),
+# or None to write nothing.
+Decision = tuple[dict[str, Any], dict[str, Any]] | None
+
+
+async def modify(
+    collection: AsyncCollection[Document], doc_id: Any, decide: Callable[[Document | None], Decision]
+) -> bool:
+    """Read one document, decide from it, write the decision: two operations by `_id`. True when written.
+
+    On MongoDB the write is filtered on the fields the decision relied on, so a concurrent change makes it miss
+    (False) rather than overwrite; on FerretDB the document lock is what keeps the read and the write together.
+    """
+    async with document_lock(collection, doc_id):
+        current = await collection.find_one({"_id": doc_id})
+        decision = decide(current)
+        if decision is None:
+            return False
+        expect, update = decision
+        if await is_ferretdb(collection.database.client):
+            await collection.update_one({"_id": doc_id}, update)
+            return True
+        result = await collection.update_one({"_id": doc_id, **expect}, update)
+        return result.matched_count == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
@@ -21,6 +21,10 @@ class TicketStore(Protocol):
     async def get(self, ticket_id: str) -> Ticket | None: ...
     async def add(self, ticket: Ticket, events: Sequence[Envelope]) -> bool:
         """Store a new ticket with its events; False when the id exists already."""
+        ...
+    async def change(self, ticket_id: str, decide: Callable[[Ticket], Ticket | None]) -> bool:
+        """Load, decide and store in one read and one write; True when changed, False when `decide` saw nothing to
+        do. LookupError for an unknown ticket, ConcurrentUpdate when it changed meanwhile."""
         ...
     async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:
         """Replace a ticket if the stored one is still at `ticket.version`, else raise ConcurrentUpdate."""

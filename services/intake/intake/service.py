@@ -47,15 +47,8 @@ async def open_ticket(
 async def record_assignment(event: TicketAssignedV1, *, store: TicketStore, attempts: int = 5) -> bool:
     """Dispatch assigned someone: show it on the ticket. Idempotent; True when the ticket changed."""
     for _ in range(attempts):
-        ticket = await store.get(event.ticket_id)
-        if ticket is None:
-            raise LookupError(f"ticket {event.ticket_id} not found")
-        updated = domain.apply_assignment(ticket, event)
-        if updated is None:
-            return False
         try:
-            await store.save(updated)
-            return True
+            return await store.change(event.ticket_id, lambda ticket: domain.apply_assignment(ticket, event))
         except ConcurrentUpdate:
             continue
     raise ConcurrentUpdate(f"ticket {event.ticket_id} kept changing")

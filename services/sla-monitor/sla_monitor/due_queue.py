@@ -8,13 +8,13 @@ for the documents that are actually due, by `_id`.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from opsdesk_shared.contracts import Envelope
 
 from .domain import Timer
-from .ports import TimerStore
+from .ports import StopOutcome, TimerStore
 
 
 class DueQueue:
@@ -90,6 +90,13 @@ class ScheduledTimerStore:
             self.queue.discard(key)
             self.warnings.discard(key)
         return stopped
+
+    async def stop_if(self, key: str, *, at: datetime, in_time: Callable[[Timer], bool]) -> StopOutcome:
+        outcome = await self._inner.stop_if(key, at=at, in_time=in_time)
+        if outcome == "stopped":
+            self.queue.discard(key)
+            self.warnings.discard(key)
+        return outcome
 
     async def replace_early_stop(self, timer: Timer) -> bool:
         replaced = await self._inner.replace_early_stop(timer)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
@@ -12,6 +12,8 @@ from .domain import Timer
 from .escalation import Notification
 from .holiday_data import YearSchedule
 
+StopOutcome = Literal["stopped", "late", "not_running", "missing"]
+
 
 class TimerStore(Protocol):
     async def get(self, key: str) -> Timer | None: ...
@@ -20,6 +22,9 @@ class TimerStore(Protocol):
         ...
     async def stop(self, key: str, *, at: datetime) -> bool:
         """Stop a running timer; False if it was not running."""
+        ...
+    async def stop_if(self, key: str, *, at: datetime, in_time: Callable[[Timer], bool]) -> StopOutcome:
+        """Stop the timer if it is running and `in_time` says so, reading and writing it once."""
         ...
     async def replace_early_stop(self, timer: Timer) -> bool:
         """Turn a stop-before-start record into this running timer; False if it changed meanwhile."""

@@ -86,15 +86,13 @@ async def stop_timer(name: str, *, ticket_id: str, at: datetime, store: TimerSto
     key = domain.timer_key(ticket_id, name)
     # Twice at most: the start and the stop come through different consumers and can race each other.
     for _ in range(2):
-        timer = await store.get(key)
-        if timer is None:
-            # The start has not arrived yet: remember the stop so the late start changes nothing (or breaches if late).
-            if await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at)):
-                return False
-            continue  # the start got in between: stop what it started
-        if not domain.stops_in_time(timer, at=at):
+        outcome = await store.stop_if(key, at=at, in_time=lambda timer: domain.stops_in_time(timer, at=at))
+        if outcome != "missing":
+            return outcome == "stopped"  # a late stop leaves the clock running for the sweep to breach
+        # The start has not arrived yet: remember the stop so the late start changes nothing (or breaches if late).
+        if await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at)):
             return False
-        return await store.stop(key, at=at)
+        # The start got in between: stop what it started.
     return False
 
 

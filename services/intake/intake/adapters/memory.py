@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
@@ -31,6 +31,16 @@ class MemoryTicketStore:
             return False
         self.tickets[ticket.id] = ticket
         self.stored_events.extend(events)
+        return True
+
+    async def change(self, ticket_id: str, decide: Callable[[Ticket], Ticket | None]) -> bool:
+        current = self.tickets.get(ticket_id)
+        if current is None:
+            raise LookupError(f"ticket {ticket_id} not found")
+        updated = decide(current)
+        if updated is None:
+            return False
+        await self.save(updated)
         return True
 
     async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:

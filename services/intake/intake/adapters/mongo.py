@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, document_lock, update_if
+from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
 from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
 
 from ..domain import Ticket
@@ -63,6 +63,31 @@ class MongoTicketStore:
         except DuplicateKeyError:
             return False
         return True
+
+    async def change(self, ticket_id: str, decide: Callable[[Ticket], Ticket | None]) -> bool:
+        found = decided = False
+
+        def decision(doc: Document | None) -> Decision:
+            nonlocal found, decided
+            if doc is None:
+                return None
+            found = True
+            current = _from_doc(doc)
+            updated = decide(current)
+            if updated is None:
+                return None
+            decided = True
+            fields = _to_doc(updated)
+            fields.pop("_id")
+            fields["version"] = current.version + 1
+            return {"version": current.version}, {"$set": fields}
+
+        written = await modify(self._tickets, ticket_id, decision)
+        if not found:
+            raise LookupError(f"ticket {ticket_id} not found")
+        if decided and not written:
+            raise ConcurrentUpdate(ticket_id)
+        return written
 
     async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:
         doc = _to_doc(ticket)

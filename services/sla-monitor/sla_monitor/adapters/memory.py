@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..escalation import Notification
 from ..holiday_data import YearSchedule
+from ..ports import StopOutcome
 
 
 class MemoryTimerStore:
@@ -34,6 +35,17 @@ class MemoryTimerStore:
             return False
         self.timers[key] = timer.model_copy(update={"status": "stopped", "stopped_at": at})
         return True
+
+    async def stop_if(self, key: str, *, at: datetime, in_time: Callable[[Timer], bool]) -> StopOutcome:
+        timer = self.timers.get(key)
+        if timer is None:
+            return "missing"
+        if timer.status != "running":
+            return "not_running"
+        if not in_time(timer):
+            return "late"
+        self.timers[key] = timer.model_copy(update={"status": "stopped", "stopped_at": at})
+        return "stopped"
 
     async def replace_early_stop(self, timer: Timer) -> bool:
         current = self.timers.get(timer.key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,13 +10,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, document_lock, update_if
+from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
 from opsdesk_shared.outbox import mark_pending, outbox_push, strip_outbox
 
 from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..escalation import Notification
 from ..holiday_data import YearSchedule
+from ..ports import StopOutcome
 from .slots import TimerSlots
 
 
@@ -55,6 +56,26 @@ class MongoTimerStore:
         return await update_if(
             self._timers, key, expect={"status": "running"}, update={"$set": {"status": "stopped", "stopped_at": at}}
         )
+
+    async def stop_if(self, key: str, *, at: datetime, in_time: Callable[[Timer], bool]) -> StopOutcome:
+        outcome: StopOutcome = "missing"
+
+        def decide(doc: Document | None) -> Decision:
+            nonlocal outcome
+            if doc is None:
+                return None
+            timer = _from_doc(doc)
+            if timer.status != "running":
+                outcome = "not_running"
+                return None
+            if not in_time(timer):
+                outcome = "late"
+                return None
+            outcome = "stopped"
+            return {"status": "running"}, {"$set": {"status": "stopped", "stopped_at": at}}
+
+        written = await modify(self._timers, key, decide)
+        return "not_running" if outcome == "stopped" and not written else outcome
 
     async def replace_early_stop(self, timer: Timer) -> bool:
         await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)

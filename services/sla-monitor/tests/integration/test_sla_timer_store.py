@@ -212,3 +212,19 @@ async def test_restart_replaces_an_existing_cycle_of_any_state_but_needs_one(tim
     restarted = await timer_store.get("r-stop:repair_progress")
     assert restarted is not None and restarted.status == "running" and restarted.started_at == t0 + MINUTE
     assert not await timer_store.restart(cycle(t0, "r-none"))
+
+
+async def test_stop_if_reports_each_outcome(timer_store: Any) -> None:
+    t0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    timer = domain.Timer(ticket_id="s-1", name="response", status="running", started_at=t0, due_at=t0 + MINUTE)
+
+    def in_time(at: datetime) -> Any:
+        return lambda t: domain.stops_in_time(t, at=at)
+
+    assert await timer_store.stop_if("s-1:response", at=t0, in_time=in_time(t0)) == "missing"
+    assert await timer_store.add(timer)
+    assert await timer_store.stop_if(timer.key, at=t0 + 2 * MINUTE, in_time=in_time(t0 + 2 * MINUTE)) == "late"
+    assert await timer_store.stop_if(timer.key, at=t0 + MINUTE / 2, in_time=in_time(t0 + MINUTE / 2)) == "stopped"
+    assert await timer_store.stop_if(timer.key, at=t0 + MINUTE / 2, in_time=in_time(t0 + MINUTE / 2)) == "not_running"
+    stored = await timer_store.get(timer.key)
+    assert stored is not None and stored.status == "stopped" and stored.stopped_at == t0 + MINUTE / 2

@@ -151,22 +151,22 @@ async def test_a_confirmation_that_overtook_its_assignment_is_not_undone(book: C
 
 
 async def test_a_stop_racing_its_start_still_stops_the_timer(book: CalendarBook) -> None:
-    """The stop reads nothing, the start then writes the timer, the stop's early-stop record is refused: stop it."""
+    """The stop finds nothing, the start then writes the timer, the stop's early-stop record is refused: stop it."""
     store = MemoryTimerStore()
     policy = domain.DEFAULT_POLICIES["redispatch"]
     at = local(2026, 11, 26, 10, 0)
-    real_get = store.get
+    real_stop_if = store.stop_if
     calls = 0
 
-    async def get_after_start_sneaks_in(key: str) -> domain.Timer | None:
+    async def start_sneaks_in(key: str, **kwargs: object) -> str:
         nonlocal calls
         calls += 1
         if calls == 1:
             await service.start_new_cycle(policy, ticket_id="t", started_at=at, book=book, store=store)
-            return None  # what the stop read before the start landed
-        return await real_get(key)
+            return "missing"  # what the stop saw before the start landed
+        return await real_stop_if(key, **kwargs)  # type: ignore[arg-type]
 
-    store.get = get_after_start_sneaks_in  # type: ignore[method-assign]
+    store.stop_if = start_sneaks_in  # type: ignore[method-assign,assignment]
     assert await service.stop_timer("redispatch", ticket_id="t", at=at, store=store)
-    timer = await real_get(domain.timer_key("t", "redispatch"))
+    timer = await store.get(domain.timer_key("t", "redispatch"))
     assert timer is not None and timer.status == "stopped" and timer.started_at == at
