@@ -56,9 +56,7 @@ async def assign_waiting(
     """Try a waiting ticket again; None while nobody is available (or when it is not waiting any more)."""
     engineers = await roster.engineers()
 
-    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        updated, event = domain.assign_waiting(a, engineers, now=now)
-        return updated, [event]
+    decide = _one(lambda a: domain.assign_waiting(a, engineers, now=now))
 
     try:
         _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
@@ -73,6 +71,16 @@ class UnknownAssignment(LookupError):
 
 
 Decide = Callable[[Assignment], tuple[Assignment, Sequence[EventData]]]
+
+
+def _one(step: Callable[[Assignment], tuple[Assignment, EventData]]) -> Decide:
+    """Most lifecycle steps produce one event; _apply takes a list."""
+
+    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
+        updated, event = step(a)
+        return updated, [event]
+
+    return decide
 
 
 async def _apply(
@@ -92,17 +100,13 @@ async def _apply(
 
 
 async def accept(ticket_id: str, *, engineer_id: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str) -> Assignment:
-    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        updated, event = domain.accept(a, engineer_id=engineer_id, now=now)
-        return updated, [event]
+    decide = _one(lambda a: domain.accept(a, engineer_id=engineer_id, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
 
 async def confirm(ticket_id: str, *, eta: datetime | None, by: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str) -> Assignment:
-    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        updated, event = domain.confirm(a, eta=eta, by=by, now=now)
-        return updated, [event]
+    decide = _one(lambda a: domain.confirm(a, eta=eta, by=by, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
@@ -138,9 +142,7 @@ async def reassign(
     if to is None:
         raise domain.NoEngineerAvailable(f"no engineer {engineer_id} on the roster")
 
-    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        updated, event = domain.reassign(a, to=to, reason=reason, by=by, now=now)
-        return updated, [event]
+    decide = _one(lambda a: domain.reassign(a, to=to, reason=reason, by=by, now=now))
 
     before, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     await _moved(before, after, roster)
@@ -153,9 +155,7 @@ async def escalate(
 ) -> Assignment:
     engineers = await roster.engineers()
 
-    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        updated, event = domain.escalate(a, kind=kind, description=description, roster=engineers, now=now)
-        return updated, [event]
+    decide = _one(lambda a: domain.escalate(a, kind=kind, description=description, roster=engineers, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
@@ -164,9 +164,7 @@ async def acknowledge(
     ticket_id: str, *, escalation_id: str, by: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
     correlation_id: str,
 ) -> Assignment:
-    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        updated, event = domain.acknowledge(a, escalation_id=escalation_id, by=by, now=now)
-        return updated, [event]
+    decide = _one(lambda a: domain.acknowledge(a, escalation_id=escalation_id, by=by, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
@@ -175,9 +173,7 @@ async def complete(
     ticket_id: str, *, record: str, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
     correlation_id: str,
 ) -> Assignment:
-    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        updated, event = domain.complete(a, record=record, now=now)
-        return updated, [event]
+    decide = _one(lambda a: domain.complete(a, record=record, now=now))
 
     _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     await roster.add_load(after.engineer_id, -1)
@@ -187,9 +183,7 @@ async def complete(
 async def ask_for_help(
     ticket_id: str, *, question: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str
 ) -> Assignment:
-    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        updated, event = domain.help_request(a, question=question, now=now)
-        return updated, [event]
+    decide = _one(lambda a: domain.help_request(a, question=question, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
@@ -199,9 +193,7 @@ async def review(
     outbox: EventOutbox,
     now: datetime, correlation_id: str,
 ) -> Assignment:
-    def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        updated, event = domain.review(a, approved=approved, comment=comment, by=by, now=now)
-        return updated, [event]
+    decide = _one(lambda a: domain.review(a, approved=approved, comment=comment, by=by, now=now))
 
     _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     if not approved:
