@@ -4,10 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PROJECTS := shared services/intake services/dispatch services/sla-monitor services/assets services/reporting tools/devstack
+PROJECTS := shared services/intake services/dispatch services/sla-monitor services/assets services/reporting services/knowledge tools/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PROJECTS))
 
-.PHONY: install run test lint test-unit test-integration test-e2e bench bench-sla schemas database clean
+.PHONY: install fonts run test lint test-unit test-integration test-e2e bench bench-sla schemas database clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "opsdesk needs Python 3.11+"; exit 1; }
@@ -17,7 +17,13 @@ $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt $(addprefix -e ,$(PROJECTS))
 	@touch $(STAMP)
 
-install: $(STAMP) database
+install: $(STAMP) database fonts
+
+# Reports and printed forms are in Chinese: a CJK TrueType font (Debian's fonts-wqy-zenhei) must be on the machine.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+fonts:
+	@test -f $(CJK_FONT) || { echo "opsdesk: installing the CJK font fonts-wqy-zenhei (Debian package)..."; \
+		apt-get update -qq && apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }
 
 # Builds FerretDB once into ~/.cache/opsdesk unless MONGODB_URL is set or mongod is on PATH.
 database:
@@ -27,7 +33,7 @@ run: install
 	@$(PY) -m opsdesk_devstack run
 
 PACKAGES := shared/opsdesk_shared services/intake/intake services/dispatch/dispatch services/sla-monitor/sla_monitor \
-	services/assets/assets services/reporting/reporting tools/devstack/opsdesk_devstack
+	services/assets/assets services/reporting/reporting services/knowledge/knowledge tools/devstack/opsdesk_devstack
 
 # Static checks run first: a type error fails the suite like a failing test.
 lint: install

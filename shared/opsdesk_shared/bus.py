@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 
 EVENTS_STREAM = "OPSDESK_EVENTS"
 DEADLETTER_STREAM = "OPSDESK_DEADLETTER"
-# Persisted subject families. asset.lookup is core request/reply and must stay out of every stream.
-EVENT_SUBJECTS = ["ticket.>", "sla.>", "repair.>", "assignment.>", "escalation.>"]
+# Persisted subject families. Core request/reply subjects (asset.lookup, calendar.query, timers.query, rpc.>) must
+# stay out of every stream, or JetStream would answer the request with its publish ack.
+EVENT_SUBJECTS = [
+    "ticket.>", "sla.>", "repair.>", "assignment.>", "escalation.>", "kb.>", "problem.>", "cmdb.>", "report.>",
+]
 
 # JetStream drops a second publish with the same Nats-Msg-Id inside this window (seconds).
 DUPLICATE_WINDOW_S = 600.0

@@ -1,6 +1,6 @@
 """Versioned event contracts. Look a payload model up by (type, version) with `payload_model`."""
 
-from . import subjects
+from . import cmdb, knowledge, reports, subjects
 from .assignments import (
     AssignmentAcceptedV1,
     AssignmentCompletedV1,
@@ -17,13 +17,27 @@ from .deadletter import DeadLetter
 from .envelope import Envelope, EventData, utcnow
 from .repairs import RepairUpdatedV1
 from .sla import SlaBreachedV1, SlaWarningV1
-from .tickets import Requester, TicketAssignedV1, TicketCreatedV1
+from .tickets import (
+    Requester,
+    TicketAssignedV1,
+    TicketClosedV1,
+    TicketCreatedV1,
+    TicketReopenedV1,
+    TicketResolvedV1,
+    TicketStatusChangedV1,
+    TicketUpdatedV1,
+)
 
 REGISTRY: dict[tuple[str, int], type[EventData]] = {
     (model.event_type, model.event_version): model
     for model in (
         TicketCreatedV1,
         TicketAssignedV1,
+        TicketUpdatedV1,
+        TicketStatusChangedV1,
+        TicketResolvedV1,
+        TicketClosedV1,
+        TicketReopenedV1,
         TicketReassignedV1,
         AssignmentAcceptedV1,
         AssignmentConfirmedV1,
@@ -37,6 +51,9 @@ REGISTRY: dict[tuple[str, int], type[EventData]] = {
         SlaBreachedV1,
         SlaWarningV1,
         RepairUpdatedV1,
+        *knowledge.MODELS,
+        *cmdb.MODELS,
+        *reports.MODELS,
     )
 }
 
@@ -73,6 +90,11 @@ __all__ = [
     "SlaWarningV1",
     "TicketAssignedV1",
     "TicketCreatedV1",
+    "TicketUpdatedV1",
+    "TicketStatusChangedV1",
+    "TicketResolvedV1",
+    "TicketClosedV1",
+    "TicketReopenedV1",
     "UnknownEvent",
     "payload_model",
     "subjects",

@@ -16,11 +16,42 @@ SLA_BREACHED = "sla.breached"
 SLA_WARNING = "sla.warning"
 REPAIR_UPDATED = "repair.updated"
 
+# Ticket lifecycle at the service desk (intake).
+TICKET_UPDATED = "ticket.updated"
+TICKET_STATUS_CHANGED = "ticket.status_changed"
+TICKET_RESOLVED = "ticket.resolved"
+TICKET_CLOSED = "ticket.closed"
+TICKET_REOPENED = "ticket.reopened"
+
+# Knowledge base and problem management (knowledge).
+KB_ARTICLE_PUBLISHED = "kb.article_published"
+KB_SUGGESTED = "kb.suggested"
+PROBLEM_CREATED = "problem.created"
+PROBLEM_KNOWN_ERROR = "problem.known_error"
+PROBLEM_RESOLVED = "problem.resolved"
+
+# Configuration management (assets).
+CMDB_CI_CHANGED = "cmdb.ci_changed"
+CMDB_AUDIT_CLOSED = "cmdb.audit_closed"
+CMDB_INSPECTION_RECORDED = "cmdb.inspection_recorded"
+CMDB_SPARE_ISSUED = "cmdb.spare_issued"
+CMDB_LOANER_CHANGED = "cmdb.loaner_changed"
+
+# Periodic reports (reporting).
+REPORT_GENERATED = "report.generated"
+REPORT_OVERDUE = "report.overdue"
+
 # Core NATS request/reply (not persisted, so outside every stream's subjects): the gateway asks assets which asset
 # a tag names, and the SLA monitor for business-calendar arithmetic.
 ASSET_LOOKUP = "asset.lookup"
 CALENDAR_QUERY = "calendar.query"
 TIMERS_QUERY = "timers.query"
+
+# Further request/reply subjects live under this prefix (e.g. rpc.kb.search, rpc.cmdb.impact); no stream captures it.
+RPC_PREFIX = "rpc"
+RPC_KB_SEARCH = "rpc.kb.search"
+RPC_CMDB_IMPACT = "rpc.cmdb.impact"
+RPC_CMDB_ASSET_SUMMARY = "rpc.cmdb.asset_summary"
 
 # A message that cannot be handled is republished here with the error, e.g. deadletter.ticket.created.
 DEADLETTER_PREFIX = "deadletter"

@@ -36,6 +36,9 @@ class TicketCreatedV1(EventData):
     asset_tag: str | None = None
     reported_at: datetime = Field(description="When the requester reported it (UTC)")
     site: str | None = Field(default=None, description="Building where the requester is, for dispatch's visit plan")
+    ticket_type: str = Field(default="incident", description="incident, service_request, repair or task, from the catalog")
+    description: str | None = Field(default=None, description="The requester's words, for knowledge suggestions")
+    major_incident: bool = False
 
 
 class TicketAssignedV1(EventData):
@@ -50,3 +53,88 @@ class TicketAssignedV1(EventData):
     engineer_name: str
     reason: str = Field(description="Why this engineer was chosen, for the desk to see")
     assigned_at: datetime
+
+
+TicketStatus = Literal["new", "assigned", "in_progress", "pending", "resolved", "closed", "cancelled"]
+TicketType = Literal["incident", "service_request", "repair", "task"]
+
+
+class TicketUpdatedV1(EventData):
+    """Fields of a ticket changed at the desk (not its status); `changes` names each field with old and new values."""
+
+    event_type: ClassVar[str] = subjects.TICKET_UPDATED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    number: str
+    changes: dict[str, dict[str, object]] = Field(description="field -> {'old': ..., 'new': ...}")
+    by: str = Field(description="Who changed it (user id or API key name)")
+    updated_at: datetime
+
+
+class TicketStatusChangedV1(EventData):
+    """A ticket moved from one state to another; sent for every transition, beside the specific events below."""
+
+    event_type: ClassVar[str] = subjects.TICKET_STATUS_CHANGED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    number: str
+    old_status: TicketStatus
+    new_status: TicketStatus
+    reason: str | None = Field(default=None, description="Why, e.g. the pending reason (requester, vendor, parts)")
+    service_code: str
+    priority: str
+    by: str
+    changed_at: datetime
+
+
+class TicketResolvedV1(EventData):
+    """A ticket was resolved, by an engineer's work or at the desk on first contact."""
+
+    event_type: ClassVar[str] = subjects.TICKET_RESOLVED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    number: str
+    service_code: str
+    ticket_type: TicketType = "incident"
+    priority: str
+    channel: Channel
+    department: str | None = None
+    asset_tag: str | None = None
+    resolved_at_desk: bool = Field(description="Resolved by the desk at first contact (remote guidance)")
+    guidance_minutes: float | None = Field(default=None, description="Remote guidance time at the desk (cap 5)")
+    article_id: str | None = Field(default=None, description="Knowledge article that resolved it, if any")
+    resolution: str
+    reported_at: datetime
+    resolved_at: datetime
+    by: str
+
+
+class TicketClosedV1(EventData):
+    """A resolved ticket was closed; carries the requester's satisfaction when given."""
+
+    event_type: ClassVar[str] = subjects.TICKET_CLOSED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    number: str
+    service_code: str
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    satisfaction_comment: str | None = None
+    closed_at: datetime
+    by: str
+
+
+class TicketReopenedV1(EventData):
+    """A resolved ticket was reopened inside the reopen window; the work starts again."""
+
+    event_type: ClassVar[str] = subjects.TICKET_REOPENED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    number: str
+    reason: str
+    reopened_at: datetime
+    by: str

@@ -23,6 +23,7 @@ SERVICES: dict[str, tuple[str, str, int]] = {
     "sla-monitor": ("sla_monitor", "SLA_", 8002),
     "assets": ("assets", "ASSETS_", 8003),
     "reporting": ("reporting", "REPORTING_", 8004),
+    "knowledge": ("knowledge", "KNOWLEDGE_", 8005),
 }
 
 

@@ -1,0 +1,8 @@
+"""Configuration-management events, produced by assets."""
+
+from __future__ import annotations
+
+from .envelope import EventData
+
+# Every event model of this family, for the registry.
+MODELS: tuple[type[EventData], ...] = ()
