@@ -28,34 +28,32 @@ from .tickets import (
     TicketUpdatedV1,
 )
 
-REGISTRY: dict[tuple[str, int], type[EventData]] = {
-    (model.event_type, model.event_version): model
-    for model in (
-        TicketCreatedV1,
-        TicketAssignedV1,
-        TicketUpdatedV1,
-        TicketStatusChangedV1,
-        TicketResolvedV1,
-        TicketClosedV1,
-        TicketReopenedV1,
-        TicketReassignedV1,
-        AssignmentAcceptedV1,
-        AssignmentConfirmedV1,
-        AssignmentDelayedV1,
-        AssignmentCompletedV1,
-        AssignmentReviewedV1,
-        HelpRequestedV1,
-        NoEngineerAvailableV1,
-        EscalationRaisedV1,
-        EscalationAcknowledgedV1,
-        SlaBreachedV1,
-        SlaWarningV1,
-        RepairUpdatedV1,
-        *knowledge.MODELS,
-        *cmdb.MODELS,
-        *reports.MODELS,
-    )
-}
+_MODELS: tuple[type[EventData], ...] = (
+    TicketCreatedV1,
+    TicketAssignedV1,
+    TicketUpdatedV1,
+    TicketStatusChangedV1,
+    TicketResolvedV1,
+    TicketClosedV1,
+    TicketReopenedV1,
+    TicketReassignedV1,
+    AssignmentAcceptedV1,
+    AssignmentConfirmedV1,
+    AssignmentDelayedV1,
+    AssignmentCompletedV1,
+    AssignmentReviewedV1,
+    HelpRequestedV1,
+    NoEngineerAvailableV1,
+    EscalationRaisedV1,
+    EscalationAcknowledgedV1,
+    SlaBreachedV1,
+    SlaWarningV1,
+    RepairUpdatedV1,
+    *knowledge.MODELS,
+    *cmdb.MODELS,
+    *reports.MODELS,
+)
+REGISTRY: dict[tuple[str, int], type[EventData]] = {(model.event_type, model.event_version): model for model in _MODELS}
 
 
 class UnknownEvent(LookupError):
