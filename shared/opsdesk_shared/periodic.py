@@ -11,13 +11,16 @@ log = logging.getLogger(__name__)
 
 
 class Periodic:
-    def __init__(self, step: Callable[[], Awaitable[object]], *, interval_s: float, name: str) -> None:
+    def __init__(self, step: Callable[[], Awaitable[object]], *, interval_s: float, name: str, delay_first: bool = False) -> None:
         self._step = step
         self._interval_s = interval_s
         self._name = name
+        self._delay_first = delay_first
         self._task: asyncio.Task[None] | None = None
 
     async def _loop(self) -> None:
+        if self._delay_first:
+            await asyncio.sleep(self._interval_s)
         while True:
             try:
                 await self._step()

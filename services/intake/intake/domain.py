@@ -1,27 +1,31 @@
-"""Tickets at the desk: pure rules, no I/O. Functions return the new state and the events it implies."""
+"""Tickets at the desk: the records and the rules that open them. No I/O; functions return state and events."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts import Requester, TicketAssignedV1, TicketCreatedV1
-from opsdesk_shared.contracts.tickets import Channel
+from opsdesk_shared.contracts.tickets import Channel, TicketStatus, TicketType
 
-from .catalog import BY_CODE
+from .catalog import CatalogService
+from .priority import Level, Priority, priority_of
 
 AGENCY_TZ = ZoneInfo("Asia/Shanghai")
 MAX_BACKDATING = timedelta(days=7)
 # Clients' clocks drift; a reported time this far ahead of ours is still "now".
 CLOCK_SKEW = timedelta(minutes=2)
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1e7f2a-5d4b-4c8e-9a51-3f0d2b7e8a10")
+# The contract caps remote guidance at the desk at five minutes; more is on-site work.
+GUIDANCE_CAP_MINUTES = 5.0
 
-Status = Literal["new", "assigned", "in_progress", "pending", "resolved", "closed", "cancelled"]
-
+Status: TypeAlias = TicketStatus
+Role = Literal["requester", "agent", "engineer", "manager", "auditor", "admin"]
+PendingReason = Literal["requester", "vendor", "parts"]
 
 class InvalidField(ValueError):
     """A request field breaks a business rule; carries the field path for a 422."""
@@ -30,6 +34,22 @@ class InvalidField(ValueError):
         super().__init__(msg)
         self.loc = loc
         self.msg = msg
+
+
+class Actor(BaseModel):
+    """Who acts, as the domain needs to know them: for permissions and the audit trail."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    name: str = ""
+    role: Role
+    department: str | None = None
+    source: str = Field(default="api", description="Where the change came from: client address, 'bus', 'email'")
+
+
+DESK = Actor(subject="desk", name="Service desk", role="agent", source="internal")
+DISPATCH = Actor(subject="dispatch", name="Dispatch", role="agent", source="bus")
 
 
 class NewTicket(BaseModel):
@@ -45,6 +65,12 @@ class NewTicket(BaseModel):
     asset_tag: str | None = None
     reported_at: datetime | None = None
     site: str | None = None
+    impact: Level | None = None
+    urgency: Level | None = None
+    priority: Priority | None = None
+    priority_reason: str | None = None
+    major_incident: bool = False
+    requester_id: str | None = None
 
 
 class Assignee(BaseModel):
@@ -63,6 +89,64 @@ class StatusChange(BaseModel):
     status: Status
     at: datetime
     by: str
+    reason: str | None = None
+
+
+class Comment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    body: str
+    internal: bool = Field(description="A work note for the desk and engineers; requesters never see it")
+    author: str
+    author_name: str = ""
+    at: datetime
+
+
+class PartUsed(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    part: str
+    quantity: int = 1
+
+
+class ServiceRecord(BaseModel):
+    """The engineer's record of the work (the catalog's forms are printed from it); the desk reviews it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    work_done: str
+    parts_used: tuple[PartUsed, ...] = ()
+    minutes_on_site: int = 0
+    submitted_by: str
+    submitted_at: datetime
+    review: Literal["pending", "approved", "returned"] = "pending"
+    review_note: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+
+
+class Suggestion(BaseModel):
+    """A knowledge article the knowledge service suggested for this ticket."""
+
+    model_config = ConfigDict(frozen=True)
+
+    article_id: str
+    title: str
+    score: float = 0.0
+
+
+class AuditEntry(BaseModel):
+    """One change, kept forever: who, when, from where, what (field -> old and new)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    by: str
+    role: str
+    source: str
+    action: str
+    changes: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class Ticket(BaseModel):
@@ -84,6 +168,29 @@ class Ticket(BaseModel):
     assignee: Assignee | None = None
     history: tuple[StatusChange, ...] = ()
     version: int = 1
+    ticket_type: TicketType = "incident"
+    impact: Level | None = None
+    urgency: Level | None = None
+    priority_reason: str | None = None
+    major_incident: bool = False
+    requester_id: str | None = None
+    pending_reason: PendingReason | None = None
+    resolution: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at_desk: bool = False
+    guidance_minutes: float | None = None
+    article_id: str | None = None
+    closed_at: datetime | None = None
+    satisfaction: int | None = None
+    satisfaction_comment: str | None = None
+    reopen_count: int = 0
+    comments: tuple[Comment, ...] = ()
+    service_record: ServiceRecord | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    mail_ids: tuple[str, ...] = Field(default=(), description="Message-IDs of the mails threaded into this ticket")
+    audit: tuple[AuditEntry, ...] = ()
+    updated_at: datetime | None = None
 
 
 def ticket_id_for(idempotency_key: str | None) -> str:
@@ -102,9 +209,16 @@ def format_number(series: str, seq: int) -> str:
     return f"{series}-{seq:06d}"
 
 
-def check_new_ticket(cmd: NewTicket, *, now: datetime) -> None:
-    if cmd.service_code not in BY_CODE:
-        raise InvalidField(("body", "service_code"), f"unknown service code {cmd.service_code!r}; known: {sorted(BY_CODE)}")
+def check_service(code: str, service: CatalogService | None, *, loc: tuple[str, ...] = ("body", "service_code")) -> CatalogService:
+    if service is None or not service.active:
+        raise InvalidField(loc, f"unknown service code {code!r}; see GET /api/v1/catalog")
+    return service
+
+
+def check_new_ticket(cmd: NewTicket, *, service: CatalogService | None, now: datetime) -> CatalogService:
+    found = check_service(cmd.service_code, service)
+    if (cmd.priority is None) != (cmd.priority_reason is None):
+        raise InvalidField(("body", "priority_reason"), "an explicit priority needs a reason, and a reason a priority")
     if cmd.reported_at is not None:
         if cmd.reported_at.tzinfo is None:
             raise InvalidField(("body", "reported_at"), "reported_at needs a time zone offset")
@@ -112,6 +226,7 @@ def check_new_ticket(cmd: NewTicket, *, now: datetime) -> None:
             raise InvalidField(("body", "reported_at"), "reported_at is in the future")
         if cmd.reported_at < now - MAX_BACKDATING:
             raise InvalidField(("body", "reported_at"), "reported_at is more than 7 days back")
+    return found
 
 
 def to_millis(moment: datetime) -> datetime:
@@ -119,10 +234,22 @@ def to_millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def open_ticket(cmd: NewTicket, *, ticket_id: str, number: str, now: datetime) -> tuple[Ticket, TicketCreatedV1]:
-    check_new_ticket(cmd, now=now)
+def audit_entry(actor: Actor, action: str, now: datetime, changes: dict[str, dict[str, Any]] | None = None) -> AuditEntry:
+    return AuditEntry(at=now, by=actor.subject, role=actor.role, source=actor.source, action=action, changes=changes or {})
+
+
+def open_ticket(
+    cmd: NewTicket,
+    *,
+    service: CatalogService | None,
+    ticket_id: str,
+    number: str,
+    now: datetime,
+    actor: Actor = DESK,
+) -> tuple[Ticket, TicketCreatedV1]:
+    service = check_new_ticket(cmd, service=service, now=now)
     now = to_millis(now)
-    service = BY_CODE[cmd.service_code]
+    priority = cmd.priority or priority_of(cmd.impact, cmd.urgency, default=service.default_priority)
     ticket = Ticket(
         id=ticket_id,
         number=number,
@@ -131,13 +258,21 @@ def open_ticket(cmd: NewTicket, *, ticket_id: str, number: str, now: datetime) -
         requester=cmd.requester,
         channel=cmd.channel,
         service_code=cmd.service_code,
-        priority=service.default_priority,
+        priority=priority,
         asset_tag=cmd.asset_tag,
         site=cmd.site,
         reported_at=to_millis(cmd.reported_at) if cmd.reported_at else now,
         created_at=now,
+        updated_at=now,
         status="new",
-        history=(StatusChange(status="new", at=now, by="desk"),),
+        history=(StatusChange(status="new", at=now, by=actor.subject if actor is not DESK else "desk"),),
+        ticket_type=service.ticket_type,
+        impact=cmd.impact,
+        urgency=cmd.urgency,
+        priority_reason=cmd.priority_reason,
+        major_incident=cmd.major_incident,
+        requester_id=cmd.requester_id,
+        audit=(audit_entry(actor, "created", now),),
     )
     event = TicketCreatedV1(
         ticket_id=ticket.id,
@@ -150,6 +285,10 @@ def open_ticket(cmd: NewTicket, *, ticket_id: str, number: str, now: datetime) -
         asset_tag=ticket.asset_tag,
         reported_at=ticket.reported_at,
         site=ticket.site,
+        ticket_type=ticket.ticket_type,
+        description=ticket.description[:2000] or None,
+        major_incident=ticket.major_incident,
+        sla_profile=service.sla_profile,
     )
     return ticket, event
 
@@ -166,10 +305,15 @@ def apply_assignment(ticket: Ticket, event: TicketAssignedV1) -> Ticket | None:
         assigned_at=event.assigned_at,
     )
     status: Status = "assigned" if ticket.status in ("new", "assigned") else ticket.status
+    old = ticket.assignee.engineer_id if ticket.assignee else None
     return ticket.model_copy(
         update={
             "assignee": assignee,
             "status": status,
             "history": (*ticket.history, StatusChange(status=status, at=event.assigned_at, by="dispatch")),
+            "audit": (
+                *ticket.audit,
+                audit_entry(DISPATCH, "assigned", event.assigned_at, {"assignee": {"old": old, "new": event.engineer_id}}),
+            ),
         }
     )

@@ -2,69 +2,109 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from fastapi import FastAPI, Request
+import httpx
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from opsdesk_shared.app import build_service_app
 from opsdesk_shared.asyncapi import asyncapi_document
 from opsdesk_shared.outbox import OutboxRelay
+from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
 
-from . import metrics
-from .adapters.mongo import MongoTicketStore, MongoTokenStore
+from . import metrics, service
+from .adapters.mongo import MongoCatalogStore, MongoTicketStore
 from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars, NatsTimerDirectory
-from .auth import Authenticator, token_hash
-from .domain import InvalidField
-from .entrypoints import bus
+from .catalog_cache import Catalog
+from .entrypoints import bus, catalog_http, compose, errors, gateway, mail_http
 from .entrypoints.http import router
+from .identity import bootstrap_admin_key, identity_router, mongo_identity
+from .search import TicketIndex
 from .settings import IntakeSettings
 from .wiring import Adapters
+
+log = logging.getLogger(__name__)
+
+
+def jwt_secret(settings: IntakeSettings) -> str:
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    # Outside production a missing secret is made up per process: tokens then die with it, which is fine for one
+    # developer's stack and refused in production by the settings check.
+    log.warning("INTAKE_JWT_SECRET is not set; using a random secret, so tokens end with this process")
+    return secrets.token_urlsafe(48)
 
 
 def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> FastAPI:
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
         store = MongoTicketStore(infra.db)
-        tokens = MongoTokenStore(infra.db)
         relay = OutboxRelay(store.collection, infra.publisher, interval_s=settings.relay_interval_s)
+        identity = mongo_identity(infra.db, jwt_secret=jwt_secret(settings), jwt_ttl_s=settings.jwt_ttl_s)
         await store.ensure_indexes()
-        if settings.bootstrap_token:
-            await tokens.ensure(token_hash(settings.bootstrap_token), role="admin", name="bootstrap")
-        bus.register(infra.broker, store=store, settings=settings)
+        await bootstrap_admin_key(identity.keys, settings.bootstrap_token)
+        catalog = Catalog(MongoCatalogStore(infra.db))
+        await catalog.start()
+        index = TicketIndex()
+        metrics.index_collector.index = index
+        wired = Adapters(
+            store=store,
+            outbox=relay,
+            catalog=catalog,
+            index=index,
+            assets=NatsAssetDirectory(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
+            authenticator=identity.authenticator,
+            identity=identity,
+            calendars=NatsBusinessCalendars(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
+            timers=NatsTimerDirectory(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
+            upstreams=settings.upstreams(),
+            reopen_window=timedelta(days=settings.reopen_window_days),
+            mail_service_code=settings.mail_service_code,
+            upstream_client=httpx.AsyncClient(timeout=settings.upstream_timeout_s),
+        )
+        loaded = await service.rebuild_index(desk=wired.desk)
+        log.info("search index loaded", extra={"fields": {"tickets": loaded}})
+        bus.register(infra.broker, desk=wired.desk, settings=settings)
+        reload = Periodic(lambda: service.rebuild_index(desk=wired.desk), interval_s=settings.index_reload_s, name="index-reload", delay_first=True)
+        refresh = Periodic(catalog.refresh, interval_s=settings.catalog_refresh_s, name="catalog-refresh", delay_first=True)
         relay.start()
+        reload.start()
+        refresh.start()
         try:
-            yield Adapters(
-                store=store,
-                outbox=relay,
-                tokens=tokens,
-                assets=NatsAssetDirectory(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
-                authenticator=Authenticator(tokens),
-                calendars=NatsBusinessCalendars(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
-                timers=NatsTimerDirectory(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
-            )
+            yield wired
         finally:
+            await reload.stop()
+            await refresh.stop()
             await relay.stop()
+            if wired.upstream_client is not None:
+                await wired.upstream_client.aclose()
 
     app = build_service_app(
         settings,
         title="Opsdesk gateway",
-        description="Service desk API: tickets in, events out. Events are documented at /asyncapi.json.",
+        description=(
+            "The service desk API and the one base URL clients use. Tickets, the catalog, mail intake and identity "
+            "are served here; /api/v1/{assets,relations,impact,audits,inspections,spares,loaners,repairs,labels,"
+            "register,baselines,asset-types} route to assets, /api/v1/{kb,problems} to knowledge, "
+            "/api/v1/{reports,forms} to reporting, /api/v1/{engineers,assignments,duty} to dispatch and "
+            "/api/v1/timers to the SLA monitor, with the caller's identity. Events are documented at /asyncapi.json."
+        ),
         registry=metrics.registry,
-        routers=[router],
+        routers=[router, catalog_http.router, mail_http.router, identity_router(), compose.router, gateway.router],
         wire=wire,
         adapters=adapters,
         max_body_bytes=settings.max_body_bytes,
     )
+    errors.install(app)
 
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of every event Opsdesk publishes")
     async def asyncapi() -> JSONResponse:
         return JSONResponse(asyncapi_document())
-
-    @app.exception_handler(InvalidField)
-    async def invalid_field(_: Request, exc: InvalidField) -> JSONResponse:
-        return JSONResponse({"detail": [{"loc": list(exc.loc), "msg": exc.msg, "type": "value_error"}]}, status_code=422)
 
     return app

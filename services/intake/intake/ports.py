@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimerView
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
+from .catalog import CatalogService
 from .domain import Ticket
+
+# A decision on a ticket: the new state and the events (already wrapped) that announce it.
+Decided = tuple[Ticket, Sequence[Envelope]]
 
 
 class ConcurrentUpdate(Exception):
@@ -22,14 +26,29 @@ class TicketStore(Protocol):
     async def add(self, ticket: Ticket, events: Sequence[Envelope]) -> bool:
         """Store a new ticket with its events; False when the id exists already."""
         ...
-    async def change(self, ticket_id: str, decide: Callable[[Ticket], Ticket | None]) -> bool:
-        """Load, decide and store in one read and one write; True when changed, False when `decide` saw nothing to
-        do. LookupError for an unknown ticket, ConcurrentUpdate when it changed meanwhile."""
+    async def change(self, ticket_id: str, decide: Callable[[Ticket], Decided | None]) -> Ticket | None:
+        """Load, decide and store the ticket with its events in one read and one write; the stored ticket, or None
+        when `decide` saw nothing to do. LookupError for an unknown ticket, ConcurrentUpdate when it changed meanwhile.
+        Exceptions raised by `decide` (a refused transition) propagate and nothing is written."""
+        ...
+    async def by_number(self, number: str) -> Ticket | None: ...
+    def scan(self) -> AsyncIterator[Ticket]:
+        """Every ticket, for rebuilding the search index."""
         ...
     async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:
         """Replace a ticket if the stored one is still at `ticket.version`, else raise ConcurrentUpdate."""
         ...
 
+
+
+class CatalogStore(Protocol):
+    async def all(self) -> list[CatalogService]: ...
+    async def put(self, service: CatalogService, *, expected_version: int | None) -> CatalogService:
+        """Create or replace a service; ConcurrentUpdate when `expected_version` is stale."""
+        ...
+    async def seed(self, services: Sequence[CatalogService]) -> int:
+        """Insert the services that are missing (first start); returns how many were added."""
+        ...
 
 
 class TokenStore(Protocol):

@@ -1,58 +1,214 @@
-"""Desk use cases: load through a port, decide in the domain, store the change with its events, relay them."""
+"""Desk use cases: load through a port, decide in the domain, store the change with its events, relay them, and keep
+this replica's search index current."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
-from opsdesk_shared.contracts import Envelope, TicketAssignedV1
+from opsdesk_shared.contracts import Envelope, Requester, TicketAssignedV1
+from opsdesk_shared.contracts.envelope import EventData
 
-from . import domain
-from .domain import NewTicket, Ticket
-from .ports import ConcurrentUpdate, EventOutbox, TicketStore
+from . import domain, lifecycle
+from .access import can_see, require
+from .catalog_cache import Catalog
+from .domain import DESK, Actor, NewTicket, Suggestion, Ticket
+from .mail import Mail, new_text
+from .ports import ConcurrentUpdate, Decided, EventOutbox, TicketStore
+from .search import TicketIndex
 
 log = logging.getLogger(__name__)
 PRODUCER = "intake"
 NUMBER_ATTEMPTS = 5
+CHANGE_ATTEMPTS = 5
+KNOWLEDGE = Actor(subject="knowledge", name="Knowledge base", role="agent", source="bus")
+
+
+class TicketNotFound(LookupError):
+    """No such ticket, or one the actor may not see (the two answer alike, so ids do not leak)."""
+
+
+class Desk:
+    """The desk's ports in one place, so each use case takes one argument for them."""
+
+    def __init__(self, *, store: TicketStore, outbox: EventOutbox, catalog: Catalog, index: TicketIndex) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.catalog = catalog
+        self.index = index
+
+
+def _wrap(events: list[EventData], ticket_id: str, *, correlation_id: str, now: datetime) -> list[Envelope]:
+    return [
+        Envelope.wrap(e, producer=PRODUCER, correlation_id=correlation_id, subject_id=ticket_id, occurred_at=now)
+        for e in events
+    ]
 
 
 async def open_ticket(
     cmd: NewTicket,
     *,
-    store: TicketStore,
-    outbox: EventOutbox,
+    desk: Desk,
     now: datetime,
     correlation_id: str,
+    actor: Actor = DESK,
     idempotency_key: str | None = None,
 ) -> tuple[Ticket, bool]:
     """Record a ticket and announce it; returns (ticket, created). A replayed Idempotency-Key returns the original."""
-    domain.check_new_ticket(cmd, now=now)
-    ticket_id = domain.ticket_id_for(idempotency_key)
-    if idempotency_key and (existing := await store.get(ticket_id)) is not None:
+    require(actor, "create")
+    service = desk.catalog.get(cmd.service_code)
+    domain.check_new_ticket(cmd, service=service, now=now)
+    # Keys are scoped to the caller: two clients choosing the same key get two tickets.
+    ticket_id = domain.ticket_id_for(f"{actor.subject}\x1f{idempotency_key}" if idempotency_key else None)
+    if idempotency_key and (existing := await desk.store.get(ticket_id)) is not None:
         return existing, False
     series = domain.number_series(now)
     for _ in range(NUMBER_ATTEMPTS):
-        number = domain.format_number(series, await store.next_number(series))
-        ticket, created = domain.open_ticket(cmd, ticket_id=ticket_id, number=number, now=now)
+        number = domain.format_number(series, await desk.store.next_number(series))
+        ticket, created = domain.open_ticket(cmd, service=service, ticket_id=ticket_id, number=number, now=now, actor=actor)
         event = Envelope.wrap(created, producer=PRODUCER, correlation_id=correlation_id, subject_id=ticket.id, occurred_at=now)
-        if await store.add(ticket, [event]):
-            await outbox.deliver(ticket.id, [event])
+        if await desk.store.add(ticket, [event]):
+            desk.index.upsert(ticket)
+            desk.index.mark_local([str(event.event_id)])
+            await desk.outbox.deliver(ticket.id, [event])
             return ticket, True
-        if (existing := await store.get(ticket_id)) is not None:
+        if (existing := await desk.store.get(ticket_id)) is not None:
             return existing, False  # the same Idempotency-Key won a race
         # Otherwise the number was taken (another replica on a store without atomic counters): draw again.
     raise RuntimeError(f"could not draw a free ticket number in {series}")
 
 
-async def record_assignment(event: TicketAssignedV1, *, store: TicketStore, attempts: int = 5) -> bool:
-    """Dispatch assigned someone: show it on the ticket. Idempotent; True when the ticket changed."""
-    for _ in range(attempts):
+async def get_ticket(ticket_id: str, *, desk: Desk, actor: Actor) -> Ticket:
+    ticket = await desk.store.get(ticket_id)
+    if ticket is None or not can_see(actor, ticket):
+        raise TicketNotFound(ticket_id)
+    return ticket
+
+
+Step = Callable[[Ticket], lifecycle.Changed]
+
+
+async def act(
+    ticket_id: str,
+    step: Step,
+    *,
+    desk: Desk,
+    actor: Actor,
+    now: datetime,
+    correlation_id: str,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Apply one lifecycle step: visible to the actor, at the version they read (If-Match), stored with its events."""
+    envelopes: list[Envelope] = []
+
+    def decide(ticket: Ticket) -> Decided | None:
+        nonlocal envelopes
+        if not can_see(actor, ticket):
+            raise TicketNotFound(ticket_id)
+        lifecycle.check_version(ticket, expected_version)
+        updated, events = step(ticket)
+        if not events and updated is ticket:
+            return None
+        envelopes = _wrap(events, ticket.id, correlation_id=correlation_id, now=now)
+        return updated, envelopes
+
+    for _ in range(CHANGE_ATTEMPTS):
         try:
-            return await store.change(event.ticket_id, lambda ticket: domain.apply_assignment(ticket, event))
+            stored = await desk.store.change(ticket_id, decide)
+        except LookupError as exc:
+            if isinstance(exc, TicketNotFound):
+                raise
+            raise TicketNotFound(ticket_id) from None
+        except ConcurrentUpdate:
+            if expected_version is not None:
+                current = await desk.store.get(ticket_id)
+                raise lifecycle.StaleVersion(expected_version, current.version if current else -1) from None
+            continue
+        if stored is None:
+            return await get_ticket(ticket_id, desk=desk, actor=actor)
+        desk.index.upsert(stored)
+        if envelopes:
+            desk.index.mark_local(str(e.event_id) for e in envelopes)
+            await desk.outbox.deliver(stored.id, envelopes)
+        return stored
+    raise ConcurrentUpdate(f"ticket {ticket_id} kept changing")
+
+
+async def _apply_quietly(ticket_id: str, decide: Callable[[Ticket], Ticket | None], *, desk: Desk) -> Ticket | None:
+    """A change other services announced already (an assignment, suggestions): no event of ours."""
+    for _ in range(CHANGE_ATTEMPTS):
+        try:
+            stored = await desk.store.change(ticket_id, lambda t: (u, []) if (u := decide(t)) is not None else None)
         except ConcurrentUpdate:
             continue
-    raise ConcurrentUpdate(f"ticket {event.ticket_id} kept changing")
+        if stored is not None:
+            desk.index.upsert(stored)
+        return stored
+    raise ConcurrentUpdate(f"ticket {ticket_id} kept changing")
 
 
-async def get_ticket(ticket_id: str, *, store: TicketStore) -> Ticket | None:
-    return await store.get(ticket_id)
+async def record_assignment(event: TicketAssignedV1, *, desk: Desk) -> bool:
+    """Dispatch assigned someone: show it on the ticket. Idempotent; True when the ticket changed."""
+    return await _apply_quietly(event.ticket_id, lambda t: domain.apply_assignment(t, event), desk=desk) is not None
+
+
+async def record_suggestions(ticket_id: str, suggestions: list[Suggestion], *, desk: Desk, now: datetime) -> bool:
+    """Knowledge's suggested articles, shown to the desk beside the ticket."""
+    stored = await _apply_quietly(
+        ticket_id, lambda t: lifecycle.attach_suggestions(t, suggestions, actor=KNOWLEDGE, now=now), desk=desk
+    )
+    return stored is not None
+
+
+async def refresh_index(ticket_id: str, *, desk: Desk) -> None:
+    """Another replica (or this one) changed a ticket: read it back into this replica's index."""
+    ticket = await desk.store.get(ticket_id)
+    if ticket is None:
+        desk.index.remove(ticket_id)
+    else:
+        desk.index.upsert(ticket)
+
+
+async def rebuild_index(*, desk: Desk) -> int:
+    tickets = [t async for t in desk.store.scan()]
+    desk.index.replace_all(tickets)
+    return len(tickets)
+
+
+async def receive_mail(
+    mail: Mail, *, desk: Desk, actor: Actor, now: datetime, correlation_id: str, service_code: str
+) -> tuple[Ticket, str]:
+    """A mail to the desk: a reply threads onto its ticket as a comment, anything else opens a ticket.
+    Returns the ticket and what happened: created, threaded or duplicate (a redelivered mail)."""
+    if mail.ticket_number is not None:
+        ticket_id = desk.index.id_of_number(mail.ticket_number)
+        existing = await desk.store.get(ticket_id) if ticket_id else await desk.store.by_number(mail.ticket_number)
+        if existing is not None and existing.status not in ("closed", "cancelled"):
+            body = new_text(mail.body) or mail.subject
+            before = existing.version
+            stored = await act(
+                existing.id,
+                lambda t: threaded if (threaded := lifecycle.thread_mail(
+                    t, message_id=mail.message_id, actor=actor, now=now, body=f"{mail.from_name} <{mail.from_address}>:\n{body}"[:10_000]
+                )) is not None else (t, []),
+                desk=desk, actor=actor, now=now, correlation_id=correlation_id,
+            )
+            return stored, "threaded" if stored.version != before else "duplicate"
+    cmd = NewTicket(
+        title=(mail.subject or "(no subject)")[:200],
+        description=new_text(mail.body)[:10_000] or mail.body[:10_000],
+        requester=Requester(name=mail.from_name, email=mail.from_address),
+        channel="email",
+        service_code=service_code,
+    )
+    ticket, created = await open_ticket(
+        cmd, desk=desk, now=now, correlation_id=correlation_id, actor=actor, idempotency_key=f"mail:{mail.message_id}"
+    )
+    if created:
+        # Later replies quote this mail's id; remember it so a redelivery of it is recognised as well.
+        ticket = await act(
+            ticket.id, lambda t: (t.model_copy(update={"mail_ids": (*t.mail_ids, mail.message_id)}), []),
+            desk=desk, actor=actor, now=now, correlation_id=correlation_id,
+        )
+    return ticket, "created" if created else "duplicate"

@@ -11,11 +11,35 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     port: int = 8000
     bootstrap_token: str = ""
-    max_body_bytes: int = 64 * 1024
+    jwt_secret: str = ""
+    jwt_ttl_s: int = 3600
+    max_body_bytes: int = 256 * 1024
     asset_lookup_timeout_s: float = 2.0
+    reopen_window_days: float = 7.0
+    mail_service_code: str = "RS-INTAKE"
+    # Full reload of the search index, healing whatever a bus disconnect made this replica miss.
+    index_reload_s: float = 600.0
+    catalog_refresh_s: float = 30.0
+    # The services behind the gateway (base URLs); a route whose service is not set answers 503.
+    assets_url: str = ""
+    dispatch_url: str = ""
+    sla_url: str = ""
+    reporting_url: str = ""
+    knowledge_url: str = ""
+    upstream_timeout_s: float = 15.0
 
     @model_validator(mode="after")
-    def _token_required_in_production(self) -> IntakeSettings:
-        if self.environment == "production" and len(self.bootstrap_token) < 32:
-            raise ValueError("INTAKE_BOOTSTRAP_TOKEN must be set to a random secret of at least 32 characters in production")
+    def _secrets_required_in_production(self) -> IntakeSettings:
+        if self.environment == "production":
+            if len(self.bootstrap_token) < 32:
+                raise ValueError("INTAKE_BOOTSTRAP_TOKEN must be set to a random secret of at least 32 characters in production")
+            if len(self.jwt_secret) < 32:
+                raise ValueError("INTAKE_JWT_SECRET must be set to a random secret of at least 32 characters in production")
         return self
+
+    def upstreams(self) -> dict[str, str]:
+        named = {
+            "assets": self.assets_url, "dispatch": self.dispatch_url, "sla-monitor": self.sla_url,
+            "reporting": self.reporting_url, "knowledge": self.knowledge_url,
+        }
+        return {name: url for name, url in named.items() if url}

@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
 
-from .auth import Authenticator
-from .ports import AssetDirectory, BusinessCalendars, EventOutbox, TicketStore, TimerDirectory, TokenStore
+import httpx
+from starlette.requests import Request
+
+from .catalog_cache import Catalog
+from .ports import AssetDirectory, BusinessCalendars, EventOutbox, TicketStore, TimerDirectory
+from .search import TicketIndex
+from .service import Desk
+
+
+class PrincipalLike(Protocol):
+    subject: str
+    name: str
+    role: Any
+    department: str | None
+
+
+class Authenticates(Protocol):
+    async def principal(self, request: Request) -> PrincipalLike: ...
 
 
 @dataclass
 class Adapters:
     store: TicketStore
     outbox: EventOutbox
-    tokens: TokenStore
+    catalog: Catalog
     assets: AssetDirectory
-    authenticator: Authenticator
+    authenticator: Authenticates
+    index: TicketIndex = field(default_factory=TicketIndex)
     calendars: BusinessCalendars | None = None
     timers: TimerDirectory | None = None
+    identity: Any = None
+    upstreams: dict[str, str] = field(default_factory=dict)
+    reopen_window: timedelta = timedelta(days=7)
+    mail_service_code: str = "RS-INTAKE"
+    upstream_client: httpx.AsyncClient | None = None
+
+    @property
+    def desk(self) -> Desk:
+        return Desk(store=self.store, outbox=self.outbox, catalog=self.catalog, index=self.index)

@@ -29,6 +29,7 @@ KB_SUGGESTED = "kb.suggested"
 PROBLEM_CREATED = "problem.created"
 PROBLEM_KNOWN_ERROR = "problem.known_error"
 PROBLEM_RESOLVED = "problem.resolved"
+PROBLEM_ESCALATED = "problem.escalated"
 
 # Configuration management (assets).
 CMDB_CI_CHANGED = "cmdb.ci_changed"
@@ -36,6 +37,7 @@ CMDB_AUDIT_CLOSED = "cmdb.audit_closed"
 CMDB_INSPECTION_RECORDED = "cmdb.inspection_recorded"
 CMDB_SPARE_ISSUED = "cmdb.spare_issued"
 CMDB_LOANER_CHANGED = "cmdb.loaner_changed"
+CMDB_REGISTER_IMPORTED = "cmdb.register_imported"
 
 # Periodic reports (reporting).
 REPORT_GENERATED = "report.generated"

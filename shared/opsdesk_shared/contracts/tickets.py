@@ -39,6 +39,11 @@ class TicketCreatedV1(EventData):
     ticket_type: str = Field(default="incident", description="incident, service_request, repair or task, from the catalog")
     description: str | None = Field(default=None, description="The requester's words, for knowledge suggestions")
     major_incident: bool = False
+    sla_profile: str = Field(
+        default="responsive",
+        description="Which clocks apply, from the catalog: responsive (response, dispatch, confirmation), "
+        "scheduled or project (a deliverable without a response clock)",
+    )
 
 
 class TicketAssignedV1(EventData):

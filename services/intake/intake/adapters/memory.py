@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimerView
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
+from ..catalog import CatalogService
 from ..domain import Ticket
-from ..ports import ConcurrentUpdate, TimersUnavailable
+from ..ports import ConcurrentUpdate, Decided, TimersUnavailable
 
 
 class MemoryTicketStore:
@@ -33,15 +34,23 @@ class MemoryTicketStore:
         self.stored_events.extend(events)
         return True
 
-    async def change(self, ticket_id: str, decide: Callable[[Ticket], Ticket | None]) -> bool:
+    async def change(self, ticket_id: str, decide: Callable[[Ticket], Decided | None]) -> Ticket | None:
         current = self.tickets.get(ticket_id)
         if current is None:
             raise LookupError(f"ticket {ticket_id} not found")
-        updated = decide(current)
-        if updated is None:
-            return False
-        await self.save(updated)
-        return True
+        decided = decide(current)
+        if decided is None:
+            return None
+        updated, events = decided
+        await self.save(updated, events)
+        return self.tickets[ticket_id]
+
+    async def by_number(self, number: str) -> Ticket | None:
+        return next((t for t in self.tickets.values() if t.number == number), None)
+
+    async def scan(self) -> AsyncIterator[Ticket]:
+        for ticket in list(self.tickets.values()):
+            yield ticket
 
     async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:
         current = self.tickets.get(ticket.id)
@@ -50,6 +59,27 @@ class MemoryTicketStore:
         self.tickets[ticket.id] = ticket.model_copy(update={"version": ticket.version + 1})
         self.stored_events.extend(events)
 
+
+
+class MemoryCatalogStore:
+    def __init__(self) -> None:
+        self.services: dict[str, CatalogService] = {}
+
+    async def all(self) -> list[CatalogService]:
+        return list(self.services.values())
+
+    async def put(self, service: CatalogService, *, expected_version: int | None) -> CatalogService:
+        current = self.services.get(service.code)
+        version = current.version if current else 0
+        if expected_version is not None and expected_version != version:
+            raise ConcurrentUpdate(service.code)
+        self.services[service.code] = stored = service.model_copy(update={"version": version + 1})
+        return stored
+
+    async def seed(self, services: Sequence[CatalogService]) -> int:
+        missing = [s for s in services if s.code not in self.services]
+        self.services.update({s.code: s for s in missing})
+        return len(missing)
 
 
 class MemoryTokenStore:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -13,8 +14,9 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
 from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
 
+from ..catalog import CatalogService
 from ..domain import Ticket
-from ..ports import ConcurrentUpdate
+from ..ports import ConcurrentUpdate, Decided
 
 TICKETS = "tickets"
 
@@ -22,7 +24,10 @@ TICKETS = "tickets"
 def _to_doc(ticket: Ticket) -> Document:
     doc = ticket.model_dump(mode="python")
     doc["_id"] = doc.pop("id")
-    doc["history"] = list(doc["history"])
+    for field in ("history", "comments", "suggestions", "mail_ids", "audit"):
+        doc[field] = list(doc[field])
+    if doc.get("service_record"):
+        doc["service_record"]["parts_used"] = list(doc["service_record"]["parts_used"])
     return doc
 
 
@@ -64,30 +69,42 @@ class MongoTicketStore:
             return False
         return True
 
-    async def change(self, ticket_id: str, decide: Callable[[Ticket], Ticket | None]) -> bool:
-        found = decided = False
+    async def change(self, ticket_id: str, decide: Callable[[Ticket], Decided | None]) -> Ticket | None:
+        found = False
+        stored: Ticket | None = None
 
         def decision(doc: Document | None) -> Decision:
-            nonlocal found, decided
+            nonlocal found, stored
             if doc is None:
                 return None
             found = True
             current = _from_doc(doc)
-            updated = decide(current)
-            if updated is None:
+            decided = decide(current)
+            if decided is None:
                 return None
-            decided = True
-            fields = _to_doc(updated)
+            updated, events = decided
+            stored = updated.model_copy(update={"version": current.version + 1})
+            fields = _to_doc(stored)
             fields.pop("_id")
-            fields["version"] = current.version + 1
-            return {"version": current.version}, {"$set": fields}
+            update: Document = {"$set": fields}
+            if events:
+                update["$push"] = outbox_push(events)
+            return {"version": current.version}, update
 
         written = await modify(self._tickets, ticket_id, decision)
         if not found:
             raise LookupError(f"ticket {ticket_id} not found")
-        if decided and not written:
+        if stored is not None and not written:
             raise ConcurrentUpdate(ticket_id)
-        return written
+        return stored if written else None
+
+    async def by_number(self, number: str) -> Ticket | None:
+        doc = await self._tickets.find_one({"number": number}, {"_outbox": 0})
+        return _from_doc(doc) if doc else None
+
+    async def scan(self) -> AsyncIterator[Ticket]:
+        async for doc in self._tickets.find({}, {"_outbox": 0, "audit": 0}, batch_size=2000):
+            yield _from_doc(doc)
 
     async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:
         doc = _to_doc(ticket)
@@ -112,3 +129,32 @@ class MongoTokenStore:
         await self._tokens.update_one(
             {"_id": token_sha256}, {"$set": {"role": role, "name": name}}, upsert=True
         )
+
+
+class MongoCatalogStore:
+    """The catalog as admins edited it; seeded from the contract's tables on first start."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._services = db["catalog"]
+
+    async def all(self) -> list[CatalogService]:
+        return [CatalogService.model_validate({**doc, "code": doc["_id"]}) async for doc in self._services.find({})]
+
+    async def put(self, service: CatalogService, *, expected_version: int | None) -> CatalogService:
+        async with document_lock(self._services, service.code):
+            current = await self._services.find_one({"_id": service.code})
+            version = int(current["version"]) if current else 0
+            if expected_version is not None and expected_version != version:
+                raise ConcurrentUpdate(service.code)
+            stored = service.model_copy(update={"version": version + 1})
+            fields = stored.model_dump(mode="json", by_alias=True, exclude={"code"})
+            await self._services.replace_one({"_id": service.code}, fields, upsert=True)
+        return stored
+
+    async def seed(self, services: Sequence[CatalogService]) -> int:
+        existing = {doc["_id"] async for doc in self._services.find({}, {"_id": 1})}
+        missing = [s for s in services if s.code not in existing]
+        for service in missing:
+            with contextlib.suppress(DuplicateKeyError):  # another replica seeded it first
+                await self._services.insert_one({"_id": service.code, **service.model_dump(mode="json", by_alias=True, exclude={"code"})})
+        return len(missing)

@@ -1,20 +1,28 @@
-"""Intake's bus edge: dispatch's decisions become visible on the ticket."""
+"""Intake's bus edge: dispatch's decisions and knowledge's suggestions become visible on the ticket, and every
+ticket event refreshes this replica's search index."""
 
 from __future__ import annotations
 
-from faststream.nats import NatsBroker
+import logging
+from datetime import UTC, datetime
+
+from faststream.nats import NatsBroker, NatsMessage
 
 from opsdesk_shared.bus import subscribe_events
 from opsdesk_shared.contracts import Envelope, TicketAssignedV1, TicketReassignedV1, subjects
+from opsdesk_shared.contracts.envelope import EventData
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, service
-from ..ports import TicketStore
+from ..domain import Suggestion
+from ..service import Desk
+
+log = logging.getLogger(__name__)
 
 
-def register(broker: NatsBroker, *, store: TicketStore, settings: ServiceSettings) -> None:
+def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> None:
     async def on_ticket_assigned(envelope: Envelope, event: TicketAssignedV1) -> None:
-        if await service.record_assignment(event, store=store):
+        if await service.record_assignment(event, desk=desk):
             metrics.assignments_recorded.inc()
 
     async def on_ticket_reassigned(envelope: Envelope, moved: TicketReassignedV1) -> None:
@@ -23,15 +31,41 @@ def register(broker: NatsBroker, *, store: TicketStore, settings: ServiceSetting
             ticket_id=moved.ticket_id, assignment_id=moved.assignment_id, engineer_id=moved.engineer_id,
             engineer_name=moved.engineer_name, reason=moved.reason, assigned_at=moved.reassigned_at,
         )
-        if await service.record_assignment(as_assigned, store=store):
+        if await service.record_assignment(as_assigned, desk=desk):
             metrics.assignments_recorded.inc()
+
+    async def on_kb_suggested(envelope: Envelope, event: EventData) -> None:
+        data = event.model_dump()
+        suggestions = [
+            Suggestion(article_id=str(a["article_id"]), title=str(a.get("title", "")), score=float(a.get("score", 0.0)))
+            for a in data.get("articles", [])
+        ]
+        try:
+            await service.record_suggestions(str(data["ticket_id"]), suggestions, desk=desk, now=datetime.now(UTC))
+        except LookupError:
+            log.warning("suggestions for an unknown ticket", extra={"fields": {"ticket_id": data.get("ticket_id")}})
 
     for subject, durable, handler in (
         (subjects.TICKET_ASSIGNED, "intake-ticket-assigned", on_ticket_assigned),
         (subjects.TICKET_REASSIGNED, "intake-ticket-reassigned", on_ticket_reassigned),
+        (subjects.KB_SUGGESTED, "intake-kb-suggested", on_kb_suggested),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,
             max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
             on_dead_letter=lambda subj, reason: metrics.dead_letters.labels(subj, reason).inc(),
         )
+
+    # A plain core subscription, not a durable consumer: every replica hears every ticket event and re-reads the
+    # ticket into its own index. What a disconnect loses, the periodic full reload heals.
+    @broker.subscriber("ticket.>", include_in_schema=False)
+    async def on_ticket_event(msg: NatsMessage) -> None:
+        try:
+            envelope = Envelope.model_validate_json(msg.body)
+        except ValueError:
+            return
+        if desk.index.is_local(str(envelope.event_id)):
+            return
+        ticket_id = envelope.subject_id or envelope.data.get("ticket_id")
+        if ticket_id:
+            await service.refresh_index(str(ticket_id), desk=desk)

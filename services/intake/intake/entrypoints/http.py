@@ -1,25 +1,29 @@
-"""The gateway's HTTP edge: translate requests to commands, call one use case, map the outcome to a status."""
+"""The desk's ticket API: translate requests to commands, call one use case, map the outcome to a status."""
 
 from __future__ import annotations
 
 import time
-import uuid
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from opsdesk_shared.contracts import Requester
-from opsdesk_shared.contracts.calendars import DeadlineQuery, ElapsedQuery, TimerView
-from opsdesk_shared.contracts.tickets import Channel
-from opsdesk_shared.logs import correlation_id
+from opsdesk_shared.contracts.calendars import TimerView
+from opsdesk_shared.contracts.tickets import Channel, TicketStatus
 
-from .. import metrics, service
-from ..domain import Assignee, NewTicket, Ticket
-from ..ports import AssetsUnavailable, CalendarUnavailable, TimersUnavailable
-from ..wiring import Adapters
+from .. import lifecycle, metrics, service
+from ..access import can_see, require
+from ..domain import Actor, Assignee, AuditEntry, Comment, NewTicket, PartUsed, ServiceRecord, Suggestion, Ticket
+from ..ports import TimersUnavailable
+from ..priority import Level, Priority
+from ..search import FILTER_FIELDS
+from ..search import Query as SearchQuery
+from .deps import Caller, IfMatch, Wired, correlation, now, set_etag
+
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Text10k = Annotated[str, Field(min_length=1, max_length=10_000)]
 
 
 class RequesterIn(BaseModel):
@@ -44,6 +48,8 @@ class TicketIn(BaseModel):
                     "channel": "hotline",
                     "service_code": "RS-REPAIR",
                     "asset_tag": "GZ-2026-000001",
+                    "impact": "medium",
+                    "urgency": "high",
                 }
             ]
         },
@@ -53,81 +59,85 @@ class TicketIn(BaseModel):
     description: str = Field(default="", max_length=10_000)
     requester: RequesterIn
     channel: Channel
-    service_code: str = Field(min_length=1, max_length=40)
+    service_code: str = Field(min_length=1, max_length=40, description="A code from GET /api/v1/catalog")
     asset_tag: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9\-_/]*$")
-    reported_at: datetime | None = Field(default=None, description="When the call came in (ISO 8601 with offset); defaults to now")
+    reported_at: datetime | None = Field(
+        default=None, description="When the call came in (ISO 8601 with offset; at most 7 days back); defaults to now"
+    )
     site: str | None = Field(default=None, max_length=100, description="Building where the requester is, e.g. 主樓")
+    impact: Level | None = None
+    urgency: Level | None = None
+    priority: Priority | None = Field(default=None, description="Overrides impact x urgency; needs priority_reason")
+    priority_reason: str | None = Field(default=None, min_length=1, max_length=500)
+    major_incident: bool = False
+    requester_id: str | None = Field(default=None, max_length=64, description="The requester's user name, when they have one")
+
+
+class TicketSummary(BaseModel):
+    id: str
+    number: str
+    title: str
+    status: TicketStatus
+    priority: str
+    ticket_type: str
+    service_code: str
+    channel: str
+    major_incident: bool
+    asset_tag: str | None
+    requester_name: str
+    department: str | None
+    assignee_name: str | None
+    reported_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    version: int
 
 
 class TicketOut(BaseModel):
     id: str
     number: str
-    status: str
+    version: int
+    status: TicketStatus
+    allowed_transitions: list[str] = Field(description="States this ticket may move to next")
     title: str
+    description: str
     channel: str
     service_code: str
+    ticket_type: str
     priority: str
+    impact: Level | None
+    urgency: Level | None
+    priority_reason: str | None
+    major_incident: bool
     asset_tag: str | None
     site: str | None = None
     requester: Requester
+    requester_id: str | None
     reported_at: datetime
     created_at: datetime
+    updated_at: datetime | None
     assignee: Assignee | None
+    pending_reason: str | None
+    resolution: str | None
+    resolved_at: datetime | None
+    resolved_at_desk: bool
+    guidance_minutes: float | None
+    article_id: str | None
+    closed_at: datetime | None
+    satisfaction: int | None
+    satisfaction_comment: str | None
+    reopen_count: int
+    comments: list[Comment]
+    service_record: ServiceRecord | None
+    suggestions: list[Suggestion] = Field(description="Knowledge articles suggested for this ticket")
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketOut:
-        return cls.model_validate(ticket.model_dump(exclude={"history", "description", "version"}))
-
-
-def _adapters(request: Request) -> Adapters:
-    return request.app.state.adapters  # type: ignore[no-any-return]
-
-
-async def _role(request: Request) -> str:
-    return await _adapters(request).authenticator.role_of(request)
-
-
-Wired = Annotated[Adapters, Depends(_adapters)]
-Role = Annotated[str, Depends(_role)]
-router = APIRouter(prefix="/api/v1")
-
-
-@router.post("/tickets", status_code=status.HTTP_201_CREATED, response_model=TicketOut, tags=["tickets"])
-async def create_ticket(
-    body: TicketIn,
-    response: Response,
-    wired: Wired,
-    _role: Role,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> TicketOut:
-    """Record a ticket; replaying the same Idempotency-Key returns the original ticket with 200."""
-    started = time.perf_counter()
-    cmd = NewTicket(
-        title=body.title,
-        description=body.description,
-        requester=Requester(**body.requester.model_dump()),
-        channel=body.channel,
-        service_code=body.service_code,
-        asset_tag=body.asset_tag,
-        reported_at=body.reported_at,
-        site=body.site,
-    )
-    ticket, created = await service.open_ticket(
-        cmd,
-        store=wired.store,
-        outbox=wired.outbox,
-        now=datetime.now(UTC),
-        correlation_id=correlation_id.get() or str(uuid.uuid4()),
-        idempotency_key=idempotency_key,
-    )
-    if created:
-        metrics.tickets_created.labels(ticket.channel, ticket.service_code).inc()
-        metrics.create_latency.observe(time.perf_counter() - started)
-    else:
-        response.status_code = status.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return TicketOut.of(ticket)
+    def of(cls, ticket: Ticket, actor: Actor) -> TicketOut:
+        fields = ticket.model_dump(exclude={"history", "audit", "mail_ids"})
+        # Work notes are for the desk and engineers; requesters see public comments only.
+        fields["comments"] = [c for c in ticket.comments if not (c.internal and actor.role == "requester")]
+        fields["allowed_transitions"] = list(lifecycle.allowed_from(ticket))
+        return cls.model_validate(fields)
 
 
 class TicketDetail(TicketOut):
@@ -136,67 +146,310 @@ class TicketDetail(TicketOut):
     )
 
 
+class TicketPage(BaseModel):
+    items: list[TicketSummary]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.post("/tickets", status_code=status.HTTP_201_CREATED, response_model=TicketOut, tags=["tickets"])
+async def create_ticket(
+    body: TicketIn,
+    response: Response,
+    wired: Wired,
+    actor: Caller,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> TicketOut:
+    """Record a ticket; replaying the same Idempotency-Key returns the original ticket with 200."""
+    started = time.perf_counter()
+    requester = Requester(**body.requester.model_dump())
+    requester_id = body.requester_id
+    if actor.role == "requester":
+        # Requesters open tickets for themselves, in their own department.
+        requester_id = actor.subject
+        requester = requester.model_copy(update={"department": actor.department})
+    if body.priority is not None:
+        require(actor, "override_priority")
+    cmd = NewTicket(
+        title=body.title, description=body.description, requester=requester, channel=body.channel,
+        service_code=body.service_code, asset_tag=body.asset_tag, reported_at=body.reported_at, site=body.site,
+        impact=body.impact, urgency=body.urgency, priority=body.priority, priority_reason=body.priority_reason,
+        major_incident=body.major_incident, requester_id=requester_id,
+    )
+    ticket, created = await service.open_ticket(
+        cmd, desk=wired.desk, now=now(), correlation_id=correlation(), actor=actor, idempotency_key=idempotency_key
+    )
+    if created:
+        metrics.tickets_created.labels(ticket.channel, ticket.service_code, ticket.priority).inc()
+        metrics.create_latency.observe(time.perf_counter() - started)
+    else:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+    set_etag(response, ticket.version)
+    return TicketOut.of(ticket, actor)
+
+
+SORTS = ("created_at", "reported_at", "updated_at", "priority", "number")
+
+
+@router.get("/tickets", response_model=TicketPage, tags=["tickets"], summary="List and search tickets")
+async def list_tickets(
+    wired: Wired,
+    actor: Caller,
+    status_: Annotated[list[TicketStatus] | None, Query(alias="status")] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    service_code: Annotated[list[str] | None, Query(max_length=40)] = None,
+    channel: Annotated[list[Channel] | None, Query()] = None,
+    assignee: Annotated[list[str] | None, Query(max_length=64, description="Engineer id")] = None,
+    requester: Annotated[list[str] | None, Query(max_length=64, description="Requester user name")] = None,
+    department: Annotated[list[str] | None, Query(max_length=100)] = None,
+    asset_tag: Annotated[list[str] | None, Query(max_length=40)] = None,
+    ticket_type: Annotated[list[Literal["incident", "service_request", "repair", "task"]] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Free text, Chinese or English; every term must match")] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    reported_from: datetime | None = None,
+    reported_to: datetime | None = None,
+    sort: Annotated[str, Query(pattern=r"^-?(created_at|reported_at|updated_at|priority|number)$")] = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> TicketPage:
+    """Filters combine with AND, repeated values of one filter with OR; the order is stable (ties broken by id),
+    so cursor pages never repeat or skip a ticket. Requesters see their own and their department's tickets,
+    engineers the ones assigned to them."""
+    for name, value in (("created_from", created_from), ("created_to", created_to), ("reported_from", reported_from), ("reported_to", reported_to)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(422, [{"loc": ["query", name], "msg": f"{name} needs a time zone offset", "type": "value_error"}])
+    given = {
+        "status": status_, "priority": priority, "service_code": service_code, "channel": channel, "assignee": assignee,
+        "requester": requester, "department": department, "asset_tag": asset_tag, "ticket_type": ticket_type,
+    }
+    filters = {name: frozenset(str(v) for v in values) for name, values in given.items() if values and name in FILTER_FIELDS}
+    query = SearchQuery(
+        filters=filters, text=q, created_from=created_from, created_to=created_to, reported_from=reported_from,
+        reported_to=reported_to, sort=sort.lstrip("-"), descending=sort.startswith("-"), limit=limit, cursor=cursor,  # type: ignore[arg-type]
+    )
+    ids, next_cursor = wired.index.search(query, actor=actor)
+    return TicketPage(items=[TicketSummary.model_validate(s) for s in wired.index.summaries(ids)], next_cursor=next_cursor)
+
+
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, tags=["tickets"])
-async def read_ticket(ticket_id: str, wired: Wired, _role: Role) -> TicketDetail:
-    ticket = await service.get_ticket(ticket_id, store=wired.store)
-    if ticket is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {ticket_id} not found")
+async def read_ticket(ticket_id: str, response: Response, wired: Wired, actor: Caller) -> TicketDetail:
+    ticket = await service.get_ticket(ticket_id, desk=wired.desk, actor=actor)
     timers: list[TimerView] | None = None
     if wired.timers is not None:
         try:
             timers = await wired.timers.timers(ticket_id)
         except TimersUnavailable:
             timers = None  # the ticket is still worth showing without its clocks
-    return TicketDetail(**TicketOut.of(ticket).model_dump(), sla=timers)
+    set_etag(response, ticket.version)
+    return TicketDetail(**TicketOut.of(ticket, actor).model_dump(), sla=timers)
 
 
-@router.get("/assets/{tag}", tags=["assets"])
-async def read_asset(tag: str, wired: Wired, _role: Role) -> dict[str, Any]:
-    """Which asset a tag names, answered by the assets service over NATS."""
-    try:
-        asset = await wired.assets.lookup(tag)
-    except AssetsUnavailable:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "assets service did not answer") from None
-    if asset is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
-    return asset
+class TicketPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    asset_tag: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9\-_/]*$")
+    site: str | None = Field(default=None, max_length=100)
+    major_incident: bool | None = None
+    service_code: str | None = Field(default=None, min_length=1, max_length=40)
+    impact: Level | None = None
+    urgency: Level | None = None
+    priority: Priority | None = Field(default=None, description="Agent override of impact x urgency; needs priority_reason")
+    priority_reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
-async def _ask_calendar(wired: Adapters, query: DeadlineQuery | ElapsedQuery) -> JSONResponse:
-    if wired.calendars is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "business calendars are not wired")
-    try:
-        reply = await wired.calendars.ask(query)
-    except CalendarUnavailable:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the SLA monitor did not answer") from None
-    if reply.status == 200:
-        return JSONResponse(reply.result)
-    return JSONResponse({"detail": reply.errors}, status_code=reply.status)
+async def _step(ticket_id: str, step: service.Step, *, wired: Wired, actor: Actor, response: Response, version: int | None) -> TicketOut:
+    ticket = await service.act(ticket_id, step, desk=wired.desk, actor=actor, now=now(), correlation_id=correlation(), expected_version=version)
+    set_etag(response, ticket.version)
+    return TicketOut.of(ticket, actor)
 
 
-@router.get("/calendars/{name}/deadline", tags=["calendars"], summary="When N business minutes from start run out")
-async def calendar_deadline(
-    name: str,
-    start: Annotated[datetime, Query(description="ISO 8601 with offset")],
-    business_minutes: Annotated[float, Query(ge=0, le=10_000_000)],
-    wired: Wired,
-    _role: Role,
-) -> JSONResponse:
-    """`{"due_at", "due_at_local", "timezone", "approximate", "calendar"}`; the default calendar is `office-hours`."""
-    if start.tzinfo is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["query", "start"], "msg": "start needs a time zone offset", "type": "value_error"}])
-    return await _ask_calendar(wired, DeadlineQuery(calendar=name, start=start, business_minutes=business_minutes))
+@router.patch("/tickets/{ticket_id}", response_model=TicketOut, tags=["tickets"])
+async def update_ticket(ticket_id: str, body: TicketPatch, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    """Edit the record; send If-Match with the ETag you read, or get 412 when someone changed it meanwhile."""
+    fields = body.model_dump(exclude_unset=True, exclude={"priority", "priority_reason"})
+    at = now()
+    service_def = wired.catalog.get(fields["service_code"]) if "service_code" in fields else None
+    return await _step(
+        ticket_id,
+        lambda t: lifecycle.update_fields(
+            t, actor=actor, now=at, fields=fields, service=service_def, priority=body.priority, priority_reason=body.priority_reason
+        ),
+        wired=wired, actor=actor, response=response, version=version,
+    )
 
 
-@router.get("/calendars/{name}/elapsed", tags=["calendars"], summary="Business minutes between two instants")
-async def calendar_elapsed(
-    name: str,
-    start: Annotated[datetime, Query(description="ISO 8601 with offset")],
-    end: Annotated[datetime, Query(description="ISO 8601 with offset")],
-    wired: Wired,
-    _role: Role,
-) -> JSONResponse:
-    for field, value in (("start", start), ("end", end)):
-        if value.tzinfo is None:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["query", field], "msg": f"{field} needs a time zone offset", "type": "value_error"}])
-    return await _ask_calendar(wired, ElapsedQuery(calendar=name, start=start, end=end))
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: TicketStatus
+    reason: str | None = Field(default=None, min_length=1, max_length=1000)
+    pending_reason: Literal["requester", "vendor", "parts"] | None = None
+
+
+@router.post("/tickets/{ticket_id}/status", response_model=TicketOut, tags=["lifecycle"],
+             summary="Start work, put on hold (pending) or cancel; 409 lists the allowed states")
+async def change_status(ticket_id: str, body: StatusIn, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    at = now()
+    return await _step(
+        ticket_id,
+        lambda t: lifecycle.change_status(t, target=body.status, actor=actor, now=at, reason=body.reason, pending_reason=body.pending_reason),
+        wired=wired, actor=actor, response=response, version=version,
+    )
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    resolution: str = Field(min_length=1, max_length=5000)
+    at_desk: bool = Field(default=False, description="Resolved by the desk at first contact with remote guidance")
+    guidance_minutes: float | None = Field(default=None, ge=0, le=60, description="Remote guidance time; the contract caps it at 5")
+    article_id: str | None = Field(default=None, max_length=64, description="The knowledge article that solved it")
+
+
+@router.post("/tickets/{ticket_id}/resolve", response_model=TicketOut, tags=["lifecycle"])
+async def resolve_ticket(ticket_id: str, body: ResolveIn, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    at = now()
+    out = await _step(
+        ticket_id,
+        lambda t: lifecycle.resolve(
+            t, actor=actor, now=at, resolution=body.resolution, at_desk=body.at_desk,
+            guidance_minutes=body.guidance_minutes, article_id=body.article_id,
+        ),
+        wired=wired, actor=actor, response=response, version=version,
+    )
+    metrics.count_resolution(at_desk=body.at_desk)
+    return out
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    satisfaction: int | None = Field(default=None, ge=1, le=5, description="The requester's rating, 1 (poor) to 5 (excellent)")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/tickets/{ticket_id}/close", response_model=TicketOut, tags=["lifecycle"])
+async def close_ticket(ticket_id: str, body: CloseIn, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    at = now()
+    return await _step(
+        ticket_id, lambda t: lifecycle.close(t, actor=actor, now=at, satisfaction=body.satisfaction, comment=body.comment),
+        wired=wired, actor=actor, response=response, version=version,
+    )
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/tickets/{ticket_id}/reopen", response_model=TicketOut, tags=["lifecycle"])
+async def reopen_ticket(ticket_id: str, body: ReopenIn, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    at = now()
+    window = wired.reopen_window
+    return await _step(
+        ticket_id, lambda t: lifecycle.reopen(t, actor=actor, now=at, reason=body.reason, window=window),
+        wired=wired, actor=actor, response=response, version=version,
+    )
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    body: str = Field(min_length=1, max_length=10_000)
+    internal: bool = Field(default=False, description="A work note: never shown to requesters")
+
+
+@router.post("/tickets/{ticket_id}/comments", response_model=Comment, status_code=201, tags=["tickets"])
+async def add_comment(ticket_id: str, body: CommentIn, wired: Wired, actor: Caller) -> Comment:
+    at = now()
+    added: list[Comment] = []
+
+    def step(t: Ticket) -> lifecycle.Changed:
+        updated, comment, events = lifecycle.add_comment(t, actor=actor, now=at, body=body.body, internal=body.internal)
+        added.append(comment)
+        return updated, events
+
+    await service.act(ticket_id, step, desk=wired.desk, actor=actor, now=at, correlation_id=correlation())
+    return added[-1]
+
+
+class PartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    part: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(default=1, ge=1, le=1000)
+
+
+class ServiceRecordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    work_done: str = Field(min_length=1, max_length=5000)
+    parts_used: list[PartIn] = Field(default_factory=list, max_length=50)
+    minutes_on_site: int = Field(default=0, ge=0, le=24 * 60)
+
+
+@router.put("/tickets/{ticket_id}/service-record", response_model=TicketOut, tags=["lifecycle"],
+            summary="The engineer's service record: what was done, parts used, time on site")
+async def submit_service_record(ticket_id: str, body: ServiceRecordIn, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    at = now()
+    parts = [PartUsed(part=p.part, quantity=p.quantity) for p in body.parts_used]
+    return await _step(
+        ticket_id,
+        lambda t: lifecycle.submit_service_record(t, actor=actor, now=at, work_done=body.work_done, parts_used=parts, minutes_on_site=body.minutes_on_site),
+        wired=wired, actor=actor, response=response, version=version,
+    )
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: Literal["approve", "return"]
+    note: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
+@router.post("/tickets/{ticket_id}/service-record/review", response_model=TicketOut, tags=["lifecycle"])
+async def review_service_record(ticket_id: str, body: ReviewIn, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    at = now()
+    return await _step(
+        ticket_id,
+        lambda t: lifecycle.review_service_record(t, actor=actor, now=at, approve=body.decision == "approve", note=body.note),
+        wired=wired, actor=actor, response=response, version=version,
+    )
+
+
+@router.get("/tickets/{ticket_id}/history", response_model=list[AuditEntry], tags=["tickets"],
+            summary="Every change to the ticket: who, when, from where, what")
+async def ticket_history(ticket_id: str, wired: Wired, actor: Caller) -> list[AuditEntry]:
+    ticket = await service.get_ticket(ticket_id, desk=wired.desk, actor=actor)
+    if actor.role == "requester":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the change history is for the desk and auditors")
+    return list(ticket.audit)
+
+
+class DeskShare(BaseModel):
+    resolved: int
+    resolved_at_desk: int
+    share: float | None = Field(description="Share of resolved tickets the desk resolved at first contact (target 0.3-0.5)")
+
+
+@router.get("/stats/desk", response_model=DeskShare, tags=["tickets"], summary="The desk resolution share, the contract's headline figure")
+async def desk_share(wired: Wired, actor: Caller) -> DeskShare:
+    if actor.role in ("requester", "engineer"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "for the desk, managers and auditors")
+    resolved, at_desk = wired.index.resolution_counts()
+    return DeskShare(resolved=resolved, resolved_at_desk=at_desk, share=round(at_desk / resolved, 4) if resolved else None)
+
+
+def visible(ticket: Ticket, actor: Actor) -> bool:
+    return can_see(actor, ticket)
+
+
+__all__: list[Any] = ["router"]

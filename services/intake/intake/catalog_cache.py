@@ -1,0 +1,31 @@
+"""The catalog as this replica knows it: loaded from the store, refreshed now and then so edits made through another
+replica arrive, and updated at once by edits made here."""
+
+from __future__ import annotations
+
+from .catalog import SEED, CatalogService
+from .ports import CatalogStore
+
+
+class Catalog:
+    def __init__(self, store: CatalogStore) -> None:
+        self._store = store
+        self._services: dict[str, CatalogService] = {}
+
+    async def start(self) -> None:
+        await self._store.seed(SEED)
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        self._services = {s.code: s for s in await self._store.all()}
+
+    def get(self, code: str) -> CatalogService | None:
+        return self._services.get(code)
+
+    def all(self) -> list[CatalogService]:
+        return sorted(self._services.values(), key=lambda s: s.code)
+
+    async def put(self, service: CatalogService, *, expected_version: int | None) -> CatalogService:
+        stored = await self._store.put(service, expected_version=expected_version)
+        self._services[stored.code] = stored
+        return stored

@@ -1,0 +1,80 @@
+"""What the gateway answers by asking other services over NATS: assets by tag (with the desk's open tickets on
+it) and business-calendar arithmetic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+
+from opsdesk_shared.contracts.calendars import DeadlineQuery, ElapsedQuery
+
+from ..ports import AssetsUnavailable, CalendarUnavailable
+from ..search import Query as SearchQuery
+from ..wiring import Adapters
+from .deps import Caller, Wired
+
+router = APIRouter(prefix="/api/v1")
+OPEN = frozenset({"new", "assigned", "in_progress", "pending"})
+
+
+@router.get("/assets/{tag}", tags=["assets"], summary="An asset by its tag, with the open tickets that name it")
+async def read_asset(tag: str, wired: Wired, actor: Caller) -> dict[str, Any]:
+    """Which asset a tag names, answered by the assets service over NATS, with the open tickets this caller may see."""
+    try:
+        asset = await wired.assets.lookup(tag)
+    except AssetsUnavailable:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "assets service did not answer") from None
+    if asset is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
+    ids, _ = wired.index.search(
+        SearchQuery(filters={"asset_tag": frozenset({tag}), "status": OPEN}, limit=50), actor=actor
+    )
+    return {**asset, "open_tickets": wired.index.summaries(ids)}
+
+
+async def _ask_calendar(wired: Adapters, query: DeadlineQuery | ElapsedQuery) -> JSONResponse:
+    if wired.calendars is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "business calendars are not wired")
+    try:
+        reply = await wired.calendars.ask(query)
+    except CalendarUnavailable:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the SLA monitor did not answer") from None
+    if reply.status == 200:
+        return JSONResponse(reply.result)
+    raise HTTPException(reply.status, reply.errors)
+
+
+def _aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["query", name], "msg": f"{name} needs a time zone offset", "type": "value_error"}]
+        )
+
+
+@router.get("/calendars/{name}/deadline", tags=["calendars"], summary="When N business minutes from start run out")
+async def calendar_deadline(
+    name: str,
+    start: Annotated[datetime, Query(description="ISO 8601 with offset")],
+    business_minutes: Annotated[float, Query(ge=0, le=10_000_000)],
+    wired: Wired,
+    _actor: Caller,
+) -> JSONResponse:
+    """`{"due_at", "due_at_local", "timezone", "approximate", "calendar"}`; the default calendar is `office-hours`."""
+    _aware("start", start)
+    return await _ask_calendar(wired, DeadlineQuery(calendar=name, start=start, business_minutes=business_minutes))
+
+
+@router.get("/calendars/{name}/elapsed", tags=["calendars"], summary="Business minutes between two instants")
+async def calendar_elapsed(
+    name: str,
+    start: Annotated[datetime, Query(description="ISO 8601 with offset")],
+    end: Annotated[datetime, Query(description="ISO 8601 with offset")],
+    wired: Wired,
+    _actor: Caller,
+) -> JSONResponse:
+    _aware("start", start)
+    _aware("end", end)
+    return await _ask_calendar(wired, ElapsedQuery(calendar=name, start=start, end=end))

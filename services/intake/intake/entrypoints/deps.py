@@ -1,0 +1,51 @@
+"""What every route needs: the wired adapters and the caller, as the domain's Actor."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, Response, status
+
+from opsdesk_shared.logs import correlation_id
+
+from ..domain import Actor
+from ..wiring import Adapters
+
+
+def adapters(request: Request) -> Adapters:
+    return request.app.state.adapters  # type: ignore[no-any-return]
+
+
+async def actor(request: Request) -> Actor:
+    principal = await adapters(request).authenticator.principal(request)
+    source = request.client.host if request.client else "unknown"
+    return Actor(subject=principal.subject, name=principal.name, role=principal.role, department=principal.department, source=source)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def correlation() -> str:
+    return correlation_id.get() or str(uuid.uuid4())
+
+
+def expected_version(if_match: Annotated[str | None, Header(max_length=100, description='The ETag you read, e.g. "3"')] = None) -> int | None:
+    """If-Match: the version the client edits; a stale one gets 412. Absent or * means last write wins."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, f"If-Match {if_match!r} is not an ETag this API issued")
+    return int(tag)
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+Wired = Annotated[Adapters, Depends(adapters)]
+Caller = Annotated[Actor, Depends(actor)]
+IfMatch = Annotated[int | None, Depends(expected_version)]

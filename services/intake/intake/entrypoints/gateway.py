@@ -1,0 +1,91 @@
+"""The gateway's routes to the services behind it, so clients use one base URL and one credential.
+
+`/api/v1/<prefix>/...` goes to the service that owns the prefix, with the caller's identity in X-Opsdesk-* headers
+(the services trust them because only the gateway can reach them) and the bearer token removed. Auditors only read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, HTTPException, Request, Response, status
+
+from ..domain import Actor
+from .deps import Caller, Wired
+
+# prefix -> upstream service name (a key of Adapters.upstreams)
+ROUTES: dict[str, str] = {
+    **{p: "assets" for p in (
+        "assets", "asset-types", "relations", "impact", "baselines", "audits", "inspections", "spares", "loaners",
+        "repairs", "labels", "register",
+    )},
+    **{p: "knowledge" for p in ("kb", "problems")},
+    **{p: "reporting" for p in ("reports", "forms")},
+    **{p: "dispatch" for p in ("engineers", "assignments", "duty")},
+    **{p: "sla-monitor" for p in ("timers", "calendars")},
+}
+# Who may write through each service; reads are open to every signed-in role, and the services filter further.
+WRITERS: dict[str, frozenset[str]] = {
+    "assets": frozenset({"agent", "engineer", "manager", "admin"}),
+    "knowledge": frozenset({"requester", "agent", "engineer", "manager", "admin"}),
+    "reporting": frozenset({"manager", "admin"}),
+    "dispatch": frozenset({"agent", "engineer", "manager", "admin"}),
+    "sla-monitor": frozenset({"admin"}),
+}
+FORWARDED_REQUEST = ("content-type", "accept", "accept-language", "if-match", "if-none-match", "idempotency-key", "x-correlation-id")
+FORWARDED_RESPONSE = ("content-type", "content-disposition", "etag", "location", "content-language", "x-correlation-id")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _identity(actor: Actor) -> dict[str, str]:
+    headers = {"X-Opsdesk-User": actor.subject, "X-Opsdesk-Role": actor.role}
+    if actor.department:
+        # Header values are latin-1 on the wire; departments are Chinese, so they travel percent-encoded.
+        from urllib.parse import quote
+
+        headers["X-Opsdesk-Department"] = quote(actor.department)
+    return headers
+
+
+async def _forward(request: Request, wired: Any, actor: Actor, prefix: str, rest: str) -> Response:
+    upstream = ROUTES[prefix]
+    if request.method not in READ_METHODS and actor.role not in WRITERS[upstream]:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.role} may not change {prefix}")
+    base = wired.upstreams.get(upstream)
+    client: httpx.AsyncClient | None = wired.upstream_client
+    if not base or client is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the {upstream} service is not configured at the gateway")
+    headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
+    headers.update(_identity(actor))
+    path = f"/{prefix}/{rest}" if rest else f"/{prefix}"
+    try:
+        reply = await client.request(
+            request.method, base.rstrip("/") + path, params=list(request.query_params.multi_items()),
+            content=await request.body(), headers=headers,
+        )
+    except httpx.HTTPError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the {upstream} service did not answer: {type(exc).__name__}") from None
+    out = {k: v for k, v in reply.headers.items() if k.lower() in FORWARDED_RESPONSE}
+    return Response(content=reply.content, status_code=reply.status_code, headers=out)
+
+
+def _route(prefix: str) -> None:
+    async def forward_root(request: Request, wired: Wired, actor: Caller) -> Response:
+        return await _forward(request, wired, actor, prefix, "")
+
+    async def forward(rest: str, request: Request, wired: Wired, actor: Caller) -> Response:
+        return await _forward(request, wired, actor, prefix, rest)
+
+    upstream = ROUTES[prefix]
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    router.add_api_route(f"/{prefix}", forward_root, methods=methods, tags=[f"gateway: {upstream}"],
+                         summary=f"Routed to {upstream} /{prefix}", include_in_schema=False)
+    router.add_api_route(f"/{prefix}/{{rest:path}}", forward, methods=methods, tags=[f"gateway: {upstream}"],
+                         summary=f"Routed to {upstream} /{prefix}/...", include_in_schema=False)
+
+
+for _prefix in ROUTES:
+    _route(_prefix)

@@ -1,0 +1,61 @@
+"""Mail intake: the mail gateway's webhook posts each raw RFC 822 message here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from pydantic import BaseModel
+
+from .. import metrics, service
+from ..access import require
+from ..mail import parse
+from .deps import Caller, Wired, correlation, now, set_etag
+
+router = APIRouter(prefix="/api/v1", tags=["mail"])
+RAW_TYPES = ("message/rfc822", "text/plain", "application/octet-stream")
+
+
+class MailOutcome(BaseModel):
+    outcome: str
+    ticket_id: str
+    number: str
+
+
+@router.post(
+    "/inbound/email",
+    response_model=MailOutcome,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create or update a ticket from a raw mail (message/rfc822)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "message/rfc822": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "From: 王小明 <wang@agency.example>\r\nSubject: 打印機卡紙\r\nMessage-ID: <a1@agency.example>\r\n\r\n三樓打印機卡紙\r\n",
+                }
+            },
+        }
+    },
+)
+async def inbound_email(request: Request, response: Response, wired: Wired, actor: Caller) -> MailOutcome:
+    """A reply whose subject carries a ticket number ([INC-2026-000123]) becomes a comment on that ticket; any other
+    mail opens a ticket on the channel `email`. The same Message-ID posted twice changes nothing (200)."""
+    require(actor, "edit")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in RAW_TYPES:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"post the raw message as one of {', '.join(RAW_TYPES)}")
+    raw = await request.body()
+    if not raw.strip():
+        raise HTTPException(422, [{"loc": ["body"], "msg": "the mail is empty", "type": "value_error"}])
+    mail = parse(raw)
+    source = actor.model_copy(update={"source": "email"})
+    ticket, outcome = await service.receive_mail(
+        mail, desk=wired.desk, actor=source, now=now(), correlation_id=correlation(), service_code=wired.mail_service_code
+    )
+    metrics.mails_received.labels(outcome).inc()
+    if outcome == "created":
+        metrics.tickets_created.labels(ticket.channel, ticket.service_code, ticket.priority).inc()
+    if outcome != "created":
+        response.status_code = status.HTTP_200_OK
+    set_etag(response, ticket.version)
+    return MailOutcome(outcome=outcome, ticket_id=ticket.id, number=ticket.number)

@@ -1,0 +1,155 @@
+"""Turns a request's bearer credential (a user's JWT or a system's API key) into a Principal, or a 401."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import jwt
+from fastapi import HTTPException, status
+from starlette.requests import Request
+
+from .domain import ApiKey, User, key_hash, token_still_valid
+from .ports import ApiKeyStore, UserStore
+from .principal import Principal
+from .tokens import TokenRejected, TokenSigner
+
+MAX_TOKEN_LENGTH = 4096
+MAX_CACHED = 10_000
+T = TypeVar("T")
+
+
+def unauthorized(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _looks_like_jwt(token: str) -> bool:
+    if token.count(".") != 2:
+        return False
+    try:
+        jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        return False
+    return True
+
+
+class Authenticator:
+    """Checks bearer credentials; positive answers are remembered for at most `cache_s` so the hot path rarely
+    reads the database. A revoke or disable made through this process (`forget_key`, `forget_user`) takes effect
+    at once here; other instances notice within `cache_s`.
+    """
+
+    def __init__(self, *, users: UserStore, keys: ApiKeyStore, signer: TokenSigner, cache_s: float = 30.0) -> None:
+        self._users = users
+        self._keys = keys
+        self._signer = signer
+        self._cache_s = min(cache_s, 30.0)
+        self._key_cache: dict[str, tuple[float, ApiKey]] = {}
+        self._user_cache: dict[str, tuple[float, User]] = {}
+
+    async def principal(self, request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorized("missing bearer token")
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise unauthorized("bearer token too long")
+        if _looks_like_jwt(token):
+            return await self._from_jwt(token)
+        return await self._from_key(token)
+
+    async def _from_jwt(self, token: str) -> Principal:
+        try:
+            claims = self._signer.verify(token)
+        except TokenRejected as exc:
+            raise unauthorized(str(exc)) from None
+        user = await self.user(claims["sub"])
+        if user is None:
+            raise unauthorized("token user unknown")
+        if user.disabled:
+            raise unauthorized("user disabled")
+        if not token_still_valid(user, float(claims["iat"])):
+            raise unauthorized("token revoked (password changed or user disabled since issue)")
+        # Role and department come from the record, not the claims: a change applies within the cache window.
+        return Principal(subject=user.username, name=user.name, role=user.role, department=user.department, via="jwt")
+
+    async def _from_key(self, token: str) -> Principal:
+        key = await self.key(key_hash(token))
+        if key is None:
+            raise unauthorized("unknown API key")
+        if not key.active(datetime.now(UTC)):
+            raise unauthorized("API key revoked")
+        return Principal(subject=f"key:{key.name}", name=key.name, role=key.role, via="api_key")
+
+    async def user(self, username: str) -> User | None:
+        """The user, from the cache when looked up within `cache_s`."""
+        now = time.monotonic()
+        cached = self._user_cache.get(username)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        user = await self._users.get(username)
+        if user is not None:
+            self._remember(self._user_cache, username, (now + self._cache_s, user))
+        return user
+
+    async def key(self, digest: str) -> ApiKey | None:
+        now = time.monotonic()
+        cached = self._key_cache.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        key = await self._keys.by_hash(digest)
+        if key is not None and key.active(datetime.now(UTC)):
+            ttl = self._cache_s
+            if key.revoked_at is not None:  # in a rotation grace: never cached past its end
+                ttl = min(ttl, (key.revoked_at - datetime.now(UTC)).total_seconds())
+            self._remember(self._key_cache, digest, (now + ttl, key))
+        return key
+
+    @staticmethod
+    def _remember(cache: dict[str, tuple[float, T]], k: str, v: tuple[float, T]) -> None:
+        if len(cache) >= MAX_CACHED:
+            cache.clear()
+        cache[k] = v
+
+    def forget_key(self, *digests: str) -> None:
+        for digest in digests:
+            self._key_cache.pop(digest, None)
+
+    def forget_user(self, username: str) -> None:
+        self._user_cache.pop(username, None)
+
+
+class LoginThrottle:
+    """Refuses logins for a username after `limit` failures within `window_s` (in this process)."""
+
+    def __init__(self, *, limit: int = 10, window_s: float = 300.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+
+    def retry_after(self, username: str) -> float:
+        """Seconds until the next attempt is allowed; 0 when allowed now."""
+        if username not in self._failures:
+            return 0.0
+        recent = self._recent(username)
+        if len(recent) < self.limit:
+            return 0.0
+        return max(0.0, recent[0] + self.window_s - time.monotonic())
+
+    def failed(self, username: str) -> None:
+        if len(self._failures) >= MAX_CACHED:
+            self._failures.clear()
+        self._recent(username).append(time.monotonic())
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username, None)
+
+    def _recent(self, username: str) -> deque[float]:
+        recent = self._failures.setdefault(username, deque(maxlen=self.limit))
+        cutoff = time.monotonic() - self.window_s
+        while recent and recent[0] < cutoff:
+            recent.popleft()
+        return recent

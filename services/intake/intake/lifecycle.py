@@ -1,0 +1,334 @@
+"""What may happen to a ticket, by whom, and what each step announces. Pure: (ticket, actor, input) -> (ticket, events)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from opsdesk_shared.contracts import (
+    TicketClosedV1,
+    TicketReopenedV1,
+    TicketResolvedV1,
+    TicketStatusChangedV1,
+    TicketUpdatedV1,
+)
+from opsdesk_shared.contracts.envelope import EventData
+
+from .access import require
+from .catalog import CatalogService
+from .domain import (
+    GUIDANCE_CAP_MINUTES,
+    Actor,
+    Comment,
+    InvalidField,
+    PartUsed,
+    PendingReason,
+    ServiceRecord,
+    Status,
+    StatusChange,
+    Suggestion,
+    Ticket,
+    audit_entry,
+    check_service,
+    to_millis,
+)
+from .priority import Level, Priority, priority_of
+
+TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    "new": ("assigned", "in_progress", "pending", "resolved", "cancelled"),
+    "assigned": ("in_progress", "pending", "resolved", "cancelled"),
+    "in_progress": ("pending", "resolved", "cancelled"),
+    "pending": ("in_progress", "resolved", "cancelled"),
+    "resolved": ("closed", "in_progress"),  # in_progress from resolved is a reopen, inside the window
+    "closed": (),
+    "cancelled": (),
+}
+DEFAULT_REOPEN_WINDOW = timedelta(days=7)
+Changed = tuple[Ticket, list[EventData]]
+
+
+class IllegalTransition(Exception):
+    """A state change the lifecycle does not allow from where the ticket is; carries the allowed ones for a 409."""
+
+    def __init__(self, current: Status, target: str, allowed: tuple[str, ...], why: str | None = None) -> None:
+        super().__init__(why or f"a {current} ticket cannot become {target}")
+        self.current = current
+        self.target = target
+        self.allowed = allowed
+
+
+class StaleVersion(Exception):
+    """The client edited an older version than the stored one (If-Match failed)."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"ticket is at version {actual}, not {expected}")
+        self.expected = expected
+        self.actual = actual
+
+
+def check_version(ticket: Ticket, expected: int | None) -> None:
+    if expected is not None and expected != ticket.version:
+        raise StaleVersion(expected, ticket.version)
+
+
+def allowed_from(ticket: Ticket) -> tuple[Status, ...]:
+    return TRANSITIONS[ticket.status]
+
+
+def _move(ticket: Ticket, target: Status, *, reason: str | None = None) -> None:
+    if target not in TRANSITIONS[ticket.status]:
+        raise IllegalTransition(ticket.status, target, TRANSITIONS[ticket.status])
+    if target == "assigned" and ticket.assignee is None:
+        raise IllegalTransition(ticket.status, target, TRANSITIONS[ticket.status], "nobody is assigned yet; dispatch assigns")
+
+
+def _status_update(
+    ticket: Ticket, target: Status, actor: Actor, now: datetime, *, action: str, reason: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Ticket, TicketStatusChangedV1]:
+    changes: dict[str, dict[str, Any]] = {"status": {"old": ticket.status, "new": target}}
+    for field, value in (extra or {}).items():
+        old = getattr(ticket, field)
+        if old != value and field not in ("history", "audit"):
+            changes[field] = {"old": _plain(old), "new": _plain(value)}
+    if reason:
+        changes["reason"] = {"old": None, "new": reason}
+    updated = ticket.model_copy(
+        update={
+            **(extra or {}),
+            "status": target,
+            "updated_at": now,
+            "history": (*ticket.history, StatusChange(status=target, at=now, by=actor.subject, reason=reason)),
+            "audit": (*ticket.audit, audit_entry(actor, action, now, changes)),
+        }
+    )
+    event = TicketStatusChangedV1(
+        ticket_id=ticket.id, number=ticket.number, old_status=ticket.status, new_status=target, reason=reason,
+        service_code=ticket.service_code, priority=ticket.priority, by=actor.subject, changed_at=now,
+    )
+    return updated, event
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def change_status(
+    ticket: Ticket, *, target: Status, actor: Actor, now: datetime, reason: str | None = None,
+    pending_reason: PendingReason | None = None,
+) -> Changed:
+    """Start work, put on hold (pending, with why) or cancel. Resolve, close and reopen have steps of their own."""
+    now = to_millis(now)
+    if target in ("resolved", "closed"):
+        raise InvalidField(("body", "status"), f"use POST /tickets/{{id}}/{target[:-1] if target == 'closed' else 'resolve'}")
+    require(actor, "work" if target in ("in_progress", "pending") else "cancel", ticket)
+    if ticket.status == "resolved" and target == "in_progress":
+        raise IllegalTransition(ticket.status, target, allowed_from(ticket), "a resolved ticket goes back to work by reopen")
+    _move(ticket, target)
+    extra: dict[str, Any] = {"pending_reason": None}
+    if target == "pending":
+        if pending_reason is None:
+            raise InvalidField(("body", "pending_reason"), "pending needs a reason: requester, vendor or parts")
+        extra["pending_reason"] = pending_reason
+    if target == "cancelled" and not reason:
+        raise InvalidField(("body", "reason"), "say why the ticket is cancelled")
+    updated, event = _status_update(ticket, target, actor, now, action=f"status:{target}", reason=reason, extra=extra)
+    return updated, [event]
+
+
+def resolve(
+    ticket: Ticket, *, actor: Actor, now: datetime, resolution: str, at_desk: bool = False,
+    guidance_minutes: float | None = None, article_id: str | None = None, department: str | None = None,
+) -> Changed:
+    """Resolve by an engineer's work, or at the desk on first contact with remote guidance (capped at 5 minutes)."""
+    now = to_millis(now)
+    require(actor, "resolve_at_desk" if at_desk else "work", ticket)
+    _move(ticket, "resolved")
+    if at_desk:
+        if ticket.status not in ("new", "assigned"):
+            raise IllegalTransition(ticket.status, "resolved", allowed_from(ticket), "desk resolution is at first contact, before work starts")
+        if guidance_minutes is None:
+            raise InvalidField(("body", "guidance_minutes"), "record the remote guidance minutes for a desk resolution")
+        if guidance_minutes > GUIDANCE_CAP_MINUTES:
+            raise InvalidField(
+                ("body", "guidance_minutes"),
+                f"remote guidance is capped at {GUIDANCE_CAP_MINUTES:g} minutes by the contract; dispatch an engineer instead",
+            )
+    if article_id is not None and not any(s.article_id == article_id for s in ticket.suggestions):
+        # Any article may help, but deflection is counted on what the desk was shown: keep it, still record it.
+        pass
+    extra = {
+        "resolution": resolution, "resolved_at": now, "resolved_by": actor.subject, "resolved_at_desk": at_desk,
+        "guidance_minutes": guidance_minutes if at_desk else None, "article_id": article_id, "pending_reason": None,
+    }
+    updated, changed = _status_update(ticket, "resolved", actor, now, action="resolved", extra=extra)
+    resolved = TicketResolvedV1(
+        ticket_id=ticket.id, number=ticket.number, service_code=ticket.service_code, ticket_type=ticket.ticket_type,
+        priority=ticket.priority, channel=ticket.channel, department=department or ticket.requester.department,
+        asset_tag=ticket.asset_tag, resolved_at_desk=at_desk, guidance_minutes=updated.guidance_minutes,
+        article_id=article_id, resolution=resolution, reported_at=ticket.reported_at, resolved_at=now, by=actor.subject,
+    )
+    return updated, [changed, resolved]
+
+
+def close(
+    ticket: Ticket, *, actor: Actor, now: datetime, satisfaction: int | None = None, comment: str | None = None,
+) -> Changed:
+    """Close a resolved ticket; the requester's satisfaction (1-5) is taken here."""
+    now = to_millis(now)
+    require(actor, "close", ticket)
+    _move(ticket, "closed")
+    if ticket.service_record is not None and ticket.service_record.review == "pending" and actor.role != "requester":
+        raise IllegalTransition(ticket.status, "closed", allowed_from(ticket), "the engineer's service record is still waiting for review")
+    extra = {"closed_at": now, "satisfaction": satisfaction, "satisfaction_comment": comment}
+    updated, changed = _status_update(ticket, "closed", actor, now, action="closed", extra=extra)
+    closed = TicketClosedV1(
+        ticket_id=ticket.id, number=ticket.number, service_code=ticket.service_code, satisfaction=satisfaction,
+        satisfaction_comment=comment, closed_at=now, by=actor.subject,
+    )
+    return updated, [changed, closed]
+
+
+def reopen(ticket: Ticket, *, actor: Actor, now: datetime, reason: str, window: timedelta = DEFAULT_REOPEN_WINDOW) -> Changed:
+    """Back to work from resolved, inside the reopen window; afterwards the requester opens a new ticket."""
+    now = to_millis(now)
+    require(actor, "reopen", ticket)
+    if ticket.status != "resolved":
+        raise IllegalTransition(ticket.status, "in_progress", allowed_from(ticket), "only a resolved ticket can be reopened")
+    assert ticket.resolved_at is not None
+    if now - ticket.resolved_at > window:
+        raise IllegalTransition(ticket.status, "in_progress", ("closed",), f"the reopen window of {window} has passed; open a new ticket")
+    target: Status = "in_progress" if ticket.assignee else "new"
+    extra = {"reopen_count": ticket.reopen_count + 1, "resolved_at": None, "resolved_by": None, "resolved_at_desk": False}
+    updated, changed = _status_update(ticket, target, actor, now, action="reopened", reason=reason, extra=extra)
+    reopened = TicketReopenedV1(ticket_id=ticket.id, number=ticket.number, reason=reason, reopened_at=now, by=actor.subject)
+    return updated, [changed, reopened]
+
+
+EDITABLE = ("title", "description", "asset_tag", "site", "major_incident", "service_code", "impact", "urgency")
+
+
+def update_fields(
+    ticket: Ticket, *, actor: Actor, now: datetime, fields: dict[str, Any], service: CatalogService | None = None,
+    priority: Priority | None = None, priority_reason: str | None = None,
+) -> Changed:
+    """Edit what the desk recorded; priority follows impact x urgency unless an agent overrides it with a reason."""
+    now = to_millis(now)
+    require(actor, "edit", ticket)
+    if ticket.status in ("closed", "cancelled"):
+        raise IllegalTransition(ticket.status, ticket.status, (), f"a {ticket.status} ticket cannot be edited")
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise InvalidField(("body", sorted(unknown)[0]), "this field cannot be edited")
+    update = dict(fields)
+    if "service_code" in fields:
+        found = check_service(fields["service_code"], service)
+        update["ticket_type"] = found.ticket_type
+    if (priority is None) != (priority_reason is None):
+        raise InvalidField(("body", "priority_reason"), "an explicit priority needs a reason, and a reason a priority")
+    if priority is not None:
+        require(actor, "override_priority", ticket)
+        update["priority"] = priority
+        update["priority_reason"] = priority_reason
+    elif "impact" in fields or "urgency" in fields:
+        impact: Level | None = fields.get("impact", ticket.impact)
+        urgency: Level | None = fields.get("urgency", ticket.urgency)
+        update["priority"] = priority_of(impact, urgency, default=ticket.priority)  # type: ignore[arg-type]
+        update["priority_reason"] = None
+    changes = {
+        name: {"old": _plain(getattr(ticket, name)), "new": _plain(value)}
+        for name, value in update.items()
+        if getattr(ticket, name) != value
+    }
+    if not changes:
+        return ticket, []
+    updated = ticket.model_copy(
+        update={**update, "updated_at": now, "audit": (*ticket.audit, audit_entry(actor, "updated", now, changes))}
+    )
+    event = TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=actor.subject, updated_at=now)
+    return updated, [event]
+
+
+def add_comment(ticket: Ticket, *, actor: Actor, now: datetime, body: str, internal: bool) -> tuple[Ticket, Comment, list[EventData]]:
+    """Public comments reach the requester; internal work notes stay with the desk and engineers."""
+    now = to_millis(now)
+    require(actor, "internal_note" if internal else "comment", ticket)
+    comment = Comment(id=str(uuid.uuid4()), body=body, internal=internal, author=actor.subject, author_name=actor.name, at=now)
+    kind = "work_note" if internal else "comment"
+    updated = ticket.model_copy(
+        update={
+            "comments": (*ticket.comments, comment),
+            "updated_at": now,
+            "audit": (*ticket.audit, audit_entry(actor, kind, now, {kind: {"old": None, "new": comment.id}})),
+        }
+    )
+    event = TicketUpdatedV1(
+        ticket_id=ticket.id, number=ticket.number, changes={kind: {"old": None, "new": comment.id}}, by=actor.subject,
+        updated_at=now,
+    )
+    return updated, comment, [event]
+
+
+def submit_service_record(
+    ticket: Ticket, *, actor: Actor, now: datetime, work_done: str, parts_used: list[PartUsed], minutes_on_site: int,
+) -> Changed:
+    """The engineer who holds the ticket records what was done; a returned record can be submitted again."""
+    now = to_millis(now)
+    require(actor, "service_record", ticket)
+    if ticket.status in ("closed", "cancelled", "new"):
+        raise IllegalTransition(ticket.status, ticket.status, (), f"no service record on a {ticket.status} ticket")
+    if ticket.service_record is not None and ticket.service_record.review == "approved":
+        raise IllegalTransition(ticket.status, ticket.status, (), "the service record is approved already")
+    record = ServiceRecord(
+        work_done=work_done, parts_used=tuple(parts_used), minutes_on_site=minutes_on_site, submitted_by=actor.subject,
+        submitted_at=now,
+    )
+    changes = {"service_record": {"old": _plain(ticket.service_record), "new": _plain(record)}}
+    updated = ticket.model_copy(
+        update={"service_record": record, "updated_at": now, "audit": (*ticket.audit, audit_entry(actor, "service_record", now, changes))}
+    )
+    return updated, [TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=actor.subject, updated_at=now)]
+
+
+def review_service_record(ticket: Ticket, *, actor: Actor, now: datetime, approve: bool, note: str | None) -> Changed:
+    """The desk approves the engineer's record, or returns it with a note saying what is missing."""
+    now = to_millis(now)
+    require(actor, "review", ticket)
+    record = ticket.service_record
+    if record is None or record.review != "pending":
+        raise IllegalTransition(ticket.status, ticket.status, (), "no service record is waiting for review")
+    if not approve and not note:
+        raise InvalidField(("body", "note"), "say what is missing when returning a record")
+    reviewed = record.model_copy(
+        update={"review": "approved" if approve else "returned", "review_note": note, "reviewed_by": actor.subject, "reviewed_at": now}
+    )
+    changes: dict[str, dict[str, Any]] = {"service_record.review": {"old": record.review, "new": reviewed.review}}
+    updated = ticket.model_copy(
+        update={"service_record": reviewed, "updated_at": now, "audit": (*ticket.audit, audit_entry(actor, "review", now, changes))}
+    )
+    return updated, [TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=actor.subject, updated_at=now)]
+
+
+def attach_suggestions(ticket: Ticket, suggestions: list[Suggestion], *, actor: Actor, now: datetime) -> Ticket | None:
+    """Knowledge suggested articles for this ticket; None when they are shown already (a redelivered event)."""
+    if tuple(suggestions) == ticket.suggestions:
+        return None
+    changes = {"suggestions": {"old": [s.article_id for s in ticket.suggestions], "new": [s.article_id for s in suggestions]}}
+    return ticket.model_copy(
+        update={"suggestions": tuple(suggestions), "audit": (*ticket.audit, audit_entry(actor, "suggested", to_millis(now), changes))}
+    )
+
+
+def thread_mail(ticket: Ticket, *, message_id: str, actor: Actor, now: datetime, body: str) -> tuple[Ticket, list[EventData]] | None:
+    """A reply mail becomes a public comment on its ticket; None when this Message-ID is threaded already."""
+    if message_id in ticket.mail_ids:
+        return None
+    updated, _, events = add_comment(ticket, actor=actor, now=now, body=body, internal=False)
+    return updated.model_copy(update={"mail_ids": (*ticket.mail_ids, message_id)}), events

@@ -1,0 +1,283 @@
+"""The desk's ticket search: an in-memory index over every ticket, because FerretDB indexes nothing but `_id` and
+neither it nor MongoDB segments Chinese. Filters are posting sets intersected smallest first; free text is
+jieba's search segmentation (Chinese) and lower-cased words (English), all terms required; order is stable.
+
+Each replica keeps its own index: filled from the database at start, updated by its own writes at once and by
+every ticket event on the bus (core subscription, so every replica hears it), and reloaded in full now and then
+to heal anything a disconnect lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import heapq
+import json
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from .domain import Actor, Ticket
+
+FILTER_FIELDS = ("status", "priority", "service_code", "channel", "assignee", "requester", "department", "asset_tag", "ticket_type")
+SortField = Literal["created_at", "reported_at", "updated_at", "priority", "number"]
+_WORD = re.compile(r"[0-9a-z][0-9a-z._\-@]*")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_jieba_lock = threading.Lock()
+
+
+def _segmenter() -> Any:
+    import jieba  # imported lazily: its dictionary takes a second to load, and only search needs it
+
+    with _jieba_lock:
+        if not jieba.dt.initialized:
+            jieba.setLogLevel(60)
+            jieba.initialize()
+    return jieba
+
+
+def terms(text: str) -> set[str]:
+    """Index and query terms: English words and numbers as they are, Chinese runs as jieba's search segmentation."""
+    lowered = text.lower()
+    found = set(_WORD.findall(lowered))
+    runs = _CJK.findall(lowered)
+    if runs:
+        jieba = _segmenter()
+        for run in runs:
+            found.update(t for t in jieba.lcut_for_search(run) if t.strip())
+    return found
+
+
+@dataclass(frozen=True)
+class Query:
+    filters: dict[str, frozenset[str]] = field(default_factory=dict)
+    text: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    reported_from: datetime | None = None
+    reported_to: datetime | None = None
+    sort: SortField = "created_at"
+    descending: bool = True
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    number: str
+    created_at: datetime
+    reported_at: datetime
+    updated_at: datetime
+    priority: str
+    fields: dict[str, str | None]
+    terms: frozenset[str]
+    summary: dict[str, Any]
+
+
+class BadCursor(ValueError):
+    """The cursor is not one this index handed out (or belongs to another sort)."""
+
+
+def _entry(ticket: Ticket) -> Entry:
+    text = " ".join(
+        filter(None, (ticket.number, ticket.title, ticket.description, ticket.requester.name, ticket.asset_tag, ticket.resolution))
+    )
+    return Entry(
+        id=ticket.id,
+        number=ticket.number,
+        created_at=ticket.created_at,
+        reported_at=ticket.reported_at,
+        updated_at=ticket.updated_at or ticket.created_at,
+        priority=ticket.priority,
+        fields={
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "service_code": ticket.service_code,
+            "channel": ticket.channel,
+            "assignee": ticket.assignee.engineer_id if ticket.assignee else None,
+            "requester": ticket.requester_id,
+            "department": ticket.requester.department,
+            "asset_tag": ticket.asset_tag,
+            "ticket_type": ticket.ticket_type,
+            "desk": "yes" if ticket.resolved_at_desk else None,
+        },
+        terms=frozenset(terms(text)),
+        summary=summary_of(ticket),
+    )
+
+
+def summary_of(ticket: Ticket) -> dict[str, Any]:
+    """What a result list shows per ticket, kept in memory so a page needs no database round trip."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "title": ticket.title,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "ticket_type": ticket.ticket_type,
+        "service_code": ticket.service_code,
+        "channel": ticket.channel,
+        "major_incident": ticket.major_incident,
+        "asset_tag": ticket.asset_tag,
+        "requester_name": ticket.requester.name,
+        "department": ticket.requester.department,
+        "assignee_name": ticket.assignee.engineer_name if ticket.assignee else None,
+        "reported_at": ticket.reported_at,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at or ticket.created_at,
+        "version": ticket.version,
+    }
+
+
+def _sort_value(entry: Entry, sort: SortField) -> str:
+    value = getattr(entry, sort)
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def encode_cursor(sort: SortField, descending: bool, key: tuple[str, str]) -> str:
+    raw = json.dumps([sort, descending, *key], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: SortField, descending: bool) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        got_sort, got_desc, value, ticket_id = json.loads(raw)
+    except (ValueError, TypeError) as exc:
+        raise BadCursor("cursor is not valid") from exc
+    if got_sort != sort or got_desc != descending or not isinstance(value, str) or not isinstance(ticket_id, str):
+        raise BadCursor("cursor belongs to another sort order")
+    return value, ticket_id
+
+
+class TicketIndex:
+    LOCAL_MEMORY = 20_000
+
+    def __init__(self) -> None:
+        self._local: dict[str, None] = {}
+        self._entries: dict[str, Entry] = {}
+        self._postings: dict[tuple[str, str], set[str]] = {}
+        self._terms: dict[str, set[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def mark_local(self, event_ids: Iterable[str]) -> None:
+        """Events this replica produced: its index has them already, so hearing them back needs no re-read."""
+        for event_id in event_ids:
+            self._local[event_id] = None
+        while len(self._local) > self.LOCAL_MEMORY:
+            del self._local[next(iter(self._local))]
+
+    def is_local(self, event_id: str) -> bool:
+        return event_id in self._local
+
+    def upsert(self, ticket: Ticket) -> None:
+        self.remove(ticket.id)
+        entry = _entry(ticket)
+        self._entries[ticket.id] = entry
+        for name, value in entry.fields.items():
+            if value is not None:
+                self._postings.setdefault((name, value), set()).add(ticket.id)
+        for term in entry.terms:
+            self._terms.setdefault(term, set()).add(ticket.id)
+
+    def remove(self, ticket_id: str) -> None:
+        old = self._entries.pop(ticket_id, None)
+        if old is None:
+            return
+        for name, value in old.fields.items():
+            if value is not None and (ids := self._postings.get((name, value))) is not None:
+                ids.discard(ticket_id)
+                if not ids:
+                    del self._postings[(name, value)]
+        for term in old.terms:
+            if (ids := self._terms.get(term)) is not None:
+                ids.discard(ticket_id)
+                if not ids:
+                    del self._terms[term]
+
+    def replace_all(self, tickets: Iterable[Ticket]) -> None:
+        fresh = TicketIndex()
+        for ticket in tickets:
+            fresh.upsert(ticket)
+        self._entries, self._postings, self._terms = fresh._entries, fresh._postings, fresh._terms
+
+    def id_of_number(self, number: str) -> str | None:
+        return next((tid for tid in self._terms.get(number.lower(), ()) if self._entries[tid].number == number), None)
+
+    def counts(self, name: str) -> dict[str, int]:
+        """How many tickets per value of one field, e.g. open tickets by status for the metrics."""
+        return {value: len(ids) for (field_name, value), ids in self._postings.items() if field_name == name}
+
+    def _visible(self, actor: Actor) -> set[str] | None:
+        """None means no restriction (desk, managers, auditors)."""
+        if actor.role in ("agent", "manager", "admin", "auditor"):
+            return None
+        if actor.role == "engineer":
+            return set(self._postings.get(("assignee", actor.subject), ()))
+        mine = set(self._postings.get(("requester", actor.subject), ()))
+        if actor.department:
+            mine |= self._postings.get(("department", actor.department), set())
+        return mine
+
+    def resolution_counts(self) -> tuple[int, int]:
+        """(resolved or closed, of which resolved at the desk), the desk share's numerator and denominator."""
+        done = self._postings.get(("status", "resolved"), set()) | self._postings.get(("status", "closed"), set())
+        return len(done), len(done & self._postings.get(("desk", "yes"), set()))
+
+    def summaries(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        return [self._entries[i].summary for i in ids if i in self._entries]
+
+    def search(self, query: Query, *, actor: Actor) -> tuple[list[str], str | None]:
+        """Ticket ids of one page in order, and the cursor of the next page (None on the last)."""
+        sets: list[set[str]] = []
+        visible = self._visible(actor)
+        if visible is not None:
+            sets.append(visible)
+        for name, values in query.filters.items():
+            union: set[str] = set()
+            for value in values:
+                union |= self._postings.get((name, value), set())
+            sets.append(union)
+        if query.text:
+            wanted = terms(query.text)
+            if not wanted:
+                return [], None
+            for term in wanted:
+                sets.append(self._terms.get(term, set()))
+        if sets:
+            sets.sort(key=len)
+            candidates: Iterable[str] = sets[0].intersection(*sets[1:]) if len(sets) > 1 else sets[0]
+        else:
+            candidates = self._entries.keys()
+
+        after = decode_cursor(query.cursor, query.sort, query.descending) if query.cursor else None
+        ranges = (
+            ("created_at", query.created_from, query.created_to),
+            ("reported_at", query.reported_from, query.reported_to),
+        )
+
+        def keep(entry: Entry) -> bool:
+            for attr, low, high in ranges:
+                moment = getattr(entry, attr)
+                if (low is not None and moment < low) or (high is not None and moment >= high):
+                    return False
+            return True
+
+        keyed = (
+            ((_sort_value(e, query.sort), e.id))
+            for e in (self._entries[i] for i in candidates)
+            if keep(e)
+        )
+        if after is not None:
+            keyed = (k for k in keyed if (k < after if query.descending else k > after))
+        pick = heapq.nlargest if query.descending else heapq.nsmallest
+        page = pick(query.limit + 1, keyed)
+        more = len(page) > query.limit
+        page = page[: query.limit]
+        cursor = encode_cursor(query.sort, query.descending, page[-1]) if more and page else None
+        return [ticket_id for _, ticket_id in page], cursor
