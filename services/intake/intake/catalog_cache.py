@@ -8,16 +8,25 @@ from .ports import CatalogStore
 
 
 class Catalog:
-    def __init__(self, store: CatalogStore) -> None:
+    def __init__(self, store: CatalogStore | None) -> None:
         self._store = store
         self._services: dict[str, CatalogService] = {}
 
+    @classmethod
+    def preloaded(cls, services: tuple[CatalogService, ...] = SEED) -> Catalog:
+        """A fixed catalog without a store, for unit tests and tools."""
+        catalog = cls(None)
+        catalog._services = {s.code: s for s in services}
+        return catalog
+
     async def start(self) -> None:
-        await self._store.seed(SEED)
-        await self.refresh()
+        if self._store is not None:
+            await self._store.seed(SEED)
+            await self.refresh()
 
     async def refresh(self) -> None:
-        self._services = {s.code: s for s in await self._store.all()}
+        if self._store is not None:
+            self._services = {s.code: s for s in await self._store.all()}
 
     def get(self, code: str) -> CatalogService | None:
         return self._services.get(code)
@@ -26,6 +35,8 @@ class Catalog:
         return sorted(self._services.values(), key=lambda s: s.code)
 
     async def put(self, service: CatalogService, *, expected_version: int | None) -> CatalogService:
+        if self._store is None:
+            raise RuntimeError("this catalog is fixed")
         stored = await self._store.put(service, expected_version=expected_version)
         self._services[stored.code] = stored
         return stored

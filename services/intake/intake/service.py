@@ -38,6 +38,11 @@ class Desk:
         self.catalog = catalog
         self.index = index
 
+    @classmethod
+    def on(cls, store: TicketStore, outbox: EventOutbox, *, catalog: Catalog | None = None, index: TicketIndex | None = None) -> Desk:
+        """A desk over a store and an outbox with the seeded catalog and a fresh index: for tests and tools."""
+        return cls(store=store, outbox=outbox, catalog=catalog or Catalog.preloaded(), index=index or TicketIndex())
+
 
 def _wrap(events: list[EventData], ticket_id: str, *, correlation_id: str, now: datetime) -> list[Envelope]:
     return [
@@ -135,9 +140,11 @@ async def act(
     raise ConcurrentUpdate(f"ticket {ticket_id} kept changing")
 
 
-async def _apply_quietly(ticket_id: str, decide: Callable[[Ticket], Ticket | None], *, desk: Desk) -> Ticket | None:
+async def _apply_quietly(
+    ticket_id: str, decide: Callable[[Ticket], Ticket | None], *, desk: Desk, attempts: int = CHANGE_ATTEMPTS
+) -> Ticket | None:
     """A change other services announced already (an assignment, suggestions): no event of ours."""
-    for _ in range(CHANGE_ATTEMPTS):
+    for _ in range(attempts):
         try:
             stored = await desk.store.change(ticket_id, lambda t: (u, []) if (u := decide(t)) is not None else None)
         except ConcurrentUpdate:
@@ -148,9 +155,10 @@ async def _apply_quietly(ticket_id: str, decide: Callable[[Ticket], Ticket | Non
     raise ConcurrentUpdate(f"ticket {ticket_id} kept changing")
 
 
-async def record_assignment(event: TicketAssignedV1, *, desk: Desk) -> bool:
+async def record_assignment(event: TicketAssignedV1, *, desk: Desk, attempts: int = CHANGE_ATTEMPTS) -> bool:
     """Dispatch assigned someone: show it on the ticket. Idempotent; True when the ticket changed."""
-    return await _apply_quietly(event.ticket_id, lambda t: domain.apply_assignment(t, event), desk=desk) is not None
+    changed = await _apply_quietly(event.ticket_id, lambda t: domain.apply_assignment(t, event), desk=desk, attempts=attempts)
+    return changed is not None
 
 
 async def record_suggestions(ticket_id: str, suggestions: list[Suggestion], *, desk: Desk, now: datetime) -> bool:

@@ -111,6 +111,30 @@ async def me(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    new_password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+
+
+@router.post("/me/password", response_model=TokenOut, tags=["identity"], summary="Change your own password")
+async def change_own_password(body: PasswordChangeIn, principal: CurrentPrincipal, wired: Wired) -> TokenOut:
+    """Ends every token issued before, and returns a fresh one for the caller."""
+    if principal.username is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "API keys have no password")
+    user = await wired.users.get(principal.username)
+    if user is None or not await asyncio.to_thread(wired.passwords.verify, user.password_hash, body.current_password):
+        wired.throttle.failed(principal.username)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "current password is wrong")
+    new_hash = await asyncio.to_thread(wired.passwords.hash, body.new_password)
+    now = datetime.now(UTC)
+    if not await wired.users.save(change_user(user, by=None, now=now, password_hash=new_hash)):
+        raise HTTPException(status.HTTP_409_CONFLICT, "your account changed meanwhile; retry")
+    wired.authenticator.forget_user(user.username)
+    return TokenOut(access_token=wired.signer.issue(user, now=now), expires_in=wired.signer.ttl_s)
+
+
 # --- users ----------------------------------------------------------------------------------------------------------
 
 
@@ -210,11 +234,11 @@ async def update_user(username: str, body: UserPatch, wired: Wired, admin: Admin
     for field in ("name", "role", "disabled"):
         if field in changes and changes[field] is None:
             raise _unprocessable(field, f"{field} cannot be null")
-    if body.password is not None:
-        changes["password_hash"] = await asyncio.to_thread(wired.passwords.hash, body.password)
     user = await wired.users.get(username.lower())
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {username} not found")
+    if body.password is not None:
+        changes["password_hash"] = await asyncio.to_thread(wired.passwords.hash, body.password)
     try:
         updated = change_user(user, by=admin.username, now=datetime.now(UTC), **changes)
     except IdentityError as exc:

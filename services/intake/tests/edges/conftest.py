@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,11 +12,13 @@ import pytest
 from intake.adapters.memory import (
     MemoryAssetDirectory,
     MemoryBusinessCalendars,
+    MemoryCatalogStore,
     MemoryOutbox,
     MemoryTicketStore,
-    MemoryTokenStore,
 )
-from intake.auth import Authenticator, token_hash
+from intake.catalog_cache import Catalog
+from intake.identity import Identity, memory_identity
+from intake.identity.domain import User, key_hash
 from intake.main import create_app
 from intake.settings import IntakeSettings
 from intake.wiring import Adapters
@@ -28,16 +31,41 @@ ASSETS: dict[str, dict[str, Any]] = {
 }
 
 
+PERSONAS: dict[str, tuple[str, str | None]] = {
+    # username: (role, department)
+    "agent1": ("agent", "服務台"),
+    "manager1": ("manager", None),
+    "admin1": ("admin", None),
+    "auditor1": ("auditor", None),
+    "eng1": ("engineer", None),
+    "eng2": ("engineer", None),
+    "req-office": ("requester", "辦公室"),
+    "req-office2": ("requester", "辦公室"),
+    "req-finance": ("requester", "財務科"),
+}
+
+
 @pytest.fixture
-async def adapters() -> Adapters:
-    tokens = MemoryTokenStore()
-    await tokens.ensure(token_hash(TOKEN), role="agent", name="edge tests")
+async def identity() -> Identity:
+    ident = memory_identity(jwt_secret="edge-test-secret-" + "x" * 40)
+    now = datetime.now(UTC)
+    await ident.keys.ensure(key_hash(TOKEN), name="edge-tests", role="agent", now=now)
+    for username, (role, department) in PERSONAS.items():
+        await ident.users.add(User(username=username, name=username.upper(), role=role, department=department, created_at=now, updated_at=now))  # type: ignore[arg-type]
+    return ident
+
+
+@pytest.fixture
+async def adapters(identity: Identity) -> Adapters:
+    catalog = Catalog(MemoryCatalogStore())
+    await catalog.start()
     return Adapters(
         store=MemoryTicketStore(),
         outbox=MemoryOutbox(),
-        tokens=tokens,
+        catalog=catalog,
         assets=MemoryAssetDirectory(dict(ASSETS)),
-        authenticator=Authenticator(tokens),
+        authenticator=identity.authenticator,
+        identity=identity,
         calendars=MemoryBusinessCalendars(
             {
                 "office-hours": CalendarReply(
@@ -46,6 +74,19 @@ async def adapters() -> Adapters:
             }
         ),
     )
+
+
+@pytest.fixture
+async def as_user(identity: Identity) -> Callable[[str], dict[str, str]]:
+    """Headers that sign in as one of PERSONAS, with a real signed JWT."""
+    users = {name: await identity.users.get(name) for name in PERSONAS}
+
+    def headers(username: str) -> dict[str, str]:
+        user = users[username]
+        assert user is not None
+        return {"Authorization": f"Bearer {identity.signer.issue(user)}"}
+
+    return headers
 
 
 @pytest.fixture

@@ -396,3 +396,40 @@ async def test_invalid_key_name_is_422(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 422
     assert ["body", "name"] in [d["loc"] for d in response.json()["detail"]]
+
+
+# --- own password ---------------------------------------------------------------------------------------------------
+
+
+async def test_user_changes_own_password_gets_a_fresh_token_and_old_tokens_end(client: httpx.AsyncClient, login: Login) -> None:
+    before = await login("requester1")
+    await asyncio.sleep(0.002)
+
+    response = await client.post(
+        "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": "my-own-new-pass"}, headers=before
+    )
+
+    assert response.status_code == 200, response.text
+    fresh = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    assert (await client.get("/api/v1/me", headers=fresh)).json()["subject"] == "requester1"
+    assert (await client.get("/api/v1/me", headers=before)).status_code == 401
+    assert (await client.get("/api/v1/me", headers=await login("requester1", "my-own-new-pass"))).status_code == 200
+
+
+async def test_own_password_change_needs_the_current_password(client: httpx.AsyncClient, login: Login) -> None:
+    auth = await login("requester1")
+
+    response = await client.post(
+        "/api/v1/me/password", json={"current_password": "wrong-one", "new_password": "my-own-new-pass"}, headers=auth
+    )
+
+    assert response.status_code == 403
+    assert (await client.get("/api/v1/me", headers=await login("requester1"))).status_code == 200
+
+
+async def test_api_key_has_no_password_to_change(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/me/password", json={"current_password": "x", "new_password": "my-own-new-pass"}, headers=ADMIN_KEY
+    )
+
+    assert response.status_code == 403

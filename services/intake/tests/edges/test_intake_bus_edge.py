@@ -9,6 +9,7 @@ import pytest
 from faststream.nats import NatsBroker, TestNatsBroker
 
 from intake import service
+from intake.service import Desk
 from intake.adapters.memory import MemoryOutbox, MemoryTicketStore
 from intake.domain import NewTicket, Ticket
 from intake.entrypoints import bus
@@ -38,7 +39,7 @@ def dead_letters() -> list[DeadLetter]:
 @pytest.fixture
 def broker(store: MemoryTicketStore, dead_letters: list[DeadLetter]) -> NatsBroker:
     b = make_broker("nats://127.0.0.1:4222", name="intake-edge-test")
-    bus.register(b, store=store, settings=IntakeSettings(environment="test", max_deliver=MAX_DELIVER))
+    bus.register(b, desk=Desk.on(store, MemoryOutbox()), settings=IntakeSettings(environment="test", max_deliver=MAX_DELIVER))
 
     # The in-memory broker routes a publish made with stream=... only to subscribers of that stream.
     @b.subscriber(subjects.deadletter_subject(subjects.TICKET_ASSIGNED), stream=deadletter_stream())
@@ -50,7 +51,7 @@ def broker(store: MemoryTicketStore, dead_letters: list[DeadLetter]) -> NatsBrok
 
 async def _open_ticket(store: MemoryTicketStore) -> Ticket:
     cmd = NewTicket(title="打印機卡紙", description="", requester=Requester(name="王小明"), channel="web", service_code="RS-REPAIR")
-    ticket, _ = await service.open_ticket(cmd, store=store, outbox=MemoryOutbox(), now=datetime.now(UTC), correlation_id="c")
+    ticket, _ = await service.open_ticket(cmd, desk=Desk.on(store, MemoryOutbox()), now=datetime.now(UTC), correlation_id="c")
     return ticket
 
 

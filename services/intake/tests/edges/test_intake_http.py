@@ -248,7 +248,7 @@ def _created_count(metrics_text: str, *, channel: str, service_code: str) -> flo
         if family.name == "intake_tickets_created":
             for sample in family.samples:
                 if sample.name == "intake_tickets_created_total" and sample.labels == {
-                    "channel": channel, "service_code": service_code,
+                    "channel": channel, "service_code": service_code, "priority": "P3",
                 }:
                     return sample.value
     return 0.0

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from intake import service
+from intake.service import Desk
 from intake.adapters.memory import MemoryOutbox
 from intake.adapters.mongo import MongoTicketStore
 from intake.domain import NewTicket
@@ -46,7 +47,7 @@ async def store(mongo_db: Any) -> MongoTicketStore:
 
 async def test_new_ticket_document_carries_its_pending_event(store: MongoTicketStore) -> None:
     outbox = MemoryOutbox()  # records, never clears: the stored outbox stays as written
-    ticket, _ = await service.open_ticket(_cmd(), store=store, outbox=outbox, now=datetime.now(UTC), correlation_id="c-1")
+    ticket, _ = await service.open_ticket(_cmd(), desk=Desk.on(store, outbox), now=datetime.now(UTC), correlation_id="c-1")
 
     doc = await store.collection.find_one({"_id": ticket.id})
 
@@ -58,7 +59,7 @@ async def test_new_ticket_document_carries_its_pending_event(store: MongoTicketS
 
 async def test_relay_publishes_the_stored_event_and_clears_the_outbox(store: MongoTicketStore, broker: Any) -> None:
     recorded = MemoryOutbox()
-    ticket, _ = await service.open_ticket(_cmd(), store=store, outbox=recorded, now=datetime.now(UTC), correlation_id="c-2")
+    ticket, _ = await service.open_ticket(_cmd(), desk=Desk.on(store, recorded), now=datetime.now(UTC), correlation_id="c-2")
     before = await store.collection.find_one({"_id": ticket.id})
     assert before is not None and len(before["_outbox"]) == 1
     js = broker.config.connection_state.stream
@@ -87,7 +88,7 @@ async def test_sweep_sends_events_left_behind_by_a_failed_publish(store: MongoTi
             raise ConnectionError("nats down")
 
     ticket, _ = await service.open_ticket(
-        _cmd(), store=store, outbox=OutboxRelay(store.collection, Down()), now=datetime.now(UTC), correlation_id="c-3"
+        _cmd(), desk=Desk.on(store, OutboxRelay(store.collection, Down())), now=datetime.now(UTC), correlation_id="c-3"
     )
     assert len((await store.collection.find_one({"_id": ticket.id}) or {}).get("_outbox", [])) == 1
 
@@ -101,8 +102,8 @@ async def test_sweep_sends_events_left_behind_by_a_failed_publish(store: MongoTi
 
 
 async def test_ticket_assigned_on_the_bus_marks_the_ticket_assigned(store: MongoTicketStore, broker: Any) -> None:
-    ticket, _ = await service.open_ticket(_cmd(), store=store, outbox=MemoryOutbox(), now=datetime.now(UTC), correlation_id="c-4")
-    bus.register(broker, store=store, settings=IntakeSettings(environment="test"))
+    ticket, _ = await service.open_ticket(_cmd(), desk=Desk.on(store, MemoryOutbox()), now=datetime.now(UTC), correlation_id="c-4")
+    bus.register(broker, desk=Desk.on(store, MemoryOutbox()), settings=IntakeSettings(environment="test"))
     await broker.start()
     assignment_id = str(uuid.uuid4())
     event = TicketAssignedV1(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from intake.catalog import SEED_BY_CODE
 from intake.domain import (
     CLOCK_SKEW,
     MAX_BACKDATING,
@@ -25,7 +26,7 @@ NUMBER = re.compile(r"^INC-\d{4}-\d{6}$")
 
 
 def _opened(new_ticket, now, **overrides) -> Ticket:  # type: ignore[no-untyped-def]
-    ticket, _ = open_ticket(new_ticket(**overrides), ticket_id="t-1", number="INC-2026-000001", now=now)
+    ticket, _ = open_ticket(new_ticket(**overrides), service=SEED_BY_CODE.get(new_ticket(**overrides).service_code), ticket_id="t-1", number="INC-2026-000001", now=now)
     return ticket
 
 
@@ -75,7 +76,7 @@ def test_reported_at_within_clock_skew_is_accepted(new_ticket, now) -> None:  # 
 
 def test_reported_at_beyond_clock_skew_is_refused(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidField) as caught:
-        check_new_ticket(new_ticket(reported_at=now + CLOCK_SKEW + timedelta(seconds=1)), now=now)
+        check_new_ticket(new_ticket(reported_at=now + CLOCK_SKEW + timedelta(seconds=1)), service=SEED_BY_CODE["RS-REPAIR"], now=now)
     assert caught.value.loc == ("body", "reported_at")
     assert "future" in caught.value.msg
 
@@ -87,14 +88,14 @@ def test_reported_at_within_seven_days_back_is_accepted(new_ticket, now) -> None
 
 def test_reported_at_more_than_seven_days_back_is_refused(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidField) as caught:
-        check_new_ticket(new_ticket(reported_at=now - timedelta(days=7, seconds=1)), now=now)
+        check_new_ticket(new_ticket(reported_at=now - timedelta(days=7, seconds=1)), service=SEED_BY_CODE["RS-REPAIR"], now=now)
     assert caught.value.loc == ("body", "reported_at")
 
 
 def test_naive_reported_at_is_refused(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
     naive = now.replace(tzinfo=None) - timedelta(minutes=5)
     with pytest.raises(InvalidField) as caught:
-        check_new_ticket(new_ticket(reported_at=naive), now=now)
+        check_new_ticket(new_ticket(reported_at=naive), service=SEED_BY_CODE["RS-REPAIR"], now=now)
     assert caught.value.loc == ("body", "reported_at")
     assert "time zone" in caught.value.msg
 
@@ -107,7 +108,7 @@ def test_reported_at_with_offset_is_compared_as_an_instant(new_ticket, now) -> N
 
 def test_unknown_service_code_is_refused_on_service_code_field(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidField) as caught:
-        open_ticket(new_ticket(service_code="RS-NOPE"), ticket_id="t-1", number="INC-2026-000001", now=now)
+        open_ticket(new_ticket(service_code="RS-NOPE"), service=SEED_BY_CODE.get(new_ticket(service_code="RS-NOPE").service_code), ticket_id="t-1", number="INC-2026-000001", now=now)
     assert caught.value.loc == ("body", "service_code")
     assert "RS-NOPE" in caught.value.msg
 
@@ -132,7 +133,7 @@ def test_priority_comes_from_the_catalog(new_ticket, now) -> None:  # type: igno
 
 def test_created_event_mirrors_the_ticket(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
     reported = now - timedelta(hours=2)
-    ticket, event = open_ticket(new_ticket(reported_at=reported), ticket_id="t-9", number="INC-2026-000009", now=now)
+    ticket, event = open_ticket(new_ticket(reported_at=reported), service=SEED_BY_CODE.get(new_ticket(reported_at=reported).service_code), ticket_id="t-9", number="INC-2026-000009", now=now)
     assert event.ticket_id == ticket.id == "t-9"
     assert event.number == "INC-2026-000009"
     assert event.reported_at == reported

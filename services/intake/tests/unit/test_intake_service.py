@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from intake import service
+from intake.service import Desk
 from intake.adapters.memory import MemoryOutbox, MemoryTicketStore
 from intake.domain import InvalidField, Ticket
 from intake.ports import ConcurrentUpdate
@@ -26,7 +27,7 @@ def _assigned(ticket_id: str, *, assignment_id: str = "a-1", at: datetime) -> Ti
 
 
 async def _open(cmd, store, outbox, now, *, key=None, cid="corr-1"):  # type: ignore[no-untyped-def]
-    return await service.open_ticket(cmd, store=store, outbox=outbox, now=now, correlation_id=cid, idempotency_key=key)
+    return await service.open_ticket(cmd, desk=Desk.on(store, outbox), now=now, correlation_id=cid, idempotency_key=key)
 
 
 # --- open_ticket ----------------------------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ class _StaleReadStore(MemoryTicketStore):
 
 async def test_concurrent_request_with_same_key_gets_the_stored_ticket(new_ticket, outbox, now) -> None:  # type: ignore[no-untyped-def]
     store = _StaleReadStore()
-    original, _ = await service.open_ticket(new_ticket(), store=store, outbox=MemoryOutbox(), now=now, correlation_id="c", idempotency_key="k")
+    original, _ = await service.open_ticket(new_ticket(), desk=Desk.on(store, MemoryOutbox()), now=now, correlation_id="c", idempotency_key="k")
     store.missed = False
 
     again, created = await _open(new_ticket(), store, outbox, now, key="k")
@@ -125,7 +126,7 @@ async def test_invalid_ticket_is_neither_stored_nor_published(new_ticket, store,
 async def test_assignment_is_shown_on_the_ticket(new_ticket, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
     ticket, _ = await _open(new_ticket(), store, outbox, now)
 
-    changed = await service.record_assignment(_assigned(ticket.id, at=now), store=store)
+    changed = await service.record_assignment(_assigned(ticket.id, at=now), desk=Desk.on(store, MemoryOutbox()))
 
     stored = await store.get(ticket.id)
     assert changed is True
@@ -139,7 +140,7 @@ async def test_recording_the_same_assignment_twice_changes_the_ticket_once(new_t
     ticket, _ = await _open(new_ticket(), store, outbox, now)
     event = _assigned(ticket.id, at=now)
 
-    results = [await service.record_assignment(event, store=store), await service.record_assignment(event, store=store)]
+    results = [await service.record_assignment(event, desk=Desk.on(store, MemoryOutbox())), await service.record_assignment(event, desk=Desk.on(store, MemoryOutbox()))]
 
     stored = await store.get(ticket.id)
     assert results == [True, False]
@@ -169,7 +170,7 @@ async def test_assignment_is_retried_after_a_concurrent_update(new_ticket, outbo
     store = _RacingStore(races=2)
     ticket, _ = await _open(new_ticket(), store, outbox, now)
 
-    changed = await service.record_assignment(_assigned(ticket.id, at=now), store=store)
+    changed = await service.record_assignment(_assigned(ticket.id, at=now), desk=Desk.on(store, MemoryOutbox()))
 
     stored = await store.get(ticket.id)
     assert changed is True
@@ -185,7 +186,7 @@ async def test_assignment_gives_up_when_the_ticket_keeps_changing(new_ticket, ou
     ticket, _ = await _open(new_ticket(), store, outbox, now)
 
     with pytest.raises(ConcurrentUpdate):
-        await service.record_assignment(_assigned(ticket.id, at=now), store=store, attempts=3)
+        await service.record_assignment(_assigned(ticket.id, at=now), desk=Desk.on(store, MemoryOutbox()), attempts=3)
     assert store.saves == 3
     stored = await store.get(ticket.id)
     assert stored is not None and stored.assignee is None
@@ -193,4 +194,4 @@ async def test_assignment_gives_up_when_the_ticket_keeps_changing(new_ticket, ou
 
 async def test_assignment_for_unknown_ticket_raises(store, now) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(LookupError):
-        await service.record_assignment(_assigned("no-such-ticket", at=now), store=store)
+        await service.record_assignment(_assigned("no-such-ticket", at=now), desk=Desk.on(store, MemoryOutbox()))

@@ -1,0 +1,176 @@
+"""`python -m intake.admin` end to end, as a separate process against the real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.requests import Request
+
+from intake.identity import Identity
+from intake.identity.adapters_mongo import MongoApiKeyStore, MongoUserStore
+from intake.identity.domain import key_hash
+from intake.identity.passwords import Passwords
+from opsdesk_shared.mongo import connect
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def database() -> str:
+    return f"t_identity_cli_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def db(database_url: str, database: str) -> AsyncIterator[Any]:
+    client = connect(database_url)
+    yield client[database]
+    await client.drop_database(database)
+    await client.close()
+
+
+@pytest.fixture
+def admin(database_url: str, database: str, tmp_path: Path) -> Any:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    env.update(MONGODB_URL=database_url, INTAKE_DATABASE=database)
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "intake.admin", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,  # no stray .env
+            timeout=60,
+        )
+
+    return run
+
+
+async def test_create_user_with_password_from_stdin_then_list(admin: Any, db: Any) -> None:
+    created = admin(
+        "create-user", "--username", "Wang", "--role", "agent", "--department", "辦公室", "--name", "王小明", "--password-stdin",
+        stdin="first-password\n",
+    )
+
+    assert created.returncode == 0, created.stderr
+    user = await MongoUserStore(db).get("wang")
+    assert user is not None
+    assert (user.name, user.role, user.department) == ("王小明", "agent", "辦公室")
+    assert Passwords().verify(user.password_hash, "first-password")
+    assert "first-password" not in created.stdout + created.stderr
+
+    again = admin("create-user", "--username", "wang", "--role", "admin", "--name", "冒名")
+    assert again.returncode == 1 and "exists" in again.stderr
+
+    short = admin("create-user", "--username", "li", "--role", "agent", "--name", "李四", "--password-stdin", stdin="short\n")
+    assert short.returncode == 1 and "8 to 128" in short.stderr
+    assert await MongoUserStore(db).get("li") is None
+
+    listed = admin("list-users")
+    assert listed.returncode == 0
+    assert listed.stdout.splitlines() == ["username\trole\tdepartment\tname\tdisabled\thas_password", "wang\tagent\t辦公室\t王小明\tFalse\tTrue"]
+
+
+async def test_keys_are_created_rotated_and_revoked_and_the_service_sees_it(admin: Any, db: Any) -> None:
+    identity = Identity.build(users=MongoUserStore(db), keys=MongoApiKeyStore(db), jwt_secret="x" * 32, cache_s=0)
+
+    async def role_of(secret: str) -> str:
+        req = Request({"type": "http", "headers": [(b"authorization", f"Bearer {secret}".encode())]})
+        try:
+            return (await identity.authenticator.principal(req)).role
+        except Exception as exc:
+            return str(getattr(exc, "detail", exc))
+
+    created = admin("create-key", "--name", "billing-system", "--role", "agent")
+    assert created.returncode == 0, created.stderr
+    first = created.stdout.strip()
+    assert first.startswith("odk_billing-system_")
+    assert (await MongoApiKeyStore(db).by_hash(key_hash(first))) is not None
+    assert await role_of(first) == "agent"
+    assert admin("create-key", "--name", "billing-system", "--role", "agent").returncode == 1
+
+    rotated = admin("rotate-key", "--name", "billing-system")
+    assert rotated.returncode == 0, rotated.stderr
+    second = rotated.stdout.strip()
+    assert await role_of(first) == "API key revoked"
+    assert await role_of(second) == "agent"
+
+    graceful = admin("rotate-key", "--name", "billing-system", "--grace-seconds", "3600")
+    third = graceful.stdout.strip()
+    assert await role_of(second) == "agent"  # still inside its grace
+    assert await role_of(third) == "agent"
+    assert admin("rotate-key", "--name", "billing-system", "--grace-seconds", "999999").returncode == 1
+
+    revoked = admin("revoke-key", "--name", "billing-system")
+    assert revoked.returncode == 0, revoked.stderr
+    assert "2 secret(s)" in revoked.stderr
+    assert await role_of(second) == await role_of(third) == "API key revoked"
+    assert admin("revoke-key", "--name", "nobody").returncode == 1
+
+    listed = admin("list-keys")
+    assert listed.stdout.splitlines()[1].startswith("billing-system\tagent\t")
+    assert first not in listed.stdout and third not in listed.stdout
+
+
+async def test_import_requesters_reports_bad_rows_and_dry_run_writes_nothing(admin: Any, db: Any, tmp_path: Path) -> None:
+    csv_file = tmp_path / "requesters.csv"
+    csv_file.write_bytes(
+        "\ufeffusername,name,department,email,phone\r\n"
+        "wang,王小明,辦公室,wang@example.org,020-12345678\r\n"
+        "bad name,壞,辦公室,,\r\n"
+        "li,李四,財務科,,\r\n"
+        "WANG,重複,辦公室,,\r\n".encode()
+    )
+
+    dry = admin("import-requesters", str(csv_file), "--dry-run")
+
+    assert dry.returncode == 1
+    assert "row 3:" in dry.stderr and "row 5: username wang repeats row 2" in dry.stderr
+    assert "would create 2 requester(s)" in dry.stderr
+    assert await MongoUserStore(db).list() == []
+
+    real = admin("import-requesters", str(csv_file))
+
+    assert real.returncode == 1
+    assert "created 2 requester(s), skipped 0 existing, 2 bad row(s)" in real.stderr
+    stored = await MongoUserStore(db).list()
+    assert [(u.username, u.role, u.department, u.password_hash) for u in stored] == [
+        ("li", "requester", "財務科", None),
+        ("wang", "requester", "辦公室", None),
+    ]
+
+    csv_file.write_bytes("username,name,department,email,phone\nwang,王小明,辦公室,,\nzhao,趙六,辦公室,,\n".encode())
+    again = admin("import-requesters", str(csv_file))
+    assert again.returncode == 0, again.stderr
+    assert "created 1 requester(s), skipped 1 existing, 0 bad row(s)" in again.stderr
+
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("username,name,department\nwang,王小明,辦公室\n".encode("gbk"))
+    rejected = admin("import-requesters", str(gbk))
+    assert rejected.returncode == 1 and "not UTF-8" in rejected.stderr
+
+
+async def test_set_password_lets_an_imported_requester_log_in(admin: Any, db: Any) -> None:
+    assert admin("create-user", "--username", "zhao", "--role", "requester", "--name", "趙六", "--department", "辦公室").returncode == 0
+    assert (await MongoUserStore(db).get("zhao")).password_hash is None  # type: ignore[union-attr]
+
+    done = admin("set-password", "--username", "zhao", "--password-stdin", stdin="zhao-password-1\n")
+
+    assert done.returncode == 0, done.stderr
+    user = await MongoUserStore(db).get("zhao")
+    assert user is not None and Passwords().verify(user.password_hash, "zhao-password-1")
+    assert user.tokens_valid_after is not None
+    assert admin("set-password", "--username", "nobody", "--password-stdin", stdin="whatever-123\n").returncode == 1
+
+
+def test_usage_errors_exit_2(admin: Any) -> None:
+    assert admin("create-key", "--name", "x", "--role", "superuser").returncode == 2
+    assert admin().returncode == 2
