@@ -1,6 +1,7 @@
 """The desk's ticket search: an in-memory index over every ticket, because FerretDB indexes nothing but `_id` and
-neither it nor MongoDB segments Chinese. Filters are posting sets intersected smallest first; free text is
-jieba's search segmentation (Chinese) and lower-cased words (English), all terms required; order is stable.
+neither it nor MongoDB segments Chinese. Filters are posting sets intersected smallest first; free text is English
+words and Chinese character bigrams (a query's bigrams must all occur), which finds "打印機" in "三樓打印機卡紙"
+whether the text is Traditional or Simplified and whatever a word segmenter would have made of it; order is stable.
 
 Each replica keeps its own index: filled from the database at start, updated by its own writes at once and by
 every ticket event on the bus (core subscription, so every replica hears it), and reloaded in full now and then
@@ -13,7 +14,6 @@ import base64
 import heapq
 import json
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,29 +25,25 @@ FILTER_FIELDS = ("status", "priority", "service_code", "channel", "assignee", "r
 SortField = Literal["created_at", "reported_at", "updated_at", "priority", "number"]
 _WORD = re.compile(r"[0-9a-z][0-9a-z._\-@]*")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_jieba_lock = threading.Lock()
+# Long descriptions add little to finding a ticket and a lot to memory: index their beginning only.
+INDEXED_DESCRIPTION = 300
 
 
-def _segmenter() -> Any:
-    import jieba  # imported lazily: its dictionary takes a second to load, and only search needs it
-
-    with _jieba_lock:
-        if not jieba.dt.initialized:
-            jieba.setLogLevel(60)
-            jieba.initialize()
-    return jieba
-
-
-def terms(text: str) -> set[str]:
-    """Index and query terms: English words and numbers as they are, Chinese runs as jieba's search segmentation."""
+def terms(text: str, *, unigrams: bool = False) -> set[str]:
+    """English words and numbers as they are; Chinese runs as overlapping character pairs (and single characters
+    where asked, for titles, so a one-character query finds something)."""
     lowered = text.lower()
     found = set(_WORD.findall(lowered))
-    runs = _CJK.findall(lowered)
-    if runs:
-        jieba = _segmenter()
-        for run in runs:
-            found.update(t for t in jieba.lcut_for_search(run) if t.strip())
+    for run in _CJK.findall(lowered):
+        if len(run) == 1 or unigrams:
+            found.update(run)
+        found.update(run[i : i + 2] for i in range(len(run) - 1))
     return found
+
+
+def query_terms(text: str) -> set[str]:
+    """A query's terms: a single Chinese character stays one, longer runs become their pairs."""
+    return terms(text)
 
 
 @dataclass(frozen=True)
@@ -83,7 +79,7 @@ class BadCursor(ValueError):
 
 def _entry(ticket: Ticket) -> Entry:
     text = " ".join(
-        filter(None, (ticket.number, ticket.title, ticket.description, ticket.requester.name, ticket.asset_tag, ticket.resolution))
+        filter(None, (ticket.number, ticket.description[:INDEXED_DESCRIPTION], ticket.requester.name, ticket.asset_tag))
     )
     return Entry(
         id=ticket.id,
@@ -104,7 +100,7 @@ def _entry(ticket: Ticket) -> Entry:
             "ticket_type": ticket.ticket_type,
             "desk": "yes" if ticket.resolved_at_desk else None,
         },
-        terms=frozenset(terms(text)),
+        terms=frozenset(terms(text) | terms(ticket.title, unigrams=True)),
         summary=summary_of(ticket),
     )
 
@@ -244,7 +240,7 @@ class TicketIndex:
                 union |= self._postings.get((name, value), set())
             sets.append(union)
         if query.text:
-            wanted = terms(query.text)
+            wanted = query_terms(query.text)
             if not wanted:
                 return [], None
             for term in wanted:

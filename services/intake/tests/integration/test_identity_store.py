@@ -26,14 +26,20 @@ def _now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-@pytest.fixture
-def users(backend: Any) -> UserStore:
-    return MemoryUserStore() if backend is None else MongoUserStore(backend)
+@pytest.fixture(params=["memory", "mongo"])
+def identity_db(request: pytest.FixtureRequest) -> Any:
+    """None for the memory stores, else a fresh database on the real server (only then is it started)."""
+    return request.getfixturevalue("mongo_db") if request.param == "mongo" else None
 
 
 @pytest.fixture
-def keys(backend: Any) -> ApiKeyStore:
-    return MemoryApiKeyStore() if backend is None else MongoApiKeyStore(backend)
+def users(identity_db: Any) -> UserStore:
+    return MemoryUserStore() if identity_db is None else MongoUserStore(identity_db)
+
+
+@pytest.fixture
+def keys(identity_db: Any) -> ApiKeyStore:
+    return MemoryApiKeyStore() if identity_db is None else MongoApiKeyStore(identity_db)
 
 
 async def test_user_reads_back_equal_with_aware_datetimes(users: UserStore) -> None:
