@@ -9,10 +9,10 @@ import pytest
 from faststream.nats import NatsBroker, TestNatsBroker
 
 from intake import service
-from intake.service import Desk
 from intake.adapters.memory import MemoryOutbox, MemoryTicketStore
 from intake.domain import NewTicket, Ticket
 from intake.entrypoints import bus
+from intake.service import Desk
 from intake.settings import IntakeSettings
 from opsdesk_shared.bus import EVENTS_STREAM, deadletter_stream, make_broker
 from opsdesk_shared.contracts import DeadLetter, Envelope, Requester, TicketAssignedV1, subjects

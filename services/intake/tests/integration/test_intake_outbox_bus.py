@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from intake import service
-from intake.service import Desk
 from intake.adapters.memory import MemoryOutbox
 from intake.adapters.mongo import MongoTicketStore
 from intake.domain import NewTicket
 from intake.entrypoints import bus
+from intake.service import Desk
 from intake.settings import IntakeSettings
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
 from opsdesk_shared.contracts import Envelope, Requester, TicketAssignedV1, subjects

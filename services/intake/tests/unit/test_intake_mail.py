@@ -59,8 +59,8 @@ def test_invalid_utf8_body_is_kept_with_replacement_characters() -> None:
 
 def test_unknown_charset_does_not_fail() -> None:
     message = (
-        "From: a@b.example\r\nSubject: s\r\nContent-Type: text/plain; charset=x-no-such\r\n\r\nhello"
-    ).encode()
+        b"From: a@b.example\r\nSubject: s\r\nContent-Type: text/plain; charset=x-no-such\r\n\r\nhello"
+    )
     assert "hello" in parse(message).body
 
 

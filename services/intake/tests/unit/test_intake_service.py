@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from intake import service
-from intake.service import Desk
 from intake.adapters.memory import MemoryOutbox, MemoryTicketStore
 from intake.domain import InvalidField, Ticket
 from intake.ports import ConcurrentUpdate
+from intake.service import Desk
 from opsdesk_shared.contracts import Envelope, TicketAssignedV1, TicketCreatedV1, subjects
 
 
