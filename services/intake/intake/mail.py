@@ -34,16 +34,32 @@ class Mail:
     ticket_number: str | None
 
 
+# Tried in turn when a mail declares no charset (common for 8-bit Chinese mail) or a charset that does not decode.
+FALLBACK_CHARSETS = ("utf-8", "gb18030", "big5")
+
+
+def _decode(payload: bytes) -> str:
+    for charset in FALLBACK_CHARSETS:
+        try:
+            return payload.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return payload.decode("utf-8", errors="replace")
+
+
 def _text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
+    declared = part.get_content_charset()
     try:
+        if declared is None:
+            raise LookupError("no charset declared")
         content = part.get_content()
     except (LookupError, UnicodeDecodeError):
-        # An unknown or lying charset: keep what decodes rather than refuse the mail.
+        # No, an unknown or a lying charset: keep what decodes rather than refuse the mail.
         payload = part.get_payload(decode=True)
-        content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload)
+        content = _decode(payload) if isinstance(payload, bytes) else str(payload)
     if not isinstance(content, str):
         return ""
     if part.get_content_type() == "text/html":

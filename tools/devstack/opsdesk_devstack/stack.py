@@ -11,7 +11,8 @@ from typing import IO
 from .infra import Database, InfraError, Nats, start_database, start_nats
 from .services import SERVICES, ServiceProcess, pick_port, service_env
 
-DEMO_ENV = {"DISPATCH_SEED_DEMO": "true", "ASSETS_SEED_DEMO": "true"}
+UPSTREAM_KEYS = {"assets": "ASSETS", "dispatch": "DISPATCH", "sla-monitor": "SLA", "reporting": "REPORTING", "knowledge": "KNOWLEDGE"}
+DEMO_ENV = {"DISPATCH_SEED_DEMO": "true", "ASSETS_SEED_DEMO": "true", "KNOWLEDGE_SEED_DEMO": "true"}
 
 
 @dataclass
@@ -30,8 +31,8 @@ class Stack:
     def token_file(self) -> Path:
         return self.var_dir / "dev-token"
 
-    def _load_or_make_token(self) -> str:
-        path = self.token_file()
+    def _load_or_make_token(self, path: Path | None = None) -> str:
+        path = path or self.token_file()
         self.var_dir.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.read_text().strip():
             return path.read_text().strip()
@@ -50,14 +51,20 @@ class Stack:
         assert self.nats is not None and self.database is not None, "start_infra first"
         if name not in self.services:
             port = pick_port(name, self.fixed_ports)
-            env = service_env(
-                name, port=port, nats_url=self.nats.url, mongodb_url=self.database.url,
-                extra={**DEMO_ENV, "INTAKE_BOOTSTRAP_TOKEN": self.token, **self.extra_env},
-            )
+            extra = {**DEMO_ENV, "INTAKE_BOOTSTRAP_TOKEN": self.token, **self.gateway_env(name), **self.extra_env}
+            env = service_env(name, port=port, nats_url=self.nats.url, mongodb_url=self.database.url, extra=extra)
             self.services[name] = ServiceProcess(
                 name, port, env, log=None if self.prefix_to else self.var_dir / "logs" / f"{name}.log", prefix_to=self.prefix_to
             )
         return self.services[name]
+
+    def gateway_env(self, name: str) -> dict[str, str]:
+        """The gateway routes to every other service and signs tokens with a secret kept beside the dev token."""
+        if name != "intake":
+            return {}
+        env = {f"INTAKE_{key}_URL": self.service(other).url for other, key in UPSTREAM_KEYS.items() if other in SERVICES}
+        env["INTAKE_JWT_SECRET"] = self._load_or_make_token(self.var_dir / "dev-jwt-secret")
+        return env
 
     def start(self, names: tuple[str, ...] = tuple(SERVICES)) -> None:
         self.token = self.token or self._load_or_make_token()

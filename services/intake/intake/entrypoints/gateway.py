@@ -25,6 +25,8 @@ ROUTES: dict[str, str] = {
     **{p: "dispatch" for p in ("engineers", "assignments", "duty")},
     **{p: "sla-monitor" for p in ("timers", "calendars")},
 }
+# Where each service mounts its API: the five from the foundation under /api/v1, the later ones at the root.
+BASE_PATHS: dict[str, str] = {"assets": "/api/v1", "dispatch": "/api/v1", "sla-monitor": "/api/v1", "reporting": "", "knowledge": ""}
 # Who may write through each service; reads are open to every signed-in role, and the services filter further.
 WRITERS: dict[str, frozenset[str]] = {
     "assets": frozenset({"agent", "engineer", "manager", "admin"}),
@@ -60,7 +62,7 @@ async def _forward(request: Request, wired: Any, actor: Actor, prefix: str, rest
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the {upstream} service is not configured at the gateway")
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
     headers.update(_identity(actor))
-    path = f"/{prefix}/{rest}" if rest else f"/{prefix}"
+    path = BASE_PATHS[upstream] + (f"/{prefix}/{rest}" if rest else f"/{prefix}")
     try:
         reply = await client.request(
             request.method, base.rstrip("/") + path, params=list(request.query_params.multi_items()),

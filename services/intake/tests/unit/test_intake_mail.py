@@ -73,3 +73,10 @@ def test_mail_without_message_id_gets_one_from_its_content() -> None:
     one = parse(raw("s", "body", message_id=None))
     two = parse(raw("s", "body", message_id=None))
     assert one.message_id == two.message_id and one.message_id.startswith("<sha256:")
+
+
+def test_8bit_chinese_without_a_charset_is_decoded() -> None:
+    utf8 = b"From: a@b.example\r\nSubject: s\r\n\r\n" + "重啟後還是黑屏".encode()
+    gbk = b"From: a@b.example\r\nSubject: s\r\n\r\n" + "重启后还是黑屏".encode("gb18030")
+    assert parse(utf8).body.strip() == "重啟後還是黑屏"
+    assert parse(gbk).body.strip() == "重启后还是黑屏"

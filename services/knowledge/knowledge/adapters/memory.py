@@ -1,0 +1,189 @@
+"""In-memory adapters for tests only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+
+from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
+
+from ..domain import Article, ArticleVersion
+from ..ports import ConcurrentUpdate, Suggestion
+from ..problems import Candidate, Incident, Problem
+
+
+class MemoryArticleStore:
+    def __init__(self) -> None:
+        self.by_id: dict[str, Article] = {}
+        self.history: dict[str, list[ArticleVersion]] = {}
+        self.changes: list[str] = []
+
+    async def get(self, article_id: str) -> Article | None:
+        return self.by_id.get(article_id)
+
+    async def add(self, article: Article, version: ArticleVersion, events: Sequence[Envelope]) -> None:
+        if article.id in self.by_id:
+            raise ConcurrentUpdate(article.id)
+        self.by_id[article.id] = article
+        self.history[article.id] = [version]
+        self.changes.append(article.id)
+
+    async def save(self, article: Article, version: ArticleVersion | None, events: Sequence[Envelope]) -> Article:
+        current = self.by_id.get(article.id)
+        if current is None or current.rev != article.rev:
+            raise ConcurrentUpdate(article.id)
+        stored = article.model_copy(update={"rev": article.rev + 1})
+        self.by_id[article.id] = stored
+        if version is not None:
+            self.history[article.id].append(version)
+        self.changes.append(article.id)
+        return stored
+
+    async def versions(self, article_id: str) -> list[ArticleVersion]:
+        return list(self.history.get(article_id, []))
+
+    async def all(self) -> list[Article]:
+        return list(self.by_id.values())
+
+    async def change_seq(self) -> int:
+        return len(self.changes)
+
+    async def changed_since(self, seq: int, *, limit: int) -> tuple[list[str], int] | None:
+        changed = self.changes[seq:]
+        return None if len(changed) > limit else (list(dict.fromkeys(changed)), len(self.changes))
+
+
+class MemoryAttachmentStore:
+    def __init__(self) -> None:
+        self.chunks: dict[tuple[str, int], bytes] = {}
+
+    async def write_chunk(self, file_id: str, n: int, data: bytes) -> None:
+        self.chunks[(file_id, n)] = data
+
+    async def read_chunks(self, file_id: str, count: int) -> AsyncIterator[bytes]:
+        for n in range(count):
+            yield self.chunks[(file_id, n)]
+
+    async def delete(self, file_id: str, count: int) -> None:
+        for n in range(count):
+            self.chunks.pop((file_id, n), None)
+
+
+class MemorySuggestionStore:
+    def __init__(self) -> None:
+        self.by_ticket: dict[str, Suggestion] = {}
+        self.counters: Counter[str] = Counter()
+        self.by_article: Counter[str] = Counter()
+
+    async def add(self, suggestion: Suggestion, events: Sequence[Envelope]) -> bool:
+        if suggestion.ticket_id in self.by_ticket:
+            return False
+        self.by_ticket[suggestion.ticket_id] = suggestion
+        return True
+
+    async def get(self, ticket_id: str) -> Suggestion | None:
+        return self.by_ticket.get(ticket_id)
+
+    async def resolve(self, ticket_id: str, *, article_id: str | None, at_desk: bool, at: datetime) -> Suggestion | None:
+        current = self.by_ticket.get(ticket_id)
+        if current is None or current.resolved_at is not None:
+            return None
+        suggested = {a.article_id for a in current.articles}
+        updated = current.model_copy(update={
+            "resolved_at": at, "resolved_article_id": article_id, "resolved_at_desk": at_desk,
+            "deflected": article_id is not None and article_id in suggested,
+        })
+        self.by_ticket[ticket_id] = updated
+        return updated
+
+    async def count(self, counters: dict[str, int], *, article_id: str | None = None) -> None:
+        self.counters.update(counters)
+        if article_id is not None:
+            self.by_article[article_id] += 1
+
+    async def totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        return dict(self.counters), dict(self.by_article)
+
+
+class MemoryIncidentStore:
+    def __init__(self) -> None:
+        self.by_id: dict[str, Incident] = {}
+
+    async def add(self, incident: Incident) -> bool:
+        if incident.ticket_id in self.by_id:
+            return False
+        self.by_id[incident.ticket_id] = incident
+        return True
+
+    async def get(self, ticket_id: str) -> Incident | None:
+        return self.by_id.get(ticket_id)
+
+    async def recent(self, *, service_code: str, asset_tag: str | None, since: datetime) -> list[Incident]:
+        return [
+            i for i in self.by_id.values()
+            if i.reported_at >= since and (i.service_code == service_code or (asset_tag and i.asset_tag == asset_tag))
+        ]
+
+    async def link(self, ticket_ids: Sequence[str], *, group_id: str | None = None, problem_id: str | None = None) -> None:
+        for ticket_id in ticket_ids:
+            inc = self.by_id.get(ticket_id)
+            if inc is None:
+                continue
+            changes = {k: v for k, v in (("group_id", group_id), ("problem_id", problem_id)) if v is not None}
+            self.by_id[ticket_id] = inc.model_copy(update=changes)
+
+
+class MemoryCandidateStore:
+    def __init__(self) -> None:
+        self.by_id: dict[str, Candidate] = {}
+
+    async def add(self, candidate: Candidate) -> None:
+        self.by_id[candidate.id] = candidate
+
+    async def get(self, candidate_id: str) -> Candidate | None:
+        return self.by_id.get(candidate_id)
+
+    async def save(self, candidate: Candidate) -> Candidate:
+        current = self.by_id.get(candidate.id)
+        if current is None or current.rev != candidate.rev:
+            raise ConcurrentUpdate(candidate.id)
+        stored = candidate.model_copy(update={"rev": candidate.rev + 1})
+        self.by_id[candidate.id] = stored
+        return stored
+
+    async def list(self, *, status: str | None = None) -> list[Candidate]:
+        found = [c for c in self.by_id.values() if status is None or c.status == status]
+        return sorted(found, key=lambda c: c.created_at, reverse=True)
+
+
+class MemoryProblemStore:
+    def __init__(self) -> None:
+        self.by_id: dict[str, Problem] = {}
+        self.numbers: Counter[int] = Counter()
+
+    async def add(self, problem: Problem, events: Sequence[Envelope]) -> bool:
+        if problem.id in self.by_id:
+            return False
+        self.by_id[problem.id] = problem
+        return True
+
+    async def get(self, problem_id: str) -> Problem | None:
+        return self.by_id.get(problem_id)
+
+    async def save(self, problem: Problem, events: Sequence[Envelope]) -> Problem:
+        current = self.by_id.get(problem.id)
+        if current is None or current.rev != problem.rev:
+            raise ConcurrentUpdate(problem.id)
+        stored = problem.model_copy(update={"rev": problem.rev + 1})
+        self.by_id[problem.id] = stored
+        return stored
+
+    async def list(self, *, state: str | None = None) -> list[Problem]:
+        found = [p for p in self.by_id.values() if state is None or p.state == state]
+        return sorted(found, key=lambda p: p.created_at, reverse=True)
+
+    async def next_number(self, year: int) -> str:
+        self.numbers[year] += 1
+        return f"PRB-{year}-{self.numbers[year]:04d}"

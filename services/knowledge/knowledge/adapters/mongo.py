@@ -1,0 +1,322 @@
+"""The knowledge service's own database. Every hot read and write addresses one document by `_id` (FerretDB v1
+answers nothing else from an index); the scans are the index build at start-up and the small problem lists."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import Binary
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.mongo import Document, document_lock, modify, update_if
+from opsdesk_shared.outbox import mark_pending, outbox_fields, outbox_push, strip_outbox
+
+from ..domain import Article, ArticleVersion
+from ..ports import ConcurrentUpdate, Suggestion
+from ..problems import Candidate, Incident, Problem
+
+
+def _load(doc: Document) -> Document:
+    fields = strip_outbox(doc)
+    fields["id"] = fields.pop("_id")
+    return fields
+
+
+def _store(model: Any) -> Document:
+    doc: Document = model.model_dump()
+    doc["_id"] = doc.pop("id")
+    return doc
+
+
+async def _save_rev(collection: AsyncCollection[Document], model: Any, events: Sequence[Envelope]) -> Any:
+    doc = _store(model)
+    doc_id = doc.pop("_id")
+    doc["rev"] = model.rev + 1
+    update: Document = {"$set": doc}
+    if events:
+        update["$push"] = outbox_push(events)
+    if not await update_if(collection, doc_id, expect={"rev": model.rev}, update=update):
+        raise ConcurrentUpdate(doc_id)
+    return model.model_copy(update={"rev": model.rev + 1})
+
+
+async def _bump(counters: AsyncCollection[Document], key: str) -> int:
+    async with document_lock(counters, key):
+        doc = await counters.find_one_and_update(
+            {"_id": key}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+    assert doc is not None
+    return int(doc["seq"])
+
+
+class MongoArticleStore:
+    """Articles (their events noted with `mark_pending`: relay them with `markers=True`), their version history (`article_versions`, by `<id>:<version>`) and a change log for other instances."""
+
+    # A gap in the change log (a writer between its counter bump and its log entry) is waited for this many reads.
+    GAP_PATIENCE = 3
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["articles"]
+        self._versions = db["article_versions"]
+        self._counters = db["counters"]
+        self._changes = db["article_changes"]
+        self._gap_seen: dict[int, int] = {}
+
+    async def get(self, article_id: str) -> Article | None:
+        doc = await self.collection.find_one({"_id": article_id})
+        return Article.model_validate(_load(doc)) if doc else None
+
+    async def _version(self, version: ArticleVersion) -> None:
+        doc = version.model_dump()
+        doc["_id"] = f"{version.article_id}:{version.version}"
+        await self._versions.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def _changed(self, article_id: str) -> None:
+        seq = await _bump(self._counters, "article_changes")
+        await self._changes.insert_one({"_id": seq, "article_id": article_id})
+
+    async def add(self, article: Article, version: ArticleVersion, events: Sequence[Envelope]) -> None:
+        await self._version(version)
+        if events:
+            await mark_pending(self.collection, article.id)
+        try:
+            await self.collection.insert_one({**_store(article), **outbox_fields(events)})
+        except DuplicateKeyError:
+            raise ConcurrentUpdate(article.id) from None
+        await self._changed(article.id)
+
+    async def save(self, article: Article, version: ArticleVersion | None, events: Sequence[Envelope]) -> Article:
+        if version is not None:
+            await self._version(version)
+        if events:
+            await mark_pending(self.collection, article.id)
+        stored: Article = await _save_rev(self.collection, article, events)
+        await self._changed(article.id)
+        return stored
+
+    async def versions(self, article_id: str) -> list[ArticleVersion]:
+        article = await self.get(article_id)
+        if article is None:
+            return []
+        found = []
+        for n in range(1, article.version + 1):
+            doc = await self._versions.find_one({"_id": f"{article_id}:{n}"})
+            if doc is not None:
+                doc.pop("_id")
+                found.append(ArticleVersion.model_validate(doc))
+        return found
+
+    async def all(self) -> list[Article]:
+        return [Article.model_validate(_load(doc)) async for doc in self.collection.find({}, {"_outbox": 0})]
+
+    async def change_seq(self) -> int:
+        doc = await self._counters.find_one({"_id": "article_changes"})
+        return int(doc["seq"]) if doc else 0
+
+    async def changed_since(self, seq: int, *, limit: int) -> tuple[list[str], int] | None:
+        current = await self.change_seq()
+        if current - seq > limit:
+            return None
+        ids: list[str] = []
+        reached = seq
+        for n in range(seq + 1, current + 1):
+            doc = await self._changes.find_one({"_id": n})
+            if doc is None:
+                self._gap_seen[n] = self._gap_seen.get(n, 0) + 1
+                if self._gap_seen[n] < self.GAP_PATIENCE:
+                    break
+                return None  # a writer died between bump and log: reload everything once and move past it
+            self._gap_seen.pop(n, None)
+            ids.append(doc["article_id"])
+            reached = n
+        return list(dict.fromkeys(ids)), reached
+
+
+class MongoAttachmentStore:
+    """File bytes in chunk documents (`<file id>:<n>`, at most 255 KiB each), read back one by one by `_id`."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._chunks = db["attachment_chunks"]
+
+    async def write_chunk(self, file_id: str, n: int, data: bytes) -> None:
+        key = f"{file_id}:{n}"
+        await self._chunks.replace_one({"_id": key}, {"_id": key, "data": Binary(data)}, upsert=True)
+
+    async def read_chunks(self, file_id: str, count: int) -> AsyncIterator[bytes]:
+        for n in range(count):
+            doc = await self._chunks.find_one({"_id": f"{file_id}:{n}"})
+            if doc is None:
+                raise LookupError(f"chunk {n} of {file_id} is missing")
+            yield bytes(doc["data"])
+
+    async def delete(self, file_id: str, count: int) -> None:
+        for n in range(count):
+            await self._chunks.delete_one({"_id": f"{file_id}:{n}"})
+
+
+def _safe_key(key: str) -> str:
+    return key.replace(".", "_").replace("$", "_")
+
+
+class MongoSuggestionStore:
+    """One document per ticket (one per ticket ever: its events are noted with `mark_pending`, relay with markers)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["suggestions"]
+        self._stats = db["kb_stats"]
+
+    async def add(self, suggestion: Suggestion, events: Sequence[Envelope]) -> bool:
+        doc = suggestion.model_dump()
+        doc["_id"] = doc.pop("ticket_id")
+        if events:
+            await mark_pending(self.collection, doc["_id"])
+        try:
+            await self.collection.insert_one({**doc, **outbox_fields(events)})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, ticket_id: str) -> Suggestion | None:
+        doc = await self.collection.find_one({"_id": ticket_id}, {"_outbox": 0})
+        if doc is None:
+            return None
+        doc["ticket_id"] = doc.pop("_id")
+        return Suggestion.model_validate(doc)
+
+    async def resolve(self, ticket_id: str, *, article_id: str | None, at_desk: bool, at: datetime) -> Suggestion | None:
+        decided: dict[str, Any] = {}
+
+        def decide(doc: Document | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+            if doc is None or doc.get("resolved_at") is not None:
+                return None
+            suggested = {a["article_id"] for a in doc.get("articles") or []}
+            fields = {
+                "resolved_at": at, "resolved_article_id": article_id, "resolved_at_desk": at_desk,
+                "deflected": article_id is not None and article_id in suggested,
+            }
+            decided.update(fields)
+            return {"resolved_at": None}, {"$set": fields}
+
+        if not await modify(self.collection, ticket_id, decide):
+            return None
+        return await self.get(ticket_id)
+
+    async def count(self, counters: dict[str, int], *, article_id: str | None = None) -> None:
+        inc: dict[str, int] = {f"totals.{_safe_key(k)}": v for k, v in counters.items()}
+        if article_id is not None:
+            inc[f"articles.{_safe_key(article_id)}"] = 1
+        async with document_lock(self._stats, "deflection"):
+            await self._stats.update_one({"_id": "deflection"}, {"$inc": inc}, upsert=True)
+
+    async def totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        doc = await self._stats.find_one({"_id": "deflection"}) or {}
+        return dict(doc.get("totals") or {}), dict(doc.get("articles") or {})
+
+
+class MongoIncidentStore:
+    """One small document per ticket, plus per-service and per-asset buckets of recent incidents (the only way to
+    find "recent on this asset" without scanning on FerretDB)."""
+
+    def __init__(self, db: AsyncDatabase[Document], *, retention: timedelta = timedelta(days=90), bucket_cap: int = 300) -> None:
+        self._incidents = db["incidents"]
+        self._buckets = db["incident_buckets"]
+        self._retention = retention
+        self._cap = bucket_cap
+
+    async def add(self, incident: Incident) -> bool:
+        doc = incident.model_dump()
+        doc["_id"] = doc.pop("ticket_id")
+        try:
+            await self._incidents.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        entry = incident.model_dump(exclude={"group_id", "problem_id"})
+        keys = [f"svc:{incident.service_code}"] + ([f"asset:{incident.asset_tag}"] if incident.asset_tag else [])
+        for key in keys:
+            async with document_lock(self._buckets, key):
+                bucket = await self._buckets.find_one({"_id": key}) or {"entries": []}
+                cutoff = incident.reported_at - self._retention
+                entries = [e for e in bucket["entries"] if e["reported_at"] >= cutoff and e["ticket_id"] != incident.ticket_id]
+                entries = [*entries, entry][-self._cap :]
+                await self._buckets.replace_one({"_id": key}, {"_id": key, "entries": entries}, upsert=True)
+        return True
+
+    async def get(self, ticket_id: str) -> Incident | None:
+        doc = await self._incidents.find_one({"_id": ticket_id})
+        if doc is None:
+            return None
+        doc["ticket_id"] = doc.pop("_id")
+        return Incident.model_validate(doc)
+
+    async def recent(self, *, service_code: str, asset_tag: str | None, since: datetime) -> list[Incident]:
+        keys = [f"svc:{service_code}"] + ([f"asset:{asset_tag}"] if asset_tag else [])
+        found: dict[str, Incident] = {}
+        for key in keys:
+            bucket = await self._buckets.find_one({"_id": key})
+            for entry in (bucket or {}).get("entries") or []:
+                if entry["reported_at"] >= since:
+                    found[entry["ticket_id"]] = Incident.model_validate(entry)
+        return list(found.values())
+
+    async def link(self, ticket_ids: Sequence[str], *, group_id: str | None = None, problem_id: str | None = None) -> None:
+        fields = {k: v for k, v in (("group_id", group_id), ("problem_id", problem_id)) if v is not None}
+        if not fields:
+            return
+        for ticket_id in ticket_ids:
+            await self._incidents.update_one({"_id": ticket_id}, {"$set": fields})
+
+
+class MongoCandidateStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._candidates = db["problem_candidates"]
+
+    async def add(self, candidate: Candidate) -> None:
+        await self._candidates.insert_one(_store(candidate))
+
+    async def get(self, candidate_id: str) -> Candidate | None:
+        doc = await self._candidates.find_one({"_id": candidate_id})
+        return Candidate.model_validate(_load(doc)) if doc else None
+
+    async def save(self, candidate: Candidate) -> Candidate:
+        stored: Candidate = await _save_rev(self._candidates, candidate, [])
+        return stored
+
+    async def list(self, *, status: str | None = None) -> list[Candidate]:
+        query = {"status": status} if status else {}
+        found = [Candidate.model_validate(_load(doc)) async for doc in self._candidates.find(query)]
+        return sorted(found, key=lambda c: c.created_at, reverse=True)
+
+
+class MongoProblemStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["problems"]
+        self._counters = db["counters"]
+
+    async def add(self, problem: Problem, events: Sequence[Envelope]) -> bool:
+        try:
+            await self.collection.insert_one({**_store(problem), **outbox_fields(events)})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, problem_id: str) -> Problem | None:
+        doc = await self.collection.find_one({"_id": problem_id})
+        return Problem.model_validate(_load(doc)) if doc else None
+
+    async def save(self, problem: Problem, events: Sequence[Envelope]) -> Problem:
+        stored: Problem = await _save_rev(self.collection, problem, events)
+        return stored
+
+    async def list(self, *, state: str | None = None) -> list[Problem]:
+        query = {"state": state} if state else {}
+        found = [Problem.model_validate(_load(doc)) async for doc in self.collection.find(query, {"_outbox": 0})]
+        return sorted(found, key=lambda p: p.created_at, reverse=True)
+
+    async def next_number(self, year: int) -> str:
+        return f"PRB-{year}-{await _bump(self._counters, f'problem_number:{year}'):04d}"

@@ -1,0 +1,103 @@
+"""What the use cases need from storage, each port named after the need."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts.knowledge import SuggestedArticle
+from opsdesk_shared.outbox import EventOutbox as EventOutbox
+
+from .domain import Article, ArticleVersion
+from .problems import Candidate, Incident, Problem
+
+
+class ConcurrentUpdate(Exception):
+    """The record changed between load and save."""
+
+
+class Suggestion(BaseModel):
+    """The articles suggested for one ticket, and how the ticket was resolved."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ticket_id: str
+    articles: list[SuggestedArticle] = Field(default_factory=list)
+    suggested_at: datetime
+    resolved_at: datetime | None = None
+    resolved_article_id: str | None = None
+    resolved_at_desk: bool | None = None
+    deflected: bool = False
+
+
+class ArticleStore(Protocol):
+    async def get(self, article_id: str) -> Article | None: ...
+    async def add(self, article: Article, version: ArticleVersion, events: Sequence[Envelope]) -> None: ...
+    async def save(self, article: Article, version: ArticleVersion | None, events: Sequence[Envelope]) -> Article:
+        """Replace if the stored one is still at `article.rev` (else ConcurrentUpdate); returns it as stored."""
+        ...
+    async def versions(self, article_id: str) -> list[ArticleVersion]: ...
+    async def all(self) -> list[Article]:
+        """Every article, for building the index at start-up."""
+        ...
+    async def change_seq(self) -> int:
+        """A counter bumped by every change, read cheaply by each instance to see whether its index is behind."""
+        ...
+    async def changed_since(self, seq: int, *, limit: int) -> tuple[list[str], int] | None:
+        """Ids of articles changed after `seq` and the counter they bring the reader to (it stops before a change
+        whose log entry is not written yet); None when more than `limit` changed (reload everything)."""
+        ...
+
+
+class AttachmentStore(Protocol):
+    async def write_chunk(self, file_id: str, n: int, data: bytes) -> None: ...
+    def read_chunks(self, file_id: str, count: int) -> AsyncIterator[bytes]: ...
+    async def delete(self, file_id: str, count: int) -> None: ...
+
+
+class SuggestionStore(Protocol):
+    async def add(self, suggestion: Suggestion, events: Sequence[Envelope]) -> bool:
+        """Store the ticket's suggestion with its events; False if the ticket already has one (redelivery)."""
+        ...
+    async def get(self, ticket_id: str) -> Suggestion | None: ...
+    async def resolve(self, ticket_id: str, *, article_id: str | None, at_desk: bool, at: datetime) -> Suggestion | None:
+        """Record the resolution once; None if there is no suggestion or it was already resolved."""
+        ...
+    async def count(self, counters: dict[str, int], *, article_id: str | None = None) -> None:
+        """Add to the service's running totals (suggested, deflected...), and to the article's deflections."""
+        ...
+    async def totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The running totals and deflections per article."""
+        ...
+
+
+class IncidentStore(Protocol):
+    async def add(self, incident: Incident) -> bool:
+        """False if the ticket is already projected (redelivery)."""
+        ...
+    async def get(self, ticket_id: str) -> Incident | None: ...
+    async def recent(self, *, service_code: str, asset_tag: str | None, since: datetime) -> list[Incident]:
+        """Incidents reported since `since` on the same service or the same asset."""
+        ...
+    async def link(self, ticket_ids: Sequence[str], *, group_id: str | None = None, problem_id: str | None = None) -> None: ...
+
+
+class CandidateStore(Protocol):
+    async def add(self, candidate: Candidate) -> None: ...
+    async def get(self, candidate_id: str) -> Candidate | None: ...
+    async def save(self, candidate: Candidate) -> Candidate: ...
+    async def list(self, *, status: str | None = None) -> list[Candidate]: ...
+
+
+class ProblemStore(Protocol):
+    async def add(self, problem: Problem, events: Sequence[Envelope]) -> bool:
+        """False if a problem with this id exists (a retried confirmation)."""
+        ...
+    async def get(self, problem_id: str) -> Problem | None: ...
+    async def save(self, problem: Problem, events: Sequence[Envelope]) -> Problem: ...
+    async def list(self, *, state: str | None = None) -> list[Problem]: ...
+    async def next_number(self, year: int) -> str: ...

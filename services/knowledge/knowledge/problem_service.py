@@ -1,0 +1,254 @@
+"""Problem use cases: detect candidates from new incidents, confirm them into problems, work problems to a fix."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from opsdesk_shared.contracts import TicketCreatedV1
+
+from . import metrics, problems
+from .domain import PROBLEM_READERS, PROBLEM_WRITERS, Actor, Forbidden, IllegalTransition, NotFound
+from .ports import CandidateStore, EventOutbox, IncidentStore, ProblemStore
+from .problems import Candidate, DetectionRules, Incident, Placement, Problem, ProblemFields
+from .service import wrap
+from .text import Analyzer
+
+# Ids derived from what caused them, so a redelivered event or a retried request finds its earlier result.
+_NS = uuid.UUID("5b0d3c9e-6c1f-4a57-9f53-8d6c1a2b7e40")
+
+
+def _require(actor: Actor, roles: frozenset[str], what: str) -> None:
+    if actor.role not in roles:
+        raise Forbidden(f"role {actor.role} may not {what}")
+
+
+def incident_from(ticket: TicketCreatedV1, *, analyzer: Analyzer) -> Incident:
+    return Incident(
+        ticket_id=ticket.ticket_id, number=ticket.number, title=ticket.title,
+        terms=analyzer.words(f"{ticket.title}\n{ticket.description or ''}"),
+        service_code=ticket.service_code, asset_tag=ticket.asset_tag, reported_at=ticket.reported_at,
+    )
+
+
+async def detect(
+    ticket: TicketCreatedV1, *, analyzer: Analyzer, rules: DetectionRules, incidents: IncidentStore,
+    candidates: CandidateStore, problems_: ProblemStore, now: datetime,
+) -> Placement:
+    """Project the incident, compare it with recent ones on its asset and service, and place it. Idempotent."""
+    new = incident_from(ticket, analyzer=analyzer)
+    if not await incidents.add(new):
+        stored = await incidents.get(new.ticket_id)
+        if stored is not None and (stored.group_id or stored.problem_id):
+            return Placement("none")  # placed on an earlier delivery
+    recent = await incidents.recent(service_code=new.service_code, asset_tag=new.asset_tag, since=new.reported_at - rules.window)
+    matches = problems.find_matches(new, recent, rules=rules)[:20]
+    matched = {m.ticket_id: inc for m in matches if (inc := await incidents.get(m.ticket_id)) is not None}
+    placement = problems.place(matches, matched)
+    if placement.kind == "join" and placement.target_id:
+        candidate = await candidates.get(placement.target_id)
+        if candidate is not None and candidate.status == "confirmed" and candidate.problem_id:
+            placement = Placement("recurrence", candidate.problem_id, placement.matched)
+        elif candidate is None or candidate.status != "pending":
+            return Placement("none")  # the desk dismissed that group: these are not one problem
+        else:
+            score = max(m.score for m in matches)
+            await candidates.save(problems.join_candidate(candidate, new.ticket_id, score, now=now))
+            await incidents.link([new.ticket_id], group_id=candidate.id)
+            return placement
+    if placement.kind == "recurrence" and placement.target_id:
+        problem = await problems_.get(placement.target_id)
+        if problem is None:
+            return Placement("none")
+        await problems_.save(problems.record_recurrence(problem, new.ticket_id, now=now), [])
+        await incidents.link([new.ticket_id], problem_id=problem.id)
+        metrics.recurrences.inc()
+        return placement
+    if placement.kind == "new_group":
+        candidate = problems.new_candidate(new, matches, now=now).model_copy(
+            update={"id": str(uuid.uuid5(_NS, f"candidate:{new.ticket_id}"))}
+        )
+        if await candidates.get(candidate.id) is None:
+            await candidates.add(candidate)
+            metrics.candidates.inc()
+        await incidents.link(candidate.incident_ids, group_id=candidate.id)
+        return Placement("new_group", candidate.id, placement.matched)
+    return placement
+
+
+async def list_candidates(*, actor: Actor, candidates: CandidateStore, status: str | None = "pending") -> list[Candidate]:
+    _require(actor, PROBLEM_READERS, "read problem candidates")
+    return await candidates.list(status=status)
+
+
+async def confirm_candidate(
+    candidate_id: str, *, actor: Actor, title: str | None, description: str, escalate: bool, notify: Sequence[str],
+    candidates: CandidateStore, problems_: ProblemStore, incidents: IncidentStore, outbox: EventOutbox, now: datetime,
+    correlation_id: str,
+) -> Problem:
+    """The desk agrees the incidents share a root cause: a problem is recorded (problem.created)."""
+    _require(actor, PROBLEM_WRITERS, "confirm problems")
+    candidate = await candidates.get(candidate_id)
+    if candidate is None:
+        raise NotFound(f"candidate {candidate_id}")
+    if candidate.status != "pending":
+        raise IllegalTransition(f"candidate is {candidate.status}")
+    problem_id = str(uuid.uuid5(_NS, f"problem:{candidate.id}"))
+    problem = await problems_.get(problem_id)
+    if problem is None:
+        problem = await _open(
+            actor=actor, title=title or candidate.title, description=description, service_code=candidate.service_code,
+            asset_tag=candidate.asset_tag, incident_ids=candidate.incident_ids, candidate_id=candidate.id,
+            escalate_to=notify if escalate else (), problem_id=problem_id, problems_=problems_, outbox=outbox,
+            now=now, correlation_id=correlation_id,
+        )
+    await candidates.save(candidate.model_copy(update={
+        "status": "confirmed", "problem_id": problem.id, "decided_by": actor.user, "updated_at": now,
+    }))
+    await incidents.link(candidate.incident_ids, problem_id=problem.id)
+    return problem
+
+
+async def dismiss_candidate(candidate_id: str, *, actor: Actor, candidates: CandidateStore, now: datetime) -> Candidate:
+    _require(actor, PROBLEM_WRITERS, "dismiss problem candidates")
+    candidate = await candidates.get(candidate_id)
+    if candidate is None:
+        raise NotFound(f"candidate {candidate_id}")
+    if candidate.status != "pending":
+        raise IllegalTransition(f"candidate is {candidate.status}")
+    return await candidates.save(candidate.model_copy(update={"status": "dismissed", "decided_by": actor.user, "updated_at": now}))
+
+
+async def _open(
+    *, actor: Actor, title: str, description: str, service_code: str | None, asset_tag: str | None,
+    incident_ids: Sequence[str], candidate_id: str | None, escalate_to: Sequence[str], problem_id: str | None,
+    problems_: ProblemStore, outbox: EventOutbox, now: datetime, correlation_id: str,
+) -> Problem:
+    number = await problems_.next_number(now.year)
+    problem, event = problems.open_problem(
+        number=number, title=title, by=actor.user, now=now, description=description, service_code=service_code,
+        asset_tag=asset_tag, incident_ids=incident_ids, candidate_id=candidate_id, escalate_to=escalate_to,
+        problem_id=problem_id,
+    )
+    envelopes = wrap([event], subject_id=problem.id, correlation_id=correlation_id, now=now)
+    if not await problems_.add(problem, envelopes):
+        existing = await problems_.get(problem.id)
+        assert existing is not None
+        return existing
+    await outbox.deliver(problem.id, envelopes)
+    if escalate_to:
+        metrics.escalations.labels("at_creation").inc()
+    return problem
+
+
+async def create_problem(
+    *, actor: Actor, title: str, description: str, service_code: str | None, asset_tag: str | None,
+    incident_ids: Sequence[str], escalate: bool, notify: Sequence[str], problems_: ProblemStore,
+    incidents: IncidentStore, outbox: EventOutbox, now: datetime, correlation_id: str,
+) -> Problem:
+    """A problem recorded by hand (no detected group), e.g. from a monitoring alert or a report."""
+    _require(actor, PROBLEM_WRITERS, "record problems")
+    problem = await _open(
+        actor=actor, title=title, description=description, service_code=service_code, asset_tag=asset_tag,
+        incident_ids=incident_ids, candidate_id=None, escalate_to=notify if escalate else (), problem_id=None,
+        problems_=problems_, outbox=outbox, now=now, correlation_id=correlation_id,
+    )
+    await incidents.link(problem.incident_ids, problem_id=problem.id)
+    return problem
+
+
+async def read_problem(problem_id: str, *, actor: Actor, problems_: ProblemStore) -> Problem:
+    _require(actor, PROBLEM_READERS, "read problems")
+    problem = await problems_.get(problem_id)
+    if problem is None:
+        raise NotFound(f"problem {problem_id}")
+    return problem
+
+
+async def list_problems(*, actor: Actor, problems_: ProblemStore, state: str | None = None) -> list[Problem]:
+    _require(actor, PROBLEM_READERS, "read problems")
+    return await problems_.list(state=state)
+
+
+async def update_problem(
+    problem_id: str, fields: ProblemFields, *, actor: Actor, problems_: ProblemStore, now: datetime
+) -> Problem:
+    _require(actor, PROBLEM_WRITERS, "change problems")
+    problem = await read_problem(problem_id, actor=actor, problems_=problems_)
+    return await problems_.save(problems.update_problem(problem, fields, by=actor.user, now=now), [])
+
+
+async def act_on_problem(
+    problem_id: str, action: str, fields: ProblemFields, *, actor: Actor, note: str | None = None,
+    problems_: ProblemStore, outbox: EventOutbox, now: datetime, correlation_id: str,
+) -> Problem:
+    """investigate, known_error (problem.known_error), resolve (problem.resolved), reopen."""
+    _require(actor, PROBLEM_WRITERS, "change problems")
+    problem = await read_problem(problem_id, actor=actor, problems_=problems_)
+    updated, events = problems.problem_transition(problem, action, fields, by=actor.user, now=now, note=note)
+    envelopes = wrap(events, subject_id=problem.id, correlation_id=correlation_id, now=now)
+    stored = await problems_.save(updated, envelopes)
+    if envelopes:
+        await outbox.deliver(stored.id, envelopes)
+    return stored
+
+
+async def escalate_problem(
+    problem_id: str, *, actor: Actor, reason: str, notify: Sequence[str], problems_: ProblemStore,
+    outbox: EventOutbox, now: datetime, correlation_id: str,
+) -> Problem:
+    """On demand: an unknown problem goes to senior engineers with the project manager (problem.escalated)."""
+    _require(actor, PROBLEM_WRITERS, "escalate problems")
+    problem = await read_problem(problem_id, actor=actor, problems_=problems_)
+    return await _escalate(problem, reason=reason, by=actor.user, notify=notify, problems_=problems_, outbox=outbox,
+                           now=now, correlation_id=correlation_id, label="on_demand")
+
+
+async def _escalate(
+    problem: Problem, *, reason: str, by: str, notify: Sequence[str], problems_: ProblemStore, outbox: EventOutbox,
+    now: datetime, correlation_id: str, label: str,
+) -> Problem:
+    updated, event = problems.escalate(problem, notify=notify, reason=reason, by=by, now=now)
+    envelopes = wrap([event], subject_id=problem.id, correlation_id=correlation_id, now=now)
+    stored = await problems_.save(updated, envelopes)
+    await outbox.deliver(stored.id, envelopes)
+    metrics.escalations.labels(label).inc()
+    return stored
+
+
+async def escalate_overdue(
+    *, after: timedelta, notify: Sequence[str], problems_: ProblemStore, outbox: EventOutbox, now: datetime
+) -> list[Problem]:
+    """Periodic: problems still without a root cause after the configured days are escalated once."""
+    escalated = []
+    for problem in await problems_.list():
+        if problems.due_for_escalation(problem, after=after, now=now):
+            days = after.total_seconds() / 86400
+            escalated.append(await _escalate(
+                problem, reason=f"no root cause after {days:g} days", by="knowledge", notify=notify,
+                problems_=problems_, outbox=outbox, now=now, correlation_id=f"problem-escalation-{problem.id}",
+                label="overdue",
+            ))
+    return escalated
+
+
+async def problem_stats(*, actor: Actor, problems_: ProblemStore, candidates: CandidateStore) -> dict[str, object]:
+    """Recurrence for reporting: incidents that matched a recorded problem, and the problems by state."""
+    _require(actor, PROBLEM_READERS, "read problem figures")
+    all_problems = await problems_.list()
+    by_state: dict[str, int] = {}
+    for p in all_problems:
+        by_state[p.state] = by_state.get(p.state, 0) + 1
+    incidents = sum(len(p.incident_ids) for p in all_problems)
+    recurrences = sum(len(p.recurrence_ids) for p in all_problems)
+    return {
+        "problems": len(all_problems),
+        "by_state": by_state,
+        "known_errors": by_state.get("known_error", 0),
+        "incidents_linked": incidents,
+        "recurrences": recurrences,
+        "recurrence_rate": round(recurrences / incidents, 4) if incidents else 0.0,
+        "candidates_pending": len(await candidates.list(status="pending")),
+        "escalated": sum(1 for p in all_problems if p.escalated_at is not None),
+    }

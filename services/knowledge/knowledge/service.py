@@ -1,0 +1,273 @@
+"""Article, search and deflection use cases: load through a port, decide in the domain, save, publish."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from opsdesk_shared.contracts import Envelope, EventData, TicketCreatedV1, TicketResolvedV1
+from opsdesk_shared.contracts.knowledge import KbSuggestedV1, SuggestedArticle
+
+from . import domain, metrics
+from .domain import Actor, Article, ArticleContent, ArticleVersion, Attachment, Forbidden, NotFound
+from .indexing import IndexSync
+from .ports import ArticleStore, AttachmentStore, EventOutbox, Suggestion, SuggestionStore
+from .search import DocAttrs, Results, SearchIndex
+
+PRODUCER = "knowledge"
+CHUNK_BYTES = 255 * 1024
+# Suggestions far below the best one are noise (one shared common word); keep those within this share of the top.
+SUGGESTION_RELATIVE_FLOOR = 0.3
+
+
+class TooLarge(Exception):
+    """An attachment over the size limit (413)."""
+
+
+def wrap(
+    events: Sequence[EventData], *, subject_id: str, correlation_id: str, now: datetime, causation_id: str | None = None
+) -> list[Envelope]:
+    return [
+        Envelope.wrap(e, producer=PRODUCER, correlation_id=correlation_id, causation_id=causation_id, subject_id=subject_id, occurred_at=now)
+        for e in events
+    ]
+
+
+async def _load(article_id: str, *, actor: Actor, articles: ArticleStore) -> Article:
+    article = await articles.get(article_id)
+    # An article the caller may not see does not exist for them.
+    if article is None or not domain.may_see(article.index_doc().attrs, actor):
+        raise NotFound(f"article {article_id}")
+    return article
+
+
+async def create_article(
+    content: ArticleContent, *, actor: Actor, source: domain.Source = "desk", articles: ArticleStore, index: IndexSync,
+    now: datetime,
+) -> Article:
+    article, version = domain.create_article(content, actor=actor, now=now, source=source)
+    await articles.add(article, version, [])
+    index.apply(article)
+    return article
+
+
+async def _save(
+    article: Article, version: ArticleVersion | None, events: Sequence[EventData], *, articles: ArticleStore,
+    outbox: EventOutbox, index: IndexSync, now: datetime, correlation_id: str,
+) -> Article:
+    envelopes = wrap(events, subject_id=article.id, correlation_id=correlation_id, now=now)
+    stored = await articles.save(article, version, envelopes)
+    index.apply(stored)
+    if envelopes:
+        await outbox.deliver(stored.id, envelopes)
+    return stored
+
+
+async def edit_article(
+    article_id: str, content: ArticleContent, *, actor: Actor, note: str | None = None, articles: ArticleStore,
+    outbox: EventOutbox, index: IndexSync, now: datetime, correlation_id: str,
+) -> Article:
+    article = await _load(article_id, actor=actor, articles=articles)
+    updated, version, events = domain.edit_article(article, content, actor=actor, now=now, note=note)
+    if version is None:
+        return article
+    return await _save(updated, version, events, articles=articles, outbox=outbox, index=index, now=now, correlation_id=correlation_id)
+
+
+async def change_state(
+    article_id: str, action: str, *, actor: Actor, note: str | None = None, articles: ArticleStore,
+    outbox: EventOutbox, index: IndexSync, now: datetime, correlation_id: str,
+) -> Article:
+    article = await _load(article_id, actor=actor, articles=articles)
+    updated, events = domain.transition(article, action, actor=actor, now=now, note=note)
+    return await _save(updated, None, events, articles=articles, outbox=outbox, index=index, now=now, correlation_id=correlation_id)
+
+
+async def read_article(article_id: str, *, actor: Actor, articles: ArticleStore) -> Article:
+    return await _load(article_id, actor=actor, articles=articles)
+
+
+async def article_history(article_id: str, *, actor: Actor, articles: ArticleStore) -> list[ArticleVersion]:
+    article = await _load(article_id, actor=actor, articles=articles)
+    if not (actor.role in domain.SEE_EVERYTHING or article.author == actor.user):
+        raise Forbidden("the history of an article is for its author and the desk")
+    return await articles.versions(article_id)
+
+
+@dataclass(frozen=True)
+class Filters:
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    service_code: str | None = None
+    asset_type: str | None = None
+    audience: str | None = None
+    state: str | None = "published"
+
+    def accepts(self, attrs: DocAttrs) -> bool:
+        return (
+            (self.state is None or attrs.state == self.state)
+            and (self.category is None or attrs.category == self.category)
+            and all(t in attrs.tags for t in self.tags)
+            and (self.service_code is None or self.service_code in attrs.service_codes)
+            and (self.asset_type is None or self.asset_type in attrs.asset_types)
+            and (self.audience is None or attrs.audience == self.audience)
+        )
+
+
+def search(
+    index: SearchIndex, query: str, *, actor: Actor, filters: Filters = Filters(), limit: int = 10, offset: int = 0,
+    via: str = "http",
+) -> Results:
+    """Ranked, filtered, highlighted; only what the caller may see (requesters: published articles for all)."""
+    started = time.perf_counter()
+    try:
+        return index.search(
+            query, where=lambda a: filters.accepts(a) and domain.may_see(a, actor), limit=limit, offset=offset
+        )
+    finally:
+        metrics.search_seconds.labels(via).observe(time.perf_counter() - started)
+
+
+def suggestions_for(index: SearchIndex, ticket: TicketCreatedV1, *, limit: int = 3) -> list[SuggestedArticle]:
+    """Published articles for the desk or everyone, best first; a match on the ticket's service counts a quarter more."""
+    query = f"{ticket.title}\n{ticket.description or ''}"
+    started = time.perf_counter()
+    results = index.search(
+        query,
+        where=lambda a: a.state == "published" and a.audience in ("desk", "all"),
+        boost=lambda a: 1.25 if ticket.service_code in a.service_codes else 1.0,
+        limit=limit,
+    )
+    metrics.search_seconds.labels("suggestion").observe(time.perf_counter() - started)
+    if not results.hits:
+        return []
+    floor = results.hits[0].score * SUGGESTION_RELATIVE_FLOOR
+    return [
+        SuggestedArticle(article_id=h.key, title=h.title, score=h.score, version=h.attrs.version)
+        for h in results.hits if h.score >= floor
+    ]
+
+
+async def suggest_for_ticket(
+    ticket: TicketCreatedV1, *, index: SearchIndex, suggestions: SuggestionStore, outbox: EventOutbox, now: datetime,
+    correlation_id: str, causation_id: str | None, limit: int = 3,
+) -> Suggestion | None:
+    """Store and announce the top articles for a new ticket; None when this ticket was handled already."""
+    articles = suggestions_for(index, ticket, limit=limit)
+    suggestion = Suggestion(ticket_id=ticket.ticket_id, articles=articles, suggested_at=now)
+    event = KbSuggestedV1(ticket_id=ticket.ticket_id, articles=articles, suggested_at=now)
+    envelopes = wrap([event], subject_id=ticket.ticket_id, correlation_id=correlation_id, causation_id=causation_id, now=now)
+    if not await suggestions.add(suggestion, envelopes):
+        return None
+    await suggestions.count({"tickets": 1, "suggested": 1 if articles else 0})
+    if articles:
+        metrics.suggestions.inc()
+    await outbox.deliver(ticket.ticket_id, envelopes)
+    return suggestion
+
+
+async def record_resolution(resolved: TicketResolvedV1, *, suggestions: SuggestionStore) -> Suggestion | None:
+    """Deflection: the ticket was resolved by one of the articles suggested for it. Counted once per ticket."""
+    outcome = await suggestions.resolve(
+        resolved.ticket_id, article_id=resolved.article_id, at_desk=resolved.resolved_at_desk, at=resolved.resolved_at
+    )
+    if outcome is None:  # no suggestion was stored for it, or a redelivery: counted once already
+        return None
+    counters = {
+        "resolved": 1,
+        "resolved_at_desk": 1 if resolved.resolved_at_desk else 0,
+        "resolved_with_article": 1 if resolved.article_id else 0,
+        "deflected": 1 if outcome.deflected else 0,
+    }
+    await suggestions.count(counters, article_id=resolved.article_id if outcome.deflected else None)
+    if outcome.deflected:
+        metrics.deflections.inc()
+    return outcome
+
+
+async def deflection_stats(*, suggestions: SuggestionStore) -> dict[str, object]:
+    totals, by_article = await suggestions.totals()
+    resolved = totals.get("resolved", 0)
+    deflected = totals.get("deflected", 0)
+    return {
+        "tickets": totals.get("tickets", 0),
+        "tickets_with_suggestions": totals.get("suggested", 0),
+        "resolved": resolved,
+        "resolved_at_desk": totals.get("resolved_at_desk", 0),
+        "resolved_with_article": totals.get("resolved_with_article", 0),
+        "deflected": deflected,
+        "deflection_rate": round(deflected / resolved, 4) if resolved else 0.0,
+        "first_contact_rate": round(totals.get("resolved_at_desk", 0) / resolved, 4) if resolved else 0.0,
+        "deflections_by_article": dict(sorted(by_article.items(), key=lambda kv: -kv[1])),
+    }
+
+
+async def upload_attachment(
+    article_id: str, *, filename: str, content_type: str, data: AsyncIterator[bytes], actor: Actor,
+    articles: ArticleStore, attachments: AttachmentStore, index: IndexSync, max_bytes: int, now: datetime,
+) -> Attachment:
+    """Stream the bytes into chunk documents, refusing past `max_bytes` (and removing what was written)."""
+    article = await _load(article_id, actor=actor, articles=articles)
+    if not domain.may_write(article, actor):
+        raise Forbidden("only curators, or the author of a draft, may attach files")
+    file_id = str(uuid.uuid4())
+    digest = hashlib.sha256()
+    size = 0
+    n = 0
+    buffer = bytearray()
+    try:
+        async for piece in data:
+            size += len(piece)
+            if size > max_bytes:
+                raise TooLarge(f"attachment exceeds {max_bytes} bytes")
+            digest.update(piece)
+            buffer.extend(piece)
+            while len(buffer) >= CHUNK_BYTES:
+                await attachments.write_chunk(file_id, n, bytes(buffer[:CHUNK_BYTES]))
+                del buffer[:CHUNK_BYTES]
+                n += 1
+        if buffer:
+            await attachments.write_chunk(file_id, n, bytes(buffer))
+            n += 1
+    except BaseException:
+        await attachments.delete(file_id, n + 1)
+        raise
+    attachment = Attachment(
+        id=file_id, filename=filename, content_type=content_type, size=size, chunks=n, sha256=digest.hexdigest(),
+        uploaded_by=actor.user, uploaded_at=now,
+    )
+    updated = domain.add_attachment(article, attachment, actor=actor)
+    try:
+        stored = await articles.save(updated.model_copy(update={"updated_at": now}), None, [])
+    except BaseException:
+        await attachments.delete(file_id, n)
+        raise
+    index.apply(stored)
+    return attachment
+
+
+async def open_attachment(
+    article_id: str, attachment_id: str, *, actor: Actor, articles: ArticleStore, attachments: AttachmentStore
+) -> tuple[Attachment, AsyncIterator[bytes]]:
+    article = await _load(article_id, actor=actor, articles=articles)
+    for attachment in article.attachments:
+        if attachment.id == attachment_id:
+            return attachment, attachments.read_chunks(attachment.id, attachment.chunks)
+    raise NotFound(f"attachment {attachment_id}")
+
+
+async def delete_attachment(
+    article_id: str, attachment_id: str, *, actor: Actor, articles: ArticleStore, attachments: AttachmentStore,
+    index: IndexSync, now: datetime,
+) -> None:
+    article = await _load(article_id, actor=actor, articles=articles)
+    gone = next((a for a in article.attachments if a.id == attachment_id), None)
+    updated = domain.remove_attachment(article, attachment_id, actor=actor)
+    stored = await articles.save(updated.model_copy(update={"updated_at": now}), None, [])
+    index.apply(stored)
+    if gone is not None:
+        await attachments.delete(gone.id, gone.chunks)

@@ -1,0 +1,91 @@
+"""Knowledge on the real NATS and database: ticket.created in, one kb.suggested out, relayed from the outbox."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from knowledge import seed
+from knowledge.adapters.mongo import (
+    MongoArticleStore,
+    MongoAttachmentStore,
+    MongoCandidateStore,
+    MongoIncidentStore,
+    MongoProblemStore,
+    MongoSuggestionStore,
+)
+from knowledge.entrypoints import bus
+from knowledge.indexing import IndexSync
+from knowledge.main import Adapters
+from knowledge.search import SearchIndex
+from knowledge.settings import KnowledgeSettings
+from knowledge.text import Analyzer
+from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
+from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1, subjects
+from opsdesk_shared.contracts.knowledge import KbSuggestedV1
+from opsdesk_shared.outbox import OutboxRelay
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def knowledge_on_bus(broker: Any, mongo_db: Any, analyzer: Analyzer) -> Adapters:
+    """The bus edge wired as in production, on the test's broker and database, with the demo articles."""
+    articles = MongoArticleStore(mongo_db)
+    suggestions = MongoSuggestionStore(mongo_db)
+    problems = MongoProblemStore(mongo_db)
+    publisher = JetStreamPublisher(broker)
+    wired = Adapters(
+        settings=KnowledgeSettings(environment="test"), index=IndexSync(SearchIndex(analyzer), articles),
+        articles=articles, attachments=MongoAttachmentStore(mongo_db), suggestions=suggestions,
+        incidents=MongoIncidentStore(mongo_db), candidates=MongoCandidateStore(mongo_db), problems=problems,
+        article_outbox=OutboxRelay(articles.collection, publisher, markers=True),
+        suggestion_outbox=OutboxRelay(suggestions.collection, publisher, markers=True),
+        problem_outbox=OutboxRelay(problems.collection, publisher),
+    )
+    await seed.seed(articles, now=datetime.now(UTC))
+    await wired.index.rebuild()
+    bus.register(broker, wired=wired)
+    await broker.start()
+    return wired
+
+
+def _created(title: str) -> Envelope:
+    ticket_id = str(uuid.uuid4())
+    event = TicketCreatedV1(
+        ticket_id=ticket_id, number="INC-2026-000001", title=title, channel="hotline", service_code="RS-REPAIR",
+        requester=Requester(name="王小明"), reported_at=datetime.now(UTC), asset_tag="GZ-PRN-0301",
+        description="打印的時候紙卡在裡面拿不出來",
+    )
+    return Envelope.wrap(event, producer="intake", correlation_id=f"corr-{ticket_id}", subject_id=ticket_id)
+
+
+async def test_ticket_created_on_the_bus_gets_one_kb_suggested_event(broker: Any, knowledge_on_bus: Adapters) -> None:
+    js = broker.config.connection_state.stream
+    sub = await js.subscribe(subjects.KB_SUGGESTED, stream=EVENTS_STREAM)
+    created = _created("打印機卡紙")
+
+    await JetStreamPublisher(broker).publish(created)
+
+    msg = await sub.next_msg(timeout=10)
+    envelope = Envelope.model_validate_json(msg.data)
+    suggested = KbSuggestedV1.model_validate(envelope.data)
+    assert envelope.subject_id == created.subject_id and envelope.correlation_id == created.correlation_id
+    assert suggested.articles and suggested.articles[0].article_id == "kb-demo-printer-jam"
+    assert len(suggested.articles) <= 3
+    stored = await knowledge_on_bus.suggestions.get(created.subject_id)
+    assert stored is not None and [a.article_id for a in stored.articles] == [a.article_id for a in suggested.articles]
+    await sub.unsubscribe()
+
+
+async def test_rpc_kb_search_answers_on_the_real_server_and_is_not_persisted(broker: Any, knowledge_on_bus: Adapters) -> None:
+    reply = await broker.request(json.dumps({"query": "VPN 809", "role": "requester", "limit": 3}).encode(), subjects.RPC_KB_SEARCH, timeout=3)
+    body = json.loads(reply.body)
+    assert body["results"][0]["article_id"] == "kb-demo-vpn"
+    js = broker.config.connection_state.stream
+    info = await js.stream_info(EVENTS_STREAM)
+    assert info.state.messages == 0

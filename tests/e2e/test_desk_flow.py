@@ -1,0 +1,97 @@
+"""The service desk end to end: real users with passwords and JWTs, a requester's ticket assigned by dispatch,
+worked and resolved by the engineer it went to, closed with satisfaction; events on the stream; mail intake; and
+the gateway routing to the services behind it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from opsdesk_devstack.stack import Stack
+
+from .test_ticket_flow import TICKET, StreamReader, auth
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(stack: Stack, username: str, role: str, department: str | None = None) -> dict[str, str]:
+    body = {"username": username, "name": username, "role": role, "department": department, "password": PASSWORD}
+    created = httpx.post(f"{stack.gateway}/api/v1/users", json=body, headers=auth(stack), timeout=15)
+    assert created.status_code == 201, created.text
+    login = httpx.post(f"{stack.gateway}/api/v1/auth/token", json={"username": username, "password": PASSWORD}, timeout=15)
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def wait_for(check: Any, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_requester_ticket_goes_through_the_whole_desk(stack: Stack) -> None:
+    requester = make_user(stack, "wang.xm", "requester", "辦公室")
+    outsider = make_user(stack, "li.finance", "requester", "財務科")
+    gw = stack.gateway
+
+    created = httpx.post(f"{gw}/api/v1/tickets", json=TICKET, headers=requester, timeout=15)
+    assert created.status_code == 201, created.text
+    tid = created.json()["id"]
+    assigned = wait_for(lambda: (t := httpx.get(f"{gw}/api/v1/tickets/{tid}", headers=auth(stack)).json())["status"] == "assigned" and t)
+    engineer_id = assigned["assignee"]["engineer_id"]
+    engineer = make_user(stack, engineer_id, "engineer")
+
+    mine = httpx.get(f"{gw}/api/v1/tickets", headers=engineer).json()["items"]
+    assert [t["id"] for t in mine] == [tid]
+    assert httpx.get(f"{gw}/api/v1/tickets/{tid}", headers=outsider).status_code == 404
+
+    steps = [
+        ("status", {"status": "in_progress"}),
+        ("resolve", {"resolution": "清理搓紙輪後恢復正常"}),
+    ]
+    for step, body in steps:
+        r = httpx.post(f"{gw}/api/v1/tickets/{tid}/{step}", json=body, headers=engineer, timeout=15)
+        assert r.status_code == 200, r.text
+    closed = httpx.post(f"{gw}/api/v1/tickets/{tid}/close", json={"satisfaction": 5}, headers=requester, timeout=15)
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+
+    reader = StreamReader(stack.nats.url)  # type: ignore[union-attr]
+    changed = [e["body"] for e in reader.events("ticket.status_changed", want=3) if e["body"]["subject_id"] == tid]
+    assert [(e["data"]["old_status"], e["data"]["new_status"]) for e in changed] == [
+        ("assigned", "in_progress"), ("in_progress", "resolved"), ("resolved", "closed"),
+    ]
+    assert reader.events("ticket.closed", want=1)[0]["body"]["data"]["satisfaction"] == 5
+    history = httpx.get(f"{gw}/api/v1/tickets/{tid}/history", headers=auth(stack)).json()
+    # Knowledge's suggestions arrive on their own time, so they may sit anywhere after creation.
+    assert [h["action"] for h in history if h["action"] != "suggested"] == ["created", "assigned", "status:in_progress", "resolved", "closed"]
+    assert history[0]["by"] == "wang.xm"
+
+
+def test_mail_to_the_desk_opens_and_threads_a_ticket(stack: Stack) -> None:
+    key = httpx.post(f"{stack.gateway}/api/v1/api-keys", json={"name": "mail-gateway", "role": "agent"}, headers=auth(stack)).json()
+    headers = {"Authorization": f"Bearer {key['key']}", "Content-Type": "message/rfc822"}
+    mail = "From: 王小明 <wang@agency.example>\r\nSubject: {subject}\r\nMessage-ID: <{mid}@agency.example>\r\n\r\n{body}"
+    first = httpx.post(f"{stack.gateway}/api/v1/inbound/email", headers=headers,
+                       content=mail.format(subject="顯示器黑屏", mid="m1", body="二樓 201 室").encode())
+    assert first.status_code == 201, first.text
+    reply = mail.format(subject=f"Re: [{first.json()['number']}] 顯示器黑屏", mid="m2", body="重啟後還是黑屏\r\n> 請重啟")
+    threaded = httpx.post(f"{stack.gateway}/api/v1/inbound/email", headers=headers, content=reply.encode())
+    assert threaded.json()["outcome"] == "threaded"
+    ticket = httpx.get(f"{stack.gateway}/api/v1/tickets/{first.json()['ticket_id']}", headers=auth(stack)).json()
+    assert ticket["channel"] == "email" and ticket["comments"][0]["body"].endswith("重啟後還是黑屏")
+
+
+def test_gateway_routes_to_the_services_behind_it(stack: Stack) -> None:
+    roster = httpx.get(f"{stack.gateway}/api/v1/engineers", headers=auth(stack), timeout=15)
+    assert roster.status_code == 200 and any(e["id"] == "eng-onsite-1" for e in roster.json())
+    auditor = make_user(stack, "audit.chen", "auditor")
+    refused = httpx.put(f"{stack.gateway}/api/v1/engineers/eng-x", json={}, headers=auditor, timeout=15)
+    assert refused.status_code == 403
+    assert httpx.get(f"{stack.gateway}/api/v1/engineers", timeout=15).status_code == 401
