@@ -95,3 +95,26 @@ def test_gateway_routes_to_the_services_behind_it(stack: Stack) -> None:
     refused = httpx.put(f"{stack.gateway}/api/v1/engineers/eng-x", json={}, headers=auditor, timeout=15)
     assert refused.status_code == 403
     assert httpx.get(f"{stack.gateway}/api/v1/engineers", timeout=15).status_code == 401
+
+
+def test_knowledge_suggestions_reach_the_desk_and_a_desk_fix_counts_as_deflection(stack: Stack) -> None:
+    agent = make_user(stack, "desk.zhou", "agent", "服務台")
+    gw = stack.gateway
+    body = {**TICKET, "title": "打印機卡紙", "description": "打印机卡纸了,纸卡在里面拿不出来"}
+    tid = httpx.post(f"{gw}/api/v1/tickets", json=body, headers=agent, timeout=15).json()["id"]
+    suggestions = wait_for(lambda: httpx.get(f"{gw}/api/v1/tickets/{tid}", headers=agent).json()["suggestions"])
+    assert any("卡紙" in s["title"] or "卡纸" in s["title"] for s in suggestions), suggestions
+    article = suggestions[0]["article_id"]
+    found = httpx.get(f"{gw}/api/v1/kb/search", params={"q": "打印機卡紙"}, headers=agent, timeout=15)
+    assert found.status_code == 200, found.text
+
+    resolved = httpx.post(
+        f"{gw}/api/v1/tickets/{tid}/resolve",
+        json={"resolution": "按知識庫步驟取出卡紙", "at_desk": True, "guidance_minutes": 3, "article_id": article},
+        headers=agent, timeout=15,
+    )
+    assert resolved.status_code == 200, resolved.text
+    stats = wait_for(lambda: (s := httpx.get(f"{gw}/api/v1/kb/stats", headers=agent).json()).get("deflected", 0) >= 1 and s)
+    assert stats["deflections_by_article"][article] == 1
+    share = httpx.get(f"{gw}/api/v1/stats/desk", headers=agent).json()
+    assert share["resolved_at_desk"] >= 1

@@ -1,7 +1,7 @@
 """The desk's ticket search: an in-memory index over every ticket, because FerretDB indexes nothing but `_id` and
 neither it nor MongoDB segments Chinese. Filters are posting sets intersected smallest first; free text is English
-words and Chinese character bigrams (a query's bigrams must all occur), which finds "打印機" in "三樓打印機卡紙"
-whether the text is Traditional or Simplified and whatever a word segmenter would have made of it; order is stable.
+words and Chinese character bigrams (a query's bigrams must all occur) over text folded to simplified characters,
+which finds "打印机" in "三樓打印機卡紙" whatever a word segmenter would have made of it; order is stable.
 
 Each replica keeps its own index: filled from the database at start, updated by its own writes at once and by
 every ticket event on the bus (core subscription, so every replica hears it), and reloaded in full now and then
@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from opsdesk_shared.hanzi import to_simplified
+
 from .domain import Actor, Ticket
 
 FILTER_FIELDS = ("status", "priority", "service_code", "channel", "assignee", "requester", "department", "asset_tag", "ticket_type")
@@ -30,9 +32,10 @@ INDEXED_DESCRIPTION = 300
 
 
 def terms(text: str, *, unigrams: bool = False) -> set[str]:
-    """English words and numbers as they are; Chinese runs as overlapping character pairs (and single characters
-    where asked, for titles, so a one-character query finds something)."""
-    lowered = text.lower()
+    """English words and numbers as they are; Chinese runs folded to simplified characters (the desk writes both
+    scripts) as overlapping character pairs, and single characters where asked, for titles, so a one-character
+    query finds something."""
+    lowered = to_simplified(text.lower())
     found = set(_WORD.findall(lowered))
     for run in _CJK.findall(lowered):
         if len(run) == 1 or unigrams:

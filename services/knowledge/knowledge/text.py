@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jieba
 
-from .hanzi import to_simplified
+from opsdesk_shared.hanzi import to_simplified
 
 # Bump when the analysis changes: stored term vectors made by another version are recomputed.
 ANALYZER_VERSION = 1

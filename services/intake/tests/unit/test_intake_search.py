@@ -154,14 +154,17 @@ def test_open_counts_and_desk_share(index: TicketIndex) -> None:
 
 def test_terms_pair_chinese_characters_and_keep_english_words() -> None:
     found = terms("HP打印機卡紙 paper-jam")
-    assert found == {"hp", "paper-jam", "打印", "印機", "機卡", "卡紙"}
-    assert terms("機", unigrams=False) == {"機"}
+    assert found == {"hp", "paper-jam", "打印", "印机", "机卡", "卡纸"}
+    assert terms("機", unigrams=False) == {"机"}
 
 
 def test_one_character_query_finds_titles(index: TicketIndex) -> None:
     assert set(ids(index, text="網")) == {"t-005"}
 
 
-def test_traditional_text_is_found_by_its_own_characters_not_by_simplified(index: TicketIndex) -> None:
-    # No conversion between scripts: 打印机 (simplified) shares only 打印 with 打印機; all pairs must match.
-    assert ids(index, text="打印机") == []
+def test_simplified_query_finds_traditional_text_and_back() -> None:
+    idx = TicketIndex()
+    idx.upsert(make(1, "打印機卡紙"))
+    idx.upsert(make(2, "网络很慢"))
+    assert ids(idx, text="打印机") == ["t-001"]
+    assert ids(idx, text="網絡") == ["t-002"]
