@@ -66,7 +66,7 @@ class Stack:
         env["INTAKE_JWT_SECRET"] = self._load_or_make_token(self.var_dir / "dev-jwt-secret")
         return env
 
-    def start(self, names: tuple[str, ...] = tuple(SERVICES)) -> None:
+    def start(self, names: tuple[str, ...] = tuple(SERVICES), *, ready_timeout: float = 30.0) -> None:
         self.token = self.token or self._load_or_make_token()
         try:
             if self.nats is None:
@@ -74,7 +74,7 @@ class Stack:
             for name in names:
                 self.service(name).start()
             for name in names:
-                self.service(name).wait_ready()
+                self.service(name).wait_ready(ready_timeout)
         except BaseException:
             self.stop()
             raise
