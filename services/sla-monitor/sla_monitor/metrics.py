@@ -4,8 +4,8 @@ registry = CollectorRegistry()
 
 timers_started = Counter("sla_timers_started_total", "Timers started", ["timer"], registry=registry)
 timers_stopped = Counter("sla_timers_stopped_total", "Timers stopped in time", ["timer"], registry=registry)
-breaches = Counter("sla_breaches_total", "Timers that ran out", registry=registry)
-warnings = Counter("sla_warnings_total", "Timers that used their warning share of business time", registry=registry)
+breaches = Counter("sla_breaches_total", "Timers that ran out, by timer", ["timer"], registry=registry)
+warnings = Counter("sla_warnings_total", "Timers that used their warning share of business time, by timer", ["timer"], registry=registry)
 dead_letters = Counter("sla_dead_letters_total", "Messages the SLA monitor gave up on", ["subject", "reason"], registry=registry)
 approximate_results = Counter(
     "sla_approximate_results_total",

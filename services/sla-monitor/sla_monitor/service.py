@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from opsdesk_shared.contracts import Envelope, RepairUpdatedV1, SlaBreachedV1, SlaWarningV1
 from opsdesk_shared.contracts.calendars import TimerView
 
-from . import domain
+from . import domain, metrics
 from .calendar_book import CalendarBook
 from .domain import Timer, TimerPolicy
 from .ports import EventOutbox, TimerStore
@@ -126,6 +126,7 @@ async def _sweep(timers: list[Timer], decide: Decide, mark: Mark, *, now: dateti
         updated, event = decision
         envelope = envelope_for(event, timer, now)
         if await mark(updated, [envelope]):
+            (metrics.breaches if isinstance(event, SlaBreachedV1) else metrics.warnings).labels(event.timer).inc()
             await outbox.deliver(updated.key, [envelope])
             done += 1
     return done
@@ -150,6 +151,21 @@ async def ticket_timers(ticket_id: str, *, names: Iterable[str], store: TimerSto
 
 
 REPAIR_TIMERS = (domain.REPAIR_PROGRESS, domain.REPAIR_RETURN)
+# Clocks a ticket's own events start: the first two with the ticket, the rest during the work.
+OPENING_TIMERS = ("response", "dispatch")
+WORK_TIMERS = ("confirmation", "redispatch", "escalation")
+
+
+async def close_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore) -> list[str]:
+    """The ticket was resolved, cancelled or closed: every clock still running on it stops. The opening clocks
+    stop even if their start has not arrived yet (a desk fix at first contact can overtake ticket.created on
+    another consumer); later clocks only if they run. Returns the names stopped in time."""
+    stopped = [name for name in OPENING_TIMERS if await stop_timer(name, ticket_id=ticket_id, at=at, store=store)]
+    for name in WORK_TIMERS:
+        timer = await store.get(domain.timer_key(ticket_id, name))
+        if timer is not None and timer.status == "running" and await stop_timer(name, ticket_id=ticket_id, at=at, store=store):
+            stopped.append(name)
+    return stopped
 
 
 async def on_repair_updated(

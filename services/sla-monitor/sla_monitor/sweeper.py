@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from opsdesk_shared.periodic import Periodic
 
-from . import metrics, service
+from . import service
 from .ports import EventOutbox, TimerStore
 
 
@@ -39,12 +39,9 @@ class BreachSweeper:
             await self._reload()
             self._next_reload = time.monotonic() + self._reload_interval_s
         now = self._clock()
-        warned = await service.sweep_warnings(now=now, store=self._store, outbox=self._outbox)
-        breached = await service.sweep_breaches(now=now, store=self._store, outbox=self._outbox)
-        if warned:
-            metrics.warnings.inc(warned)
-        if breached:
-            metrics.breaches.inc(breached)
+        # Counted per timer where each is recorded (service._sweep).
+        await service.sweep_warnings(now=now, store=self._store, outbox=self._outbox)
+        await service.sweep_breaches(now=now, store=self._store, outbox=self._outbox)
 
     def start(self) -> None:
         self._periodic.start()

@@ -33,12 +33,12 @@ def ticket_created() -> TicketCreatedFactory:
 
     def make(
         *, ticket_id: str | None = None, reported_at: datetime = T0, correlation_id: str | None = None,
-        event_id: uuid.UUID | None = None,
+        event_id: uuid.UUID | None = None, sla_profile: str = "responsive",
     ) -> tuple[Envelope, TicketCreatedV1]:
         tid = ticket_id or f"tkt-{uuid.uuid4().hex[:12]}"
         data = TicketCreatedV1(
             ticket_id=tid, number="INC-2026-000001", title="Printer jams", channel="hotline", service_code="RS-REPAIR",
-            requester=Requester(name="王小明"), reported_at=reported_at,
+            requester=Requester(name="王小明"), reported_at=reported_at, sla_profile=sla_profile,
         )
         envelope = Envelope.wrap(
             data, producer="intake", correlation_id=correlation_id or f"corr-{uuid.uuid4().hex[:8]}", subject_id=tid,

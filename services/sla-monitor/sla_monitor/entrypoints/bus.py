@@ -21,6 +21,7 @@ from opsdesk_shared.contracts import (
     TicketAssignedV1,
     TicketCreatedV1,
     TicketReassignedV1,
+    TicketStatusChangedV1,
     subjects,
 )
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimersQuery, TimersReply
@@ -38,6 +39,8 @@ CALENDAR_QUERIES: TypeAdapter[DeadlineQuery | ElapsedQuery] = TypeAdapter(
 # Which policies a ticket's events start and stop, and from which moment the clock counts.
 STARTED_BY_TICKET_CREATED = ("response", "dispatch")
 STOPPED_BY_TICKET_ASSIGNED = ("response", "dispatch")
+# A ticket in one of these states needs no clock any more.
+CLOSING_STATES = frozenset({"resolved", "cancelled", "closed"})
 
 
 def register(
@@ -46,6 +49,8 @@ def register(
     policies = settings.timer_policies()
 
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
+        if ticket.sla_profile != "responsive":
+            return  # a scheduled or project deliverable (a monthly report, an assessment) has no response clock
         # Response runs from when the requester reported it (a phone call logged later); dispatch from intake.
         starts = {"response": ticket.reported_at, "dispatch": envelope.occurred_at}
         for name in STARTED_BY_TICKET_CREATED:
@@ -96,6 +101,11 @@ def register(
             for name in service.REPAIR_TIMERS:
                 metrics.timers_started.labels(name).inc()
 
+    async def on_ticket_status_changed(envelope: Envelope, changed: TicketStatusChangedV1) -> None:
+        if changed.new_status in CLOSING_STATES:
+            for name in await service.close_ticket_timers(changed.ticket_id, at=changed.changed_at, store=store):
+                metrics.timers_stopped.labels(name).inc()
+
     async def on_sla_breached(envelope: Envelope, breach: SlaBreachedV1) -> None:
         await notify.escalate_breach(breach, chain=settings.escalation, store=notifications, now=envelope.occurred_at)
 
@@ -105,6 +115,7 @@ def register(
     for subject, durable, handler in (
         (subjects.TICKET_CREATED, "sla-ticket-created", on_ticket_created),
         (subjects.TICKET_ASSIGNED, "sla-ticket-assigned", on_ticket_assigned),
+        (subjects.TICKET_STATUS_CHANGED, "sla-ticket-status-changed", on_ticket_status_changed),
         (subjects.SLA_BREACHED, "sla-escalation", on_sla_breached),
         (subjects.REPAIR_UPDATED, "sla-repair-updated", on_repair_updated),
         (subjects.TICKET_REASSIGNED, "sla-ticket-reassigned", on_ticket_reassigned),

@@ -164,3 +164,36 @@ async def test_two_monitor_replicas_publish_one_breach_between_them(broker: Any,
         await publisher.publish(envelope)
     info = await broker.config.connection_state.stream.stream_info(EVENTS_STREAM, subjects_filter=subjects.SLA_BREACHED)
     assert info.state.subjects == {subjects.SLA_BREACHED: 1}
+
+
+async def test_scheduled_deliverable_starts_no_response_clock_and_resolution_stops_running_ones(
+    broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any
+) -> None:
+    from opsdesk_shared.contracts import TicketStatusChangedV1
+
+    store = mongo_timer_store
+    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), settings=SlaSettings(
+        policies={"response": {"calendar": "24x7", "business_minutes": 60}, "dispatch": {"calendar": "24x7", "business_minutes": 10}},
+        sweep_interval_s=0.1, max_deliver=3, ack_wait_s=5,
+    ))
+    await broker.start()
+    publisher = JetStreamPublisher(broker)
+    scheduled, report = ticket_created(reported_at=datetime.now(UTC), sla_profile="scheduled")
+    responsive, ticket = ticket_created(reported_at=datetime.now(UTC))
+    await publisher.publish(scheduled)
+    await publisher.publish(responsive)
+    await eventually(lambda: store.get(f"{ticket.ticket_id}:dispatch"))
+
+    resolved = TicketStatusChangedV1(
+        ticket_id=ticket.ticket_id, number=ticket.number, old_status="new", new_status="resolved", service_code="RS-REPAIR",
+        priority="P3", by="agent1", changed_at=datetime.now(UTC),
+    )
+    await publisher.publish(Envelope.wrap(resolved, producer="intake", correlation_id="c", subject_id=ticket.ticket_id))
+
+    async def both_stopped() -> bool:
+        timers = [await store.get(f"{ticket.ticket_id}:{name}") for name in ("response", "dispatch")]
+        return all(t is not None and t.status == "stopped" for t in timers)
+
+    assert await eventually(both_stopped)
+    assert await store.get(f"{report.ticket_id}:response") is None
+    assert await store.get(f"{report.ticket_id}:dispatch") is None

@@ -202,3 +202,46 @@ async def test_breach_sweeper_breaches_overdue_timers_in_the_background(t0: date
         await sweeper.stop()
 
     assert [e.subject_id for e in outbox.published] == ["tkt-1"]
+
+
+# --- the ticket leaves the desk's hands: resolved, cancelled or closed ------------------------------------------------
+
+async def _start_named(store: MemoryTimerStore, name: str, ticket_id: str, at: datetime) -> None:
+    timer = domain.Timer(ticket_id=ticket_id, name=name, status="running", started_at=at, due_at=at + HOUR)
+    assert await service.start_timer(timer, store=store)
+
+
+async def test_closing_a_ticket_stops_every_running_clock_on_it(t0: datetime) -> None:
+    store = MemoryTimerStore()
+    await start(store, "tkt-1", t0)
+    await _start_named(store, "confirmation", "tkt-1", t0)
+
+    stopped = await service.close_ticket_timers("tkt-1", at=t0 + timedelta(minutes=20), store=store)
+
+    assert sorted(stopped) == ["confirmation", "response"]
+    for name in ("response", "confirmation"):
+        timer = await store.get(domain.timer_key("tkt-1", name))
+        assert timer is not None and timer.status == "stopped"
+    # Clocks that never ran are not invented for the later ones.
+    assert await store.get(domain.timer_key("tkt-1", "redispatch")) is None
+
+
+async def test_desk_fix_overtaking_ticket_created_keeps_the_opening_clocks_from_running(t0: datetime) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    await service.close_ticket_timers("tkt-2", at=t0 + timedelta(minutes=3), store=store)
+
+    await start(store, "tkt-2", t0)  # ticket.created arrives late, on its own consumer
+
+    timer = await store.get(key("tkt-2"))
+    assert timer is not None and timer.status == "stopped"
+    assert await service.sweep_breaches(now=t0 + 5 * HOUR, store=store, outbox=outbox) == 0
+
+
+async def test_closing_after_the_deadline_keeps_the_breach(t0: datetime) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    await start(store, "tkt-3", t0)
+
+    stopped = await service.close_ticket_timers("tkt-3", at=t0 + 2 * HOUR, store=store)
+
+    assert stopped == []
+    assert await service.sweep_breaches(now=t0 + 2 * HOUR, store=store, outbox=outbox) == 1
