@@ -118,3 +118,8 @@ def test_knowledge_suggestions_reach_the_desk_and_a_desk_fix_counts_as_deflectio
     assert stats["deflections_by_article"][article] == 1
     share = httpx.get(f"{gw}/api/v1/stats/desk", headers=agent).json()
     assert share["resolved_at_desk"] >= 1
+    # Nobody needs to go any more, and no clock runs on a ticket the desk fixed.
+    withdrawn = wait_for(lambda: (a := httpx.get(f"{gw}/api/v1/assignments/{tid}", headers=agent).json()).get("status") == "withdrawn" and a)
+    assert withdrawn["history"][-1]["action"] == "withdrawn"
+    clocks = wait_for(lambda: (t := httpx.get(f"{gw}/api/v1/tickets/{tid}", headers=agent).json()["sla"]) and all(c["state"] != "running" for c in t) and t)
+    assert {c["name"] for c in clocks} >= {"response", "dispatch"}

@@ -57,7 +57,7 @@ class Engineer(BaseModel):
     shifts: tuple[Shift, ...] = Field(default=(), description="Duty rota; none means always on duty")
 
 
-AssignmentStatus = Literal["unassigned", "open", "accepted", "confirmed", "completed", "reviewed"]
+AssignmentStatus = Literal["unassigned", "open", "accepted", "confirmed", "completed", "reviewed", "withdrawn"]
 
 
 class Step(BaseModel):
@@ -227,7 +227,10 @@ NEXT_STEPS: dict[str, list[str]] = {
     "confirmed": ["delay", "reassign", "escalate", "help", "complete"],
     "completed": ["review"],
     "reviewed": [],
+    "withdrawn": [],
 }
+# The desk resolved, cancelled or closed the ticket while the work was still ahead: nobody needs to go.
+WITHDRAWABLE = frozenset({"unassigned", "open", "accepted", "confirmed"})
 
 
 def _require(a: Assignment, step: str) -> None:
@@ -376,6 +379,22 @@ def complete(a: Assignment, *, record: str, now: datetime) -> tuple[Assignment, 
     updated = _with_step(a, "completed", at=now, by=a.engineer_id, note=record, status="completed", record=record)
     event = AssignmentCompletedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, record=record, completed_at=now)
     return updated, event
+
+
+def withdraw(a: Assignment, *, reason: str, now: datetime) -> Assignment | None:
+    """The assignment after the ticket left the desk's queue; None when the work is done or withdrawn already."""
+    if a.status not in WITHDRAWABLE:
+        return None
+    return _with_step(a, "withdrawn", at=now, by="desk", note=reason, status="withdrawn")
+
+
+def withdrawn_before_assignment(*, ticket_id: str, number: str, reason: str, now: datetime) -> Assignment:
+    """A ticket resolved before its ticket.created reached dispatch: remembered, so the late event assigns nobody."""
+    return Assignment(
+        id=f"withdrawn-{ticket_id}", ticket_id=ticket_id, ticket_number=number, engineer_id="", engineer_name="",
+        reason=reason, score=0.0, assigned_at=now, status="withdrawn",
+        history=(Step(action="withdrawn", at=now, by="desk", engineer_id="", note=reason),),
+    )
 
 
 DEMO_ROSTER: tuple[Engineer, ...] = (

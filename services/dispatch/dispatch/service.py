@@ -180,6 +180,27 @@ async def complete(
     return after
 
 
+async def withdraw(
+    ticket_id: str, *, number: str, reason: str, roster: Roster, assignments: AssignmentStore, now: datetime
+) -> Literal["withdrawn", "remembered", "unchanged"]:
+    """The ticket was resolved, cancelled or closed at the desk: free the engineer, stop offering it to others.
+    If its ticket.created has not arrived yet, a withdrawn record makes that late event assign nobody."""
+    for _ in range(2):
+        before = await assignments.get(ticket_id)
+        if before is None:
+            if await assignments.add(domain.withdrawn_before_assignment(ticket_id=ticket_id, number=number, reason=reason, now=now), []):
+                return "remembered"
+            continue  # ticket.created got in between: withdraw what it assigned
+        after = domain.withdraw(before, reason=reason, now=now)
+        if after is None:
+            return "unchanged"
+        await assignments.save(after, [])
+        if before.status == "open" and before.engineer_id:
+            await roster.add_load(before.engineer_id, -1)
+        return "withdrawn"
+    return "unchanged"
+
+
 async def ask_for_help(
     ticket_id: str, *, question: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str
 ) -> Assignment:

@@ -19,6 +19,9 @@ class WaitingRoom:
     def add(self, ticket_id: str) -> None:
         self.ticket_ids.add(ticket_id)
 
+    def discard(self, ticket_id: str) -> None:
+        self.ticket_ids.discard(ticket_id)
+
     async def retry(self) -> int:
         """Assign whoever can be assigned now; returns how many were."""
         assigned = 0

@@ -1,4 +1,4 @@
-"""Dispatch's bus edge: every new ticket gets an engineer."""
+"""Dispatch's bus edge: every new ticket gets an engineer; a ticket the desk resolved or cancelled frees them."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 from faststream.nats import NatsBroker
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, TicketCreatedV1, subjects
+from opsdesk_shared.contracts import Envelope, TicketCreatedV1, TicketStatusChangedV1, subjects
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, service
 from ..ports import AssignmentStore, EventOutbox, Roster
 from ..waiting import WaitingRoom
+
+# Once a ticket is in one of these states, nobody needs to go.
+CLOSING_STATES = frozenset({"resolved", "cancelled", "closed"})
 
 
 def register(
@@ -34,6 +37,25 @@ def register(
             metrics.assignments.labels(assignment.engineer_id).inc()
             metrics.assignment_latency.observe((now - envelope.occurred_at).total_seconds())
 
+    async def on_ticket_status_changed(envelope: Envelope, changed: TicketStatusChangedV1) -> None:
+        if changed.new_status not in CLOSING_STATES:
+            return
+        await service.withdraw(
+            changed.ticket_id, number=changed.number, reason=f"ticket {changed.new_status} by {changed.by}",
+            roster=roster, assignments=assignments, now=datetime.now(UTC),
+        )
+        if waiting is not None:
+            waiting.discard(changed.ticket_id)
+
+    subscribe_events(
+        broker,
+        subject=subjects.TICKET_STATUS_CHANGED,
+        durable="dispatch-ticket-status-changed",
+        handler=on_ticket_status_changed,
+        max_deliver=settings.max_deliver,
+        ack_wait_s=settings.ack_wait_s,
+        on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+    )
     subscribe_events(
         broker,
         subject=subjects.TICKET_CREATED,

@@ -122,3 +122,50 @@ async def test_redelivery_returns_the_assignment_even_when_nobody_is_free_now(ti
 
     assert again == first
     assert len(outbox.published) == 1
+
+
+# --- the desk resolved or cancelled the ticket ---------------------------------------------------------------------
+
+async def test_withdrawing_an_open_assignment_frees_the_engineer(ticket, roster, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
+    created = ticket()
+    assignment = await _assign(created, roster, store, outbox, now)
+
+    outcome = await service.withdraw(created.ticket_id, number=created.number, reason="resolved at the desk", roster=roster, assignments=store, now=now)
+
+    assert outcome == "withdrawn"
+    stored = await store.get(created.ticket_id)
+    assert stored is not None and stored.status == "withdrawn" and stored.history[-1].action == "withdrawn"
+    assert {e.id: e.open_load for e in await roster.engineers()}[assignment.engineer_id] == 0
+    again = await service.withdraw(created.ticket_id, number=created.number, reason="closed", roster=roster, assignments=store, now=now)
+    assert again == "unchanged"
+
+
+async def test_resolution_overtaking_ticket_created_assigns_nobody(ticket, roster, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
+    created = ticket()
+    assert await service.withdraw(created.ticket_id, number=created.number, reason="resolved", roster=roster, assignments=store, now=now) == "remembered"
+
+    late = await _assign(created, roster, store, outbox, now)
+
+    assert late.status == "withdrawn" and late.engineer_id == ""
+    assert outbox.published == []
+    assert all(e.open_load == 0 for e in await roster.engineers())
+
+
+async def test_completed_work_is_not_withdrawn(ticket, roster, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
+    created = ticket()
+    await _assign(created, roster, store, outbox, now)
+    await service.complete(created.ticket_id, record="done", roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c")
+
+    assert await service.withdraw(created.ticket_id, number=created.number, reason="closed", roster=roster, assignments=store, now=now) == "unchanged"
+    stored = await store.get(created.ticket_id)
+    assert stored is not None and stored.status == "completed"
+
+
+async def test_waiting_ticket_withdrawn_leaves_the_waiting_room(ticket, engineer, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
+    roster = MemoryRoster([engineer("eng-senior", role="senior")])
+    created = ticket()
+    await _assign(created, roster, store, outbox, now)
+    await service.withdraw(created.ticket_id, number=created.number, reason="cancelled", roster=roster, assignments=store, now=now)
+    await roster.save(engineer("eng-back"))
+
+    assert await service.assign_waiting(created.ticket_id, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c") is None
