@@ -250,7 +250,7 @@ async def read_ticket(ticket_id: str, response: Response, wired: Wired, actor: C
 
 
 class TicketPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"impact": "high", "urgency": "high", "major_incident": True}]})
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
@@ -286,7 +286,7 @@ async def update_ticket(ticket_id: str, body: TicketPatch, response: Response, w
 
 
 class StatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"status": "pending", "pending_reason": "parts", "reason": "等待硒鼓到貨"}]})
 
     status: TicketStatus
     reason: str | None = Field(default=None, min_length=1, max_length=1000)
@@ -305,7 +305,7 @@ async def change_status(ticket_id: str, body: StatusIn, response: Response, wire
 
 
 class ResolveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"resolution": "指導用戶取出卡紙並清潔搓紙輪", "at_desk": True, "guidance_minutes": 4, "article_id": "kb-0001"}]})
 
     resolution: str = Field(min_length=1, max_length=5000)
     at_desk: bool = Field(default=False, description="Resolved by the desk at first contact with remote guidance")
@@ -329,7 +329,7 @@ async def resolve_ticket(ticket_id: str, body: ResolveIn, response: Response, wi
 
 
 class CloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"satisfaction": 5, "comment": "很快解決"}]})
 
     satisfaction: int | None = Field(default=None, ge=1, le=5, description="The requester's rating, 1 (poor) to 5 (excellent)")
     comment: str | None = Field(default=None, max_length=2000)
@@ -345,7 +345,7 @@ async def close_ticket(ticket_id: str, body: CloseIn, response: Response, wired:
 
 
 class ReopenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"reason": "打印機又卡紙了"}]})
 
     reason: str = Field(min_length=1, max_length=1000)
 
@@ -361,7 +361,7 @@ async def reopen_ticket(ticket_id: str, body: ReopenIn, response: Response, wire
 
 
 class CommentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"body": "工程師已出發,預計十分鐘到達", "internal": False}]})
 
     body: str = Field(min_length=1, max_length=10_000)
     internal: bool = Field(default=False, description="A work note: never shown to requesters")
@@ -389,7 +389,7 @@ class PartIn(BaseModel):
 
 
 class ServiceRecordIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"work_done": "更換硒鼓並清潔定影器", "parts_used": [{"part": "HP 26A 硒鼓", "quantity": 1}], "minutes_on_site": 25}]})
 
     work_done: str = Field(min_length=1, max_length=5000)
     parts_used: list[PartIn] = Field(default_factory=list, max_length=50)
@@ -409,7 +409,7 @@ async def submit_service_record(ticket_id: str, body: ServiceRecordIn, response:
 
 
 class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{"decision": "return", "note": "請補充硒鼓序號"}]})
 
     decision: Literal["approve", "return"]
     note: str | None = Field(default=None, min_length=1, max_length=2000)
