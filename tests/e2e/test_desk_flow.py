@@ -123,3 +123,24 @@ def test_knowledge_suggestions_reach_the_desk_and_a_desk_fix_counts_as_deflectio
     assert withdrawn["history"][-1]["action"] == "withdrawn"
     clocks = wait_for(lambda: (t := httpx.get(f"{gw}/api/v1/tickets/{tid}", headers=agent).json()["sla"]) and all(c["state"] != "running" for c in t) and t)
     assert {c["name"] for c in clocks} >= {"response", "dispatch"}
+
+
+def test_pending_on_the_requester_holds_the_clocks_and_work_resumes_them(stack: Stack) -> None:
+    agent = make_user(stack, "desk.lin", "agent", "服務台")
+    gw = stack.gateway
+    tid = httpx.post(f"{gw}/api/v1/tickets", json=TICKET, headers=agent, timeout=15).json()["id"]
+
+    def clocks() -> dict[str, dict[str, Any]]:
+        return {c["name"]: c for c in httpx.get(f"{gw}/api/v1/tickets/{tid}", headers=agent).json()["sla"] or []}
+
+    wait_for(lambda: "response" in clocks())
+    held = httpx.post(f"{gw}/api/v1/tickets/{tid}/status", json={"status": "pending", "pending_reason": "requester"}, headers=agent)
+    if held.status_code == 409:  # dispatch was quicker: the ticket is assigned, which is just as good a place to hold it
+        held = httpx.post(f"{gw}/api/v1/tickets/{tid}/status", json={"status": "pending", "pending_reason": "requester"}, headers=agent)
+    assert held.status_code == 200, held.text
+    paused = wait_for(lambda: (c := clocks()) and any(t["state"] == "paused" for t in c.values()) and c)
+    assert all(t["state"] in ("paused", "met") for t in paused.values()), paused
+    time.sleep(1.2)
+    assert httpx.post(f"{gw}/api/v1/tickets/{tid}/status", json={"status": "in_progress"}, headers=agent).status_code == 200
+    resumed = wait_for(lambda: (c := clocks()) and all(t["state"] != "paused" for t in c.values()) and c)
+    assert any(t["paused_seconds"] >= 1.0 for t in resumed.values()), resumed

@@ -105,6 +105,7 @@ def _status_update(
     )
     event = TicketStatusChangedV1(
         ticket_id=ticket.id, number=ticket.number, old_status=ticket.status, new_status=target, reason=reason,
+        pending_reason=updated.pending_reason if target == "pending" else None,
         service_code=ticket.service_code, priority=ticket.priority, by=actor.subject, changed_at=now,
     )
     return updated, event

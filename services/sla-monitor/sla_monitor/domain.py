@@ -13,7 +13,7 @@ from opsdesk_shared.contracts.calendars import TimerView
 from . import calendar
 from .calendar import BusinessCalendar
 
-TimerStatus = Literal["running", "stopped", "breached"]
+TimerStatus = Literal["running", "paused", "stopped", "breached"]
 
 
 class Timer(BaseModel):
@@ -36,6 +36,9 @@ class Timer(BaseModel):
     approximate: bool = False
     # Repair timers run per repair (a device at a vendor), which may or may not have a ticket.
     repair_id: str | None = None
+    # While the ticket waits on the requester (pending), the clock holds; the time held is added up here.
+    paused_at: datetime | None = None
+    paused_seconds: float = 0.0
 
     @property
     def subject(self) -> str:
@@ -139,8 +142,43 @@ def stopped_before_start(*, ticket_id: str, name: str, at: datetime) -> Timer:
 
 
 def stops_in_time(timer: Timer, *, at: datetime) -> bool:
-    """Only a stop before the due time stops the clock; a late one leaves it running for the sweep to breach."""
+    """Only a stop before the due time stops the clock; a late one leaves it running for the sweep to breach.
+    A paused clock was paused in time, so stopping it is always in time."""
+    if timer.status == "paused":
+        return True
     return timer.status == "running" and (timer.due_at is None or at < timer.due_at)
+
+
+def pause(timer: Timer, *, at: datetime) -> Timer | None:
+    """Hold a running clock; None when it is not running or already overdue (a late pause changes nothing)."""
+    if timer.status != "running" or (timer.due_at is not None and at >= timer.due_at):
+        return None
+    return timer.model_copy(update={"status": "paused", "paused_at": at})
+
+
+def resume(timer: Timer, *, at: datetime, cal: BusinessCalendar) -> Timer | None:
+    """Run a paused clock again with the business time it had left: the new due time is that much business time
+    after `at` in the timer's calendar (so a pause over a weekend costs nothing either). None when not paused."""
+    if timer.status != "paused" or timer.paused_at is None:
+        return None
+    at = max(at, timer.paused_at)
+    update: dict[str, object] = {
+        "status": "running", "paused_at": None,
+        "paused_seconds": timer.paused_seconds + (at - timer.paused_at).total_seconds(),
+    }
+    approximate = timer.approximate
+    for field in ("due_at", "warning_at"):
+        moment = getattr(timer, field)
+        if moment is None or (field == "warning_at" and timer.warned_at is not None):
+            continue
+        left = calendar.elapsed(cal, timer.paused_at, moment) if moment > timer.paused_at else None
+        if left is None:
+            continue
+        shifted = calendar.deadline(cal, at, left.minutes)
+        update[field] = shifted.due_at
+        approximate = approximate or left.approximate or shifted.approximate
+    update["approximate"] = approximate
+    return timer.model_copy(update=update)
 
 
 def late_start_after_early_stop(existing: Timer, started: Timer) -> bool:
@@ -168,9 +206,10 @@ def breach(timer: Timer, *, now: datetime) -> tuple[Timer, SlaBreachedV1] | None
 
 def view(timer: Timer) -> TimerView:
     """How the desk sees a timer: a stop in time is a met commitment."""
-    state = {"running": "running", "stopped": "met", "breached": "breached"}[timer.status]
+    state = {"running": "running", "paused": "paused", "stopped": "met", "breached": "breached"}[timer.status]
     return TimerView(
         name=timer.name, policy=timer.policy, state=state, started_at=timer.started_at, due_at=timer.due_at,
         warning_at=timer.warning_at, met_at=timer.stopped_at if timer.status == "stopped" else None,
         breached_at=timer.breached_at, calendar=timer.calendar, approximate=timer.approximate,
+        paused_seconds=timer.paused_seconds,
     )

@@ -98,6 +98,13 @@ class ScheduledTimerStore:
             self.warnings.discard(key)
         return outcome
 
+    async def pause_if(self, key: str, *, at: datetime) -> Timer | None:
+        paused = await self._inner.pause_if(key, at=at)
+        if paused is not None:
+            self.queue.discard(key)
+            self.warnings.discard(key)
+        return paused
+
     async def replace_early_stop(self, timer: Timer) -> bool:
         replaced = await self._inner.replace_early_stop(timer)
         if replaced:

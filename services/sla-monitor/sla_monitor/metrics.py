@@ -4,6 +4,7 @@ registry = CollectorRegistry()
 
 timers_started = Counter("sla_timers_started_total", "Timers started", ["timer"], registry=registry)
 timers_stopped = Counter("sla_timers_stopped_total", "Timers stopped in time", ["timer"], registry=registry)
+timers_paused = Counter("sla_timers_paused_total", "Timers held while the ticket waited (pending)", ["timer"], registry=registry)
 breaches = Counter("sla_breaches_total", "Timers that ran out, by timer", ["timer"], registry=registry)
 warnings = Counter("sla_warnings_total", "Timers that used their warning share of business time, by timer", ["timer"], registry=registry)
 dead_letters = Counter("sla_dead_letters_total", "Messages the SLA monitor gave up on", ["subject", "reason"], registry=registry)

@@ -26,6 +26,9 @@ class TimerStore(Protocol):
     async def stop_if(self, key: str, *, at: datetime, in_time: Callable[[Timer], bool]) -> StopOutcome:
         """Stop the timer if it is running and `in_time` says so, reading and writing it once."""
         ...
+    async def pause_if(self, key: str, *, at: datetime) -> Timer | None:
+        """Hold the timer if it runs and is not overdue at `at`; the paused timer, or None when nothing changed."""
+        ...
     async def replace_early_stop(self, timer: Timer) -> bool:
         """Turn a stop-before-start record into this running timer; False if it changed meanwhile."""
         ...

@@ -156,6 +156,28 @@ OPENING_TIMERS = ("response", "dispatch")
 WORK_TIMERS = ("confirmation", "redispatch", "escalation")
 
 
+async def pause_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore) -> list[str]:
+    """The ticket waits on the requester (or a vendor, or parts): its running clocks hold. Returns the names held."""
+    names = (*OPENING_TIMERS, *WORK_TIMERS)
+    return [name for name in names if await store.pause_if(domain.timer_key(ticket_id, name), at=at) is not None]
+
+
+async def resume_ticket_timers(ticket_id: str, *, at: datetime, book: CalendarBook, store: TimerStore) -> list[str]:
+    """Work goes on: each held clock runs again with the business time it had left. Returns the names resumed."""
+    resumed: list[str] = []
+    for name in (*OPENING_TIMERS, *WORK_TIMERS):
+        timer = await store.get(domain.timer_key(ticket_id, name))
+        if timer is None or timer.status != "paused":
+            continue
+        cal = book.get(timer.calendar or "24x7")
+        if cal is None:
+            raise UnknownCalendar(f"timer {timer.key} runs on calendar {timer.calendar!r}, which is not defined")
+        running = domain.resume(timer, at=at, cal=cal)
+        if running is not None and await store.restart(running):
+            resumed.append(name)
+    return resumed
+
+
 async def close_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore) -> list[str]:
     """The ticket was resolved, cancelled or closed: every clock still running on it stops. The opening clocks
     stop even if their start has not arrived yet (a desk fix at first contact can overtake ticket.created on

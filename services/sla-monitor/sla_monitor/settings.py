@@ -19,6 +19,12 @@ class SlaSettings(ServiceSettings):
     # Per-policy overrides merged over the defaults, as JSON in SLA_POLICIES, e.g.
     # {"response": {"calendar": "24x7", "business_minutes": 0.05}} for a demo that breaches in 3 seconds.
     policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Overrides per catalog service and priority, as JSON in SLA_SERVICE_POLICIES: keys "<service>:<priority>" with
+    # "*" for any, e.g. {"*:P1": {"response": {"business_minutes": 30}}}. The most specific key wins
+    # (service and priority, then service, then priority). They apply to the clocks ticket.created starts.
+    service_policies: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
+    # Pending reasons that hold the clocks (the contract stops counting while the agency's side is awaited).
+    pause_on_pending: tuple[str, ...] = ("requester", "vendor", "parts")
 
     # The escalation chain as JSON (levels with role, after_minutes, emails, webhooks); empty levels notify nobody.
     escalation: tuple[EscalationLevel, ...] = DEFAULT_CHAIN
@@ -28,6 +34,15 @@ class SlaSettings(ServiceSettings):
     notify_interval_s: float = Field(default=1.0, gt=0)
     notify_max_attempts: int = Field(default=5, ge=1)
     notify_backoff_s: float = Field(default=30.0, gt=0)
+
+    def policy_for(self, name: str, *, service_code: str, priority: str) -> TimerPolicy:
+        """The policy a ticket of this service and priority runs for timer `name`."""
+        base = self.timer_policies()[name]
+        for key in (f"{service_code}:{priority}", f"{service_code}:*", f"*:{priority}"):
+            override = self.service_policies.get(key, {}).get(name)
+            if override:
+                return TimerPolicy.model_validate({**base.model_dump(), **override, "name": name})
+        return base
 
     def timer_policies(self) -> dict[str, TimerPolicy]:
         merged = {name: policy.model_dump() for name, policy in DEFAULT_POLICIES.items()}

@@ -87,7 +87,8 @@ class TicketStatusChangedV1(EventData):
     number: str
     old_status: TicketStatus
     new_status: TicketStatus
-    reason: str | None = Field(default=None, description="Why, e.g. the pending reason (requester, vendor, parts)")
+    reason: str | None = Field(default=None, description="Why, in the words of whoever changed it")
+    pending_reason: str | None = Field(default=None, description="On pending: who is awaited (requester, vendor, parts)")
     service_code: str
     priority: str
     by: str

@@ -9,6 +9,7 @@ from typing import Any
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
+from .. import domain
 from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..escalation import Notification
@@ -40,12 +41,19 @@ class MemoryTimerStore:
         timer = self.timers.get(key)
         if timer is None:
             return "missing"
-        if timer.status != "running":
+        if timer.status not in ("running", "paused"):
             return "not_running"
         if not in_time(timer):
             return "late"
-        self.timers[key] = timer.model_copy(update={"status": "stopped", "stopped_at": at})
+        self.timers[key] = timer.model_copy(update={"status": "stopped", "stopped_at": at, "paused_at": None})
         return "stopped"
+
+    async def pause_if(self, key: str, *, at: datetime) -> Timer | None:
+        timer = self.timers.get(key)
+        paused = domain.pause(timer, at=at) if timer is not None else None
+        if paused is not None:
+            self.timers[key] = paused
+        return paused
 
     async def replace_early_stop(self, timer: Timer) -> bool:
         current = self.timers.get(timer.key)
@@ -56,7 +64,7 @@ class MemoryTimerStore:
 
     async def restart(self, timer: Timer) -> bool:
         current = self.timers.get(timer.key)
-        if current is None or current.status not in ("running", "breached", "stopped"):
+        if current is None or current.status not in ("running", "paused", "breached", "stopped"):
             return False
         self.timers[timer.key] = timer
         return True

@@ -13,6 +13,7 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
 from opsdesk_shared.outbox import mark_pending, outbox_push, strip_outbox
 
+from .. import domain
 from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..escalation import Notification
@@ -65,17 +66,29 @@ class MongoTimerStore:
             if doc is None:
                 return None
             timer = _from_doc(doc)
-            if timer.status != "running":
+            if timer.status not in ("running", "paused"):
                 outcome = "not_running"
                 return None
             if not in_time(timer):
                 outcome = "late"
                 return None
             outcome = "stopped"
-            return {"status": "running"}, {"$set": {"status": "stopped", "stopped_at": at}}
+            return {"status": timer.status}, {"$set": {"status": "stopped", "stopped_at": at, "paused_at": None}}
 
         written = await modify(self._timers, key, decide)
         return "not_running" if outcome == "stopped" and not written else outcome
+
+    async def pause_if(self, key: str, *, at: datetime) -> Timer | None:
+        paused: Timer | None = None
+
+        def decide(doc: Document | None) -> Decision:
+            nonlocal paused
+            paused = domain.pause(_from_doc(doc), at=at) if doc is not None else None
+            if paused is None:
+                return None
+            return {"status": "running"}, {"$set": {"status": "paused", "paused_at": at}}
+
+        return paused if await modify(self._timers, key, decide) else None
 
     async def replace_early_stop(self, timer: Timer) -> bool:
         await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
@@ -99,7 +112,7 @@ class MongoTimerStore:
     async def restart(self, timer: Timer) -> bool:
         await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
         fields = {"$set": timer.model_dump()}
-        for status in ("running", "breached", "stopped"):
+        for status in ("running", "paused", "breached", "stopped"):
             if await update_if(self._timers, timer.key, expect={"status": status}, update=fields):
                 return True
         return False

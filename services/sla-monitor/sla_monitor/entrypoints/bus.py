@@ -54,8 +54,9 @@ def register(
         # Response runs from when the requester reported it (a phone call logged later); dispatch from intake.
         starts = {"response": ticket.reported_at, "dispatch": envelope.occurred_at}
         for name in STARTED_BY_TICKET_CREATED:
+            policy = settings.policy_for(name, service_code=ticket.service_code, priority=ticket.priority)
             if await service.start_policy_timer(
-                policies[name], ticket_id=ticket.ticket_id, started_at=starts[name], book=holder.book, store=store,
+                policy, ticket_id=ticket.ticket_id, started_at=starts[name], book=holder.book, store=store,
                 correlation_id=envelope.correlation_id,
             ):
                 metrics.timers_started.labels(name).inc()
@@ -105,6 +106,11 @@ def register(
         if changed.new_status in CLOSING_STATES:
             for name in await service.close_ticket_timers(changed.ticket_id, at=changed.changed_at, store=store):
                 metrics.timers_stopped.labels(name).inc()
+        elif changed.new_status == "pending" and (changed.pending_reason or "requester") in settings.pause_on_pending:
+            for name in await service.pause_ticket_timers(changed.ticket_id, at=changed.changed_at, store=store):
+                metrics.timers_paused.labels(name).inc()
+        elif changed.old_status == "pending":
+            await service.resume_ticket_timers(changed.ticket_id, at=changed.changed_at, book=holder.book, store=store)
 
     async def on_sla_breached(envelope: Envelope, breach: SlaBreachedV1) -> None:
         await notify.escalate_breach(breach, chain=settings.escalation, store=notifications, now=envelope.occurred_at)

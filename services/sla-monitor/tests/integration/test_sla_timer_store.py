@@ -228,3 +228,31 @@ async def test_stop_if_reports_each_outcome(timer_store: Any) -> None:
     assert await timer_store.stop_if(timer.key, at=t0 + MINUTE / 2, in_time=in_time(t0 + MINUTE / 2)) == "not_running"
     stored = await timer_store.get(timer.key)
     assert stored is not None and stored.status == "stopped" and stored.stopped_at == t0 + MINUTE / 2
+
+
+async def test_pause_holds_a_running_timer_and_restart_runs_it_again(timer_store: Any, t0: datetime) -> None:
+    t = timer("tkt-p", t0)
+    await timer_store.add(t)
+
+    paused = await timer_store.pause_if(t.key, at=t0 + 10 * MINUTE)
+    assert paused is not None and paused.status == "paused" and paused.paused_at == t0 + 10 * MINUTE
+    assert (await timer_store.get(t.key)).status == "paused"
+    assert await timer_store.pause_if(t.key, at=t0 + 11 * MINUTE) is None  # held already
+
+    resumed = paused.model_copy(update={"status": "running", "paused_at": None, "paused_seconds": 600.0, "due_at": t0 + 2 * 60 * MINUTE})
+    assert await timer_store.restart(resumed) is True
+    assert await timer_store.get(t.key) == resumed
+
+
+async def test_a_paused_timer_stops_in_time_and_an_overdue_one_does_not_pause(timer_store: Any, t0: datetime) -> None:
+    held, overdue = timer("tkt-q", t0), timer("tkt-r", t0)
+    await timer_store.add(held)
+    await timer_store.add(overdue)
+    await timer_store.pause_if(held.key, at=t0 + MINUTE)
+
+    outcome = await timer_store.stop_if(held.key, at=t0 + 300 * MINUTE, in_time=lambda tm: domain.stops_in_time(tm, at=t0 + 300 * MINUTE))
+    assert outcome == "stopped"
+    stopped = await timer_store.get(held.key)
+    assert stopped.status == "stopped" and stopped.paused_at is None
+    assert await timer_store.pause_if(overdue.key, at=t0 + 61 * MINUTE) is None
+    assert (await timer_store.get(overdue.key)).status == "running"
