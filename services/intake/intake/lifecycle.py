@@ -333,3 +333,17 @@ def thread_mail(ticket: Ticket, *, message_id: str, actor: Actor, now: datetime,
         return None
     updated, _, events = add_comment(ticket, actor=actor, now=now, body=body, internal=False)
     return updated.model_copy(update={"mail_ids": (*ticket.mail_ids, message_id)}), events
+
+
+def tell_requester(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, now: datetime) -> Ticket | None:
+    """A public note the requester sees on their ticket (e.g. it went to another engineer); None when already told."""
+    if any(c.id == comment_id for c in ticket.comments):
+        return None
+    now = to_millis(now)
+    comment = Comment(id=comment_id, body=body, internal=False, author=actor.subject, author_name=actor.name, at=now)
+    return ticket.model_copy(
+        update={
+            "comments": (*ticket.comments, comment),
+            "audit": (*ticket.audit, audit_entry(actor, "requester_told", now, {"comment": {"old": None, "new": comment_id}})),
+        }
+    )

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from opsdesk_shared.contracts import Envelope, Requester, TicketAssignedV1
+from opsdesk_shared.contracts import Envelope, Requester, TicketAssignedV1, TicketReassignedV1
 from opsdesk_shared.contracts.envelope import EventData
 
 from . import domain, lifecycle
@@ -159,6 +159,25 @@ async def record_assignment(event: TicketAssignedV1, *, desk: Desk, attempts: in
     """Dispatch assigned someone: show it on the ticket. Idempotent; True when the ticket changed."""
     changed = await _apply_quietly(event.ticket_id, lambda t: domain.apply_assignment(t, event), desk=desk, attempts=attempts)
     return changed is not None
+
+
+async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk) -> bool:
+    """Dispatch sent someone else (a delay, or the engineer could not go): show the new engineer, and tell the
+    requester on the ticket, once per reassignment."""
+    as_assigned = TicketAssignedV1(
+        ticket_id=moved.ticket_id, assignment_id=moved.assignment_id, engineer_id=moved.engineer_id,
+        engineer_name=moved.engineer_name, reason=moved.reason, assigned_at=moved.reassigned_at,
+    )
+    note = f"您的工單已改派給工程師 {moved.engineer_name},原因:{moved.reason}。 / Your ticket now goes to {moved.engineer_name}."
+
+    def decide(ticket: Ticket) -> Ticket | None:
+        assigned = domain.apply_assignment(ticket, as_assigned) or ticket
+        told = lifecycle.tell_requester(
+            assigned, comment_id=f"reassigned-{moved.assignment_id}", body=note, actor=domain.DISPATCH, now=moved.reassigned_at
+        )
+        return told if told is not None else (assigned if assigned is not ticket else None)
+
+    return await _apply_quietly(moved.ticket_id, decide, desk=desk) is not None
 
 
 async def record_suggestions(ticket_id: str, suggestions: list[Suggestion], *, desk: Desk, now: datetime) -> bool:

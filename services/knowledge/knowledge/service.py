@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from opsdesk_shared.contracts import Envelope, EventData, TicketCreatedV1, TicketResolvedV1
+from opsdesk_shared.contracts import Envelope, EventData, HelpRequestedV1, TicketCreatedV1, TicketResolvedV1
 from opsdesk_shared.contracts.knowledge import KbSuggestedV1, SuggestedArticle
 
 from . import domain, metrics
@@ -168,6 +168,34 @@ async def suggest_for_ticket(
         metrics.suggestions.inc()
     await outbox.deliver(ticket.ticket_id, envelopes)
     return suggestion
+
+
+HELP_NAMESPACE = uuid.UUID("2f6b1d0e-6c1a-4c7e-9d55-7a0e4b3c2a91")
+
+
+async def answer_help_request(
+    help_request: HelpRequestedV1, *, help_event_id: str, index: SearchIndex, outbox: EventOutbox, now: datetime,
+    correlation_id: str, limit: int = 3,
+) -> list[SuggestedArticle]:
+    """An engineer asked for help: search the base (engineer audience too) with their question and show the best
+    articles on the ticket (kb.suggested). The event id follows the request's, so a redelivery publishes nothing new;
+    a failed publish raises, so the request is delivered again."""
+    started = time.perf_counter()
+    results = index.search(
+        help_request.question, where=lambda a: a.state == "published" and a.audience in ("desk", "engineers", "all"), limit=limit
+    )
+    metrics.search_seconds.labels("help").observe(time.perf_counter() - started)
+    articles = [SuggestedArticle(article_id=h.key, title=h.title, score=h.score, version=h.attrs.version) for h in results.hits]
+    if not articles:
+        return []
+    event = KbSuggestedV1(ticket_id=help_request.ticket_id, articles=articles, suggested_at=now)
+    envelope = Envelope.wrap(
+        event, producer=PRODUCER, correlation_id=correlation_id, subject_id=help_request.ticket_id, occurred_at=now,
+        event_id=uuid.uuid5(HELP_NAMESPACE, help_event_id),
+    )
+    if not await outbox.deliver(help_request.ticket_id, [envelope]):
+        raise RuntimeError("kb.suggested for a help request was not published; the request will be delivered again")
+    return articles
 
 
 async def record_resolution(resolved: TicketResolvedV1, *, suggestions: SuggestionStore) -> Suggestion | None:

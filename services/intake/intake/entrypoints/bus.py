@@ -26,12 +26,8 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
             metrics.assignments_recorded.inc()
 
     async def on_ticket_reassigned(envelope: Envelope, moved: TicketReassignedV1) -> None:
-        # The desk sees the new engineer exactly as a first assignment, with the reason it moved.
-        as_assigned = TicketAssignedV1(
-            ticket_id=moved.ticket_id, assignment_id=moved.assignment_id, engineer_id=moved.engineer_id,
-            engineer_name=moved.engineer_name, reason=moved.reason, assigned_at=moved.reassigned_at,
-        )
-        if await service.record_assignment(as_assigned, desk=desk):
+        # The desk sees the new engineer as a first assignment, with the reason; the requester is told on the ticket.
+        if await service.record_reassignment(moved, desk=desk):
             metrics.assignments_recorded.inc()
 
     async def on_kb_suggested(envelope: Envelope, event: EventData) -> None:

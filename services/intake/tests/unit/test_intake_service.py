@@ -195,3 +195,23 @@ async def test_assignment_gives_up_when_the_ticket_keeps_changing(new_ticket, ou
 async def test_assignment_for_unknown_ticket_raises(store, now) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(LookupError):
         await service.record_assignment(_assigned("no-such-ticket", at=now), desk=Desk.on(store, MemoryOutbox()))
+
+
+async def test_reassignment_shows_the_new_engineer_and_tells_the_requester_once(new_ticket, store, now) -> None:  # type: ignore[no-untyped-def]
+    from opsdesk_shared.contracts import TicketReassignedV1
+
+    desk = Desk.on(store, MemoryOutbox())
+    ticket, _ = await service.open_ticket(new_ticket(), desk=desk, now=now, correlation_id="c")
+    await service.record_assignment(_assigned(ticket.id, at=now), desk=desk)
+    moved = TicketReassignedV1(
+        ticket_id=ticket.id, assignment_id="a-2", previous_engineer_id="eng-onsite-1", engineer_id="eng-mobile-1",
+        engineer_name="黃偉明", reason="陳志強 delayed: traffic", by="dispatch", reassigned_at=now,
+    )
+
+    assert await service.record_reassignment(moved, desk=desk) is True
+    assert await service.record_reassignment(moved, desk=desk) is False  # a redelivery tells nobody twice
+
+    stored = await store.get(ticket.id)
+    assert stored.assignee.engineer_id == "eng-mobile-1"
+    notes = [c for c in stored.comments if c.id == "reassigned-a-2"]
+    assert len(notes) == 1 and not notes[0].internal and "黃偉明" in notes[0].body

@@ -11,7 +11,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, TicketCreatedV1, TicketResolvedV1, subjects
+from opsdesk_shared.contracts import Envelope, HelpRequestedV1, TicketCreatedV1, TicketResolvedV1, subjects
 
 from .. import metrics, problem_service, service
 from ..domain import ROLES, Actor
@@ -21,6 +21,7 @@ from .http import SearchHit
 
 DURABLE_CREATED = "knowledge-ticket-created"
 DURABLE_RESOLVED = "knowledge-ticket-resolved"
+DURABLE_HELP = "knowledge-help-requested"
 
 
 def detection_rules(settings: Any) -> DetectionRules:
@@ -51,6 +52,12 @@ def register(broker: NatsBroker, *, wired: Any) -> None:
     async def on_ticket_resolved(envelope: Envelope, resolved: TicketResolvedV1) -> None:
         await service.record_resolution(resolved, suggestions=wired.suggestions)
 
+    async def on_help_requested(envelope: Envelope, help_request: HelpRequestedV1) -> None:
+        await service.answer_help_request(
+            help_request, help_event_id=str(envelope.event_id), index=wired.index.index, outbox=wired.suggestion_outbox,
+            now=datetime.now(UTC), correlation_id=envelope.correlation_id, limit=settings.suggestion_count,
+        )
+
     def dead(subject: str, reason: str) -> None:
         metrics.dead_letters.labels(subject, reason).inc()
 
@@ -63,6 +70,11 @@ def register(broker: NatsBroker, *, wired: Any) -> None:
         broker, subject=subjects.TICKET_RESOLVED, durable=DURABLE_RESOLVED, handler=on_ticket_resolved,
         max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s, on_dead_letter=dead,
         description="Record deflection: a suggested article resolved the ticket",
+    )
+    subscribe_events(
+        broker, subject=subjects.ASSIGNMENT_HELP_REQUESTED, durable=DURABLE_HELP, handler=on_help_requested,
+        max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s, on_dead_letter=dead,
+        description="An engineer's question searched in the base; the answers shown on the ticket (kb.suggested)",
     )
     register_rpc(broker, index=lambda: wired.index.index)
 

@@ -207,3 +207,22 @@ async def test_second_instance_picks_up_changes_through_the_change_log(
     assert service.search(other.index, "卡纸", actor=requester).hits == []
     assert await other.refresh() == 1
     assert [h.key for h in service.search(other.index, "卡纸", actor=requester).hits] == [article_id]
+
+
+async def test_an_engineers_question_is_answered_on_the_ticket_once(
+    wired: Adapters, content: Callable[..., ArticleContent], curator: Actor, now: datetime
+) -> None:
+    from opsdesk_shared.contracts import HelpRequestedV1
+
+    engineers_only = await _published(wired, content(audience="engineers"), curator, now)
+    await _published(wired, content(title="VPN 連接失敗", body="錯誤809", category="網絡", tags=["VPN"]), curator, now)
+    question = HelpRequestedV1(ticket_id="t-9", assignment_id="a-9", engineer_id="eng-1", question="打印機卡紙怎麼處理", requested_at=now)
+
+    first = await service.answer_help_request(question, help_event_id="help-1", index=wired.index.index, outbox=wired.suggestion_outbox, now=now, correlation_id="c")
+    again = await service.answer_help_request(question, help_event_id="help-1", index=wired.index.index, outbox=wired.suggestion_outbox, now=now, correlation_id="c")
+
+    assert [a.article_id for a in first][:1] == [engineers_only]  # engineers see engineer-only articles
+    sent = [e for e in wired.suggestion_outbox.published if e.type == "kb.suggested"]  # type: ignore[attr-defined]
+    assert len({e.event_id for e in sent}) == 1 and len(sent) == 2  # same event id: JetStream keeps one
+    assert [a.article_id for a in again] == [a.article_id for a in first]
+    assert sent[0].subject_id == "t-9"
