@@ -4,52 +4,132 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opsdesk_shared.app import build_service_app
+from opsdesk_shared.observability import BodySizeLimitMiddleware
 from opsdesk_shared.outbox import OutboxRelay
+from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
 
 from . import metrics
-from .adapters.mongo import MongoAssetRegister, MongoRepairStore
+from .adapters.memory import MemoryDocs
+from .adapters.mongo import MongoAssetRegister, MongoDocs, MongoRepairStore
 from .domain import DEMO_REGISTER
-from .entrypoints import bus
+from .entrypoints import bus, http_cmdb, http_ops
 from .entrypoints.http import router
-from .ports import AssetRegister, EventOutbox, RepairStore
+from .ports import AssetRegister, Docs, EventOutbox, RepairStore
+from .service_graph import RelationGraph
 from .settings import AssetsSettings
+
+DEFAULT_BODY_BYTES = 64 * 1024
+IMPORT_PATH = "/api/v1/register/import"
 
 
 @dataclass
 class Adapters:
+    """Everything the edges need. Defaults beyond the first three are in-memory, for tests."""
+
     register: AssetRegister
     repairs: RepairStore
     outbox: EventOutbox
+    types: Docs = field(default_factory=MemoryDocs)
+    relations: Docs = field(default_factory=MemoryDocs)
+    graph_log: Docs = field(default_factory=MemoryDocs)
+    meta: Docs = field(default_factory=MemoryDocs)
+    baselines: Docs = field(default_factory=MemoryDocs)
+    audits: Docs = field(default_factory=MemoryDocs)
+    inspections: Docs = field(default_factory=MemoryDocs)
+    inspection_index: Docs = field(default_factory=MemoryDocs)
+    spares: Docs = field(default_factory=MemoryDocs)
+    loans: Docs = field(default_factory=MemoryDocs)
+    links: Docs = field(default_factory=MemoryDocs)
+    imports: Docs = field(default_factory=MemoryDocs)
+    graph: RelationGraph | None = None
+    tag_prefix: str = "GZ"
+    tag_pattern: str = "{prefix}-{year}-{seq:06d}"
+
+    def __post_init__(self) -> None:
+        if self.graph is None:
+            self.graph = RelationGraph(relations=self.relations, log=self.graph_log, meta=self.meta)
+
+
+class _BodyLimits:
+    """The usual 64 KiB body limit everywhere but the register import, which takes files."""
+
+    def __init__(self, app: ASGIApp, *, import_max: int) -> None:
+        self.small = BodySizeLimitMiddleware(app, max_bytes=DEFAULT_BODY_BYTES)
+        self.large = BodySizeLimitMiddleware(app, max_bytes=import_max)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limited = self.large if scope["type"] == "http" and scope["path"] == IMPORT_PATH else self.small
+        await limited(scope, receive, send)
 
 
 def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> FastAPI:
+    if adapters is not None:
+        adapters.tag_prefix, adapters.tag_pattern = settings.tag_prefix, settings.tag_pattern
+
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
-        register = MongoAssetRegister(infra.db)
-        repairs = MongoRepairStore(infra.db)
-        relay = OutboxRelay(repairs.collection, infra.publisher, interval_s=settings.relay_interval_s)
+        db, pub, interval = infra.db, infra.publisher, settings.relay_interval_s
+        register = MongoAssetRegister(db, pub, relay_interval_s=interval)
+        repairs = MongoRepairStore(db)
+        relay = OutboxRelay(repairs.collection, pub, interval_s=interval)
+        docs: dict[str, MongoDocs] = {
+            name: MongoDocs(db[name], pub if evented else None, relay_interval_s=interval)
+            for name, evented in (
+                ("asset_types", False), ("relations", False), ("graph_log", True), ("meta", False), ("baselines", False),
+                ("audits", True), ("inspections", True), ("inspection_index", False), ("spares", True), ("loans", True),
+                ("asset_links", False), ("imports", True),
+            )
+        }
         await repairs.ensure_indexes()
         if settings.seed_demo:
             await register.seed(DEMO_REGISTER)
-        bus.register(infra.broker, assets=register)
-        relay.start()
-        try:
-            yield Adapters(register=register, repairs=repairs, outbox=relay)
-        finally:
-            await relay.stop()
+        wired = Adapters(
+            register=register, repairs=repairs, outbox=relay, types=docs["asset_types"], relations=docs["relations"],
+            graph_log=docs["graph_log"], meta=docs["meta"], baselines=docs["baselines"], audits=docs["audits"],
+            inspections=docs["inspections"], inspection_index=docs["inspection_index"], spares=docs["spares"],
+            loans=docs["loans"], links=docs["asset_links"], imports=docs["imports"],
+            tag_prefix=settings.tag_prefix, tag_pattern=settings.tag_pattern,
+        )
+        graph = wired.graph
+        assert graph is not None
+        await graph.load(register=register, types=wired.types)
+        metrics.graph_load_seconds.set(graph.loaded_in_s)
 
-    return build_service_app(
+        async def follow() -> None:
+            await graph.sync()
+            metrics.graph_relations.set(graph.index.relations)
+
+        syncer = Periodic(follow, interval_s=settings.graph_sync_s, name="assets-graph-sync")
+        bus.register(infra.broker, assets=register, links=wired.links, repairs=repairs, graph=graph, settings=settings)
+        relays: list[Any] = [relay, *(d.relay for d in (register.docs, *docs.values()) if d.relay is not None)]
+        for r in relays:
+            r.start()
+        syncer.start()
+        try:
+            yield wired
+        finally:
+            await syncer.stop()
+            for r in relays:
+                await r.stop()
+
+    app = build_service_app(
         settings,
         title="Opsdesk assets",
-        description="Asset register and repair records.",
+        description="CMDB: the asset register with types, tags, versions and relations; impact analysis; baselines; "
+        "audits, inspections, spare parts, loaners and repairs.",
         registry=metrics.registry,
-        routers=[router],
+        routers=[router, http_cmdb.router, http_ops.router],
         wire=wire,
         adapters=adapters,
+        max_body_bytes=http_cmdb.MAX_IMPORT_BYTES + 64 * 1024,
     )
+    app.add_middleware(_BodyLimits, import_max=http_cmdb.MAX_IMPORT_BYTES + 64 * 1024)
+    return app

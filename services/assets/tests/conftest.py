@@ -35,3 +35,18 @@ def make_asset() -> AssetFactory:
 @pytest.fixture
 def asset(make_asset: AssetFactory) -> Asset:
     return make_asset()
+
+
+def ctx_at(now: datetime, by: str = "tester") -> object:
+    from assets.service import Ctx
+
+    return Ctx(by=by, now=now, correlation_id="corr-test")
+
+
+@pytest.fixture
+def world() -> object:
+    """Every adapter in memory, as the edges get them in tests."""
+    from assets.adapters.memory import MemoryAssetRegister, MemoryOutbox, MemoryRepairStore
+    from assets.main import Adapters
+
+    return Adapters(register=MemoryAssetRegister(), repairs=MemoryRepairStore(), outbox=MemoryOutbox())

@@ -25,7 +25,7 @@ class CiChangedV1(EventData):
     version: int = Field(ge=1, description="Version of the item after this change (relations do not bump it)")
     status: str = Field(description="Lifecycle status after the change")
     department: str | None = None
-    changes: dict[str, dict[str, Any]] = Field(default_factory=dict, description="field -> {'old': ..., 'new': ...}")
+    changes: dict[str, dict[str, Any]] = Field(default_factory=dict, description="field -> {'old': ..., 'new': ...}; nested fields as location/room, attributes/os")
     by: str = Field(description="Who changed it (X-Opsdesk-User, or 'system')")
     changed_at: datetime
 

@@ -2,24 +2,82 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import AsyncIterator, Sequence
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
 from ..domain import Asset, Repair
-from ..ports import ConcurrentUpdate
+from ..ports import ConcurrentUpdate, Doc, DuplicateKey
+from .docs import DocsAssetRegister, asset_doc
 
 
-class MemoryAssetRegister:
+class MemoryDocs:
+    """Docs in a dict; events go straight to the given MemoryOutbox (as the relay would after storing them)."""
+
+    def __init__(self, outbox: MemoryOutbox | None = None) -> None:
+        self.by_key: dict[str, Doc] = {}
+        self.outbox = outbox if outbox is not None else MemoryOutbox()
+
+    async def get(self, key: str) -> Doc | None:
+        doc = self.by_key.get(key)
+        return copy.deepcopy(doc) if doc is not None else None
+
+    async def _emit(self, key: str, events: Sequence[Envelope]) -> None:
+        if events:
+            await self.outbox.deliver(key, events)
+
+    async def create(self, key: str, doc: Doc, events: Sequence[Envelope] = ()) -> None:
+        if key in self.by_key:
+            raise DuplicateKey(key)
+        self.by_key[key] = {**copy.deepcopy(doc), "_id": key}
+        await self._emit(key, events)
+
+    async def put(self, key: str, doc: Doc, events: Sequence[Envelope] = ()) -> None:
+        self.by_key[key] = {**copy.deepcopy(doc), "_id": key}
+        await self._emit(key, events)
+
+    async def replace_if(self, key: str, doc: Doc, *, expect: Doc, events: Sequence[Envelope] = ()) -> bool:
+        current = self.by_key.get(key)
+        if current is None or any(current.get(k) != v for k, v in expect.items()):
+            return False
+        await self.put(key, doc, events)
+        return True
+
+    async def create_many(self, docs: Sequence[tuple[str, Doc]]) -> None:
+        for key, doc in docs:
+            await self.create(key, doc)
+
+    async def delete(self, key: str) -> bool:
+        return self.by_key.pop(key, None) is not None
+
+    async def scan(self) -> AsyncIterator[Doc]:
+        for doc in list(self.by_key.values()):
+            yield copy.deepcopy(doc)
+
+    async def keys(self) -> set[str]:
+        return set(self.by_key)
+
+    async def incr(self, key: str, field: str, by: int = 1) -> int:
+        doc = self.by_key.setdefault(key, {"_id": key})
+        doc[field] = int(doc.get(field, 0)) + by
+        return int(doc[field])
+
+
+class MemoryAssetRegister(DocsAssetRegister):
+    """The register on dicts; `outbox` collects its ci_changed events apart from the repairs' outbox."""
+
     def __init__(self, assets: Sequence[Asset] = ()) -> None:
-        self.by_tag = {a.tag: a for a in assets}
+        self.outbox = MemoryOutbox()
+        super().__init__(MemoryDocs(self.outbox), MemoryDocs(), MemoryDocs())
+        for asset in assets:
+            self.assets.by_key[asset.tag] = {**asset_doc(asset), "_id": asset.tag}  # type: ignore[attr-defined]
 
-    async def get(self, tag: str) -> Asset | None:
-        return self.by_tag.get(tag)
-
-    async def set_status(self, tag: str, status: str) -> None:
-        self.by_tag[tag] = self.by_tag[tag].model_copy(update={"status": status})
+    @property
+    def by_tag(self) -> dict[str, Asset]:
+        return {k: Asset.model_validate({**{f: v for f, v in d.items() if f != "_id"}, "tag": k})
+                for k, d in self.assets.by_key.items()}  # type: ignore[attr-defined]
 
 
 class MemoryRepairStore:

@@ -1,39 +1,125 @@
-"""The assets service's own database: the register and repair records (with their outbox)."""
+"""The assets service's own database: the register and its versions, repair records, and keyed documents for
+relations, audits, inspections, spares, loans and projections. Every steady-state read or write is by `_id`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, document_lock, update_if
-from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
+from opsdesk_shared.mongo import Document, document_lock, is_ferretdb, update_if
+from opsdesk_shared.outbox import (
+    OUTBOX_FIELD,
+    OutboxRelay,
+    Publisher,
+    mark_pending,
+    outbox_fields,
+    outbox_push,
+    strip_outbox,
+)
 
-from ..domain import Asset, Repair
-from ..ports import ConcurrentUpdate
+from ..domain import Repair
+from ..ports import ConcurrentUpdate, Doc, DuplicateKey
+from .docs import DocsAssetRegister
+
+BATCH = 1000
 
 
-class MongoAssetRegister:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._assets = db["assets"]
+class MongoDocs:
+    """Docs in one collection. With a publisher, events are written into the document (`_outbox`, with a pending
+    marker so the relay never scans) and relayed at once; the relay retries what fails."""
 
-    async def get(self, tag: str) -> Asset | None:
-        doc = await self._assets.find_one({"_id": tag})
-        if doc is None:
-            return None
-        doc["tag"] = doc.pop("_id")
-        return Asset.model_validate(doc)
+    def __init__(self, collection: AsyncCollection[Document], publisher: Publisher | None = None, *, relay_interval_s: float = 1.0) -> None:
+        self.collection = collection
+        self.relay = OutboxRelay(collection, publisher, interval_s=relay_interval_s, markers=True) if publisher else None
 
-    async def set_status(self, tag: str, status: str) -> None:
-        async with document_lock(self._assets, tag):
-            await self._assets.update_one({"_id": tag}, {"$set": {"status": status}})
+    async def _emit(self, key: str, events: Sequence[Envelope]) -> None:
+        if events and self.relay is not None:
+            await self.relay.deliver(key, events)
 
-    async def seed(self, assets: Sequence[Asset]) -> None:
-        for asset in assets:
-            doc = asset.model_dump(exclude={"tag"})
-            await self._assets.update_one({"_id": asset.tag}, {"$setOnInsert": doc}, upsert=True)
+    async def get(self, key: str) -> Doc | None:
+        doc = await self.collection.find_one({"_id": key})
+        return strip_outbox(doc) if doc is not None else None
+
+    async def create(self, key: str, doc: Doc, events: Sequence[Envelope] = ()) -> None:
+        if events:
+            await mark_pending(self.collection, key)
+        try:
+            await self.collection.insert_one({**doc, "_id": key, **(outbox_fields(events) if events else {})})
+        except DuplicateKeyError:
+            raise DuplicateKey(key) from None
+        await self._emit(key, events)
+
+    async def _replace(self, key: str, doc: Doc, events: Sequence[Envelope], filter_: Doc, *, upsert: bool) -> bool:
+        """Replace keeping events the relay has not sent yet; the caller holds the document lock."""
+        if events:
+            await mark_pending(self.collection, key)
+        current = await self.collection.find_one({"_id": key}, {OUTBOX_FIELD: 1})
+        pending = list((current or {}).get(OUTBOX_FIELD) or []) + outbox_fields(events)[OUTBOX_FIELD]
+        body = {**doc, "_id": key, **({OUTBOX_FIELD: pending} if pending else {})}
+        result = await self.collection.replace_one(filter_, body, upsert=upsert)
+        return result.matched_count == 1 or result.upserted_id is not None
+
+    async def put(self, key: str, doc: Doc, events: Sequence[Envelope] = ()) -> None:
+        async with document_lock(self.collection, key):
+            await self._replace(key, doc, events, {"_id": key}, upsert=True)
+        await self._emit(key, events)
+
+    async def replace_if(self, key: str, doc: Doc, *, expect: Doc, events: Sequence[Envelope] = ()) -> bool:
+        async with document_lock(self.collection, key):
+            if await is_ferretdb(self.collection.database.client):
+                # FerretDB would scan for any filter beyond _id: check here, under the lock, instead.
+                current = await self.collection.find_one({"_id": key}, {k: 1 for k in expect})
+                if current is None or any(current.get(k) != v for k, v in expect.items()):
+                    return False
+                done = await self._replace(key, doc, events, {"_id": key}, upsert=False)
+            else:
+                done = await self._replace(key, doc, events, {"_id": key, **expect}, upsert=False)
+        if done:
+            await self._emit(key, events)
+        return done
+
+    async def create_many(self, docs: Sequence[tuple[str, Doc]]) -> None:
+        for start in range(0, len(docs), BATCH):
+            chunk = [{**doc, "_id": key} for key, doc in docs[start:start + BATCH]]
+            try:
+                await self.collection.insert_many(chunk, ordered=False)
+            except BulkWriteError as exc:
+                raise DuplicateKey(str(exc.details.get("writeErrors", [])[:3])) from None
+
+    async def delete(self, key: str) -> bool:
+        async with document_lock(self.collection, key):
+            return (await self.collection.delete_one({"_id": key})).deleted_count == 1
+
+    async def scan(self) -> AsyncIterator[Doc]:
+        async for doc in self.collection.find({}, batch_size=2000):
+            yield strip_outbox(doc)
+
+    async def keys(self) -> set[str]:
+        return {doc["_id"] async for doc in self.collection.find({}, {"_id": 1}, batch_size=5000)}
+
+    async def incr(self, key: str, field: str, by: int = 1) -> int:
+        async with document_lock(self.collection, key):
+            doc = await self.collection.find_one_and_update(
+                {"_id": key}, {"$inc": {field: by}}, upsert=True, return_document=ReturnDocument.AFTER
+            )
+        assert doc is not None  # upserted
+        return int(doc[field])
+
+
+class MongoAssetRegister(DocsAssetRegister):
+    def __init__(self, db: AsyncDatabase[Document], publisher: Publisher | None = None, *, relay_interval_s: float = 1.0) -> None:
+        self.docs = MongoDocs(db["assets"], publisher, relay_interval_s=relay_interval_s)
+        super().__init__(self.docs, MongoDocs(db["asset_versions"]), MongoDocs(db["counters"]))
+
+    @property
+    def collection(self) -> AsyncCollection[Document]:
+        return self.docs.collection
 
 
 def _repair_doc(repair: Repair) -> Document:

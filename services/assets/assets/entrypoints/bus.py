@@ -1,4 +1,5 @@
-"""The assets bus edge: answers asset.lookup requests (core NATS request/reply, not persisted)."""
+"""The assets bus edge: asset.lookup and rpc.cmdb.* requests (core NATS request/reply, not persisted), and the
+ticket events that keep each asset's list of open tickets."""
 
 from __future__ import annotations
 
@@ -8,20 +9,35 @@ from typing import Any
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 
-from opsdesk_shared.contracts import subjects
+from opsdesk_shared.bus import subscribe_events
+from opsdesk_shared.contracts import Envelope, subjects
+from opsdesk_shared.settings import ServiceSettings
 
-from .. import metrics, service
-from ..ports import AssetRegister
+from .. import metrics, service, service_ops
+from ..ports import AssetRegister, Docs, RepairStore
+from ..service_graph import RelationGraph
+
+TICKET_SUBJECTS = (subjects.TICKET_CREATED, subjects.TICKET_STATUS_CHANGED, subjects.TICKET_RESOLVED, subjects.TICKET_CLOSED)
 
 
-def register(broker: NatsBroker, *, assets: AssetRegister) -> None:
+def _tag_request(body: bytes) -> dict[str, Any]:
+    request = json.loads(body)
+    if not isinstance(request, dict):
+        raise ValueError("request must be an object")
+    tag = request["tag"]
+    if not isinstance(tag, str) or not tag:
+        raise ValueError("tag must be a non-empty string")
+    return request
+
+
+def register(
+    broker: NatsBroker, *, assets: AssetRegister, links: Docs | None = None, repairs: RepairStore | None = None,
+    graph: RelationGraph | None = None, settings: ServiceSettings | None = None,
+) -> None:
     @broker.subscriber(subjects.ASSET_LOOKUP, queue="assets", description="Request {'tag': str}; reply {'found': bool, 'asset': {...}}")
     async def on_asset_lookup(msg: NatsMessage) -> dict[str, Any]:
         try:
-            request = json.loads(msg.body)
-            tag = request["tag"]
-            if not isinstance(tag, str) or not tag:
-                raise ValueError("tag must be a non-empty string")
+            tag = _tag_request(msg.body)["tag"]
         except (ValueError, KeyError, TypeError) as exc:
             return {"found": False, "error": f"bad request: {exc}"}
         asset = await service.lookup_asset(tag, register=assets)
@@ -29,3 +45,45 @@ def register(broker: NatsBroker, *, assets: AssetRegister) -> None:
         if asset is None:
             return {"found": False}
         return {"found": True, "asset": asset.model_dump(mode="json")}
+
+    if links is not None and repairs is not None:
+        @broker.subscriber(subjects.RPC_CMDB_ASSET_SUMMARY, queue="assets",
+                           description="Request {'tag': str}; reply {'found': bool, 'asset', 'open_tickets', 'repairs'}")
+        async def on_asset_summary(msg: NatsMessage) -> dict[str, Any]:
+            try:
+                tag = _tag_request(msg.body)["tag"]
+            except (ValueError, KeyError, TypeError) as exc:
+                return {"found": False, "error": f"bad request: {exc}"}
+            found = await service_ops.asset_overview(tag, register=assets, links=links, repairs=repairs)
+            return {"found": False} if found is None else {"found": True, **found}
+
+    if graph is not None:
+        @broker.subscriber(subjects.RPC_CMDB_IMPACT, queue="assets",
+                           description="Request {'tag', 'depth'?: 1-10, 'direction'?: impact|depends, 'limit'?}; reply {'found', 'impact'}")
+        async def on_impact(msg: NatsMessage) -> dict[str, Any]:
+            try:
+                request = _tag_request(msg.body)
+                depth = int(request.get("depth", 5))
+                direction = request.get("direction", "impact")
+                limit = int(request.get("limit", 200))
+                if not 1 <= depth <= 10 or direction not in ("impact", "depends") or not 1 <= limit <= 5000:
+                    raise ValueError("depth 1-10, direction impact|depends, limit 1-5000")
+            except (ValueError, KeyError, TypeError) as exc:
+                return {"found": False, "error": f"bad request: {exc}"}
+            if await assets.get(request["tag"]) is None:
+                return {"found": False}
+            result = await graph.impact(request["tag"], depth=depth, direction=direction, limit=limit)
+            metrics.impact_queries.inc()
+            return {"found": True, "impact": result.model_dump(mode="json")}
+
+    if links is not None and settings is not None:
+        async def on_ticket_event(envelope: Envelope, event: Any) -> None:
+            if await service_ops.on_ticket_event(event, links=links):
+                metrics.ticket_events.labels(envelope.type).inc()
+
+        for subject in TICKET_SUBJECTS:
+            subscribe_events(
+                broker, subject=subject, durable=f"assets-{subject.replace('.', '-')}", handler=on_ticket_event,
+                max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
+                on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+            )

@@ -1,28 +1,184 @@
-"""The assets HTTP edge: the register by tag, and repair records."""
+"""The assets HTTP edge: the register by tag (types, lifecycle, history, overview) and repair records."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsdesk_shared.contracts.repairs import RepairStatus
-from opsdesk_shared.logs import correlation_id
+from opsdesk_shared.contracts.repairs import RepairStage
 
-from .. import metrics, service
-from ..domain import Asset, IllegalTransition, NotAtVendor, Repair
+from .. import metrics, service, service_ops
+from ..domain import (
+    Asset,
+    AssetStatus,
+    Billing,
+    CiType,
+    CiVersion,
+    IllegalAssetTransition,
+    IllegalTransition,
+    Location,
+    NotAtVendor,
+    Repair,
+    RepairKind,
+)
+from ..labels import send_out_form
+from ..ports import ConcurrentUpdate, DuplicateKey
+from ..upkeep import Scope
+from .deps import Reader, Wired, Writer, not_found, unprocessable
 
 router = APIRouter(prefix="/api/v1")
 
 
-def _adapters(request: Request) -> Any:
-    return request.app.state.adapters
+def _conflict(exc: IllegalAssetTransition | IllegalTransition) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc), "allowed": exc.allowed})
 
 
-Wired = Annotated[Any, Depends(_adapters)]
+# --- types ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/asset-types", response_model=list[CiType], tags=["assets"])
+async def list_types(wired: Wired) -> list[CiType]:
+    return sorted((await service.ci_types(wired.types)).values(), key=lambda t: t.code)
+
+
+@router.put("/asset-types/{code}", response_model=CiType, tags=["assets"])
+async def put_type(code: str, body: CiType, wired: Wired, ctx: Writer) -> CiType:
+    if body.code != code:
+        raise unprocessable([("code", "must equal the code in the path")])
+    return await service.put_ci_type(body, types=wired.types)
+
+
+# --- the register --------------------------------------------------------------------------------------------
+
+
+class AssetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    tag: str | None = Field(default=None, max_length=40, description="Omit to allocate one in the configured format")
+    type: str = Field(min_length=1, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    model: str = Field(default="", max_length=200)
+    serial: str | None = Field(default=None, max_length=100)
+    location: Location
+    owner: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
+    vendor: str | None = Field(default=None, max_length=100)
+    status: AssetStatus = "ordered"
+    purchase_date: date | None = None
+    warranty_end: date | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class AssetPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    model: str | None = Field(default=None, max_length=200)
+    serial: str | None = Field(default=None, max_length=100)
+    location: Location | None = None
+    owner: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
+    vendor: str | None = Field(default=None, max_length=100)
+    purchase_date: date | None = None
+    warranty_end: date | None = None
+    attributes: dict[str, Any] | None = Field(default=None, description="Merged; a null value removes the attribute")
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: AssetStatus
+
+
+@router.post("/assets", response_model=Asset, status_code=status.HTTP_201_CREATED, tags=["assets"])
+async def create_asset(body: AssetIn, wired: Wired, ctx: Writer) -> Asset:
+    draft = Asset.model_validate({**body.model_dump(), "tag": body.tag or ""})
+    try:
+        return await service.register_asset(
+            draft, register=wired.register, types=wired.types, ctx=ctx, tag_pattern=wired.tag_pattern,
+            tag_prefix=wired.tag_prefix, nodes=wired.graph,
+        )
+    except service.InvalidAsset as exc:
+        raise unprocessable(exc.errors) from None
+    except DuplicateKey:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"tag {body.tag} is already registered") from None
+
+
+@router.get("/assets", response_model=list[Asset], tags=["assets"])
+async def list_assets(
+    wired: Wired, type: str | None = None, department: str | None = None, building: str | None = None,
+    status_: Annotated[AssetStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[Asset]:
+    """Items matching every filter given, by tag (a scan: for lists and admin screens, not hot paths)."""
+    scope = Scope(type=type, department=department, building=building, status=status_)
+    found = sorted([a async for a in wired.register.scan() if scope.matches(a)], key=lambda a: a.tag)
+    return found[offset:offset + limit]
+
+
+@router.get("/assets/{tag}", response_model=Asset, tags=["assets"])
+async def read_asset(
+    tag: str, wired: Wired, as_of: Annotated[datetime | None, Query(description="The item as it was then")] = None
+) -> Asset:
+    if as_of is not None:
+        past = await service.asset_as_of(tag, as_of, register=wired.register)
+        if past is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag} at {as_of.isoformat()}")
+        return past
+    asset = await service.lookup_asset(tag, register=wired.register)
+    if asset is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
+    return asset
+
+
+@router.patch("/assets/{tag}", response_model=Asset, tags=["assets"])
+async def patch_asset(tag: str, body: AssetPatch, wired: Wired, ctx: Writer) -> Asset:
+    fields = body.model_dump(mode="json", exclude_unset=True)
+    try:
+        return await service.update_asset(tag, fields, register=wired.register, types=wired.types, ctx=ctx, nodes=wired.graph)
+    except service.UnknownAsset:
+        raise not_found(f"asset {tag}") from None
+    except service.InvalidAsset as exc:
+        raise unprocessable(exc.errors) from None
+    except ConcurrentUpdate:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"asset {tag} changed meanwhile; retry") from None
+
+
+@router.post("/assets/{tag}/status", response_model=Asset, tags=["assets"])
+async def change_status(tag: str, body: StatusIn, wired: Wired, ctx: Writer) -> Asset:
+    """A lifecycle step; an illegal one is 409 listing the statuses allowed from here."""
+    try:
+        return await service.change_asset_status(tag, body.status, register=wired.register, ctx=ctx)
+    except service.UnknownAsset:
+        raise not_found(f"asset {tag}") from None
+    except IllegalAssetTransition as exc:
+        raise _conflict(exc) from None
+    except ConcurrentUpdate:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"asset {tag} changed meanwhile; retry") from None
+
+
+@router.get("/assets/{tag}/history", response_model=list[CiVersion], tags=["assets"])
+async def history(tag: str, wired: Wired) -> list[CiVersion]:
+    found = await service.asset_history(tag, register=wired.register)
+    if not found and await wired.register.get(tag) is None:
+        raise not_found(f"asset {tag}")
+    return found
+
+
+@router.get("/assets/{tag}/overview", tags=["assets"])
+async def overview(tag: str, wired: Wired) -> dict[str, Any]:
+    """The asset, its open tickets and its repairs (the gateway shows these beside a ticket)."""
+    found = await service_ops.asset_overview(tag, register=wired.register, links=wired.links, repairs=wired.repairs)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
+    return found
+
+
+# --- repairs -------------------------------------------------------------------------------------------------
 
 
 class RepairIn(BaseModel):
@@ -32,36 +188,37 @@ class RepairIn(BaseModel):
     vendor: str | None = Field(default=None, max_length=100)
     ticket_id: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=2000)
+    kind: RepairKind | None = Field(default=None, description="in_house, or vendor (third party)")
+    billing: Billing | None = Field(default=None, description="Default: warranty while it runs")
+    transport_arranged: bool = False
+    fault: str | None = Field(default=None, max_length=2000)
 
 
 class RepairChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    status: RepairStatus
+    status: RepairStage
     note: str | None = Field(default=None, max_length=2000)
-
-
-@router.get("/assets/{tag}", response_model=Asset, tags=["assets"])
-async def read_asset(tag: str, wired: Wired) -> Asset:
-    asset = await service.lookup_asset(tag, register=wired.register)
-    if asset is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
-    return asset
+    transport_arranged: bool | None = None
+    loaner_tag: str | None = Field(default=None, max_length=40)
 
 
 @router.post("/repairs", response_model=Repair, status_code=status.HTTP_201_CREATED, tags=["repairs"])
-async def create_repair(body: RepairIn, wired: Wired) -> Repair:
+async def create_repair(body: RepairIn, wired: Wired, ctx: Writer) -> Repair:
     try:
         repair = await service.open_repair(
             asset_tag=body.asset_tag, vendor=body.vendor, ticket_id=body.ticket_id, note=body.note,
             register=wired.register, repairs=wired.repairs, outbox=wired.outbox,
-            now=datetime.now(UTC), correlation_id=correlation_id.get() or str(uuid.uuid4()),
+            now=ctx.now, correlation_id=ctx.correlation_id, kind=body.kind, billing=body.billing,
+            transport_arranged=body.transport_arranged, fault=body.fault, by=ctx.by, links=wired.links,
         )
     except service.UnknownAsset:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             [{"loc": ["body", "asset_tag"], "msg": f"no asset tagged {body.asset_tag}", "type": "value_error"}],
         ) from None
+    except IllegalAssetTransition as exc:
+        raise _conflict(exc) from None
     metrics.repairs_updated.labels(repair.status).inc()
     return repair
 
@@ -75,16 +232,19 @@ async def read_repair(repair_id: str, wired: Wired) -> Repair:
 
 
 @router.patch("/repairs/{repair_id}", response_model=Repair, tags=["repairs"])
-async def change_repair(repair_id: str, body: RepairChangeIn, wired: Wired) -> Repair:
+async def change_repair(repair_id: str, body: RepairChangeIn, wired: Wired, ctx: Writer) -> Repair:
     try:
         repair = await service.update_repair(
             repair_id, status=body.status, note=body.note, repairs=wired.repairs, register=wired.register,
-            outbox=wired.outbox, now=datetime.now(UTC), correlation_id=correlation_id.get() or str(uuid.uuid4()),
+            outbox=wired.outbox, now=ctx.now, correlation_id=ctx.correlation_id, by=ctx.by,
+            transport_arranged=body.transport_arranged, loaner_tag=body.loaner_tag,
         )
     except LookupError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"repair {repair_id} not found") from None
-    except IllegalTransition as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc), "allowed": exc.allowed}) from None
+    except (IllegalTransition, IllegalAssetTransition) as exc:
+        raise _conflict(exc) from None
+    except ConcurrentUpdate:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"repair {repair_id} changed meanwhile; retry") from None
     metrics.repairs_updated.labels(repair.status).inc()
     return repair
 
@@ -96,12 +256,12 @@ class ProgressIn(BaseModel):
 
 
 @router.post("/repairs/{repair_id}/progress", response_model=Repair, tags=["repairs"])
-async def report_progress(repair_id: str, body: ProgressIn, wired: Wired) -> Repair:
+async def report_progress(repair_id: str, body: ProgressIn, wired: Wired, ctx: Writer) -> Repair:
     """The vendor's written progress update while the device is away (restarts the 3-working-day clock)."""
     try:
         repair = await service.report_repair_progress(
             repair_id, note=body.note, repairs=wired.repairs, outbox=wired.outbox,
-            now=datetime.now(UTC), correlation_id=correlation_id.get() or str(uuid.uuid4()),
+            now=ctx.now, correlation_id=ctx.correlation_id, by=ctx.by,
         )
     except LookupError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"repair {repair_id} not found") from None
@@ -109,3 +269,17 @@ async def report_progress(repair_id: str, body: ProgressIn, wired: Wired) -> Rep
         raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc)}) from None
     metrics.repairs_updated.labels("progress").inc()
     return repair
+
+
+@router.get("/repairs/{repair_id}/send-out-form", tags=["repairs"], response_class=Response)
+async def send_out(repair_id: str, wired: Wired, ctx: Reader) -> Response:
+    """The send-out form (PDF) to go with the device to the vendor."""
+    repair = await wired.repairs.get(repair_id)
+    if repair is None:
+        raise not_found(f"repair {repair_id}")
+    asset = await wired.register.get(repair.asset_tag)
+    if asset is None:
+        raise not_found(f"asset {repair.asset_tag}")
+    pdf = send_out_form(repair, asset, now=ctx.now)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="send-out-{repair_id}.pdf"'})

@@ -8,9 +8,11 @@ import pytest
 
 from assets import domain
 from assets.domain import Asset, IllegalTransition, Repair
-from opsdesk_shared.contracts.repairs import RepairStatus
+from opsdesk_shared.contracts.repairs import RepairStage
 
-LEGAL: list[tuple[RepairStatus, RepairStatus]] = [
+# Every pair of the original five-state machine kept its meaning; the CMDB work added at_vendor, repaired and
+# written_off (and in-house work may still go out to a vendor).
+LEGAL: list[tuple[RepairStage, RepairStage]] = [
     ("open", "sent_to_vendor"),
     ("open", "in_progress"),
     ("open", "closed"),
@@ -18,12 +20,20 @@ LEGAL: list[tuple[RepairStatus, RepairStatus]] = [
     ("in_progress", "returned"),
     ("in_progress", "closed"),
     ("returned", "closed"),
+    ("in_progress", "sent_to_vendor"),
+    ("in_progress", "written_off"),
+    ("sent_to_vendor", "at_vendor"),
+    ("sent_to_vendor", "written_off"),
+    ("at_vendor", "repaired"),
+    ("at_vendor", "returned"),
+    ("at_vendor", "written_off"),
+    ("repaired", "returned"),
 ]
-ALL: list[RepairStatus] = ["open", "sent_to_vendor", "in_progress", "returned", "closed"]
+ALL: list[RepairStage] = ["open", "sent_to_vendor", "in_progress", "returned", "closed", "at_vendor", "repaired", "written_off"]
 ILLEGAL = [(a, b) for a in ALL for b in ALL if (a, b) not in LEGAL]
 
 
-def repair_in(status: RepairStatus, asset: Asset, t0: datetime) -> Repair:
+def repair_in(status: RepairStage, asset: Asset, t0: datetime) -> Repair:
     repair, _ = domain.open_repair(asset=asset, vendor=None, ticket_id=None, note=None, now=t0)
     return repair.model_copy(update={"status": status})
 
@@ -62,7 +72,7 @@ def test_each_opened_repair_gets_its_own_id(asset: Asset, t0: datetime) -> None:
 
 
 @pytest.mark.parametrize(("current", "wanted"), LEGAL)
-def test_legal_transition_changes_status_and_appends_history(current: RepairStatus, wanted: RepairStatus, asset: Asset, t0: datetime) -> None:
+def test_legal_transition_changes_status_and_appends_history(current: RepairStage, wanted: RepairStage, asset: Asset, t0: datetime) -> None:
     repair = repair_in(current, asset, t0)
     later = t0 + timedelta(hours=2)
 
@@ -71,12 +81,13 @@ def test_legal_transition_changes_status_and_appends_history(current: RepairStat
     assert updated.status == wanted and updated.updated_at == later
     assert updated.history == (*repair.history, domain.RepairChange(status=wanted, at=later, note="step"))
     assert (updated.id, updated.opened_at, updated.version) == (repair.id, repair.opened_at, repair.version)
-    assert (event.repair_id, event.status, event.note, event.updated_at) == (repair.id, wanted, "step", later)
+    assert (event.repair_id, event.stage, event.note, event.updated_at) == (repair.id, wanted, "step", later)
+    assert event.status == domain.STAGE_STATUS[wanted]  # what the SLA monitor reads: the original five values
     assert repair.status == current  # frozen: the original is untouched
 
 
 @pytest.mark.parametrize(("current", "wanted"), ILLEGAL)
-def test_illegal_transition_is_refused_listing_the_allowed_ones(current: RepairStatus, wanted: RepairStatus, asset: Asset, t0: datetime) -> None:
+def test_illegal_transition_is_refused_listing_the_allowed_ones(current: RepairStage, wanted: RepairStage, asset: Asset, t0: datetime) -> None:
     repair = repair_in(current, asset, t0)
 
     with pytest.raises(IllegalTransition) as caught:
@@ -87,9 +98,10 @@ def test_illegal_transition_is_refused_listing_the_allowed_ones(current: RepairS
     assert current in str(caught.value) and wanted in str(caught.value)
 
 
-def test_closed_repair_allows_nothing(asset: Asset, t0: datetime) -> None:
+@pytest.mark.parametrize("terminal", ["closed", "written_off"])
+def test_closed_or_written_off_repair_allows_nothing(terminal: RepairStage, asset: Asset, t0: datetime) -> None:
     with pytest.raises(IllegalTransition) as caught:
-        domain.change_status(repair_in("closed", asset, t0), status="open", note=None, now=t0)
+        domain.change_status(repair_in(terminal, asset, t0), status="open", note=None, now=t0)
 
     assert caught.value.allowed == []
 

@@ -1,0 +1,154 @@
+"""Relations and impact: an in-memory adjacency index over the relations collection, kept in step across
+instances by a change log (a counter document and one log document per change, all read by `_id`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts.cmdb import CiChange, CiChangedV1
+
+from .domain import Asset
+from .ports import AssetRegister, Docs, DuplicateKey
+from .relations import DEPARTMENT_PREFIX, GraphIndex, ImpactResult, Node, Relation, RelationRefused, relation_id
+from .service import Ctx, UnknownAsset, ci_types
+
+META_KEY = "graph"
+
+
+def log_key(n: int) -> str:
+    return f"{n:012d}"
+
+
+class RelationGraph:
+    """The service's one index. `sync` applies other instances' changes (one `_id` read when nothing changed)."""
+
+    def __init__(self, *, relations: Docs, log: Docs, meta: Docs) -> None:
+        self.relations = relations
+        self.log = log
+        self.meta = meta
+        self.index = GraphIndex()
+        self.version = 0
+        self.loaded_in_s = 0.0
+        self._lock = asyncio.Lock()
+        self._register: AssetRegister | None = None
+        self._types: Docs | None = None
+
+    async def note(self, asset: Asset, category: str) -> None:
+        node = Node(ci_type=asset.type, category=category, department=asset.department)
+        if self.index.nodes.get(asset.tag) != node:
+            await self.publish_node(asset, category)
+
+    async def _remote_version(self) -> int:
+        doc = await self.meta.get(META_KEY)
+        return int(doc.get("n", 0)) if doc else 0
+
+    async def load(self, *, register: AssetRegister, types: Docs) -> None:
+        """Everything from the database: at start-up, or when the log cannot be followed."""
+        started = time.perf_counter()
+        version = await self._remote_version()
+        index = GraphIndex()
+        categories = {code: t.category for code, t in (await ci_types(types)).items()}
+        async for asset in register.scan():
+            index.set_node(asset.tag, Node(ci_type=asset.type, category=categories.get(asset.type, "hardware"),
+                                           department=asset.department))
+        async for doc in self.relations.scan():
+            index.add(Relation.model_validate(doc))
+        self.index, self.version = index, version
+        self._register, self._types = register, types
+        self.loaded_in_s = time.perf_counter() - started
+
+    async def sync(self) -> None:
+        remote = await self._remote_version()
+        if remote <= self.version:
+            return
+        async with self._lock:
+            for n in range(self.version + 1, remote + 1):
+                entry = await self.log.get(log_key(n))
+                if entry is None or entry.get("op") == "reload":
+                    if self._register is not None and self._types is not None:
+                        await self.load(register=self._register, types=self._types)
+                    else:
+                        self.version = remote
+                    return
+                self._apply(entry)
+                self.version = n
+
+    def _apply(self, entry: dict[str, object]) -> None:
+        if entry["op"] == "node":
+            self.index.set_node(str(entry["tag"]), Node.model_validate(entry["node"]))
+            return
+        rel = Relation.model_validate(entry["relation"])
+        if entry["op"] == "add":
+            self.index.add(rel)
+        else:
+            self.index.remove(rel)
+
+    async def _append(self, entry: dict[str, object], events: list[Envelope] | None = None) -> None:
+        n = await self.meta.incr(META_KEY, "n")
+        await self.log.put(log_key(n), entry, events or [])
+        if n == self.version + 1:
+            self.version = n  # ours is the next entry: already applied locally
+        else:
+            await self.sync()
+
+    async def publish_node(self, asset: Asset, category: str) -> None:
+        """Tell other instances an item's type or department changed (they classify impact by it)."""
+        node = Node(ci_type=asset.type, category=category, department=asset.department)
+        self.index.set_node(asset.tag, node)
+        await self._append({"op": "node", "tag": asset.tag, "node": node.model_dump()})
+
+    async def publish_reload(self) -> None:
+        await self._append({"op": "reload"})
+
+    async def add(self, rel: Relation, *, register: AssetRegister, ctx: Ctx) -> Relation:
+        source = await register.get(rel.source)
+        if source is None:
+            raise UnknownAsset(rel.source)
+        if not (rel.type == "used_by" and rel.target.startswith(DEPARTMENT_PREFIX)) and await register.get(rel.target) is None:
+            raise UnknownAsset(rel.target)
+        if rel.target.startswith(DEPARTMENT_PREFIX) and rel.type != "used_by":
+            raise RelationRefused("only used_by may name a department")
+        await self.sync()
+        async with self._lock:
+            self.index.check(rel)
+            stored = rel.model_copy(update={"created_at": ctx.now, "created_by": ctx.by})
+            try:
+                await self.relations.create(stored.id, stored.model_dump(mode="json"))
+            except DuplicateKey:
+                raise RelationRefused(f"{stored.id} already exists") from None
+            self.index.add(stored)
+        event = self._event(source, "relation_added", stored, ctx)
+        await self._append({"op": "add", "relation": stored.model_dump(mode="json")}, [ctx.wrap(event, source.tag)])
+        return stored
+
+    async def remove(self, rel_key: str, *, register: AssetRegister, ctx: Ctx) -> Relation | None:
+        doc = await self.relations.get(rel_key)
+        if doc is None:
+            return None
+        rel = Relation.model_validate(doc)
+        await self.relations.delete(rel_key)
+        async with self._lock:
+            self.index.remove(rel)
+        source = await register.get(rel.source)
+        events = [ctx.wrap(self._event(source, "relation_removed", rel, ctx), rel.source)] if source else []
+        await self._append({"op": "remove", "relation": rel.model_dump(mode="json")}, events)
+        return rel
+
+    @staticmethod
+    def _event(source: Asset, change: CiChange, rel: Relation, ctx: Ctx) -> CiChangedV1:
+        value = {"type": rel.type, "target": rel.target, "source": rel.source}
+        changes = {"relation": {"old": None, "new": value} if change == "relation_added" else {"old": value, "new": None}}
+        return CiChangedV1(tag=source.tag, ci_type=source.type, change=change, version=source.version,
+                           status=source.status, department=source.department, changes=changes, by=ctx.by, changed_at=ctx.now)
+
+    async def impact(self, tag: str, *, depth: int, direction: str, limit: int) -> ImpactResult:
+        await self.sync()
+        return self.index.impact(tag, depth=depth, direction=direction, limit=limit)  # type: ignore[arg-type]
+
+    def relations_of(self, tag: str) -> list[Relation]:
+        return self.index.relations_of(tag)
+
+
+__all__ = ["RelationGraph", "relation_id"]

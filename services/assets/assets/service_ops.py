@@ -1,0 +1,387 @@
+"""Use cases around the register: baselines, audits, inspections, spare parts, loaners, the tickets projection,
+the asset overview, and the CSV/XLSX import."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from opsdesk_shared.contracts import TicketClosedV1, TicketCreatedV1, TicketResolvedV1, TicketStatusChangedV1
+from opsdesk_shared.contracts.cmdb import InspectionFinding, InspectionKind, RegisterImportedV1
+
+from . import domain, register_io, stock, upkeep
+from .domain import Asset
+from .ports import AssetRegister, ConcurrentUpdate, Doc, Docs, RepairStore
+from .service import Ctx, InvalidAsset, UnknownAsset, allocate_tags, ci_types, modify, repairs_of, update_asset
+from .service_graph import RelationGraph
+from .upkeep import Audit, Baseline, Scope, Sighting
+
+
+class NotFound(LookupError):
+    pass
+
+
+async def _in_scope(register: AssetRegister, scope: Scope) -> list[Asset]:
+    return [a async for a in register.scan() if scope.matches(a)]
+
+
+def _plain(model: Any) -> Doc:
+    return model.model_dump(mode="json")  # type: ignore[no-any-return]
+
+
+# --- baselines -----------------------------------------------------------------------------------------------
+
+
+async def record_baseline(
+    *, name: str, scope: Scope, fields: Iterable[str], register: AssetRegister, baselines: Docs, ctx: Ctx
+) -> Baseline:
+    baseline = upkeep.record_baseline(name=name, scope=scope, fields=fields, assets=await _in_scope(register, scope),
+                                      now=ctx.now, by=ctx.by)
+    await baselines.create(baseline.id, _plain(baseline))
+    return baseline
+
+
+async def get_baseline(baseline_id: str, *, baselines: Docs) -> Baseline:
+    doc = await baselines.get(baseline_id)
+    if doc is None:
+        raise NotFound(baseline_id)
+    return Baseline.model_validate(doc)
+
+
+async def baseline_drift(baseline_id: str, *, register: AssetRegister, baselines: Docs) -> tuple[Baseline, list[upkeep.Drift]]:
+    baseline = await get_baseline(baseline_id, baselines=baselines)
+    return baseline, upkeep.drift(baseline, await _in_scope(register, baseline.scope))
+
+
+# --- audits --------------------------------------------------------------------------------------------------
+
+
+async def get_audit(audit_id: str, *, audits: Docs) -> Audit:
+    doc = await audits.get(audit_id)
+    if doc is None:
+        raise NotFound(audit_id)
+    return Audit.model_validate(doc)
+
+
+async def open_audit(*, name: str, scope: Scope, register: AssetRegister, audits: Docs, ctx: Ctx) -> Audit:
+    audit = upkeep.open_audit(name=name, scope=scope, assets=await _in_scope(register, scope), now=ctx.now, by=ctx.by)
+    await audits.create(audit.id, {**_plain(audit), "_v": 1})
+    return audit
+
+
+async def _change_audit(audit_id: str, audits: Docs, change: Any, events: Any = ()) -> Audit:
+    for _ in range(5):
+        doc = await audits.get(audit_id)
+        if doc is None:
+            raise NotFound(audit_id)
+        updated, produced = change(Audit.model_validate(doc))
+        if await audits.replace_if(audit_id, {**_plain(updated), "_v": doc["_v"] + 1}, expect={"_v": doc["_v"]},
+                                   events=produced):
+            return updated  # type: ignore[no-any-return]
+    raise ConcurrentUpdate(audit_id)
+
+
+async def record_scan(audit_id: str, sighting: Sighting, *, audits: Docs) -> Audit:
+    return await _change_audit(audit_id, audits, lambda a: (upkeep.record_sighting(a, sighting), []))
+
+
+async def close_audit(audit_id: str, *, register: AssetRegister, audits: Docs, ctx: Ctx) -> Audit:
+    audit = await get_audit(audit_id, audits=audits)
+    tags = set(audit.expected) | set(audit.seen)
+    registered = {t: a for t in tags if (a := await register.get(t)) is not None}
+
+    def close(a: Audit) -> tuple[Audit, list[Any]]:
+        closed, event = upkeep.close_audit(a, registered, now=ctx.now, by=ctx.by)
+        return closed, [ctx.wrap(event, a.id)]
+
+    return await _change_audit(audit_id, audits, close)
+
+
+async def apply_corrections(
+    audit_id: str, corrections: list[tuple[str, str]], *, register: AssetRegister, audits: Docs, types: Docs, ctx: Ctx
+) -> list[Asset]:
+    """Apply the agreed corrections (tag, kind): each becomes a new version of the item, changed by the auditor."""
+    audit = await get_audit(audit_id, audits=audits)
+    changed = []
+    for tag, kind in corrections:
+        asset = await register.get(tag)
+        if asset is None:
+            raise UnknownAsset(tag)
+        corrected = upkeep.correction(audit, asset, kind)
+        fields = {"location": corrected.location.model_dump()} if kind == "wrong_location" else {"owner": corrected.owner}
+        changed.append(await update_asset(tag, fields, register=register, types=types, ctx=ctx, change="corrected"))
+    done = tuple(f"{t}:{k}" for t, k in corrections)
+    await _change_audit(audit_id, audits, lambda a: (a.model_copy(update={"corrected": (*a.corrected, *done)}), []))
+    return changed
+
+
+# --- inspections ---------------------------------------------------------------------------------------------
+
+
+async def record_inspection(
+    *, asset_tag: str, kind: InspectionKind, findings: list[InspectionFinding], performed_at: datetime | None,
+    register: AssetRegister, inspections: Docs, inspection_index: Docs, ctx: Ctx,
+) -> upkeep.Inspection:
+    asset = await register.get(asset_tag)
+    if asset is None:
+        raise UnknownAsset(asset_tag)
+    inspection, event = upkeep.record_inspection(asset=asset, kind=kind, findings=findings, by=ctx.by, at=performed_at or ctx.now)
+    await inspections.create(inspection.id, _plain(inspection), [ctx.wrap(event, asset_tag)])
+
+    def index(doc: Doc | None) -> Doc:
+        doc = doc or {"ids": [], "last": {}}
+        last = dict(doc["last"])
+        at = inspection.performed_at.isoformat()
+        if last.get(kind, "") < at:
+            last[kind] = at
+        return {"ids": [*doc["ids"], inspection.id], "last": last}
+
+    await modify(inspection_index, asset_tag, index)
+    return inspection
+
+
+async def inspections_of(tag: str, *, inspections: Docs, inspection_index: Docs) -> list[upkeep.Inspection]:
+    doc = await inspection_index.get(tag) or {"ids": []}
+    found = [await inspections.get(i) for i in doc["ids"]]
+    return [upkeep.Inspection.model_validate(d) for d in found if d is not None]
+
+
+async def inspections_due(*, kind: str, scope: Scope, register: AssetRegister, inspection_index: Docs, now: datetime) -> list[str]:
+    assets = await _in_scope(register, scope)
+    last: dict[str, dict[str, datetime]] = {}
+    for asset in assets:
+        doc = await inspection_index.get(asset.tag)
+        if doc:
+            last[asset.tag] = {k: datetime.fromisoformat(v) for k, v in doc["last"].items()}
+    return upkeep.inspections_due(assets, last, kind=kind, now=now)
+
+
+# --- spare parts ---------------------------------------------------------------------------------------------
+
+
+async def get_stock(part_type: str, site: str, *, spares: Docs) -> stock.SpareStock | None:
+    doc = await spares.get(stock.stock_key(part_type, site))
+    return stock.SpareStock.model_validate(doc) if doc else None
+
+
+async def _change_stock(part_type: str, site: str, spares: Docs, change: Any, *, create: bool = False) -> tuple[stock.SpareStock, Any]:
+    key = stock.stock_key(part_type, site)
+    result: dict[str, Any] = {}
+
+    def step(doc: Doc | None) -> Doc | None:
+        if doc is None and not create:
+            raise NotFound(key)
+        current = stock.SpareStock.model_validate(doc) if doc else stock.SpareStock(part_type=part_type, site=site)
+        updated, extra = change(current)
+        result["stock"], result["extra"] = updated, extra
+        return _plain(updated)
+
+    await modify(spares, key, step)
+    return result["stock"], result["extra"]
+
+
+async def set_stock(
+    *, part_type: str, site: str, received: int, minimum: int | None, reorder_quantity: int | None, spares: Docs
+) -> stock.SpareStock:
+    def change(s: stock.SpareStock) -> tuple[stock.SpareStock, None]:
+        s = stock.receive(s, received)
+        update = {k: v for k, v in (("minimum", minimum), ("reorder_quantity", reorder_quantity)) if v is not None}
+        return s.model_copy(update=update), None
+
+    updated, _ = await _change_stock(part_type, site, spares, change, create=True)
+    return updated
+
+
+async def reserve_spare(
+    *, part_type: str, site: str, quantity: int, ticket_id: str | None, spares: Docs, ctx: Ctx
+) -> stock.Reservation:
+    _, res = await _change_stock(part_type, site, spares, lambda s: stock.reserve(s, quantity=quantity, ticket_id=ticket_id,
+                                                                                   now=ctx.now, by=ctx.by))
+    return res  # type: ignore[no-any-return]
+
+
+async def issue_spare(
+    *, part_type: str, site: str, quantity: int, ticket_id: str, reservation_id: str | None, asset_tag: str | None,
+    spares: Docs, ctx: Ctx,
+) -> tuple[stock.SpareStock, Any]:
+    """The spare-part requisition: stock leaves against a ticket; the event is stored with the stock document."""
+    key = stock.stock_key(part_type, site)
+    for _ in range(5):
+        doc = await spares.get(key)
+        if doc is None:
+            raise NotFound(key)
+        updated, event = stock.issue(stock.SpareStock.model_validate(doc), quantity=quantity, ticket_id=ticket_id,
+                                     reservation_id=reservation_id, asset_tag=asset_tag, now=ctx.now, by=ctx.by)
+        if await spares.replace_if(key, {**_plain(updated), "_v": doc.get("_v", 0) + 1}, expect={"_v": doc.get("_v")},
+                                   events=[ctx.wrap(event, key)]):
+            return updated, event
+    raise ConcurrentUpdate(key)
+
+
+async def replenishment_list(*, month: str, spares: Docs) -> list[stock.ReplenishmentLine]:
+    stocks = [stock.SpareStock.model_validate(d) async for d in spares.scan()]
+    return stock.replenishment(stocks, month=month)
+
+
+# --- loaners -------------------------------------------------------------------------------------------------
+
+
+async def lend_loaner(
+    *, loaner_tag: str, borrower: str, department: str | None, for_asset_tag: str | None, repair_id: str | None,
+    due_back: Any, register: AssetRegister, loans: Docs, ctx: Ctx,
+) -> stock.Loan:
+    from .service import change_asset_status
+
+    loaner = await register.get(loaner_tag)
+    if loaner is None:
+        raise UnknownAsset(loaner_tag)
+    loan, event = stock.lend(loaner, borrower=borrower, department=department, for_asset_tag=for_asset_tag,
+                             repair_id=repair_id, due_back=due_back, now=ctx.now, by=ctx.by)
+    await change_asset_status(loaner_tag, "on_loan", register=register, ctx=ctx)
+    await loans.create(loan.id, {**_plain(loan), "_v": 1}, [ctx.wrap(event, loaner_tag)])
+    await modify(loans, f"open:{loaner_tag}", lambda _: {"loan_id": loan.id})
+    return loan
+
+
+async def return_loaner(loan_id: str, *, register: AssetRegister, loans: Docs, ctx: Ctx) -> stock.Loan:
+    from .service import change_asset_status
+
+    doc = await loans.get(loan_id)
+    if doc is None:
+        raise NotFound(loan_id)
+    loan, event = stock.give_back(stock.Loan.model_validate(doc), now=ctx.now, by=ctx.by)
+    if not await loans.replace_if(loan_id, {**_plain(loan), "_v": doc["_v"] + 1}, expect={"_v": doc["_v"]},
+                                  events=[ctx.wrap(event, loan.loaner_tag)]):
+        raise ConcurrentUpdate(loan_id)
+    asset = await register.get(loan.loaner_tag)
+    if asset is not None and asset.status == "on_loan":
+        await change_asset_status(loan.loaner_tag, "in_stock", register=register, ctx=ctx)
+    await loans.delete(f"open:{loan.loaner_tag}")
+    return loan
+
+
+async def open_loans(*, loans: Docs) -> list[stock.Loan]:
+    found = []
+    async for doc in loans.scan():
+        if not doc["_id"].startswith("open:") and doc.get("status") == "lent":
+            found.append(stock.Loan.model_validate(doc))
+    return sorted(found, key=lambda loan: loan.lent_at)
+
+
+# --- tickets per asset (projection of ticket events) ---------------------------------------------------------
+
+CLOSED_TICKET = ("resolved", "closed", "cancelled")
+
+
+def _ticket_key(ticket_id: str) -> str:
+    return f"ticket:{ticket_id}"
+
+
+async def _set_ticket(links: Docs, tag: str, ticket_id: str, fields: dict[str, Any], at: str) -> None:
+    def change(doc: Doc | None) -> Doc | None:
+        doc = doc or {"tickets": {}, "repairs": []}
+        current = doc["tickets"].get(ticket_id, {})
+        if current.get("at", "") > at:
+            return None  # an older event arriving late
+        return {**doc, "tickets": {**doc["tickets"], ticket_id: {**current, **fields, "at": at}}}
+
+    await modify(links, tag, change)
+
+
+async def on_ticket_event(event: Any, *, links: Docs) -> bool:
+    """Keep the per-asset list of tickets current; idempotent (a redelivery writes the same values)."""
+    if isinstance(event, TicketCreatedV1):
+        if not event.asset_tag:
+            return False
+        await modify(links, _ticket_key(event.ticket_id), lambda _: {"tag": event.asset_tag})
+        await _set_ticket(links, event.asset_tag, event.ticket_id, {
+            "number": event.number, "title": event.title, "priority": event.priority, "service_code": event.service_code,
+            "reported_at": event.reported_at.isoformat(), "status": "new",
+        }, event.reported_at.isoformat())
+        return True
+    mapping = await links.get(_ticket_key(event.ticket_id))
+    tag = mapping["tag"] if mapping else getattr(event, "asset_tag", None)
+    if not tag:
+        return False
+    if isinstance(event, TicketStatusChangedV1):
+        await _set_ticket(links, tag, event.ticket_id, {"status": event.new_status, "priority": event.priority},
+                          event.changed_at.isoformat())
+    elif isinstance(event, TicketResolvedV1):
+        await _set_ticket(links, tag, event.ticket_id, {"status": "resolved"}, event.resolved_at.isoformat())
+    elif isinstance(event, TicketClosedV1):
+        await _set_ticket(links, tag, event.ticket_id, {"status": "closed"}, event.closed_at.isoformat())
+    return True
+
+
+async def asset_overview(tag: str, *, register: AssetRegister, links: Docs, repairs: RepairStore) -> dict[str, Any] | None:
+    """The asset, its open tickets and its repairs: what the gateway shows beside a ticket naming the tag."""
+    asset = await register.get(tag)
+    if asset is None:
+        return None
+    doc = await links.get(tag) or {"tickets": {}}
+    open_tickets = [{"ticket_id": tid, **{k: v for k, v in t.items() if k != "at"}}
+                    for tid, t in doc["tickets"].items() if t.get("status") not in CLOSED_TICKET]
+    found = await repairs_of(tag, links=links, repairs=repairs)
+    return {
+        "asset": asset.model_dump(mode="json"),
+        "open_tickets": sorted(open_tickets, key=lambda t: t.get("reported_at", "")),
+        "repairs": [r.model_dump(mode="json", exclude={"history"}) | {"history_entries": len(r.history)} for r in found],
+    }
+
+
+# --- import --------------------------------------------------------------------------------------------------
+
+
+EXISTING_BY_KEY = 2_000
+
+
+async def import_register(
+    content: bytes, *, file_name: str, dry_run: bool, register: AssetRegister, types: Docs, imports: Docs,
+    graph: RelationGraph | None, ctx: Ctx, tag_pattern: str, tag_prefix: str,
+) -> register_io.ImportReport:
+    """Validate every row first; write nothing unless every row is valid (and not on a dry run)."""
+    rows = register_io.read_rows(content, file_name=file_name)
+    known = await ci_types(types)
+    given = {str(t).strip() for row in rows if (t := row.get("tag")) not in (None, "") and str(t).strip()}
+    if len(given) <= EXISTING_BY_KEY:  # a few tags: look each up by _id rather than read every key of the register
+        existing = {t for t in given if register_io.TAG_RE.match(t) and await register.get(t) is not None}
+    else:
+        existing = await register.tags()
+    good, errors = register_io.validate_rows(rows, types=known, existing=existing)
+    report = register_io.ImportReport(rows=len(rows), valid=len(good), errors=errors, dry_run=dry_run)
+    if dry_run or errors or not good:
+        return report
+    assets = [a for _, a in good if a is not None]
+    missing = [i for i, a in enumerate(assets) if not a.tag]
+    if missing:
+        tags = await allocate_tags(len(missing), register=register, pattern=tag_pattern, prefix=tag_prefix, year=ctx.now.year)
+        for i, tag in zip(missing, tags, strict=True):
+            assets[i] = assets[i].model_copy(update={"tag": tag})
+    stored, records = [], []
+    for asset in assets:
+        s, record, _ = domain.new_version(None, asset, by=ctx.by, at=ctx.now)
+        stored.append(s)
+        records.append(record)
+    written = await register.add_many(stored, records)
+    import_id = str(uuid.uuid4())
+    event = RegisterImportedV1(import_id=import_id, file_name=file_name, rows=len(rows), created=written,
+                               tags_sample=[a.tag for a in stored[:20]], by=ctx.by, imported_at=ctx.now)
+    await imports.create(import_id, {"file_name": file_name, "rows": len(rows), "created": written, "by": ctx.by,
+                                     "at": ctx.now.isoformat(), "tags": [a.tag for a in stored]}, [ctx.wrap(event, import_id)])
+    if graph is not None:
+        for a in stored:
+            graph.index.set_node(a.tag, graph_node(a, known))
+        await graph.publish_reload()
+    return report.model_copy(update={"written": written, "import_id": import_id})
+
+
+def graph_node(asset: Asset, known: dict[str, domain.CiType]) -> Any:
+    from .relations import Node
+
+    ci_type = known.get(asset.type)
+    return Node(ci_type=asset.type, category=ci_type.category if ci_type else "hardware", department=asset.department)
+
+
+__all__ = ["InvalidAsset", "NotFound"]

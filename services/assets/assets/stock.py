@@ -1,0 +1,176 @@
+"""Spare parts by part type and site, reservations, issues against tickets; loaner devices: pure rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from opsdesk_shared.contracts.cmdb import LoanerChangedV1, SpareIssuedV1
+
+from .domain import Asset
+
+
+class Reservation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    quantity: int
+    ticket_id: str | None = None
+    reserved_at: datetime
+    reserved_by: str
+
+
+class SpareStock(BaseModel):
+    """One part type at one site."""
+
+    model_config = ConfigDict(frozen=True)
+
+    part_type: str
+    site: str
+    on_hand: int = Field(default=0, ge=0)
+    minimum: int = Field(default=0, ge=0, description="Below this available count the part is reordered")
+    reorder_quantity: int = Field(default=0, ge=0, description="Least quantity to order at once")
+    reservations: dict[str, Reservation] = Field(default_factory=dict)
+    issued_by_month: dict[str, int] = Field(default_factory=dict, description="YYYY-MM -> quantity issued")
+
+    @property
+    def key(self) -> str:
+        return stock_key(self.part_type, self.site)
+
+    @property
+    def reserved(self) -> int:
+        return sum(r.quantity for r in self.reservations.values())
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+def stock_key(part_type: str, site: str) -> str:
+    return f"{part_type}@{site}"
+
+
+class NotEnoughStock(Exception):
+    pass
+
+
+def receive(stock: SpareStock, quantity: int) -> SpareStock:
+    return stock.model_copy(update={"on_hand": stock.on_hand + quantity})
+
+
+def reserve(stock: SpareStock, *, quantity: int, ticket_id: str | None, now: datetime, by: str) -> tuple[SpareStock, Reservation]:
+    if quantity < 1 or quantity > stock.available:
+        raise NotEnoughStock(f"{stock.key}: {stock.available} available, {quantity} wanted")
+    res = Reservation(id=str(uuid.uuid4()), quantity=quantity, ticket_id=ticket_id, reserved_at=now, reserved_by=by)
+    return stock.model_copy(update={"reservations": {**stock.reservations, res.id: res}}), res
+
+
+def release(stock: SpareStock, reservation_id: str) -> SpareStock:
+    if reservation_id not in stock.reservations:
+        raise KeyError(reservation_id)
+    return stock.model_copy(update={"reservations": {k: v for k, v in stock.reservations.items() if k != reservation_id}})
+
+
+def issue(
+    stock: SpareStock, *, quantity: int, ticket_id: str, reservation_id: str | None, asset_tag: str | None,
+    now: datetime, by: str,
+) -> tuple[SpareStock, SpareIssuedV1]:
+    """Issue against a ticket, from a reservation (which it consumes) or from what is available."""
+    reservations = dict(stock.reservations)
+    if reservation_id is not None:
+        res = reservations.pop(reservation_id, None)
+        if res is None:
+            raise KeyError(reservation_id)
+        if quantity > res.quantity + stock.available:
+            raise NotEnoughStock(f"{stock.key}: reservation of {res.quantity}, {stock.available} more available")
+    elif quantity > stock.available:
+        raise NotEnoughStock(f"{stock.key}: {stock.available} available, {quantity} wanted")
+    month = now.strftime("%Y-%m")
+    updated = stock.model_copy(update={
+        "on_hand": stock.on_hand - quantity, "reservations": reservations,
+        "issued_by_month": {**stock.issued_by_month, month: stock.issued_by_month.get(month, 0) + quantity},
+    })
+    event = SpareIssuedV1(
+        issue_id=str(uuid.uuid4()), part_type=stock.part_type, site=stock.site, quantity=quantity, ticket_id=ticket_id,
+        asset_tag=asset_tag, remaining=updated.on_hand, below_minimum=updated.available < updated.minimum,
+        issued_by=by, issued_at=now,
+    )
+    return updated, event
+
+
+class ReplenishmentLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    part_type: str
+    site: str
+    available: int
+    minimum: int
+    issued_last_month: int
+    order: int
+
+
+def replenishment(stocks: list[SpareStock], *, month: str) -> list[ReplenishmentLine]:
+    """The monthly list: every part whose available stock is below its minimum plus last month's consumption;
+    order enough to get back to that level, at least the reorder quantity."""
+    year, mon = (int(p) for p in month.split("-"))
+    previous = f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+    lines = []
+    for s in stocks:
+        used = s.issued_by_month.get(previous, 0)
+        target = s.minimum + used
+        if s.available < target:
+            lines.append(ReplenishmentLine(
+                part_type=s.part_type, site=s.site, available=s.available, minimum=s.minimum, issued_last_month=used,
+                order=max(target - s.available, s.reorder_quantity),
+            ))
+    return sorted(lines, key=lambda line: (line.site, line.part_type))
+
+
+# --- loaners -------------------------------------------------------------------------------------------------
+
+
+class Loan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    loaner_tag: str
+    borrower: str
+    department: str | None = None
+    for_asset_tag: str | None = None
+    repair_id: str | None = None
+    lent_at: datetime
+    due_back: date | None = None
+    returned_at: datetime | None = None
+    status: Literal["lent", "returned"] = "lent"
+
+
+class NotLendable(Exception):
+    pass
+
+
+def lend(
+    loaner: Asset, *, borrower: str, department: str | None, for_asset_tag: str | None, repair_id: str | None,
+    due_back: date | None, now: datetime, by: str,
+) -> tuple[Loan, LoanerChangedV1]:
+    if loaner.status != "in_stock":
+        raise NotLendable(f"{loaner.tag} is {loaner.status}; only an item in stock can be lent")
+    loan = Loan(id=str(uuid.uuid4()), loaner_tag=loaner.tag, borrower=borrower, department=department,
+                for_asset_tag=for_asset_tag, repair_id=repair_id, lent_at=now, due_back=due_back)
+    return loan, _loan_event(loan, "lent", now=now, by=by)
+
+
+def give_back(loan: Loan, *, now: datetime, by: str) -> tuple[Loan, LoanerChangedV1]:
+    if loan.status != "lent":
+        raise NotLendable(f"loan {loan.id} was already returned")
+    returned = loan.model_copy(update={"status": "returned", "returned_at": now})
+    return returned, _loan_event(returned, "returned", now=now, by=by)
+
+
+def _loan_event(loan: Loan, action: Literal["lent", "returned"], *, now: datetime, by: str) -> LoanerChangedV1:
+    return LoanerChangedV1(
+        loan_id=loan.id, loaner_tag=loan.loaner_tag, action=action, borrower=loan.borrower, department=loan.department,
+        for_asset_tag=loan.for_asset_tag, repair_id=loan.repair_id, due_back=loan.due_back, by=by, at=now,
+    )
