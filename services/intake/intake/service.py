@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from opsdesk_shared.contracts import Envelope, Requester, TicketAssignedV1, TicketReassignedV1
+from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
 from opsdesk_shared.contracts.envelope import EventData
 
 from . import domain, lifecycle
@@ -239,3 +240,26 @@ async def receive_mail(
             desk=desk, actor=actor, now=now, correlation_id=correlation_id,
         )
     return ticket, "created" if created else "duplicate"
+
+
+INSPECTIONS = Actor(subject="assets", name="Inspections", role="agent", source="bus")
+FALLBACK_FOLLOW_UP = "RS-ONSITE"
+
+
+async def open_for_inspection(
+    recorded: InspectionRecordedV1, *, desk: Desk, now: datetime, correlation_id: str
+) -> tuple[Ticket, bool] | None:
+    """An inspection finding that needs work becomes a ticket, once per inspection; None when nothing needs work."""
+    request = recorded.ticket
+    if not recorded.needs_work or request is None:
+        return None
+    service_code = request.service_code if desk.catalog.get(request.service_code) else FALLBACK_FOLLOW_UP
+    cmd = NewTicket(
+        title=request.title[:200], description=request.description[:10_000],
+        requester=Requester(name=f"巡檢 {recorded.performed_by}"[:100], department=request.department),
+        channel="api", service_code=service_code, asset_tag=request.asset_tag, site=request.site,
+    )
+    return await open_ticket(
+        cmd, desk=desk, now=now, correlation_id=correlation_id, actor=INSPECTIONS,
+        idempotency_key=f"inspection:{recorded.inspection_id}",
+    )

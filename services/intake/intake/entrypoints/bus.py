@@ -10,6 +10,7 @@ from faststream.nats import NatsBroker, NatsMessage
 
 from opsdesk_shared.bus import subscribe_events
 from opsdesk_shared.contracts import Envelope, TicketAssignedV1, TicketReassignedV1, subjects
+from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
 from opsdesk_shared.contracts.envelope import EventData
 from opsdesk_shared.settings import ServiceSettings
 
@@ -41,10 +42,19 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
         except LookupError:
             log.warning("suggestions for an unknown ticket", extra={"fields": {"ticket_id": data.get("ticket_id")}})
 
+    async def on_inspection_recorded(envelope: Envelope, recorded: InspectionRecordedV1) -> None:
+        opened = await service.open_for_inspection(
+            recorded, desk=desk, now=datetime.now(UTC), correlation_id=envelope.correlation_id
+        )
+        if opened is not None and opened[1]:
+            ticket = opened[0]
+            metrics.tickets_created.labels(ticket.channel, ticket.service_code, ticket.priority).inc()
+
     for subject, durable, handler in (
         (subjects.TICKET_ASSIGNED, "intake-ticket-assigned", on_ticket_assigned),
         (subjects.TICKET_REASSIGNED, "intake-ticket-reassigned", on_ticket_reassigned),
         (subjects.KB_SUGGESTED, "intake-kb-suggested", on_kb_suggested),
+        (subjects.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded", on_inspection_recorded),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

@@ -215,3 +215,29 @@ async def test_reassignment_shows_the_new_engineer_and_tells_the_requester_once(
     assert stored.assignee.engineer_id == "eng-mobile-1"
     notes = [c for c in stored.comments if c.id == "reassigned-a-2"]
     assert len(notes) == 1 and not notes[0].internal and "黃偉明" in notes[0].body
+
+
+async def test_inspection_finding_that_needs_work_opens_one_ticket(store, now) -> None:  # type: ignore[no-untyped-def]
+    from opsdesk_shared.contracts.cmdb import InspectionFinding, InspectionRecordedV1, TicketRequest
+
+    desk = Desk.on(store, MemoryOutbox())
+    request = TicketRequest(title="打印機定影器異響", description="季度保養發現定影器異響", asset_tag="GZ-2026-000007",
+                            service_code="PS-INSPECT", department="財務科", site="主樓")
+    recorded = InspectionRecordedV1(
+        inspection_id="insp-1", asset_tag="GZ-2026-000007", kind="quarterly_maintenance",
+        findings=[InspectionFinding(text="定影器異響", severity="needs_work")], needs_work=True, ticket=request,
+        performed_by="eng-onsite-1", performed_at=now,
+    )
+
+    first = await service.open_for_inspection(recorded, desk=desk, now=now, correlation_id="c")
+    again = await service.open_for_inspection(recorded, desk=desk, now=now, correlation_id="c")
+
+    assert first is not None and first[1] is True and again is not None and again[1] is False
+    ticket = first[0]
+    assert (ticket.service_code, ticket.asset_tag, ticket.channel, ticket.requester.department) == ("PS-INSPECT", "GZ-2026-000007", "api", "財務科")
+    assert len(store.tickets) == 1
+    fine = recorded.model_copy(update={"inspection_id": "insp-2", "needs_work": False, "ticket": None})
+    assert await service.open_for_inspection(fine, desk=desk, now=now, correlation_id="c") is None
+    unknown = recorded.model_copy(update={"inspection_id": "insp-3", "ticket": request.model_copy(update={"service_code": "XX-GONE"})})
+    opened = await service.open_for_inspection(unknown, desk=desk, now=now, correlation_id="c")
+    assert opened is not None and opened[0].service_code == "RS-ONSITE"
