@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from .observability import BodySizeLimitMiddleware, CorrelationIdMiddleware, ops_router
+from .observability import BodySizeLimitMiddleware, CorrelationIdMiddleware, RequestMetricsMiddleware, ops_router
 from .runtime import Infra, open_infra
 from .settings import ServiceSettings
 
@@ -61,4 +61,5 @@ def build_service_app(
     app.include_router(ops_router(registry=registry, checks={"database": db_ready, "nats": bus_ready}))
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(RequestMetricsMiddleware, service=settings.service_name)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from .contracts import DeadLetter, Envelope, EventData, UnknownEvent, payload_model, subjects, utcnow
 from .logs import correlation_id
+from .observability import events_handled
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +121,14 @@ def subscribe_events(
             on_dead_letter(msg.raw_message.subject, reason)
         log.error("message dead-lettered", extra={"fields": {"subject": msg.raw_message.subject, "reason": reason, "error": error[:500]}})
 
+    service = str(getattr(broker, "_connection_kwargs", {}).get("name") or "")
+
     async def consume(msg: NatsMessage) -> None:
+        started = time.perf_counter()
+        outcome = await handle(msg)
+        events_handled.labels(service, msg.raw_message.subject, outcome).observe(time.perf_counter() - started)
+
+    async def handle(msg: NatsMessage) -> str:
         deliveries = msg.raw_message.metadata.num_delivered
         try:
             envelope = Envelope.model_validate_json(msg.body)
@@ -130,9 +139,9 @@ def subscribe_events(
             except Exception:
                 log.exception("dead-letter publish failed; message will be redelivered")
                 await msg.nack(delay=_retry_delay(deliveries))
-                return
+                return "retry"
             await msg.ack()
-            return
+            return "invalid"
 
         token = correlation_id.set(envelope.correlation_id)
         try:
@@ -145,14 +154,15 @@ def subscribe_events(
                 except Exception:
                     log.exception("dead-letter publish failed; message will be redelivered")
                     await msg.nack(delay=_retry_delay(deliveries))
-                    return
+                    return "retry"
                 await msg.ack()
-            else:
-                await msg.nack(delay=_retry_delay(deliveries))
-            return
+                return "failed"
+            await msg.nack(delay=_retry_delay(deliveries))
+            return "retry"
         finally:
             correlation_id.reset(token)
         await msg.ack()
+        return "ok"
 
     consume.__name__ = f"on_{subject.replace('.', '_')}"
     broker.subscriber(

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .logs import correlation_id
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 CORRELATION_HEADER = "x-correlation-id"
+
+# Metrics every service has under the same names and labels, exported beside the service's own registry.
+SHARED_REGISTRY = CollectorRegistry()
+http_request_duration = Histogram(
+    "http_request_duration_seconds", "HTTP requests by route template and status", ["service", "method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=SHARED_REGISTRY,
+)
+events_handled = Histogram(
+    "events_handled_seconds", "Bus event handling time by subject and outcome (ok, retry, failed, invalid)",
+    ["service", "subject", "outcome"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5), registry=SHARED_REGISTRY,
+)
 
 
 def ops_router(*, registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:
@@ -31,7 +43,7 @@ def ops_router(*, registry: CollectorRegistry, checks: dict[str, ReadinessCheck]
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry) + generate_latest(SHARED_REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return router
 
@@ -60,6 +72,35 @@ class CorrelationIdMiddleware:
             await self.app(scope, receive, send_with_header)
         finally:
             correlation_id.reset(token)
+
+
+class RequestMetricsMiddleware:
+    """Times every HTTP request into http_request_duration_seconds, labelled by the route template (not the raw path)."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            http_request_duration.labels(self.service, scope.get("method", ""), route, str(status)).observe(
+                time.perf_counter() - started
+            )
 
 
 class BodySizeLimitMiddleware:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -12,18 +12,21 @@ from opsdesk_shared.app import build_service_app
 from opsdesk_shared.runtime import Infra
 
 from . import metrics, service
-from .adapters.mongo import MongoEventProjection
-from .domain import Tally
+from .adapters.delivery import ReportDelivery
+from .adapters.mongo import MongoEventProjection, MongoGenerations, MongoReportStore
+from .adapters.nats import StreamSource
 from .entrypoints import bus
 from .entrypoints.http import router
-from .ports import EventProjection
+from .rebuild import Projection
+from .scheduler import ReportScheduler
 from .settings import ReportingSettings
+from .wiring import Adapters, memory_adapters
+
+__all__ = ["Adapters", "create_app", "memory_adapters"]
 
 
-@dataclass
-class Adapters:
-    projection: EventProjection
-    tally: Tally
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def create_app(settings: ReportingSettings, adapters: Adapters | None = None) -> FastAPI:
@@ -32,16 +35,40 @@ def create_app(settings: ReportingSettings, adapters: Adapters | None = None) ->
         projection = MongoEventProjection(infra.db)
         await projection.ensure_indexes()
         tally = await service.rebuild_tally(projection=projection)
+        generations = MongoGenerations(infra.db)
+        active = await generations.active()
+        models = generations.models(active)
+        holder = Projection(models=models, generation=active, live=await service.load_live(models, now=_utcnow()))
+        delivery = None
+        if settings.webhook_urls or settings.email_to:
+            delivery = ReportDelivery(webhook_urls=settings.webhook_urls, email_to=settings.email_to, smtp_host=settings.smtp_host,
+                                      smtp_port=settings.smtp_port, sender=settings.smtp_sender, download_base=settings.download_base)
+        wired = Adapters(projection=projection, tally=tally, settings=settings, holder=holder, reports=MongoReportStore(infra.db),
+                         publisher=infra.publisher, generations=generations, source=StreamSource(infra.broker), delivery=delivery)
         metrics.tally_collector.tally = tally
-        bus.register(infra.broker, projection=projection, tally=tally, settings=settings)
-        yield Adapters(projection=projection, tally=tally)
+        metrics.live_collector.holder = holder
+        bus.register(infra.broker, projection=projection, tally=tally, holder=holder, settings=settings)
+        scheduler = ReportScheduler(
+            models=lambda: holder.models, store=wired.reports, publisher=wired.publisher, delivery=delivery,
+            langs=tuple(settings.report_langs), interval_s=settings.schedule_interval_s,
+            settle=timedelta(minutes=settings.settle_minutes),
+        )
+        if settings.schedule_enabled:
+            scheduler.start()
+        try:
+            yield wired
+        finally:
+            await scheduler.stop()
+            for task in list(wired.tasks):
+                task.cancel()
 
     if adapters is not None:
         metrics.tally_collector.tally = adapters.tally
+        metrics.live_collector.holder = adapters.holder
     return build_service_app(
         settings,
         title="Opsdesk reporting",
-        description="Event projections, counters and reports.",
+        description="Event projections, the contract's periodic reports (JSON, XLSX, PDF), printable forms and metrics.",
         registry=metrics.registry,
         routers=[router],
         wire=wire,

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
+
+from .projection import Effects
+
+Document = dict[str, Any]
 
 
 class EventProjection(Protocol):
@@ -12,4 +18,62 @@ class EventProjection(Protocol):
 
     async def counts(self) -> dict[str, int]:
         """Every counter key with its total, recomputed from the stored events."""
+        ...
+
+
+class ReadModels(Protocol):
+    """Per-entity documents and per-period aggregate buckets of one projection generation."""
+
+    async def update_entity(self, collection: str, key: str, decide: Callable[[Document | None], Document | None]) -> None:
+        """Read one entity, decide its next version (None: leave it), write it; serialised per entity."""
+        ...
+
+    async def entity(self, collection: str, key: str) -> Document | None: ...
+
+    async def clear_pending(self, collection: str, key: str, event_id: str) -> None: ...
+
+    async def apply(self, effects: Effects) -> None:
+        """Add increments, set values and append to capped lists."""
+        ...
+
+    async def bucket(self, bucket_id: str) -> Document | None: ...
+
+    async def items(self, list_id: str) -> list[Document]: ...
+
+
+class ReportStore(Protocol):
+    """Generated reports with their files, and the overdue alerts already raised."""
+
+    async def get(self, report_id: str) -> Document | None: ...
+
+    async def put(self, report: Document, files: dict[str, bytes]) -> None: ...
+
+    async def file(self, report_id: str, fmt: str) -> bytes | None: ...
+
+    async def list(self, *, kind: str | None = None, limit: int = 200) -> list[Document]: ...
+
+    async def mark_alert(self, alert_id: str) -> bool:
+        """Remember an alert; False when it was raised before."""
+        ...
+
+    async def schedule_since(self, default: datetime) -> datetime:
+        """When the report calendar started (stored on first call): reports due before then are not owed."""
+        ...
+
+
+class Publisher(Protocol):
+    async def publish(self, envelope: Envelope) -> None: ...
+
+
+class Delivery(Protocol):
+    async def deliver(self, *, report: Document, files: dict[str, bytes]) -> list[str]:
+        """Send a stored report to its recipients; returns the channels that took it."""
+        ...
+
+
+class EventSource(Protocol):
+    async def last_sequence(self) -> int: ...
+
+    def replay(self, *, after: int, upto: int) -> Any:
+        """Async iterator of (sequence, envelope) from the event stream, in order."""
         ...

@@ -1,3 +1,5 @@
+from pydantic import Field
+
 from opsdesk_shared.settings import ServiceSettings, settings_config
 
 
@@ -6,3 +8,18 @@ class ReportingSettings(ServiceSettings):
 
     service_name: str = "reporting"
     port: int = 8004
+    max_body_bytes: int = 64 * 1024
+
+    # Scheduled reports.
+    schedule_enabled: bool = True
+    schedule_interval_s: float = Field(default=300.0, gt=0, description="How often the report calendar is checked")
+    settle_minutes: float = Field(default=60.0, ge=0, description="Wait after a period closes before generating")
+    report_langs: list[str] = Field(default_factory=lambda: ["zh-CN"], description="Languages each scheduled report is stored in")
+    webhook_urls: list[str] = Field(default_factory=list, description="POSTed a JSON notice for each generated report")
+    email_to: list[str] = Field(default_factory=list, description="Get each generated report as PDF and XLSX attachments")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "opsdesk-reports@localhost"
+    download_base: str = Field(default="http://127.0.0.1:8080", description="Gateway address the delivered links point at")
+    security_service_prefixes: list[str] = Field(default_factory=lambda: ["SEC"])
+    admin_roles: list[str] = Field(default_factory=lambda: ["admin", "manager"], description="X-Opsdesk-Role values that may rebuild or regenerate")

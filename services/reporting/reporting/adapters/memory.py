@@ -1,10 +1,18 @@
-"""In-memory projection for unit tests only."""
+"""In-memory projection, read models and report store for unit tests only."""
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from opsdesk_shared.contracts import Envelope
+
+from ..projection import LIST_CAP, Effects
+
+Document = dict[str, Any]
 
 
 class MemoryEventProjection:
@@ -20,3 +28,123 @@ class MemoryEventProjection:
 
     async def counts(self) -> dict[str, int]:
         return dict(Counter(key for keys in self.events.values() for key in keys))
+
+
+def _set_path(doc: Document, path: str, value: Any, *, add: bool) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        doc = doc.setdefault(part, {})
+    doc[leaf] = doc.get(leaf, 0) + value if add else value
+
+
+class MemoryReadModels:
+    def __init__(self) -> None:
+        self.entities: dict[tuple[str, str], Document] = {}
+        self.buckets: dict[str, Document] = {}
+        self.lists: dict[str, Document] = {}
+
+    async def update_entity(self, collection: str, key: str, decide: Callable[[Document | None], Document | None]) -> None:
+        current = self.entities.get((collection, key))
+        new = decide(copy.deepcopy(current) if current is not None else None)
+        if new is not None:
+            self.entities[(collection, key)] = {**new, "_id": key}
+
+    async def entity(self, collection: str, key: str) -> Document | None:
+        doc = self.entities.get((collection, key))
+        return copy.deepcopy(doc) if doc is not None else None
+
+    async def clear_pending(self, collection: str, key: str, event_id: str) -> None:
+        doc = self.entities.get((collection, key))
+        if doc is not None:
+            doc.get("pending", {}).pop(event_id, None)
+
+    async def apply(self, effects: Effects) -> None:
+        for bucket_id in {*effects.incs, *effects.sets}:
+            doc = self.buckets.setdefault(bucket_id, {"_id": bucket_id})
+            for path, n in effects.incs.get(bucket_id, {}).items():
+                _set_path(doc, path, n, add=True)
+            for path, value in effects.sets.get(bucket_id, {}).items():
+                _set_path(doc, path, value, add=False)
+        for name, item in effects.appends:
+            entry = self.lists.setdefault(name, {"_id": name, "n": 0, "items": []})
+            if entry["n"] < LIST_CAP:
+                entry["items"].append(copy.deepcopy(item))
+            entry["n"] += 1
+
+    async def bucket(self, bucket_id: str) -> Document | None:
+        doc = self.buckets.get(bucket_id)
+        return copy.deepcopy(doc) if doc is not None else None
+
+    async def items(self, list_id: str) -> list[Document]:
+        return copy.deepcopy(self.lists.get(list_id, {}).get("items", []))
+
+
+class MemoryReportStore:
+    def __init__(self) -> None:
+        self.reports: dict[str, Document] = {}
+        self.files: dict[tuple[str, str], bytes] = {}
+        self.alerts: set[str] = set()
+        self.since: datetime | None = None
+
+    async def get(self, report_id: str) -> Document | None:
+        return copy.deepcopy(self.reports.get(report_id))
+
+    async def put(self, report: Document, files: dict[str, bytes]) -> None:
+        self.reports[report["_id"]] = copy.deepcopy(report)
+        for fmt, data in files.items():
+            self.files[(report["_id"], fmt)] = data
+
+    async def file(self, report_id: str, fmt: str) -> bytes | None:
+        return self.files.get((report_id, fmt))
+
+    async def list(self, *, kind: str | None = None, limit: int = 200) -> list[Document]:
+        found = [r for r in self.reports.values() if kind is None or r.get("kind") == kind]
+        return sorted(found, key=lambda r: r["generated_at"], reverse=True)[:limit]
+
+    async def mark_alert(self, alert_id: str) -> bool:
+        if alert_id in self.alerts:
+            return False
+        self.alerts.add(alert_id)
+        return True
+
+    async def schedule_since(self, default: datetime) -> datetime:
+        if self.since is None:
+            self.since = default
+        return self.since
+
+
+class MemoryPublisher:
+    def __init__(self) -> None:
+        self.published: list[Envelope] = []
+
+    async def publish(self, envelope: Envelope) -> None:
+        self.published.append(envelope)
+
+
+class MemoryGenerations:
+    def __init__(self) -> None:
+        self.generations: dict[int, MemoryReadModels] = {}
+        self.active = 1
+
+    def models(self, generation: int) -> MemoryReadModels:
+        return self.generations.setdefault(generation, MemoryReadModels())
+
+    async def drop(self, generation: int) -> None:
+        self.generations.pop(generation, None)
+
+    async def switch(self, generation: int) -> None:
+        self.active = generation
+
+
+class MemoryEventSource:
+    """A stream stand-in: envelopes numbered from 1 in publication order."""
+
+    def __init__(self) -> None:
+        self.events: list[Envelope] = []
+
+    async def last_sequence(self) -> int:
+        return len(self.events)
+
+    async def replay(self, *, after: int, upto: int) -> Any:
+        for seq in range(after + 1, min(upto, len(self.events)) + 1):
+            yield seq, self.events[seq - 1]

@@ -1,12 +1,21 @@
-"""Reporting's own database: one document per event it has seen, keyed by event id."""
+"""Reporting's own database: events seen (for the tally), read models per projection generation, stored reports."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document
+from opsdesk_shared.mongo import Document, document_lock
+
+from ..projection import LIST_CAP, Effects
+
+ENTITY_COLLECTIONS = ("tickets", "repairs", "assets", "problems", "inspections")
+CHUNK_BYTES = 255 * 1024
 
 
 class MongoEventProjection:
@@ -36,3 +45,151 @@ class MongoEventProjection:
     async def counts(self) -> dict[str, int]:
         cursor = await self._events.aggregate([{"$unwind": "$keys"}, {"$group": {"_id": "$keys", "n": {"$sum": 1}}}])
         return {row["_id"]: int(row["n"]) async for row in cursor}
+
+
+class MongoReadModels:
+    """One generation of the read models: collections named `p<generation>_<name>`, so a rebuild writes beside the
+    live one and a switch is a single write of the `projection_meta` document."""
+
+    def __init__(self, db: AsyncDatabase[Document], *, generation: int) -> None:
+        self.db = db
+        self.generation = generation
+        prefix = f"p{generation}_"
+        self._entities = {name: db[prefix + name] for name in ENTITY_COLLECTIONS}
+        self._buckets = db[prefix + "buckets"]
+        self._lists = db[prefix + "lists"]
+
+    def collection_names(self) -> list[str]:
+        return [c.name for c in (*self._entities.values(), self._buckets, self._lists)]
+
+    async def drop(self) -> None:
+        for name in self.collection_names():
+            await self.db.drop_collection(name)
+
+    async def update_entity(self, collection: str, key: str, decide: Callable[[Document | None], Document | None]) -> None:
+        coll = self._entities[collection]
+        async with document_lock(coll, key):
+            current = await coll.find_one({"_id": key})
+            new = decide(current)
+            if new is not None:
+                await coll.replace_one({"_id": key}, {**new, "_id": key}, upsert=True)
+
+    async def entity(self, collection: str, key: str) -> Document | None:
+        return await self._entities[collection].find_one({"_id": key})
+
+    async def clear_pending(self, collection: str, key: str, event_id: str) -> None:
+        coll = self._entities[collection]
+        async with document_lock(coll, key):
+            await coll.update_one({"_id": key}, {"$unset": {f"pending.{event_id}": ""}})
+
+    async def apply(self, effects: Effects) -> None:
+        for bucket_id in {*effects.incs, *effects.sets}:
+            update: Document = {}
+            if effects.incs.get(bucket_id):
+                update["$inc"] = effects.incs[bucket_id]
+            if effects.sets.get(bucket_id):
+                update["$set"] = effects.sets[bucket_id]
+            async with document_lock(self._buckets, bucket_id):
+                await self._buckets.update_one({"_id": bucket_id}, update, upsert=True)
+        for name, item in effects.appends:
+            async with document_lock(self._lists, name):
+                current = await self._lists.find_one({"_id": name}, {"n": 1})
+                n = int((current or {}).get("n", 0))
+                update = {"$inc": {"n": 1}}
+                if n < LIST_CAP:
+                    update["$push"] = {"items": item}
+                await self._lists.update_one({"_id": name}, update, upsert=True)
+
+    async def bucket(self, bucket_id: str) -> Document | None:
+        return await self._buckets.find_one({"_id": bucket_id})
+
+    async def items(self, list_id: str) -> list[Document]:
+        doc = await self._lists.find_one({"_id": list_id})
+        return list((doc or {}).get("items", []))
+
+
+class ProjectionMeta:
+    """Which generation of the read models is live."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._meta = db["projection_meta"]
+
+    async def active(self) -> int:
+        doc = await self._meta.find_one({"_id": "active"})
+        return int(doc["generation"]) if doc else 1
+
+    async def switch(self, generation: int) -> None:
+        await self._meta.replace_one({"_id": "active"}, {"_id": "active", "generation": generation}, upsert=True)
+
+
+class MongoReportStore:
+    """Report metadata by id; files in chunks of at most 255 KiB, keyed `<report id>|<format>|<n>`."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._reports = db["reports"]
+        self._chunks = db["report_chunks"]
+        self._alerts = db["report_alerts"]
+
+    async def get(self, report_id: str) -> Document | None:
+        return await self._reports.find_one({"_id": report_id})
+
+    async def put(self, report: Document, files: dict[str, bytes]) -> None:
+        sizes: dict[str, int] = {}
+        for fmt, data in files.items():
+            chunks = [data[i:i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)] or [b""]
+            for n, chunk in enumerate(chunks):
+                await self._chunks.replace_one({"_id": f"{report['_id']}|{fmt}|{n}"}, {"data": chunk}, upsert=True)
+            sizes[fmt] = len(chunks)
+        await self._reports.replace_one({"_id": report["_id"]}, {**report, "chunks": sizes}, upsert=True)
+
+    async def file(self, report_id: str, fmt: str) -> bytes | None:
+        report = await self.get(report_id)
+        if report is None or fmt not in report.get("chunks", {}):
+            return None
+        parts = []
+        for n in range(int(report["chunks"][fmt])):
+            chunk = await self._chunks.find_one({"_id": f"{report_id}|{fmt}|{n}"})
+            if chunk is None:
+                return None
+            parts.append(bytes(chunk["data"]))
+        return b"".join(parts)
+
+    async def list(self, *, kind: str | None = None, limit: int = 200) -> list[Document]:
+        # A small collection (a few dozen reports a month): the scan is fine.
+        query: Document = {} if kind is None else {"kind": kind}
+        found = [doc async for doc in self._reports.find(query, {"chunks": 0})]
+        return sorted(found, key=lambda r: r["generated_at"], reverse=True)[:limit]
+
+    async def mark_alert(self, alert_id: str) -> bool:
+        try:
+            await self._alerts.insert_one({"_id": alert_id})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def schedule_since(self, default: datetime) -> datetime:
+        with contextlib.suppress(DuplicateKeyError):
+            await self._alerts.insert_one({"_id": "schedule-since", "at": default})
+        doc = await self._alerts.find_one({"_id": "schedule-since"})
+        at: datetime = doc["at"] if doc else default
+        return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+class MongoGenerations:
+    """Generations of the read models in one database, and the switch between them."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
+        self._meta = ProjectionMeta(db)
+
+    def models(self, generation: int) -> MongoReadModels:
+        return MongoReadModels(self._db, generation=generation)
+
+    async def drop(self, generation: int) -> None:
+        await self.models(generation).drop()
+
+    async def switch(self, generation: int) -> None:
+        await self._meta.switch(generation)
+
+    async def active(self) -> int:
+        return await self._meta.active()

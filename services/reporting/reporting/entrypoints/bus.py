@@ -1,35 +1,41 @@
-"""Reporting's bus edge: every contract event is projected and counted."""
+"""Reporting's bus edge: every event of the projected families is counted (tally) and applied to the read models."""
 
 from __future__ import annotations
 
 from faststream.nats import NatsBroker
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, EventData, subjects
+from opsdesk_shared.contracts import REGISTRY, Envelope, EventData, subjects
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, service
 from ..domain import Tally
 from ..ports import EventProjection
+from ..rebuild import Projection
 
-CONSUMED = (
-    subjects.TICKET_CREATED,
-    subjects.TICKET_ASSIGNED,
-    subjects.TICKET_REASSIGNED,
-    subjects.ESCALATION_RAISED,
-    subjects.SLA_WARNING,
-    subjects.SLA_BREACHED,
-    subjects.REPAIR_UPDATED,
-)
+# One durable consumer per family keeps each family's events in stream order (a ticket's status changes, a repair's
+# updates). Families whose producers are still being written are consumed once their contracts are registered.
+FAMILIES = ("ticket.>", "assignment.>", "escalation.>", "sla.>", "repair.>", "problem.>")
+OPTIONAL = (subjects.CMDB_INSPECTION_RECORDED, subjects.CMDB_SPARE_ISSUED)
 
 
-def register(broker: NatsBroker, *, projection: EventProjection, tally: Tally, settings: ServiceSettings) -> None:
+def consumed() -> list[str]:
+    registered = {event_type for event_type, _ in REGISTRY}
+    return [*FAMILIES, *(s for s in OPTIONAL if s in registered)]
+
+
+def register(
+    broker: NatsBroker, *, projection: EventProjection, tally: Tally, holder: Projection, settings: ServiceSettings
+) -> None:
     async def on_event(envelope: Envelope, data: EventData) -> None:
         await service.project_event(envelope, data, projection=projection, tally=tally)
+        if await service.project(envelope, models=holder.models, live=holder.live):
+            metrics.events_projected.labels(envelope.type).inc()
 
-    for subject in CONSUMED:
+    for subject in consumed():
+        family = subject.removesuffix(".>").replace(".", "-")
         subscribe_events(
-            broker, subject=subject, durable=f"reporting-{subject.replace('.', '-')}", handler=on_event,
+            broker, subject=subject, durable=f"reporting-{family}", handler=on_event,
             max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
             on_dead_letter=lambda subj, reason: metrics.dead_letters.labels(subj, reason).inc(),
         )

@@ -11,14 +11,16 @@ import pytest
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
 from opsdesk_shared.contracts import subjects
 from reporting import domain, service
+from reporting.adapters.memory import MemoryReadModels
 from reporting.adapters.mongo import MongoEventProjection
 from reporting.domain import Tally
 from reporting.entrypoints import bus
+from reporting.rebuild import Projection
 from reporting.settings import ReportingSettings
 
 pytestmark = pytest.mark.integration
 
-DURABLE = "reporting-ticket-created"
+DURABLE = "reporting-ticket"
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 5.0) -> Any:
@@ -38,7 +40,8 @@ async def test_ticket_created_published_twice_with_one_event_id_counts_once(
     broker: Any, mongo_projection: MongoEventProjection, ticket_created: Any
 ) -> None:
     tally = Tally()
-    bus.register(broker, projection=mongo_projection, tally=tally, settings=ReportingSettings(max_deliver=3, ack_wait_s=5))
+    bus.register(broker, projection=mongo_projection, tally=tally, holder=Projection(models=MemoryReadModels(), generation=1),
+                 settings=ReportingSettings(max_deliver=3, ack_wait_s=5))
     await broker.start()
     publisher = JetStreamPublisher(broker)
     (first, first_data), (other, _) = ticket_created(channel="web"), ticket_created(channel="web")
@@ -71,7 +74,8 @@ async def test_every_consumed_event_type_is_counted(
     broker: Any, mongo_projection: MongoEventProjection, ticket_assigned: Any, sla_breached: Any, repair_updated: Any
 ) -> None:
     tally = Tally()
-    bus.register(broker, projection=mongo_projection, tally=tally, settings=ReportingSettings(max_deliver=3, ack_wait_s=5))
+    bus.register(broker, projection=mongo_projection, tally=tally, holder=Projection(models=MemoryReadModels(), generation=1),
+                 settings=ReportingSettings(max_deliver=3, ack_wait_s=5))
     await broker.start()
     publisher = JetStreamPublisher(broker)
 

@@ -1,0 +1,100 @@
+"""Generate a report: figures from the aggregates, files rendered, stored, announced on the bus, delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts.reports import ReportGeneratedV1, ReportOverdueV1
+
+from . import figures, metrics, reports
+from .ports import Delivery, Publisher, ReadModels, ReportStore
+from .render import forms, pdf, xlsx
+
+log = logging.getLogger(__name__)
+PRODUCER = "reporting"
+FORMATS = ("json", "xlsx", "pdf")
+# matplotlib's pyplot state is process-wide: one render at a time, off the event loop.
+_render_lock = asyncio.Lock()
+
+
+def to_json(report: dict[str, Any]) -> bytes:
+    return json.dumps(report, ensure_ascii=False, default=_default, indent=1).encode()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    raise TypeError(type(value).__name__)
+
+
+async def render(report: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "json":
+        return to_json(report)
+    renderer = {"xlsx": xlsx.render, "pdf": pdf.render}[fmt]
+    async with _render_lock:
+        return await asyncio.to_thread(renderer, report)
+
+
+async def render_form(form: str, doc: dict[str, Any], *, lang: str, ticket: dict[str, Any] | None) -> bytes:
+    async with _render_lock:
+        return await asyncio.to_thread(forms.render, form, doc, lang=lang, ticket=ticket)
+
+
+async def compose(kind: reports.ReportKind, period: str, *, models: ReadModels, lang: str, now: datetime) -> dict[str, Any]:
+    """The report as JSON-ready data, computed from the period's buckets (no ticket is read)."""
+    reports.check_period(kind, period)
+    started = time.perf_counter()
+    data = figures.compute(await figures.gather(models, period))
+    report = reports.build(kind, data, lang=lang, generated_at=now)
+    metrics.report_compute_seconds.labels(kind.name).observe(time.perf_counter() - started)
+    return report
+
+
+async def generate(
+    kind: reports.ReportKind, period: str, *, models: ReadModels, store: ReportStore, publisher: Publisher,
+    delivery: Delivery | None, lang: str, now: datetime,
+) -> dict[str, Any]:
+    """Build, render every format, store, publish report.generated and deliver; a late one also raises report.overdue."""
+    started = time.perf_counter()
+    report = await compose(kind, period, models=models, lang=lang, now=now)
+    files = {fmt: await render(report, fmt) for fmt in FORMATS}
+    due = report["due_at"]
+    late = due is not None and now > due
+    delivered: list[str] = []
+    if delivery is not None:
+        try:
+            delivered = await delivery.deliver(report=report, files=files)
+        except Exception:
+            log.exception("report delivery failed", extra={"fields": {"report_id": report["_id"]}})
+    meta = {k: v for k, v in report.items() if k != "sections"}
+    await store.put({**meta, "late": late, "delivered": delivered, "formats": list(FORMATS)}, files)
+    event = ReportGeneratedV1(report_id=report["_id"], kind=kind.name, period=period, lang=lang, formats=list(FORMATS),
+                              due_at=due, late=late, generated_at=now)
+    await publisher.publish(Envelope.wrap(event, producer=PRODUCER, correlation_id=str(uuid.uuid4()), subject_id=report["_id"],
+                                          occurred_at=now, event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"opsdesk:report:{report['_id']}:{now.isoformat()}")))
+    metrics.reports_generated.labels(kind.name).inc()
+    metrics.report_generation_seconds.labels(kind.name).observe(time.perf_counter() - started)
+    if late:
+        await raise_overdue(kind.name, period, due=due, reason="late", store=store, publisher=publisher, now=now)
+    return report
+
+
+async def raise_overdue(kind: str, period: str, *, due: datetime, reason: str, store: ReportStore, publisher: Publisher,
+                        now: datetime) -> bool:
+    """Publish report.overdue once per (kind, period, reason); True when raised now."""
+    alert_id = f"{reason}:{kind}:{period}"
+    if not await store.mark_alert(alert_id):
+        return False
+    event = ReportOverdueV1(kind=kind, period=period, due_at=due, reason=reason, detected_at=now)  # type: ignore[arg-type]
+    await publisher.publish(Envelope.wrap(event, producer=PRODUCER, correlation_id=str(uuid.uuid4()), subject_id=f"{kind}:{period}",
+                                          occurred_at=now, event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"opsdesk:report-alert:{alert_id}")))
+    metrics.reports_overdue.labels(kind, reason).inc()
+    log.warning("report overdue", extra={"fields": {"kind": kind, "period": period, "reason": reason}})
+    return True

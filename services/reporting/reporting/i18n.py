@@ -1,0 +1,91 @@
+"""Report and form wording in zh-CN (default) and en."""
+
+from __future__ import annotations
+
+LANGS = ("zh-CN", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    # report titles
+    "service-summary": ("月度服务总结", "Monthly service summary"),
+    "repair-summary": ("月度维修总结", "Monthly repair summary"),
+    "om-monthly": ("运维月报告", "O&M monthly report"),
+    "om-quarterly": ("运维季度报告", "O&M quarterly report"),
+    "om-annual": ("运维年度报告", "O&M annual report"),
+    "major-incident": ("重大事件服务报告", "Major incident report"),
+    "inspection": ("巡检报告", "Monthly inspection report"),
+    "quality-self-check": ("服务质量自检报告", "Service quality self-check"),
+    "security-analysis": ("安全分析报告", "Security analysis report"),
+    # sections
+    "overview": ("概览", "Overview"),
+    "volumes": ("服务量", "Volumes"),
+    "by_service": ("按服务", "By service"),
+    "by_channel": ("按渠道", "By channel"),
+    "by_priority": ("按优先级", "By priority"),
+    "by_department": ("按部门", "By department"),
+    "by_type": ("按类型", "By type"),
+    "times": ("处理时长", "Handling times"),
+    "sla": ("SLA 达成率", "SLA compliance"),
+    "breaches": ("SLA 违约明细", "SLA breaches"),
+    "desk": ("服务台解决率", "Resolved at the desk"),
+    "recurrence": ("问题复发", "Recurrence"),
+    "repairs": ("设备维修", "Repairs"),
+    "vendors": ("按厂商", "By vendor"),
+    "top_assets": ("故障最多的资产", "Top assets by incidents"),
+    "top_departments": ("故障最多的部门", "Top departments by incidents"),
+    "engineers": ("工程师工作量", "Engineer workload"),
+    "satisfaction": ("满意度", "Satisfaction"),
+    "escalations": ("异常升级", "Escalations"),
+    "majors": ("重大事件", "Major incidents"),
+    "inspections": ("巡检记录", "Inspections"),
+    "checks": ("自检项目", "Self-check items"),
+    "timeline": ("时间线", "Timeline"),
+    "security": ("安全相关服务", "Security-related tickets"),
+    # columns and labels
+    "item": ("项目", "Item"), "value": ("数值", "Value"), "key": ("名称", "Name"), "count": ("数量", "Count"),
+    "timer": ("计时器", "Timer"), "started": ("启动", "Started"), "warned": ("预警", "Warned"), "breached": ("违约", "Breached"),
+    "compliance": ("达成率", "Compliance"), "median": ("中位数(分钟)", "Median (min)"), "p90": ("P90(分钟)", "P90 (min)"),
+    "mean": ("平均(分钟)", "Mean (min)"), "ticket": ("工单", "Ticket"), "due_at": ("到期时间", "Due"),
+    "breached_at": ("违约时间", "Breached at"), "vendor": ("厂商", "Vendor"), "sent": ("送修", "Sent"),
+    "returned": ("返回", "Returned"), "on_time": ("按时返回", "Back on time"), "update_compliance": ("进度反馈达成率", "Progress updates on time"),
+    "turnaround_median": ("周转中位数(天)", "Turnaround median (days)"), "turnaround_p90": ("周转P90(天)", "Turnaround p90 (days)"),
+    "engineer": ("工程师", "Engineer"), "assigned": ("派单", "Assigned"), "completed": ("完成", "Completed"),
+    "resolved": ("解决", "Resolved"), "delayed": ("延误", "Delayed"), "asset": ("资产", "Asset"),
+    "department": ("部门", "Department"), "score": ("评分", "Score"), "responses": ("评价数", "Responses"),
+    "total_tickets": ("工单总数", "Tickets"), "resolved_total": ("已解决", "Resolved"), "at_desk": ("服务台解决", "Resolved at the desk"),
+    "desk_share": ("服务台解决率", "Desk resolution share"), "target": ("目标", "Target"), "breaches_total": ("违约总数", "Breaches"),
+    "repeat_share": ("同一资产90天内复发率", "Repeat on the same asset within 90 days"),
+    "article_share": ("用知识库解决比例", "Resolved with a knowledge article"),
+    "problem_recurrence_share": ("问题复发比例", "Recurrences among problem incidents"),
+    "problems_created": ("新建问题", "Problems recorded"), "satisfaction_mean": ("平均满意度", "Mean satisfaction"),
+    "reopened": ("重开", "Reopened"), "closed": ("关闭", "Closed"), "result": ("结果", "Result"), "findings": ("发现问题", "Findings"),
+    "inspector": ("巡检人", "Inspector"), "inspected_at": ("巡检时间", "Inspected at"), "kind": ("类别", "Kind"),
+    "check": ("检查项", "Check"), "pass": ("通过", "Pass"), "fail": ("未通过", "Fail"), "status": ("状态", "Status"),
+    "period": ("期间", "Period"), "generated_at": ("生成时间", "Generated"), "title": ("标题", "Title"),
+    "reported_at": ("报障时间", "Reported"), "event": ("事件", "Event"), "at": ("时间", "At"), "no_data": ("本期无数据", "No data for this period"),
+    "first_response": ("首次响应", "First response"), "dispatch": ("派单", "Dispatch"), "confirmation": ("确认执行", "Confirmation"),
+    "resolution": ("解决", "Resolution"), "response": ("响应", "Response"), "redispatch": ("重新派单", "Re-dispatch"),
+    "escalation": ("升级上报", "Escalation"), "repair_progress": ("维修进度反馈", "Repair progress update"),
+    "repair_return": ("维修返还", "Repair return"), "page": ("第 %d 页", "Page %d"),
+    "chart_by_service": ("按服务工单量", "Tickets by service"), "chart_sla": ("各计时器达成率", "Compliance per timer"),
+    "chart_times": ("处理时长(分钟)", "Handling times (min)"), "chart_vendors": ("厂商周转(天)", "Vendor turnaround (days)"),
+    "chart_channel": ("按渠道工单量", "Tickets by channel"),
+    # forms
+    "daily-maintenance": ("日常维护单", "Daily maintenance form"),
+    "equipment-repair": ("设备维修单", "Equipment repair form"),
+    "send-out": ("设备送修单", "Equipment send-out form"),
+    "spare-part": ("备件领用单", "Spare-part requisition"),
+    "support-record": ("支持服务记录", "Support service record"),
+    "inspection-record": ("巡检记录", "Inspection record"),
+    "number": ("单号", "Number"), "requester": ("报障人", "Requester"), "phone": ("电话", "Phone"), "site": ("地点", "Site"),
+    "service": ("服务", "Service"), "priority": ("优先级", "Priority"), "description": ("故障描述", "Description"),
+    "record": ("处理记录", "Service record"), "resolution_text": ("解决方法", "Resolution"), "asset_tag": ("资产标签", "Asset tag"),
+    "repair_id": ("维修单号", "Repair id"), "history": ("进度", "Progress"), "note": ("备注", "Note"),
+    "part": ("备件名称", "Spare part"), "quantity": ("数量", "Quantity"), "signature_engineer": ("工程师签字", "Engineer signature"),
+    "signature_user": ("用户签字", "User signature"), "signature_vendor": ("厂商签字", "Vendor signature"),
+    "signature_keeper": ("仓管签字", "Storekeeper signature"), "date": ("日期", "Date"),
+}
+
+
+def t(key: str, lang: str) -> str:
+    zh, en = TEXT.get(key, (key, key))
+    return en if lang == "en" else zh

@@ -1,0 +1,1 @@
+"""Renderers: a report's sections to XLSX (openpyxl) and PDF (reportlab, charts by matplotlib)."""
