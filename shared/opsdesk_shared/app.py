@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -27,6 +27,7 @@ def build_service_app(
     wire: Wire,
     adapters: Any = None,
     max_body_bytes: int = 64 * 1024,
+    larger_bodies: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """With `adapters` (tests) the app runs on them and opens no connections; else `wire` builds them in the lifespan."""
     state: dict[str, Infra] = {}
@@ -59,7 +60,7 @@ def build_service_app(
     for router in routers:
         app.include_router(router)
     app.include_router(ops_router(registry=registry, checks={"database": db_ready, "nats": bus_ready}))
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(RequestMetricsMiddleware, service=settings.service_name)
     return app

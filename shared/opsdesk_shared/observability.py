@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import JSONResponse
@@ -104,19 +104,25 @@ class RequestMetricsMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over a limit with 413, whether or not the client sent Content-Length."""
+    """Refuses bodies over a limit with 413, whether or not the client sent Content-Length. `larger` raises the limit
+    for paths under given prefixes (an asset register import, a knowledge attachment through the gateway)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
+
+    def limit_for(self, path: str) -> int:
+        return max((limit for prefix, limit in self.larger.items() if path.startswith(prefix)), default=self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         received = 0
         started = False
@@ -126,8 +132,8 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge(self._detail())
+                if received > limit:
+                    raise _TooLarge(_detail(limit))
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -140,14 +146,15 @@ class BodySizeLimitMiddleware:
             await self.app(scope, guarded_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, limit)
 
-    def _detail(self) -> list[dict[str, object]]:
-        return [{"loc": ["body"], "msg": f"request body exceeds {self.max_bytes} bytes", "type": "too_large"}]
-
-    async def _refuse(self, send: Send) -> None:
-        response = JSONResponse({"detail": self._detail()}, status_code=413)
+    async def _refuse(self, send: Send, limit: int) -> None:
+        response = JSONResponse({"detail": _detail(limit)}, status_code=413)
         await response({"type": "http"}, _empty_receive, send)
+
+
+def _detail(limit: int) -> list[dict[str, object]]:
+    return [{"loc": ["body"], "msg": f"request body exceeds {limit} bytes", "type": "too_large"}]
 
 
 class _TooLarge(HTTPException):

@@ -100,6 +100,8 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         wire=wire,
         adapters=adapters,
         max_body_bytes=settings.max_body_bytes,
+        # What the services behind accept in one body: a register import, a knowledge attachment, a raw mail.
+        larger_bodies={"/api/v1/register/": 20 * 1024 * 1024, "/api/v1/kb/": 11 * 1024 * 1024, "/api/v1/inbound/email": 5 * 1024 * 1024},
     )
     errors.install(app)
 
