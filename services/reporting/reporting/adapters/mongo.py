@@ -47,6 +47,21 @@ class MongoEventProjection:
         return {row["_id"]: int(row["n"]) async for row in cursor}
 
 
+def _section_updates(effects: Effects) -> dict[str, Document]:
+    """One update per section of each bucket (the first part of the path: created, sla, engineer, ...).
+
+    FerretDB rewrites the whole document on every update, so a month's figures in one growing document made each
+    increment slower as the month filled; a section per document keeps every write small."""
+    updates: dict[str, Document] = {}
+    for op, per_bucket in (("$inc", effects.incs), ("$set", effects.sets)):
+        for bucket_id, fields in per_bucket.items():
+            for path, value in fields.items():
+                doc_id = f"{bucket_id}|{path.split('.', 1)[0]}"
+                update = updates.setdefault(doc_id, {"$set": {"b": bucket_id}})
+                update.setdefault(op, {})[path] = value
+    return updates
+
+
 class MongoReadModels:
     """One generation of the read models: collections named `p<generation>_<name>`, so a rebuild writes beside the
     live one and a switch is a single write of the `projection_meta` document."""
@@ -83,14 +98,9 @@ class MongoReadModels:
             await coll.update_one({"_id": key}, {"$unset": {f"pending.{event_id}": ""}})
 
     async def apply(self, effects: Effects) -> None:
-        for bucket_id in {*effects.incs, *effects.sets}:
-            update: Document = {}
-            if effects.incs.get(bucket_id):
-                update["$inc"] = effects.incs[bucket_id]
-            if effects.sets.get(bucket_id):
-                update["$set"] = effects.sets[bucket_id]
-            async with document_lock(self._buckets, bucket_id):
-                await self._buckets.update_one({"_id": bucket_id}, update, upsert=True)
+        for doc_id, update in _section_updates(effects).items():
+            async with document_lock(self._buckets, doc_id):
+                await self._buckets.update_one({"_id": doc_id}, update, upsert=True)
         for name, item in effects.appends:
             async with document_lock(self._lists, name):
                 current = await self._lists.find_one({"_id": name}, {"n": 1})
@@ -101,7 +111,11 @@ class MongoReadModels:
                 await self._lists.update_one({"_id": name}, update, upsert=True)
 
     async def bucket(self, bucket_id: str) -> Document | None:
-        return await self._buckets.find_one({"_id": bucket_id})
+        """The bucket put back together from its section documents (a small collection, so the scan is cheap)."""
+        merged: Document = {}
+        async for doc in self._buckets.find({"b": bucket_id}):
+            merged.update({k: v for k, v in doc.items() if k not in ("_id", "b")})
+        return merged or None
 
     async def items(self, list_id: str) -> list[Document]:
         doc = await self._lists.find_one({"_id": list_id})
