@@ -14,6 +14,7 @@ import base64
 import heapq
 import json
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +29,7 @@ SortField = Literal["created_at", "reported_at", "updated_at", "priority", "numb
 _WORD = re.compile(r"[0-9a-z][0-9a-z._\-@]*")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 # Long descriptions add little to finding a ticket and a lot to memory: index their beginning only.
-INDEXED_DESCRIPTION = 300
+INDEXED_DESCRIPTION = 160
 
 
 def terms(text: str, *, unigrams: bool = False) -> set[str]:
@@ -72,8 +73,10 @@ class Entry:
     updated_at: datetime
     priority: str
     fields: dict[str, str | None]
-    terms: frozenset[str]
+    terms: tuple[str, ...]
     summary: dict[str, Any]
+    # Sort values computed once here, not per entry per query (isoformat over 100,000 tickets was most of a query).
+    sort_keys: tuple[str, str, str, str, str] = ("", "", "", "", "")
 
 
 class BadCursor(ValueError):
@@ -103,8 +106,13 @@ def _entry(ticket: Ticket) -> Entry:
             "ticket_type": ticket.ticket_type,
             "desk": "yes" if ticket.resolved_at_desk else None,
         },
-        terms=frozenset(terms(text) | terms(ticket.title, unigrams=True)),
+        # Interned: every ticket's "打印" is then one string shared with the postings, not one copy per ticket.
+        terms=tuple(sys.intern(t) for t in terms(text) | terms(ticket.title, unigrams=True)),
         summary=summary_of(ticket),
+        sort_keys=(
+            ticket.created_at.isoformat(), ticket.reported_at.isoformat(), (ticket.updated_at or ticket.created_at).isoformat(),
+            ticket.priority, ticket.number,
+        ),
     )
 
 
@@ -131,9 +139,7 @@ def summary_of(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def _sort_value(entry: Entry, sort: SortField) -> str:
-    value = getattr(entry, sort)
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+SORT_POSITION: dict[str, int] = {"created_at": 0, "reported_at": 1, "updated_at": 2, "priority": 3, "number": 4}
 
 
 def encode_cursor(sort: SortField, descending: bool, key: tuple[str, str]) -> str:
@@ -156,6 +162,7 @@ class TicketIndex:
     LOCAL_MEMORY = 20_000
 
     def __init__(self) -> None:
+        self._changed_during_reload: set[str] | None = None
         self._local: dict[str, None] = {}
         self._entries: dict[str, Entry] = {}
         self._postings: dict[tuple[str, str], set[str]] = {}
@@ -174,7 +181,13 @@ class TicketIndex:
     def is_local(self, event_id: str) -> bool:
         return event_id in self._local
 
+    def start_reload(self) -> None:
+        """From now on, remember which tickets change: a fresh index built meanwhile may have read them too early."""
+        self._changed_during_reload = set()
+
     def upsert(self, ticket: Ticket) -> None:
+        if self._changed_during_reload is not None:
+            self._changed_during_reload.add(ticket.id)
         self.remove(ticket.id)
         entry = _entry(ticket)
         self._entries[ticket.id] = entry
@@ -203,7 +216,14 @@ class TicketIndex:
         fresh = TicketIndex()
         for ticket in tickets:
             fresh.upsert(ticket)
+        self.take(fresh)
+
+    def take(self, fresh: TicketIndex) -> set[str]:
+        """Swap in an index built beside this one (a full reload), in one step; returns the tickets that changed
+        here since start_reload, which the caller reads again."""
         self._entries, self._postings, self._terms = fresh._entries, fresh._postings, fresh._terms
+        changed, self._changed_during_reload = self._changed_during_reload or set(), None
+        return changed
 
     def id_of_number(self, number: str) -> str | None:
         return next((tid for tid in self._terms.get(number.lower(), ()) if self._entries[tid].number == number), None)
@@ -267,11 +287,11 @@ class TicketIndex:
                     return False
             return True
 
-        keyed = (
-            ((_sort_value(e, query.sort), e.id))
-            for e in (self._entries[i] for i in candidates)
-            if keep(e)
-        )
+        position = SORT_POSITION[query.sort]
+        entries = (self._entries[i] for i in candidates)
+        if any(low is not None or high is not None for _, low, high in ranges):
+            entries = (e for e in entries if keep(e))
+        keyed = ((e.sort_keys[position], e.id) for e in entries)
         if after is not None:
             keyed = (k for k in keyed if (k < after if query.descending else k > after))
         pick = heapq.nlargest if query.descending else heapq.nsmallest

@@ -199,9 +199,15 @@ async def refresh_index(ticket_id: str, *, desk: Desk) -> None:
 
 
 async def rebuild_index(*, desk: Desk) -> int:
-    tickets = [t async for t in desk.store.scan()]
-    desk.index.replace_all(tickets)
-    return len(tickets)
+    """Build a fresh index from the database beside the live one, then swap; tickets stream through one at a time,
+    so the full records are never all in memory together."""
+    fresh = TicketIndex()
+    desk.index.start_reload()
+    async for ticket in desk.store.scan():
+        fresh.upsert(ticket)
+    for ticket_id in desk.index.take(fresh):
+        await refresh_index(ticket_id, desk=desk)  # changed while the scan ran: the fresh copy may be older
+    return len(fresh)
 
 
 async def receive_mail(

@@ -241,3 +241,26 @@ async def test_inspection_finding_that_needs_work_opens_one_ticket(store, now) -
     unknown = recorded.model_copy(update={"inspection_id": "insp-3", "ticket": request.model_copy(update={"service_code": "XX-GONE"})})
     opened = await service.open_for_inspection(unknown, desk=desk, now=now, correlation_id="c")
     assert opened is not None and opened[0].service_code == "RS-ONSITE"
+
+
+async def test_a_change_during_a_full_reload_is_not_lost(new_ticket, store, now) -> None:  # type: ignore[no-untyped-def]
+    from intake import lifecycle
+    from intake.domain import DESK
+    from intake.search import Query
+
+    desk = Desk.on(store, MemoryOutbox())
+    ticket, _ = await service.open_ticket(new_ticket(), desk=desk, now=now, correlation_id="c")
+    original_scan = store.scan
+
+    async def scan_then_change():  # type: ignore[no-untyped-def]
+        async for t in original_scan():
+            yield t
+        # The ticket changes after the scan read it, before the swap.
+        await service.act(ticket.id, lambda t: lifecycle.update_fields(t, actor=DESK, now=now, fields={"title": "顯示器黑屏"}),
+                          desk=desk, actor=DESK, now=now, correlation_id="c")
+
+    store.scan = scan_then_change
+    await service.rebuild_index(desk=desk)
+
+    found, _ = desk.index.search(Query(text="黑屏"), actor=DESK)
+    assert found == [ticket.id]
