@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import tempfile
@@ -17,12 +18,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import json
-
 import nats
+from intake_load import percentile
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from intake_load import percentile
 from opsdesk_devstack.stack import Stack
 from opsdesk_shared.bus import JetStreamPublisher, declare_streams, make_broker
 from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1
