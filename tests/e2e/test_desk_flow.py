@@ -5,7 +5,9 @@ the gateway routing to the services behind it."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -144,3 +146,43 @@ def test_pending_on_the_requester_holds_the_clocks_and_work_resumes_them(stack: 
     assert httpx.post(f"{gw}/api/v1/tickets/{tid}/status", json={"status": "in_progress"}, headers=agent).status_code == 200
     resumed = wait_for(lambda: (c := clocks()) and all(t["state"] != "paused" for t in c.values()) and c)
     assert any(t["paused_seconds"] >= 1.0 for t in resumed.values()), resumed
+
+
+def test_the_gateway_shows_an_asset_with_its_open_tickets_and_repairs(stack: Stack) -> None:
+    agent = make_user(stack, "desk.wu", "agent", "服務台")
+    gw = stack.gateway
+    tag = "GZ-2026-000001"
+    tid = httpx.post(f"{gw}/api/v1/tickets", json={**TICKET, "asset_tag": tag}, headers=agent, timeout=15).json()["id"]
+    repair = httpx.post(f"{gw}/api/v1/repairs", json={"asset_tag": tag, "vendor": "惠普", "ticket_id": tid, "kind": "vendor"},
+                        headers=agent, timeout=15)
+    assert repair.status_code == 201, repair.text
+
+    asset = httpx.get(f"{gw}/api/v1/assets/{tag}", headers=agent, timeout=15).json()
+    assert asset["tag"] == tag and [t["id"] for t in asset["open_tickets"]] == [tid]
+    overview = wait_for(lambda: (o := httpx.get(f"{gw}/api/v1/assets/{tag}/overview", headers=agent).json())["open_tickets"] and o)
+    assert [t["ticket_id"] for t in overview["open_tickets"]] == [tid]
+    assert [r["vendor"] for r in overview["repairs"]] == ["惠普"]
+    label = httpx.post(f"{gw}/api/v1/labels", json={"tags": [tag]}, headers=agent, timeout=15)
+    assert label.status_code == 200, label.text
+    assert label.headers["content-type"] == "application/pdf" and label.content.startswith(b"%PDF")
+
+
+def test_reports_and_printable_forms_through_the_gateway(stack: Stack) -> None:
+    agent = make_user(stack, "desk.he", "agent", "服務台")
+    manager = make_user(stack, "pm.liu", "manager")
+    gw = stack.gateway
+    tid = httpx.post(f"{gw}/api/v1/tickets", json=TICKET, headers=agent, timeout=15).json()["id"]
+    httpx.post(f"{gw}/api/v1/tickets/{tid}/resolve", json={"resolution": "指導重啟", "at_desk": True, "guidance_minutes": 2},
+               headers=agent, timeout=15)
+    month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+    summary = wait_for(lambda: (r := httpx.get(f"{gw}/api/v1/reports/service-summary/{month}", headers=manager).json())
+                       ["figures"]["volumes"]["total"] >= 1 and r)
+    desk = wait_for(lambda: (d := httpx.get(f"{gw}/api/v1/reports/service-summary/{month}", headers=manager).json()["figures"]["desk"])["at_desk"] >= 1 and d)
+    assert desk["resolved"] >= 1 and desk["share"] is not None
+    pdf = httpx.get(f"{gw}/api/v1/reports/service-summary/{month}", params={"format": "pdf"}, headers=manager, timeout=60)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    form = wait_for(lambda: (f := httpx.get(f"{gw}/api/v1/forms/daily-maintenance/{tid}", headers=agent, timeout=60)).status_code == 200 and f)
+    assert form.headers["content-type"] == "application/pdf"
+    refused = httpx.post(f"{gw}/api/v1/reports/service-summary/{month}/generate", headers=agent, timeout=15)
+    assert refused.status_code == 403
