@@ -47,21 +47,12 @@ def register(
         if waiting is not None:
             waiting.discard(changed.ticket_id)
 
-    subscribe_events(
-        broker,
-        subject=subjects.TICKET_STATUS_CHANGED,
-        durable="dispatch-ticket-status-changed",
-        handler=on_ticket_status_changed,
-        max_deliver=settings.max_deliver,
-        ack_wait_s=settings.ack_wait_s,
-        on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
-    )
-    subscribe_events(
-        broker,
-        subject=subjects.TICKET_CREATED,
-        durable="dispatch-ticket-created",
-        handler=on_ticket_created,
-        max_deliver=settings.max_deliver,
-        ack_wait_s=settings.ack_wait_s,
-        on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
-    )
+    for subject, durable, handler in (
+        (subjects.TICKET_CREATED, "dispatch-ticket-created", on_ticket_created),
+        (subjects.TICKET_STATUS_CHANGED, "dispatch-ticket-status-changed", on_ticket_status_changed),
+    ):
+        subscribe_events(
+            broker, subject=subject, durable=durable, handler=handler,
+            max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
+            on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+        )
