@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import chinese_calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -60,8 +62,17 @@ def previous(kind: str, now: datetime) -> str:
     return f"{at.year - 1:04d}"
 
 
+def is_working_day(day: date) -> bool:
+    """China's official calendar (public holidays off, make-up days on) where the package knows the year; plain
+    weekends otherwise, as the SLA monitor does for a year without data."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
 def working_days_between(start: datetime, end: datetime) -> float:
-    """Business days (Mon-Fri, local) elapsed from start to end; weekends do not count. Holidays are not known here."""
+    """Working days (local) elapsed from start to end: weekends and public holidays do not count, make-up days do."""
     a, b = local(start), local(end)
     if b <= a:
         return 0.0
@@ -70,7 +81,7 @@ def working_days_between(start: datetime, end: datetime) -> float:
     while cursor < b:
         next_midnight = datetime(cursor.year, cursor.month, cursor.day, tzinfo=TZ) + timedelta(days=1)
         step_end = min(next_midnight, b)
-        if cursor.weekday() < 5:
+        if is_working_day(cursor.date()):
             days += (step_end - cursor).total_seconds() / 86400
         cursor = step_end
     return days
