@@ -180,6 +180,7 @@ class Ticket(BaseModel):
     resolved_by: str | None = None
     resolved_at_desk: bool = False
     guidance_minutes: float | None = None
+    guidance_started_at: datetime | None = None
     article_id: str | None = None
     closed_at: datetime | None = None
     satisfaction: int | None = None

@@ -155,6 +155,8 @@ def resolve(
     if at_desk:
         if ticket.status not in ("new", "assigned"):
             raise IllegalTransition(ticket.status, "resolved", allowed_from(ticket), "desk resolution is at first contact, before work starts")
+        if guidance_minutes is None and ticket.guidance_started_at is not None:
+            guidance_minutes = round((now - ticket.guidance_started_at).total_seconds() / 60, 1)
         if guidance_minutes is None:
             raise InvalidField(("body", "guidance_minutes"), "record the remote guidance minutes for a desk resolution")
         if guidance_minutes > GUIDANCE_CAP_MINUTES:
@@ -177,6 +179,21 @@ def resolve(
         article_id=article_id, resolution=resolution, reported_at=ticket.reported_at, resolved_at=now, by=actor.subject,
     )
     return updated, [changed, resolved]
+
+
+def start_guidance(ticket: Ticket, *, actor: Actor, now: datetime) -> Changed:
+    """The desk starts guiding the requester remotely: the SLA monitor's 5-minute remote guidance clock starts."""
+    now = to_millis(now)
+    require(actor, "resolve_at_desk", ticket)
+    if ticket.status not in ("new", "assigned"):
+        raise IllegalTransition(ticket.status, ticket.status, allowed_from(ticket), "remote guidance is at first contact, before work starts")
+    if ticket.guidance_started_at is not None:
+        return ticket, []
+    changes: dict[str, dict[str, Any]] = {"guidance_started_at": {"old": None, "new": now.isoformat()}}
+    updated = ticket.model_copy(
+        update={"guidance_started_at": now, "updated_at": now, "audit": (*ticket.audit, audit_entry(actor, "guidance_started", now, changes))}
+    )
+    return updated, [TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=actor.subject, updated_at=now)]
 
 
 def close(

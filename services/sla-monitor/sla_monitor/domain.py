@@ -72,6 +72,8 @@ DEFAULT_POLICIES: dict[str, TimerPolicy] = {
     "confirmation": TimerPolicy(name="confirmation", calendar="24x7", business_minutes=30),
     "redispatch": TimerPolicy(name="redispatch", calendar="24x7", business_minutes=10),
     "escalation": TimerPolicy(name="escalation", calendar="24x7", business_minutes=20),
+    # The contract caps remote guidance at the desk at five minutes; after that an engineer goes.
+    "remote_guidance": TimerPolicy(name="remote_guidance", calendar="24x7", business_minutes=5),
 }
 
 

@@ -153,7 +153,13 @@ async def ticket_timers(ticket_id: str, *, names: Iterable[str], store: TimerSto
 REPAIR_TIMERS = (domain.REPAIR_PROGRESS, domain.REPAIR_RETURN)
 # Clocks a ticket's own events start: the first two with the ticket, the rest during the work.
 OPENING_TIMERS = ("response", "dispatch")
-WORK_TIMERS = ("confirmation", "redispatch", "escalation")
+WORK_TIMERS = ("confirmation", "redispatch", "escalation", "remote_guidance")
+
+
+async def stop_if_running(name: str, *, ticket_id: str, at: datetime, store: TimerStore) -> bool:
+    """Stop a clock only if it runs (no stop-before-start marker for clocks most tickets never start)."""
+    timer = await store.get(domain.timer_key(ticket_id, name))
+    return timer is not None and timer.status == "running" and await stop_timer(name, ticket_id=ticket_id, at=at, store=store)
 
 
 async def pause_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore) -> list[str]:
@@ -183,10 +189,7 @@ async def close_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore
     stop even if their start has not arrived yet (a desk fix at first contact can overtake ticket.created on
     another consumer); later clocks only if they run. Returns the names stopped in time."""
     stopped = [name for name in OPENING_TIMERS if await stop_timer(name, ticket_id=ticket_id, at=at, store=store)]
-    for name in WORK_TIMERS:
-        timer = await store.get(domain.timer_key(ticket_id, name))
-        if timer is not None and timer.status == "running" and await stop_timer(name, ticket_id=ticket_id, at=at, store=store):
-            stopped.append(name)
+    stopped += [name for name in WORK_TIMERS if await stop_if_running(name, ticket_id=ticket_id, at=at, store=store)]
     return stopped
 
 

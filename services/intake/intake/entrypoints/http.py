@@ -122,6 +122,7 @@ class TicketOut(BaseModel):
     resolved_at: datetime | None
     resolved_at_desk: bool
     guidance_minutes: float | None
+    guidance_started_at: datetime | None = None
     article_id: str | None
     closed_at: datetime | None
     satisfaction: int | None
@@ -326,6 +327,16 @@ async def resolve_ticket(ticket_id: str, body: ResolveIn, response: Response, wi
     )
     metrics.count_resolution(at_desk=body.at_desk)
     return out
+
+
+@router.post("/tickets/{ticket_id}/guidance", response_model=TicketOut, tags=["lifecycle"],
+             summary="Start remote guidance at first contact: the 5-minute remote guidance clock runs")
+async def start_guidance(ticket_id: str, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    """Resolving at the desk later takes the guidance minutes from this clock when none are given."""
+    at = now()
+    return await _step(
+        ticket_id, lambda t: lifecycle.start_guidance(t, actor=actor, now=at), wired=wired, actor=actor, response=response, version=version,
+    )
 
 
 class CloseIn(BaseModel):

@@ -310,3 +310,27 @@ def test_thread_mail_is_idempotent_per_message_id() -> None:
     updated, _ = first
     assert updated.comments[-1].body == "還是不行" and not updated.comments[-1].internal
     assert lifecycle.thread_mail(updated, message_id="<m1@x>", actor=AGENT, now=NOW, body="還是不行") is None
+
+
+def test_remote_guidance_clock_starts_once_and_gives_the_minutes_to_a_desk_resolution() -> None:
+    ticket = ticket_in("new")
+    started, events = lifecycle.start_guidance(ticket, actor=AGENT, now=NOW)
+    assert started.guidance_started_at == NOW
+    assert [e.changes for e in events if isinstance(e, TicketUpdatedV1)] == [{"guidance_started_at": {"old": None, "new": NOW.isoformat()}}]
+    again, none = lifecycle.start_guidance(started, actor=AGENT, now=NOW + timedelta(minutes=1))
+    assert none == [] and again.guidance_started_at == NOW
+    resolved, _ = lifecycle.resolve(started, actor=AGENT, now=NOW + timedelta(minutes=3, seconds=30), resolution="重啟", at_desk=True)
+    assert resolved.guidance_minutes == 3.5
+
+
+def test_remote_guidance_past_five_minutes_is_not_a_desk_resolution() -> None:
+    started, _ = lifecycle.start_guidance(ticket_in("new"), actor=AGENT, now=NOW)
+    with pytest.raises(InvalidField, match="capped"):
+        lifecycle.resolve(started, actor=AGENT, now=NOW + timedelta(minutes=6), resolution="x", at_desk=True)
+
+
+def test_remote_guidance_is_for_the_desk_at_first_contact() -> None:
+    with pytest.raises(Forbidden):
+        lifecycle.start_guidance(ticket_in("assigned"), actor=ENGINEER, now=NOW)
+    with pytest.raises(IllegalTransition):
+        lifecycle.start_guidance(ticket_in("in_progress"), actor=AGENT, now=NOW)

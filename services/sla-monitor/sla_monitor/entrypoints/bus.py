@@ -22,6 +22,7 @@ from opsdesk_shared.contracts import (
     TicketCreatedV1,
     TicketReassignedV1,
     TicketStatusChangedV1,
+    TicketUpdatedV1,
     subjects,
 )
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimersQuery, TimersReply
@@ -75,6 +76,8 @@ def register(
     async def on_ticket_assigned(envelope: Envelope, assigned: TicketAssignedV1) -> None:
         for name in STOPPED_BY_TICKET_ASSIGNED:
             await stop(name, assigned.ticket_id, assigned.assigned_at)
+        if await service.stop_if_running("remote_guidance", ticket_id=assigned.ticket_id, at=assigned.assigned_at, store=store):
+            metrics.timers_stopped.labels("remote_guidance").inc()
         await start("confirmation", assigned.ticket_id, assigned.assigned_at, envelope)
         await notify.cancel_escalation(
             assigned.ticket_id, timers=STOPPED_BY_TICKET_ASSIGNED, chain=settings.escalation, store=notifications
@@ -102,6 +105,11 @@ def register(
             for name in service.REPAIR_TIMERS:
                 metrics.timers_started.labels(name).inc()
 
+    async def on_ticket_updated(envelope: Envelope, updated: TicketUpdatedV1) -> None:
+        started = updated.changes.get("guidance_started_at", {}).get("new")
+        if isinstance(started, str):
+            await start("remote_guidance", updated.ticket_id, datetime.fromisoformat(started), envelope)
+
     async def on_ticket_status_changed(envelope: Envelope, changed: TicketStatusChangedV1) -> None:
         if changed.new_status in CLOSING_STATES:
             for name in await service.close_ticket_timers(changed.ticket_id, at=changed.changed_at, store=store):
@@ -122,6 +130,7 @@ def register(
         (subjects.TICKET_CREATED, "sla-ticket-created", on_ticket_created),
         (subjects.TICKET_ASSIGNED, "sla-ticket-assigned", on_ticket_assigned),
         (subjects.TICKET_STATUS_CHANGED, "sla-ticket-status-changed", on_ticket_status_changed),
+        (subjects.TICKET_UPDATED, "sla-ticket-updated", on_ticket_updated),
         (subjects.SLA_BREACHED, "sla-escalation", on_sla_breached),
         (subjects.REPAIR_UPDATED, "sla-repair-updated", on_repair_updated),
         (subjects.TICKET_REASSIGNED, "sla-ticket-reassigned", on_ticket_reassigned),

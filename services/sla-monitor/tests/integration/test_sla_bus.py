@@ -197,3 +197,32 @@ async def test_scheduled_deliverable_starts_no_response_clock_and_resolution_sto
     assert await eventually(both_stopped)
     assert await store.get(f"{report.ticket_id}:response") is None
     assert await store.get(f"{report.ticket_id}:dispatch") is None
+
+
+async def test_remote_guidance_clock_starts_with_the_desk_and_stops_when_an_engineer_is_assigned(
+    broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any, ticket_assigned: Any
+) -> None:
+    from opsdesk_shared.contracts import TicketUpdatedV1
+
+    store = mongo_timer_store
+    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), settings=settings())
+    await broker.start()
+    publisher = JetStreamPublisher(broker)
+    _, ticket = ticket_created(reported_at=datetime.now(UTC))
+    now = datetime.now(UTC)
+    started_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON keeps milliseconds
+    guidance = TicketUpdatedV1(ticket_id=ticket.ticket_id, number=ticket.number, by="agent1", updated_at=started_at,
+                               changes={"guidance_started_at": {"old": None, "new": started_at.isoformat()}})
+    await publisher.publish(Envelope.wrap(guidance, producer="intake", correlation_id="c", subject_id=ticket.ticket_id))
+
+    timer = await eventually(lambda: store.get(f"{ticket.ticket_id}:remote_guidance"))
+    assert timer.status == "running" and timer.due_at == started_at + timedelta(minutes=5)
+
+    assigned_env, _ = ticket_assigned(ticket_id=ticket.ticket_id, assigned_at=started_at + timedelta(minutes=2))
+    await publisher.publish(assigned_env)
+
+    async def stopped() -> bool:
+        t = await store.get(f"{ticket.ticket_id}:remote_guidance")
+        return t is not None and t.status == "stopped"
+
+    assert await eventually(stopped)
