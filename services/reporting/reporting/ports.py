@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
 
 from .projection import Effects
 
 Document = dict[str, Any]
+
+
+if TYPE_CHECKING:
+    from .adapters.memory import MemoryReadModels
 
 
 class EventProjection(Protocol):
@@ -39,6 +43,10 @@ class ReadModels(Protocol):
     async def bucket(self, bucket_id: str) -> Document | None: ...
 
     async def items(self, list_id: str) -> list[Document]: ...
+
+    async def load(self, staged: MemoryReadModels) -> None:
+        """Write read models projected in memory into this (empty) generation, in bulk."""
+        ...
 
 
 class ReportStore(Protocol):

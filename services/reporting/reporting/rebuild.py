@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from . import metrics, service
 from .ports import EventSource, ReadModels
 from .service import LiveState
+from .staging import StagedReadModels
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,10 @@ async def rebuild(
         fresh = generations.models(new_gen)
         upto = await source.last_sequence()
         holder.rebuilding = {"generation": new_gen, "upto": upto, "started_at": clock()}
-        n = await service.replay(source, models=fresh, after=0, upto=upto, on_progress=on_progress)
+        staged = StagedReadModels()
+        n = await service.replay(source, models=staged, after=0, upto=upto, on_progress=on_progress, workers=1)
+        await fresh.load(staged)
+        del staged
         holder.models, holder.generation = fresh, new_gen
         await generations.switch(new_gen)
         tail_upto = await source.last_sequence()

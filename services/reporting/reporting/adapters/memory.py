@@ -71,6 +71,11 @@ class MemoryReadModels:
                 entry["items"].append(copy.deepcopy(item))
             entry["n"] += 1
 
+    async def load(self, staged: MemoryReadModels) -> None:
+        self.entities.update(copy.deepcopy(staged.entities))
+        self.buckets.update(copy.deepcopy(staged.buckets))
+        self.lists.update(copy.deepcopy(staged.lists))
+
     async def bucket(self, bucket_id: str) -> Document | None:
         doc = self.buckets.get(bucket_id)
         return copy.deepcopy(doc) if doc is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -13,6 +14,9 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Document, document_lock
 
 from ..projection import LIST_CAP, Effects
+
+if TYPE_CHECKING:
+    from .memory import MemoryReadModels
 
 ENTITY_COLLECTIONS = ("tickets", "repairs", "assets", "problems", "inspections")
 CHUNK_BYTES = 255 * 1024
@@ -45,6 +49,14 @@ class MongoEventProjection:
     async def counts(self) -> dict[str, int]:
         cursor = await self._events.aggregate([{"$unwind": "$keys"}, {"$group": {"_id": "$keys", "n": {"$sum": 1}}}])
         return {row["_id"]: int(row["n"]) async for row in cursor}
+
+
+LOAD_BATCH = 1000
+
+
+async def _insert_batches(collection: Any, docs: list[Document]) -> None:
+    for start in range(0, len(docs), LOAD_BATCH):
+        await collection.insert_many(docs[start : start + LOAD_BATCH], ordered=False)
 
 
 def _section_updates(effects: Effects) -> dict[str, Document]:
@@ -109,6 +121,21 @@ class MongoReadModels:
                 if n < LIST_CAP:
                     update["$push"] = {"items": item}
                 await self._lists.update_one({"_id": name}, update, upsert=True)
+
+    async def load(self, staged: MemoryReadModels) -> None:
+        by_collection: dict[str, list[Document]] = {}
+        for (collection, key), doc in staged.entities.items():
+            by_collection.setdefault(collection, []).append({**doc, "_id": key})
+        for collection, docs in by_collection.items():
+            await _insert_batches(self._entities[collection], docs)
+        sections = [
+            {"_id": f"{bucket_id}|{section}", "b": bucket_id, section: value}
+            for bucket_id, doc in staged.buckets.items()
+            for section, value in doc.items()
+            if section != "_id"
+        ]
+        await _insert_batches(self._buckets, sections)
+        await _insert_batches(self._lists, [{**doc, "_id": name} for name, doc in staged.lists.items()])
 
     async def bucket(self, bucket_id: str) -> Document | None:
         """The bucket put back together from its section documents (a small collection, so the scan is cheap)."""
