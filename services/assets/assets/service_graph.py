@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.cmdb import CiChange, CiChangedV1
@@ -15,6 +16,7 @@ from .relations import DEPARTMENT_PREFIX, GraphIndex, ImpactResult, Node, Relati
 from .service import Ctx, UnknownAsset, ci_types
 
 META_KEY = "graph"
+HISTORY_PREFIX = "relhist:"
 
 
 def log_key(n: int) -> str:
@@ -121,7 +123,31 @@ class RelationGraph:
             self.index.add(stored)
         event = self._event(source, "relation_added", stored, ctx)
         await self._append({"op": "add", "relation": stored.model_dump(mode="json")}, [ctx.wrap(event, source.tag)])
+        await self._remember(stored, "add", ctx)
         return stored
+
+    async def _remember(self, rel: Relation, op: str, ctx: Ctx) -> None:
+        """Append the change to both ends' relation history, so an item's relations can be read as of a date."""
+        entry = {"at": ctx.now.isoformat(), "by": ctx.by, "op": op, "relation": rel.model_dump(mode="json")}
+        for tag in {rel.source, rel.target}:
+            key = HISTORY_PREFIX + tag
+            async with self._lock:
+                doc = await self.meta.get(key) or {"entries": []}
+                await self.meta.put(key, {"entries": [*doc["entries"], entry]})
+
+    async def relations_as_of(self, tag: str, when: datetime) -> list[Relation]:
+        """The item's relations as they stood at `when`, replayed from its relation history."""
+        doc = await self.meta.get(HISTORY_PREFIX + tag) or {"entries": []}
+        live: dict[str, Relation] = {}
+        for entry in doc["entries"]:
+            if datetime.fromisoformat(entry["at"]) > when:
+                break
+            rel = Relation.model_validate(entry["relation"])
+            if entry["op"] == "add":
+                live[rel.id] = rel
+            else:
+                live.pop(rel.id, None)
+        return list(live.values())
 
     async def remove(self, rel_key: str, *, register: AssetRegister, ctx: Ctx) -> Relation | None:
         doc = await self.relations.get(rel_key)
@@ -134,6 +160,7 @@ class RelationGraph:
         source = await register.get(rel.source)
         events = [ctx.wrap(self._event(source, "relation_removed", rel, ctx), rel.source)] if source else []
         await self._append({"op": "remove", "relation": rel.model_dump(mode="json")}, events)
+        await self._remember(rel, "remove", ctx)
         return rel
 
     @staticmethod

@@ -66,7 +66,15 @@ async def delete_relation(source: str, type: RelationType, target: str, wired: W
 
 
 @router.get("/relations", response_model=list[RelationOut], tags=["relations"])
-async def relations_of(wired: Wired, tag: str = Query(min_length=1)) -> list[RelationOut]:
+async def relations_of(
+    wired: Wired,
+    tag: str = Query(min_length=1),
+    as_of: Annotated[datetime | None, Query(description="The relations as they stood then")] = None,
+) -> list[RelationOut]:
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            raise unprocessable([("as_of", "as_of needs a time zone offset")])
+        return [_out(r) for r in await wired.graph.relations_as_of(tag, as_of)]
     await wired.graph.sync()
     return [_out(r) for r in wired.graph.relations_of(tag)]
 

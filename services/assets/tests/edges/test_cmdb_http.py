@@ -258,3 +258,23 @@ async def test_list_filters_by_type_department_and_status(api: httpx.AsyncClient
 
     assert [x["tag"] for x in found] == [a["tag"]]
     assert len((await api.get(f"{API}/assets", params={"limit": 2})).json()) == 2
+
+
+async def test_relations_read_as_of_a_past_moment(api: httpx.AsyncClient) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    server, old_server, app = await new_asset(api), await new_asset(api), await new_asset(api, type="application")
+    assert (await api.post(f"{API}/relations", json={"source": app["tag"], "type": "runs_on", "target": old_server["tag"]})).status_code == 201
+    await asyncio.sleep(0.01)
+    before_move = datetime.now(UTC)
+    await asyncio.sleep(0.01)
+    assert (await api.delete(f"{API}/relations/{app['tag']}/runs_on/{old_server['tag']}")).status_code == 204
+    assert (await api.post(f"{API}/relations", json={"source": app["tag"], "type": "runs_on", "target": server["tag"]})).status_code == 201
+
+    then = (await api.get(f"{API}/relations", params={"tag": app["tag"], "as_of": before_move.isoformat()})).json()
+    now = (await api.get(f"{API}/relations", params={"tag": app["tag"]})).json()
+    assert [r["target"] for r in then] == [old_server["tag"]]
+    assert [r["target"] for r in now] == [server["tag"]]
+    from_server_side = (await api.get(f"{API}/relations", params={"tag": old_server["tag"], "as_of": before_move.isoformat()})).json()
+    assert [r["source"] for r in from_server_side] == [app["tag"]]
