@@ -67,7 +67,10 @@ class SuggestionStore(Protocol):
     async def resolve(self, ticket_id: str, *, article_id: str | None, at_desk: bool, at: datetime) -> Suggestion | None:
         """Record the resolution once; None if there is no suggestion or it was already resolved."""
         ...
-    async def count(self, counters: dict[str, int], *, article_id: str | None = None) -> None:
+    async def reopen(self, ticket_id: str) -> Suggestion | None:
+        """Undo the recorded resolution of a reopened ticket; the suggestion as it was, or None if none was recorded."""
+        ...
+    async def count(self, counters: dict[str, int], *, article_id: str | None = None, article_delta: int = 1) -> None:
         """Add to the service's running totals (suggested, deflected...), and to the article's deflections."""
         ...
     async def totals(self) -> tuple[dict[str, int], dict[str, int]]:

@@ -217,6 +217,21 @@ async def record_resolution(resolved: TicketResolvedV1, *, suggestions: Suggesti
     return outcome
 
 
+async def record_reopen(ticket_id: str, *, suggestions: SuggestionStore) -> Suggestion | None:
+    """A reopened ticket was not resolved after all: its resolution, and any deflection, stop counting."""
+    before = await suggestions.reopen(ticket_id)
+    if before is None:
+        return None
+    counters = {
+        "resolved": -1,
+        "resolved_at_desk": -1 if before.resolved_at_desk else 0,
+        "resolved_with_article": -1 if before.resolved_article_id else 0,
+        "deflected": -1 if before.deflected else 0,
+    }
+    await suggestions.count(counters, article_id=before.resolved_article_id if before.deflected else None, article_delta=-1)
+    return before
+
+
 async def deflection_stats(*, suggestions: SuggestionStore) -> dict[str, object]:
     totals, by_article = await suggestions.totals()
     resolved = totals.get("resolved", 0)

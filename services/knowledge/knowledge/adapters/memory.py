@@ -98,10 +98,19 @@ class MemorySuggestionStore:
         self.by_ticket[ticket_id] = updated
         return updated
 
-    async def count(self, counters: dict[str, int], *, article_id: str | None = None) -> None:
+    async def reopen(self, ticket_id: str) -> Suggestion | None:
+        current = self.by_ticket.get(ticket_id)
+        if current is None or current.resolved_at is None:
+            return None
+        self.by_ticket[ticket_id] = current.model_copy(
+            update={"resolved_at": None, "resolved_article_id": None, "resolved_at_desk": None, "deflected": False}
+        )
+        return current
+
+    async def count(self, counters: dict[str, int], *, article_id: str | None = None, article_delta: int = 1) -> None:
         self.counters.update(counters)
         if article_id is not None:
-            self.by_article[article_id] += 1
+            self.by_article[article_id] += article_delta
 
     async def totals(self) -> tuple[dict[str, int], dict[str, int]]:
         return dict(self.counters), dict(self.by_article)

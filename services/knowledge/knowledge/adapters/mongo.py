@@ -207,10 +207,25 @@ class MongoSuggestionStore:
             return None
         return await self.get(ticket_id)
 
-    async def count(self, counters: dict[str, int], *, article_id: str | None = None) -> None:
+    async def reopen(self, ticket_id: str) -> Suggestion | None:
+        before: dict[str, Any] = {}
+
+        def decide(doc: Document | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+            if doc is None or doc.get("resolved_at") is None:
+                return None
+            before.update(doc)
+            cleared = {"resolved_at": None, "resolved_article_id": None, "resolved_at_desk": None, "deflected": False}
+            return {"resolved_at": doc["resolved_at"]}, {"$set": cleared}
+
+        if not await modify(self.collection, ticket_id, decide):
+            return None
+        fields = {k: v for k, v in before.items() if k not in ("_id", "_outbox")}
+        return Suggestion.model_validate({**fields, "ticket_id": ticket_id})
+
+    async def count(self, counters: dict[str, int], *, article_id: str | None = None, article_delta: int = 1) -> None:
         inc: dict[str, int] = {f"totals.{_safe_key(k)}": v for k, v in counters.items()}
         if article_id is not None:
-            inc[f"articles.{_safe_key(article_id)}"] = 1
+            inc[f"articles.{_safe_key(article_id)}"] = article_delta
         async with document_lock(self._stats, "deflection"):
             await self._stats.update_one({"_id": "deflection"}, {"$inc": inc}, upsert=True)
 

@@ -11,7 +11,14 @@ from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, HelpRequestedV1, TicketCreatedV1, TicketResolvedV1, subjects
+from opsdesk_shared.contracts import (
+    Envelope,
+    HelpRequestedV1,
+    TicketCreatedV1,
+    TicketReopenedV1,
+    TicketResolvedV1,
+    subjects,
+)
 
 from .. import metrics, problem_service, service
 from ..domain import ROLES, Actor
@@ -52,6 +59,9 @@ def register(broker: NatsBroker, *, wired: Any) -> None:
     async def on_ticket_resolved(envelope: Envelope, resolved: TicketResolvedV1) -> None:
         await service.record_resolution(resolved, suggestions=wired.suggestions)
 
+    async def on_ticket_reopened(envelope: Envelope, reopened: TicketReopenedV1) -> None:
+        await service.record_reopen(reopened.ticket_id, suggestions=wired.suggestions)
+
     async def on_help_requested(envelope: Envelope, help_request: HelpRequestedV1) -> None:
         await service.answer_help_request(
             help_request, help_event_id=str(envelope.event_id), index=wired.index.index, outbox=wired.suggestion_outbox,
@@ -70,6 +80,11 @@ def register(broker: NatsBroker, *, wired: Any) -> None:
         broker, subject=subjects.TICKET_RESOLVED, durable=DURABLE_RESOLVED, handler=on_ticket_resolved,
         max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s, on_dead_letter=dead,
         description="Record deflection: a suggested article resolved the ticket",
+    )
+    subscribe_events(
+        broker, subject=subjects.TICKET_REOPENED, durable="knowledge-ticket-reopened", handler=on_ticket_reopened,
+        max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s, on_dead_letter=dead,
+        description="A reopened ticket's resolution (and deflection) stops counting",
     )
     subscribe_events(
         broker, subject=subjects.ASSIGNMENT_HELP_REQUESTED, durable=DURABLE_HELP, handler=on_help_requested,

@@ -101,6 +101,19 @@ async def test_suggestion_is_stored_once_and_resolved_once(stores: dict[str, Any
     assert totals["resolved"] == 2 and totals["deflected"] == 1 and by_article == {"a-1": 1}
 
 
+async def test_a_reopen_undoes_the_resolution_once(stores: dict[str, Any], now: datetime) -> None:
+    suggestions = stores["suggestions"]
+    await suggestions.add(Suggestion(ticket_id="t-2", articles=[SuggestedArticle(article_id="a-2", title="x", score=1.0, version=1)], suggested_at=now), [])
+    await suggestions.resolve("t-2", article_id="a-2", at_desk=True, at=now)
+
+    before = await suggestions.reopen("t-2")
+
+    assert before is not None and before.deflected and before.resolved_article_id == "a-2"
+    assert await suggestions.reopen("t-2") is None
+    assert (await suggestions.get("t-2")).resolved_at is None
+    assert (await suggestions.resolve("t-2", article_id=None, at_desk=False, at=now)) is not None
+
+
 async def test_recent_incidents_by_service_or_asset_within_the_window(stores: dict[str, Any], now: datetime) -> None:
     incidents = stores["incidents"]
 

@@ -226,3 +226,22 @@ async def test_an_engineers_question_is_answered_on_the_ticket_once(
     assert len({e.event_id for e in sent}) == 1 and len(sent) == 2  # same event id: JetStream keeps one
     assert [a.article_id for a in again] == [a.article_id for a in first]
     assert sent[0].subject_id == "t-9"
+
+
+async def test_a_reopened_ticket_stops_counting_as_deflected(
+    wired: Adapters, content: Callable[..., ArticleContent], curator: Actor, ticket: Callable[..., TicketCreatedV1], now: datetime
+) -> None:
+    jam = await _published(wired, content(), curator, now)
+    t = ticket()
+    await service.suggest_for_ticket(t, index=wired.index.index, suggestions=wired.suggestions, outbox=wired.suggestion_outbox,
+                                     now=now, correlation_id="c", causation_id=None)
+    await service.record_resolution(_resolved(t, article_id=jam), suggestions=wired.suggestions)
+    assert (await service.deflection_stats(suggestions=wired.suggestions))["deflected"] == 1
+
+    assert await service.record_reopen(t.ticket_id, suggestions=wired.suggestions) is not None
+    assert await service.record_reopen(t.ticket_id, suggestions=wired.suggestions) is None  # a redelivery changes nothing
+
+    stats = await service.deflection_stats(suggestions=wired.suggestions)
+    assert (stats["resolved"], stats["deflected"], stats["deflections_by_article"].get(jam, 0)) == (0, 0, 0)
+    again = await service.record_resolution(_resolved(t, article_id=jam), suggestions=wired.suggestions)  # resolved once more
+    assert again is not None and (await service.deflection_stats(suggestions=wired.suggestions))["deflected"] == 1
