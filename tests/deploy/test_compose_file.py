@@ -32,6 +32,7 @@ OPSDESK: dict[str, tuple[str, str, int]] = {
     "sla-monitor": ("sla_monitor", "SLA_", 8002),
     "assets": ("assets", "ASSETS_", 8003),
     "reporting": ("reporting", "REPORTING_", 8004),
+    "knowledge": ("knowledge", "KNOWLEDGE_", 8005),
 }
 INFRA = ("mongo", "nats")
 LOOPBACK = "127.0.0.1"
@@ -493,3 +494,18 @@ def test_k8s_config_and_secret_references_resolve() -> None:
         "INTAKE_BOOTSTRAP_TOKEN must come from a Secret via secretKeyRef"
     )
     assert "value" not in token, "the token must not be inlined"
+
+
+def test_intake_signs_tokens_with_a_required_secret_and_routes_to_every_service(compose: dict[str, Any]) -> None:
+    env = env_of(compose["services"]["intake"])
+    assert re.fullmatch(r"\$\{OPSDESK_JWT_SECRET:\?[^}]*\}", env.get("INTAKE_JWT_SECRET", ""))
+    for name, key in (("assets", "ASSETS"), ("dispatch", "DISPATCH"), ("sla-monitor", "SLA"), ("reporting", "REPORTING"), ("knowledge", "KNOWLEDGE")):
+        assert env.get(f"INTAKE_{key}_URL") == f"http://{name}:{OPSDESK[name][2]}", key
+
+
+def test_k8s_gateway_routes_to_every_service_and_reads_its_jwt_secret() -> None:
+    intake = _deployments()["intake"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in intake["env"]}
+    assert env["INTAKE_JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "opsdesk-intake", "key": "jwt-secret"}
+    for name, key in (("assets", "ASSETS"), ("dispatch", "DISPATCH"), ("sla-monitor", "SLA"), ("reporting", "REPORTING"), ("knowledge", "KNOWLEDGE")):
+        assert env[f"INTAKE_{key}_URL"]["value"] == f"http://{name}.opsdesk.svc.cluster.local:{OPSDESK[name][2]}"
