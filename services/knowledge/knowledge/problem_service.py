@@ -32,6 +32,10 @@ def incident_from(ticket: TicketCreatedV1, *, analyzer: Analyzer) -> Incident:
     )
 
 
+# The best few matches decide where an incident goes; each one is a database read, so no more than these.
+MATCHES_READ = 8
+
+
 async def detect(
     ticket: TicketCreatedV1, *, analyzer: Analyzer, rules: DetectionRules, incidents: IncidentStore,
     candidates: CandidateStore, problems_: ProblemStore, now: datetime,
@@ -43,7 +47,7 @@ async def detect(
         if stored is not None and (stored.group_id or stored.problem_id):
             return Placement("none")  # placed on an earlier delivery
     recent = await incidents.recent(service_code=new.service_code, asset_tag=new.asset_tag, since=new.reported_at - rules.window)
-    matches = problems.find_matches(new, recent, rules=rules)[:20]
+    matches = problems.find_matches(new, recent, rules=rules)[:MATCHES_READ]
     matched = {m.ticket_id: inc for m in matches if (inc := await incidents.get(m.ticket_id)) is not None}
     placement = problems.place(matches, matched)
     if placement.kind == "join" and placement.target_id:

@@ -234,11 +234,14 @@ class MongoSuggestionStore:
         return dict(doc.get("totals") or {}), dict(doc.get("articles") or {})
 
 
+TERM_SEPARATOR = "\x1f"
+
+
 class MongoIncidentStore:
     """One small document per ticket, plus per-service and per-asset buckets of recent incidents (the only way to
     find "recent on this asset" without scanning on FerretDB)."""
 
-    def __init__(self, db: AsyncDatabase[Document], *, retention: timedelta = timedelta(days=90), bucket_cap: int = 300) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, retention: timedelta = timedelta(days=90), bucket_cap: int = 150) -> None:
         self._incidents = db["incidents"]
         self._buckets = db["incident_buckets"]
         self._retention = retention
@@ -252,6 +255,9 @@ class MongoIncidentStore:
         except DuplicateKeyError:
             return False
         entry = incident.model_dump(exclude={"group_id", "problem_id"})
+        # One string instead of an array: FerretDB converts every array element on every read and rewrite of the
+        # bucket, and a bucket holds up to `bucket_cap` incidents.
+        entry["terms"] = TERM_SEPARATOR.join(incident.terms)
         keys = [f"svc:{incident.service_code}"] + ([f"asset:{incident.asset_tag}"] if incident.asset_tag else [])
         for key in keys:
             async with document_lock(self._buckets, key):
@@ -276,6 +282,8 @@ class MongoIncidentStore:
             bucket = await self._buckets.find_one({"_id": key})
             for entry in (bucket or {}).get("entries") or []:
                 if entry["reported_at"] >= since:
+                    terms = entry["terms"]
+                    entry["terms"] = terms.split(TERM_SEPARATOR) if isinstance(terms, str) and terms else (terms or [])
                     found[entry["ticket_id"]] = Incident.model_validate(entry)
         return list(found.values())
 
