@@ -187,3 +187,19 @@ def test_reports_and_printable_forms_through_the_gateway(stack: Stack) -> None:
     assert form.headers["content-type"] == "application/pdf"
     refused = httpx.post(f"{gw}/api/v1/reports/service-summary/{month}/generate", headers=agent, timeout=15)
     assert refused.status_code == 403
+
+
+def test_an_admin_uploads_a_holiday_year_through_the_gateway_and_deadlines_follow_it(stack: Stack) -> None:
+    gw = stack.gateway
+    # 2027 is in no package yet: a deadline there is approximate until the year's schedule is uploaded.
+    params = {"start": "2027-02-05T17:00:00+08:00", "business_minutes": 60}
+    before = httpx.get(f"{gw}/api/v1/calendars/office-hours/deadline", params=params, headers=auth(stack), timeout=15).json()
+    assert before["approximate"] is True
+    year = {"year": 2027, "holidays": ["2027-02-08", "2027-02-09"], "workdays": []}
+    agent = make_user(stack, "desk.qian", "agent")
+    assert httpx.put(f"{gw}/api/v1/holidays/2027", json=year, headers=agent, timeout=15).status_code == 403
+    uploaded = httpx.put(f"{gw}/api/v1/holidays/2027", json=year, headers=auth(stack), timeout=15)
+    assert uploaded.status_code == 200, uploaded.text
+    after = wait_for(lambda: (r := httpx.get(f"{gw}/api/v1/calendars/office-hours/deadline", params=params, headers=auth(stack)).json())
+                     ["approximate"] is False and r)
+    assert after["due_at"].startswith("2027-02-10T01:00")  # Friday 17:00 + 60 min: past the weekend and two holidays

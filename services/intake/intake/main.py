@@ -93,7 +93,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             "are served here; /api/v1/{assets,relations,impact,audits,inspections,spares,loaners,repairs,labels,"
             "register,baselines,asset-types} route to assets, /api/v1/{kb,problems} to knowledge, "
             "/api/v1/{reports,forms} to reporting, /api/v1/{engineers,assignments,duty} to dispatch and "
-            "/api/v1/timers to the SLA monitor, with the caller's identity. Events are documented at /asyncapi.json."
+            "/api/v1/{timers,calendars,holidays} to the SLA monitor, with the caller's identity. Events are documented at /asyncapi.json."
         ),
         registry=metrics.registry,
         routers=[router, catalog_http.router, mail_http.router, identity_router(), compose.router, gateway.router],

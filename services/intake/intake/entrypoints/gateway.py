@@ -23,7 +23,7 @@ ROUTES: dict[str, str] = {
     **{p: "knowledge" for p in ("kb", "problems")},
     **{p: "reporting" for p in ("reports", "forms")},
     **{p: "dispatch" for p in ("engineers", "assignments", "duty")},
-    **{p: "sla-monitor" for p in ("timers", "calendars")},
+    **{p: "sla-monitor" for p in ("timers", "calendars", "holidays")},
 }
 # Where each service mounts its API: the five from the foundation under /api/v1, the later ones at the root.
 BASE_PATHS: dict[str, str] = {"assets": "/api/v1", "dispatch": "/api/v1", "sla-monitor": "/api/v1", "reporting": "", "knowledge": ""}
