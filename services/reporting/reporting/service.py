@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 async def project_event(envelope: Envelope, data: EventData, *, projection: EventProjection, tally: Tally) -> bool:
     """Record the event once and count it once, however often it is delivered."""
     keys = domain.counter_keys(envelope, data)
+    if not keys:
+        return False  # most events count towards no Prometheus counter: nothing to store for them
     if not await projection.record(envelope, keys):
         return False
     tally.add(keys)
