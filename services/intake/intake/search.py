@@ -228,6 +228,10 @@ class TicketIndex:
     def id_of_number(self, number: str) -> str | None:
         return next((tid for tid in self._terms.get(number.lower(), ()) if self._entries[tid].number == number), None)
 
+    def assignee_of(self, ticket_id: str) -> str | None:
+        entry = self._entries.get(ticket_id)
+        return entry.fields["assignee"] if entry is not None else None
+
     def counts(self, name: str) -> dict[str, int]:
         """How many tickets per value of one field, e.g. open tickets by status for the metrics."""
         return {value: len(ids) for (field_name, value), ids in self._postings.items() if field_name == name}

@@ -73,5 +73,9 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
         if desk.index.is_local(str(envelope.event_id)):
             return
         ticket_id = envelope.subject_id or envelope.data.get("ticket_id")
-        if ticket_id:
-            await service.refresh_index(str(ticket_id), desk=desk)
+        if not ticket_id:
+            return
+        engineer = envelope.data.get("engineer_id")
+        if engineer and desk.index.assignee_of(str(ticket_id)) == engineer:
+            return  # an assignment this replica has shown already (it consumed the event itself)
+        await service.refresh_index(str(ticket_id), desk=desk)
