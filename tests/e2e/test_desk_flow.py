@@ -97,6 +97,10 @@ def test_gateway_routes_to_the_services_behind_it(stack: Stack) -> None:
     refused = httpx.put(f"{stack.gateway}/api/v1/engineers/eng-x", json={}, headers=auditor, timeout=15)
     assert refused.status_code == 403
     assert httpx.get(f"{stack.gateway}/api/v1/engineers", timeout=15).status_code == 401
+    doc = httpx.get(f"{stack.gateway}/api/v1/openapi.json", timeout=30).json()
+    assert doc["x-missing"] == []
+    assert {"/api/v1/tickets", "/api/v1/relations", "/api/v1/kb/search", "/api/v1/engineers", "/api/v1/reports/{kind}/{period}",
+            "/api/v1/holidays/{year}"} <= set(doc["paths"])
 
 
 def test_knowledge_suggestions_reach_the_desk_and_a_desk_fix_counts_as_deflection(stack: Stack) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from ..domain import Actor
 from .deps import Caller, Wired
@@ -91,3 +92,64 @@ def _route(prefix: str) -> None:
 
 for _prefix in ROUTES:
     _route(_prefix)
+
+
+def _rename_refs(node: Any, prefix: str) -> Any:
+    """Point every schema reference of an upstream document at its prefixed copy in the merged document."""
+    if isinstance(node, dict):
+        return {
+            k: (f"#/components/schemas/{prefix}{v.rsplit('/', 1)[1]}" if k == "$ref" and isinstance(v, str) and v.startswith("#/components/schemas/")
+                else _rename_refs(v, prefix))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_rename_refs(v, prefix) for v in node]
+    return node
+
+
+def merge_openapi(own: dict[str, Any], upstream_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The gateway's document plus every routed operation of the services behind it, at the path clients call."""
+    merged = {**own, "paths": dict(own.get("paths", {})), "components": dict(own.get("components", {}))}
+    schemas = dict(merged["components"].get("schemas", {}))
+    for upstream, doc in upstream_docs.items():
+        prefix = upstream.replace("-", "_") + "__"
+        base = BASE_PATHS[upstream]
+        for path, operations in (doc.get("paths") or {}).items():
+            if not path.startswith(base + "/"):
+                continue
+            rest = path[len(base):]
+            if ROUTES.get(rest.split("/")[1]) != upstream:
+                continue
+            public = "/api/v1" + rest
+            if public in merged["paths"]:
+                continue  # the gateway answers it itself (e.g. GET /api/v1/assets/{tag})
+            tagged = {
+                method: {**_rename_refs(op, prefix), "tags": [f"{upstream}: {t}" for t in op.get("tags", ["api"])]}
+                for method, op in operations.items() if isinstance(op, dict)
+            }
+            merged["paths"][public] = tagged
+        for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
+            schemas[prefix + name] = _rename_refs(schema, prefix)
+    merged["components"]["schemas"] = schemas
+    return merged
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def full_openapi(request: Request, wired: Wired) -> JSONResponse:
+    """One OpenAPI document for everything behind the one base URL: the gateway's own operations and, as far as the
+    services answer, theirs (a service that does not answer is left out, and named in `x-missing`)."""
+    docs: dict[str, dict[str, Any]] = {}
+    missing: list[str] = []
+    client = wired.upstream_client
+    for upstream, base_url in wired.upstreams.items():
+        try:
+            if client is None:
+                raise httpx.HTTPError("no client")
+            reply = await client.get(base_url.rstrip("/") + "/openapi.json")
+            reply.raise_for_status()
+            docs[upstream] = reply.json()
+        except (httpx.HTTPError, ValueError):
+            missing.append(upstream)
+    merged = merge_openapi(request.app.openapi(), docs)
+    merged["x-missing"] = missing
+    return JSONResponse(merged)
