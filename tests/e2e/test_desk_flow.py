@@ -192,6 +192,14 @@ def test_reports_and_printable_forms_through_the_gateway(stack: Stack) -> None:
     refused = httpx.post(f"{gw}/api/v1/reports/service-summary/{month}/generate", headers=agent, timeout=15)
     assert refused.status_code == 403
 
+    # A major incident gets its own report as soon as it is resolved.
+    major = httpx.post(f"{gw}/api/v1/tickets", json={**TICKET, "title": "核心交換機故障", "major_incident": True}, headers=agent, timeout=15).json()
+    httpx.post(f"{gw}/api/v1/tickets/{major['id']}/resolve", json={"resolution": "更換電源模塊"}, headers=agent, timeout=15)
+    stored = wait_for(lambda: [r for r in httpx.get(f"{gw}/api/v1/reports/stored", headers=manager).json()
+                               if r["kind"] == "major-incident" and r["period"] == major["id"]])
+    pdf = httpx.get(f"{gw}/api/v1/reports/stored/{stored[0]['_id']}", params={"format": "pdf"}, headers=manager, timeout=30)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
 
 def test_an_admin_uploads_a_holiday_year_through_the_gateway_and_deadlines_follow_it(stack: Stack) -> None:
     gw = stack.gateway

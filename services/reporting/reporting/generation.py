@@ -86,6 +86,30 @@ async def generate(
     return report
 
 
+async def generate_major_incident(
+    ticket: dict[str, Any], *, store: ReportStore, publisher: Publisher, delivery: Delivery | None, lang: str, now: datetime,
+) -> dict[str, Any]:
+    """The per-incident report, made when a major incident is resolved: stored, announced and delivered like the
+    periodic ones. One report id per incident and language, so a redelivered resolution replaces it and announces
+    nothing new."""
+    report = reports.major_incident(ticket, lang=lang, generated_at=now)
+    files = {fmt: await render(report, fmt) for fmt in FORMATS}
+    delivered: list[str] = []
+    if delivery is not None:
+        try:
+            delivered = await delivery.deliver(report=report, files=files)
+        except Exception:
+            log.exception("report delivery failed", extra={"fields": {"report_id": report["_id"]}})
+    meta = {k: v for k, v in report.items() if k != "sections"}
+    await store.put({**meta, "late": False, "delivered": delivered, "formats": list(FORMATS)}, files)
+    event = ReportGeneratedV1(report_id=report["_id"], kind=reports.INCIDENT_KIND.name, period=str(report["period"]), lang=lang,
+                              formats=list(FORMATS), due_at=None, late=False, generated_at=now)
+    await publisher.publish(Envelope.wrap(event, producer=PRODUCER, correlation_id=str(uuid.uuid4()), subject_id=report["_id"],
+                                          occurred_at=now, event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"opsdesk:report:{report['_id']}")))
+    metrics.reports_generated.labels(reports.INCIDENT_KIND.name).inc()
+    return report
+
+
 async def raise_overdue(kind: str, period: str, *, due: datetime, reason: str, store: ReportStore, publisher: Publisher,
                         now: datetime) -> bool:
     """Publish report.overdue once per (kind, period, reason); True when raised now."""

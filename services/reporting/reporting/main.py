@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
 from opsdesk_shared.app import build_service_app
 from opsdesk_shared.runtime import Infra
 
-from . import metrics, service
+from . import generation, metrics, service
 from .adapters.delivery import ReportDelivery
 from .adapters.mongo import MongoEventProjection, MongoGenerations, MongoReportStore
 from .adapters.nats import StreamSource
@@ -47,7 +48,14 @@ def create_app(settings: ReportingSettings, adapters: Adapters | None = None) ->
                          publisher=infra.publisher, generations=generations, source=StreamSource(infra.broker), delivery=delivery)
         metrics.tally_collector.tally = tally
         metrics.live_collector.holder = holder
-        bus.register(infra.broker, projection=projection, tally=tally, holder=holder, settings=settings)
+        async def major_incident_report(ticket: dict[str, Any]) -> object:
+            return await generation.generate_major_incident(
+                ticket, store=wired.reports, publisher=wired.publisher, delivery=delivery, lang=settings.report_langs[0] if settings.report_langs else "zh-CN",
+                now=datetime.now(UTC),
+            )
+
+        bus.register(infra.broker, projection=projection, tally=tally, holder=holder, settings=settings,
+                     on_major_incident_resolved=major_incident_report)
         scheduler = ReportScheduler(
             models=lambda: holder.models, store=wired.reports, publisher=wired.publisher, delivery=delivery,
             langs=tuple(settings.report_langs), interval_s=settings.schedule_interval_s,

@@ -222,7 +222,7 @@ def major_incident(ticket: Document, *, lang: str, generated_at: datetime) -> Do
     return {
         "_id": report_id("major-incident", period, lang), "kind": "major-incident", "period": period, "lang": lang,
         "title": f"{t('major-incident', lang)} {ticket.get('number') or period}", "generated_at": generated_at, "due_at": None,
-        "figures": {"ticket_id": period, "number": ticket.get("number"), "timeline": timeline},
+        "figures": {"ticket_id": period, "number": ticket.get("number"), "timeline": [{"event": event, "at": at} for event, at in timeline]},
         "sections": [_table("overview", lang, ["item", "value"], info), _table("timeline", lang, ["event", "at"], timeline)],
     }
 

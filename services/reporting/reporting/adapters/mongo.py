@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -163,6 +164,23 @@ class ProjectionMeta:
         await self._meta.replace_one({"_id": "active"}, {"_id": "active", "generation": generation}, upsert=True)
 
 
+def _pack(report: Document) -> Document:
+    """Figures are kept as JSON text: their tables are lists of rows, and FerretDB refuses arrays of arrays."""
+    if "figures" not in report:
+        return report
+    return {**report, "figures": json.dumps(report["figures"], ensure_ascii=False, default=str)}
+
+
+def _unpack(doc: Document | None) -> Document | None:
+    return _unpacked(doc) if doc is not None else None
+
+
+def _unpacked(doc: Document) -> Document:
+    if isinstance(doc.get("figures"), str):
+        doc["figures"] = json.loads(doc["figures"])
+    return doc
+
+
 class MongoReportStore:
     """Report metadata by id; files in chunks of at most 255 KiB, keyed `<report id>|<format>|<n>`."""
 
@@ -172,7 +190,7 @@ class MongoReportStore:
         self._alerts = db["report_alerts"]
 
     async def get(self, report_id: str) -> Document | None:
-        return await self._reports.find_one({"_id": report_id})
+        return _unpack(await self._reports.find_one({"_id": report_id}))
 
     async def put(self, report: Document, files: dict[str, bytes]) -> None:
         sizes: dict[str, int] = {}
@@ -181,7 +199,7 @@ class MongoReportStore:
             for n, chunk in enumerate(chunks):
                 await self._chunks.replace_one({"_id": f"{report['_id']}|{fmt}|{n}"}, {"data": chunk}, upsert=True)
             sizes[fmt] = len(chunks)
-        await self._reports.replace_one({"_id": report["_id"]}, {**report, "chunks": sizes}, upsert=True)
+        await self._reports.replace_one({"_id": report["_id"]}, {**_pack(report), "chunks": sizes}, upsert=True)
 
     async def file(self, report_id: str, fmt: str) -> bytes | None:
         report = await self.get(report_id)
@@ -198,7 +216,7 @@ class MongoReportStore:
     async def list(self, *, kind: str | None = None, limit: int = 200) -> list[Document]:
         # A small collection (a few dozen reports a month): the scan is fine.
         query: Document = {} if kind is None else {"kind": kind}
-        found = [doc async for doc in self._reports.find(query, {"chunks": 0})]
+        found = [_unpacked(doc) async for doc in self._reports.find(query, {"chunks": 0})]
         return sorted(found, key=lambda r: r["generated_at"], reverse=True)[:limit]
 
     async def mark_alert(self, alert_id: str) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from faststream.nats import NatsBroker
 
 from opsdesk_shared.bus import subscribe_events
@@ -24,13 +27,21 @@ def consumed() -> list[str]:
     return [*FAMILIES, *(s for s in OPTIONAL if s in registered)]
 
 
+MajorIncidentResolved = Callable[[dict[str, Any]], Awaitable[object]]
+
+
 def register(
-    broker: NatsBroker, *, projection: EventProjection, tally: Tally, holder: Projection, settings: ServiceSettings
+    broker: NatsBroker, *, projection: EventProjection, tally: Tally, holder: Projection, settings: ServiceSettings,
+    on_major_incident_resolved: MajorIncidentResolved | None = None,
 ) -> None:
     async def on_event(envelope: Envelope, data: EventData) -> None:
         await service.project_event(envelope, data, projection=projection, tally=tally)
         if await service.project(envelope, models=holder.models, live=holder.live):
             metrics.events_projected.labels(envelope.type).inc()
+        if envelope.type == subjects.TICKET_RESOLVED and on_major_incident_resolved is not None:
+            ticket = await holder.models.entity("tickets", envelope.subject_id)
+            if ticket is not None and ticket.get("major"):
+                await on_major_incident_resolved(ticket)  # the contract's per-incident report
 
     for subject in consumed():
         family = subject.removesuffix(".>").replace(".", "-")

@@ -104,3 +104,15 @@ async def test_stored_report_files_over_one_chunk_come_back_whole(mongo_db: Any)
     assert await store.mark_alert("late:x:2026") is True and await store.mark_alert("late:x:2026") is False
     first = await store.schedule_since(datetime(2027, 1, 1, tzinfo=UTC))
     assert await store.schedule_since(datetime(2027, 3, 1, tzinfo=UTC)) == first
+
+
+async def test_stored_report_keeps_table_figures_that_are_lists_of_rows(mongo_db: Any) -> None:
+    store = MongoReportStore(mongo_db)
+    report = {"_id": "major-incident:t-1:zh-CN", "kind": "major-incident", "period": "t-1", "generated_at": datetime(2026, 11, 20, tzinfo=UTC),
+              "figures": {"timeline": [["报障时间", "2026-11-20T08:00:00+08:00"], ["解决", "2026-11-20T09:40:00+08:00"]]}}
+
+    await store.put(report, {"json": b"{}"})
+
+    (listed,) = await store.list(kind="major-incident")
+    assert listed["figures"] == report["figures"]
+    assert (await store.get(report["_id"]))["figures"]["timeline"][1] == ["解决", "2026-11-20T09:40:00+08:00"]
