@@ -192,6 +192,11 @@ def test_reports_and_printable_forms_through_the_gateway(stack: Stack) -> None:
     refused = httpx.post(f"{gw}/api/v1/reports/service-summary/{month}/generate", headers=agent, timeout=15)
     assert refused.status_code == 403
 
+    generated = httpx.post(f"{gw}/api/v1/reports/service-summary/{month}/generate", headers=manager, timeout=60)
+    assert generated.status_code == 200, generated.text
+    xlsx = httpx.get(f"{gw}/api/v1/reports/stored/{generated.json()['report_id']}", params={"format": "xlsx"}, headers=manager, timeout=30)
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
     # A major incident gets its own report as soon as it is resolved.
     major = httpx.post(f"{gw}/api/v1/tickets", json={**TICKET, "title": "核心交換機故障", "major_incident": True}, headers=agent, timeout=15).json()
     httpx.post(f"{gw}/api/v1/tickets/{major['id']}/resolve", json={"resolution": "更換電源模塊"}, headers=agent, timeout=15)
