@@ -1,0 +1,66 @@
+"""The knowledge base and the CMDB worked through the gateway on the real database: the paths most likely to meet
+a FerretDB limit (documents rewritten whole, chunked files, bulk imports) exercised as a user would."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from opsdesk_devstack.stack import Stack
+
+from .test_desk_flow import make_user, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def test_an_article_from_draft_to_search_with_an_attachment(stack: Stack) -> None:
+    gw = stack.gateway
+    engineer, agent, requester = make_user(stack, "eng-doc", "engineer"), make_user(stack, "desk.kb", "agent"), make_user(stack, "req.kb", "requester", "辦公室")
+    draft = httpx.post(f"{gw}/api/v1/kb/articles", headers=engineer, timeout=15, json={
+        "title": "掃描儀驅動丟失後重新安裝", "body": "開啟設備管理員,卸載掃描儀,從共享盤安裝驅動程序,然後重新啟動電腦。",
+        "category": "終端", "tags": ["掃描儀", "驅動"], "audience": "all", "source": "submission",
+    })
+    assert draft.status_code == 201, draft.text
+    article = draft.json()["id"]
+    assert httpx.post(f"{gw}/api/v1/kb/articles/{article}/submit", json={}, headers=engineer).status_code == 200
+    # A requester cannot even see an article in review, so cannot publish it either.
+    assert httpx.post(f"{gw}/api/v1/kb/articles/{article}/publish", json={}, headers=requester).status_code == 404
+    assert httpx.post(f"{gw}/api/v1/kb/articles/{article}/publish", json={}, headers=agent).status_code == 200
+
+    data = ("驅動程序安裝步驟\n" * 20000).encode()  # ~480 KB: more than one chunk
+    upload = httpx.post(f"{gw}/api/v1/kb/articles/{article}/attachments", params={"filename": "步驟.txt"}, content=data,
+                        headers={**agent, "Content-Type": "application/octet-stream"}, timeout=30)
+    assert upload.status_code == 201, upload.text
+    name = upload.json().get("file_id") or upload.json().get("id") or upload.json().get("name")
+    download = httpx.get(f"{gw}/api/v1/kb/articles/{article}/attachments/{name}", headers=requester, timeout=30)
+    assert download.status_code == 200 and download.content == data
+
+    found = wait_for(lambda: (r := httpx.get(f"{gw}/api/v1/kb/search", params={"q": "扫描仪 驱动"}, headers=requester).json())["total"] and r)
+    assert found["results"][0]["article_id"] == article and "<em>" in found["results"][0]["title_html"]
+
+
+def test_the_register_imported_audited_and_exported_through_the_gateway(stack: Stack) -> None:
+    gw = stack.gateway
+    agent = make_user(stack, "desk.cmdb", "agent")
+    rows = ["tag,type,model,building,floor,room,department,owner"]
+    rows += [f"GZ-2026-9{n:05d},desktop,ThinkCentre M70t,主樓,{n % 5 + 1},{200 + n % 30},財務科,用戶{n}" for n in range(300)]
+    csv = ("\n".join(rows) + "\n").encode()
+    dry = httpx.post(f"{gw}/api/v1/register/import", params={"dry_run": "true"}, files={"file": ("register.csv", csv, "text/csv")},
+                     headers=agent, timeout=60)
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["valid"] == 300 and dry.json()["errors"] == [] and not dry.json()["written"]
+    real = httpx.post(f"{gw}/api/v1/register/import", params={"dry_run": "false"}, files={"file": ("register.csv", csv, "text/csv")},
+                      headers=agent, timeout=120)
+    assert real.status_code == 200 and real.json()["written"] == 300, real.text
+
+    audit = httpx.post(f"{gw}/api/v1/audits", json={"name": "2026 下半年盤點", "scope": {"department": "財務科", "type": "desktop"}},
+                       headers=agent, timeout=30).json()
+    seen = {"tag": "GZ-2026-900001", "location": {"building": "主樓", "floor": "9", "room": "901"}}
+    assert httpx.post(f"{gw}/api/v1/audits/{audit['id']}/scans", json=seen, headers=agent, timeout=15).status_code in (200, 201)
+    closed = httpx.post(f"{gw}/api/v1/audits/{audit['id']}/close", json={}, headers=agent, timeout=60)
+    assert closed.status_code == 200, closed.text
+    kinds = {(d["tag"], d["kind"]) for d in closed.json()["discrepancies"]}
+    assert ("GZ-2026-900001", "wrong_location") in kinds and ("GZ-2026-900002", "missing") in kinds
+
+    export = httpx.get(f"{gw}/api/v1/register/export", params={"format": "xlsx", "department": "財務科"}, headers=agent, timeout=60)
+    assert export.status_code == 200 and export.content[:2] == b"PK"
