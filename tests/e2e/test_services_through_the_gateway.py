@@ -64,3 +64,21 @@ def test_the_register_imported_audited_and_exported_through_the_gateway(stack: S
 
     export = httpx.get(f"{gw}/api/v1/register/export", params={"format": "xlsx", "department": "財務科"}, headers=agent, timeout=60)
     assert export.status_code == 200 and export.content[:2] == b"PK"
+
+
+def test_recurring_incidents_become_a_problem_and_the_next_one_counts_as_a_recurrence(stack: Stack) -> None:
+    gw = stack.gateway
+    agent = make_user(stack, "desk.pm", "agent")
+    ticket = {"requester": {"name": "王小明", "department": "財務科"}, "channel": "hotline", "service_code": "RS-REPAIR",
+              "asset_tag": "GZ-2026-000002", "description": "打印時卡紙,紙張卡在定影器"}
+    for n in range(3):
+        created = httpx.post(f"{gw}/api/v1/tickets", json={**ticket, "title": f"財務科打印機卡紙 第{n + 1}次"}, headers=agent, timeout=15)
+        assert created.status_code == 201, created.text
+    candidates = wait_for(lambda: [c for c in httpx.get(f"{gw}/api/v1/problems/candidates", headers=agent).json()
+                                   if c["asset_tag"] == "GZ-2026-000002" and len(c["incident_ids"]) >= 3])
+    confirmed = httpx.post(f"{gw}/api/v1/problems/candidates/{candidates[0]['id']}/confirm", json={}, headers=agent, timeout=15)
+    assert confirmed.status_code in (200, 201), confirmed.text
+
+    httpx.post(f"{gw}/api/v1/tickets", json={**ticket, "title": "財務科打印機又卡紙"}, headers=agent, timeout=15)
+    stats = wait_for(lambda: (s := httpx.get(f"{gw}/api/v1/problems/stats", headers=agent).json())["recurrences"] >= 1 and s)
+    assert stats["problems"] >= 1 and stats["incidents_linked"] >= 3
