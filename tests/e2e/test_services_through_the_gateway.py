@@ -82,3 +82,24 @@ def test_recurring_incidents_become_a_problem_and_the_next_one_counts_as_a_recur
     httpx.post(f"{gw}/api/v1/tickets", json={**ticket, "title": "財務科打印機又卡紙"}, headers=agent, timeout=15)
     stats = wait_for(lambda: (s := httpx.get(f"{gw}/api/v1/problems/stats", headers=agent).json())["recurrences"] >= 1 and s)
     assert stats["problems"] >= 1 and stats["incidents_linked"] >= 3
+
+
+def test_a_spare_part_issued_against_a_ticket_prints_on_its_requisition_form(stack: Stack) -> None:
+    gw = stack.gateway
+    agent = make_user(stack, "desk.spare", "agent")
+    tid = httpx.post(f"{gw}/api/v1/tickets", headers=agent, timeout=15, json={
+        "title": "硒鼓用完", "requester": {"name": "李華", "department": "人事科"}, "channel": "walk_in", "service_code": "RS-SPARE",
+    }).json()["id"]
+    stock = httpx.post(f"{gw}/api/v1/spares", json={"part_type": "HP 26A 硒鼓", "site": "主樓", "received": 5, "minimum": 4},
+                       headers=agent, timeout=15)
+    assert stock.status_code in (200, 201), stock.text
+    issued = httpx.post(f"{gw}/api/v1/spares/issues", json={"part_type": "HP 26A 硒鼓", "site": "主樓", "quantity": 2, "ticket_id": tid},
+                        headers=agent, timeout=15)
+    assert issued.status_code in (200, 201), issued.text
+    left = httpx.get(f"{gw}/api/v1/spares/HP 26A 硒鼓/主樓", headers=agent, timeout=15).json()
+    assert left["on_hand"] == 3, left
+    replenish = httpx.get(f"{gw}/api/v1/spares/replenishment", headers=agent, timeout=15)
+    assert replenish.status_code == 200 and "HP 26A" in replenish.text  # 3 on hand is under the minimum of 4
+
+    form = wait_for(lambda: (f := httpx.get(f"{gw}/api/v1/forms/spare-part/{tid}", headers=agent, timeout=60)).status_code == 200 and f)
+    assert form.content.startswith(b"%PDF")
