@@ -36,6 +36,12 @@ WRITERS: dict[str, frozenset[str]] = {
     "dispatch": frozenset({"agent", "engineer", "manager", "admin"}),
     "sla-monitor": frozenset({"admin"}),
 }
+# Who may read through each service. Requesters work through their tickets at the desk and the knowledge base;
+# the services behind do not know a requester's department, so everything else stays with the operations team.
+STAFF = frozenset({"agent", "engineer", "manager", "auditor", "admin"})
+READERS: dict[str, frozenset[str]] = {
+    "assets": STAFF, "dispatch": STAFF, "sla-monitor": STAFF, "reporting": STAFF, "knowledge": STAFF | {"requester"},
+}
 FORWARDED_REQUEST = ("content-type", "accept", "accept-language", "if-match", "if-none-match", "idempotency-key", "x-correlation-id")
 FORWARDED_RESPONSE = ("content-type", "content-disposition", "etag", "location", "content-language", "x-correlation-id")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -55,6 +61,8 @@ def _identity(actor: Actor) -> dict[str, str]:
 
 async def _forward(request: Request, wired: Any, actor: Actor, prefix: str, rest: str) -> Response:
     upstream = ROUTES[prefix]
+    if actor.role not in READERS[upstream]:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.role} may not use {prefix}")
     if request.method not in READ_METHODS and actor.role not in WRITERS[upstream]:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.role} may not change {prefix}")
     base = wired.upstreams.get(upstream)

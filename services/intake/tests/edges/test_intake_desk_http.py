@@ -377,3 +377,17 @@ async def test_assignment_is_visible_and_kb_suggestions_show_on_the_ticket(clien
     assert shown["suggestions"] == [{"article_id": "kb-1", "title": "打印機卡紙處理", "score": 3.2}]
     assert shown["assignee"]["engineer_id"] == "eng1" and shown["status"] == "assigned"
     assert isinstance(Assignee.model_validate(shown["assignee"]), Assignee)
+
+
+async def test_requesters_reach_only_the_knowledge_base_behind_the_gateway(client, adapters, as_user) -> None:  # type: ignore[no-untyped-def]
+    import httpx as _httpx
+
+    adapters.upstreams = {name: f"http://{name}.test" for name in ("assets", "dispatch", "sla-monitor", "reporting", "knowledge")}
+    adapters.upstream_client = _httpx.AsyncClient(transport=_httpx.MockTransport(lambda r: _httpx.Response(200, json={"path": r.url.path})))
+    requester, auditor = as_user("req-office"), as_user("auditor1")
+    for path in ("/api/v1/engineers", "/api/v1/assignments/t-1", "/api/v1/reports/kinds", "/api/v1/relations?tag=x"):
+        assert (await client.get(path, headers=requester)).status_code == 403, path
+        assert (await client.get(path, headers=auditor)).status_code == 200, path
+    kb = await client.get("/api/v1/kb/search?q=vpn", headers=requester)
+    assert kb.status_code == 200 and kb.json() == {"path": "/kb/search"}
+    assert (await client.post("/api/v1/engineers/eng-1/status", json={}, headers=auditor)).status_code == 403
