@@ -231,6 +231,7 @@ def reopen(ticket: Ticket, *, actor: Actor, now: datetime, reason: str, window: 
 
 
 EDITABLE = ("title", "description", "asset_tag", "site", "major_incident", "service_code", "impact", "urgency")
+REQUIRED_FIELDS = frozenset({"title", "description", "major_incident", "service_code"})
 
 
 def update_fields(
@@ -245,6 +246,8 @@ def update_fields(
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise InvalidField(("body", sorted(unknown)[0]), "this field cannot be edited")
+    for name in REQUIRED_FIELDS & {n for n, v in fields.items() if v is None}:
+        raise InvalidField(("body", name), "cannot be null; omit the field to leave it unchanged")
     update = dict(fields)
     if "service_code" in fields:
         found = check_service(fields["service_code"], service)

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from opsdesk_shared.contracts import Requester
 from opsdesk_shared.contracts.calendars import TimerView
@@ -263,6 +264,14 @@ class TicketPatch(BaseModel):
     urgency: Level | None = None
     priority: Priority | None = Field(default=None, description="Agent override of impact x urgency; needs priority_reason")
     priority_reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @field_validator("title", "description", "major_incident", "service_code", mode="before")
+    @classmethod
+    def _required_fields_stay_set(cls, value: object) -> object:
+        """Omit a field to leave it; null clears only what may be empty (asset tag, site, impact, urgency)."""
+        if value is None:
+            raise PydanticCustomError("null_not_allowed", "cannot be null; omit the field to leave it unchanged")
+        return value
 
 
 async def _step(ticket_id: str, step: service.Step, *, wired: Wired, actor: Actor, response: Response, version: int | None) -> TicketOut:

@@ -391,3 +391,14 @@ async def test_requesters_reach_only_the_knowledge_base_behind_the_gateway(clien
     kb = await client.get("/api/v1/kb/search?q=vpn", headers=requester)
     assert kb.status_code == 200 and kb.json() == {"path": "/kb/search"}
     assert (await client.post("/api/v1/engineers/eng-1/status", json={}, headers=auditor)).status_code == 403
+
+
+async def test_null_for_a_required_field_is_a_field_error_and_null_clears_an_optional_one(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
+    agent = as_user("agent1")
+    ticket = await _create(client, agent, ticket_body)
+    for field in ("title", "description", "major_incident", "service_code"):
+        refused = await client.patch(f"/api/v1/tickets/{ticket['id']}", json={field: None}, headers=agent)
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", field], field
+    cleared = await client.patch(f"/api/v1/tickets/{ticket['id']}", json={"asset_tag": None}, headers=agent)
+    assert cleared.status_code == 200 and cleared.json()["asset_tag"] is None
+    assert (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent)).json()["title"] == ticket_body["title"]

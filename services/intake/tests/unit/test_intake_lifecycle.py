@@ -334,3 +334,9 @@ def test_remote_guidance_is_for_the_desk_at_first_contact() -> None:
         lifecycle.start_guidance(ticket_in("assigned"), actor=ENGINEER, now=NOW)
     with pytest.raises(IllegalTransition):
         lifecycle.start_guidance(ticket_in("in_progress"), actor=AGENT, now=NOW)
+
+
+def test_required_fields_cannot_be_emptied() -> None:
+    with pytest.raises(InvalidField) as refused:
+        lifecycle.update_fields(ticket_in("new"), actor=AGENT, now=NOW, fields={"title": None})
+    assert refused.value.loc == ("body", "title")
