@@ -62,11 +62,15 @@ def read_rows(content: bytes, *, file_name: str) -> list[dict[str, Any]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UnreadableFile("CSV must be UTF-8") from None
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None:
-        raise UnreadableFile("the file is empty")
-    reader.fieldnames = [f.strip() for f in reader.fieldnames]
-    return [row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+    # newline="" lets the csv module see quoted line breaks in cells; a stray carriage return is a file error.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        if reader.fieldnames is None:
+            raise UnreadableFile("the file is empty")
+        reader.fieldnames = [f.strip() for f in reader.fieldnames]
+        return [row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+    except csv.Error as exc:
+        raise UnreadableFile(f"not a readable CSV file (line {reader.line_num}): {exc}") from None
 
 
 def _text(value: Any) -> str | None:

@@ -179,3 +179,14 @@ async def test_service_tag_allocation_reserves_blocks(world: Adapters) -> None:
     more = await service.allocate_tags(1, register=world.register, pattern="{prefix}-{year}-{seq:06d}", prefix="HQ", year=2026)
 
     assert tags + more == ["HQ-2026-000001", "HQ-2026-000002", "HQ-2026-000003", "HQ-2026-000004"]
+
+
+def test_a_malformed_csv_is_an_unreadable_file_not_a_crash() -> None:
+    import pytest
+
+    from assets.register_io import UnreadableFile, read_rows
+
+    with pytest.raises(UnreadableFile, match="line"):
+        read_rows(b'tag,type\r\nGZ-1,"' + b"x" * 200_000 + b'"\r\n', file_name="x.csv")  # over the csv field limit
+    rows = read_rows(b'tag,type,note\r\nGZ-1,desktop,"two\nlines"\r\n', file_name="x.csv")
+    assert rows == [{"tag": "GZ-1", "type": "desktop", "note": "two\nlines"}]

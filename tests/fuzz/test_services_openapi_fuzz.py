@@ -1,0 +1,113 @@
+"""Schemathesis over each service's own OpenAPI document, on memory adapters, as the gateway would call it (identity
+headers of an admin): whatever the generated input, no operation answers 5xx. Bounded examples keep it short."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+HEADERS = {"X-Opsdesk-User": "fuzz", "X-Opsdesk-Role": "admin"}
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+
+
+def _ready(app: Any, adapters: Any) -> Any:
+    app.state.adapters = adapters  # what the lifespan would do; the ASGI test transport may not run it
+    return schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path="/readyz")
+
+
+def assets_schema() -> Any:
+    from assets.adapters.memory import MemoryAssetRegister, MemoryOutbox, MemoryRepairStore
+    from assets.domain import DEMO_REGISTER
+    from assets.main import Adapters, create_app
+    from assets.settings import AssetsSettings
+
+    adapters = Adapters(register=MemoryAssetRegister(list(DEMO_REGISTER)), repairs=MemoryRepairStore(), outbox=MemoryOutbox())
+    return _ready(create_app(AssetsSettings(environment="test"), adapters=adapters), adapters)
+
+
+def dispatch_schema() -> Any:
+    from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
+    from dispatch.domain import DEMO_ROSTER
+    from dispatch.main import Adapters, create_app
+    from dispatch.settings import DispatchSettings
+
+    adapters = Adapters(roster=MemoryRoster(DEMO_ROSTER), assignments=MemoryAssignmentStore(), outbox=MemoryOutbox())
+    return _ready(create_app(DispatchSettings(environment="test"), adapters=adapters), adapters)
+
+
+def sla_schema() -> Any:
+    from sla_monitor import calendar_service
+    from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryOutbox, MemoryTimerStore
+    from sla_monitor.calendar_book import BookHolder
+    from sla_monitor.main import Adapters, create_app
+    from sla_monitor.settings import SlaSettings
+
+    calendars = MemoryCalendarStore()
+    book = BookHolder(asyncio.run(calendar_service.load_book(calendars)))
+    adapters = Adapters(store=MemoryTimerStore(), outbox=MemoryOutbox(), calendars=calendars, book=book)
+    return _ready(create_app(SlaSettings(environment="test"), adapters=adapters), adapters)
+
+
+def knowledge_schema() -> Any:
+    from knowledge.main import create_app, memory_adapters
+    from knowledge.settings import KnowledgeSettings
+
+    settings_ = KnowledgeSettings(environment="test")
+    adapters = memory_adapters(settings_)
+    return _ready(create_app(settings_, adapters=adapters), adapters)
+
+
+def reporting_schema() -> Any:
+    from reporting.adapters.memory import MemoryEventSource
+    from reporting.main import create_app
+    from reporting.settings import ReportingSettings
+    from reporting.wiring import memory_adapters
+
+    settings_ = ReportingSettings(environment="test")
+    adapters = memory_adapters(settings_, source=MemoryEventSource())
+    return _ready(create_app(settings_, adapters=adapters), adapters)
+
+
+def _check(case: schemathesis.Case) -> None:
+    response = case.call(headers=HEADERS)
+    assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
+
+
+assets = assets_schema()
+dispatch = dispatch_schema()
+sla = sla_schema()
+knowledge = knowledge_schema()
+reporting = reporting_schema()
+
+
+@assets.parametrize()
+@SETTINGS
+def test_assets_never_answers_5xx(case: schemathesis.Case) -> None:
+    _check(case)
+
+
+@dispatch.parametrize()
+@SETTINGS
+def test_dispatch_never_answers_5xx(case: schemathesis.Case) -> None:
+    _check(case)
+
+
+@sla.parametrize()
+@SETTINGS
+def test_sla_monitor_never_answers_5xx(case: schemathesis.Case) -> None:
+    _check(case)
+
+
+@knowledge.parametrize()
+@SETTINGS
+def test_knowledge_never_answers_5xx(case: schemathesis.Case) -> None:
+    _check(case)
+
+
+@reporting.parametrize()
+@SETTINGS
+def test_reporting_never_answers_5xx(case: schemathesis.Case) -> None:
+    _check(case)
