@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
 from opsdesk_shared.contracts import Envelope, EventData
 from opsdesk_shared.contracts.cmdb import CiChange
 from opsdesk_shared.contracts.repairs import RepairStage
@@ -153,8 +155,14 @@ async def update_asset(
         raise InvalidAsset([(f, "cannot be changed here") for f in sorted(unknown)])
     merged = dict(fields)
     if "attributes" in fields:
+        if not isinstance(fields["attributes"], dict):
+            raise InvalidAsset([("attributes", "must be an object; a null value inside it removes that attribute")])
         merged["attributes"] = {k: v for k, v in {**current.attributes, **fields["attributes"]}.items() if v is not None}
-    candidate = Asset.model_validate({**current.model_dump(), **merged})
+    try:
+        candidate = Asset.model_validate({**current.model_dump(), **merged})
+    except ValidationError as exc:
+        # e.g. `"location": null`: a field the item must keep; answered like any other invalid field
+        raise InvalidAsset([(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]) from None
     known = await ci_types(types)
     new = _checked(candidate, known)
     saved = await _save(current, new, register=register, ctx=ctx, change=change)

@@ -278,3 +278,12 @@ async def test_relations_read_as_of_a_past_moment(api: httpx.AsyncClient) -> Non
     assert [r["target"] for r in now] == [server["tag"]]
     from_server_side = (await api.get(f"{API}/relations", params={"tag": old_server["tag"], "as_of": before_move.isoformat()})).json()
     assert [r["source"] for r in from_server_side] == [app["tag"]]
+
+
+async def test_patch_with_null_for_a_required_field_is_a_field_error(api: httpx.AsyncClient) -> None:
+    asset = await new_asset(api)
+    for body, field in (({"location": None}, "location"), ({"attributes": None}, "attributes")):
+        refused = await api.patch(f"{API}/assets/{asset['tag']}", json=body)
+        assert refused.status_code == 422, body
+        assert field in str(refused.json()["detail"]), refused.json()
+    assert (await api.get(f"{API}/assets/{asset['tag']}")).json()["location"] == asset["location"]
