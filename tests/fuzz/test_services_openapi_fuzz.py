@@ -71,12 +71,11 @@ def sla_schema() -> Any:
 
 
 def knowledge_schema() -> Any:
-    from knowledge.main import create_app, memory_adapters
-    from knowledge.settings import KnowledgeSettings
-
     from datetime import UTC, datetime
 
+    from knowledge.main import create_app, memory_adapters
     from knowledge.seed import seed
+    from knowledge.settings import KnowledgeSettings
 
     settings_ = KnowledgeSettings(environment="test")
     adapters = memory_adapters(settings_)
