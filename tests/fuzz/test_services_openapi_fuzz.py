@@ -26,10 +26,15 @@ def map_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) -> dic
     operation = getattr(ctx, "operation", None)
     if operation is not None and str(getattr(operation, "path", "")).startswith("/api/v1/tickets"):
         return path_parameters  # the gateway's document: its own hook aims its ticket ids
+    if path_parameters and "ticket_id" in path_parameters and str(getattr(operation, "path", "")).startswith("/api/v1/assignments"):
+        path_parameters["ticket_id"] = DISPATCHED[hash(str(path_parameters)) % len(DISPATCHED)]
     for name, values in KNOWN.items():
         if path_parameters and name in path_parameters:
             path_parameters[name] = values[hash(str(path_parameters)) % len(values)]
     return path_parameters
+
+
+DISPATCHED = ["t-fuzz-1", "t-fuzz-2"]
 
 
 def _ready(app: Any, adapters: Any) -> Any:
@@ -48,12 +53,21 @@ def assets_schema() -> Any:
 
 
 def dispatch_schema() -> Any:
+    from datetime import UTC, datetime
+
+    from dispatch import service
     from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
     from dispatch.domain import DEMO_ROSTER
     from dispatch.main import Adapters, create_app
     from dispatch.settings import DispatchSettings
+    from opsdesk_shared.contracts import Requester, TicketCreatedV1
 
     adapters = Adapters(roster=MemoryRoster(DEMO_ROSTER), assignments=MemoryAssignmentStore(), outbox=MemoryOutbox())
+    for ticket_id in DISPATCHED:  # live assignments for the generated steps to act on
+        ticket = TicketCreatedV1(ticket_id=ticket_id, number="INC-2026-000001", title="打印機卡紙", channel="hotline",
+                                 service_code="RS-REPAIR", requester=Requester(name="王"), reported_at=datetime.now(UTC))
+        asyncio.run(service.assign_ticket(ticket, roster=adapters.roster, assignments=adapters.assignments, outbox=adapters.outbox,
+                                          now=datetime.now(UTC), correlation_id="fuzz", causation_id=None))
     return _ready(create_app(DispatchSettings(environment="test"), adapters=adapters), adapters)
 
 
