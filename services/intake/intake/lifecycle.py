@@ -164,9 +164,6 @@ def resolve(
                 ("body", "guidance_minutes"),
                 f"remote guidance is capped at {GUIDANCE_CAP_MINUTES:g} minutes by the contract; dispatch an engineer instead",
             )
-    if article_id is not None and not any(s.article_id == article_id for s in ticket.suggestions):
-        # Any article may help, but deflection is counted on what the desk was shown: keep it, still record it.
-        pass
     extra = {
         "resolution": resolution, "resolved_at": now, "resolved_by": actor.subject, "resolved_at_desk": at_desk,
         "guidance_minutes": guidance_minutes if at_desk else None, "article_id": article_id, "pending_reason": None,

@@ -70,13 +70,11 @@ class Entry:
     number: str
     created_at: datetime
     reported_at: datetime
-    updated_at: datetime
-    priority: str
     fields: dict[str, str | None]
     terms: tuple[str, ...]
     summary: dict[str, Any]
     # Sort values computed once here, not per entry per query (isoformat over 100,000 tickets was most of a query).
-    sort_keys: tuple[str, str, str, str, str] = ("", "", "", "", "")
+    sort_keys: tuple[str, str, str, str, str]
 
 
 class BadCursor(ValueError):
@@ -92,8 +90,6 @@ def _entry(ticket: Ticket) -> Entry:
         number=ticket.number,
         created_at=ticket.created_at,
         reported_at=ticket.reported_at,
-        updated_at=ticket.updated_at or ticket.created_at,
-        priority=ticket.priority,
         fields={
             "status": ticket.status,
             "priority": ticket.priority,

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -53,8 +54,6 @@ def _identity(actor: Actor) -> dict[str, str]:
     headers = {"X-Opsdesk-User": actor.subject, "X-Opsdesk-Role": actor.role}
     if actor.department:
         # Header values are latin-1 on the wire; departments are Chinese, so they travel percent-encoded.
-        from urllib.parse import quote
-
         headers["X-Opsdesk-Department"] = quote(actor.department)
     return headers
 

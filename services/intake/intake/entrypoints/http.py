@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -15,7 +15,7 @@ from opsdesk_shared.contracts.calendars import TimerView
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus
 
 from .. import lifecycle, metrics, service
-from ..access import can_see, require
+from ..access import require
 from ..domain import Actor, Assignee, AuditEntry, Comment, NewTicket, PartUsed, ServiceRecord, Suggestion, Ticket
 from ..ports import TimersUnavailable
 from ..priority import Level, Priority
@@ -467,9 +467,3 @@ async def desk_share(wired: Wired, actor: Caller) -> DeskShare:
     resolved, at_desk = wired.index.resolution_counts()
     return DeskShare(resolved=resolved, resolved_at_desk=at_desk, share=round(at_desk / resolved, 4) if resolved else None)
 
-
-def visible(ticket: Ticket, actor: Actor) -> bool:
-    return can_see(actor, ticket)
-
-
-__all__: list[Any] = ["router"]
