@@ -57,16 +57,12 @@ async def compose(kind: reports.ReportKind, period: str, *, models: ReadModels, 
     return report
 
 
-async def generate(
-    kind: reports.ReportKind, period: str, *, models: ReadModels, store: ReportStore, publisher: Publisher,
-    delivery: Delivery | None, lang: str, now: datetime,
-) -> dict[str, Any]:
-    """Build, render every format, store, publish report.generated and deliver; a late one also raises report.overdue."""
-    started = time.perf_counter()
-    report = await compose(kind, period, models=models, lang=lang, now=now)
+async def _publish_report(
+    report: dict[str, Any], *, kind: str, period: str, store: ReportStore, publisher: Publisher, delivery: Delivery | None,
+    lang: str, now: datetime, late: bool, event_key: str,
+) -> None:
+    """Render every format, deliver, store, announce report.generated (its id derived from `event_key`)."""
     files = {fmt: await render(report, fmt) for fmt in FORMATS}
-    due = report["due_at"]
-    late = due is not None and now > due
     delivered: list[str] = []
     if delivery is not None:
         try:
@@ -75,11 +71,24 @@ async def generate(
             log.exception("report delivery failed", extra={"fields": {"report_id": report["_id"]}})
     meta = {k: v for k, v in report.items() if k != "sections"}
     await store.put({**meta, "late": late, "delivered": delivered, "formats": list(FORMATS)}, files)
-    event = ReportGeneratedV1(report_id=report["_id"], kind=kind.name, period=period, lang=lang, formats=list(FORMATS),
-                              due_at=due, late=late, generated_at=now)
+    event = ReportGeneratedV1(report_id=report["_id"], kind=kind, period=period, lang=lang, formats=list(FORMATS),
+                              due_at=report["due_at"], late=late, generated_at=now)
     await publisher.publish(Envelope.wrap(event, producer=PRODUCER, correlation_id=str(uuid.uuid4()), subject_id=report["_id"],
-                                          occurred_at=now, event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"opsdesk:report:{report['_id']}:{now.isoformat()}")))
-    metrics.reports_generated.labels(kind.name).inc()
+                                          occurred_at=now, event_id=uuid.uuid5(uuid.NAMESPACE_URL, event_key)))
+    metrics.reports_generated.labels(kind).inc()
+
+
+async def generate(
+    kind: reports.ReportKind, period: str, *, models: ReadModels, store: ReportStore, publisher: Publisher,
+    delivery: Delivery | None, lang: str, now: datetime,
+) -> dict[str, Any]:
+    """Build, render every format, store, publish report.generated and deliver; a late one also raises report.overdue."""
+    started = time.perf_counter()
+    report = await compose(kind, period, models=models, lang=lang, now=now)
+    due = report["due_at"]
+    late = due is not None and now > due
+    await _publish_report(report, kind=kind.name, period=period, store=store, publisher=publisher, delivery=delivery, lang=lang,
+                          now=now, late=late, event_key=f"opsdesk:report:{report['_id']}:{now.isoformat()}")
     metrics.report_generation_seconds.labels(kind.name).observe(time.perf_counter() - started)
     if late:
         await raise_overdue(kind.name, period, due=due, reason="late", store=store, publisher=publisher, now=now)
@@ -93,20 +102,8 @@ async def generate_major_incident(
     periodic ones. One report id per incident and language, so a redelivered resolution replaces it and announces
     nothing new."""
     report = reports.major_incident(ticket, lang=lang, generated_at=now)
-    files = {fmt: await render(report, fmt) for fmt in FORMATS}
-    delivered: list[str] = []
-    if delivery is not None:
-        try:
-            delivered = await delivery.deliver(report=report, files=files)
-        except Exception:
-            log.exception("report delivery failed", extra={"fields": {"report_id": report["_id"]}})
-    meta = {k: v for k, v in report.items() if k != "sections"}
-    await store.put({**meta, "late": False, "delivered": delivered, "formats": list(FORMATS)}, files)
-    event = ReportGeneratedV1(report_id=report["_id"], kind=reports.INCIDENT_KIND.name, period=str(report["period"]), lang=lang,
-                              formats=list(FORMATS), due_at=None, late=False, generated_at=now)
-    await publisher.publish(Envelope.wrap(event, producer=PRODUCER, correlation_id=str(uuid.uuid4()), subject_id=report["_id"],
-                                          occurred_at=now, event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"opsdesk:report:{report['_id']}")))
-    metrics.reports_generated.labels(reports.INCIDENT_KIND.name).inc()
+    await _publish_report(report, kind=reports.INCIDENT_KIND.name, period=str(report["period"]), store=store, publisher=publisher,
+                          delivery=delivery, lang=lang, now=now, late=False, event_key=f"opsdesk:report:{report['_id']}")
     return report
 
 
