@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -132,24 +132,31 @@ def search(
         metrics.search_seconds.labels(via).observe(time.perf_counter() - started)
 
 
-def suggestions_for(index: SearchIndex, ticket: TicketCreatedV1, *, limit: int = 3) -> list[SuggestedArticle]:
-    """Published articles for the desk or everyone, best first; a match on the ticket's service counts a quarter more."""
-    query = f"{ticket.title}\n{ticket.description or ''}"
+def _published_for(
+    index: SearchIndex, query: str, *, audiences: tuple[str, ...], label: str, limit: int,
+    boost: Callable[[DocAttrs], float] | None = None, relative_floor: float = 0.0,
+) -> list[SuggestedArticle]:
+    """Published articles for these audiences, best first, down to a share of the best score; timed per use."""
     started = time.perf_counter()
     results = index.search(
-        query,
-        where=lambda a: a.state == "published" and a.audience in ("desk", "all"),
-        boost=lambda a: 1.25 if ticket.service_code in a.service_codes else 1.0,
-        limit=limit,
+        query, where=lambda a: a.state == "published" and a.audience in audiences, boost=boost, limit=limit,
     )
-    metrics.search_seconds.labels("suggestion").observe(time.perf_counter() - started)
+    metrics.search_seconds.labels(label).observe(time.perf_counter() - started)
     if not results.hits:
         return []
-    floor = results.hits[0].score * SUGGESTION_RELATIVE_FLOOR
+    floor = results.hits[0].score * relative_floor
     return [
         SuggestedArticle(article_id=h.key, title=h.title, score=h.score, version=h.attrs.version)
         for h in results.hits if h.score >= floor
     ]
+
+
+def suggestions_for(index: SearchIndex, ticket: TicketCreatedV1, *, limit: int = 3) -> list[SuggestedArticle]:
+    """Published articles for the desk or everyone, best first; a match on the ticket's service counts a quarter more."""
+    return _published_for(
+        index, f"{ticket.title}\n{ticket.description or ''}", audiences=("desk", "all"), label="suggestion", limit=limit,
+        boost=lambda a: 1.25 if ticket.service_code in a.service_codes else 1.0, relative_floor=SUGGESTION_RELATIVE_FLOOR,
+    )
 
 
 async def suggest_for_ticket(
@@ -180,12 +187,7 @@ async def answer_help_request(
     """An engineer asked for help: search the base (engineer audience too) with their question and show the best
     articles on the ticket (kb.suggested). The event id follows the request's, so a redelivery publishes nothing new;
     a failed publish raises, so the request is delivered again."""
-    started = time.perf_counter()
-    results = index.search(
-        help_request.question, where=lambda a: a.state == "published" and a.audience in ("desk", "engineers", "all"), limit=limit
-    )
-    metrics.search_seconds.labels("help").observe(time.perf_counter() - started)
-    articles = [SuggestedArticle(article_id=h.key, title=h.title, score=h.score, version=h.attrs.version) for h in results.hits]
+    articles = _published_for(index, help_request.question, audiences=("desk", "engineers", "all"), label="help", limit=limit)
     if not articles:
         return []
     event = KbSuggestedV1(ticket_id=help_request.ticket_id, articles=articles, suggested_at=now)
