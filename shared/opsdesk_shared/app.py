@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
+from .internal_auth import InternalAuthMiddleware, TokenVerifier
 from .observability import BodySizeLimitMiddleware, CorrelationIdMiddleware, RequestMetricsMiddleware, ops_router
 from .runtime import Infra, open_infra
 from .settings import ServiceSettings
@@ -28,6 +29,7 @@ def build_service_app(
     adapters: Any = None,
     max_body_bytes: int = 64 * 1024,
     larger_bodies: Mapping[str, int] | None = None,
+    internal: bool = True,
 ) -> FastAPI:
     """With `adapters` (tests) the app runs on them and opens no connections; else `wire` builds them in the lifespan."""
     state: dict[str, Infra] = {}
@@ -60,6 +62,8 @@ def build_service_app(
     for router in routers:
         app.include_router(router)
     app.include_router(ops_router(registry=registry, checks={"database": db_ready, "nats": bus_ready}))
+    verifier = TokenVerifier(settings.internal_public_key, audience=settings.service_name) if settings.internal_public_key.strip() else None
+    app.add_middleware(InternalAuthMiddleware, verifier=verifier, metrics_token=settings.metrics_token, internal=internal)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(RequestMetricsMiddleware, service=settings.service_name)

@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="NATS_URL")
     database: str = Field(default="", description="Database name; defaults to opsdesk_<service>")
 
+    # Trust between services (see internal_auth.py): the gateway's public key verifies the token on every request;
+    # the scrape token opens /metrics. Neither carries a service prefix: every service is given the same ones.
+    internal_public_key: str = Field(default="", validation_alias="OPSDESK_INTERNAL_PUBLIC_KEY", description="PEM of the gateway's Ed25519 public key")
+    metrics_token: str = Field(default="", validation_alias="OPSDESK_METRICS_TOKEN", description="Bearer token Prometheus sends to /metrics")
+
     # Bus behaviour.
     max_deliver: int = Field(default=5, ge=1, description="Handler attempts before a message is dead-lettered")
     ack_wait_s: float = Field(default=30.0, gt=0)
@@ -33,6 +38,14 @@ class ServiceSettings(BaseSettings):
     def _default_database(self) -> ServiceSettings:
         if not self.database:
             self.database = "opsdesk_" + self.service_name.replace("-", "_")
+        return self
+
+    @model_validator(mode="after")
+    def _production_trusts_nobody_by_default(self) -> ServiceSettings:
+        if self.environment == "production" and not self.internal_public_key.strip():
+            raise ValueError("OPSDESK_INTERNAL_PUBLIC_KEY is required in production")
+        if self.environment == "production" and len(self.metrics_token) < 32:
+            raise ValueError("OPSDESK_METRICS_TOKEN (>= 32 characters) is required in production")
         return self
 
     @property
