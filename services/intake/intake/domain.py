@@ -283,6 +283,7 @@ def open_ticket(
         service_code=ticket.service_code,
         priority=ticket.priority,
         requester=ticket.requester,
+        requester_id=ticket.requester_id,
         asset_tag=ticket.asset_tag,
         reported_at=ticket.reported_at,
         site=ticket.site,

@@ -33,6 +33,10 @@ class TicketCreatedV1(EventData):
     service_code: str = Field(description="Catalog service the ticket names")
     priority: str = Field(default="P3", description="P1 (highest) to P4")
     requester: Requester
+    requester_id: str | None = Field(
+        default=None, description="The requester's user id when they have an account: services that hold ticket data "
+        "show a requester their own tickets by it",
+    )
     asset_tag: str | None = None
     reported_at: datetime = Field(description="When the requester reported it (UTC)")
     site: str | None = Field(default=None, description="Building where the requester is, for dispatch's visit plan")
