@@ -10,11 +10,13 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
+from faststream.security import SASLPlaintext
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, StorageType
 from nats.js.errors import BadRequestError
 from pydantic import ValidationError
 
+from .bus_permissions import inbox_prefix
 from .contracts import DeadLetter, Envelope, EventData, UnknownEvent, payload_model, subjects, utcnow
 from .logs import correlation_id
 from .observability import events_handled
@@ -51,9 +53,17 @@ def deadletter_stream() -> JStream:
     )
 
 
-def make_broker(nats_url: str, *, name: str) -> NatsBroker:
-    """A broker that is not connected yet; the service lifespan starts it."""
-    return NatsBroker(nats_url, name=name, connect_timeout=3, max_reconnect_attempts=-1, logger=None)
+def make_broker(nats_url: str, *, name: str, user: str = "", password: str = "") -> NatsBroker:
+    """A broker that is not connected yet; the service lifespan starts it.
+
+    With a user, it signs in as that user (see bus_permissions) and takes replies under the user's own inbox prefix,
+    the only inbox its permissions let it read."""
+    if not user:
+        return NatsBroker(nats_url, name=name, connect_timeout=3, max_reconnect_attempts=-1, logger=None)
+    return NatsBroker(
+        nats_url, name=name, connect_timeout=3, max_reconnect_attempts=-1, logger=None,
+        security=SASLPlaintext(username=user, password=password), inbox_prefix=inbox_prefix(user),
+    )
 
 
 class JetStreamPublisher:
@@ -121,7 +131,11 @@ def subscribe_events(
             on_dead_letter(msg.raw_message.subject, reason)
         log.error("message dead-lettered", extra={"fields": {"subject": msg.raw_message.subject, "reason": reason, "error": error[:500]}})
 
-    service = str(getattr(broker, "_connection_kwargs", {}).get("name") or "")
+    connection_kwargs = getattr(broker, "_connection_kwargs", {})
+    service = str(connection_kwargs.get("name") or "")
+    # Pulled batches arrive on an inbox of the subscriber's own; it must be under the user's prefix (make_broker).
+    prefix = connection_kwargs.get("inbox_prefix") or "_INBOX"
+    pull_inbox = (prefix.decode() if isinstance(prefix, bytes) else str(prefix)).rstrip(".") + "."
 
     async def consume(msg: NatsMessage) -> None:
         started = time.perf_counter()
@@ -171,6 +185,9 @@ def subscribe_events(
         durable=durable,
         pull_sub=PullSub(batch_size=32, timeout=1.0),
         config=ConsumerConfig(
+            # Named as well as durable: the client then creates it on `$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>`,
+            # a subject the server checks against the service's permissions (durable and filter both).
+            name=durable,
             durable_name=durable,
             ack_policy=JsAckPolicy.EXPLICIT,
             ack_wait=ack_wait_s,
@@ -178,6 +195,7 @@ def subscribe_events(
             filter_subject=subject,
         ),
         ack_policy=AckPolicy.MANUAL,
+        inbox_prefix=pull_inbox.encode(),
         description=description,
         include_in_schema=False,
     )(consume)

@@ -38,7 +38,8 @@ class Infra:
 async def open_infra(settings: ServiceSettings) -> AsyncIterator[Infra]:
     """Connect to the database and NATS and declare streams; the caller registers subscribers, then starts the broker."""
     client = connect(settings.mongodb_url)
-    broker = make_broker(settings.nats_url, name=settings.service_name)
+    user, password = settings.nats_credentials()
+    broker = make_broker(settings.nats_url, name=settings.service_name, user=user, password=password)
     try:
         await client.admin.command("ping")
         await broker.connect()

@@ -23,6 +23,10 @@ class ServiceSettings(BaseSettings):
     mongodb_url: str = Field(default="mongodb://127.0.0.1:27017/", validation_alias="MONGODB_URL")
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="NATS_URL")
     database: str = Field(default="", description="Database name; defaults to opsdesk_<service>")
+    # NATS credentials (see bus_permissions.py): the user defaults to the service's name; without a password the
+    # service connects anonymously, which an Opsdesk NATS server refuses. MONGODB_URL carries database credentials.
+    nats_user: str = Field(default="", validation_alias="NATS_USER", description="NATS user; defaults to the service name")
+    nats_password: str = Field(default="", validation_alias="NATS_PASSWORD", description="NATS password of that user")
 
     # Trust between services (see internal_auth.py): the gateway's public key verifies the token on every request;
     # the scrape token opens /metrics. Neither carries a service prefix: every service is given the same ones.
@@ -46,7 +50,15 @@ class ServiceSettings(BaseSettings):
             raise ValueError("OPSDESK_INTERNAL_PUBLIC_KEY is required in production")
         if self.environment == "production" and len(self.metrics_token) < 32:
             raise ValueError("OPSDESK_METRICS_TOKEN (>= 32 characters) is required in production")
+        if self.environment == "production" and len(self.nats_password) < 24:
+            raise ValueError("NATS_PASSWORD (>= 24 characters, the service's own NATS user) is required in production")
         return self
+
+    def nats_credentials(self) -> tuple[str, str]:
+        """(user, password) for NATS, or ("", "") to connect anonymously when no password is set."""
+        if not self.nats_password:
+            return "", ""
+        return self.nats_user or self.service_name, self.nats_password
 
     @property
     def is_development(self) -> bool:

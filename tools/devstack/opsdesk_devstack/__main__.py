@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .infra import REPO, InfraError
+from .natsconf import deploy_config
 from .stack import Stack
 
 
@@ -23,22 +24,26 @@ def run(var_dir: Path) -> int:
     # Both set explicitly: a shell starting us in the background leaves SIGINT ignored, and Python keeps it so.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    print("opsdesk: starting NATS, the database and five services...", flush=True)
+    print("opsdesk: starting NATS, the database and every service...", flush=True)
     try:
         stack.start()
     except InfraError as exc:
         print(f"opsdesk: could not start: {exc}", file=sys.stderr, flush=True)
         return 1
     assert stack.nats and stack.database
+    secrets_list = "\n               ".join(f"{path}  {what}" for what, path in stack.secret_files().items())
     print(
         f"""
 opsdesk is running (Ctrl-C stops everything)
   gateway      {stack.gateway}            API docs {stack.gateway}/docs
   events       {stack.gateway}/asyncapi.json   JSON Schemas in docs/schemas/
   token        {stack.token_file()}   (send 'Authorization: Bearer <token>')
-  services     dispatch :8001  sla-monitor :8002  assets :8003  reporting :8004  (each has /metrics, /healthz, /readyz)
-  nats         {stack.nats.url} (JetStream store {var_dir / 'nats'})
-  database     {stack.database.url} ({stack.database.kind})
+  services     dispatch :8001  sla-monitor :8002  assets :8003  reporting :8004  knowledge :8005  (/healthz, /readyz;
+               /metrics with the scrape token; everything else only with a token the gateway signs)
+  nats         {stack.nats.url} (JetStream store {var_dir / 'nats'}; one user per service, no anonymous clients;
+               read-only user 'observer', e.g. nats://observer:<password>@127.0.0.1:{stack.nats.port})
+  database     127.0.0.1:{stack.database.url.rsplit(':', 1)[-1].rstrip('/')} ({stack.database.kind})
+  credentials  {secrets_list}
   logs         infrastructure in {var_dir / 'logs'}; services below
 
 try it:
@@ -63,11 +68,27 @@ try it:
     return 0
 
 
+def nats_config(out: Path | None) -> int:
+    """The nats-server config for compose and Kubernetes: users and permissions from bus_permissions, passwords
+    from the NATS container's environment ($NATS_PASSWORD_<USER>)."""
+    text = deploy_config()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="opsdesk_devstack")
-    parser.add_argument("command", choices=["run"])
+    parser.add_argument("command", choices=["run", "nats-config"])
     parser.add_argument("--var", type=Path, default=REPO / "var")
+    parser.add_argument("--out", type=Path, default=None, help="nats-config: file to write (default: standard output)")
     args = parser.parse_args()
+    if args.command == "nats-config":
+        return nats_config(args.out)
     return run(args.var.resolve())
 
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .infra import Database, Nats, start_database, start_nats
+from .infra import DB_ADMIN, Database, Nats, start_database, start_nats
+from .natsconf import default_users
+
+
+def _passwords(users: list[str]) -> dict[str, str]:
+    return {user: secrets.token_urlsafe(24) for user in users}
 
 
 def _docker_engine_answers() -> bool:
@@ -34,7 +41,10 @@ def database_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databa
             yield Database(url=container.get_connection_url(), kind="mongo:7 (testcontainers)")
         return
     root = tmp_path_factory.mktemp("database")
-    db = start_database(root / "data", log=root / "database.log")
+    # With authentication as in `make run`: `url` is the administrator's, `url_for(service)` a service's own user.
+    from opsdesk_shared.bus_permissions import SERVICES
+
+    db = start_database(root / "data", log=root / "database.log", passwords=_passwords([DB_ADMIN, *SERVICES]))
     yield db
     db.stop()
 
@@ -62,19 +72,46 @@ async def mongo_db(database_url: str, database_name: str) -> AsyncIterator[objec
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[Nats]:
-    """A fresh nats-server with JetStream per test: it starts in milliseconds and leaves no streams behind."""
-    nats = start_nats(tmp_path / "nats", log=tmp_path / "nats.log")
+    """A fresh nats-server with JetStream per test: it starts in milliseconds and leaves no streams behind.
+
+    It has the users of `make run` (one per service with its permissions, the read-only observer) plus the test
+    user; `nats_server.url` alone is anonymous and refused: connect with `url_for(user)` or `env_for(user)`."""
+    nats = start_nats(tmp_path / "nats", passwords=_passwords(default_users(test_user=True)), log=tmp_path / "nats.log")
     yield nats
     nats.process.stop()
 
 
 @pytest.fixture
 async def broker(nats_server: Nats) -> AsyncIterator[object]:
-    """A connected FastStream broker with Opsdesk's streams declared."""
-    from opsdesk_shared.bus import declare_streams, make_broker
+    """A connected FastStream broker with Opsdesk's streams declared, signed in as the test user with every right.
 
-    b = make_broker(nats_server.url, name="test")
+    Why every right: the tests that use it play the other services around the one under test (publishing
+    ticket.created as intake would to drive dispatch) and read what reached JetStream through ephemeral consumers,
+    which no service user may do. A test that checks what a service itself may do uses `service_broker`."""
+    from opsdesk_shared.bus import declare_streams, make_broker
+    from opsdesk_shared.bus_permissions import TEST_USER
+
+    b = make_broker(nats_server.url, name="test", user=TEST_USER, password=nats_server.passwords[TEST_USER])
     await b.connect()
     await declare_streams(b)
     yield b
     await b.stop()
+
+
+@pytest.fixture
+async def service_broker(nats_server: Nats) -> AsyncIterator[Callable[[str], Awaitable[object]]]:
+    """`await service_broker("dispatch")`: a connected broker signed in as that service's user, streams declared."""
+    from opsdesk_shared.bus import declare_streams, make_broker
+
+    made: list[Any] = []
+
+    async def connect(service: str) -> object:
+        b = make_broker(nats_server.url, name=service, user=service, password=nats_server.passwords[service])
+        made.append(b)
+        await b.connect()
+        await declare_streams(b)
+        return b
+
+    yield connect
+    for b in made:
+        await b.stop()

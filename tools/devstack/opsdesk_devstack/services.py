@@ -41,6 +41,8 @@ class ServiceProcess:
     log: Path | None = None
     prefix_to: IO[str] | None = None
     process: Process | None = field(default=None)
+    # The inherited environment; None means this process's own (the Stack passes one without any secret).
+    base_env: Mapping[str, str] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -48,7 +50,7 @@ class ServiceProcess:
 
     def start(self) -> None:
         module = SERVICES[self.name][0]
-        env = {**os.environ, **self.env}
+        env = {**(os.environ if self.base_env is None else self.base_env), **self.env}
         if self.prefix_to is not None:
             proc = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
             assert proc.stdout is not None

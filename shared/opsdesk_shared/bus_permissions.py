@@ -1,0 +1,244 @@
+"""Who may say what on NATS: one user per service, allowed only the subjects it owns, consumes and asks.
+
+The table below is read off the code (each service's `entrypoints/bus.py`, its use cases' events and its NATS
+adapters); it is the single source from which `make run`, the test fixtures and the deploy files render the
+nats-server configuration (`opsdesk_devstack.natsconf`). A service that publishes a subject it does not own, pulls
+from another service's consumer or subscribes to events outside its consumers is refused by the server.
+
+What each permission is for:
+- `publishes`: the events the service owns. A JetStream publish is a plain core publish to the event's subject
+  (JetStream only captures it), so `$JS.API` rights never let a service publish into another's subject.
+- `consumes`: (filter subject, durable) pairs. The service may create exactly these durable consumers
+  (`$JS.API.CONSUMER.CREATE.<stream>.<durable>.<filter>`, the filter is part of the permission), read their info,
+  pull from them (`MSG.NEXT`) and ack their messages (`$JS.ACK.<stream>.<durable>.>`), and dead-letter what they
+  deliver (`deadletter.<filter>`). It cannot pull another service's consumer or make one over other subjects.
+- `requests`: core request/reply subjects it asks; `answers`: the ones it serves (it may reply once to a request's
+  reply subject, `allow_responses`, and to nothing else).
+- `listens`: plain core subscriptions (intake's search index hears every ticket event).
+- Replies come back to a per-user inbox prefix (`_INBOX_<user>`), so no service can read another's replies or the
+  messages another service pulls (a pull batch is delivered to the puller's inbox).
+- Streams: every service declares both Opsdesk streams at start-up (`declare_streams`), so it may create, update
+  and read the info of those two streams only; no delete, purge, message get/delete or other streams.
+  Residual risk, stated plainly: a stolen service credential can change the two streams' settings (say, shorten
+  retention). Moving stream declaration to a deploy-time job would close that; it is not done yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .contracts import subjects as s
+
+EVENTS_STREAM = "OPSDESK_EVENTS"  # spelled as in bus.py, which imports FastStream; this module stays dependency-free
+DEADLETTER_STREAM = "OPSDESK_DEADLETTER"
+STREAMS = (EVENTS_STREAM, DEADLETTER_STREAM)
+JS_API = "$JS.API"
+JS_ACK = "$JS.ACK"
+
+# Users that are not services: the read-only observer (make run and end-to-end tests read what reached JetStream
+# with it) and the test user with every right, which only the `broker` test fixture uses.
+OBSERVER = "observer"
+TEST_USER = "opsdesk-test"
+
+
+@dataclass(frozen=True)
+class Consumer:
+    subject: str
+    durable: str
+
+
+@dataclass(frozen=True)
+class BusRole:
+    """What one service does on the bus; the permissions follow from it."""
+
+    service: str
+    publishes: tuple[str, ...] = ()
+    consumes: tuple[Consumer, ...] = ()
+    requests: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
+    listens: tuple[str, ...] = ()
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _c(*pairs: tuple[str, str]) -> tuple[Consumer, ...]:
+    return tuple(Consumer(subject, durable) for subject, durable in pairs)
+
+
+def _reporting_consumers() -> tuple[Consumer, ...]:
+    """reporting/entrypoints/bus.py: one durable per family, named `reporting-<family>`."""
+    families = ("ticket.>", "assignment.>", "escalation.>", "sla.>", "repair.>", "problem.>", s.CMDB_INSPECTION_RECORDED, s.CMDB_SPARE_ISSUED)
+    return tuple(Consumer(f, "reporting-" + f.removesuffix(".>").replace(".", "-")) for f in families)
+
+
+ROLES: dict[str, BusRole] = {
+    role.service: role
+    for role in (
+        BusRole(
+            "intake",
+            publishes=(s.TICKET_CREATED, s.TICKET_UPDATED, s.TICKET_STATUS_CHANGED, s.TICKET_RESOLVED, s.TICKET_CLOSED, s.TICKET_REOPENED),
+            consumes=_c(
+                (s.TICKET_ASSIGNED, "intake-ticket-assigned"),
+                (s.TICKET_REASSIGNED, "intake-ticket-reassigned"),
+                (s.KB_SUGGESTED, "intake-kb-suggested"),
+                (s.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded"),
+            ),
+            # The gateway asks assets and the SLA monitor (adapters/nats.py); the rpc.* answers are documented as
+            # being for the gateway, so it is the one user allowed to ask them.
+            requests=(s.ASSET_LOOKUP, s.CALENDAR_QUERY, s.TIMERS_QUERY, s.RPC_KB_SEARCH, s.RPC_CMDB_ASSET_SUMMARY, s.RPC_CMDB_IMPACT),
+            listens=("ticket.>",),
+        ),
+        BusRole(
+            "dispatch",
+            publishes=(
+                s.TICKET_ASSIGNED, s.TICKET_REASSIGNED, s.ASSIGNMENT_ACCEPTED, s.ASSIGNMENT_CONFIRMED, s.ASSIGNMENT_DELAYED,
+                s.ASSIGNMENT_COMPLETED, s.ASSIGNMENT_HELP_REQUESTED, s.ASSIGNMENT_REVIEWED, s.ASSIGNMENT_UNASSIGNED,
+                s.ESCALATION_RAISED, s.ESCALATION_ACKNOWLEDGED,
+            ),
+            consumes=_c(
+                (s.TICKET_CREATED, "dispatch-ticket-created"),
+                (s.TICKET_STATUS_CHANGED, "dispatch-ticket-status-changed"),
+            ),
+        ),
+        BusRole(
+            "sla-monitor",
+            publishes=(s.SLA_WARNING, s.SLA_BREACHED),
+            consumes=_c(
+                (s.TICKET_CREATED, "sla-ticket-created"),
+                (s.TICKET_ASSIGNED, "sla-ticket-assigned"),
+                (s.TICKET_STATUS_CHANGED, "sla-ticket-status-changed"),
+                (s.TICKET_UPDATED, "sla-ticket-updated"),
+                (s.SLA_BREACHED, "sla-escalation"),
+                (s.REPAIR_UPDATED, "sla-repair-updated"),
+                (s.TICKET_REASSIGNED, "sla-ticket-reassigned"),
+                (s.ASSIGNMENT_CONFIRMED, "sla-assignment-confirmed"),
+                (s.ASSIGNMENT_DELAYED, "sla-assignment-delayed"),
+                (s.ESCALATION_RAISED, "sla-escalation-raised"),
+                (s.ESCALATION_ACKNOWLEDGED, "sla-escalation-acknowledged"),
+            ),
+            answers=(s.CALENDAR_QUERY, s.TIMERS_QUERY),
+        ),
+        BusRole(
+            "assets",
+            publishes=(
+                s.REPAIR_UPDATED, s.CMDB_CI_CHANGED, s.CMDB_AUDIT_CLOSED, s.CMDB_INSPECTION_RECORDED, s.CMDB_SPARE_ISSUED,
+                s.CMDB_LOANER_CHANGED, s.CMDB_REGISTER_IMPORTED,
+            ),
+            consumes=tuple(
+                Consumer(subject, "assets-" + subject.replace(".", "-"))
+                for subject in (
+                    s.TICKET_CREATED, s.TICKET_STATUS_CHANGED, s.TICKET_RESOLVED, s.TICKET_CLOSED, s.TICKET_ASSIGNED,
+                    s.TICKET_REASSIGNED,
+                )
+            ),
+            answers=(s.ASSET_LOOKUP, s.RPC_CMDB_ASSET_SUMMARY, s.RPC_CMDB_IMPACT),
+        ),
+        BusRole(
+            "reporting",
+            publishes=(s.REPORT_GENERATED, s.REPORT_OVERDUE),
+            consumes=_reporting_consumers(),
+        ),
+        BusRole(
+            "knowledge",
+            publishes=(
+                s.KB_ARTICLE_PUBLISHED, s.KB_SUGGESTED, s.PROBLEM_CREATED, s.PROBLEM_KNOWN_ERROR, s.PROBLEM_RESOLVED,
+                s.PROBLEM_ESCALATED,
+            ),
+            consumes=_c(
+                (s.TICKET_CREATED, "knowledge-ticket-created"),
+                (s.TICKET_RESOLVED, "knowledge-ticket-resolved"),
+                (s.TICKET_REOPENED, "knowledge-ticket-reopened"),
+                (s.ASSIGNMENT_HELP_REQUESTED, "knowledge-help-requested"),
+            ),
+            answers=(s.RPC_KB_SEARCH,),
+        ),
+    )
+}
+
+SERVICES: tuple[str, ...] = tuple(ROLES)
+
+
+def inbox_prefix(user: str) -> str:
+    """Replies to `user`'s requests (and its pulled messages) arrive under this prefix, which only it may read."""
+    if user in (OBSERVER, TEST_USER):
+        return "_INBOX"
+    return f"_INBOX_{user}"
+
+
+def owner_of(subject: str) -> str | None:
+    """The one service allowed to publish an event subject, if any."""
+    for role in ROLES.values():
+        if subject in role.publishes:
+            return role.service
+    return None
+
+
+def _stream_rights() -> list[str]:
+    return [f"{JS_API}.{op}.{stream}" for stream in STREAMS for op in ("STREAM.CREATE", "STREAM.UPDATE", "STREAM.INFO")]
+
+
+def permissions(service: str) -> dict[str, Any]:
+    """nats-server `permissions` block for one service user (publish/subscribe allow lists, responses)."""
+    role = ROLES[service]
+    publish: list[str] = [*role.publishes, *role.requests, f"{JS_API}.INFO", *_stream_rights()]
+    for c in role.consumes:
+        publish += [
+            f"{s.DEADLETTER_PREFIX}.{c.subject}",
+            f"{JS_API}.CONSUMER.CREATE.{EVENTS_STREAM}.{c.durable}.{c.subject}",
+            f"{JS_API}.CONSUMER.INFO.{EVENTS_STREAM}.{c.durable}",
+            f"{JS_API}.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{c.durable}",
+            f"{JS_ACK}.{EVENTS_STREAM}.{c.durable}.>",
+        ]
+    subscribe = [f"{inbox_prefix(service)}.>", *role.answers, *role.listens]
+    out: dict[str, Any] = {"publish": {"allow": _unique(publish)}, "subscribe": {"allow": _unique(subscribe)}}
+    if role.answers:
+        # One reply to the reply subject of a request it received, and nothing else on anyone's inbox.
+        out["allow_responses"] = True
+    return out
+
+
+def observer_permissions() -> dict[str, Any]:
+    """Reads what reached JetStream through ephemeral consumers; publishes no event and pulls no service's consumer."""
+    return {
+        "publish": {
+            "allow": [
+                f"{JS_API}.INFO", f"{JS_API}.STREAM.NAMES", f"{JS_API}.STREAM.LIST",
+                *[f"{JS_API}.STREAM.INFO.{stream}" for stream in STREAMS],
+                *[f"{JS_API}.CONSUMER.CREATE.{stream}" for stream in STREAMS],
+                *[f"{JS_API}.CONSUMER.CREATE.{stream}.*.>" for stream in STREAMS],
+                *[f"{JS_API}.CONSUMER.CREATE.{stream}.*" for stream in STREAMS],
+                *[f"{JS_API}.CONSUMER.{op}.{stream}.*" for stream in STREAMS for op in ("INFO", "MSG.NEXT", "DELETE")],
+            ],
+            # Service durables are off limits: pulling one would steal its messages, deleting one would lose them,
+            # re-creating one with another filter would change what the service reads.
+            "deny": [
+                pattern
+                for role in ROLES.values() for c in role.consumes
+                for pattern in (
+                    f"{JS_API}.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{c.durable}",
+                    f"{JS_API}.CONSUMER.DELETE.{EVENTS_STREAM}.{c.durable}",
+                    f"{JS_API}.CONSUMER.CREATE.{EVENTS_STREAM}.{c.durable}",
+                    f"{JS_API}.CONSUMER.CREATE.{EVENTS_STREAM}.{c.durable}.>",
+                )
+            ],
+        },
+        "subscribe": {"allow": ["_INBOX.>"]},
+    }
+
+
+def test_user_permissions() -> dict[str, Any]:
+    return {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
+
+
+def user_permissions(user: str) -> dict[str, Any]:
+    if user in ROLES:
+        return permissions(user)
+    if user == OBSERVER:
+        return observer_permissions()
+    if user == TEST_USER:
+        return test_user_permissions()
+    raise KeyError(f"no NATS user {user!r}")
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
