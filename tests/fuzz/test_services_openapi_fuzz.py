@@ -1,5 +1,6 @@
-"""Schemathesis over each service's own OpenAPI document, on memory adapters, as the gateway would call it (identity
-headers of an admin): whatever the generated input, no operation answers 5xx. Bounded examples keep it short."""
+"""Schemathesis over each service's own OpenAPI document, on memory adapters, as the gateway would call it (a fresh
+internal token naming an admin, per request): whatever the generated input, no operation answers 5xx. Bounded
+examples keep it short."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-HEADERS = {"X-Opsdesk-User": "fuzz", "X-Opsdesk-Role": "admin"}
+from opsdesk_shared import internal_auth_testing
+from opsdesk_shared.internal_auth import Caller, TokenMinter
+
+FUZZER = Caller(subject="fuzz", role="admin", name="fuzz")
+
+
+def _headers(service: str) -> dict[str, str]:
+    """What the gateway adds: a token for this one service, used once (a service refuses a replayed token)."""
+    token = TokenMinter(internal_auth_testing.test_keypair()[0]).mint(FUZZER, audience=service)
+    return {"Authorization": f"Bearer {token}"}
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
@@ -37,9 +47,9 @@ def map_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) -> dic
 DISPATCHED = ["t-fuzz-1", "t-fuzz-2"]
 
 
-def _ready(app: Any, adapters: Any) -> Any:
+def _ready(app: Any, adapters: Any, service: str) -> Any:
     app.state.adapters = adapters  # what the lifespan would do; the ASGI test transport may not run it
-    return schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path="/readyz")
+    return schemathesis.openapi.from_asgi("/openapi.json", app, headers=_headers(service)).exclude(path="/readyz")
 
 
 def assets_schema() -> Any:
@@ -49,7 +59,7 @@ def assets_schema() -> Any:
     from assets.settings import AssetsSettings
 
     adapters = Adapters(register=MemoryAssetRegister(list(DEMO_REGISTER)), repairs=MemoryRepairStore(), outbox=MemoryOutbox())
-    return _ready(create_app(AssetsSettings(environment="test"), adapters=adapters), adapters)
+    return _ready(create_app(AssetsSettings(environment="test"), adapters=adapters), adapters, "assets")
 
 
 def dispatch_schema() -> Any:
@@ -68,7 +78,7 @@ def dispatch_schema() -> Any:
                                  service_code="RS-REPAIR", requester=Requester(name="王"), reported_at=datetime.now(UTC))
         asyncio.run(service.assign_ticket(ticket, roster=adapters.roster, assignments=adapters.assignments, outbox=adapters.outbox,
                                           now=datetime.now(UTC), correlation_id="fuzz", causation_id=None))
-    return _ready(create_app(DispatchSettings(environment="test"), adapters=adapters), adapters)
+    return _ready(create_app(DispatchSettings(environment="test"), adapters=adapters), adapters, "dispatch")
 
 
 def sla_schema() -> Any:
@@ -81,7 +91,7 @@ def sla_schema() -> Any:
     calendars = MemoryCalendarStore()
     book = BookHolder(asyncio.run(calendar_service.load_book(calendars)))
     adapters = Adapters(store=MemoryTimerStore(), outbox=MemoryOutbox(), calendars=calendars, book=book)
-    return _ready(create_app(SlaSettings(environment="test"), adapters=adapters), adapters)
+    return _ready(create_app(SlaSettings(environment="test"), adapters=adapters), adapters, "sla-monitor")
 
 
 def knowledge_schema() -> Any:
@@ -95,7 +105,7 @@ def knowledge_schema() -> Any:
     adapters = memory_adapters(settings_)
     asyncio.run(seed(adapters.articles, now=datetime.now(UTC)))
     asyncio.run(adapters.index.rebuild())
-    return _ready(create_app(settings_, adapters=adapters), adapters)
+    return _ready(create_app(settings_, adapters=adapters), adapters, "knowledge")
 
 
 def reporting_schema() -> Any:
@@ -106,11 +116,11 @@ def reporting_schema() -> Any:
 
     settings_ = ReportingSettings(environment="test")
     adapters = memory_adapters(settings_, source=MemoryEventSource())
-    return _ready(create_app(settings_, adapters=adapters), adapters)
+    return _ready(create_app(settings_, adapters=adapters), adapters, "reporting")
 
 
-def _check(case: schemathesis.Case) -> None:
-    response = case.call(headers=HEADERS)
+def _check(case: schemathesis.Case, service: str) -> None:
+    response = case.call(headers=_headers(service))
     assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
 
 
@@ -124,28 +134,28 @@ reporting = reporting_schema()
 @assets.parametrize()
 @SETTINGS
 def test_assets_never_answers_5xx(case: schemathesis.Case) -> None:
-    _check(case)
+    _check(case, "assets")
 
 
 @dispatch.parametrize()
 @SETTINGS
 def test_dispatch_never_answers_5xx(case: schemathesis.Case) -> None:
-    _check(case)
+    _check(case, "dispatch")
 
 
 @sla.parametrize()
 @SETTINGS
 def test_sla_monitor_never_answers_5xx(case: schemathesis.Case) -> None:
-    _check(case)
+    _check(case, "sla-monitor")
 
 
 @knowledge.parametrize()
 @SETTINGS
 def test_knowledge_never_answers_5xx(case: schemathesis.Case) -> None:
-    _check(case)
+    _check(case, "knowledge")
 
 
 @reporting.parametrize()
 @SETTINGS
 def test_reporting_never_answers_5xx(case: schemathesis.Case) -> None:
-    _check(case)
+    _check(case, "reporting")

@@ -67,7 +67,7 @@ class Step(BaseModel):
 
     action: str
     at: datetime
-    by: str
+    by: str = Field(description="Who took the step: the verified caller's subject, or dispatch/desk for what happened by itself")
     engineer_id: str
     note: str | None = None
 
@@ -212,6 +212,127 @@ def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) ->
     return assignment, event
 
 
+class Actor(BaseModel):
+    """Who takes a step: the caller the gateway vouched for (its signed token), never a name from a request body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str = Field(description="The user, key or service the token names; recorded as `by` in the history")
+    role: str
+    engineer_id: str | None = Field(default=None, description="The roster engineer a user of role engineer is")
+
+
+# Roles as the gateway names them. The desk runs the queue; auditors and services read; requesters have no business
+# in dispatch at all (the desk shows them what they need of their own tickets).
+DESK_ROLES = frozenset({"agent", "manager", "admin"})
+ENGINEER_ROLE = "engineer"
+SERVICE_ROLE = "service"
+READER_ROLES = DESK_ROLES | {ENGINEER_ROLE, "auditor", SERVICE_ROLE}
+# Every escalation is raised to the project manager (escalate() below), whom the desk knows as role manager; the
+# engineers it names in `notify` (the roster's project manager and, when technical, a senior) are the others.
+ESCALATION_ROLES = frozenset({"manager"})
+
+Party = Literal["holder", "desk"]
+# Who may take each step of an assignment: the engineer who holds it, or the desk acting for the team. Accepting,
+# asking for help and writing the service record are the engineer's own; confirming execution, moving the ticket to
+# someone else and reviewing the record are the desk's; a delay or an escalation may come from either (the engineer
+# rings the desk). Acknowledging an escalation is neither: see may_acknowledge.
+STEP_PARTIES: dict[str, frozenset[Party]] = {
+    "accept": frozenset({"holder"}),
+    "confirm": frozenset({"desk"}),
+    "delay": frozenset({"holder", "desk"}),
+    "reassign": frozenset({"desk"}),
+    "escalate": frozenset({"holder", "desk"}),
+    "help": frozenset({"holder"}),
+    "complete": frozenset({"holder"}),
+    "review": frozenset({"desk"}),
+}
+
+
+class Forbidden(Exception):
+    """The actor may not do this (a 403); the message says why."""
+
+
+# Roles whose users may hold an assignment through their roster link: engineers, and the desk's people who are on
+# the roster too (a manager who is the project manager, given a ticket by the desk). Auditors only read.
+HOLDER_ROLES = DESK_ROLES | {ENGINEER_ROLE}
+
+
+def holds(actor: Actor, a: Assignment) -> bool:
+    """The actor is the engineer the assignment is with (a waiting ticket is held by nobody)."""
+    return actor.role in HOLDER_ROLES and bool(actor.engineer_id) and actor.engineer_id == a.engineer_id
+
+
+def may_take(actor: Actor, step: str, a: Assignment | None = None) -> bool:
+    """Whether the actor may take `step`; without an assignment, whether their role could take it on any."""
+    parties = STEP_PARTIES[step]
+    if "desk" in parties and actor.role in DESK_ROLES:
+        return True
+    if "holder" in parties:
+        if a is None:
+            return actor.role == ENGINEER_ROLE or (actor.role in HOLDER_ROLES and bool(actor.engineer_id))
+        return holds(actor, a)
+    return False
+
+
+def authorize(actor: Actor, step: str, a: Assignment | None = None) -> None:
+    """Raises Forbidden unless may_take; checked before the state, so a refusal never reveals it."""
+    if may_take(actor, step, a):
+        return
+    if a is not None and actor.role == ENGINEER_ROLE and "holder" in STEP_PARTIES[step]:
+        raise Forbidden(f"{actor.subject} does not hold the assignment of ticket {a.ticket_id}")
+    raise Forbidden(f"role {actor.role} may not {step} an assignment")
+
+
+def may_acknowledge(actor: Actor, escalation: Escalation) -> bool:
+    """Only the people an escalation was raised to: the project manager (role manager) and the engineers it names."""
+    if actor.role in ESCALATION_ROLES:
+        return True
+    return actor.role in HOLDER_ROLES and bool(actor.engineer_id) and actor.engineer_id in escalation.notify
+
+
+def authorize_acknowledge(actor: Actor, escalation: Escalation | None = None) -> None:
+    """Before loading (no escalation): only a manager or an engineer could be among the people told."""
+    could = actor.role in ESCALATION_ROLES | {ENGINEER_ROLE} or (actor.role in HOLDER_ROLES and bool(actor.engineer_id))
+    allowed = could if escalation is None else may_acknowledge(actor, escalation)
+    if not allowed:
+        raise Forbidden(f"{actor.subject} is not among those escalation was raised to")
+
+
+AssignmentView = Literal["all", "held", "none"]
+
+
+def assignment_view(actor: Actor) -> AssignmentView:
+    """Which assignments (and so which tickets' data) the actor may read: engineers only what they hold."""
+    if actor.role == ENGINEER_ROLE:
+        return "held"
+    return "all" if actor.role in READER_ROLES else "none"
+
+
+def may_read(actor: Actor, a: Assignment) -> bool:
+    view = assignment_view(actor)
+    return view == "all" or (view == "held" and holds(actor, a))
+
+
+def may_use_dispatch(actor: Actor) -> bool:
+    """The gate in front of every route: requesters (and any role we do not know) have nothing to do here."""
+    return actor.role in READER_ROLES
+
+
+def may_read_roster(actor: Actor) -> bool:
+    """The roster holds no ticket data: the whole team, auditors and services (the gateway checks engineer links)."""
+    return actor.role in READER_ROLES
+
+
+def may_edit_roster(actor: Actor) -> bool:
+    return actor.role in DESK_ROLES
+
+
+def may_set_status(actor: Actor, engineer_id: str) -> bool:
+    """Engineers set only their own status (available, busy, off duty, on leave); the desk sets anyone's."""
+    return actor.role in DESK_ROLES or (actor.role == ENGINEER_ROLE and bool(actor.engineer_id) and actor.engineer_id == engineer_id)
+
+
 class IllegalStep(Exception):
     """The step does not fit the assignment's state; carries what would fit."""
 
@@ -243,27 +364,34 @@ def _with_step(a: Assignment, action: str, *, at: datetime, by: str, note: str |
     return a.model_copy(update={**changes, "history": (*a.history, step)})
 
 
-def accept(a: Assignment, *, engineer_id: str, now: datetime) -> tuple[Assignment, AssignmentAcceptedV1]:
+def accept(a: Assignment, *, actor: Actor, now: datetime) -> tuple[Assignment, AssignmentAcceptedV1]:
+    """The engineer who holds the assignment takes it on."""
+    authorize(actor, "accept", a)
     _require(a, "accept")
-    if engineer_id != a.engineer_id:
-        raise IllegalStep(f"{engineer_id} is not the assigned engineer ({a.engineer_id})", allowed=NEXT_STEPS[a.status])
-    updated = _with_step(a, "accepted", at=now, by=engineer_id, status="accepted")
+    updated = _with_step(a, "accepted", at=now, by=actor.subject, status="accepted")
     return updated, AssignmentAcceptedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, accepted_at=now)
 
 
-def confirm(a: Assignment, *, eta: datetime | None, by: str, now: datetime) -> tuple[Assignment, AssignmentConfirmedV1]:
+def confirm(a: Assignment, *, eta: datetime | None, actor: Actor, now: datetime) -> tuple[Assignment, AssignmentConfirmedV1]:
     """The desk confirms execution (the contract: within 30 minutes of assignment)."""
+    authorize(actor, "confirm", a)
     _require(a, "confirm")
-    updated = _with_step(a, "confirmed", at=now, by=by, note=f"eta {eta.isoformat()}" if eta else None, status="confirmed", eta=eta)
+    updated = _with_step(a, "confirmed", at=now, by=actor.subject, note=f"eta {eta.isoformat()}" if eta else None, status="confirmed", eta=eta)
     event = AssignmentConfirmedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, eta=eta, confirmed_at=now)
     return updated, event
 
 
 def reassign(
-    a: Assignment, *, to: Engineer, reason: str, by: str, now: datetime
+    a: Assignment, *, to: Engineer, reason: str, actor: Actor, now: datetime
 ) -> tuple[Assignment, TicketReassignedV1 | TicketAssignedV1]:
-    """The live assignment moves to another engineer: a new assignment id, the history kept. A waiting ticket
-    given an engineer by the desk is a first assignment (ticket.assigned), which stops its response clocks."""
+    """The desk moves the live assignment to another engineer: a new assignment id, the history kept. A waiting
+    ticket given an engineer by the desk is a first assignment (ticket.assigned), which stops its response clocks."""
+    authorize(actor, "reassign", a)
+    return _move(a, to=to, reason=reason, by=actor.subject, now=now)
+
+
+def _move(a: Assignment, *, to: Engineer, reason: str, by: str, now: datetime) -> tuple[Assignment, TicketReassignedV1 | TicketAssignedV1]:
+    """The move itself, by the desk or by dispatch re-dispatching after a delay."""
     _require(a, "reassign")
     if to.id == a.engineer_id:
         raise IllegalStep(f"{to.id} already has this ticket", allowed=NEXT_STEPS[a.status])
@@ -285,30 +413,32 @@ def reassign(
 
 
 def delay(
-    a: Assignment, *, reason: str, cannot_go: bool, roster: list[Engineer], now: datetime
+    a: Assignment, *, reason: str, cannot_go: bool, actor: Actor, roster: list[Engineer], now: datetime
 ) -> tuple[Assignment, list[EventData]]:
-    """A late or unable engineer: record it and re-dispatch at once to the best other engineer."""
+    """A late or unable engineer (or the desk they rang): record it and re-dispatch at once to the best other engineer."""
+    authorize(actor, "delay", a)
     _require(a, "delay")
     delayed = AssignmentDelayedV1(
         ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, reason=reason, cannot_go=cannot_go, delayed_at=now
     )
-    noted = _with_step(a, "delayed", at=now, by=a.engineer_id, note=reason)
+    noted = _with_step(a, "delayed", at=now, by=actor.subject, note=reason)
     others = [e for e in roster if e.id != a.engineer_id]
     to, _, why = choose_for(a.service_code, others, at=now)
-    updated, reassigned = reassign(noted, to=to, reason=f"re-dispatch after delay ({reason}); {why}", by="dispatch", now=now)
+    updated, reassigned = _move(noted, to=to, reason=f"re-dispatch after delay ({reason}); {why}", by="dispatch", now=now)
     return updated, [delayed, reassigned]
 
 
 def escalate(
-    a: Assignment, *, kind: Literal["technical", "other"], description: str, roster: list[Engineer], now: datetime
+    a: Assignment, *, kind: Literal["technical", "other"], description: str, actor: Actor, roster: list[Engineer], now: datetime
 ) -> tuple[Assignment, EscalationRaisedV1]:
     """An abnormal event goes to the project manager; a technical one also to a senior engineer."""
+    authorize(actor, "escalate", a)
     _require(a, "escalate")
     notify = [e.id for e in roster if e.role == "project_manager"]
     if kind == "technical":
         notify += [e.id for e in roster if e.role == "senior"][:1]
     escalation = Escalation(id=str(uuid.uuid4()), kind=kind, description=description, notify=tuple(notify), raised_at=now)
-    updated = _with_step(a, f"escalated ({kind})", at=now, by=a.engineer_id, note=description, escalations=(*a.escalations, escalation))
+    updated = _with_step(a, f"escalated ({kind})", at=now, by=actor.subject, note=description, escalations=(*a.escalations, escalation))
     event = EscalationRaisedV1(
         escalation_id=escalation.id, ticket_id=a.ticket_id, engineer_id=a.engineer_id, kind=kind,
         description=description, notify=notify, raised_at=now,
@@ -316,10 +446,13 @@ def escalate(
     return updated, event
 
 
-def acknowledge(a: Assignment, *, escalation_id: str, by: str, now: datetime) -> tuple[Assignment, EscalationAcknowledgedV1]:
+def acknowledge(a: Assignment, *, escalation_id: str, actor: Actor, now: datetime) -> tuple[Assignment, EscalationAcknowledgedV1]:
+    """One of the people the escalation was raised to has it in hand (see may_acknowledge)."""
     found = [e for e in a.escalations if e.id == escalation_id]
     if not found:
         raise LookupError(f"no escalation {escalation_id} on ticket {a.ticket_id}")
+    authorize_acknowledge(actor, found[0])
+    by = actor.subject
     if found[0].acknowledged_at is not None:
         raise IllegalStep(f"escalation {escalation_id} is already acknowledged", allowed=[])
     escalations = tuple(
@@ -329,15 +462,19 @@ def acknowledge(a: Assignment, *, escalation_id: str, by: str, now: datetime) ->
     return updated, EscalationAcknowledgedV1(escalation_id=escalation_id, ticket_id=a.ticket_id, by=by, acknowledged_at=now)
 
 
-def help_request(a: Assignment, *, question: str, now: datetime) -> tuple[Assignment, HelpRequestedV1]:
+def help_request(a: Assignment, *, question: str, actor: Actor, now: datetime) -> tuple[Assignment, HelpRequestedV1]:
+    """The engineer on the job asks the desk (and the knowledge base) for help."""
+    authorize(actor, "help", a)
     _require(a, "help")
-    updated = _with_step(a, "asked for help", at=now, by=a.engineer_id, note=question)
+    updated = _with_step(a, "asked for help", at=now, by=actor.subject, note=question)
     return updated, HelpRequestedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, question=question, requested_at=now)
 
 
-def review(a: Assignment, *, approved: bool, comment: str | None, by: str, now: datetime) -> tuple[Assignment, AssignmentReviewedV1]:
+def review(a: Assignment, *, approved: bool, comment: str | None, actor: Actor, now: datetime) -> tuple[Assignment, AssignmentReviewedV1]:
     """The desk reviews the service record: approved closes the assignment, else it goes back to the engineer."""
+    authorize(actor, "review", a)
     _require(a, "review")
+    by = actor.subject
     status: AssignmentStatus = "reviewed" if approved else "confirmed"
     updated = _with_step(a, "record approved" if approved else "record sent back", at=now, by=by, note=comment, status=status)
     event = AssignmentReviewedV1(
@@ -374,9 +511,11 @@ def assign_waiting(a: Assignment, roster: list[Engineer], *, now: datetime) -> t
     return updated, event
 
 
-def complete(a: Assignment, *, record: str, now: datetime) -> tuple[Assignment, AssignmentCompletedV1]:
+def complete(a: Assignment, *, record: str, actor: Actor, now: datetime) -> tuple[Assignment, AssignmentCompletedV1]:
+    """The engineer on the job writes the service record; the desk reviews it."""
+    authorize(actor, "complete", a)
     _require(a, "complete")
-    updated = _with_step(a, "completed", at=now, by=a.engineer_id, note=record, status="completed", record=record)
+    updated = _with_step(a, "completed", at=now, by=actor.subject, note=record, status="completed", record=record)
     event = AssignmentCompletedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, record=record, completed_at=now)
     return updated, event
 

@@ -9,7 +9,7 @@ from typing import Literal
 from opsdesk_shared.contracts import Envelope, EventData, TicketCreatedV1
 
 from . import domain
-from .domain import Assignment
+from .domain import Actor, Assignment, Engineer, EngineerStatus
 from .ports import AssignmentStore, EventOutbox, Roster
 
 PRODUCER = "dispatch"
@@ -67,7 +67,52 @@ async def assign_waiting(
 
 
 class UnknownAssignment(LookupError):
-    """The ticket has no assignment."""
+    """The ticket has no assignment (or none the actor may see: existence is not revealed)."""
+
+
+class UnknownEngineer(LookupError):
+    """No engineer with that id on the roster."""
+
+
+async def read_assignment(ticket_id: str, *, actor: Actor, assignments: AssignmentStore) -> Assignment:
+    """A ticket's assignment, if the actor may see it: engineers only the ones they hold, 404 for the rest."""
+    if domain.assignment_view(actor) == "none":
+        raise domain.Forbidden(f"role {actor.role} may not read assignments")
+    found = await assignments.get(ticket_id)
+    if found is None or not domain.may_read(actor, found):
+        raise UnknownAssignment(ticket_id)
+    return found
+
+
+async def list_engineers(*, actor: Actor, roster: Roster) -> list[Engineer]:
+    if not domain.may_read_roster(actor):
+        raise domain.Forbidden(f"role {actor.role} may not read the roster")
+    return await roster.engineers()
+
+
+async def read_engineer(engineer_id: str, *, actor: Actor, roster: Roster) -> Engineer:
+    """One roster entry; the gateway (role service) asks it to check a user's engineer link."""
+    for engineer in await list_engineers(actor=actor, roster=roster):
+        if engineer.id == engineer_id:
+            return engineer
+    raise UnknownEngineer(f"no engineer {engineer_id}")
+
+
+async def save_engineer(engineer: Engineer, *, actor: Actor, roster: Roster) -> Engineer:
+    """Create or replace an engineer and their rota: the desk's job, never an engineer's own."""
+    if not domain.may_edit_roster(actor):
+        raise domain.Forbidden(f"role {actor.role} may not edit the roster")
+    return await roster.save(engineer)
+
+
+async def set_engineer_status(engineer_id: str, status: EngineerStatus, *, actor: Actor, roster: Roster) -> Engineer:
+    """An engineer's own status, or anyone's set by the desk."""
+    if not domain.may_set_status(actor, engineer_id):
+        raise domain.Forbidden(f"{actor.subject} may not set the status of {engineer_id}")
+    engineer = await roster.set_status(engineer_id, status)
+    if engineer is None:
+        raise UnknownEngineer(f"no engineer {engineer_id}")
+    return engineer
 
 
 Decide = Callable[[Assignment], tuple[Assignment, Sequence[EventData]]]
@@ -99,14 +144,19 @@ async def _apply(
     return before, stored
 
 
-async def accept(ticket_id: str, *, engineer_id: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str) -> Assignment:
-    decide = _one(lambda a: domain.accept(a, engineer_id=engineer_id, now=now))
+async def accept(ticket_id: str, *, actor: Actor, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str) -> Assignment:
+    domain.authorize(actor, "accept")
+    decide = _one(lambda a: domain.accept(a, actor=actor, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
 
-async def confirm(ticket_id: str, *, eta: datetime | None, by: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str) -> Assignment:
-    decide = _one(lambda a: domain.confirm(a, eta=eta, by=by, now=now))
+async def confirm(
+    ticket_id: str, *, eta: datetime | None, actor: Actor, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
+    correlation_id: str,
+) -> Assignment:
+    domain.authorize(actor, "confirm")
+    decide = _one(lambda a: domain.confirm(a, eta=eta, actor=actor, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
@@ -119,14 +169,15 @@ async def _moved(before: Assignment, after: Assignment, roster: Roster) -> None:
 
 
 async def delay(
-    ticket_id: str, *, reason: str, cannot_go: bool, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox,
-    now: datetime, correlation_id: str,
+    ticket_id: str, *, reason: str, cannot_go: bool, actor: Actor, roster: Roster, assignments: AssignmentStore,
+    outbox: EventOutbox, now: datetime, correlation_id: str,
 ) -> Assignment:
     """Record the delay and re-dispatch to someone else at once (the contract: within 10 minutes)."""
+    domain.authorize(actor, "delay")
     engineers = await roster.engineers()
 
     def decide(a: Assignment) -> tuple[Assignment, Sequence[EventData]]:
-        return domain.delay(a, reason=reason, cannot_go=cannot_go, roster=engineers, now=now)
+        return domain.delay(a, reason=reason, cannot_go=cannot_go, actor=actor, roster=engineers, now=now)
 
     before, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     await _moved(before, after, roster)
@@ -134,15 +185,16 @@ async def delay(
 
 
 async def reassign(
-    ticket_id: str, *, engineer_id: str, reason: str, by: str, roster: Roster, assignments: AssignmentStore,
+    ticket_id: str, *, engineer_id: str, reason: str, actor: Actor, roster: Roster, assignments: AssignmentStore,
     outbox: EventOutbox, now: datetime, correlation_id: str,
 ) -> Assignment:
-    """A desk agent's override, with the reason kept in the history."""
+    """A desk agent's override, with the reason kept in the history; `engineer_id` is whom it goes to."""
+    domain.authorize(actor, "reassign")
     to = next((e for e in await roster.engineers() if e.id == engineer_id), None)
     if to is None:
         raise domain.NoEngineerAvailable(f"no engineer {engineer_id} on the roster")
 
-    decide = _one(lambda a: domain.reassign(a, to=to, reason=reason, by=by, now=now))
+    decide = _one(lambda a: domain.reassign(a, to=to, reason=reason, actor=actor, now=now))
 
     before, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     await _moved(before, after, roster)
@@ -150,30 +202,33 @@ async def reassign(
 
 
 async def escalate(
-    ticket_id: str, *, kind: Literal["technical", "other"], description: str, roster: Roster,
+    ticket_id: str, *, kind: Literal["technical", "other"], description: str, actor: Actor, roster: Roster,
     assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str,
 ) -> Assignment:
+    domain.authorize(actor, "escalate")
     engineers = await roster.engineers()
 
-    decide = _one(lambda a: domain.escalate(a, kind=kind, description=description, roster=engineers, now=now))
+    decide = _one(lambda a: domain.escalate(a, kind=kind, description=description, actor=actor, roster=engineers, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
 
 async def acknowledge(
-    ticket_id: str, *, escalation_id: str, by: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
+    ticket_id: str, *, escalation_id: str, actor: Actor, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
     correlation_id: str,
 ) -> Assignment:
-    decide = _one(lambda a: domain.acknowledge(a, escalation_id=escalation_id, by=by, now=now))
+    domain.authorize_acknowledge(actor)
+    decide = _one(lambda a: domain.acknowledge(a, escalation_id=escalation_id, actor=actor, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
 
 async def complete(
-    ticket_id: str, *, record: str, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
-    correlation_id: str,
+    ticket_id: str, *, record: str, actor: Actor, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox,
+    now: datetime, correlation_id: str,
 ) -> Assignment:
-    decide = _one(lambda a: domain.complete(a, record=record, now=now))
+    domain.authorize(actor, "complete")
+    decide = _one(lambda a: domain.complete(a, record=record, actor=actor, now=now))
 
     _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     await roster.add_load(after.engineer_id, -1)
@@ -202,19 +257,21 @@ async def withdraw(
 
 
 async def ask_for_help(
-    ticket_id: str, *, question: str, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str
+    ticket_id: str, *, question: str, actor: Actor, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
+    correlation_id: str,
 ) -> Assignment:
-    decide = _one(lambda a: domain.help_request(a, question=question, now=now))
+    domain.authorize(actor, "help")
+    decide = _one(lambda a: domain.help_request(a, question=question, actor=actor, now=now))
 
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
 
 async def review(
-    ticket_id: str, *, approved: bool, comment: str | None, by: str, roster: Roster, assignments: AssignmentStore,
-    outbox: EventOutbox,
-    now: datetime, correlation_id: str,
+    ticket_id: str, *, approved: bool, comment: str | None, actor: Actor, roster: Roster, assignments: AssignmentStore,
+    outbox: EventOutbox, now: datetime, correlation_id: str,
 ) -> Assignment:
-    decide = _one(lambda a: domain.review(a, approved=approved, comment=comment, by=by, now=now))
+    domain.authorize(actor, "review")
+    decide = _one(lambda a: domain.review(a, approved=approved, comment=comment, actor=actor, now=now))
 
     _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     if not approved:

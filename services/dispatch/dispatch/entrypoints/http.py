@@ -1,93 +1,60 @@
-"""Dispatch's HTTP edge: read the roster and assignments."""
+"""Dispatch's HTTP edge: the roster and each ticket's assignment, acted on by the verified caller.
+
+Who acts is always the caller the gateway's signed token names (`VerifiedCaller`); a request body says what is
+done, never who does it. Who may do what is decided in `domain` (STEP_PARTIES, may_*); this module only maps the
+refusals to status codes.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsdesk_shared.internal_auth import VerifiedCaller
 from opsdesk_shared.logs import correlation_id
 
-from .. import service
-from ..domain import Assignment, Engineer, EngineerStatus, IllegalStep, NoEngineerAvailable, Role
+from .. import domain, service
+from ..domain import Actor, Assignment, Engineer, EngineerStatus, Forbidden, IllegalStep, NoEngineerAvailable, Role
 from ..duty import Shift
 from ..ports import ConcurrentUpdate
-
-router = APIRouter(prefix="/api/v1")
 
 
 def _adapters(request: Request) -> Any:
     return request.app.state.adapters
 
 
+def _actor(caller: VerifiedCaller) -> Actor:
+    """The verified caller as the domain knows it."""
+    return Actor(subject=caller.subject, role=caller.role, engineer_id=caller.engineer_id)
+
+
+def _gate(actor: Annotated[Actor, Depends(_actor)]) -> None:
+    """Refuses requesters before anything else, so even a malformed body gets them a 403, not a 422."""
+    if not domain.may_use_dispatch(actor):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {actor.role} has no access to dispatch")
+
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(_gate)])
+T = TypeVar("T")
 Wired = Annotated[Any, Depends(_adapters)]
-
-
-@router.get("/engineers", response_model=list[Engineer], tags=["roster"])
-async def list_engineers(wired: Wired) -> list[Engineer]:
-    return await wired.roster.engineers()  # type: ignore[no-any-return]
-
-
-@router.get("/assignments/{ticket_id}", response_model=Assignment, tags=["assignments"])
-async def read_assignment(ticket_id: str, wired: Wired) -> Assignment:
-    assignment = await wired.assignments.get(ticket_id)
-    if assignment is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {ticket_id} has no assignment")
-    return assignment  # type: ignore[no-any-return]
-
-
-class AcceptIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    engineer_id: str = Field(min_length=1, max_length=64)
-
-
-class ConfirmIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    by: str = Field(min_length=1, max_length=100, description="The desk agent confirming")
-    eta: datetime | None = Field(default=None, description="The engineer's ETA or on-site time (ISO 8601 with offset)")
-
-
-class DelayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=1000)
-    cannot_go: bool = False
-
-
-class ReassignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    engineer_id: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=1000)
-    by: str = Field(min_length=1, max_length=100)
-
-
-class EscalateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Literal["technical", "other"]
-    description: str = Field(min_length=1, max_length=4000)
-
-
-class AcknowledgeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    by: str = Field(min_length=1, max_length=100)
-
-
-class CompleteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    record: str = Field(min_length=1, max_length=10_000, description="The service record")
+Acting = Annotated[Actor, Depends(_actor)]
 
 
 def _context() -> dict[str, Any]:
     return {"now": datetime.now(UTC), "correlation_id": correlation_id.get() or str(uuid.uuid4())}
 
 
-async def _run(call: Awaitable[Assignment]) -> Assignment:
-    """Maps the lifecycle's refusals to status codes with what would have been allowed."""
+async def _run(call: Awaitable[T]) -> T:
+    """Maps the refusals to status codes: 403 for who, 404 for what is not there (or not theirs to see), 409 for when."""
     try:
         return await call
+    except Forbidden as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except service.UnknownAssignment as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {exc} has no assignment") from None
     except LookupError as exc:
@@ -100,61 +67,14 @@ async def _run(call: Awaitable[Assignment]) -> Assignment:
         raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc)}) from None
 
 
-@router.post("/assignments/{ticket_id}/accept", response_model=Assignment, tags=["assignments"])
-async def accept(ticket_id: str, body: AcceptIn, wired: Wired) -> Assignment:
-    return await _run(service.accept(ticket_id, engineer_id=body.engineer_id, assignments=wired.assignments, outbox=wired.outbox, **_context()))
-
-
-@router.post("/assignments/{ticket_id}/confirm", response_model=Assignment, tags=["assignments"])
-async def confirm(ticket_id: str, body: ConfirmIn, wired: Wired) -> Assignment:
-    """The desk confirms execution (the contract: within 30 minutes of assignment)."""
-    return await _run(service.confirm(ticket_id, eta=body.eta, by=body.by, assignments=wired.assignments, outbox=wired.outbox, **_context()))
-
-
-@router.post("/assignments/{ticket_id}/delay", response_model=Assignment, tags=["assignments"])
-async def delay(ticket_id: str, body: DelayIn, wired: Wired) -> Assignment:
-    """The engineer is late or cannot go: re-dispatched to someone else at once."""
-    return await _run(service.delay(
-        ticket_id, reason=body.reason, cannot_go=body.cannot_go, roster=wired.roster, assignments=wired.assignments,
-        outbox=wired.outbox, **_context(),
-    ))
-
-
-@router.post("/assignments/{ticket_id}/reassign", response_model=Assignment, tags=["assignments"])
-async def reassign(ticket_id: str, body: ReassignIn, wired: Wired) -> Assignment:
-    """A desk agent's override, with its reason."""
-    return await _run(service.reassign(
-        ticket_id, engineer_id=body.engineer_id, reason=body.reason, by=body.by, roster=wired.roster,
-        assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
-
-
-@router.post("/assignments/{ticket_id}/escalations", response_model=Assignment, tags=["assignments"])
-async def escalate(ticket_id: str, body: EscalateIn, wired: Wired) -> Assignment:
-    """An abnormal event: to the project manager (and a senior engineer when technical)."""
-    return await _run(service.escalate(
-        ticket_id, kind=body.kind, description=body.description, roster=wired.roster, assignments=wired.assignments,
-        outbox=wired.outbox, **_context(),
-    ))
-
-
-@router.post("/assignments/{ticket_id}/escalations/{escalation_id}/acknowledge", response_model=Assignment, tags=["assignments"])
-async def acknowledge(ticket_id: str, escalation_id: str, body: AcknowledgeIn, wired: Wired) -> Assignment:
-    return await _run(service.acknowledge(
-        ticket_id, escalation_id=escalation_id, by=body.by, assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
-
-
-@router.post("/assignments/{ticket_id}/complete", response_model=Assignment, tags=["assignments"])
-async def complete(ticket_id: str, body: CompleteIn, wired: Wired) -> Assignment:
-    """The engineer's service record; the desk reviews it."""
-    return await _run(service.complete(
-        ticket_id, record=body.record, roster=wired.roster, assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
+# --- the roster ---
 
 
 class EngineerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "name": "陳志強", "role": "onsite", "skills": ["desktop", "printer"], "home_site": "主樓",
+        "shifts": [{"weekdays": [0, 1, 2, 3, 4], "start": "08:30", "end": "17:30", "mode": "onsite"}],
+    }]})
 
     name: str = Field(min_length=1, max_length=100)
     role: Role
@@ -166,50 +86,162 @@ class EngineerIn(BaseModel):
 
 
 class StatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"status": "on_leave"}]})
     status: EngineerStatus
 
 
+@router.get("/engineers", response_model=list[Engineer], tags=["roster"])
+async def list_engineers(actor: Acting, wired: Wired) -> list[Engineer]:
+    """The roster with each engineer's open load (staff and services; requesters may not)."""
+    return await _run(service.list_engineers(actor=actor, roster=wired.roster))
+
+
+@router.get("/engineers/{engineer_id}", response_model=Engineer, tags=["roster"])
+async def read_engineer(engineer_id: str, actor: Acting, wired: Wired) -> Engineer:
+    """One engineer; the gateway (as a service) checks a user's engineer link against it."""
+    return await _run(service.read_engineer(engineer_id, actor=actor, roster=wired.roster))
+
+
 @router.put("/engineers/{engineer_id}", response_model=Engineer, tags=["roster"])
-async def put_engineer(engineer_id: str, body: EngineerIn, wired: Wired) -> Engineer:
-    """Create or replace an engineer and their duty rota (the open load is kept)."""
+async def put_engineer(engineer_id: str, body: EngineerIn, actor: Acting, wired: Wired) -> Engineer:
+    """Create or replace an engineer and their duty rota (the open load is kept); the desk only."""
     engineer = Engineer(id=engineer_id, **{**body.model_dump(), "skills": tuple(body.skills), "shifts": tuple(body.shifts)})
-    return await wired.roster.save(engineer)  # type: ignore[no-any-return]
+    return await _run(service.save_engineer(engineer, actor=actor, roster=wired.roster))
 
 
 @router.patch("/engineers/{engineer_id}/status", response_model=Engineer, tags=["roster"])
-async def set_status(engineer_id: str, body: StatusIn, wired: Wired) -> Engineer:
-    """Engineers set their own status: available, busy, off duty, on leave."""
-    engineer = await wired.roster.set_status(engineer_id, body.status)
-    if engineer is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no engineer {engineer_id}")
+async def set_status(engineer_id: str, body: StatusIn, actor: Acting, wired: Wired) -> Engineer:
+    """An engineer sets their own status (available, busy, off duty, on leave); the desk sets anyone's."""
+    engineer = await _run(service.set_engineer_status(engineer_id, body.status, actor=actor, roster=wired.roster))
     if body.status == "available" and wired.waiting is not None:
         await wired.waiting.retry()  # someone is free: waiting tickets need not wait for the next round
-    return engineer  # type: ignore[no-any-return]
+    return engineer
+
+
+# --- assignments ---
+
+
+class NoBodyIn(BaseModel):
+    """Steps that need no input take no body; one that names an actor (`by`, `engineer_id`) is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"eta": "2026-11-26T10:30:00+08:00"}]})
+    eta: datetime | None = Field(default=None, description="The engineer's ETA or on-site time (ISO 8601 with offset)")
+
+
+class DelayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "車輛故障", "cannot_go": True}]})
+    reason: str = Field(min_length=1, max_length=1000)
+    cannot_go: bool = False
+
+
+class ReassignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"to": "eng-onsite-2", "reason": "需要網絡技能"}]})
+    to: str = Field(min_length=1, max_length=64, description="The roster engineer the ticket goes to")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class EscalateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"kind": "technical", "description": "服務器宕機"}]})
+    kind: Literal["technical", "other"]
+    description: str = Field(min_length=1, max_length=4000)
+
+
+class CompleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"record": "更換硒鼓,打印正常"}]})
+    record: str = Field(min_length=1, max_length=10_000, description="The service record")
 
 
 class HelpIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "E-302 是什麼錯誤?"}]})
     question: str = Field(min_length=1, max_length=4000)
 
 
 class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"approved": False, "comment": "請補充型號"}]})
     approved: bool
-    by: str = Field(min_length=1, max_length=100)
     comment: str | None = Field(default=None, max_length=4000)
 
 
+@router.get("/assignments/{ticket_id}", response_model=Assignment, tags=["assignments"])
+async def read_assignment(ticket_id: str, actor: Acting, wired: Wired) -> Assignment:
+    """A ticket's assignment with history and score; an engineer sees only the ones they hold (404 for others)."""
+    return await _run(service.read_assignment(ticket_id, actor=actor, assignments=wired.assignments))
+
+
+@router.post("/assignments/{ticket_id}/accept", response_model=Assignment, tags=["assignments"])
+async def accept(ticket_id: str, actor: Acting, wired: Wired, body: NoBodyIn | None = None) -> Assignment:
+    """The engineer who holds the assignment takes it on."""
+    return await _run(service.accept(ticket_id, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context()))
+
+
+@router.post("/assignments/{ticket_id}/confirm", response_model=Assignment, tags=["assignments"])
+async def confirm(ticket_id: str, body: ConfirmIn, actor: Acting, wired: Wired) -> Assignment:
+    """The desk confirms execution (the contract: within 30 minutes of assignment)."""
+    return await _run(service.confirm(
+        ticket_id, eta=body.eta, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
+    ))
+
+
+@router.post("/assignments/{ticket_id}/delay", response_model=Assignment, tags=["assignments"])
+async def delay(ticket_id: str, body: DelayIn, actor: Acting, wired: Wired) -> Assignment:
+    """The engineer (or the desk they rang) reports being late or unable: re-dispatched to someone else at once."""
+    return await _run(service.delay(
+        ticket_id, reason=body.reason, cannot_go=body.cannot_go, actor=actor, roster=wired.roster,
+        assignments=wired.assignments, outbox=wired.outbox, **_context(),
+    ))
+
+
+@router.post("/assignments/{ticket_id}/reassign", response_model=Assignment, tags=["assignments"])
+async def reassign(ticket_id: str, body: ReassignIn, actor: Acting, wired: Wired) -> Assignment:
+    """The desk's override, with its reason."""
+    return await _run(service.reassign(
+        ticket_id, engineer_id=body.to, reason=body.reason, actor=actor, roster=wired.roster,
+        assignments=wired.assignments, outbox=wired.outbox, **_context(),
+    ))
+
+
+@router.post("/assignments/{ticket_id}/escalations", response_model=Assignment, tags=["assignments"])
+async def escalate(ticket_id: str, body: EscalateIn, actor: Acting, wired: Wired) -> Assignment:
+    """An abnormal event: to the project manager (and a senior engineer when technical)."""
+    return await _run(service.escalate(
+        ticket_id, kind=body.kind, description=body.description, actor=actor, roster=wired.roster,
+        assignments=wired.assignments, outbox=wired.outbox, **_context(),
+    ))
+
+
+@router.post("/assignments/{ticket_id}/escalations/{escalation_id}/acknowledge", response_model=Assignment, tags=["assignments"])
+async def acknowledge(ticket_id: str, escalation_id: str, actor: Acting, wired: Wired, body: NoBodyIn | None = None) -> Assignment:
+    """One of the people the escalation was raised to (a manager, or an engineer it names) has it in hand."""
+    return await _run(service.acknowledge(
+        ticket_id, escalation_id=escalation_id, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
+    ))
+
+
+@router.post("/assignments/{ticket_id}/complete", response_model=Assignment, tags=["assignments"])
+async def complete(ticket_id: str, body: CompleteIn, actor: Acting, wired: Wired) -> Assignment:
+    """The engineer's service record; the desk reviews it."""
+    return await _run(service.complete(
+        ticket_id, record=body.record, actor=actor, roster=wired.roster, assignments=wired.assignments, outbox=wired.outbox,
+        **_context(),
+    ))
+
+
 @router.post("/assignments/{ticket_id}/help", response_model=Assignment, tags=["assignments"])
-async def ask_for_help(ticket_id: str, body: HelpIn, wired: Wired) -> Assignment:
-    """The engineer asks the desk for help; published as assignment.help_requested."""
-    return await _run(service.ask_for_help(ticket_id, question=body.question, assignments=wired.assignments, outbox=wired.outbox, **_context()))
+async def ask_for_help(ticket_id: str, body: HelpIn, actor: Acting, wired: Wired) -> Assignment:
+    """The engineer on the job asks the desk for help; published as assignment.help_requested."""
+    return await _run(service.ask_for_help(
+        ticket_id, question=body.question, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
+    ))
 
 
 @router.post("/assignments/{ticket_id}/review", response_model=Assignment, tags=["assignments"])
-async def review(ticket_id: str, body: ReviewIn, wired: Wired) -> Assignment:
+async def review(ticket_id: str, body: ReviewIn, actor: Acting, wired: Wired) -> Assignment:
     """The desk reviews the service record: approved, or back to the engineer with a comment."""
     return await _run(service.review(
-        ticket_id, approved=body.approved, comment=body.comment, by=body.by, roster=wired.roster,
+        ticket_id, approved=body.approved, comment=body.comment, actor=actor, roster=wired.roster,
         assignments=wired.assignments, outbox=wired.outbox, **_context(),
     ))

@@ -11,6 +11,9 @@ from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, Memory
 from dispatch.domain import DEMO_ROSTER
 from dispatch.main import Adapters, create_app
 from dispatch.settings import DispatchSettings
+from opsdesk_shared.internal_auth_testing import InternalTokenAuth
+
+METRICS_TOKEN = "dispatch-edge-scrape-token"
 
 
 @pytest.fixture
@@ -20,12 +23,14 @@ def adapters() -> Adapters:
 
 @pytest.fixture
 def settings() -> DispatchSettings:
-    return DispatchSettings(environment="test", max_deliver=3)
+    return DispatchSettings(environment="test", max_deliver=3, OPSDESK_METRICS_TOKEN=METRICS_TOKEN)
 
 
 @pytest.fixture
 async def client(adapters: Adapters, settings: DispatchSettings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, adapters=adapters)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dispatch.test") as c:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://dispatch.test", auth=InternalTokenAuth("dispatch")
+        ) as c:
             yield c

@@ -52,7 +52,8 @@ async def test_healthz_is_200_and_readyz_503_without_infrastructure(client) -> N
     assert (await client.get("/readyz")).status_code == 503
 
 
-async def test_metrics_expose_dispatch_counters(client) -> None:  # type: ignore[no-untyped-def]
-    response = await client.get("/metrics")
+async def test_metrics_expose_dispatch_counters_to_the_scrape_token_only(client, settings) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get("/metrics")).status_code == 401  # an internal token is not the scrape token
+    response = await client.get("/metrics", auth=None, headers={"Authorization": f"Bearer {settings.metrics_token}"})
     assert response.status_code == 200
     assert "dispatch_no_engineer_available_total" in response.text

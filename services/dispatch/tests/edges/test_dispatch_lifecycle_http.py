@@ -12,6 +12,11 @@ from dispatch.main import Adapters
 from opsdesk_shared.contracts import Requester, TicketCreatedV1
 
 
+def as_engineer(engineer_id: str, user: str | None = None) -> dict[str, str]:
+    """Headers the test auth turns into the token of a user of role engineer linked to `engineer_id`."""
+    return {"X-Opsdesk-Role": "engineer", "X-Opsdesk-Engineer": engineer_id, "X-Opsdesk-User": user or f"user-{engineer_id}"}
+
+
 @pytest.fixture
 async def ticket_id(adapters: Adapters) -> str:
     ticket = TicketCreatedV1(
@@ -26,10 +31,12 @@ async def ticket_id(adapters: Adapters) -> str:
 
 
 async def test_confirm_then_complete(client: httpx.AsyncClient, ticket_id: str) -> None:
-    r = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"by": "desk", "eta": "2026-11-26T10:30:00+08:00"})
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"eta": "2026-11-26T10:30:00+08:00"})
     assert r.status_code == 200 and r.json()["status"] == "confirmed"
-    r = await client.post(f"/api/v1/assignments/{ticket_id}/complete", json={"record": "重啟交換機端口"})
-    assert r.status_code == 200 and r.json()["status"] == "completed"
+    assert r.json()["history"][-1]["by"] == "test-admin"  # the verified caller, not a name in the body
+    holder = r.json()["engineer_id"]
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/complete", json={"record": "重啟交換機端口"}, headers=as_engineer(holder, "chen.zq"))
+    assert r.status_code == 200 and r.json()["status"] == "completed" and r.json()["history"][-1]["by"] == "chen.zq"
     r = await client.post(f"/api/v1/assignments/{ticket_id}/delay", json={"reason": "late"})
     assert r.status_code == 409 and r.json()["detail"]["allowed"] == ["review"]
 
@@ -45,9 +52,10 @@ async def test_escalation_and_its_acknowledgement(client: httpx.AsyncClient, tic
     r = await client.post(f"/api/v1/assignments/{ticket_id}/escalations", json={"kind": "technical", "description": "服務器宕機"})
     esc = r.json()["escalations"][-1]
     assert esc["notify"] == ["eng-pm-1", "eng-senior-1"]
-    r = await client.post(f"/api/v1/assignments/{ticket_id}/escalations/{esc['id']}/acknowledge", json={"by": "eng-pm-1"})
-    assert r.status_code == 200 and r.json()["escalations"][-1]["acknowledged_by"] == "eng-pm-1"
-    r = await client.post(f"/api/v1/assignments/{ticket_id}/escalations/nope/acknowledge", json={"by": "eng-pm-1"})
+    pm = as_engineer("eng-pm-1", "liu.ml")
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/escalations/{esc['id']}/acknowledge", headers=pm)
+    assert r.status_code == 200 and r.json()["escalations"][-1]["acknowledged_by"] == "liu.ml"
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/escalations/nope/acknowledge", headers=pm)
     assert r.status_code == 404
 
 
@@ -58,8 +66,8 @@ async def test_bad_input_is_422_with_the_field(client: httpx.AsyncClient, ticket
 
 
 async def test_unknown_ticket_or_engineer(client: httpx.AsyncClient, ticket_id: str) -> None:
-    assert (await client.post("/api/v1/assignments/none/accept", json={"engineer_id": "x"})).status_code == 404
-    r = await client.post(f"/api/v1/assignments/{ticket_id}/reassign", json={"engineer_id": "eng-ghost", "reason": "r", "by": "desk"})
+    assert (await client.post("/api/v1/assignments/none/accept", headers=as_engineer("eng-onsite-1"))).status_code == 404
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/reassign", json={"to": "eng-ghost", "reason": "r"})
     assert r.status_code == 409
 
 

@@ -8,7 +8,15 @@ import pytest
 
 from dispatch import domain, service
 from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
-from dispatch.domain import DEMO_ROSTER, IllegalStep
+from dispatch.domain import DEMO_ROSTER, Actor, Assignment, Forbidden, IllegalStep
+
+DESK = Actor(subject="desk-王", role="agent")
+PM = Actor(subject="liu.ml", role="engineer", engineer_id="eng-pm-1")
+
+
+def holder(a: Assignment) -> Actor:
+    """The user of role engineer linked to the engineer the assignment is with."""
+    return Actor(subject=f"user-{a.engineer_id}", role="engineer", engineer_id=a.engineer_id)
 
 
 @pytest.fixture
@@ -25,29 +33,34 @@ def ctx(now: datetime, minutes: int = 1) -> dict[str, object]:
 
 async def test_accept_then_confirm_with_eta_records_both_steps(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
     roster, store, outbox, a = assigned
-    await service.accept(a.ticket_id, engineer_id=a.engineer_id, assignments=store, outbox=outbox, **ctx(now, 2))
+    await service.accept(a.ticket_id, actor=holder(a), assignments=store, outbox=outbox, **ctx(now, 2))
     eta = now + timedelta(minutes=25)
-    done = await service.confirm(a.ticket_id, eta=eta, by="desk-王", assignments=store, outbox=outbox, **ctx(now, 5))
+    done = await service.confirm(a.ticket_id, eta=eta, actor=DESK, assignments=store, outbox=outbox, **ctx(now, 5))
     assert done.status == "confirmed" and done.eta == eta
-    assert [s.action for s in done.history] == ["assigned", "accepted", "confirmed"]
+    assert [(s.action, s.by) for s in done.history] == [("assigned", "dispatch"), ("accepted", holder(a).subject), ("confirmed", "desk-王")]
     assert [e.type for e in outbox.published[-2:]] == ["assignment.accepted", "assignment.confirmed"]
 
 
 async def test_only_the_assigned_engineer_can_accept(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
     _, store, outbox, a = assigned
-    with pytest.raises(IllegalStep):
-        await service.accept(a.ticket_id, engineer_id="eng-someone-else", assignments=store, outbox=outbox, **ctx(now))
+    colleague = Actor(subject="user-other", role="engineer", engineer_id="eng-someone-else")
+    for actor in (colleague, DESK):
+        with pytest.raises(Forbidden):
+            await service.accept(a.ticket_id, actor=actor, assignments=store, outbox=outbox, **ctx(now))
+    assert (await store.get(a.ticket_id)) == a and outbox.published[-1].type == "ticket.assigned"
 
 
 async def test_a_delay_re_dispatches_to_another_engineer_and_moves_the_load(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
     roster, store, outbox, a = assigned
     before = {e.id: e.open_load for e in await roster.engineers()}
-    moved = await service.delay(a.ticket_id, reason="車輛故障", cannot_go=True, roster=roster, assignments=store, outbox=outbox, **ctx(now))
+    moved = await service.delay(
+        a.ticket_id, reason="車輛故障", cannot_go=True, actor=holder(a), roster=roster, assignments=store, outbox=outbox, **ctx(now)
+    )
     assert moved.engineer_id != a.engineer_id and moved.id != a.id and moved.status == "open"
     assert [e.type for e in outbox.published[-2:]] == ["assignment.delayed", "ticket.reassigned"]
     reassigned = outbox.published[-1].data
     assert reassigned["previous_engineer_id"] == a.engineer_id and reassigned["by"] == "dispatch"
-    assert [s.action for s in moved.history] == ["assigned", "delayed", "reassigned"]
+    assert [(s.action, s.by) for s in moved.history] == [("assigned", "dispatch"), ("delayed", holder(a).subject), ("reassigned", "dispatch")]
     after = {e.id: e.open_load for e in await roster.engineers()}
     assert after[a.engineer_id] == before[a.engineer_id] - 1 and after[moved.engineer_id] == before[moved.engineer_id] + 1
 
@@ -56,50 +69,67 @@ async def test_a_desk_override_names_the_engineer_and_keeps_the_reason(assigned,
     roster, store, outbox, a = assigned
     target = next(e for e in DEMO_ROSTER if e.role in ("onsite", "mobile") and e.id != a.engineer_id)
     moved = await service.reassign(
-        a.ticket_id, engineer_id=target.id, reason="需要網絡技能", by="desk-王", roster=roster, assignments=store,
+        a.ticket_id, engineer_id=target.id, reason="需要網絡技能", actor=DESK, roster=roster, assignments=store,
         outbox=outbox, **ctx(now),
     )
     assert moved.engineer_id == target.id and moved.history[-1].note == "需要網絡技能" and moved.history[-1].by == "desk-王"
     with pytest.raises(IllegalStep):
-        domain.reassign(moved, to=target, reason="again", by="x", now=now)
+        domain.reassign(moved, to=target, reason="again", actor=DESK, now=now)
 
 
 @pytest.mark.parametrize(("kind", "told"), [("technical", ["eng-pm-1", "eng-senior-1"]), ("other", ["eng-pm-1"])])
 async def test_escalations_reach_the_project_manager_and_technical_ones_a_senior(assigned, now: datetime, kind: str, told: list[str]) -> None:  # type: ignore[no-untyped-def]
     roster, store, outbox, a = assigned
-    raised = await service.escalate(a.ticket_id, kind=kind, description="核心交換機異常", roster=roster, assignments=store, outbox=outbox, **ctx(now))  # type: ignore[arg-type]
+    raised = await service.escalate(
+        a.ticket_id, kind=kind, description="核心交換機異常", actor=holder(a), roster=roster, assignments=store,  # type: ignore[arg-type]
+        outbox=outbox, **ctx(now),
+    )
     event = outbox.published[-1]
     assert event.type == "escalation.raised" and event.data["notify"] == told
     esc = raised.escalations[-1]
-    acked = await service.acknowledge(a.ticket_id, escalation_id=esc.id, by="eng-pm-1", assignments=store, outbox=outbox, **ctx(now, 10))
-    assert acked.escalations[-1].acknowledged_by == "eng-pm-1" and outbox.published[-1].type == "escalation.acknowledged"
+    acked = await service.acknowledge(a.ticket_id, escalation_id=esc.id, actor=PM, assignments=store, outbox=outbox, **ctx(now, 10))
+    assert acked.escalations[-1].acknowledged_by == "liu.ml" and outbox.published[-1].type == "escalation.acknowledged"
+    assert outbox.published[-1].data["by"] == "liu.ml"
     with pytest.raises(IllegalStep):
-        await service.acknowledge(a.ticket_id, escalation_id=esc.id, by="eng-pm-1", assignments=store, outbox=outbox, **ctx(now, 11))
+        await service.acknowledge(a.ticket_id, escalation_id=esc.id, actor=PM, assignments=store, outbox=outbox, **ctx(now, 11))
 
 
 async def test_completion_takes_the_record_and_ends_the_lifecycle(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
     roster, store, outbox, a = assigned
-    done = await service.complete(a.ticket_id, record="更換硒鼓,打印正常", roster=roster, assignments=store, outbox=outbox, **ctx(now, 40))
+    done = await service.complete(
+        a.ticket_id, record="更換硒鼓,打印正常", actor=holder(a), roster=roster, assignments=store, outbox=outbox, **ctx(now, 40)
+    )
     assert done.status == "completed" and done.record == "更換硒鼓,打印正常"
     with pytest.raises(IllegalStep) as refused:
-        await service.delay(a.ticket_id, reason="late", cannot_go=False, roster=roster, assignments=store, outbox=outbox, **ctx(now, 41))
+        await service.delay(
+            a.ticket_id, reason="late", cannot_go=False, actor=DESK, roster=roster, assignments=store, outbox=outbox, **ctx(now, 41)
+        )
     assert refused.value.allowed == ["review"]
 
 
 async def test_a_step_on_a_ticket_without_assignment_is_unknown(now: datetime) -> None:
     with pytest.raises(service.UnknownAssignment):
-        await service.accept("nope", engineer_id="x", assignments=MemoryAssignmentStore(), outbox=MemoryOutbox(), now=now, correlation_id="c")
+        await service.accept(
+            "nope", actor=Actor(subject="u", role="engineer", engineer_id="x"), assignments=MemoryAssignmentStore(),
+            outbox=MemoryOutbox(), now=now, correlation_id="c",
+        )
 
 
 async def test_help_reaches_the_desk_and_the_review_approves_or_sends_back(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
     roster, store, outbox, a = assigned
-    helped = await service.ask_for_help(a.ticket_id, question="E-302 是什麼錯誤?", assignments=store, outbox=outbox, **ctx(now))
+    me = holder(a)
+    helped = await service.ask_for_help(a.ticket_id, question="E-302 是什麼錯誤?", actor=me, assignments=store, outbox=outbox, **ctx(now))
     assert helped.history[-1].action == "asked for help" and outbox.published[-1].type == "assignment.help_requested"
-    await service.complete(a.ticket_id, record="更換定影器", roster=roster, assignments=store, outbox=outbox, **ctx(now, 30))
-    back = await service.review(a.ticket_id, approved=False, comment="請補充型號", by="desk-王", roster=roster, assignments=store, outbox=outbox, **ctx(now, 31))
+    await service.complete(a.ticket_id, record="更換定影器", actor=me, roster=roster, assignments=store, outbox=outbox, **ctx(now, 30))
+    with pytest.raises(Forbidden):  # nobody approves their own record
+        await service.review(a.ticket_id, approved=True, comment=None, actor=me, roster=roster, assignments=store, outbox=outbox, **ctx(now, 31))
+    back = await service.review(
+        a.ticket_id, approved=False, comment="請補充型號", actor=DESK, roster=roster, assignments=store, outbox=outbox, **ctx(now, 31)
+    )
     assert back.status == "confirmed" and outbox.published[-1].data["approved"] is False
-    await service.complete(a.ticket_id, record="更換定影器 RM2-5425", roster=roster, assignments=store, outbox=outbox, **ctx(now, 40))
-    done = await service.review(a.ticket_id, approved=True, comment=None, by="desk-王", roster=roster, assignments=store, outbox=outbox, **ctx(now, 41))
+    await service.complete(a.ticket_id, record="更換定影器 RM2-5425", actor=me, roster=roster, assignments=store, outbox=outbox, **ctx(now, 40))
+    done = await service.review(a.ticket_id, approved=True, comment=None, actor=DESK, roster=roster, assignments=store, outbox=outbox, **ctx(now, 41))
+    assert outbox.published[-1].data["by"] == "desk-王"
     assert done.status == "reviewed" and [s.action for s in done.history][-2:] == ["completed", "record approved"]
 
 
@@ -125,7 +155,7 @@ async def test_the_desk_can_give_a_waiting_ticket_an_engineer_as_a_first_assignm
     waiting = await service.assign_ticket(t, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c", causation_id=None)
     assert waiting.status == "unassigned"
     given = await service.reassign(
-        t.ticket_id, engineer_id="eng-away", reason="called back from leave", by="desk-王", roster=roster,
+        t.ticket_id, engineer_id="eng-away", reason="called back from leave", actor=DESK, roster=roster,
         assignments=store, outbox=outbox, **ctx(now),
     )
     assert given.engineer_id == "eng-away" and given.status == "open" and given.history[-1].action == "assigned"

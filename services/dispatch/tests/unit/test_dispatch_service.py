@@ -9,7 +9,7 @@ import pytest
 
 from dispatch import service
 from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
-from dispatch.domain import Assignment
+from dispatch.domain import Actor, Assignment
 from opsdesk_shared.contracts import TicketAssignedV1, TicketCreatedV1, subjects
 
 
@@ -153,8 +153,11 @@ async def test_resolution_overtaking_ticket_created_assigns_nobody(ticket, roste
 
 async def test_completed_work_is_not_withdrawn(ticket, roster, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
     created = ticket()
-    await _assign(created, roster, store, outbox, now)
-    await service.complete(created.ticket_id, record="done", roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c")
+    held = await _assign(created, roster, store, outbox, now)
+    engineer = Actor(subject="user-1", role="engineer", engineer_id=held.engineer_id)
+    await service.complete(
+        created.ticket_id, record="done", actor=engineer, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c"
+    )
 
     assert await service.withdraw(created.ticket_id, number=created.number, reason="closed", roster=roster, assignments=store, now=now) == "unchanged"
     stored = await store.get(created.ticket_id)
