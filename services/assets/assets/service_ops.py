@@ -6,9 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from opsdesk_shared.contracts import TicketClosedV1, TicketCreatedV1, TicketResolvedV1, TicketStatusChangedV1
+from opsdesk_shared.contracts import (
+    TicketAssignedV1,
+    TicketClosedV1,
+    TicketCreatedV1,
+    TicketReassignedV1,
+    TicketResolvedV1,
+    TicketStatusChangedV1,
+)
 from opsdesk_shared.contracts.cmdb import InspectionFinding, InspectionKind, RegisterImportedV1
 
 from . import domain, register_io, stock, upkeep
@@ -290,19 +297,39 @@ async def _set_ticket(links: Docs, tag: str, ticket_id: str, fields: dict[str, A
     await modify(links, tag, change)
 
 
+def _hold(engineer_id: str, at: str) -> Any:
+    """The ticket's current engineer, kept on the ticket's own mapping document; a late, older event changes nothing."""
+
+    def change(doc: Doc | None) -> Doc | None:
+        if doc is not None and doc.get("assigned_at", "") > at:
+            return None
+        return {**(doc or {}), "engineer_id": engineer_id, "assigned_at": at}
+
+    return change
+
+
 async def on_ticket_event(event: Any, *, links: Docs) -> bool:
-    """Keep the per-asset list of tickets current; idempotent (a redelivery writes the same values)."""
+    """Keep the per-asset list of tickets current; idempotent (a redelivery writes the same values).
+
+    Who holds each ticket (ticket.assigned / ticket.reassigned) is recorded whether or not its asset is known yet:
+    the assignment may arrive before ticket.created, and the overview shows engineers only the tickets they hold.
+    """
+    if isinstance(event, TicketAssignedV1 | TicketReassignedV1):
+        at = (event.assigned_at if isinstance(event, TicketAssignedV1) else event.reassigned_at).isoformat()
+        await modify(links, _ticket_key(event.ticket_id), _hold(event.engineer_id, at))
+        return True
     if isinstance(event, TicketCreatedV1):
         if not event.asset_tag:
             return False
-        await modify(links, _ticket_key(event.ticket_id), lambda _: {"tag": event.asset_tag})
+        on = event.asset_tag
+        await modify(links, _ticket_key(event.ticket_id), lambda doc: {**(doc or {}), "tag": on})
         await _set_ticket(links, event.asset_tag, event.ticket_id, {
             "number": event.number, "title": event.title, "priority": event.priority, "service_code": event.service_code,
             "reported_at": event.reported_at.isoformat(), "status": "new",
         }, event.reported_at.isoformat())
         return True
     mapping = await links.get(_ticket_key(event.ticket_id))
-    tag = mapping["tag"] if mapping else getattr(event, "asset_tag", None)
+    tag = (mapping or {}).get("tag") or getattr(event, "asset_tag", None)
     if not tag:
         return False
     if isinstance(event, TicketStatusChangedV1):
@@ -315,14 +342,28 @@ async def on_ticket_event(event: Any, *, links: Docs) -> bool:
     return True
 
 
-async def asset_overview(tag: str, *, register: AssetRegister, links: Docs, repairs: RepairStore) -> dict[str, Any] | None:
-    """The asset, its open tickets and its repairs: what the gateway shows beside a ticket naming the tag."""
+class TicketFilter(Protocol):
+    def __call__(self, *, engineer_id: str | None) -> bool: ...
+
+
+async def asset_overview(
+    tag: str, *, register: AssetRegister, links: Docs, repairs: RepairStore, show_ticket: TicketFilter | None = None,
+) -> dict[str, Any] | None:
+    """The asset, its open tickets (with who holds each) and its repairs: what the gateway shows beside a ticket.
+
+    `show_ticket` narrows the tickets to those the reader may see (an engineer: the ones they hold); None lists all.
+    """
     asset = await register.get(tag)
     if asset is None:
         return None
     doc = await links.get(tag) or {"tickets": {}}
-    open_tickets = [{"ticket_id": tid, **{k: v for k, v in t.items() if k != "at"}}
-                    for tid, t in doc["tickets"].items() if t.get("status") not in CLOSED_TICKET]
+    open_tickets = []
+    for tid, t in doc["tickets"].items():
+        if t.get("status") in CLOSED_TICKET:
+            continue
+        holder = (await links.get(_ticket_key(tid)) or {}).get("engineer_id")
+        if show_ticket is None or show_ticket(engineer_id=holder):
+            open_tickets.append({"ticket_id": tid, **{k: v for k, v in t.items() if k != "at"}, "engineer_id": holder})
     found = await repairs_of(tag, links=links, repairs=repairs)
     return {
         "asset": asset.model_dump(mode="json"),

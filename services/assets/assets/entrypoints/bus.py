@@ -1,5 +1,5 @@
 """The assets bus edge: asset.lookup and rpc.cmdb.* requests (core NATS request/reply, not persisted), and the
-ticket events that keep each asset's list of open tickets."""
+ticket events that keep each asset's list of open tickets and who holds them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,11 @@ from .. import metrics, service, service_ops
 from ..ports import AssetRegister, Docs, RepairStore
 from ..service_graph import RelationGraph
 
-TICKET_SUBJECTS = (subjects.TICKET_CREATED, subjects.TICKET_STATUS_CHANGED, subjects.TICKET_RESOLVED, subjects.TICKET_CLOSED)
+# ticket.assigned / ticket.reassigned say who holds each ticket: the overview shows engineers only their own.
+TICKET_SUBJECTS = (
+    subjects.TICKET_CREATED, subjects.TICKET_STATUS_CHANGED, subjects.TICKET_RESOLVED, subjects.TICKET_CLOSED,
+    subjects.TICKET_ASSIGNED, subjects.TICKET_REASSIGNED,
+)
 
 
 def _tag_request(body: bytes) -> dict[str, Any]:

@@ -1,18 +1,28 @@
-"""What every assets route needs: the adapters, who is asking (gateway headers), and a context for writes."""
+"""What every assets route needs: the adapters, who is asking (the verified caller), and a context for writes.
+
+Identity comes only from the internal token the gateway signed (`current_caller`); no header, body field or missing
+credential ever names the actor. Who may do what is decided here, once, for every route.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
 
+from opsdesk_shared.internal_auth import Caller, VerifiedCaller
 from opsdesk_shared.logs import correlation_id
 
 from ..service import Ctx
 
-READ_ONLY_ROLES = frozenset({"auditor", "requester"})
+# The operations team reads the register; requesters work through their tickets at the desk and see none of it
+# (serials, owners and the tickets on an asset are the team's data).
+READERS = frozenset({"agent", "engineer", "manager", "auditor", "admin"})
+# Auditors read everything and change nothing; everyone else who reads may keep the register.
+WRITERS = frozenset({"agent", "engineer", "manager", "admin"})
 
 
 def _adapters(request: Request) -> Any:
@@ -22,25 +32,56 @@ def _adapters(request: Request) -> Any:
 Wired = Annotated[Any, Depends(_adapters)]
 
 
-def _reader(
-    x_opsdesk_user: Annotated[str | None, Header()] = None,
-    x_opsdesk_role: Annotated[str | None, Header()] = None,
-) -> Ctx:
-    return Ctx(by=x_opsdesk_user or "system", now=datetime.now(UTC), correlation_id=correlation_id.get() or str(uuid.uuid4()))
+def may_read(caller: Caller) -> bool:
+    return caller.role in READERS or caller.is_service
 
 
-def _writer(
-    x_opsdesk_user: Annotated[str | None, Header()] = None,
-    x_opsdesk_role: Annotated[str | None, Header()] = None,
-) -> Ctx:
-    """Writes are refused to the read-only roles the gateway names; without the header (internal calls) they pass."""
-    if x_opsdesk_role is not None and x_opsdesk_role.strip().lower() in READ_ONLY_ROLES:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {x_opsdesk_role} may not change the register")
-    return _reader(x_opsdesk_user, x_opsdesk_role)
+def may_write(caller: Caller) -> bool:
+    return caller.role in WRITERS or caller.is_service
+
+
+def require_reader(caller: VerifiedCaller) -> Caller:
+    """Every assets route starts here (a router-wide dependency): requesters and unknown roles get 403."""
+    if not may_read(caller):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {caller.role} may not read the register")
+    return caller
+
+
+def ticket_filter(caller: Caller) -> Callable[..., bool] | None:
+    """Which tickets this reader may see on an asset: an engineer only those they hold (as the desk rules), the
+    rest of the team all (None). An engineer is known by the roster id the token links, else by their subject."""
+    if caller.role != "engineer":
+        return None
+    me = caller.engineer_id or caller.subject
+
+    def held(*, engineer_id: str | None) -> bool:
+        return engineer_id is not None and engineer_id == me
+
+    return held
+
+
+def _ctx(caller: Caller) -> Ctx:
+    if not caller.subject.strip():
+        # An author is always someone: never fall back to an anonymous or "system" name.
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the internal token names no subject")
+    return Ctx(by=caller.subject, now=datetime.now(UTC), correlation_id=correlation_id.get() or str(uuid.uuid4()))
+
+
+def _reader(caller: VerifiedCaller) -> Ctx:
+    return _ctx(require_reader(caller))
+
+
+def _writer(caller: VerifiedCaller) -> Ctx:
+    """Writes are for the roles that keep the register; the author recorded is the verified subject."""
+    if not may_write(caller):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {caller.role} may not change the register")
+    return _ctx(caller)
 
 
 Reader = Annotated[Ctx, Depends(_reader)]
 Writer = Annotated[Ctx, Depends(_writer)]
+# The router-wide guard: `APIRouter(dependencies=READ_GUARD)` so no route can forget it.
+READ_GUARD = [Depends(require_reader)]
 
 
 def not_found(what: str) -> HTTPException:

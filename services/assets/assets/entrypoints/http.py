@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts.repairs import RepairStage
+from opsdesk_shared.internal_auth import VerifiedCaller
 
 from .. import metrics, service, service_ops
 from ..domain import (
@@ -27,9 +28,9 @@ from ..domain import (
 from ..labels import send_out_form
 from ..ports import ConcurrentUpdate, DuplicateKey
 from ..upkeep import Scope
-from .deps import Reader, Wired, Writer, not_found, unprocessable
+from .deps import READ_GUARD, Reader, Wired, Writer, not_found, ticket_filter, unprocessable
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=READ_GUARD)
 
 
 def _conflict(exc: IllegalAssetTransition | IllegalTransition) -> HTTPException:
@@ -170,9 +171,13 @@ async def history(tag: str, wired: Wired) -> list[CiVersion]:
 
 
 @router.get("/assets/{tag}/overview", tags=["assets"])
-async def overview(tag: str, wired: Wired) -> dict[str, Any]:
-    """The asset, its open tickets and its repairs (the gateway shows these beside a ticket)."""
-    found = await service_ops.asset_overview(tag, register=wired.register, links=wired.links, repairs=wired.repairs)
+async def overview(tag: str, wired: Wired, caller: VerifiedCaller) -> dict[str, Any]:
+    """The asset, its open tickets and its repairs (the gateway shows these beside a ticket).
+
+    Engineers see only the open tickets they hold; the rest of the operations team sees them all.
+    """
+    found = await service_ops.asset_overview(tag, register=wired.register, links=wired.links, repairs=wired.repairs,
+                                             show_ticket=ticket_filter(caller))
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
     return found

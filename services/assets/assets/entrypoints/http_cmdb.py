@@ -14,9 +14,9 @@ from .. import labels, register_io, service, service_ops
 from ..domain import Asset
 from ..relations import DEPARTMENT_PREFIX, ImpactResult, Relation, RelationRefused, RelationType, relation_id
 from ..upkeep import Baseline, Drift, Scope
-from .deps import Wired, Writer, not_found, unprocessable
+from .deps import READ_GUARD, Wired, Writer, not_found, unprocessable
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=READ_GUARD)
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 

@@ -14,9 +14,9 @@ from .. import service, service_ops, stock
 from ..domain import Asset, IllegalAssetTransition, Location
 from ..ports import ConcurrentUpdate, DuplicateKey
 from ..upkeep import Audit, AuditClosed, Inspection, Scope, Sighting
-from .deps import Reader, Wired, Writer, not_found, unprocessable
+from .deps import READ_GUARD, Reader, Wired, Writer, not_found, unprocessable
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=READ_GUARD)
 
 
 # --- audits --------------------------------------------------------------------------------------------------

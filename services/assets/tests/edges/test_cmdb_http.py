@@ -1,4 +1,4 @@
-"""The CMDB HTTP edge on memory adapters: identity headers, lifecycle 409s, relations, impact, baselines, labels,
+"""The CMDB HTTP edge on memory adapters: verified callers, lifecycle 409s, relations, impact, baselines, labels,
 import/export, audits, inspections, spares, loaners and the asset overview."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from assets.adapters.memory import MemoryAssetRegister, MemoryOutbox, MemoryRepairStore
 from assets.main import Adapters, create_app
 from assets.settings import AssetsSettings
+from opsdesk_shared.internal_auth_testing import InternalTokenAuth
 
 API = "/api/v1"
 ENGINEER = {"X-Opsdesk-User": "eng-7", "X-Opsdesk-Role": "engineer"}
@@ -28,7 +29,9 @@ def cmdb() -> Adapters:
 async def api(cmdb: Adapters) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(AssetsSettings(tag_prefix="HQ"), adapters=cmdb)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://assets.test", headers=ENGINEER) as client:
+        # The test auth turns ENGINEER's headers into a signed token's claims and strips them, as the gateway would.
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://assets.test", headers=ENGINEER,
+                                     auth=InternalTokenAuth("assets")) as client:
             yield client
 
 
@@ -60,13 +63,13 @@ async def test_read_only_roles_can_still_read(api: httpx.AsyncClient) -> None:
     assert response.status_code == 200
 
 
-async def test_history_records_the_gateway_user_or_system(api: httpx.AsyncClient) -> None:
+async def test_history_records_the_verified_caller_as_author(api: httpx.AsyncClient) -> None:
     asset = await new_asset(api)
-    await api.patch(f"{API}/assets/{asset['tag']}", json={"owner": "李華"}, headers={"X-Opsdesk-User": "", "X-Opsdesk-Role": "agent"})
+    await api.patch(f"{API}/assets/{asset['tag']}", json={"owner": "李華"}, headers={"X-Opsdesk-User": "desk.zhou", "X-Opsdesk-Role": "agent"})
 
     history = (await api.get(f"{API}/assets/{asset['tag']}/history")).json()
 
-    assert [(v["version"], v["by"]) for v in history] == [(1, "eng-7"), (2, "system")]
+    assert [(v["version"], v["by"]) for v in history] == [(1, "eng-7"), (2, "desk.zhou")]
 
 
 async def test_illegal_lifecycle_step_is_409_listing_allowed(api: httpx.AsyncClient) -> None:

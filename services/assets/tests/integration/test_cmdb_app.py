@@ -11,18 +11,23 @@ import pytest
 from assets.main import create_app
 from assets.settings import AssetsSettings
 from opsdesk_shared.bus import EVENTS_STREAM
+from opsdesk_shared.bus_permissions import TEST_USER
 from opsdesk_shared.contracts import Envelope, subjects
+from opsdesk_shared.internal_auth_testing import InternalTokenAuth
 
 pytestmark = pytest.mark.integration
 
 
 async def test_wired_service_registers_relates_and_publishes(database_url: str, database_name: str, nats_server: Any) -> None:
+    # The service signs in to NATS as its own user, so its permissions (ticket.* consumers included) are tested too.
     settings = AssetsSettings(environment="test", mongodb_url=database_url, nats_url=nats_server.url, database=database_name,
-                              relay_interval_s=0.2, graph_sync_s=0.2)
+                              relay_interval_s=0.2, graph_sync_s=0.2,
+                              **{"NATS_USER": "assets", "NATS_PASSWORD": nats_server.passwords["assets"]})
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://assets.test",
-                                     headers={"X-Opsdesk-User": "eng-1", "X-Opsdesk-Role": "engineer"}) as api:
+                                     headers={"X-Opsdesk-User": "eng-1", "X-Opsdesk-Role": "engineer"},
+                                     auth=InternalTokenAuth("assets")) as api:
             server = (await api.post("/api/v1/assets", json={"type": "server", "location": {"building": "主樓"}, "status": "in_stock"})).json()
             app_ci = (await api.post("/api/v1/assets", json={"type": "application", "location": {"building": "主樓"}, "department": "財務科"})).json()
             relation = await api.post("/api/v1/relations", json={"source": app_ci["tag"], "type": "runs_on", "target": server["tag"]})
@@ -34,7 +39,7 @@ async def test_wired_service_registers_relates_and_publishes(database_url: str, 
 
             import nats
 
-            nc = await nats.connect(nats_server.url)
+            nc = await nats.connect(nats_server.url_for(TEST_USER))
             try:
                 js = nc.jetstream()
                 sub = await js.subscribe(subjects.CMDB_CI_CHANGED, stream=EVENTS_STREAM)

@@ -21,7 +21,7 @@ from assets.service import Ctx
 from assets.service_graph import RelationGraph
 from assets.settings import AssetsSettings
 from opsdesk_shared.bus import JetStreamPublisher
-from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1, TicketResolvedV1, subjects
+from opsdesk_shared.contracts import Envelope, Requester, TicketAssignedV1, TicketCreatedV1, TicketResolvedV1, subjects
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +89,24 @@ async def test_ticket_events_from_jetstream_show_in_the_asset_summary(broker: An
         return (await ask(broker, subjects.RPC_CMDB_ASSET_SUMMARY, {"tag": "GZ-Q-1"}))["open_tickets"] == []
 
     await eventually(cleared)
+
+
+async def test_ticket_assigned_from_jetstream_names_the_holder_in_the_summary(broker: Any, cmdb_on_bus: dict[str, Any]) -> None:
+    ticket_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    publisher = JetStreamPublisher(broker)
+    created = TicketCreatedV1(ticket_id=ticket_id, number="INC-2026-000043", title="服務器宕機", channel="hotline", service_code="PS-01",
+                              requester=Requester(name="王小明"), asset_tag="GZ-Q-1", reported_at=now)
+    assigned = TicketAssignedV1(ticket_id=ticket_id, assignment_id="a-1", engineer_id="E-7", engineer_name="李華", reason="nearest",
+                                assigned_at=now)
+    await publisher.publish(Envelope.wrap(assigned, producer="dispatch", correlation_id="c", subject_id=ticket_id))
+    await publisher.publish(Envelope.wrap(created, producer="intake", correlation_id="c", subject_id=ticket_id))
+
+    async def held() -> bool:
+        body = await ask(broker, subjects.RPC_CMDB_ASSET_SUMMARY, {"tag": "GZ-Q-1"})
+        return [(t["number"], t["engineer_id"]) for t in body["open_tickets"]] == [("INC-2026-000043", "E-7")]
+
+    await eventually(held)
 
 
 class _NoOutbox:
