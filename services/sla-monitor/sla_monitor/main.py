@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -15,14 +15,15 @@ from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
 
 from . import calendar_service, metrics, notify
-from .adapters.mongo import MongoCalendarStore, MongoNotificationStore, MongoTimerStore
+from .adapters.memory import MemoryHolderStore
+from .adapters.mongo import MongoCalendarStore, MongoHolderStore, MongoNotificationStore, MongoTimerStore
 from .adapters.senders import HttpWebhookSender, SmtpEmailSender
 from .calendar_book import BookHolder
 from .due_queue import ScheduledTimerStore
 from .entrypoints import bus
 from .entrypoints.http import router
 from .horizon import HorizonLoader
-from .ports import CalendarStore, EventOutbox, TimerStore
+from .ports import CalendarStore, EventOutbox, HolderStore, TimerStore
 from .settings import SlaSettings
 from .sweeper import BreachSweeper
 
@@ -33,6 +34,8 @@ class Adapters:
     outbox: EventOutbox
     calendars: CalendarStore
     book: BookHolder
+    # Who holds each ticket; memory is for tests only (the wiring below always uses the database).
+    holders: HolderStore = field(default_factory=MemoryHolderStore)
 
 
 def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastAPI:
@@ -50,7 +53,8 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         bus.register_calendar_queries(infra.broker, holder=book)
         notifications = MongoNotificationStore(infra.db)
         await notifications.ensure_indexes()
-        bus.register(infra.broker, store=store, holder=book, notifications=notifications, settings=settings)
+        holders = MongoHolderStore(infra.db)
+        bus.register(infra.broker, store=store, holder=book, notifications=notifications, settings=settings, holders=holders)
         email = SmtpEmailSender(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender)
         webhook = HttpWebhookSender()
 
@@ -71,7 +75,7 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         sweeper.start()
         notifier.start()
         try:
-            yield Adapters(store=store, outbox=relay, calendars=calendars, book=book)
+            yield Adapters(store=store, outbox=relay, calendars=calendars, book=book, holders=holders)
         finally:
             await notifier.stop()
             await webhook.close()

@@ -45,6 +45,16 @@ class TimerStore(Protocol):
         ...
 
 
+class HolderStore(Protocol):
+    """Who holds each ticket (from ticket.assigned / ticket.reassigned): a timer about a ticket is an engineer's to
+    read only while they hold it."""
+
+    async def hold(self, ticket_id: str, *, engineer_id: str, at: datetime) -> bool:
+        """Record the engineer unless a later assignment is stored already (then False: a late, older event)."""
+        ...
+    async def holder(self, ticket_id: str) -> str | None: ...
+
+
 class CalendarStore(Protocol):
     """Admin-edited calendar data: uploaded holiday years and calendar definitions."""
 

@@ -12,7 +12,7 @@ from opsdesk_shared.contracts.calendars import TimerView
 from . import domain, metrics
 from .calendar_book import CalendarBook
 from .domain import Timer, TimerPolicy
-from .ports import EventOutbox, TimerStore
+from .ports import EventOutbox, HolderStore, TimerStore
 
 PRODUCER = "sla-monitor"
 RESPONSE = "response"
@@ -221,3 +221,15 @@ async def on_repair_updated(
         stopped = [await stop_timer(name, ticket_id=update.repair_id, at=update.updated_at, store=store) for name in REPAIR_TIMERS]
         return "stopped" if any(stopped) else "ignored"
     return "ignored"
+
+
+async def record_holder(ticket_id: str, *, engineer_id: str, at: datetime, holders: HolderStore) -> bool:
+    """Remember who holds the ticket now, so that a timer about it is shown to that engineer and no other."""
+    return await holders.hold(ticket_id, engineer_id=engineer_id, at=at)
+
+
+async def may_read_ticket_timer(timer: Timer, *, engineer: str, holders: HolderStore) -> bool:
+    """An engineer reads a ticket's clock only while holding the ticket; a repair's clock names no ticket's data."""
+    if timer.repair_id is not None:
+        return True
+    return await holders.holder(timer.ticket_id) == engineer

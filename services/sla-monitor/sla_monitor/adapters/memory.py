@@ -95,6 +95,22 @@ class MemoryTimerStore:
         return True
 
 
+class MemoryHolderStore:
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[str, datetime]] = {}
+
+    async def hold(self, ticket_id: str, *, engineer_id: str, at: datetime) -> bool:
+        current = self.held.get(ticket_id)
+        if current is not None and current[1] > at:
+            return False
+        self.held[ticket_id] = (engineer_id, at)
+        return True
+
+    async def holder(self, ticket_id: str) -> str | None:
+        current = self.held.get(ticket_id)
+        return current[0] if current else None
+
+
 class MemoryCalendarStore:
     def __init__(self) -> None:
         self.years: dict[int, YearSchedule] = {}

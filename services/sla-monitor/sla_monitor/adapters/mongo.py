@@ -143,6 +143,41 @@ class MongoTimerStore:
         )
 
 
+class MongoHolderStore:
+    """Who holds each ticket, one document per ticket (`holders`, keyed by ticket id) with the assignment's time."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._holders = db["holders"]
+
+    async def hold(self, ticket_id: str, *, engineer_id: str, at: datetime) -> bool:
+        for _ in range(5):
+            try:
+                await self._holders.insert_one({"_id": ticket_id, "engineer_id": engineer_id, "at": at})
+                return True
+            except DuplicateKeyError:
+                pass
+            later = False
+
+            def decide(doc: Document | None) -> Decision:
+                nonlocal later
+                if doc is None:
+                    return None  # removed meanwhile: insert again
+                if doc["at"] > at:
+                    later = True
+                    return None
+                return {"at": doc["at"]}, {"$set": {"engineer_id": engineer_id, "at": at}}
+
+            if await modify(self._holders, ticket_id, decide):
+                return True
+            if later:
+                return False
+        return False
+
+    async def holder(self, ticket_id: str) -> str | None:
+        doc = await self._holders.find_one({"_id": ticket_id}, {"engineer_id": 1})
+        return str(doc["engineer_id"]) if doc else None
+
+
 class MongoCalendarStore:
     """Uploaded holiday years (`holiday_years`, keyed by year) and admin calendar definitions (`calendars`)."""
 

@@ -29,7 +29,7 @@ from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, Ela
 
 from .. import calendar_service, metrics, notify, service
 from ..calendar_book import BookHolder
-from ..ports import NotificationStore, TimerStore
+from ..ports import HolderStore, NotificationStore, TimerStore
 from ..settings import SlaSettings
 
 CALENDAR_QUERIES: TypeAdapter[DeadlineQuery | ElapsedQuery] = TypeAdapter(
@@ -45,7 +45,8 @@ CLOSING_STATES = frozenset({"resolved", "cancelled", "closed"})
 
 
 def register(
-    broker: NatsBroker, *, store: TimerStore, holder: BookHolder, notifications: NotificationStore, settings: SlaSettings
+    broker: NatsBroker, *, store: TimerStore, holder: BookHolder, notifications: NotificationStore, settings: SlaSettings,
+    holders: HolderStore | None = None,
 ) -> None:
     policies = settings.timer_policies()
 
@@ -74,6 +75,8 @@ def register(
             metrics.timers_stopped.labels(name).inc()
 
     async def on_ticket_assigned(envelope: Envelope, assigned: TicketAssignedV1) -> None:
+        if holders is not None:
+            await service.record_holder(assigned.ticket_id, engineer_id=assigned.engineer_id, at=assigned.assigned_at, holders=holders)
         for name in STOPPED_BY_TICKET_ASSIGNED:
             await stop(name, assigned.ticket_id, assigned.assigned_at)
         if await service.stop_if_running("remote_guidance", ticket_id=assigned.ticket_id, at=assigned.assigned_at, store=store):
@@ -84,6 +87,8 @@ def register(
         )
 
     async def on_ticket_reassigned(envelope: Envelope, moved: TicketReassignedV1) -> None:
+        if holders is not None:
+            await service.record_holder(moved.ticket_id, engineer_id=moved.engineer_id, at=moved.reassigned_at, holders=holders)
         await stop("redispatch", moved.ticket_id, moved.reassigned_at)
         await start("confirmation", moved.ticket_id, moved.reassigned_at, envelope)  # the new engineer, confirmed anew
 

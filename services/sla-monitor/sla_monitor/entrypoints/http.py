@@ -1,4 +1,9 @@
-"""The SLA monitor's HTTP edge: timers, business calendars and holiday years."""
+"""The SLA monitor's HTTP edge: timers, business calendars and holiday years.
+
+Every route knows its caller only from the gateway's signed internal token (`VerifiedCaller`). The operations team
+reads (requesters see their clocks through the desk, which asks over NATS); only an admin changes the calendars or
+the holiday data the contract's clocks run on. An engineer reads a ticket's timer only while holding the ticket.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
+from opsdesk_shared.internal_auth import VerifiedCaller, require_roles
 
-from .. import calendar_service, domain
+from .. import calendar_service, domain, service
 from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..holiday_data import ScheduleError, parse_schedule_csv, parse_schedule_json
 
-router = APIRouter(prefix="/api/v1")
+STAFF = ("agent", "engineer", "manager", "auditor", "admin")
+# Calendars and holidays move every deadline in the contract: admins only, and no service writes them over HTTP.
+ADMIN_ONLY = [Depends(require_roles("admin", services=False))]
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_roles(*STAFF))])
 
 
 def _adapters(request: Request) -> Any:
@@ -33,11 +43,16 @@ def _reply(reply: CalendarReply) -> JSONResponse:
 
 
 @router.get("/timers/{ticket_id}/{name}", response_model=Timer, tags=["timers"])
-async def read_timer(ticket_id: str, name: str, wired: Wired) -> Timer:
-    timer = await wired.store.get(domain.timer_key(ticket_id, name))
+async def read_timer(ticket_id: str, name: str, wired: Wired, caller: VerifiedCaller) -> Timer:
+    """One clock. Engineers see it only for a ticket they hold (404 otherwise, as for a clock that does not exist)."""
+    timer: Timer | None = await wired.store.get(domain.timer_key(ticket_id, name))
+    if timer is not None and caller.role == "engineer":
+        me = caller.engineer_id or caller.subject
+        if not await service.may_read_ticket_timer(timer, engineer=me, holders=wired.holders):
+            timer = None
     if timer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name} timer for ticket {ticket_id}")
-    return timer  # type: ignore[no-any-return]
+    return timer
 
 
 @router.get("/calendars", tags=["calendars"], summary="Every calendar and the holiday years it knows")
@@ -73,7 +88,7 @@ class CalendarIn(BaseModel):
     observe_holidays: bool = True
 
 
-@router.put("/calendars/{name}", tags=["calendars"], summary="Define or replace a calendar")
+@router.put("/calendars/{name}", tags=["calendars"], summary="Define or replace a calendar", dependencies=ADMIN_ONLY)
 async def put_calendar(name: str, body: CalendarIn, wired: Wired) -> dict[str, Any]:
     fields = body.model_dump(exclude_none=True)
     try:
@@ -89,6 +104,7 @@ async def put_calendar(name: str, body: CalendarIn, wired: Wired) -> dict[str, A
     tags=["calendars"],
     summary="Upload a year's official schedule (JSON, or CSV with header date,kind)",
     openapi_extra={"requestBody": {"content": {"application/json": {}, "text/csv": {}}}},
+    dependencies=ADMIN_ONLY,
 )
 async def put_holidays(year: int, request: Request, wired: Wired) -> dict[str, Any]:
     text = (await request.body()).decode("utf-8", errors="replace")

@@ -29,12 +29,14 @@ async def test_elapsed_counts_only_service_time(client: httpx.AsyncClient) -> No
     assert r.json()["business_minutes"] == 120  # 11:00-12:00 and 14:00-15:00
 
 
-async def test_a_year_without_holiday_data_is_flagged_approximate_and_counted(client: httpx.AsyncClient) -> None:
+async def test_a_year_without_holiday_data_is_flagged_approximate_and_counted(
+    client: httpx.AsyncClient, scrape: dict[str, str]
+) -> None:
     r = await client.get(
         "/api/v1/calendars/office-hours/deadline", params={"start": "2027-03-01T09:00:00+08:00", "business_minutes": 30}
     )
     assert r.status_code == 200 and r.json()["approximate"] is True
-    metrics = (await client.get("/metrics")).text
+    metrics = (await client.get("/metrics", headers=scrape, auth=None)).text
     assert 'sla_approximate_results_total{calendar="office-hours",op="deadline"}' in metrics
 
 

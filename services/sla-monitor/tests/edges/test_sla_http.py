@@ -71,8 +71,8 @@ async def test_response_echoes_the_callers_correlation_id(client: httpx.AsyncCli
     assert response.headers["x-correlation-id"] == "corr-edge-1"
 
 
-async def test_metrics_exposes_the_sla_counters(client: httpx.AsyncClient) -> None:
-    response = await client.get("/metrics")
+async def test_metrics_exposes_the_sla_counters(client: httpx.AsyncClient, scrape: dict[str, str]) -> None:
+    response = await client.get("/metrics", headers=scrape, auth=None)
 
     assert response.status_code == 200
     assert "# TYPE sla_breaches_total counter" in response.text
