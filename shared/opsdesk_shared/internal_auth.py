@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, HTTPException, Request, status
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -132,7 +132,10 @@ class TokenVerifier:
     """Held by every service behind the gateway: accepts only tokens the gateway signed for this service, once."""
 
     def __init__(self, public_pem: str, *, audience: str, issuer: str = ISSUER, max_ttl_s: int = 300) -> None:
-        self._key = serialization.load_pem_public_key(public_pem.encode())
+        key = serialization.load_pem_public_key(public_pem.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("the internal public key must be an Ed25519 public key (PEM)")
+        self._key = key
         self.audience = audience
         self.issuer = issuer
         self.max_ttl_s = max_ttl_s
@@ -164,7 +167,7 @@ class TokenVerifier:
 def _bearer(scope: Scope) -> str | None:
     for key, value in scope.get("headers", []):
         if key == b"authorization":
-            text = value.decode("latin-1")
+            text = str(value.decode("latin-1"))
             if text[:7].lower() == "bearer ":
                 return text[7:].strip()
     return None
