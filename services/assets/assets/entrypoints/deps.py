@@ -48,14 +48,15 @@ def require_reader(caller: VerifiedCaller) -> Caller:
 
 
 def ticket_filter(caller: Caller) -> Callable[..., bool] | None:
-    """Which tickets this reader may see on an asset: an engineer only those they hold (as the desk rules), the
-    rest of the team all (None). An engineer is known by the roster id the token links, else by their subject."""
+    """Which tickets this reader may see on an asset: an engineer only those they hold, the rest of the team all
+    (None). An engineer is known by the roster id the gateway's token links (`engineer_id`); a user of role engineer
+    with no roster link holds nothing, rather than being matched by a name that merely looks like an engineer id."""
     if caller.role != "engineer":
         return None
-    me = caller.engineer_id or caller.subject
+    me = caller.engineer_id
 
     def held(*, engineer_id: str | None) -> bool:
-        return engineer_id is not None and engineer_id == me
+        return me is not None and engineer_id == me
 
     return held
 

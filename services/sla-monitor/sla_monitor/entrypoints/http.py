@@ -47,8 +47,9 @@ async def read_timer(ticket_id: str, name: str, wired: Wired, caller: VerifiedCa
     """One clock. Engineers see it only for a ticket they hold (404 otherwise, as for a clock that does not exist)."""
     timer: Timer | None = await wired.store.get(domain.timer_key(ticket_id, name))
     if timer is not None and caller.role == "engineer":
-        me = caller.engineer_id or caller.subject
-        if not await service.may_read_ticket_timer(timer, engineer=me, holders=wired.holders):
+        # Known by the roster id the token links; an engineer user without one holds no ticket.
+        me = caller.engineer_id
+        if me is None or not await service.may_read_ticket_timer(timer, engineer=me, holders=wired.holders):
             timer = None
     if timer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name} timer for ticket {ticket_id}")

@@ -130,6 +130,8 @@ async def test_an_engineer_reads_a_tickets_timer_only_while_holding_it(
     assert (await _timer(client, ticket_id, li), await _timer(client, ticket_id, zhang)) == (404, 200)
     await _assigned(adapters, ticket_id, "E-7", t0 + timedelta(minutes=5))  # the first assignment, redelivered late
     assert (await _timer(client, ticket_id, li), await _timer(client, ticket_id, zhang)) == (404, 200)
+    # A user name equal to the roster id is not a roster link: only the token's engineer claim counts.
+    assert await _timer(client, ticket_id, role("engineer", user="E-9")) == 404
 
 
 @pytest.mark.parametrize("who", ["agent", "manager", "auditor", "admin", "service"])
