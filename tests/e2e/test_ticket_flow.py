@@ -1,4 +1,8 @@
-"""The whole system as processes: a ticket in over HTTP, the expected events out, faults injected by killing processes."""
+"""The whole system as processes: a ticket in over HTTP, the expected events out, faults injected by killing processes.
+
+Every service behind the gateway refuses a request without an internal token, so a test that calls one directly signs
+its requests with the stack's key (`stack.internal_auth`) as the caller it acts for, reads JetStream as the read-only
+observer and scrapes /metrics with the scrape token."""
 
 from __future__ import annotations
 
@@ -12,17 +16,32 @@ import httpx
 import nats
 import pytest
 
-from opsdesk_devstack.infra import start_nats
 from opsdesk_devstack.stack import Stack
 from opsdesk_devstack.testing import collect
+from opsdesk_shared.internal_auth import Caller
 
 pytestmark = pytest.mark.e2e
 
 TICKET = {"title": "打印機卡紙", "requester": {"name": "王小明", "department": "辦公室"}, "channel": "hotline", "service_code": "RS-REPAIR"}
 
 
+# Who a test acts as when it calls a service directly: the desk, unless a step belongs to someone else.
+DESK = Caller(subject="desk.e2e", role="agent", name="desk.e2e", department="服務台")
+
+
 def auth(stack: Stack) -> dict[str, str]:
     return {"Authorization": f"Bearer {stack.token}"}
+
+
+def direct(stack: Stack, service: str, caller: Caller = DESK) -> httpx.Client:
+    """A client for one service behind the gateway, each request signed as the gateway would sign it for `caller`."""
+    return httpx.Client(base_url=stack.service(service).url, auth=stack.internal_auth(service, caller=caller), timeout=15)
+
+
+def metrics(stack: Stack, service: str) -> str:
+    r = httpx.get(f"{stack.service(service).url}/metrics", headers={"Authorization": f"Bearer {stack.metrics_token}"}, timeout=5)
+    assert r.status_code == 200, r.text
+    return r.text
 
 
 def post_ticket(stack: Stack, **overrides: Any) -> dict[str, Any]:
@@ -77,7 +96,8 @@ def test_posted_ticket_is_assigned_within_5_seconds(stack: Stack) -> None:
     assert time.monotonic() - started < 5
     assignee = assigned[ticket["id"]]["assignee"]
     assert assignee["engineer_id"].startswith("eng-") and "score" in assignee["reason"]
-    assert httpx.get(f"{stack.service('dispatch').url}/api/v1/assignments/{ticket['id']}").json()["id"] == assignee["assignment_id"]
+    with direct(stack, "dispatch") as dispatch:
+        assert dispatch.get(f"/api/v1/assignments/{ticket['id']}").json()["id"] == assignee["assignment_id"]
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         sla = httpx.get(f"{stack.gateway}/api/v1/tickets/{ticket['id']}", headers=auth(stack)).json()["sla"]
@@ -105,23 +125,21 @@ def test_no_ticket_lost_or_assigned_twice_when_dispatch_is_killed_and_restarted(
     assigned = wait_assigned(stack, ids, timeout=30)
     assert sorted(assigned) == sorted(ids), f"{len(ids) - len(assigned)} tickets never assigned"
 
-    assert stack.nats is not None
-    events = StreamReader(stack.nats.url).events("ticket.assigned", want=len(ids) + 5, timeout=3)
+    events = StreamReader(stack.observer_url()).events("ticket.assigned", want=len(ids) + 5, timeout=3)
     per_ticket = Counter(e["body"]["data"]["ticket_id"] for e in events)
     assert set(per_ticket) == set(ids)
     assert max(per_ticket.values()) == 1, f"assigned twice: {[t for t, n in per_ticket.items() if n > 1]}"
-    for tid, ticket in assigned.items():
-        assignment = httpx.get(f"{stack.service('dispatch').url}/api/v1/assignments/{tid}").json()
-        assert assignment["id"] == ticket["assignee"]["assignment_id"]
+    with direct(stack, "dispatch") as dispatch:
+        for tid, ticket in assigned.items():
+            assert dispatch.get(f"/api/v1/assignments/{tid}").json()["id"] == ticket["assignee"]["assignment_id"]
 
 
 def test_ticket_accepted_while_nats_is_down_is_assigned_once_nats_returns(stack: Stack) -> None:
     assert stack.nats is not None
-    port, store = stack.nats.port, stack.var_dir / "nats"
     stack.nats.process.stop()
     ticket = post_ticket(stack, title="accepted during an outage")  # stored with its event; publish fails
     assert ticket["status"] == "new"
-    stack.nats = start_nats(store, port=port, log=stack.var_dir / "logs" / "nats-2.log")
+    stack.restart_nats()  # same port, store and users
     assigned = wait_assigned(stack, [ticket["id"]], timeout=30)
     assert ticket["id"] in assigned
 
@@ -130,22 +148,21 @@ def test_ticket_accepted_while_nats_is_down_is_assigned_once_nats_returns(stack:
 def test_missed_response_is_breached_and_counted_by_reporting(stack: Stack) -> None:
     stack.service("dispatch").stop()  # nobody assigns, so the response clock runs out
     ticket = post_ticket(stack)
-    assert stack.nats is not None
-    breaches = StreamReader(stack.nats.url).events("sla.breached", want=1, timeout=10)
+    breaches = StreamReader(stack.observer_url()).events("sla.breached", want=1, timeout=10)
     assert [b["body"]["data"]["ticket_id"] for b in breaches] == [ticket["id"]]
     assert breaches[0]["body"]["correlation_id"]
     assert breaches[0]["body"]["data"]["calendar"] == "24x7"
-    warnings = StreamReader(stack.nats.url).events("sla.warning", want=2, timeout=1)
+    warnings = StreamReader(stack.observer_url()).events("sla.warning", want=2, timeout=1)
     assert [w["body"]["data"]["timer"] for w in warnings] == ["response"]
 
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        metrics = httpx.get(f"{stack.service('reporting').url}/metrics").text
-        if 'reporting_sla_breaches_total{timer="response"} 1.0' in metrics:
+        scraped = metrics(stack, "reporting")
+        if 'reporting_sla_breaches_total{timer="response"} 1.0' in scraped:
             break
         time.sleep(0.1)
-    assert 'reporting_sla_breaches_total{timer="response"} 1.0' in metrics
-    assert 'reporting_tickets_created_total{channel="hotline",service_code="RS-REPAIR"} 1.0' in metrics
+    assert 'reporting_sla_breaches_total{timer="response"} 1.0' in scraped
+    assert 'reporting_tickets_created_total{channel="hotline",service_code="RS-REPAIR"} 1.0' in scraped
 
 
 def test_asset_lookup_and_repair_update_flow_through_the_bus(stack: Stack) -> None:
@@ -153,13 +170,12 @@ def test_asset_lookup_and_repair_update_flow_through_the_bus(stack: Stack) -> No
     assert asset["type"] == "printer"
     assert httpx.get(f"{stack.gateway}/api/v1/assets/NOPE-1", headers=auth(stack)).status_code == 404
 
-    assets = stack.service("assets").url
-    repair = httpx.post(f"{assets}/api/v1/repairs", json={"asset_tag": "GZ-2026-000001"}).json()
-    httpx.patch(f"{assets}/api/v1/repairs/{repair['id']}", json={"status": "sent_to_vendor"}).raise_for_status()
-    assert stack.nats is not None
-    updates = StreamReader(stack.nats.url).events("repair.updated", want=2)
-    assert [u["body"]["data"]["status"] for u in updates] == ["open", "sent_to_vendor"]
-    assert httpx.get(f"{assets}/api/v1/assets/GZ-2026-000001").json()["status"] == "in_repair"
+    with direct(stack, "assets") as assets:
+        repair = assets.post("/api/v1/repairs", json={"asset_tag": "GZ-2026-000001"}).json()
+        assets.patch(f"/api/v1/repairs/{repair['id']}", json={"status": "sent_to_vendor"}).raise_for_status()
+        updates = StreamReader(stack.observer_url()).events("repair.updated", want=2)
+        assert [u["body"]["data"]["status"] for u in updates] == ["open", "sent_to_vendor"]
+        assert assets.get("/api/v1/assets/GZ-2026-000001").json()["status"] == "in_repair"
 
 
 def test_reporting_counts_survive_a_restart(stack: Stack) -> None:
@@ -170,7 +186,7 @@ def test_reporting_counts_survive_a_restart(stack: Stack) -> None:
     def reporting_has_line() -> bool:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            if line in httpx.get(f"{stack.service('reporting').url}/metrics").text:
+            if line in metrics(stack, "reporting"):
                 return True
             time.sleep(0.1)
         return False
@@ -189,8 +205,7 @@ def test_breach_due_while_the_monitor_was_down_is_published_once_after_restart(s
     time.sleep(3)  # it falls due while nobody watches
     stack.service("sla-monitor").start()
     stack.service("sla-monitor").wait_ready()
-    assert stack.nats is not None
-    breaches = StreamReader(stack.nats.url).events("sla.breached", want=2, timeout=5)
+    breaches = StreamReader(stack.observer_url()).events("sla.breached", want=2, timeout=5)
     assert [b["body"]["data"]["ticket_id"] for b in breaches] == [ticket["id"]]
 
 
@@ -212,15 +227,18 @@ def test_gateway_answers_business_deadlines_from_the_sla_monitor(stack: Stack) -
 
 
 def test_repair_sent_to_a_vendor_starts_its_clocks_and_a_progress_note_restarts_one(stack: Stack) -> None:
-    assets = stack.service("assets").url
-    sla = stack.service("sla-monitor").url
-    repair = httpx.post(f"{assets}/api/v1/repairs", json={"asset_tag": "GZ-2026-000002"}).json()
-    httpx.patch(f"{assets}/api/v1/repairs/{repair['id']}", json={"status": "sent_to_vendor"}).raise_for_status()
+    with direct(stack, "assets") as assets, direct(stack, "sla-monitor") as sla:
+        repair_progress_restarts(assets, sla)
+
+
+def repair_progress_restarts(assets: httpx.Client, sla: httpx.Client) -> None:
+    repair = assets.post("/api/v1/repairs", json={"asset_tag": "GZ-2026-000002"}).json()
+    assets.patch(f"/api/v1/repairs/{repair['id']}", json={"status": "sent_to_vendor"}).raise_for_status()
 
     def timer(name: str) -> dict[str, Any]:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            r = httpx.get(f"{sla}/api/v1/timers/{repair['id']}/{name}")
+            r = sla.get(f"/api/v1/timers/{repair['id']}/{name}")
             if r.status_code == 200:
                 return r.json()  # type: ignore[no-any-return]
             time.sleep(0.1)
@@ -229,7 +247,7 @@ def test_repair_sent_to_a_vendor_starts_its_clocks_and_a_progress_note_restarts_
     first = timer("repair_progress")
     assert timer("repair_return")["status"] == "running"
     time.sleep(0.01)
-    httpx.post(f"{assets}/api/v1/repairs/{repair['id']}/progress", json={"note": "主板已更換"}).raise_for_status()
+    assets.post(f"/api/v1/repairs/{repair['id']}/progress", json={"note": "主板已更換"}).raise_for_status()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and timer("repair_progress")["started_at"] == first["started_at"]:
         time.sleep(0.1)
@@ -239,18 +257,23 @@ def test_repair_sent_to_a_vendor_starts_its_clocks_and_a_progress_note_restarts_
 def test_delay_re_dispatches_and_the_desk_sees_the_new_engineer_and_the_clocks(stack: Stack) -> None:
     ticket = post_ticket(stack)
     first = wait_assigned(stack, [ticket["id"]], timeout=5)[ticket["id"]]["assignee"]
-    dispatch = stack.service("dispatch").url
-    r = httpx.post(f"{dispatch}/api/v1/assignments/{ticket['id']}/delay", json={"reason": "車輛故障", "cannot_go": True})
+    # The engineer it went to cannot go: the holder (a user linked to that roster engineer) reports the delay.
+    holder = Caller(subject="eng.first", role="engineer", name="eng.first", engineer_id=first["engineer_id"])
+    with direct(stack, "dispatch", holder) as engineer:
+        r = engineer.post(f"/api/v1/assignments/{ticket['id']}/delay", json={"reason": "車輛故障", "cannot_go": True})
     assert r.status_code == 200, r.text
     second = r.json()["engineer_id"]
     assert second != first["engineer_id"]
-    httpx.post(f"{dispatch}/api/v1/assignments/{ticket['id']}/confirm", json={}).raise_for_status()  # the desk: whoever the token names
-    esc = httpx.post(
-        f"{dispatch}/api/v1/assignments/{ticket['id']}/escalations", json={"kind": "other", "description": "用戶不在現場"}
-    ).json()["escalations"][-1]
-    # Acknowledged by one it was raised to (the project manager: role manager); the actor is the token's, never a body's.
-    manager = {"X-Opsdesk-Role": "manager", "X-Opsdesk-User": "liu.ml"}
-    httpx.post(f"{dispatch}/api/v1/assignments/{ticket['id']}/escalations/{esc['id']}/acknowledge", headers=manager).raise_for_status()
+    delayed = [h for h in r.json()["history"] if h["action"] == "delayed"]
+    assert [h["by"] for h in delayed] == ["eng.first"]  # the token's subject, never a body's
+    with direct(stack, "dispatch") as desk:
+        desk.post(f"/api/v1/assignments/{ticket['id']}/confirm", json={}).raise_for_status()
+        esc = desk.post(
+            f"/api/v1/assignments/{ticket['id']}/escalations", json={"kind": "other", "description": "用戶不在現場"}
+        ).json()["escalations"][-1]
+        # Acknowledged by one it was raised to (the project manager: role manager); the actor is the token's, never a body's.
+        manager = {"X-Opsdesk-Role": "manager", "X-Opsdesk-User": "liu.ml"}
+        desk.post(f"/api/v1/assignments/{ticket['id']}/escalations/{esc['id']}/acknowledge", headers=manager).raise_for_status()
 
     want = {"response": "met", "dispatch": "met", "redispatch": "met", "confirmation": "met", "escalation": "met"}
     deadline = time.monotonic() + 10
@@ -261,5 +284,6 @@ def test_delay_re_dispatches_and_the_desk_sees_the_new_engineer_and_the_clocks(s
             break
         time.sleep(0.1)
     assert shown["assignee"]["engineer_id"] == second
-    debug = {n: httpx.get(f"{stack.service('sla-monitor').url}/api/v1/timers/{ticket['id']}/{n}").json() for n in want}
+    with direct(stack, "sla-monitor") as sla:
+        debug = {n: sla.get(f"/api/v1/timers/{ticket['id']}/{n}").json() for n in want}
     assert states == want, debug
