@@ -1,6 +1,8 @@
 """Administer intake's users and API keys from a shell, on the same database and adapters as the service.
 
     python -m intake.admin create-user --username wang --role agent --department 辦公室 --name 王小明 [--password-stdin]
+    python -m intake.admin create-user --username chen --role engineer --name 陳工 --engineer-id eng-7
+    python -m intake.admin update-user --username chen [--role R] [--engineer-id ID] [--department D] [--disable|--enable]
     python -m intake.admin set-password --username wang --password-stdin
     python -m intake.admin create-key --name billing-system --role agent      # prints the key once, on stdout
     python -m intake.admin rotate-key --name billing-system [--grace-seconds 3600]
@@ -9,7 +11,9 @@
     python -m intake.admin list-users [--role requester] [--department 辦公室]
     python -m intake.admin list-keys
 
-Reads MONGODB_URL and INTAKE_DATABASE (default opsdesk_intake) like the service. Exit status: 0 done, 1 refused
+Reads MONGODB_URL and INTAKE_DATABASE (default opsdesk_intake) like the service; a roster link is checked with
+dispatch (INTAKE_DISPATCH_URL, as intake with INTAKE_INTERNAL_SIGNING_KEY). Every command runs the same use cases
+as the HTTP routes (intake/identity/service.py), security log lines included. Exit status: 0 done, 1 refused
 (exists, not found, bad rows, bad password), 2 usage error. Secrets go to stdout, everything else to stderr.
 """
 
@@ -18,31 +22,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
+import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from opsdesk_shared.logs import configure_logging
 from opsdesk_shared.mongo import Document, connect
 from opsdesk_shared.settings import ServiceSettings, settings_config
 
+from .gateway.tokens import internal_minter
+from .identity import service as accounts
 from .identity.adapters_mongo import MongoApiKeyStore, MongoUserStore
-from .identity.domain import IdentityError, change_user, grace_until, new_api_key, new_user, normalise_username
-from .identity.passwords import PasswordRejected, Passwords, check_length
+from .identity.domain import IdentityError
+from .identity.passwords import PasswordRejected, check_length
 from .identity.principal import Role
 from .identity.requesters_csv import CsvRejected, import_requesters
+from .identity.roster import HttpRoster, NoRoster, Roster
 
 ROLE_CHOICES = list(get_args(Role))
 
 
 class AdminSettings(ServiceSettings):
-    """Only what the CLI needs of intake's settings: where the database is."""
+    """Only what the CLI needs of intake's settings: the database, and dispatch to check an engineer's roster link."""
 
     model_config = settings_config("INTAKE_")
     service_name: str = "intake"
+    dispatch_url: str = ""
+    internal_signing_key: str = ""
+    upstream_timeout_s: float = 15.0
 
 
 class Refused(Exception):
@@ -62,82 +75,62 @@ def _read_password() -> str:
     return password
 
 
-async def create_user(db: AsyncDatabase[Document], args: argparse.Namespace) -> None:
-    password_hash = Passwords().hash(_read_password()) if args.password_stdin else None
-    try:
-        user = new_user(
-            username=args.username,
-            name=args.name,
-            role=args.role,
-            department=args.department,
-            email=args.email,
-            phone=args.phone,
-            password_hash=password_hash,
-            now=datetime.now(UTC),
-        )
-    except IdentityError as exc:
-        raise Refused(str(exc)) from None
-    if not await MongoUserStore(db).add(user):
-        raise Refused(f"user {user.username} exists")
-    _say(f"created user {user.username} ({user.role})" + ("" if password_hash else "; no password: cannot log in until one is set"))
+async def create_user(acc: accounts.Accounts, args: argparse.Namespace) -> None:
+    password = _read_password() if args.password_stdin else None
+    user = await accounts.create_user(
+        acc, username=args.username, name=args.name, role=args.role, department=args.department,
+        engineer_id=args.engineer_id, email=args.email, phone=args.phone, password=password, now=datetime.now(UTC), by=None,
+    )
+    linked = f", roster engineer {user.engineer_id}" if user.engineer_id else ""
+    _say(f"created user {user.username} ({user.role}{linked})" + ("" if password else "; no password: cannot log in until one is set"))
 
 
-async def set_password(db: AsyncDatabase[Document], args: argparse.Namespace) -> None:
-    users = MongoUserStore(db)
-    username = normalise_username(args.username)
-    user = await users.get(username)
-    if user is None:
-        raise Refused(f"user {username} not found")
-    password_hash = Passwords().hash(_read_password())
-    if not await users.save(change_user(user, by=None, now=datetime.now(UTC), password_hash=password_hash)):
-        raise Refused(f"user {username} changed meanwhile; try again")
-    _say(f"password of {username} set; their earlier tokens no longer work")
+async def update_user(acc: accounts.Accounts, args: argparse.Namespace) -> None:
+    changes: dict[str, Any] = {}
+    for option in ("name", "role", "department", "engineer_id"):
+        value = getattr(args, option)
+        if value is not None:
+            changes[option] = value or None  # an empty string clears department or engineer_id
+    if args.disable or args.enable:
+        changes["disabled"] = bool(args.disable)
+    if not changes:
+        raise Refused("nothing to change")
+    user = await accounts.update_user(acc, username=args.username, changes=changes, now=datetime.now(UTC), by=None)
+    _say(f"updated user {user.username}: {', '.join(sorted(changes))}")
 
 
-async def create_key(db: AsyncDatabase[Document], args: argparse.Namespace) -> None:
-    try:
-        key, secret = new_api_key(name=args.name, role=args.role, now=datetime.now(UTC))
-    except IdentityError as exc:
-        raise Refused(str(exc)) from None
-    if not await MongoApiKeyStore(db).create(key):
-        raise Refused(f"API key {args.name} exists; use rotate-key")
+async def set_password(acc: accounts.Accounts, args: argparse.Namespace) -> None:
+    password = _read_password()
+    user = await accounts.update_user(acc, username=args.username, changes={}, password=password, now=datetime.now(UTC), by=None)
+    _say(f"password of {user.username} set; their earlier tokens no longer work")
+
+
+async def create_key(acc: accounts.Accounts, args: argparse.Namespace) -> None:
+    key, secret = await accounts.create_key(acc, name=args.name, role=args.role, now=datetime.now(UTC), by=None)
     _say(f"created API key {key.name} ({key.role}); it is shown once:")
     print(secret)
 
 
-async def rotate_key(db: AsyncDatabase[Document], args: argparse.Namespace) -> None:
-    keys = MongoApiKeyStore(db)
+async def rotate_key(acc: accounts.Accounts, args: argparse.Namespace) -> None:
     now = datetime.now(UTC)
-    current = await keys.by_name(args.name)
-    if current is None:
-        raise Refused(f"API key {args.name} not found")
-    try:
-        until = grace_until(now, timedelta(seconds=args.grace_seconds))
-    except IdentityError as exc:
-        raise Refused(str(exc)) from None
-    replacement, secret = new_api_key(name=args.name, role=current.role, now=now)
-    if await keys.rotate(args.name, replacement, old_until=until, now=now) is None:
-        raise Refused(f"API key {args.name} is revoked; use create-key")
+    _, secret, until = await accounts.rotate_key(acc, name=args.name, grace=timedelta(seconds=args.grace_seconds), now=now, by=None)
     when = "now" if until <= now else f"at {until.isoformat(timespec='seconds')}"
     _say(f"rotated API key {args.name}; the old secret stops working {when} (other instances: within 30 s). New key:")
     print(secret)
 
 
-async def revoke_key(db: AsyncDatabase[Document], args: argparse.Namespace) -> None:
-    keys = MongoApiKeyStore(db)
-    if await keys.by_name(args.name) is None:
-        raise Refused(f"API key {args.name} not found")
-    revoked = await keys.revoke(args.name, now=datetime.now(UTC))
-    _say(f"revoked {len(revoked)} secret(s) of API key {args.name} (running instances refuse them within 30 s)")
+async def revoke_key(acc: accounts.Accounts, args: argparse.Namespace) -> None:
+    revoked = await accounts.revoke_key(acc, name=args.name, now=datetime.now(UTC), by=None)
+    _say(f"revoked {revoked} secret(s) of API key {args.name} (running instances refuse them within 30 s)")
 
 
-async def import_file(db: AsyncDatabase[Document], args: argparse.Namespace) -> None:
+async def import_file(acc: accounts.Accounts, args: argparse.Namespace) -> None:
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise Refused(f"cannot read {args.file}: {exc.strerror}") from None
     try:
-        report = await import_requesters(data, users=MongoUserStore(db), now=datetime.now(UTC), dry_run=args.dry_run)
+        report = await import_requesters(data, users=acc.users, now=datetime.now(UTC), dry_run=args.dry_run)
     except CsvRejected as exc:
         raise Refused(f"{args.file}: {exc}") from None
     for error in report.errors:
@@ -148,19 +141,19 @@ async def import_file(db: AsyncDatabase[Document], args: argparse.Namespace) -> 
         raise Refused("some rows were not imported")
 
 
-async def list_users(db: AsyncDatabase[Document], args: argparse.Namespace) -> None:
-    users = MongoUserStore(db)
+async def list_users(acc: accounts.Accounts, args: argparse.Namespace) -> None:
     offset = 0
-    print("username\trole\tdepartment\tname\tdisabled\thas_password")
-    while batch := await users.list(role=args.role, department=args.department, limit=500, offset=offset):
+    print("username\trole\tdepartment\tname\tdisabled\thas_password\tengineer_id")
+    while batch := await accounts.list_users(acc, role=args.role, department=args.department, limit=500, offset=offset):
         for u in batch:
-            print(f"{u.username}\t{u.role}\t{u.department or ''}\t{u.name}\t{u.disabled}\t{u.password_hash is not None}")
+            print(f"{u.username}\t{u.role}\t{u.department or ''}\t{u.name}\t{u.disabled}\t{u.password_hash is not None}"
+                  f"\t{u.engineer_id or ''}")
         offset += len(batch)
 
 
-async def list_keys(db: AsyncDatabase[Document], args: argparse.Namespace) -> None:
+async def list_keys(acc: accounts.Accounts, args: argparse.Namespace) -> None:
     print("name\trole\tcreated_at\trevoked_at")
-    for k in await MongoApiKeyStore(db).list():
+    for k in await accounts.list_keys(acc):
         revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else ""
         print(f"{k.name}\t{k.role}\t{k.created_at.isoformat(timespec='seconds')}\t{revoked}")
 
@@ -174,10 +167,22 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--name", required=True)
     c.add_argument("--role", required=True, choices=ROLE_CHOICES)
     c.add_argument("--department")
+    c.add_argument("--engineer-id", help="the roster engineer (dispatch's id); required for role engineer")
     c.add_argument("--email")
     c.add_argument("--phone")
     c.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     c.set_defaults(run=create_user)
+
+    c = sub.add_parser("update-user", help="change a user's name, role, department or roster link; disable or enable")
+    c.add_argument("--username", required=True)
+    c.add_argument("--name")
+    c.add_argument("--role", choices=ROLE_CHOICES)
+    c.add_argument("--department", help="an empty string clears it")
+    c.add_argument("--engineer-id", help="the roster engineer (dispatch's id); an empty string clears it")
+    state = c.add_mutually_exclusive_group()
+    state.add_argument("--disable", action="store_true", help="disable the user (ends their tokens)")
+    state.add_argument("--enable", action="store_true")
+    c.set_defaults(run=update_user)
 
     c = sub.add_parser("set-password", help="set a user's password (ends their tokens)")
     c.add_argument("--username", required=True)
@@ -213,20 +218,42 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+@asynccontextmanager
+async def _roster(settings: AdminSettings) -> AsyncIterator[Roster]:
+    """Dispatch's roster, asked as intake itself, exactly as the service asks it."""
+    if not settings.dispatch_url:
+        yield NoRoster()
+        return
+    minter = internal_minter(settings.internal_signing_key, environment=settings.environment)
+    async with httpx.AsyncClient(timeout=settings.upstream_timeout_s) as client:
+        yield HttpRoster(client=client, base_url=settings.dispatch_url, minter=minter)
+
+
+def _accounts(db: AsyncDatabase[Document], roster: Roster) -> accounts.Accounts:
+    return accounts.Accounts(users=MongoUserStore(db), keys=MongoApiKeyStore(db), roster=roster)
+
+
 async def _run(args: argparse.Namespace, settings: AdminSettings) -> None:
     client = connect(settings.mongodb_url)
     try:
-        await args.run(client[settings.database], args)
+        async with _roster(settings) as roster:
+            await args.run(_accounts(client[settings.database], roster), args)
     finally:
         await client.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    settings = AdminSettings()
+    # Security events (user created, key revoked ...) go to stderr as JSON lines, as the service logs them.
+    configure_logging("intake-admin", settings.log_level)
     try:
-        asyncio.run(_run(args, AdminSettings()))
-    except (Refused, IdentityError) as exc:
+        asyncio.run(_run(args, settings))
+    except (Refused, IdentityError, accounts.NotFound, accounts.Conflict, accounts.NotAllowed) as exc:
         _say(f"error: {exc}")
+        return 1
+    except accounts.RosterUnavailable as exc:
+        _say(f"error: cannot check the roster link: {exc}")
         return 1
     except PyMongoError as exc:
         _say(f"error: database: {exc}")

@@ -45,6 +45,7 @@ class Actor(BaseModel):
     name: str = ""
     role: Role
     department: str | None = None
+    engineer_id: str | None = Field(default=None, description="The roster engineer this user is linked to, if any")
     source: str = Field(default="api", description="Where the change came from: client address, 'bus', 'email'")
 
 

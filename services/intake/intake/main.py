@@ -22,9 +22,12 @@ from . import metrics, service
 from .adapters.mongo import MongoCatalogStore, MongoTicketStore
 from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars, NatsTimerDirectory
 from .catalog_cache import Catalog
-from .entrypoints import bus, catalog_http, compose, errors, gateway, mail_http
+from .entrypoints import bus, catalog_http, errors, mail_http
 from .entrypoints.http import router
+from .gateway import DotSegmentGuard, internal_minter
+from .gateway import routers as gateway_routers
 from .identity import bootstrap_admin_key, identity_router, mongo_identity
+from .identity.roster import HttpRoster, NoRoster, Roster
 from .search import TicketIndex
 from .settings import IntakeSettings
 from .wiring import Adapters
@@ -42,11 +45,19 @@ def jwt_secret(settings: IntakeSettings) -> str:
 
 
 def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> FastAPI:
+    minter = internal_minter(settings.internal_signing_key, environment=settings.environment)
+    if adapters is not None and adapters.minter is None:
+        adapters.minter = minter
+
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
         store = MongoTicketStore(infra.db)
         relay = OutboxRelay(store.collection, infra.publisher, interval_s=settings.relay_interval_s)
-        identity = mongo_identity(infra.db, jwt_secret=jwt_secret(settings), jwt_ttl_s=settings.jwt_ttl_s)
+        upstream_client = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
+        roster: Roster = (
+            HttpRoster(client=upstream_client, base_url=settings.dispatch_url, minter=minter) if settings.dispatch_url else NoRoster()
+        )
+        identity = mongo_identity(infra.db, jwt_secret=jwt_secret(settings), jwt_ttl_s=settings.jwt_ttl_s, roster=roster)
         await store.ensure_indexes()
         await bootstrap_admin_key(identity.keys, settings.bootstrap_token)
         catalog = Catalog(MongoCatalogStore(infra.db))
@@ -66,7 +77,8 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             upstreams=settings.upstreams(),
             reopen_window=timedelta(days=settings.reopen_window_days),
             mail_service_code=settings.mail_service_code,
-            upstream_client=httpx.AsyncClient(timeout=settings.upstream_timeout_s),
+            upstream_client=upstream_client,
+            minter=minter,
         )
         loaded = await service.rebuild_index(desk=wired.desk)
         log.info("search index loaded", extra={"fields": {"tickets": loaded}})
@@ -82,8 +94,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             await reload.stop()
             await refresh.stop()
             await relay.stop()
-            if wired.upstream_client is not None:
-                await wired.upstream_client.aclose()
+            await upstream_client.aclose()
 
     app = build_service_app(
         settings,
@@ -93,17 +104,22 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             "are served here; /api/v1/{assets,relations,impact,audits,inspections,spares,loaners,repairs,labels,"
             "register,baselines,asset-types} route to assets, /api/v1/{kb,problems} to knowledge, "
             "/api/v1/{reports,forms} to reporting, /api/v1/{engineers,assignments,duty} to dispatch and "
-            "/api/v1/{timers,calendars,holidays} to the SLA monitor, with the caller's identity. Events are documented at /asyncapi.json."
+            "/api/v1/{timers,calendars,holidays} to the SLA monitor, each request with a token signed for that service "
+            "naming the caller. The whole API as one document: /api/v1/openapi.json (signed in). Events are documented at /asyncapi.json."
         ),
         registry=metrics.registry,
-        routers=[router, catalog_http.router, mail_http.router, identity_router(), compose.router, gateway.router],
+        routers=[router, catalog_http.router, mail_http.router, identity_router(), *gateway_routers()],
         wire=wire,
         adapters=adapters,
         max_body_bytes=settings.max_body_bytes,
         # What the services behind accept in one body: a register import, a knowledge attachment, a raw mail.
         larger_bodies={"/api/v1/register/": 20 * 1024 * 1024, "/api/v1/kb/": 11 * 1024 * 1024, "/api/v1/inbound/email": 5 * 1024 * 1024},
+        # The gateway authenticates people itself (users, API keys); the shared middleware only guards /metrics here.
+        internal=False,
     )
     errors.install(app)
+    # Added last, so outermost: a path that walks out of its prefix never reaches routing.
+    app.add_middleware(DotSegmentGuard)
 
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of every event Opsdesk publishes")
     async def asyncapi() -> JSONResponse:

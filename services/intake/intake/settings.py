@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from opsdesk_shared.settings import ServiceSettings, settings_config
 
@@ -13,6 +13,9 @@ class IntakeSettings(ServiceSettings):
     bootstrap_token: str = ""
     jwt_secret: str = ""
     jwt_ttl_s: int = 3600
+    # PEM of the Ed25519 private key that signs internal tokens (INTAKE_INTERNAL_SIGNING_KEY); every service holds
+    # the public half (OPSDESK_INTERNAL_PUBLIC_KEY). Outside production a missing one is made up per process.
+    internal_signing_key: str = Field(default="", repr=False)
     max_body_bytes: int = 256 * 1024
     asset_lookup_timeout_s: float = 2.0
     reopen_window_days: float = 7.0
@@ -35,6 +38,8 @@ class IntakeSettings(ServiceSettings):
                 raise ValueError("INTAKE_BOOTSTRAP_TOKEN must be set to a random secret of at least 32 characters in production")
             if len(self.jwt_secret) < 32:
                 raise ValueError("INTAKE_JWT_SECRET must be set to a random secret of at least 32 characters in production")
+            if not self.internal_signing_key.strip():
+                raise ValueError("INTAKE_INTERNAL_SIGNING_KEY (Ed25519 private key, PEM) is required in production")
         return self
 
     def upstreams(self) -> dict[str, str]:

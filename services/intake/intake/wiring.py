@@ -9,6 +9,8 @@ from typing import Any, Protocol
 import httpx
 from starlette.requests import Request
 
+from opsdesk_shared.internal_auth import TokenMinter
+
 from .catalog_cache import Catalog
 from .ports import AssetDirectory, BusinessCalendars, EventOutbox, TicketStore, TimerDirectory
 from .search import TicketIndex
@@ -20,6 +22,7 @@ class PrincipalLike(Protocol):
     name: str
     role: Any
     department: str | None
+    engineer_id: str | None
 
 
 class Authenticates(Protocol):
@@ -41,6 +44,8 @@ class Adapters:
     reopen_window: timedelta = timedelta(days=7)
     mail_service_code: str = "RS-INTAKE"
     upstream_client: httpx.AsyncClient | None = None
+    # Signs the internal token of every forwarded request; create_app fills it from settings when a test leaves it out.
+    minter: TokenMinter | None = None
 
     @property
     def desk(self) -> Desk:

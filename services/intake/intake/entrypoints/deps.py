@@ -21,7 +21,10 @@ def adapters(request: Request) -> Adapters:
 async def actor(request: Request) -> Actor:
     principal = await adapters(request).authenticator.principal(request)
     source = request.client.host if request.client else "unknown"
-    return Actor(subject=principal.subject, name=principal.name, role=principal.role, department=principal.department, source=source)
+    return Actor(
+        subject=principal.subject, name=principal.name, role=principal.role, department=principal.department,
+        engineer_id=principal.engineer_id, source=source,
+    )
 
 
 def now() -> datetime:

@@ -35,6 +35,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "service_unavailable": ("依赖的服务暂时无应答", "依賴的服務暫時無應答", "A service behind the gateway did not answer"),
     "conflict": ("与现有数据冲突", "與現有資料衝突", "Conflicts with existing data"),
     "bad_request": ("请求无法处理", "請求無法處理", "The request cannot be processed"),
+    "too_many_requests": ("尝试次数过多，请稍后再试", "嘗試次數過多，請稍後再試", "Too many attempts; try again later"),
     "error": ("请求失败", "請求失敗", "The request failed"),
 }
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {
@@ -62,7 +63,8 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "list_type": ("应为列表", "應為列表"),
 }
 STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-                412: "stale_version", 413: "payload_too_large", 422: "validation_error", 503: "service_unavailable"}
+                412: "stale_version", 413: "payload_too_large", 422: "validation_error", 429: "too_many_requests",
+                503: "service_unavailable"}
 
 
 def language(request: Request) -> str:

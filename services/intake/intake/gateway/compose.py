@@ -1,5 +1,6 @@
 """What the gateway answers by asking other services over NATS: assets by tag (with the desk's open tickets on
-it) and business-calendar arithmetic."""
+it, for the operations team only) and business-calendar arithmetic. The services answer these bus requests as the
+gateway's questions; the caller's rights are checked here, before asking."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from fastapi.responses import JSONResponse
 
 from opsdesk_shared.contracts.calendars import DeadlineQuery, ElapsedQuery
 
+from ..entrypoints.deps import Caller, Wired
 from ..ports import AssetsUnavailable, CalendarUnavailable
 from ..search import Query as SearchQuery
 from ..wiring import Adapters
-from .deps import Caller, Wired
+from .routing import require_staff
 
 router = APIRouter(prefix="/api/v1")
 OPEN = frozenset({"new", "assigned", "in_progress", "pending"})
@@ -22,7 +24,9 @@ OPEN = frozenset({"new", "assigned", "in_progress", "pending"})
 
 @router.get("/assets/{tag}", tags=["assets"], summary="An asset by its tag, with the open tickets that name it")
 async def read_asset(tag: str, wired: Wired, actor: Caller) -> dict[str, Any]:
-    """Which asset a tag names, answered by the assets service over NATS, with the open tickets this caller may see."""
+    """Which asset a tag names, answered by the assets service over NATS, with the open tickets this caller may see.
+    Staff only: an asset's serial, owner and location are not a requester's to browse."""
+    require_staff(actor)
     try:
         asset = await wired.assets.lookup(tag)
     except AssetsUnavailable:

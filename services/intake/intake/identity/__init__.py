@@ -1,9 +1,13 @@
-"""Who may call intake: users with argon2id passwords and signed JWTs, systems with named API keys, six roles."""
+"""Who may call intake: users with argon2id passwords and signed JWTs, systems with named API keys, six roles.
+
+`service.py` holds the use cases (sign in, change a password, users, API keys) that the HTTP routes and the admin
+CLI share; `throttle.py` slows password guessing; `roster.py` checks an engineer's link with dispatch.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
@@ -13,17 +17,22 @@ from opsdesk_shared.mongo import Document
 
 from .adapters_memory import MemoryApiKeyStore, MemoryUserStore
 from .adapters_mongo import MongoApiKeyStore, MongoUserStore
-from .authenticator import Authenticator, LoginThrottle
+from .authenticator import Authenticator
 from .domain import key_hash
 from .passwords import Passwords
 from .ports import ApiKeyStore, UserStore
 from .principal import ROLES, Principal, Role
+from .roster import NoRoster, Roster
+from .service import Accounts
+from .throttle import LoginThrottle
 from .tokens import TokenSigner
 
 __all__ = [
     "ROLES",
+    "Accounts",
     "Authenticator",
     "Identity",
+    "LoginThrottle",
     "Principal",
     "Role",
     "TokenSigner",
@@ -37,14 +46,18 @@ log = logging.getLogger(__name__)
 BOOTSTRAP_KEY_NAME = "bootstrap"
 
 
-@dataclass
-class Identity:
-    users: UserStore
-    keys: ApiKeyStore
+@dataclass(kw_only=True)
+class Identity(Accounts):
+    """Accounts as the running service holds them: with the token signer and the authenticator's cache."""
+
     signer: TokenSigner
     authenticator: Authenticator
-    passwords: Passwords = field(default_factory=Passwords)
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+    def forget_user(self, username: str) -> None:
+        self.authenticator.forget_user(username)
+
+    def forget_key(self, *digests: str) -> None:
+        self.authenticator.forget_key(*digests)
 
     @classmethod
     def build(
@@ -55,6 +68,7 @@ class Identity:
         jwt_secret: str,
         jwt_ttl_s: int = 3600,
         passwords: Passwords | None = None,
+        roster: Roster | None = None,
         cache_s: float = 30.0,
     ) -> Identity:
         signer = TokenSigner(secret=jwt_secret, ttl_s=jwt_ttl_s)
@@ -64,15 +78,22 @@ class Identity:
             signer=signer,
             authenticator=Authenticator(users=users, keys=keys, signer=signer, cache_s=cache_s),
             passwords=passwords or Passwords(),
+            roster=roster or NoRoster(),
         )
 
 
-def mongo_identity(db: AsyncDatabase[Document], *, jwt_secret: str, jwt_ttl_s: int = 3600) -> Identity:
+def mongo_identity(
+    db: AsyncDatabase[Document], *, jwt_secret: str, jwt_ttl_s: int = 3600, roster: Roster | None = None
+) -> Identity:
     """Identity on intake's database (collections `users` and `api_keys`)."""
-    return Identity.build(users=MongoUserStore(db), keys=MongoApiKeyStore(db), jwt_secret=jwt_secret, jwt_ttl_s=jwt_ttl_s)
+    return Identity.build(
+        users=MongoUserStore(db), keys=MongoApiKeyStore(db), jwt_secret=jwt_secret, jwt_ttl_s=jwt_ttl_s, roster=roster
+    )
 
 
-def memory_identity(*, jwt_secret: str, jwt_ttl_s: int = 3600, passwords: Passwords | None = None) -> Identity:
+def memory_identity(
+    *, jwt_secret: str, jwt_ttl_s: int = 3600, passwords: Passwords | None = None, roster: Roster | None = None
+) -> Identity:
     """Identity on memory stores with cheap hashing unless told otherwise; for tests."""
     return Identity.build(
         users=MemoryUserStore(),
@@ -80,6 +101,7 @@ def memory_identity(*, jwt_secret: str, jwt_ttl_s: int = 3600, passwords: Passwo
         jwt_secret=jwt_secret,
         jwt_ttl_s=jwt_ttl_s,
         passwords=passwords or Passwords.cheap(),
+        roster=roster,
     )
 
 

@@ -29,12 +29,14 @@ class MemoryUserStore:
         return True
 
     async def list(
-        self, *, role: Role | None = None, department: str | None = None, limit: int = 100, offset: int = 0
+        self, *, role: Role | None = None, department: str | None = None, engineer_id: str | None = None,
+        limit: int = 100, offset: int = 0,
     ) -> list[User]:
         found = [
             u
             for _, u in sorted(self.users.items())
             if (role is None or u.role == role) and (department is None or u.department == department)
+            and (engineer_id is None or u.engineer_id == engineer_id)
         ]
         return found[offset : offset + limit]
 

@@ -57,13 +57,16 @@ class MongoUserStore:
         return bool(await update_if(self._users, user.username, expect={"version": user.version}, update={"$set": doc}))
 
     async def list(
-        self, *, role: Role | None = None, department: str | None = None, limit: int = 100, offset: int = 0
+        self, *, role: Role | None = None, department: str | None = None, engineer_id: str | None = None,
+        limit: int = 100, offset: int = 0,
     ) -> list[User]:
         query: Document = {}
         if role is not None:
             query["role"] = role
         if department is not None:
             query["department"] = department
+        if engineer_id is not None:
+            query["engineer_id"] = engineer_id
         cursor = self._users.find(query).sort("_id", 1).skip(offset).limit(limit)
         return [_user(doc) async for doc in cursor]
 

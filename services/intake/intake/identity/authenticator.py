@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import deque
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -73,8 +72,11 @@ class Authenticator:
             raise unauthorized("user disabled")
         if not token_still_valid(user, float(claims["iat"])):
             raise unauthorized("token revoked (password changed or user disabled since issue)")
-        # Role and department come from the record, not the claims: a change applies within the cache window.
-        return Principal(subject=user.username, name=user.name, role=user.role, department=user.department, via="jwt")
+        # Role, department and roster link come from the record, not the claims: a change applies within the cache window.
+        return Principal(
+            subject=user.username, name=user.name, role=user.role, department=user.department,
+            engineer_id=user.engineer_id, via="jwt",
+        )
 
     async def _from_key(self, token: str) -> Principal:
         key = await self.key(key_hash(token))
@@ -120,36 +122,3 @@ class Authenticator:
 
     def forget_user(self, username: str) -> None:
         self._user_cache.pop(username, None)
-
-
-class LoginThrottle:
-    """Refuses logins for a username after `limit` failures within `window_s` (in this process)."""
-
-    def __init__(self, *, limit: int = 10, window_s: float = 300.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, username: str) -> float:
-        """Seconds until the next attempt is allowed; 0 when allowed now."""
-        if username not in self._failures:
-            return 0.0
-        recent = self._recent(username)
-        if len(recent) < self.limit:
-            return 0.0
-        return max(0.0, recent[0] + self.window_s - time.monotonic())
-
-    def failed(self, username: str) -> None:
-        if len(self._failures) >= MAX_CACHED:
-            self._failures.clear()
-        self._recent(username).append(time.monotonic())
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username, None)
-
-    def _recent(self, username: str) -> deque[float]:
-        recent = self._failures.setdefault(username, deque(maxlen=self.limit))
-        cutoff = time.monotonic() - self.window_s
-        while recent and recent[0] < cutoff:
-            recent.popleft()
-        return recent

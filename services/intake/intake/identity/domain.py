@@ -15,12 +15,22 @@ from .principal import Role
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
 KEY_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,47}$"
 PHONE_PATTERN = r"^[0-9+\-() ]{3,40}$"
+# A roster id travels as one URL path segment to dispatch: no slashes, no white space, never a dot segment.
+ENGINEER_ID_PATTERN = r"^(?!\.{1,2}$)[^/\\\s%?#]{1,64}$"
 KEY_PREFIX = "odk_"
 MAX_GRACE = timedelta(days=7)
 
 
 class IdentityError(ValueError):
     """A user or key change the rules refuse; the message says why."""
+
+
+class FieldRejected(IdentityError):
+    """A value the rules refuse, naming the field (the HTTP edge answers 422 with it)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class User(BaseModel):
@@ -30,6 +40,7 @@ class User(BaseModel):
     name: str
     role: Role
     department: str | None = None
+    engineer_id: str | None = Field(default=None, description="The roster engineer this user is (dispatch's id)")
     email: str | None = None
     phone: str | None = None
     password_hash: str | None = Field(default=None, description="argon2id; None: cannot log in until one is set")
@@ -80,32 +91,56 @@ def new_user(
     role: Role,
     now: datetime,
     department: str | None = None,
+    engineer_id: str | None = None,
     email: str | None = None,
     phone: str | None = None,
     password_hash: str | None = None,
 ) -> User:
     if not name.strip():
-        raise IdentityError("name must not be empty")
-    return User(
-        username=normalise_username(username),
+        raise FieldRejected("name", "name must not be empty")
+    try:
+        username = normalise_username(username)
+    except IdentityError as exc:
+        raise FieldRejected("username", str(exc)) from None
+    user = User(
+        username=username,
         name=name.strip(),
         role=role,
         department=(department or "").strip() or None,
+        engineer_id=check_engineer_id(engineer_id),
         email=email,
         phone=phone,
         password_hash=password_hash,
         created_at=now,
         updated_at=now,
     )
+    require_roster_link(user)
+    return user
+
+
+def check_engineer_id(engineer_id: str | None) -> str | None:
+    value = (engineer_id or "").strip() or None
+    if value is not None and not re.fullmatch(ENGINEER_ID_PATTERN, value):
+        raise FieldRejected("engineer_id", "engineer_id must be 1-64 characters without slashes, spaces, % ? or #")
+    return value
+
+
+def require_roster_link(user: User) -> None:
+    """An engineer acts on what dispatch assigned to a roster engineer, so an engineer account must name one.
+
+    Other roles may carry a link too (a manager who is on the roster); only engineers must.
+    """
+    if user.role == "engineer" and user.engineer_id is None:
+        raise FieldRejected("engineer_id", "a user with role engineer must be linked to a roster engineer (engineer_id)")
 
 
 def change_user(user: User, *, by: str | None, now: datetime, **changes: Any) -> User:
     """Apply an admin's changes; a new password or disabling also ends every token issued before `now`.
 
     `by` is the acting admin's username (None for a system key or the CLI): an admin may not lock themselves out.
-    Allowed changes: name, role, department, email, phone, disabled, password_hash.
+    Allowed changes: name, role, department, engineer_id, email, phone, disabled, password_hash.
     """
-    allowed = {"name", "role", "department", "email", "phone", "disabled", "password_hash"}
+    allowed = {"name", "role", "department", "engineer_id", "email", "phone", "disabled", "password_hash"}
     unknown = set(changes) - allowed
     if unknown:
         raise IdentityError(f"cannot change {', '.join(sorted(unknown))}")
@@ -116,11 +151,15 @@ def change_user(user: User, *, by: str | None, now: datetime, **changes: Any) ->
     update = dict(changes)
     if "department" in update:
         update["department"] = (update["department"] or "").strip() or None
-    # The role and department of a token's caller are read from the user record, so only these need a cut-off.
+    if "engineer_id" in update:
+        update["engineer_id"] = check_engineer_id(update["engineer_id"])
+    # The role, department and roster link of a token's caller are read from the user record, so only these need a cut-off.
     if "password_hash" in changes or changes.get("disabled") is True:
         update["tokens_valid_after"] = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON keeps it
     update["updated_at"] = now
-    return user.model_copy(update=update)
+    changed = user.model_copy(update=update)
+    require_roster_link(changed)
+    return changed
 
 
 def token_still_valid(user: User, issued_at: float) -> bool:

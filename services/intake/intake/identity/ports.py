@@ -22,7 +22,8 @@ class UserStore(Protocol):
         ...
 
     async def list(
-        self, *, role: Role | None = None, department: str | None = None, limit: int = 100, offset: int = 0
+        self, *, role: Role | None = None, department: str | None = None, engineer_id: str | None = None,
+        limit: int = 100, offset: int = 0,
     ) -> list[User]:
         """Users ordered by username."""
         ...

@@ -19,6 +19,7 @@ class Principal(BaseModel):
     name: str
     role: Role
     department: str | None = None
+    engineer_id: str | None = None
     via: Literal["jwt", "api_key"]
 
     def can_write(self) -> bool:

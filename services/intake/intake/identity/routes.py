@@ -1,10 +1,10 @@
-"""Identity's HTTP edge: log in, who am I, and the admin's users and API keys."""
+"""Identity's HTTP edge: log in, who am I, and the admin's users and API keys. Each route is one call into
+`service.py` (the same use cases the admin CLI runs); `refusals` maps their errors to status codes."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -12,22 +12,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from . import Identity
-from .domain import (
-    KEY_NAME_PATTERN,
-    PHONE_PATTERN,
-    USERNAME_PATTERN,
-    ApiKey,
-    IdentityError,
-    User,
-    change_user,
-    grace_until,
-    new_api_key,
-    new_user,
-)
+from . import service as accounts
+from .domain import KEY_NAME_PATTERN, PHONE_PATTERN, USERNAME_PATTERN, ApiKey, FieldRejected, User
 from .passwords import MAX_LENGTH, MIN_LENGTH
 from .principal import Principal, Role
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1")
 BAD_LOGIN = "invalid username or password"
 
@@ -67,6 +56,35 @@ def _unprocessable(field: str, msg: str) -> HTTPException:
     )
 
 
+@contextmanager
+def refusals() -> Iterator[None]:
+    """The use cases' errors as HTTP answers."""
+    try:
+        yield
+    except FieldRejected as exc:
+        raise _unprocessable(exc.field, str(exc)) from None
+    except accounts.NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except accounts.Conflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except accounts.NotAllowed as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    except accounts.BadCredentials:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, BAD_LOGIN, headers={"WWW-Authenticate": "Bearer"}) from None
+    except accounts.Throttled as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts; try later",
+            headers={"Retry-After": str(int(exc.retry_after) + 1)},
+        ) from None
+    except accounts.RosterUnavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot check the roster link: {exc}") from None
+
+
+def _source(request: Request) -> str:
+    """The client address the throttle counts by (behind a proxy, run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
 # --- logging in -----------------------------------------------------------------------------------------------------
 
 
@@ -84,26 +102,14 @@ class TokenOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenOut, tags=["identity"], summary="Exchange a username and password for a bearer token")
-async def login(body: LoginIn, wired: Wired) -> TokenOut:
-    username = body.username.strip().lower()
-    wait = wired.throttle.retry_after(username)
-    if wait > 0:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, "too many failed logins; try later", headers={"Retry-After": str(int(wait) + 1)}
+async def login(body: LoginIn, wired: Wired, request: Request) -> TokenOut:
+    """After 5 failures for one account from one address (or 30 from one address across accounts) each further
+    attempt waits a doubling delay (429 with Retry-After); the account stays open from every other address."""
+    with refusals():
+        token = await accounts.sign_in(
+            wired, signer=wired.signer, username=body.username, password=body.password, source=_source(request)
         )
-    user = await wired.users.get(username)
-    # An unknown user costs one argon2 verification too, so timing does not tell which usernames exist.
-    ok = await asyncio.to_thread(wired.passwords.verify, user.password_hash if user else None, body.password)
-    if user is None or not ok or user.disabled:
-        wired.throttle.failed(username)
-        log.info("login refused", extra={"fields": {"username": username}})
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, BAD_LOGIN, headers={"WWW-Authenticate": "Bearer"})
-    wired.throttle.succeeded(username)
-    if user.password_hash and wired.passwords.needs_rehash(user.password_hash):
-        rehashed = await asyncio.to_thread(wired.passwords.hash, body.password)
-        if await wired.users.save(user.model_copy(update={"password_hash": rehashed})):
-            wired.authenticator.forget_user(username)
-    return TokenOut(access_token=wired.signer.issue(user), expires_in=wired.signer.ttl_s)
+    return TokenOut(access_token=token, expires_in=wired.signer.ttl_s)
 
 
 @router.get("/me", response_model=Principal, tags=["identity"], summary="Who the bearer credential belongs to")
@@ -119,23 +125,20 @@ class PasswordChangeIn(BaseModel):
 
 
 @router.post("/me/password", response_model=TokenOut, tags=["identity"], summary="Change your own password")
-async def change_own_password(body: PasswordChangeIn, principal: CurrentPrincipal, wired: Wired) -> TokenOut:
-    """Ends every token issued before, and returns a fresh one for the caller."""
-    if principal.username is None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "API keys have no password")
-    user = await wired.users.get(principal.username)
-    if user is None or not await asyncio.to_thread(wired.passwords.verify, user.password_hash, body.current_password):
-        wired.throttle.failed(principal.username)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "current password is wrong")
-    new_hash = await asyncio.to_thread(wired.passwords.hash, body.new_password)
-    now = datetime.now(UTC)
-    if not await wired.users.save(change_user(user, by=None, now=now, password_hash=new_hash)):
-        raise HTTPException(status.HTTP_409_CONFLICT, "your account changed meanwhile; retry")
-    wired.authenticator.forget_user(user.username)
-    return TokenOut(access_token=wired.signer.issue(user, now=now), expires_in=wired.signer.ttl_s)
+async def change_own_password(body: PasswordChangeIn, principal: CurrentPrincipal, wired: Wired, request: Request) -> TokenOut:
+    """Ends every token issued before, and returns a fresh one for the caller. Wrong current passwords count
+    against the same throttle as sign-in."""
+    with refusals():
+        token = await accounts.change_password(
+            wired, signer=wired.signer, principal=principal, current=body.current_password, new=body.new_password,
+            source=_source(request), now=datetime.now(UTC),
+        )
+    return TokenOut(access_token=token, expires_in=wired.signer.ttl_s)
 
 
 # --- users ----------------------------------------------------------------------------------------------------------
+
+ENGINEER_ID_DOC = "The roster engineer (dispatch's id) this user is; required for role engineer, checked with dispatch"
 
 
 class UserIn(BaseModel):
@@ -145,6 +148,7 @@ class UserIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     role: Role
     department: str | None = Field(default=None, max_length=100)
+    engineer_id: str | None = Field(default=None, min_length=1, max_length=64, description=ENGINEER_ID_DOC)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
     password: str | None = Field(
@@ -158,6 +162,7 @@ class UserPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     role: Role | None = None
     department: str | None = Field(default=None, max_length=100, description="null clears it")
+    engineer_id: str | None = Field(default=None, min_length=1, max_length=64, description=ENGINEER_ID_DOC + "; null clears it")
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
     disabled: bool | None = None
@@ -171,6 +176,7 @@ class UserOut(BaseModel):
     name: str
     role: Role
     department: str | None
+    engineer_id: str | None
     email: str | None
     phone: str | None
     disabled: bool
@@ -184,23 +190,13 @@ class UserOut(BaseModel):
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserOut, tags=["identity"])
-async def create_user(body: UserIn, wired: Wired, _admin: Admin, response: Response) -> UserOut:
-    password_hash = await asyncio.to_thread(wired.passwords.hash, body.password) if body.password else None
-    try:
-        user = new_user(
-            username=body.username,
-            name=body.name,
-            role=body.role,
-            department=body.department,
-            email=body.email,
-            phone=body.phone,
-            password_hash=password_hash,
-            now=datetime.now(UTC),
+async def create_user(body: UserIn, wired: Wired, admin: Admin, response: Response) -> UserOut:
+    """An engineer needs `engineer_id` naming an engineer on dispatch's roster (422 if unknown, 503 if dispatch
+    does not answer)."""
+    with refusals():
+        user = await accounts.create_user(
+            wired, **body.model_dump(), now=datetime.now(UTC), by=admin
         )
-    except IdentityError as exc:
-        raise _unprocessable("username", str(exc)) from None
-    if not await wired.users.add(user):
-        raise HTTPException(status.HTTP_409_CONFLICT, f"user {user.username} exists")
     response.headers["Location"] = f"/api/v1/users/{user.username}"
     return UserOut.of(user)
 
@@ -214,39 +210,26 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[UserOut]:
-    users = await wired.users.list(role=role, department=department, limit=limit, offset=offset)
+    users = await accounts.list_users(wired, role=role, department=department, limit=limit, offset=offset)
     return [UserOut.of(u) for u in users]
 
 
 @router.get("/users/{username}", response_model=UserOut, tags=["identity"])
 async def read_user(username: str, wired: Wired, _reader: Reader) -> UserOut:
-    user = await wired.users.get(username.lower())
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {username} not found")
-    return UserOut.of(user)
+    with refusals():
+        return UserOut.of(await accounts.get_user(wired, username=username))
 
 
 @router.patch("/users/{username}", response_model=UserOut, tags=["identity"])
 async def update_user(username: str, body: UserPatch, wired: Wired, admin: Admin) -> UserOut:
-    """Change role, department, contact details, disable or reset the password; disabling or a new password ends
-    the user's tokens at once."""
+    """Change role, department, roster link, contact details, disable or reset the password; disabling or a new
+    password ends the user's tokens at once."""
     changes = body.model_dump(include=body.model_fields_set, exclude={"password"})
-    for field in ("name", "role", "disabled"):
-        if field in changes and changes[field] is None:
-            raise _unprocessable(field, f"{field} cannot be null")
-    user = await wired.users.get(username.lower())
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {username} not found")
-    if body.password is not None:
-        changes["password_hash"] = await asyncio.to_thread(wired.passwords.hash, body.password)
-    try:
-        updated = change_user(user, by=admin.username, now=datetime.now(UTC), **changes)
-    except IdentityError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    if not await wired.users.save(updated):
-        raise HTTPException(status.HTTP_409_CONFLICT, f"user {user.username} changed meanwhile; reload and retry")
-    wired.authenticator.forget_user(user.username)
-    return UserOut.of(updated)
+    with refusals():
+        user = await accounts.update_user(
+            wired, username=username, changes=changes, password=body.password, now=datetime.now(UTC), by=admin
+        )
+    return UserOut.of(user)
 
 
 # --- API keys -------------------------------------------------------------------------------------------------------
@@ -281,38 +264,28 @@ class KeyCreated(KeyOut):
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=KeyCreated, tags=["identity"])
-async def create_key(body: KeyIn, wired: Wired, _admin: Admin) -> KeyCreated:
-    key, secret = new_api_key(name=body.name, role=body.role, now=datetime.now(UTC))
-    if not await wired.keys.create(key):
-        raise HTTPException(status.HTTP_409_CONFLICT, f"API key {body.name} exists; rotate it instead")
+async def create_key(body: KeyIn, wired: Wired, admin: Admin) -> KeyCreated:
+    with refusals():
+        key, secret = await accounts.create_key(wired, name=body.name, role=body.role, now=datetime.now(UTC), by=admin)
     return KeyCreated(**KeyOut.of(key).model_dump(), key=secret)
 
 
 @router.get("/api-keys", response_model=list[KeyOut], tags=["identity"])
 async def list_keys(wired: Wired, _reader: Reader) -> list[KeyOut]:
-    return [KeyOut.of(k) for k in await wired.keys.list()]
+    return [KeyOut.of(k) for k in await accounts.list_keys(wired)]
 
 
 @router.post("/api-keys/{name}/rotate", response_model=KeyCreated, tags=["identity"])
-async def rotate_key(name: str, wired: Wired, _admin: Admin, body: RotateIn | None = None) -> KeyCreated:
+async def rotate_key(name: str, wired: Wired, admin: Admin, body: RotateIn | None = None) -> KeyCreated:
     """A new secret for the key; the old one stops working at once, or after `grace_s`."""
-    now = datetime.now(UTC)
-    current = await wired.keys.by_name(name)
-    if current is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"API key {name} not found")
-    replacement, secret = new_api_key(name=name, role=current.role, now=now)
-    old = await wired.keys.rotate(
-        name, replacement, old_until=grace_until(now, timedelta(seconds=(body or RotateIn()).grace_s)), now=now
-    )
-    if old is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"API key {name} is revoked; create it again")
-    wired.authenticator.forget_key(old.key_hash)
+    grace = timedelta(seconds=(body or RotateIn()).grace_s)
+    with refusals():
+        replacement, secret, _ = await accounts.rotate_key(wired, name=name, grace=grace, now=datetime.now(UTC), by=admin)
     return KeyCreated(**KeyOut.of(replacement).model_dump(), key=secret)
 
 
 @router.delete("/api-keys/{name}", status_code=status.HTTP_204_NO_CONTENT, tags=["identity"])
-async def revoke_key(name: str, wired: Wired, _admin: Admin) -> Response:
-    if await wired.keys.by_name(name) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"API key {name} not found")
-    wired.authenticator.forget_key(*await wired.keys.revoke(name, now=datetime.now(UTC)))
+async def revoke_key(name: str, wired: Wired, admin: Admin) -> Response:
+    with refusals():
+        await accounts.revoke_key(wired, name=name, now=datetime.now(UTC), by=admin)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -25,6 +25,7 @@ from intake.wiring import Adapters
 from opsdesk_shared.contracts.calendars import CalendarReply
 
 TOKEN = "edge-test-token-0123456789abcdef"
+METRICS_TOKEN = "edge-test-scrape-token-0123456789abcdef"
 MAX_BODY_BYTES = 2048
 ASSETS: dict[str, dict[str, Any]] = {
     "GZ-2026-000001": {"tag": "GZ-2026-000001", "kind": "printer", "model": "HP LaserJet M406", "location": "3F"},
@@ -51,7 +52,10 @@ async def identity() -> Identity:
     now = datetime.now(UTC)
     await ident.keys.ensure(key_hash(TOKEN), name="edge-tests", role="agent", now=now)
     for username, (role, department) in PERSONAS.items():
-        await ident.users.add(User(username=username, name=username.upper(), role=role, department=department, created_at=now, updated_at=now))  # type: ignore[arg-type]
+        # Engineers are linked to the roster engineer of the same id, which the desk's tests assign tickets to.
+        engineer_id = username if role == "engineer" else None
+        await ident.users.add(User(username=username, name=username.upper(), role=role, department=department,  # type: ignore[arg-type]
+                                   engineer_id=engineer_id, created_at=now, updated_at=now))
     return ident
 
 
@@ -91,11 +95,18 @@ async def as_user(identity: Identity) -> Callable[[str], dict[str, str]]:
 
 @pytest.fixture
 async def client(adapters: Adapters) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(IntakeSettings(environment="test", max_body_bytes=MAX_BODY_BYTES), adapters=adapters)
+    settings = IntakeSettings(environment="test", max_body_bytes=MAX_BODY_BYTES, OPSDESK_METRICS_TOKEN=METRICS_TOKEN)
+    app = create_app(settings, adapters=adapters)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as c:
             yield c
+
+
+@pytest.fixture
+def scrape() -> dict[str, str]:
+    """What Prometheus sends to /metrics."""
+    return {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 @pytest.fixture

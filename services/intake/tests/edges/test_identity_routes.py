@@ -13,10 +13,11 @@ import pytest
 from fastapi import FastAPI
 
 from intake.identity import Identity, bootstrap_admin_key, identity_router, memory_identity
-from intake.identity.authenticator import LoginThrottle
 from intake.identity.domain import new_user
 from intake.identity.passwords import Passwords
 from intake.identity.principal import ROLES, Role
+from intake.identity.roster import MemoryRoster
+from intake.identity.throttle import LoginThrottle
 
 SECRET = "edge-test-jwt-secret-0123456789abcdef"
 BOOTSTRAP = "edge-bootstrap-token-0123456789abcdef"
@@ -27,8 +28,8 @@ Login = Callable[..., Awaitable[dict[str, str]]]
 
 @pytest.fixture
 async def identity() -> Identity:
-    wired = memory_identity(jwt_secret=SECRET, jwt_ttl_s=900)
-    wired.throttle = LoginThrottle(limit=3, window_s=60)
+    wired = memory_identity(jwt_secret=SECRET, jwt_ttl_s=900, roster=MemoryRoster({"eng-1", "eng-2", "eng-7"}))
+    wired.throttle = LoginThrottle(free_per_account=3)
     await bootstrap_admin_key(wired.keys, BOOTSTRAP)
     now = datetime.now(UTC)
     for role in ROLES:
@@ -38,6 +39,7 @@ async def identity() -> Identity:
                 name=f"{role} one",
                 role=role,
                 department="辦公室",
+                engineer_id="eng-1" if role == "engineer" else None,
                 password_hash=wired.passwords.hash(PASSWORD),
                 now=now,
             )
@@ -77,7 +79,7 @@ async def test_login_returns_a_bearer_token_that_identifies_the_user(client: htt
     body = response.json()
     assert (body["token_type"], body["expires_in"]) == ("bearer", 900)
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {"subject": "engineer1", "name": "engineer one", "role": "engineer", "department": "辦公室", "via": "jwt"}
+    assert me.json() == {"subject": "engineer1", "name": "engineer one", "role": "engineer", "department": "辦公室", "engineer_id": "eng-1", "via": "jwt"}
 
 
 async def test_wrong_password_and_unknown_user_get_the_same_401(client: httpx.AsyncClient) -> None:
@@ -97,7 +99,7 @@ async def test_user_without_password_cannot_log_in(client: httpx.AsyncClient, id
     assert response.status_code == 401
 
 
-async def test_repeated_failures_are_throttled_per_username(client: httpx.AsyncClient) -> None:
+async def test_repeated_failures_are_throttled_per_account_and_address(client: httpx.AsyncClient) -> None:
     for _ in range(3):
         assert (await client.post("/api/v1/auth/token", json={"username": "agent1", "password": "wrong-pass"})).status_code == 401
 
@@ -135,7 +137,7 @@ async def test_login_body_with_extra_fields_gets_422_naming_the_field(client: ht
 async def test_me_with_an_api_key_names_the_key(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/me", headers=ADMIN_KEY)
 
-    assert response.json() == {"subject": "key:bootstrap", "name": "bootstrap", "role": "admin", "department": None, "via": "api_key"}
+    assert response.json() == {"subject": "key:bootstrap", "name": "bootstrap", "role": "admin", "department": None, "engineer_id": None, "via": "api_key"}
 
 
 @pytest.mark.parametrize(
@@ -241,7 +243,7 @@ async def test_invalid_user_fields_get_422_naming_the_field(client: httpx.AsyncC
 
 
 async def test_users_list_filters_by_role_and_department(client: httpx.AsyncClient, identity: Identity) -> None:
-    await identity.users.add(new_user(username="eng2", name="二", role="engineer", department="信息科", now=datetime.now(UTC)))
+    await identity.users.add(new_user(username="eng2", name="二", role="engineer", department="信息科", engineer_id="eng-2", now=datetime.now(UTC)))
 
     everyone = await client.get("/api/v1/users", headers=ADMIN_KEY)
     engineers = await client.get("/api/v1/users", params={"role": "engineer", "department": "信息科"}, headers=ADMIN_KEY)
@@ -282,7 +284,7 @@ async def test_password_reset_ends_old_tokens_and_the_new_password_works(client:
 async def test_role_and_department_change_shows_in_me_at_once(client: httpx.AsyncClient, login: Login) -> None:
     agent = await login("agent1")
 
-    response = await client.patch("/api/v1/users/agent1", json={"role": "engineer", "department": "信息科"}, headers=ADMIN_KEY)
+    response = await client.patch("/api/v1/users/agent1", json={"role": "engineer", "department": "信息科", "engineer_id": "eng-7"}, headers=ADMIN_KEY)
 
     assert response.status_code == 200
     me = (await client.get("/api/v1/me", headers=agent)).json()

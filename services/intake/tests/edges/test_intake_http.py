@@ -254,15 +254,21 @@ def _created_count(metrics_text: str, *, channel: str, service_code: str) -> flo
     return 0.0
 
 
-async def test_metrics_count_created_tickets_by_channel_and_service(client, auth, ticket_body) -> None:  # type: ignore[no-untyped-def]
+async def test_metrics_need_the_scrape_token_not_a_user_credential(client, auth, scrape) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get("/metrics")).status_code == 401
+    assert (await client.get("/metrics", headers=auth)).status_code == 401  # an admin's API key is not the scrape token
+    assert (await client.get("/metrics", headers=scrape)).status_code == 200
+
+
+async def test_metrics_count_created_tickets_by_channel_and_service(client, auth, scrape, ticket_body) -> None:  # type: ignore[no-untyped-def]
     ticket_body.update(channel="walk_in", service_code="RS-ONSITE")
-    before = _created_count((await client.get("/metrics")).text, channel="walk_in", service_code="RS-ONSITE")
+    before = _created_count((await client.get("/metrics", headers=scrape)).text, channel="walk_in", service_code="RS-ONSITE")
     replay_key = {"Idempotency-Key": f"req-{uuid.uuid4()}"}
 
     await client.post("/api/v1/tickets", json=ticket_body, headers={**auth, **replay_key})
     await client.post("/api/v1/tickets", json=ticket_body, headers={**auth, **replay_key})  # a replay is not counted
 
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=scrape)
     assert response.status_code == 200
     assert "intake_tickets_created_total" in response.text
     assert _created_count(response.text, channel="walk_in", service_code="RS-ONSITE") == before + 1

@@ -14,6 +14,7 @@ from intake.adapters.memory import MemoryAssetDirectory, MemoryBusinessCalendars
 from intake.catalog_cache import Catalog
 from intake.identity import memory_identity
 from intake.identity.domain import key_hash
+from intake.identity.roster import MemoryRoster
 from intake.main import create_app
 from intake.settings import IntakeSettings
 from intake.wiring import Adapters
@@ -58,7 +59,7 @@ async def _seed(adapters: Adapters) -> None:
 
 
 def _app() -> object:
-    identity = memory_identity(jwt_secret="fuzz-secret-" + "y" * 40)
+    identity = memory_identity(jwt_secret="fuzz-secret-" + "y" * 40, roster=MemoryRoster({"eng-1"}))
     asyncio.run(identity.keys.ensure(key_hash(ADMIN_KEY), name="fuzz", role="admin", now=datetime.now(UTC)))
     # The services behind the gateway are not under test here: each answers 404 to whatever is routed to it.
     upstream = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(404, json={"detail": "none"})))

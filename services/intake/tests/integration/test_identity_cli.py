@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,8 @@ from intake.identity import Identity
 from intake.identity.adapters_mongo import MongoApiKeyStore, MongoUserStore
 from intake.identity.domain import key_hash
 from intake.identity.passwords import Passwords
+from opsdesk_shared.internal_auth import InvalidInternalToken, TokenVerifier
+from opsdesk_shared.internal_auth_testing import test_keypair as keypair
 from opsdesk_shared.mongo import connect
 
 pytestmark = pytest.mark.integration
@@ -37,16 +42,16 @@ async def db(database_url: str, database: str) -> AsyncIterator[Any]:
 
 @pytest.fixture
 def admin(database_url: str, database: str, tmp_path: Path) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
-    env.update(MONGODB_URL=database_url, INTAKE_DATABASE=database)
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    base_env.update(MONGODB_URL=database_url, INTAKE_DATABASE=database)
 
-    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "intake.admin", *args],
             input=stdin,
             capture_output=True,
             text=True,
-            env=env,
+            env={**base_env, **(env or {})},
             cwd=tmp_path,  # no stray .env
             timeout=60,
         )
@@ -76,7 +81,11 @@ async def test_create_user_with_password_from_stdin_then_list(admin: Any, db: An
 
     listed = admin("list-users")
     assert listed.returncode == 0
-    assert listed.stdout.splitlines() == ["username\trole\tdepartment\tname\tdisabled\thas_password", "wang\tagent\t辦公室\t王小明\tFalse\tTrue"]
+    assert listed.stdout.splitlines() == [
+        "username\trole\tdepartment\tname\tdisabled\thas_password\tengineer_id", "wang\tagent\t辦公室\t王小明\tFalse\tTrue\t",
+    ]
+    events = [json.loads(line) for line in created.stderr.splitlines() if line.startswith("{")]
+    assert [(e["security_event"], e["by"], e["username"]) for e in events] == [("user_created", "cli", "wang")]
 
 
 async def test_keys_are_created_rotated_and_revoked_and_the_service_sees_it(admin: Any, db: Any) -> None:
@@ -174,3 +183,53 @@ async def test_set_password_lets_an_imported_requester_log_in(admin: Any, db: An
 def test_usage_errors_exit_2(admin: Any) -> None:
     assert admin("create-key", "--name", "x", "--role", "superuser").returncode == 2
     assert admin().returncode == 2
+
+
+@pytest.fixture
+def dispatch() -> Iterator[tuple[str, list[str]]]:
+    """A stand-in for dispatch's roster on a real port: eng-7 exists; it answers only tokens signed for dispatch."""
+    verifier = TokenVerifier(keypair()[1], audience="dispatch")
+    callers: list[str] = []
+
+    class Roster(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            try:
+                caller = verifier.verify(self.headers.get("Authorization", "").removeprefix("Bearer "))
+            except InvalidInternalToken:
+                self.send_response(401)
+                self.end_headers()
+                return
+            callers.append(caller.subject)
+            self.send_response(200 if self.path == "/api/v1/engineers/eng-7" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Roster)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", callers
+    server.shutdown()
+
+
+async def test_an_engineer_is_linked_only_to_an_engineer_dispatch_knows(admin: Any, db: Any, dispatch: tuple[str, list[str]]) -> None:
+    url, callers = dispatch
+    env = {"INTAKE_DISPATCH_URL": url, "INTAKE_INTERNAL_SIGNING_KEY": keypair()[0]}
+    engineer = ("create-user", "--username", "chen", "--role", "engineer", "--name", "陳工")
+
+    unlinked = admin(*engineer, env=env)
+    unknown = admin(*engineer, "--engineer-id", "eng-404", env=env)
+    no_dispatch = admin(*engineer, "--engineer-id", "eng-7")
+    linked = admin(*engineer, "--engineer-id", "eng-7", env=env)
+
+    assert unlinked.returncode == 1 and "engineer_id" in unlinked.stderr
+    assert unknown.returncode == 1 and "no engineer eng-404 on the roster" in unknown.stderr
+    assert no_dispatch.returncode == 1 and "INTAKE_DISPATCH_URL" in no_dispatch.stderr
+    assert linked.returncode == 0, linked.stderr
+    assert (await MongoUserStore(db).get("chen")).engineer_id == "eng-7"  # type: ignore[union-attr]
+    assert set(callers) == {"service:intake"}  # asked as intake itself
+
+    moved = admin("update-user", "--username", "chen", "--role", "agent", "--engineer-id", "", env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert (await MongoUserStore(db).get("chen")).engineer_id is None  # type: ignore[union-attr]

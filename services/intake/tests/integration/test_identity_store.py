@@ -165,7 +165,7 @@ async def test_list_gives_each_names_current_key_in_name_order(keys: ApiKeyStore
 
 async def test_authenticator_on_the_store_accepts_tokens_and_keys_and_refuses_after_revoke(users: UserStore, keys: ApiKeyStore) -> None:
     identity = Identity.build(users=users, keys=keys, jwt_secret=SECRET, passwords=Passwords.cheap())
-    user = new_user(username="zhang", name="張工", role="engineer", department="信息科", now=_now())
+    user = new_user(username="zhang", name="張工", role="engineer", department="信息科", engineer_id="eng-zhang", now=_now())
     await users.add(user)
     await bootstrap_admin_key(keys, "integration-bootstrap-token")
 

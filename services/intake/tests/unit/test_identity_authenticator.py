@@ -41,7 +41,7 @@ def identity() -> Identity:
 @pytest.fixture
 async def engineer(identity: Identity) -> str:
     now = datetime.now(UTC)
-    user = new_user(username="zhang", name="張工", role="engineer", department="信息科", now=now)
+    user = new_user(username="zhang", name="張工", role="engineer", department="信息科", engineer_id="eng-zhang", now=now)
     assert await identity.users.add(user)
     return identity.signer.issue(user)
 
@@ -49,7 +49,7 @@ async def engineer(identity: Identity) -> str:
 async def test_user_token_gives_a_jwt_principal_from_the_user_record(identity: Identity, engineer: str) -> None:
     principal = await _principal(identity, engineer)
 
-    assert principal == Principal(subject="zhang", name="張工", role="engineer", department="信息科", via="jwt")
+    assert principal == Principal(subject="zhang", name="張工", role="engineer", department="信息科", engineer_id="eng-zhang", via="jwt")
     assert principal.can_write() is True
 
 

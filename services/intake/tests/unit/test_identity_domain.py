@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from intake.identity.domain import (
+    FieldRejected,
     IdentityError,
     change_user,
     grace_until,
@@ -44,7 +45,7 @@ def test_new_password_or_disabling_cuts_off_earlier_tokens() -> None:
 
     assert change_user(user, by="admin", now=later, password_hash="$argon2id$x").tokens_valid_after == later
     assert change_user(user, by="admin", now=later, disabled=True).tokens_valid_after == later
-    moved = change_user(user, by="admin", now=later, department="信息科", role="engineer")
+    moved = change_user(user, by="admin", now=later, department="信息科", role="engineer", engineer_id="eng-7")
     assert moved.tokens_valid_after is None
     assert (moved.role, moved.department, moved.updated_at) == ("engineer", "信息科", later)
 
@@ -109,3 +110,29 @@ def test_key_in_grace_is_active_until_its_end() -> None:
     assert key.active(NOW + timedelta(days=999))
     assert ending.active(NOW + timedelta(minutes=4))
     assert not ending.active(NOW + timedelta(minutes=5))
+
+
+def test_an_engineer_account_must_name_a_roster_engineer() -> None:
+    with pytest.raises(FieldRejected) as refused:
+        new_user(username="chen", name="陳工", role="engineer", now=NOW)
+    assert refused.value.field == "engineer_id"
+
+    linked = new_user(username="chen", name="陳工", role="engineer", engineer_id=" eng-7 ", now=NOW)
+    assert linked.engineer_id == "eng-7"
+
+
+def test_promoting_to_engineer_or_unlinking_an_engineer_needs_the_link() -> None:
+    agent = new_user(username="li", name="李四", role="agent", now=NOW)
+    engineer = new_user(username="chen", name="陳工", role="engineer", engineer_id="eng-7", now=NOW)
+
+    with pytest.raises(FieldRejected):
+        change_user(agent, by="admin", now=NOW, role="engineer")
+    with pytest.raises(FieldRejected):
+        change_user(engineer, by="admin", now=NOW, engineer_id=None)
+    assert change_user(engineer, by="admin", now=NOW, role="agent", engineer_id=None).engineer_id is None
+
+
+@pytest.mark.parametrize("bad", ["..", ".", "a/b", "a b", "50%", "x" * 65])
+def test_a_roster_id_that_could_not_travel_as_one_path_segment_is_refused(bad: str) -> None:
+    with pytest.raises(FieldRejected):
+        new_user(username="chen", name="陳工", role="engineer", engineer_id=bad, now=NOW)
