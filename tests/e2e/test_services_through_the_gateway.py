@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 def test_an_article_from_draft_to_search_with_an_attachment(stack: Stack) -> None:
     gw = stack.gateway
-    engineer, agent, requester = make_user(stack, "eng-doc", "engineer"), make_user(stack, "desk.kb", "agent"), make_user(stack, "req.kb", "requester", "辦公室")
+    engineer, agent, requester = make_user(stack, "eng-doc", "engineer", engineer_id="eng-senior-1"), make_user(stack, "desk.kb", "agent"), make_user(stack, "req.kb", "requester", "辦公室")
     draft = httpx.post(f"{gw}/api/v1/kb/articles", headers=engineer, timeout=15, json={
         "title": "掃描儀驅動丟失後重新安裝", "body": "開啟設備管理員,卸載掃描儀,從共享盤安裝驅動程序,然後重新啟動電腦。",
         "category": "終端", "tags": ["掃描儀", "驅動"], "audience": "all", "source": "submission",
