@@ -1,8 +1,13 @@
 """Who may see and do what with a ticket. Requesters see their own and their department's tickets, engineers what
-they hold, auditors everything without changing anything; the desk (agent, manager, admin) runs the lifecycle."""
+they hold, auditors everything without changing anything; the desk (agent, manager, admin) runs the lifecycle.
+
+Closing and the satisfaction score belong to the ticket's own requester (issue 12, finding 11): a department
+colleague sees the ticket but does not close or rate it, an engineer never closes the work they are rated on, and
+the desk may close a ticket (e.g. a requester who never answers) but does not enter a score on anyone's behalf."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -10,11 +15,13 @@ if TYPE_CHECKING:
 
 Action = Literal[
     "create", "edit", "override_priority", "work", "resolve_at_desk", "cancel", "close", "reopen", "comment",
-    "internal_note", "service_record", "review", "read_history",
+    "internal_note", "service_record", "review", "read_history", "rate",
 ]
 DESK_ROLES = frozenset({"agent", "manager", "admin"})
-ENGINEER_ACTIONS: frozenset[str] = frozenset({"work", "comment", "internal_note", "service_record", "close", "read_history"})
-REQUESTER_ACTIONS: frozenset[str] = frozenset({"create", "comment", "close", "reopen", "cancel"})
+ENGINEER_ACTIONS: frozenset[str] = frozenset({"work", "comment", "internal_note", "service_record", "read_history"})
+REQUESTER_ACTIONS: frozenset[str] = frozenset({"create", "comment", "close", "rate", "reopen", "cancel"})
+# Acts on a ticket that only its own requester may do; seeing it through the department is not enough.
+OWNER_ONLY: frozenset[str] = frozenset({"close", "rate"})
 
 
 class Forbidden(Exception):
@@ -22,11 +29,13 @@ class Forbidden(Exception):
 
 
 def holds(actor: Actor, ticket: Ticket) -> bool:
-    return ticket.assignee is not None and ticket.assignee.engineer_id == actor.subject
+    """The actor is the roster engineer the ticket is assigned to. Compared on the roster link of their account,
+    never on the username: a user whose name happens to equal some engineer id is not that engineer."""
+    return actor.engineer_id is not None and ticket.assignee is not None and ticket.assignee.engineer_id == actor.engineer_id
 
 
 def own(actor: Actor, ticket: Ticket) -> bool:
-    return ticket.requester_id == actor.subject
+    return ticket.requester_id is not None and ticket.requester_id == actor.subject
 
 
 def can_see(actor: Actor, ticket: Ticket) -> bool:
@@ -41,6 +50,8 @@ def require(actor: Actor, action: Action, ticket: Ticket | None = None) -> None:
     if actor.role == "auditor":
         raise Forbidden("auditors read everything and change nothing")
     if actor.role in DESK_ROLES:
+        if action == "rate":
+            raise Forbidden("the satisfaction score is the requester's own; the desk closes without one")
         return
     if actor.role == "engineer":
         if action not in ENGINEER_ACTIONS:
@@ -53,5 +64,23 @@ def require(actor: Actor, action: Action, ticket: Ticket | None = None) -> None:
     if ticket is not None:
         if action == "cancel" and not (own(actor, ticket) and ticket.status == "new"):
             raise Forbidden("requesters may cancel only their own tickets before work starts")
+        if action in OWNER_ONLY and not own(actor, ticket):
+            raise Forbidden("only the ticket's own requester closes and rates it")
         if not can_see(actor, ticket):
             raise Forbidden("not your ticket")
+
+
+def _address(value: str | None) -> str:
+    return (value or "").strip().casefold()
+
+
+def may_thread(ticket: Ticket, *, sender: str, requester_account_email: str | None, staff: Sequence[Actor]) -> bool:
+    """A reply mail may become a public comment on this ticket only from its requester (the address on the ticket
+    or on their account) or from staff: the desk on any ticket, an engineer on one they hold. Anyone else quoting
+    the number opens a ticket of their own (issue 12, finding 8)."""
+    address = _address(sender)
+    if not address:
+        return False
+    if address in (_address(ticket.requester.email), _address(requester_account_email)):
+        return True
+    return any(a.role in DESK_ROLES or (a.role == "engineer" and holds(a, ticket)) for a in staff)

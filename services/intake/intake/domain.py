@@ -231,6 +231,36 @@ def check_new_ticket(cmd: NewTicket, *, service: CatalogService | None, now: dat
     return found
 
 
+# What the desk decides when it triages a report; a requester reporting a fault cannot set them (issue 12, finding 5:
+# a requester's P1 or major incident, or a report backdated a week, started the escalation chain at once).
+DESK_DECIDES = ("priority", "priority_reason", "impact", "urgency", "major_incident", "reported_at")
+
+
+def refuse_desk_fields(actor: Actor, given: dict[str, Any]) -> None:
+    """A requester naming a field the desk decides is refused with a 422 on that field, not silently ignored, so a
+    client learns at once that its value did not count."""
+    if actor.role != "requester":
+        return
+    for name in DESK_DECIDES:
+        value = given.get(name)
+        if value is not None and value is not False:
+            raise InvalidField(("body", name), f"{name} is decided by the service desk; requesters cannot set it")
+
+
+def reported_by(cmd: NewTicket, actor: Actor) -> NewTicket:
+    """The ticket as its reporter may file it: a requester reports for themselves (id, name and department from their
+    account; phone and e-mail stay as the contact they gave) and leaves triage to the desk. Others file as given."""
+    if actor.role != "requester":
+        return cmd
+    refuse_desk_fields(actor, cmd.model_dump(include=set(DESK_DECIDES)))
+    if cmd.requester_id is not None and cmd.requester_id != actor.subject:
+        raise InvalidField(("body", "requester_id"), "requesters file tickets for themselves only")
+    requester = cmd.requester.model_copy(
+        update={"name": actor.name or cmd.requester.name, "department": actor.department}
+    )
+    return cmd.model_copy(update={"requester": requester, "requester_id": actor.subject})
+
+
 def to_millis(moment: datetime) -> datetime:
     """Times are kept to the millisecond, the precision BSON dates keep, so a replayed ticket reads back identical."""
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
@@ -249,6 +279,7 @@ def open_ticket(
     now: datetime,
     actor: Actor = DESK,
 ) -> tuple[Ticket, TicketCreatedV1]:
+    cmd = reported_by(cmd, actor)
     service = check_new_ticket(cmd, service=service, now=now)
     now = to_millis(now)
     priority = cmd.priority or priority_of(cmd.impact, cmd.urgency, default=service.default_priority)
@@ -292,6 +323,7 @@ def open_ticket(
         description=ticket.description[:2000] or None,
         major_incident=ticket.major_incident,
         sla_profile=service.sla_profile,
+        skill=service.skill or None,  # the catalog entry is the one owner of what skill a service needs; dispatch matches on it
     )
     return ticket, event
 

@@ -31,6 +31,7 @@ from .domain import (
     Ticket,
     audit_entry,
     check_service,
+    refuse_desk_fields,
     to_millis,
 )
 from .priority import Level, Priority, priority_of
@@ -196,9 +197,11 @@ def start_guidance(ticket: Ticket, *, actor: Actor, now: datetime) -> Changed:
 def close(
     ticket: Ticket, *, actor: Actor, now: datetime, satisfaction: int | None = None, comment: str | None = None,
 ) -> Changed:
-    """Close a resolved ticket; the requester's satisfaction (1-5) is taken here."""
+    """Close a resolved ticket; the requester's satisfaction (1-5) is taken here, from them only (see access)."""
     now = to_millis(now)
     require(actor, "close", ticket)
+    if satisfaction is not None or comment is not None:
+        require(actor, "rate", ticket)
     _move(ticket, "closed")
     if ticket.service_record is not None and ticket.service_record.review == "pending" and actor.role != "requester":
         raise IllegalTransition(ticket.status, "closed", allowed_from(ticket), "the engineer's service record is still waiting for review")
@@ -237,6 +240,8 @@ def update_fields(
 ) -> Changed:
     """Edit what the desk recorded; priority follows impact x urgency unless an agent overrides it with a reason."""
     now = to_millis(now)
+    # A requester naming a triage field hears which one, as when they open a ticket (then: requesters do not edit).
+    refuse_desk_fields(actor, {**fields, "priority": priority, "priority_reason": priority_reason})
     require(actor, "edit", ticket)
     if ticket.status in ("closed", "cancelled"):
         raise IllegalTransition(ticket.status, ticket.status, (), f"a {ticket.status} ticket cannot be edited")

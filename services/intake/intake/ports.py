@@ -10,7 +10,7 @@ from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, Ela
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .catalog import CatalogService
-from .domain import Ticket
+from .domain import Actor, Ticket
 
 # A decision on a ticket: the new state and the events (already wrapped) that announce it.
 Decided = tuple[Ticket, Sequence[Envelope]]
@@ -39,6 +39,18 @@ class TicketStore(Protocol):
         """Replace a ticket if the stored one is still at `ticket.version`, else raise ConcurrentUpdate."""
         ...
 
+
+
+class MailSenders(Protocol):
+    """Who a mail's sender is among the accounts identity keeps: what mail threading needs to trust a reply."""
+
+    async def staff(self, address: str) -> list[Actor]:
+        """Enabled staff accounts (desk roles, engineers) whose e-mail is `address` (case-insensitive), as actors."""
+        ...
+
+    async def email_of(self, username: str) -> str | None:
+        """The e-mail address on a user's account; None when they have none or there is no such user."""
+        ...
 
 
 class CatalogStore(Protocol):

@@ -12,11 +12,11 @@ from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
 from opsdesk_shared.contracts.envelope import EventData
 
 from . import domain, lifecycle
-from .access import can_see, require
+from .access import can_see, may_thread, require
 from .catalog_cache import Catalog
 from .domain import DESK, Actor, NewTicket, Suggestion, Ticket
-from .mail import Mail, new_text
-from .ports import ConcurrentUpdate, Decided, EventOutbox, TicketStore
+from .mail import Mail
+from .ports import ConcurrentUpdate, Decided, EventOutbox, MailSenders, TicketStore
 from .search import TicketIndex
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,9 @@ async def open_ticket(
 ) -> tuple[Ticket, bool]:
     """Record a ticket and announce it; returns (ticket, created). A replayed Idempotency-Key returns the original."""
     require(actor, "create")
+    cmd = domain.reported_by(cmd, actor)
+    if cmd.priority is not None:
+        require(actor, "override_priority")
     service = desk.catalog.get(cmd.service_code)
     domain.check_new_ticket(cmd, service=service, now=now)
     # Keys are scoped to the caller: two clients choosing the same key get two tickets.
@@ -211,27 +214,25 @@ async def rebuild_index(*, desk: Desk) -> int:
 
 
 async def receive_mail(
-    mail: Mail, *, desk: Desk, actor: Actor, now: datetime, correlation_id: str, service_code: str
+    mail: Mail, *, desk: Desk, senders: MailSenders, actor: Actor, now: datetime, correlation_id: str, service_code: str
 ) -> tuple[Ticket, str]:
-    """A mail to the desk: a reply threads onto its ticket as a comment, anything else opens a ticket.
+    """A mail to the desk: a reply threads onto its ticket as a comment when its sender may speak there (the ticket's
+    requester or a known staff address, see access.may_thread); anything else opens a ticket, never a comment on
+    someone else's (ticket numbers are sequential, so a number in a subject proves nothing).
     Returns the ticket and what happened: created, threaded or duplicate (a redelivered mail)."""
+    quoted: str | None = None
     if mail.ticket_number is not None:
         ticket_id = desk.index.id_of_number(mail.ticket_number)
         existing = await desk.store.get(ticket_id) if ticket_id else await desk.store.by_number(mail.ticket_number)
         if existing is not None and existing.status not in ("closed", "cancelled"):
-            body = new_text(mail.body) or mail.subject
-            before = existing.version
-            stored = await act(
-                existing.id,
-                lambda t: threaded if (threaded := lifecycle.thread_mail(
-                    t, message_id=mail.message_id, actor=actor, now=now, body=f"{mail.from_name} <{mail.from_address}>:\n{body}"[:10_000]
-                )) is not None else (t, []),
-                desk=desk, actor=actor, now=now, correlation_id=correlation_id,
-            )
-            return stored, "threaded" if stored.version != before else "duplicate"
+            account = await senders.email_of(existing.requester_id) if existing.requester_id else None
+            staff = await senders.staff(mail.from_address)
+            if may_thread(existing, sender=mail.from_address, requester_account_email=account, staff=staff):
+                return await _thread(existing, mail, desk=desk, actor=actor, now=now, correlation_id=correlation_id)
+            quoted = existing.number
     cmd = NewTicket(
         title=(mail.subject or "(no subject)")[:200],
-        description=new_text(mail.body)[:10_000] or mail.body[:10_000],
+        description=mail.reply[:10_000] or mail.body[:10_000],
         requester=Requester(name=mail.from_name, email=mail.from_address),
         channel="email",
         service_code=service_code,
@@ -240,12 +241,34 @@ async def receive_mail(
         cmd, desk=desk, now=now, correlation_id=correlation_id, actor=actor, idempotency_key=f"mail:{mail.message_id}"
     )
     if created:
-        # Later replies quote this mail's id; remember it so a redelivery of it is recognised as well.
-        ticket = await act(
-            ticket.id, lambda t: (t.model_copy(update={"mail_ids": (*t.mail_ids, mail.message_id)}), []),
-            desk=desk, actor=actor, now=now, correlation_id=correlation_id,
-        )
+
+        def remember(t: Ticket) -> lifecycle.Changed:
+            # Later replies quote this mail's id; remember it so a redelivery of it is recognised as well.
+            t = t.model_copy(update={"mail_ids": (*t.mail_ids, mail.message_id)})
+            if quoted is None:
+                return t, []
+            note = (
+                f"此郵件標題引用了工單 {quoted},但寄件人 {mail.from_address} 不是該工單的報修人或已知的服務人員,"
+                f"因此另開本工單。 / This mail quoted {quoted} in its subject, but its sender {mail.from_address} is "
+                f"neither that ticket's requester nor a known staff address, so it opened this ticket instead."
+            )
+            noted, _, events = lifecycle.add_comment(t, actor=actor, now=now, body=note, internal=True)
+            return noted, events
+
+        ticket = await act(ticket.id, remember, desk=desk, actor=actor, now=now, correlation_id=correlation_id)
     return ticket, "created" if created else "duplicate"
+
+
+async def _thread(ticket: Ticket, mail: Mail, *, desk: Desk, actor: Actor, now: datetime, correlation_id: str) -> tuple[Ticket, str]:
+    body = f"{mail.from_name} <{mail.from_address}>:\n{mail.reply or mail.subject}"[:10_000]
+
+    def step(t: Ticket) -> lifecycle.Changed:
+        threaded = lifecycle.thread_mail(t, message_id=mail.message_id, actor=actor, now=now, body=body)
+        return threaded if threaded is not None else (t, [])
+
+    before = ticket.version
+    stored = await act(ticket.id, step, desk=desk, actor=actor, now=now, correlation_id=correlation_id)
+    return stored, "threaded" if stored.version != before else "duplicate"
 
 
 INSPECTIONS = Actor(subject="assets", name="Inspections", role="agent", source="bus")

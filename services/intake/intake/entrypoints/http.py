@@ -15,8 +15,17 @@ from opsdesk_shared.contracts.calendars import TimerView
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus
 
 from .. import lifecycle, metrics, service
-from ..access import require
-from ..domain import Actor, Assignee, AuditEntry, Comment, NewTicket, PartUsed, ServiceRecord, Suggestion, Ticket
+from ..domain import (
+    Actor,
+    Assignee,
+    AuditEntry,
+    Comment,
+    NewTicket,
+    PartUsed,
+    ServiceRecord,
+    Suggestion,
+    Ticket,
+)
 from ..ports import TimersUnavailable
 from ..priority import Level, Priority
 from ..search import FILTER_FIELDS
@@ -58,7 +67,11 @@ class TicketIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
-    requester: RequesterIn
+    requester: RequesterIn | None = Field(
+        default=None,
+        description="Who reports it; required from the desk. A requester's own account fills their name, department "
+        "and id (phone and e-mail are kept as the contact they give)",
+    )
     channel: Channel
     service_code: str = Field(min_length=1, max_length=40, description="A code from GET /api/v1/catalog")
     asset_tag: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9\-_/]*$")
@@ -166,19 +179,18 @@ async def create_ticket(
 ) -> TicketOut:
     """Record a ticket; replaying the same Idempotency-Key returns the original ticket with 200."""
     started = time.perf_counter()
-    requester = Requester(**body.requester.model_dump())
-    requester_id = body.requester_id
-    if actor.role == "requester":
-        # Requesters open tickets for themselves, in their own department.
-        requester_id = actor.subject
-        requester = requester.model_copy(update={"department": actor.department})
-    if body.priority is not None:
-        require(actor, "override_priority")
+    # What a requester may set is the domain's rule (their account fills the requester, triage is the desk's).
+    if body.requester is not None:
+        requester = Requester(**body.requester.model_dump())
+    elif actor.role == "requester":
+        requester = Requester(name=actor.name or actor.subject)
+    else:
+        raise HTTPException(422, [{"loc": ["body", "requester"], "msg": "say who reports the ticket", "type": "missing"}])
     cmd = NewTicket(
         title=body.title, description=body.description, requester=requester, channel=body.channel,
         service_code=body.service_code, asset_tag=body.asset_tag, reported_at=body.reported_at, site=body.site,
         impact=body.impact, urgency=body.urgency, priority=body.priority, priority_reason=body.priority_reason,
-        major_incident=body.major_incident, requester_id=requester_id,
+        major_incident=body.major_incident, requester_id=body.requester_id,
     )
     ticket, created = await service.open_ticket(
         cmd, desk=wired.desk, now=now(), correlation_id=correlation(), actor=actor, idempotency_key=idempotency_key

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import time
+
 import pytest
 
-from intake.mail import BadMail, new_text, parse
+from intake.mail import MAX_DEPTH, MAX_HEADER_BYTES, MAX_PARTS, BadMail, new_text, parse
 
 
 def raw(subject: str, body: str, *, sender: str = "王小明 <wang@agency.example>", message_id: str | None = "<m1@agency.example>",
@@ -80,3 +83,74 @@ def test_8bit_chinese_without_a_charset_is_decoded() -> None:
     gbk = b"From: a@b.example\r\nSubject: s\r\n\r\n" + "重启后还是黑屏".encode("gb18030")
     assert parse(utf8).body.strip() == "重啟後還是黑屏"
     assert parse(gbk).body.strip() == "重启后还是黑屏"
+
+
+# --- multipart, and mails built to make the parser slow (issue 12, finding 7) ----------------------------------------
+
+def multipart(parts: str, boundary: str = "zz", kind: str = "mixed") -> bytes:
+    return (f"From: a@b.example\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/{kind}; boundary=\"{boundary}\"\r\n\r\n"
+            f"preamble\r\n{parts}--{boundary}--\r\nepilogue\r\n").encode()
+
+
+def test_plain_part_is_preferred_and_attachments_are_skipped() -> None:
+    inner = ("--in\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>網頁</p>\r\n"
+             "--in\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n純文字\r\n--in--\r\n")
+    parts = ("--zz\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename=log.txt\r\n\r\n附件\r\n"
+             f"--zz\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n{inner}")
+    assert parse(multipart(parts)).body.strip() == "純文字"
+
+
+def test_base64_part_and_a_longer_boundary_that_starts_alike_are_read() -> None:
+    encoded = base64.b64encode("還是黑屏\n--zzz not a delimiter".encode()).decode()
+    parts = f"--zz\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--zzz\r\n"
+    assert parse(multipart(parts)).body.startswith("還是黑屏")
+
+
+def test_too_many_parts_too_deep_or_huge_headers_are_refused() -> None:
+    many = "".join("--zz\r\nContent-Type: application/octet-stream\r\n\r\nx\r\n" for _ in range(MAX_PARTS + 5))
+    with pytest.raises(BadMail, match="parts"):
+        parse(multipart(many))
+    nested = "".join(f"--b{i}\r\nContent-Type: multipart/mixed; boundary=b{i + 1}\r\n\r\n" for i in range(MAX_DEPTH + 2))
+    closing = "".join(f"--b{i}--\r\n" for i in reversed(range(MAX_DEPTH + 3)))
+    with pytest.raises(BadMail, match="deep"):
+        parse(multipart(nested + "x\r\n" + closing, boundary="b0"))
+    with pytest.raises(BadMail, match="headers"):
+        parse(raw("s", "b", headers="X-Junk: " + "a," * (MAX_HEADER_BYTES // 2)))
+
+
+FIVE_MIB = 5 * 1024 * 1024
+ADVERSARIAL = {
+    "quoted lines": "> q\n" * (FIVE_MIB // 4),
+    "spaces without a newline": "x" + " " * FIVE_MIB,
+    "On ... wrote: fragments": "On " + "Mon, a wrote: " * (FIVE_MIB // 14) + "x",
+    "於 without 寫道": "王" + "於" * (FIVE_MIB // 3),
+    "於 ... 寫道 fragments": "x於y寫道 " * (FIVE_MIB // 13) + "z",
+}
+
+
+@pytest.mark.parametrize("body", list(ADVERSARIAL.values()), ids=list(ADVERSARIAL))
+def test_five_mib_adversarial_body_parses_in_well_under_two_seconds(body: str) -> None:
+    message = raw("Re: [INC-2026-000123] " + "a " * 400, body)
+    started = time.perf_counter()
+    mail = parse(message)
+    reply = new_text(mail.body)  # what the desk keeps of it, as receive_mail used to compute it on the event loop
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert mail.ticket_number == "INC-2026-000123" and mail.reply == reply
+
+
+def test_five_mib_of_html_angle_brackets_parses_in_well_under_two_seconds() -> None:
+    message = ("From: a@b.example\r\nSubject: s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + "<" * FIVE_MIB).encode()
+    started = time.perf_counter()
+    new_text(parse(message).body)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_quoted_history_headers_are_found_without_backtracking() -> None:
+    assert new_text("ok\nOn Mon, 16 Mar 2026 desk wrote:\n> x") == "ok"
+    assert new_text("ok\n王小明 于 2026年3月16日 写道：\n> x") == "ok"
+    assert new_text("於寫道:\nkept") == "於寫道:\nkept"  # no name before the marker: not a quote header
+    assert new_text("On wrote:\nkept") == "On wrote:\nkept"
+    started = time.perf_counter()
+    new_text("於" * 200_000 + "\n" + "On " * 200_000)
+    assert time.perf_counter() - started < 0.5
