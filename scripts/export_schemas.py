@@ -1,13 +1,20 @@
-"""Writes docs/asyncapi.json and docs/schemas/*.json from the contracts; a test keeps them in step."""
+"""Writes docs/asyncapi.json, docs/schemas/*.json and the AsyncAPI examples from the contracts and their stored
+samples; a test keeps them in step.
+
+Order matters: the examples (from tests/contracts/samples) are written first, into the shared package beside
+asyncapi.py, because the AsyncAPI document (also served live by the gateway) reads them from there.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from opsdesk_shared.asyncapi import asyncapi_document, json_schemas
+from opsdesk_shared import asyncapi
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+SAMPLES = REPO / "tests" / "contracts" / "samples"
 
 
 def render(doc: object) -> str:
@@ -15,11 +22,14 @@ def render(doc: object) -> str:
 
 
 def main() -> None:
+    asyncapi.EXAMPLES_FILE.write_text(render(asyncapi.examples_from_samples(SAMPLES)))
+    asyncapi.asyncapi_document.cache_clear()
     (DOCS / "schemas").mkdir(parents=True, exist_ok=True)
-    (DOCS / "asyncapi.json").write_text(render(asyncapi_document()))
-    for name, schema in json_schemas().items():
+    (DOCS / "asyncapi.json").write_text(render(asyncapi.asyncapi_document()))
+    schemas = asyncapi.json_schemas()
+    for name, schema in schemas.items():
         (DOCS / "schemas" / name).write_text(render(schema))
-    print(f"wrote {DOCS / 'asyncapi.json'} and {len(json_schemas())} schemas in {DOCS / 'schemas'}")
+    print(f"wrote {asyncapi.EXAMPLES_FILE.name}, {DOCS / 'asyncapi.json'} and {len(schemas)} schemas in {DOCS / 'schemas'}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -86,6 +87,19 @@ class JetStreamPublisher:
 EventHandler = Callable[[Envelope, Any], Awaitable[None]]
 
 
+def _original_correlation_id(msg: NatsMessage) -> str | None:
+    """The dead message's correlation id: its header (set by JetStreamPublisher), else its envelope body, else none."""
+    header = (msg.raw_message.headers or {}).get("correlation_id")
+    if header:
+        return str(header)
+    try:
+        body = json.loads(msg.body)
+    except ValueError:
+        return None
+    found = body.get("correlation_id") if isinstance(body, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
 def _retry_delay(deliveries: int) -> float:
     return min(0.2 * 2.0 ** (deliveries - 1), 10.0)
 
@@ -125,6 +139,8 @@ def subscribe_events(
             subject=subjects.deadletter_subject(msg.raw_message.subject),
             stream=DEADLETTER_STREAM,
             headers={"Nats-Msg-Id": msg_id, "content-type": "application/json"},
+            # The flow's id, as on the original's `correlation_id` header; without it FastStream would invent one.
+            correlation_id=_original_correlation_id(msg),
             timeout=5.0,
         )
         if on_dead_letter is not None:

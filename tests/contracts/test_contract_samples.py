@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from opsdesk_shared.asyncapi import asyncapi_document, json_schemas
+from opsdesk_shared.asyncapi import EXAMPLES_FILE, asyncapi_document, examples_from_samples, json_schemas
 from opsdesk_shared.contracts import REGISTRY, Envelope, payload_model
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -62,6 +62,8 @@ def test_published_docs_match_the_contracts() -> None:
         if (REPO / "docs" / "schemas" / name).read_text() != exporter.render(schema)
     ]
     assert not stale, f"run `make schemas`: {stale}"
+    # The AsyncAPI examples are the stored samples, copied into the shared package (the gateway serves them).
+    assert EXAMPLES_FILE.read_text() == exporter.render(examples_from_samples(SAMPLES)), "run `make schemas`"
     assert (REPO / "docs" / "asyncapi.json").read_text() == exporter.render(asyncapi_document())
 
 
