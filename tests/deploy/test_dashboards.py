@@ -81,7 +81,54 @@ def test_metric_names_are_read_out_of_promql() -> None:
 
 def test_there_is_a_dashboard_for_the_desk_sla_dispatch_and_platform() -> None:
     titles = {json.loads(p.read_text())["title"] for p in DASHBOARDS}
-    assert titles == {"Opsdesk: service desk", "Opsdesk: SLA", "Opsdesk: dispatch", "Opsdesk: platform"}
+    assert titles == {"Opsdesk：服务台", "Opsdesk：SLA时限", "Opsdesk：派单", "Opsdesk：平台运行"}
+
+
+# Latin that may stand in a Chinese title: the product's name, abbreviations the desk says as they are, percentiles.
+LATIN_ALLOWED = re.compile(r"Opsdesk|SLA|HTTP|p\d{2}")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def is_chinese_title(title: str) -> bool:
+    return bool(CJK.search(title)) and not re.search(r"[A-Za-z]", LATIN_ALLOWED.sub("", title))
+
+
+def test_a_chinese_title_is_told_from_an_english_or_mixed_one() -> None:
+    assert is_chinese_title("各服务HTTP响应时间p90")
+    assert not is_chinese_title("Dead letters (per hour)")
+    assert not is_chinese_title("死信 dead letters")
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
+def test_every_dashboard_and_panel_title_is_chinese(path: Path) -> None:
+    board = json.loads(path.read_text())
+    titles = [board["title"], *(panel["title"] for panel in board["panels"])]
+    assert [t for t in titles if not is_chinese_title(t)] == []
+
+
+def dead_letter_counters() -> set[str]:
+    """Every `<prefix>_dead_letters_total` a service's own registry exports."""
+    return {
+        family.name + "_total"
+        for registry in registries()
+        for family in registry.collect()
+        if family.type == "counter" and family.name.endswith("_dead_letters")
+    }
+
+
+def test_the_dead_letter_panel_shows_every_services_dead_letters() -> None:
+    from opsdesk_shared.bus_permissions import SERVICES
+
+    # Every service consumes events, so every service can dead-letter: each must export its counter...
+    modules = {name.split(".")[0] for name in METRICS_MODULES}
+    assert {s.replace("-", "_") for s in SERVICES} <= modules
+    counters = dead_letter_counters()
+    assert len(counters) == len(SERVICES), sorted(counters)
+    # ...and the one dead-letter panel must query all of them.
+    board = json.loads((GRAFANA / "dashboards" / "opsdesk-platform.json").read_text())
+    [panel] = [p for p in board["panels"] if "Dead letters" in p.get("description", "")]
+    queried = {name for target in panel["targets"] for name in metric_names(target["expr"])}
+    assert counters <= queried, f"left out: {sorted(counters - queried)}"
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
