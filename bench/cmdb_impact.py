@@ -19,13 +19,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from authed import start_db
+
 from assets import service_ops
 from assets.adapters.mongo import MongoAssetRegister, MongoDocs
 from assets.domain import Asset, Location
 from assets.relations import GraphIndex, Node, Relation
 from assets.service import Ctx
 from assets.service_graph import RelationGraph
-from opsdesk_devstack.infra import start_database
 from opsdesk_shared.mongo import connect
 
 CATEGORY = {"application": "application", "business_service": "business_service", "network_device": "network"}
@@ -103,8 +104,8 @@ def csv_rows(n: int, rng: random.Random) -> bytes:
 
 async def on_database(kinds: dict[str, str], rels: list[tuple[str, str, str]], import_rows: int, rng: random.Random) -> dict[str, float]:
     var = Path(tempfile.mkdtemp(prefix="opsdesk-cmdb-bench-"))
-    server = start_database(var / "db")
-    client = connect(server.url)
+    server = start_db(var / "db", "assets")
+    client = connect(server.url_for("assets"))  # as the assets service signs in
     figures: dict[str, float] = {}
     try:
         db = client["opsdesk_assets_bench"]

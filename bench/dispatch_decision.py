@@ -16,17 +16,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from authed import broker_as, start_bus, start_db
+
 from dispatch import domain, service
 from dispatch.adapters.mongo import MongoAssignmentStore, MongoRoster
 from dispatch.duty import OFFICE_HOURS, PHONE_OUTSIDE_OFFICE
-from opsdesk_devstack.infra import start_database, start_nats
-from opsdesk_shared.bus import JetStreamPublisher, declare_streams, make_broker
+from opsdesk_shared.bus import JetStreamPublisher, declare_streams
 from opsdesk_shared.contracts import Requester, TicketCreatedV1
 from opsdesk_shared.mongo import connect
 from opsdesk_shared.outbox import OutboxRelay
 
 SKILLS = ["desktop", "printer", "network", "server", "application", "security"]
-SERVICES = list(domain.SERVICE_SKILL)
 
 
 def roster(n: int, rng: random.Random) -> list[domain.Engineer]:
@@ -43,7 +43,7 @@ def roster(n: int, rng: random.Random) -> list[domain.Engineer]:
 def ticket(i: int, rng: random.Random) -> TicketCreatedV1:
     return TicketCreatedV1(
         ticket_id=f"bench-{i:06d}-{rng.randrange(1 << 30)}", number=f"INC-2026-{i:06d}", title="bench", channel="hotline",
-        service_code=rng.choice(SERVICES), requester=Requester(name="bench"), reported_at=datetime.now(UTC), site="主樓",
+        service_code="RS-REPAIR", skill=rng.choice(SKILLS), requester=Requester(name="bench"), reported_at=datetime.now(UTC), site="主樓",
     )
 
 
@@ -54,10 +54,10 @@ def pct(values: list[float], p: float) -> float:
 
 async def on_database(engineers: list[domain.Engineer], *, open_assignments: int, measured: int, rng: random.Random) -> list[float]:
     var = Path(tempfile.mkdtemp(prefix="opsdesk-dispatch-bench-"))
-    db_server = start_database(var / "db")
-    nats_server = start_nats(var / "nats")
-    client = connect(db_server.url)
-    broker = make_broker(nats_server.url, name="bench")
+    db_server = start_db(var / "db", "dispatch")
+    nats_server = start_bus(var / "nats", "dispatch")
+    client = connect(db_server.url_for("dispatch"))  # as dispatch itself: its own database user and NATS user
+    broker = broker_as(nats_server, "dispatch", name="bench")
     try:
         db = client["opsdesk_dispatch"]
         await MongoRoster(db).seed(engineers)

@@ -22,14 +22,16 @@ import nats
 from intake_load import percentile
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from opsdesk_devstack.infra import Nats
 from opsdesk_devstack.stack import Stack
 from opsdesk_shared.bus import JetStreamPublisher, declare_streams, make_broker
 from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1
 
 
-async def offer(nats_url: str, *, rate: float, seconds: float) -> tuple[set[str], float]:
-    """Publish ticket.created at `rate` per second for `seconds`; returns the ticket ids and the rate achieved."""
-    broker = make_broker(nats_url, name="bench-dispatch")
+async def offer(bus: Nats, *, rate: float, seconds: float) -> tuple[set[str], float]:
+    """Publish ticket.created at `rate` per second for `seconds`, as intake (its NATS user) would; returns the
+    ticket ids and the rate achieved."""
+    broker = make_broker(bus.url, name="bench-dispatch", user="intake", password=bus.passwords["intake"])
     await broker.connect()
     await declare_streams(broker)
     publisher = JetStreamPublisher(broker)
@@ -53,7 +55,7 @@ async def offer(nats_url: str, *, rate: float, seconds: float) -> tuple[set[str]
 
 
 async def stored_times(url: str, subject: str) -> dict[str, tuple[datetime, datetime]]:
-    """ticket id -> (the event's occurred_at, when JetStream stored it)."""
+    """ticket id -> (the event's occurred_at, when JetStream stored it); `url` carries the observer's credentials."""
     nc = await nats.connect(url)
     sub = await nc.jetstream().pull_subscribe(
         subject, durable=None, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE)
@@ -92,10 +94,10 @@ def main() -> None:
             stack.start(("dispatch",))
             try:
                 assert stack.nats is not None
-                ids, achieved = asyncio.run(offer(stack.nats.url, rate=rate, seconds=args.seconds))
+                ids, achieved = asyncio.run(offer(stack.nats, rate=rate, seconds=args.seconds))
                 deadline = time.monotonic() + 120
                 while True:  # wait until dispatch has worked through the queue (or gives up)
-                    latencies, created = assignment_latencies(stack.nats.url, ids)
+                    latencies, created = assignment_latencies(stack.observer_url(), ids)
                     if len(latencies) >= created or time.monotonic() > deadline:
                         break
                     time.sleep(1)

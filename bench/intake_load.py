@@ -145,9 +145,9 @@ def main() -> None:
             # Let dispatch drain its backlog, then read both subjects back.
             deadline = time.monotonic() + (120 if "dispatch" in services else 0)
             while True:
-                created = asyncio.run(read_subject(stack.nats.url, "ticket.created"))
+                created = asyncio.run(read_subject(stack.observer_url(), "ticket.created"))
                 ids = {e["data"]["ticket_id"] for e in created} - seen  # type: ignore[index]
-                lat, n = assignment_latencies(stack.nats.url, ids)
+                lat, n = assignment_latencies(stack.observer_url(), ids)
                 if len(lat) >= n or time.monotonic() > deadline:
                     break
                 time.sleep(1)

@@ -128,7 +128,7 @@ def main() -> None:
         assert monitor.process is not None
         rss = rss_mib(monitor.process.proc.pid)
         wait = (window_start - datetime.now(UTC)).total_seconds() + args.window
-        lateness = breach_lateness(stack.nats.url, want=args.due, timeout_s=wait + 60) if wait > -args.window else []
+        lateness = breach_lateness(stack.observer_url(), want=args.due, timeout_s=wait + 60) if wait > -args.window else []
         lateness = asyncio.run(lateness) if asyncio.iscoroutine(lateness) else lateness
         rss_after = rss_mib(monitor.process.proc.pid)
     finally:

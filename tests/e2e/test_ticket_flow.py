@@ -10,7 +10,9 @@ import asyncio
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import nats
@@ -287,3 +289,25 @@ def test_delay_re_dispatches_and_the_desk_sees_the_new_engineer_and_the_clocks(s
     with direct(stack, "sla-monitor") as sla:
         debug = {n: sla.get(f"/api/v1/timers/{ticket['id']}/{n}").json() for n in want}
     assert states == want, debug
+
+
+def test_reporting_rebuilds_its_projection_from_the_stream_as_its_own_bus_user(stack: Stack) -> None:
+    # The rebuild replays JetStream through an ephemeral consumer: with one NATS user per service, reporting's own
+    # user must be allowed to make and read one, or a manager's rebuild can never finish.
+    for _ in range(2):
+        post_ticket(stack, channel="web")
+    line = 'reporting_tickets_created_total{channel="web",service_code="RS-REPAIR"} 2.0'
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and line not in metrics(stack, "reporting"):
+        time.sleep(0.1)
+    assert line in metrics(stack, "reporting")
+
+    rebuilt = httpx.post(f"{stack.gateway}/api/v1/reports/admin/rebuild", params={"wait": "true"}, headers=auth(stack), timeout=60)
+    assert rebuilt.status_code == 202, rebuilt.text
+    assert rebuilt.json()["status"] == "done" and rebuilt.json()["events"] >= 2, rebuilt.json()
+    projection = httpx.get(f"{stack.gateway}/api/v1/reports/admin/projection", headers=auth(stack), timeout=15).json()
+    assert projection["generation"] == rebuilt.json()["generation"]
+    month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    summary = httpx.get(f"{stack.gateway}/api/v1/reports/service-summary/{month}", headers=auth(stack), timeout=30)
+    assert summary.status_code == 200, summary.text
+    assert summary.json()["figures"]["volumes"]["total"] == 2  # the rebuilt generation counts each ticket once
