@@ -63,8 +63,10 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
         )
 
     # A plain core subscription, not a durable consumer: every replica hears every ticket event and re-reads the
-    # ticket into its own index. What a disconnect loses, the periodic full reload heals.
-    @broker.subscriber("ticket.>", include_in_schema=False)
+    # ticket into its own index. What a disconnect loses, the periodic full reload heals. `no_reply`: a JetStream
+    # publish carries the publisher's ack inbox as reply subject; answering it would race the stream's real ack
+    # (and NATS refuses it now that each service may reply only under its own permissions).
+    @broker.subscriber("ticket.>", include_in_schema=False, no_reply=True)
     async def on_ticket_event(msg: NatsMessage) -> None:
         try:
             envelope = Envelope.model_validate_json(msg.body)
