@@ -20,3 +20,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     s.start(ready_timeout=60)
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="session")
+def engineers(stack: Stack) -> dict[str, dict[str, str]]:
+    """A signed-in user linked to each engineer of the demo roster (a roster engineer has one user), by engineer id."""
+    from .support import sign_in
+
+    roster = ("eng-onsite-1", "eng-onsite-2", "eng-mobile-1", "eng-senior-1")
+    return {eid: sign_in(stack, "engineer", engineer_id=eid, prefix=eid) for eid in roster}
