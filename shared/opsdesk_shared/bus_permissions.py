@@ -98,6 +98,7 @@ ROLES: dict[str, BusRole] = {
             consumes=_c(
                 (s.TICKET_CREATED, "dispatch-ticket-created"),
                 (s.TICKET_STATUS_CHANGED, "dispatch-ticket-status-changed"),
+                (s.SLA_BREACHED, "dispatch-sla-breached"),
             ),
         ),
         BusRole(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from opsdesk_shared.contracts import (
     AssignmentAcceptedV1,
@@ -31,15 +32,16 @@ EngineerStatus = Literal["available", "busy", "off_duty", "on_leave"]
 # Only field engineers take tickets automatically; seniors and the PM are escalation targets.
 DISPATCHABLE: tuple[Role, ...] = ("onsite", "mobile")
 
-# Which skill a catalog service needs; unknown services need none in particular.
-SERVICE_SKILL = {
-    "RS-INTAKE": "desktop",
-    "RS-ONSITE": "desktop",
-    "RS-SPARE": "desktop",
-    "RS-REPAIR": "printer",
-    "RS-VENDOR": "printer",
-    "RS-OTHER": "application",
-}
+# Which skill a ticket needs is the catalog's decision (intake's editable `skill`, carried in ticket.created);
+# dispatch keeps no table of its own. A ticket without a skill goes to anyone available.
+
+# Intake's ticket numbers (INC-2026-000009): what people say on the phone, accepted wherever a ticket id is.
+TICKET_NUMBER = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{1,12}$")
+
+
+def is_ticket_number(ref: str) -> bool:
+    """Whether a path's ticket reference is a number (resolved through the assignment) rather than intake's id."""
+    return bool(TICKET_NUMBER.match(ref))
 
 
 class Engineer(BaseModel):
@@ -58,6 +60,12 @@ class Engineer(BaseModel):
 
 
 AssignmentStatus = Literal["unassigned", "open", "accepted", "confirmed", "completed", "reviewed", "withdrawn"]
+
+# The SLA monitor owns the clocks (sla-monitor's DEFAULT_POLICIES); dispatch records its verdicts (sla.breached) on
+# the assignment and calls the assignment overdue while the step that clock waits for is still not taken:
+# the desk's confirmation (the assignment is open or accepted), an escalation's acknowledgement (one is unanswered).
+OVERDUE_CLOCKS = ("confirmation", "escalation")
+AWAITING_CONFIRMATION: frozenset[str] = frozenset({"open", "accepted"})
 
 
 class Step(BaseModel):
@@ -84,6 +92,16 @@ class Escalation(BaseModel):
     acknowledged_by: str | None = None
 
 
+class Breach(BaseModel):
+    """A clock the SLA monitor announced as run out (sla.breached) for this ticket."""
+
+    model_config = ConfigDict(frozen=True)
+
+    timer: str = Field(description="confirmation or escalation")
+    due_at: datetime
+    breached_at: datetime
+
+
 class Assignment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -106,7 +124,31 @@ class Assignment(BaseModel):
     mode: Literal["visit", "remote"] = "visit"
     vehicle: bool = False
     visit_note: str | None = None
+    skill: str | None = Field(default=None, description="The skill the catalog service needs (from ticket.created); None: anyone")
+    breaches: tuple[Breach, ...] = Field(default=(), description="Clocks the SLA monitor announced as run out")
     version: int = 1
+
+    @computed_field(description="A clock ran out and the step it waits for is still not taken (stored, so lists filter on it)")  # type: ignore[prop-decorator]
+    @property
+    def overdue(self) -> bool:
+        return bool(overdue_clocks(self))
+
+
+def overdue_clocks(a: Assignment) -> list[str]:
+    """The breached clocks whose step is still outstanding (see OVERDUE_CLOCKS)."""
+    waiting_for = {
+        "confirmation": a.status in AWAITING_CONFIRMATION,
+        "escalation": any(e.acknowledged_at is None for e in a.escalations),
+    }
+    return sorted({b.timer for b in a.breaches if waiting_for.get(b.timer, False)})
+
+
+def record_breach(a: Assignment, *, timer: str, due_at: datetime, breached_at: datetime) -> Assignment | None:
+    """The assignment with the SLA monitor's breach recorded; None for clocks dispatch does not track or a repeat."""
+    if timer not in OVERDUE_CLOCKS or any(b.timer == timer and b.due_at == due_at for b in a.breaches):
+        return None
+    breach = Breach(timer=timer, due_at=due_at, breached_at=breached_at)
+    return _with_step(a, f"{timer} overdue", at=breached_at, by="sla-monitor", note=f"due {due_at.isoformat()}", breaches=(*a.breaches, breach))
 
 
 class NoEngineerAvailable(Exception):
@@ -134,19 +176,19 @@ def duty_of(engineer: Engineer, at: datetime | None) -> DutyMode | None:
 
 
 def choose_engineer(ticket: TicketCreatedV1, roster: list[Engineer], *, at: datetime | None = None) -> tuple[Engineer, float, str]:
-    return choose_for(ticket.service_code, roster, at=at)
+    return choose_for(ticket.skill, roster, at=at)
 
 
-def choose_for(service_code: str, roster: list[Engineer], *, at: datetime | None = None) -> tuple[Engineer, float, str]:
-    """On-site duty first, then the phone on-call, then anyone available called in; within a tier, the score."""
-    skill = SERVICE_SKILL.get(service_code)
+def choose_for(skill: str | None, roster: list[Engineer], *, at: datetime | None = None) -> tuple[Engineer, float, str]:
+    """On-site duty first, then the phone on-call, then anyone available called in; within a tier, the score
+    (the catalog's skill, then load; no skill: load alone)."""
     candidates = [e for e in roster if e.role in DISPATCHABLE and e.status == "available"]
     ranked = sorted(
         ((DUTY_TIER[duty_of(e, at)], score(e, skill=skill), e) for e in candidates),
         key=lambda row: (-row[0], -row[1], row[2].id),
     )
     if not ranked:
-        raise NoEngineerAvailable(f"no available engineer for {service_code}")
+        raise NoEngineerAvailable(f"no available engineer{f' with skill {skill}' if skill else ''}")
     # When everyone is full the ticket still goes to the least overloaded engineer: the contract's clock is running,
     # and an unassigned ticket helps nobody; the reason says so for the desk to see.
     _, best_score, best = ranked[0]
@@ -194,6 +236,7 @@ def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) ->
         score=best_score,
         assigned_at=now,
         service_code=ticket.service_code,
+        skill=ticket.skill,
         channel=ticket.channel,
         site=ticket.site,
         mode=mode,
@@ -423,7 +466,7 @@ def delay(
     )
     noted = _with_step(a, "delayed", at=now, by=actor.subject, note=reason)
     others = [e for e in roster if e.id != a.engineer_id]
-    to, _, why = choose_for(a.service_code, others, at=now)
+    to, _, why = choose_for(a.skill, others, at=now)
     updated, reassigned = _move(noted, to=to, reason=f"re-dispatch after delay ({reason}); {why}", by="dispatch", now=now)
     return updated, [delayed, reassigned]
 
@@ -488,7 +531,7 @@ def waiting(ticket: TicketCreatedV1, *, reason: str, now: datetime) -> tuple[Ass
     record = Assignment(
         id=str(uuid.uuid4()), ticket_id=ticket.ticket_id, ticket_number=ticket.number, engineer_id="", engineer_name="",
         reason=reason, score=0.0, assigned_at=now, status="unassigned", service_code=ticket.service_code,
-        channel=ticket.channel, site=ticket.site, history=(Step(action="waiting", at=now, by="dispatch", engineer_id="", note=reason),),
+        skill=ticket.skill, channel=ticket.channel, site=ticket.site, history=(Step(action="waiting", at=now, by="dispatch", engineer_id="", note=reason),),
     )
     return record, NoEngineerAvailableV1(ticket_id=ticket.ticket_id, service_code=ticket.service_code, reason=reason, at=now)
 
@@ -497,7 +540,7 @@ def assign_waiting(a: Assignment, roster: list[Engineer], *, now: datetime) -> t
     """A waiting ticket gets its engineer once someone is available (raises NoEngineerAvailable otherwise)."""
     if a.status != "unassigned":
         raise IllegalStep(f"ticket {a.ticket_id} is not waiting", allowed=NEXT_STEPS[a.status])
-    engineer, best_score, reason = choose_for(a.service_code, roster, at=now)
+    engineer, best_score, reason = choose_for(a.skill, roster, at=now)
     mode, vehicle, visit_note = plan_visit_for(a.channel, a.service_code, a.site, engineer, at=now)
     updated = _with_step(
         a, "assigned", at=now, by="dispatch", note=reason, id=str(uuid.uuid4()), engineer_id=engineer.id,

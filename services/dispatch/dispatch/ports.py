@@ -7,6 +7,7 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .domain import Assignment, Engineer
+from .listing import AssignmentFilter, AssignmentKey, EscalationStatus
 
 
 class Roster(Protocol):
@@ -25,6 +26,15 @@ class AssignmentStore(Protocol):
         ...
     async def save(self, assignment: Assignment, events: Sequence[Envelope]) -> Assignment:
         """Replace if the stored one is still at `assignment.version` (else ConcurrentUpdate); returns it as stored."""
+        ...
+    async def by_number(self, number: str) -> Assignment | None:
+        """The assignment of the ticket with this number (learnt from ticket.created)."""
+        ...
+    async def page(self, query: AssignmentFilter, *, after: AssignmentKey | None, limit: int) -> list[Assignment]:
+        """Up to `limit` matching assignments after the key, in listing order (ticket number, then id, descending)."""
+        ...
+    async def with_escalations(self, status: EscalationStatus) -> list[Assignment]:
+        """Assignments with at least one escalation in that status (open: not acknowledged yet)."""
         ...
 
 

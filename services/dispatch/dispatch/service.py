@@ -8,8 +8,9 @@ from typing import Literal
 
 from opsdesk_shared.contracts import Envelope, EventData, TicketCreatedV1
 
-from . import domain
-from .domain import Actor, Assignment, Engineer, EngineerStatus
+from . import domain, listing
+from .domain import Actor, Assignment, AssignmentStatus, Engineer, EngineerStatus
+from .listing import EscalationStatus, EscalationView
 from .ports import AssignmentStore, EventOutbox, Roster
 
 PRODUCER = "dispatch"
@@ -74,14 +75,54 @@ class UnknownEngineer(LookupError):
     """No engineer with that id on the roster."""
 
 
+async def _load(ticket: str, assignments: AssignmentStore) -> Assignment | None:
+    """A ticket's assignment by intake's id or by its number (INC-2026-000009), which ticket.created told us."""
+    return await (assignments.by_number(ticket) if domain.is_ticket_number(ticket) else assignments.get(ticket))
+
+
 async def read_assignment(ticket_id: str, *, actor: Actor, assignments: AssignmentStore) -> Assignment:
-    """A ticket's assignment, if the actor may see it: engineers only the ones they hold, 404 for the rest."""
+    """A ticket's assignment (by id or number), if the actor may see it: engineers only the ones they hold, 404 for the rest."""
     if domain.assignment_view(actor) == "none":
         raise domain.Forbidden(f"role {actor.role} may not read assignments")
-    found = await assignments.get(ticket_id)
+    found = await _load(ticket_id, assignments)
     if found is None or not domain.may_read(actor, found):
         raise UnknownAssignment(ticket_id)
     return found
+
+
+async def list_assignments(
+    *, actor: Actor, engineers: Sequence[str] | None, statuses: Sequence[AssignmentStatus] | None, overdue: bool | None,
+    ticket: str | None, cursor: str | None, limit: int, assignments: AssignmentStore,
+) -> tuple[list[Assignment], str | None]:
+    """One page of the assignments the actor may list (an engineer's own work; anyone's for the desk), and the
+    cursor of the next page (None on the last)."""
+    query = listing.assignment_filter(actor, engineers=engineers, statuses=statuses, overdue=overdue, ticket=ticket)
+    if query.engineer_ids == frozenset():
+        return [], None  # an engineer without a roster link holds nothing
+    after = listing.decode_assignment_cursor(cursor) if cursor else None
+    found = await assignments.page(query, after=after, limit=limit + 1)
+    return listing.page_of(found, limit=limit)
+
+
+async def list_escalations(
+    *, actor: Actor, status: EscalationStatus, cursor: str | None, limit: int, assignments: AssignmentStore,
+) -> tuple[list[EscalationView], str | None]:
+    """Escalations of a status the actor may see (the project manager and the desk all, an engineer those naming
+    them), newest first. Open ones are few (each is acknowledged within minutes), so they are paged in process."""
+    if domain.assignment_view(actor) == "none":
+        raise domain.Forbidden(f"role {actor.role} may not read escalations")
+    views = listing.escalation_views(actor, await assignments.with_escalations(status), status=status)
+    return listing.page_escalations(views, cursor=cursor, limit=limit)
+
+
+async def record_breach(
+    ticket_id: str, *, timer: str, due_at: datetime, breached_at: datetime, assignments: AssignmentStore
+) -> Assignment | None:
+    """The SLA monitor said a clock ran out: record it on the assignment (None when there is nothing to record).
+    A concurrent change raises ConcurrentUpdate, and the redelivered event records it then."""
+    before = await assignments.get(ticket_id)
+    after = None if before is None else domain.record_breach(before, timer=timer, due_at=due_at, breached_at=breached_at)
+    return None if after is None else await assignments.save(after, [])
 
 
 async def list_engineers(*, actor: Actor, roster: Roster) -> list[Engineer]:
@@ -131,10 +172,11 @@ def _one(step: Callable[[Assignment], tuple[Assignment, EventData]]) -> Decide:
 async def _apply(
     ticket_id: str, decide: Decide, *, assignments: AssignmentStore, outbox: EventOutbox, correlation_id: str, now: datetime
 ) -> tuple[Assignment, Assignment]:
-    """Load, decide, store with the events in one write, relay. Returns (before, after)."""
-    before = await assignments.get(ticket_id)
+    """Load (by id or number), decide, store with the events in one write, relay. Returns (before, after)."""
+    before = await _load(ticket_id, assignments)
     if before is None:
         raise UnknownAssignment(ticket_id)
+    ticket_id = before.ticket_id  # a number was resolved: events and the outbox name intake's id
     updated, events = decide(before)
     envelopes = [
         Envelope.wrap(e, producer=PRODUCER, correlation_id=correlation_id, subject_id=ticket_id, occurred_at=now) for e in events

@@ -48,6 +48,11 @@ class TicketCreatedV1(EventData):
         description="Which clocks apply, from the catalog: responsive (response, dispatch, confirmation), "
         "scheduled or project (a deliverable without a response clock)",
     )
+    skill: str | None = Field(
+        default=None,
+        description="The skill the catalog service needs (the catalog's editable `skill`, e.g. printer); dispatch "
+        "matches engineers on it. None: any available engineer may take the ticket",
+    )
 
 
 class TicketAssignedV1(EventData):

@@ -8,6 +8,7 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 
 from ..domain import Assignment, Engineer
+from ..listing import AssignmentFilter, AssignmentKey, EscalationStatus, assignment_key
 from ..ports import ConcurrentUpdate
 
 
@@ -54,3 +55,15 @@ class MemoryAssignmentStore:
         stored = assignment.model_copy(update={"version": assignment.version + 1})
         self.by_ticket[assignment.ticket_id] = stored
         return stored
+
+    async def by_number(self, number: str) -> Assignment | None:
+        return next((a for a in self.by_ticket.values() if a.ticket_number == number), None)
+
+    async def page(self, query: AssignmentFilter, *, after: AssignmentKey | None, limit: int) -> list[Assignment]:
+        found = sorted((a for a in self.by_ticket.values() if query.matches(a)), key=assignment_key, reverse=True)
+        if after is not None:
+            found = [a for a in found if assignment_key(a) < after]
+        return found[:limit]
+
+    async def with_escalations(self, status: EscalationStatus) -> list[Assignment]:
+        return [a for a in self.by_ticket.values() if any((e.acknowledged_at is None) == (status == "open") for e in a.escalations)]

@@ -11,9 +11,10 @@ from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Document, document_lock, update_if
-from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
+from opsdesk_shared.outbox import OUTBOX_FIELD, outbox_fields, outbox_push, strip_outbox
 
 from ..domain import Assignment, Engineer
+from ..listing import AssignmentFilter, AssignmentKey, EscalationStatus
 from ..ports import ConcurrentUpdate
 
 
@@ -81,7 +82,10 @@ class MongoAssignmentStore:
         return self._assignments
 
     async def ensure_indexes(self) -> None:
+        # MongoDB uses these; FerretDB v1 answers every query but `_id` with a scan (fine at a desk's size: a few
+        # thousand assignments a year, one document per ticket).
         await self._assignments.create_index([("engineer_id", 1), ("status", 1)])
+        await self._assignments.create_index([("ticket_number", -1), ("_id", -1)])
 
     async def waiting(self) -> list[str]:
         """Tickets nobody could take yet: a scan, at start-up only."""
@@ -89,11 +93,30 @@ class MongoAssignmentStore:
 
     async def get(self, ticket_id: str) -> Assignment | None:
         doc = await self._assignments.find_one({"_id": ticket_id})
-        if doc is None:
-            return None
-        fields = strip_outbox(doc)
-        fields["ticket_id"] = fields.pop("_id")
-        return Assignment.model_validate(fields)
+        return None if doc is None else _assignment(doc)
+
+    async def by_number(self, number: str) -> Assignment | None:
+        doc = await self._assignments.find_one({"ticket_number": number})  # a scan on FerretDB; see ensure_indexes
+        return None if doc is None else _assignment(doc)
+
+    async def page(self, query: AssignmentFilter, *, after: AssignmentKey | None, limit: int) -> list[Assignment]:
+        """One plain find with sort and limit: conditions on fields only, no aggregation, nothing FerretDB lacks."""
+        docs = await self._assignments.find(_query(query, after=after), projection={OUTBOX_FIELD: 0}).sort(
+            [("ticket_number", -1), ("_id", -1)]
+        ).limit(limit).to_list()
+        return [_assignment(d) for d in docs]
+
+    async def with_escalations(self, status: EscalationStatus) -> list[Assignment]:
+        # Dot paths into the array, not $elemMatch: FerretDB v1 answers $elemMatch with nothing at all (measured in
+        # tests/integration/test_dispatch_list_store.py). `escalations.id` is a string only where there is one;
+        # `escalations.acknowledged_at: null` then means some escalation has none yet.
+        query: dict[str, Any] = {"escalations.id": {"$type": "string"}}
+        if status == "open":
+            query["escalations.acknowledged_at"] = None
+        else:
+            query["escalations.acknowledged_by"] = {"$type": "string"}
+        docs = await self._assignments.find(query, projection={OUTBOX_FIELD: 0}).to_list()
+        return [_assignment(d) for d in docs]
 
     async def save(self, assignment: Assignment, events: Sequence[Envelope]) -> Assignment:
         doc = assignment.model_dump()
@@ -112,3 +135,30 @@ class MongoAssignmentStore:
         except DuplicateKeyError:
             return False
         return True
+
+
+def _assignment(doc: Document) -> Assignment:
+    fields = strip_outbox(doc)
+    fields["ticket_id"] = fields.pop("_id")
+    return Assignment.model_validate(fields)
+
+
+def _query(query: AssignmentFilter, *, after: AssignmentKey | None) -> dict[str, Any]:
+    """AssignmentFilter.matches as a query document (the memory store runs matches itself)."""
+    conditions: list[dict[str, Any]] = []
+    if query.engineer_ids is not None:
+        conditions.append({"engineer_id": {"$in": sorted(query.engineer_ids)}})
+    if query.statuses is not None:
+        conditions.append({"status": {"$in": sorted(query.statuses)}})
+    if query.overdue is not None:
+        # `overdue` is stored with every save (a computed field of the model); a document from before it existed
+        # has none and is not overdue.
+        conditions.append({"overdue": True} if query.overdue else {"overdue": {"$ne": True}})
+    if query.ticket_id is not None:
+        conditions.append({"_id": query.ticket_id})
+    if query.ticket_number is not None:
+        conditions.append({"ticket_number": query.ticket_number})
+    if after is not None:
+        number, ticket_id = after
+        conditions.append({"$or": [{"ticket_number": {"$lt": number}}, {"ticket_number": number, "_id": {"$lt": ticket_id}}]})
+    return {"$and": conditions} if conditions else {}

@@ -1,4 +1,5 @@
-"""Dispatch's bus edge: every new ticket gets an engineer; a ticket the desk resolved or cancelled frees them."""
+"""Dispatch's bus edge: every new ticket gets an engineer; a ticket the desk resolved or cancelled frees them; a
+clock the SLA monitor announces as run out marks the assignment overdue (the SLA monitor owns the clocks)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime
 from faststream.nats import NatsBroker
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, TicketCreatedV1, TicketStatusChangedV1, subjects
+from opsdesk_shared.contracts import Envelope, SlaBreachedV1, TicketCreatedV1, TicketStatusChangedV1, subjects
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, service
@@ -47,9 +48,18 @@ def register(
         if waiting is not None:
             waiting.discard(changed.ticket_id)
 
+    async def on_sla_breached(envelope: Envelope, breached: SlaBreachedV1) -> None:
+        if breached.repair_id is not None or not breached.ticket_id:
+            return  # a repair's clock: nothing of dispatch's
+        await service.record_breach(
+            breached.ticket_id, timer=breached.timer, due_at=breached.due_at, breached_at=breached.breached_at,
+            assignments=assignments,
+        )
+
     for subject, durable, handler in (
         (subjects.TICKET_CREATED, "dispatch-ticket-created", on_ticket_created),
         (subjects.TICKET_STATUS_CHANGED, "dispatch-ticket-status-changed", on_ticket_status_changed),
+        (subjects.SLA_BREACHED, "dispatch-sla-breached", on_sla_breached),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

@@ -12,15 +12,26 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.internal_auth import VerifiedCaller
 from opsdesk_shared.logs import correlation_id
 
 from .. import domain, service
-from ..domain import Actor, Assignment, Engineer, EngineerStatus, Forbidden, IllegalStep, NoEngineerAvailable, Role
+from ..domain import (
+    Actor,
+    Assignment,
+    AssignmentStatus,
+    Engineer,
+    EngineerStatus,
+    Forbidden,
+    IllegalStep,
+    NoEngineerAvailable,
+    Role,
+)
 from ..duty import Shift
+from ..listing import BadCursor, EscalationStatus, EscalationView
 from ..ports import ConcurrentUpdate
 
 
@@ -43,6 +54,7 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(_gate)])
 T = TypeVar("T")
 Wired = Annotated[Any, Depends(_adapters)]
 Acting = Annotated[Actor, Depends(_actor)]
+TicketRef = Annotated[str, Path(description="Intake's ticket id, or the ticket number people say on the phone (INC-2026-000009)")]
 
 
 def _context() -> dict[str, Any]:
@@ -55,6 +67,8 @@ async def _run(call: Awaitable[T]) -> T:
         return await call
     except Forbidden as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    except BadCursor as exc:
+        raise HTTPException(422, [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]) from None
     except service.UnknownAssignment as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {exc} has no assignment") from None
     except LookupError as exc:
@@ -166,20 +180,71 @@ class ReviewIn(BaseModel):
     comment: str | None = Field(default=None, max_length=4000)
 
 
+class AssignmentPage(BaseModel):
+    items: list[Assignment]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+class EscalationPage(BaseModel):
+    items: list[EscalationView]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+@router.get("/assignments", response_model=AssignmentPage, tags=["assignments"], summary="List assignments (my work, the desk's view)")
+async def list_assignments(
+    actor: Acting,
+    wired: Wired,
+    engineer: Annotated[list[str] | None, Query(max_length=64, description="Roster engineer id; repeat for several")] = None,
+    status_: Annotated[list[AssignmentStatus] | None, Query(alias="status")] = None,
+    overdue: Annotated[bool | None, Query(
+        description="true: a clock the SLA monitor announced as run out (confirmation, an escalation's "
+        "acknowledgement) waits for its step; false: none does",
+    )] = None,
+    ticket: Annotated[str | None, Query(max_length=64, description="Ticket id or number (INC-2026-000009)")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> AssignmentPage:
+    """Newest ticket first (by ticket number, then id: a stable order, so cursor pages never repeat or skip one).
+    Filters combine with AND, repeated values of one filter with OR. An engineer lists their own assignments (the
+    token's roster link), by default and only those: naming another engineer is a 403. The desk, auditors and
+    services list everyone's and filter by engineer."""
+    items, next_cursor = await _run(service.list_assignments(
+        actor=actor, engineers=engineer, statuses=status_, overdue=overdue, ticket=ticket, cursor=cursor, limit=limit,
+        assignments=wired.assignments,
+    ))
+    return AssignmentPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/escalations", response_model=EscalationPage, tags=["assignments"], summary="List escalations")
+async def list_escalations(
+    actor: Acting,
+    wired: Wired,
+    status_: Annotated[EscalationStatus, Query(alias="status", description="open: not acknowledged yet")] = "open",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> EscalationPage:
+    """Newest raised first. The project manager (role manager) and the desk see all; an engineer those naming them
+    (by the token's roster link)."""
+    items, next_cursor = await _run(service.list_escalations(
+        actor=actor, status=status_, cursor=cursor, limit=limit, assignments=wired.assignments,
+    ))
+    return EscalationPage(items=items, next_cursor=next_cursor)
+
+
 @router.get("/assignments/{ticket_id}", response_model=Assignment, tags=["assignments"])
-async def read_assignment(ticket_id: str, actor: Acting, wired: Wired) -> Assignment:
+async def read_assignment(ticket_id: TicketRef, actor: Acting, wired: Wired) -> Assignment:
     """A ticket's assignment with history and score; an engineer sees only the ones they hold (404 for others)."""
     return await _run(service.read_assignment(ticket_id, actor=actor, assignments=wired.assignments))
 
 
 @router.post("/assignments/{ticket_id}/accept", response_model=Assignment, tags=["assignments"])
-async def accept(ticket_id: str, actor: Acting, wired: Wired, body: NoBodyIn | None = None) -> Assignment:
+async def accept(ticket_id: TicketRef, actor: Acting, wired: Wired, body: NoBodyIn | None = None) -> Assignment:
     """The engineer who holds the assignment takes it on."""
     return await _run(service.accept(ticket_id, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context()))
 
 
 @router.post("/assignments/{ticket_id}/confirm", response_model=Assignment, tags=["assignments"])
-async def confirm(ticket_id: str, body: ConfirmIn, actor: Acting, wired: Wired) -> Assignment:
+async def confirm(ticket_id: TicketRef, body: ConfirmIn, actor: Acting, wired: Wired) -> Assignment:
     """The desk confirms execution (the contract: within 30 minutes of assignment)."""
     return await _run(service.confirm(
         ticket_id, eta=body.eta, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
@@ -187,7 +252,7 @@ async def confirm(ticket_id: str, body: ConfirmIn, actor: Acting, wired: Wired) 
 
 
 @router.post("/assignments/{ticket_id}/delay", response_model=Assignment, tags=["assignments"])
-async def delay(ticket_id: str, body: DelayIn, actor: Acting, wired: Wired) -> Assignment:
+async def delay(ticket_id: TicketRef, body: DelayIn, actor: Acting, wired: Wired) -> Assignment:
     """The engineer (or the desk they rang) reports being late or unable: re-dispatched to someone else at once."""
     return await _run(service.delay(
         ticket_id, reason=body.reason, cannot_go=body.cannot_go, actor=actor, roster=wired.roster,
@@ -196,7 +261,7 @@ async def delay(ticket_id: str, body: DelayIn, actor: Acting, wired: Wired) -> A
 
 
 @router.post("/assignments/{ticket_id}/reassign", response_model=Assignment, tags=["assignments"])
-async def reassign(ticket_id: str, body: ReassignIn, actor: Acting, wired: Wired) -> Assignment:
+async def reassign(ticket_id: TicketRef, body: ReassignIn, actor: Acting, wired: Wired) -> Assignment:
     """The desk's override, with its reason."""
     return await _run(service.reassign(
         ticket_id, engineer_id=body.to, reason=body.reason, actor=actor, roster=wired.roster,
@@ -205,7 +270,7 @@ async def reassign(ticket_id: str, body: ReassignIn, actor: Acting, wired: Wired
 
 
 @router.post("/assignments/{ticket_id}/escalations", response_model=Assignment, tags=["assignments"])
-async def escalate(ticket_id: str, body: EscalateIn, actor: Acting, wired: Wired) -> Assignment:
+async def escalate(ticket_id: TicketRef, body: EscalateIn, actor: Acting, wired: Wired) -> Assignment:
     """An abnormal event: to the project manager (and a senior engineer when technical)."""
     return await _run(service.escalate(
         ticket_id, kind=body.kind, description=body.description, actor=actor, roster=wired.roster,
@@ -214,7 +279,7 @@ async def escalate(ticket_id: str, body: EscalateIn, actor: Acting, wired: Wired
 
 
 @router.post("/assignments/{ticket_id}/escalations/{escalation_id}/acknowledge", response_model=Assignment, tags=["assignments"])
-async def acknowledge(ticket_id: str, escalation_id: str, actor: Acting, wired: Wired, body: NoBodyIn | None = None) -> Assignment:
+async def acknowledge(ticket_id: TicketRef, escalation_id: str, actor: Acting, wired: Wired, body: NoBodyIn | None = None) -> Assignment:
     """One of the people the escalation was raised to (a manager, or an engineer it names) has it in hand."""
     return await _run(service.acknowledge(
         ticket_id, escalation_id=escalation_id, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
@@ -222,7 +287,7 @@ async def acknowledge(ticket_id: str, escalation_id: str, actor: Acting, wired: 
 
 
 @router.post("/assignments/{ticket_id}/complete", response_model=Assignment, tags=["assignments"])
-async def complete(ticket_id: str, body: CompleteIn, actor: Acting, wired: Wired) -> Assignment:
+async def complete(ticket_id: TicketRef, body: CompleteIn, actor: Acting, wired: Wired) -> Assignment:
     """The engineer's service record; the desk reviews it."""
     return await _run(service.complete(
         ticket_id, record=body.record, actor=actor, roster=wired.roster, assignments=wired.assignments, outbox=wired.outbox,
@@ -231,7 +296,7 @@ async def complete(ticket_id: str, body: CompleteIn, actor: Acting, wired: Wired
 
 
 @router.post("/assignments/{ticket_id}/help", response_model=Assignment, tags=["assignments"])
-async def ask_for_help(ticket_id: str, body: HelpIn, actor: Acting, wired: Wired) -> Assignment:
+async def ask_for_help(ticket_id: TicketRef, body: HelpIn, actor: Acting, wired: Wired) -> Assignment:
     """The engineer on the job asks the desk for help; published as assignment.help_requested."""
     return await _run(service.ask_for_help(
         ticket_id, question=body.question, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
@@ -239,7 +304,7 @@ async def ask_for_help(ticket_id: str, body: HelpIn, actor: Acting, wired: Wired
 
 
 @router.post("/assignments/{ticket_id}/review", response_model=Assignment, tags=["assignments"])
-async def review(ticket_id: str, body: ReviewIn, actor: Acting, wired: Wired) -> Assignment:
+async def review(ticket_id: TicketRef, body: ReviewIn, actor: Acting, wired: Wired) -> Assignment:
     """The desk reviews the service record: approved, or back to the engineer with a comment."""
     return await _run(service.review(
         ticket_id, approved=body.approved, comment=body.comment, actor=actor, roster=wired.roster,

@@ -39,6 +39,7 @@ def ticket(now: datetime) -> Callable[..., TicketCreatedV1]:
             "title": "打印機卡紙",
             "channel": "hotline",
             "service_code": "RS-REPAIR",
+            "skill": "printer",  # what the catalog's RS-REPAIR entry says, carried by intake in ticket.created
             "requester": Requester(name="王小明"),
             "reported_at": now,
         }

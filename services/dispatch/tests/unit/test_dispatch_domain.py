@@ -59,7 +59,7 @@ def test_full_engineers_are_skipped(engineer, ticket) -> None:  # type: ignore[n
 
 def test_everyone_away_means_no_engineer(engineer, ticket) -> None:  # type: ignore[no-untyped-def]
     roster = [engineer("eng-b", status="on_leave"), engineer("eng-c", role="senior"), engineer("eng-d", status="off_duty")]
-    with pytest.raises(NoEngineerAvailable, match="RS-REPAIR"):
+    with pytest.raises(NoEngineerAvailable, match="printer"):
         choose_engineer(ticket(service_code="RS-REPAIR"), roster)
 
 
@@ -76,9 +76,9 @@ def test_empty_roster_means_no_engineer(ticket) -> None:  # type: ignore[no-unty
         choose_engineer(ticket(), [])
 
 
-def test_unknown_service_needs_no_particular_skill(engineer, ticket) -> None:  # type: ignore[no-untyped-def]
+def test_ticket_without_a_skill_goes_to_anyone_available(engineer, ticket) -> None:  # type: ignore[no-untyped-def]
     roster = [engineer("eng-a", skills=("printer",), open_load=4), engineer("eng-b", skills=(), open_load=0)]
-    chosen, _, reason = choose_engineer(ticket(service_code="RS-UNLISTED"), roster)
+    chosen, _, reason = choose_engineer(ticket(service_code="RS-REPAIR", skill=None), roster)
     assert chosen.id == "eng-b"
     assert reason.startswith("skill match (any)")
 
@@ -109,8 +109,21 @@ def test_full_engineer_scores_below_any_engineer_with_room(engineer) -> None:  #
 
 
 def test_demo_roster_sends_application_ticket_to_the_application_engineer(ticket) -> None:  # type: ignore[no-untyped-def]
-    chosen, _, _ = choose_engineer(ticket(service_code="RS-OTHER"), list(DEMO_ROSTER))
+    chosen, _, _ = choose_engineer(ticket(service_code="RS-OTHER", skill="application"), list(DEMO_ROSTER))
     assert chosen.id == "eng-onsite-2"
+
+
+def test_the_catalogs_skill_decides_not_the_service_code(engineer, ticket) -> None:  # type: ignore[no-untyped-def]
+    # An admin changed RS-REPAIR's skill in the catalog to network: the network engineer gets it, though busier.
+    roster = [engineer("eng-printer", skills=("printer",)), engineer("eng-network", skills=("network",), open_load=5)]
+    chosen, _, reason = choose_engineer(ticket(service_code="RS-REPAIR", skill="network"), roster)
+    assert chosen.id == "eng-network"
+    assert reason.startswith("skill match (network)")
+
+
+def test_assignment_keeps_the_skill_for_re_dispatch(engineer, ticket, now) -> None:  # type: ignore[no-untyped-def]
+    assignment, _ = assign(ticket(skill="network"), [engineer("eng-a")], now=now)
+    assert assignment.skill == "network"
 
 
 def test_assign_builds_matching_assignment_and_event(engineer, ticket, now) -> None:  # type: ignore[no-untyped-def]
