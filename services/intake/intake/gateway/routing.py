@@ -25,7 +25,7 @@ ROUTES: dict[str, str] = {
     )},
     **{p: "knowledge" for p in ("kb", "problems")},
     **{p: "reporting" for p in ("reports", "forms")},
-    **{p: "dispatch" for p in ("engineers", "assignments", "duty")},
+    **{p: "dispatch" for p in ("engineers", "assignments", "escalations", "duty")},
     **{p: "sla-monitor" for p in ("timers", "calendars", "holidays")},
 }
 API = "/api/v1"

@@ -192,3 +192,10 @@ async def test_an_encoded_character_is_forwarded_encoded_not_decoded_twice(app, 
 
     assert status == 200
     assert upstreams.seen[0].url.raw_path == b"/api/v1/kb/search/%E6%89%93%25"
+
+
+async def test_the_escalation_list_goes_to_dispatch(gw, upstreams, as_user) -> None:  # type: ignore[no-untyped-def]
+    response = await gw.get("/api/v1/escalations?status=open", headers=as_user("eng1"))
+
+    assert response.json() == {"path": "/api/v1/escalations"}
+    assert upstreams.callers[0][0] == "dispatch"
