@@ -21,10 +21,12 @@ Source = Literal["desk", "submission", "monthly_report"]
 Action = Literal["submit", "publish", "return", "retire", "restore"]
 
 ROLES: tuple[str, ...] = ("requester", "agent", "engineer", "manager", "auditor", "admin")
+# Another service calling as itself (e.g. the gateway reading for the desk) reads like an auditor and writes nothing.
+SERVICE = "service"
 CURATORS = frozenset({"agent", "admin"})
-SEE_EVERYTHING = frozenset({"agent", "manager", "admin", "auditor"})
+SEE_EVERYTHING = frozenset({"agent", "manager", "admin", "auditor", SERVICE})
 PROBLEM_WRITERS = frozenset({"agent", "engineer", "manager", "admin"})
-PROBLEM_READERS = PROBLEM_WRITERS | {"auditor"}
+PROBLEM_READERS = PROBLEM_WRITERS | {"auditor", SERVICE}
 
 # action -> (from states, to state)
 TRANSITIONS: dict[str, tuple[frozenset[str], ArticleState]] = {
@@ -50,7 +52,7 @@ class NotFound(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """The caller, as the gateway forwards it."""
+    """The verified caller: `user` is the token's subject, the one name written as author or actor."""
 
     user: str
     role: str

@@ -1,4 +1,8 @@
-"""What both HTTP routers share: the caller's identity from the gateway's headers, and errors to status codes."""
+"""What both HTTP routers share: the verified caller as the domain's Actor, and errors to status codes.
+
+The caller comes only from the internal token the gateway signed for this service (`VerifiedCaller`); no header or
+body field names who acts. The author of an article, a version, a log entry or a problem step is `caller.subject`.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
 
+from opsdesk_shared.internal_auth import VerifiedCaller
 from opsdesk_shared.logs import correlation_id
 
-from ..domain import ROLES, Actor, Forbidden, IllegalTransition, NotFound
+from ..domain import ROLES, SERVICE, Actor, Forbidden, IllegalTransition, NotFound
 from ..ports import ConcurrentUpdate
 from ..service import TooLarge
 
@@ -24,16 +29,11 @@ def _adapters(request: Request) -> Any:
 Wired = Annotated[Any, Depends(_adapters)]
 
 
-def _actor(
-    x_opsdesk_role: Annotated[str | None, Header(description="Caller's role, forwarded by the gateway")] = None,
-    x_opsdesk_user: Annotated[str | None, Header(description="Caller's user id")] = None,
-    x_opsdesk_department: Annotated[str | None, Header(description="Caller's department")] = None,
-) -> Actor:
-    if not x_opsdesk_role:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-Opsdesk-Role")
-    if x_opsdesk_role not in ROLES:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"unknown role {x_opsdesk_role}")
-    return Actor(user=x_opsdesk_user or x_opsdesk_role, role=x_opsdesk_role, department=x_opsdesk_department)
+def _actor(caller: VerifiedCaller) -> Actor:
+    # A role the knowledge base has no rules for gets nothing, rather than a requester's view by default.
+    if caller.role not in ROLES and caller.role != SERVICE:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {caller.role} has no access to the knowledge base")
+    return Actor(user=caller.subject, role=caller.role, department=caller.department)
 
 
 Caller = Annotated[Actor, Depends(_actor)]

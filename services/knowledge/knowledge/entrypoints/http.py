@@ -1,4 +1,4 @@
-"""The knowledge base over HTTP, under /kb (the gateway routes the prefix here with the caller's identity)."""
+"""The knowledge base over HTTP, under /api/v1/kb (the gateway forwards the path unchanged, with an internal token)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..ports import Suggestion
 from ..search import Hit
 from .common import Caller, Wired, cid, now, require, run
 
-router = APIRouter(prefix="/kb", tags=["knowledge base"])
+router = APIRouter(prefix="/api/v1/kb", tags=["knowledge base"])
 
 
 class ArticleIn(ArticleContent):

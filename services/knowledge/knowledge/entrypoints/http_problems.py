@@ -1,4 +1,4 @@
-"""Problems and known errors over HTTP, under /problems."""
+"""Problems and known errors over HTTP, under /api/v1/problems."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .. import problem_service as ps
 from ..problems import Candidate, Problem, ProblemFields
 from .common import Caller, Wired, cid, now, run
 
-router = APIRouter(prefix="/problems", tags=["problems"])
+router = APIRouter(prefix="/api/v1/problems", tags=["problems"])
 
 
 class ProblemIn(BaseModel):

@@ -1,4 +1,6 @@
-"""The knowledge app on memory adapters, driven over HTTP with the gateway's identity headers."""
+"""The knowledge app on memory adapters, driven over HTTP as the gateway would: every request carries an internal
+token for `knowledge`, minted for the caller a test names with `as_role` (the test auth turns those headers into
+claims and strips them; the service never sees them)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from knowledge.main import Adapters, create_app, memory_adapters
 from knowledge.settings import KnowledgeSettings
 from knowledge.text import Analyzer
+from opsdesk_shared.internal_auth_testing import InternalTokenAuth
 
 
 def as_role(role: str, user: str | None = None) -> dict[str, str]:
@@ -30,5 +33,7 @@ def adapters(settings: KnowledgeSettings, analyzer: Analyzer) -> Adapters:
 async def client(adapters: Adapters, settings: KnowledgeSettings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, adapters=adapters)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://knowledge.test") as c:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://knowledge.test", auth=InternalTokenAuth("knowledge")
+        ) as c:
             yield c
