@@ -180,6 +180,7 @@ def _on_created(doc: Document, e: Envelope, fx: Effects) -> None:
         created=True, number=d.get("number"), title=d.get("title"), channel=d.get("channel"),
         service_code=d.get("service_code"), priority=d.get("priority", "P3"), ticket_type=d.get("ticket_type", "incident"),
         department=requester.get("department"), requester=requester.get("name"), phone=requester.get("phone"),
+        requester_id=d.get("requester_id"),
         asset_tag=d.get("asset_tag"), site=d.get("site"), description=d.get("description"),
         major=bool(d.get("major_incident")), reported_at=reported, created_at=e.occurred_at,
     )
@@ -212,7 +213,10 @@ def _assigned(doc: Document, fx: Effects, *, engineer_id: str, name: str, at: da
     fx.inc(bucket, f"engineer.{enc(engineer_id)}.assigned")
     fx.set(bucket, f"engineer_names.{enc(engineer_id)}", name)
     fx.inc(bucket, "sla.confirmation.started")
-    doc.update(engineer_id=engineer_id, engineer_name=name, last_assigned_at=at)
+    # The latest assignment by time names who holds the ticket (and who may read its forms), whatever the arrival order.
+    latest = _dt(doc.get("last_assigned_at"))
+    if latest is None or at >= latest:
+        doc.update(engineer_id=engineer_id, engineer_name=name, last_assigned_at=at)
     _engineer_resolved(doc, fx)
     doc["assignments"] = [*doc.get("assignments", []), {"assignment_id": assignment_id, "engineer_id": engineer_id, "engineer_name": name, "at": at, "by": by}][-20:]
 

@@ -22,4 +22,3 @@ class ReportingSettings(ServiceSettings):
     smtp_sender: str = "opsdesk-reports@localhost"
     download_base: str = Field(default="http://127.0.0.1:8080", description="Gateway address the delivered links point at")
     security_service_prefixes: list[str] = Field(default_factory=lambda: ["SEC"])
-    admin_roles: list[str] = Field(default_factory=lambda: ["admin", "manager"], description="X-Opsdesk-Role values that may rebuild or regenerate")

@@ -1,4 +1,7 @@
-"""Reporting's HTTP edge: reports under /reports, printable forms under /forms (the gateway routes both prefixes)."""
+"""Reporting's HTTP edge: reports under /api/v1/reports, printable forms under /api/v1/forms (the gateway forwards both).
+
+The caller is the verified one from the internal token (`VerifiedCaller`); who may read what is `access.py`'s.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,17 @@ import json
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from .. import generation, reports
+from opsdesk_shared.internal_auth import VerifiedCaller, require_roles
+
+from .. import access, generation, reports
 from ..i18n import LANGS
 from ..rebuild import rebuild
 from ..render.forms import FORMS
 from ..wiring import Adapters
 
-router = APIRouter()
+router = APIRouter(prefix="/api/v1")
 Format = Literal["json", "xlsx", "pdf"]
 MEDIA = {
     "json": "application/json",
@@ -29,6 +34,9 @@ def _adapters(request: Request) -> Adapters:
 
 
 Wired = Annotated[Adapters, Depends(_adapters)]
+# Reports over a period are the team's; generating and rebuilding change what is stored and announced: managers only.
+STAFF_ONLY = [Depends(require_roles(*access.STAFF))]
+MANAGERS_ONLY = [Depends(require_roles(*access.MANAGERS, services=False))]
 Lang = Annotated[str, Query(description="zh-CN (default) or en")]
 
 
@@ -38,9 +46,14 @@ def _lang(lang: str) -> str:
     return lang
 
 
-def _admin(wired: Adapters, role: str | None) -> None:
-    if role not in wired.settings.admin_roles:
-        raise HTTPException(403, detail="needs one of the roles " + ", ".join(wired.settings.admin_roles))
+def _hidden(what: str) -> HTTPException:
+    """What the caller may not see is answered like what does not exist, so ids cannot be probed."""
+    return HTTPException(404, detail=f"reporting has no {what}")
+
+
+async def _incident_ticket(wired: Adapters, report: dict[str, Any]) -> dict[str, Any] | None:
+    ticket_id = access.incident_ticket_id(report)
+    return await wired.holder.models.entity("tickets", ticket_id) if ticket_id else None
 
 
 def _file(data: bytes, fmt: str, name: str) -> Response:
@@ -49,37 +62,38 @@ def _file(data: bytes, fmt: str, name: str) -> Response:
     return Response(data, media_type=MEDIA[fmt], headers=headers)
 
 
-@router.get("/api/v1/summary", tags=["reports"], summary="Totals per counter and label set, as exported to Prometheus")
+@router.get("/summary", tags=["reports"], dependencies=STAFF_ONLY, summary="Totals per counter and label set, as exported to Prometheus")
 async def summary(wired: Wired) -> dict[str, list[dict[str, object]]]:
     return wired.tally.summary()
 
 
-@router.get("/reports/kinds", tags=["reports"], summary="The contract's reports, their cadence and due day")
+@router.get("/reports/kinds", tags=["reports"], dependencies=STAFF_ONLY, summary="The contract's reports, their cadence and due day")
 async def kinds() -> list[dict[str, Any]]:
     return [{"kind": k.name, "cadence": k.cadence, "due_day": k.due_day, "sections": list(k.sections)}
             for k in (*reports.SCHEDULED, reports.INCIDENT_KIND)]
 
 
-@router.get("/reports/stored", tags=["reports"], summary="Generated reports, newest first")
-async def stored(wired: Wired, kind: str | None = None) -> list[dict[str, Any]]:
-    found = await wired.reports.list(kind=kind)
+@router.get("/reports/stored", tags=["reports"], summary="Generated reports the caller may see, newest first")
+async def stored(wired: Wired, caller: VerifiedCaller, kind: str | None = None) -> list[dict[str, Any]]:
+    found = [r for r in await wired.reports.list(kind=kind) if access.sees_every_ticket(caller)
+             or access.may_see_report(caller, r, ticket=await _incident_ticket(wired, r))]
     return [json.loads(generation.to_json({k: v for k, v in r.items() if k not in ("figures", "chunks")})) for r in found]
 
 
 @router.get("/reports/stored/{report_id}", tags=["reports"], summary="Download a generated report")
-async def download(report_id: str, wired: Wired, format: Format = "json") -> Response:
+async def download(report_id: str, wired: Wired, caller: VerifiedCaller, format: Format = "json") -> Response:
+    meta = await wired.reports.get(report_id)
+    if meta is None or not access.may_see_report(caller, meta, ticket=await _incident_ticket(wired, meta)):
+        raise _hidden(f"stored report {report_id}")
     data = await wired.reports.file(report_id, format)
     if data is None:
         raise HTTPException(404, detail=f"no stored report {report_id} as {format}")
     return _file(data, format, report_id.replace(":", "-"))
 
 
-@router.post("/reports/admin/rebuild", tags=["reports"], status_code=202,
+@router.post("/reports/admin/rebuild", tags=["reports"], status_code=202, dependencies=MANAGERS_ONLY,
              summary="Rebuild the projection from the event stream into a fresh generation, then switch")
-async def start_rebuild(
-    wired: Wired, x_opsdesk_role: Annotated[str | None, Header()] = None, wait: bool = False,
-) -> dict[str, Any]:
-    _admin(wired, x_opsdesk_role)
+async def start_rebuild(wired: Wired, wait: bool = False) -> dict[str, Any]:
     if wired.source is None:
         raise HTTPException(503, detail="no event stream to rebuild from")
     if wired.holder.lock.locked():
@@ -92,21 +106,23 @@ async def start_rebuild(
     return {"status": "started", "generation": wired.holder.generation + 1}
 
 
-@router.get("/reports/admin/projection", tags=["reports"], summary="The live generation and any rebuild in progress")
+@router.get("/reports/admin/projection", tags=["reports"], dependencies=STAFF_ONLY, summary="The live generation and any rebuild in progress")
 async def projection_status(wired: Wired) -> dict[str, Any]:
     return {"generation": wired.holder.generation, "rebuilding": wired.holder.rebuilding}
 
 
 @router.get("/reports/major-incident/{ticket_id}", tags=["reports"], summary="Major incident report for one ticket")
-async def major_incident(ticket_id: str, wired: Wired, format: Format = "json", lang: Lang = "zh-CN") -> Response:
+async def major_incident(
+    ticket_id: str, wired: Wired, caller: VerifiedCaller, format: Format = "json", lang: Lang = "zh-CN",
+) -> Response:
     ticket = await wired.holder.models.entity("tickets", ticket_id)
-    if ticket is None:
-        raise HTTPException(404, detail=f"reporting has no ticket {ticket_id}")
+    if ticket is None or not access.may_see_ticket(caller, ticket):
+        raise _hidden(f"ticket {ticket_id}")
     report = reports.major_incident(ticket, lang=_lang(lang), generated_at=wired.clock())
     return _file(await generation.render(report, format), format, f"major-incident-{ticket.get('number') or ticket_id}")
 
 
-@router.get("/reports/{kind}/{period}", tags=["reports"], summary="A report computed now from the aggregates")
+@router.get("/reports/{kind}/{period}", tags=["reports"], dependencies=STAFF_ONLY, summary="A report computed now from the aggregates")
 async def report(kind: str, period: str, wired: Wired, format: Format = "json", lang: Lang = "zh-CN") -> Response:
     spec = reports.KINDS.get(kind)
     if spec is None:
@@ -118,11 +134,8 @@ async def report(kind: str, period: str, wired: Wired, format: Format = "json", 
     return _file(await generation.render(built, format), format, f"{kind}-{period}")
 
 
-@router.post("/reports/{kind}/{period}/generate", tags=["reports"], summary="Generate, store, announce and deliver a report now")
-async def generate(
-    kind: str, period: str, wired: Wired, lang: Lang = "zh-CN", x_opsdesk_role: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
-    _admin(wired, x_opsdesk_role)
+@router.post("/reports/{kind}/{period}/generate", tags=["reports"], dependencies=MANAGERS_ONLY, summary="Generate, store, announce and deliver a report now")
+async def generate(kind: str, period: str, wired: Wired, lang: Lang = "zh-CN") -> dict[str, Any]:
     spec = reports.KINDS.get(kind)
     if spec is None:
         raise HTTPException(404, detail=f"no report kind {kind}")
@@ -136,15 +149,17 @@ async def generate(
 
 
 @router.get("/forms/{form_kind}/{entity_id}", tags=["forms"], summary="A printable one-page form (PDF) for a ticket, repair or inspection")
-async def form(form_kind: str, entity_id: str, wired: Wired, lang: Lang = "zh-CN") -> Response:
+async def form(form_kind: str, entity_id: str, wired: Wired, caller: VerifiedCaller, lang: Lang = "zh-CN") -> Response:
     collection = FORMS.get(form_kind)
     if collection is None:
         raise HTTPException(404, detail=f"no form {form_kind}; forms: {', '.join(FORMS)}")
     doc = await wired.holder.models.entity(collection, entity_id)
     if doc is None:
-        raise HTTPException(404, detail=f"reporting has no {collection[:-1]} {entity_id}")
+        raise _hidden(f"{collection[:-1]} {entity_id}")
     ticket = None
     if collection == "repairs" and doc.get("ticket_id"):
         ticket = await wired.holder.models.entity("tickets", str(doc["ticket_id"]))
+    if not access.may_see_form(caller, collection=collection, doc=doc, ticket=ticket):
+        raise _hidden(f"{collection[:-1]} {entity_id}")
     data = await generation.render_form(form_kind, doc, lang=_lang(lang), ticket=ticket)
     return _file(data, "pdf", f"{form_kind}-{doc.get('number') or entity_id}")

@@ -1,4 +1,5 @@
-"""/reports and /forms on memory adapters: formats, languages, roles and errors, as the gateway will call them."""
+"""/api/v1/reports and /api/v1/forms on memory adapters: formats, languages, roles and errors, as the gateway calls them
+(every request signed with an internal token; an admin unless the test names another caller)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pypdf import PdfReader
 
 from opsdesk_shared.contracts import subjects
+from opsdesk_shared.internal_auth_testing import InternalTokenAuth
 from reporting import service
 from reporting.adapters.memory import MemoryEventSource, MemoryPublisher
 from reporting.main import Adapters, create_app, memory_adapters
@@ -20,6 +22,8 @@ from reporting.sample_month import Month, generate
 from reporting.settings import ReportingSettings
 
 ADMIN = {"X-Opsdesk-User": "boss", "X-Opsdesk-Role": "admin"}
+MANAGER = {"X-Opsdesk-User": "pm", "X-Opsdesk-Role": "manager"}
+SCRAPE_TOKEN = "reporting-reports-scrape-token"
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +44,15 @@ async def wired(month: Month) -> Adapters:
 
 @pytest.fixture
 async def client(wired: Adapters) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(ReportingSettings(), adapters=wired)
+    app = create_app(ReportingSettings.model_validate({"OPSDESK_METRICS_TOKEN": SCRAPE_TOKEN}), adapters=wired)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting.test") as c:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting.test",
+                                     auth=InternalTokenAuth("reporting")) as c:
             yield c
 
 
 async def test_monthly_summary_as_json_by_default(client: httpx.AsyncClient, month: Month) -> None:
-    response = await client.get("/reports/service-summary/2026-11")
+    response = await client.get("/api/v1/reports/service-summary/2026-11")
     assert response.status_code == 200
     body = response.json()
     assert body["title"] == "月度服务总结 2026-11"
@@ -56,23 +61,23 @@ async def test_monthly_summary_as_json_by_default(client: httpx.AsyncClient, mon
 
 
 async def test_pdf_and_xlsx_on_request_in_english(client: httpx.AsyncClient) -> None:
-    pdf = await client.get("/reports/repair-summary/2026-11", params={"format": "pdf", "lang": "en"})
+    pdf = await client.get("/api/v1/reports/repair-summary/2026-11", params={"format": "pdf", "lang": "en"})
     assert pdf.headers["content-type"] == "application/pdf"
     assert 'filename="repair-summary-2026-11.pdf"' in pdf.headers["content-disposition"]
     assert "Monthly repair summary" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
-    xlsx = await client.get("/reports/om-quarterly/2026-Q4", params={"format": "xlsx"})
+    xlsx = await client.get("/api/v1/reports/om-quarterly/2026-Q4", params={"format": "xlsx"})
     assert load_workbook(io.BytesIO(xlsx.content))["概览"]["A1"].value == "运维季度报告 2026-Q4"
 
 
 @pytest.mark.parametrize(("path", "status"), [
-    ("/reports/no-such-report/2026-11", 404),
-    ("/reports/service-summary/2026-13", 422),
-    ("/reports/service-summary/2026-Q4", 422),  # a monthly report asked for a quarter
-    ("/reports/service-summary/2026-11?lang=fr", 422),
-    ("/reports/service-summary/2026-11?format=doc", 422),
-    ("/forms/no-such-form/x", 404),
-    ("/forms/daily-maintenance/unknown-ticket", 404),
-    ("/reports/stored/nothing:2026-11:zh-CN", 404),
+    ("/api/v1/reports/no-such-report/2026-11", 404),
+    ("/api/v1/reports/service-summary/2026-13", 422),
+    ("/api/v1/reports/service-summary/2026-Q4", 422),  # a monthly report asked for a quarter
+    ("/api/v1/reports/service-summary/2026-11?lang=fr", 422),
+    ("/api/v1/reports/service-summary/2026-11?format=doc", 422),
+    ("/api/v1/forms/no-such-form/x", 404),
+    ("/api/v1/forms/daily-maintenance/unknown-ticket", 404),
+    ("/api/v1/reports/stored/nothing:2026-11:zh-CN", 404),
 ])
 async def test_bad_requests_are_refused_with_a_reason(client: httpx.AsyncClient, path: str, status: int) -> None:
     response = await client.get(path)
@@ -82,49 +87,50 @@ async def test_bad_requests_are_refused_with_a_reason(client: httpx.AsyncClient,
 
 async def test_forms_render_from_the_projection(client: httpx.AsyncClient, month: Month) -> None:
     ticket_id = month.events[0].subject_id
-    response = await client.get(f"/forms/daily-maintenance/{ticket_id}")
+    response = await client.get(f"/api/v1/forms/daily-maintenance/{ticket_id}")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "日常维护单" in text and "INC-2026-000001" in text
-    send_out = await client.get("/forms/send-out/R-1")
+    send_out = await client.get("/api/v1/forms/send-out/R-1")
     assert "设备送修单" in PdfReader(io.BytesIO(send_out.content)).pages[0].extract_text()
 
 
 async def test_major_incident_report_by_ticket(client: httpx.AsyncClient, month: Month) -> None:
     major = next(e for e in month.events if e.type == "ticket.created" and e.data["major_incident"])
-    body = (await client.get(f"/reports/major-incident/{major.subject_id}")).json()
+    body = (await client.get(f"/api/v1/reports/major-incident/{major.subject_id}")).json()
     assert body["kind"] == "major-incident" and body["figures"]["number"] == major.data["number"]
 
 
-async def test_generate_needs_an_admin_role_then_stores_and_announces(client: httpx.AsyncClient, wired: Adapters) -> None:
-    assert (await client.post("/reports/service-summary/2026-11/generate")).status_code == 403
-    assert (await client.post("/reports/service-summary/2026-11/generate", headers={"X-Opsdesk-Role": "engineer"})).status_code == 403
+async def test_generate_needs_a_manager_then_stores_and_announces(client: httpx.AsyncClient, wired: Adapters) -> None:
+    for role in ("requester", "engineer", "agent", "auditor", "service"):
+        refused = await client.post("/api/v1/reports/service-summary/2026-11/generate", headers={"X-Opsdesk-Role": role})
+        assert refused.status_code == 403, role
 
-    created = await client.post("/reports/service-summary/2026-11/generate", headers=ADMIN)
+    created = await client.post("/api/v1/reports/service-summary/2026-11/generate", headers=MANAGER)
     assert created.status_code == 200
     report_id = created.json()["report_id"]
-    listed = (await client.get("/reports/stored")).json()
+    listed = (await client.get("/api/v1/reports/stored")).json()
     assert [r["_id"] for r in listed] == [report_id]
-    pdf = await client.get(f"/reports/stored/{report_id}", params={"format": "pdf"})
+    pdf = await client.get(f"/api/v1/reports/stored/{report_id}", params={"format": "pdf"})
     assert pdf.content.startswith(b"%PDF")
     assert isinstance(wired.publisher, MemoryPublisher)
     assert [e.type for e in wired.publisher.published] == [subjects.REPORT_GENERATED]
 
 
 async def test_rebuild_switches_generation_and_keeps_the_figures(client: httpx.AsyncClient, wired: Adapters) -> None:
-    before = (await client.get("/reports/om-monthly/2026-11")).json()["figures"]
-    assert (await client.post("/reports/admin/rebuild", params={"wait": True})).status_code == 403
+    before = (await client.get("/api/v1/reports/om-monthly/2026-11")).json()["figures"]
+    assert (await client.post("/api/v1/reports/admin/rebuild", params={"wait": True}, headers={"X-Opsdesk-Role": "agent"})).status_code == 403
 
-    response = await client.post("/reports/admin/rebuild", params={"wait": True}, headers=ADMIN)
+    response = await client.post("/api/v1/reports/admin/rebuild", params={"wait": True}, headers=ADMIN)
 
     assert response.status_code == 202
     assert response.json()["generation"] == 2
-    assert (await client.get("/reports/admin/projection")).json() == {"generation": 2, "rebuilding": None}
-    assert (await client.get("/reports/om-monthly/2026-11")).json()["figures"] == before
+    assert (await client.get("/api/v1/reports/admin/projection")).json() == {"generation": 2, "rebuilding": None}
+    assert (await client.get("/api/v1/reports/om-monthly/2026-11")).json()["figures"] == before
 
 
 async def test_metrics_export_live_gauges(client: httpx.AsyncClient, wired: Adapters) -> None:
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", auth=None, headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"})).text
     families = {f.name: f for f in text_string_to_metric_families(text)}
     at_vendor = {s.labels["vendor"]: s.value for s in families["reporting_repairs_at_vendor"].samples}
     assert at_vendor == {"惠普": 0.0, "联想": 0.0}  # every repair in the month came back
@@ -133,7 +139,7 @@ async def test_metrics_export_live_gauges(client: httpx.AsyncClient, wired: Adap
 
 
 async def test_kinds_lists_every_report(client: httpx.AsyncClient) -> None:
-    kinds = {k["kind"]: k for k in (await client.get("/reports/kinds")).json()}
+    kinds = {k["kind"]: k for k in (await client.get("/api/v1/reports/kinds")).json()}
     assert kinds["service-summary"]["due_day"] == 5 and kinds["repair-summary"]["due_day"] == 10
     assert "major-incident" in kinds
 
@@ -141,10 +147,10 @@ async def test_kinds_lists_every_report(client: httpx.AsyncClient) -> None:
 
 
 async def test_http_requests_are_timed_by_route_template(client: httpx.AsyncClient) -> None:
-    await client.get("/reports/service-summary/2026-11")
-    text = (await client.get("/metrics")).text
+    await client.get("/api/v1/reports/service-summary/2026-11")
+    text = (await client.get("/metrics", auth=None, headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"})).text
     samples = [s for f in text_string_to_metric_families(text) if f.name == "http_request_duration_seconds" for s in f.samples
                if s.name.endswith("_count") and s.labels.get("service") == "reporting"]
     routes = {(s.labels["route"], s.labels["status"]) for s in samples}
-    assert ("/reports/{kind}/{period}", "200") in routes
+    assert ("/api/v1/reports/{kind}/{period}", "200") in routes
     assert not any("2026-11" in route for route, _ in routes)

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from opsdesk_shared.contracts import Envelope, RepairUpdatedV1, TicketStatusChangedV1
+from opsdesk_shared.contracts import (
+    Envelope,
+    RepairUpdatedV1,
+    Requester,
+    TicketAssignedV1,
+    TicketCreatedV1,
+    TicketReassignedV1,
+    TicketStatusChangedV1,
+)
 from reporting import figures, projection, service, sketch
 from reporting.adapters.memory import MemoryReadModels
 from reporting.service import LiveState
@@ -107,3 +115,26 @@ def test_sketch_quantiles_are_within_one_percent() -> None:
         exact = ordered[max(1, -(-int(q * len(values) * 1000) // 1000)) - 1]
         assert sketch.quantile(hist, q) == pytest.approx(exact, rel=sketch.RELATIVE_ERROR + 1e-9)
     assert sketch.quantile({}, 0.5) is None
+
+
+def _ticket_event(data: Any, at: datetime) -> Envelope:
+    return Envelope.wrap(data, producer="intake", correlation_id="c", subject_id="T-1", occurred_at=at)
+
+
+async def test_the_ticket_keeps_who_reported_it_and_who_holds_it_now_for_access_checks() -> None:
+    """access.py decides forms and per-ticket reports from these fields; the latest assignment by time names the
+    holder, whatever order the assignments arrive in."""
+    models = MemoryReadModels()
+    created = TicketCreatedV1(ticket_id="T-1", number="INC-1", title="t", channel="web", service_code="RS-REPAIR",
+                              requester=Requester(name="王", department="人事科"), requester_id="u-wang", reported_at=MON)
+    later = TicketReassignedV1(ticket_id="T-1", assignment_id="A-2", previous_engineer_id="eng-1", engineer_id="eng-2",
+                               engineer_name="李", reason="delay", by="dispatch", reassigned_at=MON + timedelta(hours=2))
+    earlier = TicketAssignedV1(ticket_id="T-1", assignment_id="A-1", engineer_id="eng-1", engineer_name="陳", reason="near",
+                               assigned_at=MON + timedelta(hours=1))
+    for data, at in ((created, MON), (later, MON + timedelta(hours=2)), (earlier, MON + timedelta(hours=1))):
+        await service.project(_ticket_event(data, at), models=models)
+
+    ticket = await models.entity("tickets", "T-1")
+    assert ticket is not None
+    assert (ticket["requester_id"], ticket["department"], ticket["engineer_id"]) == ("u-wang", "人事科", "eng-2")
+    assert [a["engineer_id"] for a in ticket["assignments"]] == ["eng-2", "eng-1"]  # the history keeps both
