@@ -49,8 +49,11 @@ def test_requester_ticket_goes_through_the_whole_desk(stack: Stack) -> None:
     outsider = make_user(stack, "li.finance", "requester", "財務科")
     gw = stack.gateway
 
-    created = httpx.post(f"{gw}/api/v1/tickets", json=TICKET, headers=requester, timeout=15)
+    # Who reports is the account's business, not the body's: the requester leaves the requester out.
+    own = {k: v for k, v in TICKET.items() if k != "requester"}
+    created = httpx.post(f"{gw}/api/v1/tickets", json=own, headers=requester, timeout=15)
     assert created.status_code == 201, created.text
+    assert (created.json()["requester"]["name"], created.json()["requester"]["department"]) == ("王小明", "辦公室")
     tid = created.json()["id"]
     assigned = wait_for(lambda: (t := httpx.get(f"{gw}/api/v1/tickets/{tid}", headers=auth(stack)).json())["status"] == "assigned" and t)
     engineer_id = assigned["assignee"]["engineer_id"]
