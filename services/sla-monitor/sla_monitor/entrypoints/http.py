@@ -24,7 +24,8 @@ from ..holiday_data import ScheduleError, parse_schedule_csv, parse_schedule_jso
 
 STAFF = ("agent", "engineer", "manager", "auditor", "admin")
 # Calendars and holidays move every deadline in the contract: admins only, and no service writes them over HTTP.
-ADMIN_ONLY = [Depends(require_roles("admin", services=False))]
+CALENDAR_WRITERS = ("admin",)
+ADMIN_ONLY = [Depends(require_roles(*CALENDAR_WRITERS, services=False))]
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_roles(*STAFF))])
 
