@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
 from .internal_auth import InternalAuthMiddleware, TokenVerifier
 from .observability import BodySizeLimitMiddleware, CorrelationIdMiddleware, RequestMetricsMiddleware, ops_router
+from .offload import BudgetExceeded
 from .runtime import Infra, open_infra
 from .settings import ServiceSettings
 
@@ -61,6 +63,12 @@ def build_service_app(
 
     for router in routers:
         app.include_router(router)
+
+    @app.exception_handler(BudgetExceeded)
+    async def over_budget(_request: Request, exc: BudgetExceeded) -> JSONResponse:
+        # Work that overran its time budget (see offload.py): the service is fine, this answer is not ready.
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "30"})
+
     app.include_router(ops_router(registry=registry, checks={"database": db_ready, "nats": bus_ready}))
     verifier = TokenVerifier(settings.internal_public_key, audience=settings.service_name) if settings.internal_public_key.strip() else None
     app.add_middleware(InternalAuthMiddleware, verifier=verifier, metrics_token=settings.metrics_token, internal=internal)
