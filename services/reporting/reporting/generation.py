@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.reports import ReportGeneratedV1, ReportOverdueV1
+from opsdesk_shared.offload import BlockingPool
 
 from . import figures, metrics, reports
 from .ports import Delivery, Publisher, ReadModels, ReportStore
@@ -20,8 +21,15 @@ from .render import forms, pdf, xlsx
 log = logging.getLogger(__name__)
 PRODUCER = "reporting"
 FORMATS = ("json", "xlsx", "pdf")
-# matplotlib's pyplot state is process-wide: one render at a time, off the event loop.
-_render_lock = asyncio.Lock()
+# A request waits this long for a file, then gets a 503 (opsdesk_shared.offload); a report made in the background
+# (periodic, or when a major incident is resolved) has no one waiting on a connection, so it may take longer.
+REQUEST_BUDGET_SECONDS = 10.0  # under the gateway's 15 s upstream timeout
+BACKGROUND_BUDGET_SECONDS = 120.0
+# matplotlib's pyplot state is process-wide: one report render at a time, off the event loop. One worker keeps
+# that true even when a request gave up waiting, as its render holds the worker until it ends. Forms (reportlab
+# only) have their own worker, so a slow report never makes a form wait.
+_reports = BlockingPool("reporting-reports", workers=1)
+_forms = BlockingPool("reporting-forms", workers=1)
 
 
 def to_json(report: dict[str, Any]) -> bytes:
@@ -34,17 +42,19 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-async def render(report: dict[str, Any], fmt: str) -> bytes:
+async def render(report: dict[str, Any], fmt: str, *, budget: float | None = None) -> bytes:
+    """The report as one file; PDF and XLSX are drawn off the event loop within `budget` (default: a request's)."""
     if fmt == "json":
         return to_json(report)
     renderer = {"xlsx": xlsx.render, "pdf": pdf.render}[fmt]
-    async with _render_lock:
-        return await asyncio.to_thread(renderer, report)
+    return await _reports.run(partial(renderer, report), budget=budget or REQUEST_BUDGET_SECONDS,
+                              what=f"drawing the {fmt.upper()} report")
 
 
 async def render_form(form: str, doc: dict[str, Any], *, lang: str, ticket: dict[str, Any] | None) -> bytes:
-    async with _render_lock:
-        return await asyncio.to_thread(forms.render, form, doc, lang=lang, ticket=ticket)
+    """A printable form (PDF), drawn off the event loop within a request's budget."""
+    return await _forms.run(partial(forms.render, form, doc, lang=lang, ticket=ticket), budget=REQUEST_BUDGET_SECONDS,
+                            what=f"drawing the {form} form")
 
 
 async def compose(kind: reports.ReportKind, period: str, *, models: ReadModels, lang: str, now: datetime) -> dict[str, Any]:
@@ -62,7 +72,7 @@ async def _publish_report(
     lang: str, now: datetime, late: bool, event_key: str,
 ) -> None:
     """Render every format, deliver, store, announce report.generated (its id derived from `event_key`)."""
-    files = {fmt: await render(report, fmt) for fmt in FORMATS}
+    files = {fmt: await render(report, fmt, budget=BACKGROUND_BUDGET_SECONDS) for fmt in FORMATS}
     delivered: list[str] = []
     if delivery is not None:
         try:

@@ -8,16 +8,19 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from opsdesk_shared.spreadsheet import safe_cell, safe_row
+
 from ..i18n import t
 from .pdf import stamp
 
 
 def _cell(value: Any) -> Any:
+    """Numbers stay numbers; any text (a ticket title, a department) is written as data, never as a formula."""
     if value is None:
         return "-"
     if isinstance(value, int | float | str):
-        return value
-    return str(value)
+        return safe_cell(value)
+    return safe_cell(str(value))
 
 
 def render(report: dict[str, Any]) -> bytes:
@@ -26,9 +29,9 @@ def render(report: dict[str, Any]) -> bytes:
     cover = wb.active
     assert cover is not None
     cover.title = t("overview", lang)[:31]
-    cover.append([report["title"]])
+    cover.append([safe_cell(report["title"])])
     cover["A1"].font = Font(bold=True, size=14)
-    cover.append([t("period", lang), report["period"]])
+    cover.append(safe_row([t("period", lang), report["period"]]))
     cover.append([t("generated_at", lang), stamp(report["generated_at"])])
     used = {cover.title}
     for section in report["sections"]:
@@ -39,7 +42,7 @@ def render(report: dict[str, Any]) -> bytes:
             n += 1
         used.add(name)
         ws = wb.create_sheet(name)
-        ws.append(section["columns"])
+        ws.append(safe_row(section["columns"]))
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in section["rows"]:
