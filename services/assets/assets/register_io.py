@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from opsdesk_shared.offload import BudgetExceeded
+from opsdesk_shared.spreadsheet import safe_row, unquote_cell
 
 from .domain import ASSET_STATUSES, TAG_RE, Asset, CiType, Location, valid_tag, validate_attributes
 
@@ -19,7 +24,14 @@ COLUMNS = (
 )
 ATTR_PREFIX = "attr."
 __all__ = ["TAG_RE"]
-MAX_ROWS = 200_000
+# Rows are read into memory for validation (about 1.5 KB each) and parsing XLSX costs about a millisecond a row:
+# 200,000 rows was over 300 MB and minutes of CPU, past the pod's 384 MiB. A bigger register is imported in parts.
+MAX_ROWS = 50_000
+# Blank rows are skipped but still parsed, so they are bounded too (generous for a sheet's trailing empty rows).
+MAX_BLANK_ROWS = 10_000
+# An XLSX is a zip: its parts are bounded unpacked, so a small upload cannot inflate into gigabytes of XML.
+MAX_XLSX_UNPACKED = 128 * 1024 * 1024
+_CHECK_EVERY = 256  # rows between looks at the clock
 
 
 class RowError(BaseModel):
@@ -45,19 +57,44 @@ class UnreadableFile(ValueError):
     pass
 
 
-def read_rows(content: bytes, *, file_name: str) -> list[dict[str, Any]]:
-    """Rows as header -> cell value; CSV (UTF-8, BOM allowed) or XLSX by the file name."""
+class TooManyRows(UnreadableFile):
+    pass
+
+
+class _Cap:
+    """Counts rows while they are read, refusing the file as soon as one limit is passed (never after the fact)."""
+
+    def __init__(self, budget: float | None) -> None:
+        self.rows = self.blank = 0
+        self.budget = budget
+        self.deadline = None if budget is None else time.monotonic() + budget
+
+    def take(self, blank: bool) -> bool:
+        """True to keep the row; raises past MAX_ROWS, MAX_BLANK_ROWS or the deadline."""
+        if blank:
+            self.blank += 1
+            if self.blank > MAX_BLANK_ROWS:
+                raise TooManyRows(f"more than {MAX_BLANK_ROWS} blank rows")
+        else:
+            self.rows += 1
+            if self.rows > MAX_ROWS:
+                raise TooManyRows(f"more than {MAX_ROWS} rows; import the register in parts")
+        if self.deadline is not None and (self.rows + self.blank) % _CHECK_EVERY == 0 and time.monotonic() > self.deadline:
+            # Stops this worker thread itself: the request has had its 503 by now, and the CPU is free again.
+            raise BudgetExceeded("reading the register file", self.budget or 0)
+        return not blank
+
+
+def read_rows(content: bytes, *, file_name: str, budget: float | None = None) -> list[dict[str, Any]]:
+    """Rows as header -> cell value; CSV (UTF-8, BOM allowed) or XLSX by the file name.
+
+    Streams: a file over MAX_ROWS is refused (TooManyRows) as soon as row MAX_ROWS + 1 is read, and reading stops
+    after `budget` seconds (BudgetExceeded), so a thread that reads it never outlives its request by long. A cell as our export wrote it ('=x, see opsdesk_shared.spreadsheet) reads
+    back as the original text.
+    """
+    cap = _Cap(budget)
     if file_name.lower().endswith(".xlsx"):
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:
-            raise UnreadableFile(f"not a readable XLSX file: {exc}") from None
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-        out = [dict(zip(header, row, strict=False)) for row in rows if any(c not in (None, "") for c in row)]
-        workbook.close()
-        return out
+        return _read_xlsx(content, cap)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -68,9 +105,37 @@ def read_rows(content: bytes, *, file_name: str) -> list[dict[str, Any]]:
         if reader.fieldnames is None:
             raise UnreadableFile("the file is empty")
         reader.fieldnames = [f.strip() for f in reader.fieldnames]
-        return [row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+        return [
+            {k: unquote_cell(v) for k, v in row.items()}
+            for row in reader
+            if cap.take(not any((v or "").strip() for v in row.values() if isinstance(v, str)))
+        ]
     except csv.Error as exc:
         raise UnreadableFile(f"not a readable CSV file (line {reader.line_num}): {exc}") from None
+
+
+def _read_xlsx(content: bytes, cap: _Cap) -> list[dict[str, Any]]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise UnreadableFile(f"not a readable XLSX file: {exc}") from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise UnreadableFile(f"the XLSX unpacks to more than {MAX_XLSX_UNPACKED // (1024 * 1024)} MB")
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise UnreadableFile(f"not a readable XLSX file: {exc}") from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)  # read_only: one row parsed at a time
+        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+        return [
+            dict(zip(header, (unquote_cell(c) for c in row), strict=False))
+            for row in rows
+            if cap.take(all(c in (None, "") for c in row))
+        ]
+    finally:
+        workbook.close()
 
 
 def _text(value: Any) -> str | None:
@@ -176,14 +241,15 @@ def _row(asset: Asset, attr_columns: list[str]) -> list[Any]:
 def csv_chunks(
     assets: Iterable[Asset], attr_columns: list[str], *, rows_per_chunk: int = 500, header: bool = True
 ) -> Iterator[bytes]:
-    """The register as CSV, a chunk at a time (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
+    """The register as CSV, a chunk at a time (UTF-8 with BOM so spreadsheet programs read the Chinese); every cell
+    is data, never a formula (opsdesk_shared.spreadsheet)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if header:
-        writer.writerow([*COLUMNS, *attr_columns])
+        writer.writerow(safe_row([*COLUMNS, *attr_columns]))
     first = header
     for count, asset in enumerate(assets, start=1):
-        writer.writerow(["" if v is None else v for v in _row(asset, attr_columns)])
+        writer.writerow(safe_row("" if v is None else v for v in _row(asset, attr_columns)))
         if count % rows_per_chunk == 0:
             yield (("\ufeff" if first else "") + buffer.getvalue()).encode()
             first = False
@@ -193,11 +259,12 @@ def csv_chunks(
 
 
 def xlsx_bytes(assets: Iterable[Asset], attr_columns: list[str]) -> bytes:
+    """The register as one XLSX sheet; every text cell is data, never a formula (opsdesk_shared.spreadsheet)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("register")
-    sheet.append([*COLUMNS, *attr_columns])
+    sheet.append(safe_row([*COLUMNS, *attr_columns]))
     for asset in assets:
-        sheet.append(_row(asset, attr_columns))
+        sheet.append(safe_row(_row(asset, attr_columns)))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

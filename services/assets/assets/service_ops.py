@@ -18,7 +18,7 @@ from opsdesk_shared.contracts import (
 )
 from opsdesk_shared.contracts.cmdb import InspectionFinding, InspectionKind, RegisterImportedV1
 
-from . import domain, register_io, stock, upkeep
+from . import domain, offloaded, register_io, stock, upkeep
 from .domain import Asset
 from .ports import AssetRegister, ConcurrentUpdate, Doc, Docs, RepairStore
 from .service import Ctx, InvalidAsset, UnknownAsset, allocate_tags, ci_types, modify, repairs_of, update_asset
@@ -383,14 +383,14 @@ async def import_register(
     graph: RelationGraph | None, ctx: Ctx, tag_pattern: str, tag_prefix: str,
 ) -> register_io.ImportReport:
     """Validate every row first; write nothing unless every row is valid (and not on a dry run)."""
-    rows = register_io.read_rows(content, file_name=file_name)
+    rows = await offloaded.read_register(content, file_name=file_name)
     known = await ci_types(types)
     given = {str(t).strip() for row in rows if (t := row.get("tag")) not in (None, "") and str(t).strip()}
     if len(given) <= EXISTING_BY_KEY:  # a few tags: look each up by _id rather than read every key of the register
         existing = {t for t in given if register_io.TAG_RE.match(t) and await register.get(t) is not None}
     else:
         existing = await register.tags()
-    good, errors = register_io.validate_rows(rows, types=known, existing=existing)
+    good, errors = await offloaded.validate_register(rows, types=known, existing=existing)
     report = register_io.ImportReport(rows=len(rows), valid=len(good), errors=errors, dry_run=dry_run)
     if dry_run or errors or not good:
         return report

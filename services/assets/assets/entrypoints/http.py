@@ -25,7 +25,7 @@ from ..domain import (
     Repair,
     RepairKind,
 )
-from ..labels import send_out_form
+from ..offloaded import send_out_form
 from ..ports import ConcurrentUpdate, DuplicateKey
 from ..upkeep import Scope
 from .deps import READ_GUARD, Reader, Wired, Writer, not_found, ticket_filter, unprocessable
@@ -285,6 +285,6 @@ async def send_out(repair_id: str, wired: Wired, ctx: Reader) -> Response:
     asset = await wired.register.get(repair.asset_tag)
     if asset is None:
         raise not_found(f"asset {repair.asset_tag}")
-    pdf = send_out_form(repair, asset, now=ctx.now)
+    pdf = await send_out_form(repair, asset, now=ctx.now)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="send-out-{repair_id}.pdf"'})

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile,
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import labels, register_io, service, service_ops
+from .. import offloaded, register_io, service, service_ops
 from ..domain import Asset
 from ..relations import DEPARTMENT_PREFIX, ImpactResult, Relation, RelationRefused, RelationType, relation_id
 from ..upkeep import Baseline, Drift, Scope
@@ -159,7 +159,7 @@ async def label_sheet(body: LabelsIn, wired: Wired) -> Response:
     if not assets:
         raise unprocessable([("tags", "no assets chosen")])
     names = {code: t.name for code, t in (await service.ci_types(wired.types)).items()}
-    pdf = labels.label_sheet(sorted(assets, key=lambda a: a.tag), type_names=names)
+    pdf = await offloaded.label_sheet(sorted(assets, key=lambda a: a.tag), type_names=names)
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'attachment; filename="labels.pdf"'})
 
 
@@ -196,7 +196,7 @@ async def export_register(
     columns = register_io.attribute_columns((await service.ci_types(wired.types)).values())
     if format == "xlsx":
         assets = [a async for a in wired.register.scan() if scope.matches(a)]
-        body = register_io.xlsx_bytes(sorted(assets, key=lambda a: a.tag), columns)
+        body = await offloaded.register_xlsx(sorted(assets, key=lambda a: a.tag), columns)
 
         async def once() -> AsyncIterator[bytes]:
             yield body
