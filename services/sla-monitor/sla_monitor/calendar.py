@@ -211,6 +211,10 @@ class BusinessCalendar(BaseModel):
         return ZoneInfo(self.timezone)
 
 
+class NotWithin(ValueError):
+    """The answer lies beyond how far the day loops look (SEARCH_YEARS, or a question's own limit)."""
+
+
 class Deadline(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -314,8 +318,11 @@ def _as_duration(business_minutes: float) -> timedelta:
         raise ValueError(f"{business_minutes} business minutes is beyond any calendar") from None
 
 
-def deadline(cal: BusinessCalendar, start: datetime, business_minutes: float) -> Deadline:
-    """When `business_minutes` of service time have passed since `start` (the end of a window, not the next opening)."""
+def deadline(cal: BusinessCalendar, start: datetime, business_minutes: float, *, search_years: int = SEARCH_YEARS) -> Deadline:
+    """When `business_minutes` of service time have passed since `start` (the end of a window, not the next opening).
+
+    The day loop looks `search_years` ahead at most (NotWithin past that), so no input makes it run for long.
+    """
     begin = _aware_utc(start, "start")
     remaining = _as_duration(business_minutes)
     if remaining == _ZERO:
@@ -323,7 +330,7 @@ def deadline(cal: BusinessCalendar, start: datetime, business_minutes: float) ->
     zone = cal.zone
     day = begin.astimezone(zone).date()
     approximate = False
-    for _ in range(_SEARCH_DAYS):
+    for _ in range(search_years * 366):
         working, approx = _classify(cal, day)
         approximate = approximate or approx
         for opens, closes in _spans(cal, day, working, zone):
@@ -337,14 +344,20 @@ def deadline(cal: BusinessCalendar, start: datetime, business_minutes: float) ->
                 return Deadline(due_at=counted_from + remaining, approximate=approximate)
             remaining -= available
         day = _next_day(day)
-    raise ValueError(f"calendar {cal.name!r} has not enough service time within {SEARCH_YEARS} years of {begin}")
+    raise NotWithin(f"calendar {cal.name!r} has not enough service time within {search_years} years of {begin}")
 
 
 def elapsed(cal: BusinessCalendar, start: datetime, end: datetime) -> Elapsed:
-    """Business minutes between two instants; 0 if `end` is not after `start`."""
+    """Business minutes between two instants; 0 if `end` is not after `start`.
+
+    One step per local day, so the span is capped like the searches (NotWithin past SEARCH_YEARS): year 1 to
+    9999 would otherwise be 3.6 million steps.
+    """
     begin, finish = _aware_utc(start, "start"), _aware_utc(end, "end")
     if finish <= begin:
         return Elapsed(minutes=0.0, approximate=False)
+    if finish - begin > timedelta(days=_SEARCH_DAYS):
+        raise NotWithin(f"end is more than {SEARCH_YEARS} years after start")
     zone = cal.zone
     day, last = begin.astimezone(zone).date(), finish.astimezone(zone).date()
     total, approximate = _ZERO, False
@@ -384,7 +397,7 @@ def add_working_days(cal: BusinessCalendar, start: datetime, days: int) -> Deadl
             counted += 1
             if counted == days:
                 return Deadline(due_at=_close_of_business(cal, day), approximate=approximate)
-    raise ValueError(f"calendar {cal.name!r} has fewer than {days} working days within {SEARCH_YEARS} years")
+    raise NotWithin(f"calendar {cal.name!r} has fewer than {days} working days within {SEARCH_YEARS} years")
 
 
 def second_weekend_saturday(sent_on: date) -> date:
