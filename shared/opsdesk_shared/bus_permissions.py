@@ -58,6 +58,8 @@ class BusRole:
     requests: tuple[str, ...] = ()
     answers: tuple[str, ...] = ()
     listens: tuple[str, ...] = ()
+    # Reads the events stream from a sequence through its own ephemeral consumers (reporting's rebuild).
+    replays: bool = False
     notes: dict[str, str] = field(default_factory=dict)
 
 
@@ -138,6 +140,7 @@ ROLES: dict[str, BusRole] = {
             "reporting",
             publishes=(s.REPORT_GENERATED, s.REPORT_OVERDUE),
             consumes=_reporting_consumers(),
+            replays=True,
         ),
         BusRole(
             "knowledge",
@@ -190,38 +193,52 @@ def permissions(service: str) -> dict[str, Any]:
             f"{JS_API}.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{c.durable}",
             f"{JS_ACK}.{EVENTS_STREAM}.{c.durable}.>",
         ]
+    deny: list[str] = []
+    if role.replays:
+        allow, deny = _ephemeral_reader_rights((EVENTS_STREAM,), own=service)
+        publish += allow
     subscribe = [f"{inbox_prefix(service)}.>", *role.answers, *role.listens]
     out: dict[str, Any] = {"publish": {"allow": _unique(publish)}, "subscribe": {"allow": _unique(subscribe)}}
+    if deny:
+        out["publish"]["deny"] = deny
     if role.answers:
         # One reply to the reply subject of a request it received, and nothing else on anyone's inbox.
         out["allow_responses"] = True
     return out
 
 
+def _ephemeral_reader_rights(streams: tuple[str, ...], *, own: str | None = None) -> tuple[list[str], list[str]]:
+    """(allow, deny) for reading `streams` through ephemeral consumers of one's own, never another service's durable
+    (a deny beats every allow in nats-server, so `own`'s durables must stay out of the deny list)."""
+    allow = [
+        *[f"{JS_API}.CONSUMER.CREATE.{stream}" for stream in streams],
+        *[f"{JS_API}.CONSUMER.CREATE.{stream}.*.>" for stream in streams],
+        *[f"{JS_API}.CONSUMER.CREATE.{stream}.*" for stream in streams],
+        *[f"{JS_API}.CONSUMER.{op}.{stream}.*" for stream in streams for op in ("INFO", "MSG.NEXT", "DELETE")],
+    ]
+    # Service durables are off limits: pulling one would steal its messages, deleting one would lose them,
+    # re-creating one with another filter would change what the service reads.
+    deny = [
+        pattern
+        for role in ROLES.values() if role.service != own for c in role.consumes
+        for pattern in (
+            f"{JS_API}.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{c.durable}",
+            f"{JS_API}.CONSUMER.DELETE.{EVENTS_STREAM}.{c.durable}",
+            f"{JS_API}.CONSUMER.CREATE.{EVENTS_STREAM}.{c.durable}",
+            f"{JS_API}.CONSUMER.CREATE.{EVENTS_STREAM}.{c.durable}.>",
+        )
+    ]
+    return allow, deny
+
+
 def observer_permissions() -> dict[str, Any]:
     """Reads what reached JetStream through ephemeral consumers; publishes no event and pulls no service's consumer."""
+    allow, deny = _ephemeral_reader_rights(STREAMS)
     return {
         "publish": {
-            "allow": [
-                f"{JS_API}.INFO", f"{JS_API}.STREAM.NAMES", f"{JS_API}.STREAM.LIST",
-                *[f"{JS_API}.STREAM.INFO.{stream}" for stream in STREAMS],
-                *[f"{JS_API}.CONSUMER.CREATE.{stream}" for stream in STREAMS],
-                *[f"{JS_API}.CONSUMER.CREATE.{stream}.*.>" for stream in STREAMS],
-                *[f"{JS_API}.CONSUMER.CREATE.{stream}.*" for stream in STREAMS],
-                *[f"{JS_API}.CONSUMER.{op}.{stream}.*" for stream in STREAMS for op in ("INFO", "MSG.NEXT", "DELETE")],
-            ],
-            # Service durables are off limits: pulling one would steal its messages, deleting one would lose them,
-            # re-creating one with another filter would change what the service reads.
-            "deny": [
-                pattern
-                for role in ROLES.values() for c in role.consumes
-                for pattern in (
-                    f"{JS_API}.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{c.durable}",
-                    f"{JS_API}.CONSUMER.DELETE.{EVENTS_STREAM}.{c.durable}",
-                    f"{JS_API}.CONSUMER.CREATE.{EVENTS_STREAM}.{c.durable}",
-                    f"{JS_API}.CONSUMER.CREATE.{EVENTS_STREAM}.{c.durable}.>",
-                )
-            ],
+            "allow": [f"{JS_API}.INFO", f"{JS_API}.STREAM.NAMES", f"{JS_API}.STREAM.LIST",
+                      *[f"{JS_API}.STREAM.INFO.{stream}" for stream in STREAMS], *allow],
+            "deny": deny,
         },
         "subscribe": {"allow": ["_INBOX.>"]},
     }

@@ -23,6 +23,7 @@ from .adapters.mongo import MongoCatalogStore, MongoTicketStore
 from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars, NatsTimerDirectory
 from .catalog_cache import Catalog
 from .entrypoints import bus, catalog_http, errors, mail_http
+from .entrypoints.deps import Caller
 from .entrypoints.http import router
 from .gateway import DotSegmentGuard, internal_minter
 from .gateway import routers as gateway_routers
@@ -121,8 +122,9 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
     # Added last, so outermost: a path that walks out of its prefix never reaches routing.
     app.add_middleware(DotSegmentGuard)
 
-    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of every event Opsdesk publishes")
-    async def asyncapi() -> JSONResponse:
+    # Signed in, like the merged OpenAPI: it names the servers, subjects and security scheme of the bus.
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of every event Opsdesk publishes (signed in)")
+    async def asyncapi(_caller: Caller) -> JSONResponse:
         return JSONResponse(asyncapi_document())
 
     return app

@@ -237,7 +237,8 @@ class TicketIndex:
         if actor.role in ("agent", "manager", "admin", "auditor"):
             return None
         if actor.role == "engineer":
-            return set(self._postings.get(("assignee", actor.subject), ()))
+            # Held through the roster link of their account, as access.holds decides; never by the user name.
+            return set(self._postings.get(("assignee", actor.engineer_id), ())) if actor.engineer_id else set()
         mine = set(self._postings.get(("requester", actor.subject), ()))
         if actor.department:
             mine |= self._postings.get(("department", actor.department), set())

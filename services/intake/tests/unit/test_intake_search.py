@@ -130,8 +130,12 @@ def test_requester_sees_own_and_department_tickets_only(index: TicketIndex) -> N
 
 
 def test_engineer_sees_only_assigned_tickets(index: TicketIndex) -> None:
-    assert ids(index, Actor(subject="eng1", role="engineer")) == ["t-004"]
-    assert ids(index, Actor(subject="eng2", role="engineer")) == []
+    assert ids(index, Actor(subject="zhang.san", role="engineer", engineer_id="eng1")) == ["t-004"]
+    assert ids(index, Actor(subject="li.si", role="engineer", engineer_id="eng2")) == []
+
+
+def test_an_engineer_holds_through_the_roster_link_not_the_user_name(index: TicketIndex) -> None:
+    assert ids(index, Actor(subject="eng1", role="engineer")) == []
 
 
 def test_auditor_sees_everything(index: TicketIndex) -> None:
