@@ -16,7 +16,7 @@ from opsdesk_shared.offload import BlockingPool
 
 from . import figures, metrics, reports
 from .ports import Delivery, Publisher, ReadModels, ReportStore
-from .render import forms, pdf, xlsx
+from .render import charts, forms, pdf, xlsx
 
 log = logging.getLogger(__name__)
 PRODUCER = "reporting"
@@ -30,6 +30,16 @@ BACKGROUND_BUDGET_SECONDS = 120.0
 # only) have their own worker, so a slow report never makes a form wait.
 _reports = BlockingPool("reporting-reports", workers=1)
 _forms = BlockingPool("reporting-forms", workers=1)
+
+
+async def warm_up() -> None:
+    """Draw one small chart in the report worker at start: the first matplotlib figure in a process (font cache,
+    the CJK font parsed) took 14 s on a loaded machine, beyond a request's budget, so no person should pay for it."""
+    try:
+        await _reports.run(partial(charts.render, {"type": "bar", "labels": ["预热"], "values": [1]}),
+                           budget=BACKGROUND_BUDGET_SECONDS, what="warming up the chart renderer")
+    except Exception:  # a missing font is reported when a report is asked for, with its real reason
+        log.warning("report renderer warm-up failed", exc_info=True)
 
 
 def to_json(report: dict[str, Any]) -> bytes:

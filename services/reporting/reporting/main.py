@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -63,6 +64,9 @@ def create_app(settings: ReportingSettings, adapters: Adapters | None = None) ->
         )
         if settings.schedule_enabled:
             scheduler.start()
+        warm = asyncio.create_task(generation.warm_up(), name="reporting-warm-up")
+        wired.tasks.add(warm)
+        warm.add_done_callback(wired.tasks.discard)
         try:
             yield wired
         finally:
