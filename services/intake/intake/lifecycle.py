@@ -332,7 +332,8 @@ def review_service_record(ticket: Ticket, *, actor: Actor, now: datetime, approv
     reviewed = record.model_copy(
         update={"review": "approved" if approve else "returned", "review_note": note, "reviewed_by": actor.subject, "reviewed_at": now}
     )
-    changes: dict[str, dict[str, Any]] = {"service_record.review": {"old": record.review, "new": reviewed.review}}
+    # Field names in `changes` are stored as document keys (audit, outbox): no dots, which the database refuses.
+    changes: dict[str, dict[str, Any]] = {"service_record_review": {"old": record.review, "new": reviewed.review}}
     updated = ticket.model_copy(
         update={"service_record": reviewed, "updated_at": now, "audit": (*ticket.audit, audit_entry(actor, "review", now, changes))}
     )
