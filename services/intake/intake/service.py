@@ -4,6 +4,7 @@ this replica's search index current."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -88,7 +89,25 @@ async def open_ticket(
     raise RuntimeError(f"could not draw a free ticket number in {series}")
 
 
+# How people name a ticket on the phone (INC-2026-000009); anything else is taken as the ticket's id.
+TICKET_NUMBER = re.compile(r"^[A-Za-z]{2,8}-\d{4}-\d{6,}$")
+
+
+async def ticket_id_of(ref: str, *, desk: Desk) -> str:
+    """The ticket's id for an id or a ticket number: the one place a number becomes an id, so every
+    /tickets/{id}/... route takes either. The index knows every number; the store answers for a ticket this
+    replica's index has not heard of yet. An unknown number stays as given and is then not found."""
+    if not TICKET_NUMBER.match(ref):
+        return ref
+    number = ref.upper()
+    if (found := desk.index.id_of_number(number)) is not None:
+        return found
+    ticket = await desk.store.by_number(number)
+    return ticket.id if ticket is not None else ref
+
+
 async def get_ticket(ticket_id: str, *, desk: Desk, actor: Actor) -> Ticket:
+    ticket_id = await ticket_id_of(ticket_id, desk=desk)
     ticket = await desk.store.get(ticket_id)
     if ticket is None or not can_see(actor, ticket):
         raise TicketNotFound(ticket_id)
@@ -109,6 +128,7 @@ async def act(
     expected_version: int | None = None,
 ) -> Ticket:
     """Apply one lifecycle step: visible to the actor, at the version they read (If-Match), stored with its events."""
+    ticket_id = await ticket_id_of(ticket_id, desk=desk)
     envelopes: list[Envelope] = []
 
     def decide(ticket: Ticket) -> Decided | None:
@@ -222,8 +242,7 @@ async def receive_mail(
     Returns the ticket and what happened: created, threaded or duplicate (a redelivered mail)."""
     quoted: str | None = None
     if mail.ticket_number is not None:
-        ticket_id = desk.index.id_of_number(mail.ticket_number)
-        existing = await desk.store.get(ticket_id) if ticket_id else await desk.store.by_number(mail.ticket_number)
+        existing = await desk.store.get(await ticket_id_of(mail.ticket_number, desk=desk))
         if existing is not None and existing.status not in ("closed", "cancelled"):
             account = await senders.email_of(existing.requester_id) if existing.requester_id else None
             staff = await senders.staff(mail.from_address)

@@ -256,7 +256,7 @@ async def read_ticket(ticket_id: str, response: Response, wired: Wired, actor: C
     timers: list[TimerView] | None = None
     if wired.timers is not None:
         try:
-            timers = await wired.timers.timers(ticket_id)
+            timers = await wired.timers.timers(ticket.id)  # the path may name the ticket by its number
         except TimersUnavailable:
             timers = None  # the ticket is still worth showing without its clocks
     set_etag(response, ticket.version)

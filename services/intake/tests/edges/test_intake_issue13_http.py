@@ -1,0 +1,58 @@
+"""Issue 13 at intake's HTTP edge (memory adapters): ticket numbers as ids, the desk's first contact, the monthly
+first-contact figure."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from intake.wiring import Adapters
+
+Headers = Callable[[str], dict[str, str]]
+
+
+async def _create(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/tickets", json={**body, **extra}, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def _assign(adapters: Adapters, ticket_id: str, engineer: str) -> None:
+    from intake import service
+    from opsdesk_shared.contracts import TicketAssignedV1
+
+    await service.record_assignment(
+        TicketAssignedV1(ticket_id=ticket_id, assignment_id=f"a-{uuid.uuid4()}", engineer_id=engineer, engineer_name=engineer,
+                         reason="test", assigned_at=datetime.now(UTC)),
+        desk=adapters.desk,
+    )
+
+
+# --- item 3: the ticket number works wherever the id does --------------------------------------------------------
+
+async def test_a_ticket_number_names_the_ticket_on_every_route(client, adapters, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
+    agent, eng = as_user("agent1"), as_user("eng1")
+    ticket = await _create(client, agent, ticket_body)
+    number = ticket["number"]
+    read = await client.get(f"/api/v1/tickets/{number}", headers=agent)
+    assert read.status_code == 200, read.text
+    assert read.json()["id"] == ticket["id"]
+    assert (await client.get(f"/api/v1/tickets/{number.lower()}", headers=agent)).json()["id"] == ticket["id"]
+    comment = await client.post(f"/api/v1/tickets/{number}/comments", json={"body": "電話跟進"}, headers=agent)
+    assert comment.status_code == 201, comment.text
+    assert (await client.patch(f"/api/v1/tickets/{number}", json={"title": "打印機卡紙(三樓)"}, headers=agent)).status_code == 200
+    await _assign(adapters, ticket["id"], "eng1")
+    assert (await client.post(f"/api/v1/tickets/{number}/status", json={"status": "in_progress"}, headers=eng)).status_code == 200
+    history = await client.get(f"/api/v1/tickets/{number}/history", headers=agent)
+    assert history.status_code == 200, history.text
+    assert [e["action"] for e in history.json()] == ["created", "comment", "updated", "assigned", "status:in_progress"]
+    assert (await client.get("/api/v1/tickets/INC-2026-999999", headers=agent)).status_code == 404
+
+
+async def test_an_engineer_still_sees_only_what_they_hold_by_number(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
+    ticket = await _create(client, as_user("agent1"), ticket_body)
+    assert (await client.get(f"/api/v1/tickets/{ticket['number']}", headers=as_user("eng2"))).status_code == 404
