@@ -96,9 +96,34 @@ async def lookup_asset(tag: str, *, register: AssetRegister) -> Asset | None:
     return await register.get(tag)
 
 
-async def allocate_tags(count: int, *, register: AssetRegister, pattern: str, prefix: str, year: int) -> list[str]:
-    first = await register.next_numbers(f"tag:{prefix}:{year}", count)
-    return [domain.format_tag(pattern, prefix=prefix, year=year, seq=first + i) for i in range(count)]
+async def allocate_tags(
+    count: int, *, register: AssetRegister, pattern: str, prefix: str, year: int, taken: set[str] | frozenset[str] = frozenset(),
+    registered: set[str] | None = None,
+) -> list[str]:
+    """`count` free tags in the configured format. The counter only reserves numbers: tags registered by hand, by
+    an import or by the demo seed may already hold some of them, so a number whose tag is registered (or in
+    `taken`, e.g. given in the same import file) is skipped and another reserved in its place. `registered`, when
+    the caller has read every tag already (a large import), answers "is it registered" without a read per tag."""
+    key = f"tag:{prefix}:{year}"
+    tags: list[str] = []
+    while len(tags) < count:
+        need = count - len(tags)
+        first = await register.next_numbers(key, need)
+        for seq in range(first, first + need):
+            tag = domain.format_tag(pattern, prefix=prefix, year=year, seq=seq)
+            if tag in taken:
+                continue
+            if (tag not in registered) if registered is not None else (await register.get(tag) is None):
+                tags.append(tag)
+    return tags
+
+
+class TagTaken(Exception):
+    """The tag is registered already."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(f"tag {tag} is already registered")
+        self.tag = tag
 
 
 def _checked(asset: Asset, types: dict[str, CiType]) -> Asset:
@@ -118,13 +143,23 @@ async def register_asset(
     """A new item; its tag is allocated in the configured format unless one is given."""
     known = await ci_types(types)
     asset = _checked(draft, known)
-    if not asset.tag:
-        (tag,) = await allocate_tags(1, register=register, pattern=tag_pattern, prefix=tag_prefix, year=ctx.now.year)
-        asset = asset.model_copy(update={"tag": tag})
-    elif not domain.valid_tag(asset.tag):
+    allocate = not asset.tag
+    if not allocate and not domain.valid_tag(asset.tag):
         raise InvalidAsset([("tag", "letters, digits, - and _; 2 to 40 characters")])
-    stored, record, event = domain.new_version(None, asset, by=ctx.by, at=ctx.now)
-    await register.add(stored, record, [ctx.wrap(event, stored.tag)])  # DuplicateKey when the tag is taken
+    for _ in range(5):
+        if allocate:
+            (tag,) = await allocate_tags(1, register=register, pattern=tag_pattern, prefix=tag_prefix, year=ctx.now.year)
+            asset = asset.model_copy(update={"tag": tag})
+        stored, record, event = domain.new_version(None, asset, by=ctx.by, at=ctx.now)
+        try:
+            await register.add(stored, record, [ctx.wrap(event, stored.tag)])
+            break
+        except DuplicateKey:
+            if not allocate:
+                raise TagTaken(asset.tag) from None
+            # registered by someone else between the check and the write: take the next number
+    else:
+        raise ConcurrentUpdate(f"tag:{tag_prefix}:{ctx.now.year}")
     if nodes is not None:
         await nodes.note(stored, known[stored.type].category)
     return stored

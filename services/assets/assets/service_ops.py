@@ -386,10 +386,11 @@ async def import_register(
     rows = await offloaded.read_register(content, file_name=file_name)
     known = await ci_types(types)
     given = {str(t).strip() for row in rows if (t := row.get("tag")) not in (None, "") and str(t).strip()}
+    registered: set[str] | None = None
     if len(given) <= EXISTING_BY_KEY:  # a few tags: look each up by _id rather than read every key of the register
         existing = {t for t in given if register_io.TAG_RE.match(t) and await register.get(t) is not None}
     else:
-        existing = await register.tags()
+        existing = registered = await register.tags()
     good, errors = await offloaded.validate_register(rows, types=known, existing=existing)
     report = register_io.ImportReport(rows=len(rows), valid=len(good), errors=errors, dry_run=dry_run)
     if dry_run or errors or not good:
@@ -397,7 +398,10 @@ async def import_register(
     assets = [a for _, a in good if a is not None]
     missing = [i for i, a in enumerate(assets) if not a.tag]
     if missing:
-        tags = await allocate_tags(len(missing), register=register, pattern=tag_pattern, prefix=tag_prefix, year=ctx.now.year)
+        if registered is None and len(missing) > EXISTING_BY_KEY:
+            registered = await register.tags()
+        tags = await allocate_tags(len(missing), register=register, pattern=tag_pattern, prefix=tag_prefix, year=ctx.now.year,
+                                   taken=given, registered=registered)
         for i, tag in zip(missing, tags, strict=True):
             assets[i] = assets[i].model_copy(update={"tag": tag})
     stored, records = [], []

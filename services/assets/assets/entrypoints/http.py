@@ -26,7 +26,7 @@ from ..domain import (
     RepairKind,
 )
 from ..offloaded import send_out_form
-from ..ports import ConcurrentUpdate, DuplicateKey
+from ..ports import ConcurrentUpdate
 from ..upkeep import Scope
 from .deps import READ_GUARD, Reader, Wired, Writer, not_found, ticket_filter, unprocessable
 
@@ -105,8 +105,10 @@ async def create_asset(body: AssetIn, wired: Wired, ctx: Writer) -> Asset:
         )
     except service.InvalidAsset as exc:
         raise unprocessable(exc.errors) from None
-    except DuplicateKey:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"tag {body.tag} is already registered") from None
+    except service.TagTaken as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except ConcurrentUpdate:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the register changed meanwhile; retry") from None
 
 
 @router.get("/assets", response_model=list[Asset], tags=["assets"])
