@@ -1,7 +1,8 @@
 """The desk's ticket search: an in-memory index over every ticket, because FerretDB indexes nothing but `_id` and
 neither it nor MongoDB segments Chinese. Filters are posting sets intersected smallest first; free text is English
-words and Chinese character bigrams (a query's bigrams must all occur) over text folded to simplified characters,
-which finds "打印机" in "三樓打印機卡紙" whatever a word segmenter would have made of it; order is stable.
+words and Chinese character bigrams (a query's bigrams must all occur) over text folded by OpenCC to mainland
+simplified script and words, which finds "打印机" in "三樓印表機卡紙" whatever a word segmenter would have made of it;
+departments are filtered in folded form too (財務科 is 财务科); order is stable.
 
 Each replica keeps its own index: filled from the database at start, updated by its own writes at once and by
 every ticket event on the bus (core subscription, so every replica hears it), and reloaded in full now and then
@@ -20,11 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from opsdesk_shared.hanzi import to_simplified
+from opsdesk_shared.hanzi import fold_key, to_search_form
 
 from .domain import Actor, Ticket
 
 FILTER_FIELDS = ("status", "priority", "service_code", "channel", "assignee", "requester", "department", "asset_tag", "ticket_type")
+# Fields people type in either script; the others are codes and ids, matched exactly.
+FOLDED_FIELDS = frozenset({"department"})
 SortField = Literal["created_at", "reported_at", "updated_at", "priority", "number"]
 _WORD = re.compile(r"[0-9a-z][0-9a-z._\-@]*")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -33,10 +36,10 @@ INDEXED_DESCRIPTION = 160
 
 
 def terms(text: str, *, unigrams: bool = False) -> set[str]:
-    """English words and numbers as they are; Chinese runs folded to simplified characters (the desk writes both
-    scripts) as overlapping character pairs, and single characters where asked, for titles, so a one-character
-    query finds something."""
-    lowered = to_simplified(text.lower())
+    """English words and numbers as they are; Chinese runs folded to mainland simplified script and words (the desk
+    writes both scripts) as overlapping character pairs, and single characters where asked, for titles, so a
+    one-character query finds something."""
+    lowered = to_search_form(text.lower())
     found = set(_WORD.findall(lowered))
     for run in _CJK.findall(lowered):
         if len(run) == 1 or unigrams:
@@ -97,7 +100,8 @@ def _entry(ticket: Ticket) -> Entry:
             "channel": ticket.channel,
             "assignee": ticket.assignee.engineer_id if ticket.assignee else None,
             "requester": ticket.requester_id,
-            "department": ticket.requester.department,
+            # Folded: a filter or a requester's department written in the other script meets it (see _folded).
+            "department": fold_key(ticket.requester.department),
             "asset_tag": ticket.asset_tag,
             "ticket_type": ticket.ticket_type,
             "desk": "yes" if ticket.resolved_at_desk else None,
@@ -152,6 +156,11 @@ def decode_cursor(cursor: str, sort: SortField, descending: bool) -> tuple[str, 
     if got_sort != sort or got_desc != descending or not isinstance(value, str) or not isinstance(ticket_id, str):
         raise BadCursor("cursor belongs to another sort order")
     return value, ticket_id
+
+
+def _folded(name: str, value: str) -> str:
+    """A filter value in the form the index keeps it: free-text fields folded to simplified, codes and ids as given."""
+    return (fold_key(value) or "") if name in FOLDED_FIELDS else value
 
 
 class TicketIndex:
@@ -241,7 +250,7 @@ class TicketIndex:
             return set(self._postings.get(("assignee", actor.engineer_id), ())) if actor.engineer_id else set()
         mine = set(self._postings.get(("requester", actor.subject), ()))
         if actor.department:
-            mine |= self._postings.get(("department", actor.department), set())
+            mine |= self._postings.get(("department", fold_key(actor.department) or ""), set())
         return mine
 
     def resolution_counts(self) -> tuple[int, int]:
@@ -261,7 +270,7 @@ class TicketIndex:
         for name, values in query.filters.items():
             union: set[str] = set()
             for value in values:
-                union |= self._postings.get((name, value), set())
+                union |= self._postings.get((name, _folded(name, value)), set())
             sets.append(union)
         if query.text:
             wanted = query_terms(query.text)

@@ -1,6 +1,6 @@
 """Turning Chinese and English text into index terms, and marking matched terms in a snippet.
 
-Chinese runs are folded to simplified script and cut with jieba's `cut_for_search` (words and their sub-words, so
+Chinese runs are folded by OpenCC to mainland simplified script and words (印表機 -> 打印机) and cut with jieba's `cut_for_search` (words and their sub-words, so
 打印机 also matches 打印); English runs become lowercase word tokens with a light suffix stripper (printers, printer
 and printing meet at print/printer). A short stop-word list drops only words that carry no meaning in a query.
 """
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import jieba
 
-from opsdesk_shared.hanzi import to_simplified
+from opsdesk_shared.hanzi import to_search_form, to_simplified
 
 # Bump when the analysis changes: stored term vectors made by another version are recomputed.
-ANALYZER_VERSION = 1
+# 2: OpenCC's full tables and Taiwan vocabulary replaced the hand-kept ~300 pairs (財 was not folded at all).
+ANALYZER_VERSION = 2
 
 _RUNS = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+)")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -82,7 +83,7 @@ class Analyzer:
         cut into whole words only (打印机, not also 打印 and 印机), which suits comparing two short texts."""
         self.initialize()
         out: list[str] = []
-        for han, word in _RUNS.findall(fold(text)):
+        for han, word in _RUNS.findall(to_search_form(text).lower()):
             if han:
                 cut = self._jieba.cut_for_search(han, HMM=True) if sub_words else self._jieba.cut(han, HMM=True)
                 out.extend(t for t in cut if t not in STOP_ZH)

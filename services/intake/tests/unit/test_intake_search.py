@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from intake.access import can_see
 from intake.catalog import SEED_BY_CODE
 from intake.domain import Actor, Assignee, NewTicket, Ticket, open_ticket
 from intake.search import BadCursor, Query, TicketIndex, terms
@@ -172,3 +173,29 @@ def test_simplified_query_finds_traditional_text_and_back() -> None:
     idx.upsert(make(2, "网络很慢"))
     assert ids(idx, text="打印机") == ["t-001"]
     assert ids(idx, text="網絡") == ["t-002"]
+
+
+def test_department_filter_finds_the_other_script(index: TicketIndex) -> None:
+    # Issue 13 item 10: `department=财务科` finds tickets written 財務科, and the other way round.
+    assert set(ids(index, filters={"department": frozenset({"财务科"})})) == {"t-002", "t-003"}
+    index.upsert(make(9, "显示器不亮", dept="财务科"))
+    assert set(ids(index, filters={"department": frozenset({"財務科"})})) == {"t-002", "t-003", "t-009"}
+
+
+def test_requester_of_a_simplified_department_sees_its_traditional_tickets(index: TicketIndex) -> None:
+    finance = Actor(subject="someone-else", role="requester", department="财务科")
+    assert set(ids(index, finance)) == {"t-002", "t-003"}
+
+
+def test_taiwan_words_find_mainland_words() -> None:
+    idx = TicketIndex()
+    idx.upsert(make(1, "印表機卡紙"))
+    idx.upsert(make(2, "鼠标没反应"))
+    assert ids(idx, text="打印机") == ["t-001"]
+    assert ids(idx, text="滑鼠") == ["t-002"]
+
+
+def test_a_ticket_is_visible_to_its_department_in_either_script() -> None:
+    ticket = make(1, "电脑蓝屏", dept="財務科")
+    assert can_see(Actor(subject="colleague", role="requester", department="财务科"), ticket)
+    assert not can_see(Actor(subject="stranger", role="requester", department="人事科"), ticket)
