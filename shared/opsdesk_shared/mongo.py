@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import bson
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import AutoReconnect, DocumentTooLarge, WriteError
 
 Document = dict[str, Any]
 
@@ -99,3 +102,51 @@ async def modify(
             return True
         result = await collection.update_one({"_id": doc_id, **expect}, update)
         return result.matched_count == 1
+
+
+# The largest document MongoDB stores (its `maxBsonObjectSize`; FerretDB v1 announces the same).
+MAX_BSON_SIZE = 16 * 1024 * 1024
+
+
+def check_document(doc: Document) -> None:
+    """Refuse, as the real database would, a document it would refuse; every memory adapter calls it on each write.
+
+    A memory store kinder than the database makes a unit test pass where the service fails (issue 13: the history
+    key `service_record.review` answered 500 in production and passed every unit test). Measured against FerretDB
+    v1.24 through pymongo (tests/shared/test_document_check.py runs each case on both):
+    - a key with `.` or starting with `$`, at any depth, lists included: WriteError code 2 (BadValue);
+    - an array directly inside an array (`[[1]]`, also `[[]]`): WriteError code 2; FerretDB v1 has no nested arrays;
+    - infinity: WriteError code 2; NaN: FerretDB drops the connection ("NaN is not supported"), pymongo says AutoReconnect;
+    - more than 16 MiB of BSON: MongoDB refuses it; pymongo refuses anything over 16 MiB + 16 KiB itself with
+      DocumentTooLarge before sending, while FerretDB stores the 16 KiB in between; we refuse from 16 MiB, as MongoDB does;
+    - what BSON cannot encode at all (a `date`, an int over 64 bits, a NUL in a key): bson's own error, as the driver.
+    """
+    _check_value(doc)
+    size = len(bson.encode(doc))
+    if size > MAX_BSON_SIZE:
+        raise DocumentTooLarge(f"BSON document too large ({size} bytes) - the server supports up to {MAX_BSON_SIZE} bytes")
+
+
+def _refused(errmsg: str) -> WriteError:
+    # The shape pymongo gives a server's refusal of one write (code 2 = BadValue, as FerretDB answers).
+    return WriteError(errmsg, code=2, details={"index": 0, "code": 2, "errmsg": errmsg})
+
+
+def _check_value(value: Any) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and "." in key:
+                raise _refused(f"invalid key: \"{key}\" (key must not contain '.' sign)")
+            if isinstance(key, str) and key.startswith("$"):
+                raise _refused(f"invalid key: \"{key}\" (key must not start with '$' sign)")
+            _check_value(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, list | tuple):
+                raise _refused(f"invalid value: {value!r} (nested arrays are not supported)")
+            _check_value(item)
+    elif isinstance(value, float):
+        if math.isnan(value):
+            raise AutoReconnect("connection closed: FerretDB v1 refuses NaN (\"NaN is not supported\") by dropping the connection")
+        if math.isinf(value):
+            raise _refused(f"invalid value: {value!r} (infinity values are not allowed)")
