@@ -6,7 +6,9 @@ import copy
 from collections.abc import AsyncIterator, Sequence
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.mongo import check_document
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
+from opsdesk_shared.outbox import outbox_fields
 
 from ..domain import Asset, Repair
 from ..ports import ConcurrentUpdate, Doc, DuplicateKey
@@ -31,10 +33,12 @@ class MemoryDocs:
     async def create(self, key: str, doc: Doc, events: Sequence[Envelope] = ()) -> None:
         if key in self.by_key:
             raise DuplicateKey(key)
+        check_document({**doc, "_id": key, **outbox_fields(events)})  # refused here as the database would
         self.by_key[key] = {**copy.deepcopy(doc), "_id": key}
         await self._emit(key, events)
 
     async def put(self, key: str, doc: Doc, events: Sequence[Envelope] = ()) -> None:
+        check_document({**doc, "_id": key, **outbox_fields(events)})
         self.by_key[key] = {**copy.deepcopy(doc), "_id": key}
         await self._emit(key, events)
 
@@ -88,11 +92,17 @@ class MemoryRepairStore:
         return self.by_id.get(repair_id)
 
     async def add(self, repair: Repair, events: Sequence[Envelope]) -> None:
+        check_document({**repair.model_dump(), **outbox_fields(events)})
         self.by_id[repair.id] = repair
 
     async def save(self, repair: Repair, events: Sequence[Envelope]) -> Repair:
         current = self.by_id.get(repair.id)
         if current is None or current.version != repair.version:
             raise ConcurrentUpdate(repair.id)
+        check_document({**repair.model_dump(), **outbox_fields(events)})
         self.by_id[repair.id] = repair.model_copy(update={"version": repair.version + 1})
         return self.by_id[repair.id]
+
+    async def scan(self) -> AsyncIterator[Repair]:
+        for repair in list(self.by_id.values()):
+            yield repair
