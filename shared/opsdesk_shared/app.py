@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
+from . import errors, localtime
 from .internal_auth import InternalAuthMiddleware, TokenVerifier
+from .localtime import LocalTimeMiddleware
 from .observability import BodySizeLimitMiddleware, CorrelationIdMiddleware, RequestMetricsMiddleware, ops_router
-from .offload import BudgetExceeded
 from .runtime import Infra, open_infra
 from .settings import ServiceSettings
 
@@ -51,6 +51,7 @@ def build_service_app(
             finally:
                 state.pop("infra", None)
 
+    localtime.configure(settings.timezone)
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
 
     async def db_ready() -> bool:
@@ -64,10 +65,8 @@ def build_service_app(
     for router in routers:
         app.include_router(router)
 
-    @app.exception_handler(BudgetExceeded)
-    async def over_budget(_request: Request, exc: BudgetExceeded) -> JSONResponse:
-        # Work that overran its time budget (see offload.py): the service is fine, this answer is not ready.
-        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "30"})
+    # One error shape in the caller's language (errors.py), so the gateway passes routed errors through unchanged.
+    errors.install(app)
 
     app.include_router(ops_router(registry=registry, checks={"database": db_ready, "nats": bus_ready}))
     verifier = TokenVerifier(settings.internal_public_key, audience=settings.service_name) if settings.internal_public_key.strip() else None
@@ -75,4 +74,6 @@ def build_service_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(RequestMetricsMiddleware, service=settings.service_name)
+    # Outermost: every JSON answer, errors and 413s included, shows times with the site's offset (localtime.py).
+    app.add_middleware(LocalTimeMiddleware)
     return app

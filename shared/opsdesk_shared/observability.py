@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import error_body, language_of
 from .logs import correlation_id
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -122,7 +123,7 @@ class BodySizeLimitMiddleware:
         limit = self.limit_for(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
+            await self._refuse(scope, send, limit)
             return
         received = 0
         started = False
@@ -146,10 +147,12 @@ class BodySizeLimitMiddleware:
             await self.app(scope, guarded_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send, limit)
+                await self._refuse(scope, send, limit)
 
-    async def _refuse(self, send: Send, limit: int) -> None:
-        response = JSONResponse({"detail": _detail(limit)}, status_code=413)
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
+        # The services' one error shape, in the caller's language (errors.py).
+        header = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+        response = JSONResponse(error_body(413, lang=language_of(header), detail=_detail(limit)), status_code=413)
         await response({"type": "http"}, _empty_receive, send)
 
 

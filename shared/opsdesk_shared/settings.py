@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .localtime import zone
 
 
 class ServiceSettings(BaseSettings):
@@ -33,10 +35,19 @@ class ServiceSettings(BaseSettings):
     internal_public_key: str = Field(default="", validation_alias="OPSDESK_INTERNAL_PUBLIC_KEY", description="PEM of the gateway's Ed25519 public key")
     metrics_token: str = Field(default="", validation_alias="OPSDESK_METRICS_TOKEN", description="Bearer token Prometheus sends to /metrics")
 
+    # The site's zone: HTTP responses show times in it, date-only filters are its dates (see localtime.py).
+    timezone: str = Field(default="Asia/Shanghai", validation_alias="OPSDESK_TIMEZONE", description="IANA zone of the site")
+
     # Bus behaviour.
     max_deliver: int = Field(default=5, ge=1, description="Handler attempts before a message is dead-lettered")
     ack_wait_s: float = Field(default=30.0, gt=0)
     relay_interval_s: float = Field(default=1.0, gt=0, description="How often the outbox relay sweeps")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)
+        return value
 
     @model_validator(mode="after")
     def _default_database(self) -> ServiceSettings:

@@ -107,4 +107,7 @@ async def test_every_service_app_answers_an_overrun_with_503_and_a_reason(servic
     response = await service_client.get("/slow")
 
     assert response.status_code == 503 and response.headers["retry-after"] == "30"
-    assert response.json() == {"detail": "drawing the thing did not finish within 0.05 s; the service is busy, try again later or ask for less"}
+    assert response.json() == {
+        "code": "over_budget", "message": "This took too long; try again later",
+        "detail": "drawing the thing did not finish within 0.05 s; the service is busy, try again later or ask for less",
+    }

@@ -1,0 +1,194 @@
+"""One error shape for every service, in the caller's language (Accept-Language: zh-CN, zh-TW, en):
+
+    {"code": "validation_error", "message": "...", "detail": [{"loc": [...], "msg": "...", "type": "..."}]}
+
+`code` is stable for programs, `message` says it in the caller's language, and `detail` keeps FastAPI's field list
+for validation errors (a string otherwise), so generic clients still read it. Each field's `msg` is the real
+reason: translated where we have a translation of pydantic's stable error `type` (with its limits filled in),
+else pydantic's own English text; our own messages (`value_error`) are kept as written.
+
+`build_service_app` installs it in every service, so the gateway passes a routed service's errors through unchanged.
+Statuses mean the same everywhere: 404 unknown thing, 422 bad input, 409 state conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .offload import BudgetExceeded
+
+LANGUAGES = ("zh-CN", "zh-TW", "en")
+MESSAGES: dict[str, tuple[str, str, str]] = {
+    # code: (zh-CN, zh-TW, en)
+    "validation_error": ("请求内容有误，请检查所列字段", "請求內容有誤，請檢查所列欄位", "The request has invalid fields"),
+    "unauthorized": ("需要有效的身份凭证", "需要有效的身分憑證", "Valid credentials are required"),
+    "forbidden": ("您无权执行此操作", "您無權執行此操作", "You are not allowed to do this"),
+    "not_found": ("找不到该资源", "找不到該資源", "Not found"),
+    "method_not_allowed": ("不支持此请求方法", "不支援此請求方法", "This method is not allowed here"),
+    "illegal_transition": ("当前状态不允许此操作", "當前狀態不允許此操作", "The ticket's state does not allow this"),
+    "stale_version": ("工单已被他人修改，请重新读取", "工單已被他人修改，請重新讀取", "The ticket changed since you read it; read it again"),
+    "payload_too_large": ("请求内容过大", "請求內容過大", "The request body is too large"),
+    "unsupported_media_type": ("不支持的内容类型", "不支援的內容類型", "Unsupported content type"),
+    "service_unavailable": ("依赖的服务暂时无应答", "依賴的服務暫時無應答", "A service behind the gateway did not answer"),
+    "over_budget": ("处理超时，请稍后再试", "處理逾時，請稍後再試", "This took too long; try again later"),
+    "conflict": ("与现有数据或当前状态冲突", "與現有資料或當前狀態衝突", "Conflicts with existing data or the current state"),
+    "bad_request": ("请求无法处理", "請求無法處理", "The request cannot be processed"),
+    "too_many_requests": ("尝试次数过多，请稍后再试", "嘗試次數過多，請稍後再試", "Too many attempts; try again later"),
+    "internal_error": ("服务内部错误", "服務內部錯誤", "Internal error"),
+    "error": ("请求失败", "請求失敗", "The request failed"),
+}
+# pydantic error type -> (zh-CN, zh-TW) templates, filled from the error's `ctx`; English keeps pydantic's own text.
+FIELD_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("缺少必填字段", "缺少必填欄位"),
+    "string_too_long": ("最多 {max_length} 个字符", "最多 {max_length} 個字元"),
+    "string_too_short": ("至少 {min_length} 个字符", "至少 {min_length} 個字元"),
+    "string_pattern_mismatch": ("格式不正确，应匹配 {pattern}", "格式不正確，應符合 {pattern}"),
+    "string_type": ("应为字符串", "應為字串"),
+    "int_parsing": ("应为整数", "應為整數"),
+    "int_type": ("应为整数", "應為整數"),
+    "int_from_float": ("应为整数，不能有小数", "應為整數，不能有小數"),
+    "float_parsing": ("应为数字", "應為數字"),
+    "float_type": ("应为数字", "應為數字"),
+    "bool_parsing": ("应为布尔值（true 或 false）", "應為布林值（true 或 false）"),
+    "bool_type": ("应为布尔值（true 或 false）", "應為布林值（true 或 false）"),
+    "literal_error": ("取值应为 {expected} 之一", "取值應為 {expected} 之一"),
+    "enum": ("取值应为 {expected} 之一", "取值應為 {expected} 之一"),
+    "extra_forbidden": ("不允许的字段", "不允許的欄位"),
+    "datetime_parsing": ("日期时间格式不正确：{error}", "日期時間格式不正確：{error}"),
+    "datetime_from_date_parsing": ("日期时间格式不正确：{error}", "日期時間格式不正確：{error}"),
+    "datetime_type": ("应为日期时间", "應為日期時間"),
+    "date_parsing": ("日期格式不正确：{error}", "日期格式不正確：{error}"),
+    "date_from_datetime_parsing": ("日期格式不正确：{error}", "日期格式不正確：{error}"),
+    "timezone_aware": ("时间须带时区偏移（如 2026-11-30T15:00:00+08:00）", "時間須帶時區偏移（如 2026-11-30T15:00:00+08:00）"),
+    "greater_than_equal": ("应不小于 {ge}", "應不小於 {ge}"),
+    "greater_than": ("应大于 {gt}", "應大於 {gt}"),
+    "less_than_equal": ("应不大于 {le}", "應不大於 {le}"),
+    "less_than": ("应小于 {lt}", "應小於 {lt}"),
+    "too_long": ("最多 {max_length} 项", "最多 {max_length} 項"),
+    "too_short": ("至少 {min_length} 项", "至少 {min_length} 項"),
+    "json_invalid": ("JSON 格式错误：{error}", "JSON 格式錯誤：{error}"),
+    "model_attributes_type": ("应为对象", "應為物件"),
+    "model_type": ("应为对象", "應為物件"),
+    "dict_type": ("应为对象", "應為物件"),
+    "list_type": ("应为列表", "應為列表"),
+    "uuid_parsing": ("应为 UUID", "應為 UUID"),
+    "url_parsing": ("网址格式不正确", "網址格式不正確"),
+    "too_large": ("请求内容过大", "請求內容過大"),
+}
+# Prefixes pydantic puts before a validator's own message; the message after them is ours and is kept.
+OWN_MESSAGE_PREFIXES = ("Value error, ", "Assertion failed, ")
+STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                409: "conflict", 412: "stale_version", 413: "payload_too_large", 415: "unsupported_media_type",
+                422: "validation_error", 429: "too_many_requests", 500: "internal_error", 503: "service_unavailable"}
+
+
+def language(request: Request) -> str:
+    """The first supported language in Accept-Language (q-values honoured), English otherwise."""
+    return language_of(request.headers.get("accept-language", ""))
+
+
+def language_of(header: str) -> str:
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((-q, position, tag.strip().lower()))
+    for _, _, tag in sorted(ranked):
+        if tag in ("zh-cn", "zh-hans", "zh-sg", "zh", "zh-hans-cn"):
+            return "zh-CN"
+        if tag in ("zh-tw", "zh-hant", "zh-hk", "zh-mo", "zh-hant-tw"):
+            return "zh-TW"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+def message(code: str, lang: str) -> str:
+    texts = MESSAGES.get(code, MESSAGES["error"])
+    return texts[LANGUAGES.index(lang) if lang in LANGUAGES else 2]
+
+
+def _ctx_text(key: str, value: Any) -> str:
+    # pydantic lists choices as "'a', 'b' or 'c'"; the joining word is English.
+    return str(value).replace(" or ", "、") if key == "expected" else str(value)
+
+
+def field_message(item: Mapping[str, Any], lang: str) -> str:
+    """The real reason for one field, in `lang` where a translation exists, else as pydantic (or we) wrote it."""
+    raw = str(item.get("msg", ""))
+    kind = str(item.get("type", ""))
+    for prefix in OWN_MESSAGE_PREFIXES:
+        if raw.startswith(prefix):
+            return raw[len(prefix):]
+    if lang == "en" or kind not in FIELD_MESSAGES:
+        return raw
+    template = FIELD_MESSAGES[kind][0 if lang == "zh-CN" else 1]
+    ctx = {k: _ctx_text(k, v) for k, v in (item.get("ctx") or {}).items()}
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError, ValueError):
+        # A template whose limit pydantic did not give: say what we can, and keep the English reason beside it.
+        return f"{template.split('{')[0].rstrip('：: ')}（{raw}）" if "{" in template else template
+
+
+def field_errors(items: Sequence[Any], lang: str) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(d.get("loc", ())), "msg": field_message(d, lang), "type": d.get("type", "value_error")}
+        for d in items
+        if isinstance(d, Mapping)
+    ]
+
+
+def error_body(status_code: int, *, lang: str, code: str | None = None, detail: Any = None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    code = code or STATUS_CODES.get(status_code, "error")
+    if isinstance(detail, list):
+        detail = field_errors(detail, lang)
+    return {"code": code, "message": message(code, lang), "detail": detail, **(extra or {})}
+
+
+def error_response(
+    request: Request, status_code: int, *, code: str | None = None, detail: Any = None, headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    lang = language(request)
+    body = error_body(status_code, lang=lang, code=code, detail=detail, extra=extra)
+    response = JSONResponse(body, status_code=status_code, headers=dict(headers) if headers else None)
+    response.headers["Content-Language"] = lang
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """The shape for FastAPI's own errors, every HTTPException, a blown time budget and anything unhandled."""
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": e.get("loc", ()), "msg": e.get("msg", ""), "type": e.get("type", "value_error"), "ctx": e.get("ctx")}
+            for e in exc.errors()
+        ]
+        return error_response(request, 422, detail=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(request, exc.status_code, detail=exc.detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(BudgetExceeded)
+    async def over_budget(request: Request, exc: BudgetExceeded) -> JSONResponse:
+        # Work that overran its time budget (see offload.py): the service is fine, this answer is not ready.
+        return error_response(request, 503, code="over_budget", detail=str(exc), headers={"Retry-After": "30"})
+
+    @app.exception_handler(Exception)
+    async def unhandled(request: Request, _exc: Exception) -> JSONResponse:
+        # Starlette still logs and re-raises it; the caller gets the shape, not a bare text page.
+        return error_response(request, 500, detail="internal error; the service has logged it")
