@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.mongo import check_document
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
+from opsdesk_shared.outbox import outbox_fields
 
 from ..domain import Assignment, Engineer
 from ..listing import AssignmentFilter, AssignmentKey, EscalationStatus, assignment_key
@@ -25,6 +27,7 @@ class MemoryRoster:
 
     async def save(self, engineer: Engineer) -> Engineer:
         load = self.by_id[engineer.id].open_load if engineer.id in self.by_id else 0
+        check_document(engineer.model_dump(mode="json"))  # refused here as the database would
         self.by_id[engineer.id] = engineer.model_copy(update={"open_load": load})
         return self.by_id[engineer.id]
 
@@ -45,6 +48,7 @@ class MemoryAssignmentStore:
     async def add(self, assignment: Assignment, events: Sequence[Envelope]) -> bool:
         if assignment.ticket_id in self.by_ticket:
             return False
+        check_document({**assignment.model_dump(), **outbox_fields(events)})
         self.by_ticket[assignment.ticket_id] = assignment
         return True
 
@@ -52,6 +56,7 @@ class MemoryAssignmentStore:
         current = self.by_ticket.get(assignment.ticket_id)
         if current is None or current.version != assignment.version:
             raise ConcurrentUpdate(assignment.ticket_id)
+        check_document({**assignment.model_dump(), **outbox_fields(events)})
         stored = assignment.model_copy(update={"version": assignment.version + 1})
         self.by_ticket[assignment.ticket_id] = stored
         return stored
