@@ -7,7 +7,9 @@ from typing import Any
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimerView
+from opsdesk_shared.mongo import check_document
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
+from opsdesk_shared.outbox import outbox_fields
 
 from ..catalog import CatalogService
 from ..domain import Ticket
@@ -30,6 +32,7 @@ class MemoryTicketStore:
     async def add(self, ticket: Ticket, events: Sequence[Envelope]) -> bool:
         if ticket.id in self.tickets:
             return False
+        check_document({**ticket.model_dump(), **outbox_fields(events)})  # refused here as the database would
         self.tickets[ticket.id] = ticket
         self.stored_events.extend(events)
         return True
@@ -56,6 +59,7 @@ class MemoryTicketStore:
         current = self.tickets.get(ticket.id)
         if current is None or current.version != ticket.version:
             raise ConcurrentUpdate(ticket.id)
+        check_document({**ticket.model_dump(), **outbox_fields(events)})
         self.tickets[ticket.id] = ticket.model_copy(update={"version": ticket.version + 1})
         self.stored_events.extend(events)
 
@@ -73,11 +77,14 @@ class MemoryCatalogStore:
         version = current.version if current else 0
         if expected_version is not None and expected_version != version:
             raise ConcurrentUpdate(service.code)
+        check_document(service.model_dump(mode="json", by_alias=True))
         self.services[service.code] = stored = service.model_copy(update={"version": version + 1})
         return stored
 
     async def seed(self, services: Sequence[CatalogService]) -> int:
         missing = [s for s in services if s.code not in self.services]
+        for service in missing:
+            check_document(service.model_dump(mode="json", by_alias=True))
         self.services.update({s.code: s for s in missing})
         return len(missing)
 
