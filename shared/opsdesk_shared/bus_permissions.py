@@ -105,7 +105,7 @@ ROLES: dict[str, BusRole] = {
         ),
         BusRole(
             "sla-monitor",
-            publishes=(s.SLA_WARNING, s.SLA_BREACHED),
+            publishes=(s.SLA_WARNING, s.SLA_BREACHED, s.SLA_TIMER_STOPPED),
             consumes=_c(
                 (s.TICKET_CREATED, "sla-ticket-created"),
                 (s.TICKET_ASSIGNED, "sla-ticket-assigned"),

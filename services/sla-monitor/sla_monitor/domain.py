@@ -7,13 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsdesk_shared.contracts import SlaBreachedV1, SlaWarningV1
+from opsdesk_shared.contracts import EventData, SlaBreachedV1, SlaTimerStoppedV1, SlaWarningV1
 from opsdesk_shared.contracts.calendars import TimerView
+from opsdesk_shared.contracts.sla import TimerOutcome
 
 from . import calendar
 from .calendar import BusinessCalendar
 
-TimerStatus = Literal["running", "paused", "stopped", "breached"]
+# stopped: met by its own stop event; cancelled: stopped because the commitment no longer applies (the ticket
+# closed first). A breached timer stays breached when it later stops; its stopped_at then records when.
+TimerStatus = Literal["running", "paused", "stopped", "breached", "cancelled"]
 
 
 class Timer(BaseModel):
@@ -206,9 +209,46 @@ def breach(timer: Timer, *, now: datetime) -> tuple[Timer, SlaBreachedV1] | None
     return breached, event
 
 
+def stopped_event(timer: Timer, outcome: TimerOutcome) -> SlaTimerStoppedV1:
+    """The verdict on a cycle that has stopped: what consumers count compliance from."""
+    assert timer.started_at is not None and timer.stopped_at is not None
+    return SlaTimerStoppedV1(
+        ticket_id=timer.ticket_id, repair_id=timer.repair_id, timer=timer.name, outcome=outcome, started_at=timer.started_at,
+        due_at=timer.due_at, stopped_at=timer.stopped_at, breached_at=timer.breached_at, policy=timer.policy,
+        calendar=timer.calendar, approximate=timer.approximate,
+    )
+
+
+def stop(timer: Timer, *, at: datetime, cancel: bool = False) -> tuple[Timer, list[EventData]] | None:
+    """The clock stops at `at`: the stopped timer and the events that announce it, or None when this cycle has
+    stopped already (a redelivery) or has not started (a stop-before-start marker).
+
+    By the due time (or while paused, which it was in time for): met, or cancelled when `cancel` (the commitment no
+    longer applies). After the due time but before the sweep noticed: breached now, with its sla.breached. Already
+    breached: the stop only records when, and announces the breached outcome.
+    """
+    if timer.started_at is None or timer.stopped_at is not None:
+        return None
+    if stops_in_time(timer, at=at):
+        outcome: TimerOutcome = "cancelled" if cancel else "met"
+        status: TimerStatus = "cancelled" if cancel else "stopped"
+        done = timer.model_copy(update={"status": status, "stopped_at": at, "paused_at": None})
+        return done, [stopped_event(done, outcome)]
+    if timer.status == "running":
+        late = breach(timer, now=max(at, timer.due_at or at))
+        assert late is not None
+        breached, event = late
+        done = breached.model_copy(update={"stopped_at": at})
+        return done, [event, stopped_event(done, "breached")]
+    if timer.status == "breached":
+        done = timer.model_copy(update={"stopped_at": at})
+        return done, [stopped_event(done, "breached")]
+    return None
+
+
 def view(timer: Timer) -> TimerView:
-    """How the desk sees a timer: a stop in time is a met commitment."""
-    state = {"running": "running", "paused": "paused", "stopped": "met", "breached": "breached"}[timer.status]
+    """How the desk sees a timer: a stop in time is a met commitment; a cancelled one counts neither way."""
+    state = {"running": "running", "paused": "paused", "stopped": "met", "breached": "breached", "cancelled": "cancelled"}[timer.status]
     return TimerView(
         name=timer.name, policy=timer.policy, state=state, started_at=timer.started_at, due_at=timer.due_at,
         warning_at=timer.warning_at, met_at=timer.stopped_at if timer.status == "stopped" else None,

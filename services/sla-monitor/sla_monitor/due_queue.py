@@ -119,6 +119,14 @@ class ScheduledTimerStore:
                 timers.append(timer)
         return timers
 
+    async def replace(self, timer: Timer, *, expect: Timer, events: Sequence[Envelope] = ()) -> bool:
+        replaced = await self._inner.replace(timer, expect=expect, events=events)
+        if replaced:
+            self.queue.discard(timer.key)
+            self.warnings.discard(timer.key)
+            self._schedule(timer)
+        return replaced
+
     async def restart(self, timer: Timer) -> bool:
         restarted = await self._inner.restart(timer)
         if restarted:

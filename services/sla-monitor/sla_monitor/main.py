@@ -54,7 +54,9 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         notifications = MongoNotificationStore(infra.db)
         await notifications.ensure_indexes()
         holders = MongoHolderStore(infra.db)
-        bus.register(infra.broker, store=store, holder=book, notifications=notifications, settings=settings, holders=holders)
+        bus.register(
+            infra.broker, store=store, holder=book, notifications=notifications, settings=settings, outbox=relay, holders=holders
+        )
         email = SmtpEmailSender(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender)
         webhook = HttpWebhookSender()
 

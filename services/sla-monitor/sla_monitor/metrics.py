@@ -18,3 +18,7 @@ notifications = Counter(
     "sla_notifications_total", "Escalation notification attempts by channel and outcome", ["channel", "outcome"],
     registry=registry,
 )
+outcomes = Counter(
+    "sla_timer_outcomes_total", "Timer cycles that ended, by timer and verdict (met, breached, cancelled)", ["timer", "outcome"],
+    registry=registry,
+)

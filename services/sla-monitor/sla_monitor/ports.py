@@ -32,6 +32,10 @@ class TimerStore(Protocol):
     async def replace_early_stop(self, timer: Timer) -> bool:
         """Turn a stop-before-start record into this running timer; False if it changed meanwhile."""
         ...
+    async def replace(self, timer: Timer, *, expect: Timer, events: Sequence[Envelope] = ()) -> bool:
+        """Write `timer` over the stored one while that still has `expect`'s status, start and stop, with `events`
+        in the same write (the outbox); False when it changed meanwhile."""
+        ...
     async def restart(self, timer: Timer) -> bool:
         """Replace an existing timer with this new running cycle (a repair's next progress update, a new engineer)."""
         ...

@@ -6,7 +6,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from opsdesk_shared.contracts import Envelope, RepairUpdatedV1, SlaBreachedV1, SlaWarningV1
+from opsdesk_shared.contracts import (
+    Envelope,
+    EventData,
+    RepairUpdatedV1,
+    SlaBreachedV1,
+    SlaTimerStoppedV1,
+    SlaWarningV1,
+)
 from opsdesk_shared.contracts.calendars import TimerView
 
 from . import domain, metrics
@@ -22,54 +29,90 @@ class UnknownCalendar(LookupError):
     """A policy names a calendar nobody defined."""
 
 
-async def start_timer(timer: Timer, *, store: TimerStore) -> bool:
+async def start_timer(timer: Timer, *, store: TimerStore, outbox: EventOutbox | None = None) -> bool:
     """Idempotent: a redelivered start, or one arriving after the stop, changes nothing (unless the stop was late)."""
     if await store.add(timer):
         return True
     existing = await store.get(timer.key)
     if existing is None or existing.started_at is not None:
         return False  # a redelivered start
-    return await _settle_early_stop(existing, timer, store=store)
+    return await _settle_early_stop(existing, timer, store=store, outbox=outbox)
 
 
-async def _settle_early_stop(existing: Timer, timer: Timer, *, store: TimerStore) -> bool:
-    if domain.late_start_after_early_stop(existing, timer):
-        return await store.replace_early_stop(timer)
-    # The stop overtook this start and was in time: keep it met, now with the times it was met against.
-    await store.replace_early_stop(timer.model_copy(update={"status": "stopped", "stopped_at": existing.stopped_at}))
+async def _settle_early_stop(existing: Timer, timer: Timer, *, store: TimerStore, outbox: EventOutbox | None) -> bool:
+    """The stop overtook this start: the start reveals the due time, so the cycle is decided now (met with the times
+    it was met against, or breached when the stop came after the due time) and its verdict announced."""
+    assert existing.stopped_at is not None
+    decision = domain.stop(timer, at=existing.stopped_at)
+    if decision is None:
+        return False
+    done, events = decision
+    await _write(done, expect=existing, events=events, at=existing.stopped_at, store=store, outbox=outbox)
     return False
+
+
+async def _write(
+    timer: Timer, *, expect: Timer, events: Sequence[EventData], at: datetime, store: TimerStore, outbox: EventOutbox | None,
+    cycle: Timer | None = None,
+) -> bool:
+    """Store the decision with its events in one write, then relay them. Without an outbox here (some tests) the
+    events stay stored in the timer's document, marked, for the relay's sweep. `cycle` is the timer the events are
+    about when it differs from what is written (a cycle ended by the start of the next)."""
+    envelopes = [envelope_for(event, cycle or timer, at) for event in events]
+    if not await store.replace(timer, expect=expect, events=envelopes):
+        return False
+    if envelopes and outbox is not None:
+        await outbox.deliver(timer.key, envelopes)
+    for event in events:
+        if isinstance(event, SlaTimerStoppedV1):
+            metrics.outcomes.labels(event.timer, event.outcome).inc()
+        elif isinstance(event, SlaBreachedV1):
+            metrics.breaches.labels(event.timer).inc()
+    return True
 
 
 async def start_policy_timer(
     policy: TimerPolicy, *, ticket_id: str, started_at: datetime, book: CalendarBook, store: TimerStore,
-    correlation_id: str | None = None,
+    correlation_id: str | None = None, outbox: EventOutbox | None = None,
 ) -> bool:
     cal = book.get(policy.calendar)
     if cal is None:
         raise UnknownCalendar(f"policy {policy.name} names calendar {policy.calendar!r}, which is not defined")
     timer = domain.plan_timer(policy, ticket_id=ticket_id, started_at=started_at, cal=cal, correlation_id=correlation_id)
-    return await start_timer(timer, store=store)
+    return await start_timer(timer, store=store, outbox=outbox)
 
 
 async def start_new_cycle(
     policy: TimerPolicy, *, ticket_id: str, started_at: datetime, book: CalendarBook, store: TimerStore,
-    correlation_id: str | None = None,
+    correlation_id: str | None = None, outbox: EventOutbox | None = None,
 ) -> bool:
-    """Start the policy's clock, or start it over when an earlier cycle exists (a new engineer must be confirmed)."""
+    """Start the policy's clock, or start it over when an earlier cycle exists (a new engineer must be confirmed):
+    an earlier cycle still running ends now, cancelled (its engineer was withdrawn) or breached if it was overdue."""
     cal = book.get(policy.calendar)
     if cal is None:
         raise UnknownCalendar(f"policy {policy.name} names calendar {policy.calendar!r}, which is not defined")
     timer = domain.plan_timer(policy, ticket_id=ticket_id, started_at=started_at, cal=cal, correlation_id=correlation_id)
     if await store.add(timer):  # the common case first: no earlier cycle, one write
         return True
-    existing = await store.get(timer.key)
-    if existing is None:
-        return False
-    if existing.started_at is None:
-        return await _settle_early_stop(existing, timer, store=store)  # a stop overtook this start
-    if started_at <= existing.started_at:
-        return False  # a redelivery of the start that made this cycle
-    return await store.restart(timer)
+    return await _next_cycle(timer, cancel=True, store=store, outbox=outbox)
+
+
+async def _next_cycle(timer: Timer, *, cancel: bool, store: TimerStore, outbox: EventOutbox | None) -> bool:
+    """Replace the stored cycle with `timer`, announcing how the stored one ended (if it had not stopped yet)."""
+    assert timer.started_at is not None
+    for _ in range(3):  # the stored cycle may change under us (its stop arriving on another consumer)
+        existing = await store.get(timer.key)
+        if existing is None:
+            return await store.add(timer)
+        if existing.started_at is None:
+            return await _settle_early_stop(existing, timer, store=store, outbox=outbox)  # a stop overtook this start
+        if timer.started_at <= existing.started_at:
+            return False  # a redelivery of the start that made this cycle
+        ended = domain.stop(existing, at=timer.started_at, cancel=cancel)
+        if await _write(timer, expect=existing, events=ended[1] if ended else [], at=timer.started_at, store=store,
+                        outbox=outbox, cycle=ended[0] if ended else existing):
+            return True
+    return False
 
 
 async def start_response_timer(
@@ -82,22 +125,33 @@ async def start_response_timer(
     return await start_timer(timer, store=store)
 
 
-async def stop_timer(name: str, *, ticket_id: str, at: datetime, store: TimerStore) -> bool:
+async def stop_timer(
+    name: str, *, ticket_id: str, at: datetime, store: TimerStore, outbox: EventOutbox | None = None, cancel: bool = False,
+) -> bool:
+    """The clock's own stop event: decide the cycle (met, or breached if late) and announce it. True when it was
+    stopped in time. A stop before its start is remembered, so the late start is decided against it."""
     key = domain.timer_key(ticket_id, name)
-    # Twice at most: the start and the stop come through different consumers and can race each other.
-    for _ in range(2):
-        outcome = await store.stop_if(key, at=at, in_time=lambda timer: domain.stops_in_time(timer, at=at))
-        if outcome != "missing":
-            return outcome == "stopped"  # a late stop leaves the clock running for the sweep to breach
-        # The start has not arrived yet: remember the stop so the late start changes nothing (or breaches if late).
-        if await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at)):
-            return False
-        # The start got in between: stop what it started.
+    # A few times at most: the start and the stop come through different consumers and can race each other.
+    for _ in range(3):
+        timer = await store.get(key)
+        if timer is None:
+            # The start has not arrived yet: remember the stop so the late start is decided against it.
+            if await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at)):
+                return False
+            continue  # the start got in between: stop what it started
+        decision = domain.stop(timer, at=at, cancel=cancel)
+        if decision is None:
+            return False  # stopped already, or a stop-before-start marker
+        done, events = decision
+        if await _write(done, expect=timer, events=events, at=at, store=store, outbox=outbox):
+            return done.status in ("stopped", "cancelled")
     return False
 
 
-async def stop_response_timer(*, ticket_id: str, at: datetime, store: TimerStore) -> bool:
-    return await stop_timer(RESPONSE, ticket_id=ticket_id, at=at, store=store)
+async def stop_response_timer(
+    *, ticket_id: str, at: datetime, store: TimerStore, outbox: EventOutbox | None = None
+) -> bool:
+    return await stop_timer(RESPONSE, ticket_id=ticket_id, at=at, store=store, outbox=outbox)
 
 
 # Warnings and breaches get ids derived from the timer: two monitor replicas that both detect one breach publish
@@ -105,7 +159,7 @@ async def stop_response_timer(*, ticket_id: str, at: datetime, store: TimerStore
 EVENT_NAMESPACE = uuid.UUID("a4f1c2e0-7b3d-4c59-8e21-5d9b0f6a3c77")
 
 
-def envelope_for(event: SlaBreachedV1 | SlaWarningV1, timer: Timer, now: datetime) -> Envelope:
+def envelope_for(event: EventData, timer: Timer, now: datetime) -> Envelope:
     return Envelope.wrap(
         event, producer=PRODUCER, correlation_id=timer.correlation_id or timer.subject, subject_id=timer.subject,
         occurred_at=now, event_id=uuid.uuid5(EVENT_NAMESPACE, f"{timer.key}:{timer.started_at}:{event.event_type}"),
@@ -156,10 +210,14 @@ OPENING_TIMERS = ("response", "dispatch")
 WORK_TIMERS = ("confirmation", "redispatch", "escalation", "remote_guidance")
 
 
-async def stop_if_running(name: str, *, ticket_id: str, at: datetime, store: TimerStore) -> bool:
-    """Stop a clock only if it runs (no stop-before-start marker for clocks most tickets never start)."""
+async def stop_if_running(
+    name: str, *, ticket_id: str, at: datetime, store: TimerStore, outbox: EventOutbox | None = None, cancel: bool = False,
+) -> bool:
+    """Stop a clock only if it was started (no stop-before-start marker for clocks most tickets never start)."""
     timer = await store.get(domain.timer_key(ticket_id, name))
-    return timer is not None and timer.status == "running" and await stop_timer(name, ticket_id=ticket_id, at=at, store=store)
+    if timer is None or timer.started_at is None or timer.stopped_at is not None:
+        return False
+    return await stop_timer(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox, cancel=cancel)
 
 
 async def pause_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore) -> list[str]:
@@ -184,20 +242,31 @@ async def resume_ticket_timers(ticket_id: str, *, at: datetime, book: CalendarBo
     return resumed
 
 
-async def close_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore) -> list[str]:
+# Clocks whose commitment lapses when the ticket closes first: nobody confirmed, re-dispatched or acknowledged, and
+# nobody had to. Counting them met would inflate compliance, so they end cancelled. The opening clocks and remote
+# guidance are met by a desk resolution (the desk answered; the desk kept the ticket).
+LAPSE_ON_CLOSE = frozenset({"confirmation", "redispatch", "escalation"})
+
+
+async def close_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore, outbox: EventOutbox | None = None) -> list[str]:
     """The ticket was resolved, cancelled or closed: every clock still running on it stops. The opening clocks
     stop even if their start has not arrived yet (a desk fix at first contact can overtake ticket.created on
-    another consumer); later clocks only if they run. Returns the names stopped in time."""
-    stopped = [name for name in OPENING_TIMERS if await stop_timer(name, ticket_id=ticket_id, at=at, store=store)]
-    stopped += [name for name in WORK_TIMERS if await stop_if_running(name, ticket_id=ticket_id, at=at, store=store)]
+    another consumer); later clocks only if they were started. Returns the names stopped in time (met or cancelled)."""
+    stopped = [name for name in OPENING_TIMERS if await stop_timer(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox)]
+    stopped += [
+        name for name in WORK_TIMERS
+        if await stop_if_running(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox, cancel=name in LAPSE_ON_CLOSE)
+    ]
     return stopped
 
 
 async def on_repair_updated(
-    update: RepairUpdatedV1, *, book: CalendarBook, store: TimerStore, correlation_id: str | None = None
+    update: RepairUpdatedV1, *, book: CalendarBook, store: TimerStore, correlation_id: str | None = None,
+    outbox: EventOutbox | None = None,
 ) -> str:
-    """Sent to a vendor: both repair clocks start. A progress note: the progress clock starts over. Back or
-    closed: both stop. Returns what it did, for metrics and tests."""
+    """Sent to a vendor: both repair clocks start. A progress note: the progress cycle ends (met if by its due
+    time) and the next starts. Back or closed: both stop (a write-off cancels the return clock: nothing comes
+    back). Each ended cycle is announced with its verdict. Returns what it did, for metrics and tests."""
     cal = book.get("office-hours")
     if cal is None:
         raise UnknownCalendar("repair timers need the office-hours calendar")
@@ -212,13 +281,19 @@ async def on_repair_updated(
         progress = await store.get(domain.timer_key(update.repair_id, domain.REPAIR_PROGRESS))
         if progress is None:
             for name in REPAIR_TIMERS:
-                await start_timer(plan(name), store=store)
+                await start_timer(plan(name), store=store, outbox=outbox)
             return "started"
-        if progress.started_at is not None and update.updated_at > progress.started_at:
-            return "progress" if await store.restart(plan(domain.REPAIR_PROGRESS)) else "ignored"
-        return "ignored"  # a redelivery
+        if progress.started_at is not None and progress.stopped_at is None and update.updated_at > progress.started_at:
+            ended = await _next_cycle(plan(domain.REPAIR_PROGRESS), cancel=False, store=store, outbox=outbox)
+            return "progress" if ended else "ignored"
+        return "ignored"  # a redelivery, or a note after the repair came back
     if update.status in ("returned", "closed"):
-        stopped = [await stop_timer(name, ticket_id=update.repair_id, at=update.updated_at, store=store) for name in REPAIR_TIMERS]
+        written_off = update.stage == "written_off"
+        stopped = [
+            await stop_timer(name, ticket_id=update.repair_id, at=update.updated_at, store=store, outbox=outbox,
+                             cancel=written_off and name == domain.REPAIR_RETURN)
+            for name in REPAIR_TIMERS
+        ]
         return "stopped" if any(stopped) else "ignored"
     return "ignored"
 

@@ -16,7 +16,7 @@ from .assignments import (
 from .deadletter import DeadLetter
 from .envelope import Envelope, EventData, utcnow
 from .repairs import RepairUpdatedV1
-from .sla import SlaBreachedV1, SlaWarningV1
+from .sla import SlaBreachedV1, SlaTimerStoppedV1, SlaWarningV1
 from .tickets import (
     Requester,
     TicketAssignedV1,
@@ -51,6 +51,7 @@ _MODELS: tuple[type[EventData], ...] = (
     RepairUpdatedV1,
     *knowledge.MODELS,
     *cmdb.MODELS,
+    SlaTimerStoppedV1,
     *reports.MODELS,
 )
 REGISTRY: dict[tuple[str, int], type[EventData]] = {(model.event_type, model.event_version): model for model in _MODELS}
@@ -90,6 +91,7 @@ __all__ = [
     "TicketCreatedV1",
     "TicketUpdatedV1",
     "TicketStatusChangedV1",
+    "SlaTimerStoppedV1",
     "TicketResolvedV1",
     "TicketClosedV1",
     "TicketReopenedV1",

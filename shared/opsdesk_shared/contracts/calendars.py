@@ -51,7 +51,7 @@ class TimerView(BaseModel):
 
     name: str
     policy: str | None = None
-    state: str = Field(description="running, paused, met or breached")
+    state: str = Field(description="running, paused, met, breached or cancelled (the ticket closed before the clock's own stop)")
     started_at: datetime | None = None
     due_at: datetime | None = None
     warning_at: datetime | None = None

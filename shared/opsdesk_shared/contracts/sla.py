@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -43,3 +43,33 @@ class SlaWarningV1(EventData):
     calendar: str | None = None
     approximate: bool = False
     repair_id: str | None = None
+
+
+TimerOutcome = Literal["met", "breached", "cancelled"]
+
+
+class SlaTimerStoppedV1(EventData):
+    """A timer's cycle ended, with the SLA monitor's verdict: the one answer to "was this commitment kept?".
+
+    Published once per cycle for every clock (response, dispatch, confirmation, repair progress and return...), so
+    consumers count compliance without a calendar of their own. A repair's progress clock runs one cycle per written
+    update: each update ends a cycle (met when it came by the due time) and starts the next.
+    """
+
+    event_type: ClassVar[str] = subjects.SLA_TIMER_STOPPED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str = Field(description="The ticket; for a repair timer the repair's ticket, or empty when it has none")
+    repair_id: str | None = Field(default=None, description="Set for repair timers (repair_progress, repair_return)")
+    timer: str = Field(description="Which clock, e.g. response, dispatch, confirmation, repair_progress, repair_return")
+    outcome: TimerOutcome = Field(
+        description="met: stopped by its own stop event by the due time; breached: ran out first (an sla.breached "
+        "was published then); cancelled: the commitment no longer applies (the ticket closed before it was due)"
+    )
+    started_at: datetime
+    due_at: datetime | None = Field(description="Due time in the timer's business calendar (after any pauses)")
+    stopped_at: datetime = Field(description="When the clock stopped: the stop event's time, not when it was processed")
+    breached_at: datetime | None = Field(default=None, description="When the monitor declared the breach, if it did")
+    policy: str | None = None
+    calendar: str | None = Field(default=None, description="Business calendar the due time was computed in")
+    approximate: bool = Field(default=False, description="Due time computed for a year without holiday data")

@@ -14,6 +14,7 @@ ESCALATION_RAISED = "escalation.raised"
 ESCALATION_ACKNOWLEDGED = "escalation.acknowledged"
 SLA_BREACHED = "sla.breached"
 SLA_WARNING = "sla.warning"
+SLA_TIMER_STOPPED = "sla.timer_stopped"
 REPAIR_UPDATED = "repair.updated"
 
 # Ticket lifecycle at the service desk (intake).

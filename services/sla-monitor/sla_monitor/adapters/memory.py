@@ -17,6 +17,11 @@ from ..holiday_data import YearSchedule
 from ..ports import StopOutcome
 
 
+def _version(timer: Timer) -> tuple[object, ...]:
+    """What a conditional replace compares, as the Mongo adapter does."""
+    return timer.status, timer.started_at, timer.stopped_at
+
+
 class MemoryTimerStore:
     def __init__(self) -> None:
         self.timers: dict[str, Timer] = {}
@@ -62,9 +67,16 @@ class MemoryTimerStore:
         self.timers[timer.key] = timer
         return True
 
+    async def replace(self, timer: Timer, *, expect: Timer, events: Sequence[Envelope] = ()) -> bool:
+        current = self.timers.get(timer.key)
+        if current is None or _version(current) != _version(expect):
+            return False
+        self.timers[timer.key] = timer
+        return True
+
     async def restart(self, timer: Timer) -> bool:
         current = self.timers.get(timer.key)
-        if current is None or current.status not in ("running", "paused", "breached", "stopped"):
+        if current is None or current.status not in ("running", "paused", "breached", "stopped", "cancelled"):
             return False
         self.timers[timer.key] = timer
         return True

@@ -109,10 +109,22 @@ class MongoTimerStore:
             async for doc in self._timers.find({"status": "running"}, projection, batch_size=10_000)
         ]
 
+    async def replace(self, timer: Timer, *, expect: Timer, events: Sequence[Envelope] = ()) -> bool:
+        if timer.status == "running":
+            await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
+        update: Document = {"$set": timer.model_dump()}
+        if events:
+            await mark_pending(self._timers, timer.key)
+            update["$push"] = outbox_push(events)
+        return await update_if(
+            self._timers, timer.key,
+            expect={"status": expect.status, "started_at": expect.started_at, "stopped_at": expect.stopped_at}, update=update,
+        )
+
     async def restart(self, timer: Timer) -> bool:
         await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
         fields = {"$set": timer.model_dump()}
-        for status in ("running", "paused", "breached", "stopped"):
+        for status in ("running", "paused", "breached", "stopped", "cancelled"):
             if await update_if(self._timers, timer.key, expect={"status": status}, update=fields):
                 return True
         return False

@@ -29,7 +29,7 @@ from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, Ela
 
 from .. import calendar_service, metrics, notify, service
 from ..calendar_book import BookHolder
-from ..ports import HolderStore, NotificationStore, TimerStore
+from ..ports import EventOutbox, HolderStore, NotificationStore, TimerStore
 from ..settings import SlaSettings
 
 CALENDAR_QUERIES: TypeAdapter[DeadlineQuery | ElapsedQuery] = TypeAdapter(
@@ -46,8 +46,9 @@ CLOSING_STATES = frozenset({"resolved", "cancelled", "closed"})
 
 def register(
     broker: NatsBroker, *, store: TimerStore, holder: BookHolder, notifications: NotificationStore, settings: SlaSettings,
-    holders: HolderStore | None = None,
+    outbox: EventOutbox, holders: HolderStore | None = None,
 ) -> None:
+    """`outbox` relays the verdicts (sla.timer_stopped, and a breach a late stop reveals) each stop writes."""
     policies = settings.timer_policies()
 
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
@@ -59,19 +60,19 @@ def register(
             policy = settings.policy_for(name, service_code=ticket.service_code, priority=ticket.priority)
             if await service.start_policy_timer(
                 policy, ticket_id=ticket.ticket_id, started_at=starts[name], book=holder.book, store=store,
-                correlation_id=envelope.correlation_id,
+                correlation_id=envelope.correlation_id, outbox=outbox,
             ):
                 metrics.timers_started.labels(name).inc()
 
     async def start(name: str, ticket_id: str, at: datetime, envelope: Envelope) -> None:
         if await service.start_new_cycle(
             policies[name], ticket_id=ticket_id, started_at=at, book=holder.book, store=store,
-            correlation_id=envelope.correlation_id,
+            correlation_id=envelope.correlation_id, outbox=outbox,
         ):
             metrics.timers_started.labels(name).inc()
 
     async def stop(name: str, ticket_id: str, at: datetime) -> None:
-        if await service.stop_timer(name, ticket_id=ticket_id, at=at, store=store):
+        if await service.stop_timer(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox):
             metrics.timers_stopped.labels(name).inc()
 
     async def on_ticket_assigned(envelope: Envelope, assigned: TicketAssignedV1) -> None:
@@ -79,7 +80,9 @@ def register(
             await service.record_holder(assigned.ticket_id, engineer_id=assigned.engineer_id, at=assigned.assigned_at, holders=holders)
         for name in STOPPED_BY_TICKET_ASSIGNED:
             await stop(name, assigned.ticket_id, assigned.assigned_at)
-        if await service.stop_if_running("remote_guidance", ticket_id=assigned.ticket_id, at=assigned.assigned_at, store=store):
+        if await service.stop_if_running(
+            "remote_guidance", ticket_id=assigned.ticket_id, at=assigned.assigned_at, store=store, outbox=outbox
+        ):
             metrics.timers_stopped.labels("remote_guidance").inc()
         await start("confirmation", assigned.ticket_id, assigned.assigned_at, envelope)
         await notify.cancel_escalation(
@@ -105,7 +108,9 @@ def register(
         await stop("escalation", ack.ticket_id, ack.acknowledged_at)
 
     async def on_repair_updated(envelope: Envelope, update: RepairUpdatedV1) -> None:
-        done = await service.on_repair_updated(update, book=holder.book, store=store, correlation_id=envelope.correlation_id)
+        done = await service.on_repair_updated(
+            update, book=holder.book, store=store, correlation_id=envelope.correlation_id, outbox=outbox
+        )
         if done == "started":
             for name in service.REPAIR_TIMERS:
                 metrics.timers_started.labels(name).inc()
@@ -117,7 +122,7 @@ def register(
 
     async def on_ticket_status_changed(envelope: Envelope, changed: TicketStatusChangedV1) -> None:
         if changed.new_status in CLOSING_STATES:
-            for name in await service.close_ticket_timers(changed.ticket_id, at=changed.changed_at, store=store):
+            for name in await service.close_ticket_timers(changed.ticket_id, at=changed.changed_at, store=store, outbox=outbox):
                 metrics.timers_stopped.labels(name).inc()
         elif changed.new_status == "pending" and (changed.pending_reason or "requester") in settings.pause_on_pending:
             for name in await service.pause_ticket_timers(changed.ticket_id, at=changed.changed_at, store=store):

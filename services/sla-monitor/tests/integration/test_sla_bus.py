@@ -14,7 +14,7 @@ from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
 from opsdesk_shared.contracts import Envelope, SlaBreachedV1, subjects
 from opsdesk_shared.outbox import OutboxRelay
 from sla_monitor import calendar_service, domain, service
-from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryNotificationStore
+from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryNotificationStore, MemoryOutbox
 from sla_monitor.adapters.mongo import MongoTimerStore
 from sla_monitor.calendar_book import BookHolder
 from sla_monitor.entrypoints import bus
@@ -58,7 +58,7 @@ async def test_overdue_ticket_created_on_the_bus_yields_one_sla_breached(
     broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any
 ) -> None:
     store = mongo_timer_store
-    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), settings=settings())
+    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), outbox=MemoryOutbox(), settings=settings())
     await broker.start()
     publisher = JetStreamPublisher(broker)
     envelope, ticket = ticket_created(reported_at=datetime.now(UTC) - timedelta(seconds=30), correlation_id=f"corr-{uuid.uuid4().hex[:8]}")
@@ -88,7 +88,7 @@ async def test_breach_sweeper_publishes_once_even_when_ticket_created_is_redeliv
     broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any
 ) -> None:
     store = mongo_timer_store
-    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), settings=settings())
+    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), outbox=MemoryOutbox(), settings=settings())
     await broker.start()
     publisher = JetStreamPublisher(broker)
     envelope, ticket = ticket_created(reported_at=datetime.now(UTC) - timedelta(seconds=30))
@@ -124,7 +124,7 @@ async def test_ticket_assigned_before_the_deadline_prevents_the_breach(
     broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any, ticket_assigned: Any
 ) -> None:
     store = mongo_timer_store
-    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), settings=settings())
+    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), outbox=MemoryOutbox(), settings=settings())
     await broker.start()
     publisher = JetStreamPublisher(broker)
     reported = datetime.now(UTC) - timedelta(seconds=30)
@@ -172,7 +172,7 @@ async def test_scheduled_deliverable_starts_no_response_clock_and_resolution_sto
     from opsdesk_shared.contracts import TicketStatusChangedV1
 
     store = mongo_timer_store
-    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), settings=SlaSettings(
+    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), outbox=MemoryOutbox(), settings=SlaSettings(
         policies={"response": {"calendar": "24x7", "business_minutes": 60}, "dispatch": {"calendar": "24x7", "business_minutes": 10}},
         sweep_interval_s=0.1, max_deliver=3, ack_wait_s=5,
     ))
@@ -205,7 +205,7 @@ async def test_remote_guidance_clock_starts_with_the_desk_and_stops_when_an_engi
     from opsdesk_shared.contracts import TicketUpdatedV1
 
     store = mongo_timer_store
-    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), settings=settings())
+    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), outbox=MemoryOutbox(), settings=settings())
     await broker.start()
     publisher = JetStreamPublisher(broker)
     _, ticket = ticket_created(reported_at=datetime.now(UTC))

@@ -17,6 +17,7 @@ from sla_monitor.adapters.memory import (
     MemoryCalendarStore,
     MemoryHolderStore,
     MemoryNotificationStore,
+    MemoryOutbox,
     MemoryTimerStore,
 )
 from sla_monitor.adapters.mongo import MongoHolderStore
@@ -59,7 +60,7 @@ async def test_ticket_assigned_and_reassigned_on_the_bus_record_the_holder(broke
     store = MongoHolderStore(mongo_db)
     settings = SlaSettings(max_deliver=3, ack_wait_s=5)
     holder = BookHolder(await calendar_service.load_book(MemoryCalendarStore()))
-    bus.register(broker, store=MemoryTimerStore(), holder=holder, notifications=MemoryNotificationStore(), settings=settings,
+    bus.register(broker, store=MemoryTimerStore(), holder=holder, notifications=MemoryNotificationStore(), settings=settings, outbox=MemoryOutbox(),
                  holders=store)
     await broker.start()
     publisher = JetStreamPublisher(broker)

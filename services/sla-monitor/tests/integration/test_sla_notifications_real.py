@@ -16,7 +16,7 @@ from opsdesk_devstack.infra import free_port
 from opsdesk_shared.bus import JetStreamPublisher
 from opsdesk_shared.contracts import Envelope, SlaBreachedV1
 from sla_monitor import calendar_service, escalation, notify
-from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryTimerStore
+from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryOutbox, MemoryTimerStore
 from sla_monitor.adapters.mongo import MongoNotificationStore
 from sla_monitor.adapters.senders import HttpWebhookSender, SmtpEmailSender
 from sla_monitor.calendar_book import BookHolder
@@ -125,7 +125,7 @@ async def test_breach_on_the_bus_plans_the_escalation(mongo_db: Any, broker: Any
     store = MongoNotificationStore(mongo_db)
     settings = SlaSettings(escalation=(EscalationLevel(level=1, role="desk_lead", after_minutes=0, emails=("lead@x.example",)),))
     holder = BookHolder(await calendar_service.load_book(MemoryCalendarStore()))
-    bus.register(broker, store=MemoryTimerStore(), holder=holder, notifications=store, settings=settings)
+    bus.register(broker, store=MemoryTimerStore(), holder=holder, notifications=store, settings=settings, outbox=MemoryOutbox())
     await broker.start()
     ticket_id = f"t-{uuid.uuid4().hex[:6]}"
     await JetStreamPublisher(broker).publish(Envelope.wrap(breach(ticket_id), producer="sla-monitor", correlation_id="c", subject_id=ticket_id))

@@ -19,6 +19,10 @@ def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 @pytest.fixture
 async def book() -> CalendarBook:
     return await calendar_service.load_book(MemoryCalendarStore())
@@ -64,12 +68,59 @@ async def test_a_missed_progress_update_breaches_and_the_next_note_starts_a_new_
 
 async def test_back_in_time_stops_both_clocks_and_late_return_still_breaches(book: CalendarBook) -> None:
     store, outbox = MemoryTimerStore(), MemoryOutbox()
-    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store)
-    assert await service.on_repair_updated(update("returned", local(2026, 11, 24, 15, 0)), book=book, store=store) == "stopped"
+    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store, outbox=outbox)
+    assert await service.on_repair_updated(update("returned", local(2026, 11, 24, 15, 0)), book=book, store=store, outbox=outbox) == "stopped"
     assert await service.sweep_breaches(now=local(2026, 12, 31, 0, 0), store=store, outbox=outbox) == 0
+    assert sorted((e.data["timer"], e.data["outcome"]) for e in outbox.published) == [("repair_progress", "met"), ("repair_return", "met")]
 
-    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0), repair_id="r-2"), book=book, store=store)
+    outbox.published.clear()
+    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0), repair_id="r-2"), book=book, store=store, outbox=outbox)
     late = local(2026, 12, 7, 10, 0)  # after Friday 2026-12-04 17:30
-    await service.on_repair_updated(update("returned", late, repair_id="r-2"), book=book, store=store)
-    await service.sweep_breaches(now=late + timedelta(minutes=1), store=store, outbox=outbox)
+    assert await service.on_repair_updated(update("returned", late, repair_id="r-2"), book=book, store=store, outbox=outbox) == "ignored"
+    # The late return is a breach the moment it is known (the sweep need not get there first), and its verdict.
+    assert await service.sweep_breaches(now=late + timedelta(minutes=1), store=store, outbox=outbox) == 0
+    breaches = sorted(e.data["timer"] for e in outbox.published if e.type == "sla.breached")
+    verdicts = sorted((e.data["timer"], e.data["outcome"]) for e in outbox.published if e.type == "sla.timer_stopped")
+    assert breaches == ["repair_progress", "repair_return"]
+    assert verdicts == [("repair_progress", "breached"), ("repair_return", "breached")]
+
+
+# The two worked examples of issue 13 item 14; reporting's tests feed these same verdicts into the repair summary.
+async def test_progress_updates_on_monday_10_and_thursday_17_are_on_time(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store, outbox=outbox)
+    thursday = local(2026, 11, 26, 17, 0)  # due Thursday 17:30 (close of business of the 3rd working day)
+    assert await service.on_repair_updated(update("sent_to_vendor", thursday, note="vendor: board replaced"), book=book, store=store, outbox=outbox) == "progress"
+    [verdict] = [e for e in outbox.published if e.type == "sla.timer_stopped"]
+    assert verdict.data["timer"] == "repair_progress" and verdict.data["outcome"] == "met"
+    assert verdict.data["repair_id"] == "r-1" and verdict.subject_id == "r-1"
+    assert at(verdict.data["due_at"]) == local(2026, 11, 26, 17, 30) and at(verdict.data["stopped_at"]) == thursday
+    nxt = await store.get(domain.timer_key("r-1", domain.REPAIR_PROGRESS))
+    assert nxt is not None and nxt.status == "running" and nxt.started_at == thursday
+
+
+async def test_a_device_sent_on_2026_11_23_is_due_friday_12_04_17_30(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store, outbox=outbox)
+    # Saturday 12-05: within the old "second Sunday 24:00" reading, but after the monitor's Friday 17:30.
+    await service.on_repair_updated(update("returned", local(2026, 12, 5, 10, 0)), book=book, store=store, outbox=outbox)
+    verdicts = {e.data["timer"]: e.data for e in outbox.published if e.type == "sla.timer_stopped"}
+    assert verdicts["repair_return"]["outcome"] == "breached"
+    assert at(verdicts["repair_return"]["due_at"]) == local(2026, 12, 4, 17, 30)
+
+
+async def test_each_verdict_is_announced_once_whatever_is_redelivered(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    sent, back = update("sent_to_vendor", local(2026, 11, 23, 10, 0)), update("returned", local(2026, 11, 24, 15, 0))
+    for event in (sent, back, sent, back):
+        await service.on_repair_updated(event, book=book, store=store, outbox=outbox)
     assert sorted(e.data["timer"] for e in outbox.published) == ["repair_progress", "repair_return"]
+
+
+async def test_a_write_off_cancels_the_return_clock(book: CalendarBook) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store, outbox=outbox)
+    gone = RepairUpdatedV1(repair_id="r-1", asset_tag="GZ-2026-000001", status="closed", stage="written_off", updated_at=local(2026, 11, 25, 10, 0))
+    await service.on_repair_updated(gone, book=book, store=store, outbox=outbox)
+    verdicts = {e.data["timer"]: e.data["outcome"] for e in outbox.published}
+    assert verdicts == {"repair_progress": "met", "repair_return": "cancelled"}

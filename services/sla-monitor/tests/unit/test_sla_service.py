@@ -79,11 +79,12 @@ async def test_assignment_after_the_deadline_still_breaches(t0: datetime) -> Non
     await start(store, "tkt-1", t0)
     assigned_late = t0 + 2 * HOUR
 
-    await service.stop_response_timer(ticket_id="tkt-1", at=assigned_late, store=store)
-    breached = await service.sweep_breaches(now=assigned_late + timedelta(seconds=1), store=store, outbox=outbox)
+    await service.stop_response_timer(ticket_id="tkt-1", at=assigned_late, store=store, outbox=outbox)
+    # The late stop proves the breach at once; the sweep finds nothing left to do.
+    assert await service.sweep_breaches(now=assigned_late + timedelta(seconds=1), store=store, outbox=outbox) == 0
 
-    assert breached == 1
-    assert [e.subject_id for e in outbox.published] == ["tkt-1"]
+    assert [(e.type, e.subject_id) for e in outbox.published] == [(subjects.SLA_BREACHED, "tkt-1"), (subjects.SLA_TIMER_STOPPED, "tkt-1")]
+    assert outbox.published[1].data["outcome"] == "breached"
 
 
 async def test_stop_after_breach_keeps_the_breach(t0: datetime) -> None:
@@ -91,11 +92,16 @@ async def test_stop_after_breach_keeps_the_breach(t0: datetime) -> None:
     await start(store, "tkt-1", t0)
     await service.sweep_breaches(now=t0 + 2 * HOUR, store=store, outbox=outbox)
 
-    stopped = await service.stop_response_timer(ticket_id="tkt-1", at=t0 + 3 * HOUR, store=store)
+    stopped = await service.stop_response_timer(ticket_id="tkt-1", at=t0 + 3 * HOUR, store=store, outbox=outbox)
+    again = await service.stop_response_timer(ticket_id="tkt-1", at=t0 + 3 * HOUR, store=store, outbox=outbox)
 
-    assert stopped is False
+    assert stopped is False and again is False
     timer = await store.get(key("tkt-1"))
-    assert timer is not None and timer.status == "breached" and timer.stopped_at is None
+    assert timer is not None and timer.status == "breached" and timer.stopped_at == t0 + 3 * HOUR
+    # The verdict, once: breached, with when the work in fact stopped.
+    assert [(e.type, e.data.get("outcome")) for e in outbox.published] == [
+        (subjects.SLA_BREACHED, None), (subjects.SLA_TIMER_STOPPED, "breached"),
+    ]
 
 
 async def test_sweep_publishes_one_breach_per_overdue_timer_only(t0: datetime) -> None:
@@ -216,12 +222,14 @@ async def test_closing_a_ticket_stops_every_running_clock_on_it(t0: datetime) ->
     await start(store, "tkt-1", t0)
     await _start_named(store, "confirmation", "tkt-1", t0)
 
-    stopped = await service.close_ticket_timers("tkt-1", at=t0 + timedelta(minutes=20), store=store)
+    outbox = MemoryOutbox()
+    stopped = await service.close_ticket_timers("tkt-1", at=t0 + timedelta(minutes=20), store=store, outbox=outbox)
 
     assert sorted(stopped) == ["confirmation", "response"]
-    for name in ("response", "confirmation"):
-        timer = await store.get(domain.timer_key("tkt-1", name))
-        assert timer is not None and timer.status == "stopped"
+    # The desk answered in time; nobody confirmed, and nobody had to: cancelled, not met.
+    states = {name: (await store.get(domain.timer_key("tkt-1", name))) for name in ("response", "confirmation")}
+    assert {name: domain.view(t).state for name, t in states.items() if t is not None} == {"response": "met", "confirmation": "cancelled"}
+    assert {e.data["timer"]: e.data["outcome"] for e in outbox.published} == {"response": "met", "confirmation": "cancelled"}
     # Clocks that never ran are not invented for the later ones.
     assert await store.get(domain.timer_key("tkt-1", "redispatch")) is None
 
@@ -241,7 +249,8 @@ async def test_closing_after_the_deadline_keeps_the_breach(t0: datetime) -> None
     store, outbox = MemoryTimerStore(), MemoryOutbox()
     await start(store, "tkt-3", t0)
 
-    stopped = await service.close_ticket_timers("tkt-3", at=t0 + 2 * HOUR, store=store)
+    stopped = await service.close_ticket_timers("tkt-3", at=t0 + 2 * HOUR, store=store, outbox=outbox)
 
     assert stopped == []
-    assert await service.sweep_breaches(now=t0 + 2 * HOUR, store=store, outbox=outbox) == 1
+    assert [e.type for e in outbox.published] == [subjects.SLA_BREACHED, subjects.SLA_TIMER_STOPPED]
+    assert await service.sweep_breaches(now=t0 + 2 * HOUR, store=store, outbox=outbox) == 0
