@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.mongo import check_document
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
+from opsdesk_shared.outbox import outbox_fields
 
 from ..domain import Article, ArticleVersion
 from ..ports import ConcurrentUpdate, Suggestion
@@ -26,6 +28,8 @@ class MemoryArticleStore:
     async def add(self, article: Article, version: ArticleVersion, events: Sequence[Envelope]) -> None:
         if article.id in self.by_id:
             raise ConcurrentUpdate(article.id)
+        check_document({**article.model_dump(), **outbox_fields(events)})  # refused here as the database would
+        check_document(version.model_dump())
         self.by_id[article.id] = article
         self.history[article.id] = [version]
         self.changes.append(article.id)
@@ -34,6 +38,9 @@ class MemoryArticleStore:
         current = self.by_id.get(article.id)
         if current is None or current.rev != article.rev:
             raise ConcurrentUpdate(article.id)
+        check_document({**article.model_dump(), **outbox_fields(events)})
+        if version is not None:
+            check_document(version.model_dump())
         stored = article.model_copy(update={"rev": article.rev + 1})
         self.by_id[article.id] = stored
         if version is not None:
@@ -60,6 +67,7 @@ class MemoryAttachmentStore:
         self.chunks: dict[tuple[str, int], bytes] = {}
 
     async def write_chunk(self, file_id: str, n: int, data: bytes) -> None:
+        check_document({"_id": f"{file_id}|{n}", "data": data})
         self.chunks[(file_id, n)] = data
 
     async def read_chunks(self, file_id: str, count: int) -> AsyncIterator[bytes]:
@@ -80,6 +88,7 @@ class MemorySuggestionStore:
     async def add(self, suggestion: Suggestion, events: Sequence[Envelope]) -> bool:
         if suggestion.ticket_id in self.by_ticket:
             return False
+        check_document({**suggestion.model_dump(), **outbox_fields(events)})
         self.by_ticket[suggestion.ticket_id] = suggestion
         return True
 
@@ -95,6 +104,7 @@ class MemorySuggestionStore:
             "resolved_at": at, "resolved_article_id": article_id, "resolved_at_desk": at_desk,
             "deflected": article_id is not None and article_id in suggested,
         })
+        check_document(updated.model_dump())
         self.by_ticket[ticket_id] = updated
         return updated
 
@@ -123,6 +133,7 @@ class MemoryIncidentStore:
     async def add(self, incident: Incident) -> bool:
         if incident.ticket_id in self.by_id:
             return False
+        check_document(incident.model_dump())
         self.by_id[incident.ticket_id] = incident
         return True
 
@@ -149,6 +160,7 @@ class MemoryCandidateStore:
         self.by_id: dict[str, Candidate] = {}
 
     async def add(self, candidate: Candidate) -> None:
+        check_document(candidate.model_dump())
         self.by_id[candidate.id] = candidate
 
     async def get(self, candidate_id: str) -> Candidate | None:
@@ -158,6 +170,7 @@ class MemoryCandidateStore:
         current = self.by_id.get(candidate.id)
         if current is None or current.rev != candidate.rev:
             raise ConcurrentUpdate(candidate.id)
+        check_document(candidate.model_dump())
         stored = candidate.model_copy(update={"rev": candidate.rev + 1})
         self.by_id[candidate.id] = stored
         return stored
@@ -175,6 +188,7 @@ class MemoryProblemStore:
     async def add(self, problem: Problem, events: Sequence[Envelope]) -> bool:
         if problem.id in self.by_id:
             return False
+        check_document({**problem.model_dump(), **outbox_fields(events)})
         self.by_id[problem.id] = problem
         return True
 
@@ -185,6 +199,7 @@ class MemoryProblemStore:
         current = self.by_id.get(problem.id)
         if current is None or current.rev != problem.rev:
             raise ConcurrentUpdate(problem.id)
+        check_document({**problem.model_dump(), **outbox_fields(events)})
         stored = problem.model_copy(update={"rev": problem.rev + 1})
         self.by_id[problem.id] = stored
         return stored
