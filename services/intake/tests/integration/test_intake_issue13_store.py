@@ -57,3 +57,19 @@ async def test_the_desk_reviews_a_service_record_on_the_real_database(store: Any
     assert loaded.service_record is not None
     assert loaded.service_record.review == ("approved" if approve else "returned")
     assert loaded.audit[-1].action == "review"
+
+
+async def test_an_assignment_moves_the_ticket_through_the_table_and_announces_it(store: Any) -> None:
+    """Issue 13 item 15: the store holds ticket.status_changed new -> assigned beside the assignment, and the relay
+    publishes it (reporting's open-ticket gauge moves the ticket from new to assigned on it)."""
+    outbox = MemoryOutbox()
+    desk = Desk.on(store, outbox)
+    ticket, _ = await service.open_ticket(cmd(), desk=desk, now=NOW, correlation_id="c")
+    event = TicketAssignedV1(ticket_id=ticket.id, assignment_id="a-1", engineer_id="E-LI", engineer_name="李工", reason="r", assigned_at=NOW)
+    assert await service.record_assignment(event, desk=desk, correlation_id="corr-1") is True
+    assert await service.record_assignment(event, desk=desk) is False  # a redelivery announces nothing twice
+    changed = [e for e in outbox.published if e.type == "ticket.status_changed"]
+    assert [(e.data["old_status"], e.data["new_status"], e.data["by"]) for e in changed] == [("new", "assigned", "dispatch")]
+    assert changed[0].correlation_id == "corr-1"
+    loaded = await store.get(ticket.id)
+    assert loaded is not None and loaded.status == "assigned" and loaded.history[-1].status == "assigned"

@@ -13,14 +13,14 @@ from intake.domain import (
     MAX_BACKDATING,
     InvalidField,
     Ticket,
-    apply_assignment,
     check_new_ticket,
     format_number,
     number_series,
     open_ticket,
     ticket_id_for,
 )
-from opsdesk_shared.contracts import TicketAssignedV1
+from intake.lifecycle import assign
+from opsdesk_shared.contracts import TicketAssignedV1, TicketStatusChangedV1
 
 NUMBER = re.compile(r"^INC-\d{4}-\d{6}$")
 
@@ -156,6 +156,11 @@ def test_no_idempotency_key_gives_fresh_ticket_ids() -> None:
 # --- assignment -----------------------------------------------------------------------------------------------------
 
 
+def apply_assignment(ticket: Ticket, event: TicketAssignedV1) -> Ticket | None:
+    decided = assign(ticket, event)
+    return decided[0] if decided is not None else None
+
+
 def test_assignment_marks_new_ticket_assigned(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
     ticket = _opened(new_ticket, now)
     at = now + timedelta(minutes=1)
@@ -166,6 +171,27 @@ def test_assignment_marks_new_ticket_assigned(new_ticket, now) -> None:  # type:
     assert (updated.assignee.assignment_id, updated.assignee.engineer_id) == ("a-1", "eng-onsite-1")
     assert [(h.status, h.by) for h in updated.history] == [("new", "desk"), ("assigned", "dispatch")]
     assert updated.history[-1].at == at
+
+
+def test_assignment_goes_through_the_transition_table_and_is_announced(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13 item 15: `assigned` was set outside the table and never announced, so reporting kept counting the
+    ticket as new."""
+    decided = assign(_opened(new_ticket, now), _assigned("t-1", assignment_id="a-1", at=now))
+    assert decided is not None
+    updated, events = decided
+    assert [type(e) for e in events] == [TicketStatusChangedV1]
+    changed = events[0]
+    assert isinstance(changed, TicketStatusChangedV1)
+    assert (changed.old_status, changed.new_status, changed.by) == ("new", "assigned", "dispatch")
+    assert updated.audit[-1].action == "assigned"
+    assert updated.audit[-1].changes["assignee"] == {"old": None, "new": "eng-onsite-1"}
+
+
+def test_assignment_of_a_cancelled_ticket_changes_no_state(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
+    cancelled = _opened(new_ticket, now).model_copy(update={"status": "cancelled"})
+    decided = assign(cancelled, _assigned("t-1", assignment_id="a-1", at=now))
+    assert decided is not None
+    assert decided[0].status == "cancelled" and decided[1] == []
 
 
 def test_same_assignment_applied_twice_changes_nothing(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
@@ -181,7 +207,7 @@ def test_new_assignment_replaces_previous_assignee(new_ticket, now) -> None:  # 
     again = apply_assignment(once, _assigned("t-1", assignment_id="a-2", engineer_id="eng-onsite-2", at=now))
     assert again is not None
     assert again.assignee is not None and again.assignee.engineer_id == "eng-onsite-2"
-    assert len(again.history) == 3
+    assert len(again.history) == 2  # the state did not change: assigned stays assigned
 
 
 def test_assignment_keeps_a_later_status(new_ticket, now) -> None:  # type: ignore[no-untyped-def]
