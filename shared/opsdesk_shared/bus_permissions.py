@@ -78,12 +78,16 @@ ROLES: dict[str, BusRole] = {
     for role in (
         BusRole(
             "intake",
-            publishes=(s.TICKET_CREATED, s.TICKET_UPDATED, s.TICKET_STATUS_CHANGED, s.TICKET_RESOLVED, s.TICKET_CLOSED, s.TICKET_REOPENED),
+            publishes=(
+                s.TICKET_CREATED, s.TICKET_UPDATED, s.TICKET_STATUS_CHANGED, s.TICKET_RESOLVED, s.TICKET_CLOSED, s.TICKET_REOPENED,
+                s.TICKET_SERVICE_RECORD_REVIEWED,
+            ),
             consumes=_c(
                 (s.TICKET_ASSIGNED, "intake-ticket-assigned"),
                 (s.TICKET_REASSIGNED, "intake-ticket-reassigned"),
                 (s.KB_SUGGESTED, "intake-kb-suggested"),
                 (s.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded"),
+                (s.ASSIGNMENT_COMPLETED, "intake-assignment-completed"),
             ),
             # The gateway asks assets and the SLA monitor (adapters/nats.py); the rpc.* answers are documented as
             # being for the gateway, so it is the one user allowed to ask them.
@@ -101,6 +105,7 @@ ROLES: dict[str, BusRole] = {
                 (s.TICKET_CREATED, "dispatch-ticket-created"),
                 (s.TICKET_STATUS_CHANGED, "dispatch-ticket-status-changed"),
                 (s.SLA_BREACHED, "dispatch-sla-breached"),
+                (s.TICKET_SERVICE_RECORD_REVIEWED, "dispatch-service-record-reviewed"),
             ),
         ),
         BusRole(

@@ -20,6 +20,8 @@ from opsdesk_shared.contracts import (
     EventData,
     HelpRequestedV1,
     NoEngineerAvailableV1,
+    PartUsedV1,
+    ServiceRecordReviewedV1,
     TicketAssignedV1,
     TicketCreatedV1,
     TicketReassignedV1,
@@ -102,6 +104,37 @@ class Breach(BaseModel):
     breached_at: datetime
 
 
+class PartUsed(BaseModel):
+    """A part the engineer used: `sku` names the spare stock's part type (issued from stock against the ticket),
+    `part` the part in the engineer's words; at least one of them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    part: str | None = None
+    sku: str | None = None
+    quantity: int = 1
+
+
+RecordReview = Literal["pending", "approved", "returned"]
+
+
+class ServiceRecord(BaseModel):
+    """The engineer's service record as dispatch keeps it: what was submitted with the completion, and the desk's
+    verdict as intake announced it (ticket.service_record_reviewed). The review itself is intake's."""
+
+    model_config = ConfigDict(frozen=True)
+
+    work_done: str
+    parts_used: tuple[PartUsed, ...] = ()
+    minutes_on_site: int = 0
+    submitted_by: str
+    submitted_at: datetime
+    review: RecordReview = "pending"
+    review_note: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+
+
 class Assignment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -115,7 +148,8 @@ class Assignment(BaseModel):
     assigned_at: datetime
     status: AssignmentStatus = "open"
     eta: datetime | None = None
-    record: str | None = None
+    record: str | None = Field(default=None, description="The service record's text (work done); the whole record is service_record")
+    service_record: ServiceRecord | None = None
     history: tuple[Step, ...] = ()
     escalations: tuple[Escalation, ...] = ()
     service_code: str = ""
@@ -278,7 +312,7 @@ ESCALATION_ROLES = frozenset({"manager"})
 Party = Literal["holder", "desk"]
 # Who may take each step of an assignment: the engineer who holds it, or the desk acting for the team. Accepting,
 # asking for help and writing the service record are the engineer's own; confirming execution, moving the ticket to
-# someone else and reviewing the record are the desk's; a delay or an escalation may come from either (the engineer
+# someone else are the desk's (the record is reviewed on the ticket, at intake); a delay or an escalation may come from either (the engineer
 # rings the desk). Acknowledging an escalation is neither: see may_acknowledge.
 STEP_PARTIES: dict[str, frozenset[Party]] = {
     "accept": frozenset({"holder"}),
@@ -288,7 +322,6 @@ STEP_PARTIES: dict[str, frozenset[Party]] = {
     "escalate": frozenset({"holder", "desk"}),
     "help": frozenset({"holder"}),
     "complete": frozenset({"holder"}),
-    "review": frozenset({"desk"}),
 }
 
 
@@ -389,7 +422,8 @@ NEXT_STEPS: dict[str, list[str]] = {
     "open": ["accept", "confirm", "delay", "reassign", "escalate", "help", "complete"],
     "accepted": ["confirm", "delay", "reassign", "escalate", "help", "complete"],
     "confirmed": ["delay", "reassign", "escalate", "help", "complete"],
-    "completed": ["review"],
+    # The desk reviews the record on the ticket (intake); its verdict arrives as ticket.service_record_reviewed.
+    "completed": [],
     "reviewed": [],
     "withdrawn": [],
 }
@@ -513,15 +547,26 @@ def help_request(a: Assignment, *, question: str, actor: Actor, now: datetime) -
     return updated, HelpRequestedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, question=question, requested_at=now)
 
 
-def review(a: Assignment, *, approved: bool, comment: str | None, actor: Actor, now: datetime) -> tuple[Assignment, AssignmentReviewedV1]:
-    """The desk reviews the service record: approved closes the assignment, else it goes back to the engineer."""
-    authorize(actor, "review", a)
-    _require(a, "review")
-    by = actor.subject
+def apply_review(a: Assignment, reviewed: ServiceRecordReviewedV1) -> tuple[Assignment, AssignmentReviewedV1] | None:
+    """The desk's verdict on the ticket's record (intake owns the review): approved closes the assignment, returned
+    gives it back to the engineer (confirmed: the work was under way). None for a redelivery, a verdict on another
+    assignment of the ticket, or one on a record written at the desk, which never passed through dispatch."""
+    if a.status != "completed" or a.service_record is None or a.service_record.review != "pending":
+        return None
+    if reviewed.assignment_id is not None and reviewed.assignment_id != a.id:
+        return None
+    approved = reviewed.decision == "approved"
+    record = a.service_record.model_copy(update={
+        "review": reviewed.decision, "review_note": reviewed.note, "reviewed_by": reviewed.by, "reviewed_at": reviewed.reviewed_at,
+    })
     status: AssignmentStatus = "reviewed" if approved else "confirmed"
-    updated = _with_step(a, "record approved" if approved else "record sent back", at=now, by=by, note=comment, status=status)
+    updated = _with_step(
+        a, "record approved" if approved else "record returned", at=reviewed.reviewed_at, by=reviewed.by, note=reviewed.note,
+        status=status, service_record=record,
+    )
     event = AssignmentReviewedV1(
-        ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, approved=approved, comment=comment, by=by, reviewed_at=now
+        ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, approved=approved, comment=reviewed.note,
+        by=reviewed.by, reviewed_at=reviewed.reviewed_at,
     )
     return updated, event
 
@@ -554,12 +599,23 @@ def assign_waiting(a: Assignment, roster: list[Engineer], *, now: datetime) -> t
     return updated, event
 
 
-def complete(a: Assignment, *, record: str, actor: Actor, now: datetime) -> tuple[Assignment, AssignmentCompletedV1]:
-    """The engineer on the job writes the service record; the desk reviews it."""
+def complete(
+    a: Assignment, *, work_done: str, parts_used: tuple[PartUsed, ...] = (), minutes_on_site: int = 0, actor: Actor, now: datetime,
+) -> tuple[Assignment, AssignmentCompletedV1]:
+    """The engineer on the job completes with the service record; it goes to the ticket, where the desk reviews it."""
     authorize(actor, "complete", a)
     _require(a, "complete")
-    updated = _with_step(a, "completed", at=now, by=actor.subject, note=record, status="completed", record=record)
-    event = AssignmentCompletedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, record=record, completed_at=now)
+    record = ServiceRecord(
+        work_done=work_done, parts_used=parts_used, minutes_on_site=minutes_on_site, submitted_by=actor.subject, submitted_at=now,
+    )
+    updated = _with_step(
+        a, "completed", at=now, by=actor.subject, note=work_done, status="completed", record=work_done, service_record=record,
+    )
+    event = AssignmentCompletedV1(
+        ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, record=work_done, completed_at=now,
+        work_done=work_done, parts_used=[PartUsedV1(part=p.part, sku=p.sku, quantity=p.quantity) for p in parts_used],
+        minutes_on_site=minutes_on_site, site=a.site, by=actor.subject,
+    )
     return updated, event
 
 

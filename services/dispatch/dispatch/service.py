@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Literal
 
-from opsdesk_shared.contracts import Envelope, EventData, TicketCreatedV1
+from opsdesk_shared.contracts import Envelope, EventData, ServiceRecordReviewedV1, TicketCreatedV1
 
 from . import domain, listing
 from .domain import Actor, Assignment, AssignmentStatus, Engineer, EngineerStatus
@@ -266,11 +266,14 @@ async def acknowledge(
 
 
 async def complete(
-    ticket_id: str, *, record: str, actor: Actor, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox,
-    now: datetime, correlation_id: str,
+    ticket_id: str, *, work_done: str, parts_used: Sequence[domain.PartUsed] = (), minutes_on_site: int = 0, actor: Actor,
+    roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, now: datetime, correlation_id: str,
 ) -> Assignment:
+    """The engineer completes with the service record (assignment.completed carries it to the ticket)."""
     domain.authorize(actor, "complete")
-    decide = _one(lambda a: domain.complete(a, record=record, actor=actor, now=now))
+    decide = _one(lambda a: domain.complete(
+        a, work_done=work_done, parts_used=tuple(parts_used), minutes_on_site=minutes_on_site, actor=actor, now=now,
+    ))
 
     _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     await roster.add_load(after.engineer_id, -1)
@@ -308,14 +311,24 @@ async def ask_for_help(
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
 
-async def review(
-    ticket_id: str, *, approved: bool, comment: str | None, actor: Actor, roster: Roster, assignments: AssignmentStore,
-    outbox: EventOutbox, now: datetime, correlation_id: str,
-) -> Assignment:
-    domain.authorize(actor, "review")
-    decide = _one(lambda a: domain.review(a, approved=approved, comment=comment, actor=actor, now=now))
-
-    _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
-    if not approved:
-        await roster.add_load(after.engineer_id, 1)  # back on the engineer's list
-    return after
+async def record_review(
+    reviewed: ServiceRecordReviewedV1, *, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, now: datetime,
+    correlation_id: str, causation_id: str | None = None,
+) -> Assignment | None:
+    """The desk reviewed the record on the ticket (intake owns the review): mark the assignment reviewed, or give it
+    back to the engineer. Idempotent: None when there is nothing to change (a redelivery, another assignment).
+    A concurrent change raises ConcurrentUpdate, and the redelivered event applies it then."""
+    before = await assignments.get(reviewed.ticket_id)
+    decided = None if before is None else domain.apply_review(before, reviewed)
+    if before is None or decided is None:
+        return None
+    updated, event = decided
+    envelope = Envelope.wrap(
+        event, producer=PRODUCER, correlation_id=correlation_id, causation_id=causation_id, subject_id=before.ticket_id,
+        occurred_at=now,
+    )
+    stored = await assignments.save(updated, [envelope])
+    await outbox.deliver(before.ticket_id, [envelope])
+    if stored.status != "reviewed":
+        await roster.add_load(stored.engineer_id, 1)  # back on the engineer's list
+    return stored

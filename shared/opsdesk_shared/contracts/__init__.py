@@ -11,6 +11,7 @@ from .assignments import (
     EscalationRaisedV1,
     HelpRequestedV1,
     NoEngineerAvailableV1,
+    PartUsedV1,
     TicketReassignedV1,
 )
 from .deadletter import DeadLetter
@@ -19,6 +20,7 @@ from .repairs import RepairUpdatedV1
 from .sla import SlaBreachedV1, SlaTimerStoppedV1, SlaWarningV1
 from .tickets import (
     Requester,
+    ServiceRecordReviewedV1,
     TicketAssignedV1,
     TicketClosedV1,
     TicketCreatedV1,
@@ -36,6 +38,7 @@ _MODELS: tuple[type[EventData], ...] = (
     TicketResolvedV1,
     TicketClosedV1,
     TicketReopenedV1,
+    ServiceRecordReviewedV1,
     TicketReassignedV1,
     AssignmentAcceptedV1,
     AssignmentConfirmedV1,
@@ -77,6 +80,8 @@ __all__ = [
     "AssignmentReviewedV1",
     "HelpRequestedV1",
     "NoEngineerAvailableV1",
+    "PartUsedV1",
+    "ServiceRecordReviewedV1",
     "EscalationAcknowledgedV1",
     "EscalationRaisedV1",
     "TicketReassignedV1",

@@ -93,8 +93,18 @@ class EscalationAcknowledgedV1(EventData):
     acknowledged_at: datetime
 
 
+class PartUsedV1(EventData):
+    """One line of the parts the engineer used: a spare-stock part type (`sku`) is issued from the stock against the
+    ticket; a part named only in words (`part`) is recorded, not issued."""
+
+    part: str | None = Field(default=None, description="The part in the engineer's words (e.g. HP 26A 硒鼓)")
+    sku: str | None = Field(default=None, description="The spare stock's part type (assets' part_type), when the part came from stock")
+    quantity: int = Field(default=1, ge=1)
+
+
 class AssignmentCompletedV1(EventData):
-    """The engineer submitted the service record."""
+    """The engineer completed the work with the service record; intake puts the record on the ticket for the desk's
+    review (the one review: `ticket.service_record_reviewed`), assets issues the stock parts against the ticket."""
 
     event_type: ClassVar[str] = subjects.ASSIGNMENT_COMPLETED
     event_version: ClassVar[int] = 1
@@ -102,8 +112,14 @@ class AssignmentCompletedV1(EventData):
     ticket_id: str
     assignment_id: str
     engineer_id: str
-    record: str = Field(description="The service record: what was found and done")
+    record: str = Field(description="The service record's text: what was found and done (the same as work_done)")
     completed_at: datetime
+    # Added (optional, so the version stays 1): the whole service record.
+    work_done: str | None = Field(default=None, description="What was found and done")
+    parts_used: list[PartUsedV1] = Field(default_factory=list, description="Parts used, each with its quantity")
+    minutes_on_site: int | None = Field(default=None, ge=0, description="Minutes the engineer spent on the job")
+    site: str | None = Field(default=None, description="The ticket's site (building): where stock parts are issued from")
+    by: str | None = Field(default=None, description="Who completed: the verified caller's subject")
 
 
 class HelpRequestedV1(EventData):

@@ -23,6 +23,7 @@ TICKET_STATUS_CHANGED = "ticket.status_changed"
 TICKET_RESOLVED = "ticket.resolved"
 TICKET_CLOSED = "ticket.closed"
 TICKET_REOPENED = "ticket.reopened"
+TICKET_SERVICE_RECORD_REVIEWED = "ticket.service_record_reviewed"
 
 # Knowledge base and problem management (knowledge).
 KB_ARTICLE_PUBLISHED = "kb.article_published"

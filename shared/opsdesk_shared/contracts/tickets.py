@@ -153,3 +153,20 @@ class TicketReopenedV1(EventData):
     reason: str
     reopened_at: datetime
     by: str
+
+
+class ServiceRecordReviewedV1(EventData):
+    """The desk reviewed the engineer's service record on the ticket (the only place it is reviewed): approved, or
+    returned to the engineer with a note. Dispatch marks the assignment reviewed, or gives it back to the engineer."""
+
+    event_type: ClassVar[str] = subjects.TICKET_SERVICE_RECORD_REVIEWED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    number: str
+    assignment_id: str | None = Field(default=None, description="The assignment the record was completed on (none: written at the desk)")
+    engineer_id: str | None = None
+    decision: Literal["approved", "returned"]
+    note: str | None = Field(default=None, description="What is missing (always given when returned)")
+    by: str = Field(description="The desk member who reviewed: the verified caller's subject")
+    reviewed_at: datetime

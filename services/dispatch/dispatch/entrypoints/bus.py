@@ -1,5 +1,6 @@
 """Dispatch's bus edge: every new ticket gets an engineer; a ticket the desk resolved or cancelled frees them; a
-clock the SLA monitor announces as run out marks the assignment overdue (the SLA monitor owns the clocks)."""
+clock the SLA monitor announces as run out marks the assignment overdue (the SLA monitor owns the clocks); the desk's
+review of the service record on the ticket marks the assignment reviewed or gives it back to the engineer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from datetime import UTC, datetime
 from faststream.nats import NatsBroker
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, SlaBreachedV1, TicketCreatedV1, TicketStatusChangedV1, subjects
+from opsdesk_shared.contracts import (
+    Envelope,
+    ServiceRecordReviewedV1,
+    SlaBreachedV1,
+    TicketCreatedV1,
+    TicketStatusChangedV1,
+    subjects,
+)
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, service
@@ -56,10 +64,18 @@ def register(
             assignments=assignments,
         )
 
+    async def on_service_record_reviewed(envelope: Envelope, reviewed: ServiceRecordReviewedV1) -> None:
+        # The review is the ticket's (intake's); the assignment follows it, so ticket and assignment agree.
+        await service.record_review(
+            reviewed, roster=roster, assignments=assignments, outbox=outbox, now=datetime.now(UTC),
+            correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
+        )
+
     for subject, durable, handler in (
         (subjects.TICKET_CREATED, "dispatch-ticket-created", on_ticket_created),
         (subjects.TICKET_STATUS_CHANGED, "dispatch-ticket-status-changed", on_ticket_status_changed),
         (subjects.SLA_BREACHED, "dispatch-sla-breached", on_sla_breached),
+        (subjects.TICKET_SERVICE_RECORD_REVIEWED, "dispatch-service-record-reviewed", on_service_record_reviewed),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

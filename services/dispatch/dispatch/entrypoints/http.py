@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opsdesk_shared.internal_auth import VerifiedCaller
+from opsdesk_shared.localtime import AwareDatetime
 from opsdesk_shared.logs import correlation_id
 
 from .. import domain, service
@@ -143,7 +144,7 @@ class NoBodyIn(BaseModel):
 
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"eta": "2026-11-26T10:30:00+08:00"}]})
-    eta: datetime | None = Field(default=None, description="The engineer's ETA or on-site time (ISO 8601 with offset)")
+    eta: AwareDatetime | None = Field(default=None, description="The engineer's ETA or on-site time (ISO 8601 with offset)")
 
 
 class DelayIn(BaseModel):
@@ -164,20 +165,34 @@ class EscalateIn(BaseModel):
     description: str = Field(min_length=1, max_length=4000)
 
 
+class PartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    part: str | None = Field(default=None, min_length=1, max_length=100, description="The part in the engineer's words")
+    sku: str | None = Field(default=None, min_length=1, max_length=100, description="The spare stock's part type, when taken from stock")
+    quantity: int = Field(default=1, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _named(self) -> PartIn:
+        if self.part is None and self.sku is None:
+            raise ValueError("name the part (part) or its stock part type (sku)")
+        return self
+
+
 class CompleteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"record": "更換硒鼓,打印正常"}]})
-    record: str = Field(min_length=1, max_length=10_000, description="The service record")
+    """The service record the engineer completes with; the desk reviews it on the ticket."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{
+        "work_done": "更換硒鼓並清潔定影器,打印正常", "parts_used": [{"part": "HP 26A 硒鼓", "sku": "toner-hp26a", "quantity": 1}],
+        "minutes_on_site": 25,
+    }]})
+    work_done: str = Field(min_length=1, max_length=5000, description="What was found and done")
+    parts_used: list[PartIn] = Field(default_factory=list, max_length=50)
+    minutes_on_site: int = Field(default=0, ge=0, le=24 * 60)
 
 
 class HelpIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "E-302 是什麼錯誤?"}]})
     question: str = Field(min_length=1, max_length=4000)
-
-
-class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"approved": False, "comment": "請補充型號"}]})
-    approved: bool
-    comment: str | None = Field(default=None, max_length=4000)
 
 
 class AssignmentPage(BaseModel):
@@ -288,9 +303,12 @@ async def acknowledge(ticket_id: TicketRef, escalation_id: str, actor: Acting, w
 
 @router.post("/assignments/{ticket_id}/complete", response_model=Assignment, tags=["assignments"])
 async def complete(ticket_id: TicketRef, body: CompleteIn, actor: Acting, wired: Wired) -> Assignment:
-    """The engineer's service record; the desk reviews it."""
+    """The engineer completes with the service record (work done, parts used, minutes on site), published as
+    assignment.completed: intake puts it on the ticket, where the desk approves or returns it
+    (`POST /api/v1/tickets/{id}/service-record/review`); the assignment follows that verdict."""
+    parts = [domain.PartUsed(part=p.part, sku=p.sku, quantity=p.quantity) for p in body.parts_used]
     return await _run(service.complete(
-        ticket_id, record=body.record, actor=actor, roster=wired.roster, assignments=wired.assignments, outbox=wired.outbox,
+        ticket_id, work_done=body.work_done, parts_used=parts, minutes_on_site=body.minutes_on_site, actor=actor, roster=wired.roster, assignments=wired.assignments, outbox=wired.outbox,
         **_context(),
     ))
 
@@ -300,13 +318,4 @@ async def ask_for_help(ticket_id: TicketRef, body: HelpIn, actor: Acting, wired:
     """The engineer on the job asks the desk for help; published as assignment.help_requested."""
     return await _run(service.ask_for_help(
         ticket_id, question=body.question, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
-
-
-@router.post("/assignments/{ticket_id}/review", response_model=Assignment, tags=["assignments"])
-async def review(ticket_id: TicketRef, body: ReviewIn, actor: Acting, wired: Wired) -> Assignment:
-    """The desk reviews the service record: approved, or back to the engineer with a comment."""
-    return await _run(service.review(
-        ticket_id, approved=body.approved, comment=body.comment, actor=actor, roster=wired.roster,
-        assignments=wired.assignments, outbox=wired.outbox, **_context(),
     ))

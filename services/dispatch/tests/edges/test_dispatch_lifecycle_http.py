@@ -35,10 +35,13 @@ async def test_confirm_then_complete(client: httpx.AsyncClient, ticket_id: str) 
     assert r.status_code == 200 and r.json()["status"] == "confirmed"
     assert r.json()["history"][-1]["by"] == "test-admin"  # the verified caller, not a name in the body
     holder = r.json()["engineer_id"]
-    r = await client.post(f"/api/v1/assignments/{ticket_id}/complete", json={"record": "重啟交換機端口"}, headers=as_engineer(holder, "chen.zq"))
+    r = await client.post(f"/api/v1/assignments/{ticket_id}/complete", json={"work_done": "重啟交換機端口", "parts_used": [{"sku": "switch-port", "quantity": 1}], "minutes_on_site": 15}, headers=as_engineer(holder, "chen.zq"))
     assert r.status_code == 200 and r.json()["status"] == "completed" and r.json()["history"][-1]["by"] == "chen.zq"
+    record = r.json()["service_record"]
+    assert record["work_done"] == "重啟交換機端口" and record["review"] == "pending" and record["submitted_by"] == "chen.zq"
+    assert record["parts_used"] == [{"part": None, "sku": "switch-port", "quantity": 1}] and record["minutes_on_site"] == 15
     r = await client.post(f"/api/v1/assignments/{ticket_id}/delay", json={"reason": "late"})
-    assert r.status_code == 409 and r.json()["detail"]["allowed"] == ["review"]
+    assert r.status_code == 409 and r.json()["detail"]["allowed"] == []  # the desk reviews on the ticket (intake)
 
 
 async def test_delay_answers_with_the_new_engineer(client: httpx.AsyncClient, ticket_id: str) -> None:

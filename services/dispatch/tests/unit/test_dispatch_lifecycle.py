@@ -9,6 +9,7 @@ import pytest
 from dispatch import domain, service
 from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
 from dispatch.domain import DEMO_ROSTER, Actor, Assignment, Forbidden, IllegalStep
+from opsdesk_shared.contracts import ServiceRecordReviewedV1
 
 DESK = Actor(subject="desk-王", role="agent")
 PM = Actor(subject="liu.ml", role="engineer", engineer_id="eng-pm-1")
@@ -94,17 +95,25 @@ async def test_escalations_reach_the_project_manager_and_technical_ones_a_senior
         await service.acknowledge(a.ticket_id, escalation_id=esc.id, actor=PM, assignments=store, outbox=outbox, **ctx(now, 11))
 
 
-async def test_completion_takes_the_record_and_ends_the_lifecycle(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
+async def test_completion_takes_the_record_and_publishes_it_whole(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
     roster, store, outbox, a = assigned
+    parts = [domain.PartUsed(part="HP 26A 硒鼓", sku="toner-hp26a", quantity=1)]
     done = await service.complete(
-        a.ticket_id, record="更換硒鼓,打印正常", actor=holder(a), roster=roster, assignments=store, outbox=outbox, **ctx(now, 40)
+        a.ticket_id, work_done="更換硒鼓,打印正常", parts_used=parts, minutes_on_site=25, actor=holder(a), roster=roster,
+        assignments=store, outbox=outbox, **ctx(now, 40),
     )
     assert done.status == "completed" and done.record == "更換硒鼓,打印正常"
+    assert done.service_record is not None and done.service_record.review == "pending" and done.service_record.parts_used == tuple(parts)
+    published = outbox.published[-1]
+    assert published.type == "assignment.completed"
+    assert published.data["work_done"] == "更換硒鼓,打印正常" and published.data["minutes_on_site"] == 25
+    assert published.data["parts_used"] == [{"part": "HP 26A 硒鼓", "sku": "toner-hp26a", "quantity": 1}]
+    assert published.data["by"] == holder(a).subject and published.data["site"] == a.site
     with pytest.raises(IllegalStep) as refused:
         await service.delay(
             a.ticket_id, reason="late", cannot_go=False, actor=DESK, roster=roster, assignments=store, outbox=outbox, **ctx(now, 41)
         )
-    assert refused.value.allowed == ["review"]
+    assert refused.value.allowed == []  # the desk's review happens on the ticket; its verdict arrives as an event
 
 
 async def test_a_step_on_a_ticket_without_assignment_is_unknown(now: datetime) -> None:
@@ -115,22 +124,49 @@ async def test_a_step_on_a_ticket_without_assignment_is_unknown(now: datetime) -
         )
 
 
-async def test_help_reaches_the_desk_and_the_review_approves_or_sends_back(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
+def reviewed(a: Assignment, decision: str, *, at: datetime, note: str | None = None, assignment_id: str | None = None) -> ServiceRecordReviewedV1:
+    """Intake's announcement of the desk's verdict on the ticket's record."""
+    return ServiceRecordReviewedV1(
+        ticket_id=a.ticket_id, number=a.ticket_number, assignment_id=assignment_id or a.id, engineer_id=a.engineer_id,
+        decision=decision, note=note, by="desk-王", reviewed_at=at,  # type: ignore[arg-type]
+    )
+
+
+async def test_help_reaches_the_desk_and_the_tickets_review_approves_or_sends_back(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
     roster, store, outbox, a = assigned
     me = holder(a)
     helped = await service.ask_for_help(a.ticket_id, question="E-302 是什麼錯誤?", actor=me, assignments=store, outbox=outbox, **ctx(now))
     assert helped.history[-1].action == "asked for help" and outbox.published[-1].type == "assignment.help_requested"
-    await service.complete(a.ticket_id, record="更換定影器", actor=me, roster=roster, assignments=store, outbox=outbox, **ctx(now, 30))
-    with pytest.raises(Forbidden):  # nobody approves their own record
-        await service.review(a.ticket_id, approved=True, comment=None, actor=me, roster=roster, assignments=store, outbox=outbox, **ctx(now, 31))
-    back = await service.review(
-        a.ticket_id, approved=False, comment="請補充型號", actor=DESK, roster=roster, assignments=store, outbox=outbox, **ctx(now, 31)
+    await service.complete(a.ticket_id, work_done="更換定影器", actor=me, roster=roster, assignments=store, outbox=outbox, **ctx(now, 30))
+    load = {e.id: e.open_load for e in await roster.engineers()}[a.engineer_id]
+    back = await service.record_review(
+        reviewed(a, "returned", at=now + timedelta(minutes=31), note="請補充型號"), roster=roster, assignments=store, outbox=outbox,
+        **ctx(now, 31),
     )
-    assert back.status == "confirmed" and outbox.published[-1].data["approved"] is False
-    await service.complete(a.ticket_id, record="更換定影器 RM2-5425", actor=me, roster=roster, assignments=store, outbox=outbox, **ctx(now, 40))
-    done = await service.review(a.ticket_id, approved=True, comment=None, actor=DESK, roster=roster, assignments=store, outbox=outbox, **ctx(now, 41))
-    assert outbox.published[-1].data["by"] == "desk-王"
-    assert done.status == "reviewed" and [s.action for s in done.history][-2:] == ["completed", "record approved"]
+    assert back is not None and back.status == "confirmed" and outbox.published[-1].data["approved"] is False
+    assert back.service_record is not None and back.service_record.review == "returned" and back.history[-1].action == "record returned"
+    assert {e.id: e.open_load for e in await roster.engineers()}[a.engineer_id] == load + 1  # back on the engineer's list
+    # A redelivered verdict changes nothing.
+    again = reviewed(a, "returned", at=now + timedelta(minutes=31), note="請補充型號")
+    assert await service.record_review(again, roster=roster, assignments=store, outbox=outbox, **ctx(now, 32)) is None
+    await service.complete(a.ticket_id, work_done="更換定影器 RM2-5425", actor=me, roster=roster, assignments=store, outbox=outbox, **ctx(now, 40))
+    # A verdict on another assignment of the ticket is not this one's.
+    stale = reviewed(a, "approved", at=now + timedelta(minutes=41), assignment_id="another")
+    assert await service.record_review(stale, roster=roster, assignments=store, outbox=outbox, **ctx(now, 41)) is None
+    done = await service.record_review(reviewed(a, "approved", at=now + timedelta(minutes=41)), roster=roster, assignments=store, outbox=outbox, **ctx(now, 41))
+    assert outbox.published[-1].type == "assignment.reviewed" and outbox.published[-1].data["by"] == "desk-王"
+    assert done is not None and done.status == "reviewed" and [s.action for s in done.history][-2:] == ["completed", "record approved"]
+
+
+async def test_a_verdict_for_a_ticket_dispatch_never_held_is_ignored(now: datetime) -> None:
+    a = Assignment(
+        id="a-x", ticket_id="t-x", ticket_number="INC-2026-000099", engineer_id="e", engineer_name="n", reason="r", score=1.0,
+        assigned_at=now,
+    )
+    store = MemoryAssignmentStore()
+    assert await service.record_review(
+        reviewed(a, "approved", at=now), roster=MemoryRoster([]), assignments=store, outbox=MemoryOutbox(), **ctx(now),
+    ) is None
 
 
 async def test_waiting_room_assigns_when_an_engineer_comes_back(ticket, engineer, now: datetime) -> None:  # type: ignore[no-untyped-def]

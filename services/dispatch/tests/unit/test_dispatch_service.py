@@ -156,7 +156,7 @@ async def test_completed_work_is_not_withdrawn(ticket, roster, store, outbox, no
     held = await _assign(created, roster, store, outbox, now)
     engineer = Actor(subject="user-1", role="engineer", engineer_id=held.engineer_id)
     await service.complete(
-        created.ticket_id, record="done", actor=engineer, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c"
+        created.ticket_id, work_done="done", actor=engineer, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c"
     )
 
     assert await service.withdraw(created.ticket_id, number=created.number, reason="closed", roster=roster, assignments=store, now=now) == "unchanged"

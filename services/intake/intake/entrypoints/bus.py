@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from faststream.nats import NatsBroker, NatsMessage
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, TicketAssignedV1, TicketReassignedV1, subjects
+from opsdesk_shared.contracts import AssignmentCompletedV1, Envelope, TicketAssignedV1, TicketReassignedV1, subjects
 from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
 from opsdesk_shared.contracts.envelope import EventData
 from opsdesk_shared.settings import ServiceSettings
@@ -23,12 +23,12 @@ log = logging.getLogger(__name__)
 
 def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> None:
     async def on_ticket_assigned(envelope: Envelope, event: TicketAssignedV1) -> None:
-        if await service.record_assignment(event, desk=desk, correlation_id=envelope.correlation_id):
+        if await service.record_assignment(event, desk=desk):
             metrics.assignments_recorded.inc()
 
     async def on_ticket_reassigned(envelope: Envelope, moved: TicketReassignedV1) -> None:
         # The desk sees the new engineer as a first assignment, with the reason; the requester is told on the ticket.
-        if await service.record_reassignment(moved, desk=desk, correlation_id=envelope.correlation_id):
+        if await service.record_reassignment(moved, desk=desk):
             metrics.assignments_recorded.inc()
 
     async def on_kb_suggested(envelope: Envelope, event: EventData) -> None:
@@ -50,11 +50,16 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
             ticket = opened[0]
             metrics.tickets_created.labels(ticket.channel, ticket.service_code, ticket.priority).inc()
 
+    async def on_assignment_completed(envelope: Envelope, completed: AssignmentCompletedV1) -> None:
+        # The engineer's service record lands on the ticket; the desk reviews it here (the one review).
+        await service.record_completion(completed, desk=desk, now=datetime.now(UTC), correlation_id=envelope.correlation_id)
+
     for subject, durable, handler in (
         (subjects.TICKET_ASSIGNED, "intake-ticket-assigned", on_ticket_assigned),
         (subjects.TICKET_REASSIGNED, "intake-ticket-reassigned", on_ticket_reassigned),
         (subjects.KB_SUGGESTED, "intake-kb-suggested", on_kb_suggested),
         (subjects.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded", on_inspection_recorded),
+        (subjects.ASSIGNMENT_COMPLETED, "intake-assignment-completed", on_assignment_completed),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

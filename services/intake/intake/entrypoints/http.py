@@ -14,7 +14,7 @@ from opsdesk_shared.contracts import Requester
 from opsdesk_shared.contracts.calendars import TimerView
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus
 
-from .. import lifecycle, metrics, service
+from .. import lifecycle, metrics, service, service_record
 from ..domain import (
     Actor,
     Assignee,
@@ -418,6 +418,7 @@ class PartIn(BaseModel):
 
     part: str = Field(min_length=1, max_length=100)
     quantity: int = Field(default=1, ge=1, le=1000)
+    sku: str | None = Field(default=None, min_length=1, max_length=100, description="The spare stock's part type")
 
 
 class ServiceRecordIn(BaseModel):
@@ -429,13 +430,15 @@ class ServiceRecordIn(BaseModel):
 
 
 @router.put("/tickets/{ticket_id}/service-record", response_model=TicketOut, tags=["lifecycle"],
-            summary="The engineer's service record: what was done, parts used, time on site")
+            summary="The desk's correction of a service record waiting for review")
 async def submit_service_record(ticket_id: str, body: ServiceRecordIn, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    """The desk corrects a record that waits for review (it stays pending), or writes one for a ticket no engineer
+    held. Engineers complete with the record through dispatch: `POST /api/v1/assignments/{ticket}/complete`."""
     at = now()
-    parts = [PartUsed(part=p.part, quantity=p.quantity) for p in body.parts_used]
+    parts = [PartUsed(part=p.part, quantity=p.quantity, sku=p.sku) for p in body.parts_used]
     return await _step(
         ticket_id,
-        lambda t: lifecycle.submit_service_record(t, actor=actor, now=at, work_done=body.work_done, parts_used=parts, minutes_on_site=body.minutes_on_site),
+        lambda t: service_record.correct(t, actor=actor, now=at, work_done=body.work_done, parts_used=parts, minutes_on_site=body.minutes_on_site),
         wired=wired, actor=actor, response=response, version=version,
     )
 
@@ -449,10 +452,12 @@ class ReviewIn(BaseModel):
 
 @router.post("/tickets/{ticket_id}/service-record/review", response_model=TicketOut, tags=["lifecycle"])
 async def review_service_record(ticket_id: str, body: ReviewIn, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    """The desk approves the engineer's record or returns it with a note (the one review: dispatch's assignment
+    follows it, announced as ticket.service_record_reviewed). A returned record takes the ticket back into work."""
     at = now()
     return await _step(
         ticket_id,
-        lambda t: lifecycle.review_service_record(t, actor=actor, now=at, approve=body.decision == "approve", note=body.note),
+        lambda t: service_record.review(t, actor=actor, now=at, approve=body.decision == "approve", note=body.note),
         wired=wired, actor=actor, response=response, version=version,
     )
 

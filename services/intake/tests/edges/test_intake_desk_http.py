@@ -34,6 +34,26 @@ async def _assign(adapters: Adapters, ticket_id: str, engineer: str) -> None:
     )
 
 
+async def _complete(
+    adapters: Adapters, ticket_id: str, engineer: str, *, work_done: str, parts: list[dict[str, Any]] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """What intake does when dispatch's assignment.completed arrives (the engineer completed with the record)."""
+    from intake import service
+    from opsdesk_shared.contracts import AssignmentCompletedV1
+
+    ticket = await adapters.desk.store.get(ticket_id)
+    assert ticket is not None and ticket.assignee is not None
+    await service.record_completion(
+        AssignmentCompletedV1(
+            ticket_id=ticket_id, assignment_id=ticket.assignee.assignment_id, engineer_id=engineer, record=work_done,
+            work_done=work_done, parts_used=parts or [], minutes_on_site=25, by=f"user-{engineer}",  # type: ignore[arg-type]
+            completed_at=at or datetime.now(UTC),
+        ),
+        desk=adapters.desk, now=datetime.now(UTC), correlation_id="c",
+    )
+
+
 # --- lifecycle over HTTP ---------------------------------------------------------------------------------------------
 
 async def test_illegal_transition_is_409_with_the_allowed_states(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
@@ -56,17 +76,20 @@ async def test_full_lifecycle_from_intake_to_closure(client, adapters, as_user, 
     pending = await client.post(f"/api/v1/tickets/{tid}/status", json={"status": "pending", "pending_reason": "parts"}, headers=eng)
     assert pending.json()["pending_reason"] == "parts"
     assert (await client.post(f"/api/v1/tickets/{tid}/status", json={"status": "in_progress"}, headers=eng)).status_code == 200
-    record = {"work_done": "更換硒鼓", "parts_used": [{"part": "HP 26A", "quantity": 1}], "minutes_on_site": 25}
-    assert (await client.put(f"/api/v1/tickets/{tid}/service-record", json=record, headers=eng)).status_code == 200
-    assert (await client.post(f"/api/v1/tickets/{tid}/resolve", json={"resolution": "已更換"}, headers=eng)).status_code == 200
+    # The engineer completes through dispatch; its assignment.completed resolves the ticket with the record.
+    await _complete(adapters, tid, "eng1", work_done="更換硒鼓", parts=[{"part": "HP 26A", "quantity": 1}])
+    waiting = await client.post(f"/api/v1/tickets/{tid}/close", json={"satisfaction": 5}, headers=requester)
+    assert waiting.status_code == 409 and "review" in waiting.json()["detail"]
     review = await client.post(f"/api/v1/tickets/{tid}/service-record/review", json={"decision": "approve"}, headers=agent)
     assert review.json()["service_record"]["review"] == "approved"
     closed = await client.post(f"/api/v1/tickets/{tid}/close", json={"satisfaction": 5, "comment": "很快"}, headers=requester)
     assert closed.status_code == 200
     assert (closed.json()["status"], closed.json()["satisfaction"]) == ("closed", 5)
-    types = [e.type for e in adapters.outbox.published]
-    assert types.count("ticket.status_changed") == 5
-    assert {"ticket.created", "ticket.resolved", "ticket.closed", "ticket.updated"} <= set(types)
+    published = adapters.outbox.published
+    types = [e.type for e in published]
+    moves = [e.data["new_status"] for e in published if e.type == "ticket.status_changed" and e.data["new_status"] != "assigned"]
+    assert moves == ["in_progress", "pending", "in_progress", "resolved", "closed"]
+    assert {"ticket.created", "ticket.resolved", "ticket.closed", "ticket.updated", "ticket.service_record_reviewed"} <= set(types)
 
 
 async def test_desk_resolution_at_first_contact_counts_in_the_desk_share(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
