@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsdesk_shared.contracts import Requester, TicketAssignedV1, TicketCreatedV1
+from opsdesk_shared.contracts import Requester, TicketCreatedV1
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus, TicketType
 
 from .catalog import CatalogService
@@ -333,28 +333,3 @@ def open_ticket(
     )
     return ticket, event
 
-
-def apply_assignment(ticket: Ticket, event: TicketAssignedV1) -> Ticket | None:
-    """The ticket after dispatch's decision, or None when this assignment is already recorded."""
-    if ticket.assignee is not None and ticket.assignee.assignment_id == event.assignment_id:
-        return None
-    assignee = Assignee(
-        assignment_id=event.assignment_id,
-        engineer_id=event.engineer_id,
-        engineer_name=event.engineer_name,
-        reason=event.reason,
-        assigned_at=event.assigned_at,
-    )
-    status: Status = "assigned" if ticket.status in ("new", "assigned") else ticket.status
-    old = ticket.assignee.engineer_id if ticket.assignee else None
-    return ticket.model_copy(
-        update={
-            "assignee": assignee,
-            "status": status,
-            "history": (*ticket.history, StatusChange(status=status, at=event.assigned_at, by="dispatch")),
-            "audit": (
-                *ticket.audit,
-                audit_entry(DISPATCH, "assigned", event.assigned_at, {"assignee": {"old": old, "new": event.engineer_id}}),
-            ),
-        }
-    )

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from opsdesk_shared.contracts import (
+    TicketAssignedV1,
     TicketClosedV1,
     TicketReopenedV1,
     TicketResolvedV1,
@@ -18,8 +19,10 @@ from opsdesk_shared.contracts.envelope import EventData
 from .access import require
 from .catalog import CatalogService
 from .domain import (
+    DISPATCH,
     GUIDANCE_CAP_MINUTES,
     Actor,
+    Assignee,
     Comment,
     InvalidField,
     PartUsed,
@@ -120,6 +123,34 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def assign(ticket: Ticket, event: TicketAssignedV1) -> Changed | None:
+    """Dispatch's decision shown on the ticket; None when this assignment is shown already (a redelivery). A new
+    ticket becomes assigned through the transition table like every other status change, and the change is
+    announced (ticket.status_changed), so reporting's open-ticket gauge and everyone else see it; a ticket already
+    in work (or done) shows the new engineer and keeps its state."""
+    if ticket.assignee is not None and ticket.assignee.assignment_id == event.assignment_id:
+        return None
+    at = to_millis(event.assigned_at)
+    assignee = Assignee(
+        assignment_id=event.assignment_id, engineer_id=event.engineer_id, engineer_name=event.engineer_name,
+        reason=event.reason, assigned_at=at,
+    )
+    old = ticket.assignee.engineer_id if ticket.assignee else None
+    if ticket.status != "new":
+        changes: dict[str, dict[str, Any]] = {"assignee": {"old": old, "new": event.engineer_id}}
+        shown = ticket.model_copy(
+            update={"assignee": assignee, "updated_at": at, "audit": (*ticket.audit, audit_entry(DISPATCH, "assigned", at, changes))}
+        )
+        return shown, []
+    with_assignee = ticket.model_copy(update={"assignee": assignee})
+    _move(with_assignee, "assigned")
+    updated, changed = _status_update(with_assignee, "assigned", DISPATCH, at, action="assigned")
+    # The audit names the engineer, not the whole assignee record.
+    entry = updated.audit[-1]
+    entry = entry.model_copy(update={"changes": {**entry.changes, "assignee": {"old": old, "new": event.engineer_id}}})
+    return updated.model_copy(update={"audit": (*updated.audit[:-1], entry)}), [changed]
 
 
 def change_status(

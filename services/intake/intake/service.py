@@ -126,6 +126,7 @@ async def act(
     now: datetime,
     correlation_id: str,
     expected_version: int | None = None,
+    attempts: int = CHANGE_ATTEMPTS,
 ) -> Ticket:
     """Apply one lifecycle step: visible to the actor, at the version they read (If-Match), stored with its events."""
     ticket_id = await ticket_id_of(ticket_id, desk=desk)
@@ -142,7 +143,7 @@ async def act(
         envelopes = _wrap(events, ticket.id, correlation_id=correlation_id, now=now)
         return updated, envelopes
 
-    for _ in range(CHANGE_ATTEMPTS):
+    for _ in range(attempts):
         try:
             stored = await desk.store.change(ticket_id, decide)
         except LookupError as exc:
@@ -179,13 +180,40 @@ async def _apply_quietly(
     raise ConcurrentUpdate(f"ticket {ticket_id} kept changing")
 
 
-async def record_assignment(event: TicketAssignedV1, *, desk: Desk, attempts: int = CHANGE_ATTEMPTS) -> bool:
-    """Dispatch assigned someone: show it on the ticket. Idempotent; True when the ticket changed."""
-    changed = await _apply_quietly(event.ticket_id, lambda t: domain.apply_assignment(t, event), desk=desk, attempts=attempts)
-    return changed is not None
+async def _apply_announced(
+    ticket_id: str, decide: Callable[[Ticket], lifecycle.Changed | None], *, desk: Desk, now: datetime,
+    correlation_id: str, actor: Actor = domain.DISPATCH, attempts: int = CHANGE_ATTEMPTS,
+) -> bool:
+    """A change another service decided (an assignment, a withdrawal) that moves the ticket through its own
+    transition table: stored with the events it announces. True when the ticket changed."""
+    changed = False
+
+    def step(ticket: Ticket) -> lifecycle.Changed:
+        nonlocal changed
+        decided = decide(ticket)
+        changed = decided is not None
+        return decided if decided is not None else (ticket, [])
+
+    try:
+        await act(ticket_id, step, desk=desk, actor=actor, now=now, correlation_id=correlation_id, attempts=attempts)
+    except TicketNotFound:
+        # Not a person's lookup: the bus edge retries, then dead-letters an event about a ticket we do not have.
+        raise LookupError(f"ticket {ticket_id} not found") from None
+    return changed
 
 
-async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk) -> bool:
+async def record_assignment(
+    event: TicketAssignedV1, *, desk: Desk, attempts: int = CHANGE_ATTEMPTS, correlation_id: str | None = None
+) -> bool:
+    """Dispatch assigned someone: show it on the ticket (a new ticket becomes assigned, announced). Idempotent;
+    True when the ticket changed."""
+    return await _apply_announced(
+        event.ticket_id, lambda t: lifecycle.assign(t, event), desk=desk, now=event.assigned_at,
+        correlation_id=correlation_id or event.ticket_id, attempts=attempts,
+    )
+
+
+async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
     """Dispatch sent someone else (a delay, or the engineer could not go): show the new engineer, and tell the
     requester on the ticket, once per reassignment."""
     as_assigned = TicketAssignedV1(
@@ -194,14 +222,18 @@ async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk) -> bool:
     )
     note = f"您的工單已改派給工程師 {moved.engineer_name},原因:{moved.reason}。 / Your ticket now goes to {moved.engineer_name}."
 
-    def decide(ticket: Ticket) -> Ticket | None:
-        assigned = domain.apply_assignment(ticket, as_assigned) or ticket
+    def decide(ticket: Ticket) -> lifecycle.Changed | None:
+        assigned, events = lifecycle.assign(ticket, as_assigned) or (ticket, [])
         told = lifecycle.tell_requester(
             assigned, comment_id=f"reassigned-{moved.assignment_id}", body=note, actor=domain.DISPATCH, now=moved.reassigned_at
         )
-        return told if told is not None else (assigned if assigned is not ticket else None)
+        if told is not None:
+            return told, events
+        return (assigned, events) if assigned is not ticket else None
 
-    return await _apply_quietly(moved.ticket_id, decide, desk=desk) is not None
+    return await _apply_announced(
+        moved.ticket_id, decide, desk=desk, now=moved.reassigned_at, correlation_id=correlation_id or moved.ticket_id
+    )
 
 
 async def record_suggestions(ticket_id: str, suggestions: list[Suggestion], *, desk: Desk, now: datetime) -> bool:

@@ -23,12 +23,12 @@ log = logging.getLogger(__name__)
 
 def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> None:
     async def on_ticket_assigned(envelope: Envelope, event: TicketAssignedV1) -> None:
-        if await service.record_assignment(event, desk=desk):
+        if await service.record_assignment(event, desk=desk, correlation_id=envelope.correlation_id):
             metrics.assignments_recorded.inc()
 
     async def on_ticket_reassigned(envelope: Envelope, moved: TicketReassignedV1) -> None:
         # The desk sees the new engineer as a first assignment, with the reason; the requester is told on the ticket.
-        if await service.record_reassignment(moved, desk=desk):
+        if await service.record_reassignment(moved, desk=desk, correlation_id=envelope.correlation_id):
             metrics.assignments_recorded.inc()
 
     async def on_kb_suggested(envelope: Envelope, event: EventData) -> None:
