@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.mongo import check_document
 
 from ..projection import LIST_CAP, Effects
 
@@ -23,6 +24,9 @@ class MemoryEventProjection:
         event_id = str(envelope.event_id)
         if event_id in self.events:
             return False
+        # The document the Mongo projection inserts; refused here as the database would.
+        check_document({"_id": event_id, "type": envelope.type, "occurred_at": envelope.occurred_at,
+                        "subject_id": envelope.subject_id, "data": envelope.data, "keys": keys})
         self.events[event_id] = keys
         return True
 
@@ -47,6 +51,7 @@ class MemoryReadModels:
         current = self.entities.get((collection, key))
         new = decide(copy.deepcopy(current) if current is not None else None)
         if new is not None:
+            check_document({**new, "_id": key})
             self.entities[(collection, key)] = {**new, "_id": key}
 
     async def entity(self, collection: str, key: str) -> Document | None:
@@ -65,11 +70,13 @@ class MemoryReadModels:
                 _set_path(doc, path, n, add=True)
             for path, value in effects.sets.get(bucket_id, {}).items():
                 _set_path(doc, path, value, add=False)
+            check_document(doc)
         for name, item in effects.appends:
             entry = self.lists.setdefault(name, {"_id": name, "n": 0, "items": []})
             if entry["n"] < LIST_CAP:
                 entry["items"].append(copy.deepcopy(item))
             entry["n"] += 1
+            check_document(entry)
 
     async def load(self, staged: MemoryReadModels) -> None:
         self.entities.update(copy.deepcopy(staged.entities))
@@ -95,6 +102,8 @@ class MemoryReportStore:
         return copy.deepcopy(self.reports.get(report_id))
 
     async def put(self, report: Document, files: dict[str, bytes]) -> None:
+        # The Mongo store keeps figures as JSON text (they hold arrays of arrays) and files in chunks.
+        check_document({k: v for k, v in report.items() if k != "figures"})
         self.reports[report["_id"]] = copy.deepcopy(report)
         for fmt, data in files.items():
             self.files[(report["_id"], fmt)] = data
