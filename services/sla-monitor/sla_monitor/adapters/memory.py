@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.mongo import check_document
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
+from opsdesk_shared.outbox import outbox_fields
 
 from .. import domain
 from ..calendar import BusinessCalendar
@@ -15,6 +19,14 @@ from ..domain import Timer
 from ..escalation import Notification
 from ..holiday_data import YearSchedule
 from ..ports import StopOutcome
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _checked(model: M, events: Sequence[Envelope] = (), *, mode: str = "python") -> M:
+    """The model, once its document (as the Mongo adapter writes it) passes what the real database would refuse."""
+    check_document({**model.model_dump(mode=mode), **outbox_fields(events)})
+    return model
 
 
 def _version(timer: Timer) -> tuple[object, ...]:
@@ -32,14 +44,14 @@ class MemoryTimerStore:
     async def add(self, timer: Timer) -> bool:
         if timer.key in self.timers:
             return False
-        self.timers[timer.key] = timer
+        self.timers[timer.key] = _checked(timer)
         return True
 
     async def stop(self, key: str, *, at: datetime) -> bool:
         timer = self.timers.get(key)
         if timer is None or timer.status != "running":
             return False
-        self.timers[key] = timer.model_copy(update={"status": "stopped", "stopped_at": at})
+        self.timers[key] = _checked(timer.model_copy(update={"status": "stopped", "stopped_at": at}))
         return True
 
     async def stop_if(self, key: str, *, at: datetime, in_time: Callable[[Timer], bool]) -> StopOutcome:
@@ -50,35 +62,35 @@ class MemoryTimerStore:
             return "not_running"
         if not in_time(timer):
             return "late"
-        self.timers[key] = timer.model_copy(update={"status": "stopped", "stopped_at": at, "paused_at": None})
+        self.timers[key] = _checked(timer.model_copy(update={"status": "stopped", "stopped_at": at, "paused_at": None}))
         return "stopped"
 
     async def pause_if(self, key: str, *, at: datetime) -> Timer | None:
         timer = self.timers.get(key)
         paused = domain.pause(timer, at=at) if timer is not None else None
         if paused is not None:
-            self.timers[key] = paused
+            self.timers[key] = _checked(paused)
         return paused
 
     async def replace_early_stop(self, timer: Timer) -> bool:
         current = self.timers.get(timer.key)
         if current is None or current.status != "stopped" or current.started_at is not None:
             return False
-        self.timers[timer.key] = timer
+        self.timers[timer.key] = _checked(timer)
         return True
 
     async def replace(self, timer: Timer, *, expect: Timer, events: Sequence[Envelope] = ()) -> bool:
         current = self.timers.get(timer.key)
         if current is None or _version(current) != _version(expect):
             return False
-        self.timers[timer.key] = timer
+        self.timers[timer.key] = _checked(timer, events)
         return True
 
     async def restart(self, timer: Timer) -> bool:
         current = self.timers.get(timer.key)
         if current is None or current.status not in ("running", "paused", "breached", "stopped", "cancelled"):
             return False
-        self.timers[timer.key] = timer
+        self.timers[timer.key] = _checked(timer)
         return True
 
     async def due(self, now: datetime, *, limit: int) -> list[Timer]:
@@ -96,14 +108,14 @@ class MemoryTimerStore:
         current = self.timers.get(timer.key)
         if current is None or current.status != "running" or current.warned_at is not None:
             return False
-        self.timers[timer.key] = timer
+        self.timers[timer.key] = _checked(timer, events)
         return True
 
     async def mark_breached(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         current = self.timers.get(timer.key)
         if current is None or current.status != "running":
             return False
-        self.timers[timer.key] = timer
+        self.timers[timer.key] = _checked(timer, events)
         return True
 
 
@@ -115,6 +127,7 @@ class MemoryHolderStore:
         current = self.held.get(ticket_id)
         if current is not None and current[1] > at:
             return False
+        check_document({"_id": ticket_id, "engineer_id": engineer_id, "at": at})
         self.held[ticket_id] = (engineer_id, at)
         return True
 
@@ -132,13 +145,13 @@ class MemoryCalendarStore:
         return list(self.years.values())
 
     async def save_schedule(self, schedule: YearSchedule) -> None:
-        self.years[schedule.year] = schedule
+        self.years[schedule.year] = _checked(schedule, mode="json")
 
     async def definitions(self) -> list[BusinessCalendar]:
         return list(self.calendars.values())
 
     async def save_definition(self, calendar: BusinessCalendar) -> None:
-        self.calendars[calendar.name] = calendar
+        self.calendars[calendar.name] = _checked(calendar, mode="json")
 
 
 class MemoryNotificationStore:
@@ -148,7 +161,7 @@ class MemoryNotificationStore:
     async def add(self, notification: Notification) -> bool:
         if notification.id in self.by_id:
             return False
-        self.by_id[notification.id] = notification
+        self.by_id[notification.id] = _checked(notification)
         return True
 
     async def get(self, notification_id: str) -> Notification | None:
@@ -159,7 +172,7 @@ class MemoryNotificationStore:
         return sorted(pending, key=lambda n: n.due_at)[:limit]
 
     async def save(self, notification: Notification) -> None:
-        self.by_id[notification.id] = notification
+        self.by_id[notification.id] = _checked(notification)
 
     async def cancel(self, notification_id: str) -> bool:
         n = self.by_id.get(notification_id)
