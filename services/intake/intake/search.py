@@ -78,6 +78,8 @@ class Entry:
     summary: dict[str, Any]
     # Sort values computed once here, not per entry per query (isoformat over 100,000 tickets was most of a query).
     sort_keys: tuple[str, str, str, str, str]
+    # When it was resolved (None while open or after a reopen): the desk share of one month counts by it.
+    resolved_at: datetime | None = None
 
 
 class BadCursor(ValueError):
@@ -113,6 +115,7 @@ def _entry(ticket: Ticket) -> Entry:
             ticket.created_at.isoformat(), ticket.reported_at.isoformat(), (ticket.updated_at or ticket.created_at).isoformat(),
             ticket.priority, ticket.number,
         ),
+        resolved_at=ticket.resolved_at,
     )
 
 
@@ -253,9 +256,15 @@ class TicketIndex:
             mine |= self._postings.get(("department", fold_key(actor.department) or ""), set())
         return mine
 
-    def resolution_counts(self) -> tuple[int, int]:
-        """(resolved or closed, of which resolved at the desk), the desk share's numerator and denominator."""
+    def resolution_counts(self, *, start: datetime | None = None, end: datetime | None = None) -> tuple[int, int]:
+        """(resolved or closed, of which resolved at the desk), the desk share's numerator and denominator; with
+        start/end, only the tickets resolved in [start, end) (the contract's first-contact figure is monthly)."""
         done = self._postings.get(("status", "resolved"), set()) | self._postings.get(("status", "closed"), set())
+        if start is not None or end is not None:
+            done = {
+                i for i in done
+                if (at := self._entries[i].resolved_at) is not None and (start is None or at >= start) and (end is None or at < end)
+            }
         return len(done), len(done & self._postings.get(("desk", "yes"), set()))
 
     def summaries(self, ids: Iterable[str]) -> list[dict[str, Any]]:

@@ -56,3 +56,36 @@ async def test_a_ticket_number_names_the_ticket_on_every_route(client, adapters,
 async def test_an_engineer_still_sees_only_what_they_hold_by_number(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
     ticket = await _create(client, as_user("agent1"), ticket_body)
     assert (await client.get(f"/api/v1/tickets/{ticket['number']}", headers=as_user("eng2"))).status_code == 404
+
+
+# --- item 19: the desk's first-contact figure per local month -----------------------------------------------------
+
+async def test_desk_share_counts_the_local_month_asked_for(client, adapters, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
+    from intake import service
+
+    agent = as_user("agent1")
+    resolved_at = {
+        "desk-nov-1": datetime(2026, 10, 31, 16, 30, tzinfo=UTC),  # 1 Nov 00:30 in Shanghai: November
+        "desk-oct-31": datetime(2026, 10, 31, 15, 30, tzinfo=UTC),  # 31 Oct 23:30 in Shanghai: October
+        "onsite-nov-15": datetime(2026, 11, 15, 2, 0, tzinfo=UTC),
+    }
+    for name, at in resolved_at.items():
+        ticket = await _create(client, agent, ticket_body, title=name)
+        desk = name.startswith("desk")
+        body = {"resolution": "已解決", "at_desk": desk, **({"guidance_minutes": 3} if desk else {})}
+        assert (await client.post(f"/api/v1/tickets/{ticket['id']}/resolve", json=body, headers=agent)).status_code == 200
+        store = adapters.store
+        store.tickets[ticket["id"]] = store.tickets[ticket["id"]].model_copy(update={"resolved_at": at})
+        await service.refresh_index(ticket["id"], desk=adapters.desk)
+
+    november = (await client.get("/api/v1/stats/desk", params={"month": "2026-11"}, headers=agent)).json()
+    assert (november["month"], november["resolved"], november["resolved_at_desk"], november["share"]) == ("2026-11", 2, 1, 0.5)
+    october = (await client.get("/api/v1/stats/desk", params={"month": "2026-10"}, headers=agent)).json()
+    assert (october["resolved"], october["resolved_at_desk"]) == (1, 1)
+    everything = (await client.get("/api/v1/stats/desk", headers=agent)).json()
+    assert (everything["month"], everything["resolved"]) == (None, 3)
+    december = (await client.get("/api/v1/stats/desk", params={"month": "2026-12"}, headers=agent)).json()
+    assert (december["resolved"], december["share"]) == (0, None)
+    bad = await client.get("/api/v1/stats/desk", params={"month": "2026-13"}, headers=agent)
+    assert bad.status_code == 422
+    assert "month" in bad.text
