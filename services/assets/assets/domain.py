@@ -399,5 +399,33 @@ DEMO_REGISTER: tuple[Asset, ...] = (
     Asset(tag="GZ-2026-000003", type="laptop", model="Lenovo ThinkPad T14", serial="PF3XYZ12", location=Location(building="主樓", floor="4", room="402"), owner="李華", department="人事科", vendor="聯想"),
     Asset(tag="GZ-2026-000004", type="network_device", model="Huawei S5735-L24T4S", location=Location(building="主樓", floor="1", room="機房"), department="信息中心", vendor="華為"),
     Asset(tag="GZ-2026-000005", type="server", model="Inspur NF5280M6", location=Location(building="主樓", floor="1", room="機房"), department="信息中心", vendor="浪潮"),
+REPAIR_PROGRESS_TIMER = "repair_progress"  # the SLA monitor's repair clocks, as named in its breaches
+FINISHED_REPAIR: frozenset[RepairStage] = frozenset({"returned", "closed", "written_off"})
+
+
+def repair_overdue(repair: Repair, breaches: dict[str, datetime]) -> bool:
+    """Overdue: a repair clock the SLA monitor announced as run out (the monitor owns the clocks; assets only
+    remembers its breaches) and not answered since. A progress breach is answered by a later progress report;
+    the return clock, and any other, by the device coming back."""
+    if repair.status in FINISHED_REPAIR:
+        return False
+    for timer, breached_at in breaches.items():
+        answered = timer == REPAIR_PROGRESS_TIMER and repair.last_progress_at is not None and repair.last_progress_at > breached_at
+        if not answered:
+            return True
+    return False
+
+
+def attach_loaner(repair: Repair, *, loaner_tag: str, now: datetime, by: str | None) -> Repair:
+    """The loaner lent while this repair runs, written on the repair (and so on its send-out form). Not announced as
+    repair.updated: the loan itself is (cmdb.loaner_changed names the repair), and a repair update while the device
+    is away would read to the SLA monitor as the vendor's progress report."""
+    note = f"loaner {loaner_tag} lent"
+    return repair.model_copy(update={
+        "loaner_tag": loaner_tag, "updated_at": now,
+        "history": (*repair.history, RepairChange(status=repair.status, at=now, note=note, by=by)),
+    })
+
+
     Asset(tag="GZ-2026-000006", type="scanner", model="Canon DR-C225", location=Location(building="副樓", floor="1", room="103"), department="檔案室", vendor="佳能"),
 )

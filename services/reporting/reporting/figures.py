@@ -88,11 +88,16 @@ def compute(data: Document) -> Document:
     for timer in sorted(set(SLA_TIMERS) | {dec(t) for t in sla}):
         entry = sla.get(enc(timer), {}) or {}
         started, breached = int(entry.get("started", 0)), int(entry.get("breached", 0))
-        if not (started or breached or entry.get("warned")):
+        met, missed, cancelled = (int(entry.get(k, 0)) for k in ("met", "missed", "cancelled"))
+        if not (started or breached or entry.get("warned") or met or missed or cancelled):
             continue
+        # Compliance is the SLA monitor's verdicts (sla.timer_stopped): cycles met of those decided. A month whose
+        # clocks have no verdict yet (events from before the monitor announced them) falls back to started-breached.
+        decided = met + missed
         sla_rows.append({
             "timer": timer, "started": started, "warned": int(entry.get("warned", 0)), "breached": breached,
-            "compliance": _ratio(max(started - breached, 0), started),
+            "met": met, "missed": missed, "cancelled": cancelled,
+            "compliance": _ratio(met, decided) if decided else _ratio(max(started - breached, 0), started),
         })
     vendors = []
     turnaround = m.get("turnaround", {})

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
-
-import chinese_calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -60,36 +58,3 @@ def previous(kind: str, now: datetime) -> str:
         year, q = (at.year, q - 1) if q > 1 else (at.year - 1, 4)
         return f"{year:04d}-Q{q}"
     return f"{at.year - 1:04d}"
-
-
-def is_working_day(day: date) -> bool:
-    """China's official calendar (public holidays off, make-up days on) where the package knows the year; plain
-    weekends otherwise, as the SLA monitor does for a year without data."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
-def working_days_between(start: datetime, end: datetime) -> float:
-    """Working days (local) elapsed from start to end: weekends and public holidays do not count, make-up days do."""
-    a, b = local(start), local(end)
-    if b <= a:
-        return 0.0
-    days = 0.0
-    cursor = a
-    while cursor < b:
-        next_midnight = datetime(cursor.year, cursor.month, cursor.day, tzinfo=TZ) + timedelta(days=1)
-        step_end = min(next_midnight, b)
-        if is_working_day(cursor.date()):
-            days += (step_end - cursor).total_seconds() / 86400
-        cursor = step_end
-    return days
-
-
-def second_weekend_end(sent: datetime) -> datetime:
-    """The contract: back at the user's site before the second weekend after the send-out ends (second Sunday, 24:00)."""
-    at = local(sent)
-    days_to_sunday = 6 - at.weekday()
-    first_sunday = datetime(at.year, at.month, at.day, tzinfo=TZ) + timedelta(days=days_to_sunday)
-    return first_sunday + timedelta(days=8)  # Monday 00:00 after the second Sunday

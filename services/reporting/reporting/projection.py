@@ -24,7 +24,6 @@ ASSET_SHARDS = 16
 SEEN_KEEP = 64
 LIST_CAP = 2000
 REPEAT_WINDOW_DAYS = 90
-PROGRESS_DAYS = 3.0  # the contract: a written progress report every 3 working days while a repair is at the vendor
 TIMERS = ("first_response", "dispatch", "confirmation", "resolution")
 
 
@@ -116,6 +115,8 @@ def entity_of(envelope: Envelope) -> tuple[str, str] | None:
     family = kind.split(".", 1)[0]
     if family in ("ticket", "assignment", "escalation"):
         return ("tickets", str(data["ticket_id"])) if data.get("ticket_id") else None
+    if kind == "sla.timer_stopped" and data.get("repair_id"):
+        return "repairs", str(data["repair_id"])  # its verdict counts for the repair's vendor
     if family == "sla":
         if data.get("ticket_id"):
             return "tickets", str(data["ticket_id"])
@@ -361,6 +362,7 @@ def _on_escalation(doc: Document, e: Envelope, fx: Effects) -> None:
 
 
 AT_VENDOR = ("sent_to_vendor", "in_progress")
+REPAIR_PROGRESS, REPAIR_RETURN = "repair_progress", "repair_return"
 BACK = ("returned", "closed")
 
 
@@ -377,27 +379,33 @@ def _repair_contribution(doc: Document) -> Effects:
     assert first is not None
     fx.inc(month_bucket(first), "repairs.opened")
     sent: datetime | None = None
-    last: datetime | None = None
     returned: datetime | None = None
     for h in history:
         at = _dt(h["at"])
         assert at is not None
         status = h["status"]
         if sent is None and status in AT_VENDOR:
-            sent = last = at
+            sent = at
             fx.inc(month_bucket(at), "repairs.sent")
             fx.inc(month_bucket(at), f"{v}.sent")
             fx.inc(month_bucket(at), "sla.repair_progress.started")
             fx.inc(month_bucket(at), "sla.repair_return.started")
-        elif sent is not None and returned is None and last is not None:
-            gap = periods.working_days_between(last, at)
-            fx.inc(month_bucket(at), f"{v}.updates_{'ok' if gap <= PROGRESS_DAYS else 'late'}")
-            last = at
-            if status in BACK:
-                returned = at
-                fx.inc(month_bucket(at), f"{v}.returned")
-                fx.duration(at, enc(vendor), (at - sent).total_seconds(), prefix="turnaround")
-                fx.inc(month_bucket(at), f"{v}.{'on_time' if at <= periods.second_weekend_end(sent) else 'late'}")
+        elif sent is not None and returned is None and status in BACK:
+            returned = at
+            fx.inc(month_bucket(at), f"{v}.returned")
+            fx.duration(at, enc(vendor), (at - sent).total_seconds(), prefix="turnaround")
+    # Whether updates and returns were in time is the SLA monitor's verdict (sla.timer_stopped), never judged here:
+    # it owns the working-day calendar, uploaded holiday years included.
+    for verdict in doc.get("verdicts", {}).values():
+        at = _dt(verdict["at"])
+        assert at is not None
+        if verdict["outcome"] == "cancelled":
+            continue
+        met = verdict["outcome"] == "met"
+        if verdict["timer"] == REPAIR_PROGRESS:
+            fx.inc(month_bucket(at), f"{v}.updates_{'ok' if met else 'late'}")
+        elif verdict["timer"] == REPAIR_RETURN:
+            fx.inc(month_bucket(at), f"{v}.{'on_time' if met else 'late'}")
     closed = next((_dt(h["at"]) for h in history if h["status"] == "closed"), None)
     if closed is not None:
         fx.inc(month_bucket(closed), "repairs.closed")
@@ -435,6 +443,26 @@ def _on_repair(doc: Document, e: Envelope, fx: Effects) -> None:
     doc["sent_at"] = next((_dt(h["at"]) for h in history if h["status"] in AT_VENDOR), None)
     doc["returned_at"] = next((_dt(h["at"]) for h in history if h["status"] in BACK and doc["sent_at"] and (_dt(h["at"]) or at) >= doc["sent_at"]), None)
     doc["closed_at"] = next((_dt(h["at"]) for h in history if h["status"] == "closed"), None)
+    delta = _subtract(_repair_contribution(doc), before)
+    for bucket, fields in delta.incs.items():
+        for path, n in fields.items():
+            fx.inc(bucket, path, n)
+
+
+def _on_timer_stopped(doc: Document, e: Envelope, fx: Effects) -> None:
+    """The SLA monitor's verdict on one clock cycle: counted per timer (met, missed, cancelled) in the month it
+    stopped; a repair's verdicts also count for its vendor, through the repair's contribution."""
+    d = e.data
+    at = _dt(d["stopped_at"])
+    assert at is not None
+    timer, outcome = str(d["timer"]), str(d["outcome"])
+    # "breached" is counted by sla.breached when it happens; its verdict is the cycle that missed.
+    fx.inc(month_bucket(at), f"sla.{enc(timer)}.{'missed' if outcome == 'breached' else outcome}")
+    if not d.get("repair_id"):
+        return
+    before = _repair_contribution(doc)
+    cycle = f"{timer}:{d['started_at']}"
+    doc["verdicts"] = {**doc.get("verdicts", {}), enc(cycle): {"timer": timer, "outcome": outcome, "at": at}}
     delta = _subtract(_repair_contribution(doc), before)
     for bucket, fields in delta.incs.items():
         for path, n in fields.items():
@@ -535,6 +563,7 @@ _HANDLERS: dict[str, Any] = {
     "assignment.reviewed": _assignment_step("reviewed", "reviewed_at"),
     "sla.breached": _on_sla("breached"),
     "sla.warning": _on_sla("warned"),
+    "sla.timer_stopped": _on_timer_stopped,
     "escalation.raised": _on_escalation,
     "repair.updated": _on_repair,
     "problem.created": _on_problem("created"),

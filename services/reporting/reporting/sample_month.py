@@ -21,6 +21,7 @@ from opsdesk_shared.contracts import (
     RepairUpdatedV1,
     Requester,
     SlaBreachedV1,
+    SlaTimerStoppedV1,
     SlaWarningV1,
     TicketAssignedV1,
     TicketClosedV1,
@@ -165,12 +166,18 @@ def generate(*, tickets: int = 200, year: int = 2026, month: int = 11, seed_text
         row["sent"] += 1
         row["returned"] += 1
         row["turnaround"].append((back - sent).total_seconds())
-        # gaps: sent -> update, update -> back, each judged against 3 working days
-        for a, b in ((sent, update), (update, back)):
-            weekday_hours = sum(1 for h in range(int((b - a).total_seconds() // 3600)) if (a + timedelta(hours=h)).weekday() < 5)
-            row["ok" if weekday_hours <= 72 else "late"] += 1
-        # back before the end of the second weekend after send-out (sent on Monday: 13 days later, 24:00)
-        row["on_time"] += back < datetime(sent.year, sent.month, sent.day, tzinfo=TZ) + timedelta(days=14)
+        # The SLA monitor's verdicts on the repair clocks (sla.timer_stopped): reporting counts them, it judges
+        # nothing. Here the sample plays the monitor with a rough rule of its own (gaps of 2 days met, 7 missed;
+        # back within 9 days met); the report must show exactly these verdicts.
+        verdicts = [("repair_progress", a, b, b - a <= timedelta(days=3)) for a, b in ((sent, update), (update, back))]
+        verdicts.append(("repair_return", sent, back, back - sent <= timedelta(days=9)))
+        for k, (timer, a, b, met) in enumerate(verdicts):
+            if timer == "repair_progress":
+                row["ok" if met else "late"] += 1
+            else:
+                row["on_time"] += met
+            ev.append(_wrap(SlaTimerStoppedV1(ticket_id="", repair_id=rid, timer=timer, outcome="met" if met else "breached",
+                                              started_at=a, due_at=None, stopped_at=b), rid, 10 + k, b, "sla-monitor"))
         for n, (status, at) in enumerate((("open", sent - timedelta(hours=1)), ("sent_to_vendor", sent), ("in_progress", update),
                                           ("returned", back))):
             ev.append(_wrap(RepairUpdatedV1(repair_id=rid, asset_tag=f"GZ-{year}-{r:06d}", status=status, vendor=vendor,  # type: ignore[arg-type]

@@ -231,6 +231,41 @@ async def create_repair(body: RepairIn, wired: Wired, ctx: Writer) -> Repair:
 
 
 @router.get("/repairs/{repair_id}", response_model=Repair, tags=["repairs"])
+class RepairListed(Repair):
+    overdue: bool = Field(description="A repair clock the SLA monitor announced as run out waits for its step")
+
+
+class RepairPage(BaseModel):
+    items: list[RepairListed]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+@router.get("/repairs", response_model=RepairPage, tags=["repairs"], summary="List repairs")
+async def list_repairs(
+    wired: Wired,
+    status_: Annotated[list[RepairStage] | None, Query(alias="status", description="Repeat for several")] = None,
+    vendor: Annotated[str | None, Query(max_length=100)] = None,
+    overdue: Annotated[bool | None, Query(
+        description="true: a repair clock (progress every 3 working days, return) the SLA monitor announced as run "
+        "out and not answered since; false: none is",
+    )] = None,
+    asset_tag: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> RepairPage:
+    """Newest opened first; filters combine with AND, repeated statuses with OR."""
+    try:
+        found, next_cursor = await service_ops.list_repairs(
+            repairs=wired.repairs, clocks=wired.repair_clocks, statuses=status_, vendor=vendor, overdue=overdue,
+            asset_tag=asset_tag, cursor=cursor, limit=limit,
+        )
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]) from None
+    items = [RepairListed.model_validate({**r.model_dump(), "overdue": late}) for r, late in found]
+    return RepairPage(items=items, next_cursor=next_cursor)
+
+
 async def read_repair(repair_id: str, wired: Wired) -> Repair:
     repair = await wired.repairs.get(repair_id)
     if repair is None:

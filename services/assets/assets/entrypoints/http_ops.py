@@ -178,12 +178,23 @@ class IssueIn(BaseModel):
     part_type: str
     site: str
     quantity: int = Field(ge=1)
-    ticket_id: str = Field(min_length=1)
+    ticket_id: str = Field(min_length=1, max_length=64, description="The ticket's id or number (INC-2026-000009); it must exist")
     reservation_id: str | None = None
     asset_tag: str | None = None
 
 
 def _stock_view(s: stock.SpareStock) -> dict[str, Any]:
+class ReverseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str | None = Field(default=None, max_length=500, description="Why the parts come back, e.g. 领错型号")
+
+
+class StockPage(BaseModel):
+    items: list[dict[str, Any]] = Field(description="Stock lines (part type at a site) with reserved and available")
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
     return {**s.model_dump(mode="json"), "reserved": s.reserved, "available": s.available}
 
 
@@ -196,6 +207,21 @@ async def receive_stock(body: StockIn, wired: Wired, ctx: Writer) -> dict[str, A
 
 
 @router.get("/spares/replenishment", tags=["spares"])
+@router.get("/spares", response_model=StockPage, tags=["spares"], summary="List spare stock")
+async def list_stock(
+    wired: Wired,
+    low_stock: Annotated[bool, Query(description="true: only lines whose available count is below their minimum")] = False,
+    site: Annotated[str | None, Query(max_length=100)] = None,
+    part_type: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+) -> StockPage:
+    """By part type, then site."""
+    lines, next_cursor = await service_ops.list_stock(spares=wired.spares, low_only=low_stock, site=site,
+                                                      part_type=part_type, after=cursor, limit=limit)
+    return StockPage(items=[_stock_view(line) for line in lines], next_cursor=next_cursor)
+
+
 async def replenishment(wired: Wired, ctx: Reader, month: str | None = Query(default=None, pattern=r"^\d{4}-\d{2}$")) -> dict[str, Any]:
     month = month or ctx.now.strftime("%Y-%m")
     lines = await service_ops.replenishment_list(month=month, spares=wired.spares)
@@ -214,7 +240,9 @@ async def read_stock(part_type: str, site: str, wired: Wired) -> dict[str, Any]:
 async def reserve(part_type: str, site: str, body: ReserveIn, wired: Wired, ctx: Writer) -> stock.Reservation:
     try:
         return await service_ops.reserve_spare(part_type=part_type, site=site, quantity=body.quantity,
-                                               ticket_id=body.ticket_id, spares=wired.spares, ctx=ctx)
+                                               ticket_id=body.ticket_id, spares=wired.spares, ctx=ctx, links=wired.links)
+    except service_ops.UnknownTicket as exc:
+        raise unprocessable([("ticket_id", str(exc))]) from None
     except service_ops.NotFound:
         raise not_found(f"stock of {part_type} at {site}") from None
     except stock.NotEnoughStock as exc:
@@ -229,7 +257,10 @@ async def issue(body: IssueIn, wired: Wired, ctx: Writer) -> dict[str, Any]:
             part_type=body.part_type, site=body.site, quantity=body.quantity, ticket_id=body.ticket_id,
             reservation_id=body.reservation_id, asset_tag=body.asset_tag, spares=wired.spares, ctx=ctx,
         )
+            links=wired.links, issues=wired.spare_issues,
     except service_ops.NotFound:
+    except service_ops.UnknownTicket as exc:
+        raise unprocessable([("ticket_id", str(exc))]) from None
         raise not_found(f"stock of {body.part_type} at {body.site}") from None
     except KeyError:
         raise unprocessable([("reservation_id", "no such reservation")]) from None
@@ -241,6 +272,22 @@ async def issue(body: IssueIn, wired: Wired, ctx: Writer) -> dict[str, Any]:
 
 
 # --- loaners -------------------------------------------------------------------------------------------------
+@router.post("/spares/issues/{issue_id}/reverse", tags=["spares"], summary="Take a spare-part issue back")
+async def reverse_issue(issue_id: str, wired: Wired, ctx: Writer, body: ReverseIn | None = None) -> dict[str, Any]:
+    """The parts return to stock and no longer count as consumption (announced as cmdb.spare_issue_reversed);
+    an issue is reversed once (409 after)."""
+    try:
+        issue, s = await service_ops.reverse_spare_issue(issue_id, reason=body.reason if body else None,
+                                                         spares=wired.spares, issues=wired.spare_issues, ctx=ctx)
+    except service_ops.NotFound:
+        raise not_found(f"spare issue {issue_id}") from None
+    except service_ops.AlreadyReversed as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except ConcurrentUpdate:
+        raise HTTPException(status.HTTP_409_CONFLICT, "stock changed meanwhile; retry") from None
+    return {"issue": issue.model_dump(mode="json"), "stock": _stock_view(s)}
+
+
 
 
 class LendIn(BaseModel):
@@ -261,7 +308,10 @@ async def lend(body: LendIn, wired: Wired, ctx: Writer) -> stock.Loan:
             loaner_tag=body.loaner_tag, borrower=body.borrower, department=body.department, for_asset_tag=body.for_asset_tag,
             repair_id=body.repair_id, due_back=body.due_back, register=wired.register, loans=wired.loans, ctx=ctx,
         )
+            repairs=wired.repairs,
     except service.UnknownAsset:
+    except service_ops.UnknownRepair:
+        raise unprocessable([("repair_id", f"no repair {body.repair_id}")]) from None
         raise unprocessable([("loaner_tag", f"no asset tagged {body.loaner_tag}")]) from None
     except (stock.NotLendable, IllegalAssetTransition, DuplicateKey) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
