@@ -130,13 +130,13 @@ ROLES: dict[str, BusRole] = {
             "assets",
             publishes=(
                 s.REPAIR_UPDATED, s.CMDB_CI_CHANGED, s.CMDB_AUDIT_CLOSED, s.CMDB_INSPECTION_RECORDED, s.CMDB_SPARE_ISSUED,
-                s.CMDB_LOANER_CHANGED, s.CMDB_REGISTER_IMPORTED,
+                s.CMDB_LOANER_CHANGED, s.CMDB_REGISTER_IMPORTED, s.CMDB_SPARE_ISSUE_REVERSED,
             ),
             consumes=tuple(
                 Consumer(subject, "assets-" + subject.replace(".", "-"))
                 for subject in (
                     s.TICKET_CREATED, s.TICKET_STATUS_CHANGED, s.TICKET_RESOLVED, s.TICKET_CLOSED, s.TICKET_ASSIGNED,
-                    s.TICKET_REASSIGNED,
+                    s.TICKET_REASSIGNED, s.SLA_BREACHED,
                 )
             ),
             answers=(s.ASSET_LOOKUP, s.RPC_CMDB_ASSET_SUMMARY, s.RPC_CMDB_IMPACT),

@@ -393,12 +393,6 @@ def asset_status_after(repair: Repair) -> str | None:
     return None
 
 
-DEMO_REGISTER: tuple[Asset, ...] = (
-    Asset(tag="GZ-2026-000001", type="printer", model="HP LaserJet M404dn", serial="PHB1234567", location=Location(building="主樓", floor="3", room="301"), department="辦公室", vendor="惠普"),
-    Asset(tag="GZ-2026-000002", type="desktop", model="Lenovo ThinkCentre M70t", serial="MJ0A1B2C", location=Location(building="主樓", floor="2", room="205"), owner="王小明", department="財務科", vendor="聯想"),
-    Asset(tag="GZ-2026-000003", type="laptop", model="Lenovo ThinkPad T14", serial="PF3XYZ12", location=Location(building="主樓", floor="4", room="402"), owner="李華", department="人事科", vendor="聯想"),
-    Asset(tag="GZ-2026-000004", type="network_device", model="Huawei S5735-L24T4S", location=Location(building="主樓", floor="1", room="機房"), department="信息中心", vendor="華為"),
-    Asset(tag="GZ-2026-000005", type="server", model="Inspur NF5280M6", location=Location(building="主樓", floor="1", room="機房"), department="信息中心", vendor="浪潮"),
 REPAIR_PROGRESS_TIMER = "repair_progress"  # the SLA monitor's repair clocks, as named in its breaches
 FINISHED_REPAIR: frozenset[RepairStage] = frozenset({"returned", "closed", "written_off"})
 
@@ -427,5 +421,11 @@ def attach_loaner(repair: Repair, *, loaner_tag: str, now: datetime, by: str | N
     })
 
 
+DEMO_REGISTER: tuple[Asset, ...] = (
+    Asset(tag="GZ-2026-000001", type="printer", model="HP LaserJet M404dn", serial="PHB1234567", location=Location(building="主樓", floor="3", room="301"), department="辦公室", vendor="惠普"),
+    Asset(tag="GZ-2026-000002", type="desktop", model="Lenovo ThinkCentre M70t", serial="MJ0A1B2C", location=Location(building="主樓", floor="2", room="205"), owner="王小明", department="財務科", vendor="聯想"),
+    Asset(tag="GZ-2026-000003", type="laptop", model="Lenovo ThinkPad T14", serial="PF3XYZ12", location=Location(building="主樓", floor="4", room="402"), owner="李華", department="人事科", vendor="聯想"),
+    Asset(tag="GZ-2026-000004", type="network_device", model="Huawei S5735-L24T4S", location=Location(building="主樓", floor="1", room="機房"), department="信息中心", vendor="華為"),
+    Asset(tag="GZ-2026-000005", type="server", model="Inspur NF5280M6", location=Location(building="主樓", floor="1", room="機房"), department="信息中心", vendor="浪潮"),
     Asset(tag="GZ-2026-000006", type="scanner", model="Canon DR-C225", location=Location(building="副樓", floor="1", room="103"), department="檔案室", vendor="佳能"),
 )

@@ -49,6 +49,8 @@ class Adapters:
     loans: Docs = field(default_factory=MemoryDocs)
     links: Docs = field(default_factory=MemoryDocs)
     imports: Docs = field(default_factory=MemoryDocs)
+    spare_issues: Docs = field(default_factory=MemoryDocs)
+    repair_clocks: Docs = field(default_factory=MemoryDocs)
     graph: RelationGraph | None = None
     tag_prefix: str = "GZ"
     tag_pattern: str = "{prefix}-{year}-{seq:06d}"
@@ -85,7 +87,7 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
             for name, evented in (
                 ("asset_types", False), ("relations", False), ("graph_log", True), ("meta", False), ("baselines", False),
                 ("audits", True), ("inspections", True), ("inspection_index", False), ("spares", True), ("loans", True),
-                ("asset_links", False), ("imports", True),
+                ("asset_links", False), ("imports", True), ("spare_issues", False), ("repair_clocks", False),
             )
         }
         await repairs.ensure_indexes()
@@ -95,7 +97,8 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
             register=register, repairs=repairs, outbox=relay, types=docs["asset_types"], relations=docs["relations"],
             graph_log=docs["graph_log"], meta=docs["meta"], baselines=docs["baselines"], audits=docs["audits"],
             inspections=docs["inspections"], inspection_index=docs["inspection_index"], spares=docs["spares"],
-            loans=docs["loans"], links=docs["asset_links"], imports=docs["imports"],
+            loans=docs["loans"], links=docs["asset_links"], imports=docs["imports"], spare_issues=docs["spare_issues"],
+            repair_clocks=docs["repair_clocks"],
             tag_prefix=settings.tag_prefix, tag_pattern=settings.tag_pattern,
         )
         graph = wired.graph
@@ -108,7 +111,8 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
             metrics.graph_relations.set(graph.index.relations)
 
         syncer = Periodic(follow, interval_s=settings.graph_sync_s, name="assets-graph-sync")
-        bus.register(infra.broker, assets=register, links=wired.links, repairs=repairs, graph=graph, settings=settings)
+        bus.register(infra.broker, assets=register, links=wired.links, repairs=repairs, graph=graph, settings=settings,
+                     repair_clocks=wired.repair_clocks)
         relays: list[Any] = [relay, *(d.relay for d in (register.docs, *docs.values()) if d.relay is not None)]
         for r in relays:
             r.start()

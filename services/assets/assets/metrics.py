@@ -9,3 +9,4 @@ ticket_events = Counter("assets_ticket_events_total", "Ticket events projected o
 dead_letters = Counter("assets_dead_letters_total", "Messages dead-lettered", ["subject", "reason"], registry=registry)
 graph_relations = Gauge("assets_graph_relations", "Relations in the in-memory index", registry=registry)
 graph_load_seconds = Gauge("assets_graph_load_seconds", "Time the last full index load took", registry=registry)
+repair_breaches = Counter("assets_repair_breaches_total", "SLA breaches of repair clocks recorded for the repairs list", registry=registry)

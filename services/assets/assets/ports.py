@@ -68,3 +68,6 @@ class RepairStore(Protocol):
     async def save(self, repair: Repair, events: Sequence[Envelope]) -> Repair:
         """Replace if the stored record is still at `repair.version`, else raise ConcurrentUpdate; returns it as stored."""
         ...
+    def scan(self) -> AsyncIterator[Repair]:
+        """Every repair record (lists filter and page them: repairs number hundreds a year)."""
+        ...

@@ -118,7 +118,7 @@ async def allocate_tags(
     return tags
 
 
-class TagTaken(Exception):
+class TagTaken(DuplicateKey):
     """The tag is registered already."""
 
     def __init__(self, tag: str) -> None:

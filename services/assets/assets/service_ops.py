@@ -3,6 +3,9 @@ the asset overview, and the CSV/XLSX import."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -19,7 +22,7 @@ from opsdesk_shared.contracts import (
 from opsdesk_shared.contracts.cmdb import InspectionFinding, InspectionKind, RegisterImportedV1
 
 from . import domain, offloaded, register_io, stock, upkeep
-from .domain import Asset
+from .domain import Asset, Repair
 from .ports import AssetRegister, ConcurrentUpdate, Doc, Docs, RepairStore
 from .service import Ctx, InvalidAsset, UnknownAsset, allocate_tags, ci_types, modify, repairs_of, update_asset
 from .service_graph import RelationGraph
@@ -202,8 +205,10 @@ async def set_stock(
 
 
 async def reserve_spare(
-    *, part_type: str, site: str, quantity: int, ticket_id: str | None, spares: Docs, ctx: Ctx
+    *, part_type: str, site: str, quantity: int, ticket_id: str | None, spares: Docs, ctx: Ctx, links: Docs | None = None,
 ) -> stock.Reservation:
+    if ticket_id is not None and links is not None:
+        ticket_id = await known_ticket(ticket_id, links=links)
     _, res = await _change_stock(part_type, site, spares, lambda s: stock.reserve(s, quantity=quantity, ticket_id=ticket_id,
                                                                                    now=ctx.now, by=ctx.by))
     return res  # type: ignore[no-any-return]
@@ -211,9 +216,12 @@ async def reserve_spare(
 
 async def issue_spare(
     *, part_type: str, site: str, quantity: int, ticket_id: str, reservation_id: str | None, asset_tag: str | None,
-    spares: Docs, ctx: Ctx,
+    spares: Docs, ctx: Ctx, links: Docs | None = None, issues: Docs | None = None,
 ) -> tuple[stock.SpareStock, Any]:
-    """The spare-part requisition: stock leaves against a ticket; the event is stored with the stock document."""
+    """The spare-part requisition: stock leaves against a ticket that exists (by id or number, from the projection
+    of intake's ticket events); the event is stored with the stock document, the issue beside it for reversal."""
+    if links is not None:
+        ticket_id = await known_ticket(ticket_id, links=links)
     key = stock.stock_key(part_type, site)
     for _ in range(5):
         doc = await spares.get(key)
@@ -223,8 +231,64 @@ async def issue_spare(
                                      reservation_id=reservation_id, asset_tag=asset_tag, now=ctx.now, by=ctx.by)
         if await spares.replace_if(key, {**_plain(updated), "_v": doc.get("_v", 0) + 1}, expect={"_v": doc.get("_v")},
                                    events=[ctx.wrap(event, key)]):
+            if issues is not None:
+                # After the stock write: a crash in between loses the way back, never parts (no transactions).
+                await issues.create(event.issue_id, {**_plain(stock.SpareIssue.of(event)), "_v": 1})
             return updated, event
     raise ConcurrentUpdate(key)
+
+
+class AlreadyReversed(Exception):
+    pass
+
+
+async def reverse_spare_issue(
+    issue_id: str, *, reason: str | None, spares: Docs, issues: Docs, ctx: Ctx
+) -> tuple[stock.SpareIssue, stock.SpareStock]:
+    """Take an issue back: its parts return to stock (announced as cmdb.spare_issue_reversed), the issue is marked.
+    The stock remembers the issues it took back, so a retry after a crash between the two writes restores once."""
+    doc = await issues.get(issue_id)
+    if doc is None:
+        raise NotFound(issue_id)
+    issue = stock.SpareIssue.model_validate(doc)
+    if issue.status == "reversed":
+        raise AlreadyReversed(f"issue {issue_id} was reversed at {issue.reversed_at} by {issue.reversed_by}")
+    key = stock.stock_key(issue.part_type, issue.site)
+    for _ in range(5):
+        current = await spares.get(key)
+        if current is None:
+            raise NotFound(key)
+        restored, event = stock.reverse_issue(stock.SpareStock.model_validate(current), issue, reason=reason,
+                                              now=ctx.now, by=ctx.by)
+        if event is None or await spares.replace_if(
+            key, {**_plain(restored), "_v": current.get("_v", 0) + 1}, expect={"_v": current.get("_v")},
+            events=[ctx.wrap(event, key)],
+        ):
+            break
+    else:
+        raise ConcurrentUpdate(key)
+    marked = issue.model_copy(update={"status": "reversed", "reversed_by": ctx.by, "reversed_at": ctx.now, "reason": reason})
+    if not await issues.replace_if(issue_id, {**_plain(marked), "_v": doc["_v"] + 1}, expect={"_v": doc["_v"]}):
+        raise ConcurrentUpdate(issue_id)
+    return marked, restored
+
+
+async def list_stock(
+    *, spares: Docs, low_only: bool, site: str | None, part_type: str | None, after: str | None, limit: int
+) -> tuple[list[stock.SpareStock], str | None]:
+    """Stock lines by part type then site; `after` is the last key of the previous page. A scan: stock has a line
+    per part type and site (hundreds), not per part."""
+    found = []
+    async for doc in spares.scan():
+        line = stock.SpareStock.model_validate(doc)
+        if (low_only and not stock.low_stock(line)) or (site and line.site != site) or (part_type and line.part_type != part_type):
+            continue
+        if after is not None and line.key <= after:
+            continue
+        found.append(line)
+    found.sort(key=lambda line: line.key)
+    page = found[:limit]
+    return page, (page[-1].key if len(found) > limit else None)
 
 
 async def replenishment_list(*, month: str, spares: Docs) -> list[stock.ReplenishmentLine]:
@@ -237,19 +301,45 @@ async def replenishment_list(*, month: str, spares: Docs) -> list[stock.Replenis
 
 async def lend_loaner(
     *, loaner_tag: str, borrower: str, department: str | None, for_asset_tag: str | None, repair_id: str | None,
-    due_back: Any, register: AssetRegister, loans: Docs, ctx: Ctx,
+    due_back: Any, register: AssetRegister, loans: Docs, ctx: Ctx, repairs: RepairStore | None = None,
 ) -> stock.Loan:
+    """Lend an item in stock; lent for a repair, the repair names the loaner (and its send-out form shows it)."""
     from .service import change_asset_status
 
     loaner = await register.get(loaner_tag)
     if loaner is None:
         raise UnknownAsset(loaner_tag)
+    repair = None
+    if repair_id is not None and repairs is not None:
+        repair = await repairs.get(repair_id)
+        if repair is None:
+            raise UnknownRepair(repair_id)
+        for_asset_tag = for_asset_tag or repair.asset_tag
     loan, event = stock.lend(loaner, borrower=borrower, department=department, for_asset_tag=for_asset_tag,
                              repair_id=repair_id, due_back=due_back, now=ctx.now, by=ctx.by)
     await change_asset_status(loaner_tag, "on_loan", register=register, ctx=ctx)
     await loans.create(loan.id, {**_plain(loan), "_v": 1}, [ctx.wrap(event, loaner_tag)])
     await modify(loans, f"open:{loaner_tag}", lambda _: {"loan_id": loan.id})
+    if repair is not None and repairs is not None:
+        await _attach_loaner(repair, loaner_tag, repairs=repairs, ctx=ctx)
     return loan
+
+
+class UnknownRepair(LookupError):
+    pass
+
+
+async def _attach_loaner(repair: Repair, loaner_tag: str, *, repairs: RepairStore, ctx: Ctx) -> None:
+    for _ in range(5):
+        try:
+            await repairs.save(domain.attach_loaner(repair, loaner_tag=loaner_tag, now=ctx.now, by=ctx.by), [])
+            return
+        except ConcurrentUpdate:
+            fresh = await repairs.get(repair.id)
+            if fresh is None:
+                return
+            repair = fresh
+    raise ConcurrentUpdate(repair.id)
 
 
 async def return_loaner(loan_id: str, *, register: AssetRegister, loans: Docs, ctx: Ctx) -> stock.Loan:
@@ -277,6 +367,65 @@ async def open_loans(*, loans: Docs) -> list[stock.Loan]:
     return sorted(found, key=lambda loan: loan.lent_at)
 
 
+# --- repairs: lists and the SLA monitor's breaches --------------------------------------------------------------
+
+
+async def on_repair_breached(event: Any, *, clocks: Docs) -> bool:
+    """Remember that the SLA monitor announced a repair clock as run out (sla.breached with a repair_id); the
+    latest breach per clock counts. Idempotent: a redelivery writes the same value."""
+    repair_id = getattr(event, "repair_id", None)
+    if not repair_id:
+        return False
+    at = event.breached_at.isoformat()
+
+    def change(doc: Doc | None) -> Doc | None:
+        breaches = dict((doc or {}).get("breaches", {}))
+        if breaches.get(event.timer, "") >= at:
+            return None
+        return {"breaches": {**breaches, event.timer: at}}
+
+    await modify(clocks, repair_id, change)
+    return True
+
+
+def encode_repair_cursor(repair: Repair) -> str:
+    raw = json.dumps([repair.opened_at.isoformat(), repair.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_repair_cursor(cursor: str) -> tuple[datetime, str]:
+    """ValueError when the cursor is not one this service handed out."""
+    try:
+        opened_at, repair_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(opened_at), str(repair_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ValueError(f"not a cursor from this list: {exc}") from None
+
+
+async def list_repairs(
+    *, repairs: RepairStore, clocks: Docs, statuses: Iterable[str] | None, vendor: str | None, overdue: bool | None,
+    asset_tag: str | None, cursor: str | None, limit: int,
+) -> tuple[list[tuple[Repair, bool]], str | None]:
+    """Newest opened first (then by id: a stable order, so pages never repeat or skip one), each with whether it is
+    overdue. Filters combine with AND; several statuses with OR."""
+    after = decode_repair_cursor(cursor) if cursor else None
+    breaches = {doc["_id"]: {k: datetime.fromisoformat(v) for k, v in doc.get("breaches", {}).items()}
+                async for doc in clocks.scan()}
+    wanted = set(statuses) if statuses else None
+    found = []
+    async for repair in repairs.scan():
+        late = domain.repair_overdue(repair, breaches.get(repair.id, {}))
+        if (wanted is not None and repair.status not in wanted) or (vendor and repair.vendor != vendor) \
+                or (overdue is not None and late != overdue) or (asset_tag and repair.asset_tag != asset_tag):
+            continue
+        if after is not None and (repair.opened_at, repair.id) >= after:
+            continue
+        found.append((repair, late))
+    found.sort(key=lambda pair: (pair[0].opened_at, pair[0].id), reverse=True)
+    page = found[:limit]
+    return page, (encode_repair_cursor(page[-1][0]) if len(found) > limit else None)
+
+
 # --- tickets per asset (projection of ticket events) ---------------------------------------------------------
 
 CLOSED_TICKET = ("resolved", "closed", "cancelled")
@@ -284,6 +433,26 @@ CLOSED_TICKET = ("resolved", "closed", "cancelled")
 
 def _ticket_key(ticket_id: str) -> str:
     return f"ticket:{ticket_id}"
+
+
+def _number_key(number: str) -> str:
+    return f"number:{number}"
+
+
+class UnknownTicket(LookupError):
+    pass
+
+
+async def known_ticket(ref: str, *, links: Docs) -> str:
+    """The id of the ticket `ref` names (an id or a number such as INC-2026-000009), from the tickets intake
+    announced (ticket.created); UnknownTicket when intake never announced it."""
+    doc = await links.get(_ticket_key(ref))
+    if doc is not None and doc.get("number"):
+        return ref
+    by_number = await links.get(_number_key(ref))
+    if by_number is not None:
+        return str(by_number["ticket_id"])
+    raise UnknownTicket(f"no ticket {ref} is known (by id or number)")
 
 
 async def _set_ticket(links: Docs, tag: str, ticket_id: str, fields: dict[str, Any], at: str) -> None:
@@ -319,10 +488,13 @@ async def on_ticket_event(event: Any, *, links: Docs) -> bool:
         await modify(links, _ticket_key(event.ticket_id), _hold(event.engineer_id, at))
         return True
     if isinstance(event, TicketCreatedV1):
-        if not event.asset_tag:
-            return False
-        on = event.asset_tag
-        await modify(links, _ticket_key(event.ticket_id), lambda doc: {**(doc or {}), "tag": on})
+        # Every ticket is remembered by id and number: spare issues and reservations must name one that exists.
+        number, on = event.number, event.asset_tag
+        await modify(links, _number_key(number), lambda _: {"ticket_id": event.ticket_id})
+        await modify(links, _ticket_key(event.ticket_id),
+                     lambda doc: {**(doc or {}), "number": number, **({"tag": on} if on else {})})
+        if not on:
+            return True
         await _set_ticket(links, event.asset_tag, event.ticket_id, {
             "number": event.number, "title": event.title, "priority": event.priority, "service_code": event.service_code,
             "reported_at": event.reported_at.isoformat(), "status": "new",
@@ -376,6 +548,7 @@ async def asset_overview(
 
 
 EXISTING_BY_KEY = 2_000
+IMPORT_TAGS_PER_EVENT = 1_000  # 40-character tags at most: about 45 KB per event
 
 
 async def import_register(
@@ -411,10 +584,18 @@ async def import_register(
         records.append(record)
     written = await register.add_many(stored, records)
     import_id = str(uuid.uuid4())
-    event = RegisterImportedV1(import_id=import_id, file_name=file_name, rows=len(rows), created=written,
-                               tags_sample=[a.tag for a in stored[:20]], by=ctx.by, imported_at=ctx.now)
+    # Every imported tag is announced (in parts that stay far below the bus's message size), so that services
+    # keeping a list of known tags (intake checks a ticket's asset tag against its own) learn imported items too.
+    all_tags = [a.tag for a in stored]
+    chunks = [all_tags[i:i + IMPORT_TAGS_PER_EVENT] for i in range(0, len(all_tags), IMPORT_TAGS_PER_EVENT)] or [[]]
+    events = [
+        ctx.wrap(RegisterImportedV1(import_id=import_id, file_name=file_name, rows=len(rows), created=written,
+                                    tags_sample=all_tags[:20], by=ctx.by, imported_at=ctx.now, tags=chunk,
+                                    part=n, parts=len(chunks)), import_id)
+        for n, chunk in enumerate(chunks, start=1)
+    ]
     await imports.create(import_id, {"file_name": file_name, "rows": len(rows), "created": written, "by": ctx.by,
-                                     "at": ctx.now.isoformat(), "tags": [a.tag for a in stored]}, [ctx.wrap(event, import_id)])
+                                     "at": ctx.now.isoformat(), "tags": all_tags}, events)
     if graph is not None:
         for a in stored:
             graph.index.set_node(a.tag, graph_node(a, known))

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsdesk_shared.contracts.cmdb import LoanerChangedV1, SpareIssuedV1
+from opsdesk_shared.contracts.cmdb import LoanerChangedV1, SpareIssuedV1, SpareIssueReversedV1
 
 from .domain import Asset
 
@@ -35,6 +35,8 @@ class SpareStock(BaseModel):
     reorder_quantity: int = Field(default=0, ge=0, description="Least quantity to order at once")
     reservations: dict[str, Reservation] = Field(default_factory=dict)
     issued_by_month: dict[str, int] = Field(default_factory=dict, description="YYYY-MM -> quantity issued")
+    # Issues already taken back into this stock: a reversal retried after a crash restores nothing twice.
+    reversed_issues: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -99,6 +101,61 @@ def issue(
         issued_by=by, issued_at=now,
     )
     return updated, event
+
+
+class SpareIssue(BaseModel):
+    """One issue as recorded beside the stock, so that it can be taken back."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issue_id: str
+    part_type: str
+    site: str
+    quantity: int
+    ticket_id: str
+    asset_tag: str | None = None
+    issued_by: str
+    issued_at: datetime
+    status: Literal["issued", "reversed"] = "issued"
+    reversed_by: str | None = None
+    reversed_at: datetime | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, event: SpareIssuedV1) -> SpareIssue:
+        return cls(issue_id=event.issue_id, part_type=event.part_type, site=event.site, quantity=event.quantity,
+                   ticket_id=event.ticket_id, asset_tag=event.asset_tag, issued_by=event.issued_by,
+                   issued_at=event.issued_at)
+
+
+class AlreadyReversed(Exception):
+    pass
+
+
+def reverse_issue(
+    stock: SpareStock, issue: SpareIssue, *, reason: str | None, now: datetime, by: str
+) -> tuple[SpareStock, SpareIssueReversedV1 | None]:
+    """The stock with the issue's parts back on hand and its month's consumption lowered; no event when this stock
+    has taken the issue back already (a retried reversal)."""
+    if issue.issue_id in stock.reversed_issues:
+        return stock, None
+    month = issue.issued_at.strftime("%Y-%m")
+    used = {**stock.issued_by_month, month: max(stock.issued_by_month.get(month, 0) - issue.quantity, 0)}
+    updated = stock.model_copy(update={
+        "on_hand": stock.on_hand + issue.quantity, "issued_by_month": used,
+        "reversed_issues": (*stock.reversed_issues, issue.issue_id),
+    })
+    event = SpareIssueReversedV1(
+        issue_id=issue.issue_id, part_type=stock.part_type, site=stock.site, quantity=issue.quantity,
+        ticket_id=issue.ticket_id, issued_at=issue.issued_at, remaining=updated.on_hand, reason=reason,
+        reversed_by=by, reversed_at=now,
+    )
+    return updated, event
+
+
+def low_stock(stock: SpareStock) -> bool:
+    """Below its minimum: what the desk must reorder (the replenishment list adds last month's consumption)."""
+    return stock.available < stock.minimum
 
 
 class ReplenishmentLine(BaseModel):

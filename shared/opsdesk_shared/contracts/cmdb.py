@@ -43,6 +43,13 @@ class RegisterImportedV1(EventData):
     tags_sample: list[str] = Field(default_factory=list, description="Up to 20 of the imported tags")
     by: str
     imported_at: datetime
+    tags: list[str] = Field(
+        default_factory=list,
+        description="The tags this event announces, so consumers can keep a list of known tags: a large import is "
+        "announced in `parts` events (same import_id, at most 1,000 tags each); empty on events before this field",
+    )
+    part: int = Field(default=1, ge=1, description="Which of the import's events this is (1-based)")
+    parts: int = Field(default=1, ge=1, description="How many events announce this import's tags")
 
 
 class AuditDiscrepancy(EventData):
@@ -123,6 +130,25 @@ class SpareIssuedV1(EventData):
     issued_at: datetime
 
 
+class SpareIssueReversedV1(EventData):
+    """A spare-part issue was taken back (issued by mistake, or the part was not used): the stock is restored and
+    the issue no longer counts as consumption."""
+
+    event_type: ClassVar[str] = subjects.CMDB_SPARE_ISSUE_REVERSED
+    event_version: ClassVar[int] = 1
+
+    issue_id: str = Field(description="The cmdb.spare_issued event's issue_id")
+    part_type: str
+    site: str
+    quantity: int = Field(ge=1, description="Returned to stock: the quantity of the issue")
+    ticket_id: str
+    issued_at: datetime = Field(description="When the issue happened (its month's consumption goes down)")
+    remaining: int = Field(description="On hand at the site after the reversal")
+    reason: str | None = None
+    reversed_by: str
+    reversed_at: datetime
+
+
 class LoanerChangedV1(EventData):
     """A loaner device was lent to a user (while theirs is in repair) or came back."""
 
@@ -143,5 +169,6 @@ class LoanerChangedV1(EventData):
 
 # Every event model of this family, for the registry.
 MODELS: tuple[type[EventData], ...] = (
-    CiChangedV1, RegisterImportedV1, AuditClosedV1, InspectionRecordedV1, SpareIssuedV1, LoanerChangedV1,
+    CiChangedV1, RegisterImportedV1, AuditClosedV1, InspectionRecordedV1, SpareIssuedV1, SpareIssueReversedV1,
+    LoanerChangedV1,
 )

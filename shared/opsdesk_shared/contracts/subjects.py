@@ -38,6 +38,7 @@ CMDB_CI_CHANGED = "cmdb.ci_changed"
 CMDB_AUDIT_CLOSED = "cmdb.audit_closed"
 CMDB_INSPECTION_RECORDED = "cmdb.inspection_recorded"
 CMDB_SPARE_ISSUED = "cmdb.spare_issued"
+CMDB_SPARE_ISSUE_REVERSED = "cmdb.spare_issue_reversed"
 CMDB_LOANER_CHANGED = "cmdb.loaner_changed"
 CMDB_REGISTER_IMPORTED = "cmdb.register_imported"
 

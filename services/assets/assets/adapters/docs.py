@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
@@ -76,10 +77,14 @@ class DocsAssetRegister:
         return await self.counters.incr(key, "n", count) - count + 1
 
     async def seed(self, assets: Sequence[Asset]) -> None:
-        """Register demo items that are not there yet (an existing item is left as it is)."""
+        """Register demo items that are not there yet (an existing item is left as it is), announced like any
+        registration so that services keeping a list of known tags learn them."""
         for asset in assets:
-            stored, record, _ = new_version(None, asset, by="seed", at=datetime.now(UTC))
+            now = datetime.now(UTC)
+            stored, record, event = new_version(None, asset, by="seed", at=now)
+            envelope = Envelope.wrap(event, producer="assets", correlation_id=str(uuid.uuid4()), subject_id=stored.tag,
+                                     occurred_at=now)
             try:
-                await self.add(stored, record, [])
+                await self.add(stored, record, [envelope])
             except DuplicateKey:
                 continue

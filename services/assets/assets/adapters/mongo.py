@@ -129,6 +129,12 @@ def _repair_doc(repair: Repair) -> Document:
     return doc
 
 
+def _doc_repair(doc: Document) -> Repair:
+    fields = strip_outbox(doc)
+    fields["id"] = fields.pop("_id")
+    return Repair.model_validate(fields)
+
+
 class MongoRepairStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._repairs = db["repairs"]
@@ -142,11 +148,11 @@ class MongoRepairStore:
 
     async def get(self, repair_id: str) -> Repair | None:
         doc = await self._repairs.find_one({"_id": repair_id})
-        if doc is None:
-            return None
-        fields = strip_outbox(doc)
-        fields["id"] = fields.pop("_id")
-        return Repair.model_validate(fields)
+        return None if doc is None else _doc_repair(doc)
+
+    async def scan(self) -> AsyncIterator[Repair]:
+        async for doc in self._repairs.find({}, batch_size=2000):
+            yield _doc_repair(doc)
 
     async def add(self, repair: Repair, events: Sequence[Envelope]) -> None:
         await self._repairs.insert_one({**_repair_doc(repair), **outbox_fields(events)})

@@ -23,6 +23,8 @@ TICKET_SUBJECTS = (
     subjects.TICKET_ASSIGNED, subjects.TICKET_REASSIGNED,
 )
 
+SLA_BREACHED_DURABLE = "assets-sla-breached"
+
 
 def _tag_request(body: bytes) -> dict[str, Any]:
     request = json.loads(body)
@@ -36,7 +38,7 @@ def _tag_request(body: bytes) -> dict[str, Any]:
 
 def register(
     broker: NatsBroker, *, assets: AssetRegister, links: Docs | None = None, repairs: RepairStore | None = None,
-    graph: RelationGraph | None = None, settings: ServiceSettings | None = None,
+    graph: RelationGraph | None = None, settings: ServiceSettings | None = None, repair_clocks: Docs | None = None,
 ) -> None:
     @broker.subscriber(subjects.ASSET_LOOKUP, queue="assets", description="Request {'tag': str}; reply {'found': bool, 'asset': {...}}")
     async def on_asset_lookup(msg: NatsMessage) -> dict[str, Any]:
@@ -84,6 +86,20 @@ def register(
         async def on_ticket_event(envelope: Envelope, event: Any) -> None:
             if await service_ops.on_ticket_event(event, links=links):
                 metrics.ticket_events.labels(envelope.type).inc()
+
+        if repair_clocks is not None:
+            clocks = repair_clocks
+
+            async def on_sla_breached(envelope: Envelope, event: Any) -> None:
+                """The SLA monitor owns the repair clocks; the repairs list shows its breaches as overdue."""
+                if await service_ops.on_repair_breached(event, clocks=clocks):
+                    metrics.repair_breaches.inc()
+
+            subscribe_events(
+                broker, subject=subjects.SLA_BREACHED, durable=SLA_BREACHED_DURABLE, handler=on_sla_breached,
+                max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
+                on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+            )
 
         for subject in TICKET_SUBJECTS:
             subscribe_events(

@@ -230,7 +230,6 @@ async def create_repair(body: RepairIn, wired: Wired, ctx: Writer) -> Repair:
     return repair
 
 
-@router.get("/repairs/{repair_id}", response_model=Repair, tags=["repairs"])
 class RepairListed(Repair):
     overdue: bool = Field(description="A repair clock the SLA monitor announced as run out waits for its step")
 
@@ -266,6 +265,7 @@ async def list_repairs(
     return RepairPage(items=items, next_cursor=next_cursor)
 
 
+@router.get("/repairs/{repair_id}", response_model=Repair, tags=["repairs"])
 async def read_repair(repair_id: str, wired: Wired) -> Repair:
     repair = await wired.repairs.get(repair_id)
     if repair is None:

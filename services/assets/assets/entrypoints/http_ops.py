@@ -183,7 +183,6 @@ class IssueIn(BaseModel):
     asset_tag: str | None = None
 
 
-def _stock_view(s: stock.SpareStock) -> dict[str, Any]:
 class ReverseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -195,6 +194,7 @@ class StockPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
 
 
+def _stock_view(s: stock.SpareStock) -> dict[str, Any]:
     return {**s.model_dump(mode="json"), "reserved": s.reserved, "available": s.available}
 
 
@@ -206,7 +206,6 @@ async def receive_stock(body: StockIn, wired: Wired, ctx: Writer) -> dict[str, A
     return _stock_view(s)
 
 
-@router.get("/spares/replenishment", tags=["spares"])
 @router.get("/spares", response_model=StockPage, tags=["spares"], summary="List spare stock")
 async def list_stock(
     wired: Wired,
@@ -222,6 +221,7 @@ async def list_stock(
     return StockPage(items=[_stock_view(line) for line in lines], next_cursor=next_cursor)
 
 
+@router.get("/spares/replenishment", tags=["spares"])
 async def replenishment(wired: Wired, ctx: Reader, month: str | None = Query(default=None, pattern=r"^\d{4}-\d{2}$")) -> dict[str, Any]:
     month = month or ctx.now.strftime("%Y-%m")
     lines = await service_ops.replenishment_list(month=month, spares=wired.spares)
@@ -256,11 +256,11 @@ async def issue(body: IssueIn, wired: Wired, ctx: Writer) -> dict[str, Any]:
         s, event = await service_ops.issue_spare(
             part_type=body.part_type, site=body.site, quantity=body.quantity, ticket_id=body.ticket_id,
             reservation_id=body.reservation_id, asset_tag=body.asset_tag, spares=wired.spares, ctx=ctx,
-        )
             links=wired.links, issues=wired.spare_issues,
-    except service_ops.NotFound:
+        )
     except service_ops.UnknownTicket as exc:
         raise unprocessable([("ticket_id", str(exc))]) from None
+    except service_ops.NotFound:
         raise not_found(f"stock of {body.part_type} at {body.site}") from None
     except KeyError:
         raise unprocessable([("reservation_id", "no such reservation")]) from None
@@ -271,7 +271,6 @@ async def issue(body: IssueIn, wired: Wired, ctx: Writer) -> dict[str, Any]:
     return {"issue": event.model_dump(mode="json"), "stock": _stock_view(s)}
 
 
-# --- loaners -------------------------------------------------------------------------------------------------
 @router.post("/spares/issues/{issue_id}/reverse", tags=["spares"], summary="Take a spare-part issue back")
 async def reverse_issue(issue_id: str, wired: Wired, ctx: Writer, body: ReverseIn | None = None) -> dict[str, Any]:
     """The parts return to stock and no longer count as consumption (announced as cmdb.spare_issue_reversed);
@@ -288,6 +287,7 @@ async def reverse_issue(issue_id: str, wired: Wired, ctx: Writer, body: ReverseI
     return {"issue": issue.model_dump(mode="json"), "stock": _stock_view(s)}
 
 
+# --- loaners -------------------------------------------------------------------------------------------------
 
 
 class LendIn(BaseModel):
@@ -307,11 +307,11 @@ async def lend(body: LendIn, wired: Wired, ctx: Writer) -> stock.Loan:
         return await service_ops.lend_loaner(
             loaner_tag=body.loaner_tag, borrower=body.borrower, department=body.department, for_asset_tag=body.for_asset_tag,
             repair_id=body.repair_id, due_back=body.due_back, register=wired.register, loans=wired.loans, ctx=ctx,
-        )
             repairs=wired.repairs,
-    except service.UnknownAsset:
+        )
     except service_ops.UnknownRepair:
         raise unprocessable([("repair_id", f"no repair {body.repair_id}")]) from None
+    except service.UnknownAsset:
         raise unprocessable([("loaner_tag", f"no asset tagged {body.loaner_tag}")]) from None
     except (stock.NotLendable, IllegalAssetTransition, DuplicateKey) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None

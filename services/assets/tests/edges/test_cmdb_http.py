@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from pypdf import PdfReader
 
+from assets import service_ops
 from assets.adapters.memory import MemoryAssetRegister, MemoryOutbox, MemoryRepairStore
 from assets.main import Adapters, create_app
 from assets.settings import AssetsSettings
+from opsdesk_shared.contracts import TicketCreatedV1
+from opsdesk_shared.contracts.tickets import Requester
 from opsdesk_shared.internal_auth_testing import InternalTokenAuth
 
 API = "/api/v1"
@@ -222,6 +226,11 @@ async def test_inspection_spares_and_loaners_over_http(api: httpx.AsyncClient, c
     assert cmdb.inspections.outbox.published[0].data["ticket"]["service_code"] == "PS-INSPECT"  # type: ignore[attr-defined]
 
     await api.post(f"{API}/spares", json={"part_type": "fuser", "site": "主樓", "received": 1, "minimum": 1})
+    for n in (5, 6):  # issues name tickets intake announced
+        await service_ops.on_ticket_event(TicketCreatedV1(
+            ticket_id=f"tkt-{n}", number=f"INC-2026-00000{n}", title="卡纸", channel="hotline", service_code="RS-ONSITE",
+            requester=Requester(name="王小明"), reported_at=datetime.now(UTC),
+        ), links=cmdb.links)
     issued = await api.post(f"{API}/spares/issues", json={"part_type": "fuser", "site": "主樓", "quantity": 1, "ticket_id": "tkt-5"})
     too_many = await api.post(f"{API}/spares/issues", json={"part_type": "fuser", "site": "主樓", "quantity": 1, "ticket_id": "tkt-6"})
     plan = (await api.get(f"{API}/spares/replenishment")).json()

@@ -66,9 +66,12 @@ async def test_a_redelivered_or_late_event_does_not_reopen_a_ticket(world: Adapt
     assert (await overview(world))["open_tickets"] == []
 
 
-async def test_tickets_without_an_asset_are_ignored(world: Adapters, t0: datetime) -> None:
-    assert await service_ops.on_ticket_event(created("t9", None, t0), links=world.links) is False
+async def test_tickets_without_an_asset_are_known_by_id_and_number_but_on_no_asset(world: Adapters, t0: datetime) -> None:
+    # Known (spare issues must name a ticket that exists), though no asset lists it.
+    assert await service_ops.on_ticket_event(created("t9", None, t0), links=world.links) is True
+    assert await service_ops.known_ticket("t9", links=world.links) == "t9"
     assert await service_ops.on_ticket_event(status("t-unknown", "assigned", t0), links=world.links) is False
+    assert {k for k in await world.links.keys() if not k.startswith(("ticket:", "number:"))} == set()
 
 
 async def test_overview_lists_the_assets_repairs(world: Adapters, t0: datetime) -> None:
