@@ -104,7 +104,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             "The service desk API and the one base URL clients use. Tickets, the catalog, mail intake and identity "
             "are served here; /api/v1/{assets,relations,impact,audits,inspections,spares,loaners,repairs,labels,"
             "register,baselines,asset-types} route to assets, /api/v1/{kb,problems} to knowledge, "
-            "/api/v1/{reports,forms} to reporting, /api/v1/{engineers,assignments,duty} to dispatch and "
+            "/api/v1/{reports,forms} to reporting, /api/v1/{engineers,assignments,escalations} to dispatch and "
             "/api/v1/{timers,calendars,holidays} to the SLA monitor, each request with a token signed for that service "
             "naming the caller. The whole API as one document: /api/v1/openapi.json (signed in). Events are documented at /asyncapi.json."
         ),

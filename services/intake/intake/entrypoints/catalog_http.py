@@ -1,9 +1,16 @@
-"""The service catalog over HTTP: everyone reads it (labels in the caller's language), admins edit it."""
+"""The service catalog over HTTP: everyone reads it (labels in the caller's language), admins edit it.
+
+What a GET returns, the PUT of the same code accepts unchanged (issue 13): the read model carries each text in the
+caller's language and all three languages under `labels`; the write model takes either the three languages or, as
+read, the text in the caller's language, which then replaces that language's text only.
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..catalog import Cadence, CatalogService, Family, Labels, Priority, SlaProfile, TicketType
 from ..ports import ConcurrentUpdate
@@ -54,19 +61,62 @@ async def read_catalog_service(code: str, request: Request, response: Response, 
     return CatalogEntry.of(service, language(request))
 
 
-class CatalogServiceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+TextField = Literal["name", "deliverable", "service_level"]
+TEXTS: tuple[TextField, ...] = ("name", "deliverable", "service_level")
+LANGUAGE_KEY = {"zh-CN": "zh-CN", "zh-TW": "zh-TW"}  # any other language reads and writes the English text
+THREE = "the three languages {zh-CN, zh-TW, en}, or the text in your language as GET returns it"
 
+
+class CatalogServiceIn(BaseModel):
+    """The three languages of each text, or a catalog entry exactly as GET /catalog/{code} returned it."""
+
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True,
+        json_schema_extra={"examples": [{
+            "family": "responsive", "name": {"zh-CN": "视频会议支持", "zh-TW": "視訊會議支援", "en": "Video conference support"},
+            "deliverable": {"zh-CN": "支持服务记录", "zh-TW": "支援服務記錄", "en": "Support record"},
+            "service_level": {"zh-CN": "5X8驻场", "zh-TW": "5X8駐場", "en": "5x8 on site"},
+            "cadence": "on_demand", "ticket_type": "service_request", "default_priority": "P2",
+            "sla_profile": "responsive", "skill": "application", "active": True,
+        }]},
+    )
+
+    code: str | None = Field(default=None, description="As GET returns it; when given, the code in the path")
     family: Family
-    name: Labels
-    deliverable: Labels
-    service_level: Labels
+    name: Labels | str = Field(description=f"Service name: {THREE} (replacing that language's text only)")
+    deliverable: Labels | str = Field(description=f"Deliverable: {THREE}")
+    service_level: Labels | str = Field(description=f"Service level: {THREE}")
+    labels: dict[TextField, Labels] | None = Field(
+        default=None, description="As GET returns them: the three languages of the texts given above as text"
+    )
     cadence: Cadence
     ticket_type: TicketType
     default_priority: Priority = "P3"
     sla_profile: SlaProfile
     skill: str = Field(default="desktop", min_length=1, max_length=40)
     active: bool = True
+    version: int | None = Field(
+        default=None, ge=0, description="As GET returns it: the version this edit starts from (as If-Match; If-Match wins)"
+    )
+
+
+def _texts(body: CatalogServiceIn, current: CatalogService | None, lang: str) -> dict[str, Labels]:
+    """Each text in three languages: given whole, or one language's text over what labels (or the stored entry) say."""
+    texts: dict[str, Labels] = {}
+    for field in TEXTS:
+        given = getattr(body, field)
+        if isinstance(given, Labels):
+            texts[field] = given
+            continue
+        base = (body.labels or {}).get(field) or (getattr(current, field) if current is not None else None)
+        if base is None:
+            raise HTTPException(422, [{"loc": ["body", field], "msg": f"a new service needs {field} in zh-CN, zh-TW and en",
+                                       "type": "value_error"}])
+        try:
+            texts[field] = Labels.model_validate({**base.model_dump(by_alias=True), LANGUAGE_KEY.get(lang, "en"): given})
+        except ValidationError as exc:
+            raise HTTPException(422, [{"loc": ["body", field], "msg": exc.errors()[0]["msg"], "type": "value_error"}]) from None
+    return texts
 
 
 @router.put("/catalog/{code}", response_model=CatalogEntry, summary="Create or replace a catalog service (admin)")
@@ -75,8 +125,12 @@ async def put_catalog_service(
 ) -> CatalogEntry:
     if actor.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins edit the catalog")
+    if body.code is not None and body.code != code:
+        raise HTTPException(422, [{"loc": ["body", "code"], "msg": f"the body names {body.code}, the path {code}", "type": "value_error"}])
+    version = version if version is not None else body.version
+    fields = body.model_dump(exclude={"code", "labels", "version", *TEXTS})
     try:
-        candidate = CatalogService(code=code, **body.model_dump())
+        candidate = CatalogService.model_validate({"code": code, **fields, **_texts(body, wired.catalog.get(code), language(request))})
     except ValueError as exc:
         raise HTTPException(422, [{"loc": ["path", "code"], "msg": str(exc).splitlines()[0], "type": "value_error"}]) from None
     try:

@@ -44,12 +44,12 @@ def merge_openapi(own: dict[str, Any], upstream_docs: dict[str, dict[str, Any]])
         for path, operations in (doc.get("paths") or {}).items():
             if not path.startswith(API + "/") or ROUTES.get(path[len(API):].split("/")[1]) != upstream:
                 continue  # not routed to this service (its probes, /metrics, another's prefix)
-            if path in merged["paths"]:
-                continue  # the gateway answers it itself (e.g. GET /api/v1/assets/{tag})
-            merged["paths"][path] = {
-                method: {**_rename_refs(op, prefix), "tags": [f"{upstream}: {t}" for t in op.get("tags", ["api"])]}
-                for method, op in operations.items() if isinstance(op, dict)
-            }
+            # Per method: the gateway answers some operations itself (GET /api/v1/assets/{tag}, composed) and routes
+            # the others of the same path (PATCH /api/v1/assets/{tag}); its own operation wins, the rest are kept.
+            item = merged["paths"][path] = dict(merged["paths"].get(path, {}))
+            for method, op in operations.items():
+                if isinstance(op, dict) and method not in item:
+                    item[method] = {**_rename_refs(op, prefix), "tags": [f"{upstream}: {t}" for t in op.get("tags", ["api"])]}
         for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
             schemas[prefix + name] = _rename_refs(schema, prefix)
     merged["components"]["schemas"] = schemas

@@ -25,7 +25,8 @@ ROUTES: dict[str, str] = {
     )},
     **{p: "knowledge" for p in ("kb", "problems")},
     **{p: "reporting" for p in ("reports", "forms")},
-    **{p: "dispatch" for p in ("engineers", "assignments", "escalations", "duty")},
+    # No "duty": dispatch serves no /duty (the rota is part of each engineer, PUT /engineers/{id}); routing it gave a 404.
+    **{p: "dispatch" for p in ("engineers", "assignments", "escalations")},
     **{p: "sla-monitor" for p in ("timers", "calendars", "holidays")},
 }
 API = "/api/v1"
