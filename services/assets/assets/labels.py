@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import segno
 from reportlab.lib.pagesizes import A4
@@ -70,30 +71,52 @@ def label_sheet(assets: Sequence[Asset], *, type_names: dict[str, str] | None = 
     return out.getvalue()
 
 
-def send_out_form(repair: Repair, asset: Asset, *, now: datetime) -> bytes:
-    """The vendor send-out form (送修單) for a repair: what goes, why, on what terms."""
+REPAIR_STAGE_LABELS: dict[str, str] = {
+    "open": "已登记", "in_progress": "维修中", "sent_to_vendor": "已送修", "at_vendor": "厂商维修中",
+    "repaired": "厂商已修复", "returned": "已返回", "written_off": "已报废", "closed": "已关闭",
+}
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")  # the agency's local time: the form is signed on paper there
+
+
+def _local(when: datetime | None) -> str:
+    return when.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M") if when is not None else ""
+
+
+def send_out_form(
+    repair: Repair, asset: Asset, *, now: datetime, type_name: str | None = None, ticket_number: str | None = None
+) -> bytes:
+    """The send-out form (设备送修单) for a repair: what goes, why, on what terms, with the loaner lent meanwhile.
+
+    The one send-out form of Opsdesk (assets owns repairs; reporting's route redirects here), in simplified Chinese
+    for a mainland agency, with Chinese labels for every value and local times."""
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=A4)
     name = font()
-    pdf.setTitle(f"send-out {repair.id}")
-    pdf.setFont(name, 16)
-    pdf.drawString(20 * mm, 275 * mm, "設備送修單 / Repair send-out form")
+    pdf.setTitle(f"设备送修单 {repair.id}")
+    pdf.setFont(name, 18)
+    pdf.drawCentredString(A4[0] / 2, 275 * mm, "设备送修单")
     lines = [
-        ("維修單號 Repair", repair.id), ("資產標籤 Asset tag", asset.tag), ("類型 Type", asset.type),
-        ("型號 Model", asset.model), ("序列號 Serial", asset.serial or ""), ("部門 Department", asset.department or ""),
-        ("位置 Location", asset.location.label()), ("廠商 Vendor", repair.vendor or ""),
-        ("保修 Billing", "保修 warranty" if repair.billing == "warranty" else "付費 paid"),
-        ("運輸 Transport", "已安排 arranged" if repair.transport_arranged else "未安排 not arranged"),
-        ("備用機 Loaner", repair.loaner_tag or ""), ("故障 Fault", repair.fault or ""),
-        ("工單 Ticket", repair.ticket_id or ""), ("日期 Date", now.date().isoformat()),
+        ("维修单号", repair.id), ("工单", ticket_number or repair.ticket_id or ""), ("资产标签", asset.tag),
+        ("设备类型", type_name or asset.type), ("型号", asset.model), ("序列号", asset.serial or ""),
+        ("使用部门", asset.department or ""), ("使用人", asset.owner or ""), ("位置", asset.location.label()),
+        ("维修厂商", repair.vendor or ""), ("维修方式", "外修（送厂商）" if repair.kind == "vendor" else "自修"),
+        ("费用", "保修期内免费" if repair.billing == "warranty" else "付费维修"),
+        ("运输", "已安排" if repair.transport_arranged else "未安排"),
+        ("备用机", repair.loaner_tag or "未借出"), ("故障描述", repair.fault or ""),
+        ("当前状态", REPAIR_STAGE_LABELS.get(repair.status, repair.status)),
+        ("登记时间", _local(repair.opened_at)), ("送出时间", _local(repair.sent_at)), ("打印时间", _local(now)),
     ]
-    pdf.setFont(name, 11)
-    y = 260 * mm
+    y = 258 * mm
     for label, value in lines:
-        pdf.drawString(20 * mm, y, label)
-        pdf.drawString(75 * mm, y, str(value)[:60])
+        pdf.setFont(name, 11)
+        pdf.drawString(22 * mm, y, label)
+        pdf.line(20 * mm, y - 2.5 * mm, 190 * mm, y - 2.5 * mm)
+        text = str(value)
+        pdf.drawString(60 * mm, y, text[:48] + ("…" if len(text) > 48 else ""))
         y -= 9 * mm
-    pdf.drawString(20 * mm, y - 10 * mm, "送修人簽字 Sent by: ____________    廠商簽收 Received by: ____________")
+    y -= 8 * mm
+    pdf.drawString(22 * mm, y, "送修人签字：________________    日期：____________")
+    pdf.drawString(22 * mm, y - 12 * mm, "厂商签收：________________    日期：____________")
     pdf.showPage()
     pdf.save()
     return out.getvalue()

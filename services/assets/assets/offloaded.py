@@ -29,8 +29,11 @@ async def label_sheet(assets: Sequence[Asset], *, type_names: dict[str, str]) ->
                            what=f"drawing {len(assets)} labels")
 
 
-async def send_out_form(repair: Repair, asset: Asset, *, now: datetime) -> bytes:
-    return await _pool.run(partial(labels.send_out_form, repair, asset, now=now), budget=REQUEST_BUDGET_SECONDS,
+async def send_out_form(
+    repair: Repair, asset: Asset, *, now: datetime, type_name: str | None = None, ticket_number: str | None = None
+) -> bytes:
+    form = partial(labels.send_out_form, repair, asset, now=now, type_name=type_name, ticket_number=ticket_number)
+    return await _pool.run(form, budget=REQUEST_BUDGET_SECONDS,
                            what="drawing the send-out form")
 
 

@@ -443,6 +443,14 @@ class UnknownTicket(LookupError):
     pass
 
 
+async def ticket_number(ticket_id: str | None, *, links: Docs) -> str | None:
+    """The number people say (INC-2026-000009) for a ticket id, when intake announced the ticket."""
+    if not ticket_id:
+        return None
+    doc = await links.get(_ticket_key(ticket_id))
+    return str(doc["number"]) if doc and doc.get("number") else None
+
+
 async def known_ticket(ref: str, *, links: Docs) -> str:
     """The id of the ticket `ref` names (an id or a number such as INC-2026-000009), from the tickets intake
     announced (ticket.created); UnknownTicket when intake never announced it."""

@@ -315,13 +315,16 @@ async def report_progress(repair_id: str, body: ProgressIn, wired: Wired, ctx: W
 
 @router.get("/repairs/{repair_id}/send-out-form", tags=["repairs"], response_class=Response)
 async def send_out(repair_id: str, wired: Wired, ctx: Reader) -> Response:
-    """The send-out form (PDF) to go with the device to the vendor."""
+    """The send-out form (PDF, simplified Chinese) to go with the device to the vendor: Opsdesk's one send-out form
+    (reporting's /forms/send-out/{id} redirects here)."""
     repair = await wired.repairs.get(repair_id)
     if repair is None:
         raise not_found(f"repair {repair_id}")
     asset = await wired.register.get(repair.asset_tag)
     if asset is None:
         raise not_found(f"asset {repair.asset_tag}")
-    pdf = await send_out_form(repair, asset, now=ctx.now)
+    ci_type = (await service.ci_types(wired.types)).get(asset.type)
+    number = await service_ops.ticket_number(repair.ticket_id, links=wired.links)
+    pdf = await send_out_form(repair, asset, now=ctx.now, type_name=ci_type.name if ci_type else None, ticket_number=number)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="send-out-{repair_id}.pdf"'})

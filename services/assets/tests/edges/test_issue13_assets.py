@@ -224,3 +224,21 @@ async def test_the_demo_seed_announces_its_items() -> None:
     announced = [e.subject_id for e in register.outbox.published]
     assert announced == [a.tag for a in DEMO_REGISTER]
     assert {e.type for e in register.outbox.published} == {subjects.CMDB_CI_CHANGED}
+
+
+async def test_the_send_out_form_is_simplified_chinese_with_the_loaner_line_filled(api: httpx.AsyncClient) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    repair = (await api.post("/api/v1/repairs", json={"asset_tag": f"GZ-{YEAR}-000005", "vendor": "联想服务站",
+                                                       "fault": "开机黑屏"})).json()
+    await api.patch(f"/api/v1/repairs/{repair['id']}", json={"status": "sent_to_vendor"})
+    await api.post("/api/v1/loaners", json={"loaner_tag": "LOAN-1", "borrower": "李华", "repair_id": repair["id"]})
+
+    response = await api.get(f"/api/v1/repairs/{repair['id']}/send-out-form")
+
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "设备送修单" in text and "LOAN-1" in text and "已送修" in text and "笔记本" in text
+    assert "sent_to_vendor" not in text and "Repair send-out form" not in text and "設備" not in text

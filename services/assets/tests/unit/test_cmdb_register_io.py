@@ -171,7 +171,7 @@ def test_send_out_form_names_the_repair_the_asset_and_the_terms(t0: datetime) ->
 
     text = PdfReader(io.BytesIO(labels.send_out_form(repair, asset, now=t0))).pages[0].extract_text()
 
-    assert repair.id in text and "GZ-S-1" in text and "tkt-9" in text and "paid" in text
+    assert repair.id in text and "GZ-S-1" in text and "tkt-9" in text and "付费维修" in text
 
 
 async def test_service_tag_allocation_reserves_blocks(world: Adapters) -> None:
