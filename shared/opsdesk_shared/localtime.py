@@ -113,10 +113,10 @@ _INSTANT = re.compile(
 def _localize(match: re.Match[bytes]) -> bytes:
     text = match.group(2).decode("ascii")
     try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        return match.group(0)
-    return match.group(1) + b'"' + instant.astimezone(site_zone()).isoformat().encode("ascii") + b'"'
+        local = datetime.fromisoformat(text).astimezone(site_zone())
+    except (ValueError, OverflowError):
+        return match.group(0)  # not a real instant, or one at the very edge of the calendar: leave it as written
+    return match.group(1) + b'"' + local.isoformat().encode("ascii") + b'"'
 
 
 def localize_json(body: bytes) -> bytes:

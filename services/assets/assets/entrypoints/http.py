@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts.repairs import RepairStage
 from opsdesk_shared.internal_auth import VerifiedCaller
+from opsdesk_shared.localtime import AwareDatetime
 
 from .. import metrics, service, service_ops
 from ..domain import (
@@ -125,7 +126,7 @@ async def list_assets(
 
 @router.get("/assets/{tag}", response_model=Asset, tags=["assets"])
 async def read_asset(
-    tag: str, wired: Wired, as_of: Annotated[datetime | None, Query(description="The item as it was then")] = None
+    tag: str, wired: Wired, as_of: Annotated[AwareDatetime | None, Query(description="The item as it was then (ISO 8601 with offset)")] = None
 ) -> Asset:
     if as_of is not None:
         past = await service.asset_as_of(tag, as_of, register=wired.register)

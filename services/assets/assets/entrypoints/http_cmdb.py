@@ -10,6 +10,8 @@ from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile,
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsdesk_shared.localtime import AwareDatetime
+
 from .. import offloaded, register_io, service, service_ops
 from ..domain import Asset
 from ..relations import DEPARTMENT_PREFIX, ImpactResult, Relation, RelationRefused, RelationType, relation_id
@@ -69,7 +71,7 @@ async def delete_relation(source: str, type: RelationType, target: str, wired: W
 async def relations_of(
     wired: Wired,
     tag: str = Query(min_length=1),
-    as_of: Annotated[datetime | None, Query(description="The relations as they stood then")] = None,
+    as_of: Annotated[AwareDatetime | None, Query(description="The relations as they stood then (ISO 8601 with offset)")] = None,
 ) -> list[RelationOut]:
     if as_of is not None:
         if as_of.tzinfo is None:

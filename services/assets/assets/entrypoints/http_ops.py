@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts.cmdb import InspectionFinding, InspectionKind
+from opsdesk_shared.localtime import AwareDatetime
 
 from .. import service, service_ops, stock
 from ..domain import Asset, IllegalAssetTransition, Location
@@ -122,7 +123,7 @@ class InspectionIn(BaseModel):
     asset_tag: str = Field(min_length=1, max_length=40)
     kind: InspectionKind
     findings: list[InspectionFinding] = Field(default_factory=list, max_length=100)
-    performed_at: datetime | None = None
+    performed_at: AwareDatetime | None = None
 
 
 @router.post("/inspections", response_model=Inspection, status_code=status.HTTP_201_CREATED, tags=["inspections"])

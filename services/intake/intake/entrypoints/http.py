@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from opsdesk_shared.contracts import Requester
 from opsdesk_shared.contracts.calendars import TimerView
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus
+from opsdesk_shared.localtime import FROM_HELP, TO_HELP, AwareDatetime, LocalDateFrom, LocalDateTo
 
 from .. import lifecycle, metrics, service, service_record
 from ..domain import (
@@ -75,7 +76,7 @@ class TicketIn(BaseModel):
     channel: Channel
     service_code: str = Field(min_length=1, max_length=40, description="A code from GET /api/v1/catalog")
     asset_tag: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9\-_/]*$")
-    reported_at: datetime | None = Field(
+    reported_at: AwareDatetime | None = Field(
         default=None, description="When the call came in (ISO 8601 with offset; at most 7 days back); defaults to now"
     )
     site: str | None = Field(default=None, max_length=100, description="Building where the requester is, e.g. 主樓")
@@ -223,10 +224,10 @@ async def list_tickets(
     asset_tag: Annotated[list[str] | None, Query(max_length=40)] = None,
     ticket_type: Annotated[list[Literal["incident", "service_request", "repair", "task"]] | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=200, description="Free text, Chinese or English; every term must match")] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    reported_from: datetime | None = None,
-    reported_to: datetime | None = None,
+    created_from: Annotated[LocalDateFrom | None, Query(description=FROM_HELP)] = None,
+    created_to: Annotated[LocalDateTo | None, Query(description=TO_HELP)] = None,
+    reported_from: Annotated[LocalDateFrom | None, Query(description=FROM_HELP)] = None,
+    reported_to: Annotated[LocalDateTo | None, Query(description=TO_HELP)] = None,
     sort: Annotated[str, Query(pattern=r"^-?(created_at|reported_at|updated_at|priority|number)$")] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
 from opsdesk_shared.contracts.calendars import DeadlineQuery, ElapsedQuery
+from opsdesk_shared.localtime import AwareDatetime
 
 from ..entrypoints.deps import Caller, Wired
 from ..ports import AssetsUnavailable, CalendarUnavailable
@@ -61,7 +62,7 @@ def _aware(name: str, value: datetime) -> None:
 @router.get("/calendars/{name}/deadline", tags=["calendars"], summary="When N business minutes from start run out")
 async def calendar_deadline(
     name: str,
-    start: Annotated[datetime, Query(description="ISO 8601 with offset")],
+    start: Annotated[AwareDatetime, Query(description="ISO 8601 with offset")],
     business_minutes: Annotated[float, Query(ge=0, le=10_000_000)],
     wired: Wired,
     _actor: Caller,
@@ -74,8 +75,8 @@ async def calendar_deadline(
 @router.get("/calendars/{name}/elapsed", tags=["calendars"], summary="Business minutes between two instants")
 async def calendar_elapsed(
     name: str,
-    start: Annotated[datetime, Query(description="ISO 8601 with offset")],
-    end: Annotated[datetime, Query(description="ISO 8601 with offset")],
+    start: Annotated[AwareDatetime, Query(description="ISO 8601 with offset")],
+    end: Annotated[AwareDatetime, Query(description="ISO 8601 with offset")],
     wired: Wired,
     _actor: Caller,
 ) -> JSONResponse:

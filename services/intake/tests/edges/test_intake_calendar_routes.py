@@ -16,7 +16,7 @@ async def test_deadline_is_forwarded_to_the_sla_monitor_and_its_answer_returned(
         "/api/v1/calendars/office-hours/deadline", params={"start": START, "business_minutes": 60}, headers=auth
     )
     assert r.status_code == 200
-    assert r.json()["due_at"] == "2026-11-27T01:30:00Z"
+    assert r.json()["due_at"] == "2026-11-27T09:30:00+08:00"  # the site offset
     asked = adapters.calendars.asked  # type: ignore[union-attr]
     assert len(asked) == 1 and asked[0].business_minutes == 60 and asked[0].start.utcoffset().total_seconds() == 8 * 3600
 

@@ -21,7 +21,7 @@ async def test_ticket_shows_its_timers(
         {created["id"]: [TimerView(name="response", policy="response", state="running", due_at=due, calendar="office-hours")]}
     )
     shown = (await client.get(f"/api/v1/tickets/{created['id']}", headers=auth)).json()
-    assert [(t["name"], t["state"], t["due_at"]) for t in shown["sla"]] == [("response", "running", "2026-11-27T01:30:00Z")]
+    assert [(t["name"], t["state"], t["due_at"]) for t in shown["sla"]] == [("response", "running", "2026-11-27T09:30:00+08:00")]
 
 
 async def test_ticket_is_shown_without_timers_when_the_monitor_does_not_answer(

@@ -57,7 +57,7 @@ async def test_monthly_summary_as_json_by_default(client: httpx.AsyncClient, mon
     body = response.json()
     assert body["title"] == "月度服务总结 2026-11"
     assert body["figures"]["volumes"]["total"] == month.expected["total"]
-    assert body["due_at"].startswith("2026-12-04T16:00:00")  # the 5th, 00:00 in Guangzhou
+    assert body["due_at"] == "2026-12-05T00:00:00+08:00"  # the 5th, 00:00 in Guangzhou, shown with the site offset
 
 
 async def test_pdf_and_xlsx_on_request_in_english(client: httpx.AsyncClient) -> None:

@@ -7,7 +7,6 @@ the holiday data the contract's clocks run on. An engineer reads a ticket's time
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
 from opsdesk_shared.internal_auth import VerifiedCaller, require_roles
+from opsdesk_shared.localtime import AwareDatetime
 
 from .. import calendar_service, domain, service
 from ..calendar import BusinessCalendar
@@ -40,7 +40,8 @@ Wired = Annotated[Any, Depends(_adapters)]
 def _reply(reply: CalendarReply) -> JSONResponse:
     if reply.status == 200:
         return JSONResponse(reply.result)
-    return JSONResponse({"detail": reply.errors}, status_code=reply.status)
+    # The shared error handler gives the refusal the one error shape in the caller's language.
+    raise HTTPException(reply.status, reply.errors)
 
 
 @router.get("/timers/{ticket_id}/{name}", response_model=Timer, tags=["timers"])
@@ -68,13 +69,13 @@ async def list_calendars(wired: Wired) -> dict[str, Any]:
 
 @router.get("/calendars/{name}/deadline", tags=["calendars"], summary="When N business minutes from start run out")
 async def deadline(
-    name: str, start: datetime, business_minutes: Annotated[float, Query(ge=0, le=10_000_000)], wired: Wired
+    name: str, start: AwareDatetime, business_minutes: Annotated[float, Query(ge=0, le=10_000_000)], wired: Wired
 ) -> JSONResponse:
     return _reply(calendar_service.answer(DeadlineQuery(calendar=name, start=start, business_minutes=business_minutes), wired.book.book))
 
 
 @router.get("/calendars/{name}/elapsed", tags=["calendars"], summary="Business minutes between two instants")
-async def elapsed(name: str, start: datetime, end: datetime, wired: Wired) -> JSONResponse:
+async def elapsed(name: str, start: AwareDatetime, end: AwareDatetime, wired: Wired) -> JSONResponse:
     return _reply(calendar_service.answer(ElapsedQuery(calendar=name, start=start, end=end), wired.book.book))
 
 

@@ -15,7 +15,7 @@ async def test_deadline_across_the_weekend_in_office_hours(client: httpx.AsyncCl
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["due_at"] == "2026-11-30T01:00:00Z"  # Monday 09:00 in Shanghai
+    assert body["due_at"] == "2026-11-30T09:00:00+08:00"  # Monday 09:00 in Shanghai, shown with the site offset
     assert body["due_at_local"] == "2026-11-30T09:00:00+08:00"
     assert body["approximate"] is False
 
