@@ -112,18 +112,24 @@ def _a(name: str, kind: AttributeKind = "text", **kw: Any) -> AttributeSpec:
 
 _PC = (_a("cpu"), _a("ram_gb", "int"), _a("os"), _a("image_version"))
 BUILTIN_TYPES: tuple[CiType, ...] = (
-    CiType(code="desktop", name="台式機", attributes=_PC),
-    CiType(code="laptop", name="筆記本", attributes=_PC),
-    CiType(code="printer", name="打印機", attributes=(_a("colour", "bool"), _a("network", "bool"))),
-    CiType(code="scanner", name="掃描儀", attributes=(_a("duplex", "bool"),)),
-    CiType(code="server", name="服務器", attributes=(_a("cpu"), _a("ram_gb", "int"), _a("os"), _a("rack"))),
-    CiType(code="network_device", name="網絡設備", category="network", attributes=(_a("ports", "int"), _a("mgmt_ip"))),
-    CiType(code="storage", name="存儲", attributes=(_a("capacity_tb", "number"),)),
-    CiType(code="software_licence", name="軟件許可", category="software",
+    CiType(code="desktop", name="台式机", attributes=_PC),
+    CiType(code="laptop", name="笔记本", attributes=_PC),
+    CiType(code="printer", name="打印机", attributes=(_a("colour", "bool"), _a("network", "bool"))),
+    CiType(code="scanner", name="扫描仪", attributes=(_a("duplex", "bool"),)),
+    CiType(code="server", name="服务器", attributes=(_a("cpu"), _a("ram_gb", "int"), _a("os"), _a("rack"))),
+    CiType(code="network_device", name="网络设备", category="network", attributes=(_a("ports", "int"), _a("mgmt_ip"))),
+    CiType(code="storage", name="存储", attributes=(_a("capacity_tb", "number"),)),
+    CiType(code="software_licence", name="软件许可", category="software",
            attributes=(_a("product", required=True), _a("seats", "int"), _a("expires", "date"))),
-    CiType(code="application", name="應用系統", category="application", attributes=(_a("version"), _a("owner_team"))),
-    CiType(code="business_service", name="業務服務", category="business_service",
+    CiType(code="application", name="应用系统", category="application", attributes=(_a("version"), _a("owner_team"))),
+    CiType(code="business_service", name="业务服务", category="business_service",
            attributes=(_a("criticality", "choice", choices=("high", "medium", "low")),)),
+    # Office devices the desk and the knowledge base name (articles are written for them).
+    CiType(code="monitor", name="显示器", attributes=(_a("size_inch", "number"),)),
+    CiType(code="projector", name="投影仪", attributes=(_a("lamp_hours", "int"),)),
+    CiType(code="copier", name="复印机", attributes=(_a("colour", "bool"), _a("network", "bool"))),
+    CiType(code="phone", name="电话机", attributes=(_a("extension"),)),
+    CiType(code="video_conference", name="视频会议终端", attributes=(_a("mgmt_ip"),)),
 )
 
 
@@ -422,10 +428,10 @@ def attach_loaner(repair: Repair, *, loaner_tag: str, now: datetime, by: str | N
 
 
 DEMO_REGISTER: tuple[Asset, ...] = (
-    Asset(tag="GZ-2026-000001", type="printer", model="HP LaserJet M404dn", serial="PHB1234567", location=Location(building="主樓", floor="3", room="301"), department="辦公室", vendor="惠普"),
-    Asset(tag="GZ-2026-000002", type="desktop", model="Lenovo ThinkCentre M70t", serial="MJ0A1B2C", location=Location(building="主樓", floor="2", room="205"), owner="王小明", department="財務科", vendor="聯想"),
-    Asset(tag="GZ-2026-000003", type="laptop", model="Lenovo ThinkPad T14", serial="PF3XYZ12", location=Location(building="主樓", floor="4", room="402"), owner="李華", department="人事科", vendor="聯想"),
-    Asset(tag="GZ-2026-000004", type="network_device", model="Huawei S5735-L24T4S", location=Location(building="主樓", floor="1", room="機房"), department="信息中心", vendor="華為"),
-    Asset(tag="GZ-2026-000005", type="server", model="Inspur NF5280M6", location=Location(building="主樓", floor="1", room="機房"), department="信息中心", vendor="浪潮"),
-    Asset(tag="GZ-2026-000006", type="scanner", model="Canon DR-C225", location=Location(building="副樓", floor="1", room="103"), department="檔案室", vendor="佳能"),
+    Asset(tag="GZ-2026-000001", type="printer", model="HP LaserJet M404dn", serial="PHB1234567", location=Location(building="主楼", floor="3", room="301"), department="办公室", vendor="惠普"),
+    Asset(tag="GZ-2026-000002", type="desktop", model="Lenovo ThinkCentre M70t", serial="MJ0A1B2C", location=Location(building="主楼", floor="2", room="205"), owner="王小明", department="财务科", vendor="联想"),
+    Asset(tag="GZ-2026-000003", type="laptop", model="Lenovo ThinkPad T14", serial="PF3XYZ12", location=Location(building="主楼", floor="4", room="402"), owner="李华", department="人事科", vendor="联想"),
+    Asset(tag="GZ-2026-000004", type="network_device", model="Huawei S5735-L24T4S", location=Location(building="主楼", floor="1", room="机房"), department="信息中心", vendor="华为"),
+    Asset(tag="GZ-2026-000005", type="server", model="Inspur NF5280M6", location=Location(building="主楼", floor="1", room="机房"), department="信息中心", vendor="浪潮"),
+    Asset(tag="GZ-2026-000006", type="scanner", model="Canon DR-C225", location=Location(building="副楼", floor="1", room="103"), department="档案室", vendor="佳能"),
 )

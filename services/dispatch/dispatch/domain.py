@@ -26,6 +26,7 @@ from opsdesk_shared.contracts import (
     TicketCreatedV1,
     TicketReassignedV1,
 )
+from opsdesk_shared.hanzi import same_text
 
 from .duty import OFFICE_HOURS, PHONE_OUTSIDE_OFFICE, DutyMode, Shift, duty_at
 
@@ -252,7 +253,8 @@ def plan_visit_for(
         return "remote", False, "remote: by remote desktop or phone"
     if service_code in EQUIPMENT_TRANSPORT:
         return "visit", True, "vehicle: equipment to carry to the vendor"
-    if site and engineer.home_site and site != engineer.home_site:
+    # Buildings compared script-folded: a ticket from 主樓 is in the roster's 主楼.
+    if site and engineer.home_site and not same_text(site, engineer.home_site):
         return "visit", True, f"vehicle: {site} is not {engineer.home_site}"
     return "visit", False, "on foot: same building"
 
@@ -636,10 +638,10 @@ def withdrawn_before_assignment(*, ticket_id: str, number: str, reason: str, now
 
 
 DEMO_ROSTER: tuple[Engineer, ...] = (
-    Engineer(id="eng-onsite-1", name="陳志強", role="onsite", skills=("desktop", "printer", "network"), home_site="主樓", shifts=OFFICE_HOURS),
-    Engineer(id="eng-onsite-2", name="李嘉欣", role="onsite", skills=("desktop", "application", "printer"), home_site="主樓", shifts=OFFICE_HOURS),
+    Engineer(id="eng-onsite-1", name="陈志强", role="onsite", skills=("desktop", "printer", "network"), home_site="主楼", shifts=OFFICE_HOURS),
+    Engineer(id="eng-onsite-2", name="李嘉欣", role="onsite", skills=("desktop", "application", "printer"), home_site="主楼", shifts=OFFICE_HOURS),
     # The mobile engineer also holds the phone on-call outside office hours.
-    Engineer(id="eng-mobile-1", name="黃偉明", role="mobile", skills=("desktop", "network", "server"), home_site="副樓", shifts=OFFICE_HOURS + PHONE_OUTSIDE_OFFICE),
-    Engineer(id="eng-senior-1", name="張國華", role="senior", skills=("server", "network", "security")),
-    Engineer(id="eng-pm-1", name="劉美玲", role="project_manager", skills=()),
+    Engineer(id="eng-mobile-1", name="黄伟明", role="mobile", skills=("desktop", "network", "server"), home_site="副楼", shifts=OFFICE_HOURS + PHONE_OUTSIDE_OFFICE),
+    Engineer(id="eng-senior-1", name="张国华", role="senior", skills=("server", "network", "security")),
+    Engineer(id="eng-pm-1", name="刘美玲", role="project_manager", skills=()),
 )

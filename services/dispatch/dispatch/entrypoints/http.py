@@ -87,7 +87,7 @@ async def _run(call: Awaitable[T]) -> T:
 
 class EngineerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "name": "陳志強", "role": "onsite", "skills": ["desktop", "printer"], "home_site": "主樓",
+        "name": "陈志强", "role": "onsite", "skills": ["desktop", "printer"], "home_site": "主楼",
         "shifts": [{"weekdays": [0, 1, 2, 3, 4], "start": "08:30", "end": "17:30", "mode": "onsite"}],
     }]})
 
