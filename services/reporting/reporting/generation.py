@@ -67,12 +67,15 @@ async def render_form(form: str, doc: dict[str, Any], *, lang: str, ticket: dict
                             what=f"drawing the {form} form")
 
 
-async def compose(kind: reports.ReportKind, period: str, *, models: ReadModels, lang: str, now: datetime) -> dict[str, Any]:
-    """The report as JSON-ready data, computed from the period's buckets (no ticket is read)."""
+async def compose(kind: reports.ReportKind, period: str, *, models: ReadModels, lang: str, now: datetime,
+                  parties: reports.Parties | None = None) -> dict[str, Any]:
+    """The report as JSON-ready data, computed from the period's buckets (no ticket is read), beside the period
+    before it (its buckets too), so the reader sees the change."""
     reports.check_period(kind, period)
     started = time.perf_counter()
     data = figures.compute(await figures.gather(models, period))
-    report = reports.build(kind, data, lang=lang, generated_at=now)
+    before = figures.compute(await figures.gather(models, reports.previous_period(period)))
+    report = reports.build(kind, data, lang=lang, generated_at=now, previous=before, parties=parties)
     metrics.report_compute_seconds.labels(kind.name).observe(time.perf_counter() - started)
     return report
 
@@ -100,11 +103,11 @@ async def _publish_report(
 
 async def generate(
     kind: reports.ReportKind, period: str, *, models: ReadModels, store: ReportStore, publisher: Publisher,
-    delivery: Delivery | None, lang: str, now: datetime,
+    delivery: Delivery | None, lang: str, now: datetime, parties: reports.Parties | None = None,
 ) -> dict[str, Any]:
     """Build, render every format, store, publish report.generated and deliver; a late one also raises report.overdue."""
     started = time.perf_counter()
-    report = await compose(kind, period, models=models, lang=lang, now=now)
+    report = await compose(kind, period, models=models, lang=lang, now=now, parties=parties)
     due = report["due_at"]
     late = due is not None and now > due
     await _publish_report(report, kind=kind.name, period=period, store=store, publisher=publisher, delivery=delivery, lang=lang,
@@ -117,11 +120,12 @@ async def generate(
 
 async def generate_major_incident(
     ticket: dict[str, Any], *, store: ReportStore, publisher: Publisher, delivery: Delivery | None, lang: str, now: datetime,
+    parties: reports.Parties | None = None,
 ) -> dict[str, Any]:
     """The per-incident report, made when a major incident is resolved: stored, announced and delivered like the
     periodic ones. One report id per incident and language, so a redelivered resolution replaces it and announces
     nothing new."""
-    report = reports.major_incident(ticket, lang=lang, generated_at=now)
+    report = reports.major_incident(ticket, lang=lang, generated_at=now, parties=parties)
     await _publish_report(report, kind=reports.INCIDENT_KIND.name, period=str(report["period"]), store=store, publisher=publisher,
                           delivery=delivery, lang=lang, now=now, late=False, event_key=f"opsdesk:report:{report['_id']}")
     return report

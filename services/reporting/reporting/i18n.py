@@ -83,9 +83,97 @@ TEXT: dict[str, tuple[str, str]] = {
     "part": ("备件名称", "Spare part"), "quantity": ("数量", "Quantity"), "signature_engineer": ("工程师签字", "Engineer signature"),
     "signature_user": ("用户签字", "User signature"), "signature_vendor": ("厂商签字", "Vendor signature"),
     "signature_keeper": ("仓管签字", "Storekeeper signature"), "date": ("日期", "Date"),
+    # the deliverable's frame: cover, contents, comparison, commentary, sign-off
+    "agency": ("采购人", "Agency"), "contractor": ("服务商", "Contractor"), "version": ("版本", "Version"),
+    "report_date": ("编制日期", "Date"), "contents": ("目录", "Contents"), "commentary": ("本期分析", "Commentary"),
+    "this_period": ("本期", "This period"), "previous_period": ("上期", "Previous period"), "change": ("变化", "Change"),
+    "sign_off": ("签署确认", "Sign-off"), "prepared_by": ("编制人", "Prepared by"), "reviewed_by": ("审核人", "Reviewed by"),
+    "accepted_by": ("采购人验收", "Agency acceptance"), "signature": ("签字", "Signature"),
+    "reason": ("原因", "Reason"), "policy": ("计时规则", "Policy"), "first_response_note": (
+        "首次响应：自报障至派单给工程师或服务台解决；派单：自登记至派单给工程师。",
+        "First response: from the report to the assignment or the desk's resolution; dispatch: from logging to the assignment."),
+    "chart_clipped": ("注：纵轴截断于 %s，超出部分柱上标注实际数值（%s）。",
+                      "Note: the axis is cut at %s; taller bars carry their real value (%s)."),
+    "chart_skipped_uniform": ("各计时器达成率均为 %s，不另绘图。", "Every timer kept %s; no chart drawn."),
+    "first_response_median": ("首次响应中位数(分钟)", "First response median (min)"),
+    "resolution_median": ("解决时长中位数(分钟)", "Resolution median (min)"),
+    "channel": ("渠道", "Channel"), "ticket_type": ("类型", "Type"),
+    "minutes_unit": ("分钟", "min"), "days_unit": ("天", "days"),
 }
+
+# Enum values as the agency reads them: a report never shows a wire value such as `hotline` or `sent_to_vendor`.
+ENUMS: dict[str, dict[str, tuple[str, str]]] = {
+    "channel": {"hotline": ("热线电话", "Hotline"), "email": ("电子邮件", "E-mail"), "web": ("网页报障", "Web"),
+                "api": ("系统接口", "API"), "remote_desktop": ("远程桌面", "Remote desktop"), "walk_in": ("现场报障", "Walk-in")},
+    "priority": {"P1": ("P1 紧急", "P1 critical"), "P2": ("P2 高", "P2 high"), "P3": ("P3 中", "P3 medium"),
+                 "P4": ("P4 低", "P4 low")},
+    "type": {"incident": ("故障", "Incident"), "service_request": ("服务请求", "Service request"), "repair": ("维修", "Repair"),
+             "task": ("任务", "Task")},
+    "status": {"new": ("新建", "New"), "assigned": ("已派单", "Assigned"), "in_progress": ("处理中", "In progress"),
+               "pending": ("挂起", "Pending"), "resolved": ("已解决", "Resolved"), "closed": ("已关闭", "Closed"),
+               "cancelled": ("已取消", "Cancelled")},
+    "escalation_kind": {"technical": ("技术问题", "Technical"), "other": ("其他", "Other")},
+    "inspection_result": {"ok": ("正常", "OK"), "needs_work": ("需处理", "Needs work"), "minor": ("轻微", "Minor")},
+    "inspection_kind": {"monthly_inspection": ("月度巡检", "Monthly inspection"),
+                        "quarterly_maintenance": ("季度维护保养", "Quarterly maintenance"),
+                        "disinfection": ("消毒", "Disinfection"), "dust_removal": ("除尘", "Dust removal")},
+    "repair_status": {"open": ("待送修", "Open"), "sent_to_vendor": ("已送修", "Sent to vendor"),
+                      "in_progress": ("维修中", "In progress"), "at_vendor": ("厂商维修中", "At the vendor"),
+                      "repaired": ("已修复", "Repaired"), "returned": ("已返还", "Returned"),
+                      "written_off": ("已报废", "Written off"), "closed": ("已关闭", "Closed")},
+    "role": {"desk": ("服务台", "Desk"), "dispatch": ("系统派单", "Dispatch"), "engineer": ("工程师", "Engineer")},
+}
+
+# Catalog service names by code, copied from intake's catalog seed (intake/catalog.py SEED, zh-CN and en names):
+# ticket.created carries only the code. A test compares this table with the seed so the copy cannot drift silently;
+# a service an admin adds later shows its code until the contract carries the name (see the reporting README).
+SERVICE_NAMES: dict[str, tuple[str, str]] = {
+    "RP-OM-REPORT": ("日常运维服务报告", "O&M service report"),
+    "RP-MAJOR-INCIDENT": ("重大事件服务报告", "Major incident report"),
+    "RP-INSPECTION": ("巡检报告", "Inspection report"),
+    "RP-REPAIR-FORM": ("设备维修", "Equipment repair"),
+    "RP-QUALITY": ("服务质量自检", "Service quality self-check"),
+    "RP-SECURITY": ("系统安全分析", "System security analysis"),
+    "RP-OPTIMIZE": ("系统/网络优化分析", "System/network optimization analysis"),
+    "MG-ASSESS": ("现状评估", "Current-state assessment"),
+    "MG-STANDARD": ("标准化", "Standardization"),
+    "MG-BASELINE": ("基线建立", "Baseline"),
+    "MG-IMAGE": ("标准镜像文件预装", "Standard image pre-install"),
+    "MG-TAGS": ("资产标签", "Asset tags"),
+    "MG-KNOWLEDGE": ("文档、知识管理", "Documents and knowledge management"),
+    "PS-TERMINAL": ("终端服务", "Terminal service"),
+    "PS-TAGGING": ("资产标签张贴", "Asset tag labelling"),
+    "PS-INSPECT": ("日常巡检、维护保养消毒除尘", "Routine inspection, maintenance, disinfection and dust removal"),
+    "PS-EVALUATION": ("设备采购性能质量评测", "Procurement quality evaluation"),
+    "PS-PROCESS": ("运维服务流程规范编撰", "O&M process specification"),
+    "RS-INTAKE": ("客户服务申请受理", "Service request intake"),
+    "RS-ONSITE": ("现场维护", "On-site maintenance"),
+    "RS-SPARE": ("备件紧急服务", "Emergency spare parts"),
+    "RS-REPAIR": ("设备维修", "Equipment repair"),
+    "RS-VENDOR": ("第三方维修管理", "Third-party repair management"),
+    "RS-OTHER": ("其他支持服务", "Other support"),
+}
+EMPTY = "—"
 
 
 def t(key: str, lang: str) -> str:
     zh, en = TEXT.get(key, (key, key))
     return en if lang == "en" else zh
+
+
+def label(dim: str, value: object, lang: str) -> str:
+    """An enum value in the reader's words; an empty value is the dash, an unknown one is shown as it came."""
+    if value is None or value == "":
+        return EMPTY
+    zh_en = ENUMS.get(dim, {}).get(str(value))
+    return str(value) if zh_en is None else zh_en[1 if lang == "en" else 0]
+
+
+def service_name(code: object, lang: str, learned: dict[str, str] | None = None) -> str:
+    """A catalog service by name: a name learned from events wins over the seed's copy; unknown codes stay codes."""
+    if code is None or code == "":
+        return EMPTY
+    if learned and learned.get(str(code)):
+        return learned[str(code)]
+    zh_en = SERVICE_NAMES.get(str(code))
+    return str(code) if zh_en is None else zh_en[1 if lang == "en" else 0]

@@ -52,7 +52,7 @@ def create_app(settings: ReportingSettings, adapters: Adapters | None = None) ->
         async def major_incident_report(ticket: dict[str, Any]) -> object:
             return await generation.generate_major_incident(
                 ticket, store=wired.reports, publisher=wired.publisher, delivery=delivery, lang=settings.report_langs[0] if settings.report_langs else "zh-CN",
-                now=datetime.now(UTC),
+                now=datetime.now(UTC), parties=settings.parties(),
             )
 
         bus.register(infra.broker, projection=projection, tally=tally, holder=holder, settings=settings,
@@ -60,7 +60,7 @@ def create_app(settings: ReportingSettings, adapters: Adapters | None = None) ->
         scheduler = ReportScheduler(
             models=lambda: holder.models, store=wired.reports, publisher=wired.publisher, delivery=delivery,
             langs=tuple(settings.report_langs), interval_s=settings.schedule_interval_s,
-            settle=timedelta(minutes=settings.settle_minutes),
+            settle=timedelta(minutes=settings.settle_minutes), parties=settings.parties(),
         )
         if settings.schedule_enabled:
             scheduler.start()

@@ -28,6 +28,7 @@ class ReportScheduler:
     settle: timedelta = timedelta(hours=1)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     interval_s: float = 300.0
+    parties: reports.Parties = field(default_factory=reports.Parties)
     _periodic: Periodic | None = None
 
     async def step(self) -> list[str]:
@@ -45,7 +46,7 @@ class ReportScheduler:
                     continue
                 try:
                     await generation.generate(kind, period, models=self.models(), store=self.store, publisher=self.publisher,
-                                              delivery=self.delivery, lang=lang, now=now)
+                                              delivery=self.delivery, lang=lang, now=now, parties=self.parties)
                     done.append(reports.report_id(kind.name, period, lang))
                 except Exception:
                     log.exception("report generation failed", extra={"fields": {"kind": kind.name, "period": period}})

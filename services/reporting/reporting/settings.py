@@ -2,6 +2,8 @@ from pydantic import Field
 
 from opsdesk_shared.settings import ServiceSettings, settings_config
 
+from .reports import Parties
+
 
 class ReportingSettings(ServiceSettings):
     model_config = settings_config("REPORTING_")
@@ -22,3 +24,10 @@ class ReportingSettings(ServiceSettings):
     smtp_sender: str = "opsdesk-reports@localhost"
     download_base: str = Field(default="http://127.0.0.1:8080", description="Gateway address the delivered links point at")
     security_service_prefixes: list[str] = Field(default_factory=lambda: ["SEC"])
+    # The deliverable's cover and sign-off: who delivers the reports to whom (the contract's parties by default).
+    agency_name: str = Field(default="广州市工商行政管理局", min_length=1, max_length=100, description="The agency (采购人) on the cover")
+    contractor_name: str = Field(default="越维科技", min_length=1, max_length=100, description="The contractor (服务商) on the cover")
+    report_version: str = Field(default="1.0", max_length=20, description="Version printed on the report cover")
+
+    def parties(self) -> Parties:
+        return Parties(agency=self.agency_name, contractor=self.contractor_name, version=self.report_version)

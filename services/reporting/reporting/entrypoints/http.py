@@ -118,7 +118,7 @@ async def major_incident(
     ticket = await wired.holder.models.entity("tickets", ticket_id)
     if ticket is None or not access.may_see_ticket(caller, ticket):
         raise _hidden(f"ticket {ticket_id}")
-    report = reports.major_incident(ticket, lang=_lang(lang), generated_at=wired.clock())
+    report = reports.major_incident(ticket, lang=_lang(lang), generated_at=wired.clock(), parties=wired.settings.parties())
     return _file(await generation.render(report, format), format, f"major-incident-{ticket.get('number') or ticket_id}")
 
 
@@ -128,7 +128,8 @@ async def report(kind: str, period: str, wired: Wired, format: Format = "json", 
     if spec is None:
         raise HTTPException(404, detail=f"no report kind {kind}")
     try:
-        built = await generation.compose(spec, period, models=wired.holder.models, lang=_lang(lang), now=wired.clock())
+        built = await generation.compose(spec, period, models=wired.holder.models, lang=_lang(lang), now=wired.clock(),
+                                         parties=wired.settings.parties())
     except ValueError as exc:
         raise HTTPException(422, detail=str(exc)) from None
     return _file(await generation.render(built, format), format, f"{kind}-{period}")
@@ -144,7 +145,7 @@ async def generate(kind: str, period: str, wired: Wired, lang: Lang = "zh-CN") -
     except ValueError as exc:
         raise HTTPException(422, detail=str(exc)) from None
     built = await generation.generate(spec, period, models=wired.holder.models, store=wired.reports, publisher=wired.publisher,
-                                      delivery=wired.delivery, lang=_lang(lang), now=wired.clock())
+                                      delivery=wired.delivery, lang=_lang(lang), now=wired.clock(), parties=wired.settings.parties())
     return {"report_id": built["_id"], "generated_at": built["generated_at"].astimezone(UTC).isoformat()}
 
 

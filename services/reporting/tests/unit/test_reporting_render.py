@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from reporting import figures, reports, service
 from reporting.adapters.memory import MemoryReadModels
+from reporting.i18n import service_name
 from reporting.render import forms, pdf, xlsx
 from reporting.sample_month import generate
 
@@ -83,7 +84,9 @@ async def test_xlsx_opens_and_carries_the_figures(models: MemoryReadModels) -> N
     assert wb.sheetnames[0] == "概览"
     assert wb["概览"]["A1"].value == "运维月报告 2026-11"
     by_service = {row[0]: row[1] for row in wb["按服务"].iter_rows(min_row=2, values_only=True)}
-    assert by_service == {r["key"]: r["count"] for r in report["figures"]["volumes"]["by_service"]}
+    # Catalog services by name (设备维修, not RS-REPAIR); a code the catalog seed does not know stays a code.
+    assert by_service == {service_name(r["key"], "zh-CN"): r["count"] for r in report["figures"]["volumes"]["by_service"]}
+    assert "设备维修" in by_service and "RS-REPAIR" not in by_service
     engineers = list(wb["工程师工作量"].iter_rows(min_row=2, values_only=True))
     assert [row[1] for row in engineers] == [e["assigned"] for e in report["figures"]["engineers"]]
 
