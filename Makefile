@@ -24,6 +24,9 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 fonts:
 	@test -f $(CJK_FONT) || { echo "opsdesk: installing the CJK font fonts-wqy-zenhei (Debian package)..."; \
 		apt-get update -qq && apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }
+	@# The report test draws every page of a monthly summary with poppler's pdftoppm and reads it with pdftotext.
+	@command -v pdftoppm >/dev/null || { echo "opsdesk: installing poppler-utils (pdftoppm, pdftotext)..."; \
+		apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
 
 # Builds FerretDB once into ~/.cache/opsdesk unless MONGODB_URL is set or mongod is on PATH.
 database:
