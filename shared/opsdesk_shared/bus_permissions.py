@@ -85,6 +85,8 @@ ROLES: dict[str, BusRole] = {
             consumes=_c(
                 (s.TICKET_ASSIGNED, "intake-ticket-assigned"),
                 (s.TICKET_REASSIGNED, "intake-ticket-reassigned"),
+                # Dispatch withdrew the engineer (desk resolution, cancellation): the ticket stops showing them.
+                (s.ASSIGNMENT_WITHDRAWN, "intake-assignment-withdrawn"),
                 (s.KB_SUGGESTED, "intake-kb-suggested"),
                 (s.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded"),
                 (s.ASSIGNMENT_COMPLETED, "intake-assignment-completed"),
@@ -98,7 +100,7 @@ ROLES: dict[str, BusRole] = {
             "dispatch",
             publishes=(
                 s.TICKET_ASSIGNED, s.TICKET_REASSIGNED, s.ASSIGNMENT_ACCEPTED, s.ASSIGNMENT_CONFIRMED, s.ASSIGNMENT_DELAYED,
-                s.ASSIGNMENT_COMPLETED, s.ASSIGNMENT_HELP_REQUESTED, s.ASSIGNMENT_REVIEWED, s.ASSIGNMENT_UNASSIGNED,
+                s.ASSIGNMENT_COMPLETED, s.ASSIGNMENT_HELP_REQUESTED, s.ASSIGNMENT_REVIEWED, s.ASSIGNMENT_UNASSIGNED, s.ASSIGNMENT_WITHDRAWN,
                 s.ESCALATION_RAISED, s.ESCALATION_ACKNOWLEDGED,
             ),
             consumes=_c(

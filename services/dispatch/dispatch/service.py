@@ -6,7 +6,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Literal
 
-from opsdesk_shared.contracts import Envelope, EventData, ServiceRecordReviewedV1, TicketCreatedV1
+from opsdesk_shared.contracts import (
+    AssignmentWithdrawnV1,
+    Envelope,
+    EventData,
+    ServiceRecordReviewedV1,
+    TicketCreatedV1,
+)
 
 from . import domain, listing
 from .domain import Actor, Assignment, AssignmentStatus, Engineer, EngineerStatus
@@ -281,10 +287,12 @@ async def complete(
 
 
 async def withdraw(
-    ticket_id: str, *, number: str, reason: str, roster: Roster, assignments: AssignmentStore, now: datetime
+    ticket_id: str, *, number: str, reason: str, roster: Roster, assignments: AssignmentStore, now: datetime,
+    outbox: EventOutbox | None = None, correlation_id: str | None = None,
 ) -> Literal["withdrawn", "remembered", "unchanged"]:
     """The ticket was resolved, cancelled or closed at the desk: free the engineer, stop offering it to others.
-    If its ticket.created has not arrived yet, a withdrawn record makes that late event assign nobody."""
+    If its ticket.created has not arrived yet, a withdrawn record makes that late event assign nobody.
+    A withdrawn engineer is announced (assignment.withdrawn), so the ticket stops showing them as its assignee."""
     for _ in range(2):
         before = await assignments.get(ticket_id)
         if before is None:
@@ -294,7 +302,17 @@ async def withdraw(
         after = domain.withdraw(before, reason=reason, now=now)
         if after is None:
             return "unchanged"
-        await assignments.save(after, [])
+        envelopes: list[Envelope] = []
+        if outbox is not None and before.engineer_id:
+            withdrawn = AssignmentWithdrawnV1(
+                ticket_id=before.ticket_id, assignment_id=before.id, engineer_id=before.engineer_id, reason=reason,
+                withdrawn_at=now,
+            )
+            envelopes = [Envelope.wrap(withdrawn, producer=PRODUCER, correlation_id=correlation_id or before.ticket_id,
+                                       subject_id=before.ticket_id, occurred_at=now)]
+        await assignments.save(after, envelopes)
+        if outbox is not None and envelopes:
+            await outbox.deliver(before.ticket_id, envelopes)
         if before.status == "open" and before.engineer_id:
             await roster.add_load(before.engineer_id, -1)
         return "withdrawn"

@@ -33,7 +33,10 @@ class Forbidden(Exception):
 def holds(actor: Actor, ticket: Ticket) -> bool:
     """The actor is the roster engineer the ticket is assigned to. Compared on the roster link of their account,
     never on the username: a user whose name happens to equal some engineer id is not that engineer."""
-    return actor.engineer_id is not None and ticket.assignee is not None and ticket.assignee.engineer_id == actor.engineer_id
+    return (
+        actor.engineer_id is not None and ticket.assignee is not None and ticket.assignee.active
+        and ticket.assignee.engineer_id == actor.engineer_id
+    )
 
 
 def own(actor: Actor, ticket: Ticket) -> bool:

@@ -82,6 +82,13 @@ class Assignee(BaseModel):
     engineer_name: str
     reason: str
     assigned_at: datetime
+    # Dispatch withdrew this engineer (the ticket ended without their work): kept for the record, no longer held.
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
 
 
 class StatusChange(BaseModel):

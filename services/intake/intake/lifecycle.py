@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from opsdesk_shared.contracts import (
+    AssignmentWithdrawnV1,
     TicketAssignedV1,
     TicketClosedV1,
     TicketReopenedV1,
@@ -151,6 +152,23 @@ def assign(ticket: Ticket, event: TicketAssignedV1) -> Changed | None:
     entry = updated.audit[-1]
     entry = entry.model_copy(update={"changes": {**entry.changes, "assignee": {"old": old, "new": event.engineer_id}}})
     return updated.model_copy(update={"audit": (*updated.audit[:-1], entry)}), [changed]
+
+
+def withdraw_assignee(ticket: Ticket, event: AssignmentWithdrawnV1) -> Changed | None:
+    """Dispatch withdrew the engineer (a desk resolution, a cancellation): the ticket keeps the assignment for the
+    record but marks it withdrawn, so nobody reads the engineer as its assignee. None when it is marked already
+    or the ticket shows another assignment by now. No state change (the desk's step that ended the ticket was
+    announced when it happened); the field change is announced (ticket.updated), so every replica's index hears it."""
+    current = ticket.assignee
+    if current is None or current.assignment_id != event.assignment_id or not current.active:
+        return None
+    at = to_millis(event.withdrawn_at)
+    marked = current.model_copy(update={"withdrawn_at": at, "withdrawn_reason": event.reason})
+    changes: dict[str, dict[str, Any]] = {"assignee": {"old": current.engineer_id, "new": None}}
+    updated = ticket.model_copy(
+        update={"assignee": marked, "updated_at": at, "audit": (*ticket.audit, audit_entry(DISPATCH, "withdrawn", at, changes))}
+    )
+    return updated, [TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=DISPATCH.subject, updated_at=at)]
 
 
 def change_status(

@@ -100,7 +100,7 @@ def _entry(ticket: Ticket) -> Entry:
             "priority": ticket.priority,
             "service_code": ticket.service_code,
             "channel": ticket.channel,
-            "assignee": ticket.assignee.engineer_id if ticket.assignee else None,
+            "assignee": ticket.assignee.engineer_id if ticket.assignee and ticket.assignee.active else None,
             "requester": ticket.requester_id,
             # Folded: a filter or a requester's department written in the other script meets it (see _folded).
             "department": fold_key(ticket.requester.department),
@@ -134,7 +134,7 @@ def summary_of(ticket: Ticket) -> dict[str, Any]:
         "asset_tag": ticket.asset_tag,
         "requester_name": ticket.requester.name,
         "department": ticket.requester.department,
-        "assignee_name": ticket.assignee.engineer_name if ticket.assignee else None,
+        "assignee_name": ticket.assignee.engineer_name if ticket.assignee and ticket.assignee.active else None,
         "reported_at": ticket.reported_at,
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at or ticket.created_at,

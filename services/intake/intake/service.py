@@ -8,7 +8,14 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from opsdesk_shared.contracts import AssignmentCompletedV1, Envelope, Requester, TicketAssignedV1, TicketReassignedV1
+from opsdesk_shared.contracts import (
+    AssignmentCompletedV1,
+    AssignmentWithdrawnV1,
+    Envelope,
+    Requester,
+    TicketAssignedV1,
+    TicketReassignedV1,
+)
 from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
 from opsdesk_shared.contracts.envelope import EventData
 
@@ -233,6 +240,14 @@ async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk, correlat
 
     return await _apply_announced(
         moved.ticket_id, decide, desk=desk, now=moved.reassigned_at, correlation_id=correlation_id or moved.ticket_id
+    )
+
+
+async def record_withdrawal(withdrawn: AssignmentWithdrawnV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
+    """Dispatch withdrew the engineer: the ticket marks the assignment withdrawn. Idempotent; True when it changed."""
+    return await _apply_announced(
+        withdrawn.ticket_id, lambda t: lifecycle.withdraw_assignee(t, withdrawn), desk=desk, now=withdrawn.withdrawn_at,
+        correlation_id=correlation_id or withdrawn.ticket_id,
     )
 
 

@@ -160,3 +160,17 @@ class NoEngineerAvailableV1(EventData):
     service_code: str
     reason: str
     at: datetime
+
+
+class AssignmentWithdrawnV1(EventData):
+    """Dispatch withdrew an engineer's assignment because the ticket ended without their work (resolved at the desk,
+    cancelled, closed): the engineer is free, and the ticket no longer shows them as its assignee."""
+
+    event_type: ClassVar[str] = subjects.ASSIGNMENT_WITHDRAWN
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    assignment_id: str
+    engineer_id: str
+    reason: str = Field(description="Why, e.g. 'ticket resolved by agent1'")
+    withdrawn_at: datetime

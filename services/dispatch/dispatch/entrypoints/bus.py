@@ -51,7 +51,8 @@ def register(
             return
         await service.withdraw(
             changed.ticket_id, number=changed.number, reason=f"ticket {changed.new_status} by {changed.by}",
-            roster=roster, assignments=assignments, now=datetime.now(UTC),
+            roster=roster, assignments=assignments, now=datetime.now(UTC), outbox=outbox,
+            correlation_id=envelope.correlation_id,
         )
         if waiting is not None:
             waiting.discard(changed.ticket_id)

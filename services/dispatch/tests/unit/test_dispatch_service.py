@@ -140,6 +140,22 @@ async def test_withdrawing_an_open_assignment_frees_the_engineer(ticket, roster,
     assert again == "unchanged"
 
 
+async def test_withdrawing_an_engineer_announces_it(ticket, roster, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13 item 6: the withdrawal was silent, so the ticket kept showing the withdrawn engineer."""
+    created = ticket()
+    assignment = await _assign(created, roster, store, outbox, now)
+    await service.withdraw(
+        created.ticket_id, number=created.number, reason="ticket cancelled by agent1", roster=roster, assignments=store,
+        now=now, outbox=outbox, correlation_id="corr-9",
+    )
+    withdrawn = [e for e in outbox.published if e.type == "assignment.withdrawn"]
+    assert len(withdrawn) == 1 and withdrawn[0].correlation_id == "corr-9"
+    assert withdrawn[0].data["engineer_id"] == assignment.engineer_id
+    assert withdrawn[0].data["assignment_id"] == assignment.id
+    await service.withdraw(created.ticket_id, number=created.number, reason="closed", roster=roster, assignments=store, now=now, outbox=outbox)
+    assert len([e for e in outbox.published if e.type == "assignment.withdrawn"]) == 1  # once
+
+
 async def test_resolution_overtaking_ticket_created_assigns_nobody(ticket, roster, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
     created = ticket()
     assert await service.withdraw(created.ticket_id, number=created.number, reason="resolved", roster=roster, assignments=store, now=now) == "remembered"

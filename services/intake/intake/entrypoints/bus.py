@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from faststream.nats import NatsBroker, NatsMessage
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import AssignmentCompletedV1, Envelope, TicketAssignedV1, TicketReassignedV1, subjects
+from opsdesk_shared.contracts import (
+    AssignmentCompletedV1,
+    AssignmentWithdrawnV1,
+    Envelope,
+    TicketAssignedV1,
+    TicketReassignedV1,
+    subjects,
+)
 from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
 from opsdesk_shared.contracts.envelope import EventData
 from opsdesk_shared.settings import ServiceSettings
@@ -54,12 +61,17 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
         # The engineer's service record lands on the ticket; the desk reviews it here (the one review).
         await service.record_completion(completed, desk=desk, now=datetime.now(UTC), correlation_id=envelope.correlation_id)
 
+    async def on_assignment_withdrawn(envelope: Envelope, withdrawn: AssignmentWithdrawnV1) -> None:
+        # The desk resolved or cancelled the ticket and dispatch freed the engineer: the ticket stops showing them.
+        await service.record_withdrawal(withdrawn, desk=desk, correlation_id=envelope.correlation_id)
+
     for subject, durable, handler in (
         (subjects.TICKET_ASSIGNED, "intake-ticket-assigned", on_ticket_assigned),
         (subjects.TICKET_REASSIGNED, "intake-ticket-reassigned", on_ticket_reassigned),
         (subjects.KB_SUGGESTED, "intake-kb-suggested", on_kb_suggested),
         (subjects.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded", on_inspection_recorded),
         (subjects.ASSIGNMENT_COMPLETED, "intake-assignment-completed", on_assignment_completed),
+        (subjects.ASSIGNMENT_WITHDRAWN, "intake-assignment-withdrawn", on_assignment_withdrawn),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

@@ -73,3 +73,30 @@ async def test_an_assignment_moves_the_ticket_through_the_table_and_announces_it
     assert changed[0].correlation_id == "corr-1"
     loaded = await store.get(ticket.id)
     assert loaded is not None and loaded.status == "assigned" and loaded.history[-1].status == "assigned"
+
+
+async def test_a_withdrawn_engineer_is_no_longer_the_tickets_assignee(store: Any) -> None:
+    """Issue 13 item 6: after a desk resolution dispatch withdraws the engineer (assignment.withdrawn); the ticket
+    marks the assignment withdrawn, the engineer no longer holds or sees it, and the list shows no assignee."""
+    from intake.access import can_see
+    from opsdesk_shared.contracts import AssignmentWithdrawnV1
+
+    desk = Desk.on(store, MemoryOutbox())
+    ticket, _ = await service.open_ticket(cmd(), desk=desk, now=NOW, correlation_id="c")
+    await service.record_assignment(
+        TicketAssignedV1(ticket_id=ticket.id, assignment_id="a-1", engineer_id="E-LI", engineer_name="李工", reason="r", assigned_at=NOW),
+        desk=desk,
+    )
+    await service.act(
+        ticket.id, lambda t: lifecycle.resolve(t, actor=AGENT, now=NOW, resolution="遠程指導解決", at_desk=True, guidance_minutes=3),
+        desk=desk, actor=AGENT, now=NOW, correlation_id="c",
+    )
+    withdrawn = AssignmentWithdrawnV1(ticket_id=ticket.id, assignment_id="a-1", engineer_id="E-LI", reason="ticket resolved by agent1", withdrawn_at=NOW)
+    assert await service.record_withdrawal(withdrawn, desk=desk) is True
+    assert await service.record_withdrawal(withdrawn, desk=desk) is False
+    loaded = await store.get(ticket.id)
+    assert loaded is not None and loaded.assignee is not None
+    assert loaded.assignee.withdrawn_at == NOW and loaded.assignee.withdrawn_reason == "ticket resolved by agent1"
+    assert not can_see(ENGINEER, loaded)
+    assert desk.index.summaries([ticket.id])[0]["assignee_name"] is None
+    assert loaded.audit[-1].action == "withdrawn"
