@@ -1,10 +1,15 @@
-"""Traditional and simplified Chinese meet through OpenCC: real desk words in both scripts fold to one form."""
+"""Traditional and simplified Chinese meet through OpenCC: real desk words in both scripts fold to one form, and the
+services that compare typed names (assets' scopes, reporting's visibility) compare them folded."""
 
 from __future__ import annotations
 
 import pytest
 
+from assets.domain import Asset, Location
+from assets.upkeep import Scope
 from opsdesk_shared.hanzi import fold_key, same_text, to_search_form, to_simplified
+from opsdesk_shared.internal_auth import Caller
+from reporting.access import may_see_ticket
 
 
 @pytest.mark.parametrize(
@@ -58,3 +63,16 @@ def test_departments_compare_across_scripts() -> None:
     assert not same_text(None, "财务科")
     assert fold_key(None) is None
     assert fold_key("總務處") == "总务处"
+
+
+def test_asset_scopes_match_department_and_building_in_either_script() -> None:
+    asset = Asset(tag="GZ-2026-000002", type="desktop", location=Location(building="主楼", floor="2", room="205"), department="财务科")
+    assert Scope(department="財務科", building="主樓").matches(asset)
+    assert not Scope(department="人事科").matches(asset)
+
+
+def test_reporting_shows_a_requester_their_departments_ticket_in_either_script() -> None:
+    ticket = {"requester_id": "someone", "department": "財務科"}
+    assert may_see_ticket(Caller(subject="colleague", role="requester", department="财务科"), ticket)
+    assert not may_see_ticket(Caller(subject="stranger", role="requester", department="人事科"), ticket)
+    assert not may_see_ticket(Caller(subject="nobody", role="requester"), ticket)

@@ -17,6 +17,7 @@ from opsdesk_shared.contracts.cmdb import (
     InspectionRecordedV1,
     TicketRequest,
 )
+from opsdesk_shared.hanzi import same_text
 
 from .domain import Asset, Location
 
@@ -36,8 +37,9 @@ class Scope(BaseModel):
     def matches(self, asset: Asset) -> bool:
         return (
             (self.type is None or asset.type == self.type)
-            and (self.department is None or asset.department == self.department)
-            and (self.building is None or asset.location.building == self.building)
+            # Typed names compared script-folded: 財務科 and 主樓 are the register's 财务科 and 主楼.
+            and (self.department is None or same_text(asset.department, self.department))
+            and (self.building is None or same_text(asset.location.building, self.building))
             and (self.status is None or asset.status == self.status)
         )
 
