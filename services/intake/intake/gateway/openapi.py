@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from opsdesk_shared.internal_auth import service_caller
 
 from ..entrypoints.deps import Caller, Wired
+from .examples import fill_examples
 from .routing import API, ROUTES
 from .tokens import authorization
 
@@ -53,6 +54,7 @@ def merge_openapi(own: dict[str, Any], upstream_docs: dict[str, dict[str, Any]])
         for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
             schemas[prefix + name] = _rename_refs(schema, prefix)
     merged["components"]["schemas"] = schemas
+    fill_examples(merged)
     return merged
 
 

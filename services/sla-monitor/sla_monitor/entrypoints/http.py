@@ -106,7 +106,18 @@ async def put_calendar(name: str, body: CalendarIn, wired: Wired) -> dict[str, A
     "/holidays/{year}",
     tags=["calendars"],
     summary="Upload a year's official schedule (JSON, or CSV with header date,kind)",
-    openapi_extra={"requestBody": {"content": {"application/json": {}, "text/csv": {}}}},
+    # The body is read raw (JSON or CSV), so its shape and an example are written out here for the API document.
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {
+            "schema": {"type": "object", "required": ["year", "holidays"], "additionalProperties": False, "properties": {
+                "year": {"type": "integer", "minimum": 1, "maximum": 9999},
+                "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+                "workdays": {"type": "array", "items": {"type": "string", "format": "date"}},
+            }},
+            "example": {"year": 2027, "holidays": ["2027-01-01", "2027-10-01"], "workdays": ["2027-09-26"]},
+        },
+        "text/csv": {"schema": {"type": "string"}, "example": "date,kind\n2027-01-01,holiday\n2027-09-26,workday\n"},
+    }}},
     dependencies=ADMIN_ONLY,
 )
 async def put_holidays(year: int, request: Request, wired: Wired) -> dict[str, Any]:
