@@ -503,7 +503,7 @@ async def on_ticket_event(event: Any, *, links: Docs) -> bool:
                      lambda doc: {**(doc or {}), "number": number, **({"tag": on} if on else {})})
         if not on:
             return True
-        await _set_ticket(links, event.asset_tag, event.ticket_id, {
+        await _set_ticket(links, on, event.ticket_id, {
             "number": event.number, "title": event.title, "priority": event.priority, "service_code": event.service_code,
             "reported_at": event.reported_at.isoformat(), "status": "new",
         }, event.reported_at.isoformat())
