@@ -17,6 +17,7 @@ from opsdesk_shared.localtime import FROM_HELP, TO_HELP, AwareDatetime, LocalDat
 
 from .. import lifecycle, metrics, service, service_record
 from ..domain import (
+    AGENCY_TZ,
     Actor,
     Assignee,
     AuditEntry,
@@ -473,15 +474,31 @@ async def ticket_history(ticket_id: str, wired: Wired, actor: Caller) -> list[Au
 
 
 class DeskShare(BaseModel):
+    month: str | None = Field(default=None, description="The local month counted (YYYY-MM, Asia/Shanghai); null: all time")
     resolved: int
     resolved_at_desk: int
     share: float | None = Field(description="Share of resolved tickets the desk resolved at first contact (target 0.3-0.5)")
 
 
+def _local_month(month: str) -> tuple[datetime, datetime]:
+    """[start, end) of a month on the agency's wall clock: November is 1 Nov 00:00 to 1 Dec 00:00 in Shanghai."""
+    year, number = int(month[:4]), int(month[5:7])
+    start = datetime(year, number, 1, tzinfo=AGENCY_TZ)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=AGENCY_TZ)
+    return start, end
+
+
 @router.get("/stats/desk", response_model=DeskShare, tags=["tickets"], summary="The desk resolution share, the contract's headline figure")
-async def desk_share(wired: Wired, actor: Caller) -> DeskShare:
+async def desk_share(
+    wired: Wired,
+    actor: Caller,
+    month: Annotated[
+        str | None,
+        Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="A local month, YYYY-MM (e.g. 2026-11): tickets resolved in it; omit for all time"),
+    ] = None,
+) -> DeskShare:
     if actor.role in ("requester", "engineer"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "for the desk, managers and auditors")
-    resolved, at_desk = wired.index.resolution_counts()
-    return DeskShare(resolved=resolved, resolved_at_desk=at_desk, share=round(at_desk / resolved, 4) if resolved else None)
-
+    start, end = _local_month(month) if month else (None, None)
+    resolved, at_desk = wired.index.resolution_counts(start=start, end=end)
+    return DeskShare(month=month, resolved=resolved, resolved_at_desk=at_desk, share=round(at_desk / resolved, 4) if resolved else None)

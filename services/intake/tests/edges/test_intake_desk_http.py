@@ -101,7 +101,7 @@ async def test_desk_resolution_at_first_contact_counts_in_the_desk_share(client,
     assert r.status_code == 200 and r.json()["resolved_at_desk"] is True
     await client.post(f"/api/v1/tickets/{two['id']}/resolve", json={"resolution": "換件"}, headers=agent)
     share = (await client.get("/api/v1/stats/desk", headers=agent)).json()
-    assert share == {"resolved": 2, "resolved_at_desk": 1, "share": 0.5}
+    assert share == {"month": None, "resolved": 2, "resolved_at_desk": 1, "share": 0.5}
 
 
 async def test_guidance_over_five_minutes_is_a_field_error(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]

@@ -86,6 +86,7 @@ async def test_desk_share_counts_the_local_month_asked_for(client, adapters, as_
     assert (everything["month"], everything["resolved"]) == (None, 3)
     december = (await client.get("/api/v1/stats/desk", params={"month": "2026-12"}, headers=agent)).json()
     assert (december["resolved"], december["share"]) == (0, None)
-    bad = await client.get("/api/v1/stats/desk", params={"month": "2026-13"}, headers=agent)
-    assert bad.status_code == 422
-    assert "month" in bad.text
+    for bad_month in ("2026-13", "0000-01", "9999-12"):
+        bad = await client.get("/api/v1/stats/desk", params={"month": bad_month}, headers=agent)
+        assert bad.status_code == 422, bad_month
+        assert "month" in bad.text
