@@ -95,3 +95,18 @@ def wait_for_status(stack: Stack, ticket_id: str, headers: dict[str, str], *stat
 def error_message(response: httpx.Response) -> str:
     """Everything a person reads in an error answer, flattened to one string (for 'names the field' checks)."""
     return response.text
+
+
+def assigned(stack: Stack, ticket_id: str, desk: dict[str, str], timeout: float = TIMEOUT) -> dict[str, Any]:
+    """Waits until dispatch has given the ticket to an engineer; a ticket the desk holds first (desk_first) is sent
+    on by the desk. Returns the ticket as the desk sees it."""
+    seen = ticket(stack, ticket_id, desk)
+    if seen.get("desk_first") and seen["status"] == "new":
+        sent = httpx.post(f"{stack.gateway}/api/v1/tickets/{ticket_id}/dispatch", headers=desk, timeout=TIMEOUT)
+        assert sent.status_code == 200, sent.text
+    return wait_for(lambda: (t := ticket(stack, ticket_id, desk))["assignee"] and t["status"] == "assigned" and t, timeout)
+
+
+def is_chinese(text: str) -> bool:
+    """True when the text is written in Chinese (has at least one CJK ideograph)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
