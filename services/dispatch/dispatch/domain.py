@@ -475,9 +475,13 @@ def _move(a: Assignment, *, to: Engineer, reason: str, by: str, now: datetime) -
     if to.id == a.engineer_id:
         raise IllegalStep(f"{to.id} already has this ticket", allowed=NEXT_STEPS[a.status])
     first = a.status == "unassigned"
+    # The new engineer's own score and journey: the old engineer's score and vehicle decision say nothing about them
+    # (another building needs a vehicle, the same building does not; a phone on-call works remotely).
+    mode, vehicle, visit_note = plan_visit_for(a.channel, a.service_code, a.site, to, at=now)
     updated = _with_step(
         a, "assigned" if first else "reassigned", at=now, by=by, note=reason, id=str(uuid.uuid4()), engineer_id=to.id,
-        engineer_name=to.name, reason=reason, status="open", eta=None, assigned_at=now,
+        engineer_name=to.name, reason=reason, status="open", eta=None, assigned_at=now, score=score(to, skill=a.skill),
+        mode=mode, vehicle=vehicle, visit_note=visit_note,
     )
     if first:
         return updated, TicketAssignedV1(

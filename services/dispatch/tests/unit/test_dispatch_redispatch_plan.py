@@ -1,0 +1,49 @@
+"""A re-dispatch (after a delay, or the desk's override) scores and plans the visit for the engineer it goes to;
+the first engineer's score and vehicle decision say nothing about the second (issue 13, item 17)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from dispatch import domain
+from dispatch.domain import Actor, Engineer
+from opsdesk_shared.contracts import TicketCreatedV1
+
+DESK = Actor(subject="desk-王", role="agent")
+
+
+def _roster(engineer: Callable[..., Engineer]) -> list[Engineer]:
+    return [
+        engineer("eng-main", home_site="主楼", skills=("printer",)),
+        engineer("eng-annex", home_site="副楼", skills=("printer",), open_load=3),
+    ]
+
+
+def test_a_delay_re_dispatch_scores_and_plans_for_the_new_engineer(
+    engineer: Callable[..., Engineer], ticket: Callable[..., TicketCreatedV1], now: datetime
+) -> None:
+    roster = _roster(engineer)
+    first, _ = domain.assign(ticket(site="主楼"), roster, now=now)
+    assert first.engineer_id == "eng-main" and first.vehicle is False and first.visit_note == "on foot: same building"
+
+    holder = Actor(subject="u-main", role="engineer", engineer_id="eng-main")
+    moved, _ = domain.delay(first, reason="堵车", cannot_go=True, actor=holder, roster=roster, now=now)
+
+    annex = roster[1]
+    assert moved.engineer_id == "eng-annex"
+    assert moved.score == domain.score(annex, skill="printer") != first.score
+    assert moved.vehicle is True and moved.mode == "visit" and moved.visit_note == "vehicle: 主楼 is not 副楼"
+
+
+def test_a_desk_reassign_scores_and_plans_for_the_engineer_chosen(
+    engineer: Callable[..., Engineer], ticket: Callable[..., TicketCreatedV1], now: datetime
+) -> None:
+    roster = _roster(engineer)
+    first, _ = domain.assign(ticket(site="副楼"), roster, now=now)
+    assert first.engineer_id == "eng-main" and first.vehicle is True
+
+    moved, _ = domain.reassign(first, to=roster[1], reason="熟悉该打印机", actor=DESK, now=now)
+
+    assert moved.score == domain.score(roster[1], skill="printer")
+    assert moved.vehicle is False and moved.visit_note == "on foot: same building"
