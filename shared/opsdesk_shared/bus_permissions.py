@@ -90,6 +90,9 @@ ROLES: dict[str, BusRole] = {
                 (s.KB_SUGGESTED, "intake-kb-suggested"),
                 (s.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded"),
                 (s.ASSIGNMENT_COMPLETED, "intake-assignment-completed"),
+                # Every tag assets announces, so a ticket naming an unknown asset tag is refused (known_tags).
+                (s.CMDB_CI_CHANGED, "intake-ci-changed"),
+                (s.CMDB_REGISTER_IMPORTED, "intake-register-imported"),
             ),
             # The gateway asks assets and the SLA monitor (adapters/nats.py); the rpc.* answers are documented as
             # being for the gateway, so it is the one user allowed to ask them.

@@ -19,7 +19,7 @@ from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
 
 from . import metrics, service
-from .adapters.mongo import MongoCatalogStore, MongoTicketStore
+from .adapters.mongo import MongoCatalogStore, MongoKnownTags, MongoTicketStore
 from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars, NatsTimerDirectory
 from .catalog_cache import Catalog
 from .entrypoints import bus, catalog_http, errors, mail_http
@@ -71,6 +71,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             catalog=catalog,
             index=index,
             assets=NatsAssetDirectory(infra.broker, timeout_s=settings.asset_lookup_timeout_s),
+            tags=MongoKnownTags(infra.db),
             authenticator=identity.authenticator,
             identity=identity,
             calendars=NatsBusinessCalendars(infra.broker, timeout_s=settings.asset_lookup_timeout_s),

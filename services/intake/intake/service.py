@@ -19,10 +19,11 @@ from opsdesk_shared.contracts import (
 from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
 from opsdesk_shared.contracts.envelope import EventData
 
-from . import domain, lifecycle, service_record
+from . import domain, known_tags, lifecycle, service_record
 from .access import can_see, may_thread, require
 from .catalog_cache import Catalog
 from .domain import DESK, Actor, NewTicket, Suggestion, Ticket
+from .known_tags import KnownTags
 from .mail import Mail
 from .ports import ConcurrentUpdate, Decided, EventOutbox, MailSenders, TicketStore
 from .search import TicketIndex
@@ -41,11 +42,15 @@ class TicketNotFound(LookupError):
 class Desk:
     """The desk's ports in one place, so each use case takes one argument for them."""
 
-    def __init__(self, *, store: TicketStore, outbox: EventOutbox, catalog: Catalog, index: TicketIndex) -> None:
+    def __init__(
+        self, *, store: TicketStore, outbox: EventOutbox, catalog: Catalog, index: TicketIndex, tags: KnownTags | None = None
+    ) -> None:
         self.store = store
         self.outbox = outbox
         self.catalog = catalog
         self.index = index
+        # The asset tags assets announced (known_tags); None: nothing to check a ticket's tag against.
+        self.tags = tags
 
     @classmethod
     def on(cls, store: TicketStore, outbox: EventOutbox, *, catalog: Catalog | None = None, index: TicketIndex | None = None) -> Desk:
@@ -76,6 +81,8 @@ async def open_ticket(
         require(actor, "override_priority")
     service = desk.catalog.get(cmd.service_code)
     domain.check_new_ticket(cmd, service=service, now=now)
+    if actor.source != "bus":  # a ticket from an event (an inspection) names the tag assets itself announced
+        await known_tags.require_known(cmd.asset_tag, desk.tags)
     # Keys are scoped to the caller: two clients choosing the same key get two tickets.
     ticket_id = domain.ticket_id_for(f"{actor.subject}\x1f{idempotency_key}" if idempotency_key else None)
     if idempotency_key and (existing := await desk.store.get(ticket_id)) is not None:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from opsdesk_shared.internal_auth import TokenMinter
 
 from .catalog_cache import Catalog
+from .known_tags import KnownTags
 from .ports import AssetDirectory, BusinessCalendars, EventOutbox, TicketStore, TimerDirectory
 from .search import TicketIndex
 from .service import Desk
@@ -46,7 +47,9 @@ class Adapters:
     upstream_client: httpx.AsyncClient | None = None
     # Signs the internal token of every forwarded request; create_app fills it from settings when a test leaves it out.
     minter: TokenMinter | None = None
+    # The asset tags assets announced; None (tests that do not care): every tag is accepted.
+    tags: KnownTags | None = None
 
     @property
     def desk(self) -> Desk:
-        return Desk(store=self.store, outbox=self.outbox, catalog=self.catalog, index=self.index)
+        return Desk(store=self.store, outbox=self.outbox, catalog=self.catalog, index=self.index, tags=self.tags)

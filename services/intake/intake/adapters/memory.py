@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
@@ -129,3 +129,23 @@ class MemoryTimerDirectory:
         if self.down:
             raise TimersUnavailable("sla-monitor down")
         return self.by_ticket.get(ticket_id, [])
+
+
+class MemoryKnownTags:
+    """The asset tags assets announced (known_tags.KnownTags), for tests."""
+
+    def __init__(self, tags: Iterable[str] = ()) -> None:
+        self.tags: set[str] = set(tags)
+
+    async def add(self, tags: Iterable[str]) -> int:
+        new = set(tags) - self.tags
+        for tag in new:
+            check_document({"_id": tag})  # refused here as the database would
+        self.tags |= new
+        return len(new)
+
+    async def any(self) -> bool:
+        return bool(self.tags)
+
+    async def has(self, tag: str) -> bool:
+        return tag in self.tags

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -158,3 +158,24 @@ class MongoCatalogStore:
             with contextlib.suppress(DuplicateKeyError):  # another replica seeded it first
                 await self._services.insert_one({"_id": service.code, **service.model_dump(mode="json", by_alias=True, exclude={"code"})})
         return len(missing)
+
+
+class MongoKnownTags:
+    """The asset tags assets announced (known_tags.KnownTags): one document per tag, the tag as its id."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._tags = db["asset_tags"]
+
+    async def add(self, tags: Iterable[str]) -> int:
+        ops = [UpdateOne({"_id": tag}, {"$setOnInsert": {"tag": tag}}, upsert=True) for tag in dict.fromkeys(tags)]
+        if not ops:
+            return 0
+        # Unordered: one part of an import is up to 1,000 tags, written in one round trip.
+        result = await self._tags.bulk_write(ops, ordered=False)
+        return int(result.upserted_count)
+
+    async def any(self) -> bool:
+        return await self._tags.find_one({}, {"_id": 1}) is not None
+
+    async def has(self, tag: str) -> bool:
+        return await self._tags.find_one({"_id": tag}, {"_id": 1}) is not None

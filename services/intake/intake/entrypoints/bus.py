@@ -17,11 +17,11 @@ from opsdesk_shared.contracts import (
     TicketReassignedV1,
     subjects,
 )
-from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
+from opsdesk_shared.contracts.cmdb import CiChangedV1, InspectionRecordedV1, RegisterImportedV1
 from opsdesk_shared.contracts.envelope import EventData
 from opsdesk_shared.settings import ServiceSettings
 
-from .. import metrics, service
+from .. import known_tags, metrics, service
 from ..domain import Suggestion
 from ..service import Desk
 
@@ -65,6 +65,16 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
         # The desk resolved or cancelled the ticket and dispatch freed the engineer: the ticket stops showing them.
         await service.record_withdrawal(withdrawn, desk=desk, correlation_id=envelope.correlation_id)
 
+    async def on_ci_changed(envelope: Envelope, changed: CiChangedV1) -> None:
+        # Assets registered or changed an item: its tag exists, so a ticket may name it (item 9).
+        if desk.tags is not None:
+            await known_tags.record([changed.tag], desk.tags)
+
+    async def on_register_imported(envelope: Envelope, imported: RegisterImportedV1) -> None:
+        # An import announces its tags in parts of 1,000; each part is remembered on its own.
+        if desk.tags is not None:
+            await known_tags.record(imported.tags, desk.tags)
+
     for subject, durable, handler in (
         (subjects.TICKET_ASSIGNED, "intake-ticket-assigned", on_ticket_assigned),
         (subjects.TICKET_REASSIGNED, "intake-ticket-reassigned", on_ticket_reassigned),
@@ -72,6 +82,8 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
         (subjects.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded", on_inspection_recorded),
         (subjects.ASSIGNMENT_COMPLETED, "intake-assignment-completed", on_assignment_completed),
         (subjects.ASSIGNMENT_WITHDRAWN, "intake-assignment-withdrawn", on_assignment_withdrawn),
+        (subjects.CMDB_CI_CHANGED, "intake-ci-changed", on_ci_changed),
+        (subjects.CMDB_REGISTER_IMPORTED, "intake-register-imported", on_register_imported),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

@@ -15,7 +15,7 @@ from opsdesk_shared.contracts.calendars import TimerView
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus
 from opsdesk_shared.localtime import FROM_HELP, TO_HELP, AwareDatetime, LocalDateFrom, LocalDateTo
 
-from .. import lifecycle, metrics, service, service_record
+from .. import known_tags, lifecycle, metrics, service, service_record
 from ..domain import (
     AGENCY_TZ,
     Actor,
@@ -300,6 +300,7 @@ async def update_ticket(ticket_id: str, body: TicketPatch, response: Response, w
     fields = body.model_dump(exclude_unset=True, exclude={"priority", "priority_reason"})
     at = now()
     service_def = wired.catalog.get(fields["service_code"]) if "service_code" in fields else None
+    await known_tags.require_known(fields.get("asset_tag"), wired.tags)  # as on create: a tag assets announced
     return await _step(
         ticket_id,
         lambda t: lifecycle.update_fields(
