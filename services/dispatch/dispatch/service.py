@@ -77,6 +77,14 @@ class UnknownAssignment(LookupError):
     """The ticket has no assignment (or none the actor may see: existence is not revealed)."""
 
 
+class NotOnRoster(ValueError):
+    """The engineer a request names is not on the roster: bad input (422 on the field), not a state conflict."""
+
+    def __init__(self, engineer_id: str, *, field: str) -> None:
+        super().__init__(f"no engineer {engineer_id} on the roster")
+        self.field = field
+
+
 class UnknownEngineer(LookupError):
     """No engineer with that id on the roster."""
 
@@ -240,7 +248,7 @@ async def reassign(
     domain.authorize(actor, "reassign")
     to = next((e for e in await roster.engineers() if e.id == engineer_id), None)
     if to is None:
-        raise domain.NoEngineerAvailable(f"no engineer {engineer_id} on the roster")
+        raise NotOnRoster(engineer_id, field="to")
 
     decide = _one(lambda a: domain.reassign(a, to=to, reason=reason, actor=actor, now=now))
 

@@ -63,13 +63,16 @@ def _context() -> dict[str, Any]:
 
 
 async def _run(call: Awaitable[T]) -> T:
-    """Maps the refusals to status codes: 403 for who, 404 for what is not there (or not theirs to see), 409 for when."""
+    """Maps the refusals to status codes: 403 for who, 404 for what is not there (or not theirs to see), 409 for when,
+    422 for a request naming what cannot be (an engineer not on the roster)."""
     try:
         return await call
     except Forbidden as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except BadCursor as exc:
         raise HTTPException(422, [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]) from None
+    except service.NotOnRoster as exc:
+        raise HTTPException(422, [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]) from None
     except service.UnknownAssignment as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {exc} has no assignment") from None
     except LookupError as exc:

@@ -70,8 +70,11 @@ async def test_bad_input_is_422_with_the_field(client: httpx.AsyncClient, ticket
 
 async def test_unknown_ticket_or_engineer(client: httpx.AsyncClient, ticket_id: str) -> None:
     assert (await client.post("/api/v1/assignments/none/accept", headers=as_engineer("eng-onsite-1"))).status_code == 404
+    # Naming an engineer who is not on the roster is bad input (issue 13, item 12), not a state conflict.
     r = await client.post(f"/api/v1/assignments/{ticket_id}/reassign", json={"to": "eng-ghost", "reason": "r"})
-    assert r.status_code == 409
+    assert r.status_code == 422, r.text
+    assert [tuple(d["loc"]) for d in r.json()["detail"]] == [("body", "to")]
+    assert "eng-ghost" in r.json()["detail"][0]["msg"]
 
 
 async def test_roster_put_and_status_keep_the_open_load(client: httpx.AsyncClient, ticket_id: str) -> None:
