@@ -90,6 +90,11 @@ ROLES: dict[str, BusRole] = {
                 (s.KB_SUGGESTED, "intake-kb-suggested"),
                 (s.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded"),
                 (s.ASSIGNMENT_COMPLETED, "intake-assignment-completed"),
+                # The engineer's acceptance and the confirmed ETA, shown to the requester on the ticket.
+                (s.ASSIGNMENT_ACCEPTED, "intake-assignment-accepted"),
+                (s.ASSIGNMENT_CONFIRMED, "intake-assignment-confirmed"),
+                # Its own status changes: the requester is mailed when assigned, pending on them, resolved (notices).
+                (s.TICKET_STATUS_CHANGED, "intake-requester-notices"),
                 # Every tag assets announces, so a ticket naming an unknown asset tag is refused (known_tags).
                 (s.CMDB_CI_CHANGED, "intake-ci-changed"),
                 (s.CMDB_REGISTER_IMPORTED, "intake-register-imported"),

@@ -39,6 +39,14 @@ def holds(actor: Actor, ticket: Ticket) -> bool:
     )
 
 
+def before_work(ticket: Ticket) -> bool:
+    """Nobody has started on the ticket: it is new, or assigned and the engineer has not accepted it yet (their
+    acceptance arrives from dispatch as assignment.accepted). Until then the requester may still call it off."""
+    if ticket.status == "new":
+        return True
+    return ticket.status == "assigned" and (ticket.assignee is None or ticket.assignee.accepted_at is None)
+
+
 def own(actor: Actor, ticket: Ticket) -> bool:
     return ticket.requester_id is not None and ticket.requester_id == actor.subject
 
@@ -68,8 +76,8 @@ def require(actor: Actor, action: Action, ticket: Ticket | None = None) -> None:
     if action not in REQUESTER_ACTIONS:
         raise Forbidden(f"requesters may not {action.replace('_', ' ')}")
     if ticket is not None:
-        if action == "cancel" and not (own(actor, ticket) and ticket.status == "new"):
-            raise Forbidden("requesters may cancel only their own tickets before work starts")
+        if action == "cancel" and not (own(actor, ticket) and before_work(ticket)):
+            raise Forbidden("requesters may cancel only their own tickets before the engineer accepts or work starts")
         if action in OWNER_ONLY and not own(actor, ticket):
             raise Forbidden("only the ticket's own requester closes and rates it")
         if not can_see(actor, ticket):

@@ -85,6 +85,10 @@ class Assignee(BaseModel):
     # Dispatch withdrew this engineer (the ticket ended without their work): kept for the record, no longer held.
     withdrawn_at: datetime | None = None
     withdrawn_reason: str | None = None
+    # What dispatch announced since (assignment.accepted / assignment.confirmed): shown to the requester too.
+    accepted_at: datetime | None = Field(default=None, description="When the engineer accepted the job")
+    confirmed_at: datetime | None = Field(default=None, description="When the desk confirmed the engineer is going")
+    eta: datetime | None = Field(default=None, description="When the engineer expects to be on site or start")
 
     @property
     def active(self) -> bool:

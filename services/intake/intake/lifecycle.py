@@ -415,14 +415,56 @@ def thread_mail(ticket: Ticket, *, message_id: str, actor: Actor, now: datetime,
 
 
 def tell_requester(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, now: datetime) -> Ticket | None:
-    """A public note the requester sees on their ticket (e.g. it went to another engineer); None when already told."""
+    """A public note the requester sees on their ticket (e.g. it went to another engineer); None when already told.
+    The body is a requester's template (messages.py), never a staff member's or a service's own words."""
+    return _note_once(ticket, comment_id=comment_id, body=body, actor=actor, now=now, internal=False)
+
+
+def note_for_staff(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, now: datetime) -> Ticket | None:
+    """An internal work note from another service's decision (a delay reason, dispatch's scoring, a desk agent's
+    reassign reason): staff read it, requesters never do. None when it is on the ticket already (a redelivery)."""
+    return _note_once(ticket, comment_id=comment_id, body=body, actor=actor, now=now, internal=True)
+
+
+def _note_once(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, now: datetime, internal: bool) -> Ticket | None:
     if any(c.id == comment_id for c in ticket.comments):
         return None
     now = to_millis(now)
-    comment = Comment(id=comment_id, body=body, internal=False, author=actor.subject, author_name=actor.name, at=now)
+    comment = Comment(id=comment_id, body=body, internal=internal, author=actor.subject, author_name=actor.name, at=now)
+    action = "work_note" if internal else "requester_told"
     return ticket.model_copy(
         update={
             "comments": (*ticket.comments, comment),
-            "audit": (*ticket.audit, audit_entry(actor, "requester_told", now, {"comment": {"old": None, "new": comment_id}})),
+            "audit": (*ticket.audit, audit_entry(actor, action, now, {"comment": {"old": None, "new": comment_id}})),
         }
     )
+
+
+def assignee_accepted(ticket: Ticket, *, assignment_id: str, accepted_at: datetime) -> Changed | None:
+    """The engineer accepted the job (dispatch's assignment.accepted): the ticket shows it, requesters included.
+    None when it is shown already or the ticket holds another assignment by now. Announced as ticket.updated, so
+    every replica's index hears it."""
+    return _assignee_progress(ticket, assignment_id=assignment_id, at=accepted_at, action="accepted", accepted_at=accepted_at)
+
+
+def assignee_confirmed(ticket: Ticket, *, assignment_id: str, confirmed_at: datetime, eta: datetime | None) -> Changed | None:
+    """The desk confirmed the engineer is going, with their ETA (dispatch's assignment.confirmed); as above."""
+    return _assignee_progress(ticket, assignment_id=assignment_id, at=confirmed_at, action="confirmed", confirmed_at=confirmed_at, eta=eta)
+
+
+def _assignee_progress(ticket: Ticket, *, assignment_id: str, at: datetime, action: str, **fields: datetime | None) -> Changed | None:
+    current = ticket.assignee
+    if current is None or current.assignment_id != assignment_id or not current.active:
+        return None
+    values = {name: to_millis(v) if v is not None else None for name, v in fields.items()}
+    if all(getattr(current, name) == value for name, value in values.items()):
+        return None
+    at = to_millis(at)
+    changes = {name: {"old": _plain(getattr(current, name)), "new": _plain(value)} for name, value in values.items()}
+    updated = ticket.model_copy(
+        update={
+            "assignee": current.model_copy(update=values), "updated_at": at,
+            "audit": (*ticket.audit, audit_entry(DISPATCH, action, at, changes)),
+        }
+    )
+    return updated, [TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=DISPATCH.subject, updated_at=at)]

@@ -21,6 +21,7 @@ from opsdesk_shared.runtime import Infra
 from . import metrics, service
 from .adapters.mongo import MongoCatalogStore, MongoKnownTags, MongoTicketStore
 from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars, NatsTimerDirectory
+from .adapters.notices import MongoSentNotices, SmtpRequesterMailer
 from .catalog_cache import Catalog
 from .entrypoints import bus, catalog_http, errors, mail_http
 from .entrypoints.deps import Caller
@@ -29,6 +30,8 @@ from .gateway import DotSegmentGuard, internal_minter
 from .gateway import routers as gateway_routers
 from .identity import bootstrap_admin_key, identity_router, mongo_identity
 from .identity.roster import HttpRoster, NoRoster, Roster
+from .mail_senders import AccountMailSenders
+from .notices import RequesterNotices
 from .search import TicketIndex
 from .settings import IntakeSettings
 from .wiring import Adapters
@@ -84,7 +87,13 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         )
         loaded = await service.rebuild_index(desk=wired.desk)
         log.info("search index loaded", extra={"fields": {"tickets": loaded}})
-        bus.register(infra.broker, desk=wired.desk, settings=settings)
+        requester_notices = RequesterNotices(
+            mailer=SmtpRequesterMailer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender)
+            if settings.smtp_host else None,
+            sent=MongoSentNotices(infra.db),
+            senders=AccountMailSenders(identity.users),
+        )
+        bus.register(infra.broker, desk=wired.desk, settings=settings, requester_notices=requester_notices)
         reload = Periodic(lambda: service.rebuild_index(desk=wired.desk), interval_s=settings.index_reload_s, name="index-reload", delay_first=True)
         refresh = Periodic(catalog.refresh, interval_s=settings.catalog_refresh_s, name="catalog-refresh", delay_first=True)
         relay.start()

@@ -28,6 +28,10 @@ desk_resolutions_total = Counter(
     "intake_desk_resolutions_total", "Tickets the desk resolved at first contact (remote guidance)", registry=registry
 )
 mails_received = Counter("intake_mails_received_total", "Mails posted by the mail gateway", ["outcome"], registry=registry)
+requester_notices = Counter(
+    "intake_requester_notices_total", "Status changes considered for a requester mail, by outcome (sent, no_address, off...)",
+    ["outcome"], registry=registry,
+)
 dead_letters = Counter("intake_dead_letters_total", "Messages intake gave up on", ["subject", "reason"], registry=registry)
 
 

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from opsdesk_shared.contracts import (
+    AssignmentAcceptedV1,
     AssignmentCompletedV1,
+    AssignmentConfirmedV1,
     AssignmentWithdrawnV1,
     Envelope,
     Requester,
@@ -19,7 +21,7 @@ from opsdesk_shared.contracts import (
 from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
 from opsdesk_shared.contracts.envelope import EventData
 
-from . import domain, known_tags, lifecycle, service_record
+from . import domain, known_tags, lifecycle, messages, service_record
 from .access import can_see, may_thread, require
 from .catalog_cache import Catalog
 from .domain import DESK, Actor, NewTicket, Suggestion, Ticket
@@ -228,25 +230,52 @@ async def record_assignment(
 
 
 async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
-    """Dispatch sent someone else (a delay, or the engineer could not go): show the new engineer, and tell the
-    requester on the ticket, once per reassignment."""
+    """Dispatch sent someone else (a delay, or the desk moved it): show the new engineer; tell the requester in
+    their words (a template naming the new engineer, nothing more), and keep the reason (an engineer's delay
+    reason, dispatch's scoring, a desk agent's reassign reason) as a work note for staff. Once per reassignment."""
     as_assigned = TicketAssignedV1(
         ticket_id=moved.ticket_id, assignment_id=moved.assignment_id, engineer_id=moved.engineer_id,
         engineer_name=moved.engineer_name, reason=moved.reason, assigned_at=moved.reassigned_at,
     )
-    note = f"您的工單已改派給工程師 {moved.engineer_name},原因:{moved.reason}。 / Your ticket now goes to {moved.engineer_name}."
 
     def decide(ticket: Ticket) -> lifecycle.Changed | None:
         assigned, events = lifecycle.assign(ticket, as_assigned) or (ticket, [])
-        told = lifecycle.tell_requester(
-            assigned, comment_id=f"reassigned-{moved.assignment_id}", body=note, actor=domain.DISPATCH, now=moved.reassigned_at
+        said = messages.render(
+            "reassigned", messages.requester_language(ticket), number=ticket.number, engineer=moved.engineer_name
         )
-        if told is not None:
-            return told, events
-        return (assigned, events) if assigned is not ticket else None
+        why = f"改派 / reassigned by {moved.by}: {moved.previous_engineer_id} -> {moved.engineer_id}; {moved.reason}"
+        told = lifecycle.tell_requester(
+            assigned, comment_id=f"reassigned-{moved.assignment_id}", body=said, actor=domain.DISPATCH, now=moved.reassigned_at
+        )
+        noted = lifecycle.note_for_staff(
+            told or assigned, comment_id=f"reassigned-{moved.assignment_id}-reason", body=why, actor=domain.DISPATCH,
+            now=moved.reassigned_at,
+        )
+        result = noted or told or assigned
+        return (result, events) if result is not ticket else None
 
     return await _apply_announced(
         moved.ticket_id, decide, desk=desk, now=moved.reassigned_at, correlation_id=correlation_id or moved.ticket_id
+    )
+
+
+async def record_acceptance(accepted: AssignmentAcceptedV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
+    """The engineer accepted the job: the ticket shows it (its requester can no longer cancel). Idempotent."""
+    return await _apply_announced(
+        accepted.ticket_id,
+        lambda t: lifecycle.assignee_accepted(t, assignment_id=accepted.assignment_id, accepted_at=accepted.accepted_at),
+        desk=desk, now=accepted.accepted_at, correlation_id=correlation_id or accepted.ticket_id,
+    )
+
+
+async def record_confirmation(confirmed: AssignmentConfirmedV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
+    """The desk confirmed the engineer is going, with an ETA: the ticket shows both to its requester. Idempotent."""
+    return await _apply_announced(
+        confirmed.ticket_id,
+        lambda t: lifecycle.assignee_confirmed(
+            t, assignment_id=confirmed.assignment_id, confirmed_at=confirmed.confirmed_at, eta=confirmed.eta
+        ),
+        desk=desk, now=confirmed.confirmed_at, correlation_id=correlation_id or confirmed.ticket_id,
     )
 
 

@@ -30,6 +30,11 @@ class IntakeSettings(ServiceSettings):
     reporting_url: str = ""
     knowledge_url: str = ""
     upstream_timeout_s: float = 15.0
+    # Requesters are mailed when their ticket is assigned, waits for them, and is resolved (notices.py). No host:
+    # mail is off (make run has no mail server); the SLA monitor and reporting send through the same kind of server.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "opsdesk-desk@localhost"
 
     @model_validator(mode="after")
     def _secrets_required_in_production(self) -> IntakeSettings:

@@ -10,25 +10,30 @@ from faststream.nats import NatsBroker, NatsMessage
 
 from opsdesk_shared.bus import subscribe_events
 from opsdesk_shared.contracts import (
+    AssignmentAcceptedV1,
     AssignmentCompletedV1,
+    AssignmentConfirmedV1,
     AssignmentWithdrawnV1,
     Envelope,
     TicketAssignedV1,
     TicketReassignedV1,
+    TicketStatusChangedV1,
     subjects,
 )
 from opsdesk_shared.contracts.cmdb import CiChangedV1, InspectionRecordedV1, RegisterImportedV1
 from opsdesk_shared.contracts.envelope import EventData
 from opsdesk_shared.settings import ServiceSettings
 
-from .. import known_tags, metrics, service
+from .. import known_tags, metrics, notices, service
 from ..domain import Suggestion
 from ..service import Desk
 
 log = logging.getLogger(__name__)
 
 
-def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> None:
+def register(
+    broker: NatsBroker, *, desk: Desk, settings: ServiceSettings, requester_notices: notices.RequesterNotices | None = None
+) -> None:
     async def on_ticket_assigned(envelope: Envelope, event: TicketAssignedV1) -> None:
         if await service.record_assignment(event, desk=desk, correlation_id=envelope.correlation_id):
             metrics.assignments_recorded.inc()
@@ -75,6 +80,22 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
         if desk.tags is not None:
             await known_tags.record(imported.tags, desk.tags)
 
+    async def on_assignment_accepted(envelope: Envelope, accepted: AssignmentAcceptedV1) -> None:
+        # The requester sees the engineer took the job (and can no longer cancel it).
+        await service.record_acceptance(accepted, desk=desk, correlation_id=envelope.correlation_id)
+
+    async def on_assignment_confirmed(envelope: Envelope, confirmed: AssignmentConfirmedV1) -> None:
+        # The requester sees the engineer is confirmed, and when they expect to be there.
+        await service.record_confirmation(confirmed, desk=desk, correlation_id=envelope.correlation_id)
+
+    async def on_status_changed_tell_requester(envelope: Envelope, changed: TicketStatusChangedV1) -> None:
+        # Acked only once the mail server took the mail: a crash or a refusal redelivers (notices.py).
+        if requester_notices is not None:
+            outcome = await notices.notify_requester(
+                changed, event_id=str(envelope.event_id), store=desk.store, notices=requester_notices
+            )
+            metrics.requester_notices.labels(outcome).inc()
+
     for subject, durable, handler in (
         (subjects.TICKET_ASSIGNED, "intake-ticket-assigned", on_ticket_assigned),
         (subjects.TICKET_REASSIGNED, "intake-ticket-reassigned", on_ticket_reassigned),
@@ -82,6 +103,9 @@ def register(broker: NatsBroker, *, desk: Desk, settings: ServiceSettings) -> No
         (subjects.CMDB_INSPECTION_RECORDED, "intake-inspection-recorded", on_inspection_recorded),
         (subjects.ASSIGNMENT_COMPLETED, "intake-assignment-completed", on_assignment_completed),
         (subjects.ASSIGNMENT_WITHDRAWN, "intake-assignment-withdrawn", on_assignment_withdrawn),
+        (subjects.ASSIGNMENT_ACCEPTED, "intake-assignment-accepted", on_assignment_accepted),
+        (subjects.ASSIGNMENT_CONFIRMED, "intake-assignment-confirmed", on_assignment_confirmed),
+        (subjects.TICKET_STATUS_CHANGED, "intake-requester-notices", on_status_changed_tell_requester),
         (subjects.CMDB_CI_CHANGED, "intake-ci-changed", on_ci_changed),
         (subjects.CMDB_REGISTER_IMPORTED, "intake-register-imported", on_register_imported),
     ):

@@ -15,7 +15,7 @@ from opsdesk_shared.contracts.calendars import TimerView
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus
 from opsdesk_shared.localtime import FROM_HELP, TO_HELP, AwareDatetime, LocalDateFrom, LocalDateTo
 
-from .. import known_tags, lifecycle, metrics, service, service_record
+from .. import known_tags, lifecycle, messages, metrics, service, service_record
 from ..domain import (
     AGENCY_TZ,
     Actor,
@@ -153,6 +153,10 @@ class TicketOut(BaseModel):
         fields = ticket.model_dump(exclude={"history", "audit", "mail_ids"})
         # Work notes are for the desk and engineers; requesters see public comments only.
         fields["comments"] = [c for c in ticket.comments if not (c.internal and actor.role == "requester")]
+        if actor.role == "requester":
+            # Dispatch's reason (scoring, a delay, the desk's words) is for staff: requesters read their template.
+            shown = messages.assignee_for_requester(ticket)
+            fields["assignee"] = shown.model_dump() if shown is not None else None
         fields["allowed_transitions"] = list(lifecycle.allowed_from(ticket))
         return cls.model_validate(fields)
 

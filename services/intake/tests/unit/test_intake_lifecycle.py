@@ -224,10 +224,22 @@ def test_requester_may_not_write_internal_notes() -> None:
 
 
 def test_requester_cancels_own_ticket_only_before_work_starts() -> None:
-    updated, _ = lifecycle.change_status(ticket_in("new"), target="cancelled", actor=REQUESTER, now=NOW, reason="好了")
-    assert updated.status == "cancelled"
+    # New, or assigned while the engineer has not accepted yet (issue 13, item 17): nobody is on the way.
+    for before in (ticket_in("new"), ticket_in("assigned")):
+        updated, _ = lifecycle.change_status(before, target="cancelled", actor=REQUESTER, now=NOW, reason="好了")
+        assert updated.status == "cancelled"
+    accepted = ticket_in("assigned")
+    assert accepted.assignee is not None
+    accepted = accepted.model_copy(update={"assignee": accepted.assignee.model_copy(update={"accepted_at": NOW - timedelta(minutes=5)})})
+    for started in (accepted, ticket_in("in_progress"), ticket_in("pending")):
+        with pytest.raises(Forbidden):
+            lifecycle.change_status(started, target="cancelled", actor=REQUESTER, now=NOW, reason="好了")
+
+
+def test_a_department_colleague_cannot_cancel_an_assigned_ticket() -> None:
+    colleague = Actor(subject="req2", role="requester", department="辦公室")
     with pytest.raises(Forbidden):
-        lifecycle.change_status(ticket_in("assigned"), target="cancelled", actor=REQUESTER, now=NOW, reason="好了")
+        lifecycle.change_status(ticket_in("assigned"), target="cancelled", actor=colleague, now=NOW, reason="好了")
 
 
 def test_requester_of_another_department_cannot_comment() -> None:

@@ -1,0 +1,123 @@
+"""What the desk says to requesters, in their language: every text a requester reads that the desk wrote for them
+(a comment on their ticket, a notification mail) comes from a template here, never from a staff member's or a
+service's own words. Internal texts (an engineer's delay reason, dispatch's scoring, a desk agent's reassign reason)
+are work notes for staff and never go through these templates.
+
+Three languages: zh-CN (the default), zh-TW and en. Babel is not installed in this project, so the catalogue is a
+plain dict; `render` is the one place that would change if it were."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
+
+from opsdesk_shared.hanzi import to_simplified
+
+if TYPE_CHECKING:
+    from .domain import Assignee, Ticket
+
+Language = Literal["zh-CN", "zh-TW", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh-CN", "zh-TW", "en")
+DEFAULT_LANGUAGE: Language = "zh-CN"
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+TEMPLATES: dict[str, dict[Language, str]] = {
+    # Shown on the ticket (public comment, or the assignee line a requester reads).
+    "assigned": {
+        "zh-CN": "您的工单 {number} 已指派给工程师 {engineer},我们会尽快为您处理。",
+        "zh-TW": "您的工單 {number} 已指派給工程師 {engineer},我們會盡快為您處理。",
+        "en": "Your ticket {number} is assigned to engineer {engineer}; we will attend to it shortly.",
+    },
+    "reassigned": {
+        "zh-CN": "您的工单 {number} 已改由工程师 {engineer} 负责,我们会尽快为您处理。",
+        "zh-TW": "您的工單 {number} 已改由工程師 {engineer} 負責,我們會盡快為您處理。",
+        "en": "Your ticket {number} is now with engineer {engineer}; we will attend to it shortly.",
+    },
+    # Notification mails: subject and body per occasion.
+    "mail.assigned.subject": {
+        "zh-CN": "[{number}] 您的工单已指派工程师",
+        "zh-TW": "[{number}] 您的工單已指派工程師",
+        "en": "[{number}] An engineer is assigned to your ticket",
+    },
+    "mail.assigned.body": {
+        "zh-CN": "您好,{name}:\n\n您的工单 {number}「{title}」已指派给工程师 {engineer},我们会尽快为您处理。\n\n服务台",
+        "zh-TW": "您好,{name}:\n\n您的工單 {number}「{title}」已指派給工程師 {engineer},我們會盡快為您處理。\n\n服務台",
+        "en": "Dear {name},\n\nYour ticket {number} \"{title}\" is assigned to engineer {engineer}; we will attend to it shortly.\n\nService desk",
+    },
+    "mail.pending.subject": {
+        "zh-CN": "[{number}] 您的工单需要您的回复",
+        "zh-TW": "[{number}] 您的工單需要您的回覆",
+        "en": "[{number}] Your ticket needs your answer",
+    },
+    "mail.pending.body": {
+        "zh-CN": "您好,{name}:\n\n您的工单 {number}「{title}」正在等待您的回复,请在工单中留言或直接回复此邮件。\n\n服务台",
+        "zh-TW": "您好,{name}:\n\n您的工單 {number}「{title}」正在等待您的回覆,請在工單中留言或直接回覆此郵件。\n\n服務台",
+        "en": "Dear {name},\n\nYour ticket {number} \"{title}\" is waiting for your answer: comment on the ticket or reply to this mail.\n\nService desk",
+    },
+    "mail.resolved.subject": {
+        "zh-CN": "[{number}] 您的工单已解决",
+        "zh-TW": "[{number}] 您的工單已解決",
+        "en": "[{number}] Your ticket is resolved",
+    },
+    "mail.resolved.body": {
+        "zh-CN": "您好,{name}:\n\n您的工单 {number}「{title}」已于 {at} 解决。如问题仍未解决,请在 7 天内重新打开工单;如已解决,欢迎评价我们的服务。\n\n服务台",
+        "zh-TW": "您好,{name}:\n\n您的工單 {number}「{title}」已於 {at} 解決。如問題仍未解決,請在 7 天內重新開啟工單;如已解決,歡迎評價我們的服務。\n\n服務台",
+        "en": "Dear {name},\n\nYour ticket {number} \"{title}\" was resolved at {at}. If the problem is still there, reopen the ticket within 7 days; otherwise we welcome your rating of our service.\n\nService desk",
+    },
+}
+
+
+def language_of(tag: str | None) -> Language | None:
+    """One of our three languages for a language tag (zh-Hant, zh-HK, zh_TW, en-GB...); None when it is none of them."""
+    if not tag:
+        return None
+    tag = tag.strip().replace("_", "-").lower()
+    if tag.startswith(("zh-tw", "zh-hk", "zh-mo", "zh-hant")):
+        return "zh-TW"
+    if tag.startswith("zh"):
+        return "zh-CN"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
+def _has_han(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
+def written_in(text: str) -> Language | None:
+    """The language a requester wrote in, when the text tells: traditional characters are zh-TW, other Chinese zh-CN,
+    Latin letters without any Chinese en. None when it does not tell (digits, an empty text)."""
+    if _has_han(text):
+        return "zh-TW" if to_simplified(text) != text else "zh-CN"
+    if any(ch.isascii() and ch.isalpha() for ch in text):
+        return "en"
+    return None
+
+
+def requester_language(ticket: Ticket, *, preferred: str | None = None) -> Language:
+    """The requester's language: the one they asked for (their client's Accept-Language, an account setting) when
+    known, else the one they wrote their ticket in, else zh-CN."""
+    return language_of(preferred) or written_in(f"{ticket.title} {ticket.description}") or DEFAULT_LANGUAGE
+
+
+def local_time(moment: datetime) -> str:
+    """A time as requesters read it: the agency's wall clock, to the minute."""
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def render(key: str, language: str | None, **params: str) -> str:
+    """The template `key` in `language` (zh-CN when it is not one of ours), filled with `params`."""
+    texts = TEMPLATES[key]
+    return texts[language_of(language) or DEFAULT_LANGUAGE].format(**params)
+
+
+def assignee_for_requester(ticket: Ticket, *, language: str | None = None) -> Assignee | None:
+    """The assignee as a requester reads it: who, and since when, with the acceptance and ETA; dispatch's reason
+    (scoring, a delay, a desk agent's words) and a withdrawal's reason are the staff's and replaced or left out."""
+    assignee = ticket.assignee
+    if assignee is None:
+        return None
+    said = render("assigned", requester_language(ticket, preferred=language), number=ticket.number, engineer=assignee.engineer_name)
+    return assignee.model_copy(update={"reason": said, "withdrawn_reason": None})
