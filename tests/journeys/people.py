@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
@@ -18,9 +18,6 @@ ROSTER = ("eng-onsite-1", "eng-onsite-2", "eng-mobile-1", "eng-senior-1", "eng-p
 # The configured site is Asia/Shanghai: every time a person sees carries this offset.
 LOCAL_OFFSET = "+08:00"
 TIMEOUT = 15.0
-
-T = TypeVar("T")
-
 
 def admin(stack: Stack) -> dict[str, str]:
     """The bootstrap administrator's Authorization header (the token `make run` prints)."""
@@ -66,7 +63,7 @@ def in_language(headers: dict[str, str], language: str) -> dict[str, str]:
     return {**headers, "Accept-Language": language}
 
 
-def wait_for(check: Callable[[], T | None], timeout: float = TIMEOUT) -> T:
+def wait_for(check: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
     """Polls `check` until it returns something truthy (returned), as a person refreshing a page would."""
     deadline = time.monotonic() + timeout
     while True:
@@ -89,7 +86,8 @@ def ticket(stack: Stack, ticket_id: str, headers: dict[str, str]) -> dict[str, A
 def wait_for_status(stack: Stack, ticket_id: str, headers: dict[str, str], *statuses: str,
                     timeout: float = TIMEOUT) -> dict[str, Any]:
     """Waits until the ticket, as this person sees it, is in one of `statuses`; returns it."""
-    return wait_for(lambda: (t := ticket(stack, ticket_id, headers))["status"] in statuses and t, timeout)
+    found: dict[str, Any] = wait_for(lambda: (t := ticket(stack, ticket_id, headers))["status"] in statuses and t, timeout)
+    return found
 
 
 def error_message(response: httpx.Response) -> str:
@@ -104,7 +102,8 @@ def assigned(stack: Stack, ticket_id: str, desk: dict[str, str], timeout: float 
     if seen.get("desk_first") and seen["status"] == "new":
         sent = httpx.post(f"{stack.gateway}/api/v1/tickets/{ticket_id}/dispatch", headers=desk, timeout=TIMEOUT)
         assert sent.status_code == 200, sent.text
-    return wait_for(lambda: (t := ticket(stack, ticket_id, desk))["assignee"] and t["status"] == "assigned" and t, timeout)
+    found: dict[str, Any] = wait_for(lambda: (t := ticket(stack, ticket_id, desk))["assignee"] and t["status"] == "assigned" and t, timeout)
+    return found
 
 
 def is_chinese(text: str) -> bool:

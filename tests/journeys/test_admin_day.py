@@ -92,7 +92,7 @@ def test_a_catalog_entry_read_with_get_is_written_back_with_put_and_everyone_see
 def test_the_admin_uploads_next_years_holidays_and_deadlines_follow_them(stack: Stack) -> None:
     gw = stack.gateway
     # 2027 is in no package yet: a deadline there is approximate until the year's schedule is uploaded.
-    params = {"start": "2027-02-05T17:00:00+08:00", "business_minutes": 60}
+    params: dict[str, str | int] = {"start": "2027-02-05T17:00:00+08:00", "business_minutes": 60}
     before = httpx.get(f"{gw}/api/v1/calendars/office-hours/deadline", params=params, headers=admin(stack), timeout=15)
     assert before.status_code == 200, before.text
     assert before.json()["approximate"] is True

@@ -27,13 +27,15 @@ CALL = {"title": "Outlook无法收邮件", "description": "提示密码错误，
 @pytest.fixture(scope="module")
 def desk(stack: Stack) -> dict[str, str]:
     """周敏 of the service desk, her browser in simplified Chinese."""
-    return in_language(sign_in(stack, "agent", name="周敏", department="服务台", username="desk.zhou"), "zh-CN")
+    headers: dict[str, str] = in_language(sign_in(stack, "agent", name="周敏", department="服务台", username="desk.zhou"), "zh-CN")
+    return headers
 
 
 @pytest.fixture(scope="module")
 def chen(stack: Stack) -> dict[str, str]:
     """陈伟 of 财务科, whose calls the desk takes (his account, to see what he sees)."""
-    return in_language(sign_in(stack, "requester", name="陈伟", department="财务科", username="chen.wei"), "zh-CN")
+    headers: dict[str, str] = in_language(sign_in(stack, "requester", name="陈伟", department="财务科", username="chen.wei"), "zh-CN")
+    return headers
 
 
 def _take_call(stack: Stack, desk: dict[str, str], **changes: Any) -> dict[str, Any]:

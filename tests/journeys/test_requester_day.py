@@ -35,12 +35,14 @@ PRINTER = {"title": "打印机卡纸", "description": "财务科三楼的打印�
 def chen(stack: Stack) -> dict[str, str]:
     """陈伟 of 财务科, signed in, his browser in simplified Chinese."""
     create_user(stack, "requester", username="chen.wei", name="陈伟", department="财务科", email="chenwei@example.cn")
-    return in_language(token_for(stack, "chen.wei"), "zh-CN")
+    headers: dict[str, str] = in_language(token_for(stack, "chen.wei"), "zh-CN")
+    return headers
 
 
 @pytest.fixture(scope="module")
 def desk(stack: Stack) -> dict[str, str]:
-    return in_language(sign_in(stack, "agent", name="周敏", department="服务台", prefix="desk"), "zh-CN")
+    headers: dict[str, str] = in_language(sign_in(stack, "agent", name="周敏", department="服务台", prefix="desk"), "zh-CN")
+    return headers
 
 
 def _file(stack: Stack, who: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
