@@ -53,17 +53,20 @@ def _pdf_text(data: bytes, tmp: Any) -> str:
 
 @pytest.fixture(scope="module")
 def manager(stack: Stack) -> dict[str, str]:
-    return sign_in(stack, "manager", department="项目组", name="刘经理", prefix="pm")
+    person: dict[str, str] = sign_in(stack, "manager", department="项目组", name="刘经理", prefix="pm")
+    return person
 
 
 @pytest.fixture(scope="module")
 def desk(stack: Stack) -> dict[str, str]:
-    return sign_in(stack, "agent", department="服务台", prefix="desk")
+    person: dict[str, str] = sign_in(stack, "agent", department="服务台", prefix="desk")
+    return person
 
 
 @pytest.fixture(scope="module")
 def requester(stack: Stack) -> dict[str, str]:
-    return sign_in(stack, "requester", department="财务科", name="王小明")
+    person: dict[str, str] = sign_in(stack, "requester", department="财务科", name="王小明")
+    return person
 
 
 def _assigned(stack: Stack, requester: dict[str, str], desk: dict[str, str], **overrides: Any) -> tuple[str, str]:
