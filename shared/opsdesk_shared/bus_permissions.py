@@ -80,7 +80,7 @@ ROLES: dict[str, BusRole] = {
             "intake",
             publishes=(
                 s.TICKET_CREATED, s.TICKET_UPDATED, s.TICKET_STATUS_CHANGED, s.TICKET_RESOLVED, s.TICKET_CLOSED, s.TICKET_REOPENED,
-                s.TICKET_SERVICE_RECORD_REVIEWED,
+                s.TICKET_SERVICE_RECORD_REVIEWED, s.TICKET_DISPATCH_REQUESTED,
             ),
             consumes=_c(
                 (s.TICKET_ASSIGNED, "intake-ticket-assigned"),
@@ -116,6 +116,8 @@ ROLES: dict[str, BusRole] = {
                 (s.TICKET_STATUS_CHANGED, "dispatch-ticket-status-changed"),
                 (s.SLA_BREACHED, "dispatch-sla-breached"),
                 (s.TICKET_SERVICE_RECORD_REVIEWED, "dispatch-service-record-reviewed"),
+                # A desk-first ticket is assigned when the desk hands it over, not on ticket.created.
+                (s.TICKET_DISPATCH_REQUESTED, "dispatch-dispatch-requested"),
             ),
         ),
         BusRole(

@@ -48,6 +48,11 @@ class CatalogService(BaseModel):
     default_priority: Priority = "P3"
     sla_profile: SlaProfile
     skill: str = Field(default="desktop", max_length=40, description="What dispatch matches engineers on")
+    desk_first: bool = Field(
+        default=False,
+        description="Tickets for it stay with the desk for remote guidance (up to the contract's 5 minutes) before "
+        "dispatch assigns; a ticket's own desk_first overrides it",
+    )
     active: bool = True
     version: int = 1
 
@@ -60,10 +65,11 @@ ONSITE_5X8 = _l("5X8駐場/其余時間電話", "5X8驻场/其余时间电话", 
 
 
 def _svc(code: str, family: Family, name: Labels, deliverable: Labels, level: Labels, cadence: Cadence, *,
-         ticket_type: TicketType, profile: SlaProfile, priority: Priority = "P3", skill: str = "desktop") -> CatalogService:
+         ticket_type: TicketType, profile: SlaProfile, priority: Priority = "P3", skill: str = "desktop",
+         desk_first: bool = False) -> CatalogService:
     return CatalogService(
         code=code, family=family, name=name, deliverable=deliverable, service_level=level, cadence=cadence,
-        ticket_type=ticket_type, default_priority=priority, sla_profile=profile, skill=skill,
+        ticket_type=ticket_type, default_priority=priority, sla_profile=profile, skill=skill, desk_first=desk_first,
     )
 
 
@@ -151,7 +157,9 @@ SEED: tuple[CatalogService, ...] = (
          ticket_type="repair", profile="responsive", skill="printer"),
     _svc("RS-OTHER", "responsive", _l("其他支持服務", "其他支持服务", "Other support"),
          _l("支持服務記錄", "支持服务记录", "Support record"), ONSITE_5X8, "on_demand",
-         ticket_type="service_request", profile="responsive", skill="application"),
+         ticket_type="service_request", profile="responsive", skill="application",
+         # Software, account and how-to questions: most end on the phone with the desk (remote guidance first).
+         desk_first=True),
 )
 
 SEED_BY_CODE = {s.code: s for s in SEED}

@@ -72,6 +72,8 @@ class NewTicket(BaseModel):
     priority_reason: str | None = None
     major_incident: bool = False
     requester_id: str | None = None
+    # The desk tries remote guidance first and dispatch waits (desk_first.py); None: as the catalog service says.
+    desk_first: bool | None = None
 
 
 class Assignee(BaseModel):
@@ -210,6 +212,10 @@ class Ticket(BaseModel):
     mail_ids: tuple[str, ...] = Field(default=(), description="Message-IDs of the mails threaded into this ticket")
     audit: tuple[AuditEntry, ...] = ()
     updated_at: datetime | None = None
+    # Stays with the desk for remote guidance until sent on, resolved there, or the guidance window runs out.
+    desk_first: bool = False
+    # When it left the desk for dispatch (ticket.dispatch_requested); None while with the desk, or never desk-first.
+    dispatch_requested_at: datetime | None = None
 
 
 def ticket_id_for(idempotency_key: str | None) -> str:
@@ -250,7 +256,7 @@ def check_new_ticket(cmd: NewTicket, *, service: CatalogService | None, now: dat
 
 # What the desk decides when it triages a report; a requester reporting a fault cannot set them (issue 12, finding 5:
 # a requester's P1 or major incident, or a report backdated a week, started the escalation chain at once).
-DESK_DECIDES = ("priority", "priority_reason", "impact", "urgency", "major_incident", "reported_at")
+DESK_DECIDES = ("priority", "priority_reason", "impact", "urgency", "major_incident", "reported_at", "desk_first")
 
 
 def refuse_desk_fields(actor: Actor, given: dict[str, Any]) -> None:
@@ -275,7 +281,8 @@ def reported_by(cmd: NewTicket, actor: Actor) -> NewTicket:
     requester = cmd.requester.model_copy(
         update={"name": actor.name or cmd.requester.name, "department": actor.department}
     )
-    return cmd.model_copy(update={"requester": requester, "requester_id": actor.subject})
+    # desk_first false from a requester is let through above but means nothing: the catalog decides for them.
+    return cmd.model_copy(update={"requester": requester, "requester_id": actor.subject, "desk_first": None})
 
 
 def to_millis(moment: datetime) -> datetime:
@@ -323,6 +330,7 @@ def open_ticket(
         major_incident=cmd.major_incident,
         requester_id=cmd.requester_id,
         audit=(audit_entry(actor, "created", now),),
+        desk_first=service.desk_first if cmd.desk_first is None else cmd.desk_first,
     )
     event = TicketCreatedV1(
         ticket_id=ticket.id,
@@ -341,6 +349,7 @@ def open_ticket(
         major_incident=ticket.major_incident,
         sla_profile=service.sla_profile,
         skill=service.skill or None,  # the catalog entry is the one owner of what skill a service needs; dispatch matches on it
+        desk_first=ticket.desk_first,  # dispatch waits for ticket.dispatch_requested
     )
     return ticket, event
 

@@ -232,8 +232,13 @@ def start_guidance(ticket: Ticket, *, actor: Actor, now: datetime) -> Changed:
     """The desk starts guiding the requester remotely: the SLA monitor's 5-minute remote guidance clock starts."""
     now = to_millis(now)
     require(actor, "resolve_at_desk", ticket)
-    if ticket.status not in ("new", "assigned"):
-        raise IllegalTransition(ticket.status, ticket.status, allowed_from(ticket), "remote guidance is at first contact, before work starts")
+    # At first contact, before an engineer has it: once dispatch assigned (or was asked to), the engineer's clocks run
+    # and guiding the requester would race them. `allowed` names the state guidance is allowed in.
+    if ticket.status != "new" or ticket.assignee is not None or ticket.dispatch_requested_at is not None:
+        why = "remote guidance is at first contact, before the ticket goes to an engineer"
+        if ticket.status == "new":
+            why += " (it has been sent to dispatch)"
+        raise IllegalTransition(ticket.status, "guidance", ("new",), why)
     if ticket.guidance_started_at is not None:
         return ticket, []
     changes: dict[str, dict[str, Any]] = {"guidance_started_at": {"old": None, "new": now.isoformat()}}

@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -18,8 +18,8 @@ from opsdesk_shared.outbox import OutboxRelay
 from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
 
-from . import metrics, service
-from .adapters.mongo import MongoCatalogStore, MongoKnownTags, MongoTicketStore
+from . import handover, metrics, service
+from .adapters.mongo import MongoCatalogStore, MongoKnownTags, MongoPendingHandovers, MongoTicketStore
 from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars, NatsTimerDirectory
 from .adapters.notices import MongoSentNotices, SmtpRequesterMailer
 from .catalog_cache import Catalog
@@ -84,6 +84,8 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             mail_service_code=settings.mail_service_code,
             upstream_client=upstream_client,
             minter=minter,
+            handovers=MongoPendingHandovers(infra.db),
+            guidance_window=timedelta(seconds=settings.guidance_window_s),
         )
         loaded = await service.rebuild_index(desk=wired.desk)
         log.info("search index loaded", extra={"fields": {"tickets": loaded}})
@@ -96,12 +98,20 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         bus.register(infra.broker, desk=wired.desk, settings=settings, requester_notices=requester_notices)
         reload = Periodic(lambda: service.rebuild_index(desk=wired.desk), interval_s=settings.index_reload_s, name="index-reload", delay_first=True)
         refresh = Periodic(catalog.refresh, interval_s=settings.catalog_refresh_s, name="catalog-refresh", delay_first=True)
+        # Desk-first tickets whose guidance window ran out go to dispatch; due times are read from the database, so a
+        # restart picks up where the last process stopped (handover.py).
+        handovers = Periodic(
+            lambda: handover.hand_over_due(desk=wired.desk, now=datetime.now(UTC)), interval_s=settings.handover_check_s,
+            name="desk-handover",
+        )
         relay.start()
         reload.start()
         refresh.start()
+        handovers.start()
         try:
             yield wired
         finally:
+            await handovers.stop()
             await reload.stop()
             await refresh.stop()
             await relay.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
@@ -94,3 +95,16 @@ class TimerDirectory(Protocol):
     """A ticket's SLA timers, answered by the SLA monitor, which owns them."""
 
     async def timers(self, ticket_id: str) -> list[TimerView]: ...
+
+
+class PendingHandovers(Protocol):
+    """Desk-first tickets whose guidance window is running, keyed by ticket id, with the time they go to dispatch.
+    Persisted, so a crash or restart of the checker loses no hand-over (desk_first.py, handover.py)."""
+
+    async def put(self, ticket_id: str, due_at: datetime) -> None:
+        """Record (or keep) the ticket's due time; idempotent."""
+        ...
+    async def due(self, now: datetime, *, limit: int) -> list[str]:
+        """Ticket ids whose due time has come, oldest first."""
+        ...
+    async def remove(self, ticket_id: str) -> None: ...

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from opsdesk_shared.contracts import (
     AssignmentAcceptedV1,
@@ -21,13 +21,13 @@ from opsdesk_shared.contracts import (
 from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
 from opsdesk_shared.contracts.envelope import EventData
 
-from . import domain, known_tags, lifecycle, messages, service_record
+from . import desk_first, domain, known_tags, lifecycle, messages, service_record
 from .access import can_see, may_thread, require
 from .catalog_cache import Catalog
 from .domain import DESK, Actor, NewTicket, Suggestion, Ticket
 from .known_tags import KnownTags
 from .mail import Mail
-from .ports import ConcurrentUpdate, Decided, EventOutbox, MailSenders, TicketStore
+from .ports import ConcurrentUpdate, Decided, EventOutbox, MailSenders, PendingHandovers, TicketStore
 from .search import TicketIndex
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ class Desk:
     """The desk's ports in one place, so each use case takes one argument for them."""
 
     def __init__(
-        self, *, store: TicketStore, outbox: EventOutbox, catalog: Catalog, index: TicketIndex, tags: KnownTags | None = None
+        self, *, store: TicketStore, outbox: EventOutbox, catalog: Catalog, index: TicketIndex, tags: KnownTags | None = None,
+        handovers: PendingHandovers | None = None, guidance_window: timedelta = timedelta(minutes=5),
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -53,6 +54,9 @@ class Desk:
         self.index = index
         # The asset tags assets announced (known_tags); None: nothing to check a ticket's tag against.
         self.tags = tags
+        # Desk-first tickets' due times (handover.py); None (tools): desk-first tickets wait for the agent to send them.
+        self.handovers = handovers
+        self.guidance_window = guidance_window
 
     @classmethod
     def on(cls, store: TicketStore, outbox: EventOutbox, *, catalog: Catalog | None = None, index: TicketIndex | None = None) -> Desk:
@@ -94,6 +98,10 @@ async def open_ticket(
         number = domain.format_number(series, await desk.store.next_number(series))
         ticket, created = domain.open_ticket(cmd, service=service, ticket_id=ticket_id, number=number, now=now, actor=actor)
         event = Envelope.wrap(created, producer=PRODUCER, correlation_id=correlation_id, subject_id=ticket.id, occurred_at=now)
+        if ticket.desk_first and desk.handovers is not None:
+            # Before the ticket: a crash between the two leaves a due time without a ticket (dropped by the checker),
+            # never a desk-first ticket nobody sends on.
+            await desk.handovers.put(ticket.id, desk_first.due_at(ticket, window=desk.guidance_window))
         if await desk.store.add(ticket, [event]):
             desk.index.upsert(ticket)
             desk.index.mark_local([str(event.event_id)])
@@ -394,6 +402,7 @@ async def open_for_inspection(
         cmd, desk=desk, now=now, correlation_id=correlation_id, actor=INSPECTIONS,
         idempotency_key=f"inspection:{recorded.inspection_id}",
     )
+
 
 async def record_completion(completed: AssignmentCompletedV1, *, desk: Desk, now: datetime, correlation_id: str) -> bool:
     """The engineer completed through dispatch: the service record lands on the ticket for the desk's review (see

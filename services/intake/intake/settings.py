@@ -30,6 +30,10 @@ class IntakeSettings(ServiceSettings):
     reporting_url: str = ""
     knowledge_url: str = ""
     upstream_timeout_s: float = 15.0
+    # How long a desk-first ticket stays with the desk for remote guidance before it goes to dispatch (the contract's
+    # 5 minutes), and how often the checker looks for tickets whose window ran out (desk_first.py, handover.py).
+    guidance_window_s: float = Field(default=300.0, gt=0)
+    handover_check_s: float = Field(default=2.0, gt=0)
     # Requesters are mailed when their ticket is assigned, waits for them, and is resolved (notices.py). No host:
     # mail is off (make run has no mail server); the SLA monitor and reporting send through the same kind of server.
     smtp_host: str = ""

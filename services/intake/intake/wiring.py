@@ -11,9 +11,10 @@ from starlette.requests import Request
 
 from opsdesk_shared.internal_auth import TokenMinter
 
+from .adapters.memory import MemoryPendingHandovers
 from .catalog_cache import Catalog
 from .known_tags import KnownTags
-from .ports import AssetDirectory, BusinessCalendars, EventOutbox, TicketStore, TimerDirectory
+from .ports import AssetDirectory, BusinessCalendars, EventOutbox, PendingHandovers, TicketStore, TimerDirectory
 from .search import TicketIndex
 from .service import Desk
 
@@ -49,7 +50,13 @@ class Adapters:
     minter: TokenMinter | None = None
     # The asset tags assets announced; None (tests that do not care): every tag is accepted.
     tags: KnownTags | None = None
+    # Desk-first tickets' due times; main wires the database's, tests get a memory one.
+    handovers: PendingHandovers = field(default_factory=MemoryPendingHandovers)
+    guidance_window: timedelta = timedelta(minutes=5)
 
     @property
     def desk(self) -> Desk:
-        return Desk(store=self.store, outbox=self.outbox, catalog=self.catalog, index=self.index, tags=self.tags)
+        return Desk(
+            store=self.store, outbox=self.outbox, catalog=self.catalog, index=self.index, tags=self.tags,
+            handovers=self.handovers, guidance_window=self.guidance_window,
+        )

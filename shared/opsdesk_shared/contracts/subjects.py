@@ -25,6 +25,8 @@ TICKET_RESOLVED = "ticket.resolved"
 TICKET_CLOSED = "ticket.closed"
 TICKET_REOPENED = "ticket.reopened"
 TICKET_SERVICE_RECORD_REVIEWED = "ticket.service_record_reviewed"
+# A desk-first ticket leaves the desk: the agent sent it on, or its guidance window ran out; dispatch assigns on it.
+TICKET_DISPATCH_REQUESTED = "ticket.dispatch_requested"
 
 # Knowledge base and problem management (knowledge).
 KB_ARTICLE_PUBLISHED = "kb.article_published"

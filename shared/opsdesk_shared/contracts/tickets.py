@@ -53,6 +53,43 @@ class TicketCreatedV1(EventData):
         description="The skill the catalog service needs (the catalog's editable `skill`, e.g. printer); dispatch "
         "matches engineers on it. None: any available engineer may take the ticket",
     )
+    desk_first: bool = Field(
+        default=False,
+        description="The desk tries remote guidance first (up to the contract's 5 minutes): dispatch does not assign on "
+        "this event but on ticket.dispatch_requested, which intake sends when the agent sends the ticket on or the "
+        "guidance window runs out. The dispatch clock still runs from this event",
+    )
+
+
+class TicketDispatchRequestedV1(EventData):
+    """A desk-first ticket leaves the desk for dispatch: the agent sent it on, or its guidance window ran out.
+    Carries the ticket as it is now (the desk may have corrected service, priority or site meanwhile), so dispatch
+    assigns from this event alone. The dispatch clock is not restarted: it runs from ticket.created."""
+
+    event_type: ClassVar[str] = subjects.TICKET_DISPATCH_REQUESTED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str = Field(description="Intake's ticket id (UUID)")
+    number: str = Field(description="Human ticket number, e.g. INC-2026-000001")
+    title: str
+    channel: Channel
+    service_code: str = Field(description="Catalog service the ticket names now")
+    priority: str = Field(default="P3", description="P1 (highest) to P4")
+    requester: Requester
+    requester_id: str | None = None
+    asset_tag: str | None = None
+    reported_at: datetime = Field(description="When the requester reported it (UTC)")
+    site: str | None = Field(default=None, description="Building where the requester is, for dispatch's visit plan")
+    ticket_type: str = Field(default="incident", description="incident, service_request, repair or task, from the catalog")
+    description: str | None = None
+    major_incident: bool = False
+    sla_profile: str = Field(default="responsive", description="Which clocks apply, from the catalog")
+    skill: str | None = Field(default=None, description="The skill the catalog service needs; dispatch matches engineers on it")
+    reason: Literal["desk", "window_elapsed"] = Field(
+        description="desk: an agent sent it on (POST /api/v1/tickets/{id}/dispatch); window_elapsed: the guidance window ran out",
+    )
+    requested_at: datetime = Field(description="When the ticket left the desk")
+    by: str = Field(description="The agent who sent it on, or intake for a window that ran out")
 
 
 class TicketAssignedV1(EventData):

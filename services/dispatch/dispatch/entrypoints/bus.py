@@ -1,4 +1,4 @@
-"""Dispatch's bus edge: every new ticket gets an engineer; a ticket the desk resolved or cancelled frees them; a
+"""Dispatch's bus edge: every new ticket gets an engineer (a desk-first one when the desk hands it over); a ticket the desk resolved or cancelled frees them; a
 clock the SLA monitor announces as run out marks the assignment overdue (the SLA monitor owns the clocks); the desk's
 review of the service record on the ticket marks the assignment reviewed or gives it back to the engineer."""
 
@@ -14,6 +14,7 @@ from opsdesk_shared.contracts import (
     ServiceRecordReviewedV1,
     SlaBreachedV1,
     TicketCreatedV1,
+    TicketDispatchRequestedV1,
     TicketStatusChangedV1,
     subjects,
 )
@@ -32,6 +33,16 @@ def register(
     waiting: WaitingRoom | None = None,
 ) -> None:
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
+        if ticket.desk_first:
+            return  # the desk tries remote guidance first; ticket.dispatch_requested says when it is ours
+        await assign(envelope, ticket)
+
+    async def on_dispatch_requested(envelope: Envelope, requested: TicketDispatchRequestedV1) -> None:
+        # The ticket as the desk hands it over (service, priority and site as they are now). Assigned once: the store
+        # refuses a second assignment, and a ticket resolved meanwhile left a withdrawn record that assigns nobody.
+        await assign(envelope, TicketCreatedV1.model_validate(requested.model_dump(include=set(TicketCreatedV1.model_fields))))
+
+    async def assign(envelope: Envelope, ticket: TicketCreatedV1) -> None:
         now = datetime.now(UTC)
         assignment = await service.assign_ticket(
             ticket, roster=roster, assignments=assignments, outbox=outbox, now=now,
@@ -74,6 +85,7 @@ def register(
 
     for subject, durable, handler in (
         (subjects.TICKET_CREATED, "dispatch-ticket-created", on_ticket_created),
+        (subjects.TICKET_DISPATCH_REQUESTED, "dispatch-dispatch-requested", on_dispatch_requested),
         (subjects.TICKET_STATUS_CHANGED, "dispatch-ticket-status-changed", on_ticket_status_changed),
         (subjects.SLA_BREACHED, "dispatch-sla-breached", on_sla_breached),
         (subjects.TICKET_SERVICE_RECORD_REVIEWED, "dispatch-service-record-reviewed", on_service_record_reviewed),

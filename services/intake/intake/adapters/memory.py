@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
@@ -149,3 +150,20 @@ class MemoryKnownTags:
 
     async def has(self, tag: str) -> bool:
         return tag in self.tags
+
+
+class MemoryPendingHandovers:
+    """Desk-first tickets waiting for their guidance window (ports.PendingHandovers), for tests."""
+
+    def __init__(self) -> None:
+        self.due_at: dict[str, datetime] = {}
+
+    async def put(self, ticket_id: str, due_at: datetime) -> None:
+        check_document({"_id": ticket_id, "due_at": due_at})  # refused here as the database would
+        self.due_at.setdefault(ticket_id, due_at)
+
+    async def due(self, now: datetime, *, limit: int) -> list[str]:
+        return [t for t, at in sorted(self.due_at.items(), key=lambda item: item[1]) if at <= now][:limit]
+
+    async def remove(self, ticket_id: str) -> None:
+        self.due_at.pop(ticket_id, None)

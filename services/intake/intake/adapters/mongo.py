@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
@@ -179,3 +180,22 @@ class MongoKnownTags:
 
     async def has(self, tag: str) -> bool:
         return await self._tags.find_one({"_id": tag}, {"_id": 1}) is not None
+
+
+class MongoPendingHandovers:
+    """Desk-first tickets waiting for their guidance window (ports.PendingHandovers): one small document per ticket,
+    the ticket id as its _id (the one index FerretDB keeps), removed once the ticket left the desk or ended. The
+    collection holds only tickets inside their window (minutes), so the checker's unindexed range read stays small."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._pending = db["pending_handovers"]
+
+    async def put(self, ticket_id: str, due_at: datetime) -> None:
+        await self._pending.update_one({"_id": ticket_id}, {"$setOnInsert": {"due_at": due_at}}, upsert=True)
+
+    async def due(self, now: datetime, *, limit: int) -> list[str]:
+        cursor = self._pending.find({"due_at": {"$lte": now}}, {"_id": 1}).sort("due_at", 1).limit(limit)
+        return [str(doc["_id"]) async for doc in cursor]
+
+    async def remove(self, ticket_id: str) -> None:
+        await self._pending.delete_one({"_id": ticket_id})

@@ -32,6 +32,7 @@ class CatalogEntry(BaseModel):
     default_priority: Priority
     sla_profile: SlaProfile
     skill: str
+    desk_first: bool = Field(description="Tickets for it stay with the desk for remote guidance before dispatch assigns")
     active: bool
     version: int
 
@@ -42,7 +43,8 @@ class CatalogEntry(BaseModel):
             service_level=service.service_level.pick(lang),
             labels={"name": service.name, "deliverable": service.deliverable, "service_level": service.service_level},
             cadence=service.cadence, ticket_type=service.ticket_type, default_priority=service.default_priority,
-            sla_profile=service.sla_profile, skill=service.skill, active=service.active, version=service.version,
+            sla_profile=service.sla_profile, skill=service.skill, desk_first=service.desk_first, active=service.active,
+            version=service.version,
         )
 
 
@@ -94,6 +96,9 @@ class CatalogServiceIn(BaseModel):
     default_priority: Priority = "P3"
     sla_profile: SlaProfile
     skill: str = Field(default="desktop", min_length=1, max_length=40)
+    desk_first: bool = Field(
+        default=False, description="Tickets for it stay with the desk for remote guidance (5 minutes) before dispatch assigns"
+    )
     active: bool = True
     version: int | None = Field(
         default=None, ge=0, description="As GET returns it: the version this edit starts from (as If-Match; If-Match wins)"

@@ -15,7 +15,7 @@ from opsdesk_shared.contracts.calendars import TimerView
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus
 from opsdesk_shared.localtime import FROM_HELP, TO_HELP, AwareDatetime, LocalDateFrom, LocalDateTo
 
-from .. import known_tags, lifecycle, messages, metrics, service, service_record
+from .. import handover, known_tags, lifecycle, messages, metrics, service, service_record
 from ..domain import (
     AGENCY_TZ,
     Actor,
@@ -87,6 +87,12 @@ class TicketIn(BaseModel):
     priority_reason: str | None = Field(default=None, min_length=1, max_length=500)
     major_incident: bool = False
     requester_id: str | None = Field(default=None, max_length=64, description="The requester's user name, when they have one")
+    desk_first: bool | None = Field(
+        default=None,
+        description="Keep the ticket with the desk for remote guidance before dispatch assigns: until an agent sends it "
+        "on (POST /tickets/{id}/dispatch), resolves it at the desk, or the guidance window (5 minutes) runs out. "
+        "Omitted: as the catalog service says (its desk_first). The desk decides; requesters cannot set it",
+    )
 
 
 class TicketSummary(BaseModel):
@@ -139,6 +145,10 @@ class TicketOut(BaseModel):
     resolved_at_desk: bool
     guidance_minutes: float | None
     guidance_started_at: datetime | None = None
+    desk_first: bool = Field(default=False, description="Held by the desk for remote guidance before dispatch assigns")
+    dispatch_requested_at: datetime | None = Field(
+        default=None, description="When a desk-first ticket was sent to dispatch (by an agent, or when its window ran out)"
+    )
     article_id: str | None
     closed_at: datetime | None
     satisfaction: int | None
@@ -196,7 +206,7 @@ async def create_ticket(
         title=body.title, description=body.description, requester=requester, channel=body.channel,
         service_code=body.service_code, asset_tag=body.asset_tag, reported_at=body.reported_at, site=body.site,
         impact=body.impact, urgency=body.urgency, priority=body.priority, priority_reason=body.priority_reason,
-        major_incident=body.major_incident, requester_id=body.requester_id,
+        major_incident=body.major_incident, requester_id=body.requester_id, desk_first=body.desk_first,
     )
     ticket, created = await service.open_ticket(
         cmd, desk=wired.desk, now=now(), correlation_id=correlation(), actor=actor, idempotency_key=idempotency_key
@@ -365,6 +375,18 @@ async def start_guidance(ticket_id: str, response: Response, wired: Wired, actor
     return await _step(
         ticket_id, lambda t: lifecycle.start_guidance(t, actor=actor, now=at), wired=wired, actor=actor, response=response, version=version,
     )
+
+
+@router.post("/tickets/{ticket_id}/dispatch", response_model=TicketOut, tags=["lifecycle"],
+             summary="Send a desk-first ticket to dispatch now; 409 when it is not with the desk")
+async def send_to_dispatch(ticket_id: str, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
+    """Remote guidance did not solve it: dispatch assigns an engineer at once (ticket.dispatch_requested). The dispatch
+    clock has run since the ticket was created and keeps running."""
+    ticket = await handover.send_on(
+        ticket_id, desk=wired.desk, actor=actor, now=now(), correlation_id=correlation(), expected_version=version
+    )
+    set_etag(response, ticket.version)
+    return TicketOut.of(ticket, actor)
 
 
 class CloseIn(BaseModel):
