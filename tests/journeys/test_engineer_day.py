@@ -156,6 +156,8 @@ def test_a_delay_redispatches_and_the_requester_reads_no_internal_text(stack: St
     assert reason not in text and "车辆故障" not in text, text
     for scoring in ("score", "load ", "role mobile", "role onsite", "skill match"):
         assert scoring not in text, (scoring, text)
+    # The desk, who may ring me back, keeps my reason as an internal work note.
+    assert wait_for(lambda: [c for c in ticket(stack, tid, desk)["comments"] if c["internal"] and reason in c["body"]])
 
 
 def test_a_colleagues_assignment_is_neither_read_nor_worked(stack: Stack, engineers: dict[str, dict[str, str]]) -> None:

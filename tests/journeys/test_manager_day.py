@@ -132,6 +132,8 @@ def test_manager_generates_the_monthly_service_summary_as_pdf_and_xlsx(
         assert label in text, label
     assert not RAW_CODE.search(text), RAW_CODE.findall(text)
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", text)  # no raw ISO times
+    wire_values = {"hotline", "incident", "service_request", "in_progress", "resolved"} & set(re.findall(r"[A-Za-z_0-9]+", text))
+    assert not wire_values, wire_values  # values read as Chinese labels, not as the API's enums
 
     xlsx = _get(stack, f"/reports/stored/{report_id}", manager, format="xlsx")
     assert xlsx.status_code == 200, xlsx.text[:300]
