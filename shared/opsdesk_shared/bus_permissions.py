@@ -69,7 +69,10 @@ def _c(*pairs: tuple[str, str]) -> tuple[Consumer, ...]:
 
 def _reporting_consumers() -> tuple[Consumer, ...]:
     """reporting/entrypoints/bus.py: one durable per family, named `reporting-<family>`."""
-    families = ("ticket.>", "assignment.>", "escalation.>", "sla.>", "repair.>", "problem.>", s.CMDB_INSPECTION_RECORDED, s.CMDB_SPARE_ISSUED)
+    families = (
+        "ticket.>", "assignment.>", "escalation.>", "sla.>", "repair.>", "problem.>", s.CMDB_INSPECTION_RECORDED, s.CMDB_SPARE_ISSUED,
+        s.CMDB_SPARE_ISSUE_REVERSED,  # a reversed issue is no consumption
+    )
     return tuple(Consumer(f, "reporting-" + f.removesuffix(".>").replace(".", "-")) for f in families)
 
 

@@ -66,10 +66,11 @@ class Effects:
     def set(self, bucket: str, path: str, value: Any) -> None:
         self.sets.setdefault(bucket, {})[path] = value
 
-    def duration(self, at: datetime, timer: str, seconds: float, *, prefix: str = "dur") -> None:
+    def duration(self, at: datetime, timer: str, seconds: float, *, prefix: str = "dur", sign: int = 1) -> None:
+        """One observed duration in `at`'s month; sign=-1 takes back one counted before (a later-known earlier end)."""
         bucket = month_bucket(at)
-        self.inc(bucket, f"{prefix}.{timer}.h.{sketch.bucket_of(max(seconds, 0.0))}")
-        self.inc(bucket, f"{prefix}.{timer}.sum", max(seconds, 0.0))
+        self.inc(bucket, f"{prefix}.{timer}.h.{sketch.bucket_of(max(seconds, 0.0))}", sign)
+        self.inc(bucket, f"{prefix}.{timer}.sum", sign * max(seconds, 0.0))
 
     def to_doc(self) -> Document:
         """Storable form: lists of small documents, since field paths contain dots a stored document may not use
@@ -127,7 +128,7 @@ def entity_of(envelope: Envelope) -> tuple[str, str] | None:
         return ("problems", str(data["problem_id"])) if data.get("problem_id") else None
     if kind == "cmdb.inspection_recorded":
         return "inspections", str(data.get("inspection_id") or envelope.event_id)
-    if kind == "cmdb.spare_issued":
+    if kind in ("cmdb.spare_issued", "cmdb.spare_issue_reversed"):
         return ("tickets", str(data["ticket_id"])) if data.get("ticket_id") else None
     return None
 
@@ -164,10 +165,27 @@ def _status(doc: Document, new: str, at: datetime, fx: Effects) -> None:
     doc["status"] = new
 
 
-def _first_response(doc: Document, fx: Effects, at: datetime) -> None:
-    if doc.get("reported_at") and not doc.get("obs_first_response"):
-        doc["obs_first_response"] = True
-        fx.duration(at, "first_response", _seconds(doc["reported_at"], at))
+def _first_response(doc: Document, fx: Effects, at: datetime | None = None) -> None:
+    """First response runs from the report to the first human act on the ticket: the engineer accepting the job, the
+    desk sending it on to dispatch, or a resolution. Automatic assignment is not a response (it happens within
+    milliseconds, so the median read 0.0 minutes). The earliest act wins whatever order the events arrive in: an
+    earlier act arriving later takes back the duration counted before. Without `at`: the report time just became
+    known, count an act that arrived first."""
+    earliest = _dt(doc.get("first_human_at"))
+    if at is not None and (earliest is None or at < earliest):
+        doc["first_human_at"] = earliest = at
+    reported = _dt(doc.get("reported_at"))
+    if earliest is None or reported is None:
+        return
+    if doc.get("obs_first_response") and not doc.get("first_response_at"):
+        return  # counted by an older version of this projection (at the assignment); a rebuild recounts it
+    counted = _dt(doc.get("first_response_at"))
+    if counted == earliest:
+        return
+    if counted is not None:
+        fx.duration(counted, "first_response", _seconds(reported, counted), sign=-1)
+    doc.update(obs_first_response=True, first_response_at=earliest)
+    fx.duration(earliest, "first_response", _seconds(reported, earliest))
 
 
 def _on_created(doc: Document, e: Envelope, fx: Effects) -> None:
@@ -200,10 +218,10 @@ def _on_created(doc: Document, e: Envelope, fx: Effects) -> None:
     fx.inc(bucket, "sla.response.started")
     fx.inc(bucket, "sla.dispatch.started")
     # Ends that arrived first: the durations can be known now.
+    _first_response(doc, fx)
     if doc.get("assigned_at"):
         assigned = _dt(doc["assigned_at"])
         assert assigned is not None
-        _first_response(doc, fx, assigned)
         if not doc.get("obs_dispatch"):
             doc["obs_dispatch"] = True
             fx.duration(assigned, "dispatch", _seconds(e.occurred_at, assigned))
@@ -230,7 +248,6 @@ def _on_assigned(doc: Document, e: Envelope, fx: Effects) -> None:
     _assigned(doc, fx, engineer_id=d["engineer_id"], name=d.get("engineer_name", ""), at=at, assignment_id=d.get("assignment_id", ""), by="dispatch")
     if not doc.get("assigned_at"):
         doc["assigned_at"] = at
-        _first_response(doc, fx, at)
         if doc.get("created_at") and not doc.get("obs_dispatch"):
             doc["obs_dispatch"] = True
             fx.duration(at, "dispatch", _seconds(doc["created_at"], at))
@@ -264,6 +281,7 @@ def _assignment_step(name: str, at_field: str) -> Any:
                 fx.duration(at, "confirmation", _seconds(doc["assigned_at"], at))
         elif name == "accepted":
             doc.setdefault("accepted_at", at)
+            _first_response(doc, fx, at)  # the engineer's acceptance is the first human act after an automatic assignment
         elif name == "delayed":
             fx.inc(bucket, f"engineer.{engineer}.delayed")
             fx.inc(bucket, "sla.redispatch.started")
@@ -298,12 +316,19 @@ def _on_resolved(doc: Document, e: Envelope, fx: Effects) -> None:
     doc["resolved_at"], doc["resolved_at_desk"] = at, desk
     _engineer_resolved(doc, fx)
     doc.setdefault("reported_at", _dt(d["reported_at"]))
-    if desk:
-        _first_response(doc, fx, at)
+    _first_response(doc, fx, at)  # a resolution (at the desk, or by an engineer who never accepted) is a response
     doc.update(resolved_at=at, resolved_at_desk=desk, resolution=d.get("resolution"), resolved_by=d.get("by"))
     for key in ("number", "service_code", "priority", "channel", "department", "asset_tag"):
         if doc.get(key) is None and d.get(key) is not None:
             doc[key] = d[key]
+
+
+def _on_dispatch_requested(doc: Document, e: Envelope, fx: Effects) -> None:
+    """A desk-first ticket leaves the desk: an agent sending it on is a human act; a guidance window that ran out is not."""
+    d = e.data
+    if d.get("reason") == "desk":
+        at = _dt(d.get("requested_at")) or e.occurred_at
+        _first_response(doc, fx, at)
 
 
 def _engineer_resolved(doc: Document, fx: Effects) -> None:
@@ -517,8 +542,24 @@ def _on_spare_issued(doc: Document, e: Envelope, fx: Effects) -> None:
     at = _dt(d.get("issued_at") or e.occurred_at)
     assert at is not None
     fx.inc(month_bucket(at), "spares.issued", int(d.get("quantity") or 1))
-    doc["spares"] = [*doc.get("spares", []), {"part": d.get("part_type"), "quantity": d.get("quantity"), "site": d.get("site"),
-                                               "by": d.get("issued_by"), "at": at}][-20:]
+    if d.get("issue_id") in doc.get("reversed_issues", []):
+        return  # its reversal arrived first (another consumer): counted, taken back, never listed
+    doc["spares"] = [*doc.get("spares", []), {"issue_id": d.get("issue_id"), "part": d.get("part_type"), "quantity": d.get("quantity"),
+                                               "site": d.get("site"), "by": d.get("issued_by"), "at": at}][-20:]
+
+
+def _on_spare_issue_reversed(doc: Document, e: Envelope, fx: Effects) -> None:
+    """An issue taken back is no consumption: the issue's month loses its quantity (whichever of the two events
+    arrives first, the sum comes out right) and the ticket no longer lists the part."""
+    d = e.data
+    issued = _dt(d["issued_at"])
+    at = _dt(d.get("reversed_at") or e.occurred_at)
+    assert issued is not None and at is not None
+    quantity = int(d.get("quantity") or 1)
+    fx.inc(month_bucket(issued), "spares.issued", -quantity)
+    fx.inc(month_bucket(at), "spares.reversed", quantity)
+    doc["reversed_issues"] = [*doc.get("reversed_issues", []), d["issue_id"]][-SEEN_KEEP:]
+    doc["spares"] = [s for s in doc.get("spares", []) if s.get("issue_id") != d["issue_id"]]
 
 
 def asset_step(doc: Document | None, *, ticket_id: str, reported_at: datetime) -> tuple[Document, list[datetime]] | None:
@@ -571,5 +612,8 @@ _HANDLERS: dict[str, Any] = {
     "problem.resolved": _on_problem("resolved"),
     "cmdb.inspection_recorded": _on_inspection,
     "cmdb.spare_issued": _on_spare_issued,
+    "cmdb.spare_issue_reversed": _on_spare_issue_reversed,
+    # Sent on by the desk (desk-first tickets): by name, as the contract is newer than some producers.
+    "ticket.dispatch_requested": _on_dispatch_requested,
 }
 PROJECTED = tuple(_HANDLERS)

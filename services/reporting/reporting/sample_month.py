@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from opsdesk_shared.contracts import (
+    AssignmentAcceptedV1,
     AssignmentCompletedV1,
     AssignmentConfirmedV1,
     Envelope,
@@ -107,9 +108,11 @@ def generate(*, tickets: int = 200, year: int = 2026, month: int = 11, seed_text
         else:
             eng_id, eng_name = ENGINEERS[i % len(ENGINEERS)]
             assigned = reported + timedelta(minutes=3 + i % 20)
+            accepted = assigned + timedelta(minutes=1 + i % 5)
             confirmed = assigned + timedelta(minutes=10 + i % 30)
             solved = reported + timedelta(minutes=60 + 7 * i % 900)
-            d["first_response"].append((assigned - reported).total_seconds())
+            # The engineer's acceptance is the first response: the automatic assignment is no one's act.
+            d["first_response"].append((accepted - reported).total_seconds())
             d["dispatch"].append((assigned - logged).total_seconds())
             d["confirmation"].append((confirmed - assigned).total_seconds())
             e = engineers.setdefault(eng_id, {"assigned": 0, "completed": 0, "resolved": 0})
@@ -118,6 +121,8 @@ def generate(*, tickets: int = 200, year: int = 2026, month: int = 11, seed_text
             e["resolved"] += 1
             ev.append(_wrap(TicketAssignedV1(ticket_id=tid, assignment_id=f"a-{i}", engineer_id=eng_id, engineer_name=eng_name,
                                              reason="nearest", assigned_at=assigned), tid, 1, assigned, "dispatch"))
+            ev.append(_wrap(AssignmentAcceptedV1(ticket_id=tid, assignment_id=f"a-{i}", engineer_id=eng_id, accepted_at=accepted),
+                            tid, 4, accepted, "dispatch"))
             ev.append(_wrap(AssignmentConfirmedV1(ticket_id=tid, assignment_id=f"a-{i}", engineer_id=eng_id, confirmed_at=confirmed),
                             tid, 2, confirmed, "dispatch"))
             ev.append(_wrap(AssignmentCompletedV1(ticket_id=tid, assignment_id=f"a-{i}", engineer_id=eng_id, record="更换硒鼓",

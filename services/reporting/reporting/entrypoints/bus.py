@@ -19,7 +19,8 @@ from ..rebuild import Projection
 # One durable consumer per family keeps each family's events in stream order (a ticket's status changes, a repair's
 # updates). Families whose producers are still being written are consumed once their contracts are registered.
 FAMILIES = ("ticket.>", "assignment.>", "escalation.>", "sla.>", "repair.>", "problem.>")
-OPTIONAL = (subjects.CMDB_INSPECTION_RECORDED, subjects.CMDB_SPARE_ISSUED)
+# A reversed spare issue takes its quantity back out of the month's consumption.
+OPTIONAL = (subjects.CMDB_INSPECTION_RECORDED, subjects.CMDB_SPARE_ISSUED, subjects.CMDB_SPARE_ISSUE_REVERSED)
 
 
 def consumed() -> list[str]:
