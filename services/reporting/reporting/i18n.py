@@ -72,7 +72,6 @@ TEXT: dict[str, tuple[str, str]] = {
     # forms
     "daily-maintenance": ("日常维护单", "Daily maintenance form"),
     "equipment-repair": ("设备维修单", "Equipment repair form"),
-    "send-out": ("设备送修单", "Equipment send-out form"),
     "spare-part": ("备件领用单", "Spare-part requisition"),
     "support-record": ("支持服务记录", "Support service record"),
     "inspection-record": ("巡检记录", "Inspection record"),
@@ -90,8 +89,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "sign_off": ("签署确认", "Sign-off"), "prepared_by": ("编制人", "Prepared by"), "reviewed_by": ("审核人", "Reviewed by"),
     "accepted_by": ("采购人验收", "Agency acceptance"), "signature": ("签字", "Signature"),
     "reason": ("原因", "Reason"), "policy": ("计时规则", "Policy"), "first_response_note": (
-        "首次响应：自报障至派单给工程师或服务台解决；派单：自登记至派单给工程师。",
-        "First response: from the report to the assignment or the desk's resolution; dispatch: from logging to the assignment."),
+        "首次响应：自报障至首次人工处理（工程师接单、服务台转派或解决）；派单：自登记至派单给工程师。",
+        "First response: from the report to the first human act (the engineer accepting, the desk sending it on or "
+        "resolving it); dispatch: from logging to the assignment."),
     "chart_clipped": ("注：纵轴截断于 %s，超出部分柱上标注实际数值（%s）。",
                       "Note: the axis is cut at %s; taller bars carry their real value (%s)."),
     "chart_skipped_uniform": ("各计时器达成率均为 %s，不另绘图。", "Every timer kept %s; no chart drawn."),

@@ -149,9 +149,15 @@ async def generate(kind: str, period: str, wired: Wired, lang: Lang = "zh-CN") -
     return {"report_id": built["_id"], "generated_at": built["generated_at"].astimezone(UTC).isoformat()}
 
 
+# Forms another service owns: one form per paper, filled by the service that owns the record (issue 13, item 16).
+OWNED_ELSEWHERE = {"send-out": "the send-out form is the assets service's, GET /api/v1/repairs/{repair_id}/send-out-form"}
+
+
 @router.get("/forms/{form_kind}/{entity_id}", tags=["forms"], summary="A printable one-page form (PDF) for a ticket, repair or inspection")
 async def form(form_kind: str, entity_id: str, wired: Wired, caller: VerifiedCaller, lang: Lang = "zh-CN") -> Response:
     collection = FORMS.get(form_kind)
+    if form_kind in OWNED_ELSEWHERE:
+        raise HTTPException(404, detail=f"no form {form_kind} here: {OWNED_ELSEWHERE[form_kind]}")
     if collection is None:
         raise HTTPException(404, detail=f"no form {form_kind}; forms: {', '.join(FORMS)}")
     doc = await wired.holder.models.entity(collection, entity_id)

@@ -20,7 +20,6 @@ from .pdf import styles, table
 FORMS: dict[str, str] = {
     "daily-maintenance": "tickets",
     "equipment-repair": "repairs",
-    "send-out": "repairs",
     "spare-part": "tickets",
     "support-record": "tickets",
     "inspection-record": "inspections",
@@ -28,7 +27,6 @@ FORMS: dict[str, str] = {
 SIGNATURES: dict[str, tuple[str, ...]] = {
     "daily-maintenance": ("signature_engineer", "signature_user"),
     "equipment-repair": ("signature_engineer", "signature_user"),
-    "send-out": ("signature_engineer", "signature_vendor"),
     "spare-part": ("signature_engineer", "signature_keeper"),
     "support-record": ("signature_engineer", "signature_user"),
     "inspection-record": ("signature_engineer", "signature_user"),

@@ -193,7 +193,7 @@ async def test_reassignment_moves_the_ticket_to_the_new_holder(client: httpx.Asy
 
 
 async def test_repair_forms_follow_their_ticket_and_otherwise_belong_to_the_team(client: httpx.AsyncClient, scene: Scene) -> None:
-    linked = f"/api/v1/forms/send-out/{scene.repair_a}"
+    linked = f"/api/v1/forms/equipment-repair/{scene.repair_a}"
     assert (await client.get(linked, headers=HOLDER)).status_code == 200
     assert (await client.get(linked, headers=OWNER)).status_code == 200
     assert (await client.get(linked, headers=OTHER_ENGINEER)).status_code == 404

@@ -91,8 +91,11 @@ async def test_forms_render_from_the_projection(client: httpx.AsyncClient, month
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "日常维护单" in text and "INC-2026-000001" in text
+    repair = await client.get("/api/v1/forms/equipment-repair/R-1")
+    assert "设备维修单" in PdfReader(io.BytesIO(repair.content)).pages[0].extract_text()
+    # One send-out form, assets' (it owns repairs and loaners): reporting's is gone and says where the form is.
     send_out = await client.get("/api/v1/forms/send-out/R-1")
-    assert "设备送修单" in PdfReader(io.BytesIO(send_out.content)).pages[0].extract_text()
+    assert send_out.status_code == 404 and "/api/v1/repairs/{repair_id}/send-out-form" in send_out.text
 
 
 async def test_major_incident_report_by_ticket(client: httpx.AsyncClient, month: Month) -> None:
