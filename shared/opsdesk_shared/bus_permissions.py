@@ -101,6 +101,10 @@ ROLES: dict[str, BusRole] = {
                 # Every tag assets announces, so a ticket naming an unknown asset tag is refused (known_tags).
                 (s.CMDB_CI_CHANGED, "intake-ci-changed"),
                 (s.CMDB_REGISTER_IMPORTED, "intake-register-imported"),
+                # The engineer's question to the desk, kept on the ticket as a work note for staff.
+                (s.ASSIGNMENT_HELP_REQUESTED, "intake-help-requested"),
+                # Stock parts of a service record that assets could not issue: a work note for the desk.
+                (s.CMDB_SPARE_ISSUE_REFUSED, "intake-spare-issue-refused"),
             ),
             # The gateway asks assets and the SLA monitor (adapters/nats.py); the rpc.* answers are documented as
             # being for the gateway, so it is the one user allowed to ask them.
@@ -145,13 +149,15 @@ ROLES: dict[str, BusRole] = {
             "assets",
             publishes=(
                 s.REPAIR_UPDATED, s.CMDB_CI_CHANGED, s.CMDB_AUDIT_CLOSED, s.CMDB_INSPECTION_RECORDED, s.CMDB_SPARE_ISSUED,
-                s.CMDB_LOANER_CHANGED, s.CMDB_REGISTER_IMPORTED, s.CMDB_SPARE_ISSUE_REVERSED,
+                s.CMDB_LOANER_CHANGED, s.CMDB_REGISTER_IMPORTED, s.CMDB_SPARE_ISSUE_REVERSED, s.CMDB_SPARE_ISSUE_REFUSED,
             ),
             consumes=tuple(
                 Consumer(subject, "assets-" + subject.replace(".", "-"))
                 for subject in (
                     s.TICKET_CREATED, s.TICKET_STATUS_CHANGED, s.TICKET_RESOLVED, s.TICKET_CLOSED, s.TICKET_ASSIGNED,
                     s.TICKET_REASSIGNED, s.SLA_BREACHED,
+                    # The engineer's service record: its stock parts are issued against the ticket.
+                    s.ASSIGNMENT_COMPLETED,
                 )
             ),
             answers=(s.ASSET_LOOKUP, s.RPC_CMDB_ASSET_SUMMARY, s.RPC_CMDB_IMPACT),

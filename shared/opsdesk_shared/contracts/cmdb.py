@@ -149,6 +149,35 @@ class SpareIssueReversedV1(EventData):
     reversed_at: datetime
 
 
+class RefusedPart(EventData):
+    """One stock part of a service record that was not issued, and why."""
+
+    sku: str = Field(description="The spare stock's part type the engineer named")
+    part: str | None = Field(default=None, description="The part in the engineer's words")
+    quantity: int = Field(ge=1)
+    reason: Literal["no_site", "unknown_part", "not_enough_stock"] = Field(
+        description="no_site: the ticket names no site to issue from; unknown_part: no stock of it at the site; "
+        "not_enough_stock: fewer available than used"
+    )
+    detail: str = Field(description="The stock's own words, e.g. 'fuser-unit@主楼: 0 available, 1 wanted'")
+
+
+class SpareIssueRefusedV1(EventData):
+    """Parts the engineer used from stock (assignment.completed) that assets could not issue against the ticket;
+    intake shows them to the desk as a work note. The issued parts are announced as cmdb.spare_issued."""
+
+    event_type: ClassVar[str] = subjects.CMDB_SPARE_ISSUE_REFUSED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    assignment_id: str
+    completion_event_id: str = Field(description="The assignment.completed event whose parts these are")
+    site: str | None = None
+    refused: list[RefusedPart] = Field(min_length=1)
+    issued: int = Field(ge=0, description="How many of the record's stock lines were issued")
+    refused_at: datetime
+
+
 class LoanerChangedV1(EventData):
     """A loaner device was lent to a user (while theirs is in repair) or came back."""
 
@@ -170,5 +199,5 @@ class LoanerChangedV1(EventData):
 # Every event model of this family, for the registry.
 MODELS: tuple[type[EventData], ...] = (
     CiChangedV1, RegisterImportedV1, AuditClosedV1, InspectionRecordedV1, SpareIssuedV1, SpareIssueReversedV1,
-    LoanerChangedV1,
+    SpareIssueRefusedV1, LoanerChangedV1,
 )

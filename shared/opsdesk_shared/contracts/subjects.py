@@ -42,6 +42,8 @@ CMDB_AUDIT_CLOSED = "cmdb.audit_closed"
 CMDB_INSPECTION_RECORDED = "cmdb.inspection_recorded"
 CMDB_SPARE_ISSUED = "cmdb.spare_issued"
 CMDB_SPARE_ISSUE_REVERSED = "cmdb.spare_issue_reversed"
+# Stock parts of an engineer's service record that could not be issued (unknown, out of stock): intake notes them.
+CMDB_SPARE_ISSUE_REFUSED = "cmdb.spare_issue_refused"
 CMDB_LOANER_CHANGED = "cmdb.loaner_changed"
 CMDB_REGISTER_IMPORTED = "cmdb.register_imported"
 
