@@ -14,11 +14,12 @@ from opsdesk_shared.contracts import (
     AssignmentConfirmedV1,
     AssignmentWithdrawnV1,
     Envelope,
+    HelpRequestedV1,
     Requester,
     TicketAssignedV1,
     TicketReassignedV1,
 )
-from opsdesk_shared.contracts.cmdb import InspectionRecordedV1
+from opsdesk_shared.contracts.cmdb import InspectionRecordedV1, SpareIssueRefusedV1
 from opsdesk_shared.contracts.envelope import EventData
 
 from . import desk_first, domain, known_tags, lifecycle, messages, service_record
@@ -35,6 +36,7 @@ PRODUCER = "intake"
 NUMBER_ATTEMPTS = 5
 CHANGE_ATTEMPTS = 5
 KNOWLEDGE = Actor(subject="knowledge", name="Knowledge base", role="agent", source="bus")
+ASSETS = Actor(subject="assets", name="Assets", role="agent", source="bus")
 
 
 class TicketNotFound(LookupError):
@@ -292,6 +294,43 @@ async def record_withdrawal(withdrawn: AssignmentWithdrawnV1, *, desk: Desk, cor
     return await _apply_announced(
         withdrawn.ticket_id, lambda t: lifecycle.withdraw_assignee(t, withdrawn), desk=desk, now=withdrawn.withdrawn_at,
         correlation_id=correlation_id or withdrawn.ticket_id,
+    )
+
+
+def _noted(ticket: Ticket | None) -> lifecycle.Changed | None:
+    """A work note is the ticket's own record, not a change others follow: stored, announced to nobody."""
+    return (ticket, []) if ticket is not None else None
+
+
+async def record_help_request(
+    asked: HelpRequestedV1, *, event_id: str, desk: Desk, correlation_id: str | None = None
+) -> bool:
+    """The engineer on the job asked for help (through dispatch): the question is a work note the desk reads on the
+    ticket, never its requester. Once per request event; True when the ticket changed."""
+    def decide(ticket: Ticket) -> lifecycle.Changed | None:
+        holder = ticket.assignee
+        who = holder.engineer_name if holder is not None and holder.engineer_id == asked.engineer_id else None
+        body = f"工程师求助 / help requested by {who or asked.engineer_id} ({asked.engineer_id}): {asked.question}"
+        return _noted(lifecycle.note_for_staff(ticket, comment_id=f"help-{event_id}", body=body, actor=domain.DISPATCH,
+                                               now=asked.requested_at))
+
+    return await _apply_announced(
+        asked.ticket_id, decide, desk=desk, now=asked.requested_at, correlation_id=correlation_id or asked.ticket_id
+    )
+
+
+async def record_spare_refusal(refused: SpareIssueRefusedV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
+    """Assets could not issue some stock parts of the engineer's service record (unknown at the site, not enough):
+    a work note tells the desk which and why, once per completion. True when the ticket changed."""
+    lines = "; ".join(
+        f"{line.part or line.sku} [{line.sku}] x{line.quantity}: {line.reason} ({line.detail})" for line in refused.refused
+    )
+    body = f"备件未出库 / stock parts not issued at {refused.site or '-'}: {lines}"
+    return await _apply_announced(
+        refused.ticket_id,
+        lambda t: _noted(lifecycle.note_for_staff(t, comment_id=f"spares-refused-{refused.completion_event_id}", body=body,
+                                                  actor=ASSETS, now=refused.refused_at)),
+        desk=desk, now=refused.refused_at, correlation_id=correlation_id or refused.ticket_id, actor=ASSETS,
     )
 
 

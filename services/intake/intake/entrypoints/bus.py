@@ -15,12 +15,13 @@ from opsdesk_shared.contracts import (
     AssignmentConfirmedV1,
     AssignmentWithdrawnV1,
     Envelope,
+    HelpRequestedV1,
     TicketAssignedV1,
     TicketReassignedV1,
     TicketStatusChangedV1,
     subjects,
 )
-from opsdesk_shared.contracts.cmdb import CiChangedV1, InspectionRecordedV1, RegisterImportedV1
+from opsdesk_shared.contracts.cmdb import CiChangedV1, InspectionRecordedV1, RegisterImportedV1, SpareIssueRefusedV1
 from opsdesk_shared.contracts.envelope import EventData
 from opsdesk_shared.settings import ServiceSettings
 
@@ -70,6 +71,16 @@ def register(
         # The desk resolved or cancelled the ticket and dispatch freed the engineer: the ticket stops showing them.
         await service.record_withdrawal(withdrawn, desk=desk, correlation_id=envelope.correlation_id)
 
+    async def on_help_requested(envelope: Envelope, asked: HelpRequestedV1) -> None:
+        # The engineer's question is a work note for the desk (knowledge answers it separately, as kb.suggested).
+        await service.record_help_request(
+            asked, event_id=str(envelope.event_id), desk=desk, correlation_id=envelope.correlation_id
+        )
+
+    async def on_spare_issue_refused(envelope: Envelope, refused: SpareIssueRefusedV1) -> None:
+        # Stock parts of the service record that assets could not issue: the desk sorts them out.
+        await service.record_spare_refusal(refused, desk=desk, correlation_id=envelope.correlation_id)
+
     async def on_ci_changed(envelope: Envelope, changed: CiChangedV1) -> None:
         # Assets registered or changed an item: its tag exists, so a ticket may name it (item 9).
         if desk.tags is not None:
@@ -108,6 +119,8 @@ def register(
         (subjects.TICKET_STATUS_CHANGED, "intake-requester-notices", on_status_changed_tell_requester),
         (subjects.CMDB_CI_CHANGED, "intake-ci-changed", on_ci_changed),
         (subjects.CMDB_REGISTER_IMPORTED, "intake-register-imported", on_register_imported),
+        (subjects.ASSIGNMENT_HELP_REQUESTED, "intake-help-requested", on_help_requested),
+        (subjects.CMDB_SPARE_ISSUE_REFUSED, "intake-spare-issue-refused", on_spare_issue_refused),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,
