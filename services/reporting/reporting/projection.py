@@ -10,11 +10,47 @@ nothing, and an event arriving before its ticket's ticket.created still counts o
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts import (
+    REGISTRY,
+    AssignmentAcceptedV1,
+    AssignmentCompletedV1,
+    AssignmentConfirmedV1,
+    AssignmentDelayedV1,
+    AssignmentReviewedV1,
+    AssignmentWithdrawnV1,
+    Envelope,
+    EscalationAcknowledgedV1,
+    EscalationRaisedV1,
+    EventData,
+    HelpRequestedV1,
+    NoEngineerAvailableV1,
+    RepairUpdatedV1,
+    ServiceRecordReviewedV1,
+    SlaBreachedV1,
+    SlaTimerStoppedV1,
+    SlaWarningV1,
+    TicketAssignedV1,
+    TicketClosedV1,
+    TicketCreatedV1,
+    TicketDispatchRequestedV1,
+    TicketReassignedV1,
+    TicketReopenedV1,
+    TicketResolvedV1,
+    TicketStatusChangedV1,
+    TicketUpdatedV1,
+)
+from opsdesk_shared.contracts.cmdb import InspectionRecordedV1, SpareIssuedV1, SpareIssueReversedV1
+from opsdesk_shared.contracts.knowledge import (
+    ProblemCreatedV1,
+    ProblemEscalatedV1,
+    ProblemKnownErrorV1,
+    ProblemResolvedV1,
+)
 
 from . import periods, sketch
 
@@ -109,27 +145,42 @@ def _seconds(start: Any, end: Any) -> float:
 
 # ----------------------------------------------------------------------------------------------------- routing
 
+# The ticket's own events and dispatch's on it: every one names the ticket it is about.
+TicketScoped = (
+    TicketCreatedV1 | TicketUpdatedV1 | TicketStatusChangedV1 | TicketResolvedV1 | TicketClosedV1 | TicketReopenedV1
+    | TicketAssignedV1 | TicketReassignedV1 | TicketDispatchRequestedV1 | ServiceRecordReviewedV1
+    | AssignmentAcceptedV1 | AssignmentConfirmedV1 | AssignmentDelayedV1 | AssignmentCompletedV1 | AssignmentReviewedV1
+    | AssignmentWithdrawnV1 | HelpRequestedV1 | NoEngineerAvailableV1 | EscalationRaisedV1 | EscalationAcknowledgedV1
+)
+ProblemEvent = ProblemCreatedV1 | ProblemKnownErrorV1 | ProblemResolvedV1 | ProblemEscalatedV1
+
+
+def typed(envelope: Envelope) -> EventData | None:
+    """The event as its contract model (the registry's, by type and version); None for what reporting does not know.
+    The bus edge validated it already; a rebuild reads the same stored events."""
+    model = REGISTRY.get((envelope.type, envelope.version))
+    return model.model_validate(envelope.data) if model is not None else None
+
 
 def entity_of(envelope: Envelope) -> tuple[str, str] | None:
     """(collection, key) of the read model an event belongs to; None for events reporting does not project."""
-    data, kind = envelope.data, envelope.type
-    family = kind.split(".", 1)[0]
-    if family in ("ticket", "assignment", "escalation"):
-        return ("tickets", str(data["ticket_id"])) if data.get("ticket_id") else None
-    if kind == "sla.timer_stopped" and data.get("repair_id"):
-        return "repairs", str(data["repair_id"])  # its verdict counts for the repair's vendor
-    if family == "sla":
-        if data.get("ticket_id"):
-            return "tickets", str(data["ticket_id"])
-        return ("repairs", str(data["repair_id"])) if data.get("repair_id") else None
-    if kind == "repair.updated":
-        return "repairs", str(data["repair_id"])
-    if family == "problem":
-        return ("problems", str(data["problem_id"])) if data.get("problem_id") else None
-    if kind == "cmdb.inspection_recorded":
-        return "inspections", str(data.get("inspection_id") or envelope.event_id)
-    if kind in ("cmdb.spare_issued", "cmdb.spare_issue_reversed"):
-        return ("tickets", str(data["ticket_id"])) if data.get("ticket_id") else None
+    event = typed(envelope)
+    if isinstance(event, TicketScoped):
+        return ("tickets", event.ticket_id) if event.ticket_id else None
+    if isinstance(event, SlaTimerStoppedV1) and event.repair_id:
+        return "repairs", event.repair_id  # its verdict counts for the repair's vendor
+    if isinstance(event, SlaBreachedV1 | SlaWarningV1 | SlaTimerStoppedV1):
+        if event.ticket_id:
+            return "tickets", event.ticket_id
+        return ("repairs", event.repair_id) if event.repair_id else None
+    if isinstance(event, RepairUpdatedV1):
+        return "repairs", event.repair_id
+    if isinstance(event, ProblemEvent):
+        return ("problems", event.problem_id) if event.problem_id else None
+    if isinstance(event, InspectionRecordedV1):
+        return "inspections", event.inspection_id or str(envelope.event_id)
+    if isinstance(event, SpareIssuedV1 | SpareIssueReversedV1):
+        return ("tickets", event.ticket_id) if event.ticket_id else None
     return None
 
 
@@ -143,9 +194,10 @@ def apply(doc: Document | None, envelope: Envelope) -> tuple[Document, Effects] 
     if event_id in current.get("seen", []):
         return None
     fx = Effects()
-    handler = _HANDLERS.get(envelope.type)
+    event = typed(envelope)
+    handler = _HANDLERS.get(type(event)) if event is not None else None
     if handler is not None:
-        handler(current, envelope, fx)
+        handler(current, event, envelope, fx)
     current["seen"] = [*current.get("seen", []), event_id][-SEEN_KEEP:]
     return current, fx
 
@@ -188,20 +240,18 @@ def _first_response(doc: Document, fx: Effects, at: datetime | None = None) -> N
     fx.duration(earliest, "first_response", _seconds(reported, earliest))
 
 
-def _on_created(doc: Document, e: Envelope, fx: Effects) -> None:
-    d = e.data
+def _on_created(doc: Document, ev: TicketCreatedV1, e: Envelope, fx: Effects) -> None:
     if doc.get("created"):
         return
-    requester = d.get("requester") or {}
-    reported = _dt(d["reported_at"])
-    assert reported is not None
+    requester = ev.requester
+    reported = ev.reported_at
     doc.update(
-        created=True, number=d.get("number"), title=d.get("title"), channel=d.get("channel"),
-        service_code=d.get("service_code"), priority=d.get("priority", "P3"), ticket_type=d.get("ticket_type", "incident"),
-        department=requester.get("department"), requester=requester.get("name"), phone=requester.get("phone"),
-        requester_id=d.get("requester_id"),
-        asset_tag=d.get("asset_tag"), site=d.get("site"), description=d.get("description"),
-        major=bool(d.get("major_incident")), reported_at=reported, created_at=e.occurred_at,
+        created=True, number=ev.number, title=ev.title, channel=ev.channel,
+        service_code=ev.service_code, priority=ev.priority, ticket_type=ev.ticket_type,
+        department=requester.department, requester=requester.name, phone=requester.phone,
+        requester_id=ev.requester_id,
+        asset_tag=ev.asset_tag, site=ev.site, description=ev.description,
+        major=ev.major_incident, reported_at=reported, created_at=e.occurred_at,
     )
     _status(doc, "new", reported, fx)
     bucket = month_bucket(reported)
@@ -214,7 +264,7 @@ def _on_created(doc: Document, e: Envelope, fx: Effects) -> None:
         fx.inc(asset_bucket(month, doc["asset_tag"]), enc(doc["asset_tag"]))
     if doc["major"]:
         fx.inc(bucket, "major.total")
-        fx.appends.append((list_id(periods.month_key(reported), "majors"), {"ticket_id": d["ticket_id"], "number": d.get("number"), "title": d.get("title"), "reported_at": reported}))
+        fx.appends.append((list_id(periods.month_key(reported), "majors"), {"ticket_id": ev.ticket_id, "number": ev.number, "title": ev.title, "reported_at": reported}))
     fx.inc(bucket, "sla.response.started")
     fx.inc(bucket, "sla.dispatch.started")
     # Ends that arrived first: the durations can be known now.
@@ -240,12 +290,10 @@ def _assigned(doc: Document, fx: Effects, *, engineer_id: str, name: str, at: da
     doc["assignments"] = [*doc.get("assignments", []), {"assignment_id": assignment_id, "engineer_id": engineer_id, "engineer_name": name, "at": at, "by": by}][-20:]
 
 
-def _on_assigned(doc: Document, e: Envelope, fx: Effects) -> None:
-    d = e.data
-    at = _dt(d["assigned_at"])
-    assert at is not None
+def _on_assigned(doc: Document, ev: TicketAssignedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.assigned_at
     fx.inc(month_bucket(at), "assigned.total")
-    _assigned(doc, fx, engineer_id=d["engineer_id"], name=d.get("engineer_name", ""), at=at, assignment_id=d.get("assignment_id", ""), by="dispatch")
+    _assigned(doc, fx, engineer_id=ev.engineer_id, name=ev.engineer_name, at=at, assignment_id=ev.assignment_id, by="dispatch")
     if not doc.get("assigned_at"):
         doc["assigned_at"] = at
         if doc.get("created_at") and not doc.get("obs_dispatch"):
@@ -256,79 +304,85 @@ def _on_assigned(doc: Document, e: Envelope, fx: Effects) -> None:
             fx.duration(_dt(doc["confirmed_at"]) or at, "confirmation", _seconds(at, doc["confirmed_at"]))
 
 
-def _on_reassigned(doc: Document, e: Envelope, fx: Effects) -> None:
-    d = e.data
-    at = _dt(d["reassigned_at"])
-    assert at is not None
+def _on_reassigned(doc: Document, ev: TicketReassignedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.reassigned_at
     bucket = month_bucket(at)
     fx.inc(bucket, "reassigned.total")
-    fx.inc(bucket, f"reassigned.by.{'dispatch' if d.get('by') == 'dispatch' else 'desk'}")
-    _assigned(doc, fx, engineer_id=d["engineer_id"], name=d.get("engineer_name", ""), at=at, assignment_id=d.get("assignment_id", ""), by=str(d.get("by")))
+    fx.inc(bucket, f"reassigned.by.{'dispatch' if ev.by == 'dispatch' else 'desk'}")
+    _assigned(doc, fx, engineer_id=ev.engineer_id, name=ev.engineer_name, at=at, assignment_id=ev.assignment_id, by=ev.by)
 
 
-def _assignment_step(name: str, at_field: str) -> Any:
-    def handle(doc: Document, e: Envelope, fx: Effects) -> None:
-        d = e.data
-        at = _dt(d[at_field])
-        assert at is not None
-        bucket = month_bucket(at)
-        fx.inc(bucket, f"assignment.{name}")
-        engineer = enc(d.get("engineer_id"))
-        if name == "confirmed" and not doc.get("confirmed_at"):
-            doc["confirmed_at"] = at
-            if doc.get("assigned_at") and not doc.get("obs_confirmation"):
-                doc["obs_confirmation"] = True
-                fx.duration(at, "confirmation", _seconds(doc["assigned_at"], at))
-        elif name == "accepted":
-            doc.setdefault("accepted_at", at)
-            _first_response(doc, fx, at)  # the engineer's acceptance is the first human act after an automatic assignment
-        elif name == "delayed":
-            fx.inc(bucket, f"engineer.{engineer}.delayed")
-            fx.inc(bucket, "sla.redispatch.started")
-        elif name == "completed":
-            fx.inc(bucket, f"engineer.{engineer}.completed")
-            doc["completed_at"] = at
-            doc["record"] = d.get("record")
-        elif name == "reviewed":
-            fx.inc(bucket, f"assignment.reviewed_{'approved' if d.get('approved') else 'returned'}")
-    return handle
+def _on_accepted(doc: Document, ev: AssignmentAcceptedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.accepted_at
+    fx.inc(month_bucket(at), "assignment.accepted")
+    doc.setdefault("accepted_at", at)
+    _first_response(doc, fx, at)  # the engineer's acceptance is the first human act after an automatic assignment
 
 
-def _on_status(doc: Document, e: Envelope, fx: Effects) -> None:
-    _status(doc, e.data["new_status"], _dt(e.data["changed_at"]) or e.occurred_at, fx)
-    doc.setdefault("number", e.data.get("number"))
-    doc.setdefault("service_code", e.data.get("service_code"))
+def _on_confirmed(doc: Document, ev: AssignmentConfirmedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.confirmed_at
+    fx.inc(month_bucket(at), "assignment.confirmed")
+    if not doc.get("confirmed_at"):
+        doc["confirmed_at"] = at
+        if doc.get("assigned_at") and not doc.get("obs_confirmation"):
+            doc["obs_confirmation"] = True
+            fx.duration(at, "confirmation", _seconds(doc["assigned_at"], at))
 
 
-def _on_resolved(doc: Document, e: Envelope, fx: Effects) -> None:
-    d = e.data
-    at = _dt(d["resolved_at"])
-    assert at is not None
+def _on_delayed(doc: Document, ev: AssignmentDelayedV1, e: Envelope, fx: Effects) -> None:
+    bucket = month_bucket(ev.delayed_at)
+    fx.inc(bucket, "assignment.delayed")
+    fx.inc(bucket, f"engineer.{enc(ev.engineer_id)}.delayed")
+    fx.inc(bucket, "sla.redispatch.started")
+
+
+def _on_completed(doc: Document, ev: AssignmentCompletedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.completed_at
     bucket = month_bucket(at)
-    desk = bool(d.get("resolved_at_desk"))
+    fx.inc(bucket, "assignment.completed")
+    fx.inc(bucket, f"engineer.{enc(ev.engineer_id)}.completed")
+    doc["completed_at"] = at
+    doc["record"] = ev.record
+
+
+def _on_reviewed(doc: Document, ev: AssignmentReviewedV1, e: Envelope, fx: Effects) -> None:
+    bucket = month_bucket(ev.reviewed_at)
+    fx.inc(bucket, "assignment.reviewed")
+    fx.inc(bucket, f"assignment.reviewed_{'approved' if ev.approved else 'returned'}")
+
+
+def _on_status(doc: Document, ev: TicketStatusChangedV1, e: Envelope, fx: Effects) -> None:
+    _status(doc, ev.new_status, ev.changed_at, fx)
+    doc.setdefault("number", ev.number)
+    doc.setdefault("service_code", ev.service_code)
+
+
+def _on_resolved(doc: Document, ev: TicketResolvedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.resolved_at
+    bucket = month_bucket(at)
+    desk = ev.resolved_at_desk
     fx.inc(bucket, "resolved.total")
-    fx.inc(bucket, f"resolved.service.{enc(d.get('service_code'))}")
+    fx.inc(bucket, f"resolved.service.{enc(ev.service_code)}")
     if desk:
         fx.inc(bucket, "resolved.desk")
-    if d.get("article_id"):
+    if ev.article_id:
         fx.inc(bucket, "resolved.with_article")
-    fx.duration(at, "resolution", _seconds(d["reported_at"], at))
+    fx.duration(at, "resolution", _seconds(ev.reported_at, at))
     doc["resolved_at"], doc["resolved_at_desk"] = at, desk
     _engineer_resolved(doc, fx)
-    doc.setdefault("reported_at", _dt(d["reported_at"]))
+    doc.setdefault("reported_at", ev.reported_at)
     _first_response(doc, fx, at)  # a resolution (at the desk, or by an engineer who never accepted) is a response
-    doc.update(resolved_at=at, resolved_at_desk=desk, resolution=d.get("resolution"), resolved_by=d.get("by"))
-    for key in ("number", "service_code", "priority", "channel", "department", "asset_tag"):
-        if doc.get(key) is None and d.get(key) is not None:
-            doc[key] = d[key]
+    doc.update(resolved_at=at, resolved_at_desk=desk, resolution=ev.resolution, resolved_by=ev.by)
+    for key, value in (("number", ev.number), ("service_code", ev.service_code), ("priority", ev.priority),
+                       ("channel", ev.channel), ("department", ev.department), ("asset_tag", ev.asset_tag)):
+        if doc.get(key) is None and value is not None:
+            doc[key] = value
 
 
-def _on_dispatch_requested(doc: Document, e: Envelope, fx: Effects) -> None:
+def _on_dispatch_requested(doc: Document, ev: TicketDispatchRequestedV1, e: Envelope, fx: Effects) -> None:
     """A desk-first ticket leaves the desk: an agent sending it on is a human act; a guidance window that ran out is not."""
-    d = e.data
-    if d.get("reason") == "desk":
-        at = _dt(d.get("requested_at")) or e.occurred_at
-        _first_response(doc, fx, at)
+    if ev.reason == "desk":
+        _first_response(doc, fx, ev.requested_at)
 
 
 def _engineer_resolved(doc: Document, fx: Effects) -> None:
@@ -338,50 +392,42 @@ def _engineer_resolved(doc: Document, fx: Effects) -> None:
         fx.inc(month_bucket(_dt(doc["resolved_at"]) or datetime.now(UTC)), f"engineer.{enc(doc['engineer_id'])}.resolved")
 
 
-def _on_closed(doc: Document, e: Envelope, fx: Effects) -> None:
-    d = e.data
-    at = _dt(d["closed_at"])
-    assert at is not None
+def _on_closed(doc: Document, ev: TicketClosedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.closed_at
     bucket = month_bucket(at)
     fx.inc(bucket, "closed.total")
-    score = d.get("satisfaction")
+    score = ev.satisfaction
     if score is not None:
         fx.inc(bucket, "satisfaction.n")
         fx.inc(bucket, "satisfaction.sum", float(score))
         fx.inc(bucket, f"satisfaction.score.{int(score)}")
-    doc.update(closed_at=at, satisfaction=score, satisfaction_comment=d.get("satisfaction_comment"))
+    doc.update(closed_at=at, satisfaction=score, satisfaction_comment=ev.satisfaction_comment)
 
 
-def _on_reopened(doc: Document, e: Envelope, fx: Effects) -> None:
-    at = _dt(e.data["reopened_at"])
-    assert at is not None
-    fx.inc(month_bucket(at), "reopened.total")
+def _on_reopened(doc: Document, ev: TicketReopenedV1, e: Envelope, fx: Effects) -> None:
+    fx.inc(month_bucket(ev.reopened_at), "reopened.total")
     doc["reopened"] = int(doc.get("reopened", 0)) + 1
 
 
-def _on_sla(kind: str) -> Any:
-    def handle(doc: Document, e: Envelope, fx: Effects) -> None:
-        d = e.data
-        timer = str(d.get("timer"))
-        at = _dt(d["breached_at"] if kind == "breached" else d["warning_at"])
-        assert at is not None
-        month = periods.month_key(at)
-        fx.inc(f"m:{month}", f"sla.{enc(timer)}.{kind}")
-        if kind == "breached":
-            doc["breaches"] = [*doc.get("breaches", []), timer][-20:]
-            fx.appends.append((list_id(month, "breaches"), {
-                "ticket_id": d.get("ticket_id") or None, "repair_id": d.get("repair_id"), "number": doc.get("number"),
-                "timer": timer, "policy": d.get("policy"), "due_at": _dt(d["due_at"]), "breached_at": at,
-            }))
-    return handle
+def _on_sla_warning(doc: Document, ev: SlaWarningV1, e: Envelope, fx: Effects) -> None:
+    fx.inc(f"m:{periods.month_key(ev.warning_at)}", f"sla.{enc(ev.timer)}.warned")
 
 
-def _on_escalation(doc: Document, e: Envelope, fx: Effects) -> None:
-    at = _dt(e.data["raised_at"])
-    assert at is not None
-    bucket = month_bucket(at)
+def _on_sla_breached(doc: Document, ev: SlaBreachedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.breached_at
+    month = periods.month_key(at)
+    fx.inc(f"m:{month}", f"sla.{enc(ev.timer)}.breached")
+    doc["breaches"] = [*doc.get("breaches", []), ev.timer][-20:]
+    fx.appends.append((list_id(month, "breaches"), {
+        "ticket_id": ev.ticket_id or None, "repair_id": ev.repair_id, "number": doc.get("number"),
+        "timer": ev.timer, "policy": ev.policy, "due_at": ev.due_at, "breached_at": at,
+    }))
+
+
+def _on_escalation(doc: Document, ev: EscalationRaisedV1, e: Envelope, fx: Effects) -> None:
+    bucket = month_bucket(ev.raised_at)
     fx.inc(bucket, "escalations.total")
-    fx.inc(bucket, f"escalations.kind.{enc(e.data.get('kind'))}")
+    fx.inc(bucket, f"escalations.kind.{enc(ev.kind)}")
     fx.inc(bucket, "sla.escalation.started")
     doc["escalations"] = int(doc.get("escalations", 0)) + 1
 
@@ -450,20 +496,18 @@ def _subtract(after: Effects, before: Effects) -> Effects:
     return out
 
 
-def _on_repair(doc: Document, e: Envelope, fx: Effects) -> None:
-    d = e.data
-    at = _dt(d["updated_at"])
-    assert at is not None
+def _on_repair(doc: Document, ev: RepairUpdatedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.updated_at
     before = _repair_contribution(doc)
-    history = [*doc.get("history", []), {"status": d["status"], "at": at, "note": d.get("note"), "vendor": d.get("vendor"),
+    history = [*doc.get("history", []), {"status": ev.status, "at": at, "note": ev.note, "vendor": ev.vendor,
                                          "n": len(doc.get("history", []))}]
     history.sort(key=lambda h: (_dt(h["at"]) or at, h.get("n", 0)))
     doc["history"] = history[-60:]
     latest = history[-1]
     vendor = next((h["vendor"] for h in reversed(history) if h.get("vendor")), None)
-    doc.update(repair_id=d["repair_id"], asset_tag=d.get("asset_tag"), vendor=vendor, status=latest["status"])
-    if d.get("ticket_id"):
-        doc["ticket_id"] = d["ticket_id"]
+    doc.update(repair_id=ev.repair_id, asset_tag=ev.asset_tag, vendor=vendor, status=latest["status"])
+    if ev.ticket_id:
+        doc["ticket_id"] = ev.ticket_id
     doc["opened_at"] = _dt(history[0]["at"])
     doc["sent_at"] = next((_dt(h["at"]) for h in history if h["status"] in AT_VENDOR), None)
     doc["returned_at"] = next((_dt(h["at"]) for h in history if h["status"] in BACK and doc["sent_at"] and (_dt(h["at"]) or at) >= doc["sent_at"]), None)
@@ -474,19 +518,17 @@ def _on_repair(doc: Document, e: Envelope, fx: Effects) -> None:
             fx.inc(bucket, path, n)
 
 
-def _on_timer_stopped(doc: Document, e: Envelope, fx: Effects) -> None:
+def _on_timer_stopped(doc: Document, ev: SlaTimerStoppedV1, e: Envelope, fx: Effects) -> None:
     """The SLA monitor's verdict on one clock cycle: counted per timer (met, missed, cancelled) in the month it
     stopped; a repair's verdicts also count for its vendor, through the repair's contribution."""
-    d = e.data
-    at = _dt(d["stopped_at"])
-    assert at is not None
-    timer, outcome = str(d["timer"]), str(d["outcome"])
+    at = ev.stopped_at
+    timer, outcome = ev.timer, ev.outcome
     # "breached" is counted by sla.breached when it happens; its verdict is the cycle that missed.
     fx.inc(month_bucket(at), f"sla.{enc(timer)}.{'missed' if outcome == 'breached' else outcome}")
-    if not d.get("repair_id"):
+    if not ev.repair_id:
         return
     before = _repair_contribution(doc)
-    cycle = f"{timer}:{d['started_at']}"
+    cycle = f"{timer}:{e.data['started_at']}"  # as announced: the key older read models were written with
     doc["verdicts"] = {**doc.get("verdicts", {}), enc(cycle): {"timer": timer, "outcome": outcome, "at": at}}
     delta = _subtract(_repair_contribution(doc), before)
     for bucket, fields in delta.incs.items():
@@ -494,19 +536,22 @@ def _on_timer_stopped(doc: Document, e: Envelope, fx: Effects) -> None:
             fx.inc(bucket, path, n)
 
 
-def _on_problem(kind: str) -> Any:
-    def handle(doc: Document, e: Envelope, fx: Effects) -> None:
-        d = e.data
-        at = _dt(d.get("created_at") or d.get("at") or d.get("resolved_at") or e.occurred_at)
-        assert at is not None
+def _on_problem(kind: str) -> Handler:
+    def handle(doc: Document, ev: ProblemCreatedV1 | ProblemKnownErrorV1 | ProblemResolvedV1, e: Envelope, fx: Effects) -> None:
+        if isinstance(ev, ProblemCreatedV1):
+            at = ev.created_at
+        elif isinstance(ev, ProblemKnownErrorV1):
+            at = ev.at
+        else:
+            at = ev.resolved_at
         bucket = month_bucket(at)
         fx.inc(bucket, f"problems.{kind}")
-        doc.update(number=d.get("number"), title=d.get("title"), service_code=d.get("service_code"))
-        if kind == "created":
-            fx.inc(bucket, "problems.linked_incidents", len(d.get("incident_ids") or []))
-        if kind == "resolved":
-            fx.inc(bucket, "problems.incident_count", int(d.get("incident_count") or 0))
-            fx.inc(bucket, "problems.recurrence_count", int(d.get("recurrence_count") or 0))
+        doc.update(number=ev.number, title=ev.title, service_code=ev.service_code)
+        if isinstance(ev, ProblemCreatedV1):
+            fx.inc(bucket, "problems.linked_incidents", len(ev.incident_ids))
+        if isinstance(ev, ProblemResolvedV1):
+            fx.inc(bucket, "problems.incident_count", ev.incident_count)
+            fx.inc(bucket, "problems.recurrence_count", ev.recurrence_count)
     return handle
 
 
@@ -517,49 +562,40 @@ def _finding_text(finding: Any) -> str:
     return str(finding)
 
 
-def _on_inspection(doc: Document, e: Envelope, fx: Effects) -> None:
-    d = e.data
-    at = _dt(d.get("performed_at") or d.get("inspected_at") or e.occurred_at)
-    assert at is not None
+def _on_inspection(doc: Document, ev: InspectionRecordedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.performed_at
     month = periods.month_key(at)
-    findings = d.get("findings") or []
-    result = "needs_work" if d.get("needs_work") else "ok"
+    findings = [f.model_dump() for f in ev.findings]
+    result = "needs_work" if ev.needs_work else "ok"
     fx.inc(f"m:{month}", "inspections.total")
     fx.inc(f"m:{month}", f"inspections.result.{result}")
-    fx.inc(f"m:{month}", f"inspections.kind.{enc(d.get('kind'))}")
-    fx.inc(f"m:{month}", "inspections.findings", sum(1 for f in findings if not isinstance(f, dict) or f.get("severity") != "ok"))
+    fx.inc(f"m:{month}", f"inspections.kind.{enc(ev.kind)}")
+    fx.inc(f"m:{month}", "inspections.findings", sum(1 for f in findings if f.get("severity") != "ok"))
     item = {
-        "inspection_id": d.get("inspection_id") or str(e.event_id), "asset_tag": d.get("asset_tag"), "kind": d.get("kind"),
-        "site": (d.get("ticket") or {}).get("site"), "inspector": d.get("performed_by"), "result": result,
+        "inspection_id": ev.inspection_id or str(e.event_id), "asset_tag": ev.asset_tag, "kind": ev.kind,
+        "site": ev.ticket.site if ev.ticket is not None else None, "inspector": ev.performed_by, "result": result,
         "findings": [_finding_text(f) for f in findings], "inspected_at": at,
     }
     doc.update(item)
     fx.appends.append((list_id(month, "inspections"), item))
 
 
-def _on_spare_issued(doc: Document, e: Envelope, fx: Effects) -> None:
-    d = e.data
-    at = _dt(d.get("issued_at") or e.occurred_at)
-    assert at is not None
-    fx.inc(month_bucket(at), "spares.issued", int(d.get("quantity") or 1))
-    if d.get("issue_id") in doc.get("reversed_issues", []):
+def _on_spare_issued(doc: Document, ev: SpareIssuedV1, e: Envelope, fx: Effects) -> None:
+    at = ev.issued_at
+    fx.inc(month_bucket(at), "spares.issued", ev.quantity)
+    if ev.issue_id in doc.get("reversed_issues", []):
         return  # its reversal arrived first (another consumer): counted, taken back, never listed
-    doc["spares"] = [*doc.get("spares", []), {"issue_id": d.get("issue_id"), "part": d.get("part_type"), "quantity": d.get("quantity"),
-                                               "site": d.get("site"), "by": d.get("issued_by"), "at": at}][-20:]
+    doc["spares"] = [*doc.get("spares", []), {"issue_id": ev.issue_id, "part": ev.part_type, "quantity": ev.quantity,
+                                               "site": ev.site, "by": ev.issued_by, "at": at}][-20:]
 
 
-def _on_spare_issue_reversed(doc: Document, e: Envelope, fx: Effects) -> None:
+def _on_spare_issue_reversed(doc: Document, ev: SpareIssueReversedV1, e: Envelope, fx: Effects) -> None:
     """An issue taken back is no consumption: the issue's month loses its quantity (whichever of the two events
     arrives first, the sum comes out right) and the ticket no longer lists the part."""
-    d = e.data
-    issued = _dt(d["issued_at"])
-    at = _dt(d.get("reversed_at") or e.occurred_at)
-    assert issued is not None and at is not None
-    quantity = int(d.get("quantity") or 1)
-    fx.inc(month_bucket(issued), "spares.issued", -quantity)
-    fx.inc(month_bucket(at), "spares.reversed", quantity)
-    doc["reversed_issues"] = [*doc.get("reversed_issues", []), d["issue_id"]][-SEEN_KEEP:]
-    doc["spares"] = [s for s in doc.get("spares", []) if s.get("issue_id") != d["issue_id"]]
+    fx.inc(month_bucket(ev.issued_at), "spares.issued", -ev.quantity)
+    fx.inc(month_bucket(ev.reversed_at), "spares.reversed", ev.quantity)
+    doc["reversed_issues"] = [*doc.get("reversed_issues", []), ev.issue_id][-SEEN_KEEP:]
+    doc["spares"] = [s for s in doc.get("spares", []) if s.get("issue_id") != ev.issue_id]
 
 
 def asset_step(doc: Document | None, *, ticket_id: str, reported_at: datetime) -> tuple[Document, list[datetime]] | None:
@@ -589,31 +625,32 @@ def asset_step(doc: Document | None, *, ticket_id: str, reported_at: datetime) -
     return current, repeats
 
 
-_HANDLERS: dict[str, Any] = {
-    "ticket.created": _on_created,
-    "ticket.assigned": _on_assigned,
-    "ticket.reassigned": _on_reassigned,
-    "ticket.status_changed": _on_status,
-    "ticket.resolved": _on_resolved,
-    "ticket.closed": _on_closed,
-    "ticket.reopened": _on_reopened,
-    "assignment.accepted": _assignment_step("accepted", "accepted_at"),
-    "assignment.confirmed": _assignment_step("confirmed", "confirmed_at"),
-    "assignment.delayed": _assignment_step("delayed", "delayed_at"),
-    "assignment.completed": _assignment_step("completed", "completed_at"),
-    "assignment.reviewed": _assignment_step("reviewed", "reviewed_at"),
-    "sla.breached": _on_sla("breached"),
-    "sla.warning": _on_sla("warned"),
-    "sla.timer_stopped": _on_timer_stopped,
-    "escalation.raised": _on_escalation,
-    "repair.updated": _on_repair,
-    "problem.created": _on_problem("created"),
-    "problem.known_error": _on_problem("known_error"),
-    "problem.resolved": _on_problem("resolved"),
-    "cmdb.inspection_recorded": _on_inspection,
-    "cmdb.spare_issued": _on_spare_issued,
-    "cmdb.spare_issue_reversed": _on_spare_issue_reversed,
-    # Sent on by the desk (desk-first tickets): by name, as the contract is newer than some producers.
-    "ticket.dispatch_requested": _on_dispatch_requested,
+# One handler per contract model: the event arrives typed (projection.typed), never as a dictionary read by name.
+Handler = Callable[[Document, Any, Envelope, Effects], None]
+_HANDLERS: dict[type[EventData], Handler] = {
+    TicketCreatedV1: _on_created,
+    TicketAssignedV1: _on_assigned,
+    TicketReassignedV1: _on_reassigned,
+    TicketStatusChangedV1: _on_status,
+    TicketResolvedV1: _on_resolved,
+    TicketClosedV1: _on_closed,
+    TicketReopenedV1: _on_reopened,
+    TicketDispatchRequestedV1: _on_dispatch_requested,
+    AssignmentAcceptedV1: _on_accepted,
+    AssignmentConfirmedV1: _on_confirmed,
+    AssignmentDelayedV1: _on_delayed,
+    AssignmentCompletedV1: _on_completed,
+    AssignmentReviewedV1: _on_reviewed,
+    SlaBreachedV1: _on_sla_breached,
+    SlaWarningV1: _on_sla_warning,
+    SlaTimerStoppedV1: _on_timer_stopped,
+    EscalationRaisedV1: _on_escalation,
+    RepairUpdatedV1: _on_repair,
+    ProblemCreatedV1: _on_problem("created"),
+    ProblemKnownErrorV1: _on_problem("known_error"),
+    ProblemResolvedV1: _on_problem("resolved"),
+    InspectionRecordedV1: _on_inspection,
+    SpareIssuedV1: _on_spare_issued,
+    SpareIssueReversedV1: _on_spare_issue_reversed,
 }
-PROJECTED = tuple(_HANDLERS)
+PROJECTED = tuple(model.event_type for model in _HANDLERS)

@@ -16,6 +16,7 @@ from opsdesk_shared.contracts import (
     Requester,
     TicketAssignedV1,
     TicketCreatedV1,
+    TicketDispatchRequestedV1,
     TicketResolvedV1,
 )
 from opsdesk_shared.contracts.cmdb import SpareIssuedV1, SpareIssueReversedV1
@@ -80,9 +81,10 @@ async def test_an_assignment_alone_is_no_response_yet() -> None:
 async def test_the_desk_sending_a_ticket_on_is_a_response_a_window_running_out_is_not() -> None:
     def requested(minutes: int, reason: str) -> Envelope:
         at = REPORTED + timedelta(minutes=minutes)
-        data = {"ticket_id": "t-1", "reason": reason, "requested_at": at.isoformat(), "by": "agent1"}
-        return Envelope(type="ticket.dispatch_requested", version=1, producer="intake", correlation_id="c", subject_id="t-1",
-                        data=data, occurred_at=at)
+        return _wrap(TicketDispatchRequestedV1(
+            ticket_id="t-1", number="INC-2026-000001", title="打印机卡纸", channel="hotline", service_code="RS-REPAIR",
+            requester=Requester(name="王小明"), reported_at=REPORTED, reason=reason, requested_at=at, by="agent1",  # type: ignore[arg-type]
+        ), at)
 
     assert (await _first_response([_created(), requested(5, "window_elapsed")]))["count"] == 0
     got = await _first_response([_created(), requested(3, "desk"), _accepted(20)])
