@@ -50,6 +50,8 @@ class Adapters:
     links: Docs = field(default_factory=MemoryDocs)
     imports: Docs = field(default_factory=MemoryDocs)
     spare_issues: Docs = field(default_factory=MemoryDocs)
+    # Completions whose stock parts could not all be issued, keyed by the assignment.completed event id (parts_used).
+    spare_refusals: Docs = field(default_factory=MemoryDocs)
     repair_clocks: Docs = field(default_factory=MemoryDocs)
     graph: RelationGraph | None = None
     tag_prefix: str = "GZ"
@@ -88,6 +90,7 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
                 ("asset_types", False), ("relations", False), ("graph_log", True), ("meta", False), ("baselines", False),
                 ("audits", True), ("inspections", True), ("inspection_index", False), ("spares", True), ("loans", True),
                 ("asset_links", False), ("imports", True), ("spare_issues", False), ("repair_clocks", False),
+                ("spare_refusals", True),
             )
         }
         await repairs.ensure_indexes()
@@ -98,7 +101,7 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
             graph_log=docs["graph_log"], meta=docs["meta"], baselines=docs["baselines"], audits=docs["audits"],
             inspections=docs["inspections"], inspection_index=docs["inspection_index"], spares=docs["spares"],
             loans=docs["loans"], links=docs["asset_links"], imports=docs["imports"], spare_issues=docs["spare_issues"],
-            repair_clocks=docs["repair_clocks"],
+            repair_clocks=docs["repair_clocks"], spare_refusals=docs["spare_refusals"],
             tag_prefix=settings.tag_prefix, tag_pattern=settings.tag_pattern,
         )
         graph = wired.graph
@@ -112,7 +115,8 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
 
         syncer = Periodic(follow, interval_s=settings.graph_sync_s, name="assets-graph-sync")
         bus.register(infra.broker, assets=register, links=wired.links, repairs=repairs, graph=graph, settings=settings,
-                     repair_clocks=wired.repair_clocks)
+                     repair_clocks=wired.repair_clocks,
+                     spare_docs=bus.SpareDocs(spares=wired.spares, issues=wired.spare_issues, outcomes=wired.spare_refusals))
         relays: list[Any] = [relay, *(d.relay for d in (register.docs, *docs.values()) if d.relay is not None)]
         for r in relays:
             r.start()

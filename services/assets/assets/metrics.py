@@ -10,3 +10,4 @@ dead_letters = Counter("assets_dead_letters_total", "Messages dead-lettered", ["
 graph_relations = Gauge("assets_graph_relations", "Relations in the in-memory index", registry=registry)
 graph_load_seconds = Gauge("assets_graph_load_seconds", "Time the last full index load took", registry=registry)
 repair_breaches = Counter("assets_repair_breaches_total", "SLA breaches of repair clocks recorded for the repairs list", registry=registry)
+parts_used = Counter("assets_parts_used_total", "Stock lines of engineers' service records, issued or refused", ["result"], registry=registry)

@@ -216,10 +216,11 @@ async def reserve_spare(
 
 async def issue_spare(
     *, part_type: str, site: str, quantity: int, ticket_id: str, reservation_id: str | None, asset_tag: str | None,
-    spares: Docs, ctx: Ctx, links: Docs | None = None, issues: Docs | None = None,
+    spares: Docs, ctx: Ctx, links: Docs | None = None, issues: Docs | None = None, issue_id: str | None = None,
 ) -> tuple[stock.SpareStock, Any]:
     """The spare-part requisition: stock leaves against a ticket that exists (by id or number, from the projection
-    of intake's ticket events); the event is stored with the stock document, the issue beside it for reversal."""
+    of intake's ticket events); the event is stored with the stock document, the issue beside it for reversal.
+    A given `issue_id` is issued once per stock (stock.AlreadyIssued after)."""
     if links is not None:
         ticket_id = await known_ticket(ticket_id, links=links)
     key = stock.stock_key(part_type, site)
@@ -228,7 +229,8 @@ async def issue_spare(
         if doc is None:
             raise NotFound(key)
         updated, event = stock.issue(stock.SpareStock.model_validate(doc), quantity=quantity, ticket_id=ticket_id,
-                                     reservation_id=reservation_id, asset_tag=asset_tag, now=ctx.now, by=ctx.by)
+                                     reservation_id=reservation_id, asset_tag=asset_tag, now=ctx.now, by=ctx.by,
+                                     issue_id=issue_id)
         if await spares.replace_if(key, {**_plain(updated), "_v": doc.get("_v", 0) + 1}, expect={"_v": doc.get("_v")},
                                    events=[ctx.wrap(event, key)]):
             if issues is not None:

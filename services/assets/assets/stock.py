@@ -37,6 +37,9 @@ class SpareStock(BaseModel):
     issued_by_month: dict[str, int] = Field(default_factory=dict, description="YYYY-MM -> quantity issued")
     # Issues already taken back into this stock: a reversal retried after a crash restores nothing twice.
     reversed_issues: tuple[str, ...] = ()
+    # Issues made for an engineer's service record (ids derived from the assignment.completed event): a redelivered
+    # completion issues nothing twice.
+    completion_issues: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -59,6 +62,10 @@ class NotEnoughStock(Exception):
     pass
 
 
+class AlreadyIssued(Exception):
+    """This stock has made the issue with this id already (a redelivered completion)."""
+
+
 def receive(stock: SpareStock, quantity: int) -> SpareStock:
     return stock.model_copy(update={"on_hand": stock.on_hand + quantity})
 
@@ -78,9 +85,12 @@ def release(stock: SpareStock, reservation_id: str) -> SpareStock:
 
 def issue(
     stock: SpareStock, *, quantity: int, ticket_id: str, reservation_id: str | None, asset_tag: str | None,
-    now: datetime, by: str,
+    now: datetime, by: str, issue_id: str | None = None,
 ) -> tuple[SpareStock, SpareIssuedV1]:
-    """Issue against a ticket, from a reservation (which it consumes) or from what is available."""
+    """Issue against a ticket, from a reservation (which it consumes) or from what is available. A given `issue_id`
+    (a completion's parts) is remembered on the stock, and issuing it again raises AlreadyIssued."""
+    if issue_id is not None and issue_id in stock.completion_issues:
+        raise AlreadyIssued(issue_id)
     reservations = dict(stock.reservations)
     if reservation_id is not None:
         res = reservations.pop(reservation_id, None)
@@ -94,9 +104,10 @@ def issue(
     updated = stock.model_copy(update={
         "on_hand": stock.on_hand - quantity, "reservations": reservations,
         "issued_by_month": {**stock.issued_by_month, month: stock.issued_by_month.get(month, 0) + quantity},
+        "completion_issues": (*stock.completion_issues, issue_id) if issue_id is not None else stock.completion_issues,
     })
     event = SpareIssuedV1(
-        issue_id=str(uuid.uuid4()), part_type=stock.part_type, site=stock.site, quantity=quantity, ticket_id=ticket_id,
+        issue_id=issue_id or str(uuid.uuid4()), part_type=stock.part_type, site=stock.site, quantity=quantity, ticket_id=ticket_id,
         asset_tag=asset_tag, remaining=updated.on_hand, below_minimum=updated.available < updated.minimum,
         issued_by=by, issued_at=now,
     )

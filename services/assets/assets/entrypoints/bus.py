@@ -4,17 +4,19 @@ ticket events that keep each asset's list of open tickets and who holds them."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 
 from opsdesk_shared.bus import subscribe_events
-from opsdesk_shared.contracts import Envelope, subjects
+from opsdesk_shared.contracts import AssignmentCompletedV1, Envelope, subjects
 from opsdesk_shared.settings import ServiceSettings
 
-from .. import metrics, service, service_ops
+from .. import metrics, parts_used, service, service_ops
 from ..ports import AssetRegister, Docs, RepairStore
+from ..service import Ctx
 from ..service_graph import RelationGraph
 
 # ticket.assigned / ticket.reassigned say who holds each ticket: the overview shows engineers only their own.
@@ -24,6 +26,16 @@ TICKET_SUBJECTS = (
 )
 
 SLA_BREACHED_DURABLE = "assets-sla-breached"
+COMPLETED_DURABLE = "assets-assignment-completed"
+
+
+@dataclass(frozen=True)
+class SpareDocs:
+    """The stock, its issues and the completions whose parts were refused: what issuing a record's parts needs."""
+
+    spares: Docs
+    issues: Docs
+    outcomes: Docs
 
 
 def _tag_request(body: bytes) -> dict[str, Any]:
@@ -39,6 +51,7 @@ def _tag_request(body: bytes) -> dict[str, Any]:
 def register(
     broker: NatsBroker, *, assets: AssetRegister, links: Docs | None = None, repairs: RepairStore | None = None,
     graph: RelationGraph | None = None, settings: ServiceSettings | None = None, repair_clocks: Docs | None = None,
+    spare_docs: SpareDocs | None = None,
 ) -> None:
     @broker.subscriber(subjects.ASSET_LOOKUP, queue="assets", description="Request {'tag': str}; reply {'found': bool, 'asset': {...}}")
     async def on_asset_lookup(msg: NatsMessage) -> dict[str, Any]:
@@ -97,6 +110,27 @@ def register(
 
             subscribe_events(
                 broker, subject=subjects.SLA_BREACHED, durable=SLA_BREACHED_DURABLE, handler=on_sla_breached,
+                max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
+                on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+            )
+
+        if spare_docs is not None:
+            stock_docs, ticket_links = spare_docs, links
+
+            async def on_assignment_completed(envelope: Envelope, completed: AssignmentCompletedV1) -> None:
+                """The engineer's stock parts leave the stock against the ticket; the actor is who completed."""
+                ctx = Ctx(by=completed.by or completed.engineer_id, now=completed.completed_at,
+                          correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id))
+                outcome = await parts_used.issue_parts_used(
+                    completed, completion_event_id=str(envelope.event_id), spares=stock_docs.spares,
+                    issues=stock_docs.issues, links=ticket_links, outcomes=stock_docs.outcomes, ctx=ctx,
+                )
+                for result, count in (("issued", len(outcome.issued)), ("refused", len(outcome.refused))):
+                    if count:
+                        metrics.parts_used.labels(result).inc(count)
+
+            subscribe_events(
+                broker, subject=subjects.ASSIGNMENT_COMPLETED, durable=COMPLETED_DURABLE, handler=on_assignment_completed,
                 max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
                 on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
             )
