@@ -31,6 +31,8 @@ class _Requester:
 @dataclass(frozen=True)
 class _Assignee:
     engineer_id: str
+    active: bool = True
+    accepted_at: object = None
 
 
 @dataclass(frozen=True)

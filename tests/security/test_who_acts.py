@@ -63,14 +63,15 @@ def test_requesters_report_and_the_desk_decides(stack: Stack, people: dict[str, 
 def test_an_engineer_acts_only_on_what_they_hold(stack: Stack, people: dict[str, Any]) -> None:
     gw, tid, other, holder = stack.gateway, people["tid"], people["other"], people["holder"]
     assert httpx.post(f"{gw}/api/v1/assignments/{tid}/accept", headers=other, timeout=15).status_code in (403, 404)
-    assert httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json={"record": "不是我做的"}, headers=other,
+    assert httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json={"work_done": "不是我做的"}, headers=other,
                       timeout=15).status_code in (403, 404)
-    assert httpx.post(f"{gw}/api/v1/assignments/{tid}/review", json={"approved": True}, headers=holder,
+    # The service record is reviewed once, on the ticket, by the desk only.
+    assert httpx.post(f"{gw}/api/v1/tickets/{tid}/service-record/review", json={"decision": "approve"}, headers=holder,
                       timeout=15).status_code == 403
     assert httpx.patch(f"{gw}/api/v1/engineers/{people['holder_id']}/status", json={"status": "on_leave"}, headers=other,
                        timeout=15).status_code == 403
     # A body can no longer name who acts.
-    forged = httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json={"record": "x", "engineer_id": people["other_id"],
+    forged = httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json={"work_done": "x", "engineer_id": people["other_id"],
                         "by": "mallory"}, headers=holder, timeout=15)
     assert forged.status_code == 422
     accepted = httpx.post(f"{gw}/api/v1/assignments/{tid}/accept", headers=holder, timeout=15)
@@ -115,7 +116,8 @@ def test_only_the_requester_closes_and_rates(stack: Stack, people: dict[str, Any
                           headers=people["agent"], timeout=15)
     assert resolved.status_code == 200, resolved.text
     rating = {"satisfaction": 5, "comment": "很满意"}
-    assert httpx.post(f"{gw}/api/v1/tickets/{tid}/close", json=rating, headers=people["holder"], timeout=15).status_code == 403
+    # The desk's resolution withdrew the engineer, who then no longer even sees the ticket (404); never a 200.
+    assert httpx.post(f"{gw}/api/v1/tickets/{tid}/close", json=rating, headers=people["holder"], timeout=15).status_code in (403, 404)
     assert httpx.post(f"{gw}/api/v1/tickets/{tid}/close", json=rating, headers=people["colleague"], timeout=15).status_code == 403
     closed = httpx.post(f"{gw}/api/v1/tickets/{tid}/close", json={"satisfaction": 4, "comment": "及时"},
                         headers=people["requester"], timeout=15)

@@ -163,12 +163,16 @@ async def test_mongo_breach_stores_its_event_in_the_timer_document(mongo_timer_s
 
 
 async def test_stop_overtaking_a_start_it_was_late_for_still_breaches(timer_store) -> None:  # type: ignore[no-untyped-def]
+    """The late start reveals the due time, so the breach is decided and announced then, once; the sweep adds nothing."""
     t0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
     outbox = MemoryOutbox()
     await service.stop_response_timer(ticket_id="tkt-late", at=t0 + 2 * MINUTE, store=timer_store)
-    assert await service.start_response_timer(ticket_id="tkt-late", reported_at=t0, duration=MINUTE, store=timer_store)
-    assert await service.sweep_breaches(now=t0 + 3 * MINUTE, store=timer_store, outbox=outbox) == 1
-    assert [e.data["ticket_id"] for e in outbox.published] == ["tkt-late"]
+    started = domain.start_timer(ticket_id="tkt-late", name="response", started_at=t0, duration=MINUTE)
+    assert not await service.start_timer(started, store=timer_store, outbox=outbox)  # decided at once, not left running
+    breached = [e for e in outbox.published if e.type == "sla.breached"]
+    assert [e.data["ticket_id"] for e in breached] == ["tkt-late"]
+    assert await service.sweep_breaches(now=t0 + 3 * MINUTE, store=timer_store, outbox=outbox) == 0
+    assert len([e for e in outbox.published if e.type == "sla.breached"]) == 1
 
 
 async def test_running_lists_only_running_timers_for_the_start_up_load(mongo_timer_store: Any) -> None:
