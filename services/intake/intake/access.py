@@ -76,7 +76,10 @@ def require(actor: Actor, action: Action, ticket: Ticket | None = None) -> None:
     if action not in REQUESTER_ACTIONS:
         raise Forbidden(f"requesters may not {action.replace('_', ' ')}")
     if ticket is not None:
-        if action == "cancel" and not (own(actor, ticket) and before_work(ticket)):
+        # A ticket that has ended (cancelled, resolved, closed) is left to the transition table, which answers 409
+        # with what is allowed: asking to cancel it again is a state conflict, not a question of rights.
+        ended = ticket.status in ("cancelled", "resolved", "closed")
+        if action == "cancel" and not (own(actor, ticket) and (before_work(ticket) or ended)):
             raise Forbidden("requesters may cancel only their own tickets before the engineer accepts or work starts")
         if action in OWNER_ONLY and not own(actor, ticket):
             raise Forbidden("only the ticket's own requester closes and rates it")

@@ -236,6 +236,12 @@ def test_requester_cancels_own_ticket_only_before_work_starts() -> None:
             lifecycle.change_status(started, target="cancelled", actor=REQUESTER, now=NOW, reason="好了")
 
 
+def test_cancelling_an_ended_ticket_again_is_a_state_conflict_not_a_refusal() -> None:
+    for ended in ("cancelled", "resolved", "closed"):
+        with pytest.raises(IllegalTransition):
+            lifecycle.change_status(ticket_in(ended), target="cancelled", actor=REQUESTER, now=NOW, reason="再撤销一次")
+
+
 def test_a_department_colleague_cannot_cancel_an_assigned_ticket() -> None:
     colleague = Actor(subject="req2", role="requester", department="辦公室")
     with pytest.raises(Forbidden):
