@@ -448,7 +448,9 @@ def accept(a: Assignment, *, actor: Actor, now: datetime) -> tuple[Assignment, A
     authorize(actor, "accept", a)
     _require(a, "accept")
     updated = _with_step(a, "accepted", at=now, by=actor.subject, status="accepted")
-    return updated, AssignmentAcceptedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, accepted_at=now)
+    return updated, AssignmentAcceptedV1(
+        ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, accepted_at=now, by=actor.subject
+    )
 
 
 def confirm(a: Assignment, *, eta: datetime | None, actor: Actor, now: datetime) -> tuple[Assignment, AssignmentConfirmedV1]:
@@ -456,7 +458,9 @@ def confirm(a: Assignment, *, eta: datetime | None, actor: Actor, now: datetime)
     authorize(actor, "confirm", a)
     _require(a, "confirm")
     updated = _with_step(a, "confirmed", at=now, by=actor.subject, note=f"eta {eta.isoformat()}" if eta else None, status="confirmed", eta=eta)
-    event = AssignmentConfirmedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, eta=eta, confirmed_at=now)
+    event = AssignmentConfirmedV1(
+        ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, eta=eta, confirmed_at=now, by=actor.subject
+    )
     return updated, event
 
 
@@ -486,7 +490,7 @@ def _move(a: Assignment, *, to: Engineer, reason: str, by: str, now: datetime) -
     if first:
         return updated, TicketAssignedV1(
             ticket_id=a.ticket_id, assignment_id=updated.id, engineer_id=to.id, engineer_name=to.name, reason=reason,
-            assigned_at=now,
+            assigned_at=now, by=by,
         )
     event = TicketReassignedV1(
         ticket_id=a.ticket_id, assignment_id=updated.id, previous_engineer_id=a.engineer_id, engineer_id=to.id,

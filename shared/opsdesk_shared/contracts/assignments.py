@@ -21,6 +21,9 @@ class AssignmentAcceptedV1(EventData):
     assignment_id: str
     engineer_id: str
     accepted_at: datetime
+    by: str | None = Field(
+        default=None, description="Who accepted: the verified caller's subject (the engineer, or the desk on their behalf)"
+    )
 
 
 class AssignmentConfirmedV1(EventData):
@@ -34,6 +37,7 @@ class AssignmentConfirmedV1(EventData):
     engineer_id: str
     eta: datetime | None = Field(default=None, description="When the engineer expects to be on site or start")
     confirmed_at: datetime
+    by: str | None = Field(default=None, description="Who confirmed: the verified caller's subject (a desk agent)")
 
 
 class AssignmentDelayedV1(EventData):
@@ -62,7 +66,7 @@ class TicketReassignedV1(EventData):
     engineer_id: str
     engineer_name: str
     reason: str
-    by: str = Field(description="Who decided: dispatch (automatic) or the desk agent's name")
+    by: str = Field(description="Who decided: `dispatch` (its automatic re-dispatch) or the desk agent's subject (user name)")
     reassigned_at: datetime
 
 

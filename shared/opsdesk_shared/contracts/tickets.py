@@ -104,6 +104,9 @@ class TicketAssignedV1(EventData):
     engineer_name: str
     reason: str = Field(description="Why this engineer was chosen, for the desk to see")
     assigned_at: datetime
+    by: str | None = Field(
+        default=None, description="Who decided: `dispatch` (automatic) or the desk agent's subject who gave a waiting ticket an engineer",
+    )
 
 
 TicketStatus = Literal["new", "assigned", "in_progress", "pending", "resolved", "closed", "cancelled"]
