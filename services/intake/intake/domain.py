@@ -163,6 +163,7 @@ class AuditEntry(BaseModel):
 
     at: datetime
     by: str
+    by_name: str = Field(default="", description="The name on the account of who acted, when known")
     role: str
     source: str
     action: str
@@ -291,7 +292,9 @@ def to_millis(moment: datetime) -> datetime:
 
 
 def audit_entry(actor: Actor, action: str, now: datetime, changes: dict[str, dict[str, Any]] | None = None) -> AuditEntry:
-    return AuditEntry(at=now, by=actor.subject, role=actor.role, source=actor.source, action=action, changes=changes or {})
+    return AuditEntry(
+        at=now, by=actor.subject, by_name=actor.name, role=actor.role, source=actor.source, action=action, changes=changes or {}
+    )
 
 
 def open_ticket(

@@ -126,11 +126,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def assign(ticket: Ticket, event: TicketAssignedV1) -> Changed | None:
+def assign(ticket: Ticket, event: TicketAssignedV1, *, actor: Actor = DISPATCH) -> Changed | None:
     """Dispatch's decision shown on the ticket; None when this assignment is shown already (a redelivery). A new
     ticket becomes assigned through the transition table like every other status change, and the change is
     announced (ticket.status_changed), so reporting's open-ticket gauge and everyone else see it; a ticket already
-    in work (or done) shows the new engineer and keeps its state."""
+    in work (or done) shows the new engineer and keeps its state. `actor`: who decided (dispatch's automatic choice,
+    or the desk agent who gave the ticket its engineer), as the history shows them."""
     if ticket.assignee is not None and ticket.assignee.assignment_id == event.assignment_id:
         return None
     at = to_millis(event.assigned_at)
@@ -142,12 +143,12 @@ def assign(ticket: Ticket, event: TicketAssignedV1) -> Changed | None:
     if ticket.status != "new":
         changes: dict[str, dict[str, Any]] = {"assignee": {"old": old, "new": event.engineer_id}}
         shown = ticket.model_copy(
-            update={"assignee": assignee, "updated_at": at, "audit": (*ticket.audit, audit_entry(DISPATCH, "assigned", at, changes))}
+            update={"assignee": assignee, "updated_at": at, "audit": (*ticket.audit, audit_entry(actor, "assigned", at, changes))}
         )
         return shown, []
     with_assignee = ticket.model_copy(update={"assignee": assignee})
     _move(with_assignee, "assigned")
-    updated, changed = _status_update(with_assignee, "assigned", DISPATCH, at, action="assigned")
+    updated, changed = _status_update(with_assignee, "assigned", actor, at, action="assigned")
     # The audit names the engineer, not the whole assignee record.
     entry = updated.audit[-1]
     entry = entry.model_copy(update={"changes": {**entry.changes, "assignee": {"old": old, "new": event.engineer_id}}})
@@ -445,19 +446,35 @@ def _note_once(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, now:
     )
 
 
-def assignee_accepted(ticket: Ticket, *, assignment_id: str, accepted_at: datetime) -> Changed | None:
-    """The engineer accepted the job (dispatch's assignment.accepted): the ticket shows it, requesters included.
-    None when it is shown already or the ticket holds another assignment by now. Announced as ticket.updated, so
-    every replica's index hears it."""
-    return _assignee_progress(ticket, assignment_id=assignment_id, at=accepted_at, action="accepted", accepted_at=accepted_at)
+def assignee_accepted(ticket: Ticket, *, assignment_id: str, accepted_at: datetime, actor: Actor) -> Changed | None:
+    """The engineer accepted the job (dispatch's assignment.accepted): the ticket shows it, requesters included, and
+    an assigned ticket goes into work (in_progress) through the transition table, announced like every status
+    change; a ticket the desk already moved (in progress, pending, resolved) keeps its state. None when it is shown
+    already or the ticket holds another assignment by now. `actor`: the engineer (or the desk on their behalf)."""
+    shown = _assignee_progress(ticket, assignment_id=assignment_id, at=accepted_at, action="accepted", actor=actor, accepted_at=accepted_at)
+    if shown is None:
+        return None
+    updated, events = shown
+    if updated.status != "assigned":
+        return shown
+    _move(updated, "in_progress")
+    started, changed = _status_update(updated, "in_progress", actor, to_millis(accepted_at), action="status:in_progress")
+    return started, [*events, changed]
 
 
-def assignee_confirmed(ticket: Ticket, *, assignment_id: str, confirmed_at: datetime, eta: datetime | None) -> Changed | None:
-    """The desk confirmed the engineer is going, with their ETA (dispatch's assignment.confirmed); as above."""
-    return _assignee_progress(ticket, assignment_id=assignment_id, at=confirmed_at, action="confirmed", confirmed_at=confirmed_at, eta=eta)
+def assignee_confirmed(
+    ticket: Ticket, *, assignment_id: str, confirmed_at: datetime, eta: datetime | None, actor: Actor
+) -> Changed | None:
+    """The desk confirmed the engineer is going, with their ETA (dispatch's assignment.confirmed); as above, without
+    a state change (the acceptance started the work). `actor`: the desk agent who confirmed."""
+    return _assignee_progress(
+        ticket, assignment_id=assignment_id, at=confirmed_at, action="confirmed", actor=actor, confirmed_at=confirmed_at, eta=eta
+    )
 
 
-def _assignee_progress(ticket: Ticket, *, assignment_id: str, at: datetime, action: str, **fields: datetime | None) -> Changed | None:
+def _assignee_progress(
+    ticket: Ticket, *, assignment_id: str, at: datetime, action: str, actor: Actor, **fields: datetime | None
+) -> Changed | None:
     current = ticket.assignee
     if current is None or current.assignment_id != assignment_id or not current.active:
         return None
@@ -469,7 +486,7 @@ def _assignee_progress(ticket: Ticket, *, assignment_id: str, at: datetime, acti
     updated = ticket.model_copy(
         update={
             "assignee": current.model_copy(update=values), "updated_at": at,
-            "audit": (*ticket.audit, audit_entry(DISPATCH, action, at, changes)),
+            "audit": (*ticket.audit, audit_entry(actor, action, at, changes)),
         }
     )
-    return updated, [TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=DISPATCH.subject, updated_at=at)]
+    return updated, [TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=actor.subject, updated_at=at)]

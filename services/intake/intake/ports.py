@@ -54,6 +54,19 @@ class MailSenders(Protocol):
         ...
 
 
+class People(Protocol):
+    """Who a subject named in another service's event is, as identity knows them: so the ticket's history names the
+    person who acted (the engineer who accepted, the agent who reassigned), not the service that relayed it."""
+
+    async def actor_of(self, subject: str) -> Actor | None:
+        """The account `subject` (its user name), as an actor acting through the bus; None when there is no such user."""
+        ...
+
+    async def engineer(self, engineer_id: str) -> Actor | None:
+        """The enabled account linked to the roster engineer `engineer_id`; None when nobody is linked."""
+        ...
+
+
 class CatalogStore(Protocol):
     async def all(self) -> list[CatalogService]: ...
     async def put(self, service: CatalogService, *, expected_version: int | None) -> CatalogService:

@@ -22,13 +22,13 @@ from opsdesk_shared.contracts import (
 from opsdesk_shared.contracts.cmdb import InspectionRecordedV1, SpareIssueRefusedV1
 from opsdesk_shared.contracts.envelope import EventData
 
-from . import desk_first, domain, known_tags, lifecycle, messages, service_record
+from . import desk_first, domain, known_tags, lifecycle, messages, people, service_record
 from .access import can_see, may_thread, require
 from .catalog_cache import Catalog
 from .domain import DESK, Actor, NewTicket, Suggestion, Ticket
 from .known_tags import KnownTags
 from .mail import Mail
-from .ports import ConcurrentUpdate, Decided, EventOutbox, MailSenders, PendingHandovers, TicketStore
+from .ports import ConcurrentUpdate, Decided, EventOutbox, MailSenders, PendingHandovers, People, TicketStore
 from .search import TicketIndex
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Desk:
     def __init__(
         self, *, store: TicketStore, outbox: EventOutbox, catalog: Catalog, index: TicketIndex, tags: KnownTags | None = None,
         handovers: PendingHandovers | None = None, guidance_window: timedelta = timedelta(minutes=5),
+        people: People | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -59,6 +60,8 @@ class Desk:
         # Desk-first tickets' due times (handover.py); None (tools): desk-first tickets wait for the agent to send them.
         self.handovers = handovers
         self.guidance_window = guidance_window
+        # Who the people named in dispatch's events are (people.py); None: they are kept as the events name them.
+        self.people = people
 
     @classmethod
     def on(cls, store: TicketStore, outbox: EventOutbox, *, catalog: Catalog | None = None, index: TicketIndex | None = None) -> Desk:
@@ -211,7 +214,8 @@ async def _apply_announced(
     correlation_id: str, actor: Actor = domain.DISPATCH, attempts: int = CHANGE_ATTEMPTS,
 ) -> bool:
     """A change another service decided (an assignment, a withdrawal) that moves the ticket through its own
-    transition table: stored with the events it announces. True when the ticket changed."""
+    transition table: stored with the events it announces. True when the ticket changed. `actor` is the service
+    relaying it (it sees every ticket); who acted, as the history shows them, is inside `decide`."""
     changed = False
 
     def step(ticket: Ticket) -> lifecycle.Changed:
@@ -232,9 +236,11 @@ async def record_assignment(
     event: TicketAssignedV1, *, desk: Desk, attempts: int = CHANGE_ATTEMPTS, correlation_id: str | None = None
 ) -> bool:
     """Dispatch assigned someone: show it on the ticket (a new ticket becomes assigned, announced). Idempotent;
-    True when the ticket changed."""
+    True when the ticket changed. The history names who decided: dispatch, or the desk agent who gave a waiting
+    ticket its engineer (`by`)."""
+    actor = await people.who(desk.people, event.by)
     return await _apply_announced(
-        event.ticket_id, lambda t: lifecycle.assign(t, event), desk=desk, now=event.assigned_at,
+        event.ticket_id, lambda t: lifecycle.assign(t, event, actor=actor), desk=desk, now=event.assigned_at,
         correlation_id=correlation_id or event.ticket_id, attempts=attempts,
     )
 
@@ -242,48 +248,56 @@ async def record_assignment(
 async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
     """Dispatch sent someone else (a delay, or the desk moved it): show the new engineer; tell the requester in
     their words (a template naming the new engineer, nothing more), and keep the reason (an engineer's delay
-    reason, dispatch's scoring, a desk agent's reassign reason) as a work note for staff. Once per reassignment."""
+    reason, dispatch's scoring, a desk agent's reassign reason) as a work note for staff. Once per reassignment.
+    The history names who moved it: the desk agent (`by`, with their account's name), or dispatch for its own
+    re-dispatch after a delay; the requester's notice is the desk's, naming nobody."""
+    actor = await people.who(desk.people, moved.by)
     as_assigned = TicketAssignedV1(
         ticket_id=moved.ticket_id, assignment_id=moved.assignment_id, engineer_id=moved.engineer_id,
         engineer_name=moved.engineer_name, reason=moved.reason, assigned_at=moved.reassigned_at,
     )
 
     def decide(ticket: Ticket) -> lifecycle.Changed | None:
-        assigned, events = lifecycle.assign(ticket, as_assigned) or (ticket, [])
+        assigned, events = lifecycle.assign(ticket, as_assigned, actor=actor) or (ticket, [])
         said = messages.render(
             "reassigned", messages.requester_language(ticket), number=ticket.number, engineer=moved.engineer_name
         )
-        why = f"改派 / reassigned by {moved.by}: {moved.previous_engineer_id} -> {moved.engineer_id}; {moved.reason}"
+        who = f"{actor.name} ({actor.subject})" if actor.name and actor.name != actor.subject else actor.subject
+        why = f"改派 / reassigned by {who}: {moved.previous_engineer_id} -> {moved.engineer_id}; {moved.reason}"
         told = lifecycle.tell_requester(
-            assigned, comment_id=f"reassigned-{moved.assignment_id}", body=said, actor=domain.DISPATCH, now=moved.reassigned_at
+            assigned, comment_id=f"reassigned-{moved.assignment_id}", body=said, actor=DESK, now=moved.reassigned_at
         )
         noted = lifecycle.note_for_staff(
-            told or assigned, comment_id=f"reassigned-{moved.assignment_id}-reason", body=why, actor=domain.DISPATCH,
+            told or assigned, comment_id=f"reassigned-{moved.assignment_id}-reason", body=why, actor=actor,
             now=moved.reassigned_at,
         )
         result = noted or told or assigned
         return (result, events) if result is not ticket else None
 
     return await _apply_announced(
-        moved.ticket_id, decide, desk=desk, now=moved.reassigned_at, correlation_id=correlation_id or moved.ticket_id
+        moved.ticket_id, decide, desk=desk, now=moved.reassigned_at, correlation_id=correlation_id or moved.ticket_id,
     )
 
 
 async def record_acceptance(accepted: AssignmentAcceptedV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
-    """The engineer accepted the job: the ticket shows it (its requester can no longer cancel). Idempotent."""
+    """The engineer accepted the job: the ticket shows it and goes into work (its requester can no longer cancel);
+    the history names the engineer. Idempotent."""
+    actor = await people.who(desk.people, accepted.by, engineer_id=accepted.engineer_id, role="engineer")
     return await _apply_announced(
         accepted.ticket_id,
-        lambda t: lifecycle.assignee_accepted(t, assignment_id=accepted.assignment_id, accepted_at=accepted.accepted_at),
+        lambda t: lifecycle.assignee_accepted(t, assignment_id=accepted.assignment_id, accepted_at=accepted.accepted_at, actor=actor),
         desk=desk, now=accepted.accepted_at, correlation_id=correlation_id or accepted.ticket_id,
     )
 
 
 async def record_confirmation(confirmed: AssignmentConfirmedV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
-    """The desk confirmed the engineer is going, with an ETA: the ticket shows both to its requester. Idempotent."""
+    """The desk confirmed the engineer is going, with an ETA: the ticket shows both to its requester; the history
+    names the agent who confirmed. Idempotent."""
+    actor = await people.who(desk.people, confirmed.by)
     return await _apply_announced(
         confirmed.ticket_id,
         lambda t: lifecycle.assignee_confirmed(
-            t, assignment_id=confirmed.assignment_id, confirmed_at=confirmed.confirmed_at, eta=confirmed.eta
+            t, assignment_id=confirmed.assignment_id, confirmed_at=confirmed.confirmed_at, eta=confirmed.eta, actor=actor
         ),
         desk=desk, now=confirmed.confirmed_at, correlation_id=correlation_id or confirmed.ticket_id,
     )

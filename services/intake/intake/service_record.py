@@ -67,7 +67,13 @@ def receive(ticket: Ticket, completed: AssignmentCompletedV1) -> Changed | None:
     events: list[Any] = [TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=engineer.subject, updated_at=at)]
     holds = ticket.assignee is not None and ticket.assignee.engineer_id == completed.engineer_id
     if ticket.status in OPEN and holds:
-        resolved, resolve_events = lifecycle.resolve(with_record, actor=engineer, now=at, resolution=work_done)
+        working = with_record
+        if working.status == "assigned":
+            # The acceptance may not have reached us yet (another consumer): the work passes through in_progress, as
+            # the transition table has it, so every consumer sees the ticket start before it is resolved.
+            working, started = lifecycle._status_update(working, "in_progress", engineer, at, action="status:in_progress")
+            events.append(started)
+        resolved, resolve_events = lifecycle.resolve(working, actor=engineer, now=at, resolution=work_done)
         return resolved, [*events, *resolve_events]
     # Not the engineer the ticket shows (an assignment not seen yet) or not open: the record lands, the state stays.
     return with_record, events

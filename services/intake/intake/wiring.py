@@ -14,6 +14,7 @@ from opsdesk_shared.internal_auth import TokenMinter
 from .adapters.memory import MemoryPendingHandovers
 from .catalog_cache import Catalog
 from .known_tags import KnownTags
+from .people import AccountPeople
 from .ports import AssetDirectory, BusinessCalendars, EventOutbox, PendingHandovers, TicketStore, TimerDirectory
 from .search import TicketIndex
 from .service import Desk
@@ -59,4 +60,5 @@ class Adapters:
         return Desk(
             store=self.store, outbox=self.outbox, catalog=self.catalog, index=self.index, tags=self.tags,
             handovers=self.handovers, guidance_window=self.guidance_window,
+            people=AccountPeople(self.identity.users) if self.identity is not None else None,
         )
