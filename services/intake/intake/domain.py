@@ -77,13 +77,19 @@ class NewTicket(BaseModel):
 
 
 class Assignee(BaseModel):
+    """Who holds the ticket. Each text keeps one meaning: `reason` is dispatch's own decision (its scoring, a
+    re-dispatch), `note` a person's words when a person decided (a desk agent's reassign reason), `withdrawn_reason`
+    why dispatch withdrew the engineer. All three are the staff's; requesters read a template instead (messages.py)."""
+
     model_config = ConfigDict(frozen=True)
 
     assignment_id: str
     engineer_id: str
     engineer_name: str
-    reason: str
+    reason: str | None = Field(default=None, description="Dispatch's reason for its own decision (staff only); null when a person decided")
     assigned_at: datetime
+    decided_by: str | None = Field(default=None, description="Who chose this engineer: dispatch, or the desk agent's subject (staff only)")
+    note: str | None = Field(default=None, description="The reason the person who decided gave, e.g. a desk reassign (staff only)")
     # Dispatch withdrew this engineer (the ticket ended without their work): kept for the record, no longer held.
     withdrawn_at: datetime | None = None
     withdrawn_reason: str | None = None

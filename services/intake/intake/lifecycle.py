@@ -135,9 +135,12 @@ def assign(ticket: Ticket, event: TicketAssignedV1, *, actor: Actor = DISPATCH) 
     if ticket.assignee is not None and ticket.assignee.assignment_id == event.assignment_id:
         return None
     at = to_millis(event.assigned_at)
+    # Dispatch's reason and a person's words are kept apart: one field, one meaning (the desk reads both).
+    by_dispatch = actor.subject == DISPATCH.subject
     assignee = Assignee(
         assignment_id=event.assignment_id, engineer_id=event.engineer_id, engineer_name=event.engineer_name,
-        reason=event.reason, assigned_at=at,
+        reason=event.reason if by_dispatch else None, note=None if by_dispatch else event.reason, decided_by=actor.subject,
+        assigned_at=at,
     )
     old = ticket.assignee.engineer_id if ticket.assignee else None
     if ticket.status != "new":

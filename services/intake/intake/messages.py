@@ -113,11 +113,19 @@ def render(key: str, language: str | None, **params: str) -> str:
     return texts[language_of(language) or DEFAULT_LANGUAGE].format(**params)
 
 
-def assignee_for_requester(ticket: Ticket, *, language: str | None = None) -> Assignee | None:
-    """The assignee as a requester reads it: who, and since when, with the acceptance and ETA; dispatch's reason
-    (scoring, a delay, a desk agent's words) and a withdrawal's reason are the staff's and replaced or left out."""
+def assignee_notice(ticket: Ticket, *, language: str | None = None) -> str | None:
+    """What the requester is told about who holds their ticket, in their language; None when nobody does."""
     assignee = ticket.assignee
     if assignee is None:
         return None
-    said = render("assigned", requester_language(ticket, preferred=language), number=ticket.number, engineer=assignee.engineer_name)
-    return assignee.model_copy(update={"reason": said, "withdrawn_reason": None})
+    return render("assigned", requester_language(ticket, preferred=language), number=ticket.number, engineer=assignee.engineer_name)
+
+
+def assignee_for_requester(ticket: Ticket) -> Assignee | None:
+    """The assignee as a requester reads it: who, and since when, with the acceptance and ETA. Dispatch's reason
+    (scoring, a delay), a person's note (a desk agent's words), who decided and a withdrawal's reason are the
+    staff's internal notes and left out; the requester's text is `assignee_notice`."""
+    assignee = ticket.assignee
+    if assignee is None:
+        return None
+    return assignee.model_copy(update={"reason": None, "note": None, "decided_by": None, "withdrawn_reason": None})

@@ -115,6 +115,15 @@ class TicketSummary(BaseModel):
     version: int
 
 
+class AssigneeOut(Assignee):
+    """The assignee as the caller may read it: staff see dispatch's `reason`, a person's `note`, who decided and why
+    the engineer was withdrawn; requesters see none of these (null), only who, when, the acceptance and the ETA."""
+
+    notice: str | None = Field(
+        default=None, description="What the requester is told about who holds the ticket, in the requester's language"
+    )
+
+
 class TicketOut(BaseModel):
     id: str
     number: str
@@ -138,7 +147,7 @@ class TicketOut(BaseModel):
     reported_at: datetime
     created_at: datetime
     updated_at: datetime | None
-    assignee: Assignee | None
+    assignee: AssigneeOut | None
     pending_reason: str | None
     resolution: str | None
     resolved_at: datetime | None
@@ -164,9 +173,11 @@ class TicketOut(BaseModel):
         # Work notes are for the desk and engineers; requesters see public comments only.
         fields["comments"] = [c for c in ticket.comments if not (c.internal and actor.role == "requester")]
         if actor.role == "requester":
-            # Dispatch's reason (scoring, a delay, the desk's words) is for staff: requesters read their template.
+            # Dispatch's reason (scoring, a delay) and the desk's words are for staff: requesters read their template.
             shown = messages.assignee_for_requester(ticket)
             fields["assignee"] = shown.model_dump() if shown is not None else None
+        if fields["assignee"] is not None:
+            fields["assignee"]["notice"] = messages.assignee_notice(ticket)
         fields["allowed_transitions"] = list(lifecycle.allowed_from(ticket))
         return cls.model_validate(fields)
 

@@ -67,7 +67,9 @@ async def test_after_a_delay_re_dispatch_the_requester_sees_neither_the_reason_n
     staff, _ = await _read(client, as_user("agent1"), ticket["id"])
     notes = [c for c in staff["comments"] if c["internal"]]
     assert len(notes) == 1 and DELAY in notes[0]["body"] and "score 13.25" in notes[0]["body"]
-    assert staff["assignee"]["reason"].endswith(SCORING)
+    assert staff["assignee"]["reason"].endswith(SCORING) and staff["assignee"]["note"] is None
+    assert staff["assignee"]["decided_by"] == "dispatch"
+    assert seen["assignee"]["reason"] is None and seen["assignee"]["notice"].startswith("您的工單")
 
 
 async def test_a_desk_reassign_reason_stays_with_the_staff(client: httpx.AsyncClient, adapters: Adapters, as_user: Headers) -> None:
@@ -81,6 +83,10 @@ async def test_a_desk_reassign_reason_stays_with_the_staff(client: httpx.AsyncCl
     assert DESK_REASON not in colleague
     staff, _ = await _read(client, as_user("agent1"), ticket["id"])
     assert any(c["internal"] and DESK_REASON in c["body"] for c in staff["comments"])
+    # The agent's words are their note, not dispatch's reason: each assignee field keeps one meaning.
+    shown = staff["assignee"]
+    assert (shown["reason"], shown["note"], shown["decided_by"]) == (None, DESK_REASON, "agent1")
+    assert shown["notice"] == f"您的工單 {ticket['number']} 已指派給工程師 黃偉明,我們會盡快為您處理。"
 
 
 async def test_the_requester_sees_the_engineer_accept_and_the_eta(client: httpx.AsyncClient, adapters: Adapters, as_user: Headers) -> None:
@@ -100,7 +106,9 @@ async def test_the_requester_sees_the_engineer_accept_and_the_eta(client: httpx.
     assignee = seen["assignee"]
     assert assignee["accepted_at"] is not None and assignee["confirmed_at"] is not None
     assert datetime.fromisoformat(assignee["eta"]) == eta.replace(microsecond=eta.microsecond // 1000 * 1000)
-    assert assignee["reason"] == f"您的工單 {ticket['number']} 已指派給工程師 陳志強,我們會盡快為您處理。"
+    assert assignee["notice"] == f"您的工單 {ticket['number']} 已指派給工程師 陳志強,我們會盡快為您處理。"
+    # One meaning per field: dispatch's reason, a person's note and who decided are the staff's, never a requester's.
+    assert (assignee["reason"], assignee["note"], assignee["decided_by"], assignee["withdrawn_reason"]) == (None, None, None, None)
 
 
 async def test_a_requester_cancels_an_assigned_ticket_until_the_engineer_accepts(
