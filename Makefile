@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PROJECTS := shared services/intake services/dispatch services/sla-monitor services/assets services/reporting services/knowledge tools/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PROJECTS))
 
-.PHONY: install fonts run test lint test-unit test-integration test-e2e bench bench-sla schemas database clean
+.PHONY: install fonts run test lint test-unit test-integration test-e2e test-faults bench bench-sla schemas database clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "opsdesk needs Python 3.11+"; exit 1; }
@@ -53,7 +53,11 @@ test-integration: install
 	@$(PY) -m pytest -m integration
 
 test-e2e: install
-	@$(PY) -m pytest -m e2e
+	@$(PY) -m pytest -m "e2e and not faults_long"
+
+# Issue 14's long fault campaign (3-4 minutes): every service, NATS and the database killed in turn under load.
+test-faults: install
+	@$(PY) -m pytest -m faults_long -s tests/faults
 
 bench: install
 	@command -v wrk >/dev/null || { echo "opsdesk: installing wrk (Debian package) for the load generator..."; \
