@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts import Requester, TicketCreatedV1
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus, TicketType
+from opsdesk_shared.hanzi import same_text
 
 from .catalog import CatalogService
 from .priority import Level, Priority, priority_of
@@ -277,6 +278,21 @@ def refuse_desk_fields(actor: Actor, given: dict[str, Any]) -> None:
             raise InvalidField(("body", name), f"{name} is decided by the service desk; requesters cannot set it")
 
 
+def refuse_other_requester(actor: Actor, given: Requester) -> None:
+    """A requester's name and department come from their account: one naming someone else (or another department)
+    is refused with a 422 on that field, not silently replaced, so the client learns its value did not count. The
+    same values (the department script-folded, 财务科 = 財務科) and their contact (phone, e-mail) are theirs to give."""
+    if actor.name and given.name and given.name.strip() != actor.name.strip():
+        raise InvalidField(
+            ("body", "requester", "name"), f"requesters report for themselves: the name is your account's ({actor.name}); leave it out"
+        )
+    if given.department and not same_text(given.department, actor.department):
+        raise InvalidField(
+            ("body", "requester", "department"),
+            f"requesters report for themselves: the department is your account's ({actor.department or 'none'}); leave it out",
+        )
+
+
 def reported_by(cmd: NewTicket, actor: Actor) -> NewTicket:
     """The ticket as its reporter may file it: a requester reports for themselves (id, name and department from their
     account; phone and e-mail stay as the contact they gave) and leaves triage to the desk. Others file as given."""
@@ -285,6 +301,7 @@ def reported_by(cmd: NewTicket, actor: Actor) -> NewTicket:
     refuse_desk_fields(actor, cmd.model_dump(include=set(DESK_DECIDES)))
     if cmd.requester_id is not None and cmd.requester_id != actor.subject:
         raise InvalidField(("body", "requester_id"), "requesters file tickets for themselves only")
+    refuse_other_requester(actor, cmd.requester)
     requester = cmd.requester.model_copy(
         update={"name": actor.name or cmd.requester.name, "department": actor.department}
     )

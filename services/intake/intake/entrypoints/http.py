@@ -41,7 +41,9 @@ Text10k = Annotated[str, Field(min_length=1, max_length=10_000)]
 class RequesterIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Required from the desk; a requester's comes from their account",
+    )
     phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+\-() ]{3,40}$")
     email: EmailStr | None = None
     department: str | None = Field(default=None, max_length=100)
@@ -207,10 +209,13 @@ async def create_ticket(
     """Record a ticket; replaying the same Idempotency-Key returns the original ticket with 200."""
     started = time.perf_counter()
     # What a requester may set is the domain's rule (their account fills the requester, triage is the desk's).
-    if body.requester is not None:
-        requester = Requester(**body.requester.model_dump())
+    if body.requester is not None and (body.requester.name or actor.role == "requester"):
+        # A requester's name and department are their account's (the domain refuses others, naming the field).
+        requester = Requester(**{**body.requester.model_dump(), "name": body.requester.name or actor.name or actor.subject})
     elif actor.role == "requester":
         requester = Requester(name=actor.name or actor.subject)
+    elif body.requester is not None:
+        raise HTTPException(422, [{"loc": ["body", "requester", "name"], "msg": "say who reports the ticket", "type": "missing"}])
     else:
         raise HTTPException(422, [{"loc": ["body", "requester"], "msg": "say who reports the ticket", "type": "missing"}])
     cmd = NewTicket(

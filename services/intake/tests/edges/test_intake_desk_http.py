@@ -16,6 +16,11 @@ from intake.wiring import Adapters
 Headers = Callable[[str], dict[str, str]]
 
 
+def _own(body: dict[str, Any]) -> dict[str, Any]:
+    """A requester's body: their account says who reports (naming someone else is a 422)."""
+    return {k: v for k, v in body.items() if k != "requester"}
+
+
 async def _create(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any], **extra: Any) -> dict[str, Any]:
     response = await client.post("/api/v1/tickets", json={**body, **extra}, headers=headers)
     assert response.status_code == 201, response.text
@@ -69,7 +74,7 @@ async def test_illegal_transition_is_409_with_the_allowed_states(client, as_user
 
 async def test_full_lifecycle_from_intake_to_closure(client, adapters, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
     agent, eng, requester = as_user("agent1"), as_user("eng1"), as_user("req-office")
-    ticket = await _create(client, requester, ticket_body)
+    ticket = await _create(client, requester, _own(ticket_body))
     await _assign(adapters, ticket["id"], "eng1")
     tid = ticket["id"]
     assert (await client.post(f"/api/v1/tickets/{tid}/status", json={"status": "in_progress"}, headers=eng)).status_code == 200
@@ -116,7 +121,7 @@ async def test_guidance_over_five_minutes_is_a_field_error(client, as_user, tick
 # --- roles -----------------------------------------------------------------------------------------------------------
 
 async def test_requester_cannot_read_another_departments_ticket(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
-    ticket = await _create(client, as_user("req-office"), ticket_body)
+    ticket = await _create(client, as_user("req-office"), _own(ticket_body))
     assert (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=as_user("req-finance"))).status_code == 404
     assert (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=as_user("req-office2"))).status_code == 200
     listed = (await client.get("/api/v1/tickets", headers=as_user("req-finance"))).json()["items"]
@@ -125,7 +130,7 @@ async def test_requester_cannot_read_another_departments_ticket(client, as_user,
 
 async def test_requester_ticket_is_pinned_to_their_own_department(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
     ticket_body["requester"]["department"] = "財務科"
-    ticket = await _create(client, as_user("req-office"), ticket_body)
+    ticket = await _create(client, as_user("req-office"), _own(ticket_body))
     assert ticket["requester"]["department"] == "辦公室"
     assert ticket["requester_id"] == "req-office"
 
@@ -153,7 +158,7 @@ async def test_engineer_sees_only_assigned_tickets(client, adapters, as_user, ti
 
 
 async def test_auditor_reads_everything_and_changes_nothing(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
-    ticket = await _create(client, as_user("req-office"), ticket_body)
+    ticket = await _create(client, as_user("req-office"), _own(ticket_body))
     auditor = as_user("auditor1")
     assert (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=auditor)).status_code == 200
     assert (await client.get(f"/api/v1/tickets/{ticket['id']}/history", headers=auditor)).status_code == 200
@@ -169,7 +174,7 @@ async def test_auditor_reads_everything_and_changes_nothing(client, as_user, tic
 
 async def test_requester_does_not_see_work_notes(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
     requester, agent = as_user("req-office"), as_user("agent1")
-    ticket = await _create(client, requester, ticket_body)
+    ticket = await _create(client, requester, _own(ticket_body))
     await client.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "用戶很急", "internal": True}, headers=agent)
     await client.post(f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "我們正在處理"}, headers=agent)
     seen_by_requester = (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=requester)).json()["comments"]

@@ -23,6 +23,11 @@ from opsdesk_shared.contracts import TicketAssignedV1
 Headers = Callable[[str], dict[str, str]]
 
 
+def _own(body: dict[str, Any]) -> dict[str, Any]:
+    """A requester's body: their account says who reports (naming someone else is a 422)."""
+    return {k: v for k, v in body.items() if k != "requester"}
+
+
 async def _create(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any], **extra: Any) -> dict[str, Any]:
     response = await client.post("/api/v1/tickets", json={**body, **extra}, headers=headers)
     assert response.status_code == 201, response.text
@@ -46,7 +51,7 @@ async def _user(identity: Identity, username: str, role: str, **fields: Any) -> 
 
 async def _resolved(client: httpx.AsyncClient, adapters: Adapters, as_user: Headers, ticket_body: dict[str, Any]) -> str:
     """A ticket req-office reported, held by eng1 and resolved by the desk."""
-    ticket = await _create(client, as_user("req-office"), ticket_body)
+    ticket = await _create(client, as_user("req-office"), _own(ticket_body))
     await _assign(adapters, ticket["id"], "eng1")
     resolved = await client.post(f"/api/v1/tickets/{ticket['id']}/resolve", json={"resolution": "已更換硒鼓"}, headers=as_user("agent1"))
     assert resolved.status_code == 200, resolved.text
@@ -55,13 +60,26 @@ async def _resolved(client: httpx.AsyncClient, adapters: Adapters, as_user: Head
 
 # --- requesters report, the desk decides -----------------------------------------------------------------------------
 
-async def test_requesters_account_fills_the_requester_whatever_the_body_says(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
-    body = {**ticket_body, "requester": {"name": "局長", "department": "財務科", "phone": "020-87654321"}}
-    ticket = await _create(client, as_user("req-office"), body)
+async def test_requesters_account_fills_the_requester_and_the_contact_they_give_is_kept(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
+    body = {**_own(ticket_body), "requester": {"name": "REQ-OFFICE", "department": "办公室", "phone": "020-87654321"}}
+    ticket = await _create(client, as_user("req-office"), body)  # their own name, their department in 简体
     assert ticket["requester"] == {"name": "REQ-OFFICE", "department": "辦公室", "phone": "020-87654321", "email": None}
     assert ticket["requester_id"] == "req-office"
-    without = await _create(client, as_user("req-office"), {k: v for k, v in ticket_body.items() if k != "requester"})
+    without = await _create(client, as_user("req-office"), _own(ticket_body))
     assert (without["requester"]["name"], without["requester_id"]) == ("REQ-OFFICE", "req-office")
+
+
+@pytest.mark.parametrize(("given", "named"), [
+    ({"name": "局長"}, "name"),
+    ({"name": "REQ-OFFICE", "department": "財務科"}, "department"),
+])
+async def test_a_requester_naming_someone_else_is_a_422_naming_the_field_not_silently_replaced(  # type: ignore[no-untyped-def]
+    client, adapters, as_user, ticket_body, given, named
+) -> None:
+    response = await client.post("/api/v1/tickets", json={**ticket_body, "requester": given}, headers=as_user("req-office"))
+    assert response.status_code == 422, response.text
+    assert [d["loc"] for d in response.json()["detail"]] == [["body", "requester", named]]
+    assert adapters.outbox.published == []
 
 
 async def test_requester_cannot_file_under_another_requesters_id(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
@@ -99,7 +117,7 @@ async def test_desk_keeps_its_powers_and_must_name_the_requester(client, as_user
 
 
 async def test_requester_patch_of_a_triage_field_is_a_422_naming_it_and_the_desk_patches(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
-    ticket = await _create(client, as_user("req-office"), ticket_body)
+    ticket = await _create(client, as_user("req-office"), _own(ticket_body))
     url = f"/api/v1/tickets/{ticket['id']}"
     for patch, named in (({"major_incident": True}, "major_incident"), ({"urgency": "high"}, "urgency"),
                          ({"priority": "P1", "priority_reason": "急"}, "priority")):
@@ -188,7 +206,7 @@ async def test_requester_and_staff_replies_thread(client, identity, as_user) -> 
 
 async def test_reply_from_the_requesters_account_address_threads(client, identity, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
     requester = await _user(identity, "li.si", "requester", department="辦公室", email="li.si@agency.example")
-    ticket = await _create(client, requester, ticket_body)
+    ticket = await _create(client, requester, _own(ticket_body))
     reply = await _post_mail(client, as_user, _mail("li.si@agency.example", f"Re: [{ticket['number']}]", "好了", "<u1@x>"))
     assert reply.json()["outcome"] == "threaded" and reply.json()["ticket_id"] == ticket["id"]
     colleague = await _user(identity, "wu.wu", "requester", department="辦公室", email="wu@agency.example")

@@ -43,7 +43,7 @@ def ticket_in(status: str, **extra: Any) -> Ticket:
 def report(**overrides: Any) -> NewTicket:
     fields: dict[str, Any] = {
         "title": "打印機卡紙", "description": "三樓", "channel": "web", "service_code": "RS-REPAIR",
-        "requester": Requester(name="冒名者", department="財務科", phone="020-1234", email="me@agency.example"),
+        "requester": Requester(name="王小明", department="办公室", phone="020-1234", email="me@agency.example"),
     }
     fields.update(overrides)
     return NewTicket(**fields)
@@ -77,6 +77,15 @@ def test_requesters_identity_fills_the_requester_fields() -> None:
     assert (ticket.requester.phone, ticket.requester.email) == ("020-1234", "me@agency.example")  # contact as given
 
 
+@pytest.mark.parametrize(("given", "named"), [
+    (Requester(name="冒名者", department="辦公室"), "name"), (Requester(name="王小明", department="財務科"), "department"),
+])
+def test_a_requester_naming_someone_else_is_refused_naming_the_field(given: Requester, named: str) -> None:
+    with pytest.raises(InvalidField) as refused:
+        opened(report(requester=given), OWNER)
+    assert refused.value.loc == ("body", "requester", named)
+
+
 def test_requester_cannot_file_under_another_requesters_id() -> None:
     with pytest.raises(InvalidField) as refused:
         opened(report(requester_id="req2"), OWNER)
@@ -101,7 +110,7 @@ def test_requester_setting_a_triage_field_is_refused_naming_it(field: str, value
 def test_desk_keeps_its_triage_powers_and_files_for_anyone() -> None:
     cmd = report(impact="high", urgency="high", major_incident=True, reported_at=NOW - timedelta(hours=3), requester_id="req7")
     ticket = opened(cmd, AGENT)
-    assert (ticket.priority, ticket.major_incident, ticket.requester_id, ticket.requester.name) == ("P1", True, "req7", "冒名者")
+    assert (ticket.priority, ticket.major_incident, ticket.requester_id, ticket.requester.name) == ("P1", True, "req7", "王小明")
     assert ticket.reported_at == NOW - timedelta(hours=3)
 
 
