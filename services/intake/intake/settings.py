@@ -30,6 +30,8 @@ class IntakeSettings(ServiceSettings):
     reporting_url: str = ""
     knowledge_url: str = ""
     upstream_timeout_s: float = 15.0
+    # The web console (services/console): every path outside the API is proxied to it; empty: no console.
+    console_url: str = ""
     # How long a desk-first ticket stays with the desk for remote guidance before it goes to dispatch (the contract's
     # 5 minutes), and how often the checker looks for tickets whose window ran out (desk_first.py, handover.py).
     guidance_window_s: float = Field(default=300.0, gt=0)

@@ -1,0 +1,138 @@
+"""The gateway's public API, as the console uses it: one method per call, the signed-in user's bearer token on each.
+
+Nothing here decides anything; a refusal comes back as `ApiError` carrying the API's own error shape (code,
+message in the caller's language, field details) so a page can show it as the API said it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+API = "/api/v1"
+Json = dict[str, Any]
+
+
+@dataclass
+class ApiError(Exception):
+    status: int
+    code: str = ""
+    message: str = ""
+    detail: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+    def field_messages(self) -> list[str]:
+        """'field: reason' for each field a 422 names, or the message alone."""
+        if isinstance(self.detail, list):
+            out = []
+            for item in self.detail:
+                if isinstance(item, dict):
+                    loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query")]
+                    out.append(f"{'.'.join(loc)}: {item.get('msg', '')}" if loc else str(item.get("msg", "")))
+            if out:
+                return out
+        return [self.message or self.code or str(self.status)]
+
+
+def _error(reply: httpx.Response) -> ApiError:
+    try:
+        body = reply.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    detail = body.get("detail")
+    message = body.get("message") or (detail if isinstance(detail, str) else "") or reply.reason_phrase
+    return ApiError(reply.status_code, str(body.get("code", "")), str(message), detail, dict(reply.headers))
+
+
+@dataclass
+class Reply:
+    body: Any
+    etag: str | None = None
+
+
+class Gateway:
+    """One httpx client for the process; every call names the token and language of the person it is for."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def call(
+        self, method: str, path: str, *, token: str | None, lang: str, params: Any = None, json: Any = None,
+        if_match: str | None = None,
+    ) -> Reply:
+        headers = {"Accept-Language": lang, "Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if if_match:
+            headers["If-Match"] = if_match
+        try:
+            reply = await self.client.request(method, API + path, params=params, json=json, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ApiError(503, "service_unavailable", f"gateway unreachable: {type(exc).__name__}") from None
+        if reply.status_code >= 400:
+            raise _error(reply)
+        body = reply.json() if reply.content and reply.headers.get("content-type", "").startswith("application/json") else None
+        return Reply(body, reply.headers.get("etag"))
+
+    # --- identity -------------------------------------------------------------------------------------------------
+    async def sign_in(self, username: str, password: str, *, lang: str) -> Json:
+        return (await self.call("POST", "/auth/token", token=None, lang=lang, json={"username": username, "password": password})).body  # type: ignore[no-any-return]
+
+    async def me(self, token: str, *, lang: str) -> Json:
+        return (await self.call("GET", "/me", token=token, lang=lang)).body  # type: ignore[no-any-return]
+
+    # --- tickets --------------------------------------------------------------------------------------------------
+    async def tickets(self, token: str, *, lang: str, params: list[tuple[str, str]]) -> Json:
+        return (await self.call("GET", "/tickets", token=token, lang=lang, params=params)).body  # type: ignore[no-any-return]
+
+    async def ticket(self, token: str, ref: str, *, lang: str) -> Reply:
+        return await self.call("GET", f"/tickets/{ref}", token=token, lang=lang)
+
+    async def history(self, token: str, ref: str, *, lang: str) -> list[Json]:
+        return (await self.call("GET", f"/tickets/{ref}/history", token=token, lang=lang)).body  # type: ignore[no-any-return]
+
+    async def create_ticket(self, token: str, body: Json, *, lang: str) -> Reply:
+        return await self.call("POST", "/tickets", token=token, lang=lang, json=body)
+
+    async def act(self, token: str, ref: str, action: str, body: Json | None, *, lang: str, if_match: str | None = None) -> Reply:
+        """POST /tickets/{ref}/{action} (status, resolve, dispatch, guidance, comments, close, reopen, service-record/review)."""
+        return await self.call("POST", f"/tickets/{ref}/{action}", token=token, lang=lang, json=body, if_match=if_match)
+
+    async def reassign(self, token: str, ref: str, *, to: str, reason: str, lang: str) -> Json:
+        return (await self.call("POST", f"/assignments/{ref}/reassign", token=token, lang=lang, json={"to": to, "reason": reason})).body  # type: ignore[no-any-return]
+
+    async def engineers(self, token: str, *, lang: str) -> list[Json]:
+        return (await self.call("GET", "/engineers", token=token, lang=lang)).body  # type: ignore[no-any-return]
+
+    async def assignments(self, token: str, *, lang: str, params: list[tuple[str, str]]) -> Json:
+        return (await self.call("GET", "/assignments", token=token, lang=lang, params=params)).body  # type: ignore[no-any-return]
+
+    # --- catalog and knowledge ------------------------------------------------------------------------------------
+    async def catalog(self, token: str, *, lang: str) -> list[Json]:
+        return (await self.call("GET", "/catalog", token=token, lang=lang)).body  # type: ignore[no-any-return]
+
+    async def kb_search(self, token: str, q: str, *, lang: str, limit: int = 5) -> Json:
+        return (await self.call("GET", "/kb/search", token=token, lang=lang, params={"q": q, "limit": limit})).body  # type: ignore[no-any-return]
+
+    # --- live events ----------------------------------------------------------------------------------------------
+    @asynccontextmanager
+    async def stream(self, token: str, *, lang: str, last_event_id: str | None) -> AsyncIterator[httpx.Response]:
+        """The gateway's server-sent events for this user (GET /api/v1/events/stream), unread: the caller relays it."""
+        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream", "Accept-Language": lang}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        timeout = httpx.Timeout(10.0, read=None)
+        async with self.client.stream("GET", API + "/events/stream", headers=headers, timeout=timeout) as reply:
+            if reply.status_code >= 400:
+                await reply.aread()
+                raise _error(reply)
+            yield reply

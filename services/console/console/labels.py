@@ -1,0 +1,34 @@
+"""Values the API sends that a person reads (states, roles, channels, clocks): marked here so Babel extracts them;
+templates translate them with `_(value)`."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction without translating it here."""
+    return message
+
+
+VALUES = (
+    # ticket states
+    N_("new"), N_("assigned"), N_("in_progress"), N_("pending"), N_("resolved"), N_("closed"), N_("cancelled"),
+    # roles
+    N_("requester"), N_("agent"), N_("engineer"), N_("manager"), N_("auditor"), N_("admin"),
+    # channels
+    N_("hotline"), N_("email"), N_("web"), N_("api"), N_("remote_desktop"), N_("walk_in"),
+    # catalog families
+    N_("responsive"), N_("proactive"), N_("management"), N_("reporting"),
+    # impact and urgency
+    N_("high"), N_("medium"), N_("low"),
+    # SLA clocks
+    N_("response"), N_("dispatch"), N_("confirmation"), N_("remote_guidance"), N_("escalation"), N_("redispatch"),
+    # service record review
+    N_("approved"), N_("returned"),
+    # engineers
+    N_("available"), N_("busy"), N_("off_duty"), N_("on_leave"),
+    # queues
+    N_("Open"), N_("Held at the desk"), N_("Unassigned"), N_("At risk"), N_("Breached"), N_("Waiting (vendor or requester)"),
+    N_("Resolved, awaiting review"),
+    # errors raised by the pages
+    N_("CSRF token missing or wrong; reload the page"), N_("no such ticket"), N_("no such action"), N_("Not Found"),
+)

@@ -1,0 +1,83 @@
+"""Wiring: settings, the API client and the templates, handed to the pages; nothing connects at import time."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from .api import Gateway
+from .pages import auth, calls, desk, events, home, tickets
+from .session import SessionSealer
+from .settings import ConsoleSettings
+from .web import STATIC, Console, SignInRequired, context, environment
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: ConsoleSettings, client: httpx.AsyncClient | None = None) -> FastAPI:
+    """`client` (tests) talks to the gateway however the test likes; else one is opened in the lifespan."""
+    secret = settings.session_secret
+    if not secret:
+        log.warning("CONSOLE_SESSION_SECRET is not set; using a random one, so sessions end with this process")
+        secret = secrets.token_urlsafe(48)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = client is None
+        # No cookie jar: the one client serves every signed-in person, so nothing may be remembered between calls.
+        http = client or httpx.AsyncClient(base_url=settings.gateway_url, timeout=settings.api_timeout_s,
+                                           cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
+        app.state.console = Console(settings, Gateway(http), SessionSealer(secret), ZoneInfo(settings.timezone), environment())
+        try:
+            yield
+        finally:
+            if own:
+                await http.aclose()
+
+    app = FastAPI(title="Opsdesk console", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    for module in (auth, home, desk, tickets, calls, events):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        return JSONResponse({"status": "ready"})
+
+    @app.exception_handler(SignInRequired)
+    async def to_login(request: Request, _exc: SignInRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": "/login"})
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def page_error(request: Request, exc: HTTPException) -> Response:
+        ctx = context(request)
+        return ctx.render("error.html", status_code=exc.status_code, message=ctx.gettext(str(exc.detail)))
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+    return app

@@ -1,0 +1,105 @@
+"""The desk's queues: which tickets each one holds, decided from what the API returns (pure functions).
+
+Listed queues are one `GET /tickets` query each. Derived queues need what only a ticket's detail carries (desk-first
+hold, SLA clocks, the service record's review), so they are decided on the details of the newest open (or resolved)
+tickets, up to a window; the page says when a count stopped at that window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from .clock import parse_instant
+
+OPEN_STATES = ("new", "assigned", "in_progress", "pending")
+AT_RISK_WITHIN = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str  # message id; translated when shown
+    statuses: tuple[str, ...]
+    derived: bool = False
+
+
+QUEUES: tuple[Queue, ...] = (
+    Queue("open", "Open", OPEN_STATES),
+    Queue("held", "Held at the desk", ("new",), derived=True),
+    Queue("unassigned", "Unassigned", ("new",)),
+    Queue("at_risk", "At risk", OPEN_STATES, derived=True),
+    Queue("breached", "Breached", OPEN_STATES, derived=True),
+    Queue("waiting", "Waiting (vendor or requester)", ("pending",)),
+    Queue("review", "Resolved, awaiting review", ("resolved",), derived=True),
+)
+BY_KEY = {q.key: q for q in QUEUES}
+
+
+def queue(key: str | None) -> Queue:
+    return BY_KEY.get(key or "", QUEUES[0])
+
+
+def is_unassigned(summary: dict[str, Any]) -> bool:
+    return summary.get("status") == "new" and not summary.get("assignee_name")
+
+
+def is_held(detail: dict[str, Any]) -> bool:
+    """A desk-first ticket the desk still holds: new, and not yet sent to dispatch."""
+    return detail.get("status") == "new" and bool(detail.get("desk_first")) and not detail.get("dispatch_requested_at")
+
+
+def _running(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in (detail.get("sla") or []) if t.get("state") in ("running", "breached")]
+
+
+def is_breached(detail: dict[str, Any], now: datetime) -> bool:
+    for timer in _running(detail):
+        due = parse_instant(timer.get("due_at"))
+        if timer.get("state") == "breached" or (due is not None and due <= now):
+            return True
+    return False
+
+
+def is_at_risk(detail: dict[str, Any], now: datetime) -> bool:
+    """Due within 15 minutes or past its warning time, and not breached yet."""
+    if is_breached(detail, now):
+        return False
+    for timer in _running(detail):
+        due = parse_instant(timer.get("due_at"))
+        warning = parse_instant(timer.get("warning_at"))
+        if (due is not None and due - now <= AT_RISK_WITHIN) or (warning is not None and warning <= now):
+            return True
+    return False
+
+
+def awaits_review(detail: dict[str, Any]) -> bool:
+    record = detail.get("service_record") or {}
+    return detail.get("status") == "resolved" and record.get("review") == "pending"
+
+
+def in_derived(key: str, detail: dict[str, Any], now: datetime) -> bool:
+    if key == "held":
+        return is_held(detail)
+    if key == "at_risk":
+        return detail.get("status") in OPEN_STATES and is_at_risk(detail, now)
+    if key == "breached":
+        return detail.get("status") in OPEN_STATES and is_breached(detail, now)
+    if key == "review":
+        return awaits_review(detail)
+    raise KeyError(key)
+
+
+def in_listed(key: str, summary: dict[str, Any]) -> bool:
+    q = BY_KEY[key]
+    if summary.get("status") not in q.statuses:
+        return False
+    return is_unassigned(summary) if key == "unassigned" else True
+
+
+def most_urgent_clock(detail: dict[str, Any]) -> dict[str, Any] | None:
+    """The running clock due first (the one a row shows)."""
+    running = [(parse_instant(t.get("due_at")), t) for t in _running(detail)]
+    dated = [(due, t) for due, t in running if due is not None]
+    return min(dated, key=lambda pair: pair[0])[1] if dated else None

@@ -1,0 +1,111 @@
+"""The desk agent's day in the browser, on the real stack: sign in, the queues, a phone call resolved at the desk,
+a ticket filed elsewhere arriving live, the ticket page; no JavaScript errors, axe-core clean, a screenshot each."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from opsdesk_devstack.stack import Stack
+
+from .conftest import bearer, make_user, sign_in
+
+
+@pytest.fixture(scope="module")
+def agent(stack: Stack) -> dict[str, Any]:
+    return make_user(stack, "agent", name="周敏")
+
+
+def test_sign_in_lands_the_desk_on_its_queue(open_page: Any, agent: dict[str, Any]) -> None:
+    p = open_page()
+    p.page.goto("/")
+    assert "/login" in p.page.url
+    assert p.axe() == []
+    p.shot("01-sign-in")
+    sign_in(p, agent)
+    p.page.wait_for_selector("nav.queues")
+    assert p.page.locator("nav.queues a").count() == 7
+    assert "未结" in p.page.inner_text("nav.queues")
+    cookies = {c["name"]: c for c in p.page.context.cookies()}
+    assert cookies["opsdesk_session"]["httpOnly"] and cookies["opsdesk_session"]["sameSite"] == "Strict"
+    assert agent["password"] not in str(cookies) and "eyJ" not in cookies["opsdesk_session"]["value"]
+    assert p.axe() == []
+    p.shot("02-queue")
+    assert p.errors == []
+
+
+def test_phone_call_resolved_at_the_desk_with_an_article(open_page: Any, agent: dict[str, Any]) -> None:
+    p = open_page()
+    sign_in(p, agent)
+    p.page.keyboard.press("n")
+    p.page.wait_for_url("**/calls/new")
+    assert p.page.input_value("#reported_at")  # "call came in at" defaults to now
+    p.page.fill("#requester_name", "王小明")
+    p.page.fill("#requester_phone", "020-12345678")
+    p.page.fill("#requester_department", "办公室")
+    p.page.fill("#title", "打印机卡纸")
+    p.page.fill("#description", "三楼打印机卡纸，无法打印")
+    p.page.select_option("#impact", "medium")
+    p.page.select_option("#urgency", "high")
+    p.page.wait_for_function("document.querySelector('#priority-preview').innerText.includes('P2')")
+    p.page.fill("#service-filter", "RS-")
+    code = p.page.eval_on_selector("#service_code option:not([hidden])", "o => o.value")
+    p.page.select_option("#service_code", code)
+    p.page.wait_for_selector("#suggestions input[type=radio]")
+    assert p.page.locator("[data-countdown] .left").inner_text() != ""
+    assert p.axe() == []
+    p.shot("03-phone-call")
+    radios = p.page.locator("#suggestions input[name=article_id]")
+    if radios.count() > 1:
+        radios.first.check()
+    p.page.fill("#resolution", "指导用户取出卡纸")
+    p.page.click("button[name=outcome][value=resolve]")
+    p.page.wait_for_url(re.compile(r".*/tickets/[A-Z]+-\d{4}-\d+$"))
+    p.page.wait_for_selector("#ticket")
+    assert "已解决" in p.page.inner_text(".ticket-head")
+    assert "服务台直接解决" in p.page.inner_text("#ticket")
+    assert p.axe() == []
+    p.shot("04-ticket-resolved")
+    assert p.errors == []
+
+
+def test_ticket_filed_elsewhere_arrives_live_and_opens(open_page: Any, stack: Stack, agent: dict[str, Any]) -> None:
+    p = open_page()
+    sign_in(p, agent)
+    p.page.wait_for_selector("#live-status.on", timeout=15_000)
+    requester = make_user(stack, "requester", name="李娜", department="财务科")
+    filed = httpx.post(f"{stack.gateway}/api/v1/tickets", headers=bearer(stack, requester), timeout=15,
+                       json={"title": "财务科电脑无法开机", "channel": "web", "service_code": "RS-REPAIR"})
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["number"]
+    p.page.wait_for_selector(f"tr[data-number='{number}']", timeout=15_000)  # no reload
+    p.page.keyboard.press("j")
+    p.page.keyboard.press("o")
+    p.page.wait_for_url(f"**/tickets/{number}")
+    p.page.wait_for_selector(".clocks")
+    assert p.page.locator(".clocks .clock").count() >= 1
+    p.page.keyboard.press("r")
+    p.page.keyboard.type("已收到，工程师马上联系您")
+    p.page.click("form.reply button[type=submit]")
+    p.page.wait_for_selector("text=已收到，工程师马上联系您")
+    assert p.axe() == []
+    p.shot("05-ticket")
+    p.page.keyboard.press("?")
+    assert p.page.locator("#shortcuts").is_visible()
+    p.shot("06-shortcuts")
+    assert p.errors == []
+
+
+def test_language_switch_to_english(open_page: Any, agent: dict[str, Any]) -> None:
+    p = open_page(locale="zh-TW")
+    p.page.goto("/login")
+    assert "登入" in p.page.inner_text("h1") or "登錄" in p.page.inner_text("h1")
+    sign_in(p, agent)
+    p.page.select_option("#lang-select", "en")
+    p.page.wait_for_selector("text=Held at the desk")
+    assert p.axe() == []
+    p.shot("07-queue-en")
+    assert p.errors == []
