@@ -4,10 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PROJECTS := shared services/intake services/dispatch services/sla-monitor services/assets services/reporting services/knowledge tools/devstack
+PROJECTS := shared services/intake services/dispatch services/sla-monitor services/assets services/reporting services/knowledge services/console tools/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PROJECTS))
 
-.PHONY: install fonts run test lint test-unit test-integration test-e2e test-faults bench bench-sla schemas database clean
+.PHONY: install fonts console-assets browser run test lint test-unit test-integration test-e2e test-faults bench bench-sla schemas database clean
 
 $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "opsdesk needs Python 3.11+"; exit 1; }
@@ -17,7 +17,24 @@ $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt $(addprefix -e ,$(PROJECTS))
 	@touch $(STAMP)
 
-install: $(STAMP) database fonts
+install: $(STAMP) database fonts console-assets
+
+# The console's JavaScript (htmx; axe-core for the browser tests) from the npm registry, pinned by its lock file, copied
+# into the console's static dir (served by the app; nothing from a CDN or at run time); its Babel catalogues compiled.
+CONSOLE := services/console
+$(CONSOLE)/console/static/vendor/htmx.min.js: $(CONSOLE)/package-lock.json
+	@command -v npm >/dev/null || { echo "opsdesk: installing npm (Debian package) for the console's JavaScript..."; \
+		apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	@cd $(CONSOLE) && npm ci --no-audit --no-fund --silent
+	@mkdir -p $(CONSOLE)/console/static/vendor
+	@cp $(CONSOLE)/node_modules/htmx.org/dist/htmx.min.js $@
+console-assets: $(STAMP) $(CONSOLE)/console/static/vendor/htmx.min.js
+	@$(VENV)/bin/pybabel compile -q -d $(CONSOLE)/console/locale -D messages 2>/dev/null || true
+
+# The browser tests drive Debian's chromium (never `playwright install`, which downloads a browser).
+browser:
+	@command -v chromium >/dev/null || { echo "opsdesk: installing chromium (Debian package) for the browser tests..."; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 # Reports and printed forms are in Chinese: a CJK TrueType font (Debian's fonts-wqy-zenhei) must be on the machine.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
@@ -36,14 +53,14 @@ run: install
 	@$(PY) -m opsdesk_devstack run
 
 PACKAGES := shared/opsdesk_shared services/intake/intake services/dispatch/dispatch services/sla-monitor/sla_monitor \
-	services/assets/assets services/reporting/reporting services/knowledge/knowledge tools/devstack/opsdesk_devstack
+	services/assets/assets services/reporting/reporting services/knowledge/knowledge services/console/console tools/devstack/opsdesk_devstack
 
 # Static checks run first: a type error fails the suite like a failing test.
 lint: install
 	@$(VENV)/bin/ruff check shared services tools tests bench scripts
 	@$(VENV)/bin/mypy $(PACKAGES)
 
-test: install lint
+test: install lint browser
 	@$(PY) -m pytest
 
 test-unit: install
@@ -52,7 +69,7 @@ test-unit: install
 test-integration: install
 	@$(PY) -m pytest -m integration
 
-test-e2e: install
+test-e2e: install browser
 	@$(PY) -m pytest -m "e2e and not faults_long"
 
 # Issue 14's long fault campaign (3-4 minutes): every service, NATS and the database killed in turn under load.
