@@ -68,6 +68,12 @@ def test_he_files_a_ticket_without_retyping_who_he_is_and_sees_suggestions(stack
     assert all(is_chinese(s["title"]) for s in seen["suggestions"])
     # Nothing matched on noise alone: no VPN article among the suggestions for a printer.
     assert not any("VPN" in s["title"] for s in seen["suggestions"])
+    # The suggestions route answers him for his own ticket, the articles his ticket shows; he is offered only what he
+    # may do (cancel before work starts), never the desk's transitions.
+    read = httpx.get(f"{stack.gateway}/api/v1/kb/suggestions/{filed['number']}", headers=chen, timeout=15)
+    assert read.status_code == 200, read.text
+    assert [a["article_id"] for a in read.json()["articles"]] == [s["article_id"] for s in seen["suggestions"]]
+    assert seen["allowed_transitions"] == ["cancelled"]
 
 
 def test_a_contact_he_gives_is_kept_but_his_department_comes_from_his_account(stack: Stack, chen: dict[str, str]) -> None:
@@ -175,6 +181,8 @@ def test_he_cannot_see_another_departments_ticket(stack: Stack, chen: dict[str, 
         hidden = httpx.get(f"{gw}/api/v1/tickets/{ref}", headers=chen, timeout=15)
         assert hidden.status_code == 404, hidden.text
         assert is_chinese(hidden.json()["message"])
+        # Nor its suggestions: a 404 like an unknown ticket, not a 403 that says it exists.
+        assert httpx.get(f"{gw}/api/v1/kb/suggestions/{ref}", headers=chen, timeout=15).status_code == 404
     listed = httpx.get(f"{gw}/api/v1/tickets", params={"department": "人事科"}, headers=chen, timeout=15)
     assert listed.status_code == 200, listed.text
     assert theirs["id"] not in {t["id"] for t in listed.json()["items"]}

@@ -17,7 +17,7 @@ from opsdesk_shared.contracts import (
 )
 from opsdesk_shared.contracts.envelope import EventData
 
-from .access import require
+from .access import Forbidden, require
 from .catalog import CatalogService
 from .domain import (
     DISPATCH,
@@ -79,6 +79,39 @@ def check_version(ticket: Ticket, expected: int | None) -> None:
 
 def allowed_from(ticket: Ticket) -> tuple[Status, ...]:
     return TRANSITIONS[ticket.status]
+
+
+def _action_for(ticket: Ticket, target: Status) -> str | None:
+    """The act (access.Action) a client takes to move the ticket to `target`; None: no client moves it there
+    (`assigned` is dispatch's)."""
+    if target == "assigned":
+        return None
+    if ticket.status == "resolved" and target == "in_progress":
+        return "reopen"
+    return {"in_progress": "work", "pending": "work", "resolved": "work", "cancelled": "cancel", "closed": "close"}[target]
+
+
+def allowed_for(ticket: Ticket, actor: Actor) -> tuple[Status, ...]:
+    """The states this caller may move the ticket to next: the transition table filtered by what their role (and
+    their relation to the ticket) lets them do, so a requester is not offered a step they would get a 403 for."""
+    allowed: list[Status] = []
+    for target in allowed_from(ticket):
+        action = _action_for(ticket, target)
+        if action is None:
+            continue
+        if target == "closed" and ticket.service_record is not None and ticket.service_record.review in ("pending", "returned"):
+            continue  # nobody closes while the record waits (see close)
+        if _may(actor, action, ticket):
+            allowed.append(target)
+    return tuple(allowed)
+
+
+def _may(actor: Actor, action: str, ticket: Ticket) -> bool:
+    try:
+        require(actor, action, ticket)  # type: ignore[arg-type]
+    except Forbidden:
+        return False
+    return True
 
 
 def _move(ticket: Ticket, target: Status, *, reason: str | None = None) -> None:

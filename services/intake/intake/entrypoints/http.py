@@ -131,7 +131,10 @@ class TicketOut(BaseModel):
     number: str
     version: int
     status: TicketStatus
-    allowed_transitions: list[str] = Field(description="States this ticket may move to next")
+    allowed_transitions: list[str] = Field(
+        description="States the caller may move this ticket to next: the transition table filtered by their role and "
+        "relation to the ticket (a requester is offered cancel before work starts, close and reopen; `assigned` is dispatch's)"
+    )
     title: str
     description: str
     channel: str
@@ -180,7 +183,7 @@ class TicketOut(BaseModel):
             fields["assignee"] = shown.model_dump() if shown is not None else None
         if fields["assignee"] is not None:
             fields["assignee"]["notice"] = messages.assignee_notice(ticket)
-        fields["allowed_transitions"] = list(lifecycle.allowed_from(ticket))
+        fields["allowed_transitions"] = list(lifecycle.allowed_for(ticket, actor))
         return cls.model_validate(fields)
 
 

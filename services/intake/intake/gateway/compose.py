@@ -7,16 +7,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from opsdesk_shared.contracts.calendars import DeadlineQuery, ElapsedQuery
 from opsdesk_shared.localtime import AwareDatetime
 
+from .. import service
 from ..entrypoints.deps import Caller, Wired
 from ..ports import AssetsUnavailable, CalendarUnavailable
 from ..search import Query as SearchQuery
 from ..wiring import Adapters
+from . import routing
 from .routing import require_staff
 
 router = APIRouter(prefix="/api/v1")
@@ -83,3 +85,22 @@ async def calendar_elapsed(
     _aware("start", start)
     _aware("end", end)
     return await _ask_calendar(wired, ElapsedQuery(calendar=name, start=start, end=end))
+
+
+@router.get("/kb/suggestions/{ticket_id}", include_in_schema=False)
+async def read_suggestions(ticket_id: str, request: Request, wired: Wired, actor: Caller) -> Any:
+    """The articles suggested for a ticket. Staff read knowledge's record (routed as every /kb path). A requester
+    reads the suggestions of a ticket they may see, the ones the ticket shows them (intake keeps them from
+    kb.suggested), in knowledge's shape; knowledge cannot tell whose ticket it is, so the gateway answers for it, and
+    another's ticket is a 404 like an unknown one. Documented by knowledge's operation in the merged document."""
+    if actor.role != "requester":
+        return await routing._forward(request, wired, actor, "kb", f"suggestions/{ticket_id}")
+    ticket = await service.get_ticket(ticket_id, desk=wired.desk, actor=actor)  # TicketNotFound: 404
+    suggested = [entry.at for entry in ticket.audit if entry.action == "suggested"]
+    if not ticket.suggestions and not suggested:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no suggestion for ticket {ticket_id}")
+    return {
+        "ticket_id": ticket.id,
+        "articles": [{"article_id": s.article_id, "title": s.title, "score": s.score} for s in ticket.suggestions],
+        "suggested_at": suggested[-1] if suggested else None,
+    }
