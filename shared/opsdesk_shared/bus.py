@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 import time
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from faststream import AckPolicy
@@ -19,6 +23,7 @@ from pydantic import ValidationError
 
 from .bus_permissions import inbox_prefix
 from .contracts import DeadLetter, Envelope, EventData, UnknownEvent, payload_model, subjects, utcnow
+from .errors import OUTAGE_ERRORS, Contention
 from .logs import correlation_id
 from .observability import events_handled
 
@@ -104,6 +109,56 @@ def _retry_delay(deliveries: int) -> float:
     return min(0.2 * 2.0 ** (deliveries - 1), 10.0)
 
 
+# Failures that say nothing about the message: its handler met a database or bus outage, or lost a race. They are
+# retried with back-off for as long as they last and never count towards `max_deliver` (issue 14, defect 1: 280
+# healthy ticket.created dead-lettered after five lost races on one problem candidate).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*OUTAGE_ERRORS, Contention)
+# A transient failure waits at most this long between tries; with jitter, so racers do not meet again in step.
+TRANSIENT_DELAY_CAP_S = 5.0
+
+
+def _transient_delay(deliveries: int) -> float:
+    return random.uniform(0.5, 1.0) * min(0.1 * 2.0 ** min(deliveries - 1, 10), TRANSIENT_DELAY_CAP_S)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A transient failure, or one raised expressly because of one (`raise ... from` an outage)."""
+    seen: BaseException | None = exc
+    for _ in range(3):
+        if seen is None:
+            return False
+        if isinstance(seen, TRANSIENT_ERRORS):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+class KeyedLocks:
+    """One asyncio lock per key, made on first use and dropped when nobody holds or waits for it.
+
+    `hold(keys)` takes the locks of several keys in sorted order, so two holders of overlapping key sets cannot
+    deadlock. What it serialises is this process's handlers only; across replicas the stores' own atomic updates
+    (or optimistic concurrency, retried as Contention) keep documents right."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def lock(self, key: str) -> asyncio.Lock:
+        found = self._locks.get(key)
+        if found is None:
+            found = asyncio.Lock()
+            self._locks[key] = found
+        return found
+
+    @asynccontextmanager
+    async def hold(self, keys: Sequence[str]) -> AsyncIterator[None]:
+        locks = [self.lock(k) for k in sorted(set(keys))]  # strong references while held or waited for
+        async with AsyncExitStack() as stack:
+            for held in locks:
+                await stack.enter_async_context(held)
+            yield
+
+
 def subscribe_events(
     broker: NatsBroker,
     *,
@@ -120,6 +175,9 @@ def subscribe_events(
     The envelope and its payload are validated here; a payload that can never be valid is dead-lettered at once,
     a handler that keeps raising is retried with back-off and dead-lettered after `max_deliver` attempts.
     The server-side max_deliver stays unlimited, so a crashed process never makes JetStream drop a message.
+    A transient failure (TRANSIENT_ERRORS: an outage, a lost race) is retried as long as it lasts and never
+    dead-letters. A pulled batch runs up to 32 handlers at once: a handler whose messages change one record
+    serialises that part with KeyedLocks, or merges its change atomically, rather than losing races.
     """
 
     async def dead_letter(msg: NatsMessage, *, reason: str, error: str, deliveries: int) -> None:
@@ -177,6 +235,12 @@ def subscribe_events(
         try:
             await handler(envelope, data)
         except Exception as exc:
+            if is_transient(exc):
+                log.warning("handler met a transient failure; retrying", extra={"fields": {
+                    "subject": envelope.type, "deliveries": deliveries, "error": f"{type(exc).__name__}: {exc}"[:300],
+                }})
+                await msg.nack(delay=_transient_delay(deliveries))
+                return "retry"
             log.exception("handler failed", extra={"fields": {"subject": envelope.type, "deliveries": deliveries}})
             if deliveries >= max_deliver:
                 try:
@@ -215,6 +279,30 @@ def subscribe_events(
         description=description,
         include_in_schema=False,
     )(consume)
+
+
+ViewHandler = Callable[[Envelope], Awaitable[None]]
+
+
+def subscribe_view(broker: NatsBroker, *, subject: str, handler: ViewHandler, name: str | None = None) -> None:
+    """A plain core subscription that keeps a per-process view in step with events (every replica hears every
+    event; nothing is persisted for it, so what a disconnect loses the view's periodic reload heals).
+
+    It never answers. A JetStream publish reaches every core subscriber of its subject too, carrying the publisher's
+    ack inbox as its reply subject; a subscriber that answered it would race the stream's real acknowledgement with
+    an empty message, and the publish would fail on it (issue 14, defect 5: about 1,200 empty replies to 3,000
+    publishes). Core request/reply handlers (RPC) are the only subscribers that answer, and their subjects are in
+    no stream (EVENT_SUBJECTS). Bodies that are not envelopes are ignored."""
+
+    async def on_event(msg: NatsMessage) -> None:
+        try:
+            envelope = Envelope.model_validate_json(msg.body)
+        except ValueError:
+            return
+        await handler(envelope)
+
+    on_event.__name__ = name or f"view_{subject.replace('.', '_').replace('>', 'all').replace('*', 'any')}"
+    broker.subscriber(subject, no_reply=True, include_in_schema=False)(on_event)
 
 
 async def declare_streams(broker: NatsBroker) -> None:

@@ -13,12 +13,16 @@ Statuses mean the same everywhere: 404 unknown thing, 422 bad input, 409 state c
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import nats.errors
+import nats.js.errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .offload import BudgetExceeded
@@ -36,6 +40,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "payload_too_large": ("请求内容过大", "請求內容過大", "The request body is too large"),
     "unsupported_media_type": ("不支持的内容类型", "不支援的內容類型", "Unsupported content type"),
     "service_unavailable": ("依赖的服务暂时无应答", "依賴的服務暫時無應答", "A service behind the gateway did not answer"),
+    "dependency_unavailable": ("数据库或消息总线暂时无应答，请稍后重试", "資料庫或訊息匯流排暫時無應答，請稍後重試",
+                               "The database or the message bus did not answer; try again shortly"),
     "over_budget": ("处理超时，请稍后再试", "處理逾時，請稍後再試", "This took too long; try again later"),
     "conflict": ("与现有数据或当前状态冲突", "與現有資料或當前狀態衝突", "Conflicts with existing data or the current state"),
     "bad_request": ("请求无法处理", "請求無法處理", "The request cannot be processed"),
@@ -86,6 +92,33 @@ OWN_MESSAGE_PREFIXES = ("Value error, ", "Assertion failed, ")
 STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 409: "conflict", 412: "stale_version", 413: "payload_too_large", 415: "unsupported_media_type",
                 422: "validation_error", 429: "too_many_requests", 500: "internal_error", 503: "service_unavailable"}
+
+
+log = logging.getLogger(__name__)
+
+# An outage of what a service stands on (its database, NATS): not the request's fault and not a bug, so the answer is
+# 503 with Retry-After, never 500 (issue 14, defect 4). pymongo's ConnectionFailure covers AutoReconnect,
+# NetworkTimeout and ServerSelectionTimeoutError; the NATS ones are what a publish or request meets while the
+# server is away or restarting.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionFailure, ExecutionTimeout, WTimeoutError,
+    nats.errors.ConnectionClosedError, nats.errors.NoServersError, nats.errors.TimeoutError,
+    nats.errors.ConnectionReconnectingError, nats.errors.ConnectionDrainingError, nats.errors.StaleConnectionError,
+    nats.errors.OutboundBufferLimitError, nats.errors.NoRespondersError,
+    nats.js.errors.NoStreamResponseError, nats.js.errors.ServiceUnavailableError,
+)
+RETRY_AFTER_OUTAGE_S = 5
+
+
+class Contention(Exception):
+    """Lost a race for one record to a concurrent writer: nothing is wrong with the request or message, and a retry
+    after the other writer is done succeeds. Stores with optimistic concurrency raise it (or a subclass); a bus
+    handler's Contention is retried, never dead-lettered (bus.TRANSIENT_ERRORS)."""
+
+
+class Unavailable(Exception):
+    """What a request needs did not answer and nothing was stored (or what was stored could not be confirmed yet):
+    503 with Retry-After; a retry with the same Idempotency-Key is safe."""
 
 
 def language(request: Request) -> str:
@@ -187,6 +220,15 @@ def install(app: FastAPI) -> None:
     async def over_budget(request: Request, exc: BudgetExceeded) -> JSONResponse:
         # Work that overran its time budget (see offload.py): the service is fine, this answer is not ready.
         return error_response(request, 503, code="over_budget", detail=str(exc), headers={"Retry-After": "30"})
+
+    async def outage(request: Request, exc: Exception) -> JSONResponse:
+        # Logged once, briefly: during an outage every request meets it, and the stack says nothing new.
+        log.warning("dependency outage answered 503", extra={"fields": {"error": f"{type(exc).__name__}: {exc}"[:300]}})
+        return error_response(request, 503, code="dependency_unavailable", detail=str(exc)[:300] or type(exc).__name__,
+                              headers={"Retry-After": str(RETRY_AFTER_OUTAGE_S)})
+
+    for kind in (*OUTAGE_ERRORS, Unavailable):
+        app.add_exception_handler(kind, outage)
 
     @app.exception_handler(Exception)
     async def unhandled(request: Request, _exc: Exception) -> JSONResponse:

@@ -38,6 +38,14 @@ class EventOutbox(Protocol):
 
     async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool: ...
 
+    async def relay_now(self, doc_id: Any) -> int:
+        """Publish at once whatever events are still stored with `doc_id`; how many were sent.
+
+        For a replayed or redelivered command that finds its effect already stored: the events written with that
+        effect may be waiting there because the process that wrote them died (or its database did) before sending
+        them; the replay sends them now, not at the next full sweep minutes later (issue 14, defect 3)."""
+        ...
+
 
 def _stored(events: Sequence[Envelope]) -> list[Document]:
     return [e.model_dump(mode="json") for e in events]
@@ -93,7 +101,11 @@ class OutboxRelay:
         self._periodic = Periodic(self.step, interval_s=interval_s, name=f"outbox-relay:{collection.name}")
 
     async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
-        """Publish events just written with `doc_id`; on failure they stay stored and are retried. True if all sent."""
+        """Publish events just written with `doc_id`; on failure they stay stored and are retried. True if all sent.
+
+        Never raises: the change is committed once its document is written, so nothing after that may turn the
+        caller's answer into an error. A clean-up that fails (the database died after the publish) leaves events
+        already sent in the document; the retry removes them, and republishing one is harmless (Nats-Msg-Id)."""
         try:
             for event in events:
                 await self._publisher.publish(event)
@@ -101,10 +113,26 @@ class OutboxRelay:
             log.warning("publish failed; the outbox relay will retry", exc_info=True)
             self._retry.add(doc_id)
             return False
-        await self._remove(doc_id, _stored(events))
-        if self._markers is not None:
-            await self._markers.delete_one({"_id": doc_id})
+        try:
+            await self._remove(doc_id, _stored(events))
+            if self._markers is not None:
+                await self._markers.delete_one({"_id": doc_id})
+        except Exception:
+            log.warning("outbox clean-up failed after the publish; the relay will finish it", exc_info=True)
+            self._retry.add(doc_id)
         return True
+
+    async def relay_now(self, doc_id: Any) -> int:
+        """Publish what is still stored with `doc_id` (see EventOutbox.relay_now); one read by `_id`.
+
+        Raises when the database or the bus fails, so a redelivered message is retried rather than acknowledged
+        with its effect's events still unsent."""
+        doc = await self._collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+        sent = await self._send_stored(doc_id, (doc or {}).get(OUTBOX_FIELD) or [])
+        self._retry.discard(doc_id)
+        if self._markers is not None and sent:
+            await self._markers.delete_one({"_id": doc_id})
+        return sent
 
     async def _remove(self, doc_id: Any, sent: list[Document]) -> None:
         # $pull by the whole stored element: FerretDB v1 matches array elements by equality only, not by condition.
@@ -164,11 +192,32 @@ class OutboxRelay:
 
 
 class MemoryOutbox:
-    """EventOutbox for unit tests: records what would have been published."""
+    """EventOutbox for unit tests: records what would have been published.
+
+    A memory store that calls `store(doc_id, events)` with every write that carries events (as the database keeps
+    them in the document's `_outbox`) lets `relay_now` find them again, like OutboxRelay; `down` makes deliveries
+    fail as with NATS away (the events stay stored)."""
 
     def __init__(self) -> None:
         self.published: list[Envelope] = []
+        self.stored: dict[Any, list[Envelope]] = {}
+        self.down = False
+
+    def store(self, doc_id: Any, events: Sequence[Envelope]) -> None:
+        self.stored.setdefault(doc_id, []).extend(events)
 
     async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
+        if self.down:
+            return False
         self.published.extend(events)
+        sent = {e.event_id for e in events}
+        if doc_id in self.stored:
+            self.stored[doc_id] = [e for e in self.stored[doc_id] if e.event_id not in sent]
         return True
+
+    async def relay_now(self, doc_id: Any) -> int:
+        if self.down:
+            raise ConnectionError("the bus is down (MemoryOutbox.down)")
+        pending = self.stored.pop(doc_id, [])
+        self.published.extend(pending)
+        return len(pending)

@@ -129,3 +129,40 @@ async def test_with_markers_the_sweep_finds_pending_documents_without_scanning(m
     await coll.insert_one({"_id": "t-9", **outbox_fields([e9])})
     assert await relay.deliver("t-9", [e9])
     assert await pending_collection(coll).count_documents({}) == 0
+
+
+async def test_relay_now_sends_at_once_what_a_crash_left_in_the_document(mongo_db, broker) -> None:
+    """Issue 14, defect 3: a redelivered command finding its effect stored relays the events kept with it now."""
+    coll = mongo_db["things"]
+    e = event(6)
+    await coll.insert_one({"_id": "a", **outbox_fields([e])})  # stored, then the writer died before publishing
+    relay = OutboxRelay(coll, JetStreamPublisher(broker))
+    assert await relay.relay_now("a") == 1
+    got = await collect(broker, "ticket.created", want=1)
+    assert [g["body"]["event_id"] for g in got] == [str(e.event_id)]
+    assert (await coll.find_one({"_id": "a"}))[OUTBOX_FIELD] == []
+    assert await relay.relay_now("a") == 0
+    assert await relay.relay_now("missing") == 0
+
+
+async def test_clean_up_failing_after_the_publish_is_no_error_and_is_finished_later(mongo_db, broker) -> None:
+    """Issue 14, defect 4: the database dying after insert and publish must not turn a committed write into a 500."""
+    from pymongo.errors import AutoReconnect
+
+    coll = mongo_db["things"]
+    e = event(7)
+    await coll.insert_one({"_id": "a", **outbox_fields([e])})
+    relay = OutboxRelay(coll, JetStreamPublisher(broker))
+    real_remove = relay._remove
+
+    async def database_gone(doc_id, sent) -> None:
+        raise AutoReconnect("connection closed")
+
+    relay._remove = database_gone  # type: ignore[method-assign]
+    assert await relay.deliver("a", [e])  # published: the change and its event are out, whatever the clean-up did
+    assert len((await coll.find_one({"_id": "a"}))[OUTBOX_FIELD]) == 1
+    relay._remove = real_remove  # type: ignore[method-assign]
+    assert await relay.retry_failed() == 1  # republished (JetStream drops the duplicate) and cleared
+    assert (await coll.find_one({"_id": "a"}))[OUTBOX_FIELD] == []
+    info = await broker.config.connection_state.stream.stream_info("OPSDESK_EVENTS")
+    assert info.state.messages == 1

@@ -10,14 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.knowledge import SuggestedArticle
+from opsdesk_shared.errors import Contention
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .domain import Article, ArticleVersion
 from .problems import Candidate, Incident, Problem
 
 
-class ConcurrentUpdate(Exception):
-    """The record changed between load and save."""
+class ConcurrentUpdate(Contention):
+    """The record changed between load and save (a bus handler that meets it is retried, never dead-lettered)."""
+
+
+class CandidateMoved(Contention):
+    """The pending candidate an incident was to join was confirmed or dismissed meanwhile: place it again."""
 
 
 class Suggestion(BaseModel):
@@ -90,9 +95,15 @@ class IncidentStore(Protocol):
 
 
 class CandidateStore(Protocol):
-    async def add(self, candidate: Candidate) -> None: ...
+    async def add(self, candidate: Candidate) -> bool:
+        """False if a candidate with this id exists (a redelivery)."""
+        ...
     async def get(self, candidate_id: str) -> Candidate | None: ...
     async def save(self, candidate: Candidate) -> Candidate: ...
+    async def join(self, candidate_id: str, ticket_id: str, *, score: float, now: datetime) -> Candidate | None:
+        """Add the incident to a pending candidate in one atomic merge (no read-modify-save, so concurrent joins never
+        conflict): the candidate as stored, or None when it is not pending (any more) or does not exist."""
+        ...
     async def list(self, *, status: str | None = None) -> list[Candidate]: ...
 
 
@@ -102,5 +113,9 @@ class ProblemStore(Protocol):
         ...
     async def get(self, problem_id: str) -> Problem | None: ...
     async def save(self, problem: Problem, events: Sequence[Envelope]) -> Problem: ...
+    async def add_recurrence(self, problem_id: str, ticket_id: str, *, now: datetime) -> bool:
+        """Link a new incident to the problem as a recurrence in one atomic merge; False if it was linked already or
+        the problem does not exist."""
+        ...
     async def list(self, *, state: str | None = None) -> list[Problem]: ...
     async def next_number(self, year: int) -> str: ...

@@ -10,7 +10,7 @@ from opsdesk_shared.contracts import TicketCreatedV1
 
 from . import metrics, problems
 from .domain import PROBLEM_READERS, PROBLEM_WRITERS, Actor, Forbidden, IllegalTransition, NotFound
-from .ports import CandidateStore, EventOutbox, IncidentStore, ProblemStore
+from .ports import CandidateMoved, CandidateStore, EventOutbox, IncidentStore, ProblemStore
 from .problems import Candidate, DetectionRules, Incident, Placement, Problem, ProblemFields
 from .service import wrap
 from .text import Analyzer
@@ -30,6 +30,18 @@ def incident_from(ticket: TicketCreatedV1, *, analyzer: Analyzer) -> Incident:
         terms=analyzer.words(f"{ticket.title}\n{ticket.description or ''}"),
         service_code=ticket.service_code, asset_tag=ticket.asset_tag, reported_at=ticket.reported_at,
     )
+
+
+def detection_keys(ticket: TicketCreatedV1) -> list[str]:
+    """What detection of this ticket reads and changes: the recent incidents of its service and of its asset, and
+    the candidates they belong to. The bus edge runs detections sharing a key one after the other, so a burst of
+    alike tickets builds one candidate rather than one per concurrent handler."""
+    if ticket.ticket_type not in DETECTED_TYPES:
+        return []
+    return [f"svc:{ticket.service_code}", *([f"asset:{ticket.asset_tag}"] if ticket.asset_tag else [])]
+
+
+DETECTED_TYPES = ("incident", "repair")
 
 
 # The best few matches decide where an incident goes; each one is a database read, so no more than these.
@@ -58,23 +70,24 @@ async def detect(
             return Placement("none")  # the desk dismissed that group: these are not one problem
         else:
             score = max(m.score for m in matches)
-            await candidates.save(problems.join_candidate(candidate, new.ticket_id, score, now=now))
+            # One atomic merge: a burst of alike tickets joins one candidate without racing (issue 14, defect 1).
+            if await candidates.join(candidate.id, new.ticket_id, score=score, now=now) is None:
+                raise CandidateMoved(candidate.id)  # confirmed or dismissed meanwhile: placed again on redelivery
             await incidents.link([new.ticket_id], group_id=candidate.id)
             return placement
     if placement.kind == "recurrence" and placement.target_id:
         problem = await problems_.get(placement.target_id)
         if problem is None:
             return Placement("none")
-        await problems_.save(problems.record_recurrence(problem, new.ticket_id, now=now), [])
+        if await problems_.add_recurrence(problem.id, new.ticket_id, now=now):
+            metrics.recurrences.inc()
         await incidents.link([new.ticket_id], problem_id=problem.id)
-        metrics.recurrences.inc()
         return placement
     if placement.kind == "new_group":
         candidate = problems.new_candidate(new, matches, now=now).model_copy(
             update={"id": str(uuid.uuid5(_NS, f"candidate:{new.ticket_id}"))}
         )
-        if await candidates.get(candidate.id) is None:
-            await candidates.add(candidate)
+        if await candidates.add(candidate):
             metrics.candidates.inc()
         await incidents.link(candidate.incident_ids, group_id=candidate.id)
         return Placement("new_group", candidate.id, placement.matched)

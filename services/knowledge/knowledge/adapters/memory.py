@@ -159,9 +159,12 @@ class MemoryCandidateStore:
     def __init__(self) -> None:
         self.by_id: dict[str, Candidate] = {}
 
-    async def add(self, candidate: Candidate) -> None:
+    async def add(self, candidate: Candidate) -> bool:
+        if candidate.id in self.by_id:
+            return False
         check_document(candidate.model_dump())
         self.by_id[candidate.id] = candidate
+        return True
 
     async def get(self, candidate_id: str) -> Candidate | None:
         return self.by_id.get(candidate_id)
@@ -174,6 +177,19 @@ class MemoryCandidateStore:
         stored = candidate.model_copy(update={"rev": candidate.rev + 1})
         self.by_id[candidate.id] = stored
         return stored
+
+    async def join(self, candidate_id: str, ticket_id: str, *, score: float, now: datetime) -> Candidate | None:
+        current = self.by_id.get(candidate_id)
+        if current is None or current.status != "pending":
+            return None
+        if ticket_id not in current.incident_ids:
+            current = current.model_copy(update={
+                "incident_ids": [*current.incident_ids, ticket_id], "score": max(current.score, score),
+                "updated_at": now, "rev": current.rev + 1,
+            })
+            check_document(current.model_dump())
+            self.by_id[candidate_id] = current
+        return current
 
     async def list(self, *, status: str | None = None) -> list[Candidate]:
         found = [c for c in self.by_id.values() if status is None or c.status == status]
@@ -203,6 +219,18 @@ class MemoryProblemStore:
         stored = problem.model_copy(update={"rev": problem.rev + 1})
         self.by_id[problem.id] = stored
         return stored
+
+    async def add_recurrence(self, problem_id: str, ticket_id: str, *, now: datetime) -> bool:
+        current = self.by_id.get(problem_id)
+        if current is None or ticket_id in current.incident_ids:
+            return False
+        updated = current.model_copy(update={
+            "incident_ids": [*current.incident_ids, ticket_id], "recurrence_ids": [*current.recurrence_ids, ticket_id],
+            "updated_at": now, "rev": current.rev + 1,
+        })
+        check_document(updated.model_dump())
+        self.by_id[problem_id] = updated
+        return True
 
     async def list(self, *, state: str | None = None) -> list[Problem]:
         found = [p for p in self.by_id.values() if state is None or p.state == state]

@@ -299,8 +299,12 @@ class MongoCandidateStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._candidates = db["problem_candidates"]
 
-    async def add(self, candidate: Candidate) -> None:
-        await self._candidates.insert_one(_store(candidate))
+    async def add(self, candidate: Candidate) -> bool:
+        try:
+            await self._candidates.insert_one(_store(candidate))
+        except DuplicateKeyError:
+            return False
+        return True
 
     async def get(self, candidate_id: str) -> Candidate | None:
         doc = await self._candidates.find_one({"_id": candidate_id})
@@ -309,6 +313,22 @@ class MongoCandidateStore:
     async def save(self, candidate: Candidate) -> Candidate:
         stored: Candidate = await _save_rev(self._candidates, candidate, [])
         return stored
+
+    async def join(self, candidate_id: str, ticket_id: str, *, score: float, now: datetime) -> Candidate | None:
+        # A merge, not a replace: $addToSet and $max commute, so joins never conflict with each other (issue 14:
+        # a burst of alike tickets lost five races in a row on one candidate and was dead-lettered). Only the status
+        # is a condition: a confirm or dismiss in between makes the join miss, and the incident is placed again.
+        def decide(doc: Document | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+            if doc is None or doc.get("status") != "pending" or ticket_id in (doc.get("incident_ids") or []):
+                return None
+            return {"status": "pending"}, {
+                "$addToSet": {"incident_ids": ticket_id}, "$max": {"score": score}, "$set": {"updated_at": now},
+                "$inc": {"rev": 1},
+            }
+
+        await modify(self._candidates, candidate_id, decide)
+        found = await self.get(candidate_id)
+        return found if found is not None and found.status == "pending" and ticket_id in found.incident_ids else None
 
     async def list(self, *, status: str | None = None) -> list[Candidate]:
         query = {"status": status} if status else {}
@@ -335,6 +355,18 @@ class MongoProblemStore:
     async def save(self, problem: Problem, events: Sequence[Envelope]) -> Problem:
         stored: Problem = await _save_rev(self.collection, problem, events)
         return stored
+
+    async def add_recurrence(self, problem_id: str, ticket_id: str, *, now: datetime) -> bool:
+        # A merge, as MongoCandidateStore.join: recurrences arrive in bursts, exactly when a problem recurs.
+        def decide(doc: Document | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+            if doc is None or ticket_id in (doc.get("incident_ids") or []):
+                return None
+            return {"incident_ids": {"$ne": ticket_id}}, {
+                "$addToSet": {"incident_ids": ticket_id, "recurrence_ids": ticket_id}, "$set": {"updated_at": now},
+                "$inc": {"rev": 1},
+            }
+
+        return await modify(self.collection, problem_id, decide)
 
     async def list(self, *, state: str | None = None) -> list[Problem]:
         query = {"state": state} if state else {}

@@ -10,7 +10,7 @@ from typing import Any
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 
-from opsdesk_shared.bus import subscribe_events
+from opsdesk_shared.bus import KeyedLocks, subscribe_events
 from opsdesk_shared.contracts import (
     Envelope,
     HelpRequestedV1,
@@ -43,6 +43,7 @@ def register(broker: NatsBroker, *, wired: Any) -> None:
     """`wired` is the service's Adapters (stores, outboxes, index, settings)."""
     settings = wired.settings
     rules = detection_rules(settings)
+    detection_locks = KeyedLocks()
 
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
         now = datetime.now(UTC)
@@ -50,11 +51,14 @@ def register(broker: NatsBroker, *, wired: Any) -> None:
             ticket, index=wired.index.index, suggestions=wired.suggestions, outbox=wired.suggestion_outbox, now=now,
             correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id), limit=settings.suggestion_count,
         )
-        if ticket.ticket_type in ("incident", "repair"):
-            await problem_service.detect(
-                ticket, analyzer=wired.index.index.analyzer, rules=rules, incidents=wired.incidents,
-                candidates=wired.candidates, problems_=wired.problems, now=now,
-            )
+        if ticket.ticket_type in problem_service.DETECTED_TYPES:
+            # Detection reads the recent incidents of the ticket's service and asset and changes their candidate:
+            # alike tickets of one pulled batch are placed one at a time (the suggestions above run side by side).
+            async with detection_locks.hold(problem_service.detection_keys(ticket)):
+                await problem_service.detect(
+                    ticket, analyzer=wired.index.index.analyzer, rules=rules, incidents=wired.incidents,
+                    candidates=wired.candidates, problems_=wired.problems, now=now,
+                )
 
     async def on_ticket_resolved(envelope: Envelope, resolved: TicketResolvedV1) -> None:
         await service.record_resolution(resolved, suggestions=wired.suggestions)

@@ -147,3 +147,43 @@ async def test_problems_and_candidates_round_trip_with_numbers(stores: dict[str,
     await candidates.save(c.model_copy(update={"status": "dismissed"}))
     assert [x.id for x in await candidates.list(status="dismissed")] == ["c-1"]
     assert await candidates.list(status="pending") == []
+
+
+async def test_concurrent_joins_of_one_candidate_all_land_without_conflict(stores: dict[str, Any], now: datetime) -> None:
+    """Issue 14, defect 1: joins are one atomic merge each, so 40 at once all land and none raises."""
+    import asyncio
+
+    candidates = stores["candidates"]
+    c = Candidate(id="c-burst", title="卡紙", service_code="RS-REPAIR", incident_ids=["a", "b"], score=0.5,
+                  created_at=now, updated_at=now)
+    assert await candidates.add(c)
+    assert not await candidates.add(c)  # a redelivered new group finds it and adds nothing
+    joined = await asyncio.gather(*(
+        candidates.join("c-burst", f"t-{n}", score=0.5 + n / 100, now=now + timedelta(seconds=n)) for n in range(40)
+    ))
+    assert all(j is not None for j in joined)
+    stored = await candidates.get("c-burst")
+    assert stored is not None
+    assert sorted(stored.incident_ids) == sorted(["a", "b", *(f"t-{n}" for n in range(40))])
+    assert stored.score == pytest.approx(0.89) and stored.status == "pending"
+    again = await candidates.join("c-burst", "t-3", score=0.1, now=now)  # a redelivery: no second entry
+    assert again is not None and again.incident_ids.count("t-3") == 1
+    await candidates.save(stored.model_copy(update={"status": "confirmed"}))
+    assert await candidates.join("c-burst", "t-late", score=0.9, now=now) is None  # confirmed meanwhile: placed again
+    assert await candidates.join("no-such", "t-x", score=0.9, now=now) is None
+
+
+async def test_concurrent_recurrences_of_one_problem_all_land_once(stores: dict[str, Any], now: datetime) -> None:
+    import asyncio
+
+    problems = stores["problems"]
+    problem, _ = open_problem(number="PRB-2026-0009", title="丟包", by="desk-lin", now=now, incident_ids=["a", "b"])
+    assert await problems.add(problem, [])
+    added = await asyncio.gather(*(problems.add_recurrence(problem.id, f"r-{n}", now=now) for n in range(30)))
+    assert all(added)
+    assert not await problems.add_recurrence(problem.id, "r-1", now=now)  # already linked
+    assert not await problems.add_recurrence(problem.id, "a", now=now)  # one of its own incidents is no recurrence
+    stored = await problems.get(problem.id)
+    assert stored is not None
+    assert sorted(stored.recurrence_ids) == sorted(f"r-{n}" for n in range(30))
+    assert sorted(stored.incident_ids) == sorted(["a", "b", *(f"r-{n}" for n in range(30))])
