@@ -194,3 +194,41 @@ def test_an_engineer_sets_only_their_own_status(stack: Stack, engineers: dict[st
     assert other.status_code == 403, other.text
     assert {"code", "message", "detail"} <= set(other.json())
     assert _get(stack, f"/engineers/{colleague}", me).json()["status"] != "on_leave"
+
+
+def test_accepting_starts_the_work_and_a_redone_record_resolves_the_ticket_once(
+    stack: Stack, engineers: dict[str, dict[str, str]]
+) -> None:
+    from .test_outside_system_day import _events
+
+    requester, desk = _people(stack)
+    tid, eid = _assigned(stack, requester, desk, title="复印机卡纸")
+    me = engineers[eid]
+    assert _post(stack, f"/assignments/{tid}/accept", me).status_code == 200
+    # The acceptance moves the ticket on: in progress, announced, and the history names the engineer, not dispatch.
+    started = wait_for_status(stack, tid, desk, "in_progress")
+    assert started["assignee"]["accepted_at"]
+    history = _get(stack, f"/tickets/{tid}/history", desk).json()
+    accepted = [h for h in history if h["action"] in ("accepted", "status:in_progress")]
+    assert [h["action"] for h in accepted] == ["accepted", "status:in_progress"]
+    assert all(h["by"] != "dispatch" and h["role"] == "engineer" and h["by_name"] for h in accepted), accepted
+    confirmed = _post(stack, f"/assignments/{tid}/confirm", desk, {"eta": "2026-11-30T15:00:00+08:00"})
+    assert confirmed.status_code == 200, confirmed.text
+    seen = wait_for(lambda: [h for h in _get(stack, f"/tickets/{tid}/history", desk).json() if h["action"] == "confirmed"])
+    assert seen[0]["by"] != "dispatch" and seen[0]["role"] == "agent"
+
+    record = {"work_done": "清理进纸通道", "minutes_on_site": 20}
+    assert _post(stack, f"/assignments/{tid}/complete", me, record).status_code == 200
+    wait_for_status(stack, tid, desk, "resolved")
+    returned = _post(stack, f"/tickets/{tid}/service-record/review", desk, {"decision": "return", "note": "请写明卡纸位置"})
+    assert returned.status_code == 200 and returned.json()["status"] == "in_progress", returned.text
+    wait_for(lambda: _get(stack, f"/assignments/{tid}", me).json()["status"] == "confirmed")  # back with the engineer
+    redone = _post(stack, f"/assignments/{tid}/complete", me, {**record, "work_done": "清理进纸通道(第二纸盒卡纸)"})
+    assert redone.status_code == 200, redone.text
+    wait_for(lambda: (t := ticket(stack, tid, desk))["status"] == "resolved" and "第二纸盒" in t["service_record"]["work_done"])
+    changed = _events(stack.observer_url(), "ticket.status_changed", ticket_id=tid, want=6)
+    moves = [(e["body"]["data"]["old_status"], e["body"]["data"]["new_status"]) for e in changed]
+    assert moves == [("new", "assigned"), ("assigned", "in_progress"), ("in_progress", "resolved"),
+                     ("resolved", "in_progress"), ("in_progress", "resolved")], moves
+    # One resolution, announced once, although the ticket went back to resolved after the return.
+    assert len(_events(stack.observer_url(), "ticket.resolved", ticket_id=tid, want=2, timeout=3)) == 1

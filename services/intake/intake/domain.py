@@ -214,6 +214,9 @@ class Ticket(BaseModel):
     satisfaction: int | None = None
     satisfaction_comment: str | None = None
     reopen_count: int = 0
+    # ticket.resolved was announced for the current resolution: a service record returned and completed again is the
+    # same resolution (resolved once); a reopen starts a new one.
+    resolution_announced: bool = False
     comments: tuple[Comment, ...] = ()
     service_record: ServiceRecord | None = None
     suggestions: tuple[Suggestion, ...] = ()

@@ -128,7 +128,7 @@ def _status_update(
     changes: dict[str, dict[str, Any]] = {"status": {"old": ticket.status, "new": target}}
     for field, value in (extra or {}).items():
         old = getattr(ticket, field)
-        if old != value and field not in ("history", "audit"):
+        if old != value and field not in ("history", "audit", "resolution_announced"):
             changes[field] = {"old": _plain(old), "new": _plain(value)}
     if reason:
         changes["reason"] = {"old": None, "new": reason}
@@ -254,8 +254,13 @@ def resolve(
     extra = {
         "resolution": resolution, "resolved_at": now, "resolved_by": actor.subject, "resolved_at_desk": at_desk,
         "guidance_minutes": guidance_minutes if at_desk else None, "article_id": article_id, "pending_reason": None,
+        "resolution_announced": True,
     }
     updated, changed = _status_update(ticket, "resolved", actor, now, action="resolved", extra=extra)
+    if ticket.resolution_announced:
+        # Back to resolved after the desk returned the service record: the same resolution, announced once (every
+        # consumer counts ticket.resolved as one resolution); the state change itself is announced as always.
+        return updated, [changed]
     resolved = TicketResolvedV1(
         ticket_id=ticket.id, number=ticket.number, service_code=ticket.service_code, ticket_type=ticket.ticket_type,
         priority=ticket.priority, channel=ticket.channel, department=department or ticket.requester.department,
@@ -322,7 +327,10 @@ def reopen(ticket: Ticket, *, actor: Actor, now: datetime, reason: str, window: 
     if now - ticket.resolved_at > window:
         raise IllegalTransition(ticket.status, "in_progress", ("closed",), f"the reopen window of {window} has passed; open a new ticket")
     target: Status = "in_progress" if ticket.assignee else "new"
-    extra = {"reopen_count": ticket.reopen_count + 1, "resolved_at": None, "resolved_by": None, "resolved_at_desk": False}
+    extra = {
+        "reopen_count": ticket.reopen_count + 1, "resolved_at": None, "resolved_by": None, "resolved_at_desk": False,
+        "resolution_announced": False,  # a reopened ticket's next resolution is a new one
+    }
     updated, changed = _status_update(ticket, target, actor, now, action="reopened", reason=reason, extra=extra)
     reopened = TicketReopenedV1(ticket_id=ticket.id, number=ticket.number, reason=reason, reopened_at=now, by=actor.subject)
     return updated, [changed, reopened]

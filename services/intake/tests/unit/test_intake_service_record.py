@@ -143,3 +143,43 @@ def test_the_desk_writes_a_record_for_a_ticket_no_engineer_held() -> None:
     assert written.service_record is not None and written.service_record.assignment_id is None
     _, events = service_record.review(written, actor=AGENT, now=NOW, approve=True, note=None)
     assert [e for e in events if isinstance(e, ServiceRecordReviewedV1)][0].assignment_id is None
+
+
+async def test_a_redone_service_record_resolves_the_ticket_once_and_a_reopen_resolves_it_again() -> None:
+    """Returned then completed again is the same resolution: one ticket.resolved (each state change still announced);
+    a reopen starts a new resolution, announced again."""
+    from intake import service
+    from intake.adapters.memory import MemoryOutbox, MemoryTicketStore
+    from intake.service import Desk
+    from opsdesk_shared.contracts import subjects
+
+    store, outbox = MemoryTicketStore(), MemoryOutbox()
+    desk = Desk.on(store, outbox)
+    ticket = held("in_progress")
+    await store.add(ticket, [])
+
+    def completion(at: datetime) -> AssignmentCompletedV1:
+        return AssignmentCompletedV1(ticket_id=ticket.id, assignment_id="a-1", engineer_id="eng1", record="換了硒鼓",
+                                     work_done="換了硒鼓", completed_at=at, by="chen.eng")
+
+    def count(subject: str) -> int:
+        return sum(1 for e in outbox.published if e.type == subject and e.subject_id == ticket.id)
+
+    await service.record_completion(completion(NOW), desk=desk, now=NOW, correlation_id="c")
+    await service.act(ticket.id, lambda t: service_record.review(t, actor=AGENT, now=NOW, approve=False, note="請補充序號"),
+                      desk=desk, actor=AGENT, now=NOW, correlation_id="c")
+    assert (await store.get(ticket.id)).status == "in_progress"  # type: ignore[union-attr]
+    later = NOW + timedelta(minutes=30)
+    await service.record_completion(completion(later), desk=desk, now=later, correlation_id="c")
+    assert (await store.get(ticket.id)).status == "resolved"  # type: ignore[union-attr]
+    assert count(subjects.TICKET_RESOLVED) == 1
+    moves = [(e.data["old_status"], e.data["new_status"]) for e in outbox.published if e.type == subjects.TICKET_STATUS_CHANGED]
+    assert moves == [("in_progress", "resolved"), ("resolved", "in_progress"), ("in_progress", "resolved")]
+
+    await service.act(ticket.id, lambda t: service_record.review(t, actor=AGENT, now=later, approve=True, note=None),
+                      desk=desk, actor=AGENT, now=later, correlation_id="c")
+    await service.act(ticket.id, lambda t: lifecycle.reopen(t, actor=AGENT, now=later, reason="又卡紙了"),
+                      desk=desk, actor=AGENT, now=later, correlation_id="c")
+    await service.act(ticket.id, lambda t: lifecycle.resolve(t, actor=AGENT, now=later, resolution="清潔搓紙輪"),
+                      desk=desk, actor=AGENT, now=later, correlation_id="c")
+    assert count(subjects.TICKET_RESOLVED) == 2  # the reopen's resolution is a new one
