@@ -28,7 +28,8 @@ from opsdesk_shared.contracts import (
 )
 from opsdesk_shared.hanzi import same_text
 
-from .duty import OFFICE_HOURS, PHONE_OUTSIDE_OFFICE, DutyMode, Shift, duty_at
+from .duty import OFFICE_HOURS, PHONE_OUTSIDE_OFFICE, DutyMode, Shift, duty_at, next_onsite_start
+from .texts import Param, Said, render
 
 Role = Literal["onsite", "mobile", "senior", "project_manager"]
 EngineerStatus = Literal["available", "busy", "off_duty", "on_leave"]
@@ -81,6 +82,8 @@ class Step(BaseModel):
     by: str = Field(description="Who took the step: the verified caller's subject, or dispatch/desk for what happened by itself")
     engineer_id: str
     note: str | None = None
+    code: str | None = Field(default=None, description="The note as a catalogue code (rendered in the reader's language)")
+    params: dict[str, Param] = Field(default_factory=dict, description="The code's parameters")
 
 
 class Escalation(BaseModel):
@@ -161,6 +164,14 @@ class Assignment(BaseModel):
     visit_note: str | None = None
     skill: str | None = Field(default=None, description="The skill the catalog service needs (from ticket.created); None: anyone")
     breaches: tuple[Breach, ...] = Field(default=(), description="Clocks the SLA monitor announced as run out")
+    reason_code: str | None = Field(default=None, description="The reason as a catalogue code: chosen, redispatch, desk, "
+                                    "no_engineer, held_after_hours, withdrawn (rendered in the reader's language as `reason`)")
+    reason_params: dict[str, Param] = Field(default_factory=dict, description="The reason code's parameters")
+    duty: Literal["onsite", "phone", "called_in"] | None = Field(
+        default=None, description="The engineer's duty when given the ticket: on site, phone on-call, or called in off duty")
+    held_until: datetime | None = Field(
+        default=None, description="Work that needs someone on site arrived outside service hours: held until this moment, "
+        "when the engineers on site duty take it")
     version: int = 1
 
     @computed_field(description="A clock ran out and the step it waits for is still not taken (stored, so lists filter on it)")  # type: ignore[prop-decorator]
@@ -183,11 +194,26 @@ def record_breach(a: Assignment, *, timer: str, due_at: datetime, breached_at: d
     if timer not in OVERDUE_CLOCKS or any(b.timer == timer and b.due_at == due_at for b in a.breaches):
         return None
     breach = Breach(timer=timer, due_at=due_at, breached_at=breached_at)
-    return _with_step(a, f"{timer} overdue", at=breached_at, by="sla-monitor", note=f"due {due_at.isoformat()}", breaches=(*a.breaches, breach))
+    return _with_step(
+        a, f"{timer} overdue", at=breached_at, by="sla-monitor", note=f"due {due_at.isoformat()}", code="overdue_due",
+        params={"due": due_at.isoformat()}, breaches=(*a.breaches, breach),
+    )
 
 
-class NoEngineerAvailable(Exception):
+class NoEngineerAvailable(Said):
     """Nobody on the roster can take the ticket now."""
+
+    def __init__(self, skill: str | None = None) -> None:
+        super().__init__("no_engineer", skill=skill)
+
+
+class OutsideServiceHours(NoEngineerAvailable):
+    """Work that needs someone on site, outside service hours (on site 5x8, by phone at other times): it waits for the
+    next on-site period instead of going to the phone on-call, who cannot go."""
+
+    def __init__(self, *, until: datetime, work: str) -> None:
+        Said.__init__(self, "held_after_hours", until=until.isoformat(), work=work)
+        self.until = until
 
 
 def score(engineer: Engineer, *, skill: str | None) -> float:
@@ -202,6 +228,15 @@ def score(engineer: Engineer, *, skill: str | None) -> float:
 
 DUTY_TIER: dict[DutyMode | None, int] = {"onsite": 2, "phone": 1, None: 0}
 DUTY_WORDS: dict[DutyMode | None, str] = {"onsite": "on duty on site", "phone": "on call by phone", None: "off duty, called in"}
+Duty = Literal["onsite", "phone", "called_in"]
+Work = Literal["visit", "remote"]
+# What can be done without going: the desk's remote-desktop session. Everything else needs someone on site.
+REMOTE_CHANNELS = frozenset({"remote_desktop"})
+
+
+def work_of(channel: str) -> Work:
+    """Whether the ticket needs someone on site (visit) or can be worked remotely."""
+    return "remote" if channel in REMOTE_CHANNELS else "visit"
 
 
 def duty_of(engineer: Engineer, at: datetime | None) -> DutyMode | None:
@@ -210,31 +245,79 @@ def duty_of(engineer: Engineer, at: datetime | None) -> DutyMode | None:
     return duty_at(engineer.shifts, at)
 
 
-def choose_engineer(ticket: TicketCreatedV1, roster: list[Engineer], *, at: datetime | None = None) -> tuple[Engineer, float, str]:
-    return choose_for(ticket.skill, roster, at=at)
+def duty_name(mode: DutyMode | None) -> Duty:
+    return "called_in" if mode is None else mode
 
 
-def choose_for(skill: str | None, roster: list[Engineer], *, at: datetime | None = None) -> tuple[Engineer, float, str]:
-    """On-site duty first, then the phone on-call, then anyone available called in; within a tier, the score
-    (the catalog's skill, then load; no skill: load alone)."""
+def in_service_hours(roster: list[Engineer], at: datetime | None) -> bool:
+    """The contract's on-site service time (5x8): some field engineer's on-site shift covers the moment (an engineer
+    without a rota always does). Outside it the service is by phone."""
+    return at is None or any(e.role in DISPATCHABLE and duty_of(e, at) == "onsite" for e in roster)
+
+
+def may_go(engineer: Engineer, *, work: Work, at: datetime | None, service_hours: bool) -> bool:
+    """Remote work: anyone (on site, on the phone, or called in). Work on site: someone on site duty, or in service
+    hours an off-duty engineer called in; never the phone on-call, whose duty is the phone."""
+    if work == "remote":
+        return True
+    duty = duty_of(engineer, at)
+    return duty == "onsite" or (duty is None and service_hours)
+
+
+class Choice(BaseModel):
+    """Who is chosen, with the score and the reason as a code and parameters (texts.render says it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    engineer: Engineer
+    score: float
+    duty: Duty
+    params: dict[str, Param]
+
+    @property
+    def reason(self) -> str:
+        return render("chosen", self.params, "en")
+
+
+def decide_engineer(skill: str | None, roster: list[Engineer], *, at: datetime | None = None, work: Work = "visit") -> Choice:
+    """On-site duty first, then the phone on-call (remote work only), then anyone available called in (remote work,
+    or work on site within service hours); within a tier, the score (the catalog's skill, then load; no skill: load
+    alone). Work on site outside service hours raises OutsideServiceHours with the next on-site period."""
     candidates = [e for e in roster if e.role in DISPATCHABLE and e.status == "available"]
+    hours = in_service_hours(roster, at)
     ranked = sorted(
-        ((DUTY_TIER[duty_of(e, at)], score(e, skill=skill), e) for e in candidates),
+        ((DUTY_TIER[duty_of(e, at)], score(e, skill=skill), e) for e in candidates
+         if may_go(e, work=work, at=at, service_hours=hours)),
         key=lambda row: (-row[0], -row[1], row[2].id),
     )
     if not ranked:
-        raise NoEngineerAvailable(f"no available engineer{f' with skill {skill}' if skill else ''}")
+        if work == "visit" and not hours and at is not None:
+            until = next_onsite_start([e.shifts for e in candidates], at)
+            if until is not None:
+                raise OutsideServiceHours(until=until, work=work)
+        raise NoEngineerAvailable(skill)
     # When everyone is full the ticket still goes to the least overloaded engineer: the contract's clock is running,
     # and an unassigned ticket helps nobody; the reason says so for the desk to see.
     _, best_score, best = ranked[0]
-    matched = "skill match" if skill is None or skill in best.skills else "no skill match"
-    reason = (
-        f"{matched} ({skill or 'any'}), {DUTY_WORDS[duty_of(best, at)]}, load {best.open_load}/{best.capacity}, "
-        f"role {best.role}, score {best_score:.2f}"
-    )
-    if best_score < 0:
-        reason = "over capacity: every available engineer is full; " + reason
-    return best, best_score, reason
+    duty = duty_name(duty_of(best, at))
+    params: dict[str, Param] = {
+        "matched": "match" if skill is None or skill in best.skills else "no_match", "skill": skill, "duty": duty,
+        "load": best.open_load, "capacity": best.capacity, "role": best.role, "score": round(best_score, 2),
+        "over_capacity": best_score < 0,
+    }
+    return Choice(engineer=best, score=best_score, duty=duty, params=params)
+
+
+def choose_engineer(ticket: TicketCreatedV1, roster: list[Engineer], *, at: datetime | None = None) -> tuple[Engineer, float, str]:
+    return choose_for(ticket.skill, roster, at=at, work=work_of(ticket.channel))
+
+
+def choose_for(
+    skill: str | None, roster: list[Engineer], *, at: datetime | None = None, work: Work = "visit"
+) -> tuple[Engineer, float, str]:
+    """decide_engineer as (engineer, score, the reason in English for staff)."""
+    choice = decide_engineer(skill, roster, at=at, work=work)
+    return choice.engineer, choice.score, choice.reason
 
 
 # A send-out to a vendor means carrying the device.
@@ -248,8 +331,10 @@ def plan_visit(ticket: TicketCreatedV1, engineer: Engineer, *, at: datetime | No
 def plan_visit_for(
     channel: str, service_code: str, site: str | None, engineer: Engineer, *, at: datetime | None
 ) -> tuple[Literal["visit", "remote"], bool, str]:
-    """Visit or remote, and whether a vehicle is needed (another building, or equipment to carry)."""
-    if channel == "remote_desktop" or duty_of(engineer, at) == "phone":
+    """Visit or remote, and whether a vehicle is needed (another building, or equipment to carry). The work decides,
+    not the engineer's duty: dispatch gives the phone on-call remote work only, and one the desk calls out for work on
+    site goes there."""
+    if work_of(channel) == "remote":
         return "remote", False, "remote: by remote desktop or phone"
     if service_code in EQUIPMENT_TRANSPORT:
         return "visit", True, "vehicle: equipment to carry to the vendor"
@@ -260,8 +345,10 @@ def plan_visit_for(
 
 
 def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) -> tuple[Assignment, TicketAssignedV1]:
-    engineer, best_score, reason = choose_engineer(ticket, roster, at=now)
+    choice = decide_engineer(ticket.skill, roster, at=now, work=work_of(ticket.channel))
+    engineer = choice.engineer
     mode, vehicle, visit_note = plan_visit(ticket, engineer, at=now)
+    reason = choice.reason
     assignment = Assignment(
         id=str(uuid.uuid4()),
         ticket_id=ticket.ticket_id,
@@ -269,7 +356,10 @@ def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) ->
         engineer_id=engineer.id,
         engineer_name=engineer.name,
         reason=reason,
-        score=best_score,
+        reason_code="chosen",
+        reason_params=choice.params,
+        duty=choice.duty,
+        score=choice.score,
         assigned_at=now,
         service_code=ticket.service_code,
         skill=ticket.skill,
@@ -278,7 +368,7 @@ def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) ->
         mode=mode,
         vehicle=vehicle,
         visit_note=visit_note,
-        history=(Step(action="assigned", at=now, by="dispatch", engineer_id=engineer.id, note=reason),),
+        history=(Step(action="assigned", at=now, by="dispatch", engineer_id=engineer.id, note=reason, code="chosen", params=choice.params),),
     )
     event = TicketAssignedV1(
         ticket_id=ticket.ticket_id,
@@ -287,6 +377,11 @@ def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) ->
         engineer_name=engineer.name,
         reason=reason,
         assigned_at=now,
+        reason_code="chosen",
+        reason_params=choice.params,
+        mode=mode,
+        duty=choice.duty,
+        by="dispatch",
     )
     return assignment, event
 
@@ -327,8 +422,8 @@ STEP_PARTIES: dict[str, frozenset[Party]] = {
 }
 
 
-class Forbidden(Exception):
-    """The actor may not do this (a 403); the message says why."""
+class Forbidden(Said):
+    """The actor may not do this (a 403); the code and parameters say why."""
 
 
 # Roles whose users may hold an assignment through their roster link: engineers, and the desk's people who are on
@@ -358,8 +453,12 @@ def authorize(actor: Actor, step: str, a: Assignment | None = None) -> None:
     if may_take(actor, step, a):
         return
     if a is not None and actor.role == ENGINEER_ROLE and "holder" in STEP_PARTIES[step]:
-        raise Forbidden(f"{actor.subject} does not hold the assignment of ticket {a.ticket_id}")
-    raise Forbidden(f"role {actor.role} may not {step} an assignment")
+        raise Forbidden("err.not_holder", subject=actor.subject, ticket=a.ticket_id)
+    raise Forbidden("err.role_step", role=actor.role, step=step)
+
+
+class UnknownEscalation(Said, LookupError):
+    """No escalation with that id on the ticket's assignment (a 404)."""
 
 
 def may_acknowledge(actor: Actor, escalation: Escalation) -> bool:
@@ -374,7 +473,7 @@ def authorize_acknowledge(actor: Actor, escalation: Escalation | None = None) ->
     could = actor.role in ESCALATION_ROLES | {ENGINEER_ROLE} or (actor.role in HOLDER_ROLES and bool(actor.engineer_id))
     allowed = could if escalation is None else may_acknowledge(actor, escalation)
     if not allowed:
-        raise Forbidden(f"{actor.subject} is not among those escalation was raised to")
+        raise Forbidden("err.not_notified", subject=actor.subject)
 
 
 AssignmentView = Literal["all", "held", "none"]
@@ -411,11 +510,11 @@ def may_set_status(actor: Actor, engineer_id: str) -> bool:
     return actor.role in DESK_ROLES or (actor.role == ENGINEER_ROLE and bool(actor.engineer_id) and actor.engineer_id == engineer_id)
 
 
-class IllegalStep(Exception):
+class IllegalStep(Said):
     """The step does not fit the assignment's state; carries what would fit."""
 
-    def __init__(self, message: str, *, allowed: list[str]) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, *, allowed: list[str], **params: Param) -> None:
+        super().__init__(code, **params)
         self.allowed = allowed
 
 
@@ -435,11 +534,15 @@ WITHDRAWABLE = frozenset({"unassigned", "open", "accepted", "confirmed"})
 
 def _require(a: Assignment, step: str) -> None:
     if step not in NEXT_STEPS[a.status]:
-        raise IllegalStep(f"cannot {step} an assignment that is {a.status}", allowed=NEXT_STEPS[a.status])
+        raise IllegalStep("err.illegal_step", allowed=NEXT_STEPS[a.status], step=step, status=a.status)
 
 
-def _with_step(a: Assignment, action: str, *, at: datetime, by: str, note: str | None = None, **changes: object) -> Assignment:
-    step = Step(action=action, at=at, by=by, engineer_id=str(changes.get("engineer_id", a.engineer_id)), note=note)
+def _with_step(
+    a: Assignment, action: str, *, at: datetime, by: str, note: str | None = None, code: str | None = None,
+    params: dict[str, Param] | None = None, **changes: object,
+) -> Assignment:
+    step = Step(action=action, at=at, by=by, engineer_id=str(changes.get("engineer_id", a.engineer_id)), note=note,
+                code=code, params=params or {})
     return a.model_copy(update={**changes, "history": (*a.history, step)})
 
 
@@ -457,7 +560,10 @@ def confirm(a: Assignment, *, eta: datetime | None, actor: Actor, now: datetime)
     """The desk confirms execution (the contract: within 30 minutes of assignment)."""
     authorize(actor, "confirm", a)
     _require(a, "confirm")
-    updated = _with_step(a, "confirmed", at=now, by=actor.subject, note=f"eta {eta.isoformat()}" if eta else None, status="confirmed", eta=eta)
+    updated = _with_step(
+        a, "confirmed", at=now, by=actor.subject, note=f"eta {eta.isoformat()}" if eta else None,
+        code="eta" if eta else None, params={"eta": eta.isoformat()} if eta else None, status="confirmed", eta=eta,
+    )
     event = AssignmentConfirmedV1(
         ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, eta=eta, confirmed_at=now, by=actor.subject
     )
@@ -468,33 +574,43 @@ def reassign(
     a: Assignment, *, to: Engineer, reason: str, actor: Actor, now: datetime
 ) -> tuple[Assignment, TicketReassignedV1 | TicketAssignedV1]:
     """The desk moves the live assignment to another engineer: a new assignment id, the history kept. A waiting
-    ticket given an engineer by the desk is a first assignment (ticket.assigned), which stops its response clocks."""
+    ticket given an engineer by the desk is a first assignment (ticket.assigned), which stops its response clocks.
+    The desk may call anyone out, on duty or not (the contract: on request, on site outside hours too)."""
     authorize(actor, "reassign", a)
-    return _move(a, to=to, reason=reason, by=actor.subject, now=now)
+    return _move(a, to=to, code="desk", params={"text": reason}, by=actor.subject, now=now)
 
 
-def _move(a: Assignment, *, to: Engineer, reason: str, by: str, now: datetime) -> tuple[Assignment, TicketReassignedV1 | TicketAssignedV1]:
-    """The move itself, by the desk or by dispatch re-dispatching after a delay."""
+def _move(
+    a: Assignment, *, to: Engineer, code: str, params: dict[str, Param], by: str, now: datetime,
+) -> tuple[Assignment, TicketReassignedV1 | TicketAssignedV1]:
+    """The move itself, by the desk or by dispatch re-dispatching after a delay. The score, the duty and the journey
+    are the new engineer's, computed now: the old engineer's score and vehicle decision say nothing about them
+    (another building needs a vehicle, the same building does not)."""
     _require(a, "reassign")
     if to.id == a.engineer_id:
-        raise IllegalStep(f"{to.id} already has this ticket", allowed=NEXT_STEPS[a.status])
+        raise IllegalStep("err.same_engineer", allowed=NEXT_STEPS[a.status], engineer=to.id)
     first = a.status == "unassigned"
-    # The new engineer's own score and journey: the old engineer's score and vehicle decision say nothing about them
-    # (another building needs a vehicle, the same building does not; a phone on-call works remotely).
     mode, vehicle, visit_note = plan_visit_for(a.channel, a.service_code, a.site, to, at=now)
+    new_score = score(to, skill=a.skill)
+    duty = duty_name(duty_of(to, now))
+    if code == "redispatch":
+        params = {**params, "score": round(new_score, 2), "duty": duty}
+    reason = render(code, params, "en")
     updated = _with_step(
-        a, "assigned" if first else "reassigned", at=now, by=by, note=reason, id=str(uuid.uuid4()), engineer_id=to.id,
-        engineer_name=to.name, reason=reason, status="open", eta=None, assigned_at=now, score=score(to, skill=a.skill),
+        a, "assigned" if first else "reassigned", at=now, by=by, note=reason, code=code, params=params,
+        id=str(uuid.uuid4()), engineer_id=to.id, engineer_name=to.name, reason=reason, reason_code=code,
+        reason_params=params, duty=duty, held_until=None, status="open", eta=None, assigned_at=now, score=new_score,
         mode=mode, vehicle=vehicle, visit_note=visit_note,
     )
     if first:
         return updated, TicketAssignedV1(
             ticket_id=a.ticket_id, assignment_id=updated.id, engineer_id=to.id, engineer_name=to.name, reason=reason,
-            assigned_at=now, by=by,
+            assigned_at=now, reason_code=code, reason_params=params, mode=mode, duty=duty, by=by,
         )
     event = TicketReassignedV1(
         ticket_id=a.ticket_id, assignment_id=updated.id, previous_engineer_id=a.engineer_id, engineer_id=to.id,
-        engineer_name=to.name, reason=reason, by=by, reassigned_at=now,
+        engineer_name=to.name, reason=reason, by=by, reassigned_at=now, reason_code=code, reason_params=params,
+        mode=mode, duty=duty,
     )
     return updated, event
 
@@ -502,7 +618,8 @@ def _move(a: Assignment, *, to: Engineer, reason: str, by: str, now: datetime) -
 def delay(
     a: Assignment, *, reason: str, cannot_go: bool, actor: Actor, roster: list[Engineer], now: datetime
 ) -> tuple[Assignment, list[EventData]]:
-    """A late or unable engineer (or the desk they rang): record it and re-dispatch at once to the best other engineer."""
+    """A late or unable engineer (or the desk they rang): record it and re-dispatch at once to the best other engineer
+    who may take the work now (work on site: someone who can go)."""
     authorize(actor, "delay", a)
     _require(a, "delay")
     delayed = AssignmentDelayedV1(
@@ -510,8 +627,9 @@ def delay(
     )
     noted = _with_step(a, "delayed", at=now, by=actor.subject, note=reason)
     others = [e for e in roster if e.id != a.engineer_id]
-    to, _, why = choose_for(a.skill, others, at=now)
-    updated, reassigned = _move(noted, to=to, reason=f"re-dispatch after delay ({reason}); {why}", by="dispatch", now=now)
+    choice = decide_engineer(a.skill, others, at=now, work=work_of(a.channel))
+    updated, reassigned = _move(noted, to=choice.engineer, code="redispatch", params={**choice.params, "delay": reason},
+                                by="dispatch", now=now)
     return updated, [delayed, reassigned]
 
 
@@ -537,11 +655,11 @@ def acknowledge(a: Assignment, *, escalation_id: str, actor: Actor, now: datetim
     """One of the people the escalation was raised to has it in hand (see may_acknowledge)."""
     found = [e for e in a.escalations if e.id == escalation_id]
     if not found:
-        raise LookupError(f"no escalation {escalation_id} on ticket {a.ticket_id}")
+        raise UnknownEscalation("err.no_escalation", escalation=escalation_id, ticket=a.ticket_id)
     authorize_acknowledge(actor, found[0])
     by = actor.subject
     if found[0].acknowledged_at is not None:
-        raise IllegalStep(f"escalation {escalation_id} is already acknowledged", allowed=[])
+        raise IllegalStep("err.acknowledged", allowed=[], escalation=escalation_id)
     escalations = tuple(
         e.model_copy(update={"acknowledged_at": now, "acknowledged_by": by}) if e.id == escalation_id else e for e in a.escalations
     )
@@ -581,31 +699,34 @@ def apply_review(a: Assignment, reviewed: ServiceRecordReviewedV1) -> tuple[Assi
     return updated, event
 
 
-def waiting(ticket: TicketCreatedV1, *, reason: str, now: datetime) -> tuple[Assignment, NoEngineerAvailableV1]:
-    """Nobody can take the ticket: a visible waiting record (the ticket's one assignment slot) and the event."""
+def waiting(ticket: TicketCreatedV1, *, why: NoEngineerAvailable, now: datetime) -> tuple[Assignment, NoEngineerAvailableV1]:
+    """Nobody can take the ticket now (or it is work on site outside service hours, held for the next on-site period):
+    a visible waiting record (the ticket's one assignment slot) and the event."""
+    held_until = why.until if isinstance(why, OutsideServiceHours) else None
+    reason = str(why)
     record = Assignment(
         id=str(uuid.uuid4()), ticket_id=ticket.ticket_id, ticket_number=ticket.number, engineer_id="", engineer_name="",
-        reason=reason, score=0.0, assigned_at=now, status="unassigned", service_code=ticket.service_code,
-        skill=ticket.skill, channel=ticket.channel, site=ticket.site, history=(Step(action="waiting", at=now, by="dispatch", engineer_id="", note=reason),),
+        reason=reason, reason_code=why.code, reason_params=why.params, held_until=held_until, score=0.0, assigned_at=now,
+        status="unassigned", service_code=ticket.service_code, skill=ticket.skill, channel=ticket.channel, site=ticket.site,
+        mode=work_of(ticket.channel),
+        history=(Step(action="held" if held_until else "waiting", at=now, by="dispatch", engineer_id="", note=reason,
+                      code=why.code, params=why.params),),
     )
-    return record, NoEngineerAvailableV1(ticket_id=ticket.ticket_id, service_code=ticket.service_code, reason=reason, at=now)
+    event = NoEngineerAvailableV1(
+        ticket_id=ticket.ticket_id, service_code=ticket.service_code, reason=reason, at=now, reason_code=why.code,
+        reason_params=why.params, held_until=held_until,
+    )
+    return record, event
 
 
 def assign_waiting(a: Assignment, roster: list[Engineer], *, now: datetime) -> tuple[Assignment, TicketAssignedV1]:
-    """A waiting ticket gets its engineer once someone is available (raises NoEngineerAvailable otherwise)."""
+    """A waiting ticket gets its engineer once someone who may take the work is available (raises NoEngineerAvailable
+    otherwise; OutsideServiceHours while work on site is held): scored, planned and timed from now."""
     if a.status != "unassigned":
-        raise IllegalStep(f"ticket {a.ticket_id} is not waiting", allowed=NEXT_STEPS[a.status])
-    engineer, best_score, reason = choose_for(a.skill, roster, at=now)
-    mode, vehicle, visit_note = plan_visit_for(a.channel, a.service_code, a.site, engineer, at=now)
-    updated = _with_step(
-        a, "assigned", at=now, by="dispatch", note=reason, id=str(uuid.uuid4()), engineer_id=engineer.id,
-        engineer_name=engineer.name, reason=reason, score=best_score, assigned_at=now, status="open", mode=mode,
-        vehicle=vehicle, visit_note=visit_note,
-    )
-    event = TicketAssignedV1(
-        ticket_id=a.ticket_id, assignment_id=updated.id, engineer_id=engineer.id, engineer_name=engineer.name,
-        reason=reason, assigned_at=now,
-    )
+        raise IllegalStep("err.not_waiting", allowed=NEXT_STEPS[a.status], ticket=a.ticket_id)
+    choice = decide_engineer(a.skill, roster, at=now, work=work_of(a.channel))
+    updated, event = _move(a, to=choice.engineer, code="chosen", params=choice.params, by="dispatch", now=now)
+    assert isinstance(event, TicketAssignedV1)
     return updated, event
 
 
@@ -629,19 +750,23 @@ def complete(
     return updated, event
 
 
-def withdraw(a: Assignment, *, reason: str, now: datetime) -> Assignment | None:
+def withdraw(a: Assignment, *, status: str, by: str, now: datetime) -> Assignment | None:
     """The assignment after the ticket left the desk's queue; None when the work is done or withdrawn already."""
     if a.status not in WITHDRAWABLE:
         return None
-    return _with_step(a, "withdrawn", at=now, by="desk", note=reason, status="withdrawn")
+    params: dict[str, Param] = {"status": status, "by": by}
+    return _with_step(a, "withdrawn", at=now, by="desk", note=render("withdrawn", params, "en"), code="withdrawn",
+                      params=params, status="withdrawn")
 
 
-def withdrawn_before_assignment(*, ticket_id: str, number: str, reason: str, now: datetime) -> Assignment:
+def withdrawn_before_assignment(*, ticket_id: str, number: str, status: str, by: str, now: datetime) -> Assignment:
     """A ticket resolved before its ticket.created reached dispatch: remembered, so the late event assigns nobody."""
+    params: dict[str, Param] = {"status": status, "by": by}
+    reason = render("withdrawn", params, "en")
     return Assignment(
         id=f"withdrawn-{ticket_id}", ticket_id=ticket_id, ticket_number=number, engineer_id="", engineer_name="",
-        reason=reason, score=0.0, assigned_at=now, status="withdrawn",
-        history=(Step(action="withdrawn", at=now, by="desk", engineer_id="", note=reason),),
+        reason=reason, reason_code="withdrawn", reason_params=params, score=0.0, assigned_at=now, status="withdrawn",
+        history=(Step(action="withdrawn", at=now, by="desk", engineer_id="", note=reason, code="withdrawn", params=params),),
     )
 
 
@@ -653,3 +778,5 @@ DEMO_ROSTER: tuple[Engineer, ...] = (
     Engineer(id="eng-senior-1", name="张国华", role="senior", skills=("server", "network", "security")),
     Engineer(id="eng-pm-1", name="刘美玲", role="project_manager", skills=()),
 )
+# The same people always on site (no rota): what test stacks seed, so a ticket is assigned whatever the hour.
+DEMO_ROSTER_ALWAYS_ON_SITE: tuple[Engineer, ...] = tuple(e.model_copy(update={"shifts": ()}) for e in DEMO_ROSTER)

@@ -6,7 +6,7 @@ rota counts as always on duty, so a roster can start simple and gain shifts late
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -68,3 +68,26 @@ PHONE_OUTSIDE_OFFICE: tuple[Shift, ...] = (
     Shift(start="17:30", end="24:00", mode="phone"),
     Shift(weekdays=(5, 6), start="00:00", end="24:00", mode="phone"),
 )
+
+
+def next_onsite_start(rotas: list[tuple[Shift, ...]], at: datetime) -> datetime | None:
+    """The first moment after `at` when an on-site shift of one of these rotas begins (within the next 8 days), in
+    UTC-comparable aware time; None when no rota has one. A rota without shifts is always on duty: `at` itself."""
+    if any(not rota for rota in rotas):
+        return at
+    local = at.astimezone(AGENCY_TZ)
+    best: datetime | None = None
+    for rota in rotas:
+        for shift in rota:
+            if shift.mode != "onsite":
+                continue
+            start = _minutes(shift.start)
+            for days in range(8):
+                day = (local + timedelta(days=days)).date()
+                if day.weekday() not in shift.weekdays or start >= 24 * 60:
+                    continue
+                moment = datetime.combine(day, time(start // 60, start % 60), tzinfo=AGENCY_TZ)
+                if moment > local:
+                    best = moment if best is None or moment < best else best
+                    break
+    return best

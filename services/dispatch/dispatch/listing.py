@@ -25,9 +25,10 @@ from .domain import (
     assignment_view,
     is_ticket_number,
 )
+from .texts import Said
 
 
-class BadCursor(ValueError):
+class BadCursor(Said, ValueError):
     """The cursor is not one this list handed out."""
 
 
@@ -61,12 +62,12 @@ def assignment_filter(
     roster link), by default and always. Asking for someone else's is refused, not quietly narrowed."""
     view = assignment_view(actor)
     if view == "none":
-        raise Forbidden(f"role {actor.role} may not read assignments")
+        raise Forbidden("err.read_assignments", role=actor.role)
     engineer_ids = frozenset(engineers) if engineers else None
     if view == "held":
         own = frozenset({actor.engineer_id}) if actor.engineer_id else frozenset()
         if engineer_ids is not None and engineer_ids != own:
-            raise Forbidden(f"{actor.subject} may list only their own assignments")
+            raise Forbidden("err.own_list", subject=actor.subject)
         engineer_ids = own  # an engineer without a roster link holds nothing: an empty list
     by_number = ticket is not None and is_ticket_number(ticket)
     return AssignmentFilter(
@@ -94,9 +95,9 @@ def _decode(kind: str, cursor: str) -> tuple[str, str]:
     try:
         got_kind, first, second = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError) as exc:
-        raise BadCursor("cursor is not valid") from exc
+        raise BadCursor("err.cursor") from exc
     if got_kind != kind or not isinstance(first, str) or not isinstance(second, str):
-        raise BadCursor(f"cursor does not belong to the {kind} list")
+        raise BadCursor("err.cursor_list", kind=kind)
     return first, second
 
 
@@ -152,7 +153,7 @@ def may_see_escalation(actor: Actor, escalation: Escalation) -> bool:
 def escalation_views(actor: Actor, assignments: Iterable[Assignment], *, status: EscalationStatus) -> list[EscalationView]:
     """Every escalation of the given status the actor may see, newest raised first (ties by id)."""
     if assignment_view(actor) == "none":
-        raise Forbidden(f"role {actor.role} may not read escalations")
+        raise Forbidden("err.read_escalations", role=actor.role)
     views = [
         EscalationView(
             id=e.id, ticket_id=a.ticket_id, ticket_number=a.ticket_number, engineer_id=a.engineer_id,
@@ -175,7 +176,7 @@ def page_escalations(views: Sequence[EscalationView], *, cursor: str | None, lim
         try:
             after = (datetime.fromisoformat(raised), last_id)
         except ValueError as exc:
-            raise BadCursor("cursor is not valid") from exc
+            raise BadCursor("err.cursor") from exc
         rest = [v for v in rest if (v.raised_at, v.id) < after]
     items = rest[:limit]
     more = len(rest) > limit and bool(items)

@@ -15,9 +15,9 @@ from opsdesk_shared.runtime import Infra
 
 from . import metrics
 from .adapters.mongo import MongoAssignmentStore, MongoRoster
-from .domain import DEMO_ROSTER
+from .domain import DEMO_ROSTER, DEMO_ROSTER_ALWAYS_ON_SITE
 from .entrypoints import bus
-from .entrypoints.http import router
+from .entrypoints.http import install_errors, router
 from .ports import AssignmentStore, EventOutbox, Roster
 from .settings import DispatchSettings
 from .waiting import WaitingRoom
@@ -39,7 +39,7 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
         relay = OutboxRelay(assignments.collection, infra.publisher, interval_s=settings.relay_interval_s)
         await assignments.ensure_indexes()
         if settings.seed_demo:
-            await roster.seed(DEMO_ROSTER)
+            await roster.seed(DEMO_ROSTER if settings.demo_rota == "contract" else DEMO_ROSTER_ALWAYS_ON_SITE)
         await roster.recount_load()
         waiting = WaitingRoom(roster=roster, assignments=assignments, outbox=relay)
         for ticket_id in await assignments.waiting():
@@ -54,7 +54,7 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
             await retry.stop()
             await relay.stop()
 
-    return build_service_app(
+    app = build_service_app(
         settings,
         title="Opsdesk dispatch",
         description="Engineer roster and assignments.",
@@ -63,3 +63,5 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
         wire=wire,
         adapters=adapters,
     )
+    install_errors(app)
+    return app

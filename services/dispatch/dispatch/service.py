@@ -18,6 +18,7 @@ from . import domain, listing
 from .domain import Actor, Assignment, AssignmentStatus, Engineer, EngineerStatus
 from .listing import EscalationStatus, EscalationView
 from .ports import AssignmentStore, EventOutbox, Roster
+from .texts import Said
 
 PRODUCER = "dispatch"
 
@@ -41,8 +42,8 @@ async def assign_ticket(
     decided: EventData
     try:
         assignment, decided = domain.assign(ticket, await roster.engineers(), now=now)
-    except domain.NoEngineerAvailable as exc:
-        assignment, decided = domain.waiting(ticket, reason=str(exc), now=now)
+    except domain.NoEngineerAvailable as exc:  # OutsideServiceHours too: work on site held for the next period
+        assignment, decided = domain.waiting(ticket, why=exc, now=now)
     event = Envelope.wrap(
         decided, producer=PRODUCER, correlation_id=correlation_id, causation_id=causation_id,
         subject_id=ticket.ticket_id, occurred_at=now,
@@ -73,20 +74,26 @@ async def assign_waiting(
     return after
 
 
-class UnknownAssignment(LookupError):
+class UnknownAssignment(Said, LookupError):
     """The ticket has no assignment (or none the actor may see: existence is not revealed)."""
 
+    def __init__(self, ticket: str) -> None:
+        super().__init__("err.no_assignment", ticket=ticket)
 
-class NotOnRoster(ValueError):
+
+class NotOnRoster(Said, ValueError):
     """The engineer a request names is not on the roster: bad input (422 on the field), not a state conflict."""
 
     def __init__(self, engineer_id: str, *, field: str) -> None:
-        super().__init__(f"no engineer {engineer_id} on the roster")
+        super().__init__("err.no_engineer", engineer=engineer_id)
         self.field = field
 
 
-class UnknownEngineer(LookupError):
+class UnknownEngineer(Said, LookupError):
     """No engineer with that id on the roster."""
+
+    def __init__(self, engineer_id: str) -> None:
+        super().__init__("err.no_engineer", engineer=engineer_id)
 
 
 async def _load(ticket: str, assignments: AssignmentStore) -> Assignment | None:
@@ -97,7 +104,7 @@ async def _load(ticket: str, assignments: AssignmentStore) -> Assignment | None:
 async def read_assignment(ticket_id: str, *, actor: Actor, assignments: AssignmentStore) -> Assignment:
     """A ticket's assignment (by id or number), if the actor may see it: engineers only the ones they hold, 404 for the rest."""
     if domain.assignment_view(actor) == "none":
-        raise domain.Forbidden(f"role {actor.role} may not read assignments")
+        raise domain.Forbidden("err.read_assignments", role=actor.role)
     found = await _load(ticket_id, assignments)
     if found is None or not domain.may_read(actor, found):
         raise UnknownAssignment(ticket_id)
@@ -124,7 +131,7 @@ async def list_escalations(
     """Escalations of a status the actor may see (the project manager and the desk all, an engineer those naming
     them), newest first. Open ones are few (each is acknowledged within minutes), so they are paged in process."""
     if domain.assignment_view(actor) == "none":
-        raise domain.Forbidden(f"role {actor.role} may not read escalations")
+        raise domain.Forbidden("err.read_escalations", role=actor.role)
     views = listing.escalation_views(actor, await assignments.with_escalations(status), status=status)
     return listing.page_escalations(views, cursor=cursor, limit=limit)
 
@@ -141,7 +148,7 @@ async def record_breach(
 
 async def list_engineers(*, actor: Actor, roster: Roster) -> list[Engineer]:
     if not domain.may_read_roster(actor):
-        raise domain.Forbidden(f"role {actor.role} may not read the roster")
+        raise domain.Forbidden("err.read_roster", role=actor.role)
     return await roster.engineers()
 
 
@@ -150,23 +157,23 @@ async def read_engineer(engineer_id: str, *, actor: Actor, roster: Roster) -> En
     for engineer in await list_engineers(actor=actor, roster=roster):
         if engineer.id == engineer_id:
             return engineer
-    raise UnknownEngineer(f"no engineer {engineer_id}")
+    raise UnknownEngineer(engineer_id)
 
 
 async def save_engineer(engineer: Engineer, *, actor: Actor, roster: Roster) -> Engineer:
     """Create or replace an engineer and their rota: the desk's job, never an engineer's own."""
     if not domain.may_edit_roster(actor):
-        raise domain.Forbidden(f"role {actor.role} may not edit the roster")
+        raise domain.Forbidden("err.edit_roster", role=actor.role)
     return await roster.save(engineer)
 
 
 async def set_engineer_status(engineer_id: str, status: EngineerStatus, *, actor: Actor, roster: Roster) -> Engineer:
     """An engineer's own status, or anyone's set by the desk."""
     if not domain.may_set_status(actor, engineer_id):
-        raise domain.Forbidden(f"{actor.subject} may not set the status of {engineer_id}")
+        raise domain.Forbidden("err.set_status", subject=actor.subject, engineer=engineer_id)
     engineer = await roster.set_status(engineer_id, status)
     if engineer is None:
-        raise UnknownEngineer(f"no engineer {engineer_id}")
+        raise UnknownEngineer(engineer_id)
     return engineer
 
 
@@ -295,7 +302,7 @@ async def complete(
 
 
 async def withdraw(
-    ticket_id: str, *, number: str, reason: str, roster: Roster, assignments: AssignmentStore, now: datetime,
+    ticket_id: str, *, number: str, status: str, by: str, roster: Roster, assignments: AssignmentStore, now: datetime,
     outbox: EventOutbox | None = None, correlation_id: str | None = None,
 ) -> Literal["withdrawn", "remembered", "unchanged"]:
     """The ticket was resolved, cancelled or closed at the desk: free the engineer, stop offering it to others.
@@ -304,17 +311,18 @@ async def withdraw(
     for _ in range(2):
         before = await assignments.get(ticket_id)
         if before is None:
-            if await assignments.add(domain.withdrawn_before_assignment(ticket_id=ticket_id, number=number, reason=reason, now=now), []):
+            if await assignments.add(domain.withdrawn_before_assignment(ticket_id=ticket_id, number=number, status=status, by=by, now=now), []):
                 return "remembered"
             continue  # ticket.created got in between: withdraw what it assigned
-        after = domain.withdraw(before, reason=reason, now=now)
+        after = domain.withdraw(before, status=status, by=by, now=now)
         if after is None:
             return "unchanged"
         envelopes: list[Envelope] = []
         if outbox is not None and before.engineer_id:
             withdrawn = AssignmentWithdrawnV1(
-                ticket_id=before.ticket_id, assignment_id=before.id, engineer_id=before.engineer_id, reason=reason,
-                withdrawn_at=now,
+                ticket_id=before.ticket_id, assignment_id=before.id, engineer_id=before.engineer_id,
+                reason=after.history[-1].note or "", withdrawn_at=now, reason_code="withdrawn",
+                reason_params=after.history[-1].params,
             )
             envelopes = [Envelope.wrap(withdrawn, producer=PRODUCER, correlation_id=correlation_id or before.ticket_id,
                                        subject_id=before.ticket_id, occurred_at=now)]

@@ -1,3 +1,5 @@
+from typing import Literal
+
 from opsdesk_shared.settings import ServiceSettings, settings_config
 
 
@@ -7,4 +9,7 @@ class DispatchSettings(ServiceSettings):
     service_name: str = "dispatch"
     port: int = 8001
     seed_demo: bool = False
+    # The demo roster's rota: the contract's (on site in office hours, the mobile engineer on the phone at other
+    # times), or always on site, for test stacks whose tickets must be assigned whatever the hour they run at.
+    demo_rota: Literal["contract", "always"] = "contract"
     waiting_retry_s: float = 30.0

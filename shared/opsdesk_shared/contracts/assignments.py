@@ -68,6 +68,20 @@ class TicketReassignedV1(EventData):
     reason: str
     by: str = Field(description="Who decided: `dispatch` (its automatic re-dispatch) or the desk agent's subject (user name)")
     reassigned_at: datetime
+    # Added (optional, so the version stays 1): the reason as a code, the work and the engineer's duty.
+    reason_code: str | None = Field(
+        default=None, description="The reason as a code for programs and for rendering in the reader's language "
+        "(dispatch's texts catalogue): chosen, redispatch, desk, no_engineer, held_after_hours, withdrawn; `reason` is "
+        "the English text for staff",
+    )
+    reason_params: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="The reason code's parameters (e.g. skill, duty, load, capacity, role, score)",
+    )
+    mode: Literal["visit", "remote"] | None = Field(default=None, description="Whether the work needs someone on site")
+    duty: Literal["onsite", "phone", "called_in"] | None = Field(
+        default=None, description="The engineer's duty when given the ticket: on site, phone on-call (remote work only), "
+        "or called in off duty",
+    )
 
 
 class EscalationRaisedV1(EventData):
@@ -164,6 +178,19 @@ class NoEngineerAvailableV1(EventData):
     service_code: str
     reason: str
     at: datetime
+    # Added (optional, so the version stays 1): the reason as a code, and a hold outside service hours.
+    reason_code: str | None = Field(
+        default=None, description="The reason as a code for programs and for rendering in the reader's language "
+        "(dispatch's texts catalogue): chosen, redispatch, desk, no_engineer, held_after_hours, withdrawn; `reason` is "
+        "the English text for staff",
+    )
+    reason_params: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="The reason code's parameters (e.g. skill, duty, load, capacity, role, score)",
+    )
+    held_until: datetime | None = Field(
+        default=None, description="Work on site that arrived outside service hours (on site 5x8, by phone at other "
+        "times) is held until this moment, when the engineers on site duty take it; None: retried as engineers free up",
+    )
 
 
 class AssignmentWithdrawnV1(EventData):
@@ -178,3 +205,12 @@ class AssignmentWithdrawnV1(EventData):
     engineer_id: str
     reason: str = Field(description="Why, e.g. 'ticket resolved by agent1'")
     withdrawn_at: datetime
+    # Added (optional, so the version stays 1): the reason as a code.
+    reason_code: str | None = Field(
+        default=None, description="The reason as a code for programs and for rendering in the reader's language "
+        "(dispatch's texts catalogue): chosen, redispatch, desk, no_engineer, held_after_hours, withdrawn; `reason` is "
+        "the English text for staff",
+    )
+    reason_params: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="The reason code's parameters (e.g. skill, duty, load, capacity, role, score)",
+    )

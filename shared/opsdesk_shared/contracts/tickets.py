@@ -104,6 +104,20 @@ class TicketAssignedV1(EventData):
     engineer_name: str
     reason: str = Field(description="Why this engineer was chosen, for the desk to see")
     assigned_at: datetime
+    # Added (optional, so the version stays 1): the reason as a code, the work and the engineer's duty.
+    reason_code: str | None = Field(
+        default=None, description="The reason as a code for programs and for rendering in the reader's language "
+        "(dispatch's texts catalogue): chosen, redispatch, desk, no_engineer, held_after_hours, withdrawn; `reason` is "
+        "the English text for staff",
+    )
+    reason_params: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="The reason code's parameters (e.g. skill, duty, load, capacity, role, score)",
+    )
+    mode: Literal["visit", "remote"] | None = Field(default=None, description="Whether the work needs someone on site")
+    duty: Literal["onsite", "phone", "called_in"] | None = Field(
+        default=None, description="The engineer's duty when given the ticket: on site, phone on-call (remote work only), "
+        "or called in off duty",
+    )
     by: str | None = Field(
         default=None, description="Who decided: `dispatch` (automatic) or the desk agent's subject who gave a waiting ticket an engineer",
     )

@@ -61,7 +61,7 @@ def register(
         if changed.new_status not in CLOSING_STATES:
             return
         await service.withdraw(
-            changed.ticket_id, number=changed.number, reason=f"ticket {changed.new_status} by {changed.by}",
+            changed.ticket_id, number=changed.number, status=changed.new_status, by=changed.by,
             roster=roster, assignments=assignments, now=datetime.now(UTC), outbox=outbox,
             correlation_id=envelope.correlation_id,
         )

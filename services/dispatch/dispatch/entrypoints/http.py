@@ -12,9 +12,11 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from opsdesk_shared.errors import error_response, language
 from opsdesk_shared.internal_auth import VerifiedCaller
 from opsdesk_shared.localtime import AwareDatetime
 from opsdesk_shared.logs import correlation_id
@@ -34,6 +36,7 @@ from ..domain import (
 from ..duty import Shift
 from ..listing import BadCursor, EscalationStatus, EscalationView
 from ..ports import ConcurrentUpdate
+from ..texts import Said, render
 
 
 def _adapters(request: Request) -> Any:
@@ -48,7 +51,7 @@ def _actor(caller: VerifiedCaller) -> Actor:
 def _gate(actor: Annotated[Actor, Depends(_actor)]) -> None:
     """Refuses requesters before anything else, so even a malformed body gets them a 403, not a 422."""
     if not domain.may_use_dispatch(actor):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {actor.role} has no access to dispatch")
+        raise Refusal(status.HTTP_403_FORBIDDEN, Forbidden("err.no_access", role=actor.role))
 
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(_gate)])
@@ -62,27 +65,65 @@ def _context() -> dict[str, Any]:
     return {"now": datetime.now(UTC), "correlation_id": correlation_id.get() or str(uuid.uuid4())}
 
 
+class Refusal(Exception):
+    """A refusal on its way to the one error shape, its text rendered in the caller's language by `install_errors`."""
+
+    def __init__(
+        self, status_code: int, said: Said, *, code: str | None = None, loc: list[str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(str(said))
+        self.status_code = status_code
+        self.code = code
+        self.said = said
+        self.loc = loc
+        self.extra = extra or {}
+
+
+def install_errors(app: FastAPI) -> None:
+    """Dispatch's refusals in the services' one shape (opsdesk_shared.errors), texts in the caller's language:
+    403 who, 404 what is not there, 409 a state conflict with what is allowed, 422 the field and the real reason."""
+
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, exc: Refusal) -> JSONResponse:
+        text = exc.said.text(language(request))
+        detail: Any = [{"loc": exc.loc, "msg": text, "type": "value_error"}] if exc.loc else text
+        return error_response(request, exc.status_code, code=exc.code, detail=detail, extra=exc.extra)
+
+
 async def _run(call: Awaitable[T]) -> T:
-    """Maps the refusals to status codes: 403 for who, 404 for what is not there (or not theirs to see), 409 for when,
-    422 for a request naming what cannot be (an engineer not on the roster)."""
+    """Maps the refusals to status codes: 403 for who, 404 for what is not there (or not theirs to see), 409 for when
+    (with the steps that would fit), 422 for a request naming what cannot be (an engineer not on the roster)."""
     try:
         return await call
     except Forbidden as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+        raise Refusal(status.HTTP_403_FORBIDDEN, exc) from None
     except BadCursor as exc:
-        raise HTTPException(422, [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]) from None
+        raise Refusal(422, exc, loc=["query", "cursor"]) from None
     except service.NotOnRoster as exc:
-        raise HTTPException(422, [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]) from None
-    except service.UnknownAssignment as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {exc} has no assignment") from None
-    except LookupError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        raise Refusal(422, exc, loc=["body", exc.field]) from None
+    except (service.UnknownAssignment, service.UnknownEngineer, domain.UnknownEscalation) as exc:
+        raise Refusal(status.HTTP_404_NOT_FOUND, exc) from None
     except IllegalStep as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc), "allowed": exc.allowed}) from None
+        raise Refusal(status.HTTP_409_CONFLICT, exc, code="illegal_transition", extra={"allowed": exc.allowed}) from None
     except ConcurrentUpdate:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": "the assignment changed meanwhile; reload and retry"}) from None
+        raise Refusal(status.HTTP_409_CONFLICT, Said("err.changed"), extra={"allowed": []}) from None
     except NoEngineerAvailable as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc)}) from None
+        raise Refusal(status.HTTP_409_CONFLICT, exc, extra={"allowed": ["reassign"]}) from None
+
+
+def _localized(a: Assignment, lang: str) -> Assignment:
+    """The assignment as the caller reads it: dispatch's reason and its own history notes said in their language
+    (the code and parameters stay for programs); free text people wrote (a delay reason, a question) as written."""
+    steps = tuple(
+        s.model_copy(update={"note": render(s.code, s.params, lang)}) if s.code else s for s in a.history
+    )
+    reason = render(a.reason_code, a.reason_params, lang) if a.reason_code else a.reason
+    return a.model_copy(update={"reason": reason, "history": steps})
+
+
+async def _shown(call: Awaitable[Assignment], request: Request) -> Assignment:
+    return _localized(await _run(call), language(request))
 
 
 # --- the roster ---
@@ -212,6 +253,7 @@ class EscalationPage(BaseModel):
 async def list_assignments(
     actor: Acting,
     wired: Wired,
+    request: Request,
     engineer: Annotated[list[str] | None, Query(max_length=64, description="Roster engineer id; repeat for several")] = None,
     status_: Annotated[list[AssignmentStatus] | None, Query(alias="status")] = None,
     overdue: Annotated[bool | None, Query(
@@ -230,7 +272,8 @@ async def list_assignments(
         actor=actor, engineers=engineer, statuses=status_, overdue=overdue, ticket=ticket, cursor=cursor, limit=limit,
         assignments=wired.assignments,
     ))
-    return AssignmentPage(items=items, next_cursor=next_cursor)
+    lang = language(request)
+    return AssignmentPage(items=[_localized(a, lang) for a in items], next_cursor=next_cursor)
 
 
 @router.get("/escalations", response_model=EscalationPage, tags=["assignments"], summary="List escalations")
@@ -250,75 +293,75 @@ async def list_escalations(
 
 
 @router.get("/assignments/{ticket_id}", response_model=Assignment, tags=["assignments"])
-async def read_assignment(ticket_id: TicketRef, actor: Acting, wired: Wired) -> Assignment:
+async def read_assignment(ticket_id: TicketRef, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """A ticket's assignment with history and score; an engineer sees only the ones they hold (404 for others)."""
-    return await _run(service.read_assignment(ticket_id, actor=actor, assignments=wired.assignments))
+    return await _shown(service.read_assignment(ticket_id, actor=actor, assignments=wired.assignments), request)
 
 
 @router.post("/assignments/{ticket_id}/accept", response_model=Assignment, tags=["assignments"])
-async def accept(ticket_id: TicketRef, actor: Acting, wired: Wired, body: NoBodyIn | None = None) -> Assignment:
+async def accept(ticket_id: TicketRef, actor: Acting, wired: Wired, request: Request, body: NoBodyIn | None = None) -> Assignment:
     """The engineer who holds the assignment takes it on."""
-    return await _run(service.accept(ticket_id, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context()))
+    return await _shown(service.accept(ticket_id, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context()), request)
 
 
 @router.post("/assignments/{ticket_id}/confirm", response_model=Assignment, tags=["assignments"])
-async def confirm(ticket_id: TicketRef, body: ConfirmIn, actor: Acting, wired: Wired) -> Assignment:
+async def confirm(ticket_id: TicketRef, body: ConfirmIn, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """The desk confirms execution (the contract: within 30 minutes of assignment)."""
-    return await _run(service.confirm(
+    return await _shown(service.confirm(
         ticket_id, eta=body.eta, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
+    ), request)
 
 
 @router.post("/assignments/{ticket_id}/delay", response_model=Assignment, tags=["assignments"])
-async def delay(ticket_id: TicketRef, body: DelayIn, actor: Acting, wired: Wired) -> Assignment:
+async def delay(ticket_id: TicketRef, body: DelayIn, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """The engineer (or the desk they rang) reports being late or unable: re-dispatched to someone else at once."""
-    return await _run(service.delay(
+    return await _shown(service.delay(
         ticket_id, reason=body.reason, cannot_go=body.cannot_go, actor=actor, roster=wired.roster,
         assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
+    ), request)
 
 
 @router.post("/assignments/{ticket_id}/reassign", response_model=Assignment, tags=["assignments"])
-async def reassign(ticket_id: TicketRef, body: ReassignIn, actor: Acting, wired: Wired) -> Assignment:
+async def reassign(ticket_id: TicketRef, body: ReassignIn, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """The desk's override, with its reason."""
-    return await _run(service.reassign(
+    return await _shown(service.reassign(
         ticket_id, engineer_id=body.to, reason=body.reason, actor=actor, roster=wired.roster,
         assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
+    ), request)
 
 
 @router.post("/assignments/{ticket_id}/escalations", response_model=Assignment, tags=["assignments"])
-async def escalate(ticket_id: TicketRef, body: EscalateIn, actor: Acting, wired: Wired) -> Assignment:
+async def escalate(ticket_id: TicketRef, body: EscalateIn, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """An abnormal event: to the project manager (and a senior engineer when technical)."""
-    return await _run(service.escalate(
+    return await _shown(service.escalate(
         ticket_id, kind=body.kind, description=body.description, actor=actor, roster=wired.roster,
         assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
+    ), request)
 
 
 @router.post("/assignments/{ticket_id}/escalations/{escalation_id}/acknowledge", response_model=Assignment, tags=["assignments"])
-async def acknowledge(ticket_id: TicketRef, escalation_id: str, actor: Acting, wired: Wired, body: NoBodyIn | None = None) -> Assignment:
+async def acknowledge(ticket_id: TicketRef, escalation_id: str, actor: Acting, wired: Wired, request: Request, body: NoBodyIn | None = None) -> Assignment:
     """One of the people the escalation was raised to (a manager, or an engineer it names) has it in hand."""
-    return await _run(service.acknowledge(
+    return await _shown(service.acknowledge(
         ticket_id, escalation_id=escalation_id, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
+    ), request)
 
 
 @router.post("/assignments/{ticket_id}/complete", response_model=Assignment, tags=["assignments"])
-async def complete(ticket_id: TicketRef, body: CompleteIn, actor: Acting, wired: Wired) -> Assignment:
+async def complete(ticket_id: TicketRef, body: CompleteIn, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """The engineer completes with the service record (work done, parts used, minutes on site), published as
     assignment.completed: intake puts it on the ticket, where the desk approves or returns it
     (`POST /api/v1/tickets/{id}/service-record/review`); the assignment follows that verdict."""
     parts = [domain.PartUsed(part=p.part, sku=p.sku, quantity=p.quantity) for p in body.parts_used]
-    return await _run(service.complete(
+    return await _shown(service.complete(
         ticket_id, work_done=body.work_done, parts_used=parts, minutes_on_site=body.minutes_on_site, actor=actor, roster=wired.roster, assignments=wired.assignments, outbox=wired.outbox,
         **_context(),
-    ))
+    ), request)
 
 
 @router.post("/assignments/{ticket_id}/help", response_model=Assignment, tags=["assignments"])
-async def ask_for_help(ticket_id: TicketRef, body: HelpIn, actor: Acting, wired: Wired) -> Assignment:
+async def ask_for_help(ticket_id: TicketRef, body: HelpIn, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """The engineer on the job asks the desk for help; published as assignment.help_requested."""
-    return await _run(service.ask_for_help(
+    return await _shown(service.ask_for_help(
         ticket_id, question=body.question, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ))
+    ), request)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
-from dispatch.domain import DEMO_ROSTER
+from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE
 from dispatch.main import Adapters, create_app
 from dispatch.settings import DispatchSettings
 from opsdesk_shared.internal_auth_testing import InternalTokenAuth
@@ -18,7 +18,7 @@ METRICS_TOKEN = "dispatch-edge-scrape-token"
 
 @pytest.fixture
 def adapters() -> Adapters:
-    return Adapters(roster=MemoryRoster(DEMO_ROSTER), assignments=MemoryAssignmentStore(), outbox=MemoryOutbox())
+    return Adapters(roster=MemoryRoster(DEMO_ROSTER_ALWAYS_ON_SITE), assignments=MemoryAssignmentStore(), outbox=MemoryOutbox())
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from dispatch import service
-from dispatch.domain import DEMO_ROSTER
+from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE
 from opsdesk_shared.contracts import Requester, TicketCreatedV1
 
 
@@ -14,7 +14,7 @@ async def test_engineers_lists_the_roster(client) -> None:  # type: ignore[no-un
     response = await client.get("/api/v1/engineers")
     assert response.status_code == 200
     body = response.json()
-    assert [e["id"] for e in body] == [e.id for e in DEMO_ROSTER]
+    assert [e["id"] for e in body] == [e.id for e in DEMO_ROSTER_ALWAYS_ON_SITE]
     assert {e["id"]: e["role"] for e in body}["eng-pm-1"] == "project_manager"
     assert all(e["open_load"] == 0 for e in body)
 

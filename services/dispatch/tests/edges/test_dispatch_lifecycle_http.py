@@ -41,7 +41,7 @@ async def test_confirm_then_complete(client: httpx.AsyncClient, ticket_id: str) 
     assert record["work_done"] == "重啟交換機端口" and record["review"] == "pending" and record["submitted_by"] == "chen.zq"
     assert record["parts_used"] == [{"part": None, "sku": "switch-port", "quantity": 1}] and record["minutes_on_site"] == 15
     r = await client.post(f"/api/v1/assignments/{ticket_id}/delay", json={"reason": "late"})
-    assert r.status_code == 409 and r.json()["detail"]["allowed"] == []  # the desk reviews on the ticket (intake)
+    assert r.status_code == 409 and r.json()["allowed"] == [] and r.json()["code"] == "illegal_transition"  # the desk reviews on the ticket (intake)
 
 
 async def test_delay_answers_with_the_new_engineer(client: httpx.AsyncClient, ticket_id: str) -> None:

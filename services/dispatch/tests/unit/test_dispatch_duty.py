@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatch.domain import DEMO_ROSTER, Engineer, choose_engineer, duty_of, plan_visit
+from dispatch.domain import DEMO_ROSTER, Engineer, OutsideServiceHours, choose_engineer, duty_of, plan_visit
 from dispatch.duty import OFFICE_HOURS, PHONE_OUTSIDE_OFFICE, Shift, duty_at
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -52,18 +52,24 @@ def test_shift_validation() -> None:
         Shift(start="25:00", end="26:00")
 
 
-def test_by_day_the_on_site_engineers_take_tickets_and_at_08_29_the_phone_on_call(ticket) -> None:  # type: ignore[no-untyped-def]
+def test_by_day_the_on_site_engineers_take_tickets_and_at_08_29_the_phone_on_call_only_remote_work(ticket) -> None:  # type: ignore[no-untyped-def]
     roster = list(DEMO_ROSTER)
     day, _, reason = choose_engineer(ticket(service_code="RS-REPAIR"), roster, at=local(2026, 11, 26, 8, 30))
     assert day.role == "onsite" and "on duty on site" in reason
-    early, _, reason = choose_engineer(ticket(service_code="RS-REPAIR"), roster, at=local(2026, 11, 26, 8, 29))
+    early, _, reason = choose_engineer(ticket(channel="remote_desktop"), roster, at=local(2026, 11, 26, 8, 29))
     assert early.id == "eng-mobile-1" and "on call by phone" in reason
+    with pytest.raises(OutsideServiceHours) as held:
+        choose_engineer(ticket(service_code="RS-REPAIR"), roster, at=local(2026, 11, 26, 8, 29))
+    assert held.value.until == local(2026, 11, 26, 8, 30)
 
 
-def test_with_nobody_on_duty_an_available_engineer_is_called_in(ticket, engineer) -> None:  # type: ignore[no-untyped-def]
+def test_with_nobody_on_duty_remote_work_calls_someone_in_and_work_on_site_waits_for_monday(ticket, engineer) -> None:  # type: ignore[no-untyped-def]
     roster = [engineer("eng-a", shifts=OFFICE_HOURS), engineer("eng-b", shifts=OFFICE_HOURS, open_load=3)]
-    chosen, _, reason = choose_engineer(ticket(), roster, at=local(2026, 11, 28, 3, 0))
+    chosen, _, reason = choose_engineer(ticket(channel="remote_desktop"), roster, at=local(2026, 11, 28, 3, 0))
     assert chosen.id == "eng-a" and "off duty, called in" in reason
+    with pytest.raises(OutsideServiceHours) as held:
+        choose_engineer(ticket(), roster, at=local(2026, 11, 28, 3, 0))
+    assert held.value.until == local(2026, 11, 30, 8, 30)  # Saturday 03:00: Monday morning
 
 
 def test_load_balances_over_many_tickets(ticket, engineer) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +89,9 @@ def test_load_balances_over_many_tickets(ticket, engineer) -> None:  # type: ign
         pytest.param("hotline", "RS-REPAIR", "副樓", local(2026, 11, 26, 10, 0), ("visit", True), id="other-building"),
         pytest.param("hotline", "RS-VENDOR", "主樓", local(2026, 11, 26, 10, 0), ("visit", True), id="carry-to-vendor"),
         pytest.param("remote_desktop", "RS-OTHER", "副樓", local(2026, 11, 26, 10, 0), ("remote", False), id="remote-desktop"),
-        pytest.param("hotline", "RS-REPAIR", "副樓", local(2026, 11, 26, 22, 0), ("remote", False), id="phone-on-call"),
+        # The desk called the phone on-call out (dispatch never gives them work on site): they go, by the work.
+        pytest.param("hotline", "RS-REPAIR", "主樓", local(2026, 11, 26, 22, 0), ("visit", True), id="called-out-on-call"),
+        pytest.param("remote_desktop", "RS-REPAIR", "主樓", local(2026, 11, 26, 22, 0), ("remote", False), id="on-call-remote"),
     ],
 )
 def test_visit_plan(ticket, channel: str, service_code: str, site: str, at: datetime, plan: tuple[str, bool]) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 
 from dispatch import domain, service
 from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
-from dispatch.domain import DEMO_ROSTER, Actor, Assignment, Forbidden, IllegalStep
+from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE, Actor, Assignment, Forbidden, IllegalStep
 from opsdesk_shared.contracts import ServiceRecordReviewedV1
 
 DESK = Actor(subject="desk-王", role="agent")
@@ -22,7 +22,7 @@ def holder(a: Assignment) -> Actor:
 
 @pytest.fixture
 async def assigned(ticket, now: datetime):  # type: ignore[no-untyped-def]
-    roster, store, outbox = MemoryRoster(DEMO_ROSTER), MemoryAssignmentStore(), MemoryOutbox()
+    roster, store, outbox = MemoryRoster(DEMO_ROSTER_ALWAYS_ON_SITE), MemoryAssignmentStore(), MemoryOutbox()
     t = ticket(service_code="RS-REPAIR")
     a = await service.assign_ticket(t, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c", causation_id=None)
     return roster, store, outbox, a
@@ -68,7 +68,7 @@ async def test_a_delay_re_dispatches_to_another_engineer_and_moves_the_load(assi
 
 async def test_a_desk_override_names_the_engineer_and_keeps_the_reason(assigned, now: datetime) -> None:  # type: ignore[no-untyped-def]
     roster, store, outbox, a = assigned
-    target = next(e for e in DEMO_ROSTER if e.role in ("onsite", "mobile") and e.id != a.engineer_id)
+    target = next(e for e in DEMO_ROSTER_ALWAYS_ON_SITE if e.role in ("onsite", "mobile") and e.id != a.engineer_id)
     moved = await service.reassign(
         a.ticket_id, engineer_id=target.id, reason="需要網絡技能", actor=DESK, roster=roster, assignments=store,
         outbox=outbox, **ctx(now),

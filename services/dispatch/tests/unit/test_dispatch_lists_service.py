@@ -8,14 +8,14 @@ import pytest
 
 from dispatch import service
 from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
-from dispatch.domain import DEMO_ROSTER, Actor
+from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE, Actor
 
 DESK = Actor(subject="desk-王", role="agent")
 
 
 @pytest.fixture
 def adapters() -> tuple[MemoryRoster, MemoryAssignmentStore, MemoryOutbox]:
-    return MemoryRoster(DEMO_ROSTER), MemoryAssignmentStore(), MemoryOutbox()
+    return MemoryRoster(DEMO_ROSTER_ALWAYS_ON_SITE), MemoryAssignmentStore(), MemoryOutbox()
 
 
 async def test_a_step_taken_by_ticket_number_acts_on_the_tickets_assignment(adapters, ticket, now: datetime) -> None:  # type: ignore[no-untyped-def]

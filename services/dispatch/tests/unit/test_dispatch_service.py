@@ -130,13 +130,13 @@ async def test_withdrawing_an_open_assignment_frees_the_engineer(ticket, roster,
     created = ticket()
     assignment = await _assign(created, roster, store, outbox, now)
 
-    outcome = await service.withdraw(created.ticket_id, number=created.number, reason="resolved at the desk", roster=roster, assignments=store, now=now)
+    outcome = await service.withdraw(created.ticket_id, number=created.number, status="resolved", by="agent1", roster=roster, assignments=store, now=now)
 
     assert outcome == "withdrawn"
     stored = await store.get(created.ticket_id)
     assert stored is not None and stored.status == "withdrawn" and stored.history[-1].action == "withdrawn"
     assert {e.id: e.open_load for e in await roster.engineers()}[assignment.engineer_id] == 0
-    again = await service.withdraw(created.ticket_id, number=created.number, reason="closed", roster=roster, assignments=store, now=now)
+    again = await service.withdraw(created.ticket_id, number=created.number, status="closed", by="agent1", roster=roster, assignments=store, now=now)
     assert again == "unchanged"
 
 
@@ -145,20 +145,20 @@ async def test_withdrawing_an_engineer_announces_it(ticket, roster, store, outbo
     created = ticket()
     assignment = await _assign(created, roster, store, outbox, now)
     await service.withdraw(
-        created.ticket_id, number=created.number, reason="ticket cancelled by agent1", roster=roster, assignments=store,
+        created.ticket_id, number=created.number, status="cancelled", by="agent1", roster=roster, assignments=store,
         now=now, outbox=outbox, correlation_id="corr-9",
     )
     withdrawn = [e for e in outbox.published if e.type == "assignment.withdrawn"]
     assert len(withdrawn) == 1 and withdrawn[0].correlation_id == "corr-9"
     assert withdrawn[0].data["engineer_id"] == assignment.engineer_id
     assert withdrawn[0].data["assignment_id"] == assignment.id
-    await service.withdraw(created.ticket_id, number=created.number, reason="closed", roster=roster, assignments=store, now=now, outbox=outbox)
+    await service.withdraw(created.ticket_id, number=created.number, status="closed", by="agent1", roster=roster, assignments=store, now=now, outbox=outbox)
     assert len([e for e in outbox.published if e.type == "assignment.withdrawn"]) == 1  # once
 
 
 async def test_resolution_overtaking_ticket_created_assigns_nobody(ticket, roster, store, outbox, now) -> None:  # type: ignore[no-untyped-def]
     created = ticket()
-    assert await service.withdraw(created.ticket_id, number=created.number, reason="resolved", roster=roster, assignments=store, now=now) == "remembered"
+    assert await service.withdraw(created.ticket_id, number=created.number, status="resolved", by="agent1", roster=roster, assignments=store, now=now) == "remembered"
 
     late = await _assign(created, roster, store, outbox, now)
 
@@ -175,7 +175,7 @@ async def test_completed_work_is_not_withdrawn(ticket, roster, store, outbox, no
         created.ticket_id, work_done="done", actor=engineer, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c"
     )
 
-    assert await service.withdraw(created.ticket_id, number=created.number, reason="closed", roster=roster, assignments=store, now=now) == "unchanged"
+    assert await service.withdraw(created.ticket_id, number=created.number, status="closed", by="agent1", roster=roster, assignments=store, now=now) == "unchanged"
     stored = await store.get(created.ticket_id)
     assert stored is not None and stored.status == "completed"
 
@@ -184,7 +184,7 @@ async def test_waiting_ticket_withdrawn_leaves_the_waiting_room(ticket, engineer
     roster = MemoryRoster([engineer("eng-senior", role="senior")])
     created = ticket()
     await _assign(created, roster, store, outbox, now)
-    await service.withdraw(created.ticket_id, number=created.number, reason="cancelled", roster=roster, assignments=store, now=now)
+    await service.withdraw(created.ticket_id, number=created.number, status="cancelled", by="agent1", roster=roster, assignments=store, now=now)
     await roster.save(engineer("eng-back"))
 
     assert await service.assign_waiting(created.ticket_id, roster=roster, assignments=store, outbox=outbox, now=now, correlation_id="c") is None

@@ -1,0 +1,68 @@
+"""What dispatch says, in the caller's language (zh-CN, zh-TW, en): decision reasons and error texts.
+
+A decision is stored as a code with its parameters (`reason_code`, `reason_params` on the assignment and in the
+events), never only as English prose: each edge renders it for its reader. The reasons' catalogue is shared with the
+contracts (opsdesk_shared.contracts.reasons) so every service that shows one says it the same way; the error texts
+here are dispatch's own. The English `reason` kept beside the code is the staff's internal note for older consumers.
+"""
+
+from __future__ import annotations
+
+from opsdesk_shared.contracts.reasons import REASONS, Param, Params, render_reason
+
+ERRORS: dict[str, tuple[str, str, str]] = {
+    # Error texts (the `detail` of a 403, 404, 409 or a field's `msg` in a 422).
+    "err.no_access": ("角色 {role} 无权使用派工服务", "角色 {role} 無權使用派工服務", "role {role} has no access to dispatch"),
+    "err.not_holder": (
+        "{subject} 不是工单 {ticket} 的负责工程师",
+        "{subject} 不是工單 {ticket} 的負責工程師",
+        "{subject} does not hold the assignment of ticket {ticket}",
+    ),
+    "err.role_step": ("角色 {role} 不能执行「{step}」", "角色 {role} 不能執行「{step}」", "role {role} may not {step} an assignment"),
+    "err.not_notified": (
+        "{subject} 不在该升级通知的对象之中",
+        "{subject} 不在該升級通知的對象之中",
+        "{subject} is not among those the escalation was raised to",
+    ),
+    "err.read_assignments": ("角色 {role} 不能查看派工记录", "角色 {role} 不能查看派工記錄", "role {role} may not read assignments"),
+    "err.read_escalations": ("角色 {role} 不能查看升级记录", "角色 {role} 不能查看升級記錄", "role {role} may not read escalations"),
+    "err.own_list": ("{subject} 只能查看自己的派工", "{subject} 只能查看自己的派工", "{subject} may list only their own assignments"),
+    "err.read_roster": ("角色 {role} 不能查看工程师名册", "角色 {role} 不能查看工程師名冊", "role {role} may not read the roster"),
+    "err.edit_roster": ("角色 {role} 不能修改工程师名册", "角色 {role} 不能修改工程師名冊", "role {role} may not edit the roster"),
+    "err.set_status": ("{subject} 不能设置 {engineer} 的状态", "{subject} 不能設定 {engineer} 的狀態", "{subject} may not set the status of {engineer}"),
+    "err.no_assignment": ("工单 {ticket} 没有派工记录", "工單 {ticket} 沒有派工記錄", "ticket {ticket} has no assignment"),
+    "err.no_engineer": ("名册中没有工程师 {engineer}", "名冊中沒有工程師 {engineer}", "no engineer {engineer} on the roster"),
+    "err.no_escalation": ("工单 {ticket} 没有升级记录 {escalation}", "工單 {ticket} 沒有升級記錄 {escalation}", "no escalation {escalation} on ticket {ticket}"),
+    "err.illegal_step": (
+        "派工处于「{status}」状态，不能执行「{step}」",
+        "派工處於「{status}」狀態，不能執行「{step}」",
+        "cannot {step} an assignment that is {status}",
+    ),
+    "err.same_engineer": ("{engineer} 已负责此工单", "{engineer} 已負責此工單", "{engineer} already has this ticket"),
+    "err.acknowledged": ("升级 {escalation} 已确认过", "升級 {escalation} 已確認過", "escalation {escalation} is already acknowledged"),
+    "err.not_waiting": ("工单 {ticket} 不在等待派工", "工單 {ticket} 不在等待派工", "ticket {ticket} is not waiting"),
+    "err.changed": ("派工记录已被他人修改，请重新读取后再试", "派工記錄已被他人修改，請重新讀取後再試", "the assignment changed meanwhile; reload and retry"),
+    "err.cursor": ("游标无效", "游標無效", "cursor is not valid"),
+    "err.cursor_list": ("游标不属于{kind}列表", "游標不屬於{kind}列表", "cursor does not belong to the {kind} list"),
+}
+
+
+TEMPLATES: dict[str, tuple[str, str, str]] = {**REASONS, **ERRORS}
+__all__ = ["ERRORS", "TEMPLATES", "Param", "Params", "Said", "render"]
+
+
+def render(code: str, params: Params, language: str) -> str:
+    """A reason or an error text in `language` (English for one we do not have)."""
+    return render_reason(code, params, language, templates=TEMPLATES)
+
+
+class Said(Exception):
+    """An exception whose text is a catalogue code with parameters, rendered in the caller's language at the edge."""
+
+    def __init__(self, code: str, **params: Param) -> None:
+        self.code = code
+        self.params: dict[str, Param] = params
+        super().__init__(render(code, params, "en"))
+
+    def text(self, language: str) -> str:
+        return render(self.code, self.params, language)
