@@ -14,7 +14,9 @@ from .stack import Stack
 
 
 def run(var_dir: Path) -> int:
-    stack = Stack(var_dir=var_dir, fixed_ports=True, nats_port=4222, db_port=27018, prefix_to=sys.stdout)
+    # The contract's duty rota: on site in office hours, the phone on-call at other times.
+    stack = Stack(var_dir=var_dir, fixed_ports=True, nats_port=4222, db_port=27018, prefix_to=sys.stdout,
+                  extra_env={"DISPATCH_DEMO_ROTA": "contract"})
     stop = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -35,10 +37,11 @@ def run(var_dir: Path) -> int:
     print(
         f"""
 opsdesk is running (Ctrl-C stops everything)
+  console      {stack.gateway}/            (sign in with a user an admin made: see README, "Two commands")
   gateway      {stack.gateway}            API docs {stack.gateway}/docs
   events       {stack.gateway}/asyncapi.json   JSON Schemas in docs/schemas/
   token        {stack.token_file()}   (send 'Authorization: Bearer <token>')
-  services     dispatch :8001  sla-monitor :8002  assets :8003  reporting :8004  knowledge :8005  (/healthz, /readyz;
+  services     dispatch :8001  sla-monitor :8002  assets :8003  reporting :8004  knowledge :8005  console :8006  (/healthz, /readyz;
                /metrics with the scrape token; everything else only with a token the gateway signs)
   nats         {stack.nats.url} (JetStream store {var_dir / 'nats'}; one user per service, no anonymous clients;
                read-only user 'observer', e.g. nats://observer:<password>@127.0.0.1:{stack.nats.port})

@@ -24,7 +24,11 @@ SERVICES: dict[str, tuple[str, str, int]] = {
     "assets": ("assets", "ASSETS_", 8003),
     "reporting": ("reporting", "REPORTING_", 8004),
     "knowledge": ("knowledge", "KNOWLEDGE_", 8005),
+    # The web console: no bus and no database, only the gateway's public API (the gateway proxies its pages).
+    "console": ("console", "CONSOLE_", 8006),
 }
+# Services that use neither NATS nor the database (given no credentials for them).
+API_CLIENTS = frozenset({"console"})
 
 
 def _pump(stream: IO[bytes], prefix: str, sink: IO[str]) -> None:

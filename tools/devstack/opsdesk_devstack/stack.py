@@ -24,10 +24,14 @@ from opsdesk_shared.internal_auth_testing import InternalTokenAuth
 
 from .infra import DB_ADMIN, Database, InfraError, Nats, start_database, start_nats
 from .natsconf import load_or_make_passwords, write_secret
-from .services import SERVICES, ServiceProcess, pick_port, service_env
+from .services import API_CLIENTS, SERVICES, ServiceProcess, pick_port, service_env
 
-UPSTREAM_KEYS = {"assets": "ASSETS", "dispatch": "DISPATCH", "sla-monitor": "SLA", "reporting": "REPORTING", "knowledge": "KNOWLEDGE"}
-DEMO_ENV = {"DISPATCH_SEED_DEMO": "true", "ASSETS_SEED_DEMO": "true", "KNOWLEDGE_SEED_DEMO": "true"}
+UPSTREAM_KEYS = {
+    "assets": "ASSETS", "dispatch": "DISPATCH", "sla-monitor": "SLA", "reporting": "REPORTING", "knowledge": "KNOWLEDGE",
+    "console": "CONSOLE",
+}
+# Test stacks run at any hour: the demo engineers are on site around the clock (make run uses the contract's rota).
+DEMO_ENV = {"DISPATCH_SEED_DEMO": "true", "DISPATCH_DEMO_ROTA": "always", "ASSETS_SEED_DEMO": "true", "KNOWLEDGE_SEED_DEMO": "true"}
 # Never inherited from the shell (or the test process) that starts the stack: a service gets these only as the
 # stack decides, so one service's secret cannot reach another through the environment.
 WITHHELD_ENV = frozenset({
@@ -58,6 +62,7 @@ class Stack:
     database: Database | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     _signing_key: str = field(default="", repr=False)
+    _ports: dict[str, int] = field(default_factory=dict, repr=False)
 
     def token_file(self) -> Path:
         return self.var_dir / "dev-token"
@@ -103,8 +108,13 @@ class Stack:
 
     def service(self, name: str) -> ServiceProcess:
         assert self.nats is not None and self.database is not None, "start_infra first"
+        if name not in self.services and name in API_CLIENTS:
+            self.services[name] = ServiceProcess(
+                name, self.port_of(name), self.api_client_env(name), log=None if self.prefix_to else self.var_dir / "logs" / f"{name}.log",
+                prefix_to=self.prefix_to, base_env={k: v for k, v in os.environ.items() if k not in WITHHELD_ENV},
+            )
         if name not in self.services:
-            port = pick_port(name, self.fixed_ports)
+            port = self.port_of(name)
             extra = {**DEMO_ENV, **self.secrets_env(name), **self.gateway_env(name), **self.extra_env}
             env = service_env(name, port=port, nats_url=self.nats.url, mongodb_url=self.database.url_for(name), extra=extra)
             self.services[name] = ServiceProcess(
@@ -112,6 +122,22 @@ class Stack:
                 base_env={k: v for k, v in os.environ.items() if k not in WITHHELD_ENV},
             )
         return self.services[name]
+
+    def port_of(self, name: str) -> int:
+        """Each service's port, picked once (the gateway and the console name each other before either starts)."""
+        if name not in self._ports:
+            self._ports[name] = pick_port(name, self.fixed_ports)
+        return self._ports[name]
+
+    def api_client_env(self, name: str) -> dict[str, str]:
+        """The console's: its port, the gateway's URL and the secret sealing its session cookies; no NATS, no database."""
+        prefix = SERVICES[name][1]
+        return {
+            f"{prefix}PORT": str(self.port_of(name)), f"{prefix}HOST": "127.0.0.1",
+            f"{prefix}GATEWAY_URL": f"http://127.0.0.1:{self.port_of('intake')}",
+            f"{prefix}SESSION_SECRET": _load_or_make(self.var_dir / f"{name}-session-secret", secrets.token_urlsafe(32)),
+            **self.extra_env,
+        }
 
     def secrets_env(self, name: str) -> dict[str, str]:
         """What every service is given: the gateway's public key, the scrape token and its own NATS user."""
