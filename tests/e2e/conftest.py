@@ -1,24 +1,28 @@
+"""The e2e tests share stacks: every test without a special environment runs on one stack (NATS, the database and
+every service as processes), and each distinct `@pytest.mark.stack_env(...)` gets one stack of its own, started once
+(see opsdesk_devstack.stack_pool). So tests keep apart by their own data: unique user names, their own ticket ids,
+and events filtered by those ids. A service a test stopped or killed is started again before the next test."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from opsdesk_devstack.pytest_plugin import stack_env
 from opsdesk_devstack.stack import Stack
+from opsdesk_devstack.stack_pool import StackPool
+
+BASE_ENV = {"SLA_SWEEP_INTERVAL_S": "0.2"}
 
 
 @pytest.fixture
-def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stack]:
-    """All five services as processes on a real NATS and database; extra env via @pytest.mark.stack_env(...)."""
-    marker = request.node.get_closest_marker("stack_env")
-    extra = dict(marker.kwargs) if marker else {}
-    s = Stack(var_dir=tmp_path / "var", extra_env={"SLA_SWEEP_INTERVAL_S": "0.2", **extra})
-    s.start()
+def stack(stack_pool: StackPool, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """The shared stack of this test's kind; extra env via @pytest.mark.stack_env(...)."""
+    s = stack_pool.get("e2e", {**BASE_ENV, **stack_env(request.node)})
     yield s
-    s.stop()
     if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-        for log in sorted((tmp_path / "var" / "logs").glob("*.log")):
+        for log in sorted((s.var_dir / "logs").glob("*.log")):
             print(f"==== {log.name}\n{log.read_text(errors='replace')[-4000:]}")
 
 

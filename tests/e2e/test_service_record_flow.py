@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from opsdesk_devstack.people import create_user, engineer, sign_in, token_for, wait_for
 from opsdesk_devstack.stack import Stack
 
-from .test_desk_flow import make_user, wait_for
 from .test_ticket_flow import TICKET, StreamReader
 
 pytestmark = pytest.mark.e2e
@@ -19,14 +19,15 @@ pytestmark = pytest.mark.e2e
 
 def test_the_engineers_record_is_reviewed_once_on_the_ticket_and_the_assignment_follows(stack: Stack) -> None:
     gw = stack.gateway
-    requester = make_user(stack, "wang.xm", "requester", "辦公室", name=TICKET["requester"]["name"])
-    desk = make_user(stack, "desk.zhou", "agent", "服務台")
+    requester = sign_in(stack, "requester", department="辦公室", name=TICKET["requester"]["name"], prefix="wang.xm")
+    desk_user = create_user(stack, "agent", department="服務台", prefix="desk.zhou")["username"]
+    desk = token_for(stack, desk_user)
     own = {k: v for k, v in TICKET.items() if k != "requester"}
     created = httpx.post(f"{gw}/api/v1/tickets", json=own, headers=requester, timeout=15)
     assert created.status_code == 201, created.text
     tid = created.json()["id"]
     assigned = wait_for(lambda: (t := httpx.get(f"{gw}/api/v1/tickets/{tid}", headers=desk).json())["status"] == "assigned" and t)
-    engineer = make_user(stack, "chen.eng", "engineer", engineer_id=assigned["assignee"]["engineer_id"])
+    holder = engineer(stack, assigned["assignee"]["engineer_id"])
 
     def ticket() -> dict[str, Any]:
         return httpx.get(f"{gw}/api/v1/tickets/{tid}", headers=desk, timeout=15).json()  # type: ignore[no-any-return]
@@ -43,14 +44,14 @@ def test_the_engineers_record_is_reviewed_once_on_the_ticket_and_the_assignment_
             return (t, a) if (seen_t, seen_a) == (ticket_state, assignment_state) else None
         return wait_for(both)  # type: ignore[no-any-return]
 
-    assert httpx.post(f"{gw}/api/v1/assignments/{tid}/accept", headers=engineer, timeout=15).status_code == 200
+    assert httpx.post(f"{gw}/api/v1/assignments/{tid}/accept", headers=holder, timeout=15).status_code == 200
     # The engineer no longer writes the record on the ticket: they complete through dispatch.
-    refused = httpx.put(f"{gw}/api/v1/tickets/{tid}/service-record", json={"work_done": "x"}, headers=engineer, timeout=15)
+    refused = httpx.put(f"{gw}/api/v1/tickets/{tid}/service-record", json={"work_done": "x"}, headers=holder, timeout=15)
     assert refused.status_code == 403, refused.text
 
     record = {"work_done": "更換搓紙輪,打印測試正常", "parts_used": [{"part": "搓紙輪", "sku": "pickup-roller", "quantity": 1}],
               "minutes_on_site": 35}
-    done = httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json=record, headers=engineer, timeout=15)
+    done = httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json=record, headers=holder, timeout=15)
     assert done.status_code == 200, done.text
     t, a = agree(("resolved", "pending"), ("completed", "pending"))
     assert t["service_record"]["work_done"] == record["work_done"] and t["service_record"]["minutes_on_site"] == 35
@@ -71,20 +72,21 @@ def test_the_engineers_record_is_reviewed_once_on_the_ticket_and_the_assignment_
     assert t["service_record"]["review_note"] == "請補充序號" and a["history"][-1]["action"] == "record returned"
     assert httpx.post(f"{gw}/api/v1/tickets/{tid}/close", json={}, headers=desk, timeout=15).status_code == 409
 
-    again = httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json={**record, "work_done": "更換搓紙輪 SN-8841"}, headers=engineer, timeout=15)
+    again = httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json={**record, "work_done": "更換搓紙輪 SN-8841"}, headers=holder, timeout=15)
     assert again.status_code == 200, again.text
     agree(("resolved", "pending"), ("completed", "pending"))
 
     approved = httpx.post(f"{gw}/api/v1/tickets/{tid}/service-record/review", json={"decision": "approve"}, headers=desk, timeout=15)
     assert approved.status_code == 200, approved.text
     t, a = agree(("resolved", "approved"), ("reviewed", "approved"))
-    assert a["service_record"]["reviewed_by"] == t["service_record"]["reviewed_by"] == "desk.zhou"
+    assert a["service_record"]["reviewed_by"] == t["service_record"]["reviewed_by"] == desk_user
 
     closed = httpx.post(f"{gw}/api/v1/tickets/{tid}/close", json={"satisfaction": 5}, headers=requester, timeout=15)
     assert closed.status_code == 200 and closed.json()["status"] == "closed", closed.text
     assert assignment()["status"] == "reviewed"  # a closed ticket does not withdraw reviewed work
 
     reader = StreamReader(stack.observer_url())
-    verdicts = [e["body"]["data"] for e in reader.events("ticket.service_record_reviewed", want=2) if e["body"]["subject_id"] == tid]
+    verdicts = [e["body"]["data"] for e in reader.events("ticket.service_record_reviewed", want=2,
+                                                         where=lambda e: e["body"]["subject_id"] == tid)]
     assert [v["decision"] for v in verdicts] == ["returned", "approved"]
     assert {v["assignment_id"] for v in verdicts} == {a["id"]}

@@ -3,26 +3,28 @@ a FerretDB limit (documents rewritten whole, chunked files, bulk imports) exerci
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
+from opsdesk_devstack.people import engineer, sign_in, wait_for
 from opsdesk_devstack.stack import Stack
-
-from .test_desk_flow import make_user, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
 def test_an_article_from_draft_to_search_with_an_attachment(stack: Stack) -> None:
     gw = stack.gateway
-    engineer, agent, requester = make_user(stack, "eng-doc", "engineer", engineer_id="eng-senior-1"), make_user(stack, "desk.kb", "agent"), make_user(stack, "req.kb", "requester", "辦公室")
-    draft = httpx.post(f"{gw}/api/v1/kb/articles", headers=engineer, timeout=15, json={
+    author = engineer(stack, "eng-senior-1")
+    agent, requester = sign_in(stack, "agent", prefix="desk.kb"), sign_in(stack, "requester", department="辦公室", prefix="req.kb")
+    draft = httpx.post(f"{gw}/api/v1/kb/articles", headers=author, timeout=15, json={
         "title": "掃描儀驅動丟失後重新安裝", "body": "開啟設備管理員,卸載掃描儀,從共享盤安裝驅動程序,然後重新啟動電腦。",
         "category": "終端", "tags": ["掃描儀", "驅動"], "audience": "all", "source": "submission",
     })
     assert draft.status_code == 201, draft.text
     article = draft.json()["id"]
-    assert httpx.post(f"{gw}/api/v1/kb/articles/{article}/submit", json={}, headers=engineer).status_code == 200
+    assert httpx.post(f"{gw}/api/v1/kb/articles/{article}/submit", json={}, headers=author).status_code == 200
     # A requester cannot even see an article in review, so cannot publish it either.
     assert httpx.post(f"{gw}/api/v1/kb/articles/{article}/publish", json={}, headers=requester).status_code == 404
     assert httpx.post(f"{gw}/api/v1/kb/articles/{article}/publish", json={}, headers=agent).status_code == 200
@@ -41,7 +43,7 @@ def test_an_article_from_draft_to_search_with_an_attachment(stack: Stack) -> Non
 
 def test_the_register_imported_audited_and_exported_through_the_gateway(stack: Stack) -> None:
     gw = stack.gateway
-    agent = make_user(stack, "desk.cmdb", "agent")
+    agent = sign_in(stack, "agent", prefix="desk.cmdb")
     rows = ["tag,type,model,building,floor,room,department,owner"]
     rows += [f"GZ-2026-9{n:05d},desktop,ThinkCentre M70t,主樓,{n % 5 + 1},{200 + n % 30},財務科,用戶{n}" for n in range(300)]
     csv = ("\n".join(rows) + "\n").encode()
@@ -68,7 +70,7 @@ def test_the_register_imported_audited_and_exported_through_the_gateway(stack: S
 
 def test_recurring_incidents_become_a_problem_and_the_next_one_counts_as_a_recurrence(stack: Stack) -> None:
     gw = stack.gateway
-    agent = make_user(stack, "desk.pm", "agent")
+    agent = sign_in(stack, "agent", prefix="desk.pm")
     ticket = {"requester": {"name": "王小明", "department": "財務科"}, "channel": "hotline", "service_code": "RS-REPAIR",
               "asset_tag": "GZ-2026-000002", "description": "打印時卡紙,紙張卡在定影器"}
     for n in range(3):
@@ -86,17 +88,18 @@ def test_recurring_incidents_become_a_problem_and_the_next_one_counts_as_a_recur
 
 def test_a_spare_part_issued_against_a_ticket_prints_on_its_requisition_form(stack: Stack) -> None:
     gw = stack.gateway
-    agent = make_user(stack, "desk.spare", "agent")
+    agent = sign_in(stack, "agent", prefix="desk.spare")
+    part = f"HP 26A 硒鼓 {uuid.uuid4().hex[:6]}"  # a part type of its own: the stack is shared
     tid = httpx.post(f"{gw}/api/v1/tickets", headers=agent, timeout=15, json={
         "title": "硒鼓用完", "requester": {"name": "李華", "department": "人事科"}, "channel": "walk_in", "service_code": "RS-SPARE",
     }).json()["id"]
-    stock = httpx.post(f"{gw}/api/v1/spares", json={"part_type": "HP 26A 硒鼓", "site": "主樓", "received": 5, "minimum": 4},
+    stock = httpx.post(f"{gw}/api/v1/spares", json={"part_type": part, "site": "主樓", "received": 5, "minimum": 4},
                        headers=agent, timeout=15)
     assert stock.status_code in (200, 201), stock.text
-    issued = httpx.post(f"{gw}/api/v1/spares/issues", json={"part_type": "HP 26A 硒鼓", "site": "主樓", "quantity": 2, "ticket_id": tid},
+    issued = httpx.post(f"{gw}/api/v1/spares/issues", json={"part_type": part, "site": "主樓", "quantity": 2, "ticket_id": tid},
                         headers=agent, timeout=15)
     assert issued.status_code in (200, 201), issued.text
-    left = httpx.get(f"{gw}/api/v1/spares/HP 26A 硒鼓/主樓", headers=agent, timeout=15).json()
+    left = httpx.get(f"{gw}/api/v1/spares/{part}/主樓", headers=agent, timeout=15).json()
     assert left["on_hand"] == 3, left
     replenish = httpx.get(f"{gw}/api/v1/spares/replenishment", headers=agent, timeout=15)
     assert replenish.status_code == 200 and "HP 26A" in replenish.text  # 3 on hand is under the minimum of 4

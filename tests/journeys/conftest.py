@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from opsdesk_devstack import people
 from opsdesk_devstack.stack import Stack
-
-from .people import ROSTER, sign_in
 
 _FAILED: set[str] = set()
 
@@ -24,6 +23,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
     s.start(ready_timeout=60)
     yield s
     s.stop()
+    people.forget(s)
     if request.node.nodeid in _FAILED:
         # Why a step failed is usually in a service's log, not in the answer the person saw.
         for log in sorted((var / "logs").glob("*.log")):
@@ -33,7 +33,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
 @pytest.fixture(scope="module")
 def engineers(stack: Stack) -> dict[str, dict[str, str]]:
     """A signed-in user linked to each engineer of the demo roster, by engineer id (linked once per stack)."""
-    return {eid: sign_in(stack, "engineer", engineer_id=eid, prefix=eid) for eid in ROSTER}
+    return people.engineers(stack, people.ROSTER)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,111 +1,31 @@
-"""The people of a desk's day, as the gateway knows them: sign-ins, the administrator's token, waiting for the
-system to catch up, and the demo roster. Every journey talks to `stack.gateway` only, never to a service port."""
+"""The people of a desk's day: re-exported from `opsdesk_devstack.people`, the one sign-in module every test layer
+shares (kept here so journey modules import `.people` as before)."""
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Callable
-from typing import Any
+from opsdesk_devstack.people import (
+    LOCAL_OFFSET,
+    PASSWORD,
+    ROSTER,
+    TIMEOUT,
+    admin,
+    assigned,
+    create_user,
+    engineer,
+    engineers,
+    error_message,
+    in_language,
+    is_chinese,
+    sign_in,
+    ticket,
+    token_for,
+    unique,
+    wait_for,
+    wait_for_status,
+)
 
-import httpx
-
-from opsdesk_devstack.stack import Stack
-
-PASSWORD = "Journey-day-pass-1"
-# The demo roster dispatch seeds (DISPATCH_SEED_DEMO): a roster engineer may be linked to one user only.
-ROSTER = ("eng-onsite-1", "eng-onsite-2", "eng-mobile-1", "eng-senior-1", "eng-pm-1")
-# The configured site is Asia/Shanghai: every time a person sees carries this offset.
-LOCAL_OFFSET = "+08:00"
-TIMEOUT = 15.0
-
-def admin(stack: Stack) -> dict[str, str]:
-    """The bootstrap administrator's Authorization header (the token `make run` prints)."""
-    return {"Authorization": f"Bearer {stack.token}"}
-
-
-def create_user(stack: Stack, role: str, *, username: str | None = None, name: str | None = None,
-                department: str | None = None, engineer_id: str | None = None, email: str | None = None,
-                prefix: str | None = None) -> dict[str, Any]:
-    """The administrator creates a user; returns the created user as the gateway shows it (201 asserted)."""
-    username = username or f"{prefix or role}.{uuid.uuid4().hex[:8]}"
-    body: dict[str, Any] = {"username": username, "name": name or username, "role": role, "password": PASSWORD}
-    if department is not None:
-        body["department"] = department
-    if engineer_id:
-        body["engineer_id"] = engineer_id
-    if email:
-        body["email"] = email
-    created = httpx.post(f"{stack.gateway}/api/v1/users", json=body, headers=admin(stack), timeout=TIMEOUT)
-    assert created.status_code == 201, created.text
-    user: dict[str, Any] = created.json()
-    return user
-
-
-def token_for(stack: Stack, username: str, password: str = PASSWORD) -> dict[str, str]:
-    """Signs in with a username and password; returns the Authorization header."""
-    login = httpx.post(f"{stack.gateway}/api/v1/auth/token", json={"username": username, "password": password}, timeout=TIMEOUT)
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
-
-
-def sign_in(stack: Stack, role: str, *, department: str | None = None, engineer_id: str | None = None,
-            email: str | None = None, name: str | None = None, username: str | None = None,
-            prefix: str | None = None) -> dict[str, str]:
-    """A fresh user of `role`, created by the administrator, signed in; returns the Authorization header."""
-    user = create_user(stack, role, username=username, name=name, department=department, engineer_id=engineer_id,
-                       email=email, prefix=prefix)
-    return token_for(stack, user["username"])
-
-
-def in_language(headers: dict[str, str], language: str) -> dict[str, str]:
-    """The same person, with their browser's language (zh-CN, zh-TW, en)."""
-    return {**headers, "Accept-Language": language}
-
-
-def wait_for(check: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
-    """Polls `check` until it returns something truthy (returned), as a person refreshing a page would."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.1)
-
-
-def ticket(stack: Stack, ticket_id: str, headers: dict[str, str]) -> dict[str, Any]:
-    """The ticket as this person sees it (200 asserted)."""
-    r = httpx.get(f"{stack.gateway}/api/v1/tickets/{ticket_id}", headers=headers, timeout=TIMEOUT)
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
-
-
-def wait_for_status(stack: Stack, ticket_id: str, headers: dict[str, str], *statuses: str,
-                    timeout: float = TIMEOUT) -> dict[str, Any]:
-    """Waits until the ticket, as this person sees it, is in one of `statuses`; returns it."""
-    found: dict[str, Any] = wait_for(lambda: (t := ticket(stack, ticket_id, headers))["status"] in statuses and t, timeout)
-    return found
-
-
-def error_message(response: httpx.Response) -> str:
-    """Everything a person reads in an error answer, flattened to one string (for 'names the field' checks)."""
-    return response.text
-
-
-def assigned(stack: Stack, ticket_id: str, desk: dict[str, str], timeout: float = TIMEOUT) -> dict[str, Any]:
-    """Waits until dispatch has given the ticket to an engineer; a ticket the desk holds first (desk_first) is sent
-    on by the desk. Returns the ticket as the desk sees it."""
-    seen = ticket(stack, ticket_id, desk)
-    if seen.get("desk_first") and seen["status"] == "new":
-        sent = httpx.post(f"{stack.gateway}/api/v1/tickets/{ticket_id}/dispatch", headers=desk, timeout=TIMEOUT)
-        assert sent.status_code == 200, sent.text
-    found: dict[str, Any] = wait_for(lambda: (t := ticket(stack, ticket_id, desk))["assignee"] and t["status"] == "assigned" and t, timeout)
-    return found
-
-
-def is_chinese(text: str) -> bool:
-    """True when the text is written in Chinese (has at least one CJK ideograph)."""
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+__all__ = [
+    "LOCAL_OFFSET", "PASSWORD", "ROSTER", "TIMEOUT", "admin", "assigned", "create_user", "engineer", "engineers",
+    "error_message", "in_language", "is_chinese", "sign_in", "ticket", "token_for", "unique", "wait_for",
+    "wait_for_status",
+]

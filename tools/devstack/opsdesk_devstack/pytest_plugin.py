@@ -7,12 +7,15 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .infra import DB_ADMIN, Database, Nats, start_database, start_nats
 from .natsconf import default_users
+
+if TYPE_CHECKING:
+    from .stack_pool import StackPool
 
 
 def _passwords(users: list[str]) -> dict[str, str]:
@@ -115,3 +118,61 @@ async def service_broker(nats_server: Nats) -> AsyncIterator[Callable[[str], Awa
     yield connect
     for b in made:
         await b.stop()
+
+
+# ---- Whole stacks shared between tests (see stack_pool): one running at a time, each kind started once. ----
+
+_POOL = pytest.StashKey["StackPool"]()
+
+
+@pytest.fixture(scope="session")
+def stack_pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackPool]:
+    """`stack_pool.get(label, env)`: the running stack of that kind, started the first time it is asked for."""
+    from .stack_pool import StackPool
+
+    pool = StackPool(make_dir=lambda label: tmp_path_factory.mktemp(label))
+    request.config.stash[_POOL] = pool
+    yield pool
+    pool.close()
+    if pool.starts:
+        print(f"\nstack pool: {len(pool.starts)} stack start(s): " + ", ".join(f"{label} {dict(env)}" for label, env in pool.starts))
+
+
+def stack_env(item: pytest.Item) -> dict[str, str]:
+    """The extra environment a test asks of its stack with `pytest.mark.stack_env(...)`."""
+    marker = item.get_closest_marker("stack_env")
+    return {k: str(v) for k, v in marker.kwargs.items()} if marker else {}
+
+
+def _uses_pool(item: pytest.Item) -> bool:
+    """Whether the test asks for a shared stack (directly or through a fixture)."""
+    return "stack_pool" in getattr(item, "fixturenames", ())
+
+
+_LAST = pytest.StashKey[set[str]]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that share stacks run grouped by kind (directory and stack_env), in their order otherwise, so that each
+    kind of stack starts once; every other test keeps its place."""
+    slots = [i for i, item in enumerate(items) if _uses_pool(item)]
+    first: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    keyed = []
+    for n, i in enumerate(slots):
+        key = (str(items[i].path.parent), tuple(sorted(stack_env(items[i]).items())))
+        keyed.append((first.setdefault(key, n), n, items[i]))
+    for slot, (_, _, item) in zip(slots, sorted(keyed, key=lambda k: (k[0], k[1])), strict=True):
+        items[slot] = item
+    # The last test of each directory that uses a shared stack: after it, that directory's stack is stopped.
+    last: dict[str, str] = {str(items[i].path.parent): items[i].nodeid for i in slots}
+    config.stash[_LAST] = set(last.values())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stops the shared stack after the last test of a directory that uses it: no idle stack eats the CPU of the
+    tests after it."""
+    pool = item.config.stash.get(_POOL, None)
+    if pool is not None and (nextitem is None or item.nodeid in item.config.stash.get(_LAST, set())):
+        pool.close()

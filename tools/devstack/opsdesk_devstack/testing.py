@@ -9,8 +9,12 @@ from typing import Any
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 
-async def collect(broker: Any, subject: str, *, want: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-    """Read what JetStream holds on a subject (from the start), until `want` messages or the timeout."""
+async def collect(
+    broker: Any, subject: str, *, want: int, timeout: float = 5.0, where: Callable[[dict[str, Any]], bool] | None = None
+) -> list[dict[str, Any]]:
+    """Read what JetStream holds on a subject (from the start), until `want` messages or the timeout.
+
+    With `where`, only the messages it accepts are kept and counted (a test on a shared stack reads its own)."""
     js = broker.config.connection_state.stream
     sub = await js.pull_subscribe(
         subject, durable=None, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE)
@@ -19,10 +23,11 @@ async def collect(broker: Any, subject: str, *, want: int, timeout: float = 5.0)
     deadline = asyncio.get_running_loop().time() + timeout
     while len(got) < want and asyncio.get_running_loop().time() < deadline:
         try:
-            msgs = await sub.fetch(want - len(got), timeout=0.3)
+            msgs = await sub.fetch(want - len(got) if where is None else 256, timeout=0.3)
         except Exception:
             continue
-        got.extend({"subject": m.subject, "headers": m.headers or {}, "body": json.loads(m.data)} for m in msgs)
+        read = ({"subject": m.subject, "headers": m.headers or {}, "body": json.loads(m.data)} for m in msgs)
+        got.extend(m for m in read if where is None or where(m))
     await sub.unsubscribe()
     return got
 
