@@ -267,6 +267,17 @@ async def record_reopen(ticket_id: str, *, suggestions: SuggestionStore) -> Sugg
     return before
 
 
+async def record_self_service(article_id: str, *, actor: Actor, articles: ArticleStore, suggestions: SuggestionStore) -> int:
+    """A person who was about to report a problem read this article and stopped there (the portal's "this solved
+    it"): counted as a self-service deflection, a ticket never filed. Only a published article they may read counts."""
+    article = await _load(article_id, actor=actor, articles=articles)
+    if article.state != "published":
+        raise NotFound(f"article {article_id}")
+    await suggestions.count({"self_service": 1})
+    totals, _ = await suggestions.totals()
+    return totals.get("self_service", 0)
+
+
 async def deflection_stats(*, suggestions: SuggestionStore) -> dict[str, object]:
     totals, by_article = await suggestions.totals()
     resolved = totals.get("resolved", 0)
@@ -281,6 +292,8 @@ async def deflection_stats(*, suggestions: SuggestionStore) -> dict[str, object]
         "deflection_rate": round(deflected / resolved, 4) if resolved else 0.0,
         "first_contact_rate": round(totals.get("resolved_at_desk", 0) / resolved, 4) if resolved else 0.0,
         "deflections_by_article": dict(sorted(by_article.items(), key=lambda kv: -kv[1])),
+        # Problems people solved with an article before filing anything (POST /kb/deflections): tickets never opened.
+        "self_service_deflections": totals.get("self_service", 0),
     }
 
 

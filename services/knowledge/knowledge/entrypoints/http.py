@@ -205,3 +205,24 @@ async def kb_stats(wired: Wired, actor: Caller) -> dict[str, object]:
     for doc in wired.index.index.docs():
         counts[doc.attrs.state] = counts.get(doc.attrs.state, 0) + 1
     return {**figures, "articles": counts}
+
+
+class DeflectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"article_id": "kb-demo-printer-jam"}]})
+    article_id: str = Field(min_length=1, max_length=200, description="The published article that solved the problem")
+
+
+class DeflectionOut(BaseModel):
+    counted: bool
+    self_service_deflections: int = Field(description="Problems solved with an article before any ticket was filed, so far")
+
+
+@router.post(
+    "/deflections", response_model=DeflectionOut, status_code=status.HTTP_201_CREATED,
+    summary="Count a self-service deflection: the person read this article and filed no ticket",
+)
+async def record_deflection(body: DeflectionIn, wired: Wired, actor: Caller) -> DeflectionOut:
+    """Sent by a portal when a person about to report a problem says the article offered solved it. Read back as
+    `self_service_deflections` in GET /kb/stats. 404 for an article the caller may not read or that is not published."""
+    total = await run(service.record_self_service(body.article_id, actor=actor, articles=wired.articles, suggestions=wired.suggestions))
+    return DeflectionOut(counted=True, self_service_deflections=total)
