@@ -67,12 +67,12 @@ def dispatch_schema() -> Any:
 
     from dispatch import service
     from dispatch.adapters.memory import MemoryAssignmentStore, MemoryOutbox, MemoryRoster
-    from dispatch.domain import DEMO_ROSTER
+    from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE
     from dispatch.main import Adapters, create_app
     from dispatch.settings import DispatchSettings
     from opsdesk_shared.contracts import Requester, TicketCreatedV1
 
-    adapters = Adapters(roster=MemoryRoster(DEMO_ROSTER), assignments=MemoryAssignmentStore(), outbox=MemoryOutbox())
+    adapters = Adapters(roster=MemoryRoster(DEMO_ROSTER_ALWAYS_ON_SITE), assignments=MemoryAssignmentStore(), outbox=MemoryOutbox())
     for ticket_id in DISPATCHED:  # live assignments for the generated steps to act on
         ticket = TicketCreatedV1(ticket_id=ticket_id, number="INC-2026-000001", title="打印機卡紙", channel="hotline",
                                  service_code="RS-REPAIR", requester=Requester(name="王"), reported_at=datetime.now(UTC))
