@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
@@ -256,13 +257,17 @@ def check_new_ticket(cmd: NewTicket, *, service: CatalogService | None, now: dat
     if (cmd.priority is None) != (cmd.priority_reason is None):
         raise InvalidField(("body", "priority_reason"), "an explicit priority needs a reason, and a reason a priority")
     if cmd.reported_at is not None:
-        if cmd.reported_at.tzinfo is None:
-            raise InvalidField(("body", "reported_at"), "reported_at needs a time zone offset")
-        if cmd.reported_at > now + CLOCK_SKEW:
-            raise InvalidField(("body", "reported_at"), "reported_at is in the future")
-        if cmd.reported_at < now - MAX_BACKDATING:
-            raise InvalidField(("body", "reported_at"), "reported_at is more than 7 days back")
+        check_new_ticket_time(cmd.reported_at, now=now)
     return found
+
+
+def check_new_ticket_time(reported_at: datetime, *, now: datetime) -> None:
+    if reported_at.tzinfo is None:
+        raise InvalidField(("body", "reported_at"), "reported_at needs a time zone offset")
+    if reported_at > now + CLOCK_SKEW:
+        raise InvalidField(("body", "reported_at"), "reported_at is in the future")
+    if reported_at < now - MAX_BACKDATING:
+        raise InvalidField(("body", "reported_at"), "reported_at is more than 7 days back")
 
 
 # What the desk decides when it triages a report; a requester reporting a fault cannot set them (issue 12, finding 5:
@@ -310,6 +315,49 @@ def reported_by(cmd: NewTicket, actor: Actor) -> NewTicket:
     )
     # desk_first false from a requester is let through above but means nothing: the catalog decides for them.
     return cmd.model_copy(update={"requester": requester, "requester_id": actor.subject, "desk_first": None})
+
+
+def new_ticket_problems(
+    fields: Mapping[str, Any], *, actor: Actor, service: CatalogService | None, now: datetime
+) -> list[InvalidField]:
+    """Every business-rule problem of a new ticket's fields at once, so one 422 names them all (issue 13 H1 item 6):
+    each rule is the one `open_ticket` applies, tried on its own field. `fields` may be a body that failed its
+    schema: a field that is not the right type yet is left to the schema's own error."""
+    problems: list[InvalidField] = []
+
+    def attempt(check: Callable[[], object]) -> None:
+        try:
+            check()
+        except InvalidField as problem:
+            problems.append(problem)
+
+    code = fields.get("service_code")
+    if isinstance(code, str) and code:
+        attempt(lambda: check_service(code, service))
+    if actor.role == "requester":
+        for name in DESK_DECIDES:
+            attempt(lambda name=name: refuse_desk_fields(actor, {name: fields.get(name)}))  # type: ignore[misc]
+        given_id = fields.get("requester_id")
+        if isinstance(given_id, str) and given_id != actor.subject:
+            problems.append(InvalidField(("body", "requester_id"), "requesters file tickets for themselves only"))
+        given = fields.get("requester")
+        if isinstance(given, Mapping):
+            who, department = given.get("name"), given.get("department")
+            attempt(lambda: refuse_other_requester(actor, Requester.model_construct(
+                name=who if isinstance(who, str) else None, department=department if isinstance(department, str) else None,
+            )))
+        return problems  # the desk's fields are refused above; their values do not matter
+    if (fields.get("priority") is None) != (fields.get("priority_reason") is None):
+        problems.append(InvalidField(("body", "priority_reason"), "an explicit priority needs a reason, and a reason a priority"))
+    reported = fields.get("reported_at")
+    if isinstance(reported, str):
+        try:
+            reported = datetime.fromisoformat(reported)
+        except ValueError:
+            reported = None  # the schema names it
+    if isinstance(reported, datetime):
+        attempt(lambda: check_new_ticket_time(reported, now=now))
+    return problems
 
 
 def to_millis(moment: datetime) -> datetime:
