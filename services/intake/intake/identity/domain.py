@@ -158,7 +158,10 @@ def change_user(user: User, *, by: str | None, now: datetime, **changes: Any) ->
         update["tokens_valid_after"] = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON keeps it
     update["updated_at"] = now
     changed = user.model_copy(update=update)
-    require_roster_link(changed)
+    if "role" in changes:
+        # Becoming an engineer needs the link, as creating one does. Clearing the link (engineer_id: null) is allowed
+        # for anyone: it is how a link moves to another account, and an unlinked engineer holds no ticket.
+        require_roster_link(changed)
     return changed
 
 

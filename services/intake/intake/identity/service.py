@@ -138,11 +138,15 @@ async def change_password(
 
 
 async def _check_roster_link(accounts: Accounts, *, engineer_id: str, username: str) -> None:
-    """The engineer exists on dispatch's roster and no other user is linked to them (else that user could act as
-    them). RosterUnavailable when dispatch cannot tell."""
+    """The engineer exists on dispatch's roster and no other enabled user is linked to them (else that user could
+    act as them); a disabled account keeps its link for the record but no longer holds it, so the link can move.
+    RosterUnavailable when dispatch cannot tell."""
     if not await accounts.roster.has_engineer(engineer_id):
         raise FieldRejected("engineer_id", f"no engineer {engineer_id} on the roster")
-    linked = [u.username for u in await accounts.users.list(engineer_id=engineer_id, limit=2) if u.username != username]
+    linked = [
+        u.username for u in await accounts.users.list(engineer_id=engineer_id, limit=100)
+        if u.username != username and not u.disabled
+    ]
     if linked:
         raise Conflict(f"engineer {engineer_id} is already linked to user {linked[0]}")
 
@@ -201,7 +205,9 @@ async def update_user(
         raise
     except IdentityError as exc:
         raise Conflict(str(exc)) from None
-    if updated.engineer_id is not None and updated.engineer_id != user.engineer_id:
+    # A new link, or an old one coming back with a re-enabled account (it may have moved on meanwhile).
+    relinked = updated.engineer_id != user.engineer_id or (user.disabled and not updated.disabled)
+    if updated.engineer_id is not None and relinked and not updated.disabled:
         await _check_roster_link(accounts, engineer_id=updated.engineer_id, username=user.username)
     if not await accounts.users.save(updated):
         raise Conflict(f"user {user.username} changed meanwhile; reload and retry")

@@ -128,8 +128,27 @@ async def test_patch_links_checks_and_unlinks(client: httpx.AsyncClient) -> None
     assert [r.status_code for r in (promote_unlinked, promote_unknown)] == [422, 422]
     assert promote_unlinked.json()["detail"][0]["loc"] == ["body", "engineer_id"]
     assert (promote.status_code, promote.json()["engineer_id"]) == (200, "eng-8")
-    assert unlink_engineer.status_code == 422
+    # Unlinking works (it is how a link moves to another account); the unlinked engineer then holds no ticket.
+    assert (unlink_engineer.status_code, unlink_engineer.json()["engineer_id"]) == (200, None)
     assert (back_to_desk.status_code, back_to_desk.json()["engineer_id"]) == (200, None)
+
+
+async def test_a_roster_link_moves_to_another_user_by_unlinking_or_by_disabling(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/api/v1/users", json={**ENGINEER, "engineer_id": "eng-7"}, headers=ADMIN_KEY)).status_code == 201
+    successor = {**ENGINEER, "username": "wang", "name": "王工", "engineer_id": "eng-7"}
+    assert (await client.post("/api/v1/users", json=successor, headers=ADMIN_KEY)).status_code == 409  # held by chen
+
+    unlinked = await client.patch("/api/v1/users/chen", json={"engineer_id": None}, headers=ADMIN_KEY)
+    assert (unlinked.status_code, unlinked.json()["engineer_id"]) == (200, None), unlinked.text
+    taken = await client.post("/api/v1/users", json=successor, headers=ADMIN_KEY)
+    assert (taken.status_code, taken.json()["engineer_id"]) == (201, "eng-7"), taken.text
+
+    # Disabling the holder frees the link too: the next account takes it, and the old one cannot come back holding it.
+    assert (await client.patch("/api/v1/users/wang", json={"disabled": True}, headers=ADMIN_KEY)).status_code == 200
+    moved = await client.patch("/api/v1/users/chen", json={"engineer_id": "eng-7"}, headers=ADMIN_KEY)
+    assert (moved.status_code, moved.json()["engineer_id"]) == (200, "eng-7"), moved.text
+    back = await client.patch("/api/v1/users/wang", json={"disabled": False}, headers=ADMIN_KEY)
+    assert back.status_code == 409 and "chen" in back.text, back.text
 
 
 # --- the throttle ---------------------------------------------------------------------------------------------------

@@ -121,14 +121,14 @@ def test_an_engineer_account_must_name_a_roster_engineer() -> None:
     assert linked.engineer_id == "eng-7"
 
 
-def test_promoting_to_engineer_or_unlinking_an_engineer_needs_the_link() -> None:
+def test_promoting_to_engineer_needs_the_link_and_unlinking_an_engineer_frees_it() -> None:
     agent = new_user(username="li", name="李四", role="agent", now=NOW)
     engineer = new_user(username="chen", name="陳工", role="engineer", engineer_id="eng-7", now=NOW)
 
     with pytest.raises(FieldRejected):
         change_user(agent, by="admin", now=NOW, role="engineer")
-    with pytest.raises(FieldRejected):
-        change_user(engineer, by="admin", now=NOW, engineer_id=None)
+    # The link moves to another account by unlinking this one; an unlinked engineer holds no ticket.
+    assert change_user(engineer, by="admin", now=NOW, engineer_id=None).engineer_id is None
     assert change_user(engineer, by="admin", now=NOW, role="agent", engineer_id=None).engineer_id is None
 
 
