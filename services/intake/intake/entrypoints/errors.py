@@ -20,12 +20,15 @@ from ..lifecycle import IllegalTransition, StaleVersion
 from ..mail import BadMail
 from ..search import BadCursor
 from ..service import TicketNotFound
+from .language import ContentLanguage
 
 __all__ = ["error_response", "install", "language", "message"]
 
 
 def install(app: FastAPI) -> None:
-    """The desk's exceptions; the generic ones (validation, HTTPException, budget) are the shared module's."""
+    """The desk's exceptions; the generic ones (validation, HTTPException, budget) are the shared module's. And the
+    language: errors say theirs, and so does every other answer (language.py)."""
+    app.add_middleware(ContentLanguage)
 
     @app.exception_handler(InvalidField)
     async def invalid_field(request: Request, exc: InvalidField) -> JSONResponse:
