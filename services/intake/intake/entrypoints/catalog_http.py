@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from opsdesk_shared.errors import error_body
 
 from ..catalog import Cadence, CatalogService, Family, Labels, Priority, SlaProfile, TicketType
 from ..ports import ConcurrentUpdate
@@ -124,10 +127,30 @@ def _texts(body: CatalogServiceIn, current: CatalogService | None, lang: str) ->
     return texts
 
 
+# The shared stale_version message speaks of a ticket; a catalog edit names the entry it lost to.
+STALE_ENTRY = {
+    "zh-CN": "服务目录条目 {code} 已被他人修改，请重新读取后再保存",
+    "zh-TW": "服務目錄項目 {code} 已被他人修改，請重新讀取後再儲存",
+    "en": "The catalog entry {code} changed since you read it; read it again",
+}
+
+
+def stale_entry(request: Request, *, code: str, version: int | None, current: int | None) -> JSONResponse:
+    """412 in the one error shape, its message naming the catalog entry, with the current ETag to read again."""
+    lang = language(request)
+    body = error_body(
+        412, lang=lang, detail=f"catalog service {code} changed since version {version}",
+        extra={"current_version": current} if current is not None else None,
+    )
+    body["message"] = STALE_ENTRY.get(lang, STALE_ENTRY["en"]).format(code=code)
+    headers = {"Content-Language": lang, **({"ETag": f'"{current}"'} if current is not None else {})}
+    return JSONResponse(body, status_code=status.HTTP_412_PRECONDITION_FAILED, headers=headers)
+
+
 @router.put("/catalog/{code}", response_model=CatalogEntry, summary="Create or replace a catalog service (admin)")
 async def put_catalog_service(
     code: str, body: CatalogServiceIn, request: Request, response: Response, wired: Wired, actor: Caller, version: IfMatch
-) -> CatalogEntry:
+) -> CatalogEntry | JSONResponse:
     if actor.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins edit the catalog")
     if body.code is not None and body.code != code:
@@ -141,6 +164,7 @@ async def put_catalog_service(
     try:
         stored = await wired.catalog.put(candidate, expected_version=version)
     except ConcurrentUpdate:
-        raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, f"catalog service {code} changed since version {version}") from None
+        current = wired.catalog.get(code)
+        return stale_entry(request, code=code, version=version, current=current.version if current else None)
     set_etag(response, stored.version)
     return CatalogEntry.of(stored, language(request))

@@ -38,8 +38,11 @@ async def test_the_version_read_guards_the_write_back_like_if_match(client, as_u
     entry = (await _read(client, admin, "RS-OTHER", "zh-CN")).json()
     first = await client.put("/api/v1/catalog/RS-OTHER", json={**entry, "skill": "network"}, headers=admin)
     assert first.status_code == 200
-    stale = await client.put("/api/v1/catalog/RS-OTHER", json={**entry, "skill": "desktop"}, headers=admin)
+    stale = await client.put("/api/v1/catalog/RS-OTHER", json={**entry, "skill": "desktop"}, headers={**admin, "Accept-Language": "zh-CN"})
     assert stale.status_code == 412  # written back from a read another edit has overtaken
+    # The message names the catalog entry it lost to, in the caller's language, not a ticket (工单).
+    assert stale.json()["code"] == "stale_version" and stale.json()["message"].startswith("服务目录条目 RS-OTHER"), stale.text
+    assert "工单" not in stale.text and "工單" not in stale.text and stale.headers["ETag"]
 
 
 async def test_the_three_languages_are_still_accepted_and_a_new_service_needs_them(client, as_user) -> None:  # type: ignore[no-untyped-def]
