@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 import uuid
 from collections import defaultdict
@@ -42,7 +43,7 @@ class Profile:
     faults: tuple[tuple[float, str], ...]  # (seconds after the load started, service name, "nats" or "database")
     down_s: float = 1.5  # how long a killed part stays down
     settle_s: float = 30.0  # after the last answer, how long the views may take to agree with the source
-    client_deadline_s: float = 90.0  # a careful client gives up this long after its first try
+    client_deadline_s: float = 120.0  # a careful client gives up this long after its first try
 
 
 SHORT = Profile("short", rate=3, seconds=30, faults=((5, "dispatch"), (14, "nats"), (22, "intake")), settle_s=25)
@@ -50,7 +51,7 @@ LONG = Profile(
     "long", rate=10, seconds=210,
     faults=((10, "dispatch"), (35, "sla-monitor"), (60, "knowledge"), (85, "reporting"), (110, "assets"), (135, "intake"),
             (160, "nats"), (185, "database")),
-    settle_s=60,
+    settle_s=60, client_deadline_s=240.0,
 )
 
 
@@ -99,7 +100,7 @@ async def careful_client(http: httpx.AsyncClient, stack: Stack, *, n: int, run_i
     while True:
         wait = delay
         try:
-            r = await http.post(f"{stack.gateway}/api/v1/tickets", json=body, headers=headers, timeout=10.0)
+            r = await http.post(f"{stack.gateway}/api/v1/tickets", json=body, headers=headers)
         except httpx.HTTPError as exc:
             outcome.attempts.append(Attempt(key, None, type(exc).__name__))
         else:
@@ -133,7 +134,8 @@ async def run_faults(stack: Stack, profile: Profile, t0: float, records: list[Fa
 async def drive_load(stack: Stack, profile: Profile, run_id: str) -> tuple[list[ClientOutcome], list[FaultRecord], float]:
     records: list[FaultRecord] = []
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
-    async with httpx.AsyncClient(limits=limits) as http:
+    # No pool timeout: a client waiting for a connection is waiting, not failing (its own deadline decides).
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(10.0, pool=None)) as http:
         t0 = time.monotonic()
         faults = asyncio.create_task(run_faults(stack, profile, t0, records))
         clients: list[asyncio.Task[ClientOutcome]] = []
@@ -253,6 +255,7 @@ def run_campaign(stack: Stack, profile: Profile, *, log: Callable[[str], None] =
     clients, faults, achieved = asyncio.run(drive_load(stack, profile, run_id))
     observed, results, settled = asyncio.run(settle(stack, clients, profile.settle_s))
     retried = sum(1 for c in clients if len(c.attempts) > 1)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     result = CampaignResult(
         profile=profile, results=results, faults=faults, tickets=len(observed.stored), settled_after_s=settled,
         achieved_rate=achieved, observed=observed,
@@ -261,6 +264,7 @@ def run_campaign(stack: Stack, profile: Profile, *, log: Callable[[str], None] =
             "503 answers": str(sum(1 for c in clients for a in c.attempts if a.status == 503)),
             "no-answer attempts": str(sum(1 for c in clients for a in c.attempts if a.status is None)),
             "rate achieved": f"{achieved:.1f}/s",
+            "machine load (1/5/15 min) at the end": f"{load} on {os.cpu_count()} CPUs",
             "settled after": f"{settled:.1f}s" if settled is not None else f"not within {profile.settle_s:.0f}s",
             "faults (target killed @s: all ready s after its restart)": ", ".join(
                 f"{f.target}@{f.at_s}: {f.ready_after_s}s{' ' + f.error if f.error else ''}" for f in faults

@@ -70,15 +70,18 @@ class Observed:
 
 
 def lost_writes(clients: Iterable[ClientOutcome], stored: Mapping[str, Any]) -> list[str]:
-    """A ticket the gateway acknowledged (201/200 with its id) that is not stored, or a client never answered."""
+    """A ticket the gateway acknowledged (201/200 with its id) that is not stored."""
+    return [f"{c.key}: acknowledged as {c.ticket_id}, not stored" for c in clients if c.ticket_id and c.ticket_id not in stored]
+
+
+def unanswered(clients: Iterable[ClientOutcome]) -> list[str]:
+    """A careful client that gave up: no 201/200 for its ticket before its deadline (the last answer named)."""
     out = []
     for c in clients:
-        tid = c.ticket_id
-        if tid is None:
+        if c.ticket_id is None:
             last = c.attempts[-1] if c.attempts else None
-            out.append(f"{c.key}: never acknowledged (last: {last.status if last else None} {last.error if last else ''})")
-        elif tid not in stored:
-            out.append(f"{c.key}: acknowledged as {tid}, not stored")
+            out.append(f"{c.key}: never acknowledged after {len(c.attempts)} tries (last: "
+                       f"{last.status if last else None} {last.error[:80] if last else ''})")
     return out
 
 
@@ -199,6 +202,7 @@ def evaluate(o: Observed) -> dict[str, list[str]]:
     """Check name -> violations, in the order the campaign's table prints them."""
     return {
         "lost writes": lost_writes(o.clients, o.stored),
+        "unanswered requests": unanswered(o.clients),
         "duplicates": duplicates(o.clients, o.stored),
         "double assignments": double_assignments(o.assigned_events),
         "dead letters": dead_letters_from_valid_input(o.dead_letters),

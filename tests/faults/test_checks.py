@@ -109,7 +109,7 @@ def _untimed(o: Observed) -> None:
 
 PLANTED: dict[str, tuple[str, Callable[[Observed], None]]] = {
     "lost": ("lost writes", _lost),
-    "unanswered": ("lost writes", _unanswered),
+    "unanswered": ("unanswered requests", _unanswered),
     "duplicate": ("duplicates", _duplicate),
     "double-assigned": ("double assignments", _double_assigned),
     "dead-letter": ("dead letters", _dead_letter),
