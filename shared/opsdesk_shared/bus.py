@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from .bus_permissions import inbox_prefix
 from .contracts import DeadLetter, Envelope, EventData, UnknownEvent, payload_model, subjects, utcnow
-from .errors import OUTAGE_ERRORS, Contention
+from .errors import OUTAGE_ERRORS, Contention, OutcomeUnknown, Unavailable
 from .logs import correlation_id
 from .observability import events_handled
 
@@ -112,7 +112,7 @@ def _retry_delay(deliveries: int) -> float:
 # Failures that say nothing about the message: its handler met a database or bus outage, or lost a race. They are
 # retried with back-off for as long as they last and never count towards `max_deliver` (issue 14, defect 1: 280
 # healthy ticket.created dead-lettered after five lost races on one problem candidate).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*OUTAGE_ERRORS, Contention)
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*OUTAGE_ERRORS, Contention, OutcomeUnknown, Unavailable)
 # A transient failure waits at most this long between tries; with jitter, so racers do not meet again in step.
 TRANSIENT_DELAY_CAP_S = 5.0
 

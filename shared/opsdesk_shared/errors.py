@@ -116,6 +116,12 @@ class Contention(Exception):
     handler's Contention is retried, never dead-lettered (bus.TRANSIENT_ERRORS)."""
 
 
+class OutcomeUnknown(Exception):
+    """A write was sent and the connection died before its answer: it may or may not be stored. Stores raise it
+    (from the driver's error) so use cases can read back before answering (mongo.read_back); unsettled, it is an
+    outage like any other (503)."""
+
+
 class Unavailable(Exception):
     """What a request needs did not answer and nothing was stored (or what was stored could not be confirmed yet):
     503 with Retry-After; a retry with the same Idempotency-Key is safe."""
@@ -227,7 +233,7 @@ def install(app: FastAPI) -> None:
         return error_response(request, 503, code="dependency_unavailable", detail=str(exc)[:300] or type(exc).__name__,
                               headers={"Retry-After": str(RETRY_AFTER_OUTAGE_S)})
 
-    for kind in (*OUTAGE_ERRORS, Unavailable):
+    for kind in (*OUTAGE_ERRORS, Unavailable, OutcomeUnknown):
         app.add_exception_handler(kind, outage)
 
     @app.exception_handler(Exception)

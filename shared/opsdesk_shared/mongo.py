@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import bson
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import AutoReconnect, DocumentTooLarge, WriteError
+from pymongo.errors import AutoReconnect, ConnectionFailure, DocumentTooLarge, WriteError
+
+from .errors import Unavailable
 
 Document = dict[str, Any]
+T = TypeVar("T")
 
 
 def connect(url: str) -> AsyncMongoClient[Document]:
@@ -102,6 +105,22 @@ async def modify(
             return True
         result = await collection.update_one({"_id": doc_id, **expect}, update)
         return result.matched_count == 1
+
+
+async def read_back(read: Callable[[], Awaitable[T]], *, attempts: int = 3, delay_s: float = 0.5) -> T:
+    """Settle a write whose outcome is unknown (the connection died while it was sent): read what is stored.
+
+    The caller decides from the answer whether its write landed, and answers only then: a committed write must
+    not be reported as failed (a client without an Idempotency-Key would make a duplicate), nor a lost one as
+    done. While the database stays silent, Unavailable (503 with Retry-After): the outcome is still unknown."""
+    for attempt in range(attempts):
+        try:
+            return await read()
+        except ConnectionFailure as exc:
+            if attempt == attempts - 1:
+                raise Unavailable("the database did not answer; whether the write was stored is not known yet") from exc
+            await asyncio.sleep(delay_s * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 # The largest document MongoDB stores (its `maxBsonObjectSize`; FerretDB v1 announces the same).

@@ -193,7 +193,15 @@ class TicketIndex:
         """From now on, remember which tickets change: a fresh index built meanwhile may have read them too early."""
         self._changed_during_reload = set()
 
-    def upsert(self, ticket: Ticket) -> None:
+    def upsert(self, ticket: Ticket) -> bool:
+        """Index the ticket as read; False (nothing changed) when the entry already shows a newer version.
+
+        Reads race: the bus handler's read of version 1 can come back after this replica's own write of version 2
+        was indexed, and writing it would show `new` for an `assigned` ticket until the next full reload (issue 14,
+        defect 2). The same version replaces (a redelivery or a re-read writes the same)."""
+        current = self._entries.get(ticket.id)
+        if current is not None and int(current.summary.get("version") or 0) > ticket.version:
+            return False
         if self._changed_during_reload is not None:
             self._changed_during_reload.add(ticket.id)
         self.remove(ticket.id)
@@ -204,6 +212,7 @@ class TicketIndex:
                 self._postings.setdefault((name, value), set()).add(ticket.id)
         for term in entry.terms:
             self._terms.setdefault(term, set()).add(ticket.id)
+        return True
 
     def remove(self, ticket_id: str) -> None:
         old = self._entries.pop(ticket_id, None)

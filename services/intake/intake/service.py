@@ -21,6 +21,8 @@ from opsdesk_shared.contracts import (
 )
 from opsdesk_shared.contracts.cmdb import InspectionRecordedV1, SpareIssueRefusedV1
 from opsdesk_shared.contracts.envelope import EventData
+from opsdesk_shared.errors import OutcomeUnknown, Unavailable
+from opsdesk_shared.mongo import read_back
 
 from . import desk_first, domain, known_tags, lifecycle, messages, people, service_record
 from .access import can_see, may_thread, require
@@ -97,6 +99,9 @@ async def open_ticket(
     # Keys are scoped to the caller: two clients choosing the same key get two tickets.
     ticket_id = domain.ticket_id_for(f"{actor.subject}\x1f{idempotency_key}" if idempotency_key else None)
     if idempotency_key and (existing := await desk.store.get(ticket_id)) is not None:
+        # A replay: whatever the first attempt stored with the ticket and could not send (it died, or its database
+        # did) goes out now, not at the next full sweep (issue 14, defect 3).
+        await desk.outbox.relay_now(ticket_id)
         return existing, False
     series = domain.number_series(now)
     for _ in range(NUMBER_ATTEMPTS):
@@ -107,12 +112,22 @@ async def open_ticket(
             # Before the ticket: a crash between the two leaves a due time without a ticket (dropped by the checker),
             # never a desk-first ticket nobody sends on.
             await desk.handovers.put(ticket.id, desk_first.due_at(ticket, window=desk.guidance_window))
-        if await desk.store.add(ticket, [event]):
+        try:
+            added = await desk.store.add(ticket, [event])
+        except OutcomeUnknown:
+            # The connection died with the insert in flight: read back before answering (issue 14, defect 4). Ours
+            # if the stored ticket has our number; Unavailable (503) while the database stays silent.
+            stored = await read_back(lambda: desk.store.get(ticket_id))
+            if stored is None:
+                raise Unavailable("the database did not take the ticket; nothing was stored") from None
+            added = stored.number == ticket.number
+        if added:
             desk.index.upsert(ticket)
             desk.index.mark_local([str(event.event_id)])
             await desk.outbox.deliver(ticket.id, [event])
             return ticket, True
         if (existing := await desk.store.get(ticket_id)) is not None:
+            await desk.outbox.relay_now(ticket_id)
             return existing, False  # the same Idempotency-Key won a race
         # Otherwise the number was taken (another replica on a store without atomic counters): draw again.
     raise RuntimeError(f"could not draw a free ticket number in {series}")

@@ -18,10 +18,12 @@ from ..ports import ConcurrentUpdate, Decided, TimersUnavailable
 
 
 class MemoryTicketStore:
-    def __init__(self) -> None:
+    def __init__(self, *, outbox: MemoryOutbox | None = None) -> None:
         self.tickets: dict[str, Ticket] = {}
         self.series: dict[str, int] = {}
         self.stored_events: list[Envelope] = []
+        # Keeps each ticket's unsent events as the database's `_outbox` does, so relay_now finds them (tests of replays).
+        self.outbox = outbox
 
     async def next_number(self, series: str) -> int:
         self.series[series] = self.series.get(series, 0) + 1
@@ -36,6 +38,8 @@ class MemoryTicketStore:
         check_document({**ticket.model_dump(), **outbox_fields(events)})  # refused here as the database would
         self.tickets[ticket.id] = ticket
         self.stored_events.extend(events)
+        if self.outbox is not None:
+            self.outbox.store(ticket.id, events)
         return True
 
     async def change(self, ticket_id: str, decide: Callable[[Ticket], Decided | None]) -> Ticket | None:
@@ -63,6 +67,8 @@ class MemoryTicketStore:
         check_document({**ticket.model_dump(), **outbox_fields(events)})
         self.tickets[ticket.id] = ticket.model_copy(update={"version": ticket.version + 1})
         self.stored_events.extend(events)
+        if self.outbox is not None and events:
+            self.outbox.store(ticket.id, events)
 
 
 

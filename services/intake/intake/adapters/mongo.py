@@ -9,9 +9,10 @@ from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, ServerSelectionTimeoutError
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.errors import OutcomeUnknown
 from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
 from opsdesk_shared.outbox import outbox_fields, outbox_push, strip_outbox
 
@@ -68,6 +69,10 @@ class MongoTicketStore:
             await self._tickets.insert_one({**_to_doc(ticket), **outbox_fields(events)})
         except DuplicateKeyError:
             return False
+        except ConnectionFailure as exc:
+            if isinstance(exc, ServerSelectionTimeoutError):
+                raise  # never sent: nothing was stored
+            raise OutcomeUnknown(f"insert of ticket {ticket.id}") from exc
         return True
 
     async def change(self, ticket_id: str, decide: Callable[[Ticket], Decided | None]) -> Ticket | None:

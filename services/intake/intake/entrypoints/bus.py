@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 
-from opsdesk_shared.bus import subscribe_events
+from opsdesk_shared.bus import subscribe_events, subscribe_view
 from opsdesk_shared.contracts import (
     AssignmentAcceptedV1,
     AssignmentCompletedV1,
@@ -129,15 +129,10 @@ def register(
         )
 
     # A plain core subscription, not a durable consumer: every replica hears every ticket event and re-reads the
-    # ticket into its own index. What a disconnect loses, the periodic full reload heals. `no_reply`: a JetStream
-    # publish carries the publisher's ack inbox as reply subject; answering it would race the stream's real ack
-    # (and NATS refuses it now that each service may reply only under its own permissions).
-    @broker.subscriber("ticket.>", include_in_schema=False, no_reply=True)
-    async def on_ticket_event(msg: NatsMessage) -> None:
-        try:
-            envelope = Envelope.model_validate_json(msg.body)
-        except ValueError:
-            return
+    # ticket into its own index (versions compared, so a late read never overwrites a newer entry). What a
+    # disconnect loses, the periodic full reload heals. subscribe_view never answers the JetStream publish requests
+    # it also hears on ticket.> (issue 14, defect 5).
+    async def on_ticket_event(envelope: Envelope) -> None:
         if desk.index.is_local(str(envelope.event_id)):
             return
         ticket_id = envelope.subject_id or envelope.data.get("ticket_id")
@@ -147,3 +142,5 @@ def register(
         if engineer and desk.index.assignee_of(str(ticket_id)) == engineer:
             return  # an assignment this replica has shown already (it consumed the event itself)
         await service.refresh_index(str(ticket_id), desk=desk)
+
+    subscribe_view(broker, subject="ticket.>", handler=on_ticket_event, name="on_ticket_event")

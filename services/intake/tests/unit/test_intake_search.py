@@ -199,3 +199,19 @@ def test_a_ticket_is_visible_to_its_department_in_either_script() -> None:
     ticket = make(1, "电脑蓝屏", dept="財務科")
     assert can_see(Actor(subject="colleague", role="requester", department="财务科"), ticket)
     assert not can_see(Actor(subject="stranger", role="requester", department="人事科"), ticket)
+
+
+def test_a_late_read_of_an_older_version_never_overwrites_a_newer_entry() -> None:
+    """Issue 14, defect 2: the ticket.> handler's read of version 1 came back after the replica's own write of
+    version 2 was indexed, and the search showed `new` for an assigned ticket until the next full reload."""
+    idx = TicketIndex()
+    v1 = make(7, "打印機卡紙")
+    v2 = make(7, "打印機卡紙", engineer="eng1", status="assigned", version=2)
+    assert idx.upsert(v2)
+    assert not idx.upsert(v1)  # the stale read arrives late
+    assert ids(idx, filters={"status": frozenset({"assigned"})}) == ["t-007"]
+    assert ids(idx, filters={"status": frozenset({"new"})}) == []
+    assert idx.summaries(["t-007"])[0]["version"] == 2
+    assert idx.upsert(v2)  # the same version again (a re-read) is written, changing nothing
+    v3 = make(7, "打印機卡紙", status="resolved", version=3)
+    assert idx.upsert(v3) and ids(idx, filters={"status": frozenset({"resolved"})}) == ["t-007"]
