@@ -28,15 +28,21 @@ Reason = Literal["desk", "window_elapsed"]
 
 
 def due_at(ticket: Ticket, *, window: timedelta = DEFAULT_WINDOW) -> datetime:
-    """When the ticket goes to dispatch if the desk has not sent it on or resolved it: its creation plus the window."""
-    return to_millis(ticket.created_at + window)
+    """When the ticket goes to dispatch if the desk has not sent it on or resolved it: the start of its hold (its
+    creation, or the reopen that brought it back to the desk) plus the window."""
+    return to_millis((ticket.desk_since or ticket.created_at) + window)
 
 
 def with_desk(ticket: Ticket) -> bool:
-    """Still the desk's: desk-first, not handed over, open and nobody assigned."""
+    """Still the desk's: desk-first, not handed over, open and nobody holding it (an engineer withdrawn by a desk
+    resolution before a reopen holds nothing)."""
     return (
-        ticket.desk_first and ticket.dispatch_requested_at is None and ticket.status in WITH_DESK and ticket.assignee is None
+        ticket.desk_first and ticket.dispatch_requested_at is None and ticket.status in WITH_DESK and not _held(ticket)
     )
+
+
+def _held(ticket: Ticket) -> bool:
+    return ticket.assignee is not None and ticket.assignee.active
 
 
 def send_on(ticket: Ticket, *, actor: Actor, now: datetime, service: CatalogService | None) -> Changed:
@@ -56,7 +62,7 @@ def hand_over_if_due(ticket: Ticket, *, now: datetime, window: timedelta, servic
 
 
 def _why_not(ticket: Ticket) -> str:
-    if not ticket.desk_first or ticket.dispatch_requested_at is not None or ticket.assignee is not None:
+    if not ticket.desk_first or ticket.dispatch_requested_at is not None or _held(ticket):
         return "the ticket is with dispatch already"
     return f"a {ticket.status} ticket needs no engineer"
 

@@ -228,6 +228,9 @@ class Ticket(BaseModel):
     desk_first: bool = False
     # When it left the desk for dispatch (ticket.dispatch_requested); None while with the desk, or never desk-first.
     dispatch_requested_at: datetime | None = None
+    # When the current hold at the desk began: None is its creation; a reopen of a ticket resolved at the desk starts
+    # a fresh hold (and guidance window) here.
+    desk_since: datetime | None = None
 
 
 def ticket_id_for(idempotency_key: str | None) -> str:

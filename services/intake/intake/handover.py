@@ -6,10 +6,10 @@ no hand-over and a repeated check, on any replica, sends nothing twice."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from . import desk_first, service
-from .domain import Actor, Ticket
+from . import desk_first, lifecycle, service
+from .domain import Actor, Ticket, to_millis
 from .lifecycle import Changed
 from .service import Desk, TicketNotFound
 
@@ -61,3 +61,24 @@ async def hand_over_due(*, desk: Desk, now: datetime) -> int:
         sent += went
         await desk.handovers.remove(ticket_id)
     return sent
+
+
+async def reopen(
+    ticket_id: str, *, desk: Desk, actor: Actor, now: datetime, reason: str, window: timedelta, correlation_id: str,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Reopen a resolved ticket (lifecycle.reopen decides where it goes). One resolved at the desk goes back to the
+    desk's first-contact hold with a fresh guidance window: its new due time is written before the ticket (as on
+    creation), replacing the old one, so the checker sends it on when the window runs out."""
+    current = await service.get_ticket(ticket_id, desk=desk, actor=actor)
+    held = current.status == "resolved" and lifecycle.back_to_desk(current)
+    if held and desk.handovers is not None:
+        await desk.handovers.remove(current.id)  # the first hold's due time, long past, must not send it at once
+        await desk.handovers.put(current.id, to_millis(now + desk.guidance_window))
+
+    def step(ticket: Ticket) -> Changed:
+        return lifecycle.reopen(ticket, actor=actor, now=now, reason=reason, window=window)
+
+    return await service.act(
+        current.id, step, desk=desk, actor=actor, now=now, correlation_id=correlation_id, expected_version=expected_version
+    )

@@ -45,7 +45,8 @@ TRANSITIONS: dict[Status, tuple[Status, ...]] = {
     "assigned": ("in_progress", "pending", "resolved", "cancelled"),
     "in_progress": ("pending", "resolved", "cancelled"),
     "pending": ("in_progress", "resolved", "cancelled"),
-    "resolved": ("closed", "in_progress"),  # in_progress from resolved is a reopen, inside the window
+    # in_progress or new from resolved is a reopen, inside the window: new when the desk resolved it (back to first contact)
+    "resolved": ("closed", "in_progress", "new"),
     "closed": (),
     "cancelled": (),
 }
@@ -86,7 +87,7 @@ def _action_for(ticket: Ticket, target: Status) -> str | None:
     (`assigned` is dispatch's)."""
     if target == "assigned":
         return None
-    if ticket.status == "resolved" and target == "in_progress":
+    if ticket.status == "resolved" and target in ("in_progress", "new"):
         return "reopen"
     return {"in_progress": "work", "pending": "work", "resolved": "work", "cancelled": "cancel", "closed": "close"}[target]
 
@@ -101,6 +102,8 @@ def allowed_for(ticket: Ticket, actor: Actor) -> tuple[Status, ...]:
             continue
         if target == "closed" and ticket.service_record is not None and ticket.service_record.review in ("pending", "returned"):
             continue  # nobody closes while the record waits (see close)
+        if action == "reopen" and target != ("new" if back_to_desk(ticket) else "in_progress"):
+            continue  # a reopen goes one way (see reopen)
         if _may(actor, action, ticket):
             allowed.append(target)
     return tuple(allowed)
@@ -217,7 +220,7 @@ def change_status(
     if target in ("resolved", "closed"):
         raise InvalidField(("body", "status"), f"use POST /tickets/{{id}}/{target[:-1] if target == 'closed' else 'resolve'}")
     require(actor, "work" if target in ("in_progress", "pending") else "cancel", ticket)
-    if ticket.status == "resolved" and target == "in_progress":
+    if ticket.status == "resolved" and target in ("in_progress", "new"):
         raise IllegalTransition(ticket.status, target, allowed_from(ticket), "a resolved ticket goes back to work by reopen")
     _move(ticket, target)
     extra: dict[str, Any] = {"pending_reason": None}
@@ -276,7 +279,8 @@ def start_guidance(ticket: Ticket, *, actor: Actor, now: datetime) -> Changed:
     require(actor, "resolve_at_desk", ticket)
     # At first contact, before an engineer has it: once dispatch assigned (or was asked to), the engineer's clocks run
     # and guiding the requester would race them. `allowed` names the state guidance is allowed in.
-    if ticket.status != "new" or ticket.assignee is not None or ticket.dispatch_requested_at is not None:
+    held = ticket.assignee is not None and ticket.assignee.active
+    if ticket.status != "new" or held or ticket.dispatch_requested_at is not None:
         why = "remote guidance is at first contact, before the ticket goes to an engineer"
         if ticket.status == "new":
             why += " (it has been sent to dispatch)"
@@ -307,7 +311,7 @@ def close(
             "the engineer's service record is waiting for the desk's review (POST /api/v1/tickets/{id}/service-record/review)"
             if record.review == "pending" else "the service record was returned to the engineer, who completes the work again"
         )
-        raise IllegalTransition(ticket.status, "closed", tuple(s for s in allowed_from(ticket) if s != "closed"), why)
+        raise IllegalTransition(ticket.status, "closed", ("new",) if back_to_desk(ticket) else ("in_progress",), why)
     extra = {"closed_at": now, "satisfaction": satisfaction, "satisfaction_comment": comment}
     updated, changed = _status_update(ticket, "closed", actor, now, action="closed", extra=extra)
     closed = TicketClosedV1(
@@ -317,8 +321,18 @@ def close(
     return updated, [changed, closed]
 
 
+def back_to_desk(ticket: Ticket) -> bool:
+    """Where a reopened ticket goes: the engineer whose work resolved it (still holding it) takes it back in
+    progress; one resolved at the desk (nobody held it, or the engineer was withdrawn) goes back to the desk's
+    first-contact hold."""
+    engineer_resolved = ticket.assignee is not None and ticket.assignee.active and not ticket.resolved_at_desk
+    return not engineer_resolved
+
+
 def reopen(ticket: Ticket, *, actor: Actor, now: datetime, reason: str, window: timedelta = DEFAULT_REOPEN_WINDOW) -> Changed:
-    """Back to work from resolved, inside the reopen window; afterwards the requester opens a new ticket."""
+    """Back to work from resolved, inside the reopen window; afterwards the requester opens a new ticket. The
+    engineer who resolved it gets it back in progress; a ticket resolved at the desk is the desk's again (new, held
+    for first contact with a fresh window)."""
     now = to_millis(now)
     require(actor, "reopen", ticket)
     if ticket.status != "resolved":
@@ -326,11 +340,17 @@ def reopen(ticket: Ticket, *, actor: Actor, now: datetime, reason: str, window: 
     assert ticket.resolved_at is not None
     if now - ticket.resolved_at > window:
         raise IllegalTransition(ticket.status, "in_progress", ("closed",), f"the reopen window of {window} has passed; open a new ticket")
-    target: Status = "in_progress" if ticket.assignee else "new"
-    extra = {
+    extra: dict[str, Any] = {
         "reopen_count": ticket.reopen_count + 1, "resolved_at": None, "resolved_by": None, "resolved_at_desk": False,
         "resolution_announced": False,  # a reopened ticket's next resolution is a new one
     }
+    target: Status = "in_progress"
+    if back_to_desk(ticket):
+        # Resolved at the desk: back to the desk's first contact with a fresh guidance window, after which (or when
+        # an agent sends it on) it goes to dispatch like any desk-first ticket (desk_first.py, handover.py).
+        target = "new"
+        extra.update({"desk_first": True, "desk_since": now, "dispatch_requested_at": None, "guidance_started_at": None})
+    _move(ticket, target)
     updated, changed = _status_update(ticket, target, actor, now, action="reopened", reason=reason, extra=extra)
     reopened = TicketReopenedV1(ticket_id=ticket.id, number=ticket.number, reason=reason, reopened_at=now, by=actor.subject)
     return updated, [changed, reopened]

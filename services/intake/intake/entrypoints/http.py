@@ -440,12 +440,14 @@ class ReopenIn(BaseModel):
 
 @router.post("/tickets/{ticket_id}/reopen", response_model=TicketOut, tags=["lifecycle"])
 async def reopen_ticket(ticket_id: str, body: ReopenIn, response: Response, wired: Wired, actor: Caller, version: IfMatch) -> TicketOut:
-    at = now()
-    window = wired.reopen_window
-    return await _step(
-        ticket_id, lambda t: lifecycle.reopen(t, actor=actor, now=at, reason=body.reason, window=window),
-        wired=wired, actor=actor, response=response, version=version,
+    """Back to the engineer who resolved it (in progress), or, resolved at the desk, back to the desk's first contact
+    with a fresh guidance window before dispatch (handover.reopen)."""
+    ticket = await handover.reopen(
+        ticket_id, desk=wired.desk, actor=actor, now=now(), reason=body.reason, window=wired.reopen_window,
+        correlation_id=correlation(), expected_version=version,
     )
+    set_etag(response, ticket.version)
+    return TicketOut.of(ticket, actor)
 
 
 class CommentIn(BaseModel):

@@ -50,8 +50,10 @@ def attempt(ticket: Ticket, target: str, actor: Actor = AGENT) -> lifecycle.Chan
         return lifecycle.resolve(ticket, actor=actor, now=NOW, resolution="換了硒鼓")
     if target == "closed":
         return lifecycle.close(ticket, actor=actor, now=NOW, satisfaction=5 if actor.role == "requester" else None)
-    if target == "in_progress" and ticket.status == "resolved":
-        return lifecycle.reopen(ticket, actor=actor, now=NOW, reason="又卡紙了")
+    if target in ("in_progress", "new") and ticket.status == "resolved":
+        # A reopen: back to the engineer who resolved it, or to the desk's first contact when the desk resolved it.
+        desk_resolved = ticket.model_copy(update={"resolved_at_desk": target == "new"})
+        return lifecycle.reopen(desk_resolved, actor=actor, now=NOW, reason="又卡紙了")
     if target == "assigned":
         return lifecycle.change_status(ticket, target="assigned", actor=actor, now=NOW)  # type: ignore[arg-type]
     return lifecycle.change_status(ticket, target=target, actor=actor, now=NOW, reason="不需要了", pending_reason="parts")  # type: ignore[arg-type]
