@@ -51,11 +51,26 @@ async def assign_ticket(
     if not await assignments.add(assignment, [event]):
         existing = await assignments.get(ticket.ticket_id)
         assert existing is not None
+        # A redelivery finds the assignment stored: the first attempt may have died (or its database did) before
+        # counting the engineer's load and sending its event. Both happen now, each once (issue 14, defect 3: the
+        # ticket.assigned waited for the 300-second sweep and the engineer's load drifted by one).
+        if _still_first_assignment(existing):
+            await roster.count_assignment(existing.engineer_id, existing.id)
+        await outbox.relay_now(existing.ticket_id)
         return existing
     if assignment.engineer_id:
-        await roster.add_load(assignment.engineer_id, 1)
+        await roster.count_assignment(assignment.engineer_id, assignment.id)
     await outbox.deliver(assignment.ticket_id, [event])
     return assignment
+
+
+def _still_first_assignment(a: Assignment) -> bool:
+    """Open and held by the engineer ticket.created gave it to: its load is assign_ticket's to count (a later
+    reassignment or a waiting ticket's assignment counts its own)."""
+    return (
+        a.status == "open" and bool(a.engineer_id) and bool(a.history) and a.history[0].action == "assigned"
+        and all(step.engineer_id in (None, "", a.engineer_id) for step in a.history)
+    )
 
 
 async def assign_waiting(

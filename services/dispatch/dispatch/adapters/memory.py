@@ -17,6 +17,7 @@ from ..ports import ConcurrentUpdate
 class MemoryRoster:
     def __init__(self, engineers: Sequence[Engineer]) -> None:
         self.by_id = {e.id: e for e in engineers}
+        self.counted: set[tuple[str, str]] = set()
 
     async def engineers(self) -> list[Engineer]:
         return list(self.by_id.values())
@@ -24,6 +25,13 @@ class MemoryRoster:
     async def add_load(self, engineer_id: str, delta: int) -> None:
         e = self.by_id[engineer_id]
         self.by_id[engineer_id] = e.model_copy(update={"open_load": e.open_load + delta})
+
+    async def count_assignment(self, engineer_id: str, assignment_id: str) -> bool:
+        if (engineer_id, assignment_id) in self.counted:
+            return False
+        self.counted.add((engineer_id, assignment_id))
+        await self.add_load(engineer_id, 1)
+        return True
 
     async def save(self, engineer: Engineer) -> Engineer:
         load = self.by_id[engineer.id].open_load if engineer.id in self.by_id else 0
@@ -39,8 +47,10 @@ class MemoryRoster:
 
 
 class MemoryAssignmentStore:
-    def __init__(self) -> None:
+    def __init__(self, *, outbox: MemoryOutbox | None = None) -> None:
         self.by_ticket: dict[str, Assignment] = {}
+        # Keeps each ticket's unsent events as the database's `_outbox` does, so relay_now finds them (tests of replays).
+        self.outbox = outbox
 
     async def get(self, ticket_id: str) -> Assignment | None:
         return self.by_ticket.get(ticket_id)
@@ -50,6 +60,8 @@ class MemoryAssignmentStore:
             return False
         check_document({**assignment.model_dump(), **outbox_fields(events)})
         self.by_ticket[assignment.ticket_id] = assignment
+        if self.outbox is not None:
+            self.outbox.store(assignment.ticket_id, events)
         return True
 
     async def save(self, assignment: Assignment, events: Sequence[Envelope]) -> Assignment:

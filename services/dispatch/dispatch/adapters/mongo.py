@@ -10,12 +10,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, document_lock, update_if
+from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
 from opsdesk_shared.outbox import OUTBOX_FIELD, outbox_fields, outbox_push, strip_outbox
 
 from ..domain import Assignment, Engineer
 from ..listing import AssignmentFilter, AssignmentKey, EscalationStatus
 from ..ports import ConcurrentUpdate
+
+# How many recent assignment ids an engineer's document remembers as counted (MongoRoster.count_assignment).
+LOAD_MARKS = 64
 
 
 class MongoRoster:
@@ -40,6 +43,31 @@ class MongoRoster:
             await self._engineers.update_one({"_id": engineer_id}, {"$inc": {"open_load": delta}})
         if (cached := self._cache.get(engineer_id)) is not None:
             self._cache[engineer_id] = cached.model_copy(update={"open_load": cached.open_load + delta})
+
+    async def count_assignment(self, engineer_id: str, assignment_id: str) -> bool:
+        # The count and its mark in one single-document write, so a replay can tell whether it happened: the last
+        # LOAD_MARKS assignment ids counted on the engineer (a replay comes within minutes, not hundreds of
+        # assignments later). modify() keeps the read and the write together (document lock; on MongoDB the write
+        # is filtered on the marks read, and a concurrent count makes it miss and read again).
+        seen: dict[str, bool] = {}
+        for _ in range(20):
+            seen.clear()
+
+            def decide(doc: Document | None) -> Decision:
+                marks = (doc or {}).get("load_marks")
+                seen["marked"] = doc is None or assignment_id in (marks or [])
+                if seen["marked"]:
+                    return None
+                kept = [*(marks or []), assignment_id][-LOAD_MARKS:]
+                return {"load_marks": marks}, {"$inc": {"open_load": 1}, "$set": {"load_marks": kept}}
+
+            if await modify(self._engineers, engineer_id, decide):
+                if (cached := self._cache.get(engineer_id)) is not None:
+                    self._cache[engineer_id] = cached.model_copy(update={"open_load": cached.open_load + 1})
+                return True
+            if seen.get("marked"):
+                return False
+        raise ConcurrentUpdate(f"engineer {engineer_id}'s load kept changing")
 
     async def save(self, engineer: Engineer) -> Engineer:
         fields = engineer.model_dump(mode="json", exclude={"id", "open_load"})
