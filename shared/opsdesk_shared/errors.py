@@ -40,6 +40,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "payload_too_large": ("请求内容过大", "請求內容過大", "The request body is too large"),
     "unsupported_media_type": ("不支持的内容类型", "不支援的內容類型", "Unsupported content type"),
     "service_unavailable": ("依赖的服务暂时无应答", "依賴的服務暫時無應答", "A service behind the gateway did not answer"),
+    "contention": ("该记录正被同时修改，请稍后重试", "該記錄正被同時修改，請稍後重試",
+                   "The record was being changed by someone else at the same moment; try again"),
     "dependency_unavailable": ("数据库或消息总线暂时无应答，请稍后重试", "資料庫或訊息匯流排暫時無應答，請稍後重試",
                                "The database or the message bus did not answer; try again shortly"),
     "over_budget": ("处理超时，请稍后再试", "處理逾時，請稍後再試", "This took too long; try again later"),
@@ -235,6 +237,12 @@ def install(app: FastAPI) -> None:
 
     for kind in (*OUTAGE_ERRORS, Unavailable, OutcomeUnknown):
         app.add_exception_handler(kind, outage)
+
+    @app.exception_handler(Contention)
+    async def contention(request: Request, exc: Contention) -> JSONResponse:
+        # A race lost more often than the use case retries (a service's own ConcurrentUpdate handlers, where it has
+        # them, come first): nothing is wrong with the request, the same request a moment later succeeds.
+        return error_response(request, 503, code="contention", detail=str(exc)[:300], headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def unhandled(request: Request, _exc: Exception) -> JSONResponse:

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
 
 from opsdesk_shared.app import build_service_app
-from opsdesk_shared.errors import Unavailable
+from opsdesk_shared.errors import Contention, Unavailable
 from opsdesk_shared.internal_auth_testing import InternalTokenAuth
 from opsdesk_shared.settings import ServiceSettings
 
@@ -35,6 +35,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     async def fail(kind: str) -> dict[str, str]:
         if kind == "bug":
             raise RuntimeError("a bug")
+        if kind == "race":
+            raise Contention("ticket t-1 kept changing")
         raise FAILURES[kind]
 
     app = build_service_app(ServiceSettings(service_name="dispatch"), title="t", description="d", registry=CollectorRegistry(),
@@ -59,3 +61,9 @@ async def test_outage_is_a_503_with_retry_after_in_the_error_shape(client: httpx
 async def test_a_bug_is_still_a_500(client: httpx.AsyncClient) -> None:
     answer = await client.post("/api/v1/things/bug")
     assert answer.status_code == 500 and answer.json()["code"] == "internal_error"
+
+
+async def test_a_race_lost_past_the_use_case_retries_is_a_503_to_try_again(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/api/v1/things/race")
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "1" and answer.json()["code"] == "contention"

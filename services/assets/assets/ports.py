@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.errors import Contention
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .domain import Asset, CiVersion, Repair
@@ -11,7 +12,7 @@ from .domain import Asset, CiVersion, Repair
 Doc = dict[str, Any]
 
 
-class ConcurrentUpdate(Exception):
+class ConcurrentUpdate(Contention):
     """The record changed between load and save."""
 
 

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.errors import Contention
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .domain import Assignment, Engineer
@@ -42,5 +43,5 @@ class AssignmentStore(Protocol):
         ...
 
 
-class ConcurrentUpdate(Exception):
+class ConcurrentUpdate(Contention):
     """The assignment changed between load and save."""

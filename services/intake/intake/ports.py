@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimerView
+from opsdesk_shared.errors import Contention
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
 
 from .catalog import CatalogService
@@ -17,7 +18,7 @@ from .domain import Actor, Ticket
 Decided = tuple[Ticket, Sequence[Envelope]]
 
 
-class ConcurrentUpdate(Exception):
+class ConcurrentUpdate(Contention):
     """The ticket changed between load and save; reload and decide again."""
 
 
