@@ -21,6 +21,8 @@ from .domain import EVENT_NAMES, Resume, ready_frame, reload_frame, view_of
 from .hub import END, Listener, LiveHub
 
 router = APIRouter(prefix="/api/v1")
+# Frames written together when a client's queue holds several (bounded, so one write stays small).
+MAX_COALESCED = 64
 
 EXAMPLE = (
     "retry: 3000\n\n"
@@ -94,7 +96,15 @@ async def frames(hub: LiveHub, listener: Listener, resume: Resume, position: int
                 continue
             if frame == END:
                 return
-            yield frame
+            # Under load several frames wait: one write for all of them (a write per frame is most of the cost).
+            waiting = [frame]
+            while not listener.queue.empty() and len(waiting) < MAX_COALESCED:
+                more = listener.queue.get_nowait()
+                if more == END:
+                    yield b"".join(waiting)
+                    return
+                waiting.append(more)
+            yield b"".join(waiting) if len(waiting) > 1 else frame
     finally:
         _close(hub, listener)
 
