@@ -222,7 +222,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(request, exc.status_code, detail=exc.detail, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 503 and not any(k.lower() == "retry-after" for k in headers):
+            # Every 503 says when to try again (a service behind the gateway away, a stream not running yet).
+            headers["Retry-After"] = str(RETRY_AFTER_OUTAGE_S)
+        return error_response(request, exc.status_code, detail=exc.detail, headers=headers or None)
 
     @app.exception_handler(BudgetExceeded)
     async def over_budget(request: Request, exc: BudgetExceeded) -> JSONResponse:

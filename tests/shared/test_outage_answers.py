@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import nats.errors
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from prometheus_client import CollectorRegistry
 from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
 
@@ -35,6 +35,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     async def fail(kind: str) -> dict[str, str]:
         if kind == "bug":
             raise RuntimeError("a bug")
+        if kind == "gone":
+            raise HTTPException(503, "the assets service did not answer")
         if kind == "race":
             raise Contention("ticket t-1 kept changing")
         raise FAILURES[kind]
@@ -67,3 +69,9 @@ async def test_a_race_lost_past_the_use_case_retries_is_a_503_to_try_again(clien
     answer = await client.post("/api/v1/things/race")
     assert answer.status_code == 503
     assert answer.headers["Retry-After"] == "1" and answer.json()["code"] == "contention"
+
+
+async def test_every_503_says_when_to_try_again(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/api/v1/things/gone")
+    assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0
+    assert answer.json()["code"] == "service_unavailable"

@@ -45,7 +45,7 @@ READERS: dict[str, frozenset[str]] = {
     "assets": STAFF, "dispatch": STAFF, "sla-monitor": STAFF, "reporting": STAFF, "knowledge": STAFF | {"requester"},
 }
 FORWARDED_REQUEST = ("content-type", "accept", "accept-language", "if-match", "if-none-match", "idempotency-key", "x-correlation-id")
-FORWARDED_RESPONSE = ("content-type", "content-disposition", "etag", "location", "content-language", "x-correlation-id")
+FORWARDED_RESPONSE = ("content-type", "content-disposition", "etag", "location", "content-language", "x-correlation-id", "retry-after")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 router = APIRouter(prefix=API)

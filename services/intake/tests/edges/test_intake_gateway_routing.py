@@ -199,3 +199,22 @@ async def test_the_escalation_list_goes_to_dispatch(gw, upstreams, as_user) -> N
 
     assert response.json() == {"path": "/api/v1/escalations"}
     assert upstreams.callers[0][0] == "dispatch"
+
+
+# --- outages (issue 14) -----------------------------------------------------------------------------------------------
+
+
+async def test_a_routed_services_503_keeps_its_retry_after_and_a_silent_one_gets_one(app, upstreams, as_user) -> None:  # type: ignore[no-untyped-def]
+    def outage(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "dispatch.test":
+            return httpx.Response(503, json={"code": "dependency_unavailable"}, headers={"Retry-After": "7"})
+        raise httpx.ConnectError("connection refused")
+
+    app.state.adapters.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(outage))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as gw:
+        passed = await gw.get("/api/v1/assignments/a-1", headers=as_user("eng1"))
+        silent = await gw.get("/api/v1/reports", headers=as_user("agent1"))
+
+    assert passed.status_code == 503 and passed.headers["Retry-After"] == "7"
+    assert silent.status_code == 503 and int(silent.headers["Retry-After"]) > 0
+    assert silent.json()["code"] == "service_unavailable"
