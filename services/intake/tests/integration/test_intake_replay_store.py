@@ -125,3 +125,52 @@ async def test_insert_that_never_landed_is_unavailable_not_an_error(rig: Rig) ->
     with pytest.raises(Unavailable):
         await service.open_ticket(new_ticket(), desk=desk, now=NOW, correlation_id="c", idempotency_key="k-3")
     assert rig.sent() == []
+
+
+# --- on a real database that dies (issue 14, defect 4) ----------------------------------------------------------------
+
+
+@pytest.fixture
+async def dying_database(tmp_path: Any) -> Any:
+    """A database of this test's own, so stopping it harms no other test."""
+    from opsdesk_devstack.infra import start_database
+
+    if __import__("os").environ.get("MONGODB_URL"):
+        pytest.skip("needs a database this test may stop (MONGODB_URL names a shared one)")
+    db = start_database(tmp_path / "data", log=tmp_path / "database.log")
+    yield db
+    db.stop()
+
+
+class StopsTheDatabaseWhilePublishing:
+    """The publish succeeds; the database dies right after it, before the outbox clean-up."""
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+        self.sent: list[Envelope] = []
+
+    async def publish(self, envelope: Envelope) -> None:
+        self.sent.append(envelope)
+        self.database.stop()
+
+
+async def test_database_dying_after_insert_and_publish_still_answers_created(dying_database: Any) -> None:
+    from opsdesk_shared.mongo import connect
+
+    client = connect(dying_database.url)
+    try:
+        store = MongoTicketStore(client["opsdesk_intake"])
+        publisher = StopsTheDatabaseWhilePublishing(dying_database)
+        desk = Desk.on(store, OutboxRelay(store.collection, publisher))
+
+        ticket, created = await service.open_ticket(new_ticket(), desk=desk, now=NOW, correlation_id="c", idempotency_key="k-9")
+
+        assert created  # committed and announced: a 201, not a 500 for a ticket that exists
+        assert [(e.type, e.subject_id) for e in publisher.sent] == [("ticket.created", ticket.id)]
+        # With the database gone, a new ticket is an outage (503 with Retry-After), never an unhandled error.
+        from opsdesk_shared.errors import OUTAGE_ERRORS
+
+        with pytest.raises((*OUTAGE_ERRORS, Unavailable)):  # type: ignore[misc]
+            await service.open_ticket(new_ticket(), desk=desk, now=NOW, correlation_id="c", idempotency_key="k-10")
+    finally:
+        await client.close()
