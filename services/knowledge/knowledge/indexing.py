@@ -24,15 +24,28 @@ class IndexSync:
         self._store = store
         self._reload_limit = reload_limit
         self.seq = 0
+        # The storage revision each indexed article was read at: a read that comes back after a newer write of this
+        # instance was applied must not overwrite it (issue 14, defect 2, the same race as the desk's ticket index).
+        self._revs: dict[str, int] = {}
+
+    def _put(self, article: Article) -> bool:
+        if self._revs.get(article.id, -1) > article.rev:
+            return False
+        self._revs[article.id] = article.rev
+        self.index.upsert(article.index_doc())
+        return True
 
     async def rebuild(self) -> int:
         """Index every article (at start-up); yields to the event loop now and then. Returns how many."""
         seq = await self._store.change_seq()
         articles = await self._store.all()
+        fresh = {a.id for a in articles}
         for key in [d.key for d in self.index.docs()]:
-            self.index.remove(key)
+            if key not in fresh:
+                self.index.remove(key)
+                self._revs.pop(key, None)
         for n, article in enumerate(articles, 1):
-            self.index.upsert(article.index_doc())
+            self._put(article)
             if n % 200 == 0:
                 await asyncio.sleep(0)
         self.seq = seq
@@ -41,7 +54,7 @@ class IndexSync:
 
     def apply(self, article: Article) -> None:
         """A write of this instance: visible to its next search at once."""
-        self.index.upsert(article.index_doc())
+        self._put(article)
         self.count_states()
 
     async def refresh(self) -> int:
@@ -54,8 +67,9 @@ class IndexSync:
             article = await self._store.get(article_id)
             if article is None:
                 self.index.remove(article_id)
+                self._revs.pop(article_id, None)
             else:
-                self.index.upsert(article.index_doc())
+                self._put(article)
         self.seq = reached
         if ids:
             self.count_states()

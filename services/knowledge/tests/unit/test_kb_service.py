@@ -245,3 +245,30 @@ async def test_a_reopened_ticket_stops_counting_as_deflected(
     assert (stats["resolved"], stats["deflected"], stats["deflections_by_article"].get(jam, 0)) == (0, 0, 0)
     again = await service.record_resolution(_resolved(t, article_id=jam), suggestions=wired.suggestions)  # resolved once more
     assert again is not None and (await service.deflection_stats(suggestions=wired.suggestions))["deflected"] == 1
+
+
+async def test_a_late_read_of_an_older_article_never_overwrites_a_newer_indexed_one(
+    wired: Adapters, content: Callable[..., ArticleContent], curator: Actor, now: datetime
+) -> None:
+    """Issue 14, defect 2 (the same race as the desk's index): refresh() reads an article, this instance's own
+    publish is applied meanwhile, and the read that comes back last must not put the draft back."""
+    article_id = await _published(wired, content(title="打印機卡紙怎麼辦"), curator, now)
+    published = await wired.articles.get(article_id)
+    assert published is not None and published.state == "published"
+    draft = published.model_copy(update={"state": "draft", "rev": published.rev - 2})
+
+    class LateReads:
+        """The store as another instance's change log shows it: the article changed, and reading it is slow."""
+
+        async def changed_since(self, seq: int, *, limit: int) -> tuple[list[str], int]:
+            return [article_id], seq + 1
+
+        async def get(self, _: str) -> object:
+            return draft  # read before the publish landed, returned after it was applied
+
+    sync = IndexSync(wired.index.index, LateReads())  # type: ignore[arg-type]
+    sync.apply(published)
+    await sync.refresh()
+
+    hits = service.search(sync.index, "打印機", actor=Actor(user="req", role="requester"), filters=service.Filters(), limit=5)
+    assert [h.key for h in hits.hits] == [article_id]  # still published, so the requester still finds it
