@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 
 from ..entrypoints.deps import Caller
 from . import metrics
-from .domain import EVENT_NAMES, Resume, ready_frame, reload_frame, view_of
+from .domain import EVENT_NAMES, Resume, heartbeat_frame, ready_frame, reload_frame, view_of
 from .hub import END, Listener, LiveHub
 
 router = APIRouter(prefix="/api/v1")
@@ -92,7 +92,7 @@ async def frames(hub: LiveHub, listener: Listener, resume: Resume, position: int
                 async with asyncio.timeout(hub.heartbeat_s):
                     frame = await listener.queue.get()
             except TimeoutError:
-                yield b": keep-alive\n\n"
+                yield heartbeat_frame()
                 continue
             if frame == END:
                 return
