@@ -26,7 +26,13 @@ class Catalog:
 
     async def refresh(self) -> None:
         if self._store is not None:
-            self._services = {s.code: s for s in await self._store.all()}
+            fresh = {s.code: s for s in await self._store.all()}
+            # An edit made here while the read was under way is newer than what the read brought back: keep it
+            # (issue 14, defect 2: a local view compares versions before it overwrites).
+            for code, mine in self._services.items():
+                if code in fresh and fresh[code].version < mine.version:
+                    fresh[code] = mine
+            self._services = fresh
 
     def get(self, code: str) -> CatalogService | None:
         return self._services.get(code)
