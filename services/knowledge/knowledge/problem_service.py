@@ -152,6 +152,7 @@ async def _open(
     if not await problems_.add(problem, envelopes):
         existing = await problems_.get(problem.id)
         assert existing is not None
+        await outbox.relay_now(existing.id)  # a retried confirmation: its problem.created goes out now if still stored
         return existing
     await outbox.deliver(problem.id, envelopes)
     if escalate_to:

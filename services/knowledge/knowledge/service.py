@@ -202,6 +202,8 @@ async def suggest_for_ticket(
     event = KbSuggestedV1(ticket_id=ticket.ticket_id, articles=articles, suggested_at=now)
     envelopes = wrap([event], subject_id=ticket.ticket_id, correlation_id=correlation_id, causation_id=causation_id, now=now)
     if not await suggestions.add(suggestion, envelopes):
+        # A redelivery: what the first delivery stored and could not send goes out now (issue 14, defect 3).
+        await outbox.relay_now(ticket.ticket_id)
         return None
     await suggestions.count({"tickets": 1, "suggested": 1 if articles else 0})
     if articles:

@@ -52,3 +52,39 @@ async def test_rpc_kb_search_answers_on_the_real_server_and_is_not_persisted(bro
     js = broker.config.connection_state.stream
     info = await js.stream_info(EVENTS_STREAM)
     assert info.state.messages == 0
+
+
+async def test_redelivered_ticket_created_relays_the_suggestion_its_first_delivery_left_stored(mongo_db: Any, analyzer: Any) -> None:
+    """Issue 14, defect 3: the suggestion stored by a delivery that died before publishing goes out on redelivery."""
+    from knowledge import service
+    from knowledge.adapters.mongo import MongoArticleStore, MongoSuggestionStore
+    from knowledge.indexing import IndexSync
+    from knowledge.search import SearchIndex
+    from opsdesk_shared.outbox import OutboxRelay
+
+    class Publisher:
+        def __init__(self) -> None:
+            self.up = False
+            self.sent: list[Envelope] = []
+
+        async def publish(self, envelope: Envelope) -> None:
+            if not self.up:
+                raise ConnectionError("nats is away")
+            self.sent.append(envelope)
+
+    publisher = Publisher()
+    suggestions = MongoSuggestionStore(mongo_db)
+    relay = OutboxRelay(suggestions.collection, publisher, markers=True)
+    index = IndexSync(SearchIndex(analyzer), MongoArticleStore(mongo_db))
+    created = _created("打印機卡紙")
+    ticket = TicketCreatedV1.model_validate(created.data)
+
+    async def deliver() -> None:
+        await service.suggest_for_ticket(ticket, index=index.index, suggestions=suggestions, outbox=relay,
+                                         now=datetime.now(UTC), correlation_id="c", causation_id=str(created.event_id), limit=3)
+
+    await deliver()  # stored with its kb.suggested; the publish failed
+    assert publisher.sent == []
+    publisher.up = True
+    await deliver()  # redelivered
+    assert [(e.type, e.subject_id) for e in publisher.sent] == [("kb.suggested", ticket.ticket_id)]
