@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from .bus_permissions import inbox_prefix
 from .contracts import DeadLetter, Envelope, EventData, UnknownEvent, payload_model, subjects, utcnow
-from .errors import OUTAGE_ERRORS, Contention, OutcomeUnknown, Unavailable
+from .errors import OUTAGE_ERRORS, Contention, OutcomeUnknown, Unavailable, note_outage
 from .logs import correlation_id
 from .observability import events_handled
 
@@ -236,6 +236,8 @@ def subscribe_events(
             await handler(envelope, data)
         except Exception as exc:
             if is_transient(exc):
+                if not isinstance(exc, Contention):
+                    note_outage()  # the relays sweep once more: this handler's write may have landed unsent
                 log.warning("handler met a transient failure; retrying", extra={"fields": {
                     "subject": envelope.type, "deliveries": deliveries, "error": f"{type(exc).__name__}: {exc}"[:300],
                 }})

@@ -111,6 +111,19 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
 )
 RETRY_AFTER_OUTAGE_S = 5
 
+_outages = 0
+
+
+def note_outage() -> None:
+    """Something in this process met an outage: a write before it may have landed with events nobody sent (its
+    writer failed afterwards). Every outbox relay of the process sweeps once more when it sees the count move."""
+    global _outages
+    _outages += 1
+
+
+def outages_noted() -> int:
+    return _outages
+
 
 class Contention(Exception):
     """Lost a race for one record to a concurrent writer: nothing is wrong with the request or message, and a retry
@@ -234,6 +247,7 @@ def install(app: FastAPI) -> None:
         return error_response(request, 503, code="over_budget", detail=str(exc), headers={"Retry-After": "30"})
 
     async def outage(request: Request, exc: Exception) -> JSONResponse:
+        note_outage()
         # Logged once, briefly: during an outage every request meets it, and the stack says nothing new.
         log.warning("dependency outage answered 503", extra={"fields": {"error": f"{type(exc).__name__}: {exc}"[:300]}})
         return error_response(request, 503, code="dependency_unavailable", detail=str(exc)[:300] or type(exc).__name__,

@@ -166,3 +166,26 @@ async def test_clean_up_failing_after_the_publish_is_no_error_and_is_finished_la
     assert (await coll.find_one({"_id": "a"}))[OUTBOX_FIELD] == []
     info = await broker.config.connection_state.stream.stream_info("OPSDESK_EVENTS")
     assert info.state.messages == 1
+
+
+async def test_an_outage_met_anywhere_in_the_process_brings_the_next_sweep_forward(mongo_db, broker) -> None:
+    """Issue 14, defect 3: a writer that failed after its write (the database died mid-way) leaves its events stored
+    and in no retry list; the process noted the outage, so its relays sweep within seconds, not at the 300-s sweep."""
+    from opsdesk_shared.errors import note_outage
+
+    coll = mongo_db["things"]
+    relay = OutboxRelay(coll, JetStreamPublisher(broker), full_sweep_s=300.0)
+    relay.OUTAGE_SWEEP_DELAY_S = 0.0  # type: ignore[misc]
+    relay.OUTAGE_SWEEP_GAP_S = 0.0  # type: ignore[misc]
+    await relay.step()  # the start-up sweep: nothing yet
+    e = event(8)
+    await coll.insert_one({"_id": "a", **outbox_fields([e])})  # written, then its writer failed
+    await relay.step()
+    assert len((await coll.find_one({"_id": "a"}))[OUTBOX_FIELD]) == 1  # not due: it would wait minutes
+
+    note_outage()  # e.g. the handler's AutoReconnect, or a 503 answered for one
+    await relay.step()
+
+    assert (await coll.find_one({"_id": "a"}))[OUTBOX_FIELD] == []
+    got = await collect(broker, "ticket.created", want=1)
+    assert [g["body"]["event_id"] for g in got] == [str(e.event_id)]
