@@ -55,6 +55,18 @@ def test_the_admin_cannot_link_an_engineer_who_is_not_on_the_roster_or_already_l
     # The real reason (who holds the link) is there, beside a message in the admin's language.
     assert "eng.wang" in twice.text and any("\u4e00" <= ch <= "\u9fff" for ch in twice.json()["message"])
 
+    # 王工 leaves: disabling his account frees the link for his successor, who takes it; unlinking works as well.
+    zh = in_language(admin(stack), "zh-CN")
+    left = httpx.patch(f"{gw}/api/v1/users/eng.wang", json={"disabled": True}, headers=zh, timeout=15)
+    assert left.status_code == 200, left.text
+    successor = httpx.post(f"{gw}/api/v1/users", json={**body, "username": "eng.wang2", "engineer_id": "eng-onsite-2"},
+                           headers=zh, timeout=15)
+    assert (successor.status_code, successor.json()["engineer_id"]) == (201, "eng-onsite-2"), successor.text
+    unlinked = httpx.patch(f"{gw}/api/v1/users/eng.wang2", json={"engineer_id": None}, headers=zh, timeout=15)
+    assert (unlinked.status_code, unlinked.json()["engineer_id"]) == (200, None), unlinked.text
+    # Every answer says its language, successful ones included.
+    assert unlinked.headers["content-language"] == "zh-CN"
+
 
 def test_a_catalog_entry_read_with_get_is_written_back_with_put_and_everyone_sees_the_change(stack: Stack) -> None:
     gw = stack.gateway
@@ -79,6 +91,9 @@ def test_a_catalog_entry_read_with_get_is_written_back_with_put_and_everyone_see
     stale = httpx.put(f"{gw}/api/v1/catalog/RS-ONSITE", json=edited, headers=zh, timeout=15)
     assert stale.status_code == 412, stale.text
     assert "RS-ONSITE" in stale.text
+    # Its message names the catalog entry, in the admin's language, not a ticket (工单).
+    assert stale.json()["message"].startswith("服务目录条目 RS-ONSITE") and "工单" not in stale.text
+    assert put.headers["content-language"] == "zh-CN"
 
     # A desk agent reading the catalog in simplified Chinese sees the new name; in traditional the old one.
     agent = sign_in(stack, "agent", department="服务台")
