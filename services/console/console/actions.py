@@ -32,6 +32,8 @@ def offered(ticket: dict[str, Any], role: str) -> list[str]:
         out.append("review")
     assignee = ticket.get("assignee") or {}
     if assignee and not assignee.get("withdrawn_at") and status in ("assigned", "in_progress", "pending"):
+        if not assignee.get("confirmed_at"):
+            out.append("confirm")
         out.append("reassign")
     record = ticket.get("service_record") or {}
     if "closed" in allowed and record.get("review") not in ("pending", "returned"):

@@ -116,12 +116,33 @@ class Gateway:
     async def assignments(self, token: str, *, lang: str, params: list[tuple[str, str]]) -> Json:
         return (await self.call("GET", "/assignments", token=token, lang=lang, params=params)).body  # type: ignore[no-any-return]
 
+    async def assignment_step(self, token: str, ref: str, step: str, body: Json | None, *, lang: str) -> Json:
+        """POST /assignments/{ref}/{step}: accept, confirm, delay, help, escalations, complete (dispatch decides who may)."""
+        return (await self.call("POST", f"/assignments/{ref}/{step}", token=token, lang=lang, json=body)).body  # type: ignore[no-any-return]
+
+    async def assignment(self, token: str, ref: str, *, lang: str) -> Json:
+        return (await self.call("GET", f"/assignments/{ref}", token=token, lang=lang)).body  # type: ignore[no-any-return]
+
+    # --- assets and spares ----------------------------------------------------------------------------------------
+    async def asset(self, token: str, tag: str, *, lang: str) -> Json:
+        return (await self.call("GET", f"/assets/{tag}", token=token, lang=lang)).body  # type: ignore[no-any-return]
+
+    async def spares(self, token: str, *, lang: str, params: list[tuple[str, str]]) -> Json:
+        return (await self.call("GET", "/spares", token=token, lang=lang, params=params)).body  # type: ignore[no-any-return]
+
     # --- catalog and knowledge ------------------------------------------------------------------------------------
     async def catalog(self, token: str, *, lang: str) -> list[Json]:
         return (await self.call("GET", "/catalog", token=token, lang=lang)).body  # type: ignore[no-any-return]
 
     async def kb_search(self, token: str, q: str, *, lang: str, limit: int = 5) -> Json:
         return (await self.call("GET", "/kb/search", token=token, lang=lang, params={"q": q, "limit": limit})).body  # type: ignore[no-any-return]
+
+    async def kb_article(self, token: str, article_id: str, *, lang: str) -> Json:
+        return (await self.call("GET", f"/kb/articles/{article_id}", token=token, lang=lang)).body  # type: ignore[no-any-return]
+
+    async def kb_deflection(self, token: str, article_id: str, *, lang: str) -> Json:
+        """POST /kb/deflections: the person stopped at this article instead of filing a ticket."""
+        return (await self.call("POST", "/kb/deflections", token=token, lang=lang, json={"article_id": article_id})).body  # type: ignore[no-any-return]
 
     # --- live events ----------------------------------------------------------------------------------------------
     @asynccontextmanager

@@ -29,6 +29,15 @@ VALUES = (
     # queues
     N_("Open"), N_("Held at the desk"), N_("Unassigned"), N_("At risk"), N_("Breached"), N_("Waiting (vendor or requester)"),
     N_("Resolved, awaiting review"),
+    # the engineer's phone: assignment states and steps
+    N_("assignment.unassigned"), N_("assignment.open"), N_("assignment.accepted"), N_("assignment.confirmed"),
+    N_("assignment.completed"), N_("assignment.reviewed"), N_("assignment.withdrawn"),
+    N_("step.accept"), N_("step.eta"), N_("step.delay"), N_("step.help"), N_("step.escalate"), N_("step.complete"),
+    N_("remote"),
+    # the service record's review
+    N_("review.pending"), N_("review.approved"), N_("review.returned"),
+    # the requester's rating
+    N_("rating.1"), N_("rating.2"), N_("rating.3"), N_("rating.4"), N_("rating.5"),
     # errors raised by the pages
     N_("CSRF token missing or wrong; reload the page"), N_("no such ticket"), N_("no such action"), N_("Not Found"),
 )

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from .api import Gateway
-from .pages import auth, calls, desk, events, home, tickets
+from .pages import auth, calls, desk, engineer, events, home, kb, portal, tickets
 from .session import SessionSealer
 from .settings import ConsoleSettings
 from .web import STATIC, Console, SignInRequired, context, environment
@@ -45,9 +45,31 @@ def create_app(settings: ConsoleSettings, client: httpx.AsyncClient | None = Non
                 await http.aclose()
 
     app = FastAPI(title="Opsdesk console", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    for module in (auth, home, desk, tickets, calls, events):
+    for module in (auth, home, desk, tickets, calls, events, engineer, portal, kb):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    async def manifest(request: Request) -> Response:
+        """The web app manifest (installable on a phone), named in the person's language."""
+        ctx = context(request)
+        body = {
+            "name": ctx.gettext("Opsdesk"), "short_name": ctx.gettext("Opsdesk"), "lang": ctx.lang, "start_url": "/",
+            "scope": "/", "display": "standalone", "orientation": "portrait", "background_color": "#f6f7f9",
+            "theme_color": "#13294b", "description": ctx.gettext("My assignments, my tickets and the desk's queues"),
+            "icons": [
+                {"src": "/static/icons/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+                {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
+                {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
+                {"src": "/static/icons/maskable-512.png", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+            ],
+        }
+        return JSONResponse(body, media_type="application/manifest+json", headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.get("/sw.js", include_in_schema=False)
+    async def service_worker() -> Response:
+        """A small service worker at the root (its scope is the whole console): keeps the shell for a slow network."""
+        return Response((STATIC / "sw.js").read_bytes(), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -28,6 +28,14 @@ async def catalog(ctx: Ctx) -> list[Json]:
     return hit  # type: ignore[no-any-return]
 
 
+async def service_names(ctx: Ctx) -> dict[str, str]:
+    """Catalog code -> the service's name in the reader's language (people read names, not codes)."""
+    try:
+        return {str(s.get("code")): str(s.get("name") or s.get("code")) for s in await catalog(ctx)}
+    except ApiError:
+        return {}
+
+
 def by_family(services: list[Json]) -> list[tuple[str, list[Json]]]:
     return [(f, [s for s in services if s.get("family") == f]) for f in FAMILIES if any(s.get("family") == f for s in services)]
 

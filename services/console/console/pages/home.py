@@ -1,5 +1,5 @@
-"""`/`: each role's home. The desk's queue; minimal pages for the engineer, the requester and the manager that the
-engineer's phone and the requester's portal replace."""
+"""`/`: each role's home. The desk's queue, the engineer's phone (my assignments), the requester's portal (my
+tickets), a minimal dashboard for managers and auditors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from fastapi.responses import Response
 from ..api import ApiError, Json
 from ..web import Ctx, signed_in
 from .desk import desk_home
+from .engineer import engineer_home
+from .portal import requester_home
 
 router = APIRouter()
 
@@ -29,11 +31,9 @@ async def home(ctx: Annotated[Ctx, Depends(signed_in)]) -> Response:
     if role in ("agent", "admin"):
         return await desk_home(ctx)
     if role == "engineer":
-        items, error = await _tickets(ctx, [("status", s) for s in ("assigned", "in_progress", "pending")] + [("limit", "100")])
-        return ctx.render("home/engineer.html", items=items, error=error)
+        return await engineer_home(ctx)
     if role == "requester":
-        items, error = await _tickets(ctx, [("limit", "100")])
-        return ctx.render("home/requester.html", items=items, error=error)
+        return await requester_home(ctx)
     # manager and auditor: the dashboard (counts by state; the full dashboard comes with the manager's pages)
     counts: dict[str, int] = {}
     error = None

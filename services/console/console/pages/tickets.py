@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from datetime import timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
 from .. import actions
 from ..api import ApiError, Json
+from ..timeline import timeline
 from ..web import Ctx, checked, signed_in
+from .calls import local_input, reported_instant, service_names
 
 router = APIRouter()
 REF = re.compile(r"^[A-Za-z0-9\-]{1,64}$")
@@ -20,22 +23,6 @@ def _ref(number: str) -> str:
     if not REF.match(number):
         raise HTTPException(404, "no such ticket")
     return number
-
-
-def timeline(ticket: Json, history: list[Json] | None) -> list[dict[str, Any]]:
-    """Comments and status changes in time order (newest last)."""
-    items: list[dict[str, Any]] = [
-        {"kind": "note" if c.get("internal") else "comment", "at": c["at"], "who": c.get("author_name") or c.get("author"), "body": c["body"]}
-        for c in ticket.get("comments") or []
-    ]
-    for entry in history or []:
-        changes = entry.get("changes") or {}
-        if "status" in changes:
-            items.append({"kind": "status", "at": entry["at"], "who": entry.get("by_name") or entry.get("by"),
-                          "old": changes["status"].get("old"), "new": changes["status"].get("new"),
-                          "body": (changes.get("reason") or {}).get("new") or ""})
-    items.sort(key=lambda i: str(i["at"]))
-    return items
 
 
 async def _load(ctx: Ctx, ref: str) -> tuple[Json, str | None, list[Json] | None]:
@@ -58,6 +45,20 @@ async def _engineers(ctx: Ctx, offered: list[str]) -> list[Json]:
         return []
 
 
+async def _localized_reason(ctx: Ctx, ticket: Json) -> None:
+    """The ticket keeps dispatch's reason as dispatch first wrote it; dispatch's own assignment renders it in the
+    reader's language, so the desk reads that one."""
+    assignee = ticket.get("assignee") or {}
+    if not assignee or assignee.get("withdrawn_at"):
+        return
+    try:
+        assignment = await ctx.api.assignment(ctx.token, ticket["id"], lang=ctx.lang)
+    except ApiError:
+        return
+    if assignment.get("engineer_id") == assignee.get("engineer_id") and assignment.get("reason"):
+        assignee["reason"] = assignment["reason"]
+
+
 async def render_ticket(ctx: Ctx, ref: str, *, template: str, notice: str | None = None, errors: list[str] | None = None,
                         stale: bool = False, status_code: int = 200) -> Response:
     try:
@@ -66,10 +67,23 @@ async def render_ticket(ctx: Ctx, ref: str, *, template: str, notice: str | None
         if exc.status == 401:
             return ctx.redirect("/login")
         return ctx.render("error.html", status_code=exc.status, message=exc.message)
-    offered = actions.offered(ticket, ctx.session.role if ctx.session else "")
+    role = ctx.session.role if ctx.session else ""
+    full = template == "ticket/page.html"
+    if role == "engineer":
+        from .engineer import render_job
+
+        return await render_job(ctx, ticket, etag, history, full=full, notice=notice, errors=errors, status_code=status_code)
+    if role == "requester":
+        from .portal import render_mine
+
+        return render_mine(ctx, ticket, etag, full=full, notice=notice, errors=errors, status_code=status_code)
+    offered = actions.offered(ticket, role)
+    await _localized_reason(ctx, ticket)
+    soon = ctx.now() + timedelta(minutes=30)
     return ctx.render(
         template, status_code=status_code, ticket=ticket, etag=etag, items=timeline(ticket, history), offered=offered,
         engineers=await _engineers(ctx, offered), notice=notice, errors=errors or [], stale=stale,
+        names=await service_names(ctx), eta_default=local_input(ctx, soon.replace(second=0, microsecond=0)),
     )
 
 
@@ -106,6 +120,13 @@ def _body(action: str, form: dict[str, str]) -> tuple[str, Json | None]:
         return "service-record/review", {"decision": text.get("decision", ""), "note": text.get("note") or None}
     if action == "close":
         return "close", {}
+    if action == "rate":
+        rating: Json = {}
+        if text.get("satisfaction", "").isdigit():
+            rating["satisfaction"] = int(text["satisfaction"])
+        if text.get("comment"):
+            rating["comment"] = text["comment"]
+        return "close", rating
     if action == "reopen":
         return "reopen", {"reason": text.get("reason", "")}
     raise HTTPException(404, "no such action")
@@ -118,10 +139,17 @@ async def act(number: str, action: str, ctx: Annotated[Ctx, Depends(checked)]) -
     try:
         if action == "reassign":
             await ctx.api.reassign(ctx.token, ref, to=form.get("to", "").strip(), reason=form.get("reason", "").strip(), lang=ctx.lang)
+        elif action == "confirm":
+            # Confirming execution is dispatch's step for the desk, with the ETA the engineer gave (local time).
+            eta = reported_instant(ctx, form.get("eta", "").strip())
+            await ctx.api.assignment_step(ctx.token, ref, "confirm", {"eta": eta} if eta else {}, lang=ctx.lang)
         else:
             path, body = _body(action, form)
-            # Comments are additive and never conflict; every other change names the version the person saw.
-            if_match = None if action == "comment" else (form.get("etag") or None)
+            # Comments are additive and never conflict; every other change names the version the person saw. A
+            # requester's acts (cancel, rate, reopen) are checked by the API against the state (409), not the version:
+            # dispatch assigning meanwhile must not refuse their cancel.
+            requester = ctx.session is not None and ctx.session.role == "requester"
+            if_match = None if action == "comment" or requester else (form.get("etag") or None)
             await ctx.api.act(ctx.token, ref, path, body, lang=ctx.lang, if_match=if_match)
     except ApiError as exc:
         if exc.status == 401:

@@ -3,6 +3,7 @@
   "use strict";
   var body = document.body;
   var signedIn = body.dataset.signedIn === "yes";
+  var desk = body.dataset.desk === "yes";
   var fmt = {
     left: body.dataset.fmtLeft || "%s left", overdue: body.dataset.fmtOverdue || "overdue by %s",
     min: body.dataset.fmtMin || "%d min", hour: body.dataset.fmtHour || "%d h"
@@ -66,6 +67,20 @@
     if (ev.target.closest("[data-reload-ticket]")) { refreshTicket(); }
     var row = ev.target.closest("tr[data-row]");
     if (row && !ev.target.closest("a")) { window.location.href = row.dataset.href; }
+    /* A step's form opens under its button (no <details>: Chromium styles its parts inline, which the CSP refuses). */
+    var toggle = ev.target.closest("[data-toggle]");
+    if (toggle) {
+      var box = document.getElementById(toggle.getAttribute("aria-controls"));
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      if (box) {
+        box.hidden = !open;
+        var first = open && box.querySelector("input:not([type=hidden]), textarea, select");
+        if (first) { first.focus(); }
+      }
+    }
+    var back = ev.target.closest("[data-back]");
+    if (back && window.history.length > 1) { ev.preventDefault(); window.history.back(); }
   });
   document.addEventListener("input", function (ev) {
     if (!ev.target.matches("[data-filter-services]")) { return; }
@@ -105,9 +120,10 @@
     var key = ev.key;
     if (key === "/") {
       var q = document.getElementById("q");
+      if (!q) { q = document.getElementById("kb-q"); }
       if (q) { ev.preventDefault(); q.focus(); q.select(); }
-      else { ev.preventDefault(); window.location.href = "/queue"; }
-    } else if (key === "n") {
+      else { ev.preventDefault(); window.location.href = desk ? "/queue" : "/kb"; }
+    } else if (key === "n" && desk) {
       ev.preventDefault(); window.location.href = "/calls/new";
     } else if (key === "j") {
       ev.preventDefault(); move(1);
@@ -119,7 +135,7 @@
     } else if (key === "r") {
       var reply = document.getElementById("reply");
       if (reply) { ev.preventDefault(); reply.focus(); }
-    } else if (key === "?") {
+    } else if (key === "?" && desk) {
       ev.preventDefault(); openShortcuts();
     }
   });
@@ -170,4 +186,9 @@
     window.opsdeskEvents = source;
   }
   document.addEventListener("DOMContentLoaded", connect);
+
+  /* Installable on a phone: a small service worker keeps the shell (styles, scripts, icons) for slow networks. */
+  if (signedIn && "serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("/sw.js").catch(function () { /* the console works without it */ });
+  }
 })();
