@@ -10,9 +10,11 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from . import errors, localtime
+from .deadletters import bind_replays
 from .internal_auth import InternalAuthMiddleware, TokenVerifier
 from .localtime import LocalTimeMiddleware
 from .observability import BodySizeLimitMiddleware, CorrelationIdMiddleware, RequestMetricsMiddleware, ops_router
+from .readiness import ConsumersBound, Started
 from .runtime import Infra, open_infra
 from .settings import ServiceSettings
 
@@ -35,6 +37,8 @@ def build_service_app(
 ) -> FastAPI:
     """With `adapters` (tests) the app runs on them and opens no connections; else `wire` builds them in the lifespan."""
     state: dict[str, Infra] = {}
+    # /readyz is true only once views are loaded and consumers bound (readiness.py), not merely when servers answer.
+    started, consumers_bound = Started(), ConsumersBound()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,10 +49,16 @@ def build_service_app(
         async with open_infra(settings) as infra, wire(infra) as wired:
             state["infra"] = infra
             app.state.adapters = wired
+            # For operator routes that read the bus itself (the gateway's dead-letter admin API).
+            app.state.broker, app.state.db = infra.broker, infra.db
+            await bind_replays(infra.broker, service=settings.service_name)
             await infra.broker.start()
+            consumers_bound.broker = infra.broker
+            started.done = True
             try:
                 yield
             finally:
+                started.done = False
                 state.pop("infra", None)
 
     localtime.configure(settings.timezone)
@@ -68,7 +78,7 @@ def build_service_app(
     # One error shape in the caller's language (errors.py), so the gateway passes routed errors through unchanged.
     errors.install(app)
 
-    app.include_router(ops_router(registry=registry, checks={"database": db_ready, "nats": bus_ready}))
+    app.include_router(ops_router(registry=registry, checks={"database": db_ready, "nats": bus_ready, "views": started, "consumers": consumers_bound}))
     verifier = TokenVerifier(settings.internal_public_key, audience=settings.service_name) if settings.internal_public_key.strip() else None
     app.add_middleware(InternalAuthMiddleware, verifier=verifier, metrics_token=settings.metrics_token, internal=internal)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)

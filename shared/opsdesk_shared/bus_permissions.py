@@ -15,6 +15,9 @@ What each permission is for:
 - `requests`: core request/reply subjects it asks; `answers`: the ones it serves (it may reply once to a request's
   reply subject, `allow_responses`, and to nothing else).
 - `listens`: plain core subscriptions (intake's search index hears every ticket event).
+- `follows`: reads the events stream live through ordered consumers of its own (unnamed, ephemeral, push, no acks;
+  the gateway's event stream for its callers): it may create such consumers on OPSDESK_EVENTS and answer their flow
+  control (`$JS.FC.OPSDESK_EVENTS.>`), nothing else. An unnamed create cannot make or bind a durable.
 - Replies come back to a per-user inbox prefix (`_INBOX_<user>`), so no service can read another's replies or the
   messages another service pulls (a pull batch is delivered to the puller's inbox).
 - Streams: every service declares both Opsdesk streams at start-up (`declare_streams`), so it may create, update
@@ -32,7 +35,11 @@ from .contracts import subjects as s
 
 EVENTS_STREAM = "OPSDESK_EVENTS"  # spelled as in bus.py, which imports FastStream; this module stays dependency-free
 DEADLETTER_STREAM = "OPSDESK_DEADLETTER"
-STREAMS = (EVENTS_STREAM, DEADLETTER_STREAM)
+# Dead letters an operator replays after a fix (deadletters.py): `replay.<service>.<durable>`, each service pulling
+# its own through the durable `<service>-replay` and handing each message to the consumer that gave up on it.
+REPLAY_STREAM = "OPSDESK_REPLAY"
+REPLAY_PREFIX = "replay"
+STREAMS = (EVENTS_STREAM, DEADLETTER_STREAM, REPLAY_STREAM)
 JS_API = "$JS.API"
 JS_ACK = "$JS.ACK"
 
@@ -60,6 +67,10 @@ class BusRole:
     listens: tuple[str, ...] = ()
     # Reads the events stream from a sequence through its own ephemeral consumers (reporting's rebuild).
     replays: bool = False
+    # Follows the events stream live through ordered ephemeral push consumers (intake's live event stream).
+    follows: bool = False
+    # Reads the dead-letter stream by sequence and sends replays to any service (the gateway's admin API).
+    operates_dead_letters: bool = False
     notes: dict[str, str] = field(default_factory=dict)
 
 
@@ -110,6 +121,9 @@ ROLES: dict[str, BusRole] = {
             # being for the gateway, so it is the one user allowed to ask them.
             requests=(s.ASSET_LOOKUP, s.CALENDAR_QUERY, s.TIMERS_QUERY, s.RPC_KB_SEARCH, s.RPC_CMDB_ASSET_SUMMARY, s.RPC_CMDB_IMPACT),
             listens=("ticket.>",),
+            operates_dead_letters=True,
+            # GET /api/v1/events/stream (intake/live): ticket, assignment, escalation and SLA events for callers.
+            follows=True,
         ),
         BusRole(
             "dispatch",
@@ -219,6 +233,11 @@ def permissions(service: str) -> dict[str, Any]:
             f"{JS_API}.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{c.durable}",
             f"{JS_ACK}.{EVENTS_STREAM}.{c.durable}.>",
         ]
+    publish += replay_consumer_rights(service)
+    if role.operates_dead_letters:
+        publish += [f"{REPLAY_PREFIX}.>", f"{JS_API}.STREAM.MSG.GET.{DEADLETTER_STREAM}"]
+    if role.follows:
+        publish += [f"{JS_API}.CONSUMER.CREATE.{EVENTS_STREAM}", f"$JS.FC.{EVENTS_STREAM}.>"]
     deny: list[str] = []
     if role.replays:
         allow, deny = _ephemeral_reader_rights((EVENTS_STREAM,), own=service)
@@ -231,6 +250,28 @@ def permissions(service: str) -> dict[str, Any]:
         # One reply to the reply subject of a request it received, and nothing else on anyone's inbox.
         out["allow_responses"] = True
     return out
+
+
+def replay_durable(service: str) -> str:
+    return f"{service}-replay"
+
+
+def replay_subject(service: str, durable: str) -> str:
+    """Where a dead letter of `durable` (a consumer of `service`) is sent back to be handled again."""
+    return f"{REPLAY_PREFIX}.{service}.{durable}"
+
+
+def replay_consumer_rights(service: str) -> list[str]:
+    """The service's one replay consumer on the replay stream: create, read, pull and ack it, and dead-letter what
+    still fails (`deadletter.replay.<service>.<durable>`)."""
+    durable, subject = replay_durable(service), f"{REPLAY_PREFIX}.{service}.>"
+    return [
+        f"{s.DEADLETTER_PREFIX}.{subject}",
+        f"{JS_API}.CONSUMER.CREATE.{REPLAY_STREAM}.{durable}.{subject}",
+        f"{JS_API}.CONSUMER.INFO.{REPLAY_STREAM}.{durable}",
+        f"{JS_API}.CONSUMER.MSG.NEXT.{REPLAY_STREAM}.{durable}",
+        f"{JS_ACK}.{REPLAY_STREAM}.{durable}.>",
+    ]
 
 
 def _ephemeral_reader_rights(streams: tuple[str, ...], *, own: str | None = None) -> tuple[list[str], list[str]]:
