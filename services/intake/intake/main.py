@@ -18,7 +18,7 @@ from opsdesk_shared.outbox import OutboxRelay
 from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
 
-from . import handover, metrics, service
+from . import handover, live, metrics, service
 from .adapters.mongo import MongoCatalogStore, MongoKnownTags, MongoPendingHandovers, MongoTicketStore
 from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars, NatsTimerDirectory
 from .adapters.notices import MongoSentNotices, SmtpRequesterMailer
@@ -28,6 +28,7 @@ from .entrypoints.deps import Caller
 from .entrypoints.http import router
 from .gateway import DotSegmentGuard, internal_minter
 from .gateway import routers as gateway_routers
+from .gateway.console import ConsoleProxy
 from .identity import bootstrap_admin_key, identity_router, mongo_identity
 from .identity.roster import HttpRoster, NoRoster, Roster
 from .mail_senders import AccountMailSenders
@@ -109,7 +110,9 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         refresh.start()
         handovers.start()
         try:
-            yield wired
+            async with live.running(infra.broker, store) as hub:
+                app.state.live = hub  # read by live.http; None when the feed could not start
+                yield wired
         finally:
             await handovers.stop()
             await reload.stop()
@@ -129,7 +132,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             "naming the caller. The whole API as one document: /api/v1/openapi.json (signed in). Events are documented at /asyncapi.json."
         ),
         registry=metrics.registry,
-        routers=[router, catalog_http.router, mail_http.router, identity_router(), *gateway_routers()],
+        routers=[router, catalog_http.router, mail_http.router, identity_router(), live.router, *gateway_routers()],
         wire=wire,
         adapters=adapters,
         max_body_bytes=settings.max_body_bytes,
@@ -139,6 +142,8 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         internal=False,
     )
     errors.install(app)
+    # Pages of the web console (every path outside the API) come from the console service, when one is set.
+    app.add_middleware(ConsoleProxy, base_url=settings.console_url)
     # Added last, so outermost: a path that walks out of its prefix never reaches routing.
     app.add_middleware(DotSegmentGuard)
 
