@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 
 API = "/api/v1"
+# The gateway's stamp of the browser's address, which its console proxy adds to every request it forwards here.
+CLIENT_ADDRESS_HEADER = "X-Opsdesk-Client-Address"
 Json = dict[str, Any]
 
 
@@ -67,9 +69,9 @@ class Gateway:
 
     async def call(
         self, method: str, path: str, *, token: str | None, lang: str, params: Any = None, json: Any = None,
-        if_match: str | None = None,
+        if_match: str | None = None, headers: Mapping[str, str] | None = None,
     ) -> Reply:
-        headers = {"Accept-Language": lang, "Accept": "application/json"}
+        headers = {"Accept-Language": lang, "Accept": "application/json", **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if if_match:
@@ -84,8 +86,14 @@ class Gateway:
         return Reply(body, reply.headers.get("etag"))
 
     # --- identity -------------------------------------------------------------------------------------------------
-    async def sign_in(self, username: str, password: str, *, lang: str) -> Json:
-        return (await self.call("POST", "/auth/token", token=None, lang=lang, json={"username": username, "password": password})).body  # type: ignore[no-any-return]
+    async def sign_in(self, username: str, password: str, *, lang: str, client_address: str | None = None) -> Json:
+        """`client_address` is the gateway's own stamp of the browser's address (X-Opsdesk-Client-Address, set by its
+        console proxy), relayed unchanged so the sign-in throttle counts this browser, not the console's address."""
+        extra = {CLIENT_ADDRESS_HEADER: client_address} if client_address else None
+        reply = await self.call(
+            "POST", "/auth/token", token=None, lang=lang, json={"username": username, "password": password}, headers=extra,
+        )
+        return reply.body  # type: ignore[no-any-return]
 
     async def me(self, token: str, *, lang: str) -> Json:
         return (await self.call("GET", "/me", token=token, lang=lang)).body  # type: ignore[no-any-return]

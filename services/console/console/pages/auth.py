@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from .. import i18n
-from ..api import ApiError
+from ..api import CLIENT_ADDRESS_HEADER, ApiError
 from ..session import LANG_COOKIE, SESSION_COOKIE, Session
 from ..web import Ctx, checked, context, require_csrf, secure
 
@@ -29,7 +29,9 @@ async def login(request: Request, username: Annotated[str, Form()] = "", passwor
     ctx = context(request)
     await require_csrf(request, ctx)
     try:
-        token = await ctx.api.sign_in(username.strip(), password, lang=ctx.lang)
+        token = await ctx.api.sign_in(
+            username.strip(), password, lang=ctx.lang, client_address=request.headers.get(CLIENT_ADDRESS_HEADER),
+        )
         me = await ctx.api.me(token["access_token"], lang=ctx.lang)
     except ApiError as exc:
         message = ctx.gettext("Wrong user name or password.") if exc.status in (401, 422) else exc.message

@@ -18,6 +18,7 @@ from opsdesk_shared.mongo import Document
 from .adapters_memory import MemoryApiKeyStore, MemoryUserStore
 from .adapters_mongo import MongoApiKeyStore, MongoUserStore
 from .authenticator import Authenticator
+from .client_address import ClientAddresses
 from .domain import key_hash
 from .passwords import Passwords
 from .ports import ApiKeyStore, UserStore
@@ -52,6 +53,8 @@ class Identity(Accounts):
 
     signer: TokenSigner
     authenticator: Authenticator
+    # Vouches for the browser's address behind the console (client_address.py), keyed from the same secret.
+    client_addresses: ClientAddresses
 
     def forget_user(self, username: str) -> None:
         self.authenticator.forget_user(username)
@@ -77,6 +80,7 @@ class Identity(Accounts):
             keys=keys,
             signer=signer,
             authenticator=Authenticator(users=users, keys=keys, signer=signer, cache_s=cache_s),
+            client_addresses=ClientAddresses(jwt_secret),
             passwords=passwords or Passwords(),
             roster=roster or NoRoster(),
         )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from . import Identity
 from . import service as accounts
+from .client_address import HEADER as CLIENT_ADDRESS_HEADER
 from .domain import KEY_NAME_PATTERN, PHONE_PATTERN, USERNAME_PATTERN, ApiKey, FieldRejected, User
 from .passwords import MAX_LENGTH, MIN_LENGTH
 from .principal import Principal, Role
@@ -81,7 +82,12 @@ def refusals() -> Iterator[None]:
 
 
 def _source(request: Request) -> str:
-    """The client address the throttle counts by (behind a proxy, run uvicorn with --proxy-headers)."""
+    """The client address the throttle counts by: the browser's, when the call carries the gateway's own stamp of
+    it (the console relays the one its proxy set, client_address.py); otherwise the caller's own address (behind
+    another proxy, run uvicorn with --proxy-headers)."""
+    vouched = _identity(request).client_addresses.vouched(request.headers.get(CLIENT_ADDRESS_HEADER))
+    if vouched is not None:
+        return vouched
     return request.client.host if request.client else "unknown"
 
 
