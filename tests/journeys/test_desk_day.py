@@ -128,8 +128,6 @@ def test_a_ticket_resolved_at_the_desk_and_reopened_is_the_desks_again_and_is_se
     _reopened_and_sent_on(stack, desk, "邮箱又登不上")
 
 
-@pytest.mark.xfail(strict=True, reason="dispatch keeps the withdrawn record it wrote when the ticket was resolved at the "
-                   "desk and assigns nobody on the reopened ticket's ticket.dispatch_requested (dispatch's side, not intake's)")
 def test_dispatch_assigns_a_reopened_ticket_the_desk_sent_on(stack: Stack, desk: dict[str, str]) -> None:
     held = _reopened_and_sent_on(stack, desk, "打印机又不出纸")
     seen = wait_for(lambda: (t := ticket(stack, held["id"], desk))["assignee"] and t, timeout=10)

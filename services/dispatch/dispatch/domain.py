@@ -172,6 +172,12 @@ class Assignment(BaseModel):
     held_until: datetime | None = Field(
         default=None, description="Work that needs someone on site arrived outside service hours: held until this moment, "
         "when the engineers on site duty take it")
+    handed_over_at: datetime | None = Field(
+        default=None, description="When intake handed the ticket over for this assignment (ticket.created, or "
+        "ticket.dispatch_requested of a desk-first or reopened ticket), by intake's clock")
+    ticket_ended_at: datetime | None = Field(
+        default=None, description="When the ticket was resolved, cancelled or closed, withdrawing this assignment (intake's "
+        "clock); a hand-over after it (a reopened ticket sent on again) opens the assignment anew")
     version: int = 1
 
     @computed_field(description="A clock ran out and the step it waits for is still not taken (stored, so lists filter on it)")  # type: ignore[prop-decorator]
@@ -344,13 +350,26 @@ def plan_visit_for(
     return "visit", False, "on foot: same building"
 
 
-def assign(ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime) -> tuple[Assignment, TicketAssignedV1]:
+# Assignment ids made from the hand-over event that caused them: a redelivered event names the same assignment.
+HANDOVER_IDS = uuid.UUID("5b0c1f0e-3d2a-4c8e-9a51-0d15a7c4e0b1")
+
+
+def handover_assignment_id(ticket_id: str, cause: str | None) -> str:
+    """The id of the assignment a hand-over (its event id) opens for the ticket; random without an event."""
+    return str(uuid.uuid5(HANDOVER_IDS, f"{ticket_id}/{cause}")) if cause else str(uuid.uuid4())
+
+
+def assign(
+    ticket: TicketCreatedV1, roster: list[Engineer], *, now: datetime, assignment_id: str | None = None,
+    handed_over_at: datetime | None = None,
+) -> tuple[Assignment, TicketAssignedV1]:
     choice = decide_engineer(ticket.skill, roster, at=now, work=work_of(ticket.channel))
     engineer = choice.engineer
     mode, vehicle, visit_note = plan_visit(ticket, engineer, at=now)
     reason = choice.reason
     assignment = Assignment(
-        id=str(uuid.uuid4()),
+        id=assignment_id or str(uuid.uuid4()),
+        handed_over_at=handed_over_at or now,
         ticket_id=ticket.ticket_id,
         ticket_number=ticket.number,
         engineer_id=engineer.id,
@@ -699,13 +718,16 @@ def apply_review(a: Assignment, reviewed: ServiceRecordReviewedV1) -> tuple[Assi
     return updated, event
 
 
-def waiting(ticket: TicketCreatedV1, *, why: NoEngineerAvailable, now: datetime) -> tuple[Assignment, NoEngineerAvailableV1]:
+def waiting(
+    ticket: TicketCreatedV1, *, why: NoEngineerAvailable, now: datetime, assignment_id: str | None = None,
+    handed_over_at: datetime | None = None,
+) -> tuple[Assignment, NoEngineerAvailableV1]:
     """Nobody can take the ticket now (or it is work on site outside service hours, held for the next on-site period):
     a visible waiting record (the ticket's one assignment slot) and the event."""
     held_until = why.until if isinstance(why, OutsideServiceHours) else None
     reason = str(why)
     record = Assignment(
-        id=str(uuid.uuid4()), ticket_id=ticket.ticket_id, ticket_number=ticket.number, engineer_id="", engineer_name="",
+        id=assignment_id or str(uuid.uuid4()), handed_over_at=handed_over_at or now, ticket_id=ticket.ticket_id, ticket_number=ticket.number, engineer_id="", engineer_name="",
         reason=reason, reason_code=why.code, reason_params=why.params, held_until=held_until, score=0.0, assigned_at=now,
         status="unassigned", service_code=ticket.service_code, skill=ticket.skill, channel=ticket.channel, site=ticket.site,
         mode=work_of(ticket.channel),
@@ -750,24 +772,54 @@ def complete(
     return updated, event
 
 
-def withdraw(a: Assignment, *, status: str, by: str, now: datetime) -> Assignment | None:
-    """The assignment after the ticket left the desk's queue; None when the work is done or withdrawn already."""
-    if a.status not in WITHDRAWABLE:
+def withdraw(a: Assignment, *, status: str, by: str, now: datetime, ended_at: datetime | None = None) -> Assignment | None:
+    """The assignment after the ticket left the desk's queue; None when the work is done or withdrawn already, or
+    when the ticket ended before the hand-over this assignment answers (a resolution heard late, after the reopened
+    ticket was sent on again: it ended the ticket's earlier life, not this one). `ended_at`: when the ticket ended,
+    by intake's clock (the status change's time); now when not known."""
+    ended = ended_at or now
+    if a.status not in WITHDRAWABLE or (a.handed_over_at is not None and ended < a.handed_over_at):
         return None
     params: dict[str, Param] = {"status": status, "by": by}
     return _with_step(a, "withdrawn", at=now, by="desk", note=render("withdrawn", params, "en"), code="withdrawn",
-                      params=params, status="withdrawn")
+                      params=params, status="withdrawn", ticket_ended_at=ended)
 
 
-def withdrawn_before_assignment(*, ticket_id: str, number: str, status: str, by: str, now: datetime) -> Assignment:
+def withdrawn_before_assignment(
+    *, ticket_id: str, number: str, status: str, by: str, now: datetime, ended_at: datetime | None = None
+) -> Assignment:
     """A ticket resolved before its ticket.created reached dispatch: remembered, so the late event assigns nobody."""
     params: dict[str, Param] = {"status": status, "by": by}
     reason = render("withdrawn", params, "en")
     return Assignment(
         id=f"withdrawn-{ticket_id}", ticket_id=ticket_id, ticket_number=number, engineer_id="", engineer_name="",
         reason=reason, reason_code="withdrawn", reason_params=params, score=0.0, assigned_at=now, status="withdrawn",
+        ticket_ended_at=ended_at or now,
         history=(Step(action="withdrawn", at=now, by="desk", engineer_id="", note=reason, code="withdrawn", params=params),),
     )
+
+
+def ended_at(a: Assignment) -> datetime | None:
+    """When the ticket ended, withdrawing the assignment (a record from before the field: its withdrawal step's time)."""
+    if a.status != "withdrawn":
+        return None
+    return a.ticket_ended_at or next((s.at for s in reversed(a.history) if s.action == "withdrawn"), a.assigned_at)
+
+
+def reopens(a: Assignment, *, handed_over_at: datetime) -> bool:
+    """Whether a hand-over opens a withdrawn assignment anew: it came after the ticket ended (the ticket was reopened
+    and sent on again). One from before (a late ticket.created, a redelivered hand-over) assigns nobody; on a tie the
+    withdrawal wins."""
+    ended = ended_at(a)
+    return ended is not None and handed_over_at > ended
+
+
+def reopened(withdrawn: Assignment, fresh: Assignment) -> Assignment:
+    """The ticket's one assignment slot taken by the new hand-over's assignment (`fresh`, from assign or waiting): its
+    engineer, reason, plan and clocks are the new ones; the history and escalations so far are kept for the record."""
+    return fresh.model_copy(update={
+        "history": (*withdrawn.history, *fresh.history), "escalations": withdrawn.escalations, "version": withdrawn.version,
+    })
 
 
 DEMO_ROSTER: tuple[Engineer, ...] = (

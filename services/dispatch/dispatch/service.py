@@ -32,45 +32,67 @@ async def assign_ticket(
     now: datetime,
     correlation_id: str,
     causation_id: str | None,
+    handed_over_at: datetime | None = None,
 ) -> Assignment:
-    """Give a new ticket its engineer; a redelivered or concurrent request never assigns twice.
+    """Give a ticket handed over to dispatch its engineer; a redelivered or concurrent request never assigns twice.
 
     No read first: the store refuses a second assignment for the ticket, which is the check that counts anyway.
     When nobody can take it, a visible waiting record and an assignment.unassigned event say so at once;
-    `assign_waiting` tries again when the roster changes and on an interval.
+    `assign_waiting` tries again when the roster changes and on an interval. A ticket the desk ended left a withdrawn
+    record: a hand-over from after that (`handed_over_at`, intake's clock: the ticket was reopened and sent on again)
+    opens the slot anew with a new assignment, its engineer's load counted once; an earlier one assigns nobody.
+    The assignment's id comes from the hand-over event (`causation_id`), so a redelivery names the same assignment.
     """
-    decided: EventData
-    try:
-        assignment, decided = domain.assign(ticket, await roster.engineers(), now=now)
-    except domain.NoEngineerAvailable as exc:  # OutsideServiceHours too: work on site held for the next period
-        assignment, decided = domain.waiting(ticket, why=exc, now=now)
-    event = Envelope.wrap(
-        decided, producer=PRODUCER, correlation_id=correlation_id, causation_id=causation_id,
-        subject_id=ticket.ticket_id, occurred_at=now,
-    )
+    handed_over_at = handed_over_at or now
+    assignment, event = _decide(ticket, await roster.engineers(), now=now, handed_over_at=handed_over_at,
+                                cause=causation_id, correlation_id=correlation_id)
+    stored = assignment
     if not await assignments.add(assignment, [event]):
         existing = await assignments.get(ticket.ticket_id)
         assert existing is not None
-        # A redelivery finds the assignment stored: the first attempt may have died (or its database did) before
-        # counting the engineer's load and sending its event. Both happen now, each once (issue 14, defect 3: the
-        # ticket.assigned waited for the 300-second sweep and the engineer's load drifted by one).
-        if _still_first_assignment(existing):
-            await roster.count_assignment(existing.engineer_id, existing.id)
-        await outbox.relay_now(existing.ticket_id)
-        return existing
+        if domain.reopens(existing, handed_over_at=handed_over_at):
+            stored = await assignments.save(domain.reopened(existing, assignment), [event])
+        else:
+            # A redelivery finds the assignment stored: the first attempt may have died (or its database did) before
+            # counting the engineer's load and sending its event. Both happen now, each once (issue 14, defect 3:
+            # the ticket.assigned waited for the 300-second sweep and the engineer's load drifted by one).
+            if _still_first_assignment(existing, assignment.id):
+                await roster.count_assignment(existing.engineer_id, existing.id)
+            await outbox.relay_now(existing.ticket_id)
+            return existing
     if assignment.engineer_id:
         await roster.count_assignment(assignment.engineer_id, assignment.id)
     await outbox.deliver(assignment.ticket_id, [event])
-    return assignment
+    return stored
 
 
-def _still_first_assignment(a: Assignment) -> bool:
-    """Open and held by the engineer ticket.created gave it to: its load is assign_ticket's to count (a later
-    reassignment or a waiting ticket's assignment counts its own)."""
-    return (
-        a.status == "open" and bool(a.engineer_id) and bool(a.history) and a.history[0].action == "assigned"
-        and all(step.engineer_id in (None, "", a.engineer_id) for step in a.history)
+def _decide(
+    ticket: TicketCreatedV1, engineers: list[Engineer], *, now: datetime, handed_over_at: datetime, cause: str | None,
+    correlation_id: str,
+) -> tuple[Assignment, Envelope]:
+    """The hand-over's assignment (an engineer, or a waiting record) and its event, wrapped."""
+    decided: EventData
+    assignment_id = domain.handover_assignment_id(ticket.ticket_id, cause)
+    try:
+        assignment, decided = domain.assign(
+            ticket, engineers, now=now, assignment_id=assignment_id, handed_over_at=handed_over_at,
+        )
+    except domain.NoEngineerAvailable as exc:  # OutsideServiceHours too: work on site held for the next period
+        assignment, decided = domain.waiting(
+            ticket, why=exc, now=now, assignment_id=assignment_id, handed_over_at=handed_over_at,
+        )
+    event = Envelope.wrap(
+        decided, producer=PRODUCER, correlation_id=correlation_id, causation_id=cause,
+        subject_id=ticket.ticket_id, occurred_at=now,
     )
+    return assignment, event
+
+
+def _still_first_assignment(a: Assignment, handover_id: str) -> bool:
+    """Open and held by the engineer this hand-over gave it to (the assignment still has the id the hand-over made;
+    any later move gives it a new one): its load is assign_ticket's to count (a later reassignment or a waiting
+    ticket's assignment counts its own)."""
+    return a.status == "open" and bool(a.engineer_id) and a.id == handover_id
 
 
 async def assign_waiting(
@@ -318,18 +340,22 @@ async def complete(
 
 async def withdraw(
     ticket_id: str, *, number: str, status: str, by: str, roster: Roster, assignments: AssignmentStore, now: datetime,
-    outbox: EventOutbox | None = None, correlation_id: str | None = None,
+    outbox: EventOutbox | None = None, correlation_id: str | None = None, ended_at: datetime | None = None,
 ) -> Literal["withdrawn", "remembered", "unchanged"]:
-    """The ticket was resolved, cancelled or closed at the desk: free the engineer, stop offering it to others.
-    If its ticket.created has not arrived yet, a withdrawn record makes that late event assign nobody.
-    A withdrawn engineer is announced (assignment.withdrawn), so the ticket stops showing them as its assignee."""
+    """The ticket was resolved, cancelled or closed at the desk (at `ended_at`, intake's clock): free the engineer,
+    stop offering it to others. If its hand-over has not arrived yet, a withdrawn record makes that late event assign
+    nobody (a hand-over from after the end, of the reopened ticket, assigns again: assign_ticket). A withdrawn
+    engineer is announced (assignment.withdrawn), so the ticket stops showing them as its assignee."""
     for _ in range(2):
         before = await assignments.get(ticket_id)
         if before is None:
-            if await assignments.add(domain.withdrawn_before_assignment(ticket_id=ticket_id, number=number, status=status, by=by, now=now), []):
+            remembered = domain.withdrawn_before_assignment(
+                ticket_id=ticket_id, number=number, status=status, by=by, now=now, ended_at=ended_at,
+            )
+            if await assignments.add(remembered, []):
                 return "remembered"
             continue  # ticket.created got in between: withdraw what it assigned
-        after = domain.withdraw(before, status=status, by=by, now=now)
+        after = domain.withdraw(before, status=status, by=by, now=now, ended_at=ended_at)
         if after is None:
             return "unchanged"
         envelopes: list[Envelope] = []

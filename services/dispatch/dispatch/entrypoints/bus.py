@@ -40,13 +40,15 @@ def register(
     async def on_dispatch_requested(envelope: Envelope, requested: TicketDispatchRequestedV1) -> None:
         # The ticket as the desk hands it over (service, priority and site as they are now). Assigned once: the store
         # refuses a second assignment, and a ticket resolved meanwhile left a withdrawn record that assigns nobody.
+        # A reopened ticket the desk resolved and sends on again is handed over anew, after its withdrawn record:
+        # assign_ticket opens the slot again (the hand-over's time tells it from a late one).
         await assign(envelope, TicketCreatedV1.model_validate(requested.model_dump(include=set(TicketCreatedV1.model_fields))))
 
     async def assign(envelope: Envelope, ticket: TicketCreatedV1) -> None:
         now = datetime.now(UTC)
         assignment = await service.assign_ticket(
             ticket, roster=roster, assignments=assignments, outbox=outbox, now=now,
-            correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
+            correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id), handed_over_at=envelope.occurred_at,
         )
         if assignment.status == "unassigned":
             metrics.no_engineer.inc()
@@ -63,7 +65,7 @@ def register(
         await service.withdraw(
             changed.ticket_id, number=changed.number, status=changed.new_status, by=changed.by,
             roster=roster, assignments=assignments, now=datetime.now(UTC), outbox=outbox,
-            correlation_id=envelope.correlation_id,
+            correlation_id=envelope.correlation_id, ended_at=changed.changed_at,
         )
         if waiting is not None:
             waiting.discard(changed.ticket_id)
