@@ -200,9 +200,11 @@ def record_breach(a: Assignment, *, timer: str, due_at: datetime, breached_at: d
     if timer not in OVERDUE_CLOCKS or any(b.timer == timer and b.due_at == due_at for b in a.breaches):
         return None
     breach = Breach(timer=timer, due_at=due_at, breached_at=breached_at)
+    params: dict[str, Param] = {"due": due_at.isoformat()}
+    # The stored note (for readers that do not render codes) in the site's time with its offset, never UTC.
     return _with_step(
-        a, f"{timer} overdue", at=breached_at, by="sla-monitor", note=f"due {due_at.isoformat()}", code="overdue_due",
-        params={"due": due_at.isoformat()}, breaches=(*a.breaches, breach),
+        a, f"{timer} overdue", at=breached_at, by="sla-monitor", note=render("overdue_due", params, "en"),
+        code="overdue_due", params=params, breaches=(*a.breaches, breach),
     )
 
 
@@ -579,9 +581,10 @@ def confirm(a: Assignment, *, eta: datetime | None, actor: Actor, now: datetime)
     """The desk confirms execution (the contract: within 30 minutes of assignment)."""
     authorize(actor, "confirm", a)
     _require(a, "confirm")
+    params: dict[str, Param] | None = {"eta": eta.isoformat()} if eta else None
     updated = _with_step(
-        a, "confirmed", at=now, by=actor.subject, note=f"eta {eta.isoformat()}" if eta else None,
-        code="eta" if eta else None, params={"eta": eta.isoformat()} if eta else None, status="confirmed", eta=eta,
+        a, "confirmed", at=now, by=actor.subject, note=render("eta", params, "en") if params else None,
+        code="eta" if params else None, params=params, status="confirmed", eta=eta,
     )
     event = AssignmentConfirmedV1(
         ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, eta=eta, confirmed_at=now, by=actor.subject

@@ -103,12 +103,21 @@ def local_time(moment: datetime) -> str:
     return moment.astimezone(site_zone()).strftime("%Y-%m-%d %H:%M")
 
 
+def local_time_with_offset(moment: datetime) -> str:
+    """The site's wall clock to the minute with its UTC offset (`2026-11-30 15:00 +08:00`): a note is read later,
+    elsewhere, copied into mails and reports, so it says which clock it is (issue 13, item 4)."""
+    local = moment.astimezone(site_zone())
+    offset = local.strftime("%z")
+    return f"{local.strftime('%Y-%m-%d %H:%M')} {offset[:3]}:{offset[3:]}"
+
+
 def _time_text(value: Param) -> str:
     if isinstance(value, str):
         try:
-            return local_time(datetime.fromisoformat(value))
+            moment = datetime.fromisoformat(value)
         except ValueError:
             return value
+        return local_time_with_offset(moment) if moment.tzinfo is not None else value
     return str(value)
 
 
