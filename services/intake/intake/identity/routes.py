@@ -238,6 +238,48 @@ async def update_user(username: str, body: UserPatch, wired: Wired, admin: Admin
     return UserOut.of(user)
 
 
+# --- the desk's directory -------------------------------------------------------------------------------------------
+
+DeskStaff = Annotated[Principal, Depends(require_roles("agent", "manager", "admin", "auditor"))]
+
+
+class PersonOut(BaseModel):
+    """Who a caller is, as the desk needs them on a phone call: no role, roster link or credential."""
+
+    username: str
+    name: str
+    department: str | None
+    phone: str | None
+    email: str | None
+
+
+class PeoplePage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "items": [{"username": "wang.xm", "name": "王小明", "department": "辦公室", "phone": "020-8888 1234", "email": "wang.xm@example.org"}],
+        "next_offset": None,
+    }]})
+
+    items: list[PersonOut]
+    next_offset: int | None = Field(description="Pass as ?offset= for the next page; null on the last page")
+
+
+@router.get("/people", response_model=PeoplePage, tags=["identity"], summary="Find a requester by name, phone or department (the desk)")
+async def find_people(
+    wired: Wired,
+    _staff: DeskStaff,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Every word must be part of the name, department, user name or e-mail (either Chinese script: 財務 finds 财务科), or 3+ digits of the phone", examples=["财务 王"])],
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> PeoplePage:
+    """For the desk (agents, managers, admins, auditors) finding who is calling; disabled accounts are left out.
+    Requesters and engineers get 403."""
+    people, more = await accounts.find_people(wired, q=q, limit=limit, offset=offset)
+    return PeoplePage(
+        items=[PersonOut(username=u.username, name=u.name, department=u.department, phone=u.phone, email=u.email) for u in people],
+        next_offset=offset + limit if more else None,
+    )
+
+
 # --- API keys -------------------------------------------------------------------------------------------------------
 
 

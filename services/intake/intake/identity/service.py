@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import directory
 from .domain import ApiKey, FieldRejected, IdentityError, User, change_user, grace_until, new_api_key, new_user
 from .events import security_event
 from .passwords import Passwords
@@ -230,6 +231,21 @@ async def list_users(
     accounts: Accounts, *, role: Role | None = None, department: str | None = None, limit: int = 100, offset: int = 0
 ) -> list[User]:
     return await accounts.users.list(role=role, department=department, limit=limit, offset=offset)
+
+
+async def find_people(accounts: Accounts, *, q: str, limit: int = 20, offset: int = 0, batch: int = 500) -> tuple[list[User], bool]:
+    """The desk's directory (directory.py): enabled users matching every term of `q`, in username order; the page
+    at `offset` among the matches and whether more follow."""
+    terms = directory.matcher(q)
+    found: list[User] = []
+    seen = 0
+    while True:
+        users = await accounts.users.list(limit=batch, offset=seen)
+        seen += len(users)
+        found.extend(u for u in users if not u.disabled and directory.matches(u, terms))
+        if len(found) > offset + limit or len(users) < batch:
+            break
+    return found[offset : offset + limit], len(found) > offset + limit
 
 
 # --- API keys -------------------------------------------------------------------------------------------------------
