@@ -25,7 +25,14 @@ from opsdesk_shared.hanzi import fold_key, to_search_form
 
 from .domain import Actor, Ticket
 
-FILTER_FIELDS = ("status", "priority", "service_code", "channel", "assignee", "requester", "department", "asset_tag", "ticket_type")
+FILTER_FIELDS = (
+    "status", "priority", "service_code", "channel", "assignee", "requester", "department", "asset_tag", "ticket_type",
+    "held", "unassigned", "review", "handled_by",
+)
+# Automatic acts under a person-like role: dispatch's own choice, the guidance window, the desk's relays, knowledge's
+# and assets' notes. They never make a ticket someone's (handler_of).
+SYSTEM_SUBJECTS = frozenset({"desk", "dispatch", "intake", "knowledge", "assets"})
+DESK_ROLES = frozenset({"agent", "admin"})
 # Fields people type in either script; the others are codes and ids, matched exactly.
 FOLDED_FIELDS = frozenset({"department"})
 SortField = Literal["created_at", "reported_at", "updated_at", "priority", "number"]
@@ -86,6 +93,23 @@ class BadCursor(ValueError):
     """The cursor is not one this index handed out (or belongs to another sort)."""
 
 
+def handler_of(ticket: Ticket) -> tuple[str | None, str | None]:
+    """(subject, name) of the desk person who last acted on the ticket: who took the call and recorded it, or later
+    changed its state, replied or noted, sent it on, resolved it at the desk, reassigned it or reviewed its record
+    (every such act is in its audit trail). The desk's "mine" is the tickets it last had in hand; the automatic acts
+    of systems, API keys, engineers and requesters leave it where it was."""
+    for entry in reversed(ticket.audit):
+        if entry.role in DESK_ROLES and entry.by not in SYSTEM_SUBJECTS and not entry.by.startswith("key:"):
+            return entry.by, entry.by_name or entry.by
+    return None, None
+
+
+def held_at_desk(ticket: Ticket) -> bool:
+    """A desk-first ticket the desk still holds: new and not yet sent to dispatch (desk_first.with_desk)."""
+    held = ticket.assignee is not None and ticket.assignee.active
+    return ticket.desk_first and ticket.dispatch_requested_at is None and ticket.status == "new" and not held
+
+
 def _entry(ticket: Ticket) -> Entry:
     text = " ".join(
         filter(None, (ticket.number, ticket.description[:INDEXED_DESCRIPTION], ticket.requester.name, ticket.asset_tag))
@@ -107,6 +131,10 @@ def _entry(ticket: Ticket) -> Entry:
             "asset_tag": ticket.asset_tag,
             "ticket_type": ticket.ticket_type,
             "desk": "yes" if ticket.resolved_at_desk else None,
+            "held": "true" if held_at_desk(ticket) else None,
+            "unassigned": "true" if ticket.status == "new" and not (ticket.assignee and ticket.assignee.active) else None,
+            "review": ticket.service_record.review if ticket.service_record is not None else None,
+            "handled_by": handler_of(ticket)[0],
         },
         # Interned: every ticket's "打印" is then one string shared with the postings, not one copy per ticket.
         terms=tuple(sys.intern(t) for t in terms(text) | terms(ticket.title, unigrams=True)),
@@ -121,6 +149,7 @@ def _entry(ticket: Ticket) -> Entry:
 
 def summary_of(ticket: Ticket) -> dict[str, Any]:
     """What a result list shows per ticket, kept in memory so a page needs no database round trip."""
+    handler, handler_name = handler_of(ticket)
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -135,6 +164,14 @@ def summary_of(ticket: Ticket) -> dict[str, Any]:
         "requester_name": ticket.requester.name,
         "department": ticket.requester.department,
         "assignee_name": ticket.assignee.engineer_name if ticket.assignee and ticket.assignee.active else None,
+        "assignee_id": ticket.assignee.engineer_id if ticket.assignee and ticket.assignee.active else None,
+        "desk_first": ticket.desk_first,
+        "held_at_desk": held_at_desk(ticket),
+        "held_since": (ticket.desk_since or ticket.created_at) if held_at_desk(ticket) else None,
+        "review": ticket.service_record.review if ticket.service_record is not None else None,
+        "handled_by": handler,
+        "handled_by_name": handler_name,
+        "pending_reason": ticket.pending_reason,
         "reported_at": ticket.reported_at,
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at or ticket.created_at,
@@ -279,8 +316,26 @@ class TicketIndex:
     def summaries(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         return [self._entries[i].summary for i in ids if i in self._entries]
 
+    def count(self, query: Query, *, actor: Actor) -> int:
+        """How many tickets the query matches in all (its filters, text and ranges; no cursor, no limit)."""
+        return sum(1 for _ in self._matching(query, actor=actor))
+
     def search(self, query: Query, *, actor: Actor) -> tuple[list[str], str | None]:
         """Ticket ids of one page in order, and the cursor of the next page (None on the last)."""
+        after = decode_cursor(query.cursor, query.sort, query.descending) if query.cursor else None
+        position = SORT_POSITION[query.sort]
+        keyed = ((e.sort_keys[position], e.id) for e in self._matching(query, actor=actor))
+        if after is not None:
+            keyed = (k for k in keyed if (k < after if query.descending else k > after))
+        pick = heapq.nlargest if query.descending else heapq.nsmallest
+        page = pick(query.limit + 1, keyed)
+        more = len(page) > query.limit
+        page = page[: query.limit]
+        cursor = encode_cursor(query.sort, query.descending, page[-1]) if more and page else None
+        return [ticket_id for _, ticket_id in page], cursor
+
+    def _matching(self, query: Query, *, actor: Actor) -> Iterable[Entry]:
+        """The entries the actor may see that match every filter, the text and the time ranges, in no order."""
         sets: list[set[str]] = []
         visible = self._visible(actor)
         if visible is not None:
@@ -293,7 +348,7 @@ class TicketIndex:
         if query.text:
             wanted = query_terms(query.text)
             if not wanted:
-                return [], None
+                return ()
             for term in wanted:
                 sets.append(self._terms.get(term, set()))
         if sets:
@@ -302,7 +357,6 @@ class TicketIndex:
         else:
             candidates = self._entries.keys()
 
-        after = decode_cursor(query.cursor, query.sort, query.descending) if query.cursor else None
         ranges = (
             ("created_at", query.created_from, query.created_to),
             ("reported_at", query.reported_from, query.reported_to),
@@ -315,16 +369,7 @@ class TicketIndex:
                     return False
             return True
 
-        position = SORT_POSITION[query.sort]
-        entries = (self._entries[i] for i in candidates)
+        entries: Iterable[Entry] = (self._entries[i] for i in candidates)
         if any(low is not None or high is not None for _, low, high in ranges):
             entries = (e for e in entries if keep(e))
-        keyed = ((e.sort_keys[position], e.id) for e in entries)
-        if after is not None:
-            keyed = (k for k in keyed if (k < after if query.descending else k > after))
-        pick = heapq.nlargest if query.descending else heapq.nsmallest
-        page = pick(query.limit + 1, keyed)
-        more = len(page) > query.limit
-        page = page[: query.limit]
-        cursor = encode_cursor(query.sort, query.descending, page[-1]) if more and page else None
-        return [ticket_id for _, ticket_id in page], cursor
+        return entries

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
@@ -112,6 +112,22 @@ class TicketSummary(BaseModel):
     requester_name: str
     department: str | None
     assignee_name: str | None
+    assignee_id: str | None = Field(default=None, description="The engineer holding it (roster id); null when nobody does")
+    desk_first: bool = Field(default=False, description="Recorded for the desk's remote guidance first")
+    held_at_desk: bool = Field(default=False, description="Desk-first, new and not yet sent to dispatch: the desk holds it")
+    held_until: datetime | None = Field(
+        default=None, description="While held at the desk: when the guidance window runs out and it goes to dispatch",
+    )
+    review: Literal["pending", "approved", "returned"] | None = Field(
+        default=None, description="The service record's review: pending (waiting for the desk), approved, returned; null: no record",
+    )
+    handled_by: str | None = Field(
+        default=None, description="The desk person (agent or admin) who last acted on it: took the call and recorded it, "
+        "changed its state, replied, sent it on, resolved it at the desk, reassigned it or reviewed its record. Automatic "
+        "acts, API keys, engineers and requesters leave it unchanged. Null for requesters",
+    )
+    handled_by_name: str | None = None
+    pending_reason: Literal["requester", "vendor", "parts"] | None = None
     reported_at: datetime
     created_at: datetime
     updated_at: datetime
@@ -181,7 +197,10 @@ class TicketOut(BaseModel):
         if actor.role == "requester":
             # Dispatch's reason (scoring, a delay) and the desk's words are for staff: requesters read their template.
             shown = messages.assignee_for_requester(ticket)
-            fields["assignee"] = shown.model_dump() if shown is not None else None
+        else:
+            # Staff read dispatch's reasons in their own language (Accept-Language), rendered from its codes.
+            shown = messages.assignee_for_staff(ticket, language=actor.language)
+        fields["assignee"] = shown.model_dump() if shown is not None else None
         if fields["assignee"] is not None:
             fields["assignee"]["notice"] = messages.assignee_notice(ticket)
         fields["allowed_transitions"] = list(lifecycle.allowed_for(ticket, actor))
@@ -197,6 +216,42 @@ class TicketDetail(TicketOut):
 class TicketPage(BaseModel):
     items: list[TicketSummary]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+    total: int = Field(description="How many tickets match the query in all, over every page")
+
+
+class QueueCounts(BaseModel):
+    """The desk's queues counted in one call, each within the caller's view and the filters given."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"open": 42, "held": 3, "unassigned": 7, "waiting": 5, "review": 2, "mine": 4},
+    ]})
+
+    open: int = Field(description="new, assigned, in_progress or pending")
+    held: int = Field(description="Held at the desk (desk-first, not yet sent to dispatch)")
+    unassigned: int = Field(description="new, and no engineer holds it")
+    waiting: int = Field(description="pending (on the requester, a vendor or parts)")
+    review: int = Field(description="resolved, with a service record waiting for the desk's review")
+    mine: int = Field(description="open, and the caller is the desk person who last acted on it (handled_by)")
+
+
+OPEN_STATES = ("new", "assigned", "in_progress", "pending")
+QUEUE_FILTERS: dict[str, dict[str, frozenset[str]]] = {
+    "open": {"status": frozenset(OPEN_STATES)},
+    "held": {"held": frozenset({"true"})},
+    "unassigned": {"unassigned": frozenset({"true"})},
+    "waiting": {"status": frozenset({"pending"})},
+    "review": {"status": frozenset({"resolved"}), "review": frozenset({"pending"})},
+    "mine": {"status": frozenset(OPEN_STATES)},  # and handled_by = the caller
+}
+
+
+def _summary(fields: dict[str, object], *, actor: Actor, window: timedelta) -> TicketSummary:
+    shown = dict(fields)
+    since = shown.pop("held_since", None)
+    shown["held_until"] = since + window if isinstance(since, datetime) else None
+    if actor.role == "requester":
+        shown["handled_by"] = shown["handled_by_name"] = None  # who at the desk is the desk's business
+    return TicketSummary.model_validate(shown)
 
 
 router = APIRouter(prefix="/api/v1")
@@ -265,6 +320,16 @@ async def list_tickets(
     department: Annotated[list[str] | None, Query(max_length=100)] = None,
     asset_tag: Annotated[list[str] | None, Query(max_length=40)] = None,
     ticket_type: Annotated[list[Literal["incident", "service_request", "repair", "task"]] | None, Query()] = None,
+    held: Annotated[bool | None, Query(description="true: only tickets held at the desk (desk-first, not yet sent on); false filters nothing")] = None,
+    unassigned: Annotated[bool | None, Query(description="true: only new tickets no engineer holds; false filters nothing")] = None,
+    review: Annotated[
+        list[Literal["pending", "approved", "returned"]] | None,
+        Query(description="The service record's review; with status=resolved and review=pending: awaiting the desk's review"),
+    ] = None,
+    handled_by: Annotated[
+        list[str] | None,
+        Query(max_length=64, description="The desk person who last acted on it (see handled_by in the items); `me` is the caller"),
+    ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Free text, Chinese or English; every term must match")] = None,
     created_from: Annotated[LocalDateFrom | None, Query(description=FROM_HELP)] = None,
     created_to: Annotated[LocalDateTo | None, Query(description=TO_HELP)] = None,
@@ -276,13 +341,18 @@ async def list_tickets(
 ) -> TicketPage:
     """Filters combine with AND, repeated values of one filter with OR; the order is stable (ties broken by id),
     so cursor pages never repeat or skip a ticket. Requesters see their own and their department's tickets,
-    engineers the ones assigned to them."""
+    engineers the ones assigned to them. The desk's queues: held=true (held at the desk), unassigned=true,
+    status=pending (waiting), status=resolved&review=pending (awaiting review), status=...&handled_by=me (mine);
+    their counts in one call: GET /tickets/counts. Each item says whether the desk holds it and until when, its
+    review, its assignee and who at the desk last handled it; `total` counts every page."""
     for name, value in (("created_from", created_from), ("created_to", created_to), ("reported_from", reported_from), ("reported_to", reported_to)):
         if value is not None and value.tzinfo is None:
             raise HTTPException(422, [{"loc": ["query", name], "msg": f"{name} needs a time zone offset", "type": "value_error"}])
     given = {
         "status": status_, "priority": priority, "service_code": service_code, "channel": channel, "assignee": assignee,
         "requester": requester, "department": department, "asset_tag": asset_tag, "ticket_type": ticket_type,
+        "review": review, "handled_by": [actor.subject if who == "me" else who for who in handled_by or ()],
+        "held": ["true"] if held else None, "unassigned": ["true"] if unassigned else None,
     }
     filters = {name: frozenset(str(v) for v in values) for name, values in given.items() if values and name in FILTER_FIELDS}
     query = SearchQuery(
@@ -290,7 +360,33 @@ async def list_tickets(
         reported_to=reported_to, sort=sort.lstrip("-"), descending=sort.startswith("-"), limit=limit, cursor=cursor,  # type: ignore[arg-type]
     )
     ids, next_cursor = wired.index.search(query, actor=actor)
-    return TicketPage(items=[TicketSummary.model_validate(s) for s in wired.index.summaries(ids)], next_cursor=next_cursor)
+    window = wired.guidance_window
+    return TicketPage(
+        items=[_summary(s, actor=actor, window=window) for s in wired.index.summaries(ids)], next_cursor=next_cursor,
+        total=wired.index.count(query, actor=actor),
+    )
+
+
+@router.get("/tickets/counts", response_model=QueueCounts, tags=["tickets"], summary="The desk's queue counts in one call")
+async def queue_counts(
+    wired: Wired,
+    actor: Caller,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    channel: Annotated[list[Channel] | None, Query()] = None,
+    service_code: Annotated[list[str] | None, Query(max_length=40)] = None,
+    department: Annotated[list[str] | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Free text, Chinese or English; every term must match")] = None,
+) -> QueueCounts:
+    """Each queue as GET /tickets would count it (its `total`) with these filters, within what the caller may see."""
+    given = {"priority": priority, "channel": channel, "service_code": service_code, "department": department}
+    common = {name: frozenset(str(v) for v in values) for name, values in given.items() if values}
+    counts: dict[str, int] = {}
+    for name, queue in QUEUE_FILTERS.items():
+        filters = {**common, **queue}
+        if name == "mine":
+            filters["handled_by"] = frozenset({actor.subject})
+        counts[name] = wired.index.count(SearchQuery(filters=filters, text=q), actor=actor)
+    return QueueCounts(**counts)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, tags=["tickets"])
