@@ -98,6 +98,11 @@ class Gateway:
     async def me(self, token: str, *, lang: str) -> Json:
         return (await self.call("GET", "/me", token=token, lang=lang)).body  # type: ignore[no-any-return]
 
+    async def people(self, token: str, q: str, *, lang: str, limit: int = 8) -> list[Json]:
+        """GET /people: the desk's directory (name, department, phone, e-mail, user name) by name, phone or department."""
+        page = (await self.call("GET", "/people", token=token, lang=lang, params={"q": q, "limit": limit})).body
+        return list(page["items"])
+
     # --- tickets --------------------------------------------------------------------------------------------------
     async def tickets(self, token: str, *, lang: str, params: list[tuple[str, str]]) -> Json:
         return (await self.call("GET", "/tickets", token=token, lang=lang, params=params)).body  # type: ignore[no-any-return]

@@ -69,22 +69,15 @@ async def new_call(ctx: Annotated[Ctx, Depends(signed_in)]) -> Response:
 
 @router.get("/calls/requesters")
 async def requesters(ctx: Annotated[Ctx, Depends(signed_in)], requester_name: str = "") -> Response:
-    """People who reported before, found by name, phone or department in their tickets (no user directory is open to the desk)."""
+    """The caller found in the desk's directory (GET /people) by name, phone or department as the agent types."""
     who = requester_name.strip()[:100]
     found: list[dict[str, Any]] = []
-    if len(who) >= 1:
+    if who:
         try:
-            page = await ctx.api.tickets(ctx.token, lang=ctx.lang, params=[("q", who), ("limit", "50")])
+            found = await ctx.api.people(ctx.token, who, lang=ctx.lang, limit=8)
         except ApiError:
-            page = {"items": []}
-        seen: set[tuple[str, str]] = set()
-        for item in page["items"]:
-            key = (item.get("requester_name") or "", item.get("department") or "")
-            if key in seen or not key[0]:
-                continue
-            seen.add(key)
-            found.append({"name": key[0], "department": key[1]})
-    return ctx.render("call/requesters.html", found=found[:8], who=who)
+            found = []
+    return ctx.render("call/requesters.html", found=found, who=who)
 
 
 @router.get("/calls/suggestions")

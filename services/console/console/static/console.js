@@ -60,6 +60,10 @@
       document.getElementById("requester_name").value = pick.dataset.name;
       var dep = document.getElementById("requester_department");
       if (dep && pick.dataset.department) { dep.value = pick.dataset.department; }
+      var phone = document.getElementById("requester_phone");
+      if (phone && pick.dataset.phone) { phone.value = pick.dataset.phone; }
+      var account = document.getElementById("requester_id");
+      if (account) { account.value = pick.dataset.username || ""; }
       document.getElementById("requester-matches").innerHTML = "";
       document.getElementById("requester_phone").focus();
     }
@@ -83,6 +87,10 @@
     if (back && window.history.length > 1) { ev.preventDefault(); window.history.back(); }
   });
   document.addEventListener("input", function (ev) {
+    if (ev.target.id === "requester_name") {
+      var chosen = document.getElementById("requester_id");
+      if (chosen) { chosen.value = ""; }  /* a name typed after a pick is someone else's until picked again */
+    }
     if (!ev.target.matches("[data-filter-services]")) { return; }
     var needle = ev.target.value.trim().toLowerCase();
     document.querySelectorAll("#service_code option").forEach(function (opt) {
