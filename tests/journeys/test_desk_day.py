@@ -134,6 +134,16 @@ def test_dispatch_assigns_a_reopened_ticket_the_desk_sent_on(stack: Stack, desk:
     assert seen["status"] == "assigned" and seen["assignee"]["engineer_name"]
 
 
+def test_she_reads_why_dispatch_chose_the_engineer_in_her_language(stack: Stack, desk: dict[str, str]) -> None:
+    """Dispatch announces its reason as a code; the ticket says it in the reader's language, not dispatch's English."""
+    tid = _take_call(stack, desk, title="电脑无法开机")["id"]
+    reason = assigned(stack, tid, desk)["assignee"]["reason"]
+    assert is_chinese(reason) and "评分" in reason and "负载" in reason, reason
+    assert "score" not in reason and "load" not in reason, reason
+    english = ticket(stack, tid, {**desk, "Accept-Language": "en"})["assignee"]["reason"]
+    assert "score" in english and "load" in english, english
+
+
 def test_she_sends_a_desk_first_ticket_on_to_dispatch(stack: Stack, desk: dict[str, str]) -> None:
     gw = stack.gateway
     held = _take_call(stack, desk, desk_first=True, title="显示器不亮")

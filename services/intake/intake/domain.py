@@ -49,6 +49,7 @@ class Actor(BaseModel):
     department: str | None = None
     engineer_id: str | None = Field(default=None, description="The roster engineer this user is linked to, if any")
     source: str = Field(default="api", description="Where the change came from: client address, 'bus', 'email'")
+    language: str = Field(default="zh-CN", description="The caller's language (Accept-Language) for texts rendered for them")
 
 
 DESK = Actor(subject="desk", name="Service desk", role="agent", source="internal")
@@ -88,13 +89,22 @@ class Assignee(BaseModel):
     assignment_id: str
     engineer_id: str
     engineer_name: str
-    reason: str | None = Field(default=None, description="Dispatch's reason for its own decision (staff only); null when a person decided")
+    reason: str | None = Field(
+        default=None, description="Dispatch's reason for its own decision (staff only), in the reader's language; null "
+        "when a person decided")
+    reason_code: str | None = Field(
+        default=None, description="Dispatch's reason as a code (staff only; opsdesk_shared.contracts.reasons), which `reason` says")
+    reason_params: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="The reason code's parameters (staff only)")
     assigned_at: datetime
     decided_by: str | None = Field(default=None, description="Who chose this engineer: dispatch, or the desk agent's subject (staff only)")
     note: str | None = Field(default=None, description="The reason the person who decided gave, e.g. a desk reassign (staff only)")
     # Dispatch withdrew this engineer (the ticket ended without their work): kept for the record, no longer held.
     withdrawn_at: datetime | None = None
-    withdrawn_reason: str | None = None
+    withdrawn_reason: str | None = Field(default=None, description="Why dispatch withdrew the engineer, in the reader's language (staff only)")
+    withdrawn_reason_code: str | None = Field(default=None, description="The withdrawal's reason as a code (staff only)")
+    withdrawn_reason_params: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="The withdrawal reason code's parameters (staff only)")
     # What dispatch announced since (assignment.accepted / assignment.confirmed): shown to the requester too.
     accepted_at: datetime | None = Field(default=None, description="When the engineer accepted the job")
     confirmed_at: datetime | None = Field(default=None, description="When the desk confirmed the engineer is going")

@@ -176,6 +176,7 @@ def assign(ticket: Ticket, event: TicketAssignedV1, *, actor: Actor = DISPATCH) 
     assignee = Assignee(
         assignment_id=event.assignment_id, engineer_id=event.engineer_id, engineer_name=event.engineer_name,
         reason=event.reason if by_dispatch else None, note=None if by_dispatch else event.reason, decided_by=actor.subject,
+        reason_code=event.reason_code if by_dispatch else None, reason_params=dict(event.reason_params) if by_dispatch else {},
         assigned_at=at,
     )
     old = ticket.assignee.engineer_id if ticket.assignee else None
@@ -203,7 +204,10 @@ def withdraw_assignee(ticket: Ticket, event: AssignmentWithdrawnV1) -> Changed |
     if current is None or current.assignment_id != event.assignment_id or not current.active:
         return None
     at = to_millis(event.withdrawn_at)
-    marked = current.model_copy(update={"withdrawn_at": at, "withdrawn_reason": event.reason})
+    marked = current.model_copy(update={
+        "withdrawn_at": at, "withdrawn_reason": event.reason, "withdrawn_reason_code": event.reason_code,
+        "withdrawn_reason_params": dict(event.reason_params),
+    })
     changes: dict[str, dict[str, Any]] = {"assignee": {"old": current.engineer_id, "new": None}}
     updated = ticket.model_copy(
         update={"assignee": marked, "updated_at": at, "audit": (*ticket.audit, audit_entry(DISPATCH, "withdrawn", at, changes))}

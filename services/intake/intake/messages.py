@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
+from opsdesk_shared.contracts.reasons import render_reason
 from opsdesk_shared.hanzi import to_simplified
 
 if TYPE_CHECKING:
@@ -128,4 +129,22 @@ def assignee_for_requester(ticket: Ticket) -> Assignee | None:
     assignee = ticket.assignee
     if assignee is None:
         return None
-    return assignee.model_copy(update={"reason": None, "note": None, "decided_by": None, "withdrawn_reason": None})
+    return assignee.model_copy(update={
+        "reason": None, "reason_code": None, "reason_params": {}, "note": None, "decided_by": None,
+        "withdrawn_reason": None, "withdrawn_reason_code": None, "withdrawn_reason_params": {},
+    })
+
+
+def assignee_for_staff(ticket: Ticket, *, language: str) -> Assignee | None:
+    """The assignee as staff read it: dispatch's reason and a withdrawal's reason said in the reader's language from
+    dispatch's codes (the catalogue shared with the contracts), not dispatch's English text; an assignment recorded
+    before the codes travelled keeps its text."""
+    assignee = ticket.assignee
+    if assignee is None:
+        return None
+    update: dict[str, str] = {}
+    if assignee.reason is not None and assignee.reason_code:
+        update["reason"] = render_reason(assignee.reason_code, assignee.reason_params, language)
+    if assignee.withdrawn_reason is not None and assignee.withdrawn_reason_code:
+        update["withdrawn_reason"] = render_reason(assignee.withdrawn_reason_code, assignee.withdrawn_reason_params, language)
+    return assignee.model_copy(update=update) if update else assignee

@@ -270,6 +270,7 @@ async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk, correlat
     as_assigned = TicketAssignedV1(
         ticket_id=moved.ticket_id, assignment_id=moved.assignment_id, engineer_id=moved.engineer_id,
         engineer_name=moved.engineer_name, reason=moved.reason, assigned_at=moved.reassigned_at,
+        reason_code=moved.reason_code, reason_params=moved.reason_params,
     )
 
     def decide(ticket: Ticket) -> lifecycle.Changed | None:

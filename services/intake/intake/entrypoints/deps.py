@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, Response, status
 
+from opsdesk_shared.errors import language
 from opsdesk_shared.logs import correlation_id
 
 from ..domain import Actor
@@ -23,7 +24,7 @@ async def actor(request: Request) -> Actor:
     source = request.client.host if request.client else "unknown"
     return Actor(
         subject=principal.subject, name=principal.name, role=principal.role, department=principal.department,
-        engineer_id=principal.engineer_id, source=source,
+        engineer_id=principal.engineer_id, source=source, language=language(request),
     )
 
 
