@@ -27,7 +27,7 @@ def test_sign_in_lands_the_desk_on_its_queue(open_page: Any, agent: dict[str, An
     p.shot("01-sign-in")
     sign_in(p, agent)
     p.page.wait_for_selector("nav.queues")
-    assert p.page.locator("nav.queues a").count() == 7
+    assert p.page.locator("nav.queues a").count() == 8  # open, mine, held, unassigned, at risk, breached, waiting, review
     assert "未结" in p.page.inner_text("nav.queues")
     cookies = {c["name"]: c for c in p.page.context.cookies()}
     assert cookies["opsdesk_session"]["httpOnly"] and cookies["opsdesk_session"]["sameSite"] == "Strict"
@@ -37,15 +37,20 @@ def test_sign_in_lands_the_desk_on_its_queue(open_page: Any, agent: dict[str, An
     assert p.errors == []
 
 
-def test_phone_call_resolved_at_the_desk_with_an_article(open_page: Any, agent: dict[str, Any]) -> None:
+def test_phone_call_resolved_at_the_desk_with_an_article(open_page: Any, stack: Stack, agent: dict[str, Any]) -> None:
+    caller = make_user(stack, "requester", name="王小明", department="辦公室", phone="020-8765 4321")
     p = open_page()
     sign_in(p, agent)
     p.page.keyboard.press("n")
     p.page.wait_for_url("**/calls/new")
     assert p.page.input_value("#reported_at")  # "call came in at" defaults to now
-    p.page.fill("#requester_name", "王小明")
-    p.page.fill("#requester_phone", "020-12345678")
-    p.page.fill("#requester_department", "办公室")
+    # The caller found in the desk's directory by a part of their phone number (GET /api/v1/people).
+    p.page.fill("#requester_name", "87654321")
+    p.page.click(f"[data-pick-requester][data-username='{caller['username']}']")
+    assert p.page.input_value("#requester_name") == "王小明"
+    assert p.page.input_value("#requester_phone") == "020-8765 4321"
+    assert p.page.input_value("#requester_department") == "辦公室"
+    assert p.page.input_value("#requester_id") == caller["username"]
     p.page.fill("#title", "打印机卡纸")
     p.page.fill("#description", "三楼打印机卡纸，无法打印")
     p.page.select_option("#impact", "medium")
@@ -93,6 +98,12 @@ def test_ticket_filed_elsewhere_arrives_live_and_opens(open_page: Any, stack: St
     p.page.wait_for_selector("text=已收到，工程师马上联系您")
     assert p.axe() == []
     p.shot("05-ticket")
+    # Replying made it the agent's: it is in "mine" (handled_by=me), counted by GET /tickets/counts.
+    p.page.goto("/queue?queue=mine")
+    p.page.wait_for_selector(f"tr[data-number='{number}']")
+    assert p.page.inner_text(".q-mine .count").strip() == "1"
+    p.page.goto(f"/tickets/{number}")
+    p.page.wait_for_selector(".clocks")
     p.page.keyboard.press("?")
     assert p.page.locator("#shortcuts").is_visible()
     p.shot("06-shortcuts")

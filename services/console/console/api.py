@@ -107,6 +107,10 @@ class Gateway:
     async def tickets(self, token: str, *, lang: str, params: list[tuple[str, str]]) -> Json:
         return (await self.call("GET", "/tickets", token=token, lang=lang, params=params)).body  # type: ignore[no-any-return]
 
+    async def ticket_counts(self, token: str, *, lang: str, params: list[tuple[str, str]]) -> dict[str, int]:
+        """GET /tickets/counts: the desk's listed queues (open, mine, held, unassigned, waiting, review) counted at once."""
+        return dict((await self.call("GET", "/tickets/counts", token=token, lang=lang, params=params)).body)
+
     async def ticket(self, token: str, ref: str, *, lang: str) -> Reply:
         return await self.call("GET", f"/tickets/{ref}", token=token, lang=lang)
 

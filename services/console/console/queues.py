@@ -1,8 +1,9 @@
 """The desk's queues: which tickets each one holds, decided from what the API returns (pure functions).
 
-Listed queues are one `GET /tickets` query each. Derived queues need what only a ticket's detail carries (desk-first
-hold, SLA clocks, the service record's review), so they are decided on the details of the newest open (or resolved)
-tickets, up to a window; the page says when a count stopped at that window.
+Listed queues are one `GET /tickets` query each, with the API's own filters (held, unassigned, review, handled_by),
+and their counts come in one `GET /tickets/counts`. At risk and breached need the SLA clocks, which the list does not
+carry yet: they are decided on the details of the newest open tickets, up to a window; the page says when a count
+stopped at that window.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .clock import parse_instant
 
 OPEN_STATES = ("new", "assigned", "in_progress", "pending")
 AT_RISK_WITHIN = timedelta(minutes=15)
+_OPEN = tuple(("status", s) for s in OPEN_STATES)
 
 
 @dataclass(frozen=True)
@@ -23,16 +25,19 @@ class Queue:
     label: str  # message id; translated when shown
     statuses: tuple[str, ...]
     derived: bool = False
+    # The GET /tickets filters that list it (listed queues); its count is GET /tickets/counts' field of the same key.
+    params: tuple[tuple[str, str], ...] = ()
 
 
 QUEUES: tuple[Queue, ...] = (
-    Queue("open", "Open", OPEN_STATES),
-    Queue("held", "Held at the desk", ("new",), derived=True),
-    Queue("unassigned", "Unassigned", ("new",)),
+    Queue("open", "Open", OPEN_STATES, params=_OPEN),
+    Queue("mine", "Mine", OPEN_STATES, params=(*_OPEN, ("handled_by", "me"))),
+    Queue("held", "Held at the desk", ("new",), params=(("held", "true"),)),
+    Queue("unassigned", "Unassigned", ("new",), params=(("unassigned", "true"),)),
     Queue("at_risk", "At risk", OPEN_STATES, derived=True),
     Queue("breached", "Breached", OPEN_STATES, derived=True),
-    Queue("waiting", "Waiting (vendor or requester)", ("pending",)),
-    Queue("review", "Resolved, awaiting review", ("resolved",), derived=True),
+    Queue("waiting", "Waiting (vendor or requester)", ("pending",), params=(("status", "pending"),)),
+    Queue("review", "Resolved, awaiting review", ("resolved",), params=(("status", "resolved"), ("review", "pending"))),
 )
 BY_KEY = {q.key: q for q in QUEUES}
 
@@ -41,13 +46,15 @@ def queue(key: str | None) -> Queue:
     return BY_KEY.get(key or "", QUEUES[0])
 
 
-def is_unassigned(summary: dict[str, Any]) -> bool:
-    return summary.get("status") == "new" and not summary.get("assignee_name")
-
-
 def is_held(detail: dict[str, Any]) -> bool:
-    """A desk-first ticket the desk still holds: new, and not yet sent to dispatch."""
+    """A desk-first ticket the desk still holds, from its detail (the ticket page's send-on button)."""
     return detail.get("status") == "new" and bool(detail.get("desk_first")) and not detail.get("dispatch_requested_at")
+
+
+def awaits_review(detail: dict[str, Any]) -> bool:
+    """Resolved with a service record waiting for the desk's review, from its detail (the ticket page's review)."""
+    record = detail.get("service_record") or {}
+    return detail.get("status") == "resolved" and record.get("review") == "pending"
 
 
 def _running(detail: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,28 +81,12 @@ def is_at_risk(detail: dict[str, Any], now: datetime) -> bool:
     return False
 
 
-def awaits_review(detail: dict[str, Any]) -> bool:
-    record = detail.get("service_record") or {}
-    return detail.get("status") == "resolved" and record.get("review") == "pending"
-
-
 def in_derived(key: str, detail: dict[str, Any], now: datetime) -> bool:
-    if key == "held":
-        return is_held(detail)
     if key == "at_risk":
         return detail.get("status") in OPEN_STATES and is_at_risk(detail, now)
     if key == "breached":
         return detail.get("status") in OPEN_STATES and is_breached(detail, now)
-    if key == "review":
-        return awaits_review(detail)
     raise KeyError(key)
-
-
-def in_listed(key: str, summary: dict[str, Any]) -> bool:
-    q = BY_KEY[key]
-    if summary.get("status") not in q.statuses:
-        return False
-    return is_unassigned(summary) if key == "unassigned" else True
 
 
 def most_urgent_clock(detail: dict[str, Any]) -> dict[str, Any] | None:

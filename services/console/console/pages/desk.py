@@ -58,12 +58,14 @@ class Workspace:
     error: str | None = None
 
 
-async def list_all(ctx: Ctx, statuses: tuple[str, ...], filters: Filters, *, pages: int = MAX_PAGES) -> tuple[list[Json], bool]:
-    """Every ticket in these states (newest first), up to pages x 200; True when more were left."""
+async def list_all(
+    ctx: Ctx, statuses: tuple[str, ...], filters: Filters, *, pages: int = MAX_PAGES, limit: int = PAGE,
+) -> tuple[list[Json], bool]:
+    """Every ticket in these states (newest first), up to pages x limit; True when more were left."""
     items: list[Json] = []
     cursor: str | None = None
     for _ in range(pages):
-        params = [("status", s) for s in statuses] + filters.params() + [("limit", str(PAGE))]
+        params = [("status", s) for s in statuses] + filters.params() + [("limit", str(limit))]
         if cursor:
             params.append(("cursor", cursor))
         page = await ctx.api.tickets(ctx.token, lang=ctx.lang, params=params)
@@ -98,26 +100,33 @@ async def details(ctx: Ctx, summaries: list[Json]) -> dict[str, Json]:
 
 
 async def workspace(ctx: Ctx, key: str, filters: Filters) -> Workspace:
+    """Listed queues and their counts straight from the API (one page, one count call); at risk and breached from
+    the SLA clocks in the details of the newest open tickets, up to the window (the list carries no clocks yet)."""
     window = ctx.console.settings.detail_window
-    open_items, open_more = await list_all(ctx, queues.OPEN_STATES, filters)
-    resolved, resolved_more = await list_all(ctx, ("resolved",), filters, pages=1)
-    known = await details(ctx, open_items[:window] + resolved[:window])
+    current = queues.queue(key)
+    counts_call = ctx.api.ticket_counts(ctx.token, lang=ctx.lang, params=filters.params())
+    if current.derived:
+        counts, (open_items, open_more) = await asyncio.gather(counts_call, list_all(ctx, queues.OPEN_STATES, filters, pages=1, limit=window))
+        shown: list[Json] = []
+    else:
+        listing = ctx.api.tickets(ctx.token, lang=ctx.lang, params=[*current.params, *filters.params(), ("limit", str(PAGE))])
+        counts, page, (open_items, open_more) = await asyncio.gather(
+            counts_call, listing, list_all(ctx, queues.OPEN_STATES, filters, pages=1, limit=window),
+        )
+        shown = page["items"]
+    # Details: the open tickets the clock queues are decided on, and the rows shown (their clocks), at most a window.
+    known = await details(ctx, open_items + [s for s in shown[:window] if s["id"] not in {o["id"] for o in open_items}])
     now = ctx.now()
-    counts: dict[str, int] = {}
     capped: set[str] = set()
-    members: dict[str, list[Json]] = {}
     for q in queues.QUEUES:
         if q.derived:
-            pool = resolved[:window] if q.key == "review" else open_items[:window]
-            members[q.key] = [s for s in pool if s["id"] in known and queues.in_derived(q.key, known[s["id"]], now)]
-            if len(resolved if q.key == "review" else open_items) > window or (resolved_more if q.key == "review" else open_more):
-                capped.add(q.key)
-        else:
-            members[q.key] = [s for s in open_items if queues.in_listed(q.key, s)]
+            members = [s for s in open_items if s["id"] in known and queues.in_derived(q.key, known[s["id"]], now)]
+            counts[q.key] = len(members)
             if open_more:
                 capped.add(q.key)
-        counts[q.key] = len(members[q.key])
-    rows = [Row(s, known.get(s["id"])) for s in members[key]]
+            if q.key == key:
+                shown = members
+    rows = [Row(s, known.get(s["id"])) for s in shown]
     if key in ("at_risk", "breached"):
         rows.sort(key=lambda r: (r.clock or {}).get("due_at") or "")
     return Workspace(key, rows, counts, capped)

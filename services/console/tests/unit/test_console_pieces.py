@@ -58,17 +58,27 @@ def test_every_message_has_a_chinese_translation_in_both_catalogues() -> None:
         assert missing == [], folder
 
 
-def test_held_at_risk_breached_and_review_queues() -> None:
-    held = _t(desk_first=True, dispatch_requested_at=None)
-    assert queues.is_held(held) and not queues.is_held(_t(desk_first=True, dispatch_requested_at="2026-11-30T10:00:00+08:00"))
+def test_at_risk_and_breached_come_from_the_clocks() -> None:
     soon = _t(sla=[{"name": "response", "state": "running", "due_at": (NOW + timedelta(minutes=14)).isoformat()}])
     later = _t(sla=[{"name": "response", "state": "running", "due_at": (NOW + timedelta(minutes=40)).isoformat()}])
+    warned = _t(sla=[{"name": "response", "state": "running", "due_at": (NOW + timedelta(minutes=40)).isoformat(),
+                      "warning_at": (NOW - timedelta(minutes=1)).isoformat()}])
     late = _t(sla=[{"name": "response", "state": "breached", "due_at": (NOW - timedelta(minutes=1)).isoformat()}])
     assert queues.in_derived("at_risk", soon, NOW) and not queues.in_derived("at_risk", later, NOW)
+    assert queues.in_derived("at_risk", warned, NOW)
     assert queues.in_derived("breached", late, NOW) and not queues.in_derived("at_risk", late, NOW)
+
+
+def test_listed_queues_are_the_apis_filters_and_counts() -> None:
+    listed = {q.key: dict(q.params) for q in queues.QUEUES if not q.derived}
+    assert set(listed) == {"open", "mine", "held", "unassigned", "waiting", "review"}  # GET /tickets/counts' fields
+    assert listed["held"] == {"held": "true"} and listed["unassigned"] == {"unassigned": "true"}
+    assert listed["review"] == {"status": "resolved", "review": "pending"} and listed["mine"]["handled_by"] == "me"
+    assert [p for p in queues.queue("open").params] == [("status", s) for s in queues.OPEN_STATES]
+    assert {q.key for q in queues.QUEUES if q.derived} == {"at_risk", "breached"}
+    # The ticket page still decides its send-on and review buttons from the detail.
+    assert queues.is_held(_t(desk_first=True)) and not queues.is_held(_t(desk_first=True, dispatch_requested_at="2026-11-30T10:00:00+08:00"))
     assert queues.awaits_review({"status": "resolved", "service_record": {"review": "pending"}})
-    assert queues.in_listed("unassigned", {"status": "new", "assignee_name": None})
-    assert not queues.in_listed("unassigned", {"status": "new", "assignee_name": "陈志强"})
 
 
 def test_session_cookie_is_sealed_and_expires() -> None:
