@@ -240,7 +240,7 @@ async def test_healthz_is_200(client) -> None:  # type: ignore[no-untyped-def]
 async def test_readyz_is_503_without_infrastructure(client) -> None:  # type: ignore[no-untyped-def]
     response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": False, "nats": False}}
+    assert response.json() == {"status": "unavailable", "checks": {"database": False, "nats": False, "views": False, "consumers": False}}
 
 
 def _created_count(metrics_text: str, *, channel: str, service_code: str) -> float:

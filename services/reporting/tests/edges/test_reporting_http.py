@@ -121,4 +121,4 @@ async def test_healthz_ok_and_readyz_unavailable_without_infrastructure(client: 
     assert (await client.get("/healthz", auth=None)).status_code == 200
     ready = await client.get("/readyz", auth=None)
     assert ready.status_code == 503
-    assert ready.json()["checks"] == {"database": False, "nats": False}
+    assert ready.json()["checks"] == {"database": False, "nats": False, "views": False, "consumers": False}

@@ -62,7 +62,7 @@ async def test_readyz_is_503_when_database_and_nats_are_not_open(client: httpx.A
     response = await client.get("/readyz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": False, "nats": False}}
+    assert response.json() == {"status": "unavailable", "checks": {"database": False, "nats": False, "views": False, "consumers": False}}
 
 
 async def test_response_echoes_the_callers_correlation_id(client: httpx.AsyncClient) -> None:
