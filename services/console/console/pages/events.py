@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response, StreamingResponse
 
@@ -77,9 +78,12 @@ async def events(ctx: Annotated[Ctx, Depends(signed_in)]) -> Response:
                 at_boundary = item.endswith(b"\n\n") or item.endswith(b"\r\n\r\n")
                 yield item
         finally:
+            # Shielded: Starlette cancels this generator through an anyio scope, which cancels every await in it
+            # again; without the shield the reader's close of the upstream response never ran and the person's
+            # stream at the gateway stayed open (a few per user, then 429 for every new page).
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            with anyio.CancelScope(shield=True), contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(reader, timeout=5)
 
     return StreamingResponse(relay(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
