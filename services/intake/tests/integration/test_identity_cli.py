@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -40,21 +43,66 @@ async def db(database_url: str, database: str) -> AsyncIterator[Any]:
     await client.close()
 
 
-@pytest.fixture
-def admin(database_url: str, database: str, tmp_path: Path) -> Any:
+def _command_env(database_url: str, database: str) -> dict[str, str]:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
     base_env.update(MONGODB_URL=database_url, INTAKE_DATABASE=database)
+    return base_env
+
+
+@pytest.fixture
+def admin(database_url: str, database: str, tmp_path: Path) -> Any:
+    """`intake.admin`'s main() with its own environment, standard streams, working directory and event loop.
+
+    In-process, in a thread of its own (main() runs asyncio.run), because starting Python and importing intake for
+    each of some 25 commands cost minutes of the suite on two busy cores; the entry point itself is still run as a
+    separate process by test_usage_errors_exit_2."""
+    base_env = _command_env(database_url, database)
 
     def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "intake.admin", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env={**base_env, **(env or {})},
-            cwd=tmp_path,  # no stray .env
-            timeout=60,
-        )
+        from intake import admin as command
+
+        out, err = io.StringIO(), io.StringIO()
+        outcome: dict[str, int] = {}
+
+        def main() -> None:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    outcome["rc"] = command.main(list(args))
+                except SystemExit as exc:  # argparse's usage errors
+                    outcome["rc"] = exc.code if isinstance(exc.code, int) else 1
+
+        root = logging.getLogger()
+        saved_env, saved_handlers, saved_level, saved_stdin, saved_cwd = (
+            dict(os.environ), root.handlers[:], root.level, sys.stdin, os.getcwd())
+        os.environ.clear()
+        os.environ.update({**base_env, **(env or {})})
+        sys.stdin = io.StringIO(stdin)
+        os.chdir(tmp_path)  # no stray .env
+        try:
+            worker = threading.Thread(target=main)
+            worker.start()
+            worker.join(timeout=60)
+            assert not worker.is_alive(), f"intake.admin {args} did not finish in 60 s"
+        finally:
+            os.chdir(saved_cwd)
+            sys.stdin = saved_stdin
+            os.environ.clear()
+            os.environ.update(saved_env)
+            root.handlers[:] = saved_handlers
+            root.setLevel(saved_level)
+        return subprocess.CompletedProcess(["intake.admin", *args], outcome.get("rc", 1), out.getvalue(), err.getvalue())
+
+    return run
+
+
+@pytest.fixture
+def admin_process(database_url: str, database: str, tmp_path: Path) -> Any:
+    """The same command as a separate process: the real `python -m intake.admin` entry point."""
+    base_env = _command_env(database_url, database)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "intake.admin", *args], capture_output=True, text=True,
+                              env=base_env, cwd=tmp_path, timeout=60)
 
     return run
 
@@ -180,9 +228,14 @@ async def test_set_password_lets_an_imported_requester_log_in(admin: Any, db: An
     assert admin("set-password", "--username", "nobody", "--password-stdin", stdin="whatever-123\n").returncode == 1
 
 
-def test_usage_errors_exit_2(admin: Any) -> None:
+def test_usage_errors_exit_2(admin: Any, admin_process: Any) -> None:
     assert admin("create-key", "--name", "x", "--role", "superuser").returncode == 2
     assert admin().returncode == 2
+    # The entry point as operators run it, a process of its own: usage errors and a real command against the database.
+    assert admin_process().returncode == 2
+    listed = admin_process("list-users")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0].startswith("username\trole")
 
 
 @pytest.fixture
