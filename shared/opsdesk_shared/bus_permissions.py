@@ -116,6 +116,9 @@ ROLES: dict[str, BusRole] = {
                 (s.ASSIGNMENT_HELP_REQUESTED, "intake-help-requested"),
                 # Stock parts of a service record that assets could not issue: a work note for the desk.
                 (s.CMDB_SPARE_ISSUE_REFUSED, "intake-spare-issue-refused"),
+                # Nobody could take the ticket yet, or work on site is held for the on-site shift: a work note for
+                # the desk, and the requester of a held ticket told when someone comes.
+                (s.ASSIGNMENT_UNASSIGNED, "intake-assignment-unassigned"),
             ),
             # The gateway asks assets and the SLA monitor (adapters/nats.py); the rpc.* answers are documented as
             # being for the gateway, so it is the one user allowed to ask them.

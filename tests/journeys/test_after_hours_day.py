@@ -66,6 +66,13 @@ def _assignment(stack: Stack, ticket_id: str, desk: dict[str, str]) -> dict[str,
     return r.json() if r.status_code == 200 else None
 
 
+def _ticket(stack: Stack, ticket_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    r = httpx.get(f"{stack.gateway}/api/v1/tickets/{ticket_id}", headers=headers, timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
 def test_work_on_site_waits_for_the_on_site_shift_and_remote_work_goes_to_the_phone_on_call(
     stack: Stack, desk: dict[str, str], shift_start: datetime
 ) -> None:
@@ -78,6 +85,20 @@ def test_work_on_site_waits_for_the_on_site_shift_and_remote_work_goes_to_the_ph
     assert datetime.fromisoformat(held["held_until"]) == shift_start and held["held_until"].endswith("+08:00")
     assert held["reason_code"] == "held_after_hours"
     assert f"顺延至 {shift_start.strftime('%Y-%m-%d %H:%M')}" in held["reason"], held["reason"]
+
+    # The hold is on the ticket: the desk reads when the on-site shift takes it (site's clock, offset), the requester
+    # of a held ticket a plain sentence saying when an engineer comes, never the desk's note.
+    until = f"{shift_start.strftime('%Y-%m-%d %H:%M')} +08:00"
+    noted = wait_for(lambda: [c for c in _ticket(stack, printer, desk)["comments"] if c["internal"] and until in c["body"]])
+    assert "等待驻场班次" in noted[0]["body"], noted
+    chen = in_language(sign_in(stack, "requester", name="陈伟", department="财务科", username="chen.evening"), "zh-CN")
+    filed = httpx.post(f"{gw}/api/v1/tickets", json={k: v for k, v in PRINTER.items() if k != "requester"} | {"channel": "web"},
+                       headers=chen, timeout=TIMEOUT)
+    assert filed.status_code == 201, filed.text
+    his = wait_for(lambda: (t := _ticket(stack, filed.json()["id"], chen))["comments"] and t)
+    assert [c["body"] for c in his["comments"]] == [
+        f"您的工单 {his['number']} 需要工程师上门处理。现在是非驻场服务时间,工程师将于 "
+        f"{shift_start.strftime('%Y-%m-%d %H:%M')} 起上门为您处理。"], his["comments"]
 
     on_call = wait_for(lambda: (a := _assignment(stack, remote, desk)) and a["status"] == "open" and a)
     assert on_call["engineer_id"] == "eng-mobile-1" and on_call["mode"] == "remote" and on_call["duty"] == "phone"

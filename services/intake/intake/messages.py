@@ -35,6 +35,14 @@ TEMPLATES: dict[str, dict[Language, str]] = {
         "zh-TW": "您的工單 {number} 已改由工程師 {engineer} 負責,我們會盡快為您處理。",
         "en": "Your ticket {number} is now with engineer {engineer}; we will attend to it shortly.",
     },
+    # Work on site that arrived outside service hours waits for the on-site shift (dispatch's assignment.unassigned
+    # with held_until): the requester hears when someone comes, in plain words.
+    "held_for_onsite": {
+        "zh-CN": "您的工单 {number} 需要工程师上门处理。现在是非驻场服务时间,工程师将于 {at} 起上门为您处理。",
+        "zh-TW": "您的工單 {number} 需要工程師上門處理。現在是非駐場服務時間,工程師將於 {at} 起上門為您處理。",
+        "en": "Your ticket {number} needs an engineer on site. It is outside on-site service hours now; an engineer "
+              "will come from {at}.",
+    },
     # Notification mails: subject and body per occasion.
     "mail.assigned.subject": {
         "zh-CN": "[{number}] 您的工单已指派工程师",

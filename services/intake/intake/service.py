@@ -15,12 +15,14 @@ from opsdesk_shared.contracts import (
     AssignmentWithdrawnV1,
     Envelope,
     HelpRequestedV1,
+    NoEngineerAvailableV1,
     Requester,
     TicketAssignedV1,
     TicketReassignedV1,
 )
 from opsdesk_shared.contracts.cmdb import InspectionRecordedV1, SpareIssueRefusedV1
 from opsdesk_shared.contracts.envelope import EventData
+from opsdesk_shared.contracts.reasons import local_time_with_offset, render_reason
 from opsdesk_shared.errors import OutcomeUnknown, Unavailable
 from opsdesk_shared.mongo import read_back
 
@@ -346,6 +348,39 @@ async def record_help_request(
 
     return await _apply_announced(
         asked.ticket_id, decide, desk=desk, now=asked.requested_at, correlation_id=correlation_id or asked.ticket_id
+    )
+
+
+async def record_unassigned(
+    unassigned: NoEngineerAvailableV1, *, event_id: str, desk: Desk, correlation_id: str | None = None
+) -> bool:
+    """Dispatch could give the ticket to nobody yet (assignment.unassigned): the desk reads why as a work note, with a
+    hold's end on the site's clock (work on site outside service hours waits for the on-site shift); the requester of
+    a held ticket is told in their words when an engineer comes. Once per event; True when the ticket changed."""
+    if unassigned.reason_code:
+        why = render_reason(unassigned.reason_code, unassigned.reason_params, "zh-CN")
+    else:
+        why = unassigned.reason
+    held = unassigned.held_until
+
+    def decide(ticket: Ticket) -> lifecycle.Changed | None:
+        if held is None:
+            body = f"待派工 / waiting for an engineer: {why}"
+        else:
+            until = local_time_with_offset(held)
+            body = f"等待驻场班次（{until}）/ held for the on-site shift (until {until}): {why}"
+        noted = lifecycle.note_for_staff(ticket, comment_id=f"unassigned-{event_id}", body=body, actor=domain.DISPATCH,
+                                         now=unassigned.at)
+        told = None
+        if held is not None:
+            said = messages.render("held_for_onsite", messages.requester_language(ticket), number=ticket.number,
+                                   at=messages.local_time(held))
+            told = lifecycle.tell_requester(noted or ticket, comment_id=f"held-{event_id}", body=said, actor=domain.DESK,
+                                            now=unassigned.at)
+        return _noted(told or noted)
+
+    return await _apply_announced(
+        unassigned.ticket_id, decide, desk=desk, now=unassigned.at, correlation_id=correlation_id or unassigned.ticket_id
     )
 
 

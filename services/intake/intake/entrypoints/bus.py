@@ -16,6 +16,7 @@ from opsdesk_shared.contracts import (
     AssignmentWithdrawnV1,
     Envelope,
     HelpRequestedV1,
+    NoEngineerAvailableV1,
     TicketAssignedV1,
     TicketReassignedV1,
     TicketStatusChangedV1,
@@ -77,6 +78,13 @@ def register(
             asked, event_id=str(envelope.event_id), desk=desk, correlation_id=envelope.correlation_id
         )
 
+    async def on_assignment_unassigned(envelope: Envelope, unassigned: NoEngineerAvailableV1) -> None:
+        # Nobody could take the ticket yet, or work on site waits for the on-site shift: the desk reads why (a work
+        # note, the hold's end in local time), the requester of a held ticket when someone comes.
+        await service.record_unassigned(
+            unassigned, event_id=str(envelope.event_id), desk=desk, correlation_id=envelope.correlation_id
+        )
+
     async def on_spare_issue_refused(envelope: Envelope, refused: SpareIssueRefusedV1) -> None:
         # Stock parts of the service record that assets could not issue: the desk sorts them out.
         await service.record_spare_refusal(refused, desk=desk, correlation_id=envelope.correlation_id)
@@ -121,6 +129,7 @@ def register(
         (subjects.CMDB_REGISTER_IMPORTED, "intake-register-imported", on_register_imported),
         (subjects.ASSIGNMENT_HELP_REQUESTED, "intake-help-requested", on_help_requested),
         (subjects.CMDB_SPARE_ISSUE_REFUSED, "intake-spare-issue-refused", on_spare_issue_refused),
+        (subjects.ASSIGNMENT_UNASSIGNED, "intake-assignment-unassigned", on_assignment_unassigned),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,
