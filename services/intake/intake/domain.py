@@ -241,6 +241,28 @@ class Ticket(BaseModel):
     # When the current hold at the desk began: None is its creation; a reopen of a ticket resolved at the desk starts
     # a fresh hold (and guidance window) here.
     desk_since: datetime | None = None
+    # The desk's "mine" (handled): the desk person who last acted on the ticket through the API. Kept on the record
+    # because the full index reload reads tickets without their audit trail.
+    handled_by: str | None = None
+    handled_by_name: str | None = None
+
+
+# Automatic acts under a desk role: the desk's relays, dispatch's own choice, the guidance window, knowledge's and
+# assets' notes. They never make a ticket someone's.
+SYSTEM_SUBJECTS = frozenset({"desk", "dispatch", "intake", "knowledge", "assets"})
+
+
+def is_desk_person(actor: Actor) -> bool:
+    """An agent or admin acting as themselves (not a system, not an API key)."""
+    return actor.role in ("agent", "admin") and actor.subject not in SYSTEM_SUBJECTS and not actor.subject.startswith("key:")
+
+
+def handled(ticket: Ticket, actor: Actor) -> Ticket:
+    """The ticket as handled by this actor: a desk person who recorded it, or changed, replied to, sent on, resolved
+    or reviewed it, makes it theirs (the desk's "mine"); anyone else leaves it with whoever had it."""
+    if not is_desk_person(actor) or (ticket.handled_by == actor.subject and ticket.handled_by_name == (actor.name or actor.subject)):
+        return ticket
+    return ticket.model_copy(update={"handled_by": actor.subject, "handled_by_name": actor.name or actor.subject})
 
 
 def ticket_id_for(idempotency_key: str | None) -> str:
@@ -422,6 +444,7 @@ def open_ticket(
         audit=(audit_entry(actor, "created", now),),
         desk_first=service.desk_first if cmd.desk_first is None else cmd.desk_first,
     )
+    ticket = handled(ticket, actor)  # the agent who took the call
     event = TicketCreatedV1(
         ticket_id=ticket.id,
         number=ticket.number,

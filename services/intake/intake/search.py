@@ -23,16 +23,13 @@ from typing import Any, Literal
 
 from opsdesk_shared.hanzi import fold_key, to_search_form
 
-from .domain import Actor, Ticket
+from .domain import SYSTEM_SUBJECTS, Actor, Ticket
 
 FILTER_FIELDS = (
     "status", "priority", "service_code", "channel", "assignee", "requester", "department", "asset_tag", "ticket_type",
     "held", "unassigned", "review", "handled_by",
 )
-# Automatic acts under a person-like role: dispatch's own choice, the guidance window, the desk's relays, knowledge's
-# and assets' notes. They never make a ticket someone's (handler_of).
-SYSTEM_SUBJECTS = frozenset({"desk", "dispatch", "intake", "knowledge", "assets"})
-DESK_ROLES = frozenset({"agent", "admin"})
+
 # Fields people type in either script; the others are codes and ids, matched exactly.
 FOLDED_FIELDS = frozenset({"department"})
 SortField = Literal["created_at", "reported_at", "updated_at", "priority", "number"]
@@ -94,12 +91,13 @@ class BadCursor(ValueError):
 
 
 def handler_of(ticket: Ticket) -> tuple[str | None, str | None]:
-    """(subject, name) of the desk person who last acted on the ticket: who took the call and recorded it, or later
-    changed its state, replied or noted, sent it on, resolved it at the desk, reassigned it or reviewed its record
-    (every such act is in its audit trail). The desk's "mine" is the tickets it last had in hand; the automatic acts
-    of systems, API keys, engineers and requesters leave it where it was."""
+    """(subject, name) of the desk person who last acted on the ticket (domain.handled: took the call, changed its
+    state, replied, sent it on, resolved or reviewed it); for a ticket recorded before the record kept it, read from
+    its audit trail when loaded with one."""
+    if ticket.handled_by is not None:
+        return ticket.handled_by, ticket.handled_by_name or ticket.handled_by
     for entry in reversed(ticket.audit):
-        if entry.role in DESK_ROLES and entry.by not in SYSTEM_SUBJECTS and not entry.by.startswith("key:"):
+        if entry.role in ("agent", "admin") and entry.by not in SYSTEM_SUBJECTS and not entry.by.startswith("key:"):
             return entry.by, entry.by_name or entry.by
     return None, None
 

@@ -29,7 +29,7 @@ from opsdesk_shared.mongo import read_back
 from . import desk_first, domain, known_tags, lifecycle, messages, people, service_record
 from .access import can_see, may_thread, require
 from .catalog_cache import Catalog
-from .domain import DESK, Actor, NewTicket, Suggestion, Ticket
+from .domain import DESK, Actor, NewTicket, Suggestion, Ticket, handled
 from .known_tags import KnownTags
 from .mail import Mail
 from .ports import ConcurrentUpdate, Decided, EventOutbox, MailSenders, PendingHandovers, People, TicketStore
@@ -186,6 +186,7 @@ async def act(
         updated, events = step(ticket)
         if not events and updated is ticket:
             return None
+        updated = handled(updated, actor)  # a desk person's act makes it theirs ("mine")
         envelopes = _wrap(events, ticket.id, correlation_id=correlation_id, now=now)
         return updated, envelopes
 

@@ -123,7 +123,7 @@ class TicketSummary(BaseModel):
     )
     handled_by: str | None = Field(
         default=None, description="The desk person (agent or admin) who last acted on it: took the call and recorded it, "
-        "changed its state, replied, sent it on, resolved it at the desk, reassigned it or reviewed its record. Automatic "
+        "changed its state, replied or noted, sent it on, resolved it at the desk or reviewed its record. Automatic "
         "acts, API keys, engineers and requesters leave it unchanged. Null for requesters",
     )
     handled_by_name: str | None = None
