@@ -8,9 +8,10 @@ import binascii
 import json
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from opsdesk_shared.bus import KeyedLocks
 from opsdesk_shared.contracts import (
     TicketAssignedV1,
     TicketClosedV1,
@@ -465,13 +466,28 @@ async def known_ticket(ref: str, *, links: Docs) -> str:
     raise UnknownTicket(f"no ticket {ref} is known (by id or number)")
 
 
-async def _set_ticket(links: Docs, tag: str, ticket_id: str, fields: dict[str, Any], at: str) -> None:
+def _utc(at: datetime) -> str:
+    """One spelling per instant (UTC, microseconds always), so the stored times compare as strings."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _newer(current: Doc | None, at: str, field: str = "at") -> bool:
+    """`at` is not older than what `current` holds; an entry stored before _utc (no fraction) compares as older."""
+    return current is None or not current.get(field) or _utc(datetime.fromisoformat(current[field])) <= at
+
+
+async def _set_ticket(links: Docs, tag: str, ticket_id: str, *, facts: dict[str, Any], state: dict[str, Any], at: str) -> None:
+    """The ticket's entry in its asset's document: `facts` (number, title...: never change) are filled in whenever
+    missing, `state` (status, priority) only from an event not older than the one the entry shows."""
+
     def change(doc: Doc | None) -> Doc | None:
         doc = doc or {"tickets": {}, "repairs": []}
         current = doc["tickets"].get(ticket_id, {})
-        if current.get("at", "") > at:
-            return None  # an older event arriving late
-        return {**doc, "tickets": {**doc["tickets"], ticket_id: {**current, **fields, "at": at}}}
+        # An older event arriving late brings only what is missing.
+        entry = {**current, **facts, **state, "at": at} if _newer(current, at) else {**facts, **current}
+        if entry == current:
+            return None
+        return {**doc, "tickets": {**doc["tickets"], ticket_id: entry}}
 
     await modify(links, tag, change)
 
@@ -480,47 +496,74 @@ def _hold(engineer_id: str, at: str) -> Any:
     """The ticket's current engineer, kept on the ticket's own mapping document; a late, older event changes nothing."""
 
     def change(doc: Doc | None) -> Doc | None:
-        if doc is not None and doc.get("assigned_at", "") > at:
+        if not _newer(doc, at, "assigned_at"):
             return None
         return {**(doc or {}), "engineer_id": engineer_id, "assigned_at": at}
 
     return change
 
 
-async def on_ticket_event(event: Any, *, links: Docs) -> bool:
-    """Keep the per-asset list of tickets current; idempotent (a redelivery writes the same values).
+def _state(state: dict[str, Any], at: str) -> Any:
+    """The ticket's newest state, kept on its own mapping document too: an event that arrives before ticket.created
+    (the subjects have a consumer each) is remembered there, and ticket.created lists the ticket with it."""
+
+    def change(doc: Doc | None) -> Doc | None:
+        if not _newer(doc, at, "state_at"):
+            return None
+        return {**(doc or {}), "state": {**((doc or {}).get("state") or {}), **state}, "state_at": at}
+
+    return change
+
+
+async def on_ticket_event(event: Any, *, links: Docs, locks: KeyedLocks | None = None) -> bool:
+    """Keep the per-asset list of tickets current; idempotent (a redelivery writes the same values), and the same
+    whatever order the events arrive in (each entry keeps the newest state it heard, by the event's own time).
 
     Who holds each ticket (ticket.assigned / ticket.reassigned) is recorded whether or not its asset is known yet:
     the assignment may arrive before ticket.created, and the overview shows engineers only the tickets they hold.
+    `locks` serialises this process's writes per ticket and per asset (one document holds all of an asset's
+    tickets: a burst of alike tickets would otherwise lose races on it, issue 14); across replicas `modify`'s
+    optimistic check still keeps the document right.
     """
+    locks = locks or KeyedLocks()
+    ticket_key = _ticket_key(event.ticket_id)
     if isinstance(event, TicketAssignedV1 | TicketReassignedV1):
-        at = (event.assigned_at if isinstance(event, TicketAssignedV1) else event.reassigned_at).isoformat()
-        await modify(links, _ticket_key(event.ticket_id), _hold(event.engineer_id, at))
+        at = _utc(event.assigned_at if isinstance(event, TicketAssignedV1) else event.reassigned_at)
+        async with locks.hold([ticket_key]):
+            await modify(links, ticket_key, _hold(event.engineer_id, at))
         return True
     if isinstance(event, TicketCreatedV1):
         # Every ticket is remembered by id and number: spare issues and reservations must name one that exists.
         number, on = event.number, event.asset_tag
         await modify(links, _number_key(number), lambda _: {"ticket_id": event.ticket_id})
-        await modify(links, _ticket_key(event.ticket_id),
-                     lambda doc: {**(doc or {}), "number": number, **({"tag": on} if on else {})})
+        async with locks.hold([ticket_key]):
+            mapping = await modify(links, ticket_key, lambda doc: {**(doc or {}), "number": number, **({"tag": on} if on else {})})
         if not on:
             return True
-        await _set_ticket(links, on, event.ticket_id, {
-            "number": event.number, "title": event.title, "priority": event.priority, "service_code": event.service_code,
-            "reported_at": event.reported_at.isoformat(), "status": "new",
-        }, event.reported_at.isoformat())
+        facts = {"number": event.number, "title": event.title, "service_code": event.service_code,
+                 "reported_at": event.reported_at.isoformat()}
+        at, state = _utc(event.reported_at), {"status": "new", "priority": event.priority}
+        heard = mapping or {}
+        if heard.get("state") and heard.get("state_at", "") > at:
+            at, state = heard["state_at"], {**state, **heard["state"]}  # a later state heard before this event
+        async with locks.hold([f"asset:{on}"]):
+            await _set_ticket(links, on, event.ticket_id, facts=facts, state=state, at=at)
         return True
-    mapping = await links.get(_ticket_key(event.ticket_id))
+    if isinstance(event, TicketStatusChangedV1):
+        at, state = _utc(event.changed_at), {"status": event.new_status, "priority": event.priority}
+    elif isinstance(event, TicketResolvedV1):
+        at, state = _utc(event.resolved_at), {"status": "resolved"}
+    elif isinstance(event, TicketClosedV1):
+        at, state = _utc(event.closed_at), {"status": "closed"}
+    else:
+        return False
+    async with locks.hold([ticket_key]):
+        mapping = await modify(links, ticket_key, _state(state, at))
     tag = (mapping or {}).get("tag") or getattr(event, "asset_tag", None)
     if not tag:
-        return False
-    if isinstance(event, TicketStatusChangedV1):
-        await _set_ticket(links, tag, event.ticket_id, {"status": event.new_status, "priority": event.priority},
-                          event.changed_at.isoformat())
-    elif isinstance(event, TicketResolvedV1):
-        await _set_ticket(links, tag, event.ticket_id, {"status": "resolved"}, event.resolved_at.isoformat())
-    elif isinstance(event, TicketClosedV1):
-        await _set_ticket(links, tag, event.ticket_id, {"status": "closed"}, event.closed_at.isoformat())
+        return False  # kept on the ticket's mapping: ticket.created, when it comes, lists the ticket with it
+    async with locks.hold([f"asset:{tag}"]):
+        await _set_ticket(links, tag, event.ticket_id, facts={}, state=state, at=at)
     return True
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 
-from opsdesk_shared.bus import subscribe_events
+from opsdesk_shared.bus import KeyedLocks, subscribe_events
 from opsdesk_shared.contracts import AssignmentCompletedV1, Envelope, subjects
 from opsdesk_shared.settings import ServiceSettings
 
@@ -96,8 +96,11 @@ def register(
             return {"found": True, "impact": result.model_dump(mode="json")}
 
     if links is not None and settings is not None:
+        # One set of locks for the six ticket consumers: their batches write the same ticket and asset documents.
+        ticket_locks = KeyedLocks()
+
         async def on_ticket_event(envelope: Envelope, event: Any) -> None:
-            if await service_ops.on_ticket_event(event, links=links):
+            if await service_ops.on_ticket_event(event, links=links, locks=ticket_locks):
                 metrics.ticket_events.labels(envelope.type).inc()
 
         if repair_clocks is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from assets import service, service_ops
 from assets.domain import Asset, Location
@@ -64,6 +64,26 @@ async def test_a_redelivered_or_late_event_does_not_reopen_a_ticket(world: Adapt
     await service_ops.on_ticket_event(status("t1", "in_progress", t0 + timedelta(minutes=30)), links=world.links)  # late
 
     assert (await overview(world))["open_tickets"] == []
+
+
+async def test_a_state_heard_before_ticket_created_is_listed_when_the_ticket_arrives(world: Adapters, t0: datetime) -> None:
+    # One consumer per subject: ticket.status_changed may be handled before its ticket.created (issue 14 follow-up).
+    await setup(world, t0)
+    await service_ops.on_ticket_event(status("t1", "assigned", t0 + timedelta(seconds=5)), links=world.links)
+    await service_ops.on_ticket_event(created("t1", "GZ-P-1", t0), links=world.links)
+
+    [ticket] = (await overview(world))["open_tickets"]  # type: ignore[misc]
+    assert (ticket["status"], ticket["priority"], ticket["number"]) == ("assigned", "P2", "INC-t1")
+
+
+async def test_times_in_other_offsets_compare_as_instants(world: Adapters, t0: datetime) -> None:
+    await setup(world, t0)
+    east = timezone(timedelta(hours=8))
+    await service_ops.on_ticket_event(created("t1", "GZ-P-1", t0.astimezone(east)), links=world.links)  # 17:00+08:00
+    await service_ops.on_ticket_event(status("t1", "in_progress", t0 + timedelta(minutes=1)), links=world.links)  # 09:01Z
+
+    [ticket] = (await overview(world))["open_tickets"]  # type: ignore[misc]
+    assert ticket["status"] == "in_progress"
 
 
 async def test_tickets_without_an_asset_are_known_by_id_and_number_but_on_no_asset(world: Adapters, t0: datetime) -> None:
