@@ -142,6 +142,8 @@ ROLES: dict[str, BusRole] = {
                 (s.TICKET_SERVICE_RECORD_REVIEWED, "dispatch-service-record-reviewed"),
                 # A desk-first ticket is assigned when the desk hands it over, not on ticket.created.
                 (s.TICKET_DISPATCH_REQUESTED, "dispatch-dispatch-requested"),
+                # A ticket the engineer's work resolved, reopened: the assignment goes back to them to complete again.
+                (s.TICKET_REOPENED, "dispatch-ticket-reopened"),
             ),
         ),
         BusRole(
@@ -152,6 +154,8 @@ ROLES: dict[str, BusRole] = {
                 (s.TICKET_ASSIGNED, "sla-ticket-assigned"),
                 (s.TICKET_STATUS_CHANGED, "sla-ticket-status-changed"),
                 (s.TICKET_UPDATED, "sla-ticket-updated"),
+                # The desk sent the ticket on: the remote-guidance clock stops there.
+                (s.TICKET_DISPATCH_REQUESTED, "sla-ticket-dispatch-requested"),
                 (s.SLA_BREACHED, "sla-escalation"),
                 (s.REPAIR_UPDATED, "sla-repair-updated"),
                 (s.TICKET_REASSIGNED, "sla-ticket-reassigned"),

@@ -42,6 +42,9 @@ class Timer(BaseModel):
     # While the ticket waits on the requester (pending), the clock holds; the time held is added up here.
     paused_at: datetime | None = None
     paused_seconds: float = 0.0
+    # On a stop-before-start marker: the stop that overtook the start cancels the clock rather than meeting it (the
+    # ticket was cancelled, or a desk resolution made dispatch unnecessary), so the late start is decided so too.
+    stop_cancels: bool = False
 
     @property
     def subject(self) -> str:
@@ -141,9 +144,10 @@ def start_timer(
     )
 
 
-def stopped_before_start(*, ticket_id: str, name: str, at: datetime) -> Timer:
-    """The stop event can overtake the start event on the bus; remember it so the late start changes nothing."""
-    return Timer(ticket_id=ticket_id, name=name, status="stopped", stopped_at=at)
+def stopped_before_start(*, ticket_id: str, name: str, at: datetime, cancel: bool = False) -> Timer:
+    """The stop event can overtake the start event on the bus; remember it (and whether it cancels) so the late
+    start changes nothing."""
+    return Timer(ticket_id=ticket_id, name=name, status="stopped", stopped_at=at, stop_cancels=cancel)
 
 
 def stops_in_time(timer: Timer, *, at: datetime) -> bool:

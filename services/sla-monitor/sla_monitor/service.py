@@ -43,7 +43,7 @@ async def _settle_early_stop(existing: Timer, timer: Timer, *, store: TimerStore
     """The stop overtook this start: the start reveals the due time, so the cycle is decided now (met with the times
     it was met against, or breached when the stop came after the due time) and its verdict announced."""
     assert existing.stopped_at is not None
-    decision = domain.stop(timer, at=existing.stopped_at)
+    decision = domain.stop(timer, at=existing.stopped_at, cancel=existing.stop_cancels)
     if decision is None:
         return False
     done, events = decision
@@ -136,7 +136,7 @@ async def stop_timer(
         timer = await store.get(key)
         if timer is None:
             # The start has not arrived yet: remember the stop so the late start is decided against it.
-            if await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at)):
+            if await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at, cancel=cancel)):
                 return False
             continue  # the start got in between: stop what it started
         decision = domain.stop(timer, at=at, cancel=cancel)
@@ -242,20 +242,38 @@ async def resume_ticket_timers(ticket_id: str, *, at: datetime, book: CalendarBo
     return resumed
 
 
-# Clocks whose commitment lapses when the ticket closes first: nobody confirmed, re-dispatched or acknowledged, and
-# nobody had to. Counting them met would inflate compliance, so they end cancelled. The opening clocks and remote
-# guidance are met by a desk resolution (the desk answered; the desk kept the ticket).
-LAPSE_ON_CLOSE = frozenset({"confirmation", "redispatch", "escalation"})
+# Which verdict each clock still running gets when its ticket leaves the desk's hands other than by its own stop
+# event. met and breached are what compliance is counted from, so a clock whose commitment no longer applies ends
+# cancelled and is left out of every rate (a clock already overdue stays breached: domain.stop decides that first).
+# - resolved/closed: the desk answered (response met) and, when it resolved at the desk, kept the ticket within its
+#   guidance window (remote_guidance met). Nobody was dispatched and nobody had to be: dispatch is cancelled, as are
+#   confirmation, re-dispatch and escalation, which nobody performed (counting them met would inflate compliance).
+# - cancelled: the requester or the desk withdrew the request; nothing was owed any more, every clock is cancelled.
+MET_ON_RESOLVE = frozenset({"response", "remote_guidance"})
+LAPSE_ON_CLOSE = frozenset({"dispatch", "confirmation", "redispatch", "escalation"})
 
 
-async def close_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore, outbox: EventOutbox | None = None) -> list[str]:
-    """The ticket was resolved, cancelled or closed: every clock still running on it stops. The opening clocks
-    stop even if their start has not arrived yet (a desk fix at first contact can overtake ticket.created on
-    another consumer); later clocks only if they were started. Returns the names stopped in time (met or cancelled)."""
-    stopped = [name for name in OPENING_TIMERS if await stop_timer(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox)]
+def cancels_on_close(name: str, new_status: str) -> bool:
+    """Whether closing the ticket into `new_status` cancels the clock `name` (else it is met, if in time)."""
+    return new_status == "cancelled" or name not in MET_ON_RESOLVE
+
+
+async def close_ticket_timers(
+    ticket_id: str, *, at: datetime, store: TimerStore, outbox: EventOutbox | None = None, new_status: str = "resolved",
+) -> list[str]:
+    """The ticket was resolved, cancelled or closed (`new_status`): every clock still running on it stops, with the
+    verdict `cancels_on_close` gives. The opening clocks stop even if their start has not arrived yet (a desk fix at
+    first contact can overtake ticket.created on another consumer); later clocks only if they were started. Returns
+    the names stopped in time (met or cancelled)."""
+    stopped = [
+        name for name in OPENING_TIMERS
+        if await stop_timer(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox,
+                            cancel=cancels_on_close(name, new_status))
+    ]
     stopped += [
         name for name in WORK_TIMERS
-        if await stop_if_running(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox, cancel=name in LAPSE_ON_CLOSE)
+        if await stop_if_running(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox,
+                                 cancel=cancels_on_close(name, new_status))
     ]
     return stopped
 

@@ -20,6 +20,7 @@ from opsdesk_shared.contracts import (
     SlaBreachedV1,
     TicketAssignedV1,
     TicketCreatedV1,
+    TicketDispatchRequestedV1,
     TicketReassignedV1,
     TicketStatusChangedV1,
     TicketUpdatedV1,
@@ -120,9 +121,17 @@ def register(
         if isinstance(started, str):
             await start("remote_guidance", updated.ticket_id, datetime.fromisoformat(started), envelope)
 
+    async def on_ticket_dispatch_requested(envelope: Envelope, sent: TicketDispatchRequestedV1) -> None:
+        # The desk sent the ticket on (or its window ran out): guidance is over, met if within the window. A hold
+        # after hours in dispatch is dispatch's wait, not the desk's, and must not breach the guidance clock.
+        if await service.stop_if_running("remote_guidance", ticket_id=sent.ticket_id, at=sent.requested_at, store=store, outbox=outbox):
+            metrics.timers_stopped.labels("remote_guidance").inc()
+
     async def on_ticket_status_changed(envelope: Envelope, changed: TicketStatusChangedV1) -> None:
         if changed.new_status in CLOSING_STATES:
-            for name in await service.close_ticket_timers(changed.ticket_id, at=changed.changed_at, store=store, outbox=outbox):
+            for name in await service.close_ticket_timers(
+                changed.ticket_id, at=changed.changed_at, store=store, outbox=outbox, new_status=changed.new_status
+            ):
                 metrics.timers_stopped.labels(name).inc()
         elif changed.new_status == "pending" and (changed.pending_reason or "requester") in settings.pause_on_pending:
             for name in await service.pause_ticket_timers(changed.ticket_id, at=changed.changed_at, store=store):
@@ -141,6 +150,7 @@ def register(
         (subjects.TICKET_ASSIGNED, "sla-ticket-assigned", on_ticket_assigned),
         (subjects.TICKET_STATUS_CHANGED, "sla-ticket-status-changed", on_ticket_status_changed),
         (subjects.TICKET_UPDATED, "sla-ticket-updated", on_ticket_updated),
+        (subjects.TICKET_DISPATCH_REQUESTED, "sla-ticket-dispatch-requested", on_ticket_dispatch_requested),
         (subjects.SLA_BREACHED, "sla-escalation", on_sla_breached),
         (subjects.REPAIR_UPDATED, "sla-repair-updated", on_repair_updated),
         (subjects.TICKET_REASSIGNED, "sla-ticket-reassigned", on_ticket_reassigned),

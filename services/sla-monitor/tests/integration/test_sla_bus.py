@@ -191,8 +191,9 @@ async def test_scheduled_deliverable_starts_no_response_clock_and_resolution_sto
     await publisher.publish(Envelope.wrap(resolved, producer="intake", correlation_id="c", subject_id=ticket.ticket_id))
 
     async def both_stopped() -> bool:
+        # The desk answered (response met); nobody had to be dispatched (dispatch cancelled, out of the rate).
         timers = [await store.get(f"{ticket.ticket_id}:{name}") for name in ("response", "dispatch")]
-        return all(t is not None and t.status == "stopped" for t in timers)
+        return [t.status if t else None for t in timers] == ["stopped", "cancelled"]
 
     assert await eventually(both_stopped)
     assert await store.get(f"{report.ticket_id}:response") is None
@@ -226,3 +227,40 @@ async def test_remote_guidance_clock_starts_with_the_desk_and_stops_when_an_engi
         return t is not None and t.status == "stopped"
 
     assert await eventually(stopped)
+
+
+async def test_sending_a_ticket_on_stops_the_guidance_clock_met_though_dispatch_then_holds_it(
+    broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any
+) -> None:
+    """The desk sends the ticket on (ticket.dispatch_requested) within its window; dispatch then holds it after
+    hours and nobody is assigned for hours: the guidance clock ended when the desk let go, met, and never breaches."""
+    from opsdesk_shared.contracts import Requester, TicketDispatchRequestedV1, TicketUpdatedV1
+
+    store, outbox = mongo_timer_store, MemoryOutbox()
+    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), outbox=outbox, settings=settings())
+    await broker.start()
+    publisher = JetStreamPublisher(broker)
+    _, ticket = ticket_created(reported_at=datetime.now(UTC))
+    now = datetime.now(UTC)
+    started_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    guidance = TicketUpdatedV1(ticket_id=ticket.ticket_id, number=ticket.number, by="agent1", updated_at=started_at,
+                               changes={"guidance_started_at": {"old": None, "new": started_at.isoformat()}})
+    await publisher.publish(Envelope.wrap(guidance, producer="intake", correlation_id="c", subject_id=ticket.ticket_id))
+    await eventually(lambda: store.get(f"{ticket.ticket_id}:remote_guidance"))
+
+    sent = TicketDispatchRequestedV1(
+        ticket_id=ticket.ticket_id, number=ticket.number, title=ticket.title, channel="hotline", service_code="RS-REPAIR",
+        requester=Requester(name="王小明"), reported_at=ticket.reported_at, requested_at=started_at + timedelta(minutes=3),
+        by="agent1", reason="desk",
+    )
+    await publisher.publish(Envelope.wrap(sent, producer="intake", correlation_id="c", subject_id=ticket.ticket_id))
+
+    async def stopped() -> Any:
+        t = await store.get(f"{ticket.ticket_id}:remote_guidance")
+        return t if t is not None and t.status != "running" else None
+
+    timer = await eventually(stopped)
+    assert (timer.status, timer.stopped_at) == ("stopped", started_at + timedelta(minutes=3))
+    assert await service.sweep_breaches(now=started_at + timedelta(hours=14), store=store, outbox=outbox) == 0
+    verdicts = [(e.data["timer"], e.data["outcome"]) for e in outbox.published if e.type == subjects.SLA_TIMER_STOPPED]
+    assert verdicts == [("remote_guidance", "met")]
