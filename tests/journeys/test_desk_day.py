@@ -215,6 +215,33 @@ def test_she_approves_the_engineers_service_record_on_the_ticket(
     assert twice.status_code == 409, twice.text
 
 
+def test_a_reopened_ticket_the_engineer_resolved_goes_back_to_them_and_they_complete_it_again(
+    stack: Stack, desk: dict[str, str], engineers: dict[str, dict[str, str]]
+) -> None:
+    gw = stack.gateway
+    tid = _take_call(stack, desk, title="打印机又卡纸", description="显示错误13.A")["id"]
+    eid = assigned(stack, tid, desk)["assignee"]["engineer_id"]
+    engineer = engineers[eid]
+    first = {"work_done": "取出卡纸，打印测试正常", "minutes_on_site": 20}
+    assert httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json=first, headers=engineer, timeout=15).status_code == 200
+    wait_for(lambda: (t := ticket(stack, tid, desk))["service_record"] and t["status"] == "resolved")
+    approved = httpx.post(f"{gw}/api/v1/tickets/{tid}/service-record/review", json={"decision": "approve"}, headers=desk, timeout=15)
+    assert approved.status_code == 200, approved.text
+    wait_for(lambda: httpx.get(f"{gw}/api/v1/assignments/{tid}", headers=desk, timeout=15).json()["status"] == "reviewed")
+
+    back = httpx.post(f"{gw}/api/v1/tickets/{tid}/reopen", json={"reason": "又卡纸了"}, headers=desk, timeout=15)
+    assert back.status_code == 200 and back.json()["status"] == "in_progress", back.text
+    # The engineer has the job again (on their list, under way) and completes it with a new record.
+    mine = wait_for(lambda: (a := httpx.get(f"{gw}/api/v1/assignments/{tid}", headers=engineer, timeout=15).json())
+                    ["status"] == "confirmed" and a)
+    assert mine["engineer_id"] == eid and mine["history"][-1]["note"] == "又卡纸了"
+    second = {"work_done": "更换搓纸轮，连续打印50页正常", "minutes_on_site": 40}
+    done = httpx.post(f"{gw}/api/v1/assignments/{tid}/complete", json=second, headers=engineer, timeout=15)
+    assert done.status_code == 200, done.text
+    again = wait_for(lambda: (t := ticket(stack, tid, desk))["status"] == "resolved" and t)
+    assert again["service_record"]["work_done"] == second["work_done"] and again["service_record"]["review"] == "pending"
+
+
 def test_she_reads_the_months_first_contact_figure(stack: Stack, desk: dict[str, str]) -> None:
     gw = stack.gateway
     tid = _take_call(stack, desk, title="忘记开机密码")["id"]

@@ -788,6 +788,18 @@ def withdraw(a: Assignment, *, status: str, by: str, now: datetime, ended_at: da
                       params=params, status="withdrawn", ticket_ended_at=ended)
 
 
+def reopen_for_engineer(a: Assignment, *, by: str, reason: str, reopened_at: datetime) -> Assignment | None:
+    """The ticket the engineer's work resolved was reopened (ticket.reopened; intake gives it back to them in progress):
+    the assignment is theirs again, under way (confirmed), so they complete it again with a new service record.
+    None for anything else: a withdrawn one (the desk resolved the ticket; its reopened hand-over opens the slot anew,
+    see reopens), one still in work, or a redelivery (the reopen is on the history already, at intake's time)."""
+    if a.status not in ("completed", "reviewed") or not a.engineer_id:
+        return None
+    if any(s.action == "reopened" and s.at == reopened_at for s in a.history):
+        return None
+    return _with_step(a, "reopened", at=reopened_at, by=by, note=reason, status="confirmed")
+
+
 def withdrawn_before_assignment(
     *, ticket_id: str, number: str, status: str, by: str, now: datetime, ended_at: datetime | None = None
 ) -> Assignment:

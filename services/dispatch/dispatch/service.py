@@ -12,6 +12,7 @@ from opsdesk_shared.contracts import (
     EventData,
     ServiceRecordReviewedV1,
     TicketCreatedV1,
+    TicketReopenedV1,
 )
 
 from . import domain, listing
@@ -374,6 +375,23 @@ async def withdraw(
             await roster.add_load(before.engineer_id, -1)
         return "withdrawn"
     return "unchanged"
+
+
+async def reopen_for_engineer(
+    reopened: TicketReopenedV1, *, roster: Roster, assignments: AssignmentStore,
+) -> Assignment | None:
+    """A ticket the engineer's work resolved was reopened: the assignment goes back to them (their load counts it
+    again), so they can complete it again. None when there is nothing to change (domain.reopen_for_engineer).
+    A concurrent change raises ConcurrentUpdate, and the redelivered event applies it then."""
+    before = await assignments.get(reopened.ticket_id)
+    after = None if before is None else domain.reopen_for_engineer(
+        before, by=reopened.by, reason=reopened.reason, reopened_at=reopened.reopened_at,
+    )
+    if after is None:
+        return None
+    stored = await assignments.save(after, [])
+    await roster.add_load(stored.engineer_id, 1)  # back on the engineer's list
+    return stored
 
 
 async def ask_for_help(

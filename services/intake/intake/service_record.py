@@ -45,11 +45,13 @@ def _parts(completed: AssignmentCompletedV1) -> tuple[PartUsed, ...]:
 
 def receive(ticket: Ticket, completed: AssignmentCompletedV1) -> Changed | None:
     """The engineer's completion puts the record on the ticket (pending review) and resolves an open ticket with
-    the work done. None for a redelivery, or when the ticket's record is approved already."""
+    the work done. None for a redelivery, or when the ticket's record is approved already, unless the ticket was
+    reopened since and is in work again: then the completion after the approval is the new work's record."""
     at = to_millis(completed.completed_at)
     current = ticket.service_record
     if current is not None and (
-        current.review == "approved" or (current.assignment_id == completed.assignment_id and current.submitted_at == at)
+        (current.review == "approved" and not _after_approval_in_new_work(ticket, current.reviewed_at, at))
+        or (current.assignment_id == completed.assignment_id and current.submitted_at == at)
     ):
         return None
     engineer = engineer_of(completed)
@@ -77,6 +79,12 @@ def receive(ticket: Ticket, completed: AssignmentCompletedV1) -> Changed | None:
         return resolved, [*events, *resolve_events]
     # Not the engineer the ticket shows (an assignment not seen yet) or not open: the record lands, the state stays.
     return with_record, events
+
+
+def _after_approval_in_new_work(ticket: Ticket, approved_at: datetime | None, completed_at: datetime) -> bool:
+    """A reopened ticket (in work again, after its record was approved) completed anew: the completion is later than
+    the approval. A redelivered or late completion of the approved work is not."""
+    return ticket.status in OPEN and ticket.reopen_count > 0 and approved_at is not None and completed_at > approved_at
 
 
 def review(ticket: Ticket, *, actor: Actor, now: datetime, approve: bool, note: str | None) -> Changed:

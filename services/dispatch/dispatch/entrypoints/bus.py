@@ -1,6 +1,7 @@
 """Dispatch's bus edge: every new ticket gets an engineer (a desk-first one when the desk hands it over); a ticket the desk resolved or cancelled frees them; a
 clock the SLA monitor announces as run out marks the assignment overdue (the SLA monitor owns the clocks); the desk's
-review of the service record on the ticket marks the assignment reviewed or gives it back to the engineer."""
+review of the service record on the ticket marks the assignment reviewed or gives it back to the engineer, and so does
+a reopen of a ticket the engineer's work resolved."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from opsdesk_shared.contracts import (
     SlaBreachedV1,
     TicketCreatedV1,
     TicketDispatchRequestedV1,
+    TicketReopenedV1,
     TicketStatusChangedV1,
     subjects,
 )
@@ -70,6 +72,10 @@ def register(
         if waiting is not None:
             waiting.discard(changed.ticket_id)
 
+    async def on_ticket_reopened(envelope: Envelope, reopened: TicketReopenedV1) -> None:
+        # Intake gives a reopened ticket the engineer resolved back to them: so does dispatch, to complete it again.
+        await service.reopen_for_engineer(reopened, roster=roster, assignments=assignments)
+
     async def on_sla_breached(envelope: Envelope, breached: SlaBreachedV1) -> None:
         if breached.repair_id is not None or not breached.ticket_id:
             return  # a repair's clock: nothing of dispatch's
@@ -91,6 +97,7 @@ def register(
         (subjects.TICKET_STATUS_CHANGED, "dispatch-ticket-status-changed", on_ticket_status_changed),
         (subjects.SLA_BREACHED, "dispatch-sla-breached", on_sla_breached),
         (subjects.TICKET_SERVICE_RECORD_REVIEWED, "dispatch-service-record-reviewed", on_service_record_reviewed),
+        (subjects.TICKET_REOPENED, "dispatch-ticket-reopened", on_ticket_reopened),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

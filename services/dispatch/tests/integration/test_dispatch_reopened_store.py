@@ -1,7 +1,8 @@
 """Issue 13 (item 7's dispatch side) on both stores: a ticket the desk resolved left a withdrawn record; once the
 ticket is reopened and sent on again, its new hand-over opens the assignment anew (an engineer, their load counted
 once), while a hand-over from before the resolution still assigns nobody, and a resolution heard after the new
-hand-over withdraws nothing."""
+hand-over withdraws nothing. A ticket the engineer's work resolved, reopened, goes back to that engineer to complete
+again."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import pytest
 from dispatch import service
 from dispatch.adapters.memory import MemoryAssignmentStore, MemoryRoster
 from dispatch.adapters.mongo import MongoAssignmentStore, MongoRoster
-from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE
-from opsdesk_shared.contracts import Requester, TicketCreatedV1
+from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE, Actor
+from opsdesk_shared.contracts import Requester, ServiceRecordReviewedV1, TicketCreatedV1, TicketReopenedV1
 from opsdesk_shared.outbox import MemoryOutbox
 
 pytestmark = pytest.mark.integration
@@ -122,3 +123,46 @@ async def test_the_old_resolution_heard_after_the_new_hand_over_withdraws_nothin
     # A resolution after it still withdraws.
     assert await rig.resolve(t, at=SENT_ON_AGAIN + timedelta(minutes=1)) == "withdrawn"
     assert sum((await rig.loads()).values()) == 0
+
+
+async def test_a_reopened_ticket_the_engineer_resolved_goes_back_to_them_to_complete_again(rig: Rig) -> None:
+    """Intake gives it back to the engineer in progress; dispatch's completed (or reviewed) assignment followed
+    nothing, so the engineer could not complete again (409) and their list never showed it."""
+    t = ticket(5)
+    held = await rig.hand_over(t, at=CREATED, event="created-5")
+    engineer = Actor(subject="eng.user", role="engineer", engineer_id=held.engineer_id)
+    await service.complete(t.ticket_id, work_done="更换搓纸轮", actor=engineer, roster=rig.roster, assignments=rig.store,
+                           outbox=rig.outbox, now=RESOLVED, correlation_id="c")
+    approved = ServiceRecordReviewedV1(ticket_id=t.ticket_id, number=t.number, assignment_id=held.id,
+                                       engineer_id=held.engineer_id, decision="approved", by="desk.zhou", reviewed_at=RESOLVED)
+    await service.record_review(approved, roster=rig.roster, assignments=rig.store, outbox=rig.outbox, now=RESOLVED,
+                                correlation_id="c")
+    assert (await rig.loads())[held.engineer_id] == 0
+
+    reopened = TicketReopenedV1(ticket_id=t.ticket_id, number=t.number, reason="又卡纸了", reopened_at=SENT_ON_AGAIN,
+                                by="chen.wei")
+    back = await service.reopen_for_engineer(reopened, roster=rig.roster, assignments=rig.store)
+    assert back is not None and back.status == "confirmed" and back.engineer_id == held.engineer_id
+    assert back.history[-1].action == "reopened" and back.history[-1].note == "又卡纸了"
+    assert (await rig.loads())[held.engineer_id] == 1
+    # Redelivered: nothing changes, nothing counted twice.
+    assert await service.reopen_for_engineer(reopened, roster=rig.roster, assignments=rig.store) is None
+    assert (await rig.loads())[held.engineer_id] == 1
+
+    again = await service.complete(t.ticket_id, work_done="更换定影组件", actor=engineer, roster=rig.roster,
+                                   assignments=rig.store, outbox=rig.outbox, now=SENT_ON_AGAIN + timedelta(hours=1),
+                                   correlation_id="c")
+    assert again.status == "completed" and again.service_record is not None
+    assert again.service_record.work_done == "更换定影组件" and again.service_record.review == "pending"
+    assert (await rig.loads())[held.engineer_id] == 0
+
+
+async def test_a_reopen_leaves_a_withdrawn_assignment_to_the_new_hand_over(rig: Rig) -> None:
+    t = ticket(6)
+    await rig.hand_over(t, at=CREATED, event="created-6")
+    await rig.resolve(t, at=RESOLVED)
+    reopened = TicketReopenedV1(ticket_id=t.ticket_id, number=t.number, reason="又坏了", reopened_at=SENT_ON_AGAIN, by="desk.zhou")
+
+    assert await service.reopen_for_engineer(reopened, roster=rig.roster, assignments=rig.store) is None
+    stored = await rig.store.get(t.ticket_id)
+    assert stored is not None and stored.status == "withdrawn"

@@ -95,6 +95,20 @@ def test_approval_is_announced_for_dispatch_and_then_the_requester_closes() -> N
     assert service_record.receive(approved, completed(at=NOW + timedelta(minutes=7))) is None  # an approved record stays
 
 
+def test_a_reopened_ticket_takes_the_engineers_new_completion_after_the_approved_record() -> None:
+    """Issue 13 (dispatch seams): a ticket the engineer resolved, approved and reopened goes back to them; their new
+    completion was dropped because the old record was approved, so the ticket stayed in progress for ever."""
+    ticket, _ = received(held(), completed())
+    approved, _ = service_record.review(ticket, actor=AGENT, now=NOW + timedelta(minutes=5), approve=True, note=None)
+    reopened, _ = lifecycle.reopen(approved, actor=REQUESTER, now=NOW + timedelta(minutes=30), reason="又卡紙了")
+    assert reopened.status == "in_progress"
+    # The old completion redelivered changes nothing; the new one is the new work's record, pending review.
+    assert service_record.receive(reopened, completed()) is None
+    again, _ = received(reopened, completed(at=NOW + timedelta(minutes=50), work_done="更換定影組件"))
+    assert again.status == "resolved" and again.service_record is not None
+    assert again.service_record.review == "pending" and again.service_record.work_done == "更換定影組件"
+
+
 def test_a_returned_record_takes_the_ticket_back_into_work_until_the_engineer_completes_again() -> None:
     ticket, _ = received(held(), completed())
     with pytest.raises(Exception, match="missing"):
