@@ -75,3 +75,52 @@ async def test_event_stream_passes_through(gateway: FastAPI) -> None:
         reply = await client.get("/events")
         assert reply.headers["content-type"].startswith("text/event-stream")
         assert reply.text.count("data: x") == 3
+
+
+async def test_a_stream_ends_when_the_browser_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server drops writes to a browser that left; the proxy hears it from receive() and closes the console's
+    stream (else every page a person left kept an event stream open, and live updates stopped at the per-user cap)."""
+    import asyncio
+
+    pulled: list[int] = []
+
+    async def endless():  # type: ignore[no-untyped-def]
+        while True:
+            pulled.append(1)
+            yield b": keepalive\n\n"
+            await asyncio.sleep(0.05)
+
+    def console(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=endless())
+
+    real_client = httpx.AsyncClient
+
+    def client_to_console(**kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("transport", httpx.MockTransport(console))  # streams, unlike ASGITransport
+        return real_client(**kwargs)
+
+    monkeypatch.setattr("intake.gateway.console.httpx.AsyncClient", client_to_console)
+    proxy = ConsoleProxy(FastAPI(), base_url="http://console.test")
+    first_chunk, gone = asyncio.Event(), asyncio.Event()
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        if not sent:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+        if message.get("body"):
+            first_chunk.set()
+
+    scope = {"type": "http", "method": "GET", "path": "/events", "raw_path": b"/events", "query_string": b"",
+             "headers": [(b"host", b"gw")], "scheme": "http", "client": ("127.0.0.1", 5000), "app": None}
+    call = asyncio.create_task(proxy(scope, receive, send))  # type: ignore[arg-type]
+    await asyncio.wait_for(first_chunk.wait(), 5)
+    gone.set()  # the browser navigates away
+    await asyncio.wait_for(call, 5)  # the proxy returned: it no longer pulls from the console
+    at_end = len(pulled)
+    await asyncio.sleep(0.3)
+    assert len(pulled) == at_end
