@@ -10,7 +10,9 @@ from .projection import ASSET_SHARDS, TIMERS, dec, enc
 
 Document = dict[str, Any]
 DESK_TARGET = (0.30, 0.50)
-SLA_TIMERS = ("response", "dispatch", "confirmation", "redispatch", "escalation", "repair_progress", "repair_return")
+SLA_TIMERS = (
+    "response", "dispatch", "remote_guidance", "confirmation", "redispatch", "escalation", "repair_progress", "repair_return",
+)
 TOP = 10
 
 
@@ -93,11 +95,13 @@ def compute(data: Document) -> Document:
             continue
         # Compliance is the SLA monitor's verdicts (sla.timer_stopped): cycles met of those decided. A month whose
         # clocks have no verdict yet (events from before the monitor announced them) falls back to started-breached.
+        # A cancelled cycle (the ticket was cancelled, or a desk resolution made dispatch unnecessary) counts neither.
         decided = met + missed
         sla_rows.append({
             "timer": timer, "started": started, "warned": int(entry.get("warned", 0)), "breached": breached,
             "met": met, "missed": missed, "cancelled": cancelled,
-            "compliance": _ratio(met, decided) if decided else _ratio(max(started - breached, 0), started),
+            # A breach with no start counted this month (the clock started last month) still rates 0%, never "no rate".
+            "compliance": _ratio(met, decided) if decided else _ratio(max(started - breached, 0), max(started, breached)),
         })
     vendors = []
     turnaround = m.get("turnaround", {})

@@ -379,6 +379,15 @@ def _on_resolved(doc: Document, ev: TicketResolvedV1, e: Envelope, fx: Effects) 
             doc[key] = value
 
 
+def _on_updated(doc: Document, ev: TicketUpdatedV1, e: Envelope, fx: Effects) -> None:
+    """The desk started remote guidance (`guidance_started_at` set): the guidance clock started, counted in the month
+    it started. The SLA monitor's verdicts on it (sla.timer_stopped) come separately."""
+    new = (ev.changes.get("guidance_started_at") or {}).get("new")
+    started = _dt(new) if isinstance(new, str | datetime) else None
+    if started is not None:
+        fx.inc(month_bucket(started), "sla.remote_guidance.started")
+
+
 def _on_dispatch_requested(doc: Document, ev: TicketDispatchRequestedV1, e: Envelope, fx: Effects) -> None:
     """A desk-first ticket leaves the desk: an agent sending it on is a human act; a guidance window that ran out is not."""
     if ev.reason == "desk":
@@ -629,6 +638,7 @@ def asset_step(doc: Document | None, *, ticket_id: str, reported_at: datetime) -
 Handler = Callable[[Document, Any, Envelope, Effects], None]
 _HANDLERS: dict[type[EventData], Handler] = {
     TicketCreatedV1: _on_created,
+    TicketUpdatedV1: _on_updated,
     TicketAssignedV1: _on_assigned,
     TicketReassignedV1: _on_reassigned,
     TicketStatusChangedV1: _on_status,

@@ -235,13 +235,20 @@ def commentary(f: Document, lang: str, *, previous: Document | None, service: An
         verdict = ("within" if f["desk"]["within_target"] else "outside") if en else ("达到" if f["desk"]["within_target"] else "未达到")
         out.append((f"Resolved at the desk: {share * 100:.1f}%, {verdict} the 30%-50% target.") if en
                    else f"服务台一线解决率 {share * 100:.1f}%，{verdict}合同 30%-50% 的目标。")
+    breaches = f["breaches"]
+    # A timer with a breach always has a rate (figures.compute), so "every timer kept 95%" is never said over a
+    # breach it did not see; when it is true despite breaches, the sentence says which timers still had them.
     low = [r for r in f["sla"] if r["compliance"] is not None and r["compliance"] < 0.95]
     if low:
         names = [f"{t(r['timer'], lang)} {r['compliance'] * 100:.1f}%" for r in low]
         out.append(("Below the 95% target: " + ", ".join(names) + ".") if en else ("低于 95% 目标的时限：" + "、".join(names) + "。"))
     elif f["sla"]:
-        out.append("Every timer kept 95% or more." if en else "各项时限达成率均不低于 95%。")
-    breaches = f["breaches"]
+        if breaches:
+            timers = sorted({t(str(b["timer"]), lang) for b in breaches})
+            out.append(f"Every timer kept 95% or more, though {', '.join(timers)} had breaches, listed below." if en
+                        else f"各项时限达成率均不低于 95%，但{'、'.join(timers)}仍有违约，逐项说明见下。")
+        else:
+            out.append("Every timer kept 95% or more." if en else "各项时限达成率均不低于 95%。")
     if breaches:
         out.append((f"{len(breaches)} breaches, each with its reason:") if en else f"本期违约 {len(breaches)} 次，逐项说明如下：")
         first_breach_line = len(out) - 1
