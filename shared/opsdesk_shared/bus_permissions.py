@@ -179,6 +179,8 @@ ROLES: dict[str, BusRole] = {
                     s.TICKET_REASSIGNED, s.SLA_BREACHED,
                     # The engineer's service record: its stock parts are issued against the ticket.
                     s.ASSIGNMENT_COMPLETED,
+                    # A returned service record: its completion's stock parts go back (the redo issues them again).
+                    s.TICKET_SERVICE_RECORD_REVIEWED,
                 )
             ),
             answers=(s.ASSET_LOOKUP, s.RPC_CMDB_ASSET_SUMMARY, s.RPC_CMDB_IMPACT),

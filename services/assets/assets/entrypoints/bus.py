@@ -11,7 +11,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 
 from opsdesk_shared.bus import KeyedLocks, subscribe_events
-from opsdesk_shared.contracts import AssignmentCompletedV1, Envelope, subjects
+from opsdesk_shared.contracts import AssignmentCompletedV1, Envelope, ServiceRecordReviewedV1, subjects
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, parts_used, service, service_ops
@@ -27,6 +27,7 @@ TICKET_SUBJECTS = (
 
 SLA_BREACHED_DURABLE = "assets-sla-breached"
 COMPLETED_DURABLE = "assets-assignment-completed"
+REVIEWED_DURABLE = "assets-ticket-service_record_reviewed"
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,25 @@ def register(
                     completed, completion_event_id=str(envelope.event_id), spares=stock_docs.spares,
                     issues=stock_docs.issues, links=ticket_links, outcomes=stock_docs.outcomes, ctx=ctx,
                 )
-                for result, count in (("issued", len(outcome.issued)), ("refused", len(outcome.refused))):
+                for result, count in (("issued", len(outcome.issued)), ("refused", len(outcome.refused)),
+                                      ("reversed", outcome.reversed)):
                     if count:
                         metrics.parts_used.labels(result).inc(count)
+
+            async def on_record_reviewed(envelope: Envelope, review: ServiceRecordReviewedV1) -> None:
+                """A returned record's parts go back to stock (its redo issues them again); the actor is the desk."""
+                ctx = Ctx(by=review.by, now=review.reviewed_at, correlation_id=envelope.correlation_id,
+                          causation_id=str(envelope.event_id))
+                taken_back = await parts_used.on_record_reviewed(review, spares=stock_docs.spares,
+                                                                 issues=stock_docs.issues, ctx=ctx)
+                if taken_back:
+                    metrics.parts_used.labels("reversed").inc(taken_back)
+
+            subscribe_events(
+                broker, subject=subjects.TICKET_SERVICE_RECORD_REVIEWED, durable=REVIEWED_DURABLE,
+                handler=on_record_reviewed, max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
+                on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+            )
 
             subscribe_events(
                 broker, subject=subjects.ASSIGNMENT_COMPLETED, durable=COMPLETED_DURABLE, handler=on_assignment_completed,
