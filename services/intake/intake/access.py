@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Literal
 
 from opsdesk_shared.hanzi import same_text
 
+from .texts import Said
+
 if TYPE_CHECKING:
     from .domain import Actor, Ticket
 
@@ -62,29 +64,30 @@ def can_see(actor: Actor, ticket: Ticket) -> bool:
 
 def require(actor: Actor, action: Action, ticket: Ticket | None = None) -> None:
     if actor.role == "auditor":
-        raise Forbidden("auditors read everything and change nothing")
+        raise Forbidden(Said("err.auditor_readonly"))
     if actor.role in DESK_ROLES:
         if action == "rate":
-            raise Forbidden("the satisfaction score is the requester's own; the desk closes without one")
+            raise Forbidden(Said("err.rate_own"))
         return
     if actor.role == "engineer":
         if action not in ENGINEER_ACTIONS:
-            raise Forbidden(f"engineers may not {action.replace('_', ' ')}; ask the desk")
+            raise Forbidden(Said("err.engineer_may_not", action=action))
         if ticket is not None and not holds(actor, ticket):
-            raise Forbidden("this ticket is not assigned to you")
+            raise Forbidden(Said("err.not_assigned_to_you"))
         return
     if action not in REQUESTER_ACTIONS:
-        raise Forbidden(f"requesters may not {action.replace('_', ' ')}")
+        raise Forbidden(Said("err.requester_may_not", action=action))
     if ticket is not None:
         # A ticket that has ended (cancelled, resolved, closed) is left to the transition table, which answers 409
         # with what is allowed: asking to cancel it again is a state conflict, not a question of rights.
-        ended = ticket.status in ("cancelled", "resolved", "closed")
-        if action == "cancel" and not (own(actor, ticket) and (before_work(ticket) or ended)):
-            raise Forbidden("requesters may cancel only their own tickets before the engineer accepts or work starts")
+        # Their own ticket after the engineer accepted or started is a state conflict too (409 with what is allowed,
+        # lifecycle.change_status), not a question of rights: only someone else's ticket is refused here.
+        if action == "cancel" and not own(actor, ticket):
+            raise Forbidden(Said("err.cancel_not_own"))
         if action in OWNER_ONLY and not own(actor, ticket):
-            raise Forbidden("only the ticket's own requester closes and rates it")
+            raise Forbidden(Said("err.owner_only"))
         if not can_see(actor, ticket):
-            raise Forbidden("not your ticket")
+            raise Forbidden(Said("err.not_your_ticket"))
 
 
 def _address(value: str | None) -> str:

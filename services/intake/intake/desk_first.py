@@ -19,6 +19,7 @@ from .access import require
 from .catalog import CatalogService
 from .domain import Actor, Ticket, audit_entry, to_millis
 from .lifecycle import Changed, IllegalTransition, allowed_from
+from .texts import Said
 
 DEFAULT_WINDOW = timedelta(minutes=5)
 INTAKE = Actor(subject="intake", name="Guidance window", role="agent", source="internal")
@@ -63,8 +64,8 @@ def hand_over_if_due(ticket: Ticket, *, now: datetime, window: timedelta, servic
 
 def _why_not(ticket: Ticket) -> str:
     if not ticket.desk_first or ticket.dispatch_requested_at is not None or _held(ticket):
-        return "the ticket is with dispatch already"
-    return f"a {ticket.status} ticket needs no engineer"
+        return Said("err.with_dispatch")
+    return Said("err.needs_no_engineer", status=ticket.status)
 
 
 def _hand_over(ticket: Ticket, *, actor: Actor, now: datetime, reason: Reason, service: CatalogService | None) -> Changed:

@@ -16,6 +16,7 @@ from opsdesk_shared.hanzi import same_text
 
 from .catalog import CatalogService
 from .priority import Level, Priority, priority_of
+from .texts import Said
 
 AGENCY_TZ = ZoneInfo("Asia/Shanghai")
 MAX_BACKDATING = timedelta(days=7)
@@ -283,14 +284,14 @@ def format_number(series: str, seq: int) -> str:
 
 def check_service(code: str, service: CatalogService | None, *, loc: tuple[str, ...] = ("body", "service_code")) -> CatalogService:
     if service is None or not service.active:
-        raise InvalidField(loc, f"unknown service code {code!r}; see GET /api/v1/catalog")
+        raise InvalidField(loc, Said("err.unknown_service", code=code))
     return service
 
 
 def check_new_ticket(cmd: NewTicket, *, service: CatalogService | None, now: datetime) -> CatalogService:
     found = check_service(cmd.service_code, service)
     if (cmd.priority is None) != (cmd.priority_reason is None):
-        raise InvalidField(("body", "priority_reason"), "an explicit priority needs a reason, and a reason a priority")
+        raise InvalidField(("body", "priority_reason"), Said("err.priority_reason"))
     if cmd.reported_at is not None:
         check_new_ticket_time(cmd.reported_at, now=now)
     return found
@@ -298,11 +299,11 @@ def check_new_ticket(cmd: NewTicket, *, service: CatalogService | None, now: dat
 
 def check_new_ticket_time(reported_at: datetime, *, now: datetime) -> None:
     if reported_at.tzinfo is None:
-        raise InvalidField(("body", "reported_at"), "reported_at needs a time zone offset")
+        raise InvalidField(("body", "reported_at"), Said("err.needs_offset", field="reported_at"))
     if reported_at > now + CLOCK_SKEW:
-        raise InvalidField(("body", "reported_at"), "reported_at is in the future")
+        raise InvalidField(("body", "reported_at"), Said("err.reported_future"))
     if reported_at < now - MAX_BACKDATING:
-        raise InvalidField(("body", "reported_at"), "reported_at is more than 7 days back")
+        raise InvalidField(("body", "reported_at"), Said("err.reported_too_old"))
 
 
 # What the desk decides when it triages a report; a requester reporting a fault cannot set them (issue 12, finding 5:
@@ -318,7 +319,7 @@ def refuse_desk_fields(actor: Actor, given: dict[str, Any]) -> None:
     for name in DESK_DECIDES:
         value = given.get(name)
         if value is not None and value is not False:
-            raise InvalidField(("body", name), f"{name} is decided by the service desk; requesters cannot set it")
+            raise InvalidField(("body", name), Said("err.desk_decides", field=name))
 
 
 def refuse_other_requester(actor: Actor, given: Requester) -> None:
@@ -327,12 +328,12 @@ def refuse_other_requester(actor: Actor, given: Requester) -> None:
     same values (the department script-folded, 财务科 = 財務科) and their contact (phone, e-mail) are theirs to give."""
     if actor.name and given.name and given.name.strip() != actor.name.strip():
         raise InvalidField(
-            ("body", "requester", "name"), f"requesters report for themselves: the name is your account's ({actor.name}); leave it out"
+            ("body", "requester", "name"), Said("err.requester_name", name=actor.name)
         )
     if given.department and not same_text(given.department, actor.department):
         raise InvalidField(
             ("body", "requester", "department"),
-            f"requesters report for themselves: the department is your account's ({actor.department or 'none'}); leave it out",
+            Said("err.requester_department", department=actor.department or "-"),
         )
 
 
@@ -343,7 +344,7 @@ def reported_by(cmd: NewTicket, actor: Actor) -> NewTicket:
         return cmd
     refuse_desk_fields(actor, cmd.model_dump(include=set(DESK_DECIDES)))
     if cmd.requester_id is not None and cmd.requester_id != actor.subject:
-        raise InvalidField(("body", "requester_id"), "requesters file tickets for themselves only")
+        raise InvalidField(("body", "requester_id"), Said("err.requester_self"))
     refuse_other_requester(actor, cmd.requester)
     requester = cmd.requester.model_copy(
         update={"name": actor.name or cmd.requester.name, "department": actor.department}
@@ -374,7 +375,7 @@ def new_ticket_problems(
             attempt(lambda name=name: refuse_desk_fields(actor, {name: fields.get(name)}))  # type: ignore[misc]
         given_id = fields.get("requester_id")
         if isinstance(given_id, str) and given_id != actor.subject:
-            problems.append(InvalidField(("body", "requester_id"), "requesters file tickets for themselves only"))
+            problems.append(InvalidField(("body", "requester_id"), Said("err.requester_self")))
         given = fields.get("requester")
         if isinstance(given, Mapping):
             who, department = given.get("name"), given.get("department")
@@ -383,7 +384,7 @@ def new_ticket_problems(
             )))
         return problems  # the desk's fields are refused above; their values do not matter
     if (fields.get("priority") is None) != (fields.get("priority_reason") is None):
-        problems.append(InvalidField(("body", "priority_reason"), "an explicit priority needs a reason, and a reason a priority"))
+        problems.append(InvalidField(("body", "priority_reason"), Said("err.priority_reason")))
     reported = fields.get("reported_at")
     if isinstance(reported, str):
         try:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from .domain import InvalidField
+from .texts import Said
 
 
 class KnownTags(Protocol):
@@ -33,7 +34,7 @@ def check(tag: str | None, *, known: bool, projection_empty: bool) -> None:
     """The rule: a ticket may name no tag, a tag assets announced, or any tag while nothing has been announced yet."""
     if tag is None or known or projection_empty:
         return
-    raise InvalidField(("body", "asset_tag"), f"asset tag {tag} is not in the asset register")
+    raise InvalidField(("body", "asset_tag"), Said("err.asset_unknown", tag=tag))
 
 
 async def require_known(tag: str | None, tags: KnownTags | None) -> None:

@@ -17,7 +17,7 @@ from opsdesk_shared.contracts import (
 )
 from opsdesk_shared.contracts.envelope import EventData
 
-from .access import Forbidden, require
+from .access import Forbidden, before_work, require
 from .catalog import CatalogService
 from .domain import (
     DISPATCH,
@@ -39,6 +39,7 @@ from .domain import (
     to_millis,
 )
 from .priority import Level, Priority, priority_of
+from .texts import Said
 
 TRANSITIONS: dict[Status, tuple[Status, ...]] = {
     "new": ("assigned", "in_progress", "pending", "resolved", "cancelled"),
@@ -58,7 +59,7 @@ class IllegalTransition(Exception):
     """A state change the lifecycle does not allow from where the ticket is; carries the allowed ones for a 409."""
 
     def __init__(self, current: Status, target: str, allowed: tuple[str, ...], why: str | None = None) -> None:
-        super().__init__(why or f"a {current} ticket cannot become {target}")
+        super().__init__(why or Said("err.cannot_become", current=current, target=target))
         self.current = current
         self.target = target
         self.allowed = allowed
@@ -68,7 +69,7 @@ class StaleVersion(Exception):
     """The client edited an older version than the stored one (If-Match failed)."""
 
     def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(f"ticket is at version {actual}, not {expected}")
+        super().__init__(Said("err.stale", actual=actual, expected=expected))
         self.expected = expected
         self.actual = actual
 
@@ -104,9 +105,16 @@ def allowed_for(ticket: Ticket, actor: Actor) -> tuple[Status, ...]:
             continue  # nobody closes while the record waits (see close)
         if action == "reopen" and target != ("new" if back_to_desk(ticket) else "in_progress"):
             continue  # a reopen goes one way (see reopen)
+        if action == "cancel" and _requester_too_late(ticket, actor):
+            continue  # a requester cancels only before work starts (see change_status)
         if _may(actor, action, ticket):
             allowed.append(target)
     return tuple(allowed)
+
+
+def _requester_too_late(ticket: Ticket, actor: Actor) -> bool:
+    """A requester calling off their ticket after the engineer accepted or started: the state no longer allows it."""
+    return actor.role == "requester" and ticket.status in ("assigned", "in_progress", "pending") and not before_work(ticket)
 
 
 def _may(actor: Actor, action: str, ticket: Ticket) -> bool:
@@ -121,7 +129,7 @@ def _move(ticket: Ticket, target: Status, *, reason: str | None = None) -> None:
     if target not in TRANSITIONS[ticket.status]:
         raise IllegalTransition(ticket.status, target, TRANSITIONS[ticket.status])
     if target == "assigned" and ticket.assignee is None:
-        raise IllegalTransition(ticket.status, target, TRANSITIONS[ticket.status], "nobody is assigned yet; dispatch assigns")
+        raise IllegalTransition(ticket.status, target, TRANSITIONS[ticket.status], Said("err.nobody_assigned"))
 
 
 def _status_update(
@@ -222,18 +230,20 @@ def change_status(
     """Start work, put on hold (pending, with why) or cancel. Resolve, close and reopen have steps of their own."""
     now = to_millis(now)
     if target in ("resolved", "closed"):
-        raise InvalidField(("body", "status"), f"use POST /tickets/{{id}}/{target[:-1] if target == 'closed' else 'resolve'}")
+        raise InvalidField(("body", "status"), Said("err.use_step", status=target, step="close" if target == "closed" else "resolve"))
     require(actor, "work" if target in ("in_progress", "pending") else "cancel", ticket)
+    if target == "cancelled" and _requester_too_late(ticket, actor):
+        raise IllegalTransition(ticket.status, target, allowed_for(ticket, actor), Said("err.cancel_after_work"))
     if ticket.status == "resolved" and target in ("in_progress", "new"):
-        raise IllegalTransition(ticket.status, target, allowed_from(ticket), "a resolved ticket goes back to work by reopen")
+        raise IllegalTransition(ticket.status, target, allowed_from(ticket), Said("err.reopen_to_work"))
     _move(ticket, target)
     extra: dict[str, Any] = {"pending_reason": None}
     if target == "pending":
         if pending_reason is None:
-            raise InvalidField(("body", "pending_reason"), "pending needs a reason: requester, vendor or parts")
+            raise InvalidField(("body", "pending_reason"), Said("err.pending_reason"))
         extra["pending_reason"] = pending_reason
     if target == "cancelled" and not reason:
-        raise InvalidField(("body", "reason"), "say why the ticket is cancelled")
+        raise InvalidField(("body", "reason"), Said("err.cancel_reason"))
     updated, event = _status_update(ticket, target, actor, now, action=f"status:{target}", reason=reason, extra=extra)
     return updated, [event]
 
@@ -248,15 +258,15 @@ def resolve(
     _move(ticket, "resolved")
     if at_desk:
         if ticket.status not in ("new", "assigned"):
-            raise IllegalTransition(ticket.status, "resolved", allowed_from(ticket), "desk resolution is at first contact, before work starts")
+            raise IllegalTransition(ticket.status, "resolved", allowed_from(ticket), Said("err.desk_resolution_first_contact"))
         if guidance_minutes is None and ticket.guidance_started_at is not None:
             guidance_minutes = round((now - ticket.guidance_started_at).total_seconds() / 60, 1)
         if guidance_minutes is None:
-            raise InvalidField(("body", "guidance_minutes"), "record the remote guidance minutes for a desk resolution")
+            raise InvalidField(("body", "guidance_minutes"), Said("err.guidance_minutes"))
         if guidance_minutes > GUIDANCE_CAP_MINUTES:
             raise InvalidField(
                 ("body", "guidance_minutes"),
-                f"remote guidance is capped at {GUIDANCE_CAP_MINUTES:g} minutes by the contract; dispatch an engineer instead",
+                Said("err.guidance_cap", cap=f"{GUIDANCE_CAP_MINUTES:g}"),
             )
     extra = {
         "resolution": resolution, "resolved_at": now, "resolved_by": actor.subject, "resolved_at_desk": at_desk,
@@ -285,10 +295,11 @@ def start_guidance(ticket: Ticket, *, actor: Actor, now: datetime) -> Changed:
     # and guiding the requester would race them. `allowed` names the state guidance is allowed in.
     held = ticket.assignee is not None and ticket.assignee.active
     if ticket.status != "new" or held or ticket.dispatch_requested_at is not None:
-        why = "remote guidance is at first contact, before the ticket goes to an engineer"
+        # `allowed` names the state guidance is allowed in; a new ticket already sent on is in it and still refused,
+        # so there nothing is allowed (not "new" while it is new).
         if ticket.status == "new":
-            why += " (it has been sent to dispatch)"
-        raise IllegalTransition(ticket.status, "guidance", ("new",), why)
+            raise IllegalTransition(ticket.status, "guidance", (), Said("err.guidance_sent"))
+        raise IllegalTransition(ticket.status, "guidance", ("new",), Said("err.guidance_first_contact"))
     if ticket.guidance_started_at is not None:
         return ticket, []
     changes: dict[str, dict[str, Any]] = {"guidance_started_at": {"old": None, "new": now.isoformat()}}
@@ -311,11 +322,8 @@ def close(
     # completion (returned). The requester too: closing would end the ticket under a record no one has accepted.
     record = ticket.service_record
     if record is not None and record.review in ("pending", "returned"):
-        why = (
-            "the engineer's service record is waiting for the desk's review (POST /api/v1/tickets/{id}/service-record/review)"
-            if record.review == "pending" else "the service record was returned to the engineer, who completes the work again"
-        )
-        raise IllegalTransition(ticket.status, "closed", ("new",) if back_to_desk(ticket) else ("in_progress",), why)
+        why = Said("err.record_waits_review") if record.review == "pending" else Said("err.record_returned")
+        raise IllegalTransition(ticket.status, "closed", allowed_for(ticket, actor), why)
     extra = {"closed_at": now, "satisfaction": satisfaction, "satisfaction_comment": comment}
     updated, changed = _status_update(ticket, "closed", actor, now, action="closed", extra=extra)
     closed = TicketClosedV1(
@@ -340,10 +348,10 @@ def reopen(ticket: Ticket, *, actor: Actor, now: datetime, reason: str, window: 
     now = to_millis(now)
     require(actor, "reopen", ticket)
     if ticket.status != "resolved":
-        raise IllegalTransition(ticket.status, "in_progress", allowed_from(ticket), "only a resolved ticket can be reopened")
+        raise IllegalTransition(ticket.status, "in_progress", allowed_from(ticket), Said("err.reopen_only_resolved"))
     assert ticket.resolved_at is not None
     if now - ticket.resolved_at > window:
-        raise IllegalTransition(ticket.status, "in_progress", ("closed",), f"the reopen window of {window} has passed; open a new ticket")
+        raise IllegalTransition(ticket.status, "in_progress", ("closed",), Said("err.reopen_window", window=str(window)))
     extra: dict[str, Any] = {
         "reopen_count": ticket.reopen_count + 1, "resolved_at": None, "resolved_by": None, "resolved_at_desk": False,
         "resolution_announced": False,  # a reopened ticket's next resolution is a new one
@@ -374,18 +382,18 @@ def update_fields(
     refuse_desk_fields(actor, {**fields, "priority": priority, "priority_reason": priority_reason})
     require(actor, "edit", ticket)
     if ticket.status in ("closed", "cancelled"):
-        raise IllegalTransition(ticket.status, ticket.status, (), f"a {ticket.status} ticket cannot be edited")
+        raise IllegalTransition(ticket.status, ticket.status, (), Said("err.cannot_edit", status=ticket.status))
     unknown = set(fields) - set(EDITABLE)
     if unknown:
-        raise InvalidField(("body", sorted(unknown)[0]), "this field cannot be edited")
+        raise InvalidField(("body", sorted(unknown)[0]), Said("err.not_editable"))
     for name in REQUIRED_FIELDS & {n for n, v in fields.items() if v is None}:
-        raise InvalidField(("body", name), "cannot be null; omit the field to leave it unchanged")
+        raise InvalidField(("body", name), Said("err.not_null"))
     update = dict(fields)
     if "service_code" in fields:
         found = check_service(fields["service_code"], service)
         update["ticket_type"] = found.ticket_type
     if (priority is None) != (priority_reason is None):
-        raise InvalidField(("body", "priority_reason"), "an explicit priority needs a reason, and a reason a priority")
+        raise InvalidField(("body", "priority_reason"), Said("err.priority_reason"))
     if priority is not None:
         require(actor, "override_priority", ticket)
         update["priority"] = priority
@@ -436,9 +444,9 @@ def submit_service_record(
     now = to_millis(now)
     require(actor, "service_record", ticket)
     if ticket.status in ("closed", "cancelled", "new"):
-        raise IllegalTransition(ticket.status, ticket.status, (), f"no service record on a {ticket.status} ticket")
+        raise IllegalTransition(ticket.status, ticket.status, (), Said("err.no_record_on", status=ticket.status))
     if ticket.service_record is not None and ticket.service_record.review == "approved":
-        raise IllegalTransition(ticket.status, ticket.status, (), "the service record is approved already")
+        raise IllegalTransition(ticket.status, ticket.status, (), Said("err.record_approved"))
     record = ServiceRecord(
         work_done=work_done, parts_used=tuple(parts_used), minutes_on_site=minutes_on_site, submitted_by=actor.subject,
         submitted_at=now,
@@ -456,9 +464,9 @@ def review_service_record(ticket: Ticket, *, actor: Actor, now: datetime, approv
     require(actor, "review", ticket)
     record = ticket.service_record
     if record is None or record.review != "pending":
-        raise IllegalTransition(ticket.status, ticket.status, (), "no service record is waiting for review")
+        raise IllegalTransition(ticket.status, ticket.status, (), Said("err.no_record_waiting"))
     if not approve and not note:
-        raise InvalidField(("body", "note"), "say what is missing when returning a record")
+        raise InvalidField(("body", "note"), Said("err.return_note"))
     reviewed = record.model_copy(
         update={"review": "approved" if approve else "returned", "review_note": note, "reviewed_by": actor.subject, "reviewed_at": now}
     )

@@ -26,20 +26,20 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 TEMPLATES: dict[str, dict[Language, str]] = {
     # Shown on the ticket (public comment, or the assignee line a requester reads).
     "assigned": {
-        "zh-CN": "您的工单 {number} 已指派给工程师 {engineer},我们会尽快为您处理。",
-        "zh-TW": "您的工單 {number} 已指派給工程師 {engineer},我們會盡快為您處理。",
+        "zh-CN": "您的工单 {number} 已指派给工程师 {engineer}，我们会尽快为您处理。",
+        "zh-TW": "您的工單 {number} 已指派給工程師 {engineer}，我們會盡快為您處理。",
         "en": "Your ticket {number} is assigned to engineer {engineer}; we will attend to it shortly.",
     },
     "reassigned": {
-        "zh-CN": "您的工单 {number} 已改由工程师 {engineer} 负责,我们会尽快为您处理。",
-        "zh-TW": "您的工單 {number} 已改由工程師 {engineer} 負責,我們會盡快為您處理。",
+        "zh-CN": "您的工单 {number} 已改由工程师 {engineer} 负责，我们会尽快为您处理。",
+        "zh-TW": "您的工單 {number} 已改由工程師 {engineer} 負責，我們會盡快為您處理。",
         "en": "Your ticket {number} is now with engineer {engineer}; we will attend to it shortly.",
     },
     # Work on site that arrived outside service hours waits for the on-site shift (dispatch's assignment.unassigned
     # with held_until): the requester hears when someone comes, in plain words.
     "held_for_onsite": {
-        "zh-CN": "您的工单 {number} 需要工程师上门处理。现在是非驻场服务时间,工程师将于 {at} 起上门为您处理。",
-        "zh-TW": "您的工單 {number} 需要工程師上門處理。現在是非駐場服務時間,工程師將於 {at} 起上門為您處理。",
+        "zh-CN": "您的工单 {number} 需要工程师上门处理。现在是非驻场服务时间，工程师将于 {at} 起上门为您处理。",
+        "zh-TW": "您的工單 {number} 需要工程師上門處理。現在是非駐場服務時間，工程師將於 {at} 起上門為您處理。",
         "en": "Your ticket {number} needs an engineer on site. It is outside on-site service hours now; an engineer "
               "will come from {at}.",
     },
@@ -50,8 +50,8 @@ TEMPLATES: dict[str, dict[Language, str]] = {
         "en": "[{number}] An engineer is assigned to your ticket",
     },
     "mail.assigned.body": {
-        "zh-CN": "您好,{name}:\n\n您的工单 {number}「{title}」已指派给工程师 {engineer},我们会尽快为您处理。\n\n服务台",
-        "zh-TW": "您好,{name}:\n\n您的工單 {number}「{title}」已指派給工程師 {engineer},我們會盡快為您處理。\n\n服務台",
+        "zh-CN": "您好，{name}：\n\n您的工单 {number}「{title}」已指派给工程师 {engineer}，我们会尽快为您处理。\n\n服务台",
+        "zh-TW": "您好，{name}：\n\n您的工單 {number}「{title}」已指派給工程師 {engineer}，我們會盡快為您處理。\n\n服務台",
         "en": "Dear {name},\n\nYour ticket {number} \"{title}\" is assigned to engineer {engineer}; we will attend to it shortly.\n\nService desk",
     },
     "mail.pending.subject": {
@@ -60,8 +60,8 @@ TEMPLATES: dict[str, dict[Language, str]] = {
         "en": "[{number}] Your ticket needs your answer",
     },
     "mail.pending.body": {
-        "zh-CN": "您好,{name}:\n\n您的工单 {number}「{title}」正在等待您的回复,请在工单中留言或直接回复此邮件。\n\n服务台",
-        "zh-TW": "您好,{name}:\n\n您的工單 {number}「{title}」正在等待您的回覆,請在工單中留言或直接回覆此郵件。\n\n服務台",
+        "zh-CN": "您好，{name}：\n\n您的工单 {number}「{title}」正在等待您的回复，请在工单中留言或直接回复此邮件。\n\n服务台",
+        "zh-TW": "您好，{name}：\n\n您的工單 {number}「{title}」正在等待您的回覆，請在工單中留言或直接回覆此郵件。\n\n服務台",
         "en": "Dear {name},\n\nYour ticket {number} \"{title}\" is waiting for your answer: comment on the ticket or reply to this mail.\n\nService desk",
     },
     "mail.resolved.subject": {
@@ -70,8 +70,8 @@ TEMPLATES: dict[str, dict[Language, str]] = {
         "en": "[{number}] Your ticket is resolved",
     },
     "mail.resolved.body": {
-        "zh-CN": "您好,{name}:\n\n您的工单 {number}「{title}」已于 {at} 解决。如问题仍未解决,请在 7 天内重新打开工单;如已解决,欢迎评价我们的服务。\n\n服务台",
-        "zh-TW": "您好,{name}:\n\n您的工單 {number}「{title}」已於 {at} 解決。如問題仍未解決,請在 7 天內重新開啟工單;如已解決,歡迎評價我們的服務。\n\n服務台",
+        "zh-CN": "您好，{name}：\n\n您的工单 {number}「{title}」已于 {at} 解决。如问题仍未解决，请在 7 天内重新打开工单；如已解决，欢迎评价我们的服务。\n\n服务台",
+        "zh-TW": "您好，{name}：\n\n您的工單 {number}「{title}」已於 {at} 解決。如問題仍未解決，請在 7 天內重新開啟工單；如已解決，歡迎評價我們的服務。\n\n服務台",
         "en": "Dear {name},\n\nYour ticket {number} \"{title}\" was resolved at {at}. If the problem is still there, reopen the ticket within 7 days; otherwise we welcome your rating of our service.\n\nService desk",
     },
 }

@@ -24,6 +24,7 @@ from . import lifecycle
 from .access import Forbidden, require
 from .domain import Actor, PartUsed, ServiceRecord, Ticket, audit_entry, to_millis
 from .lifecycle import Changed, IllegalTransition, allowed_from
+from .texts import Said
 
 # A record in these states still waits for someone (the desk's review, or the engineer's new completion).
 WAITING = frozenset({"pending", "returned"})
@@ -112,20 +113,20 @@ def correct(
     for a ticket no engineer holds. Engineers complete with the record through dispatch."""
     now = to_millis(now)
     if actor.role == "engineer":
-        raise Forbidden(f"engineers complete the work with the service record through dispatch: {COMPLETE_PATH}")
+        raise Forbidden(Said("err.engineer_record_dispatch", path=COMPLETE_PATH))
     require(actor, "service_record", ticket)
     if ticket.status in ("closed", "cancelled"):
-        raise IllegalTransition(ticket.status, ticket.status, (), f"no service record on a {ticket.status} ticket")
+        raise IllegalTransition(ticket.status, ticket.status, (), Said("err.no_record_on", status=ticket.status))
     current = ticket.service_record
     if current is None and ticket.assignee is not None:
         raise IllegalTransition(
             ticket.status, ticket.status, allowed_from(ticket),
-            f"the engineer holding the ticket completes with the service record: {COMPLETE_PATH}",
+            Said("err.holder_completes", path=COMPLETE_PATH),
         )
     if current is not None and current.review != "pending":
         why = (
-            "the service record is approved already" if current.review == "approved"
-            else f"the service record was returned to the engineer, who completes again: {COMPLETE_PATH}"
+            Said("err.record_approved") if current.review == "approved"
+            else Said("err.record_returned_again", path=COMPLETE_PATH)
         )
         raise IllegalTransition(ticket.status, ticket.status, (), why)
     record = ServiceRecord(

@@ -202,7 +202,7 @@ class TicketOut(BaseModel):
             shown = messages.assignee_for_staff(ticket, language=actor.language)
         fields["assignee"] = shown.model_dump() if shown is not None else None
         if fields["assignee"] is not None:
-            fields["assignee"]["notice"] = messages.assignee_notice(ticket)
+            fields["assignee"]["notice"] = messages.assignee_notice(ticket, language=actor.language)
         fields["allowed_transitions"] = list(lifecycle.allowed_for(ticket, actor))
         return cls.model_validate(fields)
 

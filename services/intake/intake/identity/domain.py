@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..texts import Said
 from .principal import Role
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
@@ -70,7 +71,7 @@ def normalise_username(username: str) -> str:
     """Usernames compare case-insensitively, so they are stored in lower case."""
     value = username.strip().lower()
     if not re.fullmatch(USERNAME_PATTERN, value):
-        raise IdentityError("username must be 1-64 letters, digits or . _ @ - and start with a letter or digit")
+        raise IdentityError(Said("err.username"))
     return value
 
 
@@ -80,7 +81,7 @@ def key_hash(secret: str) -> str:
 
 def check_key_name(name: str) -> str:
     if not re.fullmatch(KEY_NAME_PATTERN, name):
-        raise IdentityError("key name must be 1-48 lower-case letters, digits or - and start with a letter or digit")
+        raise IdentityError(Said("err.key_name"))
     return name
 
 
@@ -97,7 +98,7 @@ def new_user(
     password_hash: str | None = None,
 ) -> User:
     if not name.strip():
-        raise FieldRejected("name", "name must not be empty")
+        raise FieldRejected("name", Said("err.name_empty"))
     try:
         username = normalise_username(username)
     except IdentityError as exc:
@@ -121,7 +122,7 @@ def new_user(
 def check_engineer_id(engineer_id: str | None) -> str | None:
     value = (engineer_id or "").strip() or None
     if value is not None and not re.fullmatch(ENGINEER_ID_PATTERN, value):
-        raise FieldRejected("engineer_id", "engineer_id must be 1-64 characters without slashes, spaces, % ? or #")
+        raise FieldRejected("engineer_id", Said("err.engineer_id"))
     return value
 
 
@@ -131,7 +132,7 @@ def require_roster_link(user: User) -> None:
     Other roles may carry a link too (a manager who is on the roster); only engineers must.
     """
     if user.role == "engineer" and user.engineer_id is None:
-        raise FieldRejected("engineer_id", "a user with role engineer must be linked to a roster engineer (engineer_id)")
+        raise FieldRejected("engineer_id", Said("err.engineer_link"))
 
 
 def change_user(user: User, *, by: str | None, now: datetime, **changes: Any) -> User:
@@ -143,11 +144,11 @@ def change_user(user: User, *, by: str | None, now: datetime, **changes: Any) ->
     allowed = {"name", "role", "department", "engineer_id", "email", "phone", "disabled", "password_hash"}
     unknown = set(changes) - allowed
     if unknown:
-        raise IdentityError(f"cannot change {', '.join(sorted(unknown))}")
+        raise IdentityError(Said("err.cannot_change", fields=", ".join(sorted(unknown))))
     if by == user.username and (changes.get("disabled") is True or changes.get("role", "admin") != "admin"):
-        raise IdentityError("an admin cannot disable or demote their own account")
+        raise IdentityError(Said("err.own_account"))
     if "name" in changes and not str(changes["name"]).strip():
-        raise IdentityError("name must not be empty")
+        raise IdentityError(Said("err.name_empty"))
     update = dict(changes)
     if "department" in update:
         update["department"] = (update["department"] or "").strip() or None
@@ -180,5 +181,5 @@ def new_api_key(*, name: str, role: Role, now: datetime) -> tuple[ApiKey, str]:
 def grace_until(now: datetime, grace: timedelta) -> datetime:
     """When a rotated-out key stops working: at once, or after a grace of at most a week."""
     if grace < timedelta(0) or grace > MAX_GRACE:
-        raise IdentityError("grace must be between 0 and 7 days")
+        raise IdentityError(Said("err.grace"))
     return now + grace

@@ -7,6 +7,8 @@ import threading
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..texts import Said
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
@@ -61,4 +63,4 @@ class PasswordRejected(ValueError):
 
 def check_length(password: str) -> None:
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise PasswordRejected(f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters")
+        raise PasswordRejected(Said("err.password_length", min=MIN_LENGTH, max=MAX_LENGTH))

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from ..texts import Said, said_of
 from . import Identity
 from . import service as accounts
 from .client_address import HEADER as CLIENT_ADDRESS_HEADER
@@ -38,8 +39,8 @@ def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
         principal = await current_principal(request)
         if principal.role not in roles:
             if principal.role == "auditor":
-                raise HTTPException(status.HTTP_403_FORBIDDEN, "auditors have read-only access")
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires role {' or '.join(roles)}")
+                raise HTTPException(status.HTTP_403_FORBIDDEN, Said("err.auditor_read_only_access"))
+            raise HTTPException(status.HTTP_403_FORBIDDEN, Said("err.requires_role", roles=",".join(roles)))
         return principal
 
     return check
@@ -63,22 +64,22 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except FieldRejected as exc:
-        raise _unprocessable(exc.field, str(exc)) from None
+        raise _unprocessable(exc.field, said_of(exc)) from None
     except accounts.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        raise HTTPException(status.HTTP_404_NOT_FOUND, said_of(exc)) from None
     except accounts.Conflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None
     except accounts.NotAllowed as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+        raise HTTPException(status.HTTP_403_FORBIDDEN, said_of(exc)) from None
     except accounts.BadCredentials:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, BAD_LOGIN, headers={"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, Said("err.bad_login"), headers={"WWW-Authenticate": "Bearer"}) from None
     except accounts.Throttled as exc:
         raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts; try later",
+            status.HTTP_429_TOO_MANY_REQUESTS, Said("err.throttled", seconds=int(exc.retry_after) + 1),
             headers={"Retry-After": str(int(exc.retry_after) + 1)},
         ) from None
     except accounts.RosterUnavailable as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot check the roster link: {exc}") from None
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, Said("err.roster_unavailable", why=str(exc))) from None
 
 
 def _source(request: Request) -> str:

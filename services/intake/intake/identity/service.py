@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..texts import Said, said_of
 from . import directory
 from .domain import ApiKey, FieldRejected, IdentityError, User, change_user, grace_until, new_api_key, new_user
 from .events import security_event
@@ -118,18 +119,18 @@ async def change_password(
     """Set the caller's own password after checking the current one, under the sign-in throttle; every token issued
     before ends, and the caller gets a fresh one."""
     if principal.username is None:
-        raise NotAllowed("API keys have no password")
+        raise NotAllowed(Said("err.api_key_no_password"))
     account = principal.username
     await _not_throttled(accounts, account=account, source=source, kind="password")
     user = await accounts.users.get(account)
     if user is None or not await asyncio.to_thread(accounts.passwords.verify, user.password_hash, current):
         await accounts.throttle.failed(account=account, source=source)
         security_event("password_change_failed", by=account, username=account, source=source)
-        raise NotAllowed("current password is wrong")
+        raise NotAllowed(Said("err.password_wrong"))
     await accounts.throttle.succeeded(account=account, source=source)
     new_hash = await asyncio.to_thread(accounts.passwords.hash, new)
     if not await accounts.users.save(change_user(user, by=None, now=now, password_hash=new_hash)):
-        raise Conflict("your account changed meanwhile; retry")
+        raise Conflict(Said("err.account_changed"))
     accounts.forget_user(account)
     security_event("password_changed", by=account, username=account, source=source)
     return signer.issue(user, now=now)
@@ -143,13 +144,13 @@ async def _check_roster_link(accounts: Accounts, *, engineer_id: str, username: 
     act as them); a disabled account keeps its link for the record but no longer holds it, so the link can move.
     RosterUnavailable when dispatch cannot tell."""
     if not await accounts.roster.has_engineer(engineer_id):
-        raise FieldRejected("engineer_id", f"no engineer {engineer_id} on the roster")
+        raise FieldRejected("engineer_id", Said("err.no_engineer", engineer=engineer_id))
     linked = [
         u.username for u in await accounts.users.list(engineer_id=engineer_id, limit=100)
         if u.username != username and not u.disabled
     ]
     if linked:
-        raise Conflict(f"engineer {engineer_id} is already linked to user {linked[0]}")
+        raise Conflict(Said("err.engineer_linked", engineer=engineer_id, user=linked[0]))
 
 
 async def create_user(
@@ -172,13 +173,13 @@ async def create_user(
         phone=phone, now=now,
     )
     if await accounts.users.get(user.username) is not None:
-        raise Conflict(f"user {user.username} exists")
+        raise Conflict(Said("err.user_exists", user=user.username))
     if user.engineer_id is not None:
         await _check_roster_link(accounts, engineer_id=user.engineer_id, username=user.username)
     if password:
         user = user.model_copy(update={"password_hash": await asyncio.to_thread(accounts.passwords.hash, password)})
     if not await accounts.users.add(user):
-        raise Conflict(f"user {user.username} exists")
+        raise Conflict(Said("err.user_exists", user=user.username))
     security_event("user_created", by=_who(by), username=user.username, role=user.role, engineer_id=user.engineer_id)
     return user
 
@@ -194,10 +195,10 @@ async def update_user(
     password ends the user's tokens at once. An admin may not disable or demote themselves."""
     for name in NOT_NULL:
         if name in changes and changes[name] is None:
-            raise FieldRejected(name, f"{name} cannot be null")
+            raise FieldRejected(name, Said("err.field_null", field=name))
     user = await accounts.users.get(username.strip().lower())
     if user is None:
-        raise NotFound(f"user {username} not found")
+        raise NotFound(Said("err.user_not_found", user=username))
     if password is not None:
         changes = {**changes, "password_hash": await asyncio.to_thread(accounts.passwords.hash, password)}
     try:
@@ -205,13 +206,13 @@ async def update_user(
     except FieldRejected:
         raise
     except IdentityError as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict(said_of(exc)) from None
     # A new link, or an old one coming back with a re-enabled account (it may have moved on meanwhile).
     relinked = updated.engineer_id != user.engineer_id or (user.disabled and not updated.disabled)
     if updated.engineer_id is not None and relinked and not updated.disabled:
         await _check_roster_link(accounts, engineer_id=updated.engineer_id, username=user.username)
     if not await accounts.users.save(updated):
-        raise Conflict(f"user {user.username} changed meanwhile; reload and retry")
+        raise Conflict(Said("err.user_changed", user=user.username))
     accounts.forget_user(user.username)
     changed = sorted(k if k != "password_hash" else "password" for k in changes)
     security_event("user_changed", by=_who(by), username=user.username, changed=changed)
@@ -223,7 +224,7 @@ async def update_user(
 async def get_user(accounts: Accounts, *, username: str) -> User:
     user = await accounts.users.get(username.strip().lower())
     if user is None:
-        raise NotFound(f"user {username} not found")
+        raise NotFound(Said("err.user_not_found", user=username))
     return user
 
 
@@ -256,9 +257,9 @@ async def create_key(accounts: Accounts, *, name: str, role: Role, now: datetime
     try:
         key, secret = new_api_key(name=name, role=role, now=now)
     except IdentityError as exc:
-        raise FieldRejected("name", str(exc)) from None
+        raise FieldRejected("name", said_of(exc)) from None
     if not await accounts.keys.create(key):
-        raise Conflict(f"API key {name} exists; rotate it instead")
+        raise Conflict(Said("err.key_exists", key=name))
     security_event("key_created", by=_who(by), key=name, role=role)
     return key, secret
 
@@ -269,15 +270,15 @@ async def rotate_key(
     """A new secret for the key; the old one works until the returned time (now, or after a grace of up to 7 days)."""
     current = await accounts.keys.by_name(name)
     if current is None:
-        raise NotFound(f"API key {name} not found")
+        raise NotFound(Said("err.key_not_found", key=name))
     try:
         until = grace_until(now, grace)
     except IdentityError as exc:
-        raise FieldRejected("grace_s", str(exc)) from None
+        raise FieldRejected("grace_s", said_of(exc)) from None
     replacement, secret = new_api_key(name=name, role=current.role, now=now)
     old = await accounts.keys.rotate(name, replacement, old_until=until, now=now)
     if old is None:
-        raise NotFound(f"API key {name} is revoked; create it again")
+        raise NotFound(Said("err.key_revoked", key=name))
     accounts.forget_key(old.key_hash)
     security_event("key_rotated", by=_who(by), key=name, old_valid_until=until.isoformat())
     return replacement, secret, until
@@ -286,7 +287,7 @@ async def rotate_key(
 async def revoke_key(accounts: Accounts, *, name: str, now: datetime, by: Principal | None) -> int:
     """Revoke every still-working secret of the key; how many there were."""
     if await accounts.keys.by_name(name) is None:
-        raise NotFound(f"API key {name} not found")
+        raise NotFound(Said("err.key_not_found", key=name))
     revoked = await accounts.keys.revoke(name, now=now)
     accounts.forget_key(*revoked)
     security_event("key_revoked", by=_who(by), key=name, secrets=len(revoked))

@@ -234,8 +234,11 @@ def test_requester_cancels_own_ticket_only_before_work_starts() -> None:
     assert accepted.assignee is not None
     accepted = accepted.model_copy(update={"assignee": accepted.assignee.model_copy(update={"accepted_at": NOW - timedelta(minutes=5)})})
     for started in (accepted, ticket_in("in_progress"), ticket_in("pending")):
-        with pytest.raises(Forbidden):
+        # A state conflict (409 with what is allowed), not a question of rights (issue 13 walk, H12 item 3).
+        with pytest.raises(IllegalTransition) as refused:
             lifecycle.change_status(started, target="cancelled", actor=REQUESTER, now=NOW, reason="好了")
+        assert "cancelled" not in refused.value.allowed
+        assert refused.value.allowed == lifecycle.allowed_for(started, REQUESTER)
 
 
 def test_cancelling_an_ended_ticket_again_is_a_state_conflict_not_a_refusal() -> None:
