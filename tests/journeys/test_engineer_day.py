@@ -75,13 +75,13 @@ def test_engineer_works_a_ticket_from_my_work_to_the_desks_review(stack: Stack, 
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted", accepted.text
 
     # The ETA the engineer gives is confirmed by the desk (confirmation is the desk's step, not the engineer's).
-    assert _post(stack, f"/assignments/{tid}/confirm", me, {"eta": "2026-11-30T15:00:00+08:00"}).status_code == 403
+    assert _post(stack, f"/assignments/{tid}/confirm", me, {"eta": "2099-11-30T15:00:00+08:00"}).status_code == 403
     naive = _post(stack, f"/assignments/{tid}/confirm", desk, {"eta": "2026-11-30 15:00"})
     assert naive.status_code == 422 and "eta" in naive.text, naive.text
-    confirmed = _post(stack, f"/assignments/{tid}/confirm", desk, {"eta": "2026-11-30T15:00:00+08:00"})
+    confirmed = _post(stack, f"/assignments/{tid}/confirm", desk, {"eta": "2099-11-30T15:00:00+08:00"})
     assert confirmed.status_code == 200, confirmed.text
     seen = _get(stack, f"/assignments/{tid}", me).json()
-    assert seen["status"] == "confirmed" and seen["eta"].startswith("2026-11-30T15:00:00") and seen["eta"].endswith(LOCAL_OFFSET)
+    assert seen["status"] == "confirmed" and seen["eta"].startswith("2099-11-30T15:00:00") and seen["eta"].endswith(LOCAL_OFFSET)
 
     record = {"work_done": "更换搓纸轮,打印测试正常", "parts_used": [{"part": "搓纸轮", "sku": "pickup-roller", "quantity": 1}],
               "minutes_on_site": 35}
@@ -212,7 +212,7 @@ def test_accepting_starts_the_work_and_a_redone_record_resolves_the_ticket_once(
     accepted = [h for h in history if h["action"] in ("accepted", "status:in_progress")]
     assert [h["action"] for h in accepted] == ["accepted", "status:in_progress"]
     assert all(h["by"] != "dispatch" and h["role"] == "engineer" and h["by_name"] for h in accepted), accepted
-    confirmed = _post(stack, f"/assignments/{tid}/confirm", desk, {"eta": "2026-11-30T15:00:00+08:00"})
+    confirmed = _post(stack, f"/assignments/{tid}/confirm", desk, {"eta": "2099-11-30T15:00:00+08:00"})
     assert confirmed.status_code == 200, confirmed.text
     seen = wait_for(lambda: [h for h in _get(stack, f"/tickets/{tid}/history", desk).json() if h["action"] == "confirmed"])
     assert seen[0]["by"] != "dispatch" and seen[0]["role"] == "agent"

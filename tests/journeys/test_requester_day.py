@@ -115,10 +115,10 @@ def test_he_sees_the_engineer_accept_and_the_eta_then_closes_with_a_score(
     mine = wait_for(lambda: (t := ticket(stack, tid, chen))["assignee"].get("accepted_at") and t)
     assert mine["assignee"]["engineer_name"] and mine["assignee"]["accepted_at"].endswith(LOCAL_OFFSET)
 
-    confirmed = httpx.post(f"{gw}/api/v1/assignments/{tid}/confirm", json={"eta": "2026-12-01T10:30:00+08:00"}, headers=desk, timeout=15)
+    confirmed = httpx.post(f"{gw}/api/v1/assignments/{tid}/confirm", json={"eta": "2099-12-01T10:30:00+08:00"}, headers=desk, timeout=15)
     assert confirmed.status_code == 200, confirmed.text
     mine = wait_for(lambda: (t := ticket(stack, tid, chen))["assignee"].get("eta") and t)
-    assert mine["assignee"]["eta"] == "2026-12-01T10:30:00+08:00"  # the time he was told, on his own clock
+    assert mine["assignee"]["eta"] == "2099-12-01T10:30:00+08:00"  # the time he was told, on his own clock
 
     # He adds a word for the engineer; the desk's work note stays hidden from him.
     said = httpx.post(f"{gw}/api/v1/tickets/{tid}/comments", json={"body": "我在三楼301室，下午都在"}, headers=chen, timeout=15)

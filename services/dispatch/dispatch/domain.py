@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -577,10 +577,23 @@ def accept(a: Assignment, *, actor: Actor, now: datetime) -> tuple[Assignment, A
     )
 
 
+# An ETA a little before now is the desk's clock or typing speed, not a time already gone.
+ETA_SKEW = timedelta(minutes=5)
+
+
+class EtaInPast(Said, ValueError):
+    """The ETA given is already past (a 422 on `eta`)."""
+
+    def __init__(self, eta: datetime) -> None:
+        super().__init__("err.eta_past", eta=eta.isoformat())
+
+
 def confirm(a: Assignment, *, eta: datetime | None, actor: Actor, now: datetime) -> tuple[Assignment, AssignmentConfirmedV1]:
-    """The desk confirms execution (the contract: within 30 minutes of assignment)."""
+    """The desk confirms execution (the contract: within 30 minutes of assignment); an ETA is a time to come."""
     authorize(actor, "confirm", a)
     _require(a, "confirm")
+    if eta is not None and eta < now - ETA_SKEW:
+        raise EtaInPast(eta)
     params: dict[str, Param] | None = {"eta": eta.isoformat()} if eta else None
     updated = _with_step(
         a, "confirmed", at=now, by=actor.subject, note=render("eta", params, "en") if params else None,

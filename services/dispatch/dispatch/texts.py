@@ -42,6 +42,7 @@ ERRORS: dict[str, tuple[str, str, str]] = {
     "err.acknowledged": ("升级 {escalation} 已确认过", "升級 {escalation} 已確認過", "escalation {escalation} is already acknowledged"),
     "err.not_waiting": ("工单 {ticket} 不在等待派工", "工單 {ticket} 不在等待派工", "ticket {ticket} is not waiting"),
     "err.changed": ("派工记录已被他人修改，请重新读取后再试", "派工記錄已被他人修改，請重新讀取後再試", "the assignment changed meanwhile; reload and retry"),
+    "err.eta_past": ("预计到达时间 {eta} 已过，请填写将来的时间", "預計到達時間 {eta} 已過，請填寫將來的時間", "the ETA {eta} is already past; give a time to come"),
     "err.cursor": ("游标无效", "游標無效", "cursor is not valid"),
     "err.cursor_list": ("游标不属于{kind}列表", "游標不屬於{kind}列表", "cursor does not belong to the {kind} list"),
 }

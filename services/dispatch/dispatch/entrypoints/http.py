@@ -102,6 +102,8 @@ async def _run(call: Awaitable[T]) -> T:
         raise Refusal(422, exc, loc=["query", "cursor"]) from None
     except service.NotOnRoster as exc:
         raise Refusal(422, exc, loc=["body", exc.field]) from None
+    except domain.EtaInPast as exc:
+        raise Refusal(422, exc, loc=["body", "eta"]) from None
     except (service.UnknownAssignment, service.UnknownEngineer, domain.UnknownEscalation) as exc:
         raise Refusal(status.HTTP_404_NOT_FOUND, exc) from None
     except IllegalStep as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -30,7 +30,7 @@ async def test_an_eta_without_offset_is_422_in_chinese_and_an_eta_with_one_comes
 ) -> None:
     naive = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"eta": "2026-11-30 15:00"},
                               headers={"Accept-Language": "zh-CN"})
-    utc = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"eta": "2026-11-30T07:00:00Z"})
+    utc = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"eta": "2099-11-30T07:00:00Z"})
 
     assert naive.status_code == 422 and naive.headers["content-language"] == "zh-CN"
     assert naive.json() == {
@@ -38,7 +38,7 @@ async def test_an_eta_without_offset_is_422_in_chinese_and_an_eta_with_one_comes
         "detail": [{"loc": ["body", "eta"], "msg": "时间须带时区偏移（如 2026-11-30T15:00:00+08:00）", "type": "timezone_aware"}],
     }
     assert utc.status_code == 200, utc.text
-    assert utc.json()["eta"] == "2026-11-30T15:00:00+08:00"
+    assert utc.json()["eta"] == "2099-11-30T15:00:00+08:00"
     assert utc.json()["assigned_at"].endswith("+08:00")
 
 
@@ -47,3 +47,18 @@ async def test_an_unknown_assignment_is_404_in_the_shape(client: httpx.AsyncClie
 
     assert r.status_code == 404
     assert r.json()["code"] == "not_found" and r.json()["message"] == "找不到該資源" and r.json()["detail"]
+
+
+async def test_an_eta_already_past_is_422_naming_eta_and_a_few_minutes_ago_is_taken(
+    client: httpx.AsyncClient, ticket_id: str
+) -> None:
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    past = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"eta": yesterday},
+                             headers={"Accept-Language": "zh-CN"})
+    assert past.status_code == 422, past.text
+    assert past.json()["detail"][0]["loc"] == ["body", "eta"] and "已过" in past.json()["detail"][0]["msg"]
+    seen = (await client.get(f"/api/v1/assignments/{ticket_id}")).json()
+    assert seen["status"] != "confirmed"
+    skewed = (datetime.now(UTC) - timedelta(minutes=2)).isoformat()  # the desk's clock a little behind
+    ok = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"eta": skewed})
+    assert ok.status_code == 200, ok.text

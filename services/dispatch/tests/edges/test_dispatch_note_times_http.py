@@ -47,12 +47,12 @@ async def test_a_breach_note_says_the_due_time_on_the_sites_clock_with_its_offse
 async def test_a_confirmation_note_says_the_eta_on_the_sites_clock_with_its_offset(
     client: httpx.AsyncClient, adapters: Adapters, ticket_id: str
 ) -> None:
-    confirmed = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"eta": "2026-11-30T07:30:00Z"},
+    confirmed = await client.post(f"/api/v1/assignments/{ticket_id}/confirm", json={"eta": "2099-11-30T07:30:00Z"},
                                   headers={"Accept-Language": "zh-CN"})
 
     assert confirmed.status_code == 200, confirmed.text
-    assert confirmed.json()["history"][-1]["note"] == "预计到场 2026-11-30 15:30 +08:00"
+    assert confirmed.json()["history"][-1]["note"] == "预计到场 2099-11-30 15:30 +08:00"
     english = (await client.get(f"/api/v1/assignments/{ticket_id}", headers={"Accept-Language": "en"})).json()
-    assert english["history"][-1]["note"] == "eta 2026-11-30 15:30 +08:00"
+    assert english["history"][-1]["note"] == "eta 2099-11-30 15:30 +08:00"
     stored = await adapters.assignments.get(ticket_id)
-    assert stored is not None and stored.history[-1].note == "eta 2026-11-30 15:30 +08:00"
+    assert stored is not None and stored.history[-1].note == "eta 2099-11-30 15:30 +08:00"

@@ -42,6 +42,7 @@ PARAMS: dict[str, dict[str, str | int | float | bool | None]] = {
     "err.not_waiting": {"ticket": "t-1"},
     "err.changed": {},
     "err.cursor": {},
+    "err.eta_past": {"eta": "2026-11-27T07:00:00Z"},
     "err.cursor_list": {"kind": "escalations"},
 }
 ALLOWED_LATIN = {"printer", "agent", "zhao", "requester", "auditor", "engineer", "eng", "esc"}
