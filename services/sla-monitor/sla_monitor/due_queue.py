@@ -14,6 +14,7 @@ from datetime import datetime
 from opsdesk_shared.contracts import Envelope
 
 from .domain import Timer
+from .listing import TimerCursor, TimerFilter
 from .ports import StopOutcome, TimerStore
 
 
@@ -132,6 +133,9 @@ class ScheduledTimerStore:
         if restarted:
             self._schedule(timer)
         return restarted
+
+    async def page(self, query: TimerFilter, *, after: TimerCursor | None, limit: int) -> list[Timer]:
+        return await self._inner.page(query, after=after, limit=limit)
 
     async def warnings_due(self, now: datetime, *, limit: int) -> list[Timer]:
         timers = []

@@ -11,6 +11,7 @@ from .calendar import BusinessCalendar
 from .domain import Timer
 from .escalation import Notification
 from .holiday_data import YearSchedule
+from .listing import TimerCursor, TimerFilter
 
 StopOutcome = Literal["stopped", "late", "not_running", "missing"]
 
@@ -41,6 +42,9 @@ class TimerStore(Protocol):
         ...
     async def due(self, now: datetime, *, limit: int) -> list[Timer]: ...
     async def warnings_due(self, now: datetime, *, limit: int) -> list[Timer]: ...
+    async def page(self, query: TimerFilter, *, after: TimerCursor | None, limit: int) -> list[Timer]:
+        """Up to `limit` matching clocks in (due_at, key) order, after the cursor's clock."""
+        ...
     async def mark_warned(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         """Record the warning if the timer still runs and has not warned; False otherwise."""
         ...

@@ -13,11 +13,12 @@ from opsdesk_shared.mongo import check_document
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 from opsdesk_shared.outbox import outbox_fields
 
-from .. import domain
+from .. import domain, listing
 from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..escalation import Notification
 from ..holiday_data import YearSchedule
+from ..listing import TimerCursor, TimerFilter
 from ..ports import StopOutcome
 
 M = TypeVar("M", bound=BaseModel)
@@ -103,6 +104,10 @@ class MemoryTimerStore:
             if t.status == "running" and t.warned_at is None and t.warning_at is not None and t.warning_at <= now
         ]
         return sorted(waiting, key=lambda t: t.warning_at or now)[:limit]
+
+    async def page(self, query: TimerFilter, *, after: TimerCursor | None, limit: int) -> list[Timer]:
+        found = [t for t in self.timers.values() if listing.matches(query, t) and listing.after(after, t)]
+        return sorted(found, key=lambda t: (t.due_at, t.key))[:limit]
 
     async def mark_warned(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         current = self.timers.get(timer.key)

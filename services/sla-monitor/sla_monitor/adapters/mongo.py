@@ -11,13 +11,14 @@ from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
-from opsdesk_shared.outbox import mark_pending, outbox_push, strip_outbox
+from opsdesk_shared.outbox import OUTBOX_FIELD, mark_pending, outbox_push, strip_outbox
 
-from .. import domain
+from .. import domain, listing
 from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..escalation import Notification
 from ..holiday_data import YearSchedule
+from ..listing import TimerCursor, TimerFilter
 from ..ports import StopOutcome
 from .slots import TimerSlots
 
@@ -137,6 +138,11 @@ class MongoTimerStore:
         query = {"status": "running", "warned_at": None, "warning_at": {"$lte": now}}
         cursor = self._timers.find(query).sort("warning_at", 1).limit(limit)
         return [_from_doc(doc) async for doc in cursor]
+
+    async def page(self, query: TimerFilter, *, after: TimerCursor | None, limit: int) -> list[Timer]:
+        """One find on the (status, due_at) index, sorted by (due_at, _id), without the outbox."""
+        cursor = self._timers.find(listing.mongo_query(query, cursor=after), {OUTBOX_FIELD: 0})
+        return [_from_doc(doc) async for doc in cursor.sort([("due_at", 1), ("_id", 1)]).limit(limit)]
 
     async def mark_warned(self, timer: Timer, events: Sequence[Envelope]) -> bool:
         await mark_pending(self._timers, timer.key)

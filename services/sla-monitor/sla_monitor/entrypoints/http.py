@@ -7,7 +7,8 @@ the holiday data the contract's clocks run on. An engineer reads a ticket's time
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
@@ -17,12 +18,14 @@ from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, Ela
 from opsdesk_shared.internal_auth import VerifiedCaller, require_roles
 from opsdesk_shared.localtime import AwareDatetime
 
-from .. import calendar_service, domain, service
+from .. import calendar_service, domain, listing, service
 from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..holiday_data import ScheduleError, parse_schedule_csv, parse_schedule_json
 
 STAFF = ("agent", "engineer", "manager", "auditor", "admin")
+# The list of every ticket's clocks is the desk's and its supervisors' (engineers read the clocks of tickets they hold).
+DESK_READERS = [Depends(require_roles("agent", "manager", "auditor", "admin"))]
 # Calendars and holidays move every deadline in the contract: admins only, and no service writes them over HTTP.
 CALENDAR_WRITERS = ("admin",)
 ADMIN_ONLY = [Depends(require_roles(*CALENDAR_WRITERS, services=False))]
@@ -42,6 +45,79 @@ def _reply(reply: CalendarReply) -> JSONResponse:
         return JSONResponse(reply.result)
     # The shared error handler gives the refusal the one error shape in the caller's language.
     raise HTTPException(reply.status, reply.errors)
+
+
+class ListedTimer(BaseModel):
+    """One clock in the desk's list: which ticket (or repair) it runs for, and its state as the ticket page shows it."""
+
+    ticket_id: str = Field(examples=["7b0c9f5e-3c1d-4c8e-9d7a-2f1e0b6a5c4d"])
+    repair_id: str | None = None
+    name: str = Field(examples=["response"])
+    policy: str | None = None
+    state: str = Field(description="running, paused or breached (a breached clock is listed until its ticket closes)")
+    started_at: datetime | None = None
+    due_at: datetime | None = Field(default=None, examples=["2026-11-30T10:00:00+08:00"])
+    warning_at: datetime | None = Field(default=None, examples=["2026-11-30T09:48:00+08:00"])
+    warned_at: datetime | None = None
+    breached_at: datetime | None = None
+    paused_seconds: float = 0.0
+    calendar: str | None = None
+    approximate: bool = False
+
+    @classmethod
+    def of(cls, timer: Timer) -> ListedTimer:
+        view = domain.view(timer)
+        return cls(
+            ticket_id=timer.ticket_id, repair_id=timer.repair_id, warned_at=timer.warned_at,
+            **view.model_dump(include={"name", "policy", "state", "started_at", "due_at", "warning_at", "breached_at",
+                                       "paused_seconds", "calendar", "approximate"}),
+        )
+
+
+class TimerPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{
+        "ticket_id": "7b0c9f5e-3c1d-4c8e-9d7a-2f1e0b6a5c4d", "repair_id": None, "name": "response", "policy": "response",
+        "state": "running", "started_at": "2026-11-30T09:00:00+08:00", "due_at": "2026-11-30T10:00:00+08:00",
+        "warning_at": "2026-11-30T09:48:00+08:00", "warned_at": None, "breached_at": None, "paused_seconds": 0.0,
+        "calendar": "office-hours", "approximate": False,
+    }], "next_cursor": None}]})
+
+    items: list[ListedTimer]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+@router.get(
+    "/timers", response_model=TimerPage, tags=["timers"], summary="The desk's list of clocks, due first",
+    dependencies=DESK_READERS,
+)
+async def list_timers(
+    wired: Wired,
+    state: Literal["running", "paused"] = "running",
+    due_before: Annotated[AwareDatetime | None, Query(description="Only clocks due before this instant (with its offset)")] = None,
+    warned: Annotated[bool | None, Query(description="true: past its warning time; false: not yet")] = None,
+    breached: Annotated[bool | None, Query(description="true: breached, or past its due time; false: still in time")] = None,
+    timer: Annotated[list[str] | None, Query(max_length=40, description="Clock names (response, dispatch, ...); repeat for several")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> TimerPage:
+    """Running clocks (a breached one stays listed until its ticket closes) or paused ones, in order of due time,
+    then key: a stable order, so cursor pages never repeat or skip a clock. At risk at the desk: `due_before=now+15
+    minutes` together with `warned=true`, each with `breached=false`; breached: `breached=true`. For the desk,
+    managers, auditors and admins; engineers read the clocks of the tickets they hold one by one."""
+    try:
+        after = listing.decode_cursor(cursor) if cursor else None
+    except listing.BadCursor as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]
+        ) from None
+    query = listing.TimerFilter(
+        now=datetime.now(UTC), state=state, due_before=due_before, warned=warned, breached=breached,
+        names=frozenset(timer or ()),
+    )
+    found = await wired.store.page(query, after=after, limit=limit + 1)
+    items = found[:limit]
+    more = len(found) > limit and bool(items)
+    return TimerPage(items=[ListedTimer.of(t) for t in items], next_cursor=listing.encode_cursor(items[-1]) if more else None)
 
 
 @router.get("/timers/{ticket_id}/{name}", response_model=Timer, tags=["timers"])
