@@ -24,6 +24,7 @@ class BreachSweeper:
         interval_s: float,
         reload: Callable[[], Awaitable[None]] | None = None,
         reload_interval_s: float = 60.0,
+        reload_first: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
@@ -31,7 +32,8 @@ class BreachSweeper:
         self._reload = reload
         self._reload_interval_s = reload_interval_s
         self._clock = clock
-        self._next_reload = time.monotonic() + reload_interval_s
+        # reload_first: the horizon was loaded only partly at start-up; its first roll is the first step's.
+        self._next_reload = time.monotonic() + (0.0 if reload_first else reload_interval_s)
         self._periodic = Periodic(self.step, interval_s=interval_s, name="breach-sweeper")
 
     async def step(self) -> None:

@@ -13,6 +13,7 @@ sweep skips; entries are never removed (a stopped timer is skipped when its slot
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -23,6 +24,8 @@ from opsdesk_shared.mongo import Document, document_lock
 # each update, so small slots keep writes cheap; start-up reads 900 of them per kind for a 15-minute horizon.
 SLOT = timedelta(seconds=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Slot look-ups in flight at once when reading a window (start-up, each roll).
+READ_CONCURRENCY = 16
 WATERMARK_ID = "watermark"
 
 Row = tuple[str, datetime | None, datetime | None]
@@ -64,17 +67,28 @@ class TimerSlots:
         await self.index(key, due_at=due_at, warning_at=None)
 
     async def read(self, start: datetime, end: datetime) -> list[Row]:
-        """(key, due_at, warning_at) of every slot overlapping [start, end), one `_id` look-up per slot."""
-        rows: list[Row] = []
+        """(key, due_at, warning_at) of every slot overlapping [start, end), one `_id` look-up per slot, in slot order.
+
+        The look-ups go READ_CONCURRENCY at a time: each is a round trip (and most slots are empty), so one after
+        another a restart's 1,500 slots took 41-47 s on a loaded two-core machine (issue 14 follow-up)."""
+        ids: list[str] = []
         at = slot_start(start)
         while at < end:
-            doc = await self._slots.find_one({"_id": slot_id("t", at)})
+            ids.append(slot_id("t", at))
+            at += SLOT
+        gate = asyncio.Semaphore(READ_CONCURRENCY)
+
+        async def one(sid: str) -> Document | None:
+            async with gate:
+                return await self._slots.find_one({"_id": sid})
+
+        rows: list[Row] = []
+        for doc in await asyncio.gather(*(one(sid) for sid in ids)):
             if doc:
                 rows.extend(
                     (e["k"], _from_ms(e["t"]) if e.get("t") is not None else None, _from_ms(e["w"]) if e.get("w") is not None else None)
                     for e in doc.get("entries", [])
                 )
-            at += SLOT
         return rows
 
     async def watermark(self) -> datetime | None:

@@ -13,6 +13,7 @@ from sla_monitor.adapters.mongo import MongoTimerStore
 from sla_monitor.adapters.slots import slot_id
 from sla_monitor.due_queue import ScheduledTimerStore
 from sla_monitor.horizon import HorizonLoader
+from sla_monitor.sweeper import BreachSweeper
 
 pytestmark = pytest.mark.integration
 
@@ -84,3 +85,23 @@ async def test_first_start_without_a_watermark_scans_once(mongo_db: Any) -> None
     await loader.start_up()
     assert loader.scanned and len(scheduled.queue) == 1
     assert await mongo.slots.watermark() is not None
+
+
+async def test_a_restart_loads_the_next_minutes_first_and_the_sweepers_first_step_the_rest(mongo_db: Any) -> None:
+    # Issue 14 follow-up: reading the whole horizon before answering ready took 41-47 s after a crash under load.
+    first = MongoTimerStore(mongo_db)
+    await first.slots.set_watermark(NOW - 5 * MIN)
+    for timer in (running("soon", 2 * MIN), running("in-ten", 10 * MIN)):
+        assert await first.add(timer)
+    mongo = MongoTimerStore(mongo_db)
+    restarted = ScheduledTimerStore(mongo)
+    loader = HorizonLoader(slots=mongo.slots, store=restarted, full_scan=mongo.schedule, clock=lambda: NOW)
+
+    await loader.start_up()
+
+    assert len(restarted.queue) == 1 and loader.roll_first  # "soon" only: 7 minutes of slots read, not 20
+    assert loader.slots_read <= 7 * 60 + 2
+    sweeper = BreachSweeper(store=restarted, outbox=MemoryOutbox(), interval_s=1.0, reload=loader.roll,
+                            reload_first=loader.roll_first, clock=lambda: NOW)
+    await sweeper.step()
+    assert len(restarted.queue) == 2
