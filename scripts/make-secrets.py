@@ -12,6 +12,8 @@ names the values to replace. After every run the files compose reads are rendere
 - `compose/<service>.env`: the one service's own environment (`env_file:` in docker-compose.yml). A service sees
   its own NATS and MongoDB credentials, the gateway's public key and the scrape token; only intake sees the signing
   key, the JWT secret and the bootstrap token.
+- `compose/console.env`: the web console's: only the secret sealing its session cookies (it has no NATS user, no
+  database and no /metrics; it is a client of the gateway's public API).
 - `compose/nats.env`: the NATS server's environment: deploy/nats/nats-server.conf reads each user's password from
   `NATS_PASSWORD_<USER>` (the six services, and `observer`, a read-only user for operators' tools).
 - `compose/mongo.env`: the MongoDB container's first-start environment: the root password file and each service's
@@ -44,6 +46,10 @@ SERVICES: dict[str, tuple[str, str]] = {
     "reporting": ("REPORTING_", "opsdesk_reporting"),
     "knowledge": ("KNOWLEDGE_", "opsdesk_knowledge"),
 }
+# Clients of the gateway's public API only (no NATS user, no database, no internal key): their own secrets.
+API_CLIENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "console": ("CONSOLE_", ("session-secret",)),
+}
 MONGO_HOSTPORT = "mongo:27017"
 # Each service's MongoDB user lives in `admin` (deploy/mongo/) with readWrite on its own database only.
 MONGO_AUTH_SOURCE = "admin"
@@ -75,6 +81,9 @@ def random_values() -> dict[str, Callable[[], str]]:
     for service in SERVICES:
         values[f"{service}/nats-password"] = password
         values[f"{service}/mongodb-password"] = password
+    for client, (_prefix, names) in API_CLIENTS.items():
+        for name in names:
+            values[f"{client}/{name}"] = token
     return values
 
 
@@ -119,6 +128,12 @@ def service_env(service: str, read: Callable[[str], str]) -> list[tuple[str, str
     return pairs
 
 
+def api_client_env(client: str, read: Callable[[str], str]) -> list[tuple[str, str]]:
+    """`console/session-secret` -> CONSOLE_SESSION_SECRET: nothing but the client's own values."""
+    prefix, names = API_CLIENTS[client]
+    return [(prefix + env_name(name), read(f"{client}/{name}")) for name in names]
+
+
 def write_private(path: Path, text: str, *, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -158,6 +173,9 @@ def make(out: Path, rotate: set[str]) -> list[str]:
     for service in SERVICES:
         text = render_env(service_env(service, read), about=f"Environment of the {service} service only.")
         write_private(out / "compose" / f"{service}.env", text, mode=0o600)
+    for client in API_CLIENTS:
+        text = render_env(api_client_env(client, read), about=f"Environment of the {client} only (no NATS, no database).")
+        write_private(out / "compose" / f"{client}.env", text, mode=0o600)
     nats = [(f"NATS_PASSWORD_{env_name(s)}", read(f"{s}/nats-password")) for s in SERVICES]
     nats += [(f"NATS_PASSWORD_{env_name(u)}", read(f"nats/{u}-password")) for u in NATS_EXTRA_USERS]
     write_private(out / "compose/nats.env", render_env(nats, about="The NATS server's view: one password per service user."), mode=0o600)

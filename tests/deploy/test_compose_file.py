@@ -34,6 +34,9 @@ OPSDESK: dict[str, tuple[str, str, int]] = {
     "reporting": ("reporting", "REPORTING_", 8004),
     "knowledge": ("knowledge", "KNOWLEDGE_", 8005),
 }
+# The web console: a client of the gateway's public API (no NATS, no database), built from the same recipe.
+CONSOLE = "console"
+CONSOLE_PORT = 8006
 INFRA = ("mongo", "nats")
 LOOPBACK = "127.0.0.1"
 
@@ -140,6 +143,16 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
     return out
 
 
+def dockerfile_stages() -> list[tuple[str, str]]:
+    """(base, stage name) of every FROM, in order."""
+    stages = []
+    for instr, arg in dockerfile_instructions():
+        if instr == "FROM":
+            words = arg.split()
+            stages.append((words[0], words[2] if len(words) > 2 and words[1].upper() == "AS" else ""))
+    return stages
+
+
 def k8s_documents() -> list[tuple[Path, dict[str, Any]]]:
     files = sorted(
         p
@@ -202,7 +215,7 @@ def test_schema_rejects_broken_variants(compose: dict[str, Any], schema: dict[st
 
 
 def test_compose_has_infra_and_all_opsdesk_services(compose: dict[str, Any]) -> None:
-    missing = (set(OPSDESK) | set(INFRA)) - set(compose["services"])
+    missing = (set(OPSDESK) | set(INFRA) | {CONSOLE}) - set(compose["services"])
     assert not missing, f"services missing from docker-compose.yml: {sorted(missing)}"
 
 
@@ -351,12 +364,20 @@ def test_dockerfile_installs_with_constraints_and_runs_unprivileged() -> None:
         if instr == "ARG" and "=" in arg:
             k, v = arg.split("=", 1)
             global_args[k] = v
-    bases = [
-        re.sub(r"\$\{?(\w+)\}?", lambda m: global_args.get(m.group(1), m.group(0)), a.split()[0])
-        for i, a in instructions
-        if i == "FROM"
-    ]
-    assert bases and all(b == "python:3.11-slim" for b in bases), f"base images: {bases}"
+    stages = dockerfile_stages()
+    names = {name for _base, name in stages}
+    # The Python stages (build, runtime, the empty web stage) are python:3.11-slim; the console's web stage is the
+    # official Node image; a stage chosen by a build arg must name a stage for each value the builds pass.
+    for base, name in stages:
+        resolved = re.sub(r"\$\{?(\w+)\}?", lambda m: global_args.get(m.group(1), m.group(0)), base)
+        if name == "web-npm":
+            assert re.fullmatch(r"node:\d+(-bookworm)?-slim", resolved), f"web-npm must be the official Node image: {resolved}"
+        elif "${WEB_ASSETS}" in base:
+            for value in ("none", "npm"):
+                assert base.replace("${WEB_ASSETS}", value) in names, f"{base} with WEB_ASSETS={value} names no stage"
+        else:
+            assert resolved == "python:3.11-slim", f"stage {name}: base image {resolved}"
+    assert stages[-1] == ("${PYTHON_IMAGE}", "runtime"), f"the last stage is the runtime: {stages[-1]}"
 
     copies = [a for i, a in instructions if i == "COPY"]
     assert any(a.split()[0] == "constraints.txt" for a in copies), "constraints.txt must be copied into the image"
@@ -420,13 +441,13 @@ def _services() -> list[dict[str, Any]]:
 
 
 def test_k8s_has_a_deployment_and_service_per_opsdesk_service() -> None:
-    assert set(_deployments()) == set(OPSDESK)
-    assert {s["metadata"]["name"] for s in _services()} == set(OPSDESK)
+    assert set(_deployments()) == set(OPSDESK) | {CONSOLE}
+    assert {s["metadata"]["name"] for s in _services()} == set(OPSDESK) | {CONSOLE}
 
 
-@pytest.mark.parametrize("name", OPSDESK)
+@pytest.mark.parametrize("name", [*OPSDESK, CONSOLE])
 def test_k8s_deployment_probes_env_and_ports(name: str) -> None:
-    _package, prefix, port = OPSDESK[name]
+    _package, prefix, port = OPSDESK.get(name) or ("console", "CONSOLE_", CONSOLE_PORT)
     dep = _deployments()[name]
     template = dep["spec"]["template"]
     labels = template["metadata"]["labels"]
@@ -484,6 +505,11 @@ def test_k8s_config_and_secret_references_resolve() -> None:
     for name, dep in _deployments().items():
         for c in dep["spec"]["template"]["spec"]["containers"]:
             refs = [e["configMapRef"]["name"] for e in c.get("envFrom", []) if "configMapRef" in e]
+            if name == CONSOLE:
+                # No NATS and no database: the console is given neither host (nor, below, any credential for them).
+                assert not c.get("envFrom"), f"console: envFrom {c.get('envFrom')}"
+                assert not {e["name"] for e in c.get("env", [])} & {"NATS_URL", "MONGODB_URL", "NATS_PASSWORD"}
+                continue
             assert refs, f"{name}: the NATS and MongoDB hosts must come from a ConfigMap via envFrom"
             keys = {k for r in refs for k in configmaps[r]["data"]}
             assert {"NATS_URL", "MONGODB_HOSTPORT"} <= keys, f"{name}: ConfigMaps {refs} lack the hosts"
@@ -502,6 +528,7 @@ def test_k8s_config_and_secret_references_resolve() -> None:
 
 def test_intake_routes_to_every_service(compose: dict[str, Any]) -> None:
     env = env_of(compose["services"]["intake"])
+    assert env.get("INTAKE_CONSOLE_URL") == f"http://{CONSOLE}:{CONSOLE_PORT}", "the gateway proxies the console's pages"
     for name, key in (("assets", "ASSETS"), ("dispatch", "DISPATCH"), ("sla-monitor", "SLA"), ("reporting", "REPORTING"), ("knowledge", "KNOWLEDGE")):
         assert env.get(f"INTAKE_{key}_URL") == f"http://{name}:{OPSDESK[name][2]}", key
 
@@ -510,5 +537,39 @@ def test_k8s_gateway_routes_to_every_service_and_reads_its_jwt_secret() -> None:
     intake = _deployments()["intake"]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e for e in intake["env"]}
     assert env["INTAKE_JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "opsdesk-intake", "key": "jwt-secret"}
+    assert env["INTAKE_CONSOLE_URL"]["value"] == f"http://console.opsdesk.svc.cluster.local:{CONSOLE_PORT}"
     for name, key in (("assets", "ASSETS"), ("dispatch", "DISPATCH"), ("sla-monitor", "SLA"), ("reporting", "REPORTING"), ("knowledge", "KNOWLEDGE")):
         assert env[f"INTAKE_{key}_URL"]["value"] == f"http://{name}.opsdesk.svc.cluster.local:{OPSDESK[name][2]}"
+
+
+# ----------------------------------------------------------------------------- the web console
+
+
+def test_console_builds_from_the_shared_recipe_with_its_javascript(compose: dict[str, Any]) -> None:
+    build = compose["services"][CONSOLE]["build"]
+    assert (COMPOSE_FILE.parent / build["context"]).resolve() == REPO
+    assert (REPO / build["dockerfile"]).resolve() == DOCKERFILE.resolve()
+    assert build["args"] == {"SERVICE": "console", "PACKAGE": "console", "PORT": str(CONSOLE_PORT), "WEB_ASSETS": "npm"}
+    assert (REPO / "services/console/console/__main__.py").is_file()
+    # Every service with JavaScript of its own (a lock file) builds the web stage, and only those.
+    for name, service in compose["services"].items():
+        args = (service.get("build") or {}).get("args") or {}
+        if "SERVICE" not in args:
+            continue
+        has_js = (REPO / "services" / args["SERVICE"] / "package-lock.json").is_file()
+        assert (args.get("WEB_ASSETS", "none") == "npm") == has_js, f"{name}: WEB_ASSETS={args.get('WEB_ASSETS')!r}"
+
+
+def test_console_environment(compose: dict[str, Any]) -> None:
+    console = compose["services"][CONSOLE]
+    env = env_of(console)
+    assert env.get("CONSOLE_HOST") == "0.0.0.0" and env.get("CONSOLE_PORT") == str(CONSOLE_PORT)
+    assert env.get("CONSOLE_ENVIRONMENT") == "production"
+    assert env.get("CONSOLE_GATEWAY_URL") == "http://intake:8000", "the console calls the gateway's /api/v1"
+    assert "CONSOLE_SESSION_SECRET" not in env, "the session secret comes from its env file"
+    assert env_files(console) == ["./deploy/secrets/compose/console.env"]
+    assert not {k for k in env if k.startswith(("NATS_", "MONGODB_", "OPSDESK_INTERNAL", "OPSDESK_METRICS"))}, env
+    assert not {"mongo", "nats"} & set(depends_of(console)), "the console uses neither NATS nor the database"
+    assert healthcheck_is_real(console)
+    probe = " ".join(command_list(console["healthcheck"]["test"]))
+    assert f"127.0.0.1:{CONSOLE_PORT}/healthz" in probe, probe

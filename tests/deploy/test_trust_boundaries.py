@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import importlib.util
@@ -53,6 +54,10 @@ EVERY_SERVICE_ENV = {"NATS_PASSWORD", "MONGODB_URL", "OPSDESK_INTERNAL_PUBLIC_KE
 GATEWAY_ONLY_ENV = {"INTAKE_INTERNAL_SIGNING_KEY", "INTAKE_BOOTSTRAP_TOKEN", "INTAKE_JWT_SECRET"}
 GATEWAY_ONLY_KEYS = {"internal-signing-key", "jwt-secret", "bootstrap-token"}
 LOOPBACK = "127.0.0.1"
+# The web console: a client of the gateway's public API; no NATS user, no database, no internal key, no /metrics.
+CONSOLE = "console"
+CONSOLE_PORT = 8006
+CONSOLE_ENV = {"CONSOLE_SESSION_SECRET"}
 
 
 def database_of(service: str) -> str:
@@ -170,6 +175,31 @@ def test_generator_writes_each_service_only_its_own_secrets(generated: Path) -> 
     assert len(set(passwords)) == len(passwords), "every service gets passwords of its own"
 
 
+def test_generator_gives_the_console_its_session_secret_and_nothing_else(generated: Path) -> None:
+    env = values(generated / "compose" / f"{CONSOLE}.env")
+    assert set(env) == CONSOLE_ENV, sorted(env)
+    assert env["CONSOLE_SESSION_SECRET"] == (generated / CONSOLE / "session-secret").read_text()
+    assert len(env["CONSOLE_SESSION_SECRET"]) >= 32
+    others = {v for s in SERVICES for v in values(generated / "compose" / f"{s}.env").values()}
+    assert env["CONSOLE_SESSION_SECRET"] not in others, "the console's secret is its own"
+    for service in SERVICES:
+        assert not set(values(generated / "compose" / f"{service}.env")) & CONSOLE_ENV, service
+
+
+def test_the_console_starts_in_production_with_its_generated_env(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.settings import ConsoleSettings
+
+    monkeypatch.chdir(generated)
+    for variable in list(os.environ):
+        if variable.startswith(("CONSOLE_", "OPSDESK_", "NATS_", "MONGODB_")):
+            monkeypatch.delenv(variable)
+    with pytest.raises(ValueError, match="CONSOLE_SESSION_SECRET"):
+        ConsoleSettings(environment="production")
+    for variable, value in values(generated / "compose" / f"{CONSOLE}.env").items():
+        monkeypatch.setenv(variable, value)
+    assert ConsoleSettings(environment="production").session_secret == (generated / CONSOLE / "session-secret").read_text()
+
+
 def test_generated_keys_pair_up_and_tokens_are_long(generated: Path) -> None:
     intake = values(generated / "compose" / "intake.env")
     key = serialization.load_pem_private_key(intake["INTAKE_INTERNAL_SIGNING_KEY"].encode(), password=None)
@@ -280,7 +310,7 @@ def test_compose_internal_networks_hold_everything_but_the_doors(compose: dict[s
     open_members = {name for name, s in compose["services"].items() if networks_of(s) - internal}
     # intake and Grafana for their published port; sla-monitor and reporting send mail and webhooks out.
     assert open_members == {"intake", "grafana", "sla-monitor", "reporting"}, open_members
-    for name in ("mongo", "nats", "dispatch", "assets", "knowledge", "prometheus"):
+    for name in ("mongo", "nats", "dispatch", "assets", "knowledge", "prometheus", CONSOLE):
         assert networks_of(compose["services"][name]) <= internal, f"{name} must sit on internal networks only"
     # The infrastructure shares its network with the six services only.
     data_nets = networks_of(compose["services"]["nats"]) | networks_of(compose["services"]["mongo"])
@@ -289,6 +319,55 @@ def test_compose_internal_networks_hold_everything_but_the_doors(compose: dict[s
     # Grafana sees Prometheus only, not the services, NATS or the database.
     grafana_peers = {n for n, s in compose["services"].items() if networks_of(s) & networks_of(compose["services"]["grafana"])}
     assert grafana_peers == {"grafana", "prometheus"}, grafana_peers
+
+
+def console_isolation_problems(compose: dict[str, Any]) -> list[str]:
+    """Why the console would be reachable from anything but the gateway, or reach anything but the gateway."""
+    services = compose["services"]
+    console = services[CONSOLE]
+    internal = {n for n, spec in (compose.get("networks") or {}).items() if (spec or {}).get("internal") is True}
+    problems = []
+    if console.get("ports"):
+        problems.append(f"published: {console['ports']}")
+    if console.get("expose"):
+        problems.append(f"exposes {console['expose']}")
+    if console.get("network_mode") is not None:
+        problems.append(f"network_mode {console['network_mode']}")
+    nets = networks_of(console)
+    if nets - internal:
+        problems.append(f"on networks with a route out: {sorted(nets - internal)}")
+    peers = {n for n, s in services.items() if n != CONSOLE and networks_of(s) & nets}
+    if peers != {"intake"}:
+        problems.append(f"shares a network with {sorted(peers)}")
+    return problems
+
+
+def test_compose_console_is_reached_only_by_the_gateway_and_reaches_only_it(compose: dict[str, Any]) -> None:
+    assert console_isolation_problems(compose) == []
+    assert "intake" in compose["services"][CONSOLE].get("depends_on", []) or "intake" in (
+        compose["services"][CONSOLE].get("depends_on") or {}
+    )
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda c: c["services"][CONSOLE].update(ports=["127.0.0.1:8006:8006"]), id="published-on-loopback"),
+        pytest.param(lambda c: c["services"][CONSOLE].update(ports=["8006"]), id="published-anywhere"),
+        pytest.param(lambda c: c["services"][CONSOLE].update(expose=["8006"]), id="exposed"),
+        pytest.param(lambda c: c["services"][CONSOLE]["networks"].append("backend"), id="on-backend"),
+        pytest.param(lambda c: c["services"][CONSOLE]["networks"].append("data"), id="on-data"),
+        pytest.param(lambda c: c["services"][CONSOLE]["networks"].append("edge"), id="on-edge"),
+        pytest.param(lambda c: c["services"][CONSOLE].update(network_mode="host"), id="host-network"),
+        pytest.param(lambda c: c["services"]["dispatch"]["networks"].append(CONSOLE), id="dispatch-joins"),
+        pytest.param(lambda c: c["services"]["prometheus"]["networks"].append(CONSOLE), id="prometheus-joins"),
+        pytest.param(lambda c: c["networks"][CONSOLE].pop("internal"), id="network-not-internal"),
+    ],
+)
+def test_compose_console_isolation_check_is_not_vacuous(compose: dict[str, Any], mutate: Any) -> None:
+    broken = copy.deepcopy(compose)
+    mutate(broken)
+    assert console_isolation_problems(broken), "the mutation went unnoticed"
 
 
 def test_compose_backend_services_reach_the_gateway_network_never(compose: dict[str, Any]) -> None:
@@ -423,6 +502,10 @@ def test_readme_secret_commands_read_the_generated_files(generated: Path) -> Non
             assert (generated / source.removeprefix("deploy/secrets/")).is_file(), f"{source} is not generated"
 
 
+def test_the_console_pod_gets_only_its_session_secret() -> None:
+    assert secret_refs(CONSOLE) == {("opsdesk-console", "session-secret")}
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_pod_gets_only_its_own_secrets(service: str) -> None:
     refs = secret_refs(service)
@@ -446,6 +529,9 @@ def test_k8s_urls_expand_only_variables_defined_before_them() -> None:
                     assert var in defined, f"{name}: {e['name']} uses $({var}) before it is defined"
                 defined.add(e["name"])
             env = {e["name"]: e.get("value") for e in c.get("env", [])}
+            if name == CONSOLE:
+                assert not {"MONGODB_URL", "NATS_PASSWORD", "OPSDESK_MONGODB_PASSWORD"} & set(env), name
+                continue
             db = database_of(name)
             assert env["MONGODB_URL"] == f"mongodb://{name}:$(OPSDESK_MONGODB_PASSWORD)@$(MONGODB_HOSTPORT)/{db}?authSource=admin"
             assert "NATS_USER" not in env, "the NATS user is the service's own name (the settings' default)"
@@ -495,9 +581,11 @@ def peer_allows(peer: dict[str, Any], source: tuple[str, dict[str, str]]) -> boo
     return matches(peer.get("podSelector") or {}, labels)
 
 
-def allowed(source: tuple[str, dict[str, str]], target: dict[str, str], port: int) -> bool:
+def allowed(
+    source: tuple[str, dict[str, str]], target: dict[str, str], port: int, *, among: list[dict[str, Any]] | None = None
+) -> bool:
     """Kubernetes' rule: a selected pod accepts a connection that some ingress rule of some selecting policy allows."""
-    selecting = [p for p in policies() if matches(p["spec"]["podSelector"], target) and "Ingress" in p["spec"].get("policyTypes", ["Ingress"])]
+    selecting = [p for p in (policies() if among is None else among) if matches(p["spec"]["podSelector"], target) and "Ingress" in p["spec"].get("policyTypes", ["Ingress"])]
     if not selecting:
         return True
     for policy in selecting:
@@ -581,3 +669,97 @@ def iter_policy_ports() -> Iterator[int]:
 def test_policy_ports_are_the_real_container_ports() -> None:
     real = {p["containerPort"] for n in deployments() for c in containers(n) for p in c.get("ports", [])}
     assert set(iter_policy_ports()) <= real | {4222, 27017}
+
+
+# ----------------------------------------------------------------------------- Kubernetes: the web console
+
+
+KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
+INTERNET: tuple[str, dict[str, str]] = ("internet", {})  # anything outside the cluster's pods
+
+
+def egress_allowed(
+    source: dict[str, str], target: tuple[str, dict[str, str]], port: int, protocol: str = "TCP",
+    *, among: list[dict[str, Any]] | None = None,
+) -> bool:
+    """Kubernetes' rule for the source's side: a pod selected by an Egress policy may open only what some rule allows.
+    (A connection needs both this and the target's ingress side.)"""
+    selecting = [
+        p for p in (policies() if among is None else among)
+        if matches(p["spec"]["podSelector"], source) and "Egress" in p["spec"].get("policyTypes", [])
+    ]
+    if not selecting:
+        return True
+    for policy in selecting:
+        for rule in policy["spec"].get("egress") or []:
+            peers = rule.get("to")
+            ports = rule.get("ports")
+            if peers and not any(peer_allows(peer, target) for peer in peers):
+                continue
+            if ports and not any(p.get("port") in (None, port) and p.get("protocol", "TCP") == protocol for p in ports):
+                continue
+            return True
+    return False
+
+
+def test_only_the_gateway_reaches_the_console() -> None:
+    console = pod_labels(CONSOLE)
+    assert allowed((NAMESPACE, pod_labels("intake")), console, CONSOLE_PORT), "the gateway cannot proxy the console"
+    assert not allowed((NAMESPACE, pod_labels("intake")), console, CONSOLE_PORT + 100), "only the console's port"
+    strangers = [OUTSIDE, STRANGER, PROMETHEUS, (NAMESPACE, NATS_POD), (NAMESPACE, MONGO_POD)]
+    strangers += [(NAMESPACE, pod_labels(name)) for name in BACKENDS]
+    for source in strangers:
+        assert not allowed(source, console, CONSOLE_PORT), f"{source} reaches the console"
+
+
+def test_the_console_reaches_only_the_gateway() -> None:
+    console = pod_labels(CONSOLE)
+    intake = (NAMESPACE, pod_labels("intake"))
+    assert egress_allowed(console, intake, 8000) and allowed((NAMESPACE, console), intake[1], 8000)
+    assert egress_allowed(console, KUBE_DNS, 53, "UDP") and egress_allowed(console, KUBE_DNS, 53, "TCP"), "DNS"
+    assert not egress_allowed(console, intake, 9999)
+    for name in BACKENDS:
+        port = SERVICES[name][2]
+        target = (NAMESPACE, pod_labels(name))
+        assert not egress_allowed(console, target, port), f"the console may open {name}"
+        assert not allowed((NAMESPACE, console), target[1], port), f"{name} admits the console"
+    for target, port in (((NAMESPACE, NATS_POD), 4222), ((NAMESPACE, MONGO_POD), 27017)):
+        assert not egress_allowed(console, target, port), f"the console may open {target[1]}"
+        assert not allowed((NAMESPACE, console), target[1], port), f"{target[1]} admits the console"
+    assert not egress_allowed(console, INTERNET, 443) and not egress_allowed(console, KUBE_DNS, 443)
+    # Nothing but the console is held in by these egress rules: the services still send mail and webhooks.
+    for name in SERVICES:
+        assert egress_allowed(pod_labels(name), INTERNET, 443), name
+
+
+def test_the_console_is_not_a_service_to_the_shared_rules() -> None:
+    """The rules for NATS, MongoDB and Prometheus select `component: service`; the console is `web`."""
+    labels = pod_labels(CONSOLE)
+    assert labels.get("app.kubernetes.io/component") != "service", labels
+    assert not allowed(PROMETHEUS, labels, CONSOLE_PORT), "the console has no /metrics for Prometheus"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({"podSelector": {"matchLabels": {"app.kubernetes.io/name": "console"}}, "policyTypes": ["Ingress"],
+                      "ingress": [{"ports": [{"port": 8006}]}]}, id="console-open-to-all"),
+        pytest.param({"podSelector": {"matchLabels": {"app.kubernetes.io/component": "web"}}, "policyTypes": ["Ingress"],
+                      "ingress": [{"from": [{"podSelector": {}}]}]}, id="whole-namespace-to-web"),
+        pytest.param({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": {}}]}]},
+                     id="allow-all"),
+    ],
+)
+def test_console_ingress_check_is_not_vacuous(extra: dict[str, Any]) -> None:
+    among = [*policies(), {"kind": "NetworkPolicy", "metadata": {"name": "extra", "namespace": NAMESPACE}, "spec": extra}]
+    reached = [s for s in (OUTSIDE, STRANGER, PROMETHEUS, (NAMESPACE, pod_labels("dispatch")))
+               if allowed(s, pod_labels(CONSOLE), CONSOLE_PORT, among=among)]
+    assert reached, "an extra allow rule went unnoticed"
+
+
+def test_console_egress_check_is_not_vacuous() -> None:
+    without = [p for p in policies() if "Egress" not in p["spec"].get("policyTypes", [])]
+    assert len(without) == len(policies()) - 1, "one egress policy: the console's"
+    assert egress_allowed(pod_labels(CONSOLE), (NAMESPACE, pod_labels("dispatch")), 8001, among=without)
+    relabelled = {**pod_labels(CONSOLE), "app.kubernetes.io/component": "service"}
+    assert allowed((NAMESPACE, relabelled), NATS_POD, 4222), "labelled `service`, NATS would admit it"
