@@ -96,6 +96,14 @@ class Escalation(BaseModel):
     raised_at: datetime
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    # Closed unacknowledged when the assignment was withdrawn (the ticket ended without the engineer's work): nobody
+    # needs to act on it any more, and the open list no longer shows it.
+    closed_at: datetime | None = None
+    closed_reason: str | None = Field(default=None, description="Why it was closed (e.g. withdrawn: resolved by agent1)")
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None and self.closed_at is None
 
 
 class Breach(BaseModel):
@@ -797,8 +805,12 @@ def withdraw(a: Assignment, *, status: str, by: str, now: datetime, ended_at: da
     if a.status not in WITHDRAWABLE or (a.handed_over_at is not None and ended < a.handed_over_at):
         return None
     params: dict[str, Param] = {"status": status, "by": by}
-    return _with_step(a, "withdrawn", at=now, by="desk", note=render("withdrawn", params, "en"), code="withdrawn",
-                      params=params, status="withdrawn", ticket_ended_at=ended)
+    note = render("withdrawn", params, "en")
+    escalations = tuple(
+        e.model_copy(update={"closed_at": now, "closed_reason": note}) if e.is_open else e for e in a.escalations
+    )
+    return _with_step(a, "withdrawn", at=now, by="desk", note=note, code="withdrawn",
+                      params=params, status="withdrawn", ticket_ended_at=ended, escalations=escalations)
 
 
 def reopen_for_engineer(a: Assignment, *, by: str, reason: str, reopened_at: datetime) -> Assignment | None:

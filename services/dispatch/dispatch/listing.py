@@ -23,6 +23,7 @@ from .domain import (
     Escalation,
     Forbidden,
     assignment_view,
+    ended_at,
     is_ticket_number,
 )
 from .texts import Said
@@ -118,7 +119,16 @@ def page_of(found: Sequence[Assignment], *, limit: int) -> tuple[list[Assignment
 
 # --- escalations ---
 
-EscalationStatus = Literal["open", "acknowledged"]
+# closed: never acknowledged, closed when the assignment was withdrawn (the ticket ended without the work).
+EscalationStatus = Literal["open", "acknowledged", "closed"]
+
+
+def escalation_status(e: Escalation, a: Assignment | None = None) -> EscalationStatus:
+    """An escalation nobody acknowledged is closed once its assignment is withdrawn (closed then; one withdrawn before
+    escalations were closed counts as closed too, by its assignment)."""
+    if e.acknowledged_at is not None:
+        return "acknowledged"
+    return "closed" if e.closed_at is not None or (a is not None and a.status == "withdrawn") else "open"
 
 
 class EscalationView(BaseModel):
@@ -138,6 +148,8 @@ class EscalationView(BaseModel):
     raised_at: datetime
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    closed_at: datetime | None = None
+    closed_reason: str | None = Field(default=None, description="Why it was closed unacknowledged (the ticket ended)")
     overdue: bool = Field(description="The SLA monitor announced its acknowledgement clock as run out")
 
 
@@ -159,11 +171,14 @@ def escalation_views(actor: Actor, assignments: Iterable[Assignment], *, status:
             id=e.id, ticket_id=a.ticket_id, ticket_number=a.ticket_number, engineer_id=a.engineer_id,
             engineer_name=a.engineer_name, assignment_status=a.status, kind=e.kind, description=e.description,
             notify=e.notify, raised_at=e.raised_at, acknowledged_at=e.acknowledged_at, acknowledged_by=e.acknowledged_by,
-            overdue=e.acknowledged_at is None and any(b.timer == "escalation" for b in a.breaches),
+            closed_at=e.closed_at if e.closed_at or not closed else ended_at(a),
+            closed_reason=e.closed_reason if e.closed_reason or not closed else a.history[-1].note if a.history else None,
+            overdue=not closed and e.acknowledged_at is None and any(b.timer == "escalation" for b in a.breaches),
         )
         for a in assignments
         for e in a.escalations
-        if (e.acknowledged_at is None) == (status == "open") and may_see_escalation(actor, e)
+        if escalation_status(e, a) == status and may_see_escalation(actor, e)
+        for closed in (escalation_status(e, a) == "closed",)
     ]
     return sorted(views, key=lambda v: (v.raised_at, v.id), reverse=True)
 

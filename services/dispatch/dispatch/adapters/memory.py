@@ -10,7 +10,7 @@ from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
 from opsdesk_shared.outbox import outbox_fields
 
 from ..domain import Assignment, Engineer
-from ..listing import AssignmentFilter, AssignmentKey, EscalationStatus, assignment_key
+from ..listing import AssignmentFilter, AssignmentKey, EscalationStatus, assignment_key, escalation_status
 from ..ports import ConcurrentUpdate
 
 
@@ -83,4 +83,4 @@ class MemoryAssignmentStore:
         return found[:limit]
 
     async def with_escalations(self, status: EscalationStatus) -> list[Assignment]:
-        return [a for a in self.by_ticket.values() if any((e.acknowledged_at is None) == (status == "open") for e in a.escalations)]
+        return [a for a in self.by_ticket.values() if any(escalation_status(e, a) == status for e in a.escalations)]

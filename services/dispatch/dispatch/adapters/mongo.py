@@ -139,8 +139,11 @@ class MongoAssignmentStore:
         # tests/integration/test_dispatch_list_store.py). `escalations.id` is a string only where there is one;
         # `escalations.acknowledged_at: null` then means some escalation has none yet.
         query: dict[str, Any] = {"escalations.id": {"$type": "string"}}
+        # The in-process filter (listing.escalation_views) then keeps the escalations of exactly that status.
         if status == "open":
             query["escalations.acknowledged_at"] = None
+        elif status == "closed":
+            query["$or"] = [{"escalations.closed_reason": {"$type": "string"}}, {"status": "withdrawn"}]
         else:
             query["escalations.acknowledged_by"] = {"$type": "string"}
         docs = await self._assignments.find(query, projection={OUTBOX_FIELD: 0}).to_list()

@@ -282,7 +282,7 @@ async def list_assignments(
 async def list_escalations(
     actor: Acting,
     wired: Wired,
-    status_: Annotated[EscalationStatus, Query(alias="status", description="open: not acknowledged yet")] = "open",
+    status_: Annotated[EscalationStatus, Query(alias="status", description="open: not acknowledged yet; acknowledged; closed: the ticket ended first (the assignment withdrawn)")] = "open",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> EscalationPage:

@@ -153,7 +153,7 @@ async def test_open_escalations_for_the_manager_the_desk_and_the_engineers_named
     assert ids(await client.get("/api/v1/escalations", headers=as_engineer("eng-senior-1"))) == [five[0].ticket_id]  # technical only
     assert ids(await client.get("/api/v1/escalations", headers=as_engineer(five[0].engineer_id))) == []
     assert (await client.get("/api/v1/escalations", headers=as_role("requester"))).status_code == 403
-    assert (await client.get("/api/v1/escalations", params={"status": "closed"})).status_code == 422
+    assert (await client.get("/api/v1/escalations", params={"status": "resolved"})).status_code == 422
     page = (await client.get("/api/v1/escalations", params={"limit": 1})).json()
     assert len(page["items"]) == 1 and page["next_cursor"]
     rest = (await client.get("/api/v1/escalations", params={"limit": 1, "cursor": page["next_cursor"]})).json()

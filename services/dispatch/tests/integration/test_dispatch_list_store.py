@@ -99,3 +99,36 @@ async def test_escalations_by_status(assignments, make_assignment: Callable[...,
     assert {a.ticket_id for a in await assignments.with_escalations("acknowledged")} == {with_open.ticket_id, only_acked.ticket_id}
     views, _ = await service.list_escalations(actor=DESK, status="open", cursor=None, limit=10, assignments=assignments)
     assert [v.id for v in views] == ["e-open"]
+
+
+async def test_an_escalation_is_closed_when_its_ticket_ends_and_the_assignment_is_withdrawn(  # type: ignore[no-untyped-def]
+    assignments, make_assignment: Callable[..., Assignment]
+) -> None:
+    """Hand walk H14 item 3: resolved at the desk, the assignment withdrawn, the escalation stayed on the open list."""
+    from dispatch.adapters.memory import MemoryRoster
+
+    raised = Escalation(id="e-walk", kind="technical", description="主板故障", notify=("eng-pm-1",), raised_at=T0)
+    held = make_assignment(escalations=(raised,), status="accepted")
+    assert await assignments.add(held, [])
+    views, _ = await service.list_escalations(actor=DESK, status="open", cursor=None, limit=10, assignments=assignments)
+    assert [v.id for v in views] == ["e-walk"]
+
+    ended = T0 + timedelta(hours=1)
+    assert await service.withdraw(held.ticket_id, number=held.ticket_number, status="resolved", by="agent1",
+                                  roster=MemoryRoster([]), assignments=assignments, now=ended) == "withdrawn"
+
+    assert await service.list_escalations(actor=DESK, status="open", cursor=None, limit=10, assignments=assignments) == ([], None)
+    closed, _ = await service.list_escalations(actor=DESK, status="closed", cursor=None, limit=10, assignments=assignments)
+    assert [(v.id, v.closed_at, v.acknowledged_at) for v in closed] == [("e-walk", ended, None)]
+    assert closed[0].closed_reason is not None and "resolved" in closed[0].closed_reason and not closed[0].overdue
+
+
+async def test_an_escalation_of_an_assignment_withdrawn_before_the_fix_reads_as_closed(  # type: ignore[no-untyped-def]
+    assignments, make_assignment: Callable[..., Assignment]
+) -> None:
+    raised = Escalation(id="e-old", kind="other", description="d", notify=("eng-pm-1",), raised_at=T0)
+    old = make_assignment(escalations=(raised,), status="withdrawn")
+    assert await assignments.add(old, [])
+    assert await service.list_escalations(actor=DESK, status="open", cursor=None, limit=10, assignments=assignments) == ([], None)
+    closed, _ = await service.list_escalations(actor=DESK, status="closed", cursor=None, limit=10, assignments=assignments)
+    assert [v.id for v in closed] == ["e-old"]
