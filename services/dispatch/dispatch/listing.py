@@ -55,12 +55,18 @@ class AssignmentFilter(BaseModel):
         )
 
 
+# An engineer's own list by default: the work still theirs (to do, or done and waiting for the desk's review). Work
+# withdrawn from them or reviewed is asked for by status (or by ticket).
+ENGINEER_DEFAULT_STATUSES: frozenset[AssignmentStatus] = frozenset({"open", "accepted", "confirmed", "completed"})
+
+
 def assignment_filter(
     actor: Actor, *, engineers: Sequence[str] | None, statuses: Sequence[AssignmentStatus] | None, overdue: bool | None,
     ticket: str | None,
 ) -> AssignmentFilter:
     """The filter the actor may run: the desk and readers list anyone's; an engineer only their own (by the token's
-    roster link), by default and always. Asking for someone else's is refused, not quietly narrowed."""
+    roster link), by default and always, and by default only the active ones (ENGINEER_DEFAULT_STATUSES). Asking for
+    someone else's is refused, not quietly narrowed."""
     view = assignment_view(actor)
     if view == "none":
         raise Forbidden("err.read_assignments", role=actor.role)
@@ -71,9 +77,12 @@ def assignment_filter(
             raise Forbidden("err.own_list", subject=actor.subject)
         engineer_ids = own  # an engineer without a roster link holds nothing: an empty list
     by_number = ticket is not None and is_ticket_number(ticket)
+    chosen = frozenset(statuses) if statuses else None
+    if chosen is None and ticket is None and view == "held":
+        chosen = ENGINEER_DEFAULT_STATUSES
     return AssignmentFilter(
         engineer_ids=engineer_ids,
-        statuses=frozenset(statuses) if statuses else None,
+        statuses=chosen,
         overdue=overdue,
         ticket_id=ticket if ticket is not None and not by_number else None,
         ticket_number=ticket if by_number else None,

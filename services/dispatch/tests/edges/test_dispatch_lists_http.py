@@ -62,6 +62,28 @@ async def test_an_engineer_lists_their_own_work_by_default(client: httpx.AsyncCl
     assert 0 < len(got) < len(five)  # not everyone's
 
 
+async def test_an_engineers_default_list_leaves_out_withdrawn_work_and_a_status_filter_gets_it(
+    client: httpx.AsyncClient, adapters: Adapters, five: list[Assignment]
+) -> None:
+    """Hand walk H14 item 4: a ticket resolved at the desk withdrew the engineer's assignment, and it stayed on their
+    default list."""
+    holder = five[0].engineer_id
+    theirs = sorted((a.ticket_number for a in five if a.engineer_id == holder), reverse=True)
+    gone = five[0]
+    assert await service.withdraw(gone.ticket_id, number=gone.ticket_number, status="resolved", by="agent1",
+                                  roster=adapters.roster, assignments=adapters.assignments,
+                                  now=datetime.now(UTC)) == "withdrawn"
+
+    default = [a["ticket_number"] for a in (await client.get("/api/v1/assignments", headers=as_engineer(holder))).json()["items"]]
+    assert default == [n for n in theirs if n != gone.ticket_number]
+    withdrawn = await client.get("/api/v1/assignments", params={"status": "withdrawn"}, headers=as_engineer(holder))
+    assert [a["ticket_number"] for a in withdrawn.json()["items"]] == [gone.ticket_number]
+    by_ticket = await client.get("/api/v1/assignments", params={"ticket": gone.ticket_number}, headers=as_engineer(holder))
+    assert [a["status"] for a in by_ticket.json()["items"]] == ["withdrawn"]
+    desk = [a["ticket_number"] for a in (await client.get("/api/v1/assignments", headers=as_role("agent"))).json()["items"]]
+    assert gone.ticket_number in desk  # the desk's default list is everything
+
+
 async def test_an_engineer_asking_for_someone_elses_work_is_refused(client: httpx.AsyncClient, five: list[Assignment]) -> None:
     other = next(a.engineer_id for a in five if a.engineer_id != five[0].engineer_id)
     r = await client.get("/api/v1/assignments", params={"engineer": other}, headers=as_engineer(five[0].engineer_id))
