@@ -111,6 +111,22 @@ class Gateway:
         """GET /tickets/counts: the desk's listed queues (open, mine, held, unassigned, waiting, review) counted at once."""
         return dict((await self.call("GET", "/tickets/counts", token=token, lang=lang, params=params)).body)
 
+    # --- SLA clocks ------------------------------------------------------------------------------------------------
+    async def timers(
+        self, token: str, *, lang: str, params: list[tuple[str, str]], limit: int = 500, pages: int = 10,
+    ) -> tuple[list[Json], bool]:
+        """GET /timers (the SLA monitor's list of clocks, due first), every page up to `pages`; True when more were left."""
+        items: list[Json] = []
+        cursor: str | None = None
+        for _ in range(pages):
+            query = [*params, ("limit", str(limit)), *([("cursor", cursor)] if cursor else [])]
+            page = (await self.call("GET", "/timers", token=token, lang=lang, params=query)).body
+            items += page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return items, False
+        return items, True
+
     async def ticket(self, token: str, ref: str, *, lang: str) -> Reply:
         return await self.call("GET", f"/tickets/{ref}", token=token, lang=lang)
 

@@ -1,9 +1,10 @@
 """The desk's queues: which tickets each one holds, decided from what the API returns (pure functions).
 
 Listed queues are one `GET /tickets` query each, with the API's own filters (held, unassigned, review, handled_by),
-and their counts come in one `GET /tickets/counts`. At risk and breached need the SLA clocks, which the list does not
-carry yet: they are decided on the details of the newest open tickets, up to a window; the page says when a count
-stopped at that window.
+and their counts come in one `GET /tickets/counts`. At risk and breached come from the SLA monitor's list of running
+clocks (`GET /timers`): the clocks due within 15 minutes and those past their warning time, grouped by ticket and
+decided with the same rules as a ticket's detail, so their counts are exact; the page says `+` only when the clocks
+ran past the pages the console reads.
 """
 
 from __future__ import annotations
@@ -87,6 +88,45 @@ def in_derived(key: str, detail: dict[str, Any], now: datetime) -> bool:
     if key == "breached":
         return detail.get("status") in OPEN_STATES and is_breached(detail, now)
     raise KeyError(key)
+
+
+# The SLA monitor's clock lists the two derived queues are decided on (with state=running, each paged): every clock
+# at risk or breached is due within 15 minutes (a breached one is past due) or past its warning time.
+def clock_queries(now: datetime) -> list[list[tuple[str, str]]]:
+    return [[("state", "running"), ("due_before", (now + AT_RISK_WITHIN).isoformat())], [("state", "running"), ("warned", "true")]]
+
+
+def clocks_by_ticket(timers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The listed clocks of each ticket, once each (the two lists overlap); a repair's clocks are no ticket's."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for t in timers:
+        ticket = t.get("ticket_id")
+        if ticket and not t.get("repair_id"):
+            out.setdefault(str(ticket), {})[str(t.get("name"))] = t
+    return {ticket: list(named.values()) for ticket, named in out.items()}
+
+
+def derived_members(key: str, clocks: dict[str, list[dict[str, Any]]], now: datetime) -> list[str]:
+    """The tickets in at risk or breached, the most urgent clock first (as the rows are shown)."""
+    if key not in ("at_risk", "breached"):
+        raise KeyError(key)
+    found: list[tuple[datetime, str]] = []
+    for ticket, timers in clocks.items():
+        as_detail = {"sla": timers}
+        if is_at_risk(as_detail, now) if key == "at_risk" else is_breached(as_detail, now):
+            due = parse_instant((most_urgent_clock(as_detail) or {}).get("due_at"))
+            found.append((due or datetime.max.replace(tzinfo=now.tzinfo), ticket))
+    return [ticket for _, ticket in sorted(found)]
+
+
+def summary_of(detail: dict[str, Any]) -> dict[str, Any]:
+    """A ticket's detail in the list's shape (what a queue row shows): requester and assignee names flattened."""
+    requester = detail.get("requester") or {}
+    assignee = detail.get("assignee") or {}
+    return {
+        **detail, "requester_name": requester.get("name", ""), "department": requester.get("department"),
+        "assignee_name": assignee.get("engineer_name"), "assignee_id": assignee.get("engineer_id"),
+    }
 
 
 def most_urgent_clock(detail: dict[str, Any]) -> dict[str, Any] | None:

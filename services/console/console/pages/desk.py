@@ -99,36 +99,75 @@ async def details(ctx: Ctx, summaries: list[Json]) -> dict[str, Json]:
     return out
 
 
+async def clocks(ctx: Ctx) -> tuple[dict[str, list[Json]], bool]:
+    """The SLA monitor's running clocks due within 15 minutes or past their warning, by ticket; True when capped."""
+    lists = await asyncio.gather(*(
+        ctx.api.timers(ctx.token, lang=ctx.lang, params=params) for params in queues.clock_queries(ctx.now())
+    ))
+    return queues.clocks_by_ticket([t for items, _ in lists for t in items]), any(more for _, more in lists)
+
+
+async def details_by_id(ctx: Ctx, ids: list[str]) -> dict[str, Json]:
+    """The details of these tickets (the derived queues' rows), read now: the list cannot be asked for ids."""
+    out: dict[str, Json] = {}
+    gate = asyncio.Semaphore(8)
+
+    async def one(ticket: str) -> None:
+        async with gate:
+            try:
+                out[ticket] = (await ctx.api.ticket(ctx.token, ticket, lang=ctx.lang)).body
+            except ApiError:
+                return
+
+    await asyncio.gather(*(one(t) for t in ids))
+    return out
+
+
 async def workspace(ctx: Ctx, key: str, filters: Filters) -> Workspace:
     """Listed queues and their counts straight from the API (one page, one count call); at risk and breached from
-    the SLA clocks in the details of the newest open tickets, up to the window (the list carries no clocks yet)."""
+    the SLA monitor's list of running clocks (exact counts). With a search or filter, the derived queues keep the
+    tickets the ticket list returns for it (open ones, up to its pages). Rows show their most urgent clock from the
+    details of at most the window's rows."""
     window = ctx.console.settings.detail_window
     current = queues.queue(key)
     counts_call = ctx.api.ticket_counts(ctx.token, lang=ctx.lang, params=filters.params())
+    scoped = bool(filters.params())
+
+    async def nothing() -> tuple[list[Json], bool]:
+        return [], False
+
+    scope_call = list_all(ctx, queues.OPEN_STATES, filters) if scoped else nothing()
     if current.derived:
-        counts, (open_items, open_more) = await asyncio.gather(counts_call, list_all(ctx, queues.OPEN_STATES, filters, pages=1, limit=window))
+        counts, (by_ticket, clocks_more), (scope, scope_more) = await asyncio.gather(counts_call, clocks(ctx), scope_call)
         shown: list[Json] = []
     else:
         listing = ctx.api.tickets(ctx.token, lang=ctx.lang, params=[*current.params, *filters.params(), ("limit", str(PAGE))])
-        counts, page, (open_items, open_more) = await asyncio.gather(
-            counts_call, listing, list_all(ctx, queues.OPEN_STATES, filters, pages=1, limit=window),
+        counts, page, (by_ticket, clocks_more), (scope, scope_more) = await asyncio.gather(
+            counts_call, listing, clocks(ctx), scope_call,
         )
         shown = page["items"]
-    # Details: the open tickets the clock queues are decided on, and the rows shown (their clocks), at most a window.
-    known = await details(ctx, open_items + [s for s in shown[:window] if s["id"] not in {o["id"] for o in open_items}])
     now = ctx.now()
+    allowed = {s["id"]: s for s in scope}
     capped: set[str] = set()
+    members: dict[str, list[str]] = {}
     for q in queues.QUEUES:
         if q.derived:
-            members = [s for s in open_items if s["id"] in known and queues.in_derived(q.key, known[s["id"]], now)]
-            counts[q.key] = len(members)
-            if open_more:
+            ids = queues.derived_members(q.key, by_ticket, now)
+            members[q.key] = [i for i in ids if i in allowed] if scoped else ids
+            counts[q.key] = len(members[q.key])
+            if clocks_more or (scoped and scope_more):
                 capped.add(q.key)
-            if q.key == key:
-                shown = members
-    rows = [Row(s, known.get(s["id"])) for s in shown]
-    if key in ("at_risk", "breached"):
+    if current.derived:
+        ids = members[key][:window]
+        if scoped:
+            known = await details(ctx, [allowed[i] for i in ids])
+        else:
+            known = await details_by_id(ctx, ids)
+        rows = [Row(allowed.get(i) or queues.summary_of(known[i]), known[i]) for i in ids if i in known and known[i].get("status") in queues.OPEN_STATES]
         rows.sort(key=lambda r: (r.clock or {}).get("due_at") or "")
+    else:
+        known = await details(ctx, shown[:window])
+        rows = [Row(s, known.get(s["id"])) for s in shown]
     return Workspace(key, rows, counts, capped)
 
 

@@ -1,0 +1,112 @@
+"""At risk and breached from the SLA monitor's list of running clocks: exact counts past the old detail window, no
+'+', rows in order of urgency, a search keeping only the tickets the list returns for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+from console import queues
+from console.api import Gateway
+from console.pages import desk
+
+NOW = datetime.now(UTC)
+MIN = timedelta(minutes=1)
+
+
+def _clock(ticket: str, *, due_in: float, warn_in: float | None = None, state: str = "running", name: str = "response") -> dict[str, Any]:
+    return {"ticket_id": ticket, "repair_id": None, "name": name, "state": state, "due_at": (NOW + due_in * MIN).isoformat(),
+            "warning_at": (NOW + (warn_in if warn_in is not None else due_in - 12) * MIN).isoformat()}
+
+
+def test_listed_clocks_decide_the_queues_as_a_detail_would() -> None:
+    timers = [
+        _clock("t-soon", due_in=10), _clock("t-soon", due_in=10),  # in both lists: counted once
+        _clock("t-warned", due_in=300, warn_in=-1),
+        _clock("t-late", due_in=-5, state="breached"), _clock("t-late", due_in=3, name="dispatch"),
+        {**_clock("", due_in=2), "repair_id": "r-1", "name": "repair_return"},  # a repair's clock is no ticket's
+    ]
+    by_ticket = queues.clocks_by_ticket(timers)
+
+    assert set(by_ticket) == {"t-soon", "t-warned", "t-late"} and len(by_ticket["t-soon"]) == 1
+    assert queues.derived_members("at_risk", by_ticket, NOW) == ["t-soon", "t-warned"]  # due first
+    assert queues.derived_members("breached", by_ticket, NOW) == ["t-late"]
+    summary = queues.summary_of({"id": "x", "requester": {"name": "王芳", "department": "办公室"}, "assignee": {"engineer_name": "李工"}})
+    assert (summary["requester_name"], summary["department"], summary["assignee_name"]) == ("王芳", "办公室", "李工")
+
+
+class FakeGateway:
+    """The gateway's answers for the desk's page: 100 tickets at risk (more than the 60-ticket window), 3 breached."""
+
+    def __init__(self) -> None:
+        self.timers = [_clock(f"t-{i:03d}", due_in=5 + i / 10) for i in range(100)]
+        self.timers += [_clock(f"b-{i}", due_in=-10 - i, state="breached") for i in range(3)]
+        self.timers.sort(key=lambda t: t["due_at"])
+        self.paths: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path, params = request.url.path.removeprefix("/api/v1"), parse_qsl(request.url.query.decode())
+        self.paths.append(path)
+        if path == "/timers":
+            q = dict(params)
+            found = [t for t in self.timers if (q.get("warned") == "true" and t["warning_at"] <= NOW.isoformat())
+                     or ("due_before" in q and t["due_at"] < q["due_before"])]
+            start, limit = int(q.get("cursor", 0)), int(q["limit"])
+            return httpx.Response(200, json={"items": found[start : start + limit],
+                                             "next_cursor": str(start + limit) if start + limit < len(found) else None})
+        if path == "/tickets/counts":
+            return httpx.Response(200, json={"open": 103})
+        if path == "/tickets":  # a search: the open tickets it finds
+            return httpx.Response(200, json={"items": [self._summary("t-007"), self._summary("b-1"), self._summary("t-not-at-risk")],
+                                             "next_cursor": None, "total": 3})
+        if path.startswith("/tickets/"):
+            ticket = path.rsplit("/", 1)[1]
+            sla = [t for t in self.timers if t["ticket_id"] == ticket]
+            return httpx.Response(200, json={**self._summary(ticket), "requester": {"name": "张伟"}, "assignee": None, "sla": sla})
+        return httpx.Response(404, json={"code": "not_found", "message": "no"})
+
+    @staticmethod
+    def _summary(ticket: str) -> dict[str, Any]:
+        return {"id": ticket, "number": ticket.upper(), "version": 1, "status": "new", "title": "打印机卡纸", "priority": "P3",
+                "requester_name": "张伟", "reported_at": NOW.isoformat()}
+
+
+async def _workspace(fake: FakeGateway, key: str, filters: desk.Filters) -> desk.Workspace:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake), base_url="http://gw") as client:
+        console = SimpleNamespace(gateway=Gateway(client), settings=SimpleNamespace(detail_window=60), cache={})
+        ctx: Any = SimpleNamespace(console=console, api=console.gateway, token="tok", lang="zh-CN", session=None, now=lambda: NOW)
+        return await desk.workspace(ctx, key, filters)
+
+
+async def test_counts_are_exact_past_the_window_and_rows_come_due_first() -> None:
+    fake = FakeGateway()
+
+    ws = await _workspace(fake, "at_risk", desk.Filters())
+
+    assert ws.counts["at_risk"] == 100 and ws.counts["breached"] == 3 and ws.capped == set()
+    assert len(ws.rows) == 60  # the rows read in detail stay within the window; the count does not
+    assert [r.summary["id"] for r in ws.rows[:2]] == ["t-000", "t-001"] and ws.rows[0].summary["requester_name"] == "张伟"
+    assert ws.rows[0].clock is not None
+    assert "/tickets" not in fake.paths  # no open-ticket window is read to decide the queues
+
+
+async def test_a_search_keeps_the_tickets_the_list_finds() -> None:
+    ws = await _workspace(FakeGateway(), "breached", desk.Filters(q="打印机"))
+
+    assert ws.counts["at_risk"] == 1 and ws.counts["breached"] == 1 and ws.capped == set()
+    assert [r.summary["id"] for r in ws.rows] == ["b-1"]
+
+
+async def test_clock_pages_are_followed_and_a_cap_shows() -> None:
+    fake = FakeGateway()
+    soon = [("due_before", (NOW + 15 * MIN).isoformat())]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake), base_url="http://gw") as client:
+        items, more = await Gateway(client).timers("tok", lang="zh-CN", params=soon, limit=30, pages=10)
+        capped_items, capped = await Gateway(client).timers("tok", lang="zh-CN", params=soon, limit=30, pages=2)
+
+    assert len(items) == 103 and not more
+    assert len(capped_items) == 60 and capped
