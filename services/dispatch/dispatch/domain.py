@@ -662,7 +662,10 @@ def delay(
     a: Assignment, *, reason: str, cannot_go: bool, actor: Actor, roster: list[Engineer], now: datetime
 ) -> tuple[Assignment, list[EventData]]:
     """A late or unable engineer (or the desk they rang): record it and re-dispatch at once to the best other engineer
-    who may take the work now (work on site: someone who can go)."""
+    who may take the work now (work on site: someone who can go). When nobody else may take it now (after hours the
+    phone on-call cannot go; everyone else is away) the delay is still recorded and announced, the assignment stays
+    where it is, and its last step says why and until when (the NoEngineerAvailable reason: held_after_hours with
+    `until`, or no_engineer): the desk, told by assignment.delayed, decides (reassign, or the morning)."""
     authorize(actor, "delay", a)
     _require(a, "delay")
     delayed = AssignmentDelayedV1(
@@ -670,7 +673,12 @@ def delay(
     )
     noted = _with_step(a, "delayed", at=now, by=actor.subject, note=reason)
     others = [e for e in roster if e.id != a.engineer_id]
-    choice = decide_engineer(a.skill, others, at=now, work=work_of(a.channel))
+    try:
+        choice = decide_engineer(a.skill, others, at=now, work=work_of(a.channel))
+    except NoEngineerAvailable as nobody:
+        kept = _with_step(noted, "not re-dispatched", at=now, by="dispatch", note=render(nobody.code, nobody.params, "en"),
+                          code=nobody.code, params=dict(nobody.params))
+        return kept, [delayed]
     updated, reassigned = _move(noted, to=choice.engineer, code="redispatch", params={**choice.params, "delay": reason},
                                 by="dispatch", now=now)
     return updated, [delayed, reassigned]

@@ -128,8 +128,14 @@ async def test_a_delay_out_of_hours_never_re_dispatches_work_on_site_to_the_phon
     assert first.engineer_id == roster[0].id and first.mode == "visit" and first.duty == "called_in"
     assert first.reason_code == "desk" and first.reason == "局长办公室打印机,要求今晚到场"
     holder = Actor(subject="chen", role="engineer", engineer_id=roster[0].id)
-    with pytest.raises(OutsideServiceHours):
-        domain.delay(first, reason="车坏了", cannot_go=True, actor=holder, roster=roster, now=local(2026, 11, 26, 20, 10))
+    # Hand walk H14 item 5: this was a 409 allowing only "reassign" (not the engineer's step) and the report was lost.
+    kept, events = domain.delay(first, reason="车坏了", cannot_go=True, actor=holder, roster=roster,
+                                now=local(2026, 11, 26, 20, 10))
+    assert [type(e).__name__ for e in events] == ["AssignmentDelayedV1"]
+    assert events[0].cannot_go is True and events[0].reason == "车坏了"  # type: ignore[attr-defined]
+    assert kept.engineer_id == first.engineer_id and kept.status == first.status  # nobody else can go: still theirs
+    assert [(s.action, s.by, s.note) for s in kept.history[-2:-1]] == [("delayed", "chen", "车坏了")]
+    assert kept.history[-1].code == "held_after_hours" and kept.history[-1].params["until"] == FRIDAY_MORNING.isoformat()
 
 
 def test_a_delay_re_dispatch_carries_the_new_engineers_score_and_duty_in_its_reason(
