@@ -156,7 +156,8 @@ class Assignment(BaseModel):
     engineer_id: str
     engineer_name: str
     reason: str
-    score: float
+    score: float | None = Field(description="Dispatch's score of the engineer it chose; null when a person chose (the desk's "
+                                "reassign)")
     assigned_at: datetime
     status: AssignmentStatus = "open"
     eta: datetime | None = None
@@ -634,10 +635,13 @@ def _move(
         raise IllegalStep("err.same_engineer", allowed=NEXT_STEPS[a.status], engineer=to.id)
     first = a.status == "unassigned"
     mode, vehicle, visit_note = plan_visit_for(a.channel, a.service_code, a.site, to, at=now)
-    new_score = score(to, skill=a.skill)
-    duty = duty_name(duty_of(to, now))
+    # A person's choice (the desk's) has no score; dispatch's re-dispatch says the score it chose by.
+    new_score = None if code == "desk" else score(to, skill=a.skill)
+    duty: Duty = duty_name(duty_of(to, now))
+    if mode == "visit" and duty == "phone":
+        duty = "called_in"  # the phone on-call sent on site is called out for it, not working by phone
     if code == "redispatch":
-        params = {**params, "score": round(new_score, 2), "duty": duty}
+        params = {**params, "score": round(score(to, skill=a.skill), 2), "duty": duty}
     reason = render(code, params, "en")
     updated = _with_step(
         a, "assigned" if first else "reassigned", at=now, by=by, note=reason, code=code, params=params,

@@ -4,7 +4,7 @@ the first engineer's score and vehicle decision say nothing about the second (is
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from dispatch import domain
 from dispatch.domain import Actor, Engineer
@@ -36,7 +36,7 @@ def test_a_delay_re_dispatch_scores_and_plans_for_the_new_engineer(
     assert moved.vehicle is True and moved.mode == "visit" and moved.visit_note == "vehicle: 主楼 is not 副楼"
 
 
-def test_a_desk_reassign_scores_and_plans_for_the_engineer_chosen(
+def test_a_desk_reassign_plans_for_the_engineer_chosen_and_has_no_score(
     engineer: Callable[..., Engineer], ticket: Callable[..., TicketCreatedV1], now: datetime
 ) -> None:
     roster = _roster(engineer)
@@ -45,5 +45,21 @@ def test_a_desk_reassign_scores_and_plans_for_the_engineer_chosen(
 
     moved, _ = domain.reassign(first, to=roster[1], reason="熟悉该打印机", actor=DESK, now=now)
 
-    assert moved.score == domain.score(roster[1], skill="printer")
+    assert moved.score is None  # a person's choice: dispatch scored nobody (H14 item 6; was the 15.0-style score)
     assert moved.vehicle is False and moved.visit_note == "on foot: same building"
+
+
+def test_the_phone_on_call_the_desk_sends_on_site_is_called_in_not_on_phone_duty(
+    engineer: Callable[..., Engineer], ticket: Callable[..., TicketCreatedV1]
+) -> None:
+    """Hand walk H14 item 6: a desk reassign of work on site to the phone on-call showed mode visit with duty phone."""
+    from dispatch.duty import Shift
+
+    at = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday, 20:00 in Shanghai
+    phone = engineer("eng-phone", shifts=(Shift(weekdays=(0, 1, 2, 3, 4, 5, 6), start="00:00", end="23:59", mode="phone"),))
+    day = engineer("eng-day")
+    first, _ = domain.assign(ticket(), [day], now=at)
+    moved, event = domain.reassign(first, to=phone, reason="他在附近", actor=DESK, now=at)
+    assert domain.duty_of(phone, at) == "phone"
+    assert (moved.mode, moved.duty, moved.score) == ("visit", "called_in", None)
+    assert (event.mode, event.duty) == ("visit", "called_in")  # type: ignore[union-attr]
