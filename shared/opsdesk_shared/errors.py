@@ -47,6 +47,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "over_budget": ("处理超时，请稍后再试", "處理逾時，請稍後再試", "This took too long; try again later"),
     "conflict": ("与现有数据或当前状态冲突", "與現有資料或當前狀態衝突", "Conflicts with existing data or the current state"),
     "bad_request": ("请求无法处理", "請求無法處理", "The request cannot be processed"),
+    "idempotency_key_reused": ("该 Idempotency-Key 已用于另一份请求内容", "該 Idempotency-Key 已用於另一份請求內容",
+                               "This Idempotency-Key was used with a different request body"),
     "too_many_requests": ("尝试次数过多，请稍后再试", "嘗試次數過多，請稍後再試", "Too many attempts; try again later"),
     "internal_error": ("服务内部错误", "服務內部錯誤", "Internal error"),
     "error": ("请求失败", "請求失敗", "The request failed"),

@@ -97,7 +97,7 @@ def test_work_on_site_waits_for_the_on_site_shift_and_remote_work_goes_to_the_ph
     assert filed.status_code == 201, filed.text
     his = wait_for(lambda: (t := _ticket(stack, filed.json()["id"], chen))["comments"] and t)
     assert [c["body"] for c in his["comments"]] == [
-        f"您的工单 {his['number']} 需要工程师上门处理。现在是非驻场服务时间,工程师将于 "
+        f"您的工单 {his['number']} 需要工程师上门处理。现在是非驻场服务时间，工程师将于 "
         f"{shift_start.strftime('%Y-%m-%d %H:%M')} 起上门为您处理。"], his["comments"]
 
     on_call = wait_for(lambda: (a := _assignment(stack, remote, desk)) and a["status"] == "open" and a)

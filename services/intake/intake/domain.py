@@ -51,6 +51,10 @@ class Actor(BaseModel):
     engineer_id: str | None = Field(default=None, description="The roster engineer this user is linked to, if any")
     source: str = Field(default="api", description="Where the change came from: client address, 'bus', 'email'")
     language: str = Field(default="zh-CN", description="The caller's language (Accept-Language) for texts rendered for them")
+    asked_language: str | None = Field(
+        default=None, description="The language the caller asked for (Accept-Language), None when they named none: a "
+        "requester's notice then follows the language their ticket is written in"
+    )
 
 
 DESK = Actor(subject="desk", name="Service desk", role="agent", source="internal")
@@ -229,6 +233,9 @@ class Ticket(BaseModel):
     # ticket.resolved was announced for the current resolution: a service record returned and completed again is the
     # same resolution (resolved once); a reopen starts a new one.
     resolution_announced: bool = False
+    # A digest of the request that created the ticket under an Idempotency-Key: a replay with another body is refused
+    # (422 idempotency_key_reused), not answered with this ticket. None: no key, or stored before it was kept.
+    request_fingerprint: str | None = None
     comments: tuple[Comment, ...] = ()
     service_record: ServiceRecord | None = None
     suggestions: tuple[Suggestion, ...] = ()

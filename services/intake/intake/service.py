@@ -3,6 +3,7 @@ this replica's search index current."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from .known_tags import KnownTags
 from .mail import Mail
 from .ports import ConcurrentUpdate, Decided, EventOutbox, MailSenders, PendingHandovers, People, TicketStore
 from .search import TicketIndex
+from .texts import Said
 
 log = logging.getLogger(__name__)
 PRODUCER = "intake"
@@ -45,6 +47,10 @@ ASSETS = Actor(subject="assets", name="Assets", role="agent", source="bus")
 
 class TicketNotFound(LookupError):
     """No such ticket, or one the actor may not see (the two answer alike, so ids do not leak)."""
+
+
+class IdempotencyKeyReused(ValueError):
+    """An Idempotency-Key replayed with a different request body (the IETF Idempotency-Key draft: 422)."""
 
 
 class Desk:
@@ -100,7 +106,9 @@ async def open_ticket(
         await known_tags.require_known(cmd.asset_tag, desk.tags)
     # Keys are scoped to the caller: two clients choosing the same key get two tickets.
     ticket_id = domain.ticket_id_for(f"{actor.subject}\x1f{idempotency_key}" if idempotency_key else None)
+    fingerprint = hashlib.sha256(cmd.model_dump_json().encode()).hexdigest() if idempotency_key else None
     if idempotency_key and (existing := await desk.store.get(ticket_id)) is not None:
+        _same_request(existing, fingerprint)
         # A replay: whatever the first attempt stored with the ticket and could not send (it died, or its database
         # did) goes out now, not at the next full sweep (issue 14, defect 3).
         await desk.outbox.relay_now(ticket_id)
@@ -109,6 +117,8 @@ async def open_ticket(
     for _ in range(NUMBER_ATTEMPTS):
         number = domain.format_number(series, await desk.store.next_number(series))
         ticket, created = domain.open_ticket(cmd, service=service, ticket_id=ticket_id, number=number, now=now, actor=actor)
+        if fingerprint is not None:
+            ticket = ticket.model_copy(update={"request_fingerprint": fingerprint})
         event = Envelope.wrap(created, producer=PRODUCER, correlation_id=correlation_id, subject_id=ticket.id, occurred_at=now)
         if ticket.desk_first and desk.handovers is not None:
             # Before the ticket: a crash between the two leaves a due time without a ticket (dropped by the checker),
@@ -129,10 +139,17 @@ async def open_ticket(
             await desk.outbox.deliver(ticket.id, [event])
             return ticket, True
         if (existing := await desk.store.get(ticket_id)) is not None:
+            _same_request(existing, fingerprint)
             await desk.outbox.relay_now(ticket_id)
             return existing, False  # the same Idempotency-Key won a race
         # Otherwise the number was taken (another replica on a store without atomic counters): draw again.
     raise RuntimeError(f"could not draw a free ticket number in {series}")
+
+
+def _same_request(existing: Ticket, fingerprint: str | None) -> None:
+    """A replay must carry the request the key was first used with; a ticket stored before fingerprints is let be."""
+    if fingerprint is not None and existing.request_fingerprint is not None and existing.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(Said("err.idempotency_key_reused"))
 
 
 # How people name a ticket on the phone (INC-2026-000009); anything else is taken as the ticket's id.

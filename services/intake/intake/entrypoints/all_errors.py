@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from .. import domain, known_tags
 from ..domain import Actor, InvalidField
+from ..texts import Said
 from ..wiring import Adapters
 from . import deps
 
@@ -41,7 +42,7 @@ async def ticket_problems(fields: Any, *, actor: Actor, wired: Adapters) -> list
         except InvalidField as problem:
             found.append(_error(problem))
     if actor.role != "requester" and fields.get("requester") is None:
-        found.append({"loc": ("body", "requester"), "msg": "say who reports the ticket", "type": "missing"})
+        found.append({"loc": ("body", "requester"), "msg": Said("err.say_requester"), "type": "missing"})
     return found
 
 

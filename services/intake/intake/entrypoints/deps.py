@@ -25,6 +25,7 @@ async def actor(request: Request) -> Actor:
     return Actor(
         subject=principal.subject, name=principal.name, role=principal.role, department=principal.department,
         engineer_id=principal.engineer_id, source=source, language=language(request),
+        asked_language=language(request) if request.headers.get("accept-language") else None,
     )
 
 

@@ -25,7 +25,7 @@ from ..domain import InvalidField
 from ..lifecycle import IllegalTransition, StaleVersion
 from ..mail import BadMail
 from ..search import BadCursor
-from ..service import TicketNotFound
+from ..service import IdempotencyKeyReused, TicketNotFound
 from ..texts import Said, localise, said_of
 from .language import ContentLanguage
 
@@ -66,6 +66,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
         return error_response(request, 403, detail=localise(said_of(exc), language(request)))
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def key_reused(request: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+        # As the IETF Idempotency-Key draft answers a key reused with another payload: 422, naming the header.
+        return error_response(request, 422, code="idempotency_key_reused", detail=[
+            {"loc": ["header", "Idempotency-Key"], "msg": localise(said_of(exc), language(request)), "type": "idempotency_key_reused"},
+        ])
 
     @app.exception_handler(TicketNotFound)
     async def not_found(request: Request, exc: TicketNotFound) -> JSONResponse:

@@ -32,6 +32,7 @@ from ..ports import TimersUnavailable
 from ..priority import Level, Priority
 from ..search import FILTER_FIELDS
 from ..search import Query as SearchQuery
+from ..texts import Said
 from .all_errors import AllFieldErrors, refuse, ticket_problems
 from .deps import Caller, IfMatch, Wired, correlation, now, set_etag
 
@@ -202,7 +203,7 @@ class TicketOut(BaseModel):
             shown = messages.assignee_for_staff(ticket, language=actor.language)
         fields["assignee"] = shown.model_dump() if shown is not None else None
         if fields["assignee"] is not None:
-            fields["assignee"]["notice"] = messages.assignee_notice(ticket, language=actor.language)
+            fields["assignee"]["notice"] = messages.assignee_notice(ticket, language=actor.asked_language)
         fields["allowed_transitions"] = list(lifecycle.allowed_for(ticket, actor))
         return cls.model_validate(fields)
 
@@ -281,9 +282,9 @@ async def create_ticket(
     elif actor.role == "requester":
         requester = Requester(name=actor.name or actor.subject)
     elif body.requester is not None:
-        raise HTTPException(422, [{"loc": ["body", "requester", "name"], "msg": "say who reports the ticket", "type": "missing"}])
+        raise HTTPException(422, [{"loc": ["body", "requester", "name"], "msg": Said("err.say_requester"), "type": "missing"}])
     else:
-        raise HTTPException(422, [{"loc": ["body", "requester"], "msg": "say who reports the ticket", "type": "missing"}])
+        raise HTTPException(422, [{"loc": ["body", "requester"], "msg": Said("err.say_requester"), "type": "missing"}])
     cmd = NewTicket(
         title=body.title, description=body.description, requester=requester, channel=body.channel,
         service_code=body.service_code, asset_tag=body.asset_tag, reported_at=body.reported_at, site=body.site,
@@ -347,7 +348,7 @@ async def list_tickets(
     review, its assignee and who at the desk last handled it; `total` counts every page."""
     for name, value in (("created_from", created_from), ("created_to", created_to), ("reported_from", reported_from), ("reported_to", reported_to)):
         if value is not None and value.tzinfo is None:
-            raise HTTPException(422, [{"loc": ["query", name], "msg": f"{name} needs a time zone offset", "type": "value_error"}])
+            raise HTTPException(422, [{"loc": ["query", name], "msg": Said("err.needs_offset", field=name), "type": "value_error"}])
     given = {
         "status": status_, "priority": priority, "service_code": service_code, "channel": channel, "assignee": assignee,
         "requester": requester, "department": department, "asset_tag": asset_tag, "ticket_type": ticket_type,
@@ -621,7 +622,7 @@ async def review_service_record(ticket_id: str, body: ReviewIn, response: Respon
 async def ticket_history(ticket_id: str, wired: Wired, actor: Caller) -> list[AuditEntry]:
     ticket = await service.get_ticket(ticket_id, desk=wired.desk, actor=actor)
     if actor.role == "requester":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the change history is for the desk and auditors")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, Said("err.history_desk"))
     return list(ticket.audit)
 
 
@@ -650,7 +651,7 @@ async def desk_share(
     ] = None,
 ) -> DeskShare:
     if actor.role in ("requester", "engineer"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "for the desk, managers and auditors")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, Said("err.desk_managers_auditors"))
     start, end = _local_month(month) if month else (None, None)
     resolved, at_desk = wired.index.resolution_counts(start=start, end=end)
     return DeskShare(month=month, resolved=resolved, resolved_at_desk=at_desk, share=round(at_desk / resolved, 4) if resolved else None)

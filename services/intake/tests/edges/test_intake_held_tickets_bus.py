@@ -85,7 +85,7 @@ async def test_a_held_ticket_tells_the_desk_when_the_on_site_shift_takes_it_and_
     assert "2026-11-27 08:30 +08:00" in notes[0].body and "00:30" not in notes[0].body
     assert "顺延至 2026-11-27 08:30 +08:00" in notes[0].body and notes[0].author == "dispatch"
     told = [c.body for c in stored.comments if not c.internal]
-    assert told == [f"您的工单 {ticket.number} 需要工程师上门处理。现在是非驻场服务时间,工程师将于 2026-11-27 08:30 起上门为您处理。"]
+    assert told == [f"您的工单 {ticket.number} 需要工程师上门处理。现在是非驻场服务时间，工程师将于 2026-11-27 08:30 起上门为您处理。"]
     assert outbox.published == []  # notes are the ticket's own record, announced to nobody
 
 
@@ -96,7 +96,7 @@ async def test_the_requester_hears_of_the_hold_in_the_language_they_wrote_in(bro
     stored = await store.get(ticket.id)
     assert stored is not None
     assert [c.body for c in stored.comments if not c.internal] == [
-        f"您的工單 {ticket.number} 需要工程師上門處理。現在是非駐場服務時間,工程師將於 2026-11-27 08:30 起上門為您處理。"]
+        f"您的工單 {ticket.number} 需要工程師上門處理。現在是非駐場服務時間，工程師將於 2026-11-27 08:30 起上門為您處理。"]
 
 
 async def test_a_ticket_nobody_can_take_yet_is_a_work_note_only(broker: NatsBroker, store: MemoryTicketStore) -> None:

@@ -62,7 +62,7 @@ async def test_after_a_delay_re_dispatch_the_requester_sees_neither_the_reason_n
         assert secret not in raw
     assert seen["assignee"]["engineer_name"] == "黃偉明"
     told = [c["body"] for c in seen["comments"]]
-    assert told == ["您的工單 " + ticket["number"] + " 已改由工程師 黃偉明 負責,我們會盡快為您處理。"]  # written in 繁體
+    assert told == ["您的工單 " + ticket["number"] + " 已改由工程師 黃偉明 負責，我們會盡快為您處理。"]  # written in 繁體
 
     staff, _ = await _read(client, as_user("agent1"), ticket["id"])
     notes = [c for c in staff["comments"] if c["internal"]]
@@ -86,7 +86,7 @@ async def test_a_desk_reassign_reason_stays_with_the_staff(client: httpx.AsyncCl
     # The agent's words are their note, not dispatch's reason: each assignee field keeps one meaning.
     shown = staff["assignee"]
     assert (shown["reason"], shown["note"], shown["decided_by"]) == (None, DESK_REASON, "agent1")
-    assert shown["notice"] == f"您的工單 {ticket['number']} 已指派給工程師 黃偉明,我們會盡快為您處理。"
+    assert shown["notice"] == f"您的工單 {ticket['number']} 已指派給工程師 黃偉明，我們會盡快為您處理。"
 
 
 async def test_the_requester_sees_the_engineer_accept_and_the_eta(client: httpx.AsyncClient, adapters: Adapters, as_user: Headers) -> None:
@@ -106,7 +106,7 @@ async def test_the_requester_sees_the_engineer_accept_and_the_eta(client: httpx.
     assignee = seen["assignee"]
     assert assignee["accepted_at"] is not None and assignee["confirmed_at"] is not None
     assert datetime.fromisoformat(assignee["eta"]) == eta.replace(microsecond=eta.microsecond // 1000 * 1000)
-    assert assignee["notice"] == f"您的工單 {ticket['number']} 已指派給工程師 陳志強,我們會盡快為您處理。"
+    assert assignee["notice"] == f"您的工單 {ticket['number']} 已指派給工程師 陳志強，我們會盡快為您處理。"
     # One meaning per field: dispatch's reason, a person's note and who decided are the staff's, never a requester's.
     assert (assignee["reason"], assignee["note"], assignee["decided_by"], assignee["withdrawn_reason"]) == (None, None, None, None)
 
@@ -128,4 +128,6 @@ async def test_a_requester_cancels_an_assigned_ticket_until_the_engineer_accepts
         desk=adapters.desk,
     )
     response = await client.post(f"/api/v1/tickets/{second['id']}/status", json=cancel, headers=as_user("req-office"))
-    assert response.status_code == 403, response.text
+    # A state conflict, not a question of rights (H12): 409 naming what the requester may still do.
+    assert response.status_code == 409, response.text
+    assert "cancelled" not in response.json()["allowed"]
