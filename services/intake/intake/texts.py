@@ -78,6 +78,22 @@ ERRORS: dict[str, tuple[str, str, str]] = {
     "err.bad_login": ("用户名或密码错误", "使用者名稱或密碼錯誤", "invalid username or password"),
     "err.throttled": ("失败次数过多，请 {seconds} 秒后再试", "失敗次數過多，請 {seconds} 秒後再試", "too many failed attempts; retry in {seconds} s"),
     "err.roster_unavailable": ("暂时无法核对工程师名册，请稍后再试", "暫時無法核對工程師名冊，請稍後再試", "cannot check the roster link: {why}"),
+    "err.no_bearer": ("缺少身份凭证（Bearer 令牌）", "缺少身分憑證（Bearer 權杖）", "missing bearer token"),
+    "err.token_too_long": ("令牌过长", "權杖過長", "bearer token too long"),
+    "err.token_malformed": ("令牌格式不正确", "權杖格式不正確", "token malformed"),
+    "err.token_invalid": ("令牌无效或已过期，请重新登录", "權杖無效或已過期，請重新登入", "{why}"),
+    "err.token_user_unknown": ("令牌对应的用户不存在", "權杖對應的使用者不存在", "token user unknown"),
+    "err.user_disabled": ("该用户已停用", "該使用者已停用", "user disabled"),
+    "err.token_revoked": ("令牌已失效（签发后密码已修改或用户已停用），请重新登录", "權杖已失效（簽發後密碼已修改或使用者已停用），請重新登入",
+                          "token revoked (password changed or user disabled since issue)"),
+    "err.key_unknown": ("未知的 API 密钥", "未知的 API 金鑰", "unknown API key"),
+    "err.key_revoked_auth": ("API 密钥已吊销", "API 金鑰已撤銷", "API key revoked"),
+    "err.no_catalog_service": ("服务目录中没有 {code}", "服務目錄中沒有 {code}", "no catalog service {code}"),
+    "err.catalog_admins": ("只有管理员可以编辑服务目录", "只有管理員可以編輯服務目錄", "only admins edit the catalog"),
+    "err.catalog_needs_texts": ("新服务须提供 {field} 的三种语言文本（zh-CN、zh-TW、en）", "新服務須提供 {field} 的三種語言文字（zh-CN、zh-TW、en）",
+                                "a new service needs {field} in zh-CN, zh-TW and en"),
+    "err.catalog_code_mismatch": ("请求内容中的代码 {body} 与路径中的 {path} 不一致", "請求內容中的代碼 {body} 與路徑中的 {path} 不一致",
+                                  "the body names {body}, the path {path}"),
     # 409
     "err.cannot_become": ("「{current}」状态的工单不能变为「{target}」", "「{current}」狀態的工單不能變為「{target}」",
                           "a {current} ticket cannot become {target}"),
@@ -172,6 +188,46 @@ ERRORS: dict[str, tuple[str, str, str]] = {
     "err.grace": ("宽限期须在 0 到 7 天之间", "寬限期須在 0 到 7 天之間", "grace must be between 0 and 7 days"),
     "err.password_length": ("密码须为 {min} 到 {max} 个字符", "密碼須為 {min} 到 {max} 個字元", "password must be {min} to {max} characters"),
 }
+
+
+# What pydantic's date and time parser (speedate) says is wrong, for the `{error}` of its date/datetime messages.
+PARSE_ERRORS: dict[str, tuple[str, str]] = {
+    "input is too short": ("内容过短", "內容過短"),
+    "input is too long": ("内容过长", "內容過長"),
+    "invalid character in year": ("年份中有无效字符", "年份中有無效字元"),
+    "invalid character in month": ("月份中有无效字符", "月份中有無效字元"),
+    "invalid character in day": ("日期中有无效字符", "日期中有無效字元"),
+    "invalid character in hour": ("小时中有无效字符", "小時中有無效字元"),
+    "invalid character in minute": ("分钟中有无效字符", "分鐘中有無效字元"),
+    "invalid character in second": ("秒中有无效字符", "秒中有無效字元"),
+    "invalid date separator, expected `-`": ("日期分隔符应为 -", "日期分隔符應為 -"),
+    "invalid time separator, expected `:`": ("时间分隔符应为 :", "時間分隔符應為 :"),
+    "invalid datetime separator, expected `T`, `t`, `_` or space": ("日期与时间之间应为 T 或空格", "日期與時間之間應為 T 或空格"),
+    "month value is outside expected range of 1-12": ("月份应在 1–12 之间", "月份應在 1–12 之間"),
+    "day value is outside expected range": ("日期超出该月的天数", "日期超出該月的天數"),
+    "hour value is outside expected range of 0-23": ("小时应在 0–23 之间", "小時應在 0–23 之間"),
+    "minute value is outside expected range of 0-59": ("分钟应在 0–59 之间", "分鐘應在 0–59 之間"),
+    "second value is outside expected range of 0-59": ("秒应在 0–59 之间", "秒應在 0–59 之間"),
+    "unexpected extra characters at the end of the input": ("末尾有多余字符", "末尾有多餘字元"),
+    "invalid timezone sign": ("时区偏移的正负号无效", "時區偏移的正負號無效"),
+    "invalid timezone hour": ("时区偏移的小时无效", "時區偏移的小時無效"),
+    "invalid timezone minute": ("时区偏移的分钟无效", "時區偏移的分鐘無效"),
+}
+
+
+def parse_errors(items: list[Any], language: str) -> list[Any]:
+    """Pydantic's field errors with the parser's English `ctx.error` said in `language` where we have it."""
+    lang = language_of(language)
+    if lang == "en":
+        return items
+    out: list[Any] = []
+    for item in items:
+        ctx = item.get("ctx") if isinstance(item, Mapping) else None
+        said = PARSE_ERRORS.get(str(ctx.get("error"))) if isinstance(ctx, Mapping) else None
+        if said is not None and isinstance(ctx, Mapping):
+            item = {**item, "ctx": {**ctx, "error": said[0 if lang == "zh-CN" else 1]}}
+        out.append(item)
+    return out
 
 
 def _word(table: Mapping[str, tuple[str, str, str]], value: Param, at: int) -> str:

@@ -17,6 +17,7 @@ from opsdesk_shared.errors import error_body
 
 from ..catalog import Cadence, CatalogService, Family, Labels, Priority, SlaProfile, TicketType
 from ..ports import ConcurrentUpdate
+from ..texts import Said
 from .deps import Caller, IfMatch, Wired, set_etag
 from .errors import language
 
@@ -61,7 +62,7 @@ async def list_catalog(request: Request, wired: Wired, _actor: Caller, include_i
 async def read_catalog_service(code: str, request: Request, response: Response, wired: Wired, _actor: Caller) -> CatalogEntry:
     service = wired.catalog.get(code)
     if service is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no catalog service {code}")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Said("err.no_catalog_service", code=code))
     set_etag(response, service.version)
     return CatalogEntry.of(service, language(request))
 
@@ -118,7 +119,7 @@ def _texts(body: CatalogServiceIn, current: CatalogService | None, lang: str) ->
             continue
         base = (body.labels or {}).get(field) or (getattr(current, field) if current is not None else None)
         if base is None:
-            raise HTTPException(422, [{"loc": ["body", field], "msg": f"a new service needs {field} in zh-CN, zh-TW and en",
+            raise HTTPException(422, [{"loc": ["body", field], "msg": Said("err.catalog_needs_texts", field=field),
                                        "type": "value_error"}])
         try:
             texts[field] = Labels.model_validate({**base.model_dump(by_alias=True), LANGUAGE_KEY.get(lang, "en"): given})
@@ -152,9 +153,9 @@ async def put_catalog_service(
     code: str, body: CatalogServiceIn, request: Request, response: Response, wired: Wired, actor: Caller, version: IfMatch
 ) -> CatalogEntry | JSONResponse:
     if actor.role != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins edit the catalog")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, Said("err.catalog_admins"))
     if body.code is not None and body.code != code:
-        raise HTTPException(422, [{"loc": ["body", "code"], "msg": f"the body names {body.code}, the path {code}", "type": "value_error"}])
+        raise HTTPException(422, [{"loc": ["body", "code"], "msg": Said("err.catalog_code_mismatch", body=body.code, path=code), "type": "value_error"}])
     version = version if version is not None else body.version
     fields = body.model_dump(exclude={"code", "labels", "version", *TEXTS})
     try:

@@ -26,7 +26,7 @@ from ..lifecycle import IllegalTransition, StaleVersion
 from ..mail import BadMail
 from ..search import BadCursor
 from ..service import IdempotencyKeyReused, TicketNotFound
-from ..texts import Said, localise, said_of
+from ..texts import Said, localise, parse_errors, said_of
 from .language import ContentLanguage
 
 __all__ = ["error_response", "install", "language", "message"]
@@ -95,7 +95,7 @@ def _speak_the_callers_language(app: FastAPI) -> None:
 
     async def validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        rendered = localise(list(exc.errors()), language(request))
+        rendered = parse_errors(localise(list(exc.errors()), language(request)), language(request))
         return await _answer(shaped_validation(request, RequestValidationError(rendered, body=exc.body)))
 
     app.add_exception_handler(StarletteHTTPException, http_error)

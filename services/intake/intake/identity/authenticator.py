@@ -10,6 +10,7 @@ import jwt
 from fastapi import HTTPException, status
 from starlette.requests import Request
 
+from ..texts import Said
 from .domain import ApiKey, User, key_hash, token_still_valid
 from .ports import ApiKeyStore, UserStore
 from .principal import Principal
@@ -20,7 +21,7 @@ MAX_CACHED = 10_000
 T = TypeVar("T")
 
 
-def unauthorized(reason: str) -> HTTPException:
+def unauthorized(reason: str | Said) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -53,9 +54,9 @@ class Authenticator:
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise unauthorized("missing bearer token")
+            raise unauthorized(Said("err.no_bearer"))
         if len(token) > MAX_TOKEN_LENGTH:
-            raise unauthorized("bearer token too long")
+            raise unauthorized(Said("err.token_too_long"))
         if _looks_like_jwt(token):
             return await self._from_jwt(token)
         return await self._from_key(token)
@@ -64,14 +65,14 @@ class Authenticator:
         try:
             claims = self._signer.verify(token)
         except TokenRejected as exc:
-            raise unauthorized(str(exc)) from None
+            raise unauthorized(Said("err.token_invalid", why=str(exc))) from None
         user = await self.user(claims["sub"])
         if user is None:
-            raise unauthorized("token user unknown")
+            raise unauthorized(Said("err.token_user_unknown"))
         if user.disabled:
-            raise unauthorized("user disabled")
+            raise unauthorized(Said("err.user_disabled"))
         if not token_still_valid(user, float(claims["iat"])):
-            raise unauthorized("token revoked (password changed or user disabled since issue)")
+            raise unauthorized(Said("err.token_revoked"))
         # Role, department and roster link come from the record, not the claims: a change applies within the cache window.
         return Principal(
             subject=user.username, name=user.name, role=user.role, department=user.department,
@@ -81,9 +82,9 @@ class Authenticator:
     async def _from_key(self, token: str) -> Principal:
         key = await self.key(key_hash(token))
         if key is None:
-            raise unauthorized("unknown API key")
+            raise unauthorized(Said("err.key_unknown"))
         if not key.active(datetime.now(UTC)):
-            raise unauthorized("API key revoked")
+            raise unauthorized(Said("err.key_revoked_auth"))
         return Principal(subject=f"key:{key.name}", name=key.name, role=key.role, via="api_key")
 
     async def user(self, username: str) -> User | None:

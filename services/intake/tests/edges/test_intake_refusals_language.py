@@ -76,6 +76,10 @@ async def _walk(client: httpx.AsyncClient, adapters: Adapters, as_user: Headers,
     await ask("requester edits", "PATCH", f"/api/v1/tickets/{ticket}", req, {"title": "x"})
     await ask("user exists", "POST", "/api/v1/users", as_user("admin1"),
               {"username": "agent1", "name": "A", "role": "agent", "password": "a-long-enough-password-1"})
+    await ask("bad date", "POST", "/api/v1/tickets", agent, {**ticket_body, "reported_at": "20x6-11-30T10:00:00+08:00"})
+    await ask("no credentials", "GET", "/api/v1/tickets", {})
+    await ask("unknown catalog service", "GET", "/api/v1/catalog/RS-NOPE", agent)
+    await ask("catalog for admins", "PUT", "/api/v1/catalog/RS-NOPE", agent, {"name": "x"})
     await ask("user not found", "GET", "/api/v1/users/nobody", as_user("admin1"))
     await ask("requires admin", "GET", "/api/v1/users", req)
     return said
@@ -139,3 +143,11 @@ async def test_the_requesters_notice_is_in_the_readers_language(
     shown = await client.get(f"/api/v1/tickets/{ticket}", headers={**req, "Accept-Language": lang})
     notice = shown.json()["assignee"]["notice"]
     assert notice.startswith(start) and comma in notice and ("," not in notice if lang != "en" else True), notice
+
+
+async def test_a_badly_written_time_says_what_is_wrong_in_chinese(client: httpx.AsyncClient, as_user: Headers, ticket_body: dict[str, Any]) -> None:
+    refused = await client.post("/api/v1/tickets", json={**ticket_body, "reported_at": "20x6-11-30T10:00:00+08:00"},
+                                headers={**as_user("agent1"), "Accept-Language": "zh-CN"})
+    assert refused.status_code == 422
+    msgs = [d["msg"] for d in refused.json()["detail"] if d["loc"][-1] == "reported_at"]
+    assert msgs and "年份中有无效字符" in msgs[0] and "invalid" not in msgs[0], msgs
