@@ -174,6 +174,8 @@ ERRORS: dict[str, tuple[str, str, str]] = {
     "err.not_editable": ("此字段不能修改", "此欄位不能修改", "this field cannot be edited"),
     "err.not_null": ("不能为 null；不修改时请省略此字段", "不能為 null；不修改時請省略此欄位", "cannot be null; omit the field to leave it unchanged"),
     "err.return_note": ("退回服务记录时请说明缺少什么", "退回服務記錄時請說明缺少什麼", "say what is missing when returning a record"),
+    "err.cursor": ("游标无效", "游標無效", "cursor is not valid"),
+    "err.cursor_sort": ("游标属于另一种排序", "游標屬於另一種排序", "cursor belongs to another sort order"),
     "err.no_engineer": ("名册中没有工程师 {engineer}", "名冊中沒有工程師 {engineer}", "no engineer {engineer} on the roster"),
     "err.field_null": ("{field} 不能为 null", "{field} 不能為 null", "{field} cannot be null"),
     "err.username": ("用户名须为 1–64 个字母、数字或 . _ @ -，并以字母或数字开头", "使用者名稱須為 1–64 個字母、數字或 . _ @ -，並以字母或數字開頭",
@@ -216,7 +218,8 @@ PARSE_ERRORS: dict[str, tuple[str, str]] = {
 
 
 def parse_errors(items: list[Any], language: str) -> list[Any]:
-    """Pydantic's field errors with the parser's English `ctx.error` said in `language` where we have it."""
+    """Pydantic's field errors with the parser's English `ctx.error` (and our own custom error types) said in
+    `language` where we have it."""
     lang = language_of(language)
     if lang == "en":
         return items
@@ -226,6 +229,8 @@ def parse_errors(items: list[Any], language: str) -> list[Any]:
         said = PARSE_ERRORS.get(str(ctx.get("error"))) if isinstance(ctx, Mapping) else None
         if said is not None and isinstance(ctx, Mapping):
             item = {**item, "ctx": {**ctx, "error": said[0 if lang == "zh-CN" else 1]}}
+        if isinstance(item, Mapping) and item.get("type") == "null_not_allowed":  # the PATCH body's own error type
+            item = {**item, "msg": render("err.not_null", {}, lang)}
         out.append(item)
     return out
 

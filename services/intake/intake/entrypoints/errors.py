@@ -44,7 +44,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BadCursor)
     async def bad_cursor(request: Request, exc: BadCursor) -> JSONResponse:
-        return error_response(request, 422, detail=[{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}])
+        return error_response(request, 422, detail=[{"loc": ["query", "cursor"], "msg": _cursor_text(exc, language(request)), "type": "value_error"}])
 
     @app.exception_handler(BadMail)
     async def bad_mail(request: Request, exc: BadMail) -> JSONResponse:
@@ -104,3 +104,8 @@ def _speak_the_callers_language(app: FastAPI) -> None:
 
 async def _answer(result: Response | Awaitable[Response]) -> Response:
     return await result if inspect.isawaitable(result) else result
+
+
+def _cursor_text(exc: BadCursor, lang: str) -> str:
+    """search.py's two cursor refusals, said in the caller's language."""
+    return Said("err.cursor_sort" if "sort order" in str(exc) else "err.cursor").text(lang)

@@ -20,6 +20,13 @@ from opsdesk_shared.contracts import AssignmentAcceptedV1, TicketAssignedV1
 
 Headers = Callable[[str], dict[str, str]]
 HAN = re.compile(r"[\u4e00-\u9fff]")
+CATALOG_EXAMPLE: dict[str, Any] = {
+    "family": "responsive", "name": {"zh-CN": "视频会议支持", "zh-TW": "視訊會議支援", "en": "Video conference support"},
+    "deliverable": {"zh-CN": "支持服务记录", "zh-TW": "支援服務記錄", "en": "Support record"},
+    "service_level": {"zh-CN": "5X8驻场", "zh-TW": "5X8駐場", "en": "5x8 on site"},
+    "cadence": "on_demand", "ticket_type": "service_request", "default_priority": "P2",
+    "sla_profile": "responsive", "skill": "application", "active": True,
+}
 
 
 def _texts(body: dict[str, Any]) -> list[str]:
@@ -72,14 +79,16 @@ async def _walk(client: httpx.AsyncClient, adapters: Adapters, as_user: Headers,
     await ask("unknown service", "POST", "/api/v1/tickets", agent, {**ticket_body, "service_code": "RS-NOPE"})
     await ask("pending without reason", "POST", f"/api/v1/tickets/{ticket}/status", eng, {"status": "pending"})
     await ask("cancel without reason", "POST", f"/api/v1/tickets/{ticket}/status", agent, {"status": "cancelled"})
-    await ask("return without note", "POST", f"/api/v1/tickets/{ticket}/service-record/review", agent, {"approve": False})
+    await ask("return without note", "POST", f"/api/v1/tickets/{ticket}/service-record/review", agent, {"decision": "return"})
     await ask("requester edits", "PATCH", f"/api/v1/tickets/{ticket}", req, {"title": "x"})
     await ask("user exists", "POST", "/api/v1/users", as_user("admin1"),
               {"username": "agent1", "name": "A", "role": "agent", "password": "a-long-enough-password-1"})
     await ask("bad date", "POST", "/api/v1/tickets", agent, {**ticket_body, "reported_at": "20x6-11-30T10:00:00+08:00"})
     await ask("no credentials", "GET", "/api/v1/tickets", {})
     await ask("unknown catalog service", "GET", "/api/v1/catalog/RS-NOPE", agent)
-    await ask("catalog for admins", "PUT", "/api/v1/catalog/RS-NOPE", agent, {"name": "x"})
+    await ask("catalog for admins", "PUT", "/api/v1/catalog/RS-NOPE", agent, CATALOG_EXAMPLE)
+    await ask("bad cursor", "GET", "/api/v1/tickets?cursor=nonsense", agent)
+    await ask("null on edit", "PATCH", f"/api/v1/tickets/{ticket}", agent, {"title": None})
     await ask("user not found", "GET", "/api/v1/users/nobody", as_user("admin1"))
     await ask("requires admin", "GET", "/api/v1/users", req)
     return said
@@ -90,6 +99,8 @@ async def test_refusals_are_chinese_for_a_chinese_reader(
     client: httpx.AsyncClient, adapters: Adapters, as_user: Headers, ticket_body: dict[str, Any], lang: str
 ) -> None:
     said = await _walk(client, adapters, as_user, ticket_body, lang)
+    statuses = {name: status for name, status, _ in said}
+    assert statuses["catalog for admins"] == 403 and statuses["return without note"] == 409 and statuses["null on edit"] == 422
     assert all(status >= 400 for _, status, _ in said), [(n, s, b) for n, s, b in said]
     english = [(name, text) for name, _, body in said for text in _texts(body) if text and not HAN.search(text)]
     assert english == []
