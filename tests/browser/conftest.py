@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from opsdesk_devstack.stack import Stack
+from opsdesk_devstack.stack_pool import StackPool
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -30,13 +31,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    var = tmp_path_factory.mktemp("browser") / "var"
-    s = Stack(var_dir=var, extra_env={"SLA_SWEEP_INTERVAL_S": "0.5"})
-    s.start(ready_timeout=90)
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def stack(stack_pool: StackPool) -> Stack:
+    """The shared pool's browser stack: started once, stopped after this directory's last test (not at the end of
+    the whole session, where it would sit idle through every later test)."""
+    return stack_pool.get("browser", {"SLA_SWEEP_INTERVAL_S": "0.5"})
 
 
 def make_user(stack: Stack, role: str, **extra: Any) -> dict[str, Any]:
@@ -53,7 +52,9 @@ def bearer(stack: Stack, user: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {reply.json()['access_token']}"}
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while sync_playwright is open it holds an event loop in the main thread, and every
+# asyncio test that runs after it would fail with "Runner.run() cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")

@@ -53,11 +53,13 @@ def test_requesters_report_and_the_desk_decides(stack: Stack, people: dict[str, 
         refused = _ticket(stack, requester, **{field: value})
         assert refused.status_code == 422, (field, refused.text)
         assert field in refused.text
-    # The account fills the requester: another name in the body does not file under someone else.
-    filed = _ticket(stack, requester, requester={"name": "局长", "department": "办公室"})
+    # The account fills the requester: naming someone else is refused (422 naming the field), never filed under them.
+    forged = _ticket(stack, requester, requester={"name": "局长", "department": "办公室"})
+    assert forged.status_code == 422, forged.text
+    assert ("body", "requester", "name") in {tuple(e["loc"]) for e in forged.json()["detail"]}, forged.text
+    filed = _ticket(stack, requester)
     assert filed.status_code == 201, filed.text
     assert filed.json()["requester"]["department"] == "财务科"
-    assert filed.json()["requester"]["name"] != "局长"
 
 
 def test_an_engineer_acts_only_on_what_they_hold(stack: Stack, people: dict[str, Any]) -> None:
