@@ -196,6 +196,9 @@ def test_requester_reports_and_rates(open_page: Any, stack: Stack, agent: dict[s
     filed = ticket(stack, number, desk)
     assert filed["service_code"] == "RS-REPAIR" and filed["channel"] == "web"
     who = assigned(stack, filed["id"], desk)
+    # The page's live stream must be open before the desk acts: an event from before it opened is not replayed to a
+    # first connection (it has no Last-Event-ID), and on a busy machine the stream opens a moment after the page.
+    p.page.wait_for_selector("#live-status.live.on", timeout=20_000)
     eta = (datetime.now(ZONE) + timedelta(minutes=50)).replace(second=0, microsecond=0)
     confirmed = httpx.post(f"{stack.gateway}/api/v1/assignments/{filed['id']}/confirm", headers=desk, timeout=15,
                            json={"eta": eta.isoformat()})

@@ -174,7 +174,16 @@
     var ticket = document.getElementById("ticket");
     if (ticket && (data.ticket_id === ticket.dataset.ticket || data.number === ticket.dataset.number)) {
       if (busyTyping(ticket)) { ticket.querySelector("[data-changed]").hidden = false; }
-      else { refreshTicket(); }
+      else {
+        refreshTicket();
+        // An assignment event comes from dispatch and can reach this page before the gateway's copy of the ticket has
+        // taken it in (the ETA, the engineer): read it once more a moment later, unless the person has begun a step.
+        if (ev.type.indexOf("assignment.") === 0) {
+          setTimeout(function () {
+            if (!busyTyping(ticket) && !document.querySelector("[aria-expanded=true]")) { refreshTicket(); }
+          }, 1500);
+        }
+      }
     }
   }
   var NAMES = ["ticket.created", "ticket.updated", "ticket.commented", "ticket.noted", "ticket.status_changed", "ticket.assigned",
