@@ -167,6 +167,10 @@ class Gateway:
     async def catalog(self, token: str, *, lang: str) -> list[Json]:
         return (await self.call("GET", "/catalog", token=token, lang=lang)).body  # type: ignore[no-any-return]
 
+    async def priority_matrix(self, token: str, *, lang: str) -> Json:
+        """GET /catalog/priority-matrix: impact x urgency -> priority, as intake decides it (intake/priority.py)."""
+        return (await self.call("GET", "/catalog/priority-matrix", token=token, lang=lang)).body  # type: ignore[no-any-return]
+
     async def kb_search(self, token: str, q: str, *, lang: str, limit: int = 5) -> Json:
         return (await self.call("GET", "/kb/search", token=token, lang=lang, params={"q": q, "limit": limit})).body  # type: ignore[no-any-return]
 

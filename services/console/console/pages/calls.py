@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from .. import priority
 from ..api import ApiError, Json
 from ..web import Ctx, cached, checked, remember, signed_in
 
@@ -36,6 +35,23 @@ async def service_names(ctx: Ctx) -> dict[str, str]:
         return {}
 
 
+async def priority_preview_of(ctx: Ctx, impact: str | None, urgency: str | None) -> str | None:
+    """The priority a ticket with this impact and urgency gets, read from the API's matrix (intake owns the rule;
+    the console keeps no copy). None when either is missing (the service's default applies) or the API is away."""
+    if not impact or not urgency:
+        return None
+    matrix = cached(ctx.console, ("priority-matrix",), 300.0)
+    if matrix is None:
+        try:
+            body = await ctx.api.priority_matrix(ctx.token, lang=ctx.lang)
+        except ApiError:
+            return None
+        matrix = {(str(c.get("impact")), str(c.get("urgency"))): str(c.get("priority")) for c in body.get("cells", [])}
+        remember(ctx.console, ("priority-matrix",), matrix, 300.0)
+    found = matrix.get((impact, urgency))
+    return str(found) if found else None
+
+
 def by_family(services: list[Json]) -> list[tuple[str, list[Json]]]:
     return [(f, [s for s in services if s.get("family") == f]) for f in FAMILIES if any(s.get("family") == f for s in services)]
 
@@ -58,7 +74,7 @@ async def _form(ctx: Ctx, values: dict[str, str], errors: list[str], status_code
     defaults.update({k: v for k, v in values.items() if v})
     return ctx.render(
         "call/page.html", status_code=status_code, families=by_family(services), levels=LEVELS, v=defaults, errors=errors,
-        preview=priority.preview(defaults.get("impact"), defaults.get("urgency")),
+        preview=await priority_preview_of(ctx, defaults.get("impact"), defaults.get("urgency")),
     )
 
 
@@ -94,7 +110,7 @@ async def suggestions(ctx: Annotated[Ctx, Depends(signed_in)], title: str = "", 
 
 @router.get("/calls/priority")
 async def priority_preview(ctx: Annotated[Ctx, Depends(signed_in)], impact: str = "", urgency: str = "") -> Response:
-    return ctx.render("call/priority.html", preview=priority.preview(impact or None, urgency or None))
+    return ctx.render("call/priority.html", preview=await priority_preview_of(ctx, impact or None, urgency or None))
 
 
 def ticket_body(values: dict[str, str], *, reported_at: str | None, desk_first: bool) -> Json:

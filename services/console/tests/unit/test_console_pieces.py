@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from console import actions, clock, i18n, priority, queues
+from console import actions, clock, i18n, queues
 from console.session import Session, SessionSealer, csrf_matches
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -108,8 +108,26 @@ def test_offered_actions_follow_role_and_state() -> None:
     assert "review" in offered and "close" not in offered
 
 
-def test_priority_preview_is_the_apis_matrix() -> None:
+async def test_priority_preview_reads_the_apis_matrix_once_and_keeps_no_copy() -> None:
+    """Intake owns impact x urgency -> priority (GET /catalog/priority-matrix); the console only looks it up."""
+    from types import SimpleNamespace
+
+    import httpx
+
+    from console.api import Gateway
+    from console.pages.calls import priority_preview_of
     from intake.priority import MATRIX
 
-    assert dict(MATRIX) == priority.MATRIX
-    assert priority.preview("medium", "high") == "P2" and priority.preview("high", None, "P3") == "P3"
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        cells = [{"impact": i, "urgency": u, "priority": p} for (i, u), p in MATRIX.items()]
+        return httpx.Response(200, json={"levels": ["high", "medium", "low"], "cells": cells})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://gw") as client:
+        ctx = SimpleNamespace(console=SimpleNamespace(cache={}), api=Gateway(client), token="t", lang="zh-CN")
+        assert await priority_preview_of(ctx, "medium", "high") == "P2"  # type: ignore[arg-type]
+        assert await priority_preview_of(ctx, "low", "low") == "P4"  # type: ignore[arg-type]
+        assert await priority_preview_of(ctx, "high", None) is None  # type: ignore[arg-type]
+    assert seen == ["/api/v1/catalog/priority-matrix"]

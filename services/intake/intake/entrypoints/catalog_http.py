@@ -17,6 +17,7 @@ from opsdesk_shared.errors import error_body
 
 from ..catalog import Cadence, CatalogService, Family, Labels, Priority, SlaProfile, TicketType
 from ..ports import ConcurrentUpdate
+from ..priority import MATRIX, Level
 from ..texts import Said
 from .deps import Caller, IfMatch, Wired, set_etag
 from .errors import language
@@ -56,6 +57,34 @@ class CatalogEntry(BaseModel):
 async def list_catalog(request: Request, wired: Wired, _actor: Caller, include_inactive: bool = False) -> list[CatalogEntry]:
     lang = language(request)
     return [CatalogEntry.of(s, lang) for s in wired.catalog.all() if s.active or include_inactive]
+
+
+class PriorityCell(BaseModel):
+    impact: Level
+    urgency: Level
+    priority: Priority
+
+
+class PriorityMatrix(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "levels": ["high", "medium", "low"], "cells": [{"impact": "high", "urgency": "high", "priority": "P1"}],
+    }]})
+
+    levels: list[Level] = Field(description="Impact and urgency levels, highest first")
+    cells: list[PriorityCell] = Field(description="Every impact x urgency pair and the priority the ticket gets")
+
+
+@router.get(
+    "/catalog/priority-matrix", response_model=PriorityMatrix,
+    summary="Impact x urgency -> priority, the rule a new ticket's priority follows (read-only)",
+    description="Both impact and urgency given: this matrix decides; either missing: the catalog service's "
+    "`default_priority`. Clients preview with it and never keep their own copy.",
+)
+async def priority_matrix(_actor: Caller) -> PriorityMatrix:
+    levels: list[Level] = ["high", "medium", "low"]
+    return PriorityMatrix(
+        levels=levels, cells=[PriorityCell(impact=i, urgency=u, priority=MATRIX[(i, u)]) for i in levels for u in levels],
+    )
 
 
 @router.get("/catalog/{code}", response_model=CatalogEntry)

@@ -68,3 +68,16 @@ async def test_a_body_naming_another_code_is_refused(client, as_user) -> None:  
     entry = (await _read(client, admin, "RS-ONSITE", "zh-CN")).json()
     reply = await client.put("/api/v1/catalog/RS-OTHER", json=entry, headers=admin)
     assert reply.status_code == 422 and "code" in reply.text
+
+
+async def test_the_priority_matrix_is_read_by_every_role_and_is_the_rule_tickets_follow(client, as_user) -> None:  # type: ignore[no-untyped-def]
+    from intake.priority import MATRIX
+
+    for who in ("req-office", "agent1", "eng1"):
+        reply = await client.get("/api/v1/catalog/priority-matrix", headers=as_user(who))
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        assert body["levels"] == ["high", "medium", "low"]
+        assert {(c["impact"], c["urgency"]): c["priority"] for c in body["cells"]} == dict(MATRIX)
+    spec = (await client.get("/openapi.json")).json()
+    assert "/api/v1/catalog/priority-matrix" in spec["paths"]
