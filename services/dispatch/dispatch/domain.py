@@ -27,6 +27,10 @@ from opsdesk_shared.contracts import (
     TicketReassignedV1,
 )
 from opsdesk_shared.hanzi import same_text
+from opsdesk_shared.roles import DESK_ROLES as DESK_ROLES
+from opsdesk_shared.roles import ENGINEER_ROLE as ENGINEER_ROLE
+from opsdesk_shared.roles import SERVICE_ROLE as SERVICE_ROLE
+from opsdesk_shared.roles import STAFF_ROLES
 
 from .duty import OFFICE_HOURS, PHONE_OUTSIDE_OFFICE, DutyMode, Shift, duty_at, next_onsite_start
 from .texts import Param, Said, render
@@ -426,12 +430,9 @@ class Actor(BaseModel):
     engineer_id: str | None = Field(default=None, description="The roster engineer a user of role engineer is")
 
 
-# Roles as the gateway names them. The desk runs the queue; auditors and services read; requesters have no business
-# in dispatch at all (the desk shows them what they need of their own tickets).
-DESK_ROLES = frozenset({"agent", "manager", "admin"})
-ENGINEER_ROLE = "engineer"
-SERVICE_ROLE = "service"
-READER_ROLES = DESK_ROLES | {ENGINEER_ROLE, "auditor", SERVICE_ROLE}
+# Roles as the gateway names them (opsdesk_shared.roles). The desk runs the queue; auditors, the agency and services
+# read; requesters have no business in dispatch at all (the desk shows them what they need of their own tickets).
+READER_ROLES = STAFF_ROLES | {SERVICE_ROLE}
 # Every escalation is raised to the project manager (escalate() below), whom the desk knows as role manager; the
 # engineers it names in `notify` (the roster's project manager and, when technical, a senior) are the others.
 ESCALATION_ROLES = frozenset({"manager"})

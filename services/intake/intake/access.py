@@ -1,5 +1,6 @@
 """Who may see and do what with a ticket. Requesters see their own and their department's tickets, engineers what
-they hold, auditors everything without changing anything; the desk (agent, manager, admin) runs the lifecycle.
+they hold, auditors and the agency (信息中心) everything without changing anything (the agency decides only what is
+its own: authorizations of work, authorization.py); the desk (agent, manager, admin) runs the lifecycle.
 
 Closing and the satisfaction score belong to the ticket's own requester (issue 12, finding 11): a department
 colleague sees the ticket but does not close or rate it, an engineer never closes the work they are rated on, and
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from opsdesk_shared.hanzi import same_text
+from opsdesk_shared.roles import AGENCY_ROLE, AUDITOR_ROLE, DESK_ROLES, reads_everything
 
 from .texts import Said
 
@@ -21,7 +23,6 @@ Action = Literal[
     "create", "edit", "override_priority", "work", "resolve_at_desk", "cancel", "close", "reopen", "comment",
     "internal_note", "service_record", "review", "read_history", "rate",
 ]
-DESK_ROLES = frozenset({"agent", "manager", "admin"})
 ENGINEER_ACTIONS: frozenset[str] = frozenset({"work", "comment", "internal_note", "service_record", "read_history"})
 REQUESTER_ACTIONS: frozenset[str] = frozenset({"create", "comment", "close", "rate", "reopen", "cancel"})
 # Acts on a ticket that only its own requester may do; seeing it through the department is not enough.
@@ -54,7 +55,7 @@ def own(actor: Actor, ticket: Ticket) -> bool:
 
 
 def can_see(actor: Actor, ticket: Ticket) -> bool:
-    if actor.role in DESK_ROLES or actor.role == "auditor":
+    if reads_everything(actor.role):
         return True
     if actor.role == "engineer":
         return holds(actor, ticket)
@@ -63,8 +64,10 @@ def can_see(actor: Actor, ticket: Ticket) -> bool:
 
 
 def require(actor: Actor, action: Action, ticket: Ticket | None = None) -> None:
-    if actor.role == "auditor":
+    if actor.role == AUDITOR_ROLE:
         raise Forbidden(Said("err.auditor_readonly"))
+    if actor.role == AGENCY_ROLE:
+        raise Forbidden(Said("err.agency_readonly"))
     if actor.role in DESK_ROLES:
         if action == "rate":
             raise Forbidden(Said("err.rate_own"))

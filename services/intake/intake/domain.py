@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsdesk_shared import roles
 from opsdesk_shared.contracts import Requester, TicketCreatedV1
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus, TicketType
 from opsdesk_shared.hanzi import same_text
@@ -27,7 +28,7 @@ IDEMPOTENCY_NAMESPACE = uuid.UUID("6c1e7f2a-5d4b-4c8e-9a51-3f0d2b7e8a10")
 GUIDANCE_CAP_MINUTES = 5.0
 
 Status: TypeAlias = TicketStatus
-Role = Literal["requester", "agent", "engineer", "manager", "auditor", "admin"]
+Role = roles.Role
 PendingReason = Literal["requester", "vendor", "parts"]
 
 class InvalidField(ValueError):

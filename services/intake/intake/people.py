@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from opsdesk_shared.roles import ROLES
+
 from .domain import DISPATCH, Actor
 from .ports import People
-
-ROLES = frozenset({"requester", "agent", "engineer", "manager", "auditor", "admin"})
 
 
 class _Users(Protocol):
@@ -53,7 +53,7 @@ async def who(people: People | None, subject: str | None, *, engineer_id: str | 
         if found is not None:
             return found
         known = role if role in ROLES else "agent"
-        return Actor(subject=subject, role=known, engineer_id=engineer_id, source="bus")  # type: ignore[arg-type]
+        return Actor(subject=subject, role=known, engineer_id=engineer_id, source="bus")
     if subject is None and engineer_id is not None:
         found = await people.engineer(engineer_id) if people is not None else None
         return found or Actor(subject=f"engineer:{engineer_id}", role="engineer", engineer_id=engineer_id, source="bus")

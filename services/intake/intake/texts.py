@@ -47,6 +47,7 @@ ROLES: dict[str, tuple[str, str, str]] = {
     "requester": ("报修人", "報修人", "requester"), "agent": ("服务台坐席", "服務台坐席", "agent"),
     "engineer": ("工程师", "工程師", "engineer"), "manager": ("经理", "經理", "manager"),
     "auditor": ("审计员", "稽核員", "auditor"), "admin": ("管理员", "管理員", "admin"),
+    "agency": ("信息中心管理人员", "資訊中心管理人員", "agency (information centre)"),
     "service": ("服务账号", "服務帳號", "service"),
 }
 
@@ -58,6 +59,9 @@ ERRORS: dict[str, tuple[str, str, str]] = {
     "err.key_revoked": ("API 密钥 {key} 已吊销，请重新创建", "API 金鑰 {key} 已撤銷，請重新建立", "API key {key} is revoked; create it again"),
     # 403
     "err.auditor_readonly": ("审计员只能查看，不能修改", "稽核員只能查看，不能修改", "auditors read everything and change nothing"),
+    "err.agency_readonly": ("信息中心管理人员可以查看全部记录，但只做授权等自己的决定，不修改运维团队的记录",
+                            "資訊中心管理人員可以查看全部記錄，但只做授權等自己的決定，不修改運維團隊的記錄",
+                            "the agency reads everything and changes none of the team's records; it decides authorizations"),
     "err.rate_own": ("满意度评价只能由报修人本人给出；服务台关闭工单时不带评价", "滿意度評價只能由報修人本人給出；服務台關閉工單時不帶評價",
                      "the satisfaction score is the requester's own; the desk closes without one"),
     "err.engineer_may_not": ("工程师不能{action}，请联系服务台", "工程師不能{action}，請聯絡服務台", "engineers may not {action}; ask the desk"),

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsdesk_shared import roles
 from opsdesk_shared.contracts.envelope import EventData
 from opsdesk_shared.contracts.knowledge import KbArticlePublishedV1
 
@@ -16,17 +17,17 @@ from .search import DocAttrs, IndexDoc
 
 ArticleState = Literal["draft", "in_review", "published", "retired"]
 Audience = Literal["desk", "engineers", "all"]
-Role = Literal["requester", "agent", "engineer", "manager", "auditor", "admin"]
+Role = roles.Role
 Source = Literal["desk", "submission", "monthly_report"]
 Action = Literal["submit", "publish", "return", "retire", "restore"]
 
-ROLES: tuple[str, ...] = ("requester", "agent", "engineer", "manager", "auditor", "admin")
+ROLES: tuple[str, ...] = roles.ROLES
 # Another service calling as itself (e.g. the gateway reading for the desk) reads like an auditor and writes nothing.
 SERVICE = "service"
 CURATORS = frozenset({"agent", "admin"})
-SEE_EVERYTHING = frozenset({"agent", "manager", "admin", "auditor", SERVICE})
+SEE_EVERYTHING = roles.READ_EVERYTHING | {SERVICE}
 PROBLEM_WRITERS = frozenset({"agent", "engineer", "manager", "admin"})
-PROBLEM_READERS = PROBLEM_WRITERS | {"auditor", SERVICE}
+PROBLEM_READERS = PROBLEM_WRITERS | roles.READ_ONLY_ROLES | {SERVICE}
 
 # action -> (from states, to state)
 TRANSITIONS: dict[str, tuple[frozenset[str], ArticleState]] = {

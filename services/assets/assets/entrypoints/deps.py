@@ -15,12 +15,13 @@ from fastapi import Depends, HTTPException, Request, status
 
 from opsdesk_shared.internal_auth import Caller, VerifiedCaller
 from opsdesk_shared.logs import correlation_id
+from opsdesk_shared.roles import STAFF_ROLES
 
 from ..service import Ctx
 
 # The operations team reads the register; requesters work through their tickets at the desk and see none of it
 # (serials, owners and the tickets on an asset are the team's data).
-READERS = frozenset({"agent", "engineer", "manager", "auditor", "admin"})
+READERS = STAFF_ROLES  # the team and the agency (信息中心), opsdesk_shared.roles
 # Auditors read everything and change nothing; everyone else who reads may keep the register.
 WRITERS = frozenset({"agent", "engineer", "manager", "admin"})
 

@@ -93,8 +93,8 @@ async def test_requesters_are_refused_everything(client: httpx.AsyncClient, held
             assert r.status_code == 403, (method, path, r.status_code, r.text)
 
 
-async def test_auditors_and_services_read_everything_and_change_nothing(client: httpx.AsyncClient, held: dict[str, str]) -> None:
-    for who in (as_role("auditor"), {"X-Opsdesk-Role": "service", "X-Opsdesk-User": "service:intake"}):
+async def test_auditors_the_agency_and_services_read_everything_and_change_nothing(client: httpx.AsyncClient, held: dict[str, str]) -> None:
+    for who in (as_role("auditor"), as_role("agency"), {"X-Opsdesk-Role": "service", "X-Opsdesk-User": "service:intake"}):
         for method, path, body in await _operations(client, held):
             r = await client.request(method, path, json=body, headers=who)
             if method == "GET":
@@ -162,7 +162,7 @@ async def test_engineers_read_only_what_they_hold_and_others_look_absent(client:
     await client.post(f"/api/v1/assignments/{tid}/reassign", json={"to": other, "reason": "r"})
     assert (await client.get(f"/api/v1/assignments/{tid}", headers=as_engineer(holder))).status_code == 404
     assert (await client.get(f"/api/v1/assignments/{tid}", headers=as_engineer(other))).status_code == 200
-    for staff in ("agent", "manager", "auditor", "admin"):
+    for staff in ("agent", "manager", "auditor", "agency", "admin"):
         assert (await client.get(f"/api/v1/assignments/{tid}", headers=as_role(staff))).status_code == 200
 
 
@@ -185,7 +185,7 @@ async def test_an_escalation_is_acknowledged_only_by_those_it_was_raised_to(clie
     esc = raised.json()["escalations"][-1]
     assert esc["notify"] == ["eng-pm-1"]
     ack = f"/api/v1/assignments/{tid}/escalations/{esc['id']}/acknowledge"
-    for who in (me, as_engineer("eng-senior-1"), as_role("agent"), as_role("admin"), as_role("auditor")):
+    for who in (me, as_engineer("eng-senior-1"), as_role("agent"), as_role("admin"), as_role("auditor"), as_role("agency")):
         assert (await client.post(ack, headers=who)).status_code == 403, who
     assert (await client.post(ack, json={"by": "eng-pm-1"}, headers=as_role("manager"))).status_code == 422
     r = await client.post(ack, headers=as_role("manager", "boss"))

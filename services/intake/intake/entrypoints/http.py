@@ -14,6 +14,7 @@ from opsdesk_shared.contracts import Requester
 from opsdesk_shared.contracts.calendars import TimerView
 from opsdesk_shared.contracts.tickets import Channel, TicketStatus
 from opsdesk_shared.localtime import FROM_HELP, TO_HELP, AwareDatetime, LocalDateFrom, LocalDateTo
+from opsdesk_shared.roles import reads_everything
 
 from .. import handover, known_tags, lifecycle, messages, metrics, service, service_record
 from ..domain import (
@@ -650,7 +651,7 @@ async def desk_share(
         Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="A local month, YYYY-MM (e.g. 2026-11): tickets resolved in it; omit for all time"),
     ] = None,
 ) -> DeskShare:
-    if actor.role in ("requester", "engineer"):
+    if not reads_everything(actor.role):
         raise HTTPException(status.HTTP_403_FORBIDDEN, Said("err.desk_managers_auditors"))
     start, end = _local_month(month) if month else (None, None)
     resolved, at_desk = wired.index.resolution_counts(start=start, end=end)

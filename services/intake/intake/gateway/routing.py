@@ -12,6 +12,8 @@ from urllib.parse import quote
 import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
+from opsdesk_shared.roles import STAFF_ROLES
+
 from ..domain import Actor
 from ..entrypoints.deps import Caller, Wired
 from ..wiring import Adapters
@@ -40,7 +42,7 @@ WRITERS: dict[str, frozenset[str]] = {
 }
 # Who may read through each service. Requesters work through their tickets at the desk and the knowledge base;
 # everything else behind the gateway is the operations team's.
-STAFF = frozenset({"agent", "engineer", "manager", "auditor", "admin"})
+STAFF = STAFF_ROLES  # the team and the agency (opsdesk_shared.roles)
 READERS: dict[str, frozenset[str]] = {
     "assets": STAFF, "dispatch": STAFF, "sla-monitor": STAFF, "reporting": STAFF, "knowledge": STAFF | {"requester"},
 }

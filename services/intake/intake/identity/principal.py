@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Role = Literal["requester", "agent", "engineer", "manager", "auditor", "admin"]
-ROLES: tuple[Role, ...] = get_args(Role)
+from opsdesk_shared.roles import ROLES as ROLES
+from opsdesk_shared.roles import Role as Role
+from opsdesk_shared.roles import read_only
 
 
 class Principal(BaseModel):
@@ -23,8 +24,8 @@ class Principal(BaseModel):
     via: Literal["jwt", "api_key"]
 
     def can_write(self) -> bool:
-        """Auditors read everything and change nothing."""
-        return self.role != "auditor"
+        """Auditors and the agency read everything and change nothing of the team's records."""
+        return not read_only(self.role)
 
     @property
     def username(self) -> str | None:

@@ -3,7 +3,7 @@ lets a reconnect resume, and the caps on open streams. Pure: no awaits, no NATS,
 
 One rule, one owner: who sees a ticket is `access.py`'s (the ticket routes decide with it too). The stream applies
 it to the ticket as the gateway read it when the event arrived:
-- the desk (agent, manager, admin) and auditors: every event;
+- the desk (agent, manager, admin), auditors and the agency: every event;
 - an engineer: events of tickets they hold (`access.holds`) and events that name them (their assignment, a job
   moved away from them, an escalation they are told of);
 - a requester: events of their own tickets only (`access.own`; not their department's: the stream is "my
@@ -22,8 +22,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from opsdesk_shared.localtime import to_local
+from opsdesk_shared.roles import reads_everything
 
-from ..access import DESK_ROLES, holds, own
+from ..access import holds, own
 from ..domain import Actor, Ticket
 
 View = Literal["staff", "requester"]
@@ -195,12 +196,12 @@ def live_event(*, seq: int, subject: str, data: Mapping[str, Any], occurred_at: 
 
 
 def view_of(actor: Actor) -> View:
-    return "requester" if actor.role not in DESK_ROLES and actor.role not in ("auditor", "engineer") else "staff"
+    return "requester" if not reads_everything(actor.role) and actor.role != "engineer" else "staff"
 
 
 def visible(actor: Actor, event: LiveEvent) -> bool:
     """May this caller see this event at all (see the module's docstring)."""
-    if actor.role in DESK_ROLES or actor.role == "auditor":
+    if reads_everything(actor.role):
         return True
     if actor.role == "engineer":
         if actor.engineer_id is None:

@@ -38,6 +38,7 @@ PERSONAS: dict[str, tuple[str, str | None]] = {
     "manager1": ("manager", None),
     "admin1": ("admin", None),
     "auditor1": ("auditor", None),
+    "agency1": ("agency", None),
     "eng1": ("engineer", None),
     "eng2": ("engineer", None),
     "req-office": ("requester", "辦公室"),

@@ -17,15 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
 from opsdesk_shared.internal_auth import VerifiedCaller, require_roles
 from opsdesk_shared.localtime import AwareDatetime
+from opsdesk_shared.roles import READ_EVERYTHING, STAFF_ROLES
 
 from .. import calendar_service, domain, listing, service
 from ..calendar import BusinessCalendar
 from ..domain import Timer
 from ..holiday_data import ScheduleError, parse_schedule_csv, parse_schedule_json
 
-STAFF = ("agent", "engineer", "manager", "auditor", "admin")
-# The list of every ticket's clocks is the desk's and its supervisors' (engineers read the clocks of tickets they hold).
-DESK_READERS = [Depends(require_roles("agent", "manager", "auditor", "admin"))]
+STAFF = tuple(sorted(STAFF_ROLES))  # the team and the agency (opsdesk_shared.roles)
+# The list of every ticket's clocks is the desk's and its supervisors' (auditors, the agency); engineers read the
+# clocks of tickets they hold.
+DESK_READERS = [Depends(require_roles(*sorted(READ_EVERYTHING)))]
 # Calendars and holidays move every deadline in the contract: admins only, and no service writes them over HTTP.
 CALENDAR_WRITERS = ("admin",)
 ADMIN_ONLY = [Depends(require_roles(*CALENDAR_WRITERS, services=False))]

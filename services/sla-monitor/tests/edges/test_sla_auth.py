@@ -73,7 +73,7 @@ async def test_a_timer_read_without_a_verifiable_token_is_401(raw: httpx.AsyncCl
     assert (await raw.get(f"{API}/timers/t-1/response", headers=_unverifiable()[case])).status_code == 401
 
 
-@pytest.mark.parametrize("who", ["agent", "engineer", "manager", "auditor", "requester", "service"])
+@pytest.mark.parametrize("who", ["agent", "engineer", "manager", "auditor", "agency", "requester", "service"])
 async def test_only_an_admin_defines_calendars_or_uploads_holidays(client: httpx.AsyncClient, adapters: Adapters, who: str) -> None:
     calendar = await client.put(f"{API}/calendars/night-shift", json=CALENDAR, headers=role(who))
     holidays = await client.put(f"{API}/holidays/2031", json=HOLIDAYS, headers=role(who))
@@ -134,7 +134,7 @@ async def test_an_engineer_reads_a_tickets_timer_only_while_holding_it(
     assert await _timer(client, ticket_id, role("engineer", user="E-9")) == 404
 
 
-@pytest.mark.parametrize("who", ["agent", "manager", "auditor", "admin", "service"])
+@pytest.mark.parametrize("who", ["agent", "manager", "auditor", "agency", "admin", "service"])
 async def test_the_rest_of_the_team_reads_every_tickets_timer(
     client: httpx.AsyncClient, adapters: Adapters, t0: datetime, ticket_id: str, who: str
 ) -> None:
