@@ -14,7 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts import SlaBreachedV1
 
-Channel = Literal["email", "webhook"]
+from .notifications.templates import Language, render
+
+# email and webhook: the address or URL is the target (the chain's own contacts); apprise: the target is a configured
+# channel's id (notifications.channels), whose secret URL lives in settings and never in a record.
+Channel = Literal["email", "webhook", "apprise"]
 NotificationStatus = Literal["pending", "sent", "failed", "cancelled"]
 NOTIFICATION_NAMESPACE = uuid.UUID("1d4e8a62-93b0-4f1e-b6c5-27a9e0d4f813")
 
@@ -27,6 +31,8 @@ class EscalationLevel(BaseModel):
     after_minutes: float = Field(ge=0, description="Delay after the breach before this level is told")
     emails: tuple[str, ...] = ()
     webhooks: tuple[str, ...] = ()
+    channels: tuple[str, ...] = Field(default=(), description="Configured channel ids (robots, SMS) this level is told on")
+    language: Language = "zh-CN"
 
 
 DEFAULT_CHAIN: tuple[EscalationLevel, ...] = (
@@ -55,6 +61,9 @@ class Notification(BaseModel):
     last_error: str | None = None
     sent_at: datetime | None = None
     next_attempt_at: datetime | None = None
+    event: str | None = Field(default=None, description="The template's event kind (breach, assigned, ...)")
+    address: str | None = Field(default=None, description="For an apprise channel: the mailbox or phone number there")
+    language: str = "zh-CN"
 
 
 def notification_id(*, ticket_id: str, timer: str, level: int, channel: str, target: str) -> str:
@@ -62,20 +71,29 @@ def notification_id(*, ticket_id: str, timer: str, level: int, channel: str, tar
     return str(uuid.uuid5(NOTIFICATION_NAMESPACE, f"{ticket_id}|{timer}|{level}|{channel}|{target}"))
 
 
+def _level_text(breach: SlaBreachedV1, level: EscalationLevel) -> tuple[str, str, str]:
+    """(kind, title, body): the first level is told of the breach, later levels of its escalation."""
+    fields = breach.model_dump()
+    title, body = render("breach", level.language, fields)
+    if level.level == 1:
+        return "breach", title, body
+    title, body = render("escalation", level.language, {**fields, "level": level.level, "role": level.role, "description": body})
+    return "escalation", title, body
+
+
+def _targets(level: EscalationLevel) -> list[tuple[str, str]]:
+    return (
+        [("email", t) for t in level.emails] + [("webhook", t) for t in level.webhooks]
+        + [("apprise", c) for c in level.channels]
+    )
+
+
 def plan_escalation(breach: SlaBreachedV1, chain: tuple[EscalationLevel, ...], *, now: datetime) -> list[Notification]:
-    what = f"repair {breach.repair_id}" if breach.repair_id else f"ticket {breach.ticket_id}"
-    subject = f"[Opsdesk] SLA breached: {breach.timer} on {what}"
     notifications = []
     for level in chain:
-        body = (
-            f"The {breach.timer} commitment on {what} was missed.\n"
-            f"Started {breach.started_at.isoformat()}, due {breach.due_at.isoformat()}"
-            f" ({breach.calendar or 'wall clock'}{', approximate' if breach.approximate else ''}).\n"
-            f"Escalation level {level.level}: {level.role}."
-        )
+        kind, subject, body = _level_text(breach, level)
         payload = {"event": "sla.escalation", "level": level.level, "role": level.role, **breach.model_dump(mode="json")}
-        targets = [("email", t) for t in level.emails] + [("webhook", t) for t in level.webhooks]
-        for channel, target in targets:
+        for channel, target in _targets(level):
             notifications.append(
                 Notification(
                     id=notification_id(
@@ -85,7 +103,7 @@ def plan_escalation(breach: SlaBreachedV1, chain: tuple[EscalationLevel, ...], *
                     ticket_id=breach.ticket_id, timer=breach.timer, level=level.level, role=level.role,
                     channel=channel,  # type: ignore[arg-type]
                     target=target, subject=subject, body=body, payload=payload,
-                    due_at=now + timedelta(minutes=level.after_minutes),
+                    due_at=now + timedelta(minutes=level.after_minutes), event=kind, language=level.language,
                 )
             )
     return notifications
@@ -97,8 +115,7 @@ def escalation_ids(ticket_id: str, timers: tuple[str, ...], chain: tuple[Escalat
         notification_id(ticket_id=ticket_id, timer=timer, level=level.level, channel=channel, target=target)
         for timer in timers
         for level in chain
-        for channel, targets in (("email", level.emails), ("webhook", level.webhooks))
-        for target in targets
+        for channel, target in _targets(level)
     ]
 
 

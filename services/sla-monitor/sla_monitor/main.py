@@ -25,6 +25,11 @@ from .due_queue import ScheduledTimerStore
 from .entrypoints import bus
 from .entrypoints.http import router
 from .horizon import HorizonLoader
+from .notifications import bus as notification_bus
+from .notifications.apprise_sender import AppriseSender
+from .notifications.http import router as notifications_router
+from .notifications.service import NotificationWiring
+from .notifications.stores import MongoPreferenceStore
 from .ports import CalendarStore, EventOutbox, HolderStore, TimerStore
 from .settings import SlaSettings
 from .sweeper import BreachSweeper
@@ -40,6 +45,7 @@ class Adapters:
     book: BookHolder
     # Who holds each ticket; memory is for tests only (the wiring below always uses the database).
     holders: HolderStore = field(default_factory=MemoryHolderStore)
+    notifications: NotificationWiring | None = None
 
 
 def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastAPI:
@@ -73,11 +79,20 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         )
         email = SmtpEmailSender(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender)
         webhook = HttpWebhookSender()
+        preferences = MongoPreferenceStore(infra.db)
+        await preferences.ensure_indexes()
+        notifying = NotificationWiring(
+            store=notifications, preferences=preferences, channels=settings.notify_channels,
+            sender=AppriseSender(endpoints=settings.notify_endpoints),
+        )
+        notification_bus.register(infra.broker, wired=notifying, book=book, holders=holders,
+                                  max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s)
 
         async def deliver() -> None:
             await notify.deliver_due(
                 now=datetime.now(UTC), store=notifications, email=email, webhook=webhook,
                 max_attempts=settings.notify_max_attempts, backoff_s=settings.notify_backoff_s,
+                sender=notifying.sender, channels=notifying.channels, buckets=notifying.buckets,
             )
 
         notifier = Periodic(deliver, interval_s=settings.notify_interval_s, name="notifier")
@@ -94,7 +109,7 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         sweeper.start()
         notifier.start()
         try:
-            yield Adapters(store=store, outbox=relay, calendars=calendars, book=book, holders=holders)
+            yield Adapters(store=store, outbox=relay, calendars=calendars, book=book, holders=holders, notifications=notifying)
         finally:
             await notifier.stop()
             await webhook.close()
@@ -106,7 +121,7 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         title="Opsdesk SLA monitor",
         description="SLA timers and breaches.",
         registry=metrics.registry,
-        routers=[router],
+        routers=[router, notifications_router],
         wire=wire,
         adapters=adapters,
     )

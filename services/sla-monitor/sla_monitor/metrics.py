@@ -22,3 +22,15 @@ outcomes = Counter(
     "sla_timer_outcomes_total", "Timer cycles that ended, by timer and verdict (met, breached, cancelled)", ["timer", "outcome"],
     registry=registry,
 )
+notifications_queued = Counter(
+    "sla_notifications_queued_total", "Notifications stored for delivery, by channel (email, webhook, apprise)", ["channel"],
+    registry=registry,
+)
+notifications_deferred = Counter(
+    "sla_notifications_deferred_total", "Notifications held back because their channel's rate was used up (not dropped)",
+    ["kind"], registry=registry,
+)
+notification_messages = Counter(
+    "sla_notification_messages_total", "Messages sent to a channel (a robot message may carry a batch), by outcome",
+    ["kind", "outcome"], registry=registry,
+)

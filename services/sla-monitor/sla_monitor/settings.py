@@ -6,6 +6,7 @@ from opsdesk_shared.settings import ServiceSettings, settings_config
 
 from .domain import DEFAULT_POLICIES, TimerPolicy
 from .escalation import DEFAULT_CHAIN, EscalationLevel
+from .notifications.channels import NotifyChannel
 
 
 class SlaSettings(ServiceSettings):
@@ -34,6 +35,12 @@ class SlaSettings(ServiceSettings):
     notify_interval_s: float = Field(default=1.0, gt=0)
     notify_max_attempts: int = Field(default=5, ge=1)
     notify_backoff_s: float = Field(default=30.0, gt=0)
+    # Channels people are reached on, as JSON in SLA_NOTIFY_CHANNELS: {"desk-wecom": {"kind": "wecom", "url":
+    # "wecombot://KEY", "name": "运维值班群"}, ...}. The URLs are secrets (apprise URLs with keys and tokens).
+    notify_channels: dict[str, NotifyChannel] = Field(default_factory=dict)
+    # Per apprise schema, another endpoint for a plugin that posts to a fixed vendor host (a relay; the tests' stand-ins),
+    # e.g. {"wecombot": "http://127.0.0.1:9000/cgi-bin/webhook/send?key={key}"} (notifications/apprise_sender.py).
+    notify_endpoints: dict[str, str] = Field(default_factory=dict)
 
     def policy_for(self, name: str, *, service_code: str, priority: str) -> TimerPolicy:
         """The policy a ticket of this service and priority runs for timer `name`."""

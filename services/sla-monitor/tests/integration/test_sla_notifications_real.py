@@ -87,7 +87,8 @@ async def test_escalation_reaches_smtp_and_webhook_and_every_attempt_is_stored(m
     controller, inbox = smtp
     url, receiver = hook
     store = MongoNotificationStore(mongo_db)
-    chain = (EscalationLevel(level=1, role="desk_lead", after_minutes=0, emails=("lead@agency.example",), webhooks=(url,)),)
+    chain = (EscalationLevel(level=1, role="desk_lead", after_minutes=0, emails=("lead@agency.example",), webhooks=(url,),
+                             language="en"),)
     await notify.escalate_breach(breach("t-real"), chain=chain, store=store, now=T0)
     email = SmtpEmailSender(host="127.0.0.1", port=controller.port, sender="opsdesk@test.example")
     webhook = HttpWebhookSender(timeout_s=5)
@@ -97,7 +98,7 @@ async def test_escalation_reaches_smtp_and_webhook_and_every_attempt_is_stored(m
     finally:
         await webhook.close()
     assert [rcpt for rcpt, _ in inbox.messages] == [["lead@agency.example"]]
-    assert "SLA breached: response on ticket t-real" in inbox.messages[0][1]
+    assert "[SLA breached] response commitment on ticket t-real" in inbox.messages[0][1]
     assert [p["ticket_id"] for p in receiver.received] == ["t-real"]
     stored = {n.channel: n for n in await store.due(T0 + timedelta(days=1), limit=10)}
     assert stored == {}  # nothing left pending

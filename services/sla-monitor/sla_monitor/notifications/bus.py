@@ -1,0 +1,94 @@
+"""The notification bus edge: events that reach a person become notification records (one durable per subject).
+
+Subjects another service is still adding (ticket.authorization_requested, security.incident_raised) are subscribed
+when the shared subject constant exists; until then their templates are tested with hand-built events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream.nats import NatsBroker
+
+from opsdesk_shared.bus import subscribe_events
+from opsdesk_shared.contracts import Envelope, subjects
+
+from .. import metrics
+from ..calendar_book import BookHolder
+from ..ports import HolderStore
+from .service import NotificationWiring, notify_event
+
+
+@dataclass(frozen=True)
+class Route:
+    subject_name: str  # the constant's name in opsdesk_shared.contracts.subjects
+    durable: str
+    kind: str
+    fields: Callable[[dict[str, Any]], dict[str, Any]] = dict
+
+
+def _help(d: dict[str, Any]) -> dict[str, Any]:
+    return {**d, "description": d.get("question"), "engineer_name": d.get("engineer_id")}
+
+
+def _escalation(d: dict[str, Any]) -> dict[str, Any]:
+    return {**d, "level": 1, "role": "project_manager"}
+
+
+def _report(d: dict[str, Any]) -> dict[str, Any]:
+    at = d.get("submitted_at") or d.get("returned_at")
+    return {**d, "report": d.get("kind"), "at": at}
+
+
+def _incident(d: dict[str, Any]) -> dict[str, Any]:
+    return {**d, "at": d.get("raised_at") or d.get("occurred_at"), "who": d.get("actor") or d.get("who"),
+            "severity": d.get("severity") or "normal"}
+
+
+def _authorization(d: dict[str, Any]) -> dict[str, Any]:
+    return {**d, "service": d.get("service_code") or d.get("service")}
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("TICKET_ASSIGNED", "sla-notify-assigned", "assigned"),
+    Route("ASSIGNMENT_HELP_REQUESTED", "sla-notify-help-requested", "needs_answer", _help),
+    Route("TICKET_RESOLVED", "sla-notify-resolved", "resolved"),
+    Route("SLA_BREACHED", "sla-notify-breached", "breach"),
+    Route("ESCALATION_RAISED", "sla-notify-escalation-raised", "escalation", _escalation),
+    Route("TICKET_AUTHORIZATION_REQUESTED", "sla-notify-authorization", "authorization_waiting", _authorization),
+    Route("REPORT_SUBMITTED", "sla-notify-report-submitted", "report_submitted", _report),
+    Route("REPORT_RETURNED", "sla-notify-report-returned", "report_returned", _report),
+    Route("SECURITY_INCIDENT_RAISED", "sla-notify-incident", "incident_raised", _incident),
+)
+
+
+def active_routes() -> list[tuple[str, Route]]:
+    """(subject, route) for each route whose subject is defined in the shared contracts today."""
+    return [(getattr(subjects, r.subject_name), r) for r in ROUTES if hasattr(subjects, r.subject_name)]
+
+
+def register(broker: NatsBroker, *, wired: NotificationWiring, book: BookHolder, holders: HolderStore | None,
+             max_deliver: int, ack_wait_s: float) -> None:
+    def handler_for(route: Route) -> Callable[[Envelope, Any], Any]:
+        async def on_event(envelope: Envelope, data: Any) -> None:
+            raw = data.model_dump()
+            ticket_id = str(raw.get("ticket_id") or "")
+            holder = await holders.holder(ticket_id) if (holders is not None and ticket_id and route.kind == "resolved") else None
+            await notify_event(
+                event_id=str(envelope.event_id), kind=route.kind, fields=route.fields(raw), ticket_id=ticket_id,
+                holder=holder, wired=wired, book=book.book, now=datetime.now(UTC),
+            )
+        return on_event
+
+    def dead_letter(subject: str, reason: str) -> None:
+        metrics.dead_letters.labels(subject, reason).inc()
+
+    for subject, route in active_routes():
+        subscribe_events(
+            broker, subject=subject, durable=route.durable, handler=handler_for(route),
+            max_deliver=max_deliver, ack_wait_s=ack_wait_s, on_dead_letter=dead_letter,
+            description=f"Notify people of {subject}",
+        )

@@ -1,0 +1,132 @@
+"""The notification edge: a person's own preferences, a role's (admins), the channels (never their URLs), and
+"send a test" for a channel (admins). The caller is always the verified caller; a body never names who acts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from opsdesk_shared.errors import language
+from opsdesk_shared.internal_auth import VerifiedCaller, require_roles
+from opsdesk_shared.roles import ROLES
+
+from . import service
+from .apprise_sender import DeliveryError
+from .channels import ChannelView, view
+from .preferences import Preference, PreferenceIn, role_key, user_key
+from .service import MissingAddress, NotificationWiring, UnknownChannel
+
+ADMIN_ONLY = [Depends(require_roles("admin", services=False))]
+PEOPLE = ("agent", "engineer", "manager", "auditor", "agency", "admin")
+router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], dependencies=[Depends(require_roles(*PEOPLE))])
+
+TEXTS: dict[str, tuple[str, str, str]] = {
+    "unknown_channel": ("未配置的渠道 {channel}；已配置：{known}", "未設定的管道 {channel}；已設定：{known}",
+                        "unknown channel {channel}; configured: {known}"),
+    "missing_address": ("{kind} 渠道需要填写地址（邮箱或手机号）", "{kind} 管道需要填寫地址（信箱或手機號碼）",
+                        "a {kind} channel needs an address (a mailbox or a phone number)"),
+    "not_a_person": ("只有登录的人员有自己的通知偏好", "只有登入的人員有自己的通知偏好", "Only a signed-in person has notification preferences"),
+    "test_failed": ("渠道 {channel} 发送失败：{reason}", "管道 {channel} 傳送失敗：{reason}", "channel {channel} refused: {reason}"),
+}
+LANGS = ("zh-CN", "zh-TW", "en")
+
+
+def _say(request: Request, key: str, **fields: str) -> str:
+    lang = language(request)
+    return TEXTS[key][LANGS.index(lang) if lang in LANGS else 2].format(**fields)
+
+
+def _wired(request: Request) -> NotificationWiring:
+    wired = getattr(request.app.state.adapters, "notifications", None)
+    if wired is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "notifications are not wired")
+    return wired  # type: ignore[no-any-return]
+
+
+Wired = Annotated[NotificationWiring, Depends(_wired)]
+RoleName = Annotated[str, Path(pattern="^(" + "|".join(r for r in ROLES if r != "requester") + ")$")]
+
+
+class TestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = Field(default=None, max_length=254, description="For email or SMS: where the test goes")
+
+
+class TestResult(BaseModel):
+    channel: str
+    sent: bool
+
+
+def _refusal(request: Request, exc: ValueError, channels: list[str]) -> HTTPException:
+    if isinstance(exc, UnknownChannel):
+        msg = _say(request, "unknown_channel", channel=exc.channel, known=", ".join(channels) or "-")
+        return HTTPException(422, [{"loc": ["body", "channels", exc.index, "channel"], "msg": msg, "type": "value_error"}])
+    assert isinstance(exc, MissingAddress)
+    msg = _say(request, "missing_address", kind=exc.kind)
+    return HTTPException(422, [{"loc": ["body", "channels", exc.index, "address"], "msg": msg, "type": "value_error"}])
+
+
+async def _set(request: Request, key: str, body: PreferenceIn, *, engineer_id: str | None, by: str, wired: NotificationWiring) -> Preference:
+    try:
+        return await service.set_preference(
+            key, body, engineer_id=engineer_id, by=by, channels=wired.channels, prefs=wired.preferences, now=datetime.now(UTC),
+        )
+    except (UnknownChannel, MissingAddress) as exc:
+        raise _refusal(request, exc, sorted(wired.channels)) from None
+
+
+def _own_key(request: Request, caller: VerifiedCaller) -> str:
+    if caller.is_service:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, _say(request, "not_a_person"))
+    return user_key(caller.subject)
+
+
+@router.get("/preferences", summary="My notification preferences (which events, which channels, quiet hours)")
+async def my_preferences(request: Request, wired: Wired, caller: VerifiedCaller) -> Preference:
+    return await service.read_preference(_own_key(request, caller), prefs=wired.preferences)
+
+
+@router.put("/preferences", summary="Replace my notification preferences")
+async def set_my_preferences(request: Request, body: PreferenceIn, wired: Wired, caller: VerifiedCaller) -> Preference:
+    key = _own_key(request, caller)
+    return await _set(request, key, body, engineer_id=caller.engineer_id, by=caller.subject, wired=wired)
+
+
+@router.get("/preferences/roles/{role}", summary="A role's notification preferences (the default of its people)",
+            dependencies=ADMIN_ONLY)
+async def role_preferences(role: RoleName, wired: Wired) -> Preference:
+    return await service.read_preference(role_key(role), prefs=wired.preferences)
+
+
+@router.put("/preferences/roles/{role}", summary="Replace a role's notification preferences", dependencies=ADMIN_ONLY)
+async def set_role_preferences(role: RoleName, request: Request, body: PreferenceIn, wired: Wired, caller: VerifiedCaller) -> Preference:
+    return await _set(request, role_key(role), body, engineer_id=None, by=caller.subject, wired=wired)
+
+
+@router.get("/channels", summary="Configured channels (ids, kinds and rates; never their URLs)")
+async def list_channels(wired: Wired) -> list[ChannelView]:
+    return [view(channel_id, channel) for channel_id, channel in sorted(wired.channels.items())]
+
+
+@router.post("/channels/{channel_id}/test", summary="Send a test message on a channel now", dependencies=ADMIN_ONLY)
+async def test_channel(
+    channel_id: str, request: Request, wired: Wired, caller: VerifiedCaller, body: TestRequest | None = None,
+) -> TestResult:
+    if channel_id not in wired.channels:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _say(request, "unknown_channel", channel=channel_id,
+                                                            known=", ".join(sorted(wired.channels)) or "-"))
+    address = body.address if body else None
+    channel = wired.channels[channel_id]
+    if channel.kind in ("email", "sms") and not address:
+        raise HTTPException(422, [{"loc": ["body", "address"], "msg": _say(request, "missing_address", kind=channel.kind),
+                                   "type": "value_error"}])
+    try:
+        await service.send_test(channel_id, address=address, language=language(request), by=caller.subject, wired=wired)
+    except DeliveryError as exc:
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, _say(request, "test_failed", channel=channel_id, reason=str(exc))) from None
+    return TestResult(channel=channel_id, sent=True)

@@ -1,0 +1,93 @@
+"""Which people an event reaches and the records that will reach them. Pure: values in, notifications out.
+
+An event names a person (the engineer a ticket was assigned to) or a role (the agency for an authorization); a
+person's preference wins, else their role's. Each (person or role, channel, address) gets one record whose id is
+derived from the event id, so a redelivered event plans nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..calendar_book import CalendarBook
+from ..escalation import Notification
+from .channels import NotifyChannel
+from .preferences import Preference, deliver_at, is_urgent
+from .templates import render
+
+EVENT_NAMESPACE = uuid.UUID("6f3c1a2e-8d47-4b59-a0e1-52c9d7b3e846")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person (by engineer id, when the event names one) or everyone holding a role (its shared channels)."""
+
+    role: str
+    engineer_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"engineer:{self.engineer_id}" if self.engineer_id else f"role:{self.role}"
+
+
+def audience(kind: str, fields: Mapping[str, Any], *, holder: str | None = None) -> list[Recipient]:
+    """Who an event is for. The desk's roles: agent (the desk), engineer, manager (the project manager), agency."""
+    if kind == "assigned":
+        return [Recipient("engineer", str(fields["engineer_id"]))]
+    if kind == "needs_answer":
+        return [Recipient("agent")]
+    if kind == "resolved":
+        return [Recipient("engineer", holder)] if holder else [Recipient("agent")]
+    if kind == "escalation":
+        told = [Recipient("engineer", str(e)) for e in fields.get("notify") or ()]
+        return [*told, Recipient("manager")]
+    if kind == "authorization_waiting":
+        return [Recipient("agency")]
+    if kind == "report_submitted":
+        return [Recipient("agency")]
+    if kind == "report_returned":
+        return [Recipient("manager")]
+    if kind == "incident_raised":
+        return [Recipient("agency"), Recipient("manager"), Recipient("auditor")]
+    if kind == "breach":
+        return [Recipient("manager")]
+    return []
+
+
+def notification_id(*, event_id: str, recipient: str, channel: str, address: str | None) -> str:
+    return str(uuid.uuid5(EVENT_NAMESPACE, f"{event_id}|{recipient}|{channel}|{address or ''}"))
+
+
+def plan(
+    *,
+    event_id: str,
+    kind: str,
+    fields: Mapping[str, Any],
+    ticket_id: str,
+    recipients: list[tuple[Recipient, Preference | None]],
+    channels: Mapping[str, NotifyChannel],
+    book: CalendarBook,
+    now: datetime,
+) -> list[Notification]:
+    """One record per recipient and chosen channel that wants this kind; held until duty time unless urgent."""
+    urgent = is_urgent(kind, dict(fields))
+    out: dict[str, Notification] = {}
+    for recipient, pref in recipients:
+        if pref is None or kind not in pref.events:
+            continue
+        subject, body = render(kind, pref.language, dict(fields))
+        due = deliver_at(now, urgent=urgent, preference=pref, calendar=book.get(pref.duty_calendar))
+        for choice in pref.channels:
+            if choice.channel not in channels:
+                continue  # a channel an admin removed since: nothing to send it through
+            nid = notification_id(event_id=event_id, recipient=recipient.label, channel=choice.channel, address=choice.address)
+            out[nid] = Notification(
+                id=nid, ticket_id=ticket_id, timer="", level=0, role=recipient.role, channel="apprise",
+                target=choice.channel, address=choice.address, subject=subject, body=body,
+                payload={"event": kind, "event_id": event_id}, due_at=due, event=kind, language=pref.language,
+            )
+    return list(out.values())

@@ -1,0 +1,108 @@
+"""Notification use cases: tell people of an event, read and set preferences, send a channel's test message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..calendar_book import CalendarBook
+from ..notify import ChannelSender, queue
+from ..ports import NotificationStore
+from .channels import NotifyChannel
+from .plan import Recipient, audience, plan
+from .preferences import Preference, PreferenceIn, role_key, user_key
+from .ratelimit import Buckets
+from .stores import PreferenceStore
+from .templates import render
+
+
+@dataclass
+class NotificationWiring:
+    """What the notification edges need; main.py builds it (tests build it with memory stores)."""
+
+    store: NotificationStore
+    preferences: PreferenceStore
+    channels: Mapping[str, NotifyChannel]
+    sender: ChannelSender | None
+    buckets: Buckets = field(default_factory=Buckets)
+
+
+async def _preference_of(recipient: Recipient, prefs: PreferenceStore) -> Preference | None:
+    role = await prefs.get(role_key(recipient.role))
+    if recipient.engineer_id:
+        own = await prefs.for_engineer(recipient.engineer_id)
+        return own if own is not None else role
+    return role
+
+
+async def notify_event(
+    *,
+    event_id: str,
+    kind: str,
+    fields: Mapping[str, Any],
+    ticket_id: str = "",
+    holder: str | None = None,
+    wired: NotificationWiring,
+    book: CalendarBook,
+    now: datetime,
+) -> int:
+    """Plan and store what an event tells whom; idempotent per event id. Returns how many records are new."""
+    recipients = [(r, await _preference_of(r, wired.preferences)) for r in audience(kind, fields, holder=holder)]
+    planned = plan(
+        event_id=event_id, kind=kind, fields=fields, ticket_id=ticket_id, recipients=recipients,
+        channels=wired.channels, book=book, now=now,
+    )
+    return await queue(planned, store=wired.store)
+
+
+async def read_preference(key: str, *, prefs: PreferenceStore) -> Preference:
+    """The stored preference, or the defaults (nothing chosen yet: no channels)."""
+    return await prefs.get(key) or Preference(key=key)
+
+
+async def set_preference(
+    key: str, update: PreferenceIn, *, engineer_id: str | None, by: str, channels: Mapping[str, NotifyChannel],
+    prefs: PreferenceStore, now: datetime,
+) -> Preference:
+    """Replace a preference whole; every chosen channel must exist, and email needs an address."""
+    for i, choice in enumerate(update.channels):
+        channel = channels.get(choice.channel)
+        if channel is None:
+            raise UnknownChannel(i, choice.channel, sorted(channels))
+        if channel.kind in ("email", "sms") and not choice.address:
+            raise MissingAddress(i, channel.kind)
+    preference = Preference(
+        key=key, engineer_id=engineer_id, updated_at=now, updated_by=by, **update.model_dump(),
+    )
+    await prefs.put(preference)
+    return preference
+
+
+async def send_test(
+    channel_id: str, *, address: str | None, language: str, by: str, wired: NotificationWiring,
+) -> None:
+    """Send the test message now (an admin is waiting for the answer); raises the channel's refusal."""
+    channel = wired.channels[channel_id]
+    if wired.sender is None:
+        raise RuntimeError("no sender is wired")
+    title, body = render("test", language, {"channel": channel.name or channel_id, "by": by})
+    await wired.sender.send(channel=channel, address=address, title=title, body=body)
+
+
+class UnknownChannel(ValueError):
+    def __init__(self, index: int, channel: str, known: list[str]) -> None:
+        super().__init__(f"unknown channel {channel!r}; configured: {', '.join(known) or 'none'}")
+        self.index = index
+        self.channel = channel
+
+
+class MissingAddress(ValueError):
+    def __init__(self, index: int, kind: str) -> None:
+        super().__init__(f"a {kind} channel needs an address (a {'mailbox' if kind == 'email' else 'phone number'})")
+        self.index = index
+        self.kind = kind
+
+
+__all__ = ["NotificationWiring", "notify_event", "read_preference", "role_key", "send_test", "set_preference", "user_key"]

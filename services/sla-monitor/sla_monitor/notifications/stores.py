@@ -1,0 +1,59 @@
+"""Where preferences are kept: a port, the Mongo adapter (collection notification_preferences) and a memory one."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from opsdesk_shared.mongo import check_document
+
+from .preferences import Preference
+
+
+class PreferenceStore(Protocol):
+    async def get(self, key: str) -> Preference | None: ...
+    async def for_engineer(self, engineer_id: str) -> Preference | None:
+        """The preference of the person who is this engineer (events name engineers by engineer id)."""
+        ...
+    async def put(self, preference: Preference) -> None: ...
+
+
+def _doc(preference: Preference) -> dict[str, Any]:
+    return preference.model_dump(mode="python", exclude={"key"})
+
+
+class MongoPreferenceStore:
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self._prefs = db["notification_preferences"]
+
+    async def ensure_indexes(self) -> None:
+        await self._prefs.create_index("engineer_id", sparse=True)
+
+    async def get(self, key: str) -> Preference | None:
+        doc = await self._prefs.find_one({"_id": key})
+        return Preference.model_validate({**doc, "key": doc.pop("_id")}) if doc else None
+
+    async def for_engineer(self, engineer_id: str) -> Preference | None:
+        doc = await self._prefs.find_one({"engineer_id": engineer_id})
+        return Preference.model_validate({**doc, "key": doc.pop("_id")}) if doc else None
+
+    async def put(self, preference: Preference) -> None:
+        await self._prefs.replace_one({"_id": preference.key}, _doc(preference), upsert=True)
+
+
+class MemoryPreferenceStore:
+    """For unit tests; refuses what the database would."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, Preference] = {}
+
+    async def get(self, key: str) -> Preference | None:
+        return self.by_key.get(key)
+
+    async def for_engineer(self, engineer_id: str) -> Preference | None:
+        return next((p for p in self.by_key.values() if p.engineer_id == engineer_id), None)
+
+    async def put(self, preference: Preference) -> None:
+        check_document({"_id": preference.key, **_doc(preference)})
+        self.by_key[preference.key] = preference
