@@ -29,7 +29,7 @@ ROUTES: dict[str, str] = {
     **{p: "reporting" for p in ("reports", "forms")},
     # No "duty": dispatch serves no /duty (the rota is part of each engineer, PUT /engineers/{id}); routing it gave a 404.
     **{p: "dispatch" for p in ("engineers", "assignments", "escalations")},
-    **{p: "sla-monitor" for p in ("timers", "calendars", "holidays")},
+    **{p: "sla-monitor" for p in ("timers", "calendars", "holidays", "notifications")},
 }
 API = "/api/v1"
 # Who may write through each service; the services check each act against the verified caller as well.
@@ -46,6 +46,9 @@ STAFF = STAFF_ROLES  # the team and the agency (opsdesk_shared.roles)
 READERS: dict[str, frozenset[str]] = {
     "assets": STAFF, "dispatch": STAFF, "sla-monitor": STAFF, "reporting": STAFF, "knowledge": STAFF | {"requester"},
 }
+# A prefix whose writers differ from its service's: everyone behind the gateway sets their own notification
+# preferences (the SLA monitor lets only admins change roles' preferences and test channels).
+PREFIX_WRITERS: dict[str, frozenset[str]] = {"notifications": STAFF}
 FORWARDED_REQUEST = ("content-type", "accept", "accept-language", "if-match", "if-none-match", "idempotency-key", "x-correlation-id")
 FORWARDED_RESPONSE = ("content-type", "content-disposition", "etag", "location", "content-language", "x-correlation-id", "retry-after")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -68,7 +71,7 @@ async def _forward(request: Request, wired: Adapters, actor: Actor, prefix: str,
     upstream = ROUTES[prefix]
     if actor.role not in READERS[upstream]:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.role} may not use {prefix}")
-    if request.method not in READ_METHODS and actor.role not in WRITERS[upstream]:
+    if request.method not in READ_METHODS and actor.role not in PREFIX_WRITERS.get(prefix, WRITERS[upstream]):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.role} may not change {prefix}")
     base = wired.upstreams.get(upstream)
     client = wired.upstream_client

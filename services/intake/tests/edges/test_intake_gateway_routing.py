@@ -218,3 +218,13 @@ async def test_a_routed_services_503_keeps_its_retry_after_and_a_silent_one_gets
     assert passed.status_code == 503 and passed.headers["Retry-After"] == "7"
     assert silent.status_code == 503 and int(silent.headers["Retry-After"]) > 0
     assert silent.json()["code"] == "service_unavailable"
+
+
+async def test_everyone_sets_their_own_notification_preferences_through_the_sla_monitor(gw, upstreams, as_user) -> None:  # type: ignore[no-untyped-def]
+    """sla-monitor takes writes from admins only, except the notifications prefix (its routes check roles again)."""
+    response = await gw.put("/api/v1/notifications/preferences", json={"events": ["assigned"]}, headers=as_user("eng1"))
+    assert response.status_code == 200 and upstreams.seen[-1].url.host == "sla-monitor.test"
+    assert upstreams.seen[-1].url.path == "/api/v1/notifications/preferences"
+    refused = await gw.put("/api/v1/calendars/office-hours", json={}, headers=as_user("eng1"))
+    assert refused.status_code == 403
+    assert (await gw.get("/api/v1/notifications/preferences", headers=as_user("req-office"))).status_code == 403
