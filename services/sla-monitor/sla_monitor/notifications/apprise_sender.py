@@ -68,6 +68,19 @@ def with_address(channel: NotifyChannel, address: str | None) -> str:
     return url
 
 
+def _sign_once(plugin: Any) -> None:
+    """apprise 2.3.0's DingTalk plugin URL-encodes its signature and then hands it to requests as a query parameter,
+    which encodes it again (`%2B` becomes `%252B`); DingTalk's documented format (sign = urlEncode(base64(HMAC)) in the
+    URL) is encoded once, so the robot would answer "sign not match". Undo the plugin's own quoting, keep its signing."""
+    original = plugin.get_signature
+
+    def get_signature() -> tuple[str, str]:
+        timestamp, signature = original()
+        return timestamp, unquote(signature)
+
+    plugin.get_signature = get_signature
+
+
 def _override(plugin: Any, endpoint: str) -> None:
     plugin.notify_url = endpoint
     if hasattr(plugin, "api_url"):  # wecombot builds its URL once, in __init__
@@ -85,6 +98,8 @@ class AppriseSender:
             raise DeliveryError(f"not a usable apprise URL (schema {url.split(':', 1)[0]})")
         plugin.socket_read_timeout = self._timeout_s
         plugin.socket_connect_timeout = self._timeout_s
+        if url.startswith("dingtalk://") and getattr(plugin, "secret", None):
+            _sign_once(plugin)
         endpoint = self._endpoints.get(url.split("://", 1)[0])
         if endpoint:
             _override(plugin, endpoint)

@@ -1,7 +1,9 @@
 """The notification bus edge: events that reach a person become notification records (one durable per subject).
 
-Subjects another service is still adding (ticket.authorization_requested, security.incident_raised) are subscribed
-when the shared subject constant exists; until then their templates are tested with hand-built events.
+"Authorization waiting" is a ticket.created whose ticket waits for the agency (awaiting_authorization, or emergency
+work authorized after the fact): intake decides that, this edge only reads it. Subjects another service is still
+adding (security.incident_raised) are subscribed once the shared subject constant exists; until then the template is
+tested with hand-built events. bus_permissions.py lists the same durables (a test checks they agree).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Route:
     durable: str
     kind: str
     fields: Callable[[dict[str, Any]], dict[str, Any]] = dict
+    when: Callable[[dict[str, Any]], bool] = lambda _: True
 
 
 def _help(d: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +61,8 @@ ROUTES: tuple[Route, ...] = (
     Route("TICKET_RESOLVED", "sla-notify-resolved", "resolved"),
     Route("SLA_BREACHED", "sla-notify-breached", "breach"),
     Route("ESCALATION_RAISED", "sla-notify-escalation-raised", "escalation", _escalation),
-    Route("TICKET_AUTHORIZATION_REQUESTED", "sla-notify-authorization", "authorization_waiting", _authorization),
+    Route("TICKET_CREATED", "sla-notify-authorization", "authorization_waiting", _authorization,
+          when=lambda d: bool(d.get("awaiting_authorization") or d.get("emergency"))),
     Route("REPORT_SUBMITTED", "sla-notify-report-submitted", "report_submitted", _report),
     Route("REPORT_RETURNED", "sla-notify-report-returned", "report_returned", _report),
     Route("SECURITY_INCIDENT_RAISED", "sla-notify-incident", "incident_raised", _incident),
@@ -75,6 +79,8 @@ def register(broker: NatsBroker, *, wired: NotificationWiring, book: BookHolder,
     def handler_for(route: Route) -> Callable[[Envelope, Any], Any]:
         async def on_event(envelope: Envelope, data: Any) -> None:
             raw = data.model_dump()
+            if not route.when(raw):
+                return
             ticket_id = str(raw.get("ticket_id") or "")
             holder = await holders.holder(ticket_id) if (holders is not None and ticket_id and route.kind == "resolved") else None
             await notify_event(

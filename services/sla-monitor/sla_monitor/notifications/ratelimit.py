@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-
 EPSILON = 1e-6
 
 
