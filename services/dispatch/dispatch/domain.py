@@ -174,7 +174,10 @@ class Assignment(BaseModel):
     site: str | None = None
     mode: Literal["visit", "remote"] = "visit"
     vehicle: bool = False
-    visit_note: str | None = None
+    visit_note: str | None = Field(default=None, description="How the engineer gets there, in the reader's language")
+    visit_note_code: str | None = Field(default=None, description="The visit note as a catalogue code: visit.remote, "
+                                        "visit.equipment, visit.other_site, visit.same_site")
+    visit_note_params: dict[str, Param] = Field(default_factory=dict, description="The visit note code's parameters")
     skill: str | None = Field(default=None, description="The skill the catalog service needs (from ticket.created); None: anyone")
     breaches: tuple[Breach, ...] = Field(default=(), description="Clocks the SLA monitor announced as run out")
     reason_code: str | None = Field(default=None, description="The reason as a catalogue code: chosen, redispatch, desk, "
@@ -352,17 +355,26 @@ def plan_visit(ticket: TicketCreatedV1, engineer: Engineer, *, at: datetime | No
 def plan_visit_for(
     channel: str, service_code: str, site: str | None, engineer: Engineer, *, at: datetime | None
 ) -> tuple[Literal["visit", "remote"], bool, str]:
-    """Visit or remote, and whether a vehicle is needed (another building, or equipment to carry). The work decides,
-    not the engineer's duty: dispatch gives the phone on-call remote work only, and one the desk calls out for work on
-    site goes there."""
+    """Visit or remote, whether a vehicle is needed, and the note in English (the staff's internal text; people read
+    `visit_note_of`'s code rendered in their language)."""
+    mode, vehicle, code, params = visit_note_of(channel, service_code, site, engineer)
+    return mode, vehicle, render(code, params, "en")
+
+
+def visit_note_of(
+    channel: str, service_code: str, site: str | None, engineer: Engineer,
+) -> tuple[Literal["visit", "remote"], bool, str, dict[str, Param]]:
+    """Visit or remote, and whether a vehicle is needed (another building, or equipment to carry), with the note as a
+    catalogue code and its parameters (texts.py). The work decides, not the engineer's duty: dispatch gives the phone
+    on-call remote work only, and one the desk calls out for work on site goes there."""
     if work_of(channel) == "remote":
-        return "remote", False, "remote: by remote desktop or phone"
+        return "remote", False, "visit.remote", {}
     if service_code in EQUIPMENT_TRANSPORT:
-        return "visit", True, "vehicle: equipment to carry to the vendor"
+        return "visit", True, "visit.equipment", {}
     # Buildings compared script-folded: a ticket from 主樓 is in the roster's 主楼.
     if site and engineer.home_site and not same_text(site, engineer.home_site):
-        return "visit", True, f"vehicle: {site} is not {engineer.home_site}"
-    return "visit", False, "on foot: same building"
+        return "visit", True, "visit.other_site", {"site": site, "home_site": engineer.home_site}
+    return "visit", False, "visit.same_site", {}
 
 
 # Assignment ids made from the hand-over event that caused them: a redelivered event names the same assignment.
@@ -380,7 +392,8 @@ def assign(
 ) -> tuple[Assignment, TicketAssignedV1]:
     choice = decide_engineer(ticket.skill, roster, at=now, work=work_of(ticket.channel))
     engineer = choice.engineer
-    mode, vehicle, visit_note = plan_visit(ticket, engineer, at=now)
+    mode, vehicle, note_code, note_params = visit_note_of(ticket.channel, ticket.service_code, ticket.site, engineer)
+    visit_note = render(note_code, note_params, "en")
     reason = choice.reason
     assignment = Assignment(
         id=assignment_id or str(uuid.uuid4()),
@@ -402,6 +415,8 @@ def assign(
         mode=mode,
         vehicle=vehicle,
         visit_note=visit_note,
+        visit_note_code=note_code,
+        visit_note_params=note_params,
         history=(Step(action="assigned", at=now, by="dispatch", engineer_id=engineer.id, note=reason, code="chosen", params=choice.params),),
     )
     event = TicketAssignedV1(
@@ -635,7 +650,8 @@ def _move(
     if to.id == a.engineer_id:
         raise IllegalStep("err.same_engineer", allowed=NEXT_STEPS[a.status], engineer=to.id)
     first = a.status == "unassigned"
-    mode, vehicle, visit_note = plan_visit_for(a.channel, a.service_code, a.site, to, at=now)
+    mode, vehicle, note_code, note_params = visit_note_of(a.channel, a.service_code, a.site, to)
+    visit_note = render(note_code, note_params, "en")
     # A person's choice (the desk's) has no score; dispatch's re-dispatch says the score it chose by.
     new_score = None if code == "desk" else score(to, skill=a.skill)
     duty: Duty = duty_name(duty_of(to, now))
@@ -648,7 +664,7 @@ def _move(
         a, "assigned" if first else "reassigned", at=now, by=by, note=reason, code=code, params=params,
         id=str(uuid.uuid4()), engineer_id=to.id, engineer_name=to.name, reason=reason, reason_code=code,
         reason_params=params, duty=duty, held_until=None, status="open", eta=None, assigned_at=now, score=new_score,
-        mode=mode, vehicle=vehicle, visit_note=visit_note,
+        mode=mode, vehicle=vehicle, visit_note=visit_note, visit_note_code=note_code, visit_note_params=note_params,
     )
     if first:
         return updated, TicketAssignedV1(

@@ -48,8 +48,16 @@ ERRORS: dict[str, tuple[str, str, str]] = {
 }
 
 
-TEMPLATES: dict[str, tuple[str, str, str]] = {**REASONS, **ERRORS}
-__all__ = ["ERRORS", "TEMPLATES", "Param", "Params", "Said", "render"]
+VISIT_NOTES: dict[str, tuple[str, str, str]] = {
+    # How the engineer gets to the work (the assignment's `visit_note`, from `visit_note_code` and its parameters).
+    "visit.remote": ("远程处理：远程桌面或电话", "遠端處理：遠端桌面或電話", "remote: by remote desktop or phone"),
+    "visit.equipment": ("需用车：设备需运送至供应商", "需用車：設備需運送至供應商", "vehicle: equipment to carry to the vendor"),
+    "visit.other_site": ("需用车：{site} 不在 {home_site}", "需用車：{site} 不在 {home_site}", "vehicle: {site} is not {home_site}"),
+    "visit.same_site": ("步行：同一栋楼", "步行：同一棟樓", "on foot: same building"),
+}
+
+TEMPLATES: dict[str, tuple[str, str, str]] = {**REASONS, **ERRORS, **VISIT_NOTES}
+__all__ = ["ERRORS", "TEMPLATES", "VISIT_NOTES", "Param", "Params", "Said", "render"]
 
 
 def render(code: str, params: Params, language: str) -> str:

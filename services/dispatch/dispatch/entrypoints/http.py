@@ -115,13 +115,14 @@ async def _run(call: Awaitable[T]) -> T:
 
 
 def _localized(a: Assignment, lang: str) -> Assignment:
-    """The assignment as the caller reads it: dispatch's reason and its own history notes said in their language
+    """The assignment as the caller reads it: dispatch's reason, visit note and its own history notes said in their language
     (the code and parameters stay for programs); free text people wrote (a delay reason, a question) as written."""
     steps = tuple(
         s.model_copy(update={"note": render(s.code, s.params, lang)}) if s.code else s for s in a.history
     )
     reason = render(a.reason_code, a.reason_params, lang) if a.reason_code else a.reason
-    return a.model_copy(update={"reason": reason, "history": steps})
+    note = render(a.visit_note_code, a.visit_note_params, lang) if a.visit_note_code else a.visit_note
+    return a.model_copy(update={"reason": reason, "history": steps, "visit_note": note})
 
 
 async def _shown(call: Awaitable[Assignment], request: Request) -> Assignment:

@@ -63,3 +63,21 @@ def test_the_phone_on_call_the_desk_sends_on_site_is_called_in_not_on_phone_duty
     assert domain.duty_of(phone, at) == "phone"
     assert (moved.mode, moved.duty, moved.score) == ("visit", "called_in", None)
     assert (event.mode, event.duty) == ("visit", "called_in")  # type: ignore[union-attr]
+
+
+def test_the_visit_note_is_a_code_the_reader_gets_in_their_language(
+    engineer: Callable[..., Engineer], ticket: Callable[..., TicketCreatedV1], now: datetime
+) -> None:
+    """issue 15: the engineer's page showed the English note; the assignment keeps a code and the edge renders it."""
+    from dispatch.entrypoints.http import _localized
+
+    roster = _roster(engineer)
+    first, _ = domain.assign(ticket(site="副楼"), roster, now=now)
+    assert first.visit_note_code == "visit.other_site" and first.visit_note_params == {"site": "副楼", "home_site": "主楼"}
+    assert _localized(first, "zh-CN").visit_note == "需用车：副楼 不在 主楼"
+    assert _localized(first, "zh-TW").visit_note == "需用車：副楼 不在 主楼"
+    assert _localized(first, "en").visit_note == first.visit_note == "vehicle: 副楼 is not 主楼"
+    moved, _ = domain.reassign(first, to=roster[1], reason="熟悉该打印机", actor=DESK, now=now)
+    assert moved.visit_note_code == "visit.same_site" and _localized(moved, "zh-CN").visit_note == "步行：同一栋楼"
+    older = first.model_copy(update={"visit_note_code": None})  # stored before the code: as it was written
+    assert _localized(older, "zh-CN").visit_note == "vehicle: 副楼 is not 主楼"

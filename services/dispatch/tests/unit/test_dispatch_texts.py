@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dispatch.texts import ERRORS, TEMPLATES, render
+from dispatch.texts import ERRORS, TEMPLATES, VISIT_NOTES, render
 from opsdesk_shared.contracts.reasons import REASONS, render_reason
 
 PARAMS: dict[str, dict[str, str | int | float | bool | None]] = {
@@ -44,12 +44,16 @@ PARAMS: dict[str, dict[str, str | int | float | bool | None]] = {
     "err.cursor": {},
     "err.eta_past": {"eta": "2026-11-27T07:00:00Z"},
     "err.cursor_list": {"kind": "escalations"},
+    "visit.remote": {},
+    "visit.equipment": {},
+    "visit.other_site": {"site": "副楼", "home_site": "主楼"},
+    "visit.same_site": {},
 }
 ALLOWED_LATIN = {"printer", "agent", "zhao", "requester", "auditor", "engineer", "eng", "esc"}
 
 
 def test_every_code_has_parameters_here() -> None:
-    assert set(TEMPLATES) == set(PARAMS) == set(REASONS) | set(ERRORS)
+    assert set(TEMPLATES) == set(PARAMS) == set(REASONS) | set(ERRORS) | set(VISIT_NOTES)
 
 
 @pytest.mark.parametrize("code", sorted(PARAMS))
