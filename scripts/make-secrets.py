@@ -70,6 +70,7 @@ def random_values() -> dict[str, Callable[[], str]]:
     """Every independent value by its path under the secrets directory."""
     values: dict[str, Callable[[], str]] = {
         "shared/metrics-token": token,
+        "shared/audit-key": token,
         "intake/bootstrap-token": token,
         "intake/jwt-secret": token,
         "intake/internal-signing-key": lambda: generate_keypair()[0],
@@ -118,6 +119,7 @@ def service_env(service: str, read: Callable[[str], str]) -> list[tuple[str, str
         ("MONGODB_URL", mongodb_url(service, read(f"{service}/mongodb-password"))),
         ("OPSDESK_INTERNAL_PUBLIC_KEY", read("shared/internal-public-key")),
         ("OPSDESK_METRICS_TOKEN", read("shared/metrics-token")),
+        ("OPSDESK_AUDIT_KEY", read("shared/audit-key")),
     ]
     if service == "intake":
         pairs += [

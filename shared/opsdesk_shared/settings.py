@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .audit_chain import DEVELOPMENT_KEY
 from .localtime import zone
 
 
@@ -34,6 +35,8 @@ class ServiceSettings(BaseSettings):
     # the scrape token opens /metrics. Neither carries a service prefix: every service is given the same ones.
     internal_public_key: str = Field(default="", validation_alias="OPSDESK_INTERNAL_PUBLIC_KEY", description="PEM of the gateway's Ed25519 public key")
     metrics_token: str = Field(default="", validation_alias="OPSDESK_METRICS_TOKEN", description="Bearer token Prometheus sends to /metrics")
+    # The key of the tamper-evident trail (audit_chain.py): the same for every service, so any of them can verify.
+    audit_key: str = Field(default="", validation_alias="OPSDESK_AUDIT_KEY", description="HMAC key sealing history records (>= 32 characters)")
 
     # The site's zone: HTTP responses show times in it, date-only filters are its dates (see localtime.py).
     timezone: str = Field(default="Asia/Shanghai", validation_alias="OPSDESK_TIMEZONE", description="IANA zone of the site")
@@ -63,7 +66,14 @@ class ServiceSettings(BaseSettings):
             raise ValueError("OPSDESK_METRICS_TOKEN (>= 32 characters) is required in production")
         if self.environment == "production" and len(self.nats_password) < 24:
             raise ValueError("NATS_PASSWORD (>= 24 characters, the service's own NATS user) is required in production")
+        if self.environment == "production" and len(self.audit_key) < 32:
+            raise ValueError("OPSDESK_AUDIT_KEY (>= 32 characters, the same for every service) is required in production")
         return self
+
+    @property
+    def audit_key_bytes(self) -> bytes:
+        """The trail's key; outside production a fixed development key when none is set (refused in production)."""
+        return self.audit_key.encode() if self.audit_key else DEVELOPMENT_KEY
 
     def nats_credentials(self) -> tuple[str, str]:
         """(user, password) for NATS, or ("", "") to connect anonymously when no password is set."""

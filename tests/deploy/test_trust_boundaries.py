@@ -50,7 +50,7 @@ SERVICES: dict[str, tuple[str, str, int]] = {
     "knowledge": ("knowledge.settings", "KnowledgeSettings", 8005),
 }
 BACKENDS = [s for s in SERVICES if s != "intake"]
-EVERY_SERVICE_ENV = {"NATS_PASSWORD", "MONGODB_URL", "OPSDESK_INTERNAL_PUBLIC_KEY", "OPSDESK_METRICS_TOKEN"}
+EVERY_SERVICE_ENV = {"NATS_PASSWORD", "MONGODB_URL", "OPSDESK_INTERNAL_PUBLIC_KEY", "OPSDESK_METRICS_TOKEN", "OPSDESK_AUDIT_KEY"}
 GATEWAY_ONLY_ENV = {"INTAKE_INTERNAL_SIGNING_KEY", "INTAKE_BOOTSTRAP_TOKEN", "INTAKE_JWT_SECRET"}
 GATEWAY_ONLY_KEYS = {"internal-signing-key", "jwt-secret", "bootstrap-token"}
 LOOPBACK = "127.0.0.1"
@@ -209,6 +209,7 @@ def test_generated_keys_pair_up_and_tokens_are_long(generated: Path) -> None:
         assert env["OPSDESK_INTERNAL_PUBLIC_KEY"] == public_key_of(intake["INTAKE_INTERNAL_SIGNING_KEY"])
         assert env["OPSDESK_METRICS_TOKEN"] == (generated / "shared" / "metrics-token").read_text()
         assert len(env["OPSDESK_METRICS_TOKEN"]) >= 32
+        assert env["OPSDESK_AUDIT_KEY"] == (generated / "shared" / "audit-key").read_text() and len(env["OPSDESK_AUDIT_KEY"]) >= 32
     assert len(intake["INTAKE_BOOTSTRAP_TOKEN"]) >= 32 and len(intake["INTAKE_JWT_SECRET"]) >= 32
     assert intake["INTAKE_BOOTSTRAP_TOKEN"] != intake["INTAKE_JWT_SECRET"]
 
@@ -512,7 +513,7 @@ def test_each_pod_gets_only_its_own_secrets(service: str) -> None:
     assert {s for s, _ in refs} <= {"opsdesk-shared", f"opsdesk-{service}"}, refs
     assert all(k is not None for _, k in refs), "whole-Secret imports hide which keys a pod gets"
     keys = {k for _, k in refs if k is not None}
-    expected = {"internal-public-key", "metrics-token", "nats-password", "mongodb-password"}
+    expected = {"internal-public-key", "metrics-token", "audit-key", "nats-password", "mongodb-password"}
     if service == "intake":
         expected |= GATEWAY_ONLY_KEYS
     assert keys == expected, f"{service}: {sorted(keys)}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from opsdesk_shared.app import build_service_app
+from opsdesk_shared.audit_http import audit_router
 from opsdesk_shared.outbox import OutboxRelay
 from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
@@ -35,7 +36,7 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
         roster = MongoRoster(infra.db)
-        assignments = MongoAssignmentStore(infra.db)
+        assignments = MongoAssignmentStore(infra.db, audit_key=settings.audit_key_bytes)
         relay = OutboxRelay(assignments.collection, infra.publisher, interval_s=settings.relay_interval_s)
         await assignments.ensure_indexes()
         if settings.seed_demo:
@@ -59,7 +60,7 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
         title="Opsdesk dispatch",
         description="Engineer roster and assignments.",
         registry=metrics.registry,
-        routers=[router],
+        routers=[router, audit_router(lambda wired: [wired.assignments])],
         wire=wire,
         adapters=adapters,
     )

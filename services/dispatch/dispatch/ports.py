@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from opsdesk_shared.audit_chain import Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.errors import Contention
 from opsdesk_shared.outbox import EventOutbox as EventOutbox
@@ -40,6 +41,9 @@ class AssignmentStore(Protocol):
         ...
     async def with_escalations(self, status: EscalationStatus) -> list[Assignment]:
         """Assignments with at least one escalation in that status (open: not acknowledged yet)."""
+        ...
+    async def audit_verify(self) -> Verdict:
+        """Every assignment's history chain checked against its seals (issue 16)."""
         ...
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from opsdesk_shared.audit_chain import Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimerView
 from opsdesk_shared.errors import Contention
@@ -39,6 +40,9 @@ class TicketStore(Protocol):
         ...
     async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:
         """Replace a ticket if the stored one is still at `ticket.version`, else raise ConcurrentUpdate."""
+        ...
+    async def audit_verify(self) -> Verdict:
+        """Every ticket's chained records (history, comments, audit) checked against their seals (issue 16)."""
         ...
 
 

@@ -35,7 +35,7 @@ DEMO_ENV = {"DISPATCH_SEED_DEMO": "true", "DISPATCH_DEMO_ROTA": "always", "ASSET
 # Never inherited from the shell (or the test process) that starts the stack: a service gets these only as the
 # stack decides, so one service's secret cannot reach another through the environment.
 WITHHELD_ENV = frozenset({
-    "NATS_URL", "NATS_USER", "NATS_PASSWORD", "MONGODB_URL", "OPSDESK_INTERNAL_PUBLIC_KEY", "OPSDESK_METRICS_TOKEN",
+    "NATS_URL", "NATS_USER", "NATS_PASSWORD", "MONGODB_URL", "OPSDESK_INTERNAL_PUBLIC_KEY", "OPSDESK_METRICS_TOKEN", "OPSDESK_AUDIT_KEY",
     "OPSDESK_TEST_INTERNAL_PRIVATE_KEY", "INTAKE_INTERNAL_SIGNING_KEY", "INTAKE_BOOTSTRAP_TOKEN", "INTAKE_JWT_SECRET",
 })
 
@@ -57,6 +57,7 @@ class Stack:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     token: str = ""
     metrics_token: str = ""
+    audit_key: str = field(default="", repr=False)
     internal_public_key: str = ""
     nats: Nats | None = None
     database: Database | None = None
@@ -73,7 +74,7 @@ class Stack:
         return {
             "admin API token": v / "dev-token", "user-token secret": v / "dev-jwt-secret",
             "internal signing key": v / "internal-signing-key.pem", "internal public key": v / "internal-public-key.pem",
-            "metrics scrape token": v / "metrics-token", "NATS passwords": v / "nats-passwords.json",
+            "metrics scrape token": v / "metrics-token", "audit trail key": v / "audit-key", "NATS passwords": v / "nats-passwords.json",
             "database passwords": v / "db-passwords.json", "NATS config": v / "nats.conf",
         }
 
@@ -83,6 +84,7 @@ class Stack:
         files = self.secret_files()
         self.token = self.token or _load_or_make(files["admin API token"], secrets.token_urlsafe(32))
         self.metrics_token = _load_or_make(files["metrics scrape token"], secrets.token_urlsafe(32))
+        self.audit_key = _load_or_make(files["audit trail key"], secrets.token_urlsafe(32))
         private_file, public_file = files["internal signing key"], files["internal public key"]
         if not (private_file.exists() and public_file.exists()):
             private, public = generate_keypair()
@@ -140,9 +142,10 @@ class Stack:
         }
 
     def secrets_env(self, name: str) -> dict[str, str]:
-        """What every service is given: the gateway's public key, the scrape token and its own NATS user."""
+        """What every service is given: the gateway's public key, the scrape token, the audit trail's key and its own NATS user."""
         assert self.nats is not None
-        env = {"OPSDESK_INTERNAL_PUBLIC_KEY": self.internal_public_key, "OPSDESK_METRICS_TOKEN": self.metrics_token}
+        env = {"OPSDESK_INTERNAL_PUBLIC_KEY": self.internal_public_key, "OPSDESK_METRICS_TOKEN": self.metrics_token,
+               "OPSDESK_AUDIT_KEY": self.audit_key}
         env.update(self.nats.env_for(name))
         return env
 
@@ -154,6 +157,8 @@ class Stack:
         env["INTAKE_JWT_SECRET"] = _load_or_make(self.secret_files()["user-token secret"], secrets.token_urlsafe(32))
         env["INTAKE_INTERNAL_SIGNING_KEY"] = self._signing_key
         env["INTAKE_BOOTSTRAP_TOKEN"] = self.token
+        # The gateway's search index file, kept across restarts of this stack (intake/index_feed.py).
+        env.setdefault("INTAKE_INDEX_PATH", str(self.var_dir / "intake-search.sqlite"))
         return env
 
     def internal_auth(self, audience: str, *, caller: Caller | None = None) -> InternalTokenAuth:

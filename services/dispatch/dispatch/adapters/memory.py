@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import opsdesk_shared.audit_store as audit_store
+from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import check_document
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
@@ -47,8 +50,11 @@ class MemoryRoster:
 
 
 class MemoryAssignmentStore:
-    def __init__(self, *, outbox: MemoryOutbox | None = None) -> None:
+    def __init__(self, *, outbox: MemoryOutbox | None = None, audit_key: bytes = DEVELOPMENT_KEY) -> None:
         self.by_ticket: dict[str, Assignment] = {}
+        # Each assignment's history as the database keeps it (sealed; audit_store.TRAILS["dispatch"]).
+        self.sealed: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._key = audit_key
         # Keeps each ticket's unsent events as the database's `_outbox` does, so relay_now finds them (tests of replays).
         self.outbox = outbox
 
@@ -60,6 +66,7 @@ class MemoryAssignmentStore:
             return False
         check_document({**assignment.model_dump(), **outbox_fields(events)})
         self.by_ticket[assignment.ticket_id] = assignment
+        self._seal(assignment)
         if self.outbox is not None:
             self.outbox.store(assignment.ticket_id, events)
         return True
@@ -71,7 +78,19 @@ class MemoryAssignmentStore:
         check_document({**assignment.model_dump(), **outbox_fields(events)})
         stored = assignment.model_copy(update={"version": assignment.version + 1})
         self.by_ticket[assignment.ticket_id] = stored
+        self._seal(stored)
         return stored
+
+    def _seal(self, assignment: Assignment) -> None:
+        """Seal what the assignment appended to its history, as the Mongo store does on each write."""
+        trail = audit_store.TRAILS["dispatch"][0]
+        doc = assignment.model_dump(mode="python", include=set(trail.fields))
+        self.sealed[assignment.ticket_id] = audit_store.seal_fields(doc, self.sealed.get(assignment.ticket_id), trail, key=self._key)
+
+    async def audit_verify(self) -> Verdict:
+        trail = audit_store.TRAILS["dispatch"][0]
+        docs = ({"_id": ticket_id, **fields} for ticket_id, fields in self.sealed.items())
+        return audit_store.verify_documents(docs, trail, key=self._key)
 
     async def by_number(self, number: str) -> Assignment | None:
         return next((a for a in self.by_ticket.values() if a.ticket_number == number), None)

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import opsdesk_shared.audit_store as audit_store
+from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimerView
 from opsdesk_shared.mongo import check_document
@@ -18,8 +20,11 @@ from ..ports import ConcurrentUpdate, Decided, TimersUnavailable
 
 
 class MemoryTicketStore:
-    def __init__(self, *, outbox: MemoryOutbox | None = None) -> None:
+    def __init__(self, *, outbox: MemoryOutbox | None = None, audit_key: bytes = DEVELOPMENT_KEY) -> None:
         self.tickets: dict[str, Ticket] = {}
+        # Each ticket's chained records as the database keeps them (sealed; audit_store.TRAILS["intake"]).
+        self.sealed: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._key = audit_key
         self.series: dict[str, int] = {}
         self.stored_events: list[Envelope] = []
         # Keeps each ticket's unsent events as the database's `_outbox` does, so relay_now finds them (tests of replays).
@@ -37,6 +42,7 @@ class MemoryTicketStore:
             return False
         check_document({**ticket.model_dump(), **outbox_fields(events)})  # refused here as the database would
         self.tickets[ticket.id] = ticket
+        self._seal(ticket)
         self.stored_events.extend(events)
         if self.outbox is not None:
             self.outbox.store(ticket.id, events)
@@ -66,10 +72,21 @@ class MemoryTicketStore:
             raise ConcurrentUpdate(ticket.id)
         check_document({**ticket.model_dump(), **outbox_fields(events)})
         self.tickets[ticket.id] = ticket.model_copy(update={"version": ticket.version + 1})
+        self._seal(ticket)
         self.stored_events.extend(events)
         if self.outbox is not None and events:
             self.outbox.store(ticket.id, events)
 
+    def _seal(self, ticket: Ticket) -> None:
+        """Seal what the ticket appended to its chained records, as the Mongo store does on each write."""
+        trail = audit_store.TRAILS["intake"][0]
+        doc = ticket.model_dump(mode="python", include=set(trail.fields))
+        self.sealed[ticket.id] = audit_store.seal_fields(doc, self.sealed.get(ticket.id), trail, key=self._key)
+
+    async def audit_verify(self) -> Verdict:
+        trail = audit_store.TRAILS["intake"][0]
+        docs = ({"_id": ticket_id, **fields} for ticket_id, fields in self.sealed.items())
+        return audit_store.verify_documents(docs, trail, key=self._key)
 
 
 class MemoryCatalogStore:

@@ -11,6 +11,8 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ServerSelectionTimeoutError
 
+import opsdesk_shared.audit_store as audit_store
+from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.errors import OutcomeUnknown
 from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
@@ -21,6 +23,8 @@ from ..domain import Ticket
 from ..ports import ConcurrentUpdate, Decided
 
 TICKETS = "tickets"
+# The ticket's status history, comments and audit entries are chained records (issue 16; opsdesk_shared.audit_store).
+TRAIL = audit_store.TRAILS["intake"][0]
 
 
 def _to_doc(ticket: Ticket) -> Document:
@@ -34,15 +38,18 @@ def _to_doc(ticket: Ticket) -> Document:
 
 
 def _from_doc(doc: Document) -> Ticket:
-    fields = strip_outbox(doc)
+    fields = audit_store.unsealed(strip_outbox(doc), TRAIL)
     fields["id"] = fields.pop("_id")
     return Ticket.model_validate(fields)
 
 
 class MongoTicketStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    """Tickets; each write seals the chained records it appends (audit_store.carry), with `audit_key`."""
+
+    def __init__(self, db: AsyncDatabase[Document], *, audit_key: bytes = DEVELOPMENT_KEY) -> None:
         self._tickets = db[TICKETS]
         self._series = db["number_series"]
+        self._key = audit_key
 
     @property
     def collection(self) -> Any:
@@ -66,7 +73,8 @@ class MongoTicketStore:
 
     async def add(self, ticket: Ticket, events: Sequence[Envelope]) -> bool:
         try:
-            await self._tickets.insert_one({**_to_doc(ticket), **outbox_fields(events)})
+            doc = audit_store.seal_fields(_to_doc(ticket), None, TRAIL, key=self._key)
+            await self._tickets.insert_one({**doc, **outbox_fields(events)})
         except DuplicateKeyError:
             return False
         except ConnectionFailure as exc:
@@ -90,7 +98,7 @@ class MongoTicketStore:
                 return None
             updated, events = decided
             stored = updated.model_copy(update={"version": current.version + 1})
-            fields = _to_doc(stored)
+            fields = audit_store.seal_fields(_to_doc(stored), doc, TRAIL, key=self._key)
             fields.pop("_id")
             update: Document = {"$set": fields}
             if events:
@@ -112,8 +120,16 @@ class MongoTicketStore:
         async for doc in self._tickets.find({}, {"_outbox": 0, "audit": 0}, batch_size=2000):
             yield _from_doc(doc)
 
+    async def audit_verify(self) -> Verdict:
+        """Every ticket's chains, streamed in batches (GET /api/v1/audit/verify)."""
+        return await audit_store.verify_collection(self._tickets, TRAIL, key=self._key)
+
     async def save(self, ticket: Ticket, events: Sequence[Envelope] = ()) -> None:
-        doc = _to_doc(ticket)
+        # The stored seals of this version: the update below writes only if the version is still this one.
+        stored = await self._tickets.find_one({"_id": ticket.id, "version": ticket.version}, dict.fromkeys(TRAIL.fields, 1))
+        if stored is None:
+            raise ConcurrentUpdate(ticket.id)
+        doc = audit_store.seal_fields(_to_doc(ticket), stored, TRAIL, key=self._key)
         doc.pop("_id")
         doc["version"] = ticket.version + 1
         update: Document = {"$set": doc}
