@@ -19,6 +19,13 @@ class PreferenceStore(Protocol):
     async def put(self, preference: Preference) -> None: ...
 
 
+def _from_doc(doc: dict[str, Any] | None) -> Preference | None:
+    if doc is None:
+        return None
+    key = doc.pop("_id")
+    return Preference.model_validate({**doc, "key": key})
+
+
 def _doc(preference: Preference) -> dict[str, Any]:
     return preference.model_dump(mode="python", exclude={"key"})
 
@@ -31,12 +38,10 @@ class MongoPreferenceStore:
         await self._prefs.create_index("engineer_id", sparse=True)
 
     async def get(self, key: str) -> Preference | None:
-        doc = await self._prefs.find_one({"_id": key})
-        return Preference.model_validate({**doc, "key": doc.pop("_id")}) if doc else None
+        return _from_doc(await self._prefs.find_one({"_id": key}))
 
     async def for_engineer(self, engineer_id: str) -> Preference | None:
-        doc = await self._prefs.find_one({"engineer_id": engineer_id})
-        return Preference.model_validate({**doc, "key": doc.pop("_id")}) if doc else None
+        return _from_doc(await self._prefs.find_one({"engineer_id": engineer_id}))
 
     async def put(self, preference: Preference) -> None:
         await self._prefs.replace_one({"_id": preference.key}, _doc(preference), upsert=True)
