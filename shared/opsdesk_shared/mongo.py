@@ -14,15 +14,20 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import AutoReconnect, ConnectionFailure, DocumentTooLarge, WriteError
 
+from .db_ledger import CommandLedger
 from .errors import Unavailable
 
 Document = dict[str, Any]
 T = TypeVar("T")
 
 
-def connect(url: str) -> AsyncMongoClient[Document]:
+def connect(url: str, *, service: str = "") -> AsyncMongoClient[Document]:
+    """A client for `url`; with `service`, its commands are counted in the database ledger (db_ledger.py)."""
+    listeners = [CommandLedger(service)] if service else []
     # Short timeouts: a missing database must fail readiness quickly, not hang requests.
-    return AsyncMongoClient(url, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, tz_aware=True)
+    return AsyncMongoClient(
+        url, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, tz_aware=True, event_listeners=listeners,
+    )
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

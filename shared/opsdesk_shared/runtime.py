@@ -37,7 +37,7 @@ class Infra:
 @asynccontextmanager
 async def open_infra(settings: ServiceSettings) -> AsyncIterator[Infra]:
     """Connect to the database and NATS and declare streams; the caller registers subscribers, then starts the broker."""
-    client = connect(settings.mongodb_url)
+    client = connect(settings.mongodb_url, service=settings.service_name)
     user, password = settings.nats_credentials()
     broker = make_broker(settings.nats_url, name=settings.service_name, user=user, password=password)
     try:
