@@ -98,10 +98,19 @@ class GraphIndex:
         )
 
     def add(self, rel: Relation) -> None:
-        if self.has(rel):
+        self.add_edge(rel.source, rel.type, rel.target)
+
+    def add_edge(self, source: str, type_: str, target: str) -> None:
+        """`add` without building a Relation (the start-up load adds hundreds of thousands)."""
+        out = self.out.get(source)
+        if out is not None and (type_, target) in out:
             return
-        self.out.setdefault(rel.source, []).append((rel.type, rel.target))
-        self.inn.setdefault(rel.target, []).append((rel.type, rel.source))
+        if type_ == "connected_to" and (type_, source) in self.out.get(target, ()):
+            return
+        if out is None:
+            out = self.out[source] = []
+        out.append((type_, target))
+        self.inn.setdefault(target, []).append((type_, source))
         self.relations += 1
 
     def remove(self, rel: Relation) -> bool:

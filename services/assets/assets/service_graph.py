@@ -12,10 +12,20 @@ from opsdesk_shared.contracts.cmdb import CiChange, CiChangedV1
 
 from .domain import Asset
 from .ports import AssetRegister, Docs, DuplicateKey
-from .relations import DEPARTMENT_PREFIX, GraphIndex, ImpactResult, Node, Relation, RelationRefused, relation_id
+from .relations import (
+    DEPARTMENT_PREFIX,
+    RELATION_TYPES,
+    GraphIndex,
+    ImpactResult,
+    Node,
+    Relation,
+    RelationRefused,
+    relation_id,
+)
 from .service import Ctx, UnknownAsset, ci_types
 
 META_KEY = "graph"
+RELATION_FIELDS = ("source", "type", "target")
 HISTORY_PREFIX = "relhist:"
 
 
@@ -52,11 +62,20 @@ class RelationGraph:
         version = await self._remote_version()
         index = GraphIndex()
         categories = {code: t.category for code, t in (await ci_types(types)).items()}
-        async for asset in register.scan():
-            index.set_node(asset.tag, Node(ci_type=asset.type, category=categories.get(asset.type, "hardware"),
-                                           department=asset.department))
-        async for doc in self.relations.scan():
-            index.add(Relation.model_validate(doc))
+        # Only the fields the index holds, and one Node per distinct (type, department): 50,000 items and 200,000
+        # relations loaded in 22 s as whole validated documents (issue 17); the index is the same either way.
+        shared: dict[tuple[str, str | None], Node] = {}
+        async for tag, ci_type, department in register.nodes():
+            node = shared.get((ci_type, department))
+            if node is None:
+                node = shared[(ci_type, department)] = Node(
+                    ci_type=ci_type, category=categories.get(ci_type, "hardware"), department=department)
+            index.set_node(tag, node)
+        async for doc in self.relations.scan(fields=RELATION_FIELDS):
+            rel_type = doc["type"]
+            if rel_type not in RELATION_TYPES:
+                raise ValueError(f"relation {doc['_id']} has unknown type {rel_type!r}")
+            index.add_edge(str(doc["source"]), rel_type, str(doc["target"]))
         self.index, self.version = index, version
         self._register, self._types = register, types
         self.loaded_in_s = time.perf_counter() - started

@@ -70,6 +70,10 @@ class DocsAssetRegister:
         async for doc in self.assets.scan():
             yield doc_asset(doc)
 
+    async def nodes(self) -> AsyncIterator[tuple[str, str, str | None]]:
+        async for doc in self.assets.scan(fields=("type", "department")):
+            yield str(doc["_id"]), str(doc["type"]), doc.get("department")
+
     async def tags(self) -> set[str]:
         return await self.assets.keys()
 

@@ -56,9 +56,12 @@ class MemoryDocs:
     async def delete(self, key: str) -> bool:
         return self.by_key.pop(key, None) is not None
 
-    async def scan(self) -> AsyncIterator[Doc]:
+    async def scan(self, fields: Sequence[str] | None = None) -> AsyncIterator[Doc]:
         for doc in list(self.by_key.values()):
-            yield copy.deepcopy(doc)
+            if fields is None:
+                yield copy.deepcopy(doc)
+            else:
+                yield {k: copy.deepcopy(v) for k, v in doc.items() if k == "_id" or k in fields}
 
     async def keys(self) -> set[str]:
         return set(self.by_key)

@@ -28,6 +28,7 @@ from ..ports import ConcurrentUpdate, Doc, DuplicateKey
 from .docs import DocsAssetRegister
 
 BATCH = 1000
+SCAN_BATCH = 10_000  # documents per round trip of a full read (the graph's start-up load reads 250,000)
 
 
 class MongoDocs:
@@ -96,8 +97,9 @@ class MongoDocs:
         async with document_lock(self.collection, key):
             return (await self.collection.delete_one({"_id": key})).deleted_count == 1
 
-    async def scan(self) -> AsyncIterator[Doc]:
-        async for doc in self.collection.find({}, batch_size=2000):
+    async def scan(self, fields: Sequence[str] | None = None) -> AsyncIterator[Doc]:
+        projection = None if fields is None else dict.fromkeys(fields, 1)
+        async for doc in self.collection.find({}, projection, batch_size=SCAN_BATCH):
             yield strip_outbox(doc)
 
     async def keys(self) -> set[str]:

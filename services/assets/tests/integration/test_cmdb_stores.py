@@ -65,6 +65,15 @@ async def test_incr_counts_from_zero_and_create_many_scan_keys_delete(docs: Any)
     assert await docs.delete("m0") and not await docs.delete("m0")
 
 
+async def test_scan_with_fields_reads_only_those_and_the_key(docs: Any) -> None:
+    await docs.create("k1", {"type": "server", "department": "財務科", "big": "x" * 500})
+    await docs.create("k2", {"type": "desktop", "big": "y"})
+
+    found = {d["_id"]: d async for d in docs.scan(fields=("type", "department")) if d["_id"] in ("k1", "k2")}
+
+    assert found == {"k1": {"_id": "k1", "type": "server", "department": "財務科"}, "k2": {"_id": "k2", "type": "desktop"}}
+
+
 async def test_register_versions_and_as_of_on_the_database(mongo_db: Any, t0: datetime) -> None:
     register = MongoAssetRegister(mongo_db)
     types = MongoDocs(mongo_db["asset_types"])
