@@ -73,8 +73,9 @@ def _end_streams_on_exit(hub: LiveHub) -> Callable[[], None]:
 async def running(broker: NatsBroker, tickets: TicketReader, settings: LiveSettings | None = None) -> AsyncIterator[LiveHub | None]:
     """The hub fed from the bus for the app's lifetime. A feed that cannot start (NATS refuses the consumer) leaves
     the desk running without its live stream (the route answers 503 and the log says why)."""
+    settings = settings or LiveSettings()
     hub = build_hub(tickets, settings)
-    feed = JetStreamFeed(broker, hub)
+    feed = JetStreamFeed(broker, hub, backfill=settings.backfill, backfill_wait_s=settings.backfill_wait_s)
     try:
         await feed.start()
     except Exception:

@@ -237,14 +237,25 @@ class Ring:
     floor: int = 0
     _events: deque[LiveEvent] = field(default_factory=deque)
     _seqs: deque[int] = field(default_factory=deque)
+    _tail: int = 0  # a sequence past the last event up to which every followed event is known (advance)
 
     @property
     def head(self) -> int:
-        """The newest sequence this stream knows: its last event's, or the floor before any arrived."""
-        return self._seqs[-1] if self._seqs else self.floor
+        """The newest sequence this stream knows: its last event's (or the tail it was advanced to past it), or the
+        floor before any arrived."""
+        return max(self._seqs[-1], self._tail) if self._seqs else self.floor
 
     def __len__(self) -> int:
         return len(self._events)
+
+    def advance(self, sequence: int) -> None:
+        """Every followed event up to `sequence` is known (the feed caught up with the stream's tail as it was at
+        start-up): an id up to there is resumable even when the last messages were not followed events."""
+        if sequence > self.head:
+            if self._seqs:
+                self._tail = sequence
+            else:
+                self.floor = sequence
 
     def append(self, event: LiveEvent) -> bool:
         """Keep an event; False for one at or before the head (a redelivery after the consumer was re-created)."""

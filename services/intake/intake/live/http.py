@@ -55,7 +55,9 @@ are no longer kept (`reason`: `too_old`, `unknown_id`) or you fell too far behin
 read your tickets again, and go on from its `id`. A comment line `: keep-alive` comes every 15 seconds of quiet.
 
 **Resuming**: reconnect with `Last-Event-ID` (browsers' EventSource send it by themselves), or `?after=`, set to the
-last `id` you received; the events after it that you may see come first, then live ones.
+last `id` you received; the events after it that you may see come first, then live ones. Ids are the bus stream's
+sequences: a gateway reads the stream's recent events back from JetStream when it starts, so a reconnect after a
+gateway restart (or to another replica) resumes too; an id older than that gets `reload`.
 
 **Limits**: a few open streams per user (429 beyond) and a cap per gateway (503 beyond), both with `Retry-After`.
 """

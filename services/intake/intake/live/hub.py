@@ -77,6 +77,11 @@ class LiveHub:
         if not len(self.ring) and sequence > self.ring.floor:
             self.ring.floor = sequence
 
+    async def settled(self) -> None:
+        """Returns when every event handed over so far has been published (the start-up backfill is in the ring)."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
     def accept(self, seq: int, envelope: Envelope) -> None:
         """Called by the feed for each message in stream order; returns at once (the worker does the reading)."""
         if self._inbox is None:

@@ -191,6 +191,23 @@ def test_the_ring_keeps_each_sequence_once_and_in_order() -> None:
     assert ring.head == 102 and len(ring) == 2
 
 
+def test_a_ring_advanced_to_the_streams_tail_resumes_ids_up_to_it() -> None:
+    """After the start-up backfill the ring knows every followed event up to the stream's tail, even when the last
+    messages were not followed events: an id up to there (the old process's position) resumes, a later one does not."""
+    ring = ring_of([101, 104])
+    ring.advance(110)
+    assert ring.head == 110 and ring.after("107").reload is None and ring.after("107").missed == ()
+    assert ring.after("110").reload is None and ring.after("111").reload == "unknown_id"
+    assert [e.seq for e in ring.after("101").missed] == [104]
+    ticket = a_ticket()
+    assert not ring.append(event_for(created(ticket), ticket, seq=109)) and ring.append(event_for(created(ticket), ticket, seq=111))
+    empty = ring_of([], floor=100)
+    empty.advance(120)
+    assert empty.floor == 120 and empty.after("120").reload is None and empty.after("119").reload == "too_old"
+    empty.advance(90)  # never backwards
+    assert empty.head == 120
+
+
 def test_the_ring_keeps_no_comments_or_long_text() -> None:
     ring = ring_of([101])
     kept = ring.after("100").missed[0].ticket
