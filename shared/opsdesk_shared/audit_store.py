@@ -39,9 +39,29 @@ class Trail:
     label: str
 
 
-TRAILS: dict[str, tuple[Trail, ...]] = {
-    "intake": (Trail("tickets", ("history", "comments", "audit"), "ticket"),),
-    "dispatch": (Trail("assignments", ("history",), "assignment"),),
+@dataclass(frozen=True)
+class RecordTrail:
+    """Chained records kept one document each (an article's versions): the chain of `owner` is its documents in
+    `order` (1, 2, ...), the n-th one stored under `id_format.format(owner=..., n=...)`; named `<label>/<owner>`."""
+
+    collection: str
+    owner: str
+    order: str
+    id_format: str
+    label: str
+
+    def doc_id(self, owner: Any, n: int) -> str:
+        return self.id_format.format(owner=owner, n=n)
+
+
+TICKETS = Trail("tickets", ("history", "comments", "audit"), "ticket")
+ASSIGNMENTS = Trail("assignments", ("history",), "assignment")
+ARTICLE_LOG = Trail("articles", ("log",), "article")
+ARTICLE_VERSIONS = RecordTrail("article_versions", "article_id", "version", "{owner}:{n}", "article-versions")
+TRAILS: dict[str, tuple[Trail | RecordTrail, ...]] = {
+    "intake": (TICKETS,),
+    "dispatch": (ASSIGNMENTS,),
+    "knowledge": (ARTICLE_LOG, ARTICLE_VERSIONS),
 }
 
 
@@ -146,6 +166,50 @@ def combined(verdicts: Iterable[Verdict]) -> Verdict:
     return tally.verdict()
 
 
+async def seal_record(collection: AsyncCollection[Any], trail: RecordTrail, doc: Mapping[str, Any], *, key: bytes) -> dict[str, Any]:
+    """`doc` (the n-th record of its owner, about to be written) sealed to follow the stored (n-1)-th; the first of a
+    chain, or one whose predecessor is missing or unsealed, chains to GENESIS (verification then names the gap)."""
+    n = int(doc[trail.order])
+    before = None if n <= 1 else await collection.find_one({"_id": trail.doc_id(doc[trail.owner], n - 1)}, {HASH: 1})
+    prev = before.get(HASH) if before is not None else None
+    sealed = audit_chain.seal(_record(doc), prev=prev if isinstance(prev, str) else audit_chain.GENESIS, key=key)
+    return {**({"_id": doc["_id"]} if "_id" in doc else {}), **sealed}
+
+
+def verify_records(chains: Iterable[tuple[Any, Sequence[Mapping[str, Any]]]], trail: RecordTrail, *, key: bytes) -> Verdict:
+    """Every owner's chain of records (each in order, `_id` left out of the hash); memory stores use this."""
+    tally = Tally()
+    for owner, records in chains:
+        tally.add(f"{trail.label}/{owner}", [_record(r) for r in records], key=key)
+    return tally.verdict()
+
+
+def _record(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "_id"}
+
+
+async def _owners(collection: AsyncCollection[Any], trail: RecordTrail, *, batch: int) -> Any:
+    """(owner, its records in order) for each owner, read `batch` documents at a time sorted by owner and order."""
+    owner: Any = None
+    records: list[dict[str, Any]] = []
+    async for doc in collection.find({}, batch_size=batch).sort([(trail.owner, 1), (trail.order, 1)]):
+        if records and doc.get(trail.owner) != owner:
+            yield owner, records
+            records = []
+        owner = doc.get(trail.owner)
+        records.append(doc)
+    if records:
+        yield owner, records
+
+
+async def verify_record_collection(collection: AsyncCollection[Any], trail: RecordTrail, *, key: bytes, batch: int = BATCH) -> Verdict:
+    """Every owner's chain in the collection, streamed (memory holds one owner's records at a time)."""
+    tally = Tally()
+    async for owner, records in _owners(collection, trail, batch=batch):
+        tally.add(f"{trail.label}/{owner}", [_record(r) for r in records], key=key)
+    return tally.verdict()
+
+
 def adopted(records: Sequence[Mapping[str, Any]], *, key: bytes) -> list[dict[str, Any]] | None:
     """A chain written before sealing (its first record has no seal) sealed from its start; None when there is nothing
     to adopt (empty, or already sealed from the start: a seal missing later on is a finding, never re-sealed)."""
@@ -154,9 +218,11 @@ def adopted(records: Sequence[Mapping[str, Any]], *, key: bytes) -> list[dict[st
     return audit_chain.seal_all(records, key=key)
 
 
-async def adopt_collection(collection: AsyncCollection[Any], trail: Trail, *, key: bytes, batch: int = BATCH) -> int:
+async def adopt_collection(collection: AsyncCollection[Any], trail: Trail | RecordTrail, *, key: bytes, batch: int = BATCH) -> int:
     """Seal once the chains written before sealing existed; how many documents were sealed. A document changed
     meanwhile (its version moved) is left for the next run."""
+    if isinstance(trail, RecordTrail):
+        return await _adopt_records(collection, trail, key=key, batch=batch)
     sealed = 0
     projection: dict[str, int] = {field: 1 for field in trail.fields} | {"version": 1}
     async for doc in collection.find({}, projection, batch_size=batch).sort("_id", 1):
@@ -172,4 +238,14 @@ async def adopt_collection(collection: AsyncCollection[Any], trail: Trail, *, ke
             expect["version"] = doc["version"]
         result = await collection.update_one(expect, {"$set": update})
         sealed += result.modified_count
+    return sealed
+
+
+async def _adopt_records(collection: AsyncCollection[Any], trail: RecordTrail, *, key: bytes, batch: int) -> int:
+    sealed = 0
+    async for _owner, records in _owners(collection, trail, batch=batch):
+        fresh = adopted([_record(r) for r in records], key=key)
+        for doc, record in zip(records, fresh or [], strict=False):
+            result = await collection.update_one({"_id": doc["_id"]}, {"$set": {PREV: record[PREV], HASH: record[HASH]}})
+            sealed += result.modified_count
     return sealed

@@ -49,7 +49,7 @@ def test_legacy_chains_are_sealed_once_and_sealed_ones_left_alone(database_url: 
         assert "dispatch: assignments: 1 documents sealed" in done.stdout
 
         docs = {d["_id"]: d for d in assignments.find({})}
-        trail = audit_store.TRAILS["dispatch"][0]
+        trail = audit_store.ASSIGNMENTS
         assert audit_store.verify_documents([docs["t-legacy"], docs["t-sealed"]], trail, key=KEY.encode()).ok
         assert [h[ac.HASH] for h in docs["t-sealed"]["history"]] == [h[ac.HASH] for h in sealed]
         assert audit_store.verify_documents([docs["t-stripped"]], trail, key=KEY.encode()).first_broken == (

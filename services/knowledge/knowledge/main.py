@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 
 from opsdesk_shared.app import build_service_app
+from opsdesk_shared.audit_http import audit_router
 from opsdesk_shared.outbox import MemoryOutbox, OutboxRelay
 from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
@@ -76,7 +77,7 @@ def create_app(settings: KnowledgeSettings, adapters: Adapters | None = None) ->
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
         analyzer = Analyzer(cache_dir=settings.jieba_cache_dir or None)
         await asyncio.to_thread(analyzer.initialize)  # jieba loads its dictionary once, about a second
-        articles = MongoArticleStore(infra.db)
+        articles = MongoArticleStore(infra.db, audit_key=settings.audit_key_bytes)
         suggestions = MongoSuggestionStore(infra.db)
         problems = MongoProblemStore(infra.db)
         relays = [
@@ -119,7 +120,7 @@ def create_app(settings: KnowledgeSettings, adapters: Adapters | None = None) ->
         title="Opsdesk knowledge",
         description="Knowledge base with Chinese and English search, suggestions at intake, problems and known errors.",
         registry=metrics.registry,
-        routers=[kb_router, problems_router],
+        routers=[kb_router, problems_router, audit_router(lambda wired: [wired.articles])],
         wire=wire,
         adapters=adapters,
         max_body_bytes=settings.attachment_max_bytes + 256 * 1024,

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsdesk_shared.audit_chain import Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.knowledge import SuggestedArticle
 from opsdesk_shared.errors import Contention
@@ -44,6 +45,9 @@ class ArticleStore(Protocol):
     async def add(self, article: Article, version: ArticleVersion, events: Sequence[Envelope]) -> None: ...
     async def save(self, article: Article, version: ArticleVersion | None, events: Sequence[Envelope]) -> Article:
         """Replace if the stored one is still at `article.rev` (else ConcurrentUpdate); returns it as stored."""
+        ...
+    async def audit_verify(self) -> Verdict:
+        """Every article's chain of versions checked against its seals (issue 16)."""
         ...
     async def versions(self, article_id: str) -> list[ArticleVersion]: ...
     async def all(self) -> list[Article]:

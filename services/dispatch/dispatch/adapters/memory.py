@@ -83,12 +83,12 @@ class MemoryAssignmentStore:
 
     def _seal(self, assignment: Assignment) -> None:
         """Seal what the assignment appended to its history, as the Mongo store does on each write."""
-        trail = audit_store.TRAILS["dispatch"][0]
+        trail = audit_store.ASSIGNMENTS
         doc = assignment.model_dump(mode="python", include=set(trail.fields))
         self.sealed[assignment.ticket_id] = audit_store.seal_fields(doc, self.sealed.get(assignment.ticket_id), trail, key=self._key)
 
     async def audit_verify(self) -> Verdict:
-        trail = audit_store.TRAILS["dispatch"][0]
+        trail = audit_store.ASSIGNMENTS
         docs = ({"_id": ticket_id, **fields} for ticket_id, fields in self.sealed.items())
         return audit_store.verify_documents(docs, trail, key=self._key)
 

@@ -23,7 +23,7 @@ from ..ports import ConcurrentUpdate
 # How many recent assignment ids an engineer's document remembers as counted (MongoRoster.count_assignment).
 LOAD_MARKS = 64
 # An assignment's history is a chain of sealed records (issue 16; opsdesk_shared.audit_store).
-TRAIL = audit_store.TRAILS["dispatch"][0]
+TRAIL = audit_store.ASSIGNMENTS
 RECOUNT_BATCH = 1000  # load corrections per bulk write at start-up
 
 

@@ -79,12 +79,12 @@ class MemoryTicketStore:
 
     def _seal(self, ticket: Ticket) -> None:
         """Seal what the ticket appended to its chained records, as the Mongo store does on each write."""
-        trail = audit_store.TRAILS["intake"][0]
+        trail = audit_store.TICKETS
         doc = ticket.model_dump(mode="python", include=set(trail.fields))
         self.sealed[ticket.id] = audit_store.seal_fields(doc, self.sealed.get(ticket.id), trail, key=self._key)
 
     async def audit_verify(self) -> Verdict:
-        trail = audit_store.TRAILS["intake"][0]
+        trail = audit_store.TICKETS
         docs = ({"_id": ticket_id, **fields} for ticket_id, fields in self.sealed.items())
         return audit_store.verify_documents(docs, trail, key=self._key)
 

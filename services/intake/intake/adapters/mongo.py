@@ -24,7 +24,7 @@ from ..ports import ConcurrentUpdate, Decided
 
 TICKETS = "tickets"
 # The ticket's status history, comments and audit entries are chained records (issue 16; opsdesk_shared.audit_store).
-TRAIL = audit_store.TRAILS["intake"][0]
+TRAIL = audit_store.TICKETS
 
 
 def _to_doc(ticket: Ticket) -> Document:

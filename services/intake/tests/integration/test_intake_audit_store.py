@@ -127,7 +127,7 @@ async def test_tickets_written_before_sealing_read_unsealed_until_adopted(mongo_
     await mongo_db["tickets"].update_one({"_id": ticket.id}, {"$unset": {"history.0.prev_hash": "", "history.0.hash": ""}})
     assert (await store.audit_verify()).first_broken == f"ticket/{ticket.id}/history#0: unsealed"
 
-    trail = audit_store.TRAILS["intake"][0]
+    trail = audit_store.TICKETS
     assert await audit_store.adopt_collection(mongo_db["tickets"], trail, key=audit_chain.DEVELOPMENT_KEY) == 1
     assert await store.audit_verify() == audit_chain.Verdict(ok=True, checked=1)
     assert await audit_store.adopt_collection(mongo_db["tickets"], trail, key=audit_chain.DEVELOPMENT_KEY) == 0

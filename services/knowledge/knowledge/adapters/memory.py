@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Any
 
+import opsdesk_shared.audit_store as audit_store
+from opsdesk_shared import audit_chain
+from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import check_document
 from opsdesk_shared.outbox import MemoryOutbox as MemoryOutbox
@@ -17,10 +21,28 @@ from ..problems import Candidate, Incident, Problem
 
 
 class MemoryArticleStore:
-    def __init__(self) -> None:
+    def __init__(self, *, audit_key: bytes = DEVELOPMENT_KEY) -> None:
         self.by_id: dict[str, Article] = {}
         self.history: dict[str, list[ArticleVersion]] = {}
         self.changes: list[str] = []
+        # Each article's versions and log as the database keeps them (sealed in chain; audit_store.ARTICLE_VERSIONS, ARTICLE_LOG).
+        self.sealed: dict[str, list[dict[str, Any]]] = {}
+        self.sealed_log: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._key = audit_key
+
+    def _seal(self, version: ArticleVersion) -> None:
+        chain = self.sealed.setdefault(version.article_id, [])
+        chain.append(audit_chain.append(chain, version.model_dump(mode="python"), key=self._key))
+
+    def _seal_log(self, article: Article) -> None:
+        doc = article.model_dump(mode="python", include={"log"})
+        self.sealed_log[article.id] = audit_store.seal_fields(doc, self.sealed_log.get(article.id), audit_store.ARTICLE_LOG, key=self._key)
+
+    async def audit_verify(self) -> Verdict:
+        return audit_store.combined([
+            audit_store.verify_documents(({"_id": k, **v} for k, v in self.sealed_log.items()), audit_store.ARTICLE_LOG, key=self._key),
+            audit_store.verify_records(self.sealed.items(), audit_store.ARTICLE_VERSIONS, key=self._key),
+        ])
 
     async def get(self, article_id: str) -> Article | None:
         return self.by_id.get(article_id)
@@ -32,6 +54,8 @@ class MemoryArticleStore:
         check_document(version.model_dump())
         self.by_id[article.id] = article
         self.history[article.id] = [version]
+        self._seal(version)
+        self._seal_log(article)
         self.changes.append(article.id)
 
     async def save(self, article: Article, version: ArticleVersion | None, events: Sequence[Envelope]) -> Article:
@@ -43,8 +67,10 @@ class MemoryArticleStore:
             check_document(version.model_dump())
         stored = article.model_copy(update={"rev": article.rev + 1})
         self.by_id[article.id] = stored
+        self._seal_log(stored)
         if version is not None:
             self.history[article.id].append(version)
+            self._seal(version)
         self.changes.append(article.id)
         return stored
 

@@ -13,6 +13,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+import opsdesk_shared.audit_store as audit_store
+from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Document, document_lock, modify, update_if
 from opsdesk_shared.outbox import mark_pending, outbox_fields, outbox_push, strip_outbox
@@ -28,14 +30,19 @@ def _load(doc: Document) -> Document:
     return fields
 
 
+def _article(doc: Document) -> Article:
+    return Article.model_validate(audit_store.unsealed(_load(doc), audit_store.ARTICLE_LOG))
+
+
 def _store(model: Any) -> Document:
     doc: Document = model.model_dump()
     doc["_id"] = doc.pop("id")
     return doc
 
 
-async def _save_rev(collection: AsyncCollection[Document], model: Any, events: Sequence[Envelope]) -> Any:
-    doc = _store(model)
+async def _save_rev(collection: AsyncCollection[Document], model: Any, events: Sequence[Envelope], *, doc: Document | None = None) -> Any:
+    """`doc`: the document to write when not simply the model's (an article's, with its log sealed)."""
+    doc = doc if doc is not None else _store(model)
     doc_id = doc.pop("_id")
     doc["rev"] = model.rev + 1
     update: Document = {"$set": doc}
@@ -61,20 +68,23 @@ class MongoArticleStore:
     # A gap in the change log (a writer between its counter bump and its log entry) is waited for this many reads.
     GAP_PATIENCE = 3
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, audit_key: bytes = DEVELOPMENT_KEY) -> None:
         self.collection = db["articles"]
         self._versions = db["article_versions"]
+        # The log of each article and each version document are sealed in chain (audit_store.ARTICLE_LOG, ARTICLE_VERSIONS).
+        self._key = audit_key
         self._counters = db["counters"]
         self._changes = db["article_changes"]
         self._gap_seen: dict[int, int] = {}
 
     async def get(self, article_id: str) -> Article | None:
         doc = await self.collection.find_one({"_id": article_id})
-        return Article.model_validate(_load(doc)) if doc else None
+        return _article(doc) if doc else None
 
     async def _version(self, version: ArticleVersion) -> None:
         doc = version.model_dump()
-        doc["_id"] = f"{version.article_id}:{version.version}"
+        doc["_id"] = audit_store.ARTICLE_VERSIONS.doc_id(version.article_id, version.version)
+        doc = await audit_store.seal_record(self._versions, audit_store.ARTICLE_VERSIONS, doc, key=self._key)
         await self._versions.replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
     async def _changed(self, article_id: str) -> None:
@@ -86,17 +96,23 @@ class MongoArticleStore:
         if events:
             await mark_pending(self.collection, article.id)
         try:
-            await self.collection.insert_one({**_store(article), **outbox_fields(events)})
+            doc = audit_store.seal_fields(_store(article), None, audit_store.ARTICLE_LOG, key=self._key)
+            await self.collection.insert_one({**doc, **outbox_fields(events)})
         except DuplicateKeyError:
             raise ConcurrentUpdate(article.id) from None
         await self._changed(article.id)
 
     async def save(self, article: Article, version: ArticleVersion | None, events: Sequence[Envelope]) -> Article:
+        # The log's stored seals at this revision: the update below writes only if the revision is still this one.
+        current = await self.collection.find_one({"_id": article.id, "rev": article.rev}, {"log": 1})
+        if current is None:
+            raise ConcurrentUpdate(article.id)
         if version is not None:
             await self._version(version)
         if events:
             await mark_pending(self.collection, article.id)
-        stored: Article = await _save_rev(self.collection, article, events)
+        doc = audit_store.seal_fields(_store(article), current, audit_store.ARTICLE_LOG, key=self._key)
+        stored: Article = await _save_rev(self.collection, article, events, doc=doc)
         await self._changed(article.id)
         return stored
 
@@ -109,11 +125,18 @@ class MongoArticleStore:
             doc = await self._versions.find_one({"_id": f"{article_id}:{n}"})
             if doc is not None:
                 doc.pop("_id")
-                found.append(ArticleVersion.model_validate(doc))
+                found.append(ArticleVersion.model_validate({k: v for k, v in doc.items() if k not in audit_store.SEALS}))
         return found
 
+    async def audit_verify(self) -> Verdict:
+        """Every article's log and chain of versions, streamed (GET /api/v1/audit/verify)."""
+        return audit_store.combined([
+            await audit_store.verify_collection(self.collection, audit_store.ARTICLE_LOG, key=self._key),
+            await audit_store.verify_record_collection(self._versions, audit_store.ARTICLE_VERSIONS, key=self._key),
+        ])
+
     async def all(self) -> list[Article]:
-        return [Article.model_validate(_load(doc)) async for doc in self.collection.find({}, {"_outbox": 0})]
+        return [_article(doc) async for doc in self.collection.find({}, {"_outbox": 0})]
 
     async def change_seq(self) -> int:
         doc = await self._counters.find_one({"_id": "article_changes"})
