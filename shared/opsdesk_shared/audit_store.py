@@ -58,6 +58,8 @@ TICKETS = Trail("tickets", ("history", "comments", "audit"), "ticket")
 ASSIGNMENTS = Trail("assignments", ("history",), "assignment")
 ARTICLE_LOG = Trail("articles", ("log",), "article")
 ARTICLE_VERSIONS = RecordTrail("article_versions", "article_id", "version", "{owner}:{n}", "article-versions")
+REPAIRS = Trail("repairs", ("history",), "repair")
+ASSET_VERSIONS = RecordTrail("asset_versions", "tag", "version", "{owner}#{n}", "asset-versions")
 TRAILS: dict[str, tuple[Trail | RecordTrail, ...]] = {
     "intake": (TICKETS,),
     "dispatch": (ASSIGNMENTS,),
