@@ -28,7 +28,7 @@ from .horizon import HorizonLoader
 from .notifications import bus as notification_bus
 from .notifications.apprise_sender import AppriseSender
 from .notifications.http import router as notifications_router
-from .notifications.service import NotificationWiring
+from .notifications.service import NotificationWiring, memory_wiring
 from .notifications.stores import MongoPreferenceStore
 from .ports import CalendarStore, EventOutbox, HolderStore, TimerStore
 from .settings import SlaSettings
@@ -45,7 +45,7 @@ class Adapters:
     book: BookHolder
     # Who holds each ticket; memory is for tests only (the wiring below always uses the database).
     holders: HolderStore = field(default_factory=MemoryHolderStore)
-    notifications: NotificationWiring | None = None
+    notifications: NotificationWiring = field(default_factory=memory_wiring)  # memory likewise: tests only
 
 
 def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastAPI:

@@ -41,10 +41,7 @@ def _say(request: Request, key: str, **fields: str) -> str:
 
 
 def _wired(request: Request) -> NotificationWiring:
-    wired = getattr(request.app.state.adapters, "notifications", None)
-    if wired is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "notifications are not wired")
-    return wired  # type: ignore[no-any-return]
+    return request.app.state.adapters.notifications  # type: ignore[no-any-return]
 
 
 Wired = Annotated[NotificationWiring, Depends(_wired)]

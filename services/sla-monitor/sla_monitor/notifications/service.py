@@ -29,6 +29,14 @@ class NotificationWiring:
     buckets: Buckets = field(default_factory=Buckets)
 
 
+def memory_wiring() -> NotificationWiring:
+    """No channels, memory stores: for tests that build the app on memory adapters (the service uses the database)."""
+    from ..adapters.memory import MemoryNotificationStore
+    from .stores import MemoryPreferenceStore
+
+    return NotificationWiring(store=MemoryNotificationStore(), preferences=MemoryPreferenceStore(), channels={}, sender=None)
+
+
 async def _preference_of(recipient: Recipient, prefs: PreferenceStore) -> Preference | None:
     role = await prefs.get(role_key(recipient.role))
     if recipient.engineer_id:
@@ -105,4 +113,4 @@ class MissingAddress(ValueError):
         self.kind = kind
 
 
-__all__ = ["NotificationWiring", "notify_event", "read_preference", "role_key", "send_test", "set_preference", "user_key"]
+__all__ = ["NotificationWiring", "memory_wiring", "notify_event", "read_preference", "role_key", "send_test", "set_preference", "user_key"]
