@@ -24,6 +24,8 @@ from .tokens import authorization, caller_of
 
 SELF = "intake"
 PATH = "/api/v1/audit/verify"
+# A service checks every record it holds (minutes of CPU at 100,000 tickets): far longer than a routed request.
+VERIFY_TIMEOUT_S = 900.0
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -35,7 +37,7 @@ async def _ask(wired: Adapters, actor: Actor, upstream: str) -> Verdict:
         return Verdict(ok=False, checked=0, first_broken="not configured at the gateway")
     headers = authorization(wired.minter, caller_of(actor), audience=upstream)
     try:
-        reply = await wired.upstream_client.get(base.rstrip("/") + PATH, headers=headers)
+        reply = await wired.upstream_client.get(base.rstrip("/") + PATH, headers=headers, timeout=VERIFY_TIMEOUT_S)
     except httpx.HTTPError as exc:
         return Verdict(ok=False, checked=0, first_broken=f"did not answer ({type(exc).__name__})")
     if reply.status_code != status.HTTP_200_OK:
