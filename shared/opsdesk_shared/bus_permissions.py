@@ -87,6 +87,25 @@ def _reporting_consumers() -> tuple[Consumer, ...]:
     return tuple(Consumer(f, "reporting-" + f.removesuffix(".>").replace(".", "-")) for f in families)
 
 
+# The SLA monitor's notifications (sla_monitor/notifications/bus.py ROUTES): one durable per event that reaches a
+# person. A subject other work is still adding is allowed once its constant exists in contracts/subjects.py.
+NOTIFICATION_CONSUMERS: tuple[tuple[str, str], ...] = (
+    ("TICKET_CREATED", "sla-notify-authorization"),
+    ("TICKET_ASSIGNED", "sla-notify-assigned"),
+    ("ASSIGNMENT_HELP_REQUESTED", "sla-notify-help-requested"),
+    ("TICKET_RESOLVED", "sla-notify-resolved"),
+    ("SLA_BREACHED", "sla-notify-breached"),
+    ("ESCALATION_RAISED", "sla-notify-escalation-raised"),
+    ("REPORT_SUBMITTED", "sla-notify-report-submitted"),
+    ("REPORT_RETURNED", "sla-notify-report-returned"),
+    ("SECURITY_INCIDENT_RAISED", "sla-notify-incident"),
+)
+
+
+def _notification_consumers() -> tuple[Consumer, ...]:
+    return tuple(Consumer(getattr(s, name), durable) for name, durable in NOTIFICATION_CONSUMERS if hasattr(s, name))
+
+
 ROLES: dict[str, BusRole] = {
     role.service: role
     for role in (
@@ -94,7 +113,8 @@ ROLES: dict[str, BusRole] = {
             "intake",
             publishes=(
                 s.TICKET_CREATED, s.TICKET_UPDATED, s.TICKET_STATUS_CHANGED, s.TICKET_RESOLVED, s.TICKET_CLOSED, s.TICKET_REOPENED,
-                s.TICKET_SERVICE_RECORD_REVIEWED, s.TICKET_DISPATCH_REQUESTED,
+                s.TICKET_SERVICE_RECORD_REVIEWED, s.TICKET_DISPATCH_REQUESTED, s.TICKET_AUTHORIZED,
+                s.TICKET_AUTHORIZATION_DECLINED,
             ),
             consumes=_c(
                 (s.TICKET_ASSIGNED, "intake-ticket-assigned"),
@@ -144,12 +164,14 @@ ROLES: dict[str, BusRole] = {
                 (s.TICKET_DISPATCH_REQUESTED, "dispatch-dispatch-requested"),
                 # A ticket the engineer's work resolved, reopened: the assignment goes back to them to complete again.
                 (s.TICKET_REOPENED, "dispatch-ticket-reopened"),
+                # Work awaiting the agency's authorization is assigned when it is authorized, not on ticket.created.
+                (s.TICKET_AUTHORIZED, "dispatch-ticket-authorized"),
             ),
         ),
         BusRole(
             "sla-monitor",
             publishes=(s.SLA_WARNING, s.SLA_BREACHED, s.SLA_TIMER_STOPPED),
-            consumes=_c(
+            consumes=_notification_consumers() + _c(
                 (s.TICKET_CREATED, "sla-ticket-created"),
                 (s.TICKET_ASSIGNED, "sla-ticket-assigned"),
                 (s.TICKET_STATUS_CHANGED, "sla-ticket-status-changed"),
@@ -163,6 +185,9 @@ ROLES: dict[str, BusRole] = {
                 (s.ASSIGNMENT_DELAYED, "sla-assignment-delayed"),
                 (s.ESCALATION_RAISED, "sla-escalation-raised"),
                 (s.ESCALATION_ACKNOWLEDGED, "sla-escalation-acknowledged"),
+                # The agency's decision: the dispatch clock starts at an authorization, the authorization clock stops.
+                (s.TICKET_AUTHORIZED, "sla-ticket-authorized"),
+                (s.TICKET_AUTHORIZATION_DECLINED, "sla-ticket-authorization-declined"),
             ),
             answers=(s.CALENDAR_QUERY, s.TIMERS_QUERY),
         ),
@@ -187,8 +212,10 @@ ROLES: dict[str, BusRole] = {
         ),
         BusRole(
             "reporting",
-            publishes=(s.REPORT_GENERATED, s.REPORT_OVERDUE),
+            publishes=(s.REPORT_GENERATED, s.REPORT_OVERDUE, s.REPORT_SUBMITTED, s.REPORT_ACKNOWLEDGED, s.REPORT_RETURNED),
             consumes=_reporting_consumers(),
+            # The maintenance manual's articles, asked of knowledge (reporting/adapters/nats.py).
+            requests=(s.RPC_KB_ARTICLES,),
             replays=True,
         ),
         BusRole(
@@ -203,7 +230,7 @@ ROLES: dict[str, BusRole] = {
                 (s.TICKET_REOPENED, "knowledge-ticket-reopened"),
                 (s.ASSIGNMENT_HELP_REQUESTED, "knowledge-help-requested"),
             ),
-            answers=(s.RPC_KB_SEARCH,),
+            answers=(s.RPC_KB_SEARCH, s.RPC_KB_ARTICLES),
         ),
     )
 }

@@ -53,6 +53,11 @@ class CatalogService(BaseModel):
         description="Tickets for it stay with the desk for remote guidance (up to the contract's 5 minutes) before "
         "dispatch assigns; a ticket's own desk_first overrides it",
     )
+    requires_authorization: bool = Field(
+        default=False,
+        description="Work on it happens only after the agency (信息中心) authorizes it (contract 1.3.1): a ticket starts "
+        "awaiting_authorization and nobody is dispatched until the agency approves (or a standing authorization covers it)",
+    )
     active: bool = True
     version: int = 1
 

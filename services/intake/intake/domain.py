@@ -83,6 +83,8 @@ class NewTicket(BaseModel):
     requester_id: str | None = None
     # The desk tries remote guidance first and dispatch waits (desk_first.py); None: as the catalog service says.
     desk_first: bool | None = None
+    # Emergency work of a service that requires the agency's authorization: dispatched at once, authorized after.
+    emergency: bool = False
 
 
 class Assignee(BaseModel):
@@ -180,6 +182,24 @@ class Suggestion(BaseModel):
     score: float = 0.0
 
 
+class Authorization(BaseModel):
+    """The agency's authorization of the ticket's work (contract 1.3.1; authorization.py decides): asked for when the
+    ticket's catalog service requires it, given by the agency's decision or by a standing authorization."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: Literal["awaiting", "approved", "declined"]
+    emergency: bool = Field(default=False, description="Emergency work dispatched first; the agency decides after the fact")
+    requested_at: datetime
+    basis: Literal["decision", "standing"] | None = Field(
+        default=None, description="decision: the agency decided this ticket; standing: a standing authorization covered it")
+    standing_authorization_id: str | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = Field(default=None, description="The agency user who decided, or standing:<id>")
+    decided_by_name: str | None = None
+    note: str | None = Field(default=None, description="The agency's note; on a decline, the reason the requester reads")
+
+
 class AuditEntry(BaseModel):
     """One change, kept forever: who, when, from where, what (field -> old and new)."""
 
@@ -254,6 +274,10 @@ class Ticket(BaseModel):
     # because the full index reload reads tickets without their audit trail.
     handled_by: str | None = None
     handled_by_name: str | None = None
+    # The agency's authorization, when the catalog service requires one (authorization.py); None: not required.
+    authorization: Authorization | None = None
+    # When the desk acknowledged a ticket that waits for the agency (its response clock stops there).
+    acknowledged_at: datetime | None = None
 
 
 # Automatic acts under a desk role: the desk's relays, dispatch's own choice, the guidance window, knowledge's and
@@ -316,7 +340,7 @@ def check_new_ticket_time(reported_at: datetime, *, now: datetime) -> None:
 
 # What the desk decides when it triages a report; a requester reporting a fault cannot set them (issue 12, finding 5:
 # a requester's P1 or major incident, or a report backdated a week, started the escalation chain at once).
-DESK_DECIDES = ("priority", "priority_reason", "impact", "urgency", "major_incident", "reported_at", "desk_first")
+DESK_DECIDES = ("priority", "priority_reason", "impact", "urgency", "major_incident", "reported_at", "desk_first", "emergency")
 
 
 def refuse_desk_fields(actor: Actor, given: dict[str, Any]) -> None:
@@ -423,11 +447,24 @@ def open_ticket(
     number: str,
     now: datetime,
     actor: Actor = DESK,
+    standing_id: str | None = None,
 ) -> tuple[Ticket, TicketCreatedV1]:
+    """`standing_id`: the agency's standing authorization that covers this ticket, when its service requires one."""
     cmd = reported_by(cmd, actor)
     service = check_new_ticket(cmd, service=service, now=now)
     now = to_millis(now)
     priority = cmd.priority or priority_of(cmd.impact, cmd.urgency, default=service.default_priority)
+    authorization: Authorization | None = None
+    if service.requires_authorization:
+        if standing_id is not None:
+            authorization = Authorization(
+                state="approved", requested_at=now, basis="standing", standing_authorization_id=standing_id,
+                decided_at=now, decided_by=f"standing:{standing_id}",
+            )
+        else:
+            authorization = Authorization(state="awaiting", requested_at=now, emergency=cmd.emergency)
+    awaiting = authorization is not None and authorization.state == "awaiting" and not authorization.emergency
+    status: Status = "awaiting_authorization" if awaiting else "new"
     ticket = Ticket(
         id=ticket_id,
         number=number,
@@ -442,8 +479,8 @@ def open_ticket(
         reported_at=to_millis(cmd.reported_at) if cmd.reported_at else now,
         created_at=now,
         updated_at=now,
-        status="new",
-        history=(StatusChange(status="new", at=now, by=actor.subject if actor is not DESK else "desk"),),
+        status=status,
+        history=(StatusChange(status=status, at=now, by=actor.subject if actor is not DESK else "desk"),),
         ticket_type=service.ticket_type,
         impact=cmd.impact,
         urgency=cmd.urgency,
@@ -451,7 +488,9 @@ def open_ticket(
         major_incident=cmd.major_incident,
         requester_id=cmd.requester_id,
         audit=(audit_entry(actor, "created", now),),
-        desk_first=service.desk_first if cmd.desk_first is None else cmd.desk_first,
+        # Work waiting for the agency is not the desk's to hand over on a timer: it goes on at the authorization.
+        desk_first=False if authorization is not None else service.desk_first if cmd.desk_first is None else cmd.desk_first,
+        authorization=authorization,
     )
     ticket = handled(ticket, actor)  # the agent who took the call
     event = TicketCreatedV1(
@@ -472,6 +511,8 @@ def open_ticket(
         sla_profile=service.sla_profile,
         skill=service.skill or None,  # the catalog entry is the one owner of what skill a service needs; dispatch matches on it
         desk_first=ticket.desk_first,  # dispatch waits for ticket.dispatch_requested
+        awaiting_authorization=awaiting,  # dispatch waits for ticket.authorized
+        emergency=authorization is not None and authorization.emergency,
     )
     return ticket, event
 

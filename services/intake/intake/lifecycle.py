@@ -42,6 +42,9 @@ from .priority import Level, Priority, priority_of
 from .texts import Said
 
 TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    # Waiting for the agency (authorization.py): its approval makes it new (dispatch assigns), a decline cancels it;
+    # the requester or the desk may still call it off. Nobody works on it before.
+    "awaiting_authorization": ("new", "cancelled"),
     "new": ("assigned", "in_progress", "pending", "resolved", "cancelled"),
     "assigned": ("in_progress", "pending", "resolved", "cancelled"),
     "in_progress": ("pending", "resolved", "cancelled"),
@@ -86,8 +89,8 @@ def allowed_from(ticket: Ticket) -> tuple[Status, ...]:
 def _action_for(ticket: Ticket, target: Status) -> str | None:
     """The act (access.Action) a client takes to move the ticket to `target`; None: no client moves it there
     (`assigned` is dispatch's)."""
-    if target == "assigned":
-        return None
+    if target == "assigned" or (ticket.status == "awaiting_authorization" and target == "new"):
+        return None  # dispatch's, and the agency's authorization (POST /tickets/{id}/authorization)
     if ticket.status == "resolved" and target in ("in_progress", "new"):
         return "reopen"
     return {"in_progress": "work", "pending": "work", "resolved": "work", "cancelled": "cancel", "closed": "close"}[target]
@@ -126,6 +129,9 @@ def _may(actor: Actor, action: str, ticket: Ticket) -> bool:
 
 
 def _move(ticket: Ticket, target: Status, *, reason: str | None = None) -> None:
+    if ticket.status == "awaiting_authorization" and target not in ("new", "cancelled"):
+        # No work before the agency authorizes it: only calling it off is open (the authorization is the agency's).
+        raise IllegalTransition(ticket.status, target, ("cancelled",), Said("err.awaiting_authorization", target=target))
     if target not in TRANSITIONS[ticket.status]:
         raise IllegalTransition(ticket.status, target, TRANSITIONS[ticket.status])
     if target == "assigned" and ticket.assignee is None:

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from opsdesk_shared.contracts import (
     AssignmentAcceptedV1,
@@ -27,15 +28,27 @@ from opsdesk_shared.contracts.reasons import local_time_with_offset, render_reas
 from opsdesk_shared.errors import OutcomeUnknown, Unavailable
 from opsdesk_shared.mongo import read_back
 
-from . import desk_first, domain, known_tags, lifecycle, messages, people, service_record
+from . import authorization, desk_first, domain, known_tags, lifecycle, messages, people, service_record
 from .access import can_see, may_thread, require
 from .catalog_cache import Catalog
 from .domain import DESK, Actor, NewTicket, Suggestion, Ticket, handled
 from .known_tags import KnownTags
 from .mail import Mail
-from .ports import ConcurrentUpdate, Decided, EventOutbox, MailSenders, PendingHandovers, People, TicketStore
+from .ports import (
+    AssetsUnavailable,
+    ConcurrentUpdate,
+    Decided,
+    EventOutbox,
+    MailSenders,
+    PendingHandovers,
+    People,
+    TicketStore,
+)
 from .search import TicketIndex
 from .texts import Said
+
+if TYPE_CHECKING:
+    from .authorization_service import AssetTypeOf, StandingStore
 
 log = logging.getLogger(__name__)
 PRODUCER = "intake"
@@ -59,7 +72,7 @@ class Desk:
     def __init__(
         self, *, store: TicketStore, outbox: EventOutbox, catalog: Catalog, index: TicketIndex, tags: KnownTags | None = None,
         handovers: PendingHandovers | None = None, guidance_window: timedelta = timedelta(minutes=5),
-        people: People | None = None,
+        people: People | None = None, standing: StandingStore | None = None, asset_type_of: AssetTypeOf | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -72,6 +85,10 @@ class Desk:
         self.guidance_window = guidance_window
         # Who the people named in dispatch's events are (people.py); None: they are kept as the events name them.
         self.people = people
+        # The agency's standing authorizations (authorization_service.py) and the type of an asset by its tag (assets):
+        # None: no ticket is covered by one, it waits for the agency's decision.
+        self.standing = standing
+        self.asset_type_of = asset_type_of
 
     @classmethod
     def on(cls, store: TicketStore, outbox: EventOutbox, *, catalog: Catalog | None = None, index: TicketIndex | None = None) -> Desk:
@@ -102,6 +119,7 @@ async def open_ticket(
         require(actor, "override_priority")
     service = desk.catalog.get(cmd.service_code)
     domain.check_new_ticket(cmd, service=service, now=now)
+    standing_id = await _standing_for(cmd, desk=desk, now=now) if service is not None and service.requires_authorization else None
     if actor.source != "bus":  # a ticket from an event (an inspection) names the tag assets itself announced
         await known_tags.require_known(cmd.asset_tag, desk.tags)
     # Keys are scoped to the caller: two clients choosing the same key get two tickets.
@@ -116,16 +134,20 @@ async def open_ticket(
     series = domain.number_series(now)
     for _ in range(NUMBER_ATTEMPTS):
         number = domain.format_number(series, await desk.store.next_number(series))
-        ticket, created = domain.open_ticket(cmd, service=service, ticket_id=ticket_id, number=number, now=now, actor=actor)
+        ticket, created = domain.open_ticket(
+            cmd, service=service, ticket_id=ticket_id, number=number, now=now, actor=actor, standing_id=standing_id,
+        )
         if fingerprint is not None:
             ticket = ticket.model_copy(update={"request_fingerprint": fingerprint})
         event = Envelope.wrap(created, producer=PRODUCER, correlation_id=correlation_id, subject_id=ticket.id, occurred_at=now)
+        # A standing authorization that covered it is announced beside ticket.created (authorization.on_creation).
+        beside = _wrap(authorization.on_creation(ticket, service=service), ticket.id, correlation_id=correlation_id, now=now)
         if ticket.desk_first and desk.handovers is not None:
             # Before the ticket: a crash between the two leaves a due time without a ticket (dropped by the checker),
             # never a desk-first ticket nobody sends on.
             await desk.handovers.put(ticket.id, desk_first.due_at(ticket, window=desk.guidance_window))
         try:
-            added = await desk.store.add(ticket, [event])
+            added = await desk.store.add(ticket, [event, *beside])
         except OutcomeUnknown:
             # The connection died with the insert in flight: read back before answering (issue 14, defect 4). Ours
             # if the stored ticket has our number; Unavailable (503) while the database stays silent.
@@ -135,8 +157,8 @@ async def open_ticket(
             added = stored.number == ticket.number
         if added:
             desk.index.upsert(ticket)
-            desk.index.mark_local([str(event.event_id)])
-            await desk.outbox.deliver(ticket.id, [event])
+            desk.index.mark_local([str(e.event_id) for e in (event, *beside)])
+            await desk.outbox.deliver(ticket.id, [event, *beside])
             return ticket, True
         if (existing := await desk.store.get(ticket_id)) is not None:
             _same_request(existing, fingerprint)
@@ -144,6 +166,28 @@ async def open_ticket(
             return existing, False  # the same Idempotency-Key won a race
         # Otherwise the number was taken (another replica on a store without atomic counters): draw again.
     raise RuntimeError(f"could not draw a free ticket number in {series}")
+
+
+async def _standing_for(cmd: NewTicket, *, desk: Desk, now: datetime) -> str | None:
+    """The id of the agency's standing authorization that covers a ticket being recorded (its service requires
+    authorization); None: the ticket waits for the agency. The asset's type is asked only when a standing
+    authorization of the service names asset types; assets not answering leaves such a one out (the ticket waits)."""
+    if desk.standing is None:
+        return None
+    candidates = await desk.standing.list(service_code=cmd.service_code)
+    if not candidates:
+        return None
+    asset_type: str | None = None
+    if cmd.asset_tag and desk.asset_type_of is not None and any(s.asset_types for s in candidates):
+        try:
+            asset_type = await desk.asset_type_of(cmd.asset_tag)
+        except AssetsUnavailable:
+            asset_type = None
+    found = authorization.covering(
+        candidates, service_code=cmd.service_code, department=cmd.requester.department, asset_type=asset_type,
+        today=authorization.local_day(now),
+    )
+    return found.id if found is not None else None
 
 
 def _same_request(existing: Ticket, fingerprint: str | None) -> None:

@@ -12,6 +12,8 @@ from starlette.requests import Request
 from opsdesk_shared.internal_auth import TokenMinter
 
 from .adapters.memory import MemoryPendingHandovers
+from .adapters.standing import MemoryStandingAuthorizations
+from .authorization_service import StandingStore
 from .catalog_cache import Catalog
 from .known_tags import KnownTags
 from .people import AccountPeople
@@ -54,6 +56,14 @@ class Adapters:
     # Desk-first tickets' due times; main wires the database's, tests get a memory one.
     handovers: PendingHandovers = field(default_factory=MemoryPendingHandovers)
     guidance_window: timedelta = timedelta(minutes=5)
+    # The agency's standing authorizations; main wires the database's, tests get a memory one.
+    standing: StandingStore = field(default_factory=MemoryStandingAuthorizations)
+
+    async def asset_type_of(self, tag: str) -> str | None:
+        """The type of the asset a tag names (assets' lookup), for standing authorizations limited to asset types."""
+        asset = await self.assets.lookup(tag)
+        found = (asset or {}).get("type") or (asset or {}).get("kind")
+        return str(found) if found else None
 
     @property
     def desk(self) -> Desk:
@@ -61,4 +71,5 @@ class Adapters:
             store=self.store, outbox=self.outbox, catalog=self.catalog, index=self.index, tags=self.tags,
             handovers=self.handovers, guidance_window=self.guidance_window,
             people=AccountPeople(self.identity.users) if self.identity is not None else None,
+            standing=self.standing, asset_type_of=self.asset_type_of,
         )

@@ -1,6 +1,6 @@
 """Versioned event contracts. Look a payload model up by (type, version) with `payload_model`."""
 
-from . import cmdb, knowledge, reports, subjects
+from . import authorizations, cmdb, knowledge, reports, subjects
 from .assignments import (
     AssignmentAcceptedV1,
     AssignmentCompletedV1,
@@ -60,6 +60,7 @@ _MODELS: tuple[type[EventData], ...] = (
     *knowledge.MODELS,
     *cmdb.MODELS,
     *reports.MODELS,
+    *authorizations.MODELS,
 )
 REGISTRY: dict[tuple[str, int], type[EventData]] = {(model.event_type, model.event_version): model for model in _MODELS}
 

@@ -27,6 +27,10 @@ TICKET_REOPENED = "ticket.reopened"
 TICKET_SERVICE_RECORD_REVIEWED = "ticket.service_record_reviewed"
 # A desk-first ticket leaves the desk: the agent sent it on, or its guidance window ran out; dispatch assigns on it.
 TICKET_DISPATCH_REQUESTED = "ticket.dispatch_requested"
+# The agency (信息中心) authorized a ticket's work (or a standing authorization covered it): dispatch assigns on it
+# when the ticket waited; or declined it (the ticket is cancelled with the agency's note).
+TICKET_AUTHORIZED = "ticket.authorized"
+TICKET_AUTHORIZATION_DECLINED = "ticket.authorization_declined"
 
 # Knowledge base and problem management (knowledge).
 KB_ARTICLE_PUBLISHED = "kb.article_published"
@@ -50,6 +54,10 @@ CMDB_REGISTER_IMPORTED = "cmdb.register_imported"
 # Periodic reports (reporting).
 REPORT_GENERATED = "report.generated"
 REPORT_OVERDUE = "report.overdue"
+# Sign-off by the agency: a stored report submitted to it, acknowledged, or returned with comments.
+REPORT_SUBMITTED = "report.submitted"
+REPORT_ACKNOWLEDGED = "report.acknowledged"
+REPORT_RETURNED = "report.returned"
 
 # Core NATS request/reply (not persisted, so outside every stream's subjects): the gateway asks assets which asset
 # a tag names, and the SLA monitor for business-calendar arithmetic.
@@ -62,6 +70,8 @@ RPC_PREFIX = "rpc"
 RPC_KB_SEARCH = "rpc.kb.search"
 RPC_CMDB_IMPACT = "rpc.cmdb.impact"
 RPC_CMDB_ASSET_SUMMARY = "rpc.cmdb.asset_summary"
+# Reporting asks knowledge for the published articles the maintenance manual collects (knowledge owns articles).
+RPC_KB_ARTICLES = "rpc.kb.articles"
 
 # A message that cannot be handled is republished here with the error, e.g. deadletter.ticket.created.
 DEADLETTER_PREFIX = "deadletter"

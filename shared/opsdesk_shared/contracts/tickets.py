@@ -59,6 +59,17 @@ class TicketCreatedV1(EventData):
         "this event but on ticket.dispatch_requested, which intake sends when the agent sends the ticket on or the "
         "guidance window runs out. The dispatch clock still runs from this event",
     )
+    awaiting_authorization: bool = Field(
+        default=False,
+        description="The ticket waits for the agency's authorization (status awaiting_authorization): dispatch does not "
+        "assign on this event but on ticket.authorized, and the SLA monitor starts only the response clock here (the "
+        "dispatch clock starts at the authorization)",
+    )
+    emergency: bool = Field(
+        default=False,
+        description="Emergency work the desk sent on before the agency's authorization (its service requires one): "
+        "dispatched at once, and the SLA monitor runs the `authorization` clock for the agency's decision after the fact",
+    )
 
 
 class TicketDispatchRequestedV1(EventData):
@@ -123,7 +134,11 @@ class TicketAssignedV1(EventData):
     )
 
 
-TicketStatus = Literal["new", "assigned", "in_progress", "pending", "resolved", "closed", "cancelled"]
+# awaiting_authorization: work on the ticket's catalog service happens only after the agency (信息中心) authorizes it
+# (contract 1.3.1); nobody is dispatched until then (ticket.authorized).
+TicketStatus = Literal[
+    "awaiting_authorization", "new", "assigned", "in_progress", "pending", "resolved", "closed", "cancelled",
+]
 TicketType = Literal["incident", "service_request", "repair", "task"]
 
 

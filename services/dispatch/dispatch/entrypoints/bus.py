@@ -1,4 +1,5 @@
-"""Dispatch's bus edge: every new ticket gets an engineer (a desk-first one when the desk hands it over); a ticket the desk resolved or cancelled frees them; a
+"""Dispatch's bus edge: every new ticket gets an engineer (a desk-first one when the desk hands it over, one awaiting
+the agency's authorization when it is authorized); a ticket the desk resolved or cancelled frees them; a
 clock the SLA monitor announces as run out marks the assignment overdue (the SLA monitor owns the clocks); the desk's
 review of the service record on the ticket marks the assignment reviewed or gives it back to the engineer, and so does
 a reopen of a ticket the engineer's work resolved."""
@@ -20,6 +21,7 @@ from opsdesk_shared.contracts import (
     TicketStatusChangedV1,
     subjects,
 )
+from opsdesk_shared.contracts.authorizations import TicketAuthorizedV1
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, service
@@ -37,7 +39,16 @@ def register(
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
         if ticket.desk_first:
             return  # the desk tries remote guidance first; ticket.dispatch_requested says when it is ours
+        if ticket.awaiting_authorization:
+            return  # nobody goes before the agency authorizes the work; ticket.authorized says when it is ours
         await assign(envelope, ticket)
+
+    async def on_ticket_authorized(envelope: Envelope, authorized: TicketAuthorizedV1) -> None:
+        # The agency authorized work that waited for it: assigned from this event alone, once (as a hand-over).
+        # Emergency work and work a standing authorization covered went out with ticket.created already.
+        if not authorized.dispatch:
+            return
+        await assign(envelope, TicketCreatedV1.model_validate(authorized.model_dump(include=set(TicketCreatedV1.model_fields))))
 
     async def on_dispatch_requested(envelope: Envelope, requested: TicketDispatchRequestedV1) -> None:
         # The ticket as the desk hands it over (service, priority and site as they are now). Assigned once: the store
@@ -98,6 +109,7 @@ def register(
         (subjects.SLA_BREACHED, "dispatch-sla-breached", on_sla_breached),
         (subjects.TICKET_SERVICE_RECORD_REVIEWED, "dispatch-service-record-reviewed", on_service_record_reviewed),
         (subjects.TICKET_REOPENED, "dispatch-ticket-reopened", on_ticket_reopened),
+        (subjects.TICKET_AUTHORIZED, "dispatch-ticket-authorized", on_ticket_authorized),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

@@ -38,6 +38,8 @@ class CatalogEntry(BaseModel):
     sla_profile: SlaProfile
     skill: str
     desk_first: bool = Field(description="Tickets for it stay with the desk for remote guidance before dispatch assigns")
+    requires_authorization: bool = Field(
+        description="Work on it waits for the agency's authorization (a ticket starts awaiting_authorization)")
     active: bool
     version: int
 
@@ -48,7 +50,8 @@ class CatalogEntry(BaseModel):
             service_level=service.service_level.pick(lang),
             labels={"name": service.name, "deliverable": service.deliverable, "service_level": service.service_level},
             cadence=service.cadence, ticket_type=service.ticket_type, default_priority=service.default_priority,
-            sla_profile=service.sla_profile, skill=service.skill, desk_first=service.desk_first, active=service.active,
+            sla_profile=service.sla_profile, skill=service.skill, desk_first=service.desk_first,
+            requires_authorization=service.requires_authorization, active=service.active,
             version=service.version,
         )
 
@@ -131,6 +134,9 @@ class CatalogServiceIn(BaseModel):
     skill: str = Field(default="desktop", min_length=1, max_length=40)
     desk_first: bool = Field(
         default=False, description="Tickets for it stay with the desk for remote guidance (5 minutes) before dispatch assigns"
+    )
+    requires_authorization: bool = Field(
+        default=False, description="Work on it waits for the agency's authorization (信息中心, contract 1.3.1)"
     )
     active: bool = True
     version: int | None = Field(

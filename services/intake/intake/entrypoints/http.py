@@ -22,6 +22,7 @@ from ..domain import (
     Actor,
     Assignee,
     AuditEntry,
+    Authorization,
     Comment,
     NewTicket,
     PartUsed,
@@ -97,6 +98,11 @@ class TicketIn(BaseModel):
         description="Keep the ticket with the desk for remote guidance before dispatch assigns: until an agent sends it "
         "on (POST /tickets/{id}/dispatch), resolves it at the desk, or the guidance window (5 minutes) runs out. "
         "Omitted: as the catalog service says (its desk_first). The desk decides; requesters cannot set it",
+    )
+    emergency: bool = Field(
+        default=False,
+        description="Emergency work of a service that requires the agency's authorization: dispatched at once, the "
+        "agency's authorization due within the SLA monitor's `authorization` clock. The desk decides; requesters cannot set it",
     )
 
 
@@ -179,6 +185,12 @@ class TicketOut(BaseModel):
     guidance_minutes: float | None
     guidance_started_at: datetime | None = None
     desk_first: bool = Field(default=False, description="Held by the desk for remote guidance before dispatch assigns")
+    authorization: Authorization | None = Field(
+        default=None, description="The agency's authorization when the catalog service requires one: awaiting, approved "
+        "(by its decision or a standing authorization) or declined (the note is the reason); null: not required",
+    )
+    acknowledged_at: datetime | None = Field(
+        default=None, description="When the desk acknowledged a ticket awaiting authorization (its response clock stopped)")
     dispatch_requested_at: datetime | None = Field(
         default=None, description="When a desk-first ticket was sent to dispatch (by an agent, or when its window ran out)"
     )
@@ -291,6 +303,7 @@ async def create_ticket(
         service_code=body.service_code, asset_tag=body.asset_tag, reported_at=body.reported_at, site=body.site,
         impact=body.impact, urgency=body.urgency, priority=body.priority, priority_reason=body.priority_reason,
         major_incident=body.major_incident, requester_id=body.requester_id, desk_first=body.desk_first,
+        emergency=body.emergency,
     )
     ticket, created = await service.open_ticket(
         cmd, desk=wired.desk, now=now(), correlation_id=correlation(), actor=actor, idempotency_key=idempotency_key

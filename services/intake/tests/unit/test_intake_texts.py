@@ -16,7 +16,7 @@ SAMPLE = {"ticket": "INC-2026-999999", "user": "wang.req", "engineer": "eng-nope
           "field": "desk_first", "name": "Wang", "department": "office", "code": "RS-X", "status": "new",
           "current": "assigned", "target": "cancelled", "action": "edit", "roles": "admin,auditor", "seconds": 3,
           "why": "x", "window": "7 days", "cap": "5", "actual": 2, "expected": 1, "path": "POST /x", "step": "close",
-          "fields": "role", "min": 12, "max": 128, "body": "RS-A"}
+          "fields": "role", "min": 12, "max": 128, "body": "RS-A", "id": "5f0c"}
 
 
 @pytest.mark.parametrize("code", sorted(texts.ERRORS))
