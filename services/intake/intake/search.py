@@ -12,20 +12,18 @@ to heal anything a disconnect lost.
 from __future__ import annotations
 
 import base64
-import heapq
 import json
 import re
-import sys
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from opsdesk_shared.hanzi import fold_key, to_search_form
+from opsdesk_shared.roles import reads_everything
 
 from .domain import SYSTEM_SUBJECTS, Actor, Ticket
 
-FILTER_FIELDS = (
+FILTER_FIELDS: tuple[str, ...] = (
     "status", "priority", "service_code", "channel", "assignee", "requester", "department", "asset_tag", "ticket_type",
     "held", "unassigned", "review", "handled_by",
 )
@@ -71,21 +69,6 @@ class Query:
     cursor: str | None = None
 
 
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    number: str
-    created_at: datetime
-    reported_at: datetime
-    fields: dict[str, str | None]
-    terms: tuple[str, ...]
-    summary: dict[str, Any]
-    # Sort values computed once here, not per entry per query (isoformat over 100,000 tickets was most of a query).
-    sort_keys: tuple[str, str, str, str, str]
-    # When it was resolved (None while open or after a reopen): the desk share of one month counts by it.
-    resolved_at: datetime | None = None
-
-
 class BadCursor(ValueError):
     """The cursor is not one this index handed out (or belongs to another sort)."""
 
@@ -108,45 +91,71 @@ def held_at_desk(ticket: Ticket) -> bool:
     return ticket.desk_first and ticket.dispatch_requested_at is None and ticket.status == "new" and not held
 
 
-def _entry(ticket: Ticket) -> Entry:
+def fields_of(ticket: Ticket) -> dict[str, str | None]:
+    """The values a filter matches, one per FILTER_FIELDS name (and `desk`, the desk share's mark)."""
+    return {
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "service_code": ticket.service_code,
+        "channel": ticket.channel,
+        "assignee": ticket.assignee.engineer_id if ticket.assignee and ticket.assignee.active else None,
+        "requester": ticket.requester_id,
+        # Folded: a filter or a requester's department written in the other script meets it (see _folded).
+        "department": fold_key(ticket.requester.department),
+        "asset_tag": ticket.asset_tag,
+        "ticket_type": ticket.ticket_type,
+        "desk": "yes" if ticket.resolved_at_desk else None,
+        "held": "true" if held_at_desk(ticket) else None,
+        "unassigned": "true" if ticket.status == "new" and not (ticket.assignee and ticket.assignee.active) else None,
+        "review": ticket.service_record.review if ticket.service_record is not None else None,
+        "handled_by": handler_of(ticket)[0],
+    }
+
+
+def terms_of(ticket: Ticket) -> set[str]:
+    """What free text finds a ticket by: its number, the beginning of its description, the requester, the asset tag
+    (pairs), and its title (pairs and single characters)."""
     text = " ".join(
         filter(None, (ticket.number, ticket.description[:INDEXED_DESCRIPTION], ticket.requester.name, ticket.asset_tag))
     )
-    return Entry(
-        id=ticket.id,
-        number=ticket.number,
-        created_at=ticket.created_at,
-        reported_at=ticket.reported_at,
-        fields={
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "service_code": ticket.service_code,
-            "channel": ticket.channel,
-            "assignee": ticket.assignee.engineer_id if ticket.assignee and ticket.assignee.active else None,
-            "requester": ticket.requester_id,
-            # Folded: a filter or a requester's department written in the other script meets it (see _folded).
-            "department": fold_key(ticket.requester.department),
-            "asset_tag": ticket.asset_tag,
-            "ticket_type": ticket.ticket_type,
-            "desk": "yes" if ticket.resolved_at_desk else None,
-            "held": "true" if held_at_desk(ticket) else None,
-            "unassigned": "true" if ticket.status == "new" and not (ticket.assignee and ticket.assignee.active) else None,
-            "review": ticket.service_record.review if ticket.service_record is not None else None,
-            "handled_by": handler_of(ticket)[0],
-        },
-        # Interned: every ticket's "打印" is then one string shared with the postings, not one copy per ticket.
-        terms=tuple(sys.intern(t) for t in terms(text) | terms(ticket.title, unigrams=True)),
-        summary=summary_of(ticket),
-        sort_keys=(
-            ticket.created_at.isoformat(), ticket.reported_at.isoformat(), (ticket.updated_at or ticket.created_at).isoformat(),
-            ticket.priority, ticket.number,
-        ),
-        resolved_at=ticket.resolved_at,
+    return terms(text) | terms(ticket.title, unigrams=True)
+
+
+def sort_keys_of(ticket: Ticket) -> tuple[str, str, str, str, str]:
+    """The value each sort orders by (SORT_POSITION), as strings; a cursor carries one of them."""
+    return (
+        ticket.created_at.isoformat(), ticket.reported_at.isoformat(), (ticket.updated_at or ticket.created_at).isoformat(),
+        ticket.priority, ticket.number,
     )
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """Which tickets an actor may find: all (None fields), an engineer's held ones, or a requester's own and their
+    department's. `nothing` for an engineer account not linked to the roster."""
+
+    assignee: str | None = None
+    requester: str | None = None
+    department: str | None = None
+    nothing: bool = False
+
+    @property
+    def everything(self) -> bool:
+        return not self.nothing and self.assignee is None and self.requester is None and self.department is None
+
+
+def visibility(actor: Actor) -> Visibility:
+    """access.py's rule as the index applies it: who reads everything does; engineers see what they hold through the
+    roster link of their account (never by the user name); requesters their own and their department's tickets."""
+    if reads_everything(actor.role):
+        return Visibility()
+    if actor.role == "engineer":
+        return Visibility(assignee=actor.engineer_id) if actor.engineer_id else Visibility(nothing=True)
+    return Visibility(requester=actor.subject, department=fold_key(actor.department) if actor.department else None)
+
+
 def summary_of(ticket: Ticket) -> dict[str, Any]:
-    """What a result list shows per ticket, kept in memory so a page needs no database round trip."""
+    """What a result list shows per ticket, kept in the index so a page needs no database round trip."""
     handler, handler_name = handler_of(ticket)
     return {
         "id": ticket.id,
@@ -201,173 +210,4 @@ def _folded(name: str, value: str) -> str:
     return (fold_key(value) or "") if name in FOLDED_FIELDS else value
 
 
-class TicketIndex:
-    LOCAL_MEMORY = 20_000
-
-    def __init__(self) -> None:
-        self._changed_during_reload: set[str] | None = None
-        self._local: dict[str, None] = {}
-        self._entries: dict[str, Entry] = {}
-        self._postings: dict[tuple[str, str], set[str]] = {}
-        self._terms: dict[str, set[str]] = {}
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def mark_local(self, event_ids: Iterable[str]) -> None:
-        """Events this replica produced: its index has them already, so hearing them back needs no re-read."""
-        for event_id in event_ids:
-            self._local[event_id] = None
-        while len(self._local) > self.LOCAL_MEMORY:
-            del self._local[next(iter(self._local))]
-
-    def is_local(self, event_id: str) -> bool:
-        return event_id in self._local
-
-    def start_reload(self) -> None:
-        """From now on, remember which tickets change: a fresh index built meanwhile may have read them too early."""
-        self._changed_during_reload = set()
-
-    def upsert(self, ticket: Ticket) -> bool:
-        """Index the ticket as read; False (nothing changed) when the entry already shows a newer version.
-
-        Reads race: the bus handler's read of version 1 can come back after this replica's own write of version 2
-        was indexed, and writing it would show `new` for an `assigned` ticket until the next full reload (issue 14,
-        defect 2). The same version replaces (a redelivery or a re-read writes the same)."""
-        current = self._entries.get(ticket.id)
-        if current is not None and int(current.summary.get("version") or 0) > ticket.version:
-            return False
-        if self._changed_during_reload is not None:
-            self._changed_during_reload.add(ticket.id)
-        self.remove(ticket.id)
-        entry = _entry(ticket)
-        self._entries[ticket.id] = entry
-        for name, value in entry.fields.items():
-            if value is not None:
-                self._postings.setdefault((name, value), set()).add(ticket.id)
-        for term in entry.terms:
-            self._terms.setdefault(term, set()).add(ticket.id)
-        return True
-
-    def remove(self, ticket_id: str) -> None:
-        old = self._entries.pop(ticket_id, None)
-        if old is None:
-            return
-        for name, value in old.fields.items():
-            if value is not None and (ids := self._postings.get((name, value))) is not None:
-                ids.discard(ticket_id)
-                if not ids:
-                    del self._postings[(name, value)]
-        for term in old.terms:
-            if (ids := self._terms.get(term)) is not None:
-                ids.discard(ticket_id)
-                if not ids:
-                    del self._terms[term]
-
-    def replace_all(self, tickets: Iterable[Ticket]) -> None:
-        fresh = TicketIndex()
-        for ticket in tickets:
-            fresh.upsert(ticket)
-        self.take(fresh)
-
-    def take(self, fresh: TicketIndex) -> set[str]:
-        """Swap in an index built beside this one (a full reload), in one step; returns the tickets that changed
-        here since start_reload, which the caller reads again."""
-        self._entries, self._postings, self._terms = fresh._entries, fresh._postings, fresh._terms
-        changed, self._changed_during_reload = self._changed_during_reload or set(), None
-        return changed
-
-    def id_of_number(self, number: str) -> str | None:
-        return next((tid for tid in self._terms.get(number.lower(), ()) if self._entries[tid].number == number), None)
-
-    def assignee_of(self, ticket_id: str) -> str | None:
-        entry = self._entries.get(ticket_id)
-        return entry.fields["assignee"] if entry is not None else None
-
-    def counts(self, name: str) -> dict[str, int]:
-        """How many tickets per value of one field, e.g. open tickets by status for the metrics."""
-        return {value: len(ids) for (field_name, value), ids in self._postings.items() if field_name == name}
-
-    def _visible(self, actor: Actor) -> set[str] | None:
-        """None means no restriction (desk, managers, auditors)."""
-        if actor.role in ("agent", "manager", "admin", "auditor"):
-            return None
-        if actor.role == "engineer":
-            # Held through the roster link of their account, as access.holds decides; never by the user name.
-            return set(self._postings.get(("assignee", actor.engineer_id), ())) if actor.engineer_id else set()
-        mine = set(self._postings.get(("requester", actor.subject), ()))
-        if actor.department:
-            mine |= self._postings.get(("department", fold_key(actor.department) or ""), set())
-        return mine
-
-    def resolution_counts(self, *, start: datetime | None = None, end: datetime | None = None) -> tuple[int, int]:
-        """(resolved or closed, of which resolved at the desk), the desk share's numerator and denominator; with
-        start/end, only the tickets resolved in [start, end) (the contract's first-contact figure is monthly)."""
-        done = self._postings.get(("status", "resolved"), set()) | self._postings.get(("status", "closed"), set())
-        if start is not None or end is not None:
-            done = {
-                i for i in done
-                if (at := self._entries[i].resolved_at) is not None and (start is None or at >= start) and (end is None or at < end)
-            }
-        return len(done), len(done & self._postings.get(("desk", "yes"), set()))
-
-    def summaries(self, ids: Iterable[str]) -> list[dict[str, Any]]:
-        return [self._entries[i].summary for i in ids if i in self._entries]
-
-    def count(self, query: Query, *, actor: Actor) -> int:
-        """How many tickets the query matches in all (its filters, text and ranges; no cursor, no limit)."""
-        return sum(1 for _ in self._matching(query, actor=actor))
-
-    def search(self, query: Query, *, actor: Actor) -> tuple[list[str], str | None]:
-        """Ticket ids of one page in order, and the cursor of the next page (None on the last)."""
-        after = decode_cursor(query.cursor, query.sort, query.descending) if query.cursor else None
-        position = SORT_POSITION[query.sort]
-        keyed = ((e.sort_keys[position], e.id) for e in self._matching(query, actor=actor))
-        if after is not None:
-            keyed = (k for k in keyed if (k < after if query.descending else k > after))
-        pick = heapq.nlargest if query.descending else heapq.nsmallest
-        page = pick(query.limit + 1, keyed)
-        more = len(page) > query.limit
-        page = page[: query.limit]
-        cursor = encode_cursor(query.sort, query.descending, page[-1]) if more and page else None
-        return [ticket_id for _, ticket_id in page], cursor
-
-    def _matching(self, query: Query, *, actor: Actor) -> Iterable[Entry]:
-        """The entries the actor may see that match every filter, the text and the time ranges, in no order."""
-        sets: list[set[str]] = []
-        visible = self._visible(actor)
-        if visible is not None:
-            sets.append(visible)
-        for name, values in query.filters.items():
-            union: set[str] = set()
-            for value in values:
-                union |= self._postings.get((name, _folded(name, value)), set())
-            sets.append(union)
-        if query.text:
-            wanted = query_terms(query.text)
-            if not wanted:
-                return ()
-            for term in wanted:
-                sets.append(self._terms.get(term, set()))
-        if sets:
-            sets.sort(key=len)
-            candidates: Iterable[str] = sets[0].intersection(*sets[1:]) if len(sets) > 1 else sets[0]
-        else:
-            candidates = self._entries.keys()
-
-        ranges = (
-            ("created_at", query.created_from, query.created_to),
-            ("reported_at", query.reported_from, query.reported_to),
-        )
-
-        def keep(entry: Entry) -> bool:
-            for attr, low, high in ranges:
-                moment = getattr(entry, attr)
-                if (low is not None and moment < low) or (high is not None and moment >= high):
-                    return False
-            return True
-
-        entries: Iterable[Entry] = (self._entries[i] for i in candidates)
-        if any(low is not None or high is not None for _, low, high in ranges):
-            entries = (e for e in entries if keep(e))
-        return entries
+from .search_store import TicketIndex as TicketIndex  # noqa: E402  (the store uses the pure helpers above)

@@ -20,8 +20,14 @@ class IntakeSettings(ServiceSettings):
     asset_lookup_timeout_s: float = 2.0
     reopen_window_days: float = 7.0
     mail_service_code: str = "RS-INTAKE"
-    # Full reload of the search index, healing whatever a bus disconnect made this replica miss.
-    index_reload_s: float = 600.0
+    # The search index's file (search_store.py), one per replica; kept across restarts, which then catch up from
+    # the events stream instead of reading every ticket (index_feed.py). Empty: a temporary file, built at each start.
+    index_path: str = ""
+    # Reconciliation of the search index with the database (re-reads tickets whose version differs), healing a
+    # change no ticket event announced; the stream itself loses nothing across disconnects.
+    index_reload_s: float = 3600.0
+    # How long start-up waits for the index to catch up with the stream before the gateway says it is ready anyway.
+    index_catch_up_s: float = 120.0
     catalog_refresh_s: float = 30.0
     # The services behind the gateway (base URLs); a route whose service is not set answers 503.
     assets_url: str = ""

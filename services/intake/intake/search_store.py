@@ -1,0 +1,589 @@
+"""The ticket index on disk: one SQLite file per gateway replica (stdlib sqlite3, WAL), so the search needs neither
+a full copy of every ticket in memory nor a full reload from the database at start.
+
+- `tickets`: one row per ticket with the filter and sort columns (indexed; the default order, newest first, has an
+  index per common queue filter so a queue page is an index range read) and the list summary the API returns (JSON).
+- `terms`: an FTS5 table of the ticket's precomputed search terms (search.terms_of: English words, Chinese pairs and
+  title characters, folded to simplified script), space-joined. The `ascii` tokenizer keeps each term whole (every
+  non-ASCII character is a token character, and `._-@` are declared so), and `detail=none` keeps presence only: a
+  query is the AND of its terms, as before.
+- `meta`: the schema version, whether the file holds a complete build, and the position in the events stream (the
+  stream's creation time and the sequence of the last ticket event applied), from which a restart catches up
+  (index_feed.py).
+
+Every write compares versions: an older read never overwrites a newer row (issue 14, defect 2).
+
+Threads: the event loop writes and reads through one connection (a write is one short transaction; a search a few
+index reads). `search_async`/`count_async` run a search in a worker thread on a connection of its own (WAL lets it
+read beside the writer), for callers that would rather not hold the loop while a large count runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import weakref
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .domain import Actor, Ticket
+from .search import (
+    FILTER_FIELDS,
+    Query,
+    _folded,
+    decode_cursor,
+    encode_cursor,
+    fields_of,
+    query_terms,
+    sort_keys_of,
+    summary_of,
+    terms_of,
+    visibility,
+)
+
+# Bumped whenever the tables change shape or what a column means: a file of another version is rebuilt.
+SCHEMA_VERSION = "2"
+FIELD_COLUMNS = (*FILTER_FIELDS, "desk")
+SORT_INDEXES = {"created_at": "by_created", "reported_at": "by_reported", "updated_at": "by_updated",
+                "priority": "by_priority", "number": "by_number"}
+SORT_COLUMNS = {"created_at": "created_key", "reported_at": "reported_key", "updated_at": "updated_key",
+                "priority": "priority", "number": "number"}
+DATETIME_KEYS = ("reported_at", "created_at", "updated_at", "held_since")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+# The per-connection page cache (KiB, negative in SQLite's terms); the OS file cache does the rest.
+CACHE_KIB = 16 * 1024
+MMAP_BYTES = 256 * 2**20
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tickets(
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    number TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    {", ".join(f"{c} TEXT" for c in FIELD_COLUMNS if c not in ("priority",))},
+    priority TEXT NOT NULL,
+    created_key TEXT NOT NULL, reported_key TEXT NOT NULL, updated_key TEXT NOT NULL,
+    created_us INTEGER NOT NULL, reported_us INTEGER NOT NULL, resolved_us INTEGER
+);
+-- Apart from the filter columns, so the rows a filter tests stay small and many to a page.
+CREATE TABLE IF NOT EXISTS summaries(n INTEGER PRIMARY KEY, summary TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(t, tokenize="ascii tokenchars '._-@'", detail=none, columnsize=0);
+"""
+
+# Secondary indexes, by name; a build drops them and makes them again at the end (faster than keeping them up to
+# date row by row).
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS by_number ON tickets(number, id);
+CREATE INDEX IF NOT EXISTS by_created ON tickets(created_key, id);
+CREATE INDEX IF NOT EXISTS by_reported ON tickets(reported_key, id);
+CREATE INDEX IF NOT EXISTS by_updated ON tickets(updated_key, id);
+CREATE INDEX IF NOT EXISTS by_priority ON tickets(priority, id);
+CREATE INDEX IF NOT EXISTS by_status ON tickets(status, created_key, id);
+CREATE INDEX IF NOT EXISTS by_resolution ON tickets(status, desk, resolved_us);
+CREATE INDEX IF NOT EXISTS by_assignee ON tickets(assignee, created_key, id) WHERE assignee IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_requester ON tickets(requester, created_key, id) WHERE requester IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_department ON tickets(department, created_key, id) WHERE department IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_handler ON tickets(handled_by, created_key, id) WHERE handled_by IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_held ON tickets(held, created_key, id) WHERE held IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_unassigned ON tickets(unassigned, created_key, id) WHERE unassigned IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_review ON tickets(review, created_key, id) WHERE review IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_service ON tickets(service_code);
+CREATE INDEX IF NOT EXISTS by_channel ON tickets(channel);
+CREATE INDEX IF NOT EXISTS by_asset ON tickets(asset_tag) WHERE asset_tag IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_type ON tickets(ticket_type);
+"""
+
+_ROW_COLUMNS = ("id", "number", "version", *FIELD_COLUMNS, "created_key", "reported_key", "updated_key",
+                "created_us", "reported_us", "resolved_us")
+_INSERT = f"INSERT INTO tickets({', '.join(_ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in _ROW_COLUMNS)})"
+_UPDATE = f"UPDATE tickets SET {', '.join(f'{c} = ?' for c in _ROW_COLUMNS[1:])} WHERE n = ?"
+
+
+def micros(moment: datetime) -> int:
+    """A moment as microseconds since the epoch (a naive one is taken as UTC), for range filters."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // MICROSECOND
+
+
+def _row(ticket: Ticket) -> tuple[tuple[Any, ...], str]:
+    """The ticket's row (in _ROW_COLUMNS order) and its summary as JSON."""
+    fields = fields_of(ticket)
+    keys = sort_keys_of(ticket)
+    summary = json.dumps(summary_of(ticket), ensure_ascii=False, default=_jsonable, separators=(",", ":"))
+    return (
+        ticket.id, ticket.number, ticket.version, *(fields[c] for c in FIELD_COLUMNS), keys[0], keys[1], keys[2],
+        micros(ticket.created_at), micros(ticket.reported_at),
+        micros(ticket.resolved_at) if ticket.resolved_at is not None else None,
+    ), summary
+
+
+def _jsonable(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in a ticket summary")
+
+
+def _summary(raw: str) -> dict[str, Any]:
+    summary: dict[str, Any] = json.loads(raw)
+    for key in DATETIME_KEYS:
+        if isinstance(value := summary.get(key), str):
+            summary[key] = datetime.fromisoformat(value)
+    return summary
+
+
+def _match(words: Iterable[str]) -> str:
+    """An FTS5 query that needs every term, each quoted (a term may hold `-` or `.`)."""
+    return " AND ".join('"' + word.replace('"', '""') + '"' for word in sorted(words))
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL: a commit is not synced, a checkpoint is. A power cut can lose the last commits; the file's
+    # stream position then lags too, so the next start replays what was lost (index_feed.py).
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    # Reads through a memory map: no system call and no copy per page (pages the OS may drop; they count in RSS
+    # only while resident).
+    db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+    db.execute("PRAGMA temp_store=MEMORY")
+    return db
+
+
+class TicketIndex:
+    LOCAL_MEMORY = 20_000
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        """An index in the file at `path` (created when missing); without one, in a temporary file removed with
+        this object (tests, and a replica that does not keep its index across restarts)."""
+        self._tmp: str | None = None
+        if path is None:
+            self._tmp = tempfile.mkdtemp(prefix="intake-index-")
+            path = Path(self._tmp) / "index.sqlite"
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = _connect(self.path)
+        self._readers = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._reader_lock = threading.Lock()
+        self.needs_build = self._open_schema()
+        self._local: dict[str, None] = {}
+        self._changed_during_reload: set[str] | None = None
+        self._counted: dict[tuple[Any, ...], int] = {}
+        self._tally: Counter[tuple[str, str | None]] | None = None
+        weakref.finalize(self, TicketIndex._cleanup, self._db, self._reader_conns, self._tmp)
+
+    @staticmethod
+    def _cleanup(db: sqlite3.Connection, readers: list[sqlite3.Connection], tmp: str | None) -> None:
+        for conn in (db, *readers):
+            with suppress(sqlite3.Error):
+                conn.close()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def close(self) -> None:
+        self._cleanup(self._db, self._reader_conns, None)
+
+    def _open_schema(self) -> bool:
+        """Create the tables; a file of another schema version is emptied first. True when the file starts empty
+        (it must be built from the database)."""
+        db = self._db
+        has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if has_meta else None
+        if version is not None and version[0] == SCHEMA_VERSION:
+            return self.meta("complete") != "1"
+        for (name, kind) in db.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')").fetchall():
+            if not name.startswith(("sqlite_", "terms_")):
+                db.execute(f'DROP {"TABLE" if kind == "table" else "VIEW"} IF EXISTS "{name}"')
+        db.executescript(_SCHEMA)
+        db.executescript(_INDEXES)
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        return True
+
+    # --- the file's own bookkeeping ---------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row is not None else None
+
+    def set_meta(self, **values: str) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(values.items()))
+
+    def stream_position(self) -> tuple[str | None, int]:
+        """(the events stream's creation time, the sequence of the last ticket event applied) this file is at."""
+        return self.meta("stream"), int(self.meta("stream_seq") or 0)
+
+    def set_stream_position(self, stream: str, seq: int) -> None:
+        self.set_meta(stream=stream, stream_seq=str(seq))
+
+    @property
+    def complete(self) -> bool:
+        """The file holds a whole build (a crash in the middle of one leaves it incomplete: it is built again)."""
+        return self.meta("complete") == "1"
+
+    def mark_complete(self, done: bool = True) -> None:
+        self.set_meta(complete="1" if done else "0")
+
+    def clear(self) -> None:
+        with self.batch():
+            self._db.execute("DELETE FROM tickets")
+            self._db.execute("DELETE FROM summaries")
+            self._db.execute("DELETE FROM terms")
+        self.forget_tally()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes in one transaction (a build, a batch of events): one commit instead of one per ticket."""
+        self._changed()
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        finally:
+            self._changed()
+        self._db.execute("COMMIT")
+
+    def drop_indexes(self) -> None:
+        for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'by_%'").fetchall():
+            self._db.execute(f'DROP INDEX "{name}"')
+
+    def create_indexes(self) -> None:
+        self._db.executescript(_INDEXES)
+
+    def optimize(self) -> None:
+        """Statistics for the query planner, after a build."""
+        self._db.execute("ANALYZE")
+        self._db.execute("INSERT INTO terms(terms) VALUES ('optimize')")
+
+    # --- what the desk's use cases call (as the in-memory index did) -------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM tickets").fetchone()[0])
+
+    def mark_local(self, event_ids: Iterable[str]) -> None:
+        """Events this replica produced: its index has them already, so hearing them back needs no re-read."""
+        for event_id in event_ids:
+            self._local[event_id] = None
+        while len(self._local) > self.LOCAL_MEMORY:
+            del self._local[next(iter(self._local))]
+
+    def is_local(self, event_id: str) -> bool:
+        return event_id in self._local
+
+    def start_reload(self) -> None:
+        """From now on, remember which tickets change: a fresh index built meanwhile may have read them too early."""
+        self._changed_during_reload = set()
+
+    def version_of(self, ticket_id: str) -> int | None:
+        row = self._db.execute("SELECT version FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return int(row[0]) if row is not None else None
+
+    def upsert(self, ticket: Ticket) -> bool:
+        """Index the ticket as read; False (nothing changed) when the row already shows a newer version.
+
+        Reads race: the bus handler's read of version 1 can come back after this replica's own write of version 2
+        was indexed, and writing it would show `new` for an `assigned` ticket (issue 14, defect 2). The same
+        version replaces (a redelivery or a re-read writes the same)."""
+        db = self._db
+        current = db.execute("SELECT n, version, status, desk FROM tickets WHERE id = ?", (ticket.id,)).fetchone()
+        if current is not None and int(current[1]) > ticket.version:
+            return False
+        if self._changed_during_reload is not None:
+            self._changed_during_reload.add(ticket.id)
+        row, summary = _row(ticket)
+        text = " ".join(sorted(terms_of(ticket)))
+        with self.batch():
+            if current is None:
+                n = db.execute(_INSERT, row).lastrowid
+                db.execute("INSERT INTO summaries(n, summary) VALUES (?, ?)", (n, summary))
+                db.execute("INSERT INTO terms(rowid, t) VALUES (?, ?)", (n, text))
+            else:
+                n = current[0]
+                db.execute(_UPDATE, (*row[1:], n))
+                db.execute("INSERT OR REPLACE INTO summaries(n, summary) VALUES (?, ?)", (n, summary))
+                # Most changes (a status, an assignment) leave the text alone: the terms are rewritten only when
+                # they differ.
+                old = db.execute("SELECT t FROM terms WHERE rowid = ?", (n,)).fetchone()
+                if old is None or old[0] != text:
+                    db.execute("DELETE FROM terms WHERE rowid = ?", (n,))
+                    db.execute("INSERT INTO terms(rowid, t) VALUES (?, ?)", (n, text))
+        if self._tally is not None:
+            if current is not None:
+                self._tally[(current[2], current[3])] -= 1
+            self._tally[(ticket.status, "yes" if ticket.resolved_at_desk else None)] += 1
+        return True
+
+    def remove(self, ticket_id: str) -> None:
+        row = self._db.execute("SELECT n, status, desk FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            return
+        with self.batch():
+            self._db.execute("DELETE FROM tickets WHERE n = ?", (row[0],))
+            self._db.execute("DELETE FROM summaries WHERE n = ?", (row[0],))
+            self._db.execute("DELETE FROM terms WHERE rowid = ?", (row[0],))
+        if self._tally is not None:
+            self._tally[(row[1], row[2])] -= 1
+
+    def replace_all(self, tickets: Iterable[Ticket]) -> None:
+        with self.batch():
+            self.clear()
+            for ticket in tickets:
+                self.upsert(ticket)
+
+    def take(self, fresh: TicketIndex) -> set[str]:
+        """Copy in an index built beside this one (a full reload), in one transaction; returns the tickets that
+        changed here since start_reload, which the caller reads again."""
+        self._db.execute("ATTACH DATABASE ? AS fresh", (str(fresh.path),))
+        try:
+            with self.batch():
+                self.clear()
+                self._db.execute("INSERT INTO main.tickets SELECT * FROM fresh.tickets")
+                self._db.execute("INSERT INTO main.summaries SELECT * FROM fresh.summaries")
+                self._db.execute("INSERT INTO main.terms(rowid, t) SELECT rowid, t FROM fresh.terms")
+        finally:
+            self._db.execute("DETACH DATABASE fresh")
+            self.forget_tally()
+        changed, self._changed_during_reload = self._changed_during_reload or set(), None
+        return changed
+
+    def id_of_number(self, number: str) -> str | None:
+        row = self._db.execute("SELECT id FROM tickets WHERE number = ? ORDER BY id LIMIT 1", (number,)).fetchone()
+        return str(row[0]) if row is not None else None
+
+    def assignee_of(self, ticket_id: str) -> str | None:
+        row = self._db.execute("SELECT assignee FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return row[0] if row is not None else None
+
+    def ids(self) -> Iterator[tuple[str, int]]:
+        """Every (ticket id, version) indexed, for a reconciliation with the database."""
+        return ((str(i), int(v)) for i, v in self._db.execute("SELECT id, version FROM tickets").fetchall())
+
+    def counts(self, name: str) -> dict[str, int]:
+        """How many tickets per value of one field, e.g. open tickets by status for the metrics (kept as a tally,
+        so a scrape costs no scan)."""
+        if name == "status":
+            by_status: Counter[str] = Counter()
+            for (status, _), count in self._counts_by_status().items():
+                by_status[status] += count
+            return {status: count for status, count in by_status.items() if count > 0}
+        if name not in FIELD_COLUMNS:
+            return {}
+        rows = self._db.execute(f"SELECT {name}, count(*) FROM tickets WHERE {name} IS NOT NULL GROUP BY {name}")
+        return {str(value): int(count) for value, count in rows}
+
+    def resolution_counts(self, *, start: datetime | None = None, end: datetime | None = None) -> tuple[int, int]:
+        """(resolved or closed, of which resolved at the desk), the desk share's numerator and denominator; with
+        start/end, only the tickets resolved in [start, end) (the contract's first-contact figure is monthly)."""
+        if start is None and end is None:
+            tally = self._counts_by_status()
+            done = [(desk, count) for (status, desk), count in tally.items() if status in ("resolved", "closed")]
+            return sum(count for _, count in done), sum(count for desk, count in done if desk is not None)
+        sql = "SELECT count(*), count(desk) FROM tickets WHERE status IN ('resolved', 'closed')"
+        params: list[Any] = []
+        if start is not None or end is not None:
+            sql += " AND resolved_us IS NOT NULL"
+        if start is not None:
+            sql += " AND resolved_us >= ?"
+            params.append(micros(start))
+        if end is not None:
+            sql += " AND resolved_us < ?"
+            params.append(micros(end))
+        done, at_desk = self._db.execute(sql, params).fetchone()
+        return int(done), int(at_desk)
+
+    def summaries(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        wanted = list(ids)
+        if not wanted:
+            return []
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._db.execute(
+                "SELECT t.id, s.summary FROM tickets t JOIN summaries s ON s.n = t.n "
+                f"WHERE t.id IN ({', '.join('?' for _ in chunk)})", chunk,
+            )
+            found.update((str(i), _summary(raw)) for i, raw in rows)
+        return [found[i] for i in wanted if i in found]
+
+    def count(self, query: Query, *, actor: Actor) -> int:
+        """How many tickets the query matches in all (its filters, text and ranges; no cursor, no limit). The count a
+        search just made for its plan is reused (GET /tickets asks for both) until the next write."""
+        key = _count_key(query, actor)
+        if (known := self._counted.get(key)) is not None:
+            return known
+        counted = _count(self._db, query, actor, total=self._total())
+        if len(self._counted) > 256:
+            self._counted.clear()
+        self._counted[key] = counted
+        return counted
+
+    def search(self, query: Query, *, actor: Actor) -> tuple[list[str], str | None]:
+        """Ticket ids of one page in order, and the cursor of the next page (None on the last)."""
+        return _search(self._db, query, actor, matching=self.count(query, actor=actor), total=self._total())
+
+    def _counts_by_status(self) -> Counter[tuple[str, str | None]]:
+        """Tickets per (status, desk mark): read once, then kept by every upsert and removal."""
+        if self._tally is None:
+            rows = self._db.execute("SELECT status, desk, count(*) FROM tickets GROUP BY status, desk")
+            self._tally = Counter({(str(status), desk): int(count) for status, desk, count in rows})
+        return self._tally
+
+    def forget_tally(self) -> None:
+        """After writes that bypass upsert/remove (a copy, a bulk load): the tally is read again when next needed."""
+        self._tally = None
+        self._counted.clear()
+
+    def _total(self) -> int:
+        return sum(self._counts_by_status().values())
+
+    def _changed(self) -> None:
+        self._counted.clear()
+
+    # --- the same reads in a worker thread, on a connection of that thread ---------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            self._readers.conn = conn
+            with self._reader_lock:
+                self._reader_conns.append(conn)
+        return conn
+
+    async def search_async(self, query: Query, *, actor: Actor) -> tuple[list[str], str | None]:
+        total = self._total()
+
+        def work() -> tuple[list[str], str | None]:
+            db = self._reader()
+            return _search(db, query, actor, matching=_count(db, query, actor, total=total), total=total)
+
+        return await asyncio.to_thread(work)
+
+    async def count_async(self, query: Query, *, actor: Actor) -> int:
+        total = self._total()
+        return await asyncio.to_thread(lambda: _count(self._reader(), query, actor, total=total))
+
+    def disk_bytes(self) -> int:
+        return sum(os.path.getsize(p) for p in (self.path, Path(f"{self.path}-wal")) if os.path.exists(p))
+
+
+@dataclass(frozen=True)
+class _Where:
+    """A query as SQL: the conditions on the tickets table and their parameters, and the FTS5 match, apart (a count
+    of free text alone is read from the terms table only)."""
+
+    conditions: list[str]
+    params: list[Any]
+    match: str | None
+
+    def sql(self) -> tuple[list[str], list[Any]]:
+        if self.match is None:
+            return list(self.conditions), list(self.params)
+        return [*self.conditions, "n IN (SELECT rowid FROM terms WHERE terms MATCH ?)"], [*self.params, self.match]
+
+
+def _where(query: Query, actor: Actor) -> _Where | None:
+    """The SQL of everything but the cursor; None when nothing can match."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    seen = visibility(actor)
+    if seen.nothing:
+        return None
+    if seen.assignee is not None:
+        conditions.append("assignee = ?")
+        params.append(seen.assignee)
+    elif seen.requester is not None or seen.department is not None:
+        mine = ["requester = ?"]
+        params.append(seen.requester)
+        if seen.department:
+            mine.append("department = ?")
+            params.append(seen.department)
+        conditions.append("(" + " OR ".join(mine) + ")")
+    for name, values in query.filters.items():
+        if name not in FIELD_COLUMNS or not values:
+            return None
+        folded = sorted({_folded(name, v) for v in values})
+        conditions.append(f"{name} IN ({', '.join('?' for _ in folded)})")
+        params.extend(folded)
+    match: str | None = None
+    if query.text:
+        wanted = query_terms(query.text)
+        if not wanted:
+            return None
+        match = _match(wanted)
+    for column, low, high in (("created_us", query.created_from, query.created_to),
+                              ("reported_us", query.reported_from, query.reported_to)):
+        if low is not None:
+            conditions.append(f"{column} >= ?")
+            params.append(micros(low))
+        if high is not None:
+            conditions.append(f"{column} < ?")
+            params.append(micros(high))
+    return _Where(conditions, params, match)
+
+
+def _count_key(query: Query, actor: Actor) -> tuple[Any, ...]:
+    """What a count depends on: not the sort, the cursor or the page size."""
+    filters = tuple(sorted((name, tuple(sorted(values))) for name, values in query.filters.items()))
+    return (filters, query.text, query.created_from, query.created_to, query.reported_from, query.reported_to,
+            visibility(actor))
+
+
+def _count(db: sqlite3.Connection, query: Query, actor: Actor, *, total: int | None = None) -> int:
+    where = _where(query, actor)
+    if where is None:
+        return 0
+    if not where.conditions:
+        if where.match is None:
+            return total if total is not None else int(db.execute("SELECT count(*) FROM tickets").fetchone()[0])
+        return int(db.execute("SELECT count(*) FROM terms WHERE terms MATCH ?", (where.match,)).fetchone()[0])
+    conditions, params = where.sql()
+    return int(db.execute("SELECT count(*) FROM tickets WHERE " + " AND ".join(conditions), params).fetchone()[0])
+
+
+def _search(
+    db: sqlite3.Connection, query: Query, actor: Actor, *, matching: int | None = None, total: int | None = None
+) -> tuple[list[str], str | None]:
+    """One page in order. With `matching` (how many the query matches) and `total` (how many tickets), the plan is
+    chosen: when the matches are many, walking the sort order's index and testing each row reads about
+    total / matching rows per result, far fewer than sorting every match (SQLite's own choice for an IN list or a
+    free text match, which at a million tickets sorts a hundred thousand rows for a page of fifty)."""
+    after = decode_cursor(query.cursor, query.sort, query.descending) if query.cursor else None
+    where = _where(query, actor)
+    if where is None or matching == 0:
+        return [], None
+    conditions, params = where.sql()
+    column = SORT_COLUMNS[query.sort]
+    direction = "DESC" if query.descending else "ASC"
+    if after is not None:
+        conditions.append(f"({column}, id) {'<' if query.descending else '>'} (?, ?)")
+        params.extend(after)
+    walk = matching is not None and total is not None and total * (query.limit + 1) < matching * matching
+    source = f"tickets INDEXED BY {SORT_INDEXES[query.sort]}" if walk and conditions else "tickets"
+    sql = (
+        f"SELECT id, {column} FROM {source}" + (" WHERE " + " AND ".join(conditions) if conditions else "")
+        + f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
+    )
+    page = [(str(key), str(i)) for i, key in db.execute(sql, [*params, query.limit + 1]).fetchall()]
+    more = len(page) > query.limit
+    page = page[: query.limit]
+    cursor = encode_cursor(query.sort, query.descending, page[-1]) if more and page else None
+    return [ticket_id for _, ticket_id in page], cursor

@@ -1,0 +1,103 @@
+"""The search index's file (issue 17): what a restart finds in it, what makes it be built again, and the reads a
+worker thread makes beside the event loop's writes."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from intake.domain import Actor
+from intake.search import Query, TicketIndex
+from intake.search_store import SCHEMA_VERSION
+
+from .test_intake_search import T0, make
+
+DESK = Actor(subject="agent1", role="agent")
+
+
+def test_a_reopened_file_keeps_its_tickets_and_its_stream_position(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    index = TicketIndex(path)
+    assert index.needs_build
+    index.upsert(make(1, "三樓打印機卡紙"))
+    index.upsert(make(2, "VPN cannot connect", status="assigned", engineer="eng1"))
+    index.mark_complete()
+    index.set_stream_position("2026-11-30T10:00:00+00:00", 41)
+    index.close()
+
+    again = TicketIndex(path)
+    assert not again.needs_build and again.complete
+    assert again.stream_position() == ("2026-11-30T10:00:00+00:00", 41)
+    assert again.search(Query(text="打印机"), actor=DESK)[0] == ["t-001"]
+    assert again.search(Query(filters={"assignee": frozenset({"eng1"})}), actor=DESK)[0] == ["t-002"]
+    summary = again.summaries(["t-002"])[0]
+    assert isinstance(summary["created_at"], datetime) and summary["created_at"] == T0.replace(minute=2)
+    again.close()
+
+
+def test_a_file_of_another_schema_version_is_emptied_to_be_built_again(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    index = TicketIndex(path)
+    index.upsert(make(1, "顯示器黑屏"))
+    index.mark_complete()
+    index.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION + "-old",))
+
+    again = TicketIndex(path)
+    assert again.needs_build and not again.complete and len(again) == 0
+    again.close()
+
+
+def test_an_unfinished_build_is_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    index = TicketIndex(path)
+    index.mark_complete(False)
+    index.upsert(make(1, "網絡很慢"))
+    index.close()
+    assert TicketIndex(path).needs_build
+
+
+def test_counts_and_pages_agree_and_an_unknown_filter_matches_nothing() -> None:
+    index = TicketIndex()
+    for n in range(1, 31):
+        index.upsert(make(n, f"打印機 {n}", status="new" if n % 3 else "resolved"))
+    query = Query(filters={"status": frozenset({"new"})}, limit=7)
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = index.search(Query(filters=query.filters, limit=7, cursor=cursor), actor=DESK)
+        seen.extend(page)
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == index.count(query, actor=DESK) == 20
+    assert index.count(Query(filters={"nonsense": frozenset({"x"})}), actor=DESK) == 0
+    assert index.count(Query(text="。"), actor=DESK) == 0  # no term at all: nothing, not everything
+
+
+async def test_a_search_in_a_worker_thread_reads_what_the_loop_wrote() -> None:
+    index = TicketIndex()
+    for n in range(1, 6):
+        index.upsert(make(n, "郵件無法發送"))
+    found, _ = await index.search_async(Query(text="邮件", limit=3), actor=DESK)
+    assert found == ["t-005", "t-004", "t-003"]
+    index.upsert(make(6, "郵件無法發送"))
+    assert await index.count_async(Query(text="邮件"), actor=DESK) == 6
+
+
+def test_the_status_tally_follows_every_write_and_a_count_is_never_stale() -> None:
+    index = TicketIndex()
+    for n in range(1, 9):
+        index.upsert(make(n, "密碼重設", status="new"))
+    open_query = Query(filters={"status": frozenset({"new"})})
+    assert index.count(open_query, actor=DESK) == 8 and index.counts("status") == {"new": 8}
+    index.upsert(make(1, "密碼重設", status="resolved", resolved_at_desk=True, version=2))
+    index.upsert(make(2, "密碼重設", status="closed", version=2))
+    index.remove("t-003")
+    assert not index.upsert(make(2, "密碼重設", status="new"))  # stale: no write, no change in the tally
+    assert index.count(open_query, actor=DESK) == 5  # the count asked before the writes is not served again
+    assert index.counts("status") == {"new": 5, "resolved": 1, "closed": 1}
+    assert index.resolution_counts() == (2, 1)
+    index.forget_tally()  # read again from the file: the same
+    assert index.counts("status") == {"new": 5, "resolved": 1, "closed": 1} and len(index) == 7
