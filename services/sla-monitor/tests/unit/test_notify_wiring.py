@@ -1,0 +1,34 @@
+"""The notification edge subscribes exactly the durables the NATS permissions allow, and secrets stay masked."""
+
+from __future__ import annotations
+
+from opsdesk_shared.bus_permissions import NOTIFICATION_CONSUMERS, ROLES
+from sla_monitor.notifications import bus
+from sla_monitor.notifications.apprise_sender import redact, with_address
+from sla_monitor.notifications.channels import NotifyChannel
+
+
+def test_every_notification_route_is_allowed_on_the_bus_and_nothing_more() -> None:
+    assert {(r.subject_name, r.durable) for r in bus.ROUTES} == set(NOTIFICATION_CONSUMERS)
+    allowed = {(c.subject, c.durable) for c in ROLES["sla-monitor"].consumes}
+    active = {(subject, route.durable) for subject, route in bus.active_routes()}
+    assert active and active <= allowed
+
+
+def test_an_authorization_notice_is_for_tickets_that_wait_for_the_agency_only() -> None:
+    (route,) = [r for r in bus.ROUTES if r.kind == "authorization_waiting"]
+    assert route.when({"awaiting_authorization": True}) and route.when({"emergency": True})
+    assert not route.when({"awaiting_authorization": False})
+
+
+def test_secrets_in_an_apprise_url_are_masked_in_error_text() -> None:
+    url = "dingtalk://SECabc123secret@tok987654/13800138000"
+    text = redact("failed posting to https://oapi/robot/send?access_token=tok987654 with SECabc123secret", url)
+    assert "tok987654" not in text and "SECabc123secret" not in text and text.count("***") == 2
+
+
+def test_an_address_joins_the_url_as_each_channel_expects() -> None:
+    mail = NotifyChannel(kind="email", url="mailto://127.0.0.1:25?from=ops@x.example")  # type: ignore[arg-type]
+    ding = NotifyChannel(kind="dingtalk", url="dingtalk://S@T")  # type: ignore[arg-type]
+    assert with_address(mail, "pm@agency.example") == "mailto://127.0.0.1:25?from=ops@x.example&to=pm@agency.example"
+    assert with_address(ding, "13800138000") == "dingtalk://S@T/13800138000"
