@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -11,20 +15,26 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opsdesk_shared.app import build_service_app
+from opsdesk_shared.audit_http import audit_router
 from opsdesk_shared.observability import BodySizeLimitMiddleware
 from opsdesk_shared.outbox import OutboxRelay
 from opsdesk_shared.periodic import Periodic
+from opsdesk_shared.readiness import StartupPhases
 from opsdesk_shared.runtime import Infra
+from opsdesk_shared.snapshot import Snapshots
 
 from . import metrics
+from .adapters.audit import SealedMongoAssetRegister, SealedMongoRepairStore
 from .adapters.memory import MemoryDocs
-from .adapters.mongo import MongoAssetRegister, MongoDocs, MongoRepairStore
+from .adapters.mongo import MongoDocs
 from .domain import DEMO_REGISTER
 from .entrypoints import bus, http_cmdb, http_ops
 from .entrypoints.http import router
 from .ports import AssetRegister, Docs, EventOutbox, RepairStore
 from .service_graph import RelationGraph
 from .settings import AssetsSettings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BODY_BYTES = 64 * 1024
 IMPORT_PATH = "/api/v1/register/import"
@@ -80,9 +90,10 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
 
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
+        phases = StartupPhases()
         db, pub, interval = infra.db, infra.publisher, settings.relay_interval_s
-        register = MongoAssetRegister(db, pub, relay_interval_s=interval)
-        repairs = MongoRepairStore(db)
+        register = SealedMongoAssetRegister(db, pub, relay_interval_s=interval, audit_key=settings.audit_key_bytes)
+        repairs = SealedMongoRepairStore(db, audit_key=settings.audit_key_bytes)
         relay = OutboxRelay(repairs.collection, pub, interval_s=interval)
         docs: dict[str, MongoDocs] = {
             name: MongoDocs(db[name], pub if evented else None, relay_interval_s=interval)
@@ -106,12 +117,28 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
         )
         graph = wired.graph
         assert graph is not None
-        await graph.load(register=register, types=wired.types)
+        phases("wiring")
+        snapshots = Snapshots(db["snapshots"])
+        how = await graph.start_up(register=register, types=wired.types, snapshots=snapshots)
         metrics.graph_load_seconds.set(graph.loaded_in_s)
+        metrics.graph_relations.set(graph.index.relations)
+        phases(f"graph_{how}")
+        snapshot_at = time.monotonic()
 
         async def follow() -> None:
+            nonlocal snapshot_at
             await graph.sync()
             metrics.graph_relations.set(graph.index.relations)
+            if graph.version != graph.snapshot_version and time.monotonic() - snapshot_at >= settings.graph_snapshot_s:
+                snapshot_at = time.monotonic()
+                await graph.save_snapshot(snapshots)
+
+        async def reconcile() -> None:
+            # After readiness: the snapshot plus the log is the index; a full load checks it against the database.
+            try:
+                await graph.reconcile(snapshots)
+            except Exception:
+                log.exception("graph reconcile failed; the next restart or reload loads in full")
 
         syncer = Periodic(follow, interval_s=settings.graph_sync_s, name="assets-graph-sync")
         bus.register(infra.broker, assets=register, links=wired.links, repairs=repairs, graph=graph, settings=settings,
@@ -121,9 +148,16 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
         for r in relays:
             r.start()
         syncer.start()
+        phases("rest")
+        phases.log(log, load=how, relations=graph.index.relations, items=len(graph.index.nodes))
+        checking = asyncio.create_task(reconcile(), name="assets-graph-reconcile") if how == "snapshot" else None
         try:
             yield wired
         finally:
+            if checking is not None:
+                checking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checking
             await syncer.stop()
             for r in relays:
                 await r.stop()
@@ -134,7 +168,7 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
         description="CMDB: the asset register with types, tags, versions and relations; impact analysis; baselines; "
         "audits, inspections, spare parts, loaners and repairs.",
         registry=metrics.registry,
-        routers=[router, http_cmdb.router, http_ops.router],
+        routers=[router, http_cmdb.router, http_ops.router, audit_router(lambda wired: [wired.repairs, wired.register])],
         wire=wire,
         adapters=adapters,
         max_body_bytes=http_cmdb.MAX_IMPORT_BYTES + 64 * 1024,

@@ -4,11 +4,14 @@ instances by a change log (a counter document and one log document per change, a
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import datetime
+from typing import Any
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.cmdb import CiChange, CiChangedV1
+from opsdesk_shared.snapshot import Snapshots
 
 from .domain import Asset
 from .ports import AssetRegister, Docs, DuplicateKey
@@ -24,7 +27,11 @@ from .relations import (
 )
 from .service import Ctx, UnknownAsset, ci_types
 
+log = logging.getLogger(__name__)
+
 META_KEY = "graph"
+SNAPSHOT = "relation-graph"
+SNAPSHOT_FORMAT = 1
 RELATION_FIELDS = ("source", "type", "target")
 HISTORY_PREFIX = "relhist:"
 
@@ -43,6 +50,7 @@ class RelationGraph:
         self.index = GraphIndex()
         self.version = 0
         self.loaded_in_s = 0.0
+        self.snapshot_version = -1
         self._lock = asyncio.Lock()
         self._register: AssetRegister | None = None
         self._types: Docs | None = None
@@ -79,6 +87,79 @@ class RelationGraph:
         self.index, self.version = index, version
         self._register, self._types = register, types
         self.loaded_in_s = time.perf_counter() - started
+
+    def snapshot_payload(self) -> dict[str, Any]:
+        """The index as compact JSON: each distinct node once (`kinds`), items by kind, edges as triples."""
+        kinds: dict[Node, int] = {}
+        tags, kind_of = [], []
+        for tag, node in self.index.nodes.items():
+            tags.append(tag)
+            kind_of.append(kinds.setdefault(node, len(kinds)))
+        edges = [[source, rel_type, target] for source, out in self.index.out.items() for rel_type, target in out]
+        return {"format": SNAPSHOT_FORMAT, "kinds": [[n.ci_type, n.category, n.department] for n in kinds],
+                "tags": tags, "kind_of": kind_of, "edges": edges}
+
+    @staticmethod
+    def index_from(payload: dict[str, Any]) -> GraphIndex:
+        if payload.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"snapshot format {payload.get('format')!r}")
+        index = GraphIndex()
+        kinds = [Node(ci_type=t, category=c, department=d) for t, c, d in payload["kinds"]]
+        index.nodes = {tag: kinds[k] for tag, k in zip(payload["tags"], payload["kind_of"], strict=True)}
+        # The snapshot's edges are the index's own (no duplicates): appended without add_edge's membership checks.
+        out, inn = index.out, index.inn
+        for source, rel_type, target in payload["edges"]:
+            out.setdefault(source, []).append((rel_type, target))
+            inn.setdefault(target, []).append((rel_type, source))
+        index.relations = len(payload["edges"])
+        return index
+
+    async def save_snapshot(self, snapshots: Snapshots) -> None:
+        """The index and the change-log number it includes. Local changes enter the index before their log entry,
+        so the index may hold a change past `version`: replaying it after a load changes nothing (add, remove and
+        node updates are idempotent)."""
+        async with self._lock:
+            version, payload = self.version, self.snapshot_payload()
+        await snapshots.save(SNAPSHOT, through=version, payload=payload)
+        self.snapshot_version = version
+
+    async def start_up(self, *, register: AssetRegister, types: Docs, snapshots: Snapshots) -> str:
+        """Ready quickly: the last snapshot plus the change log after it; a full load (and a new snapshot) when there
+        is none. Returns how it loaded ("snapshot" or "full"); `reconcile` then checks against the database."""
+        started = time.perf_counter()
+        self._register, self._types = register, types
+        snap = await snapshots.load(SNAPSHOT)
+        if snap is not None and isinstance(snap.through, int) and isinstance(snap.payload, dict):
+            try:
+                index = self.index_from(snap.payload)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("graph snapshot unreadable, loading in full", extra={"fields": {"error": str(exc)}})
+            else:
+                if snap.through <= await self._remote_version():
+                    self.index, self.version, self.snapshot_version = index, snap.through, snap.through
+                    await self.sync()  # the changes after the snapshot (a 'reload' entry loads in full)
+                    self.loaded_in_s = time.perf_counter() - started
+                    return "snapshot"
+        await self.load(register=register, types=types)
+        await self.save_snapshot(snapshots)
+        return "full"
+
+    async def reconcile(self, snapshots: Snapshots) -> bool:
+        """A full load after readiness, replacing the index when the database says otherwise (a change stored by an
+        instance that died before logging it, a type's category changed); then a fresh snapshot. True if it differed."""
+        if self._register is None or self._types is None:
+            return False
+        before = self.index
+        await self.load(register=self._register, types=self._types)
+        def edges(index: GraphIndex) -> dict[str, set[tuple[str, str]]]:
+            return {source: set(out) for source, out in index.out.items() if out}
+
+        differed = before.nodes != self.index.nodes or edges(before) != edges(self.index)
+        if differed:
+            log.warning("graph snapshot differed from the database; replaced by the full load",
+                        extra={"fields": {"relations": self.index.relations, "nodes": len(self.index.nodes)}})
+        await self.save_snapshot(snapshots)
+        return differed
 
     async def sync(self) -> None:
         remote = await self._remote_version()
