@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from opsdesk_shared.app import build_service_app
 from opsdesk_shared.audit_http import audit_router
 from opsdesk_shared.outbox import OutboxRelay
 from opsdesk_shared.periodic import Periodic
+from opsdesk_shared.readiness import StartupPhases
 from opsdesk_shared.runtime import Infra
 
 from . import metrics
@@ -22,6 +24,8 @@ from .entrypoints.http import install_errors, router
 from .ports import AssignmentStore, EventOutbox, Roster
 from .settings import DispatchSettings
 from .waiting import WaitingRoom
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,20 +39,26 @@ class Adapters:
 def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> FastAPI:
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
+        phases = StartupPhases()
         roster = MongoRoster(infra.db)
         assignments = MongoAssignmentStore(infra.db, audit_key=settings.audit_key_bytes)
         relay = OutboxRelay(assignments.collection, infra.publisher, interval_s=settings.relay_interval_s)
         await assignments.ensure_indexes()
         if settings.seed_demo:
             await roster.seed(DEMO_ROSTER if settings.demo_rota == "contract" else DEMO_ROSTER_ALWAYS_ON_SITE)
+        phases("indexes")
         await roster.recount_load()
+        phases("recount")
         waiting = WaitingRoom(roster=roster, assignments=assignments, outbox=relay)
         for ticket_id in await assignments.waiting():
             waiting.add(ticket_id)
+        phases("waiting")
         bus.register(infra.broker, roster=roster, assignments=assignments, outbox=relay, settings=settings, waiting=waiting)
         retry = Periodic(waiting.retry, interval_s=settings.waiting_retry_s, name="waiting-room")
         relay.start()
         retry.start()
+        phases("rest")
+        phases.log(log)
         try:
             yield Adapters(roster=roster, assignments=assignments, outbox=relay, waiting=waiting)
         finally:

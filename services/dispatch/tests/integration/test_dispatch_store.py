@@ -84,6 +84,45 @@ async def test_recount_with_no_assignments_zeroes_every_load(roster: MongoRoster
     assert [e.open_load for e in await roster.engineers()] == [0]
 
 
+async def test_recount_corrects_only_the_loads_that_differ_in_one_write(mongo_db: Any, database_url: str) -> None:
+    """Start-up (issue 14): one update per engineer, one after another, took most of a 23-43 s start with 1,000
+    engineers. The recount reads the stored loads and writes the wrong ones in one bulk write, none when all hold."""
+    from pymongo import AsyncMongoClient, monitoring
+
+    class Commands(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            self.names.append(event.command_name)
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
+        def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+    seen = Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database_url, event_listeners=[seen], tz_aware=True)
+    db = client[mongo_db.name]
+    try:
+        roster = MongoRoster(db)
+        await roster.seed([Engineer(id=f"eng-{i:02d}", name=f"E{i}", role="onsite") for i in range(40)])
+        await db["engineers"].update_one({"_id": "eng-07"}, {"$set": {"open_load": 9}})  # drifted
+        await db["assignments"].insert_many([{"_id": f"t-{i}", "engineer_id": f"eng-{i % 3:02d}", "status": "open"} for i in range(7)])
+
+        seen.names.clear()
+        await roster.recount_load()
+        first = [n for n in seen.names if n in ("update", "findAndModify")]
+        seen.names.clear()
+        await roster.recount_load()
+        again = [n for n in seen.names if n in ("update", "findAndModify")]
+        loads = {e.id: e.open_load for e in await roster.engineers()}
+    finally:
+        await client.close()
+
+    assert first == ["update"] and again == []
+    assert (loads["eng-00"], loads["eng-01"], loads["eng-02"], loads["eng-07"]) == (3, 2, 2, 0)
+    assert sum(loads.values()) == 7
+
+
 async def test_new_assignment_document_carries_its_pending_event(mongo_db: Any, make_assignment) -> None:  # type: ignore[no-untyped-def]
     from opsdesk_shared.contracts import Envelope, TicketAssignedV1
 
