@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from opsdesk_shared.contracts import Envelope, EventData, HelpRequestedV1, TicketCreatedV1, TicketResolvedV1
-from opsdesk_shared.contracts.knowledge import KbSuggestedV1, SuggestedArticle
+from opsdesk_shared.contracts.knowledge import (
+    ArticlesQuery,
+    ArticlesReply,
+    KbSuggestedV1,
+    PublishedArticle,
+    SuggestedArticle,
+)
 
 from . import domain, metrics
 from .domain import Actor, Article, ArticleContent, ArticleVersion, Attachment, Forbidden, NotFound
@@ -364,3 +370,31 @@ async def delete_attachment(
     index.apply(stored)
     if gone is not None:
         await attachments.delete(gone.id, gone.chunks)
+
+
+def _printable(article: Article) -> PublishedArticle:
+    c = article.content
+    return PublishedArticle(
+        article_id=article.id, title=c.title, version=article.published_version or article.version, category=c.category,
+        summary=c.summary, body=c.body, tags=list(c.tags), published_at=article.published_at,
+    )
+
+
+async def published_articles(query: ArticlesQuery, *, articles: ArticleStore) -> ArticlesReply:
+    """The published articles the maintenance manual collects (rpc.kb.articles, asked by reporting): by id in the
+    order given (ids unknown or not published are named in `missing`), or every published article of a category by
+    title. A published article's content is its published version (an edit of a published article republishes it)."""
+    if bool(query.article_ids) == bool(query.category):
+        return ArticlesReply(status=422, error="give either article_ids or category")
+    if query.category:
+        found = [a for a in await articles.all() if a.state == "published" and a.content.category == query.category]
+        return ArticlesReply(articles=[_printable(a) for a in sorted(found, key=lambda a: (a.content.title, a.id))])
+    out: list[PublishedArticle] = []
+    missing: list[str] = []
+    for article_id in dict.fromkeys(query.article_ids):
+        article = await articles.get(article_id)
+        if article is None or article.state != "published":
+            missing.append(article_id)
+        else:
+            out.append(_printable(article))
+    return ArticlesReply(articles=out, missing=missing)

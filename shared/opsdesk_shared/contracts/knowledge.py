@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import subjects
 from .envelope import EventData
@@ -121,6 +121,43 @@ class ProblemEscalatedV1(EventData):
     notify: list[str] = Field(description="Who is told: senior engineers and the project manager")
     by: str
     escalated_at: datetime
+
+
+class ArticlesQuery(BaseModel):
+    """Reporting asks knowledge (rpc.kb.articles, core request/reply) for published articles: by id, in the order
+    given, or every published article of a category. Exactly one of the two."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    article_ids: list[str] = Field(default_factory=list, max_length=500)
+    category: str | None = Field(default=None, max_length=100)
+
+
+class PublishedArticle(BaseModel):
+    """One published article as the maintenance manual prints it (the published version's content)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    article_id: str
+    title: str
+    version: int = Field(ge=1)
+    category: str
+    summary: str = ""
+    body: str
+    tags: list[str] = Field(default_factory=list)
+    published_at: datetime | None = None
+
+
+class ArticlesReply(BaseModel):
+    """`status` mirrors HTTP: 200 with `articles` (and the ids that are unknown or not published in `missing`), 422
+    with `error` for a bad query."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    status: int = 200
+    articles: list[PublishedArticle] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    error: str | None = None
 
 
 # Every event model of this family, for the registry.

@@ -19,6 +19,7 @@ from opsdesk_shared.contracts import (
     TicketResolvedV1,
     subjects,
 )
+from opsdesk_shared.contracts.knowledge import ArticlesQuery, ArticlesReply
 
 from .. import metrics, problem_service, service
 from ..domain import ROLES, Actor
@@ -96,6 +97,7 @@ def register(broker: NatsBroker, *, wired: Any) -> None:
         description="An engineer's question searched in the base; the answers shown on the ticket (kb.suggested)",
     )
     register_rpc(broker, index=lambda: wired.index.index)
+    register_articles_rpc(broker, articles=wired.articles)
 
 
 def parse_search_request(body: bytes) -> tuple[str, Actor, int, service.Filters]:
@@ -148,3 +150,19 @@ def register_rpc(broker: NatsBroker, *, index: Any) -> None:
             "terms": results.terms,
             "results": [SearchHit.of(h).model_dump(mode="json") for h in results.hits],
         }
+
+
+def register_articles_rpc(broker: NatsBroker, *, articles: Any) -> None:
+    """rpc.kb.articles: reporting's maintenance manual reads published articles from their owner."""
+
+    @broker.subscriber(
+        subjects.RPC_KB_ARTICLES, queue="knowledge",
+        description="Request ArticlesQuery {'article_ids': [...]} or {'category': str}; reply ArticlesReply (published only)",
+    )
+    async def on_kb_articles(msg: NatsMessage) -> dict[str, Any]:
+        try:
+            query = ArticlesQuery.model_validate_json(msg.body)
+        except ValueError as exc:
+            return ArticlesReply(status=422, error=f"bad request: {str(exc)[:300]}").model_dump(mode="json")
+        reply = await service.published_articles(query, articles=articles)
+        return reply.model_dump(mode="json")
