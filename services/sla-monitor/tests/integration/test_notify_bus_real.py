@@ -1,0 +1,77 @@
+"""The notification edge on the real bus and database: events from other services become stored notifications for
+the people they reach. The SLA monitor's own NATS user subscribes, so its permissions are checked too."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from opsdesk_shared.bus import JetStreamPublisher
+from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1
+from opsdesk_shared.contracts.reports import ReportSubmittedV1
+from sla_monitor import calendar_service
+from sla_monitor.adapters.memory import MemoryCalendarStore
+from sla_monitor.adapters.mongo import MongoNotificationStore
+from sla_monitor.calendar_book import BookHolder
+from sla_monitor.escalation import Notification
+from sla_monitor.notifications import bus
+from sla_monitor.notifications.channels import NotifyChannel
+from sla_monitor.notifications.preferences import ChannelChoice, Preference
+from sla_monitor.notifications.service import NotificationWiring
+from sla_monitor.notifications.stores import MongoPreferenceStore
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+async def stored(store: MongoNotificationStore, *, ticket_or_event: str, timeout: float = 10) -> list[Notification]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = [n for n in await store.due(datetime(2100, 1, 1, tzinfo=UTC), limit=500)
+                 if ticket_or_event in (n.ticket_id, n.payload.get("event_id"))]
+        if found or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.1)
+
+
+async def test_a_ticket_awaiting_authorization_and_a_submitted_report_reach_the_agency(
+    mongo_db: Any, service_broker: Any, broker: Any,
+) -> None:
+    store = MongoNotificationStore(mongo_db)
+    prefs = MongoPreferenceStore(mongo_db)
+    await prefs.put(Preference(key="role:agency", quiet_outside_duty=False, channels=(ChannelChoice(channel="agency-ding"),)))
+    wired = NotificationWiring(
+        store=store, preferences=prefs, sender=None,
+        channels={"agency-ding": NotifyChannel(kind="dingtalk", url="dingtalk://S@T")},  # type: ignore[arg-type]
+    )
+    sla = await service_broker("sla-monitor")
+    bus.register(sla, wired=wired, book=BookHolder(await calendar_service.load_book(MemoryCalendarStore())), holders=None,
+                 max_deliver=3, ack_wait_s=5)
+    await sla.start()
+
+    publish = JetStreamPublisher(broker).publish
+    waiting, plain = (f"t-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    for tid, awaits in ((waiting, True), (plain, False)):
+        created = TicketCreatedV1(
+            ticket_id=tid, number=f"SR-2026-{tid[-6:]}", title="核心交换机配置变更", channel="hotline", service_code="NET-CHANGE",
+            requester=Requester(name="王小明"), reported_at=NOW, awaiting_authorization=awaits,
+        )
+        await publish(Envelope.wrap(created, producer="intake", correlation_id="c", subject_id=tid))
+    report = ReportSubmittedV1(
+        report_id="service-summary:2026-11:zh-CN:v1", series_id="service-summary:2026-11:zh-CN", kind="service-summary",
+        period="2026-11", version=1, submitted_by="pm.zhang", submitted_at=NOW,
+    )
+    envelope = Envelope.wrap(report, producer="reporting", correlation_id="c", subject_id=report.report_id)
+    await publish(envelope)
+
+    (notice,) = await stored(store, ticket_or_event=waiting)
+    assert (notice.event, notice.role, notice.target) == ("authorization_waiting", "agency", "agency-ding")
+    assert notice.subject == f"【待授权】工单 SR-2026-{waiting[-6:]} 等待信息中心授权" and "NET-CHANGE" in notice.body
+    (signoff,) = await stored(store, ticket_or_event=str(envelope.event_id))
+    assert signoff.event == "report_submitted" and "2026-11" in signoff.body
+    assert await stored(store, ticket_or_event=plain, timeout=1) == []  # a ticket that needs no authorization
