@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 Document = dict[str, Any]
 
-TEAM_WIDE = frozenset({"agent", "manager", "auditor", "admin"})
+# The agency (信息中心, role `agency`) reads everything about its service, reports included (issue 16).
+AGENCY = "agency"
+TEAM_WIDE = frozenset({"agent", "manager", "auditor", "admin", AGENCY})
 STAFF = TEAM_WIDE | {"engineer"}
 MANAGERS = frozenset({"manager", "admin"})
 INCIDENT_REPORT = "major-incident"
@@ -68,4 +70,4 @@ def may_see_report(caller: Caller, report: Document, *, ticket: Document | None)
         if sees_every_ticket(caller):
             return True
         return ticket is not None and may_see_ticket(caller, ticket)
-    return caller.is_staff
+    return caller.is_staff or caller.role == AGENCY

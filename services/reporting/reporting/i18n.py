@@ -100,6 +100,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "resolution_median": ("解决时长中位数(分钟)", "Resolution median (min)"),
     "channel": ("渠道", "Channel"), "ticket_type": ("类型", "Type"),
     "minutes_unit": ("分钟", "min"), "days_unit": ("天", "days"),
+    # the maintenance manual (维护手册): knowledge articles as chapters
+    "maintenance-manual": ("维护手册", "Maintenance manual"), "chapter": ("第%d章", "Chapter %d"),
+    "articles_count": ("收录文章", "Articles"), "published_on": ("发布日期", "Published"), "category": ("分类", "Category"),
+    "article_version": ("文章版本", "Article version"), "summary": ("摘要", "Summary"),
 }
 
 # Enum values as the agency reads them: a report never shows a wire value such as `hotline` or `sent_to_vendor`.

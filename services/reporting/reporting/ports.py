@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts.knowledge import ArticlesQuery, ArticlesReply
 
 from .projection import Effects
 
@@ -60,6 +62,15 @@ class ReportStore(Protocol):
 
     async def list(self, *, kind: str | None = None, limit: int = 200) -> list[Document]: ...
 
+    async def versions(self, series: str) -> builtins.list[Document]:
+        """Every stored version of one report (metadata only), in no particular order."""
+        ...
+
+    async def change(self, report_id: str, *, expected_rev: int, changes: Document) -> bool:
+        """Set `changes` on a stored report's metadata if it is still at `expected_rev` (then rev + 1); False when
+        someone changed it meanwhile (or it is gone)."""
+        ...
+
     async def mark_alert(self, alert_id: str) -> bool:
         """Remember an alert; False when it was raised before."""
         ...
@@ -67,6 +78,18 @@ class ReportStore(Protocol):
     async def schedule_since(self, default: datetime) -> datetime:
         """When the report calendar started (stored on first call): reports due before then are not owed."""
         ...
+
+
+class ArticleSource(Protocol):
+    """Published knowledge articles, asked of the knowledge service (it owns them)."""
+
+    async def published(self, query: ArticlesQuery) -> ArticlesReply:
+        """ArticlesUnavailable when knowledge does not answer."""
+        ...
+
+
+class ArticlesUnavailable(Exception):
+    """The knowledge service did not answer the question about articles (503)."""
 
 
 class Publisher(Protocol):

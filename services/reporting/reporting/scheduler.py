@@ -1,4 +1,5 @@
-"""The report calendar: after each period closes, generate its reports; alert when one is late or missing."""
+"""The report calendar: after each period closes, generate its reports; alert when one is not submitted to the agency by
+its due time (missing). A late submission is alerted when it happens (signing.submit)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from opsdesk_shared.periodic import Periodic
 
-from . import generation, periods, reports
+from . import generation, periods, reports, signing
 from .ports import Delivery, Publisher, ReadModels, ReportStore
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,12 @@ class ReportScheduler:
             due = reports.due_at(kind, period)
             if now < periods.end_of(period) + self.settle or due < since:
                 continue
+            # The deadline is met by submission to the agency: at the due time, a report none of whose versions (in
+            # any language) was submitted is missing, however long ago it was generated.
+            if now >= due and not await signing.submitted_any([reports.report_id(kind.name, period, lang) for lang in self.langs],
+                                                              store=self.store):
+                await generation.raise_overdue(kind.name, period, due=due, reason="missing", store=self.store,
+                                               publisher=self.publisher, now=now)
             for lang in self.langs:
                 if await self.store.get(reports.report_id(kind.name, period, lang)) is not None:
                     continue

@@ -23,6 +23,7 @@ class ReportingSettings(ServiceSettings):
     smtp_port: int = 25
     smtp_sender: str = "opsdesk-reports@localhost"
     download_base: str = Field(default="http://127.0.0.1:8080", description="Gateway address the delivered links point at")
+    articles_timeout_s: float = Field(default=5.0, gt=0, description="How long the manual waits for knowledge's articles")
     security_service_prefixes: list[str] = Field(default_factory=lambda: ["SEC"])
     # The deliverable's cover and sign-off: who delivers the reports to whom (the contract's parties by default).
     agency_name: str = Field(default="广州市工商行政管理局", min_length=1, max_length=100, description="The agency (采购人) on the cover")

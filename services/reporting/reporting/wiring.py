@@ -10,7 +10,7 @@ from typing import Any
 
 from .adapters.memory import MemoryEventProjection, MemoryGenerations, MemoryPublisher, MemoryReportStore
 from .domain import Tally
-from .ports import Delivery, EventProjection, EventSource, Publisher, ReportStore
+from .ports import ArticleSource, Delivery, EventProjection, EventSource, Publisher, ReportStore
 from .rebuild import Generations, Projection
 from .settings import ReportingSettings
 
@@ -30,6 +30,8 @@ class Adapters:
     generations: Generations = field(default_factory=MemoryGenerations)
     source: EventSource | None = None
     delivery: Delivery | None = None
+    # Published knowledge articles for the maintenance manual (knowledge answers rpc.kb.articles).
+    articles: ArticleSource | None = None
     clock: Callable[[], datetime] = _utcnow
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 

@@ -36,7 +36,8 @@ API = "/api/v1"
 WRITERS: dict[str, frozenset[str]] = {
     "assets": frozenset({"agent", "engineer", "manager", "admin"}),
     "knowledge": frozenset({"requester", "agent", "engineer", "manager", "admin"}),
-    "reporting": frozenset({"manager", "admin"}),
+    # The agency acknowledges or returns submitted reports (issue 16); reporting checks each step's role itself.
+    "reporting": frozenset({"manager", "admin", "agency"}),
     "dispatch": frozenset({"agent", "engineer", "manager", "admin"}),
     "sla-monitor": frozenset({"admin"}),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 from collections import Counter
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts.knowledge import ArticlesQuery, ArticlesReply, PublishedArticle
 from opsdesk_shared.mongo import check_document
 
 from ..projection import LIST_CAP, Effects
@@ -115,6 +117,18 @@ class MemoryReportStore:
         found = [r for r in self.reports.values() if kind is None or r.get("kind") == kind]
         return sorted(found, key=lambda r: r["generated_at"], reverse=True)[:limit]
 
+    async def versions(self, series: str) -> builtins.list[Document]:
+        return [copy.deepcopy(r) for r in self.reports.values() if r.get("series", r["_id"]) == series]
+
+    async def change(self, report_id: str, *, expected_rev: int, changes: Document) -> bool:
+        current = self.reports.get(report_id)
+        if current is None or int(current.get("rev") or 0) != expected_rev:
+            return False
+        updated = {**current, **copy.deepcopy(changes), "rev": expected_rev + 1}
+        check_document({k: v for k, v in updated.items() if k != "figures"})
+        self.reports[report_id] = updated
+        return True
+
     async def mark_alert(self, alert_id: str) -> bool:
         if alert_id in self.alerts:
             return False
@@ -162,3 +176,22 @@ class MemoryEventSource:
     async def replay(self, *, after: int, upto: int) -> Any:
         for seq in range(after + 1, min(upto, len(self.events)) + 1):
             yield seq, self.events[seq - 1]
+
+
+class MemoryArticleSource:
+    """Published articles given by the test, answered as knowledge's rpc.kb.articles would."""
+
+    def __init__(self, articles: list[PublishedArticle] | None = None) -> None:
+        self.articles = {a.article_id: a for a in articles or []}
+        self.asked: list[ArticlesQuery] = []
+
+    async def published(self, query: ArticlesQuery) -> ArticlesReply:
+        self.asked.append(query)
+        if bool(query.article_ids) == bool(query.category):
+            return ArticlesReply(status=422, error="give either article_ids or category")
+        if query.category:
+            found = sorted((a for a in self.articles.values() if a.category == query.category), key=lambda a: (a.title, a.article_id))
+            return ArticlesReply(articles=found)
+        ids = list(dict.fromkeys(query.article_ids))
+        return ArticlesReply(articles=[self.articles[i] for i in ids if i in self.articles],
+                             missing=[i for i in ids if i not in self.articles])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 from collections.abc import Callable
@@ -218,6 +219,17 @@ class MongoReportStore:
         query: Document = {} if kind is None else {"kind": kind}
         found = [_unpacked(doc) async for doc in self._reports.find(query, {"chunks": 0})]
         return sorted(found, key=lambda r: r["generated_at"], reverse=True)[:limit]
+
+    async def versions(self, series: str) -> builtins.list[Document]:
+        # Version 1 of a report stored before sign-off existed has no `series`: its id is the series.
+        query = {"$or": [{"series": series}, {"_id": series}]}
+        return [_unpacked(doc) async for doc in self._reports.find(query, {"chunks": 0})]
+
+    async def change(self, report_id: str, *, expected_rev: int, changes: Document) -> bool:
+        # Compare-and-set on `rev` (a report stored before sign-off has none: it counts as 0).
+        rev: Document = {"rev": expected_rev} if expected_rev else {"$or": [{"rev": 0}, {"rev": {"$exists": False}}]}
+        result = await self._reports.update_one({"_id": report_id, **rev}, {"$set": {**changes, "rev": expected_rev + 1}})
+        return result.matched_count == 1
 
     async def mark_alert(self, alert_id: str) -> bool:
         try:

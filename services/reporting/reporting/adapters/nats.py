@@ -1,4 +1,4 @@
-"""Read the event stream from a sequence number, for rebuilding the projection from scratch."""
+"""Read the event stream from a sequence number (rebuilding the projection), and ask knowledge for articles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from opsdesk_shared.bus import EVENT_SUBJECTS, EVENTS_STREAM
-from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts import Envelope, subjects
+from opsdesk_shared.contracts.knowledge import ArticlesQuery, ArticlesReply
+
+from ..ports import ArticlesUnavailable
 
 
 class StreamSource:
@@ -52,3 +55,18 @@ class StreamSource:
                         return
         finally:
             await sub.unsubscribe()
+
+
+class NatsArticleSource:
+    """rpc.kb.articles on core NATS request/reply: knowledge answers with the published articles asked for."""
+
+    def __init__(self, broker: NatsBroker, *, timeout_s: float = 5.0) -> None:
+        self._broker = broker
+        self._timeout_s = timeout_s
+
+    async def published(self, query: ArticlesQuery) -> ArticlesReply:
+        try:
+            reply = await self._broker.request(query.model_dump_json().encode(), subjects.RPC_KB_ARTICLES, timeout=self._timeout_s)
+            return ArticlesReply.model_validate_json(reply.body)
+        except Exception as exc:
+            raise ArticlesUnavailable(f"knowledge did not answer: {type(exc).__name__}: {exc}"[:300]) from exc

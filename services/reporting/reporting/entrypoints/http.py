@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC
+from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from opsdesk_shared.internal_auth import VerifiedCaller, require_roles
+from opsdesk_shared.contracts.knowledge import ArticlesQuery
+from opsdesk_shared.contracts.reports import SignOffState
+from opsdesk_shared.internal_auth import Caller, VerifiedCaller, require_roles
 
-from .. import access, generation, reports
+from .. import access, generation, manual, reports, signing, signoff
 from ..i18n import LANGS
+from ..ports import ArticlesUnavailable
 from ..rebuild import rebuild
 from ..render.forms import FORMS
 from ..wiring import Adapters
+from .refusals import Refusal
 
 router = APIRouter(prefix="/api/v1")
 Format = Literal["json", "xlsx", "pdf"]
@@ -73,11 +79,125 @@ async def kinds() -> list[dict[str, Any]]:
             for k in (*reports.SCHEDULED, reports.INCIDENT_KIND)]
 
 
-@router.get("/reports/stored", tags=["reports"], summary="Generated reports the caller may see, newest first")
-async def stored(wired: Wired, caller: VerifiedCaller, kind: str | None = None) -> list[dict[str, Any]]:
-    found = [r for r in await wired.reports.list(kind=kind) if access.sees_every_ticket(caller)
-             or access.may_see_report(caller, r, ticket=await _incident_ticket(wired, r))]
-    return [json.loads(generation.to_json({k: v for k, v in r.items() if k not in ("figures", "chunks")})) for r in found]
+def _listed(report: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A stored report as lists show it: its metadata with the sign-off state, version, submission and deadline."""
+    shown = {k: v for k, v in report.items() if k not in ("figures", "chunks", "rev")}
+    return json.loads(generation.to_json({**shown, **signoff.listing(report, now=now)}))  # type: ignore[no-any-return]
+
+
+@router.get("/reports/stored", tags=["reports"], summary="Generated reports the caller may see, newest first, with their sign-off")
+async def stored(wired: Wired, caller: VerifiedCaller, kind: str | None = None,
+                 state: Annotated[SignOffState | None, Query(description="draft, submitted, acknowledged or returned")] = None,
+                 ) -> list[dict[str, Any]]:
+    found = [r for r in await wired.reports.list(kind=kind) if (state is None or signoff.state_of(r) == state)
+             and (access.sees_every_ticket(caller) or access.may_see_report(caller, r, ticket=await _incident_ticket(wired, r)))]
+    now = wired.clock()
+    return [_listed(r, now) for r in found]
+
+
+async def _visible(report_id: str, wired: Adapters, caller: Caller) -> None:
+    meta = await wired.reports.get(report_id)
+    if meta is None or not access.may_see_report(caller, meta, ticket=await _incident_ticket(wired, meta)):
+        raise _hidden(f"stored report {report_id}")
+
+
+async def _signing(call: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """The sign-off refusals as status codes: 403 who, 404 what, 409 when (with the steps that fit), 422 what is missing."""
+    try:
+        return await call
+    except signing.UnknownReport as exc:
+        raise _hidden(f"stored report {exc}") from None
+    except signoff.Forbidden as exc:
+        raise Refusal(403, exc.code, **exc.params) from None
+    except signoff.IllegalStep as exc:
+        raise Refusal(409, exc.code, error_code="illegal_transition", extra={"allowed": exc.allowed}, **exc.params) from None
+    except signoff.NoComments as exc:
+        raise Refusal(422, exc.code, loc=["body", "comments"]) from None
+    except signing.Changed:
+        raise Refusal(409, "changed", extra={"allowed": []}) from None
+    except signing.CannotRegenerate as exc:
+        raise Refusal(409, "cannot_regenerate", extra={"allowed": []}, reason=str(exc)) from None
+    except manual.NoArticles as exc:
+        raise _no_articles(exc) from None
+    except ArticlesUnavailable:
+        raise Refusal(503, "knowledge_unavailable", error_code="service_unavailable") from None
+
+
+def _no_articles(exc: manual.NoArticles) -> Refusal:
+    if exc.missing:
+        return Refusal(422, "not_published", loc=["body", "article_ids"], ids=", ".join(exc.missing))
+    if exc.field == "category":
+        return Refusal(422, "empty_category", loc=["body", "category"], category=str(exc))
+    return Refusal(422, "one_selection", loc=["body"])
+
+
+def _actor(caller: Caller) -> signing.Actor:
+    return signing.Actor(by=caller.subject, role=caller.role)
+
+
+def _sources(wired: Adapters) -> signing.Sources:
+    return signing.Sources(models=wired.holder.models, articles=wired.articles, delivery=wired.delivery,
+                           parties=wired.settings.parties())
+
+
+class AcknowledgeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000, description="The agency's optional remark")
+
+
+class ReturnBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comments: str = Field(min_length=1, max_length=4000, description="What the agency wants changed (required)")
+
+
+@router.post("/reports/stored/{report_id}/submit", tags=["sign-off"],
+             summary="Submit a stored report to the agency (manager, admin); a returned one goes as a new version")
+async def submit(report_id: str, wired: Wired, caller: VerifiedCaller) -> dict[str, Any]:
+    await _visible(report_id, wired, caller)
+    done = await _signing(signing.submit(report_id, actor=_actor(caller), store=wired.reports, publisher=wired.publisher,
+                                         sources=_sources(wired), now=wired.clock()))
+    return _listed(done, wired.clock())
+
+
+@router.post("/reports/stored/{report_id}/acknowledge", tags=["sign-off"], summary="The agency acknowledges a submitted report")
+async def acknowledge(report_id: str, wired: Wired, caller: VerifiedCaller, body: AcknowledgeBody | None = None) -> dict[str, Any]:
+    await _visible(report_id, wired, caller)
+    done = await _signing(signing.acknowledge(report_id, actor=_actor(caller), note=body.note if body else None,
+                                              store=wired.reports, publisher=wired.publisher, now=wired.clock()))
+    return _listed(done, wired.clock())
+
+
+@router.post("/reports/stored/{report_id}/return", tags=["sign-off"], summary="The agency returns a submitted report with comments")
+async def return_report(report_id: str, body: ReturnBody, wired: Wired, caller: VerifiedCaller) -> dict[str, Any]:
+    await _visible(report_id, wired, caller)
+    done = await _signing(signing.return_report(report_id, actor=_actor(caller), comments=body.comments, store=wired.reports,
+                                                publisher=wired.publisher, now=wired.clock()))
+    return _listed(done, wired.clock())
+
+
+class ManualBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    article_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=500, description="Published articles, in the order of the chapters")
+    category: str | None = Field(default=None, min_length=1, max_length=100, description="Or every published article of a category")
+
+
+@router.post("/reports/manual", tags=["maintenance manual"], dependencies=MANAGERS_ONLY,
+             summary="Publish the maintenance manual (维护手册) from knowledge articles as its next version")
+async def publish_manual(body: ManualBody, wired: Wired, lang: Lang = "zh-CN") -> dict[str, Any]:
+    if bool(body.article_ids) == bool(body.category):
+        raise Refusal(422, "one_selection", loc=["body"])
+    if wired.articles is None:
+        raise Refusal(503, "knowledge_unavailable", error_code="service_unavailable")
+    query = ArticlesQuery(article_ids=body.article_ids, category=body.category)
+    built = await _signing(generation.generate_manual(query, articles=wired.articles, store=wired.reports, publisher=wired.publisher,
+                                                      delivery=wired.delivery, lang=_lang(lang), now=wired.clock(),
+                                                      parties=wired.settings.parties()))
+    stored_meta = await wired.reports.get(str(built["_id"]))
+    return _listed(stored_meta or built, wired.clock())
 
 
 @router.get("/reports/stored/{report_id}", tags=["reports"], summary="Download a generated report")
@@ -144,9 +264,10 @@ async def generate(kind: str, period: str, wired: Wired, lang: Lang = "zh-CN") -
         reports.check_period(spec, period)
     except ValueError as exc:
         raise HTTPException(422, detail=str(exc)) from None
-    built = await generation.generate(spec, period, models=wired.holder.models, store=wired.reports, publisher=wired.publisher,
-                                      delivery=wired.delivery, lang=_lang(lang), now=wired.clock(), parties=wired.settings.parties())
-    return {"report_id": built["_id"], "generated_at": built["generated_at"].astimezone(UTC).isoformat()}
+    built = await _signing(generation.generate(spec, period, models=wired.holder.models, store=wired.reports, publisher=wired.publisher,
+                                               delivery=wired.delivery, lang=_lang(lang), now=wired.clock(),
+                                               parties=wired.settings.parties()))
+    return {"report_id": built["_id"], "version": built["revision"], "generated_at": built["generated_at"].astimezone(UTC).isoformat()}
 
 
 # Forms another service owns: one form per paper, filled by the service that owns the record (issue 13, item 16).

@@ -1,4 +1,5 @@
-"""The report calendar on an injected clock: due reports generated once, late and missing ones alerted once."""
+"""The report calendar on an injected clock: due reports generated once; reports not submitted to the agency by their due
+time alerted once (missing), a first submission after it alerted once (late)."""
 
 from __future__ import annotations
 
@@ -79,25 +80,53 @@ async def test_monthly_reports_are_generated_once_stored_announced_and_delivered
     assert set(done) == {f"{k}:2026-11:zh-CN" for k in monthly}
     assert again == []
     stored = await store.get("service-summary:2026-11:zh-CN")
-    assert stored is not None and stored["late"] is False and stored["delivered"] == ["webhook"]
+    assert stored is not None and stored["generated_late"] is False and stored["delivered"] == ["webhook"]
+    assert (stored["state"], stored["revision"]) == ("draft", 1)  # waiting to be submitted to the agency
     assert (await store.file("service-summary:2026-11:zh-CN", "pdf") or b"").startswith(b"%PDF")
     assert [e.type for e in publisher.published] == [subjects.REPORT_GENERATED] * len(monthly)
     assert {e.data["period"] for e in publisher.published} == {"2026-11"}
     assert all(files == {"json", "xlsx", "pdf"} for _, files in delivery.sent)
 
 
-async def test_a_report_generated_after_its_due_date_is_late_and_alerted_once(models: MemoryReadModels) -> None:
-    clock = Clock(datetime(2026, 12, 7, 9, 0, tzinfo=TZ))  # service down from the 1st to the 7th
+async def test_a_report_generated_but_not_submitted_by_its_due_time_is_missing_and_alerted_once(models: MemoryReadModels) -> None:
+    clock = Clock(datetime(2026, 12, 1, 2, 0, tzinfo=TZ))
     job, store, publisher = scheduler(models, clock)
+    await job.step()  # generated on the 1st, on time; nobody submits
+    assert not [e for e in publisher.published if e.type == subjects.REPORT_OVERDUE]
 
+    clock.at = datetime(2026, 12, 5, 0, 1, tzinfo=TZ)
     await job.step()
     await job.step()
 
     overdue = [e for e in publisher.published if e.type == subjects.REPORT_OVERDUE]
-    late_kinds = {e.data["kind"] for e in overdue}
-    assert late_kinds == {"service-summary", "om-monthly", "inspection", "quality-self-check", "security-analysis"}
-    assert all(e.data["reason"] == "late" for e in overdue)
-    assert (await store.get("repair-summary:2026-11:zh-CN") or {})["late"] is False  # due the 10th
+    assert {e.data["kind"] for e in overdue} == {"service-summary", "om-monthly", "inspection", "quality-self-check", "security-analysis"}
+    assert all(e.data["reason"] == "missing" for e in overdue)  # generated on time does not meet the 5th: submission does
+
+
+async def test_a_report_submitted_before_its_due_time_is_not_missing_and_one_submitted_after_is_late(models: MemoryReadModels) -> None:
+    from reporting import signing
+
+    clock = Clock(datetime(2026, 12, 1, 2, 0, tzinfo=TZ))
+    job, store, publisher = scheduler(models, clock)
+    await job.step()
+    sources = signing.Sources(models=models)
+    manager = signing.Actor(by="pm-chen", role="manager")
+    await signing.submit("service-summary:2026-11:zh-CN", actor=manager, store=store, publisher=publisher, sources=sources,
+                         now=datetime(2026, 12, 4, 18, 0, tzinfo=TZ))
+
+    clock.at = datetime(2026, 12, 5, 0, 1, tzinfo=TZ)
+    await job.step()
+    missing = {e.data["kind"] for e in publisher.published if e.type == subjects.REPORT_OVERDUE}
+    assert "service-summary" not in missing and "om-monthly" in missing
+
+    late = await signing.submit("repair-summary:2026-11:zh-CN", actor=manager, store=store, publisher=publisher, sources=sources,
+                                now=datetime(2026, 12, 10, 9, 0, tzinfo=TZ))  # the 10th began at midnight
+    assert (late["state"], late["submitted_by"]) == ("submitted", "pm-chen")
+    alerts = [e.data for e in publisher.published if e.type == subjects.REPORT_OVERDUE and e.data["kind"] == "repair-summary"]
+    assert [a["reason"] for a in alerts] == ["late"]
+    submitted = [e.data for e in publisher.published if e.type == subjects.REPORT_SUBMITTED]
+    assert [(d["report_id"], d["on_time"]) for d in submitted] == [("service-summary:2026-11:zh-CN", True),
+                                                                    ("repair-summary:2026-11:zh-CN", False)]
 
 
 async def test_a_report_that_cannot_be_generated_past_its_due_date_is_missing(models: MemoryReadModels, monkeypatch: pytest.MonkeyPatch) -> None:
