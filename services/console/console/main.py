@@ -36,8 +36,11 @@ def create_app(settings: ConsoleSettings, client: httpx.AsyncClient | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = client is None
         # No cookie jar: the one client serves every signed-in person, so nothing may be remembered between calls.
+        # No cap on connections: every open /events page holds one to the gateway for as long as it stays open (httpx's
+        # default of 100 left the 101st console waiting, then failing); the gateway caps streams per user and in total.
         http = client or httpx.AsyncClient(base_url=settings.gateway_url, timeout=settings.api_timeout_s,
-                                           cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
+                                           cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+                                           limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
         app.state.console = Console(settings, Gateway(http), SessionSealer(secret), ZoneInfo(settings.timezone), environment())
         try:
             yield

@@ -61,7 +61,10 @@ class ConsoleProxy:
             await self.app(scope, receive, send)
             return
         if self.client is None:
-            self.client = httpx.AsyncClient(timeout=self.timeout, cookies=no_cookie_jar())
+            # No cap on connections: each open console page's event stream holds one for as long as it is open
+            # (httpx's default of 100 made the 101st browser wait, then fail); the live stream caps users and total.
+            self.client = httpx.AsyncClient(timeout=self.timeout, cookies=no_cookie_jar(),
+                                            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
         await self._forward(scope, receive, send)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
