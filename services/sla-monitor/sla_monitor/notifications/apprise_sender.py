@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import apprise
+import apprise.plugins.dingtalk
+import apprise.plugins.wecombot
+import requests
 
 from .channels import NotifyChannel
 
@@ -30,6 +34,43 @@ log = logging.getLogger(__name__)
 _apprise_log = logging.getLogger("apprise")
 _apprise_log.setLevel(logging.CRITICAL)
 _apprise_log.propagate = False
+
+
+_refusal = threading.local()
+
+
+class _RobotReplies:
+    """Stands in for `requests` inside apprise's WeCom and DingTalk plugins (and nowhere else).
+
+    Both robots answer a refused message with HTTP 200 and a JSON `errcode` (WeCom 45009 over the rate, 93000 a bad
+    key; DingTalk 310000 a bad signature, 130101 over the rate), and apprise 2.3.0 checks only the HTTP status: the
+    message would be recorded as sent and lost. A non-zero errcode is turned into a 502 the plugin reports as a
+    failure, and remembered (per thread) for the delivery error, so the record is retried with back-off.
+    """
+
+    codes = requests.codes
+    RequestException = requests.RequestException
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(requests, name)
+
+    def post(self, *args: Any, **kwargs: Any) -> requests.Response:
+        response = requests.post(*args, **kwargs)
+        _refusal.reason = None
+        if response.status_code == 200:
+            try:
+                reply = response.json()
+            except ValueError:
+                return response
+            code = reply.get("errcode", 0) if isinstance(reply, dict) else 0
+            if code:
+                _refusal.reason = f"errcode {code}: {str(reply.get('errmsg', ''))[:200]}"
+                response.status_code = 502
+        return response
+
+
+setattr(apprise.plugins.wecombot, "requests", _RobotReplies())  # noqa: B010 (a module attribute, on purpose)
+setattr(apprise.plugins.dingtalk, "requests", _RobotReplies())  # noqa: B010
 
 
 class DeliveryError(Exception):
@@ -103,10 +144,12 @@ class AppriseSender:
         endpoint = self._endpoints.get(url.split("://", 1)[0])
         if endpoint:
             _override(plugin, endpoint)
+        _refusal.reason = None
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:  # type: ignore[no-untyped-call]
             ok = plugin.notify(body=body, title=title)
         if not ok:
-            reason = " ".join(captured.getvalue().split()) or "refused"
+            reason = " ".join(filter(None, [getattr(_refusal, "reason", None), " ".join(captured.getvalue().split())]))
+            reason = reason or "refused"
             raise DeliveryError(redact(reason, url)[:500])
 
     async def send(self, *, channel: NotifyChannel, address: str | None, title: str, body: str) -> None:

@@ -50,6 +50,7 @@ class Robots(BaseHTTPRequestHandler):
 
     received: list[tuple[str, dict[str, Any]]] = []
     refusals: list[str] = []
+    over_rate = 0  # the next this many WeCom messages are refused as over the robot's rate
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -62,9 +63,9 @@ class Robots(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _refuse(self, why: str, status: int = 400) -> None:
+    def _refuse(self, why: str, status: int = 400, errcode: int = 40000) -> None:
         self.refusals.append(why)
-        self._answer(status, {"errcode": 40000, "errmsg": why})
+        self._answer(status, {"errcode": errcode, "errmsg": why})
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
@@ -74,22 +75,27 @@ class Robots(BaseHTTPRequestHandler):
             return self._refuse("content type")
         body = json.loads(raw)
         if url.path == "/cgi-bin/webhook/send":
+            # WeCom answers every refusal with HTTP 200 and an errcode.
             if query.get("key") != [WECOM_KEY]:
-                return self._refuse("invalid webhook url key", 404)
+                return self._refuse("invalid webhook url", 200, errcode=93000)
             if body.get("msgtype") != "text" or not isinstance(body.get("text", {}).get("content"), str):
-                return self._refuse("wecom body")
+                return self._refuse("wecom body", 200, errcode=40008)
+            if Robots.over_rate > 0:
+                Robots.over_rate -= 1
+                return self._refuse("api freq out of limit", 200, errcode=45009)
             self.received.append(("wecom", body))
             return self._answer(200, {"errcode": 0, "errmsg": "ok"})
         if url.path == "/robot/send":
             timestamp, sign = query.get("timestamp", [""])[0], query.get("sign", [""])[0]
             expected = base64.b64encode(hmac.new(DING_SECRET.encode(), f"{timestamp}\n{DING_SECRET}".encode(), hashlib.sha256).digest())
             # parse_qs decoded the query once; apprise quoted the base64 signature, so compare the decoded forms.
+            # DingTalk, too, answers a refusal with HTTP 200 and an errcode.
             if query.get("access_token") != [DING_TOKEN] or sign.encode() != expected:
-                return self._refuse("sign not match", 403)
+                return self._refuse("sign not match", 200, errcode=310000)
             if abs(int(timestamp) - time.time() * 1000) > 3600_000:
-                return self._refuse("timestamp too far", 403)
+                return self._refuse("timestamp too far", 200, errcode=310000)
             if body.get("msgtype") not in ("text", "markdown"):
-                return self._refuse("dingtalk body")
+                return self._refuse("dingtalk body", 200, errcode=40035)
             self.received.append(("dingtalk", body))
             return self._answer(200, {"errcode": 0, "errmsg": "ok"})
         if url.path == "/jsonrpc/sms":
@@ -103,7 +109,7 @@ class Robots(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def robots() -> Iterator[tuple[int, type[Robots]]]:
-    Robots.received, Robots.refusals = [], []
+    Robots.received, Robots.refusals, Robots.over_rate = [], [], 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Robots)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -185,8 +191,23 @@ async def test_a_wrong_dingtalk_secret_is_refused_retried_and_the_record_holds_n
     stored = await store.get("bad-sign")
     assert stand_in.refusals == ["sign not match"]
     assert stored is not None and stored.status == "pending" and stored.attempts == 1 and stored.due_at == T0 + timedelta(seconds=1)
-    assert stored.last_error and "403" in stored.last_error
+    assert stored.last_error and "errcode 310000" in stored.last_error
     assert wrong not in stored.last_error and DING_TOKEN not in stored.last_error
+
+
+async def test_a_robot_refusing_with_http_200_and_an_errcode_is_retried_not_lost(mongo_db: Any, robots: Any) -> None:
+    """apprise 2.3.0 takes any HTTP 200 as delivered; the robots say "over the rate" (45009) with a 200."""
+    port, stand_in = robots
+    stand_in.over_rate = 1
+    store = MongoNotificationStore(mongo_db)
+    await store.add(note("over-rate", "desk-wecom"))
+    deliver = dict(email=None, webhook=None, sender=sender(port), channels=channels(port, 25), buckets=Buckets(),
+                   max_attempts=3, backoff_s=1)
+    assert await notify.deliver_due(now=T0, store=store, **deliver) == 0  # type: ignore[arg-type]
+    first = await store.get("over-rate")
+    assert first is not None and first.status == "pending" and "errcode 45009" in (first.last_error or "")
+    assert await notify.deliver_due(now=T0 + timedelta(seconds=1), store=store, **deliver) == 1  # type: ignore[arg-type]
+    assert stand_in.refusals == ["api freq out of limit"] and len(stand_in.received) == 1
 
 
 async def test_twelve_notifications_reach_the_wecom_robot_as_two_batched_messages(mongo_db: Any, robots: Any) -> None:
