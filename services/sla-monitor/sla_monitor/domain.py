@@ -80,7 +80,29 @@ DEFAULT_POLICIES: dict[str, TimerPolicy] = {
     "escalation": TimerPolicy(name="escalation", calendar="24x7", business_minutes=20),
     # The contract caps remote guidance at the desk at five minutes; after that an engineer goes.
     "remote_guidance": TimerPolicy(name="remote_guidance", calendar="24x7", business_minutes=5),
+    # The agency's authorization of emergency work that went out first (issue 16): due within working hours
+    # (SLA_AUTHORIZATION_WORKING_HOURS, 4 by default), on the agency's office calendar.
+    "authorization": TimerPolicy(name="authorization", calendar="office-hours", business_minutes=240),
 }
+AUTHORIZATION = "authorization"
+
+
+def clocks_on_created(*, awaiting_authorization: bool, emergency: bool) -> tuple[str, ...]:
+    """The clocks ticket.created starts (a responsive ticket). The response clock always: it measures the desk's
+    acknowledgement. The dispatch clock only when the work may go out now: work waiting for the agency starts it at
+    the authorization (ticket.authorized), so the agency's time is not the team's. Emergency work of a service that
+    requires authorization goes out at once, and the agency's decision is due on the `authorization` clock.
+
+    Worked example (office hours 08:30-12:00, 14:00-17:30): filed 09:00 awaiting -> response from 09:00; the desk
+    acknowledges 09:20 (response met); the agency approves 15:10 -> dispatch from 15:10, due 15:20; assigned 15:12."""
+    names: tuple[str, ...] = ("response",) if awaiting_authorization else ("response", "dispatch")
+    return (*names, AUTHORIZATION) if emergency else names
+
+
+def clocks_on_authorized(*, dispatch: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(started, stopped) by ticket.authorized: the authorization clock stops (emergency work decided); work that
+    waited goes to dispatch now, so its dispatch clock starts at the authorization."""
+    return (("dispatch",) if dispatch else ()), (AUTHORIZATION,)
 
 
 def plan_timer(

@@ -20,6 +20,9 @@ class SlaSettings(ServiceSettings):
     # Per-policy overrides merged over the defaults, as JSON in SLA_POLICIES, e.g.
     # {"response": {"calendar": "24x7", "business_minutes": 0.05}} for a demo that breaches in 3 seconds.
     policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Emergency work goes out before the agency authorizes it; its authorization is due within these working hours
+    # (the `authorization` clock; SLA_POLICIES can still override the policy as a whole).
+    authorization_working_hours: float = Field(default=4.0, gt=0)
     # Overrides per catalog service and priority, as JSON in SLA_SERVICE_POLICIES: keys "<service>:<priority>" with
     # "*" for any, e.g. {"*:P1": {"response": {"business_minutes": 30}}}. The most specific key wins
     # (service and priority, then service, then priority). They apply to the clocks ticket.created starts.
@@ -53,6 +56,7 @@ class SlaSettings(ServiceSettings):
 
     def timer_policies(self) -> dict[str, TimerPolicy]:
         merged = {name: policy.model_dump() for name, policy in DEFAULT_POLICIES.items()}
+        merged["authorization"]["business_minutes"] = self.authorization_working_hours * 60
         for name, override in self.policies.items():
             merged[name] = {**merged.get(name, {}), **override, "name": name}
         return {name: TimerPolicy.model_validate(fields) for name, fields in merged.items()}

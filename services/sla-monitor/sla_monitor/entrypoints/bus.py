@@ -26,9 +26,10 @@ from opsdesk_shared.contracts import (
     TicketUpdatedV1,
     subjects,
 )
+from opsdesk_shared.contracts.authorizations import TicketAuthorizationDeclinedV1, TicketAuthorizedV1
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery, TimersQuery, TimersReply
 
-from .. import calendar_service, metrics, notify, service
+from .. import calendar_service, domain, metrics, notify, service
 from ..calendar_book import BookHolder
 from ..ports import EventOutbox, HolderStore, NotificationStore, TimerStore
 from ..settings import SlaSettings
@@ -38,7 +39,8 @@ CALENDAR_QUERIES: TypeAdapter[DeadlineQuery | ElapsedQuery] = TypeAdapter(
 )
 
 
-# Which policies a ticket's events start and stop, and from which moment the clock counts.
+# Which policies a ticket's events start and stop, and from which moment the clock counts (work awaiting the agency's
+# authorization: domain.clocks_on_created / clocks_on_authorized).
 STARTED_BY_TICKET_CREATED = ("response", "dispatch")
 STOPPED_BY_TICKET_ASSIGNED = ("response", "dispatch")
 # A ticket in one of these states needs no clock any more.
@@ -55,9 +57,10 @@ def register(
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
         if ticket.sla_profile != "responsive":
             return  # a scheduled or project deliverable (a monthly report, an assessment) has no response clock
-        # Response runs from when the requester reported it (a phone call logged later); dispatch from intake.
-        starts = {"response": ticket.reported_at, "dispatch": envelope.occurred_at}
-        for name in STARTED_BY_TICKET_CREATED:
+        # Response runs from when the requester reported it (a phone call logged later); dispatch from intake, and
+        # the agency's authorization of emergency work from when it went out.
+        starts = {"response": ticket.reported_at, "dispatch": envelope.occurred_at, domain.AUTHORIZATION: envelope.occurred_at}
+        for name in domain.clocks_on_created(awaiting_authorization=ticket.awaiting_authorization, emergency=ticket.emergency):
             policy = settings.policy_for(name, service_code=ticket.service_code, priority=ticket.priority)
             if await service.start_policy_timer(
                 policy, ticket_id=ticket.ticket_id, started_at=starts[name], book=holder.book, store=store,
@@ -120,6 +123,32 @@ def register(
         started = updated.changes.get("guidance_started_at", {}).get("new")
         if isinstance(started, str):
             await start("remote_guidance", updated.ticket_id, datetime.fromisoformat(started), envelope)
+        acknowledged = updated.changes.get("acknowledged_at", {}).get("new")
+        if isinstance(acknowledged, str):
+            # The desk acknowledged a ticket that waits for the agency: that is the response the clock measures.
+            await stop("response", updated.ticket_id, datetime.fromisoformat(acknowledged))
+
+    async def on_ticket_authorized(envelope: Envelope, authorized: TicketAuthorizedV1) -> None:
+        started, stopped = domain.clocks_on_authorized(dispatch=authorized.dispatch)
+        for name in stopped:
+            if await service.stop_if_running(name, ticket_id=authorized.ticket_id, at=authorized.authorized_at, store=store, outbox=outbox):
+                metrics.timers_stopped.labels(name).inc()
+        if authorized.sla_profile != "responsive":
+            return
+        for name in started:
+            policy = settings.policy_for(name, service_code=authorized.service_code, priority=authorized.priority)
+            if await service.start_policy_timer(
+                policy, ticket_id=authorized.ticket_id, started_at=authorized.authorized_at, book=holder.book, store=store,
+                correlation_id=envelope.correlation_id, outbox=outbox,
+            ):
+                metrics.timers_started.labels(name).inc()
+
+    async def on_ticket_authorization_declined(envelope: Envelope, declined: TicketAuthorizationDeclinedV1) -> None:
+        # The agency decided (a waiting ticket is cancelled by its own ticket.status_changed): its clock stops.
+        if await service.stop_if_running(
+            domain.AUTHORIZATION, ticket_id=declined.ticket_id, at=declined.declined_at, store=store, outbox=outbox
+        ):
+            metrics.timers_stopped.labels(domain.AUTHORIZATION).inc()
 
     async def on_ticket_dispatch_requested(envelope: Envelope, sent: TicketDispatchRequestedV1) -> None:
         # The desk sent the ticket on (or its window ran out): guidance is over, met if within the window. A hold
@@ -158,6 +187,8 @@ def register(
         (subjects.ASSIGNMENT_DELAYED, "sla-assignment-delayed", on_assignment_delayed),
         (subjects.ESCALATION_RAISED, "sla-escalation-raised", on_escalation_raised),
         (subjects.ESCALATION_ACKNOWLEDGED, "sla-escalation-acknowledged", on_escalation_acknowledged),
+        (subjects.TICKET_AUTHORIZED, "sla-ticket-authorized", on_ticket_authorized),
+        (subjects.TICKET_AUTHORIZATION_DECLINED, "sla-ticket-authorization-declined", on_ticket_authorization_declined),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

@@ -171,3 +171,21 @@ async def test_a_stop_racing_its_start_still_stops_the_timer(book: CalendarBook)
     assert await service.stop_timer("redispatch", ticket_id="t", at=at, store=store)
     timer = await store.get(domain.timer_key("t", "redispatch"))
     assert timer is not None and timer.status == "stopped" and timer.started_at == at
+
+
+def test_work_awaiting_the_agency_starts_dispatch_at_the_authorization_and_emergency_work_its_clock() -> None:
+    from sla_monitor import domain
+
+    assert domain.clocks_on_created(awaiting_authorization=False, emergency=False) == ("response", "dispatch")
+    assert domain.clocks_on_created(awaiting_authorization=True, emergency=False) == ("response",)
+    assert domain.clocks_on_created(awaiting_authorization=False, emergency=True) == ("response", "dispatch", "authorization")
+    assert domain.clocks_on_authorized(dispatch=True) == (("dispatch",), ("authorization",))
+    assert domain.clocks_on_authorized(dispatch=False) == ((), ("authorization",))
+
+
+def test_the_authorization_clock_is_the_setting_in_working_hours() -> None:
+    from sla_monitor.settings import SlaSettings
+
+    assert SlaSettings().timer_policies()["authorization"].business_minutes == 240
+    policy = SlaSettings(authorization_working_hours=8).timer_policies()["authorization"]
+    assert (policy.calendar, policy.business_minutes) == ("office-hours", 480)
