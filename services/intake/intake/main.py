@@ -18,12 +18,13 @@ from opsdesk_shared.outbox import OutboxRelay
 from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.runtime import Infra
 
-from . import handover, live, metrics, service
+from . import handover, index_feed, live, metrics
 from .adapters.mongo import MongoCatalogStore, MongoKnownTags, MongoPendingHandovers, MongoTicketStore
 from .adapters.nats import NatsAssetDirectory, NatsBusinessCalendars, NatsTimerDirectory
 from .adapters.notices import MongoSentNotices, SmtpRequesterMailer
+from .adapters.standing import MongoStandingAuthorizations
 from .catalog_cache import Catalog
-from .entrypoints import bus, catalog_http, errors, mail_http
+from .entrypoints import authorization_http, bus, catalog_http, errors, mail_http
 from .entrypoints.deps import Caller
 from .entrypoints.http import router
 from .gateway import DotSegmentGuard, internal_minter
@@ -56,7 +57,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
 
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
-        store = MongoTicketStore(infra.db)
+        store = MongoTicketStore(infra.db, audit_key=settings.audit_key_bytes)
         relay = OutboxRelay(store.collection, infra.publisher, interval_s=settings.relay_interval_s)
         upstream_client = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
         roster: Roster = (
@@ -67,7 +68,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         await bootstrap_admin_key(identity.keys, settings.bootstrap_token)
         catalog = Catalog(MongoCatalogStore(infra.db))
         await catalog.start()
-        index = TicketIndex()
+        index = TicketIndex(settings.index_path or None)
         metrics.index_collector.index = index
         wired = Adapters(
             store=store,
@@ -87,9 +88,16 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             minter=minter,
             handovers=MongoPendingHandovers(infra.db),
             guidance_window=timedelta(seconds=settings.guidance_window_s),
+            standing=MongoStandingAuthorizations(infra.db),
         )
-        loaded = await service.rebuild_index(desk=wired.desk)
-        log.info("search index loaded", extra={"fields": {"tickets": loaded}})
+        # The index file as it was left, caught up from the events stream (or built from the database when it cannot
+        # be: index_feed.py); /readyz stays false until then.
+        feed = index_feed.IndexFeed(infra.broker, index=index, store=store)
+        report = await feed.start(timeout_s=settings.index_catch_up_s)
+        log.info("search index ready", extra={"fields": {
+            "tickets": len(index), "built": report.built, "events": report.caught_up, "from_sequence": report.from_sequence,
+            **{f"{k}_s": v for k, v in report.seconds.items()},
+        }})
         requester_notices = RequesterNotices(
             mailer=SmtpRequesterMailer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender)
             if settings.smtp_host else None,
@@ -97,7 +105,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             senders=AccountMailSenders(identity.users),
         )
         bus.register(infra.broker, desk=wired.desk, settings=settings, requester_notices=requester_notices)
-        reload = Periodic(lambda: service.rebuild_index(desk=wired.desk), interval_s=settings.index_reload_s, name="index-reload", delay_first=True)
+        reload = Periodic(lambda: index_feed.reconcile(index, store), interval_s=settings.index_reload_s, name="index-reconcile", delay_first=True)
         refresh = Periodic(catalog.refresh, interval_s=settings.catalog_refresh_s, name="catalog-refresh", delay_first=True)
         # Desk-first tickets whose guidance window ran out go to dispatch; due times are read from the database, so a
         # restart picks up where the last process stopped (handover.py).
@@ -118,7 +126,9 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             await reload.stop()
             await refresh.stop()
             await relay.stop()
+            await feed.stop()
             await upstream_client.aclose()
+            index.close()
 
     app = build_service_app(
         settings,
@@ -132,7 +142,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             "naming the caller. The whole API as one document: /api/v1/openapi.json (signed in). Events are documented at /asyncapi.json."
         ),
         registry=metrics.registry,
-        routers=[router, catalog_http.router, mail_http.router, identity_router(), live.router, *gateway_routers()],
+        routers=[router, authorization_http.router, catalog_http.router, mail_http.router, identity_router(), live.router, *gateway_routers()],
         wire=wire,
         adapters=adapters,
         max_body_bytes=settings.max_body_bytes,
