@@ -64,6 +64,7 @@ ASSET_VERSIONS = RecordTrail("asset_versions", "tag", "version", "{owner}#{n}", 
 TRAILS: dict[str, tuple[Trail | RecordTrail, ...]] = {
     "intake": (TICKETS,),
     "dispatch": (ASSIGNMENTS,),
+    "assets": (REPAIRS, ASSET_VERSIONS),
     "knowledge": (ARTICLE_LOG, ARTICLE_VERSIONS),
 }
 

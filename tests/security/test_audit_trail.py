@@ -1,5 +1,6 @@
 """Issue 16, the tamper-evident trail on the real stack: someone with the database but not the audit key changes a
-stored history record directly (pymongo, the service's own database credentials), and the gateway's
+stored history record directly (pymongo, the service's own database credentials: intake's tickets, dispatch's
+assignments, assets' register versions), and the gateway's
 `GET /api/v1/audit/verify` names that record; put back as it was, the trail verifies again."""
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def lived(stack: Stack, engineers: dict[str, dict[str, str]]) -> dict[str, Any]:
 def databases(stack: Stack) -> Iterator[dict[str, Any]]:
     """Each service's own database, opened as that service (what a stolen database password gives)."""
     assert stack.database is not None
-    clients = {name: MongoClient(stack.database.url_for(name), serverSelectionTimeoutMS=5000) for name in ("intake", "dispatch")}
+    clients = {name: MongoClient(stack.database.url_for(name), serverSelectionTimeoutMS=5000) for name in ("intake", "dispatch", "assets")}
     try:
         yield {name: client[f"opsdesk_{name}"] for name, client in clients.items()}
     finally:
@@ -104,4 +105,19 @@ def test_an_assignment_step_changed_in_the_database_is_named(
         assert verdict["first_broken"] == f"dispatch:assignment/{tid}/history#0: {CHANGED}"
     finally:
         assignments.update_one({"_id": tid}, {"$set": {"history.0.engineer_id": before}})
+    assert _verify(stack, lived["auditor"])["ok"] is True
+
+
+def test_an_item_version_in_the_register_changed_in_the_database_is_named(
+    stack: Stack, lived: dict[str, Any], databases: dict[str, Any],
+) -> None:
+    versions = databases["assets"]["asset_versions"]
+    before = versions.find_one({"_id": f"{TAG}#1"})
+    assert before is not None and "hash" in before  # the demo register was sealed as it was seeded
+    versions.update_one({"_id": f"{TAG}#1"}, {"$set": {"by": "mallory"}})
+    try:
+        verdict = _verify(stack, lived["auditor"])
+        assert verdict["first_broken"] == f"assets:asset-versions/{TAG}#0: {CHANGED}"
+    finally:
+        versions.update_one({"_id": f"{TAG}#1"}, {"$set": {"by": before["by"]}})
     assert _verify(stack, lived["auditor"])["ok"] is True
