@@ -60,6 +60,9 @@ async def test_the_agency_reads_through_the_gateway_and_writes_nothing_there(cli
     agency = as_user("agency1")
     for path in ("/api/v1/engineers", "/api/v1/assignments/t-1", "/api/v1/timers", "/api/v1/reports/kinds", "/api/v1/relations?tag=x"):
         assert (await client.get(path, headers=agency)).status_code == 200, path
-    for path in ("/api/v1/engineers/eng-1/status", "/api/v1/assets", "/api/v1/reports"):
+    for path in ("/api/v1/engineers/eng-1/status", "/api/v1/assets"):
         assert (await client.post(path, json={}, headers=agency)).status_code == 403, path
-    assert len(seen) == 5
+    # The agency's own decision on a report (issue 16 sign-off) goes through; reporting checks each step's role.
+    signed = await client.post("/api/v1/reports/stored/service-summary:2026-11:zh-CN/acknowledge", json={}, headers=agency)
+    assert signed.status_code == 200
+    assert len(seen) == 6
