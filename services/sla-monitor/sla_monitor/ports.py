@@ -82,6 +82,9 @@ class NotificationStore(Protocol):
     async def cancel(self, notification_id: str) -> bool:
         """Cancel if still pending; False when it was sent, failed or unknown."""
         ...
+    async def listed(self, *, status: str | None, limit: int) -> list[Notification]:
+        """The latest notifications (by due time), of one status or all: what an admin checks nothing was lost."""
+        ...
 
 
 class EmailSender(Protocol):

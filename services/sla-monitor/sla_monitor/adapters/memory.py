@@ -179,6 +179,10 @@ class MemoryNotificationStore:
     async def save(self, notification: Notification) -> None:
         self.by_id[notification.id] = _checked(notification)
 
+    async def listed(self, *, status: str | None, limit: int) -> list[Notification]:
+        chosen = [n for n in self.by_id.values() if status is None or n.status == status]
+        return sorted(chosen, key=lambda n: (n.due_at, n.id), reverse=True)[:limit]
+
     async def cancel(self, notification_id: str) -> bool:
         n = self.by_id.get(notification_id)
         if n is None or n.status != "pending":

@@ -251,6 +251,11 @@ class MongoNotificationStore:
         cursor = self._notifications.find({"status": "pending", "due_at": {"$lte": now}}).sort("due_at", 1).limit(limit)
         return [Notification.model_validate({**doc, "id": doc["_id"]}) async for doc in cursor]
 
+    async def listed(self, *, status: str | None, limit: int) -> list[Notification]:
+        """The latest first; by status on the (status, due_at) index."""
+        cursor = self._notifications.find({"status": status} if status else {}).sort([("due_at", -1), ("_id", -1)]).limit(limit)
+        return [Notification.model_validate({**doc, "id": doc["_id"]}) async for doc in cursor]
+
     async def save(self, notification: Notification) -> None:
         doc = notification.model_dump(exclude={"id"})
         async with document_lock(self._notifications, notification.id):

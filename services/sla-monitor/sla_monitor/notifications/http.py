@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.errors import language
@@ -46,6 +46,23 @@ def _wired(request: Request) -> NotificationWiring:
 
 Wired = Annotated[NotificationWiring, Depends(_wired)]
 RoleName = Annotated[str, Path(pattern="^(" + "|".join(r for r in ROLES if r != "requester") + ")$")]
+
+
+class Listed(BaseModel):
+    """A notification record as admins see it: never a webhook's URL (it may hold a key)."""
+
+    id: str
+    event: str | None
+    role: str
+    channel: str
+    target: str
+    address: str | None
+    subject: str
+    status: str
+    attempts: int
+    last_error: str | None
+    due_at: datetime
+    sent_at: datetime | None
 
 
 class TestRequest(BaseModel):
@@ -108,6 +125,20 @@ async def set_role_preferences(role: RoleName, request: Request, body: Preferenc
 @router.get("/channels", summary="Configured channels (ids, kinds and rates; never their URLs)")
 async def list_channels(wired: Wired) -> list[ChannelView]:
     return [view(channel_id, channel) for channel_id, channel in sorted(wired.channels.items())]
+
+
+@router.get("/outbox", summary="Notification records, latest first (pending, sent, failed, cancelled)",
+            dependencies=[Depends(require_roles("admin", "manager", services=False))])
+async def outbox(
+    wired: Wired,
+    status_: Annotated[Literal["pending", "sent", "failed", "cancelled"] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[Listed]:
+    records = await wired.store.listed(status=status_, limit=limit)
+    return [
+        Listed(**n.model_dump(include=set(Listed.model_fields)) | {"target": "webhook" if n.channel == "webhook" else n.target})
+        for n in records
+    ]
 
 
 @router.post("/channels/{channel_id}/test", summary="Send a test message on a channel now", dependencies=ADMIN_ONLY)

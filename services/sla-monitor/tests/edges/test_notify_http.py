@@ -114,3 +114,21 @@ async def test_a_refused_test_is_a_502_with_the_channels_reason(client: httpx.As
     sender.refuse = True
     r = await client.post("/api/v1/notifications/channels/desk-wecom/test", headers={"Accept-Language": "en"})
     assert r.status_code == 502 and "93000" in r.json()["detail"]
+
+
+async def test_admins_and_managers_read_the_outbox_without_webhook_urls(adapters: Adapters, client: httpx.AsyncClient) -> None:
+    from datetime import UTC, datetime
+
+    from sla_monitor.escalation import Notification
+
+    store = adapters.notifications.store
+    at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    for nid, channel, target, status in (("n1", "apprise", "desk-wecom", "failed"), ("n2", "webhook", "https://hooks/x?key=SECRET9", "sent")):
+        await store.add(Notification(id=nid, ticket_id="t", timer="", level=0, role="manager", channel=channel,  # type: ignore[arg-type]
+                                     target=target, subject="s", body="b", payload={}, due_at=at, status=status))  # type: ignore[arg-type]
+    assert (await client.get("/api/v1/notifications/outbox", headers=ENGINEER)).status_code == 403
+    failed = await client.get("/api/v1/notifications/outbox?status=failed", headers={"X-Opsdesk-Role": "manager"})
+    assert [n["id"] for n in failed.json()] == ["n1"]
+    everything = await client.get("/api/v1/notifications/outbox")
+    assert sorted(n["target"] for n in everything.json()) == ["desk-wecom", "webhook"] and "SECRET9" not in everything.text
+    assert (await client.get("/api/v1/notifications/outbox?status=lost")).status_code == 422

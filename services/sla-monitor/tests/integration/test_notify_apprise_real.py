@@ -179,6 +179,8 @@ async def test_each_channel_delivers_through_apprise_in_the_vendors_format(mongo
     for nid in ("w1", "d1", "s1", "m1"):
         stored = await store.get(nid)
         assert stored is not None and (stored.status, stored.attempts) == ("sent", 1)
+    assert {n.id for n in await store.listed(status="sent", limit=10)} == {"w1", "d1", "s1", "m1"}
+    assert await store.listed(status="failed", limit=10) == []
 
 
 async def test_a_wrong_dingtalk_secret_is_refused_retried_and_the_record_holds_no_secret(mongo_db: Any, robots: Any) -> None:
