@@ -47,12 +47,13 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
         if settings.seed_demo:
             await roster.seed(DEMO_ROSTER if settings.demo_rota == "contract" else DEMO_ROSTER_ALWAYS_ON_SITE)
         phases("indexes")
-        await roster.recount_load()
+        open_counts, waiting_ids = await assignments.start_up_scan()
+        phases("scan")
+        await roster.recount_load(open_counts)
         phases("recount")
         waiting = WaitingRoom(roster=roster, assignments=assignments, outbox=relay)
-        for ticket_id in await assignments.waiting():
+        for ticket_id in waiting_ids:
             waiting.add(ticket_id)
-        phases("waiting")
         bus.register(infra.broker, roster=roster, assignments=assignments, outbox=relay, settings=settings, waiting=waiting)
         retry = Periodic(waiting.retry, interval_s=settings.waiting_retry_s, name="waiting-room")
         relay.start()

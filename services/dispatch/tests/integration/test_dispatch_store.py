@@ -123,6 +123,24 @@ async def test_recount_corrects_only_the_loads_that_differ_in_one_write(mongo_db
     assert sum(loads.values()) == 7
 
 
+async def test_start_up_scan_gives_the_recount_and_the_waiting_room_in_one_read(roster: MongoRoster, mongo_db: Any) -> None:
+    await roster.seed(DEMO_ROSTER)
+    await mongo_db["assignments"].insert_many([
+        {"_id": "t-1", "engineer_id": "eng-onsite-1", "status": "open"},
+        {"_id": "t-2", "engineer_id": "eng-onsite-1", "status": "open"},
+        {"_id": "t-3", "engineer_id": "eng-onsite-2", "status": "closed"},
+        {"_id": "t-4", "status": "unassigned"},
+        {"_id": "t-5", "engineer_id": "eng-mobile-1", "status": "withdrawn"},
+    ])
+    store = MongoAssignmentStore(mongo_db)
+
+    counts, waiting = await store.start_up_scan()
+    await roster.recount_load(counts)
+
+    assert dict(counts) == {"eng-onsite-1": 2} and waiting == ["t-4"] == await store.waiting()
+    assert {e.id: e.open_load for e in await roster.engineers()}["eng-onsite-1"] == 2
+
+
 async def test_new_assignment_document_carries_its_pending_event(mongo_db: Any, make_assignment) -> None:  # type: ignore[no-untyped-def]
     from opsdesk_shared.contracts import Envelope, TicketAssignedV1
 
