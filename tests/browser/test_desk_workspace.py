@@ -55,7 +55,9 @@ def test_phone_call_resolved_at_the_desk_with_an_article(open_page: Any, stack: 
     p.page.fill("#description", "三楼打印机卡纸，无法打印")
     p.page.select_option("#impact", "medium")
     p.page.select_option("#urgency", "high")
-    p.page.wait_for_function("document.querySelector('#priority-preview').innerText.includes('P2')")
+    # The preview comes from the API's matrix (GET /api/v1/catalog/priority-matrix); a locator waits without eval,
+    # which the console's Content-Security-Policy (script-src 'self') refuses to wait_for_function's string.
+    p.page.locator("#priority-preview .prio", has_text="P2").wait_for()
     p.page.fill("#service-filter", "RS-")
     code = p.page.eval_on_selector("#service_code option:not([hidden])", "o => o.value")
     p.page.select_option("#service_code", code)
