@@ -11,6 +11,9 @@ Each service is then started as its own process, alone and in turn, and timed fr
 `/readyz` 200, which since issue 14 means: database and NATS answer, the service's local views are loaded and every
 durable consumer it subscribed to exists on the server. Then all six are started at once (a node restart), which
 measures the same under contention. Prints a table; paste it into bench/RESULTS.md with the date and machine.
+`--services a,b` seeds and times only those; `--var DIR` keeps the data for a later `--no-seed` run; `--starts N`
+starts each service N times alone (the first after seeding has no snapshot yet; the others are restarts); each
+start's 'views loaded' line (seconds per start-up phase) is printed.
 """
 
 from __future__ import annotations
@@ -115,9 +118,6 @@ def ready_after(stack: Stack, names: list[str], timeout: float = 300.0) -> dict[
                 pass
         time.sleep(0.05)
     return out
-
-
-SEEDERS = ("intake", "sla-monitor", "assets", "dispatch", "reporting")
 
 
 def seed(url: str, names: list[str], k: float) -> None:
