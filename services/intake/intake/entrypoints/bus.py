@@ -1,5 +1,6 @@
-"""Intake's bus edge: dispatch's decisions and knowledge's suggestions become visible on the ticket, and every
-ticket event refreshes this replica's search index."""
+"""Intake's bus edge: dispatch's decisions and knowledge's suggestions become visible on the ticket. (Every ticket
+event refreshing this replica's search index is index_feed.py's: an ordered consumer that resumes where the index
+file left off.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 
 from faststream.nats import NatsBroker
 
-from opsdesk_shared.bus import subscribe_events, subscribe_view
+from opsdesk_shared.bus import subscribe_events
 from opsdesk_shared.contracts import (
     AssignmentAcceptedV1,
     AssignmentCompletedV1,
@@ -136,20 +137,3 @@ def register(
             max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
             on_dead_letter=lambda subj, reason: metrics.dead_letters.labels(subj, reason).inc(),
         )
-
-    # A plain core subscription, not a durable consumer: every replica hears every ticket event and re-reads the
-    # ticket into its own index (versions compared, so a late read never overwrites a newer entry). What a
-    # disconnect loses, the periodic full reload heals. subscribe_view never answers the JetStream publish requests
-    # it also hears on ticket.> (issue 14, defect 5).
-    async def on_ticket_event(envelope: Envelope) -> None:
-        if desk.index.is_local(str(envelope.event_id)):
-            return
-        ticket_id = envelope.subject_id or envelope.data.get("ticket_id")
-        if not ticket_id:
-            return
-        engineer = envelope.data.get("engineer_id")
-        if engineer and desk.index.assignee_of(str(ticket_id)) == engineer:
-            return  # an assignment this replica has shown already (it consumed the event itself)
-        await service.refresh_index(str(ticket_id), desk=desk)
-
-    subscribe_view(broker, subject="ticket.>", handler=on_ticket_event, name="on_ticket_event")

@@ -101,3 +101,20 @@ def test_the_status_tally_follows_every_write_and_a_count_is_never_stale() -> No
     assert index.resolution_counts() == (2, 1)
     index.forget_tally()  # read again from the file: the same
     assert index.counts("status") == {"new": 5, "resolved": 1, "closed": 1} and len(index) == 7
+
+
+def test_free_text_with_filters_and_visibility_matches_as_the_filters_alone_do() -> None:
+    index = TicketIndex()
+    index.upsert(make(1, "打印機卡紙", dept="財務科", channel="email", requester_id="req-1"))
+    index.upsert(make(2, "打印機卡紙", dept="人事科", channel="web", engineer="eng1", status="assigned"))
+    index.upsert(make(3, "打印機卡紙", dept="财务科", channel="web"))
+    index.upsert(make(4, "顯示器黑屏", dept="財務科", channel="email"))
+
+    def found(actor: Actor = DESK, **query: object) -> set[str]:
+        return set(index.search(Query(**query), actor=actor)[0])  # type: ignore[arg-type]
+
+    assert found(text="打印机", filters={"department": frozenset({"财务科"})}) == {"t-001", "t-003"}
+    assert found(text="打印机", filters={"channel": frozenset({"email", "web"}), "status": frozenset({"new"})}) == {"t-001", "t-003"}
+    assert found(Actor(subject="e", role="engineer", engineer_id="eng1"), text="卡紙") == {"t-002"}
+    assert found(Actor(subject="req-1", role="requester", department="人事科"), text="打印") == {"t-001", "t-002"}
+    assert index.count(Query(text="打印機", filters={"channel": frozenset({"web"})}), actor=DESK) == 2
