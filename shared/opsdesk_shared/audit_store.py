@@ -60,12 +60,14 @@ ASSIGNMENTS = Trail("assignments", ("history",), "assignment")
 ARTICLE_LOG = Trail("articles", ("log",), "article")
 ARTICLE_VERSIONS = RecordTrail("article_versions", "article_id", "version", "{owner}:{n}", "article-versions")
 REPAIRS = Trail("repairs", ("history",), "repair")
+REPORT_SIGNOFF = Trail("reports", ("history",), "report")
 ASSET_VERSIONS = RecordTrail("asset_versions", "tag", "version", "{owner}#{n}", "asset-versions")
 TRAILS: dict[str, tuple[Trail | RecordTrail, ...]] = {
     "intake": (TICKETS,),
     "dispatch": (ASSIGNMENTS,),
     "assets": (REPAIRS, ASSET_VERSIONS),
     "knowledge": (ARTICLE_LOG, ARTICLE_VERSIONS),
+    "reporting": (REPORT_SIGNOFF,),
 }
 
 

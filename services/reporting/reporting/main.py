@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from opsdesk_shared.app import build_service_app
+from opsdesk_shared.audit_http import audit_router
 from opsdesk_shared.periodic import Periodic
 from opsdesk_shared.readiness import StartupPhases
 from opsdesk_shared.runtime import Infra
@@ -56,7 +57,7 @@ def create_app(settings: ReportingSettings, adapters: Adapters | None = None) ->
         if settings.webhook_urls or settings.email_to:
             delivery = ReportDelivery(webhook_urls=settings.webhook_urls, email_to=settings.email_to, smtp_host=settings.smtp_host,
                                       smtp_port=settings.smtp_port, sender=settings.smtp_sender, download_base=settings.download_base)
-        wired = Adapters(projection=projection, tally=tally, settings=settings, holder=holder, reports=MongoReportStore(infra.db),
+        wired = Adapters(projection=projection, tally=tally, settings=settings, holder=holder, reports=MongoReportStore(infra.db, audit_key=settings.audit_key_bytes),
                          publisher=infra.publisher, generations=generations, source=StreamSource(infra.broker), delivery=delivery,
                          articles=NatsArticleSource(infra.broker, timeout_s=settings.articles_timeout_s))
         metrics.tally_collector.tally = tally
@@ -103,7 +104,7 @@ def create_app(settings: ReportingSettings, adapters: Adapters | None = None) ->
         title="Opsdesk reporting",
         description="Event projections, the contract's periodic reports (JSON, XLSX, PDF), printable forms and metrics.",
         registry=metrics.registry,
-        routers=[router],
+        routers=[router, audit_router(lambda wired: [wired.reports])],
         wire=wire,
         adapters=adapters,
     )

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import opsdesk_shared.audit_store as audit_store
+from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.knowledge import ArticlesQuery, ArticlesReply, PublishedArticle
 from opsdesk_shared.mongo import check_document
@@ -94,11 +96,22 @@ class MemoryReadModels:
 
 
 class MemoryReportStore:
-    def __init__(self) -> None:
+    def __init__(self, *, audit_key: bytes = DEVELOPMENT_KEY) -> None:
         self.reports: dict[str, Document] = {}
         self.files: dict[tuple[str, str], bytes] = {}
         self.alerts: set[str] = set()
         self.since: datetime | None = None
+        # Each report's sign-off history as the database keeps it (sealed; audit_store.REPORT_SIGNOFF).
+        self.sealed: dict[str, Document] = {}
+        self._key = audit_key
+
+    def _seal(self, report: Document) -> None:
+        doc = {"history": copy.deepcopy(list(report.get("history") or []))}
+        self.sealed[report["_id"]] = audit_store.seal_fields(doc, self.sealed.get(report["_id"]), audit_store.REPORT_SIGNOFF, key=self._key)
+
+    async def audit_verify(self) -> Verdict:
+        docs = ({"_id": k, **v} for k, v in self.sealed.items())
+        return audit_store.verify_documents(docs, audit_store.REPORT_SIGNOFF, key=self._key)
 
     async def get(self, report_id: str) -> Document | None:
         return copy.deepcopy(self.reports.get(report_id))
@@ -107,6 +120,7 @@ class MemoryReportStore:
         # The Mongo store keeps figures as JSON text (they hold arrays of arrays) and files in chunks.
         check_document({k: v for k, v in report.items() if k != "figures"})
         self.reports[report["_id"]] = copy.deepcopy(report)
+        self._seal(report)
         for fmt, data in files.items():
             self.files[(report["_id"], fmt)] = data
 
@@ -127,6 +141,7 @@ class MemoryReportStore:
         updated = {**current, **copy.deepcopy(changes), "rev": expected_rev + 1}
         check_document({k: v for k, v in updated.items() if k != "figures"})
         self.reports[report_id] = updated
+        self._seal(updated)
         return True
 
     async def mark_alert(self, alert_id: str) -> bool:

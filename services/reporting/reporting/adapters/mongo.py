@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+import opsdesk_shared.audit_store as audit_store
+from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Document, document_lock
 
@@ -172,6 +174,9 @@ def _pack(report: Document) -> Document:
     return {**report, "figures": json.dumps(report["figures"], ensure_ascii=False, default=str)}
 
 
+SIGNOFF = audit_store.REPORT_SIGNOFF
+
+
 def _unpack(doc: Document | None) -> Document | None:
     return _unpacked(doc) if doc is not None else None
 
@@ -183,15 +188,22 @@ def _unpacked(doc: Document) -> Document:
 
 
 class MongoReportStore:
-    """Report metadata by id; files in chunks of at most 255 KiB, keyed `<report id>|<format>|<n>`."""
+    """Report metadata by id; files in chunks of at most 255 KiB, keyed `<report id>|<format>|<n>`. A report's
+    sign-off `history` is sealed as written (issue 16, audit_store.REPORT_SIGNOFF); reads never show the seals."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, audit_key: bytes = DEVELOPMENT_KEY) -> None:
         self._reports = db["reports"]
         self._chunks = db["report_chunks"]
         self._alerts = db["report_alerts"]
+        self._key = audit_key
 
     async def get(self, report_id: str) -> Document | None:
-        return _unpack(await self._reports.find_one({"_id": report_id}))
+        doc = _unpack(await self._reports.find_one({"_id": report_id}))
+        return None if doc is None else audit_store.unsealed(doc, SIGNOFF)
+
+    async def audit_verify(self) -> Verdict:
+        """Every report's sign-off history, streamed (GET /api/v1/audit/verify)."""
+        return await audit_store.verify_collection(self._reports, SIGNOFF, key=self._key)
 
     async def put(self, report: Document, files: dict[str, bytes]) -> None:
         sizes: dict[str, int] = {}
@@ -200,7 +212,9 @@ class MongoReportStore:
             for n, chunk in enumerate(chunks):
                 await self._chunks.replace_one({"_id": f"{report['_id']}|{fmt}|{n}"}, {"data": chunk}, upsert=True)
             sizes[fmt] = len(chunks)
-        await self._reports.replace_one({"_id": report["_id"]}, {**_pack(report), "chunks": sizes}, upsert=True)
+        stored = await self._reports.find_one({"_id": report["_id"]}, {"history": 1})
+        body = audit_store.seal_fields({**_pack(report), "chunks": sizes}, stored, SIGNOFF, key=self._key)
+        await self._reports.replace_one({"_id": report["_id"]}, body, upsert=True)
 
     async def file(self, report_id: str, fmt: str) -> bytes | None:
         report = await self.get(report_id)
@@ -217,17 +231,23 @@ class MongoReportStore:
     async def list(self, *, kind: str | None = None, limit: int = 200) -> list[Document]:
         # A small collection (a few dozen reports a month): the scan is fine.
         query: Document = {} if kind is None else {"kind": kind}
-        found = [_unpacked(doc) async for doc in self._reports.find(query, {"chunks": 0})]
+        found = [audit_store.unsealed(_unpacked(doc), SIGNOFF) async for doc in self._reports.find(query, {"chunks": 0})]
         return sorted(found, key=lambda r: r["generated_at"], reverse=True)[:limit]
 
     async def versions(self, series: str) -> builtins.list[Document]:
         # Version 1 of a report stored before sign-off existed has no `series`: its id is the series.
         query = {"$or": [{"series": series}, {"_id": series}]}
-        return [_unpacked(doc) async for doc in self._reports.find(query, {"chunks": 0})]
+        return [audit_store.unsealed(_unpacked(doc), SIGNOFF) async for doc in self._reports.find(query, {"chunks": 0})]
 
     async def change(self, report_id: str, *, expected_rev: int, changes: Document) -> bool:
         # Compare-and-set on `rev` (a report stored before sign-off has none: it counts as 0).
         rev: Document = {"rev": expected_rev} if expected_rev else {"$or": [{"rev": 0}, {"rev": {"$exists": False}}]}
+        if "history" in changes:
+            # The stored seals at this revision: the update below writes only if the revision is still this one.
+            stored = await self._reports.find_one({"_id": report_id, **rev}, {"history": 1})
+            if stored is None:
+                return False
+            changes = audit_store.seal_fields(dict(changes), stored, SIGNOFF, key=self._key)
         result = await self._reports.update_one({"_id": report_id, **rev}, {"$set": {**changes, "rev": expected_rev + 1}})
         return result.matched_count == 1
 
