@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from opsdesk_shared.app import build_service_app
 from opsdesk_shared.audit_http import audit_router
 from opsdesk_shared.outbox import MemoryOutbox, OutboxRelay
 from opsdesk_shared.periodic import Periodic
+from opsdesk_shared.readiness import StartupPhases
 from opsdesk_shared.runtime import Infra
 
 from . import metrics, problem_service
@@ -43,6 +45,8 @@ from .search import SearchIndex
 from .seed import seed
 from .settings import KnowledgeSettings
 from .text import Analyzer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -75,8 +79,10 @@ def memory_adapters(settings: KnowledgeSettings, *, analyzer: Analyzer | None = 
 def create_app(settings: KnowledgeSettings, adapters: Adapters | None = None) -> FastAPI:
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
+        phases = StartupPhases()
         analyzer = Analyzer(cache_dir=settings.jieba_cache_dir or None)
         await asyncio.to_thread(analyzer.initialize)  # jieba loads its dictionary once, about a second
+        phases("jieba")
         articles = MongoArticleStore(infra.db, audit_key=settings.audit_key_bytes)
         suggestions = MongoSuggestionStore(infra.db)
         problems = MongoProblemStore(infra.db)
@@ -93,7 +99,9 @@ def create_app(settings: KnowledgeSettings, adapters: Adapters | None = None) ->
         )
         if settings.seed_demo:
             await seed(articles, now=datetime.now(UTC))
+        phases("seed")
         await wired.index.rebuild()
+        phases("index")
         bus.register(infra.broker, wired=wired)
 
         async def escalate() -> None:
@@ -109,6 +117,8 @@ def create_app(settings: KnowledgeSettings, adapters: Adapters | None = None) ->
         ]
         for task in tasks:
             task.start()
+        phases("rest")
+        phases.log(log)
         try:
             yield wired
         finally:
