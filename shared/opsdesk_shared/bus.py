@@ -35,6 +35,7 @@ DEADLETTER_STREAM = "OPSDESK_DEADLETTER"
 # stay out of every stream, or JetStream would answer the request with its publish ack.
 EVENT_SUBJECTS = [
     "ticket.>", "sla.>", "repair.>", "assignment.>", "escalation.>", "kb.>", "problem.>", "cmdb.>", "report.>",
+    "security.>", "replacement.>",
 ]
 
 # JetStream drops a second publish with the same Nats-Msg-Id inside this window (seconds).

@@ -114,9 +114,11 @@ ROLES: dict[str, BusRole] = {
             publishes=(
                 s.TICKET_CREATED, s.TICKET_UPDATED, s.TICKET_STATUS_CHANGED, s.TICKET_RESOLVED, s.TICKET_CLOSED, s.TICKET_REOPENED,
                 s.TICKET_SERVICE_RECORD_REVIEWED, s.TICKET_DISPATCH_REQUESTED, s.TICKET_AUTHORIZED,
-                s.TICKET_AUTHORIZATION_DECLINED,
+                s.TICKET_AUTHORIZATION_DECLINED, s.SECURITY_INCIDENT_RAISED,
             ),
             consumes=_c(
+                # An engineer's act beyond authorization that dispatch refused: recorded as a security incident.
+                (s.ASSIGNMENT_VIOLATION_DETECTED, "intake-violation-assignment"),
                 (s.TICKET_ASSIGNED, "intake-ticket-assigned"),
                 (s.TICKET_REASSIGNED, "intake-ticket-reassigned"),
                 # Dispatch withdrew the engineer (desk resolution, cancellation): the ticket stops showing them.
@@ -153,7 +155,8 @@ ROLES: dict[str, BusRole] = {
             publishes=(
                 s.TICKET_ASSIGNED, s.TICKET_REASSIGNED, s.ASSIGNMENT_ACCEPTED, s.ASSIGNMENT_CONFIRMED, s.ASSIGNMENT_DELAYED,
                 s.ASSIGNMENT_COMPLETED, s.ASSIGNMENT_HELP_REQUESTED, s.ASSIGNMENT_REVIEWED, s.ASSIGNMENT_UNASSIGNED, s.ASSIGNMENT_WITHDRAWN,
-                s.ESCALATION_RAISED, s.ESCALATION_ACKNOWLEDGED,
+                s.ESCALATION_RAISED, s.ESCALATION_ACKNOWLEDGED, s.ASSIGNMENT_VIOLATION_DETECTED,
+                s.REPLACEMENT_REQUESTED, s.REPLACEMENT_ANSWERED,
             ),
             consumes=_c(
                 (s.TICKET_CREATED, "dispatch-ticket-created"),
@@ -166,6 +169,8 @@ ROLES: dict[str, BusRole] = {
                 (s.TICKET_REOPENED, "dispatch-ticket-reopened"),
                 # Work awaiting the agency's authorization is assigned when it is authorized, not on ticket.created.
                 (s.TICKET_AUTHORIZED, "dispatch-ticket-authorized"),
+                # Work the agency declined: an engineer's act on it is refused and reported (security incidents).
+                (s.TICKET_AUTHORIZATION_DECLINED, "dispatch-ticket-authorization-declined"),
             ),
         ),
         BusRole(

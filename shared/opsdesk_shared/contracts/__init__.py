@@ -1,6 +1,6 @@
 """Versioned event contracts. Look a payload model up by (type, version) with `payload_model`."""
 
-from . import authorizations, cmdb, knowledge, reports, subjects
+from . import authorizations, cmdb, knowledge, reports, security, subjects
 from .assignments import (
     AssignmentAcceptedV1,
     AssignmentCompletedV1,
@@ -61,6 +61,7 @@ _MODELS: tuple[type[EventData], ...] = (
     *cmdb.MODELS,
     *reports.MODELS,
     *authorizations.MODELS,
+    *security.MODELS,
 )
 REGISTRY: dict[tuple[str, int], type[EventData]] = {(model.event_type, model.event_version): model for model in _MODELS}
 

@@ -32,6 +32,15 @@ TICKET_DISPATCH_REQUESTED = "ticket.dispatch_requested"
 TICKET_AUTHORIZED = "ticket.authorized"
 TICKET_AUTHORIZATION_DECLINED = "ticket.authorization_declined"
 
+# Acts beyond the agency's authorization (contracts/security.py). Each service detects its own acts and announces
+# them in its own family (one publisher per subject): dispatch an engineer's act (assets' CI changes and repairs
+# are not detected yet); intake records each as a security incident (its own desk acts directly) and announces that.
+ASSIGNMENT_VIOLATION_DETECTED = "assignment.violation_detected"
+SECURITY_INCIDENT_RAISED = "security.incident_raised"
+# The agency asks for an engineer to be replaced; the project manager answers with a plan (dispatch).
+REPLACEMENT_REQUESTED = "replacement.requested"
+REPLACEMENT_ANSWERED = "replacement.answered"
+
 # Knowledge base and problem management (knowledge).
 KB_ARTICLE_PUBLISHED = "kb.article_published"
 KB_SUGGESTED = "kb.suggested"
