@@ -13,7 +13,12 @@ VALUES = (
     # ticket states
     N_("new"), N_("assigned"), N_("in_progress"), N_("pending"), N_("resolved"), N_("closed"), N_("cancelled"),
     # roles
-    N_("requester"), N_("agent"), N_("engineer"), N_("manager"), N_("auditor"), N_("admin"),
+    N_("requester"), N_("agent"), N_("engineer"), N_("manager"), N_("auditor"), N_("admin"), N_("agency"),
+    # waiting for the agency's authorization (issue 16)
+    N_("awaiting_authorization"),
+    # stored reports: sign-off states and the monthly kinds the dashboard generates
+    N_("report.draft"), N_("report.submitted"), N_("report.acknowledged"), N_("report.returned"),
+    N_("kind.service-summary"), N_("kind.repair-summary"),
     # channels
     N_("hotline"), N_("email"), N_("web"), N_("api"), N_("remote_desktop"), N_("walk_in"),
     # catalog families
@@ -22,6 +27,7 @@ VALUES = (
     N_("high"), N_("medium"), N_("low"),
     # SLA clocks
     N_("response"), N_("dispatch"), N_("confirmation"), N_("remote_guidance"), N_("escalation"), N_("redispatch"),
+    N_("repair_progress"), N_("repair_return"), N_("authorization"),
     # service record review
     N_("approved"), N_("returned"),
     # engineers

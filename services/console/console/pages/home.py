@@ -1,5 +1,5 @@
 """`/`: each role's home. The desk's queue, the engineer's phone (my assignments), the requester's portal (my
-tickets), a minimal dashboard for managers and auditors."""
+tickets), the dashboard for managers and auditors, the agency's inboxes."""
 
 from __future__ import annotations
 
@@ -8,20 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from ..api import ApiError, Json
 from ..web import Ctx, signed_in
+from .agency import agency_home
 from .desk import desk_home
 from .engineer import engineer_home
+from .manager import manager_home
 from .portal import requester_home
 
 router = APIRouter()
-
-
-async def _tickets(ctx: Ctx, params: list[tuple[str, str]]) -> tuple[list[Json], str | None]:
-    try:
-        return (await ctx.api.tickets(ctx.token, lang=ctx.lang, params=params))["items"], None
-    except ApiError as exc:
-        return [], exc.message
 
 
 @router.get("/")
@@ -34,10 +28,6 @@ async def home(ctx: Annotated[Ctx, Depends(signed_in)]) -> Response:
         return await engineer_home(ctx)
     if role == "requester":
         return await requester_home(ctx)
-    # manager and auditor: the dashboard (counts by state; the full dashboard comes with the manager's pages)
-    counts: dict[str, int] = {}
-    error = None
-    for state in ("new", "assigned", "in_progress", "pending", "resolved"):
-        items, error = await _tickets(ctx, [("status", state), ("limit", "200")])
-        counts[state] = len(items)
-    return ctx.render("home/manager.html", counts=counts, error=error)
+    if role == "agency":
+        return await agency_home(ctx)
+    return await manager_home(ctx)  # manager and auditor

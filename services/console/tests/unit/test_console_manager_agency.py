@@ -1,0 +1,152 @@
+"""The manager's dashboard and the agency's inboxes against a stand-in gateway: what each page shows comes from the
+API's answers (exact totals, reporting's figures, the roster), each act is one API call with the person's token and
+the CSRF check, a refusal is shown in the API's words, and a report's PDF is relayed framable by the console only."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+
+from console.main import create_app
+from console.session import CSRF_COOKIE, SESSION_COOKIE, Session, SessionSealer
+from console.settings import ConsoleSettings
+
+SECRET = "s" * 40
+NOW = datetime.now(UTC)
+TOTALS = {"awaiting_authorization": 2, "new": 7, "assigned": 3, "in_progress": 1, "pending": 4, "resolved": 5}
+STORED = [
+    {"_id": "service-summary:2026-11:zh-CN", "series": "service-summary:2026-11:zh-CN", "kind": "service-summary", "title": "月度服务总结 2026-11",
+     "version": 1, "state": "draft", "allowed": ["submit"], "generated_at": NOW.isoformat(), "due_at": NOW.isoformat(),
+     "submitted_at": None, "on_time": None, "overdue": False},
+    {"_id": "repair-summary:2026-10:zh-CN", "series": "repair-summary:2026-10:zh-CN", "kind": "repair-summary", "title": "月度维修总结 2026-10",
+     "version": 1, "state": "submitted", "allowed": ["acknowledge", "return"], "generated_at": NOW.isoformat(),
+     "due_at": NOW.isoformat(), "submitted_at": NOW.isoformat(), "on_time": True, "overdue": False},
+]
+
+
+class Gateway:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path, q = request.url.path.removeprefix("/api/v1"), dict(parse_qsl(request.url.query.decode()))
+        body = json.loads(request.content) if request.content else None
+        self.calls.append((request.method, path, body))
+        assert request.headers["authorization"] == "Bearer tok"
+        if path == "/tickets":
+            items = [{"id": f"id-{i}", "number": f"INC-{i}", "title": "机房服务器加内存", "status": q["status"], "service_code": "RS-ONSITE",
+                      "requester_name": "王小明", "department": "办公室", "reported_at": NOW.isoformat(), "major_incident": False}
+                     for i in range(min(int(q["limit"]), TOTALS[q["status"]]))]
+            return httpx.Response(200, json={"items": items, "total": TOTALS[q["status"]], "next_cursor": None})
+        if path == "/reports/service-summary/" + NOW.astimezone().strftime("%Y-%m") or path.startswith("/reports/service-summary/2"):
+            if path.endswith("/generate"):
+                return httpx.Response(200, json={"report_id": "service-summary:x:zh-CN"})
+            return httpx.Response(200, json={"figures": {
+                "sla": [{"timer": "response", "met": 9, "missed": 1, "breached": 1, "compliance": 0.9},
+                        {"timer": "dispatch", "met": 4, "missed": 0, "breached": 0, "compliance": 1.0}],
+                "desk": {"resolved": 20, "at_desk": 13, "share": 0.65, "target": [0.6, 0.7]},
+                "breaches_total": 1,
+                "breaches": [{"number": "INC-9", "timer": "response", "policy": "P2", "due_at": NOW.isoformat(), "breached_at": NOW.isoformat()}],
+            }})
+        if path == "/timers":
+            return httpx.Response(200, json={"items": [{"ticket_id": "id-9", "name": "response", "policy": "P2", "state": "breached",
+                                                        "due_at": (NOW - timedelta(minutes=12)).isoformat()}], "next_cursor": None})
+        if path == "/engineers":
+            return httpx.Response(200, json=[{"id": "e1", "name": "张工", "status": "busy", "open_load": 8, "capacity": 8},
+                                             {"id": "e2", "name": "李工", "status": "available", "open_load": 2, "capacity": 8},
+                                             {"id": "e3", "name": "赵工", "status": "on_leave", "open_load": 0, "capacity": 8}])
+        if path == "/reports/stored":
+            return httpx.Response(200, json=STORED)
+        if path.endswith("/authorization"):
+            if body.get("decision") == "decline" and not body.get("note"):
+                return httpx.Response(422, json={"code": "validation_failed", "message": "请求有误",
+                                                 "detail": [{"loc": ["body", "note"], "msg": "拒绝时必须填写说明"}]})
+            return httpx.Response(200, json={"id": "id-0", "status": "new"})
+        if path.startswith("/reports/stored/") and request.method == "POST":
+            return httpx.Response(200, json={"state": "ok"})
+        if path.startswith("/reports/stored/") and q.get("format") == "pdf":
+            return httpx.Response(200, content=b"%PDF-1.7 test", headers={"content-type": "application/pdf"})
+        return httpx.Response(404, json={"code": "not_found", "message": "no"})
+
+
+def _client(fake: Gateway, role: str) -> tuple[Any, httpx.AsyncClient]:
+    upstream = httpx.AsyncClient(transport=httpx.MockTransport(fake), base_url="http://gw")
+    app = create_app(ConsoleSettings(session_secret=SECRET), client=upstream)
+    session = Session("tok", "u", "某人", role, None, None, time.time() + 3600)
+    cookies = {SESSION_COOKIE: SessionSealer(SECRET).seal(session), CSRF_COOKIE: "c" * 32}
+    return app, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console", cookies=cookies)
+
+
+async def _run(role: str, fake: Gateway, calls: list[tuple[str, str, dict[str, str] | None]]) -> list[httpx.Response]:
+    app, client = _client(fake, role)
+    out = []
+    async with app.router.lifespan_context(app), client:
+        for method, url, form in calls:
+            out.append(await client.request(method, url, data=form, headers={"accept-language": "zh-CN"}))
+    return out
+
+
+@pytest.mark.asyncio
+async def test_the_dashboard_shows_the_apis_numbers() -> None:
+    fake = Gateway()
+    (page,) = await _run("manager", fake, [("GET", "/", None)])
+    html = page.text
+    assert page.status_code == 200
+    assert f'data-kpi="open">{sum(TOTALS.values())}<' in html and 'data-kpi="waiting">2<' in html
+    assert 'data-bar="new" data-value="7"' in html and 'data-bar="pending" data-value="4"' in html
+    assert 'data-kpi="first-contact">65.0%<' in html
+    assert 'data-bar="response" data-value="90.0%"' in html and 'data-bar="dispatch" data-value="100.0%"' in html
+    assert 'data-bar="e1" data-value="8/8"' in html and 'data-bar="e3"' not in html  # on leave: not on duty
+    assert "响应时限已过" in html or "时限已过" in html
+    assert 'action="/manager/reports/service-summary%3A2026-11%3Azh-CN/submit"' in html
+    assert "/manager/reports/repair-summary%3A2026-10%3Azh-CN/submit" not in html  # the agency has it
+
+
+@pytest.mark.asyncio
+async def test_the_manager_submits_with_the_csrf_token_only() -> None:
+    fake = Gateway()
+    refused, done = await _run("manager", fake, [
+        ("POST", "/manager/reports/service-summary:2026-11:zh-CN/submit", {"csrf": "wrong"}),
+        ("POST", "/manager/reports/service-summary:2026-11:zh-CN/submit", {"csrf": "c" * 32}),
+    ])
+    assert refused.status_code == 403
+    assert done.status_code == 303 and done.headers["location"] == "/?done=submitted"
+    assert [c for c in fake.calls if c[0] == "POST"] == [("POST", "/reports/stored/service-summary:2026-11:zh-CN/submit", {})]
+
+
+@pytest.mark.asyncio
+async def test_the_agency_decides_in_one_click_and_reads_the_refusal() -> None:
+    fake = Gateway()
+    home, declined_bare, approved, returned = await _run("agency", fake, [
+        ("GET", "/", None),
+        ("POST", "/agency/tickets/id-1/authorization", {"csrf": "c" * 32, "decision": "decline", "note": " "}),
+        ("POST", "/agency/tickets/id-0/authorization", {"csrf": "c" * 32, "decision": "approve"}),
+        ("POST", "/agency/reports/repair-summary:2026-10:zh-CN/return", {"csrf": "c" * 32, "text": "请补充原因"}),
+    ])
+    assert home.status_code == 200 and home.text.count("data-ticket=") == 2
+    assert 'src="/reports/file/repair-summary%3A2026-10%3Azh-CN.pdf"' in home.text
+    assert "拒绝时必须填写说明" in declined_bare.text  # the API's own words, on the same page
+    assert approved.headers["location"] == "/?done=approved"
+    assert returned.headers["location"] == "/?done=returned"
+    posts = [c for c in fake.calls if c[0] == "POST"]
+    assert posts == [
+        ("POST", "/tickets/id-1/authorization", {"decision": "decline"}),
+        ("POST", "/tickets/id-0/authorization", {"decision": "approve"}),
+        ("POST", "/reports/stored/repair-summary:2026-10:zh-CN/return", {"comments": "请补充原因"}),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_reports_pdf_is_relayed_framable_by_the_console_only() -> None:
+    fake = Gateway()
+    pdf, page = await _run("agency", fake, [("GET", "/reports/file/repair-summary:2026-10:zh-CN.pdf", None), ("GET", "/", None)])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["x-frame-options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in pdf.headers["content-security-policy"]
+    assert pdf.headers["content-disposition"].startswith("inline")
+    assert page.headers["x-frame-options"] == "DENY"  # every other page stays unframable
