@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from opsdesk_shared.roles import ROLES
+
 REPO = Path(__file__).resolve().parents[1]
 SECURITY = REPO / "SECURITY.md"
 BEGIN, END = "<!-- role-table:begin -->", "<!-- role-table:end -->"
-ROLES = ("requester", "agent", "engineer", "manager", "auditor", "admin")
 ME, ENGINEER, DEPT = "u-me", "eng-me", "财务科"
 
 
