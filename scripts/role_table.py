@@ -136,6 +136,7 @@ def services_table() -> list[str]:
     from assets.entrypoints.deps import READERS as ASSET_READERS
     from assets.entrypoints.deps import WRITERS as ASSET_WRITERS
     from knowledge.domain import CURATORS, PROBLEM_READERS, PROBLEM_WRITERS, audiences_for
+    from opsdesk_shared.audit_http import AUDIT_READERS
     from reporting.access import MANAGERS
     from reporting.access import STAFF as REPORT_READERS
     from sla_monitor.entrypoints.http import CALENDAR_WRITERS
@@ -151,6 +152,7 @@ def services_table() -> list[str]:
         ("knowledge: curate (publish, retire)", CURATORS),
         ("knowledge: read problems", PROBLEM_READERS),
         ("knowledge: work problems", PROBLEM_WRITERS),
+        ("every service: verify the audit trail", AUDIT_READERS),
     ]
     lines = ["**The other services** (each service's own role sets).", "", *_header("act")]
     for name, allowed in rows:
