@@ -68,6 +68,10 @@ async def test_a_ticket_of_such_a_service_waits_for_the_agency_and_nobody_works_
     assert resolve.status_code == 409, resolve.text
     # Engineers hold nothing of it: not even visible to them.
     assert (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=as_user("eng1"))).status_code == 404
+    # The agency's inbox: the tickets waiting for its decision.
+    inbox = await client.get("/api/v1/tickets", params={"status": "awaiting_authorization"}, headers=as_user("agency1"))
+    assert inbox.status_code == 200 and [t["id"] for t in inbox.json()["items"]] == [ticket["id"]]
+    assert inbox.json()["items"][0]["status"] == "awaiting_authorization"
 
 
 @pytest.mark.usefixtures("guarded")
