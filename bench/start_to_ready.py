@@ -152,6 +152,7 @@ def main() -> None:
                         help="keep the stack's data here (seeded once; a later run with --no-seed reuses it)")
     parser.add_argument("--no-seed", action="store_true", help="the databases in --var are already filled")
     parser.add_argument("--no-together", action="store_true", help="skip the all-at-once start")
+    parser.add_argument("--kill", action="store_true", help="end each start with SIGKILL (restarts after a crash)")
     parser.add_argument("--starts", type=int, default=2,
                         help="starts of each service alone: the first after seeding (no snapshot yet), then restarts")
     args = parser.parse_args()
@@ -180,6 +181,8 @@ def main() -> None:
                     offset = log.stat().st_size if log.exists() else 0
                     took = ready_after(stack, [name])
                     (first if start == 0 else alone).update(took)
+                    if args.kill:
+                        stack.service(name).kill()
                     stack.service(name).stop()
                     print(f"{name} start {start + 1}: {took.get(name)} s {phases(log, offset)}", flush=True)
                 alone.setdefault(name, first.get(name, float("nan")))
