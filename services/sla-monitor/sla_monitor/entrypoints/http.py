@@ -180,6 +180,16 @@ async def put_calendar(name: str, body: CalendarIn, wired: Wired) -> dict[str, A
     return book.calendars[name].model_dump(mode="json", exclude={"schedules"})
 
 
+@router.get("/holidays/{year}", tags=["calendars"], summary="A year's schedule: its holidays and make-up working days")
+async def get_holidays(year: int, wired: Wired) -> dict[str, Any]:
+    """What the calendars use for `year` (an upload or the chinese-calendar package); 404 when no schedule covers it."""
+    schedule = wired.book.book.schedules.get(year)
+    if schedule is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no holiday schedule for {year}")
+    return {"year": year, "holidays": sorted(d.isoformat() for d in schedule.holidays),
+            "workdays": sorted(d.isoformat() for d in schedule.workdays), "source": schedule.source}
+
+
 @router.put(
     "/holidays/{year}",
     tags=["calendars"],

@@ -55,6 +55,15 @@ async def test_uploading_a_year_makes_its_answers_exact_and_honours_its_holidays
     assert reply.result["approximate"] is False
 
 
+async def test_a_years_schedule_reads_back_its_days_and_an_unknown_year_is_404(client: httpx.AsyncClient) -> None:
+    upload = {"year": 2031, "holidays": ["2031-10-01", "2031-10-02"], "workdays": ["2031-09-27"]}
+    assert (await client.put("/api/v1/holidays/2031", json=upload)).status_code == 200
+    r = await client.get("/api/v1/holidays/2031")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"year": 2031, "holidays": ["2031-10-01", "2031-10-02"], "workdays": ["2031-09-27"], "source": "upload"}
+    assert (await client.get("/api/v1/holidays/1890")).status_code == 404
+
+
 async def test_csv_upload_with_a_bad_row_is_422_naming_the_row(client: httpx.AsyncClient) -> None:
     csv = "date,kind\n2027-01-01,holiday\n2027-13-01,holiday\n"
     r = await client.put("/api/v1/holidays/2027", content=csv, headers={"content-type": "text/csv"})
