@@ -34,6 +34,10 @@ from .identity import bootstrap_admin_key, identity_router, mongo_identity
 from .identity.roster import HttpRoster, NoRoster, Roster
 from .mail_senders import AccountMailSenders
 from .notices import RequesterNotices
+from .oversight import bus as oversight_bus
+from .oversight import http as oversight_http
+from .oversight.service import Incidents
+from .oversight.store import MongoIncidentStore
 from .search import TicketIndex
 from .settings import IntakeSettings
 from .wiring import Adapters
@@ -68,6 +72,11 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         await bootstrap_admin_key(identity.keys, settings.bootstrap_token)
         catalog = Catalog(MongoCatalogStore(infra.db))
         await catalog.start()
+        # Security incidents (oversight/): their own collection, so their announcements have their own relay.
+        incident_store = MongoIncidentStore(infra.db)
+        await incident_store.ensure_indexes()
+        incident_relay = OutboxRelay(incident_store.collection, infra.publisher, interval_s=settings.relay_interval_s)
+        incidents = Incidents(store=incident_store, outbox=incident_relay)
         index = TicketIndex(settings.index_path or None)
         metrics.index_collector.index = index
         wired = Adapters(
@@ -89,6 +98,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             handovers=MongoPendingHandovers(infra.db),
             guidance_window=timedelta(seconds=settings.guidance_window_s),
             standing=MongoStandingAuthorizations(infra.db),
+            incidents=incidents,
         )
         # The index file as it was left, caught up from the events stream (or built from the database when it cannot
         # be: index_feed.py); /readyz stays false until then.
@@ -105,6 +115,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             senders=AccountMailSenders(identity.users),
         )
         bus.register(infra.broker, desk=wired.desk, settings=settings, requester_notices=requester_notices)
+        oversight_bus.register(infra.broker, incidents=incidents, max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s)
         reload = Periodic(lambda: index_feed.reconcile(index, store), interval_s=settings.index_reload_s, name="index-reconcile", delay_first=True)
         refresh = Periodic(catalog.refresh, interval_s=settings.catalog_refresh_s, name="catalog-refresh", delay_first=True)
         # Desk-first tickets whose guidance window ran out go to dispatch; due times are read from the database, so a
@@ -114,6 +125,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             name="desk-handover",
         )
         relay.start()
+        incident_relay.start()
         reload.start()
         refresh.start()
         handovers.start()
@@ -126,6 +138,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             await reload.stop()
             await refresh.stop()
             await relay.stop()
+            await incident_relay.stop()
             await feed.stop()
             await upstream_client.aclose()
             index.close()
@@ -142,7 +155,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             "naming the caller. The whole API as one document: /api/v1/openapi.json (signed in). Events are documented at /asyncapi.json."
         ),
         registry=metrics.registry,
-        routers=[router, authorization_http.router, catalog_http.router, mail_http.router, identity_router(), live.router, *gateway_routers()],
+        routers=[router, authorization_http.router, oversight_http.router, catalog_http.router, mail_http.router, identity_router(), live.router, *gateway_routers()],
         wire=wire,
         adapters=adapters,
         max_body_bytes=settings.max_body_bytes,
@@ -152,6 +165,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         internal=False,
     )
     errors.install(app)
+    oversight_http.install(app)
     # Pages of the web console (every path outside the API) come from the console service, when one is set.
     app.add_middleware(ConsoleProxy, base_url=settings.console_url)
     # Added last, so outermost: a path that walks out of its prefix never reaches routing.

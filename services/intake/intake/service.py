@@ -34,6 +34,7 @@ from .catalog_cache import Catalog
 from .domain import DESK, Actor, NewTicket, Suggestion, Ticket, handled
 from .known_tags import KnownTags
 from .mail import Mail
+from .oversight import desk_acts
 from .ports import (
     AssetsUnavailable,
     ConcurrentUpdate,
@@ -49,6 +50,7 @@ from .texts import Said
 
 if TYPE_CHECKING:
     from .authorization_service import AssetTypeOf, StandingStore
+    from .oversight.service import Incidents
 
 log = logging.getLogger(__name__)
 PRODUCER = "intake"
@@ -73,6 +75,7 @@ class Desk:
         self, *, store: TicketStore, outbox: EventOutbox, catalog: Catalog, index: TicketIndex, tags: KnownTags | None = None,
         handovers: PendingHandovers | None = None, guidance_window: timedelta = timedelta(minutes=5),
         people: People | None = None, standing: StandingStore | None = None, asset_type_of: AssetTypeOf | None = None,
+        incidents: Incidents | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -89,6 +92,9 @@ class Desk:
         # None: no ticket is covered by one, it waits for the agency's decision.
         self.standing = standing
         self.asset_type_of = asset_type_of
+        # Security incidents (oversight/): a desk act refused on a ticket the agency has not authorized is recorded
+        # there. None (tools): refused only.
+        self.incidents = incidents
 
     @classmethod
     def on(cls, store: TicketStore, outbox: EventOutbox, *, catalog: Catalog | None = None, index: TicketIndex | None = None) -> Desk:
@@ -238,13 +244,18 @@ async def act(
     """Apply one lifecycle step: visible to the actor, at the version they read (If-Match), stored with its events."""
     ticket_id = await ticket_id_of(ticket_id, desk=desk)
     envelopes: list[Envelope] = []
+    refused_on: Ticket | None = None
 
     def decide(ticket: Ticket) -> Decided | None:
-        nonlocal envelopes
+        nonlocal envelopes, refused_on
         if not can_see(actor, ticket):
             raise TicketNotFound(ticket_id)
         lifecycle.check_version(ticket, expected_version)
-        updated, events = step(ticket)
+        try:
+            updated, events = step(ticket)
+        except lifecycle.IllegalTransition:
+            refused_on = ticket
+            raise
         if not events and updated is ticket:
             return None
         updated = handled(updated, actor)  # a desk person's act makes it theirs ("mine")
@@ -254,6 +265,14 @@ async def act(
     for _ in range(attempts):
         try:
             stored = await desk.store.change(ticket_id, decide)
+        except lifecycle.IllegalTransition as exc:
+            # Refused as always; an act of the desk on work the agency has not authorized is a security incident too.
+            if refused_on is not None and desk.incidents is not None:
+                await desk_acts.report_refused_act(
+                    refused_on, actor=actor, act=f"ticket.status:{exc.target}", incidents=desk.incidents, now=now,
+                    correlation_id=correlation_id,
+                )
+            raise
         except LookupError as exc:
             if isinstance(exc, TicketNotFound):
                 raise

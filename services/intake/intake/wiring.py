@@ -16,6 +16,8 @@ from .adapters.standing import MemoryStandingAuthorizations
 from .authorization_service import StandingStore
 from .catalog_cache import Catalog
 from .known_tags import KnownTags
+from .oversight.service import Incidents
+from .oversight.store import MemoryIncidentStore
 from .people import AccountPeople
 from .ports import AssetDirectory, BusinessCalendars, EventOutbox, PendingHandovers, TicketStore, TimerDirectory
 from .search import TicketIndex
@@ -58,6 +60,13 @@ class Adapters:
     guidance_window: timedelta = timedelta(minutes=5)
     # The agency's standing authorizations; main wires the database's, tests get a memory one.
     standing: StandingStore = field(default_factory=MemoryStandingAuthorizations)
+    # Security incidents (oversight/); main wires the database's with its own outbox relay, tests get a memory store
+    # whose announcements go through the tests' outbox.
+    incidents: Incidents | None = None
+
+    def __post_init__(self) -> None:
+        if self.incidents is None:
+            self.incidents = Incidents(store=MemoryIncidentStore(), outbox=self.outbox)
 
     async def asset_type_of(self, tag: str) -> str | None:
         """The type of the asset a tag names (assets' lookup), for standing authorizations limited to asset types."""
@@ -71,5 +80,5 @@ class Adapters:
             store=self.store, outbox=self.outbox, catalog=self.catalog, index=self.index, tags=self.tags,
             handovers=self.handovers, guidance_window=self.guidance_window,
             people=AccountPeople(self.identity.users) if self.identity is not None else None,
-            standing=self.standing, asset_type_of=self.asset_type_of,
+            standing=self.standing, asset_type_of=self.asset_type_of, incidents=self.incidents,
         )

@@ -1,0 +1,140 @@
+"""The security incident and its steps, pure: open -> acknowledged (the agency) -> closed (the project manager).
+
+An incident is recorded from a detected violation (the detecting service's event id, or intake's own id for a desk
+act); its id is derived from the violation's, so recording the same violation twice finds the same incident."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from opsdesk_shared.contracts.security import Rule, SecurityIncidentRaisedV1, Severity, ViolationDetected
+from opsdesk_shared.roles import AGENCY_ROLE, AUDITOR_ROLE
+
+State = Literal["open", "acknowledged", "closed"]
+NAMESPACE = uuid.UUID("5e3c1d2a-16a0-4b7e-9c1d-0a6e5ec0de16")
+
+# Who reads incidents (the agency, the project manager, auditors, admins); who takes each step.
+READERS: frozenset[str] = frozenset({AGENCY_ROLE, "manager", AUDITOR_ROLE, "admin"})
+ACKNOWLEDGER = AGENCY_ROLE
+CLOSER = "manager"
+# The ticket states in which nobody may act on it for the agency's want of authorization.
+UNAUTHORIZED_STATUSES = frozenset({"awaiting_authorization"})
+
+
+class Incident(BaseModel):
+    """Who, what, when, which ticket / CI / repair, and the rule broken; then the agency's acknowledgement and the
+    project manager's closing note."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    violation_id: str = Field(description="The violation it was recorded from (idempotency key)")
+    rule: Rule
+    severity: Severity = "high"
+    actor: str
+    actor_role: str
+    actor_name: str | None = None
+    act: str
+    what: str
+    occurred_at: datetime
+    raised_at: datetime
+    refused: bool = True
+    ticket_id: str | None = None
+    ticket_number: str | None = None
+    ticket_status: str | None = None
+    asset_tag: str | None = None
+    repair_id: str | None = None
+    detected_by: str
+    state: State = "open"
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    acknowledgement_note: str | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    closing_note: str | None = None
+    version: int = 1
+
+
+class StepRefused(Exception):
+    """A step the incident's state does not allow: carries what is allowed, for the 409."""
+
+    def __init__(self, current: State, step: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(f"a {current} incident cannot be {step}")
+        self.current, self.step, self.allowed = current, step, allowed
+
+
+class NotYours(Exception):
+    """The caller's role does not take this step (403)."""
+
+    def __init__(self, step: str, role: str) -> None:
+        super().__init__(f"{role} cannot {step} an incident")
+        self.step, self.role = step, role
+
+
+def incident_id_for(violation_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, violation_id))
+
+
+def record(violation: ViolationDetected, *, violation_id: str, now: datetime) -> tuple[Incident, SecurityIncidentRaisedV1]:
+    """The incident a violation becomes, and its announcement."""
+    incident = Incident(
+        id=incident_id_for(violation_id), violation_id=violation_id, raised_at=now,
+        **violation.model_dump(include={
+            "rule", "severity", "actor", "actor_role", "actor_name", "act", "what", "occurred_at", "refused", "ticket_id",
+            "ticket_number", "ticket_status", "asset_tag", "repair_id", "detected_by",
+        }),
+    )
+    return incident, raised(incident)
+
+
+def raised(incident: Incident) -> SecurityIncidentRaisedV1:
+    return SecurityIncidentRaisedV1(
+        incident_id=incident.id, kind=incident.rule, severity=incident.severity, raised_at=incident.raised_at,
+        occurred_at=incident.occurred_at, actor=incident.actor, actor_role=incident.actor_role, what=incident.what,
+        act=incident.act, refused=incident.refused, ticket_id=incident.ticket_id, ticket_number=incident.ticket_number,
+        asset_tag=incident.asset_tag, repair_id=incident.repair_id, detected_by=incident.detected_by,
+        violation_id=incident.violation_id,
+    )
+
+
+def allowed_steps(incident: Incident) -> tuple[str, ...]:
+    return {"open": ("acknowledge",), "acknowledged": ("close",), "closed": ()}[incident.state]
+
+
+def acknowledge(incident: Incident, *, role: str, by: str, note: str | None, now: datetime) -> Incident:
+    """The agency acknowledges it has been told (contract: closed with the agency's acknowledgement)."""
+    if role != ACKNOWLEDGER:
+        raise NotYours("acknowledge", role)
+    if incident.state != "open":
+        raise StepRefused(incident.state, "acknowledge", allowed_steps(incident))
+    return incident.model_copy(update={
+        "state": "acknowledged", "acknowledged_at": now, "acknowledged_by": by, "acknowledgement_note": note,
+        "version": incident.version + 1,
+    })
+
+
+def close(incident: Incident, *, role: str, by: str, note: str, now: datetime) -> Incident:
+    """The project manager closes it, with a note, only once the agency has acknowledged it."""
+    if role != CLOSER:
+        raise NotYours("close", role)
+    if incident.state != "acknowledged":
+        raise StepRefused(incident.state, "close", allowed_steps(incident))
+    return incident.model_copy(update={
+        "state": "closed", "closed_at": now, "closed_by": by, "closing_note": note, "version": incident.version + 1,
+    })
+
+
+def unauthorized(status: str, authorization_state: str | None) -> bool:
+    """Nobody may act on the ticket for want of the agency's authorization: it waits for it, or the agency declined
+    the work (a declined ticket is cancelled for it)."""
+    return status in UNAUTHORIZED_STATUSES or authorization_state == "declined"
+
+
+def desk_act_what(*, act: str, number: str, status: str) -> str:
+    """The desk's refused act, in words (zh-CN, the incident's language of record)."""
+    state = {"awaiting_authorization": "待信息中心授权", "cancelled": "信息中心已拒绝授权"}.get(status, status)
+    return f"服务台对未经授权的工单 {number}（{state}）执行「{act}」被拒绝"

@@ -1,0 +1,87 @@
+"""Security incident use cases: record a detected violation once, list and read, acknowledge, close."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.contracts.security import ViolationDetected
+from opsdesk_shared.outbox import EventOutbox
+
+from . import domain
+from .domain import Incident, State
+from .store import IncidentChanged, IncidentStore
+
+PRODUCER = "intake"
+ATTEMPTS = 5
+
+
+DomainStep = Callable[[Incident], Incident]
+
+
+class IncidentNotFound(LookupError):
+    """No such incident (or the caller may not read incidents: both answer 404 or 403 at the edge)."""
+
+
+@dataclass
+class Incidents:
+    """The incidents' ports: where they are kept and the outbox that relays their announcements."""
+
+    store: IncidentStore
+    outbox: EventOutbox
+
+
+async def record_violation(
+    violation: ViolationDetected, *, violation_id: str, incidents: Incidents, now: datetime, correlation_id: str,
+) -> tuple[Incident, bool]:
+    """Record a violation as an incident and announce it; once per violation id (a redelivery finds the first and
+    sends whatever it left unsent). Returns (incident, created)."""
+    incident, event = domain.record(violation, violation_id=violation_id, now=now)
+    envelope = Envelope.wrap(
+        event, producer=PRODUCER, correlation_id=correlation_id, subject_id=incident.id, occurred_at=now,
+        event_id=uuid.uuid5(domain.NAMESPACE, f"raised|{incident.id}"),
+    )
+    if await incidents.store.add(incident, [envelope]):
+        await incidents.outbox.deliver(incident.id, [envelope])
+        return incident, True
+    await incidents.outbox.relay_now(incident.id)
+    existing = await incidents.store.get(incident.id)
+    return (existing or incident), False
+
+
+def may_read(role: str) -> bool:
+    return role in domain.READERS
+
+
+async def listed(*, incidents: Incidents, state: State | None = None, limit: int = 200) -> list[Incident]:
+    return await incidents.store.list(state=state, limit=limit)
+
+
+async def get(incident_id: str, *, incidents: Incidents) -> Incident:
+    found = await incidents.store.get(incident_id)
+    if found is None:
+        raise IncidentNotFound(incident_id)
+    return found
+
+
+async def acknowledge(incident_id: str, *, incidents: Incidents, role: str, by: str, note: str | None, now: datetime) -> Incident:
+    return await _step(incident_id, lambda i: domain.acknowledge(i, role=role, by=by, note=note, now=now), incidents=incidents)
+
+
+async def close(incident_id: str, *, incidents: Incidents, role: str, by: str, note: str, now: datetime) -> Incident:
+    return await _step(incident_id, lambda i: domain.close(i, role=role, by=by, note=note, now=now), incidents=incidents)
+
+
+async def _step(incident_id: str, decide: DomainStep, *, incidents: Incidents) -> Incident:
+    for _ in range(ATTEMPTS):
+        current = await get(incident_id, incidents=incidents)
+        updated = decide(current)
+        try:
+            await incidents.store.replace(updated, expected_version=current.version)
+        except IncidentChanged:
+            continue
+        return updated
+    raise IncidentChanged(incident_id)
