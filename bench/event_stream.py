@@ -28,9 +28,11 @@ from pathlib import Path
 
 import httpx
 import nats
+from console_queue import console_cookie
 from intake_load import percentile
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from opsdesk_devstack.services import SERVICES
 from opsdesk_devstack.stack import Stack
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher, make_broker
 from opsdesk_shared.contracts import Envelope, TicketUpdatedV1
@@ -51,8 +53,9 @@ class Client:
     dropped: bool = False  # the gateway ended the stream: this client fell too far behind (reload too_slow)
 
 
-def people(gateway: str, admin: str) -> list[tuple[str, dict[str, str], set[str]]]:
-    """(role, Authorization header, ticket ids they own) for every user; requesters file their tickets here."""
+def people(gateway: str, admin: str, *, via_console: bool = False) -> list[tuple[str, dict[str, str], set[str]]]:
+    """(role, Authorization header or the console's session cookie, ticket ids they own) for every user; requesters
+    file their tickets here."""
     out: list[tuple[str, dict[str, str], set[str]]] = []
     with httpx.Client(base_url=gateway, timeout=30) as http:
         for n in range(AGENTS + REQUESTERS):
@@ -70,17 +73,19 @@ def people(gateway: str, admin: str) -> list[tuple[str, dict[str, str], set[str]
                     filed = http.post("/api/v1/tickets", json=REPORT, headers=headers)
                     assert filed.status_code == 201, filed.text
                     owned.add(filed.json()["id"])
+            if via_console:
+                headers = {"Cookie": console_cookie(gateway, name, PASSWORD)}
             out.append((role, headers, owned))
     return out
 
 
-async def listen(gateway: str, client: Client, stop: asyncio.Event) -> None:
+async def listen(gateway: str, client: Client, stop: asyncio.Event, path: str = "/api/v1/events/stream") -> None:
     """One stream over a bare asyncio connection (HTTP/1.1, chunked): a few lines of parsing per message, so 200 of
     them in one process measure the gateway more than this client."""
     url = httpx.URL(gateway)
     reader, writer = await asyncio.open_connection(url.host, url.port)
     head = "".join(f"{k}: {v}\r\n" for k, v in client.headers.items())
-    writer.write(f"GET /api/v1/events/stream HTTP/1.1\r\nHost: {url.host}\r\nAccept: text/event-stream\r\n{head}\r\n".encode())
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {url.host}\r\nAccept: text/event-stream\r\n{head}\r\n".encode())
     await writer.drain()
     status_line = await reader.readline()
     client.status = int(status_line.split()[1])
@@ -177,16 +182,19 @@ async def stored(stack: Stack, sent: dict[str, str]) -> dict[int, tuple[float, s
     return out
 
 
-async def run(stack: Stack, *, rate: float, seconds: float, users: list[tuple[str, dict[str, str], set[str]]]) -> dict[str, float]:
+async def run(
+    stack: Stack, *, rate: float, seconds: float, users: list[tuple[str, dict[str, str], set[str]]], path: str,
+) -> dict[str, float]:
     clients = [Client(role, owned, headers) for role, headers, owned in users for _ in range(STREAMS_EACH)]
     tickets: list[tuple[str, str]] = []
     async with httpx.AsyncClient(base_url=stack.gateway, timeout=httpx.Timeout(10.0, read=None)) as http:
         for owned in {frozenset(c.owned) for c in clients if c.owned}:
             for ticket_id in owned:
-                number = (await http.get(f"/api/v1/tickets/{ticket_id}", headers=clients[0].headers)).json()["number"]
+                admin = {"Authorization": f"Bearer {stack.token}"}
+                number = (await http.get(f"/api/v1/tickets/{ticket_id}", headers=admin)).json()["number"]
                 tickets.append((ticket_id, number))
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(listen(stack.gateway, c, stop)) for c in clients]
+    tasks = [asyncio.create_task(listen(stack.gateway, c, stop, path)) for c in clients]
     await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in clients)), 60)
     assert all(c.status == 200 for c in clients)
     before = gateway_histogram(stack)
@@ -219,20 +227,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rates", default="2,10,25", help="events per second put on the bus")
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--services", default="intake", help="services to start (intake alone isolates the gateway)")
+    parser.add_argument("--services", default="intake", help="services to start (intake alone isolates the gateway; 'all' "
+                        "is the six and the console)")
+    parser.add_argument("--via", choices=("api", "console"), default="api", help="api: GET /api/v1/events/stream with a "
+                        "bearer token; console: the console's /events (session cookie) through the gateway, as browsers")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="opsdesk-bench-stream-") as tmp:
         stack = Stack(var_dir=Path(tmp) / "var")
-        stack.start(tuple(args.services.split(",")), ready_timeout=60)
+        names = tuple(SERVICES) if args.services == "all" else tuple(args.services.split(","))
+        if args.via == "console" and "console" not in names:
+            names = (*names, "console")
+        stack.start(names, ready_timeout=300)
+        path = "/events" if args.via == "console" else "/api/v1/events/stream"
         try:
-            users = people(stack.gateway, stack.token)
+            users = people(stack.gateway, stack.token, via_console=args.via == "console")
             for rate in (float(r) for r in args.rates.split(",")):
-                rows.append(asyncio.run(run(stack, rate=rate, seconds=args.seconds, users=users)))
+                rows.append(asyncio.run(run(stack, rate=rate, seconds=args.seconds, users=users, path=path)))
         finally:
             stack.stop()
     print(f"# Live event stream, bus -> client; {platform.node()}, {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}, "
-          f"services: {args.services}, {args.seconds:.0f} s per rate")
+          f"services: {','.join(names)}, streams: {path}, {args.seconds:.0f} s per rate, load average {os.getloadavg()[0]:.1f}")
     print("| clients | events/s on the bus | events | deliveries | expected | p50 ms | p95 ms | p99 ms | max ms | gateway p99 ms (bucket) | streams dropped as too slow |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
