@@ -82,6 +82,8 @@ TIMER_NAMES: dict[str, tuple[str, str, str]] = {
     "redispatch": ("改派时限", "改派時限", "re-dispatch commitment"),
     "escalation": ("升级处理时限", "升級處理時限", "escalation commitment"),
     "remote_guidance": ("远程指导时限", "遠端指導時限", "remote guidance commitment"),
+    # The agency's decision on emergency work that went out first (issue 16).
+    "authorization": ("信息中心授权时限", "資訊中心授權時限", "agency authorization commitment"),
 }
 WHAT: dict[str, tuple[str, str, str]] = {
     "ticket": ("工单 {ref}", "工單 {ref}", "ticket {ref}"),
