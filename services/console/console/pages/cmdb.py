@@ -1,0 +1,325 @@
+"""The CMDB for the team (staff) at `/cmdb/...`: browse and search configuration items, an item's page with a drawn
+graph of its relations and of what its failure affects, the register import (a dry run's row errors shown before
+anything is written), and audits with scan-by-tag (typed, or the phone camera where the browser has BarcodeDetector).
+
+An edge: the assets API (through the gateway) answers every read and decides every write; the graph is drawn here
+from `GET /impact/{tag}` (both directions) as server-rendered SVG, with no library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import httpx
+from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi.responses import Response
+
+from ..api import ApiError, Json
+from ..api import _error as api_error
+from ..labels import N_
+from ..web import Ctx, checked, signed_in
+
+router = APIRouter(prefix="/cmdb")
+STATUSES = ("ordered", "in_stock", "deployed", "in_repair", "on_loan", "retired", "disposed")
+SEARCHED = ("tag", "name", "model", "serial", "owner", "department", "vendor")
+PAGE = 100
+SCAN_LIMIT = 5000  # the assets API's largest page: the text search runs over one such scan
+KEEP_UPLOAD = 2_000_000  # a dry-run file kept in the page (base64) for "import now", up to this many bytes
+# Values the assets API sends that a person reads (templates translate them with `_(prefix ~ value)`).
+VALUES = (
+    N_("ci.ordered"), N_("ci.in_stock"), N_("ci.deployed"), N_("ci.in_repair"), N_("ci.on_loan"), N_("ci.retired"), N_("ci.disposed"),
+    N_("audit.open"), N_("audit.closed"),
+    N_("finding.missing"), N_("finding.unregistered"), N_("finding.wrong_location"), N_("finding.wrong_owner"),
+)
+DONE = {"scanned": N_("Scan recorded."), "closed": N_("Audit closed with its discrepancy report.")}
+
+
+def said(exc: ApiError) -> str:
+    return "; ".join(exc.field_messages())
+
+
+async def get(ctx: Ctx, path: str, params: Any = None) -> Any:
+    return (await ctx.api.call("GET", path, token=ctx.token, lang=ctx.lang, params=params)).body
+
+
+def matches(asset: Json, q: str) -> bool:
+    """Case-insensitive substring over the searched fields and the location (Chinese or English)."""
+    location = asset.get("location") or {}
+    hay = " ".join([*(str(asset.get(k) or "") for k in SEARCHED), *(str(v or "") for v in location.values())]).lower()
+    return all(word in hay for word in q.lower().split())
+
+
+def page_render(ctx: Ctx, template: str, section: str, error: str | None = None, status_code: int = 200, **values: Any) -> Response:
+    done = DONE.get(ctx.request.query_params.get("done", ""))
+    return ctx.render(template, status_code=status_code, section=section, error=error,
+                      notice=ctx.gettext(done) if done and error is None else None, **values)
+
+
+# --- browse and search ----------------------------------------------------------------------------------------------
+
+
+@router.get("")
+async def browse(
+    ctx: Annotated[Ctx, Depends(signed_in)], q: str = "", type: str = "", department: str = "", building: str = "",
+    status: str = "", offset: int = 0,
+) -> Response:
+    """The assets API filters by type, department, building and status; the text search (`q`) runs over its scan
+    here, since the API has no text search of items (a gap, in the README)."""
+    params = {k: v for k, v in (("type", type), ("department", department), ("building", building), ("status", status)) if v}
+    errors: list[str] = []
+
+    async def items() -> list[Json]:
+        try:
+            if q.strip():
+                return [a for a in await get(ctx, "/assets", {**params, "limit": SCAN_LIMIT}) if matches(a, q)]
+            return list(await get(ctx, "/assets", {**params, "limit": PAGE + 1, "offset": max(offset, 0)}))
+        except ApiError as exc:
+            errors.append(said(exc))
+            return []
+
+    async def types() -> list[Json]:
+        try:
+            return list(await get(ctx, "/asset-types"))
+        except ApiError:
+            return []
+
+    found, kinds = await asyncio.gather(items(), types())
+    if q.strip():
+        more = len(found) > offset + PAGE
+        shown = found[max(offset, 0):max(offset, 0) + PAGE]
+    else:
+        more, shown = len(found) > PAGE, found[:PAGE]
+    exact = next((a for a in shown if str(a.get("tag", "")).lower() == q.strip().lower()), None)
+    query = {"q": q, "type": type, "department": department, "building": building, "status": status}
+    return page_render(ctx, "cmdb/browse.html", "browse", error="; ".join(errors) or None, items=shown, more=more,
+                       offset=max(offset, 0), page=PAGE, query=query, kinds=kinds, statuses=STATUSES, exact=exact)
+
+
+# --- an item and its graph ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    tag: str
+    ci_type: str
+    x: int = 0
+    y: int = 0
+    depth: int = 0  # negative: what the item depends on; positive: what its failure affects
+    root: bool = False
+    department: bool = False
+
+
+@dataclass
+class Edge:
+    source: Node
+    target: Node
+    via: str
+
+
+@dataclass
+class Graph:
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    width: int = 0
+    height: int = 0
+    hidden: int = 0  # hits not drawn (a column holds at most PER_COLUMN)
+
+
+COLUMN_W, ROW_H, NODE_W, NODE_H, PER_COLUMN, MARGIN = 200, 56, 168, 38, 10, 16
+
+
+def layout(root: str, root_type: str, impact: Json | None, depends: Json | None) -> Graph:
+    """Columns by distance: what the item depends on to the left, what fails with it to the right, the item between.
+    An edge joins each hit to the one before it on its path (the path the impact API walked)."""
+    graph = Graph()
+    by_key: dict[tuple[int, str], Node] = {}
+    centre = Node(root, root_type, root=True)
+    columns: dict[int, list[Node]] = {0: [centre]}
+    pending: list[tuple[int, Json]] = []
+    for sign, result in ((1, impact), (-1, depends)):
+        seen: set[str] = set()
+        for hit in [*(result or {}).get("items", []), *(result or {}).get("departments", [])]:
+            tag = str(hit.get("tag"))
+            if tag in seen or tag == root:
+                continue
+            seen.add(tag)
+            depth = sign * int(hit.get("depth") or 1)
+            column = columns.setdefault(depth, [])
+            if len(column) >= PER_COLUMN:
+                graph.hidden += 1
+                continue
+            node = Node(tag, str(hit.get("ci_type") or ""), depth=depth, department=tag.startswith("dept:") or hit.get("ci_type") == "department")
+            column.append(node)
+            by_key[(depth, tag)] = node
+            pending.append((sign, hit))
+    low, high = min(columns), max(columns)
+    tallest = max(len(c) for c in columns.values())
+    graph.width = (high - low + 1) * COLUMN_W + 2 * MARGIN
+    graph.height = max(tallest * ROW_H, ROW_H) + 2 * MARGIN
+    for depth, column in columns.items():
+        top = MARGIN + (graph.height - 2 * MARGIN - len(column) * ROW_H) // 2
+        for i, node in enumerate(column):
+            node.x = MARGIN + (depth - low) * COLUMN_W
+            node.y = top + i * ROW_H + (ROW_H - NODE_H) // 2
+            graph.nodes.append(node)
+    for sign, hit in pending:
+        path = [str(p) for p in hit.get("path") or []]
+        via = [str(v) for v in hit.get("via") or []]
+        depth = sign * int(hit.get("depth") or 1)
+        reached = by_key.get((depth, str(hit.get("tag"))))
+        if reached is None or len(path) < 2:
+            continue
+        before = centre if depth - sign == 0 else by_key.get((depth - sign, path[-2]))
+        if before is None:
+            continue
+        source, target = (before, reached) if sign > 0 else (reached, before)
+        graph.edges.append(Edge(source, target, via[-1] if via else ""))
+    return graph
+
+
+@router.get("/items/{tag}")
+async def item(ctx: Annotated[Ctx, Depends(signed_in)], tag: str) -> Response:
+    quoted = quote(tag, safe="")
+    try:
+        asset = await get(ctx, f"/assets/{quoted}")
+    except ApiError as exc:
+        raise HTTPException(exc.status, exc.message or exc.code) from None
+    errors: list[str] = []
+
+    async def guarded(path: str, params: Any) -> Any:
+        try:
+            return await get(ctx, path, params)
+        except ApiError as exc:
+            errors.append(said(exc))
+            return None
+
+    impact, depends, relations = await asyncio.gather(
+        guarded(f"/impact/{quoted}", {"direction": "impact", "depth": 3, "limit": 200}),
+        guarded(f"/impact/{quoted}", {"direction": "depends", "depth": 2, "limit": 100}),
+        guarded("/relations", {"tag": tag}),
+    )
+    graph = layout(str(asset.get("tag", tag)), str(asset.get("type", "")), impact, depends)
+    return page_render(ctx, "cmdb/item.html", "browse", error="; ".join(errors) or None, asset=asset, impact=impact,
+                       depends=depends, relations=relations or [], graph=graph, node_w=NODE_W, node_h=NODE_H)
+
+
+# --- the register import --------------------------------------------------------------------------------------------
+
+
+async def post_file(ctx: Ctx, path: str, name: str, content: bytes, params: Json) -> Json:
+    """A multipart upload through the gateway with the person's token (the API client's `call` sends JSON)."""
+    headers = {"Accept-Language": ctx.lang, "Accept": "application/json", "Authorization": f"Bearer {ctx.token}"}
+    try:
+        reply = await ctx.api.client.post("/api/v1" + path, params=params, files={"file": (name, content)}, headers=headers)
+    except httpx.HTTPError as exc:
+        raise ApiError(503, "service_unavailable", f"gateway unreachable: {type(exc).__name__}") from None
+    if reply.status_code >= 400:
+        raise api_error(reply)
+    return reply.json()  # type: ignore[no-any-return]
+
+
+def import_page(ctx: Ctx, error: str | None = None, status_code: int = 200, **values: Any) -> Response:
+    return page_render(ctx, "cmdb/import.html", "import", error=error, status_code=status_code, **values)
+
+
+@router.get("/import")
+async def import_form(ctx: Annotated[Ctx, Depends(signed_in)]) -> Response:
+    return import_page(ctx)
+
+
+@router.post("/import")
+async def dry_run(ctx: Annotated[Ctx, Depends(checked)], file: Annotated[UploadFile, File()]) -> Response:
+    """Always a dry run first: the report's row errors are shown and nothing is written."""
+    content = await file.read()
+    name = file.filename or "register.csv"
+    if not content:
+        return import_page(ctx, error=ctx.gettext("Choose a register file (CSV or XLSX)."), status_code=422)
+    try:
+        report = await post_file(ctx, "/register/import", name, content, {"dry_run": "true"})
+    except ApiError as exc:
+        return import_page(ctx, error=said(exc), status_code=exc.status, file_name=name)
+    kept = base64.b64encode(content).decode() if not report.get("errors") and len(content) <= KEEP_UPLOAD else None
+    return import_page(ctx, report=report, file_name=name, kept=kept)
+
+
+@router.post("/import/write")
+async def write(ctx: Annotated[Ctx, Depends(checked)], content: Annotated[str, Form()], file_name: Annotated[str, Form()]) -> Response:
+    """The file the dry run passed, imported for real (the API checks every row again and writes all or none)."""
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        return import_page(ctx, error=ctx.gettext("Choose a register file (CSV or XLSX)."), status_code=422)
+    try:
+        report = await post_file(ctx, "/register/import", file_name, data, {"dry_run": "false"})
+    except ApiError as exc:
+        body = exc.detail if isinstance(exc.detail, dict) and "errors" in exc.detail else None
+        return import_page(ctx, error=said(exc) if body is None else None, status_code=exc.status, report=body, file_name=file_name)
+    return import_page(ctx, report=report, file_name=file_name, written=True)
+
+
+# --- audits with scan-by-tag ----------------------------------------------------------------------------------------
+
+
+@router.get("/audits")
+async def audits(ctx: Annotated[Ctx, Depends(signed_in)], audit: str = "") -> Response:
+    if audit.strip():
+        return ctx.redirect(f"/cmdb/audits/{quote(audit.strip(), safe='')}")
+    return page_render(ctx, "cmdb/audits.html", "audits")
+
+
+@router.post("/audits")
+async def open_audit(
+    ctx: Annotated[Ctx, Depends(checked)], name: Annotated[str, Form()], type: Annotated[str, Form()] = "",
+    department: Annotated[str, Form()] = "", building: Annotated[str, Form()] = "",
+) -> Response:
+    scope = {k: v.strip() for k, v in (("type", type), ("department", department), ("building", building)) if v.strip()}
+    try:
+        opened = (await ctx.api.call("POST", "/audits", token=ctx.token, lang=ctx.lang, json={"name": name, "scope": scope})).body
+    except ApiError as exc:
+        return page_render(ctx, "cmdb/audits.html", "audits", error=said(exc), status_code=exc.status)
+    return ctx.redirect(f"/cmdb/audits/{quote(str(opened['id']), safe='')}")
+
+
+async def audit_page(ctx: Ctx, audit_id: str, error: str | None = None, status_code: int = 200, last: Json | None = None,
+                     where: Json | None = None) -> Response:
+    try:
+        audit = await get(ctx, f"/audits/{quote(audit_id, safe='')}")
+    except ApiError as exc:
+        raise HTTPException(exc.status, exc.message or exc.code) from None
+    return page_render(ctx, "cmdb/audit.html", "audits", error=error, status_code=status_code, audit=audit, last=last,
+                       where=where or {})
+
+
+@router.get("/audits/{audit_id}")
+async def audit_view(ctx: Annotated[Ctx, Depends(signed_in)], audit_id: str) -> Response:
+    return await audit_page(ctx, audit_id)
+
+
+@router.post("/audits/{audit_id}/scans")
+async def scan(
+    ctx: Annotated[Ctx, Depends(checked)], audit_id: str, tag: Annotated[str, Form()], building: Annotated[str, Form()],
+    floor: Annotated[str, Form()] = "", room: Annotated[str, Form()] = "", owner: Annotated[str, Form()] = "",
+) -> Response:
+    """POST /audits/{id}/scans; the page comes back with the location kept for the next scan."""
+    location = {"building": building.strip(), **{k: v.strip() for k, v in (("floor", floor), ("room", room)) if v.strip()}}
+    body: Json = {"tag": tag.strip(), "location": location, **({"owner": owner.strip()} if owner.strip() else {})}
+    where = {**location, "owner": owner.strip()}
+    try:
+        result = (await ctx.api.call("POST", f"/audits/{quote(audit_id, safe='')}/scans", token=ctx.token, lang=ctx.lang, json=body)).body
+    except ApiError as exc:
+        return await audit_page(ctx, audit_id, error=said(exc), status_code=exc.status, where=where)
+    return await audit_page(ctx, audit_id, last={**result, "tag": tag.strip()}, where=where)
+
+
+@router.post("/audits/{audit_id}/close")
+async def close(ctx: Annotated[Ctx, Depends(checked)], audit_id: str) -> Response:
+    try:
+        await ctx.api.call("POST", f"/audits/{quote(audit_id, safe='')}/close", token=ctx.token, lang=ctx.lang, json={})
+    except ApiError as exc:
+        return await audit_page(ctx, audit_id, error=said(exc), status_code=exc.status)
+    return ctx.redirect(f"/cmdb/audits/{quote(audit_id, safe='')}?done=closed")

@@ -1,0 +1,151 @@
+"""Administration and the CMDB against a stand-in gateway: the catalog editor puts back what GET returned with its
+changes, the holiday upload goes as CSV and the month view marks holidays and make-up working days, a new key is shown
+once, a dry run's row errors are shown with nothing written, the graph joins each hit to the one before it, and a
+non-admin is refused administration."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+
+from console.main import create_app
+from console.pages.admin import month_grid, parse_shifts
+from console.pages.cmdb import layout
+from console.session import CSRF_COOKIE, SESSION_COOKIE, Session, SessionSealer
+from console.settings import ConsoleSettings
+
+SECRET = "s" * 40
+CSRF = "c" * 32
+ENTRY = {"code": "RS-ONSITE", "family": "responsive", "name": "现场支持", "deliverable": "记录", "service_level": "5X8",
+         "labels": {t: {"zh-CN": f"{t}-简", "zh-TW": f"{t}-繁", "en": f"{t}-en"} for t in ("name", "deliverable", "service_level")},
+         "cadence": "on_demand", "ticket_type": "incident", "default_priority": "P3", "sla_profile": "responsive", "skill": "desktop",
+         "desk_first": False, "requires_authorization": False, "active": True, "version": 4}
+
+
+class Gateway:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Any, str]] = []
+        self.holidays: dict[str, Any] = {}
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path, q = request.url.path.removeprefix("/api/v1"), dict(parse_qsl(request.url.query.decode()))
+        kind = request.headers.get("content-type", "")
+        body: Any = request.content.decode(errors="replace") if request.content else None
+        if body and kind.startswith("application/json"):
+            body = json.loads(body)
+        self.calls.append((request.method, path, body, request.headers.get("if-match", "")))
+        if path == "/catalog/RS-ONSITE" and request.method == "GET":
+            return httpx.Response(200, json=ENTRY, headers={"etag": '"4"'})
+        if path == "/catalog/RS-ONSITE" and request.method == "PUT":
+            return httpx.Response(200, json={**ENTRY, "requires_authorization": True, "version": 5})
+        if path == "/calendars":
+            return httpx.Response(200, json={"calendars": [{"name": "office-hours", "timezone": "Asia/Shanghai",
+                                                           "working_day_windows": ["08:30-17:30"], "observe_holidays": True}],
+                                             "holiday_years": {"2026": "chinese-calendar"}})
+        if path.startswith("/holidays/") and request.method == "PUT":
+            self.holidays = {"year": 2027, "holidays": ["2027-02-10", "2027-02-11"], "workdays": ["2027-02-07"], "source": "upload"}
+            return httpx.Response(200, json={"year": 2027, "holidays": 2, "workdays": 1, "source": "upload"})
+        if path == "/holidays/2027" and self.holidays:
+            return httpx.Response(200, json=self.holidays)
+        if path == "/api-keys" and request.method == "POST":
+            return httpx.Response(201, json={"name": body["name"], "role": body["role"], "created_at": "2026-11-30T01:00:00Z",
+                                             "revoked_at": None, "key": "odk_secret_once"})
+        if path in ("/users", "/api-keys"):
+            return httpx.Response(200, json=[])
+        if path == "/register/import":
+            errors = [{"row": 3, "column": "type", "message": "unknown type 'toaster'"}]
+            return httpx.Response(200, json={"rows": 2, "valid": 1, "errors": errors, "written": 0, "dry_run": q.get("dry_run") == "true"})
+        return httpx.Response(404, json={"code": "not_found", "message": "没有找到"})
+
+
+async def _run(role: str, fake: Gateway, calls: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]]) -> list[httpx.Response]:
+    upstream = httpx.AsyncClient(transport=httpx.MockTransport(fake), base_url="http://gw")
+    app = create_app(ConsoleSettings(session_secret=SECRET), client=upstream)
+    session = Session("tok", "u", "某人", role, None, None, time.time() + 3600)
+    cookies = {SESSION_COOKIE: SessionSealer(SECRET).seal(session), CSRF_COOKIE: CSRF}
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console", cookies=cookies)
+    out = []
+    async with app.router.lifespan_context(app), client:
+        for method, url, form, files in calls:
+            out.append(await client.request(method, url, data=form, files=files, headers={"accept-language": "zh-CN"}))
+    return out
+
+
+def test_the_month_grid_marks_holidays_make_up_days_and_weekends() -> None:
+    weeks = month_grid(2027, 2, {date(2027, 2, 10)}, {date(2027, 2, 7)})
+    days = {d.day: d.kind for week in weeks for d in week if d.day}
+    assert len(days) == 28 and all(len(w) == 7 for w in weeks)
+    assert days[date(2027, 2, 10)] == "holiday" and days[date(2027, 2, 7)] == "workday"  # a Sunday worked
+    assert days[date(2027, 2, 6)] == "weekend" and days[date(2027, 2, 8)] == ""
+
+
+def test_rota_lines_parse_and_bad_lines_are_named() -> None:
+    shifts, bad = parse_shifts("0,1,2,3,4 08:30-17:30 onsite\n5 09:00-12:00 phone\nevery day\n")
+    assert shifts[1] == {"weekdays": [5], "start": "09:00", "end": "12:00", "mode": "phone"}
+    assert bad == ["3: every day"]
+
+
+def test_the_graph_joins_each_hit_to_the_one_before_it() -> None:
+    impact = {"items": [{"tag": "APP-1", "ci_type": "application", "depth": 1, "path": ["SRV-1", "APP-1"], "via": ["runs_on"]},
+                        {"tag": "SVC-1", "ci_type": "business_service", "depth": 2, "path": ["SRV-1", "APP-1", "SVC-1"], "via": ["runs_on", "depends_on"]}],
+              "departments": []}
+    depends = {"items": [{"tag": "RACK-1", "ci_type": "rack", "depth": 1, "path": ["SRV-1", "RACK-1"], "via": ["installed_in"]}]}
+    graph = layout("SRV-1", "server", impact, depends)
+    by = {n.tag: n for n in graph.nodes}
+    assert by["RACK-1"].x < by["SRV-1"].x < by["APP-1"].x < by["SVC-1"].x
+    assert {(e.source.tag, e.target.tag, e.via) for e in graph.edges} == {
+        ("SRV-1", "APP-1", "runs_on"), ("APP-1", "SVC-1", "depends_on"), ("RACK-1", "SRV-1", "installed_in")}
+
+
+@pytest.mark.asyncio
+async def test_the_catalog_editor_puts_back_what_get_returned_with_its_changes() -> None:
+    fake = Gateway()
+    form = {"csrf": CSRF, "version": "4", "default_priority": "P2", "skill": "desktop", "requires_authorization": "on", "active": "on",
+            **{f"{t}.{lang}": f"{t}-{lang}" for t in ("name", "deliverable", "service_level") for lang in ("zh-CN", "zh-TW", "en")}}
+    page, saved = await _run("admin", fake, [("GET", "/admin/catalog/RS-ONSITE", None, None), ("POST", "/admin/catalog/RS-ONSITE", form, None)])
+    assert page.status_code == 200 and 'name="requires_authorization"' in page.text and "name-繁" in page.text
+    assert saved.status_code == 303 and saved.headers["location"] == "/admin/catalog/RS-ONSITE?done=catalog"
+    ((_, _, body, if_match),) = [c for c in fake.calls if c[0] == "PUT"]
+    assert if_match == '"4"' and body["requires_authorization"] is True and body["desk_first"] is False
+    assert body["default_priority"] == "P2" and body["name"] == {"zh-CN": "name-zh-CN", "zh-TW": "name-zh-TW", "en": "name-en"}
+    assert "labels" not in body and body["version"] == 4 and body["sla_profile"] == "responsive"
+
+
+@pytest.mark.asyncio
+async def test_the_holiday_upload_goes_as_csv_and_the_month_view_shows_it() -> None:
+    fake = Gateway()
+    csv = "date,kind\n2027-02-07,workday\n2027-02-10,holiday\n2027-02-11,holiday\n"
+    done, month = await _run("admin", fake, [
+        ("POST", "/admin/calendars/holidays", {"csrf": CSRF, "year": "2027", "text": csv}, None),
+        ("GET", "/admin/calendars?month=2027-02", None, None),
+    ])
+    assert done.status_code == 303 and done.headers["location"] == "/admin/calendars?month=2027-02&done=holidays"
+    ((_, path, body, _),) = [c for c in fake.calls if c[0] == "PUT"]
+    assert path == "/holidays/2027" and body.strip() == csv.strip()
+    assert 'data-date="2027-02-10" data-kind="holiday"' in month.text and 'data-date="2027-02-07" data-kind="workday"' in month.text
+    assert "调休上班" in month.text
+
+
+@pytest.mark.asyncio
+async def test_a_new_key_is_shown_once_and_non_admins_are_refused() -> None:
+    fake = Gateway()
+    (created,) = await _run("admin", fake, [("POST", "/admin/keys", {"csrf": CSRF, "name": "billing", "role": "agent"}, None)])
+    assert created.status_code == 200 and 'value="odk_secret_once"' in created.text
+    (refused,) = await _run("agent", fake, [("GET", "/admin/users", None, None)])
+    assert refused.status_code == 403
+
+
+@pytest.mark.asyncio
+async def test_a_dry_run_shows_the_row_errors_and_offers_no_import() -> None:
+    fake = Gateway()
+    (report,) = await _run("agent", fake, [("POST", "/cmdb/import", {"csrf": CSRF}, {"file": ("reg.csv", b"tag,type\n,pc\n,toaster\n")})])
+    assert report.status_code == 200
+    assert 'data-row="3"' in report.text and "unknown type &#39;toaster&#39;" in report.text
+    assert "/cmdb/import/write" not in report.text
+    assert [(c[0], c[1]) for c in fake.calls] == [("POST", "/register/import")]
