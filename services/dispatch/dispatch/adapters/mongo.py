@@ -106,7 +106,7 @@ class MongoRoster:
             # document (about twice as slow at 10,000 open assignments).
             found: Counter[str] = Counter()
             async for doc in self._assignments.find({"status": "open"}, {"_id": 0, "engineer_id": 1}, batch_size=10_000):
-                found[doc.get("engineer_id")] += 1
+                found[str(doc.get("engineer_id") or "")] += 1
             open_counts = found
         counts = open_counts
         # Only the loads that differ, in one unordered batch: one update per engineer, one after another, was most
@@ -145,7 +145,7 @@ class MongoAssignmentStore:
         query = {"status": {"$in": ["open", "unassigned"]}}
         async for doc in self._assignments.find(query, {"engineer_id": 1, "status": 1}, batch_size=10_000):
             if doc.get("status") == "open":
-                counts[doc.get("engineer_id")] += 1
+                counts[str(doc.get("engineer_id") or "")] += 1
             else:
                 waiting.append(doc["_id"])
         return counts, waiting
