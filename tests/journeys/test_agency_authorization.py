@@ -88,7 +88,10 @@ def test_the_agency_approves_and_dispatch_assigns_with_clocks_from_the_authoriza
     refused = _post(stack, f"/tickets/{tid}/status", in_language(desk, "en"), {"status": "in_progress"})
     assert refused.status_code == 409 and refused.json()["allowed"] == ["cancelled"], refused.text
     onsite = engineer(stack, "eng-onsite-1")
-    assert _post(stack, f"/assignments/{tid}/accept", onsite).status_code == 404
+    # Dispatch has no assignment for it (404), or, where dispatch knows the ticket waits for the agency, refuses the act
+    # as unauthorized work with nothing allowed (409, recorded as a violation by the oversight of issue 16).
+    accept = _post(stack, f"/assignments/{tid}/accept", onsite)
+    assert accept.status_code == 404 or (accept.status_code == 409 and accept.json()["allowed"] == []), accept.text
     assert _get(stack, f"/tickets/{tid}", onsite).status_code == 404
     # The team cannot authorize its own work.
     assert _post(stack, f"/tickets/{tid}/authorization", desk, {"decision": "approve"}).status_code == 403
