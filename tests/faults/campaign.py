@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import json
 import os
+import platform
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,15 +44,35 @@ class Profile:
     faults: tuple[tuple[float, str], ...]  # (seconds after the load started, service name, "nats" or "database")
     down_s: float = 1.5  # how long a killed part stays down
     settle_s: float = 30.0  # after the last answer, how long the views may take to agree with the source
-    client_deadline_s: float = 120.0  # a careful client gives up this long after its first try
+    # A careful client keeps retrying with its Idempotency-Key until answered; it gives up only this long after the
+    # load has ended (a stack that still answers nothing then is unavailable, which the check reports).
+    client_grace_s: float = 120.0
+    # The load goes on at least this long after the last fault's part is ready again, so every restart meets load.
+    tail_s: float = 10.0
+    # Adaptive rate: no new ticket while this many seconds of load (rate x this) are still unanswered; on a machine
+    # that cannot sustain the rate the campaign files what the stack answers (and says so), never skipping a fault.
+    in_flight_s: float = 10.0
+    # After the load, the services' consumers may work through their backlog this long (as long as it shrinks)
+    # before settle_s starts: a loaded machine lags, and lag is not a differing view.
+    drain_max_s: float = 300.0
+    answer_timeout_s: float = 60.0  # how long a careful client waits for one answer before it sends again
+    # A killed part must come back (every service ready again) within this, or the campaign fails; generous because
+    # the next fault must not meet a stack still starting. How fast it came back is printed beside the machine's load
+    # (readiness within 10 s at the benchmark's sizes is measured on a quiet machine by bench/start_to_ready.py).
+    ready_timeout_s: float = 300.0
+
+    @property
+    def max_in_flight(self) -> int:
+        return max(8, int(self.rate * self.in_flight_s))
 
 
-SHORT = Profile("short", rate=3, seconds=30, faults=((5, "dispatch"), (14, "nats"), (22, "intake")), settle_s=25)
+SHORT = Profile("short", rate=3, seconds=30, faults=((5, "dispatch"), (14, "nats"), (22, "intake")), settle_s=25,
+                drain_max_s=120)
 LONG = Profile(
     "long", rate=10, seconds=210,
     faults=((10, "dispatch"), (35, "sla-monitor"), (60, "knowledge"), (85, "reporting"), (110, "assets"), (135, "intake"),
             (160, "nats"), (185, "database")),
-    settle_s=60, client_deadline_s=240.0,
+    settle_s=60, client_grace_s=180.0,
 )
 
 
@@ -89,65 +110,139 @@ def ticket_body(n: int, marker: str) -> dict[str, Any]:
     return body
 
 
-async def careful_client(http: httpx.AsyncClient, stack: Stack, *, n: int, run_id: str, deadline_s: float) -> ClientOutcome:
-    """Files one ticket, retrying with the same Idempotency-Key on no answer, 5xx and 409/429 until answered."""
+@dataclass
+class GiveUp:
+    """When careful clients stop retrying: never while the load runs, `client_grace_s` after it ended."""
+
+    at: float = float("inf")
+
+
+async def careful_client(http: httpx.AsyncClient, stack: Stack, *, n: int, run_id: str, give_up: GiveUp) -> ClientOutcome:
+    """Files one ticket, retrying with the same Idempotency-Key on no answer, 5xx and 409/429 until answered (or the
+    campaign's give-up time, long after the load ended)."""
     key, marker = f"{run_id}-{n}", f"campaign:{run_id}:{n}"
     outcome = ClientOutcome(key=key, marker=marker)
     body = ticket_body(n, marker)
     headers = {"Authorization": f"Bearer {stack.token}", "Idempotency-Key": key}
-    give_up = time.monotonic() + deadline_s
     delay = 0.3
     while True:
         wait = delay
+        sent = time.monotonic()
         try:
             r = await http.post(f"{stack.gateway}/api/v1/tickets", json=body, headers=headers)
         except httpx.HTTPError as exc:
-            outcome.attempts.append(Attempt(key, None, type(exc).__name__))
+            outcome.attempts.append(Attempt(key, None, type(exc).__name__, seconds=time.monotonic() - sent))
         else:
             tid = None
             if r.status_code in (200, 201):
                 with contextlib.suppress(ValueError, AttributeError):
                     tid = r.json().get("id")
-            outcome.attempts.append(Attempt(key, r.status_code, "" if r.is_success else r.text[:200], tid))
+            outcome.attempts.append(Attempt(key, r.status_code, "" if r.is_success else r.text[:200], tid, time.monotonic() - sent))
             if r.is_success or (r.status_code < 500 and r.status_code not in (409, 429)):
                 return outcome
             with contextlib.suppress(ValueError):
                 wait = max(wait, min(float(r.headers.get("Retry-After", "0")), 5.0))
-        if time.monotonic() + wait > give_up:
+        if time.monotonic() + wait > give_up.at:
             return outcome
         await asyncio.sleep(wait)
         delay = min(delay * 2, 3.0)
 
 
-async def run_faults(stack: Stack, profile: Profile, t0: float, records: list[FaultRecord]) -> None:
+async def run_faults(stack: Stack, profile: Profile, t0: float, records: list[FaultRecord], log: Callable[[str], None]) -> None:
     for at, target in profile.faults:
         if (wait := t0 + at - time.monotonic()) > 0:
             await asyncio.sleep(wait)
         killed_at = round(time.monotonic() - t0, 1)
+        log(f"  {killed_at:6.1f}s kill {target} at {time.strftime('%H:%M:%S', time.gmtime())} UTC")
         try:
-            ready = await asyncio.to_thread(crash_and_restart, stack, target, down_s=profile.down_s)
+            ready = await asyncio.to_thread(crash_and_restart, stack, target, down_s=profile.down_s, ready_timeout=profile.ready_timeout_s)
             records.append(FaultRecord(target, killed_at, round(ready, 1)))
         except Exception as exc:  # recorded and shown: a part that did not come back fails the campaign
             records.append(FaultRecord(target, killed_at, -1.0, f"{type(exc).__name__}: {exc}"[:300]))
+        log(f"  {time.monotonic() - t0:6.1f}s {target} back, all ready after {records[-1].ready_after_s}s {records[-1].error}")
 
 
-async def drive_load(stack: Stack, profile: Profile, run_id: str) -> tuple[list[ClientOutcome], list[FaultRecord], float]:
+@dataclass
+class LoadRecord:
+    """How the load went, so a run on a loaded machine is read as such."""
+
+    seconds: float = 0.0  # of load (first ticket to the last one started)
+    started: int = 0  # careful clients started (one ticket each)
+    held_s: float = 0.0  # time no new ticket started because max_in_flight were unanswered (adaptive rate)
+    peak_in_flight: int = 0
+    load_avg: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, 1-minute load average)
+
+    @property
+    def rate(self) -> float:
+        return self.started / max(self.seconds, 1e-6)
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    at = [ordered[min(len(ordered) - 1, int(q * len(ordered)))] for q in (0.5, 0.95)]
+    return f"{at[0]:.2f}s / {at[1]:.2f}s / {ordered[-1]:.2f}s"
+
+
+def machine() -> str:
+    return f"{platform.node()} ({os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()})"
+
+
+async def drive_load(
+    stack: Stack, profile: Profile, run_id: str, log: Callable[[str], None] = print,
+) -> tuple[list[ClientOutcome], list[FaultRecord], LoadRecord]:
+    """Files tickets at the profile's rate until its time is up and every fault has come back (plus tail_s), at most
+    max_in_flight unanswered at once: when the stack answers slower than the rate, the rate follows the answers."""
     records: list[FaultRecord] = []
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
-    # No pool timeout: a client waiting for a connection is waiting, not failing (its own deadline decides).
-    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(10.0, pool=None)) as http:
+    load = LoadRecord()
+    give_up = GiveUp()
+    cap = profile.max_in_flight
+    limits = httpx.Limits(max_connections=cap + 8, max_keepalive_connections=16)
+    # No pool timeout: a client waiting for a connection is waiting, not failing (the pool is larger than the cap).
+    # A careful client waits answer_timeout_s for its answer before it sends again: abandoning a request the gateway
+    # still works on and sending it anew only doubles the work of a loaded machine (the second is a replay).
+    timeout = httpx.Timeout(profile.answer_timeout_s, connect=10.0, pool=None)
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
         t0 = time.monotonic()
-        faults = asyncio.create_task(run_faults(stack, profile, t0, records))
+        faults = asyncio.create_task(run_faults(stack, profile, t0, records, log))
         clients: list[asyncio.Task[ClientOutcome]] = []
-        total = int(profile.rate * profile.seconds)
-        for n in range(total):
-            if (wait := t0 + n / profile.rate - time.monotonic()) > 0:
-                await asyncio.sleep(wait)
-            clients.append(asyncio.create_task(careful_client(http, stack, n=n, run_id=run_id, deadline_s=profile.client_deadline_s)))
-        achieved = total / max(time.monotonic() - t0, 1e-6)
+        in_flight: set[asyncio.Task[ClientOutcome]] = set()
+        next_at, next_sample, faults_done_at = t0, t0, None
+        while True:
+            now = time.monotonic()
+            if now >= next_sample:
+                load.load_avg.append((round(now - t0, 1), os.getloadavg()[0]))
+                next_sample += 10.0
+                log(f"  {now - t0:6.1f}s {len(clients)} tickets started, {len(in_flight)} unanswered, "
+                    f"load {os.getloadavg()[0]:.1f}")
+            if faults.done() and faults_done_at is None:
+                faults_done_at = now
+            if now - t0 >= profile.seconds and faults_done_at is not None and now - faults_done_at >= profile.tail_s:
+                break
+            if len(in_flight) >= cap:  # the stack answers slower than the rate: wait for answers, not the clock
+                held = time.monotonic()
+                await asyncio.wait(in_flight, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                load.held_s += time.monotonic() - held
+                next_at = max(next_at, time.monotonic())
+                continue
+            if (wait := next_at - now) > 0:
+                await asyncio.sleep(min(wait, 0.5))
+                continue
+            task = asyncio.create_task(careful_client(http, stack, n=len(clients), run_id=run_id, give_up=give_up))
+            clients.append(task)
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            load.peak_in_flight = max(load.peak_in_flight, len(in_flight))
+            next_at += 1 / profile.rate
+        load.seconds, load.started = time.monotonic() - t0, len(clients)
+        give_up.at = time.monotonic() + profile.client_grace_s
+        log(f"  {load.seconds:6.1f}s load ended: {load.started} tickets ({load.rate:.1f}/s), {len(in_flight)} unanswered; "
+            f"they retry for up to {profile.client_grace_s:.0f}s more")
         outcomes = list(await asyncio.gather(*clients))
         await faults
-    return outcomes, records, achieved
+    load.load_avg.append((round(time.monotonic() - t0, 1), os.getloadavg()[0]))
+    return outcomes, records, load
 
 
 async def read_stream(url: str, stream: str, subject: str) -> list[tuple[str, dict[str, Any]]]:
@@ -172,12 +267,40 @@ async def read_stream(url: str, stream: str, subject: str) -> list[tuple[str, di
     return out
 
 
+async def consumers_behind(stack: Stack) -> dict[str, tuple[int, int]]:
+    """Each service's durable consumers still holding work: durable -> (pending, delivered but unacknowledged).
+    Read with each service's own NATS user (allowed CONSUMER.INFO on its own durables), so a view that has not
+    caught up reads as lag, not as a lost event. Not a check: the views' own checks decide; this says why."""
+    from opsdesk_shared.bus_permissions import EVENTS_STREAM, ROLES, inbox_prefix
+
+    assert stack.nats is not None
+    behind: dict[str, tuple[int, int]] = {}
+    for service, role in ROLES.items():
+        if not role.consumes:
+            continue
+        nc = await nats.connect(stack.nats.url_for(service), connect_timeout=5, inbox_prefix=inbox_prefix(service).encode())
+        try:
+            js = nc.jetstream()
+            for consumer in role.consumes:
+                with contextlib.suppress(Exception):  # a durable not bound yet reads as nothing behind
+                    info = await js.consumer_info(EVENTS_STREAM, consumer.durable, timeout=5)
+                    if info.num_pending or info.num_ack_pending:
+                        behind[consumer.durable] = (int(info.num_pending or 0), int(info.num_ack_pending or 0))
+        finally:
+            await nc.close()
+    return behind
+
+
 async def observe(stack: Stack, clients: list[ClientOutcome]) -> Observed:
     assert stack.database is not None
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.database.url, serverSelectionTimeoutMS=10000, tz_aware=True)
     try:
         stored: dict[str, tuple[str, int, str, str | None]] = {}
-        async for t in mongo.opsdesk_intake.tickets.find({}, {"status": 1, "version": 1, "description": 1, "asset_tag": 1}):
+        stored_updated: dict[str, str] = {}
+        async for t in mongo.opsdesk_intake.tickets.find(
+            {}, {"status": 1, "version": 1, "description": 1, "asset_tag": 1, "updated_at": 1, "created_at": 1}
+        ):
+            stored_updated[t["_id"]] = str(t.get("updated_at") or t.get("created_at"))
             desc = t.get("description") or ""
             stored[t["_id"]] = (t["status"], int(t["version"]), desc if desc.startswith("campaign:") else "", t.get("asset_tag"))
         assignments = {
@@ -202,6 +325,7 @@ async def observe(stack: Stack, clients: list[ClientOutcome]) -> Observed:
         await mongo.close()
 
     search: dict[str, tuple[str, int]] = {}
+    search_updated: dict[str, str] = {}
     async with httpx.AsyncClient(timeout=15.0) as http:
         cursor: str | None = None
         while True:
@@ -210,6 +334,7 @@ async def observe(stack: Stack, clients: list[ClientOutcome]) -> Observed:
             r.raise_for_status()
             page = r.json()
             search.update({i["id"]: (i["status"], int(i["version"])) for i in page["items"]})
+            search_updated.update({i["id"]: str(i.get("updated_at")) for i in page["items"]})
             cursor = page.get("next_cursor")
             if not cursor:
                 break
@@ -232,15 +357,49 @@ async def observe(stack: Stack, clients: list[ClientOutcome]) -> Observed:
         clients=clients, stored=stored, search=search, assignments=assignments, loads=loads, reporting_created=created,
         reporting_assigned=dict(assigned_by), assets_view=assets_view, assigned_events=dict(assigned_events),
         created_events=created_events, dead_letters=dead, outboxes=outboxes, timed=timed,
+        details={
+            tid: f"search v{search[tid][1]} updated {search_updated.get(tid)}, stored v{v} updated {stored_updated.get(tid)}"
+            for tid, (_s, v, _m, _t) in stored.items() if tid in search and search[tid][1] != v
+        },
     )
 
 
-async def settle(stack: Stack, clients: list[ClientOutcome], settle_s: float) -> tuple[Observed, dict[str, list[str]], float | None]:
+async def drain(stack: Stack, *, max_s: float, stall_s: float = 30.0, log: Callable[[str], None] = print) -> tuple[float, int, str]:
+    """Waits while the services' durable consumers still work through what the load left them, as long as they make
+    progress (a backlog shrinking within `stall_s`) and at most `max_s`. On a loaded machine the stack may need minutes
+    to catch up; that is lag, read as such, not a view that differs. Returns (seconds, backlog at the start, how it
+    ended): "drained", "stalled" (nothing moved for stall_s: a stuck consumer, the checks will show what) or "max"."""
+    started = time.monotonic()
+    behind = await consumers_behind(stack)
+    first = sum(p + u for p, u in behind.values())
+    best, best_at = first, started
+    while behind:
+        now = time.monotonic()
+        total = sum(p + u for p, u in behind.values())
+        if total < best:
+            best, best_at = total, now
+        if now - best_at >= stall_s:
+            return now - started, first, "stalled"
+        if now - started >= max_s:
+            return now - started, first, "max"
+        log(f"  draining at {now - started:5.1f}s: {total} messages behind {dict(sorted(behind.items()))}")
+        await asyncio.sleep(5.0)
+        behind = await consumers_behind(stack)
+    return time.monotonic() - started, first, "drained"
+
+
+async def settle(
+    stack: Stack, clients: list[ClientOutcome], settle_s: float, log: Callable[[str], None] = print,
+) -> tuple[Observed, dict[str, list[str]], float | None]:
     """Reads back until every check holds or `settle_s` passed; returns the last reading and when it first held."""
     started = time.monotonic()
     while True:
         observed = await observe(stack, clients)
         results = evaluate(observed)
+        behind = await consumers_behind(stack)
+        log(f"  reading at {time.monotonic() - started:5.1f}s: "
+            + (", ".join(f"{name} {len(found)}" for name, found in results.items() if found) or "every check holds")
+            + f"; consumers behind (pending, unacked): {behind or 'none'}")
         if not any(results.values()):
             return observed, results, time.monotonic() - started
         if time.monotonic() - started >= settle_s:
@@ -251,21 +410,50 @@ async def settle(stack: Stack, clients: list[ClientOutcome], settle_s: float) ->
 def run_campaign(stack: Stack, profile: Profile, *, log: Callable[[str], None] = print) -> CampaignResult:
     """The whole campaign on a started stack."""
     run_id = uuid.uuid4().hex[:8]
-    log(f"fault campaign {profile.name}: {profile.rate}/s for {profile.seconds:.0f}s, faults {[t for _a, t in profile.faults]}")
-    clients, faults, achieved = asyncio.run(drive_load(stack, profile, run_id))
-    observed, results, settled = asyncio.run(settle(stack, clients, profile.settle_s))
+    before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    log(f"fault campaign {profile.name}: {profile.rate}/s for {profile.seconds:.0f}s (at most {profile.max_in_flight} "
+        f"unanswered), faults {[t for _a, t in profile.faults]}; machine {machine()}, load {before}, "
+        f"started {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC")
+    clients, faults, load = asyncio.run(drive_load(stack, profile, run_id, log))
+    drained_s, backlog, how = asyncio.run(drain(stack, max_s=profile.drain_max_s, log=log))
+    log(f"  consumers {how} after {drained_s:.0f}s (backlog {backlog}); settling: reading back every view")
+    observed, results, settled = asyncio.run(settle(stack, clients, profile.settle_s, log))
+    behind = asyncio.run(consumers_behind(stack))
     retried = sum(1 for c in clients if len(c.attempts) > 1)
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    after = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    during = [x for _t, x in load.load_avg]
+    answered = sum(1 for c in clients if c.ticket_id)
+    adapted = (
+        f"yes: no new ticket for {load.held_s:.0f}s of {load.seconds:.0f}s while {profile.max_in_flight} were unanswered"
+        if load.held_s >= 1.0 else "no"
+    )
     result = CampaignResult(
         profile=profile, results=results, faults=faults, tickets=len(observed.stored), settled_after_s=settled,
-        achieved_rate=achieved, observed=observed,
+        achieved_rate=load.rate, observed=observed,
         notes={
+            "machine": machine(),
+            "machine load (1/5/15 min) before / at the end": f"{before} / {after} on {os.cpu_count()} CPUs",
+            "1-min load during the load (min/mean/max)": (
+                f"{min(during):.1f} / {sum(during) / len(during):.1f} / {max(during):.1f}" if during else "-"
+            ),
+            "rate asked / achieved": f"{profile.rate:.1f}/s / {load.rate:.1f}/s over {load.seconds:.0f}s "
+                                     f"({answered / max(load.seconds, 1e-6):.1f}/s answered)",
+            "rate adapted to the stack's answers": adapted,
+            "peak unanswered clients": str(load.peak_in_flight),
+            "answer time of 201/200 (p50/p95/max)": percentiles(
+                [a.seconds for c in clients for a in c.attempts if a.status in (200, 201)]),
             "tickets stored": str(len(observed.stored)), "clients": str(len(clients)), "clients that retried": str(retried),
             "503 answers": str(sum(1 for c in clients for a in c.attempts if a.status == 503)),
             "no-answer attempts": str(sum(1 for c in clients for a in c.attempts if a.status is None)),
-            "rate achieved": f"{achieved:.1f}/s",
-            "machine load (1/5/15 min) at the end": f"{load} on {os.cpu_count()} CPUs",
-            "settled after": f"{settled:.1f}s" if settled is not None else f"not within {profile.settle_s:.0f}s",
+            "attempts by answer": ", ".join(f"{k} {n}" for k, n in Counter(
+                str(a.status) if a.status is not None else a.error.split(":", 1)[0] for c in clients for a in c.attempts
+            ).most_common()),
+            "consumers' backlog after the load": f"{backlog} messages, {how} after {drained_s:.0f}s",
+            "settled after (once drained)": f"{settled:.1f}s" if settled is not None else f"not within {profile.settle_s:.0f}s",
+            "consumers still behind at the end (pending, unacked)": ", ".join(
+                f"{durable} {p}/{u}" for durable, (p, u) in sorted(behind.items())) or "none",
+            "search and source versions differ (first 5; when each last changed it)": "; ".join(
+                f"{tid}: {d}" for tid, d in sorted(observed.details.items())[:5]) or "none",
             "faults (target killed @s: all ready s after its restart)": ", ".join(
                 f"{f.target}@{f.at_s}: {f.ready_after_s}s{' ' + f.error if f.error else ''}" for f in faults
             ),

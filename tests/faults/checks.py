@@ -22,6 +22,7 @@ class Attempt:
     status: int | None  # None: no answer (connection refused, reset, timeout)
     error: str = ""
     ticket_id: str | None = None
+    seconds: float = 0.0  # from sending to the answer (or to giving up on it)
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Observed:
     outboxes: list[tuple[str, str, Any, int]]
     # Tickets the SLA monitor keeps a timer for
     timed: set[str] = field(default_factory=set)
+    # Not judged: what helps read a violation (e.g. ticket id -> when search and the source last changed it)
+    details: dict[str, str] = field(default_factory=dict)
 
 
 def lost_writes(clients: Iterable[ClientOutcome], stored: Mapping[str, Any]) -> list[str]:

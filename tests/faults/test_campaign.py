@@ -42,8 +42,10 @@ def _run(stack: Stack, profile: Profile) -> CampaignResult:
     print(f"\n==== fault campaign ({profile.name})\n{text}")
     out = REPO / "var" / "faults"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"last-{profile.name}.txt").write_text(text + "\n" + "\n".join(
-        f"{name}: {v}" for name, found in result.results.items() for v in found[:50]) + "\n")
+    report = text + "\n" + "\n".join(f"{name}: {v}" for name, found in result.results.items() for v in found[:50]) + "\n"
+    (out / f"last-{profile.name}.txt").write_text(report)
+    # Every run's table is kept (var/ is not committed): a run on a loaded machine is compared with the others.
+    (out / f"{profile.name}-{time.strftime('%Y%m%dT%H%M%S')}.txt").write_text(report)
     if not result.ok and stack.var_dir.exists():
         # Kept for reading after the run (pytest's temporary directories rotate away).
         kept = out / f"last-{profile.name}-logs"
