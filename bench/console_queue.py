@@ -107,7 +107,7 @@ async def first_loads(gateway: str, cookies: dict[str, str], loads: int) -> list
                 await context.add_cookies([{"name": k, "value": v, "domain": host, "path": "/"} for k, v in cookies.items()])
                 page = await context.new_page()
                 for kind in ("cold", "warm"):
-                    await page.goto(f"{gateway}/queue?queue=open", wait_until="load")
+                    await page.goto(f"{gateway}/queue?queue=open", wait_until="load", timeout=120_000)
                     timing = await page.evaluate(
                         "() => { const n = performance.getEntriesByType('navigation')[0];"
                         " return [n.responseStart - n.startTime, n.domContentLoadedEventEnd - n.startTime,"
@@ -118,6 +118,18 @@ async def first_loads(gateway: str, cookies: dict[str, str], loads: int) -> list
         finally:
             await browser.close()
     return out
+
+
+def print_server_times(args: argparse.Namespace, filled: float, ready_s: float, cold: list[tuple[str, float]],
+                       rows: list[tuple[str, int, float, float, float, float]]) -> None:
+    print(f"# Console queue, {args.tickets:,} tickets in FerretDB; {platform.node()}, {os.cpu_count()} cores, "
+          f"Python {sys.version.split()[0]}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f}")
+    print(f"seeded in {filled:.1f} s ({args.tickets / filled:,.0f}/s); all services ready in {ready_s:.1f} s")
+    print("first request per queue after start-up (cold, ms): " + ", ".join(f"{q} {ms:.0f}" for q, ms in cold))
+    print("| GET /queue as a desk agent | requests | p50 ms | p95 ms | p99 ms | max ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, n, p50, p95, p99, top in rows:
+        print(f"| {label} | {n} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {top:.1f} |")
 
 
 def main() -> None:
@@ -139,19 +151,12 @@ def main() -> None:
             client = sign_in(stack.gateway, TOKEN, "bench-desk-1")
             try:
                 cold, rows = server_times(client, args.rounds)
+                print_server_times(args, filled, ready_s, cold, rows)  # before the browser, which may fail on its own
                 loads = asyncio.run(first_loads(stack.gateway, dict(client.cookies.items()), args.loads))
             finally:
                 client.close()
         finally:
             stack.stop()
-    print(f"# Console queue, {args.tickets:,} tickets in FerretDB; {platform.node()}, {os.cpu_count()} cores, "
-          f"Python {sys.version.split()[0]}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f}")
-    print(f"seeded in {filled:.1f} s ({args.tickets / filled:,.0f}/s); all services ready in {ready_s:.1f} s")
-    print("first request per queue after start-up (cold, ms): " + ", ".join(f"{q} {ms:.0f}" for q, ms in cold))
-    print("| GET /queue as a desk agent | requests | p50 ms | p95 ms | p99 ms | max ms |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, n, p50, p95, p99, top in rows:
-        print(f"| {label} | {n} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {top:.1f} |")
     print("| first load of /queue (chromium) | first byte ms | DOMContentLoaded ms | load event ms | resources |")
     print("|---|---:|---:|---:|---:|")
     for label, ttfb, dcl, load, resources in loads:
