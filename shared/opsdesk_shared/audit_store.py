@@ -57,6 +57,8 @@ class RecordTrail:
 
 TICKETS = Trail("tickets", ("history", "comments", "audit"), "ticket")
 ASSIGNMENTS = Trail("assignments", ("history",), "assignment")
+# The agency's requests to replace an engineer and the project manager's answers (dispatch/agency/).
+REPLACEMENTS = Trail("replacement_requests", ("history",), "replacement")
 ARTICLE_LOG = Trail("articles", ("log",), "article")
 ARTICLE_VERSIONS = RecordTrail("article_versions", "article_id", "version", "{owner}:{n}", "article-versions")
 REPAIRS = Trail("repairs", ("history",), "repair")
@@ -64,7 +66,7 @@ REPORT_SIGNOFF = Trail("reports", ("history",), "report")
 ASSET_VERSIONS = RecordTrail("asset_versions", "tag", "version", "{owner}#{n}", "asset-versions")
 TRAILS: dict[str, tuple[Trail | RecordTrail, ...]] = {
     "intake": (TICKETS,),
-    "dispatch": (ASSIGNMENTS,),
+    "dispatch": (ASSIGNMENTS, REPLACEMENTS),
     "assets": (REPAIRS, ASSET_VERSIONS),
     "knowledge": (ARTICLE_LOG, ARTICLE_VERSIONS),
     "reporting": (REPORT_SIGNOFF,),

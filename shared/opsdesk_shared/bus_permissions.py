@@ -172,6 +172,8 @@ ROLES: dict[str, BusRole] = {
                 # Work the agency declined: an engineer's act on it is refused and reported (security incidents).
                 (s.TICKET_AUTHORIZATION_DECLINED, "dispatch-ticket-authorization-declined"),
             ),
+            # When a replacement request's answer is due: working days on the SLA monitor's calendar (agency/calendar.py).
+            requests=(s.CALENDAR_QUERY,),
         ),
         BusRole(
             "sla-monitor",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
@@ -18,6 +18,10 @@ from opsdesk_shared.runtime import Infra
 
 from . import metrics
 from .adapters.mongo import MongoAssignmentStore, MongoRoster
+from .agency import http as agency_http
+from .agency.calendar import NatsDeadlines
+from .agency.service import Oversight
+from .agency.stores import MongoReplacementStore, MongoUnauthorizedTickets, MongoViolationLog
 from .domain import DEMO_ROSTER, DEMO_ROSTER_ALWAYS_ON_SITE
 from .entrypoints import bus
 from .entrypoints.http import install_errors, router
@@ -34,6 +38,26 @@ class Adapters:
     assignments: AssignmentStore
     outbox: EventOutbox
     waiting: WaitingRoom | None = None
+    # The agency's oversight (agency/): unauthorized work, violations, replacement requests; memory for tests.
+    oversight: Oversight = field(default_factory=Oversight)
+
+
+async def _oversight(infra: Infra, settings: DispatchSettings) -> Oversight:
+    """The agency's oversight on the database, each collection with its own outbox relay."""
+    unauthorized = MongoUnauthorizedTickets(infra.db)
+    await unauthorized.ensure_indexes()
+    violations = MongoViolationLog(infra.db)
+    replacements = MongoReplacementStore(infra.db, audit_key=settings.audit_key_bytes)
+    await replacements.ensure_indexes()
+    return Oversight(
+        unauthorized=unauthorized, violations=violations,
+        violation_outbox=OutboxRelay(violations.collection, infra.publisher, interval_s=settings.relay_interval_s),
+        replacements=replacements,
+        replacement_outbox=OutboxRelay(replacements.collection, infra.publisher, interval_s=settings.relay_interval_s),
+        deadlines=NatsDeadlines(infra.broker, calendar=settings.replacement_calendar,
+                                day_minutes=settings.replacement_day_minutes, timeout_s=settings.calendar_timeout_s),
+        answer_working_days=settings.replacement_answer_working_days,
+    )
 
 
 def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> FastAPI:
@@ -54,24 +78,29 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
         waiting = WaitingRoom(roster=roster, assignments=assignments, outbox=relay)
         for ticket_id in waiting_ids:
             waiting.add(ticket_id)
-        bus.register(infra.broker, roster=roster, assignments=assignments, outbox=relay, settings=settings, waiting=waiting)
+        oversight = await _oversight(infra, settings)
+        bus.register(infra.broker, roster=roster, assignments=assignments, outbox=relay, settings=settings, waiting=waiting,
+                     oversight=oversight)
         retry = Periodic(waiting.retry, interval_s=settings.waiting_retry_s, name="waiting-room")
-        relay.start()
+        relays = (relay, oversight.violation_outbox, oversight.replacement_outbox)
+        for each in relays:
+            each.start()  # type: ignore[attr-defined]
         retry.start()
         phases("rest")
         phases.log(log)
         try:
-            yield Adapters(roster=roster, assignments=assignments, outbox=relay, waiting=waiting)
+            yield Adapters(roster=roster, assignments=assignments, outbox=relay, waiting=waiting, oversight=oversight)
         finally:
             await retry.stop()
-            await relay.stop()
+            for each in relays:
+                await each.stop()  # type: ignore[attr-defined]
 
     app = build_service_app(
         settings,
         title="Opsdesk dispatch",
         description="Engineer roster and assignments.",
         registry=metrics.registry,
-        routers=[router, audit_router(lambda wired: [wired.assignments])],
+        routers=[router, agency_http.router, audit_router(lambda wired: [wired.assignments, wired.oversight.replacements])],
         wire=wire,
         adapters=adapters,
     )

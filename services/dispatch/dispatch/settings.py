@@ -13,3 +13,9 @@ class DispatchSettings(ServiceSettings):
     # times), or always on site, for test stacks whose tickets must be assigned whatever the hour they run at.
     demo_rota: Literal["contract", "always"] = "contract"
     waiting_retry_s: float = 30.0
+    # The agency's replacement requests (agency/): the project manager's answer is due within this many working days
+    # of the SLA monitor's calendar (asked over calendar.query; a working day is `replacement_day_minutes` of it).
+    replacement_answer_working_days: int = 5
+    replacement_calendar: str = "office-hours"
+    replacement_day_minutes: int = 420
+    calendar_timeout_s: float = 3.0

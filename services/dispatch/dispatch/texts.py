@@ -11,6 +11,21 @@ from __future__ import annotations
 from opsdesk_shared.contracts.reasons import REASONS, Param, Params, render_reason
 
 ERRORS: dict[str, tuple[str, str, str]] = {
+    # The agency's oversight (agency/): work it has not authorized, replacement requests.
+    "err.unauthorized_work": (
+        "工单 {ticket} 未经信息中心授权（{state}），不能执行「{step}」；此操作已记录为安全事件",
+        "工單 {ticket} 未經資訊中心授權（{state}），不能執行「{step}」；此操作已記錄為安全事件",
+        "ticket {ticket} is not authorized by the agency ({state}): no {step}; the attempt is recorded as a security incident",
+    ),
+    "err.no_replacement": ("工程师 {engineer} 没有更换人员申请 {request}", "工程師 {engineer} 沒有更換人員申請 {request}",
+                           "no replacement request {request} for engineer {engineer}"),
+    "err.agency_asks_replacement": ("更换人员申请只能由信息中心管理人员提出", "更換人員申請只能由資訊中心管理人員提出",
+                                    "only the agency asks for an engineer to be replaced"),
+    "err.manager_answers_replacement": ("更换人员申请由项目经理答复", "更換人員申請由項目經理答覆",
+                                        "the project manager answers replacement requests"),
+    "err.read_replacements": ("角色 {role} 不能查看更换人员申请", "角色 {role} 不能查看更換人員申請", "role {role} may not read replacement requests"),
+    "err.replacement_answered": ("更换人员申请 {request} 已答复", "更換人員申請 {request} 已答覆", "replacement request {request} is answered already"),
+    "err.replace_by_past": ("更换日期不能早于今天", "更換日期不能早於今天", "replace_by cannot be before today"),
     # Error texts (the `detail` of a 403, 404, 409 or a field's `msg` in a 422).
     "err.no_access": ("角色 {role} 无权使用派工服务", "角色 {role} 無權使用派工服務", "role {role} has no access to dispatch"),
     "err.not_holder": (

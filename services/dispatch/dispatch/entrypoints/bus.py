@@ -21,10 +21,12 @@ from opsdesk_shared.contracts import (
     TicketStatusChangedV1,
     subjects,
 )
-from opsdesk_shared.contracts.authorizations import TicketAuthorizedV1
+from opsdesk_shared.contracts.authorizations import TicketAuthorizationDeclinedV1, TicketAuthorizedV1
 from opsdesk_shared.settings import ServiceSettings
 
 from .. import metrics, service
+from ..agency import service as agency_service
+from ..agency.service import Oversight
 from ..ports import AssignmentStore, EventOutbox, Roster
 from ..waiting import WaitingRoom
 
@@ -34,21 +36,32 @@ CLOSING_STATES = frozenset({"resolved", "cancelled", "closed"})
 
 def register(
     broker: NatsBroker, *, roster: Roster, assignments: AssignmentStore, outbox: EventOutbox, settings: ServiceSettings,
-    waiting: WaitingRoom | None = None,
+    waiting: WaitingRoom | None = None, oversight: Oversight | None = None,
 ) -> None:
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
+        if ticket.awaiting_authorization:
+            # Nobody goes before the agency authorizes the work (ticket.authorized says when it is ours), and an
+            # engineer's act on it meanwhile is refused and announced (agency/).
+            if oversight is not None:
+                await agency_service.hold(ticket.ticket_id, ticket.number, state="awaiting", now=envelope.occurred_at, oversight=oversight)
+            return
         if ticket.desk_first:
             return  # the desk tries remote guidance first; ticket.dispatch_requested says when it is ours
-        if ticket.awaiting_authorization:
-            return  # nobody goes before the agency authorizes the work; ticket.authorized says when it is ours
         await assign(envelope, ticket)
 
     async def on_ticket_authorized(envelope: Envelope, authorized: TicketAuthorizedV1) -> None:
         # The agency authorized work that waited for it: assigned from this event alone, once (as a hand-over).
         # Emergency work and work a standing authorization covered went out with ticket.created already.
+        if oversight is not None:
+            await agency_service.release(authorized.ticket_id, oversight=oversight)
         if not authorized.dispatch:
             return
         await assign(envelope, TicketCreatedV1.model_validate(authorized.model_dump(include=set(TicketCreatedV1.model_fields))))
+
+    async def on_authorization_declined(envelope: Envelope, declined: TicketAuthorizationDeclinedV1) -> None:
+        # Work the agency declined: nobody may work on it (the cancellation withdraws any engineer on its own event).
+        if oversight is not None:
+            await agency_service.hold(declined.ticket_id, declined.number, state="declined", now=declined.declined_at, oversight=oversight)
 
     async def on_dispatch_requested(envelope: Envelope, requested: TicketDispatchRequestedV1) -> None:
         # The ticket as the desk hands it over (service, priority and site as they are now). Assigned once: the store
@@ -110,6 +123,7 @@ def register(
         (subjects.TICKET_SERVICE_RECORD_REVIEWED, "dispatch-service-record-reviewed", on_service_record_reviewed),
         (subjects.TICKET_REOPENED, "dispatch-ticket-reopened", on_ticket_reopened),
         (subjects.TICKET_AUTHORIZED, "dispatch-ticket-authorized", on_ticket_authorized),
+        (subjects.TICKET_AUTHORIZATION_DECLINED, "dispatch-ticket-authorization-declined", on_authorization_declined),
     ):
         subscribe_events(
             broker, subject=subject, durable=durable, handler=handler,

@@ -22,6 +22,8 @@ from opsdesk_shared.localtime import AwareDatetime
 from opsdesk_shared.logs import correlation_id
 
 from .. import domain, service
+from ..agency import service as agency_service
+from ..agency.domain import UnauthorizedWork
 from ..domain import (
     Actor,
     Assignment,
@@ -127,6 +129,24 @@ def _localized(a: Assignment, lang: str) -> Assignment:
 
 async def _shown(call: Awaitable[Assignment], request: Request) -> Assignment:
     return _localized(await _run(call), language(request))
+
+
+async def _engineer_act(
+    call: Awaitable[Assignment], request: Request, *, ticket_id: str, step: str, actor: Actor, wired: Any,
+) -> Assignment:
+    """An engineer's step on a job. Refused on a ticket the agency has not authorized (waiting for it, or declined):
+    then the refusal says so (409, nothing allowed) and the attempt is announced as a violation (agency/)."""
+    try:
+        return await _shown(call, request)
+    except Refusal as refusal:
+        oversight = getattr(wired, "oversight", None)
+        if refusal.status_code not in (status.HTTP_404_NOT_FOUND, status.HTTP_409_CONFLICT) or oversight is None:
+            raise
+        try:
+            await agency_service.refuse_if_unauthorized(ticket_id, actor=actor, step=step, oversight=oversight, **_context())
+        except UnauthorizedWork as exc:
+            raise Refusal(status.HTTP_409_CONFLICT, exc, code="unauthorized_work", extra={"allowed": []}) from None
+        raise
 
 
 # --- the roster ---
@@ -304,7 +324,10 @@ async def read_assignment(ticket_id: TicketRef, actor: Acting, wired: Wired, req
 @router.post("/assignments/{ticket_id}/accept", response_model=Assignment, tags=["assignments"])
 async def accept(ticket_id: TicketRef, actor: Acting, wired: Wired, request: Request, body: NoBodyIn | None = None) -> Assignment:
     """The engineer who holds the assignment takes it on."""
-    return await _shown(service.accept(ticket_id, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context()), request)
+    return await _engineer_act(
+        service.accept(ticket_id, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context()), request,
+        ticket_id=ticket_id, step="accept", actor=actor, wired=wired,
+    )
 
 
 @router.post("/assignments/{ticket_id}/confirm", response_model=Assignment, tags=["assignments"])
@@ -318,10 +341,10 @@ async def confirm(ticket_id: TicketRef, body: ConfirmIn, actor: Acting, wired: W
 @router.post("/assignments/{ticket_id}/delay", response_model=Assignment, tags=["assignments"])
 async def delay(ticket_id: TicketRef, body: DelayIn, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """The engineer (or the desk they rang) reports being late or unable: re-dispatched to someone else at once."""
-    return await _shown(service.delay(
+    return await _engineer_act(service.delay(
         ticket_id, reason=body.reason, cannot_go=body.cannot_go, actor=actor, roster=wired.roster,
         assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ), request)
+    ), request, ticket_id=ticket_id, step="delay", actor=actor, wired=wired)
 
 
 @router.post("/assignments/{ticket_id}/reassign", response_model=Assignment, tags=["assignments"])
@@ -336,10 +359,10 @@ async def reassign(ticket_id: TicketRef, body: ReassignIn, actor: Acting, wired:
 @router.post("/assignments/{ticket_id}/escalations", response_model=Assignment, tags=["assignments"])
 async def escalate(ticket_id: TicketRef, body: EscalateIn, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """An abnormal event: to the project manager (and a senior engineer when technical)."""
-    return await _shown(service.escalate(
+    return await _engineer_act(service.escalate(
         ticket_id, kind=body.kind, description=body.description, actor=actor, roster=wired.roster,
         assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ), request)
+    ), request, ticket_id=ticket_id, step="escalate", actor=actor, wired=wired)
 
 
 @router.post("/assignments/{ticket_id}/escalations/{escalation_id}/acknowledge", response_model=Assignment, tags=["assignments"])
@@ -356,15 +379,15 @@ async def complete(ticket_id: TicketRef, body: CompleteIn, actor: Acting, wired:
     assignment.completed: intake puts it on the ticket, where the desk approves or returns it
     (`POST /api/v1/tickets/{id}/service-record/review`); the assignment follows that verdict."""
     parts = [domain.PartUsed(part=p.part, sku=p.sku, quantity=p.quantity) for p in body.parts_used]
-    return await _shown(service.complete(
+    return await _engineer_act(service.complete(
         ticket_id, work_done=body.work_done, parts_used=parts, minutes_on_site=body.minutes_on_site, actor=actor, roster=wired.roster, assignments=wired.assignments, outbox=wired.outbox,
         **_context(),
-    ), request)
+    ), request, ticket_id=ticket_id, step="complete", actor=actor, wired=wired)
 
 
 @router.post("/assignments/{ticket_id}/help", response_model=Assignment, tags=["assignments"])
 async def ask_for_help(ticket_id: TicketRef, body: HelpIn, actor: Acting, wired: Wired, request: Request) -> Assignment:
     """The engineer on the job asks the desk for help; published as assignment.help_requested."""
-    return await _shown(service.ask_for_help(
+    return await _engineer_act(service.ask_for_help(
         ticket_id, question=body.question, actor=actor, assignments=wired.assignments, outbox=wired.outbox, **_context(),
-    ), request)
+    ), request, ticket_id=ticket_id, step="help", actor=actor, wired=wired)

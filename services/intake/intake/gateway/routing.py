@@ -7,12 +7,13 @@ naming the caller (see tokens.py), and verifies it; no identity travels in plain
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from opsdesk_shared.roles import STAFF_ROLES
+from opsdesk_shared.roles import AGENCY_ROLE, STAFF_ROLES
 
 from ..domain import Actor
 from ..entrypoints.deps import Caller, Wired
@@ -28,7 +29,7 @@ ROUTES: dict[str, str] = {
     **{p: "knowledge" for p in ("kb", "problems")},
     **{p: "reporting" for p in ("reports", "forms")},
     # No "duty": dispatch serves no /duty (the rota is part of each engineer, PUT /engineers/{id}); routing it gave a 404.
-    **{p: "dispatch" for p in ("engineers", "assignments", "escalations")},
+    **{p: "dispatch" for p in ("engineers", "assignments", "escalations", "replacement-requests")},
     **{p: "sla-monitor" for p in ("timers", "calendars", "holidays", "notifications")},
 }
 API = "/api/v1"
@@ -50,6 +51,9 @@ READERS: dict[str, frozenset[str]] = {
 # A prefix whose writers differ from its service's: everyone behind the gateway sets their own notification
 # preferences (the SLA monitor lets only admins change roles' preferences and test channels).
 PREFIX_WRITERS: dict[str, frozenset[str]] = {"notifications": STAFF}
+# The agency's own decisions under another service's prefix (issue 16): asking dispatch for an engineer to be
+# replaced (POST /engineers/{id}/replacement-requests). Nothing else of the team's it writes; dispatch checks the role.
+AGENCY_WRITES: tuple[tuple[str, re.Pattern[str]], ...] = (("engineers", re.compile(r"[^/]+/replacement-requests/?")),)
 FORWARDED_REQUEST = ("content-type", "accept", "accept-language", "if-match", "if-none-match", "idempotency-key", "x-correlation-id")
 FORWARDED_RESPONSE = ("content-type", "content-disposition", "etag", "location", "content-language", "x-correlation-id", "retry-after")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -72,7 +76,8 @@ async def _forward(request: Request, wired: Adapters, actor: Actor, prefix: str,
     upstream = ROUTES[prefix]
     if actor.role not in READERS[upstream]:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.role} may not use {prefix}")
-    if request.method not in READ_METHODS and actor.role not in PREFIX_WRITERS.get(prefix, WRITERS[upstream]):
+    agency_own = actor.role == AGENCY_ROLE and any(p == prefix and path.fullmatch(rest) for p, path in AGENCY_WRITES)
+    if request.method not in READ_METHODS and actor.role not in PREFIX_WRITERS.get(prefix, WRITERS[upstream]) and not agency_own:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.role} may not change {prefix}")
     base = wired.upstreams.get(upstream)
     client = wired.upstream_client

@@ -72,3 +72,21 @@ async def test_acknowledged_by_the_agency_then_closed_by_the_manager(client, as_
 async def test_an_unknown_incident_is_404_in_the_callers_language(client, as_user) -> None:  # type: ignore[no-untyped-def]
     missing = await client.get("/api/v1/security-incidents/nope", headers={**as_user("agency1"), "Accept-Language": "zh-TW"})
     assert missing.status_code == 404 and "找不到安全事件" in missing.json()["detail"]
+
+
+async def test_the_gateway_forwards_the_agencys_replacement_request_and_no_other_roster_write(client, adapters: Adapters, as_user) -> None:  # type: ignore[no-untyped-def]
+    seen: list[tuple[str, str]] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
+        return httpx.Response(201, json={})
+
+    adapters.upstreams = {"dispatch": "http://dispatch.test"}
+    adapters.upstream_client = httpx.AsyncClient(transport=httpx.MockTransport(upstream))
+    agency = as_user("agency1")
+    asked = await client.post("/api/v1/engineers/eng-1/replacement-requests", json={"reason": "x"}, headers=agency)
+    assert asked.status_code == 201, asked.text
+    for path in ("/api/v1/engineers/eng-1/status", "/api/v1/engineers/eng-1", "/api/v1/engineers/eng-1/replacement-requests/r1/answer"):
+        assert (await client.post(path, json={}, headers=agency)).status_code == 403, path
+    assert (await client.get("/api/v1/replacement-requests", headers=agency)).status_code == 201  # read, forwarded as is
+    assert seen == [("POST", "/api/v1/engineers/eng-1/replacement-requests"), ("GET", "/api/v1/replacement-requests")]
