@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from ..api import ApiError, Json
 from ..labels import N_
 from ..web import Ctx, checked, signed_in
+from .manager import waited
 
 router = APIRouter()
 WAITING = 50
@@ -68,7 +69,7 @@ async def agency_home(ctx: Ctx, error: str | None = None) -> Response:
     open_report = next((r for r in submitted if r.get("_id") == reading), submitted[0] if submitted else None)
     return ctx.render("agency/home.html", waiting=waiting, waiting_total=total, submitted=submitted,
                       decided=decided, open_report=open_report, errors=errors, error=error,
-                      notice=ctx.gettext(done) if done and error is None else None)
+                      notice=ctx.gettext(done) if done and error is None else None, waited=waited(ctx))
 
 
 @router.get("/agency/panel")
@@ -76,7 +77,7 @@ async def panel(ctx: Annotated[Ctx, Depends(signed_in)], report: str = "") -> Re
     waiting, total, submitted, decided, errors = await inboxes(ctx)
     open_report = next((r for r in submitted if r.get("_id") == report), submitted[0] if submitted else None)
     return ctx.render("agency/panel.html", waiting=waiting, waiting_total=total, submitted=submitted, decided=decided,
-                      open_report=open_report, errors=errors)
+                      open_report=open_report, errors=errors, waited=waited(ctx))
 
 
 @router.post("/agency/tickets/{ticket_id}/authorization")

@@ -11,7 +11,7 @@ fragment (`/dashboard/panel`) the page swaps when an event arrives on the live s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
+from .. import clock
 from ..api import ApiError, Json
 from ..labels import N_
 from ..web import Ctx, checked, signed_in
@@ -58,6 +59,16 @@ def bars(rows: list[tuple[str, str, float, str, str, str]], scale: float | None 
         length = round(BAR_WIDTH * min(value, top) / top) if top > 0 else 0
         out.append(Bar(key, label, value, text, max(length, 2 if value > 0 else 0), tone, note))
     return out
+
+
+def waited(ctx: Ctx) -> Callable[[Any], str]:
+    """How long something has waited, in words ("已等待 35 分钟"); the clocks' relative() is for deadlines."""
+    def words(value: Any) -> str:
+        since = clock.parse_instant(value)
+        if since is None:
+            return ""
+        return ctx.gettext("waited %(time)s") % {"time": clock.duration_words((ctx.now() - since).total_seconds(), ctx.ngettext)}
+    return words
 
 
 def percent(x: float | None) -> str:
@@ -135,8 +146,8 @@ async def dashboard(ctx: Ctx) -> Dashboard:
     for row in figures.get("sla", []):
         share = row.get("compliance")
         tone = "ok" if share is not None and share >= 0.95 else ("warn" if share is not None and share >= 0.8 else "bad")
-        note = ctx.gettext("%(met)d met, %(missed)d missed, %(breached)d breached") % {
-            "met": int(row.get("met", 0)), "missed": int(row.get("missed", 0)), "breached": int(row.get("breached", 0))}
+        note = ctx.gettext("%(started)d started, %(met)d met, %(missed)d missed, %(breached)d breached") % {
+            "started": int(row.get("started", 0)), "met": int(row.get("met", 0)), "missed": int(row.get("missed", 0)), "breached": int(row.get("breached", 0))}
         rows.append((str(row.get("timer")), ctx.gettext(str(row.get("timer"))), float(share or 0.0), percent(share), tone if share is not None else "info", note))
     d.compliance = bars(rows, scale=1.0)
     d.first_contact = figures.get("desk")
@@ -150,7 +161,7 @@ async def dashboard(ctx: Ctx) -> Dashboard:
 
     d.engineers = sorted((e for e in engineers if e.get("status") in WORKING), key=lambda e: (-int(e.get("open_load", 0)), str(e.get("name"))))
     d.loads = bars([(str(e.get("id")), str(e.get("name")), float(e.get("open_load", 0)), f"{int(e.get('open_load', 0))}/{int(e.get('capacity', 0))}",
-                     "bad" if int(e.get("open_load", 0)) >= int(e.get("capacity", 1)) else "info", ctx.gettext(str(e.get("status"))))
+                     "bad" if int(e.get("open_load", 0)) >= int(e.get("capacity", 1)) else "info", "")
                     for e in d.engineers[:15]], scale=float(max([int(e.get("capacity", 0)) for e in d.engineers[:15]] or [1])))
 
     d.waiting = list(waiting.get("items", []))
@@ -175,13 +186,14 @@ DONE = {"generated": N_("The report was generated; submit it to the agency when 
 async def manager_home(ctx: Ctx, error: str | None = None) -> Response:
     done = DONE.get(ctx.request.query_params.get("done", ""))
     notice = ctx.gettext(done) if done and error is None else None
-    return ctx.render("manager/dashboard.html", d=await dashboard(ctx), notice=notice, error=error, monthly=MONTHLY)
+    return ctx.render("manager/dashboard.html", d=await dashboard(ctx), notice=notice, error=error, monthly=MONTHLY,
+                      waited=waited(ctx))
 
 
 @router.get("/dashboard/panel")
 async def panel(ctx: Annotated[Ctx, Depends(signed_in)]) -> Response:
     """The dashboard's body alone, swapped in by htmx when the live stream says something changed."""
-    return ctx.render("manager/panel.html", d=await dashboard(ctx), monthly=MONTHLY)
+    return ctx.render("manager/panel.html", d=await dashboard(ctx), monthly=MONTHLY, waited=waited(ctx))
 
 
 def _period_ok(period: str) -> bool:

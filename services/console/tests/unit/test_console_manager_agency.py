@@ -130,7 +130,7 @@ async def test_the_agency_decides_in_one_click_and_reads_the_refusal() -> None:
         ("POST", "/agency/reports/repair-summary:2026-10:zh-CN/return", {"csrf": "c" * 32, "text": "请补充原因"}),
     ])
     assert home.status_code == 200 and home.text.count("data-ticket=") == 2
-    assert 'src="/reports/file/repair-summary%3A2026-10%3Azh-CN.pdf"' in home.text
+    assert 'src="/reports/file/repair-summary%3A2026-10%3Azh-CN.pdf#view=FitH&amp;navpanes=0"' in home.text
     assert "拒绝时必须填写说明" in declined_bare.text  # the API's own words, on the same page
     assert approved.headers["location"] == "/?done=approved"
     assert returned.headers["location"] == "/?done=returned"
