@@ -34,6 +34,7 @@ KEEP_UPLOAD = 2_000_000  # a dry-run file kept in the page (base64) for "import 
 VALUES = (
     N_("ci.ordered"), N_("ci.in_stock"), N_("ci.deployed"), N_("ci.in_repair"), N_("ci.on_loan"), N_("ci.retired"), N_("ci.disposed"),
     N_("audit.open"), N_("audit.closed"),
+    N_("rel.runs_on"), N_("rel.depends_on"), N_("rel.connected_to"), N_("rel.installed_on"), N_("rel.used_by"), N_("department"),
     N_("finding.missing"), N_("finding.unregistered"), N_("finding.wrong_location"), N_("finding.wrong_owner"),
 )
 DONE = {"scanned": N_("Scan recorded."), "closed": N_("Audit closed with its discrepancy report.")}
@@ -130,7 +131,17 @@ class Graph:
     hidden: int = 0  # hits not drawn (a column holds at most PER_COLUMN)
 
 
-COLUMN_W, ROW_H, NODE_W, NODE_H, PER_COLUMN, MARGIN = 200, 56, 168, 38, 10, 16
+COLUMN_W, ROW_H, NODE_W, NODE_H, PER_COLUMN, MARGIN = 260, 56, 168, 38, 10, 16
+
+
+def is_department(hit: Json) -> bool:
+    return hit.get("ci_type") == "department" or str(hit.get("tag", "")).startswith("dept:")
+
+
+def column_of(hit: Json) -> int:
+    """How far from the item a hit is drawn: its depth, and a department one column past the item that it uses."""
+    depth = int(hit.get("depth") or (0 if is_department(hit) else 1))
+    return depth + 1 if is_department(hit) else max(depth, 1)
 
 
 def layout(root: str, root_type: str, impact: Json | None, depends: Json | None) -> Graph:
@@ -148,12 +159,12 @@ def layout(root: str, root_type: str, impact: Json | None, depends: Json | None)
             if tag in seen or tag == root:
                 continue
             seen.add(tag)
-            depth = sign * int(hit.get("depth") or 1)
+            depth = sign * column_of(hit)
             column = columns.setdefault(depth, [])
             if len(column) >= PER_COLUMN:
                 graph.hidden += 1
                 continue
-            node = Node(tag, str(hit.get("ci_type") or ""), depth=depth, department=tag.startswith("dept:") or hit.get("ci_type") == "department")
+            node = Node(tag, str(hit.get("ci_type") or ""), depth=depth, department=is_department(hit))
             column.append(node)
             by_key[(depth, tag)] = node
             pending.append((sign, hit))
@@ -170,15 +181,18 @@ def layout(root: str, root_type: str, impact: Json | None, depends: Json | None)
     for sign, hit in pending:
         path = [str(p) for p in hit.get("path") or []]
         via = [str(v) for v in hit.get("via") or []]
-        depth = sign * int(hit.get("depth") or 1)
+        depth = sign * column_of(hit)
         reached = by_key.get((depth, str(hit.get("tag"))))
-        if reached is None or len(path) < 2:
+        department = is_department(hit)
+        # A department is reached through the item it uses (the last on its path); an item through the one before it.
+        previous = path[-1] if department else (path[-2] if len(path) >= 2 else None)
+        if reached is None or previous is None:
             continue
-        before = centre if depth - sign == 0 else by_key.get((depth - sign, path[-2]))
+        before = centre if depth - sign == 0 else by_key.get((depth - sign, previous))
         if before is None:
             continue
         source, target = (before, reached) if sign > 0 else (reached, before)
-        graph.edges.append(Edge(source, target, via[-1] if via else ""))
+        graph.edges.append(Edge(source, target, "used_by" if department else (via[-1] if via else "")))
     return graph
 
 
@@ -198,14 +212,17 @@ async def item(ctx: Annotated[Ctx, Depends(signed_in)], tag: str) -> Response:
             errors.append(said(exc))
             return None
 
-    impact, depends, relations = await asyncio.gather(
+    impact, depends, relations, kinds = await asyncio.gather(
         guarded(f"/impact/{quoted}", {"direction": "impact", "depth": 3, "limit": 200}),
         guarded(f"/impact/{quoted}", {"direction": "depends", "depth": 2, "limit": 100}),
         guarded("/relations", {"tag": tag}),
+        guarded("/asset-types", None),
     )
+    type_names = {str(k.get("code")): str(k.get("name") or k.get("code")) for k in kinds or []}
     graph = layout(str(asset.get("tag", tag)), str(asset.get("type", "")), impact, depends)
     return page_render(ctx, "cmdb/item.html", "browse", error="; ".join(errors) or None, asset=asset, impact=impact,
-                       depends=depends, relations=relations or [], graph=graph, node_w=NODE_W, node_h=NODE_H)
+                       depends=depends, relations=relations or [], graph=graph, node_w=NODE_W, node_h=NODE_H,
+                       type_names=type_names)
 
 
 # --- the register import --------------------------------------------------------------------------------------------

@@ -94,13 +94,14 @@ def test_rota_lines_parse_and_bad_lines_are_named() -> None:
 def test_the_graph_joins_each_hit_to_the_one_before_it() -> None:
     impact = {"items": [{"tag": "APP-1", "ci_type": "application", "depth": 1, "path": ["SRV-1", "APP-1"], "via": ["runs_on"]},
                         {"tag": "SVC-1", "ci_type": "business_service", "depth": 2, "path": ["SRV-1", "APP-1", "SVC-1"], "via": ["runs_on", "depends_on"]}],
-              "departments": []}
+              "departments": [{"tag": "财务科", "ci_type": "department", "depth": 1, "path": ["SRV-1", "APP-1"], "via": ["runs_on"]}]}
     depends = {"items": [{"tag": "RACK-1", "ci_type": "rack", "depth": 1, "path": ["SRV-1", "RACK-1"], "via": ["installed_in"]}]}
     graph = layout("SRV-1", "server", impact, depends)
     by = {n.tag: n for n in graph.nodes}
     assert by["RACK-1"].x < by["SRV-1"].x < by["APP-1"].x < by["SVC-1"].x
     assert {(e.source.tag, e.target.tag, e.via) for e in graph.edges} == {
-        ("SRV-1", "APP-1", "runs_on"), ("APP-1", "SVC-1", "depends_on"), ("RACK-1", "SRV-1", "installed_in")}
+        ("SRV-1", "APP-1", "runs_on"), ("APP-1", "SVC-1", "depends_on"), ("RACK-1", "SRV-1", "installed_in"), ("APP-1", "财务科", "used_by")}
+    assert by["财务科"].department and by["财务科"].x == by["SVC-1"].x  # one column past the item it uses
 
 
 @pytest.mark.asyncio
