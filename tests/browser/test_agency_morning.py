@@ -1,6 +1,7 @@
 """The agency's morning in the browser on the real stack (issue 16): the information centre's manager signs in and
 lands on the inboxes; approves one waiting ticket and declines another with a note (one click each); reads a
-submitted report's PDF in the page, acknowledges it, and returns another with comments. Each act is checked through
+submitted report's PDF in the page, acknowledges it, and returns another with comments; asks for an engineer to be
+replaced. Each act is checked through
 the API; axe-core finds nothing on the inboxes, no JavaScript error, screenshots 30-32."""
 
 from __future__ import annotations
@@ -118,6 +119,16 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     page.wait_for_url("**/?done=declined")
     declined = _api(stack, "GET", f"/tickets/{decline['id']}", who).json()
     assert declined["status"] == "cancelled", declined
+
+    # Ask for an engineer to be replaced, with a reason; the request is dispatch's, the answer the project manager's.
+    engineer_id = page.locator("#rep-engineer option").first.get_attribute("value")
+    page.select_option("#rep-engineer", engineer_id)
+    page.fill("#rep-reason", "多次未按时到场")
+    page.locator("#replacements button[type=submit]").click()
+    page.wait_for_url("**/?done=replacement")
+    asked = _api(stack, "GET", "/replacement-requests", who).json()["items"]
+    assert any(r["engineer_id"] == engineer_id and r["reason"] == "多次未按时到场" and r["state"] == "requested" for r in asked), asked
+    assert page.locator("#replacements tr[data-state=requested]").count() >= 1
 
     # Acknowledge one report; return the other with comments.
     page.goto(f"/?report={to_acknowledge}")

@@ -4,7 +4,11 @@
   (`POST /api/v1/tickets/{id}/authorization {decision, note}`; a decline needs the note, which the API enforces).
 - Reports submitted: each read in the page (the PDF through `/reports/file/{id}.pdf`, this console's proxy of
   `GET /api/v1/reports/stored/{id}?format=pdf`), acknowledged or returned with comments.
-Security incidents and replacement requests join when their APIs exist (not yet).
+- Security incidents (`GET /api/v1/security-incidents?state=open`): who did what, when, on which ticket; each
+  acknowledged with an optional note (`POST .../{id}/acknowledge`); the project manager closes it afterwards.
+- Replacement requests (`GET /api/v1/replacement-requests`): asked with a reason
+  (`POST /api/v1/engineers/{id}/replacement-requests`, one Idempotency-Key per form), the project manager's plan and
+  date when answered, the answer's due time and whether it is late.
 
 The panel (`/agency/panel`) is refreshed by the live stream (console.js refreshes `#workspace`) and every minute.
 """
@@ -12,7 +16,9 @@ The panel (`/agency/panel`) is refreshed by the live stream (console.js refreshe
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
@@ -27,6 +33,8 @@ from .manager import waited
 router = APIRouter()
 WAITING = 50
 DONE = {
+    "incident": N_("Security incident acknowledged."),
+    "replacement": N_("Replacement requested; the project manager answers with a plan and a date."),
     "approved": N_("Approved: the ticket goes to dispatch."),
     "declined": N_("Declined: the ticket is cancelled with your note."),
     "acknowledged": N_("Report acknowledged."),
@@ -34,50 +42,63 @@ DONE = {
 }
 
 
-async def inboxes(ctx: Ctx) -> tuple[list[Json], int, list[Json], list[Json], list[str]]:
-    """(tickets waiting, their total, reports submitted, reports decided lately, errors)."""
-    errors: list[str] = []
+@dataclass
+class Inboxes:
+    waiting: list[Json] = field(default_factory=list)
+    waiting_total: int = 0
+    submitted: list[Json] = field(default_factory=list)
+    decided: list[Json] = field(default_factory=list)
+    incidents: list[Json] = field(default_factory=list)
+    replacements: list[Json] = field(default_factory=list)
+    engineers: list[Json] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    open_report: Json | None = None
+    form_key: str = ""
 
-    async def waiting() -> Json:
+
+async def inboxes(ctx: Ctx, report: str = "") -> Inboxes:
+    """Every inbox in one gather; one that cannot be read leaves the others shown, with the API's message."""
+    box = Inboxes(form_key=uuid.uuid4().hex)
+
+    async def read(path: str, params: Any, default: Any) -> Any:
         try:
-            return await ctx.api.tickets(ctx.token, lang=ctx.lang, params=[("status", "awaiting_authorization"), ("limit", str(WAITING))])
+            return (await ctx.api.call("GET", path, token=ctx.token, lang=ctx.lang, params=params)).body
         except ApiError as exc:
-            errors.append(exc.message or exc.code)
-            return {"items": [], "total": 0}
+            if exc.status != 404:  # a service without the inbox yet shows nothing, not an error
+                box.errors.append(exc.message or exc.code)
+            return default
 
-    async def stored() -> list[Json]:
-        try:
-            return list((await ctx.api.call("GET", "/reports/stored", token=ctx.token, lang=ctx.lang)).body or [])
-        except ApiError as exc:
-            errors.append(exc.message or exc.code)
-            return []
-
-    page, reports = await asyncio.gather(waiting(), stored())
-    submitted = [r for r in reports if r.get("state") == "submitted"]
-    submitted.sort(key=lambda r: str(r.get("submitted_at") or ""))
-    decided = [r for r in reports if r.get("state") in ("acknowledged", "returned")]
+    page, reports, incidents, replacements, engineers = await asyncio.gather(
+        read("/tickets", [("status", "awaiting_authorization"), ("limit", str(WAITING))], {"items": [], "total": 0}),
+        read("/reports/stored", None, []),
+        read("/security-incidents", {"state": "open"}, {"items": []}),
+        read("/replacement-requests", None, {"items": []}),
+        read("/engineers", None, []),
+    )
+    box.submitted = sorted((r for r in reports or [] if r.get("state") == "submitted"), key=lambda r: str(r.get("submitted_at") or ""))
+    decided = [r for r in reports or [] if r.get("state") in ("acknowledged", "returned")]
     decided.sort(key=lambda r: str(r.get("acknowledged_at") or r.get("returned_at") or r.get("submitted_at") or ""), reverse=True)
-    items = sorted(page.get("items", []), key=lambda t: str(t.get("reported_at") or ""))  # the longest waiting first
-    return items, int(page.get("total", len(items))), submitted, decided[:10], errors
+    box.decided = decided[:10]
+    box.waiting = sorted(page.get("items", []), key=lambda t: str(t.get("reported_at") or ""))  # the longest waiting first
+    box.waiting_total = int(page.get("total", len(box.waiting)))
+    box.incidents = list((incidents or {}).get("items", []))
+    box.replacements = list((replacements or {}).get("items", []))[:20]
+    box.engineers = sorted(engineers or [], key=lambda e: str(e.get("name")))
+    box.open_report = next((r for r in box.submitted if r.get("_id") == report), box.submitted[0] if box.submitted else None)
+    return box
 
 
 async def agency_home(ctx: Ctx, error: str | None = None) -> Response:
     """The inboxes; after a refused act (shown with the API's words) the same page, so the person can correct it."""
-    waiting, total, submitted, decided, errors = await inboxes(ctx)
+    box = await inboxes(ctx, ctx.request.query_params.get("report", ""))
     done = DONE.get(ctx.request.query_params.get("done", ""))
-    reading = ctx.request.query_params.get("report", "")
-    open_report = next((r for r in submitted if r.get("_id") == reading), submitted[0] if submitted else None)
-    return ctx.render("agency/home.html", waiting=waiting, waiting_total=total, submitted=submitted,
-                      decided=decided, open_report=open_report, errors=errors, error=error,
-                      notice=ctx.gettext(done) if done and error is None else None, waited=waited(ctx))
+    return ctx.render("agency/home.html", box=box, error=error, waited=waited(ctx),
+                      notice=ctx.gettext(done) if done and error is None else None)
 
 
 @router.get("/agency/panel")
 async def panel(ctx: Annotated[Ctx, Depends(signed_in)], report: str = "") -> Response:
-    waiting, total, submitted, decided, errors = await inboxes(ctx)
-    open_report = next((r for r in submitted if r.get("_id") == report), submitted[0] if submitted else None)
-    return ctx.render("agency/panel.html", waiting=waiting, waiting_total=total, submitted=submitted, decided=decided,
-                      open_report=open_report, errors=errors, waited=waited(ctx))
+    return ctx.render("agency/panel.html", box=await inboxes(ctx, report), waited=waited(ctx))
 
 
 @router.post("/agency/tickets/{ticket_id}/authorization")
@@ -111,6 +132,33 @@ async def sign(
     except ApiError as exc:
         return await agency_home(ctx, error="; ".join(exc.field_messages()))
     return ctx.redirect("/?done=" + ("acknowledged" if step == "acknowledge" else "returned"))
+
+
+@router.post("/agency/incidents/{incident_id}/acknowledge")
+async def acknowledge_incident(
+    ctx: Annotated[Ctx, Depends(checked)], incident_id: str, note: Annotated[str, Form()] = "",
+) -> Response:
+    body: Json = {"note": note.strip()} if note.strip() else {}
+    try:
+        await ctx.api.call("POST", f"/security-incidents/{quote(incident_id, safe='')}/acknowledge", token=ctx.token, lang=ctx.lang, json=body)
+    except ApiError as exc:
+        return await agency_home(ctx, error="; ".join(exc.field_messages()))
+    return ctx.redirect("/?done=incident")
+
+
+@router.post("/agency/replacements")
+async def request_replacement(
+    ctx: Annotated[Ctx, Depends(checked)], engineer_id: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
+    form_key: Annotated[str, Form()] = "",
+) -> Response:
+    """Ask for an engineer to be replaced; the form's key makes a second click (or a resend) the same request."""
+    headers = {"Idempotency-Key": f"console-{form_key}"} if form_key else None
+    try:
+        await ctx.api.call("POST", f"/engineers/{quote(engineer_id, safe='')}/replacement-requests", token=ctx.token,
+                           lang=ctx.lang, json={"reason": reason.strip()}, headers=headers)
+    except ApiError as exc:
+        return await agency_home(ctx, error="; ".join(exc.field_messages()))
+    return ctx.redirect("/?done=replacement")
 
 
 @router.get("/reports/file/{report_id}.pdf")

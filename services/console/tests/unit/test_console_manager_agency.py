@@ -61,6 +61,17 @@ class Gateway:
             return httpx.Response(200, json=[{"id": "e1", "name": "张工", "status": "busy", "open_load": 8, "capacity": 8},
                                              {"id": "e2", "name": "李工", "status": "available", "open_load": 2, "capacity": 8},
                                              {"id": "e3", "name": "赵工", "status": "on_leave", "open_load": 0, "capacity": 8}])
+        if path == "/security-incidents":
+            assert q == {"state": "open"}
+            return httpx.Response(200, json={"items": [{"id": "si-1", "what": "工程师在未授权工单上接单", "severity": "high", "actor": "u-9",
+                                                        "actor_name": "张工", "actor_role": "engineer", "act": "accept", "ticket_number": "INC-7",
+                                                        "occurred_at": NOW.isoformat(), "refused": True, "state": "open", "allowed": ["acknowledge"]}]})
+        if path == "/replacement-requests":
+            return httpx.Response(200, json={"items": [{"id": "rr-1", "engineer_id": "e1", "engineer_name": "张工", "reason": "多次未按时到场",
+                                                        "requested_at": NOW.isoformat(), "answer_due_at": NOW.isoformat(), "state": "answered",
+                                                        "plan": "由李工接替", "replace_by": "2026-12-04", "late": False}]})
+        if path.startswith("/security-incidents/") or path.endswith("/replacement-requests"):
+            return httpx.Response(201 if path.endswith("requests") else 200, json={"id": "x"})
         if path == "/reports/stored":
             return httpx.Response(200, json=STORED)
         if path.endswith("/authorization"):
@@ -123,12 +134,18 @@ async def test_the_manager_submits_with_the_csrf_token_only() -> None:
 @pytest.mark.asyncio
 async def test_the_agency_decides_in_one_click_and_reads_the_refusal() -> None:
     fake = Gateway()
-    home, declined_bare, approved, returned = await _run("agency", fake, [
+    home, declined_bare, approved, returned, incident, replacement = await _run("agency", fake, [
         ("GET", "/", None),
         ("POST", "/agency/tickets/id-1/authorization", {"csrf": "c" * 32, "decision": "decline", "note": " "}),
         ("POST", "/agency/tickets/id-0/authorization", {"csrf": "c" * 32, "decision": "approve"}),
         ("POST", "/agency/reports/repair-summary:2026-10:zh-CN/return", {"csrf": "c" * 32, "text": "请补充原因"}),
+        ("POST", "/agency/incidents/si-1/acknowledge", {"csrf": "c" * 32, "note": "已知悉"}),
+        ("POST", "/agency/replacements", {"csrf": "c" * 32, "engineer_id": "e2", "reason": "服务态度差", "form_key": "k1"}),
     ])
+    assert 'data-incident="si-1"' in home.text and "工程师在未授权工单上接单" in home.text and 'href="/tickets/INC-7"' in home.text
+    assert 'data-replacement="rr-1" data-state="answered"' in home.text and "由李工接替" in home.text
+    assert '<option value="e3">赵工</option>' in home.text  # the roster to choose from
+    assert incident.headers["location"] == "/?done=incident" and replacement.headers["location"] == "/?done=replacement"
     assert home.status_code == 200 and home.text.count("data-ticket=") == 2
     assert 'src="/reports/file/repair-summary%3A2026-10%3Azh-CN.pdf#view=FitH&amp;navpanes=0"' in home.text
     assert "拒绝时必须填写说明" in declined_bare.text  # the API's own words, on the same page
@@ -139,6 +156,8 @@ async def test_the_agency_decides_in_one_click_and_reads_the_refusal() -> None:
         ("POST", "/tickets/id-1/authorization", {"decision": "decline"}),
         ("POST", "/tickets/id-0/authorization", {"decision": "approve"}),
         ("POST", "/reports/stored/repair-summary:2026-10:zh-CN/return", {"comments": "请补充原因"}),
+        ("POST", "/security-incidents/si-1/acknowledge", {"note": "已知悉"}),
+        ("POST", "/engineers/e2/replacement-requests", {"reason": "服务态度差"}),
     ]
 
 
