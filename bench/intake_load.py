@@ -20,6 +20,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -106,6 +107,36 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def db_commands(stack: Stack) -> dict[str, dict[str, float]]:
+    """Each service's `opsdesk_db_commands_total` by command, read from its /metrics (the ledger, issue 17)."""
+    found: dict[str, dict[str, float]] = {}
+    for name, svc in stack.services.items():
+        if not svc.process:
+            continue
+        text = httpx.get(f"{svc.url}/metrics", headers={"Authorization": f"Bearer {stack.metrics_token}"}, timeout=5).text
+        for line in text.splitlines():
+            if line.startswith("opsdesk_db_commands_total{"):
+                labels, value = line.rsplit(" ", 1)
+                command = labels.split('command="', 1)[1].split('"', 1)[0]
+                found.setdefault(name, {})[command] = float(value)
+    return found
+
+
+# Commands of the driver itself (handshakes, heartbeats, sessions): not the ticket's cost, shown apart.
+DRIVER_COMMANDS = frozenset({"hello", "ismaster", "isMaster", "ping", "buildInfo", "endSessions", "saslStart", "saslContinue"})
+
+
+def ledger_per_ticket(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], tickets: int) -> dict[str, dict[str, float]]:
+    """Commands per ticket for each service and command, from two readings of the ledger."""
+    per: dict[str, dict[str, float]] = {}
+    for service, commands in after.items():
+        for command, value in commands.items():
+            delta = value - before.get(service, {}).get(command, 0.0)
+            if delta > 0:
+                per.setdefault(service, {})[command] = delta / max(tickets, 1)
+    return per
+
+
 def stack_pids(stack: Stack) -> dict[str, int]:
     pids = {name: svc.process.proc.pid for name, svc in stack.services.items() if svc.process}
     if stack.database and stack.database.process:
@@ -118,8 +149,8 @@ def stack_pids(stack: Stack) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--levels", default="1,8,32")
-    parser.add_argument("--services", default="intake,dispatch,sla-monitor,assets,reporting",
+    parser.add_argument("--levels", default="4,16")
+    parser.add_argument("--services", default="intake,dispatch,sla-monitor,assets,reporting,knowledge",
                         help="which services to start (intake alone shows the gateway's own ceiling)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -130,9 +161,10 @@ def main() -> None:
     var = Path(tempfile.mkdtemp(prefix="opsdesk-bench-"))
     stack = Stack(var_dir=var)
     services = tuple(args.services.split(","))
-    stack.start(names=services)
+    stack.start(names=services, ready_timeout=180)
     rows = []
     cpu_rows = []
+    ledgers = []
     try:
         assert stack.nats is not None and stack.database is not None
         seen: set[str] = set()
@@ -140,6 +172,7 @@ def main() -> None:
             run = uuid.uuid4().hex[:8]
             pids = stack_pids(stack)
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            ledger_before = db_commands(stack)
             result = wrk(f"{stack.gateway}/api/v1/tickets", connections=level, seconds=args.seconds, env={"OPSDESK_TOKEN": stack.token, "OPSDESK_RUN": run})
             cpu_rows.append((level, {name: (cpu_seconds(pid) - cpu_before[name]) / args.seconds for name, pid in pids.items()}))
             # Let dispatch drain its backlog, then read both subjects back.
@@ -153,6 +186,10 @@ def main() -> None:
                 time.sleep(1)
             seen |= ids
             rows.append((level, result, lat, n))
+            # The whole journey of these tickets is done (assigned, or the deadline passed): its cost per ticket, by
+            # service and command, and the CPU every process spent from the first POST to now (idle sweeps included).
+            ledgers.append((level, n, ledger_per_ticket(ledger_before, db_commands(stack), n),
+                            {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / max(n, 1) for name, pid in pids.items()}))
     finally:
         stack.stop()
         shutil.rmtree(var, ignore_errors=True)
@@ -172,6 +209,21 @@ def main() -> None:
     print("|---:|" + "---:|" * len(names))
     for level, usage in cpu_rows:
         print(f"| {level} | " + " | ".join(f"{usage[n]:.2f}" for n in names) + " |")
+
+    print("\nThe ledger: database commands per ticket (the whole journey, driver handshakes and pings apart) and CPU ms per ticket")
+    for level, n, per, cpu_ms in ledgers:
+        print(f"\nconcurrency {level}, {n} tickets:")
+        print("| process | db commands/ticket | of which | driver/ticket | CPU ms/ticket |")
+        print("|---|---:|---|---:|---:|")
+        total_cmds = 0.0
+        for name in sorted(cpu_ms):
+            commands = per.get(name, {})
+            work = {c: v for c, v in commands.items() if c not in DRIVER_COMMANDS}
+            driver = sum(v for c, v in commands.items() if c in DRIVER_COMMANDS)
+            total_cmds += sum(work.values())
+            top = ", ".join(f"{c} {v:.2f}" for c, v in sorted(work.items(), key=lambda kv: -kv[1])[:4])
+            print(f"| {name} | {sum(work.values()):.2f} | {top} | {driver:.2f} | {cpu_ms[name]:.1f} |")
+        print(f"| **all** | **{total_cmds:.2f}** (target <= 10) | | | **{sum(cpu_ms.values()):.1f}** |")
 
 
 if __name__ == "__main__":
