@@ -1,12 +1,9 @@
-"""The desk's ticket search: an in-memory index over every ticket, because FerretDB indexes nothing but `_id` and
-neither it nor MongoDB segments Chinese. Filters are posting sets intersected smallest first; free text is English
-words and Chinese character bigrams (a query's bigrams must all occur) over text folded by OpenCC to mainland
-simplified script and words, which finds "打印机" in "三樓印表機卡紙" whatever a word segmenter would have made of it;
-departments are filtered in folded form too (財務科 is 财务科); order is stable.
-
-Each replica keeps its own index: filled from the database at start, updated by its own writes at once and by
-every ticket event on the bus (core subscription, so every replica hears it), and reloaded in full now and then
-to heal anything a disconnect lost.
+"""The desk's ticket search, its pure part: what a ticket is found by and how a query reads. FerretDB indexes
+nothing but `_id` and neither it nor MongoDB segments Chinese, so the gateway keeps its own index
+(search_store.py: a SQLite file per replica, kept in step by index_feed.py). Free text is English words and Chinese
+character bigrams (a query's bigrams must all occur) over text folded by OpenCC to mainland simplified script and
+words, which finds "打印机" in "三樓印表機卡紙" whatever a word segmenter would have made of it; departments are
+filtered in folded form too (財務科 is 财务科); order is stable (the sort value, then the id).
 """
 
 from __future__ import annotations
