@@ -119,6 +119,8 @@ ROLES: dict[str, BusRole] = {
             consumes=_c(
                 # An engineer's act beyond authorization that dispatch refused: recorded as a security incident.
                 (s.ASSIGNMENT_VIOLATION_DETECTED, "intake-violation-assignment"),
+                # A CI change or a storage device's repair beyond authorization that assets noticed: an incident too.
+                (s.CMDB_VIOLATION_DETECTED, "intake-violation-cmdb"),
                 (s.TICKET_ASSIGNED, "intake-ticket-assigned"),
                 (s.TICKET_REASSIGNED, "intake-ticket-reassigned"),
                 # Dispatch withdrew the engineer (desk resolution, cancellation): the ticket stops showing them.
@@ -203,6 +205,7 @@ ROLES: dict[str, BusRole] = {
             publishes=(
                 s.REPAIR_UPDATED, s.CMDB_CI_CHANGED, s.CMDB_AUDIT_CLOSED, s.CMDB_INSPECTION_RECORDED, s.CMDB_SPARE_ISSUED,
                 s.CMDB_LOANER_CHANGED, s.CMDB_REGISTER_IMPORTED, s.CMDB_SPARE_ISSUE_REVERSED, s.CMDB_SPARE_ISSUE_REFUSED,
+                s.CMDB_VIOLATION_DETECTED,
             ),
             consumes=tuple(
                 Consumer(subject, "assets-" + subject.replace(".", "-"))
@@ -213,6 +216,9 @@ ROLES: dict[str, BusRole] = {
                     s.ASSIGNMENT_COMPLETED,
                     # A returned service record: its completion's stock parts go back (the redo issues them again).
                     s.TICKET_SERVICE_RECORD_REVIEWED,
+                    # Tickets the agency authorized, by the asset they name: a CI change or a storage device's repair
+                    # without one is a security violation (assets/oversight.py).
+                    s.TICKET_AUTHORIZED,
                 )
             ),
             answers=(s.ASSET_LOOKUP, s.RPC_CMDB_ASSET_SUMMARY, s.RPC_CMDB_IMPACT),

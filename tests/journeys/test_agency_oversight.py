@@ -102,3 +102,24 @@ def test_a_replacement_request_answered_with_a_plan(stack: Stack, agency: dict[s
     assert [h["step"] for h in shown["history"]] == ["requested", "answered"]
     verified = _get(stack, "/audit/verify", sign_in(stack, "auditor", prefix="audit"))
     assert verified.status_code == 200 and verified.json()["ok"] is True, verified.text
+
+
+def test_a_server_changed_without_an_authorized_ticket_is_an_incident(stack: Stack, agency: dict[str, str]) -> None:
+    """The administrator marks servers as needing authorization; a change of one with no ticket the agency authorized
+    naming it goes through (the register stays true) and becomes an incident (detected by assets)."""
+    types = _get(stack, "/asset-types", admin(stack)).json()
+    [server] = [t for t in types if t["code"] == "server"]
+    put = httpx.put(f"{stack.gateway}/api/v1/asset-types/server", json={**server, "requires_authorization": True},
+                    headers=admin(stack), timeout=TIMEOUT)
+    assert put.status_code == 200 and put.json()["requires_authorization"] is True, put.text
+    changed = httpx.patch(f"{stack.gateway}/api/v1/assets/GZ-2026-000005", json={"attributes": {"ram_gb": 256}},
+                          headers=admin(stack), timeout=TIMEOUT)
+    assert changed.status_code == 200, changed.text
+
+    def incident() -> dict[str, Any] | None:
+        items = _get(stack, "/security-incidents?state=open", agency).json()["items"]
+        return next((i for i in items if i["asset_tag"] == "GZ-2026-000005"), None)
+
+    found = wait_for(incident)
+    assert found["rule"] == "unauthorized_ci_change" and found["detected_by"] == "assets" and found["refused"] is False
+    assert found["actor_role"] == "admin"

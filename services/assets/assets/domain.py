@@ -104,6 +104,10 @@ class CiType(BaseModel):
     # Applications and business services are what impact analysis reports; network items pass a failure on to
     # whatever is connected_to them; the rest is infrastructure.
     category: Literal["hardware", "network", "software", "application", "business_service"] = "hardware"
+    # The agency's oversight (issue 16; oversight.py): a change to an item of this type needs a ticket the agency
+    # authorized naming it, and so does sending a device that holds data out for repair.
+    requires_authorization: bool = Field(default=False, description="A change needs an authorized ticket naming the item")
+    has_storage: bool = Field(default=False, description="Holds data: sent out for repair only under an authorized ticket")
 
 
 def _a(name: str, kind: AttributeKind = "text", **kw: Any) -> AttributeSpec:

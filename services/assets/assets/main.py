@@ -63,6 +63,9 @@ class Adapters:
     # Completions whose stock parts could not all be issued, keyed by the assignment.completed event id (parts_used).
     spare_refusals: Docs = field(default_factory=MemoryDocs)
     repair_clocks: Docs = field(default_factory=MemoryDocs)
+    # The agency's oversight (oversight.py): tickets it authorized, by the asset they name; violations announced.
+    authorized_tickets: Docs = field(default_factory=MemoryDocs)
+    security_violations: Docs = field(default_factory=MemoryDocs)
     graph: RelationGraph | None = None
     tag_prefix: str = "GZ"
     tag_pattern: str = "{prefix}-{year}-{seq:06d}"
@@ -101,7 +104,7 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
                 ("asset_types", False), ("relations", False), ("graph_log", True), ("meta", False), ("baselines", False),
                 ("audits", True), ("inspections", True), ("inspection_index", False), ("spares", True), ("loans", True),
                 ("asset_links", False), ("imports", True), ("spare_issues", False), ("repair_clocks", False),
-                ("spare_refusals", True),
+                ("spare_refusals", True), ("authorized_tickets", False), ("security_violations", True),
             )
         }
         await repairs.ensure_indexes()
@@ -113,6 +116,7 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
             inspections=docs["inspections"], inspection_index=docs["inspection_index"], spares=docs["spares"],
             loans=docs["loans"], links=docs["asset_links"], imports=docs["imports"], spare_issues=docs["spare_issues"],
             repair_clocks=docs["repair_clocks"], spare_refusals=docs["spare_refusals"],
+            authorized_tickets=docs["authorized_tickets"], security_violations=docs["security_violations"],
             tag_prefix=settings.tag_prefix, tag_pattern=settings.tag_pattern,
         )
         graph = wired.graph
@@ -142,7 +146,7 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
 
         syncer = Periodic(follow, interval_s=settings.graph_sync_s, name="assets-graph-sync")
         bus.register(infra.broker, assets=register, links=wired.links, repairs=repairs, graph=graph, settings=settings,
-                     repair_clocks=wired.repair_clocks,
+                     repair_clocks=wired.repair_clocks, authorized=wired.authorized_tickets,
                      spare_docs=bus.SpareDocs(spares=wired.spares, issues=wired.spare_issues, outcomes=wired.spare_refusals))
         relays: list[Any] = [relay, *(d.relay for d in (register.docs, *docs.values()) if d.relay is not None)]
         for r in relays:

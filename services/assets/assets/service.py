@@ -28,6 +28,8 @@ class Ctx:
     now: datetime
     correlation_id: str
     causation_id: str | None = None
+    # The verified caller's role, when a person acts (the agency's oversight names it in a violation).
+    role: str = ""
 
     def wrap(self, event: EventData, subject_id: str) -> Envelope:
         return Envelope.wrap(event, producer=PRODUCER, correlation_id=self.correlation_id, subject_id=subject_id,

@@ -2,8 +2,8 @@
 incident) and the agency's oversight of the team's engineers.
 
 Each service detects its own acts and announces them in its own family (one publisher per subject, as every event):
-dispatch `assignment.violation_detected` (an engineer's act); assets would add `cmdb.violation_detected` (a CI change,
-a repair) on the same base model (not built yet). Intake (which holds tickets and their authorizations) records each one as an incident,
+dispatch `assignment.violation_detected` (an engineer's act), assets `cmdb.violation_detected` (a CI change, a
+repair); the payload is the same model. Intake (which holds tickets and their authorizations) records each one as an incident,
 once per event id (its own desk acts directly, once per refused request), and announces `security.incident_raised`, which
 the SLA monitor's notifications bring to the agency, the project manager and auditors. Dispatch owns engineers, so it
 owns the agency's requests to replace one (`replacement.requested`, `replacement.answered`)."""
@@ -52,6 +52,15 @@ class AssignmentViolationDetectedV1(ViolationDetected):
     """Dispatch refused an engineer's act on work the agency has not authorized (awaiting, declined or cancelled)."""
 
     event_type: ClassVar[str] = subjects.ASSIGNMENT_VIOLATION_DETECTED
+    event_version: ClassVar[int] = 1
+
+
+class CmdbViolationDetectedV1(ViolationDetected):
+    """Assets noticed an act beyond authorization that it let happen (the register stays true to the world): a
+    configuration item whose type requires authorization changed with no authorized ticket naming it, or a device
+    with storage sent out for repair without one."""
+
+    event_type: ClassVar[str] = subjects.CMDB_VIOLATION_DETECTED
     event_version: ClassVar[int] = 1
 
 
@@ -112,5 +121,5 @@ class ReplacementAnsweredV1(EventData):
 
 
 MODELS: tuple[type[EventData], ...] = (
-    AssignmentViolationDetectedV1, SecurityIncidentRaisedV1, ReplacementRequestedV1, ReplacementAnsweredV1,
+    AssignmentViolationDetectedV1, CmdbViolationDetectedV1, SecurityIncidentRaisedV1, ReplacementRequestedV1, ReplacementAnsweredV1,
 )

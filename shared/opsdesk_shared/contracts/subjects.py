@@ -33,9 +33,10 @@ TICKET_AUTHORIZED = "ticket.authorized"
 TICKET_AUTHORIZATION_DECLINED = "ticket.authorization_declined"
 
 # Acts beyond the agency's authorization (contracts/security.py). Each service detects its own acts and announces
-# them in its own family (one publisher per subject): dispatch an engineer's act (assets' CI changes and repairs
-# are not detected yet); intake records each as a security incident (its own desk acts directly) and announces that.
+# them in its own family (one publisher per subject): dispatch an engineer's act, assets a CI change or a repair;
+# intake records each as a security incident (its own desk acts directly) and announces that.
 ASSIGNMENT_VIOLATION_DETECTED = "assignment.violation_detected"
+CMDB_VIOLATION_DETECTED = "cmdb.violation_detected"
 SECURITY_INCIDENT_RAISED = "security.incident_raised"
 # The agency asks for an engineer to be replaced; the project manager answers with a plan (dispatch).
 REPLACEMENT_REQUESTED = "replacement.requested"

@@ -12,14 +12,16 @@ from faststream.nats.annotations import NatsMessage
 
 from opsdesk_shared.bus import KeyedLocks, subscribe_events
 from opsdesk_shared.contracts import AssignmentCompletedV1, Envelope, ServiceRecordReviewedV1, subjects
+from opsdesk_shared.contracts.authorizations import TicketAuthorizedV1
 from opsdesk_shared.settings import ServiceSettings
 
-from .. import metrics, parts_used, service, service_ops
+from .. import metrics, oversight, parts_used, service, service_ops
 from ..ports import AssetRegister, Docs, RepairStore
 from ..service import Ctx
 from ..service_graph import RelationGraph
 
 # ticket.assigned / ticket.reassigned say who holds each ticket: the overview shows engineers only their own.
+AUTHORIZED_DURABLE = "assets-" + subjects.TICKET_AUTHORIZED.replace(".", "-")
 TICKET_SUBJECTS = (
     subjects.TICKET_CREATED, subjects.TICKET_STATUS_CHANGED, subjects.TICKET_RESOLVED, subjects.TICKET_CLOSED,
     subjects.TICKET_ASSIGNED, subjects.TICKET_REASSIGNED,
@@ -52,7 +54,7 @@ def _tag_request(body: bytes) -> dict[str, Any]:
 def register(
     broker: NatsBroker, *, assets: AssetRegister, links: Docs | None = None, repairs: RepairStore | None = None,
     graph: RelationGraph | None = None, settings: ServiceSettings | None = None, repair_clocks: Docs | None = None,
-    spare_docs: SpareDocs | None = None,
+    spare_docs: SpareDocs | None = None, authorized: Docs | None = None,
 ) -> None:
     @broker.subscriber(subjects.ASSET_LOOKUP, queue="assets", description="Request {'tag': str}; reply {'found': bool, 'asset': {...}}")
     async def on_asset_lookup(msg: NatsMessage) -> dict[str, Any]:
@@ -103,6 +105,19 @@ def register(
         async def on_ticket_event(envelope: Envelope, event: Any) -> None:
             if await service_ops.on_ticket_event(event, links=links, locks=ticket_locks):
                 metrics.ticket_events.labels(envelope.type).inc()
+
+        if authorized is not None:
+            authorized_docs = authorized
+
+            async def on_ticket_authorized(envelope: Envelope, event: TicketAuthorizedV1) -> None:
+                """The agency authorized a ticket: a change or a send-out of the asset it names is covered (oversight)."""
+                await oversight.note_authorized(event, authorized=authorized_docs)
+
+            subscribe_events(
+                broker, subject=subjects.TICKET_AUTHORIZED, durable=AUTHORIZED_DURABLE, handler=on_ticket_authorized,
+                max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s,
+                on_dead_letter=lambda subject, reason: metrics.dead_letters.labels(subject, reason).inc(),
+            )
 
         if repair_clocks is not None:
             clocks = repair_clocks

@@ -66,7 +66,8 @@ def _ctx(caller: Caller) -> Ctx:
     if not caller.subject.strip():
         # An author is always someone: never fall back to an anonymous or "system" name.
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the internal token names no subject")
-    return Ctx(by=caller.subject, now=datetime.now(UTC), correlation_id=correlation_id.get() or str(uuid.uuid4()))
+    return Ctx(by=caller.subject, now=datetime.now(UTC), correlation_id=correlation_id.get() or str(uuid.uuid4()),
+               role=caller.role)
 
 
 def _reader(caller: VerifiedCaller) -> Ctx:

@@ -12,7 +12,7 @@ from opsdesk_shared.contracts.repairs import RepairStage
 from opsdesk_shared.internal_auth import VerifiedCaller
 from opsdesk_shared.localtime import AwareDatetime
 
-from .. import metrics, service, service_ops
+from .. import metrics, oversight, service, service_ops
 from ..domain import (
     Asset,
     AssetStatus,
@@ -88,6 +88,11 @@ class AssetPatch(BaseModel):
     purchase_date: date | None = None
     warranty_end: date | None = None
     attributes: dict[str, Any] | None = Field(default=None, description="Merged; a null value removes the attribute")
+    ticket_id: str | None = Field(
+        default=None, max_length=64,
+        description="The ticket the change is made under: an item whose type requires authorization is changed under a "
+        "ticket the agency authorized naming it, else the change is announced as a security violation",
+    )
 
 
 class StatusIn(BaseModel):
@@ -142,8 +147,12 @@ async def read_asset(
 @router.patch("/assets/{tag}", response_model=Asset, tags=["assets"])
 async def patch_asset(tag: str, body: AssetPatch, wired: Wired, ctx: Writer) -> Asset:
     fields = body.model_dump(mode="json", exclude_unset=True)
+    ticket_id = fields.pop("ticket_id", None)
     try:
-        return await service.update_asset(tag, fields, register=wired.register, types=wired.types, ctx=ctx, nodes=wired.graph)
+        saved = await service.update_asset(tag, fields, register=wired.register, types=wired.types, ctx=ctx, nodes=wired.graph)
+        await oversight.check_change(saved, (await service.ci_types(wired.types)).get(saved.type), ticket_id=ticket_id, ctx=ctx,
+                                     authorized=wired.authorized_tickets, violations=wired.security_violations)
+        return saved
     except service.UnknownAsset:
         raise not_found(f"asset {tag}") from None
     except service.InvalidAsset as exc:
@@ -227,6 +236,11 @@ async def create_repair(body: RepairIn, wired: Wired, ctx: Writer) -> Repair:
         ) from None
     except IllegalAssetTransition as exc:
         raise _conflict(exc) from None
+    asset = await service.lookup_asset(repair.asset_tag, register=wired.register)
+    if asset is not None:
+        await oversight.check_repair(asset, (await service.ci_types(wired.types)).get(asset.type), kind=repair.kind,
+                                     ticket_id=repair.ticket_id, repair_id=repair.id, ctx=ctx,
+                                     authorized=wired.authorized_tickets, violations=wired.security_violations)
     metrics.repairs_updated.labels(repair.status).inc()
     return repair
 
