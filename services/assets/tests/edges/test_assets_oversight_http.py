@@ -77,3 +77,30 @@ async def test_an_in_house_repair_or_one_under_an_authorized_ticket_is_no_violat
     sent = await client.post("/api/v1/repairs", json={"asset_tag": asset.tag, "vendor": "联想服务站", "kind": "vendor", "ticket_id": "t-ok"})
     assert sent.status_code == 201, sent.text
     assert _violations(adapters) == []
+
+
+async def test_the_bus_edge_learns_authorized_tickets_and_the_asset_they_name() -> None:
+    from faststream.nats import NatsBroker, TestNatsBroker
+
+    from assets.adapters.memory import MemoryAssetRegister, MemoryDocs
+    from assets.entrypoints import bus
+    from assets.settings import AssetsSettings
+    from opsdesk_shared.bus import EVENTS_STREAM
+    from opsdesk_shared.contracts import Envelope
+
+    authorized = MemoryDocs()
+    broker = NatsBroker()
+    bus.register(broker, assets=MemoryAssetRegister([]), links=MemoryDocs(), settings=AssetsSettings(), authorized=authorized)
+    now = datetime.now(UTC)
+    event = TicketAuthorizedV1(
+        ticket_id="t-9", number="INC-2026-000019", title="更换硬盘", channel="web", service_code="RS-ONSITE",
+        requester=Requester(name="王小明"), reported_at=now, asset_tag="GZ-2026-000003", authorized_at=now, by="zhou",
+        basis="standing", standing_authorization_id="s-1", dispatch=False,
+    )
+    envelope = Envelope.wrap(event, producer="intake", correlation_id="corr", subject_id="t-9")
+    async with TestNatsBroker(broker) as br:
+        await br.publish(envelope.to_wire(), subject=subjects.TICKET_AUTHORIZED, stream=EVENTS_STREAM,
+                         reply_to=f"$JS.ACK.{EVENTS_STREAM}.{bus.AUTHORIZED_DURABLE}.1.7.7.1767225600000000000.0")
+
+    stored = await authorized.get("t-9")
+    assert stored is not None and stored["asset_tag"] == "GZ-2026-000003" and stored["number"] == "INC-2026-000019"
