@@ -13,6 +13,8 @@ from .escalation import Notification
 from .holiday_data import YearSchedule
 from .listing import TimerCursor, TimerFilter
 
+# Given the stored timer (None when there is none): what it becomes and the events that go with it, or None.
+Settle = Callable[[Timer | None], "tuple[Timer, Sequence[Envelope]] | None"]
 StopOutcome = Literal["stopped", "late", "not_running", "missing"]
 
 
@@ -36,6 +38,11 @@ class TimerStore(Protocol):
     async def replace(self, timer: Timer, *, expect: Timer, events: Sequence[Envelope] = ()) -> bool:
         """Write `timer` over the stored one while that still has `expect`'s status, start and stop, with `events`
         in the same write (the outbox); False when it changed meanwhile."""
+        ...
+    async def settle(self, key: str, decide: Settle) -> tuple[Timer | None, Timer | None]:
+        """Read the timer once, let `decide` say what it becomes (with the events stored in the same write, the
+        outbox) or None, and write that unless the timer changed meanwhile: one read and one write by `_id`.
+        Returns (what was read, what was written or None)."""
         ...
     async def restart(self, timer: Timer) -> bool:
         """Replace an existing timer with this new running cycle (a repair's next progress update, a new engineer)."""

@@ -61,14 +61,19 @@ async def _write(
     envelopes = [envelope_for(event, cycle or timer, at) for event in events]
     if not await store.replace(timer, expect=expect, events=envelopes):
         return False
+    await _announce(timer.key, events, envelopes, outbox=outbox)
+    return True
+
+
+async def _announce(key: str, events: Sequence[EventData], envelopes: Sequence[Envelope], *, outbox: EventOutbox | None) -> None:
+    """Relay the events just stored with the timer `key`, and count the verdicts."""
     if envelopes and outbox is not None:
-        await outbox.deliver(timer.key, envelopes)
+        await outbox.deliver(key, envelopes)
     for event in events:
         if isinstance(event, SlaTimerStoppedV1):
             metrics.outcomes.labels(event.timer, event.outcome).inc()
         elif isinstance(event, SlaBreachedV1):
             metrics.breaches.labels(event.timer).inc()
-    return True
 
 
 async def start_policy_timer(
@@ -130,21 +135,46 @@ async def stop_timer(
 ) -> bool:
     """The clock's own stop event: decide the cycle (met, or breached if late) and announce it. True when it was
     stopped in time. A stop before its start is remembered, so the late start is decided against it."""
+    return await _stop(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox, cancel=cancel, remember=True)
+
+
+async def _stop(
+    name: str, *, ticket_id: str, at: datetime, store: TimerStore, outbox: EventOutbox | None, cancel: bool, remember: bool,
+) -> bool:
+    """Decide and write the stop in one read and one write of the timer (store.settle). With `remember`, a stop
+    that finds no timer is stored as a stop-before-start marker; without, only a started, unstopped clock stops."""
     key = domain.timer_key(ticket_id, name)
+    decided: list[tuple[Sequence[EventData], list[Envelope]]] = []
+
+    def decide(timer: Timer | None) -> tuple[Timer, Sequence[Envelope]] | None:
+        decided.clear()
+        if timer is None or (not remember and (timer.started_at is None or timer.stopped_at is not None)):
+            return None
+        decision = domain.stop(timer, at=at, cancel=cancel)
+        if decision is None:
+            return None  # stopped already, or a stop-before-start marker
+        done, events = decision
+        envelopes = [envelope_for(event, done, at) for event in events]
+        decided.append((events, envelopes))  # the very envelopes stored: the relay's clean-up pulls them by equality
+        return done, envelopes
+
     # A few times at most: the start and the stop come through different consumers and can race each other.
     for _ in range(3):
-        timer = await store.get(key)
-        if timer is None:
+        current, written = await store.settle(key, decide)
+        if current is None:
+            if not remember:
+                return False
             # The start has not arrived yet: remember the stop so the late start is decided against it.
             if await store.add(domain.stopped_before_start(ticket_id=ticket_id, name=name, at=at, cancel=cancel)):
                 return False
             continue  # the start got in between: stop what it started
-        decision = domain.stop(timer, at=at, cancel=cancel)
-        if decision is None:
-            return False  # stopped already, or a stop-before-start marker
-        done, events = decision
-        if await _write(done, expect=timer, events=events, at=at, store=store, outbox=outbox):
-            return done.status in ("stopped", "cancelled")
+        if not decided:
+            return False
+        if written is None:
+            continue  # changed meanwhile (MongoDB): decide again on what is stored now
+        events, envelopes = decided[0]
+        await _announce(key, events, envelopes, outbox=outbox)
+        return written.status in ("stopped", "cancelled")
     return False
 
 
@@ -214,10 +244,7 @@ async def stop_if_running(
     name: str, *, ticket_id: str, at: datetime, store: TimerStore, outbox: EventOutbox | None = None, cancel: bool = False,
 ) -> bool:
     """Stop a clock only if it was started (no stop-before-start marker for clocks most tickets never start)."""
-    timer = await store.get(domain.timer_key(ticket_id, name))
-    if timer is None or timer.started_at is None or timer.stopped_at is not None:
-        return False
-    return await stop_timer(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox, cancel=cancel)
+    return await _stop(name, ticket_id=ticket_id, at=at, store=store, outbox=outbox, cancel=cancel, remember=False)
 
 
 async def pause_ticket_timers(ticket_id: str, *, at: datetime, store: TimerStore) -> list[str]:

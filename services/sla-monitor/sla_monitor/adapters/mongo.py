@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
+from opsdesk_shared.mongo import Decision, Document, document_lock, is_ferretdb, modify, update_if
 from opsdesk_shared.outbox import OUTBOX_FIELD, mark_pending, outbox_push, strip_outbox
 
 from .. import domain, listing
@@ -19,7 +19,7 @@ from ..domain import Timer
 from ..escalation import Notification
 from ..holiday_data import YearSchedule
 from ..listing import TimerCursor, TimerFilter
-from ..ports import StopOutcome
+from ..ports import Settle, StopOutcome
 from .slots import TimerSlots
 
 
@@ -121,6 +121,30 @@ class MongoTimerStore:
             self._timers, timer.key,
             expect={"status": expect.status, "started_at": expect.started_at, "stopped_at": expect.stopped_at}, update=update,
         )
+
+    async def settle(self, key: str, decide: Settle) -> tuple[Timer | None, Timer | None]:
+        """One read and one write by `_id` under the document lock (issue 17: a stop was a read, then update_if's
+        read again on FerretDB, then the write). On MongoDB the write is filtered on the status, start and stop it
+        was decided from, so a concurrent change makes it miss; on FerretDB the lock keeps read and write together."""
+        async with document_lock(self._timers, key):
+            doc = await self._timers.find_one({"_id": key})
+            current = _from_doc(doc) if doc else None
+            decision = decide(current)
+            if current is None or decision is None:
+                return current, None
+            timer, events = decision
+            if timer.status == "running":
+                await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
+            update: Document = {"$set": timer.model_dump()}
+            if events:
+                await mark_pending(self._timers, key)
+                update["$push"] = outbox_push(events)
+            if await is_ferretdb(self._timers.database.client):
+                await self._timers.update_one({"_id": key}, update)
+                return current, timer
+            expect = {"status": current.status, "started_at": current.started_at, "stopped_at": current.stopped_at}
+            result = await self._timers.update_one({"_id": key, **expect}, update)
+            return current, (timer if result.matched_count == 1 else None)
 
     async def restart(self, timer: Timer) -> bool:
         await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)

@@ -12,6 +12,7 @@ from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryOutbox, Memor
 from sla_monitor.calendar_book import CalendarBook
 from sla_monitor.domain import Timer
 from sla_monitor.due_queue import ScheduledTimerStore
+from sla_monitor.ports import Settle
 from sla_monitor.settings import SlaSettings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -156,18 +157,18 @@ async def test_a_stop_racing_its_start_still_stops_the_timer(book: CalendarBook)
     store = MemoryTimerStore()
     policy = domain.DEFAULT_POLICIES["redispatch"]
     at = local(2026, 11, 26, 10, 0)
-    real_get = store.get
+    real_settle = store.settle
     calls = 0
 
-    async def start_sneaks_in(key: str) -> Timer | None:
+    async def start_sneaks_in(key: str, decide: Settle) -> tuple[Timer | None, Timer | None]:
         nonlocal calls
         calls += 1
         if calls == 1:
             await service.start_new_cycle(policy, ticket_id="t", started_at=at, book=book, store=store)
-            return None  # what the stop saw before the start landed
-        return await real_get(key)
+            return None, None  # what the stop saw before the start landed
+        return await real_settle(key, decide)
 
-    store.get = start_sneaks_in  # type: ignore[method-assign]
+    store.settle = start_sneaks_in  # type: ignore[method-assign]
     assert await service.stop_timer("redispatch", ticket_id="t", at=at, store=store)
     timer = await store.get(domain.timer_key("t", "redispatch"))
     assert timer is not None and timer.status == "stopped" and timer.started_at == at
