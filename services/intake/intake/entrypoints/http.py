@@ -374,12 +374,9 @@ async def list_tickets(
         filters=filters, text=q, created_from=created_from, created_to=created_to, reported_from=reported_from,
         reported_to=reported_to, sort=sort.lstrip("-"), descending=sort.startswith("-"), limit=limit, cursor=cursor,  # type: ignore[arg-type]
     )
-    ids, next_cursor = wired.index.search(query, actor=actor)
+    summaries, next_cursor, total = await wired.index.page_async(query, actor=actor)
     window = wired.guidance_window
-    return TicketPage(
-        items=[_summary(s, actor=actor, window=window) for s in wired.index.summaries(ids)], next_cursor=next_cursor,
-        total=wired.index.count(query, actor=actor),
-    )
+    return TicketPage(items=[_summary(s, actor=actor, window=window) for s in summaries], next_cursor=next_cursor, total=total)
 
 
 @router.get("/tickets/counts", response_model=QueueCounts, tags=["tickets"], summary="The desk's queue counts in one call")
@@ -395,13 +392,13 @@ async def queue_counts(
     """Each queue as GET /tickets would count it (its `total`) with these filters, within what the caller may see."""
     given = {"priority": priority, "channel": channel, "service_code": service_code, "department": department}
     common = {name: frozenset(str(v) for v in values) for name, values in given.items() if values}
-    counts: dict[str, int] = {}
+    queries: dict[str, SearchQuery] = {}
     for name, queue in QUEUE_FILTERS.items():
         filters = {**common, **queue}
         if name == "mine":
             filters["handled_by"] = frozenset({actor.subject})
-        counts[name] = wired.index.count(SearchQuery(filters=filters, text=q), actor=actor)
-    return QueueCounts(**counts)
+        queries[name] = SearchQuery(filters=filters, text=q)
+    return QueueCounts(**await wired.index.counts_async(queries, actor=actor))
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, tags=["tickets"])

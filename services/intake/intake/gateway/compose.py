@@ -36,10 +36,10 @@ async def read_asset(tag: str, wired: Wired, actor: Caller) -> dict[str, Any]:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "assets service did not answer") from None
     if asset is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
-    ids, _ = wired.index.search(
+    open_tickets, _, _ = await wired.index.page_async(
         SearchQuery(filters={"asset_tag": frozenset({tag}), "status": OPEN}, limit=50), actor=actor
     )
-    return {**asset, "open_tickets": wired.index.summaries(ids)}
+    return {**asset, "open_tickets": open_tickets}
 
 
 async def _ask_calendar(wired: Adapters, query: DeadlineQuery | ElapsedQuery) -> JSONResponse:

@@ -118,3 +118,18 @@ def test_free_text_with_filters_and_visibility_matches_as_the_filters_alone_do()
     assert found(Actor(subject="e", role="engineer", engineer_id="eng1"), text="卡紙") == {"t-002"}
     assert found(Actor(subject="req-1", role="requester", department="人事科"), text="打印") == {"t-001", "t-002"}
     assert index.count(Query(text="打印機", filters={"channel": frozenset({"web"})}), actor=DESK) == 2
+
+
+async def test_a_page_and_the_queue_counts_off_the_loop_equal_the_loops_own_reads() -> None:
+    """GET /tickets and /tickets/counts read in a worker thread (a common word at a million tickets takes up to a
+    second): the page, its cursor and its total are what the synchronous reads give."""
+    index = TicketIndex()
+    for n in range(1, 13):
+        index.upsert(make(n, f"打印機卡紙 {n}", status="new" if n % 2 else "resolved"))
+    query = Query(filters={"status": frozenset({"new"})}, text="打印机", limit=4)
+    ids, cursor = index.search(query, actor=DESK)
+    summaries, cursor_async, total = await index.page_async(query, actor=DESK)
+    assert [s["id"] for s in summaries] == ids and len(ids) == 4
+    assert cursor_async == cursor and total == index.count(query, actor=DESK) == 6
+    counts = await index.counts_async({"new": Query(filters={"status": frozenset({"new"})}), "all": Query()}, actor=DESK)
+    assert counts == {"new": 6, "all": 12}
