@@ -123,7 +123,7 @@ async def _count_repeat(ticket: dict[str, Any], *, ticket_id: str, models: ReadM
         if result is None:
             return None
         new, found = result
-        repeats.extend(found)
+        repeats[:] = found  # decide may run again when the store re-reads
         return new
 
     await models.update_entity("assets", ticket["asset_tag"], decide)

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copy
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 import opsdesk_shared.audit_store as audit_store
 from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Document, document_lock
+from opsdesk_shared.errors import Contention
+from opsdesk_shared.mongo import Document, document_lock, is_ferretdb
 
 from ..projection import LIST_CAP, Effects
 
 if TYPE_CHECKING:
     from .memory import MemoryReadModels
 
+# Each entity document's storage revision, bumped by every write of it (a field of the store, not of the model).
+REV = "_rev"
+ENTITY_CACHE = 5000
+ENTITY_RETRIES = 5
 ENTITY_COLLECTIONS = ("tickets", "repairs", "assets", "problems", "inspections")
 CHUNK_BYTES = 255 * 1024
 
@@ -89,34 +97,92 @@ class MongoReadModels:
         self._entities = {name: db[prefix + name] for name in ENTITY_COLLECTIONS}
         self._buckets = db[prefix + "buckets"]
         self._lists = db[prefix + "lists"]
+        # The entities this process wrote last (issue 17: the read before each write was one command per event).
+        self._cache: OrderedDict[tuple[str, str], Document] = OrderedDict()
 
     def collection_names(self) -> list[str]:
         return [c.name for c in (*self._entities.values(), self._buckets, self._lists)]
 
     async def drop(self) -> None:
+        self._cache.clear()
         for name in self.collection_names():
             await self.db.drop_collection(name)
 
     async def update_entity(self, collection: str, key: str, decide: Callable[[Document | None], Document | None]) -> None:
+        """Read (from this process's cache when it holds the entity), decide, write. The write carries the revision
+        it read in its filter on MongoDB, so another replica's write in between makes this one re-read and decide
+        again; FerretDB v1 runs one replica (document_lock), where the filter stays on `_id` alone."""
         coll = self._entities[collection]
         async with document_lock(coll, key):
-            current = await coll.find_one({"_id": key})
-            new = decide(current)
-            if new is not None:
-                await coll.replace_one({"_id": key}, {**new, "_id": key}, upsert=True)
+            for _ in range(ENTITY_RETRIES):
+                cached = self._cache.get((collection, key))
+                current = copy.deepcopy(cached) if cached is not None else await coll.find_one({"_id": key})
+                rev = int((current or {}).get(REV, 0))
+                new = decide(current)
+                if new is None:
+                    return
+                body = {**new, "_id": key, REV: rev + 1}
+                try:
+                    written = await self._write(coll, key, body, current=current, rev=rev)
+                except BaseException:
+                    self._cache.pop((collection, key), None)  # the write may or may not have landed
+                    raise
+                if written:
+                    self._remember(collection, key, body)
+                    return
+                self._cache.pop((collection, key), None)  # another replica wrote it: read again
+        raise Contention(f"reporting entity {collection}/{key} kept changing")
+
+    async def _write(self, coll: Any, key: str, body: Document, *, current: Document | None, rev: int) -> bool:
+        if await is_ferretdb(self.db.client):
+            await coll.replace_one({"_id": key}, body, upsert=True)
+            return True
+        if current is None:
+            try:
+                await coll.insert_one(body)
+            except DuplicateKeyError:
+                return False
+            return True
+        seen: Document = {REV: rev} if rev else {REV: {"$exists": False}}
+        result = await coll.replace_one({"_id": key, **seen}, body)
+        return bool(result.matched_count == 1)
+
+    def _remember(self, collection: str, key: str, doc: Document) -> None:
+        self._cache[(collection, key)] = doc
+        self._cache.move_to_end((collection, key))
+        while len(self._cache) > ENTITY_CACHE:
+            self._cache.popitem(last=False)
 
     async def entity(self, collection: str, key: str) -> Document | None:
+        cached = self._cache.get((collection, key))
+        if cached is not None:
+            return copy.deepcopy(cached)
         return await self._entities[collection].find_one({"_id": key})
 
     async def clear_pending(self, collection: str, key: str, event_id: str) -> None:
         coll = self._entities[collection]
         async with document_lock(coll, key):
-            await coll.update_one({"_id": key}, {"$unset": {f"pending.{event_id}": ""}})
+            try:
+                await coll.update_one({"_id": key}, {"$unset": {f"pending.{event_id}": ""}, "$inc": {REV: 1}})
+            except BaseException:
+                self._cache.pop((collection, key), None)
+                raise
+            cached = self._cache.get((collection, key))
+            if cached is not None:
+                (cached.get("pending") or {}).pop(event_id, None)
+                cached[REV] = int(cached.get(REV, 0)) + 1
 
     async def apply(self, effects: Effects) -> None:
-        for doc_id, update in _section_updates(effects).items():
-            async with document_lock(self._buckets, doc_id):
-                await self._buckets.update_one({"_id": doc_id}, update, upsert=True)
+        updates = _section_updates(effects)
+        if updates:
+            # One unordered bulk write (one command) for every section the event touches; each update is still
+            # atomic on its own, and the locks, taken in sorted order, keep this process's writers out meanwhile.
+            async with contextlib.AsyncExitStack() as held:
+                for doc_id in sorted(updates):
+                    await held.enter_async_context(document_lock(self._buckets, doc_id))
+                await self._buckets.bulk_write(
+                    [UpdateOne({"_id": doc_id}, update, upsert=True) for doc_id, update in updates.items()], ordered=False,
+                )
         for name, item in effects.appends:
             async with document_lock(self._lists, name):
                 current = await self._lists.find_one({"_id": name}, {"n": 1})
@@ -127,6 +193,7 @@ class MongoReadModels:
                 await self._lists.update_one({"_id": name}, update, upsert=True)
 
     async def load(self, staged: MemoryReadModels) -> None:
+        self._cache.clear()
         by_collection: dict[str, list[Document]] = {}
         for (collection, key), doc in staged.entities.items():
             by_collection.setdefault(collection, []).append({**doc, "_id": key})
