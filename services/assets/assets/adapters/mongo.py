@@ -56,11 +56,15 @@ class MongoDocs:
             raise DuplicateKey(key) from None
         await self._emit(key, events)
 
-    async def _replace(self, key: str, doc: Doc, events: Sequence[Envelope], filter_: Doc, *, upsert: bool) -> bool:
-        """Replace keeping events the relay has not sent yet; the caller holds the document lock."""
+    async def _replace(
+        self, key: str, doc: Doc, events: Sequence[Envelope], filter_: Doc, *, upsert: bool, current: Document | None = None,
+    ) -> bool:
+        """Replace keeping events the relay has not sent yet; the caller holds the document lock. `current`: the
+        document's outbox as the caller just read it under that lock (else it is read here)."""
         if events:
             await mark_pending(self.collection, key)
-        current = await self.collection.find_one({"_id": key}, {OUTBOX_FIELD: 1})
+        if current is None:
+            current = await self.collection.find_one({"_id": key}, {OUTBOX_FIELD: 1})
         pending = list((current or {}).get(OUTBOX_FIELD) or []) + outbox_fields(events)[OUTBOX_FIELD]
         body = {**doc, "_id": key, **({OUTBOX_FIELD: pending} if pending else {})}
         result = await self.collection.replace_one(filter_, body, upsert=upsert)
@@ -74,11 +78,12 @@ class MongoDocs:
     async def replace_if(self, key: str, doc: Doc, *, expect: Doc, events: Sequence[Envelope] = ()) -> bool:
         async with document_lock(self.collection, key):
             if await is_ferretdb(self.collection.database.client):
-                # FerretDB would scan for any filter beyond _id: check here, under the lock, instead.
-                current = await self.collection.find_one({"_id": key}, {k: 1 for k in expect})
+                # FerretDB would scan for any filter beyond _id: check here, under the lock, instead. The same read
+                # brings the outbox the replace keeps (issue 17: one read fewer per change).
+                current = await self.collection.find_one({"_id": key}, {**{k: 1 for k in expect}, OUTBOX_FIELD: 1})
                 if current is None or any(current.get(k) != v for k, v in expect.items()):
                     return False
-                done = await self._replace(key, doc, events, {"_id": key}, upsert=False)
+                done = await self._replace(key, doc, events, {"_id": key}, upsert=False, current=current)
             else:
                 done = await self._replace(key, doc, events, {"_id": key, **expect}, upsert=False)
         if done:

@@ -1,0 +1,76 @@
+"""Database commands per ticket in assets' ticket view (issue 17), counted by a PyMongo command listener.
+
+A ticket naming an asset is created, assigned and moves to assigned: the mapping of its number, its own mapping
+(number, asset, holder, newest state) and its entry in the asset's document. Every change of an existing document
+was the caller's read, then on FerretDB a read for the version check and another for the outbox the replace keeps;
+the version check now brings the outbox in the same read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient, monitoring
+
+from assets import service_ops
+from assets.adapters.mongo import MongoDocs
+from opsdesk_shared.contracts import Requester, TicketAssignedV1, TicketCreatedV1, TicketStatusChangedV1
+from opsdesk_shared.mongo import is_ferretdb
+
+pytestmark = pytest.mark.integration
+
+TAG = "GZ-LEDGER-1"
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.names: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.names[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
+
+
+@pytest.fixture
+async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, Commands]]:
+    commands = Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database_url, tz_aware=True, event_listeners=[commands])
+    yield client[database_name], commands
+    await client.drop_database(database_name)
+    await client.close()
+
+
+async def test_a_tickets_events_in_the_asset_view_read_each_changed_document_twice(counted: tuple[Any, Commands]) -> None:
+    db, commands = counted
+    links = MongoDocs(db["asset_links"])
+    ferretdb = await is_ferretdb(db.client)
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    created = TicketCreatedV1(ticket_id="t-1", number="INC-2026-000001", title="打印機卡紙", channel="hotline",
+                              service_code="RS-REPAIR", requester=Requester(name="王小明"), asset_tag=TAG, reported_at=at)
+    assigned = TicketAssignedV1(ticket_id="t-1", assignment_id="a-1", engineer_id="E-7", engineer_name="李華",
+                                reason="nearest", assigned_at=at + timedelta(seconds=1))
+    changed = TicketStatusChangedV1(ticket_id="t-1", number="INC-2026-000001", old_status="new", new_status="assigned",
+                                    service_code="RS-REPAIR", priority="P3", by="dispatch", changed_at=at + timedelta(seconds=1))
+    commands.names.clear()
+
+    for event in (created, assigned, changed):
+        assert await service_ops.on_ticket_event(event, links=links)
+
+    # created: number (read, insert), ticket (read, insert), asset (read, insert); assigned: ticket (read, check+outbox
+    # read, replace); changed: ticket and asset (each read, check+outbox read, replace). On FerretDB this was 12 finds.
+    expected_finds = 9 if ferretdb else 3 + 3 * 2
+    assert commands.names["find"] == expected_finds, dict(commands.names)
+    assert commands.names["insert"] == 3 and commands.names["update"] == 3, dict(commands.names)
+    ticket = await links.get("ticket:t-1")
+    assert ticket is not None and ticket["engineer_id"] == "E-7" and ticket["state"]["status"] == "assigned"
+    asset = await links.get(TAG)
+    assert asset is not None and asset["tickets"]["t-1"]["status"] == "assigned"
