@@ -1,9 +1,9 @@
 """The notification bus edge: events that reach a person become notification records (one durable per subject).
 
 "Authorization waiting" is a ticket.created whose ticket waits for the agency (awaiting_authorization, or emergency
-work authorized after the fact): intake decides that, this edge only reads it. Subjects another service is still
-adding (security.incident_raised) are subscribed once the shared subject constant exists; until then the template is
-tested with hand-built events. bus_permissions.py lists the same durables (a test checks they agree).
+work authorized after the fact): intake decides that, this edge only reads it. A route whose subject constant is not
+(yet) in the shared contracts is skipped rather than failing the start. bus_permissions.py lists the same durables (a
+test checks they agree).
 """
 
 from __future__ import annotations
