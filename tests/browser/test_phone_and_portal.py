@@ -70,6 +70,9 @@ def engineer_user(stack: Stack, engineer_id: str, name: str) -> dict[str, Any]:
 def no_sideways_scroll(p: Any) -> None:
     width = p.page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE[0], f"the page is {width}px wide on a {PHONE[0]}px screen"
+    # The compact header: one row on the phone (brand, links, live dot, the menu with language and account).
+    height = p.page.evaluate("() => document.querySelector('header.top').getBoundingClientRect().height")
+    assert height <= 56, f"the header wraps: {height}px high on a {PHONE[0]}px screen"
 
 
 def test_engineer_day_on_a_phone(open_page: Any, stack: Stack, agent: dict[str, Any]) -> None:
@@ -93,6 +96,11 @@ def test_engineer_day_on_a_phone(open_page: Any, stack: Stack, agent: dict[str, 
     no_sideways_scroll(p)
     assert p.axe() == []
     p.shot("10-engineer-assignments")
+
+    p.page.click("header.top [data-menu]")  # language and account open under the one row, and close again
+    assert p.page.is_visible("#lang-select") and engineer["name"] in p.page.inner_text("header.top .who")
+    p.page.click("header.top [data-menu]")
+    assert not p.page.is_visible("#lang-select")
 
     p.page.click(f"{card} button.big")  # 接单
     p.page.wait_for_selector(f"{card} a.big.primary")
@@ -140,6 +148,13 @@ def test_engineer_day_on_a_phone(open_page: Any, stack: Stack, agent: dict[str, 
     d.page.wait_for_selector(f"tr[data-number='{number}']", timeout=20_000)
     d.page.goto(f"/tickets/{number}")
     assert "取出卡纸" in d.page.inner_text("#rec-h + p") and part in d.page.inner_text("#ticket")
+    # People by their names, never their user names: the record's engineer and who resolved it in the timeline.
+    shown = d.page.inner_text("#ticket")
+    assert engineer["username"] not in shown, shown
+    assert who["engineer_name"] in d.page.inner_text("#rec-h ~ p.muted")
+    # A service's work note (assets' stock note, when it writes one) in the reader's words, no raw codes.
+    notes = d.page.inner_text(".timeline")
+    assert not re.search(r"no_site|unknown_part|not_enough_stock|stock parts", notes), notes
     assert d.page.locator("form.act-review").count() == 1
     assert d.axe() == []
     d.shot("13-desk-awaiting-review")

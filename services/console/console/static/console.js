@@ -83,6 +83,14 @@
         if (first) { first.focus(); }
       }
     }
+    /* The compact header's menu (narrow screens): language and account under the one row. */
+    var menu = ev.target.closest("[data-menu]");
+    if (menu) {
+      var head = menu.closest("header");
+      var shown = !head.classList.contains("menu-open");
+      head.classList.toggle("menu-open", shown);
+      menu.setAttribute("aria-expanded", shown ? "true" : "false");
+    }
     var back = ev.target.closest("[data-back]");
     if (back && window.history.length > 1) { ev.preventDefault(); window.history.back(); }
   });
@@ -156,14 +164,66 @@
     if (pending) { return; }
     pending = setTimeout(function () { pending = null; window.htmx.trigger(ws, "refresh"); }, 400);
   }
+  /* A person's act on the ticket (a step, a comment: any request but a GET aimed at #ticket) and a live refresh must
+     not cross. While the act is on its way, a refresh waits and runs after it; a refresh already on its way when the
+     act starts is not swapped in (it would replace the form whose answer is coming, and the answer, with its notice,
+     would land in a page no longer shown). The answer's notice ("Saved.") stays through refreshes that follow for a
+     minute: an event of the act itself (the note the ETA adds) refreshes the ticket right after it. */
+  var acting = 0, refreshAfterAct = false, actedAt = 0, actStarted = 0;
+  function ticketAct(detail) {
+    var verb = ((detail.requestConfig || {}).verb || "get").toLowerCase();
+    var target = detail.target || (detail.requestConfig || {}).target;
+    return verb !== "get" && target && target.id === "ticket";
+  }
+  var SAID = ":scope > p.notice[role=status], :scope > p.error[role=alert]";
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    if (!ticketAct(ev.detail)) { return; }
+    acting += 1; actStarted = Date.now(); actedAt = 0;
+    // What the last act said is not this act's answer: it goes now, and this act's answer comes with its response.
+    Array.prototype.forEach.call(ev.detail.target.querySelectorAll(SAID), function (p) { p.remove(); });
+  });
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    if (!ticketAct(ev.detail)) { return; }
+    acting = Math.max(0, acting - 1);
+    actedAt = Date.now();
+    if (acting === 0 && refreshAfterAct) { refreshAfterAct = false; refreshTicket(); }
+  });
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var d = ev.detail, target = d.target;
+    if (!target || target.id !== "ticket" || ticketAct(d)) { return; }
+    if (acting > 0) { d.shouldSwap = false; refreshAfterAct = true; return; }
+    if (Date.now() - actedAt > 60000 || typeof d.serverResponse !== "string") { return; }
+    var said = target.querySelectorAll(SAID);
+    if (!said.length) { return; }
+    var tpl = document.createElement("template");
+    tpl.innerHTML = d.serverResponse;
+    var fresh = tpl.content.querySelector("#ticket");
+    if (!fresh || fresh.querySelector(SAID)) { return; }
+    var after = fresh.querySelector(":scope > [data-changed]");
+    Array.prototype.slice.call(said).reverse().forEach(function (p) {
+      var copy = p.cloneNode(true);
+      if (after) { after.after(copy); } else { fresh.prepend(copy); }
+    });
+    d.serverResponse = tpl.innerHTML;
+  });
   function refreshTicket() {
     var el = document.getElementById("ticket");
-    if (el && window.htmx) { window.htmx.trigger(el, "refresh"); }
+    if (!el || !window.htmx) { return; }
+    if (acting > 0 && Date.now() - actStarted < 120000) { refreshAfterAct = true; return; }
+    acting = 0;
+    window.htmx.trigger(el, "refresh");
   }
+  /* The person has begun something on the ticket: a field changed from what the page gave (typed, picked, a time
+     set, a box ticked). A live refresh would throw it away, so the page says the ticket changed instead. */
   function busyTyping(el) {
-    var active = document.activeElement;
-    if (active && el.contains(active) && (active.value || "").length > 0) { return true; }
-    return Array.prototype.some.call(el.querySelectorAll("textarea, input[type=text], input:not([type])"), function (f) { return f.value; });
+    return Array.prototype.some.call(el.querySelectorAll("input:not([type=hidden]), textarea, select"), function (f) {
+      if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
+      if (f.tagName === "SELECT") {
+        var given = Array.prototype.findIndex.call(f.options, function (o) { return o.defaultSelected; });
+        return f.selectedIndex !== Math.max(given, 0);
+      }
+      return f.value !== f.defaultValue;
+    });
   }
   function onEvent(ev) {
     var data = {};
@@ -180,7 +240,8 @@
         // taken it in (the ETA, the engineer): read it once more a moment later, unless the person has begun a step.
         if (ev.type.indexOf("assignment.") === 0) {
           setTimeout(function () {
-            if (!busyTyping(ticket) && !document.querySelector("[aria-expanded=true]")) { refreshTicket(); }
+            var now = document.getElementById("ticket");  // the element read above is replaced by the first refresh
+            if (now && !busyTyping(now) && !now.querySelector("[data-toggle][aria-expanded=true]")) { refreshTicket(); }
           }, 1500);
         }
       }
