@@ -141,6 +141,10 @@ class Comment(BaseModel):
     author: str
     author_name: str = ""
     at: datetime
+    # A service's work note said from a template (messages.STAFF_NOTES): read in the reader's language, `body` being
+    # its zh-CN wording as stored. None: the body is a person's own words.
+    text_key: str | None = Field(default=None, description="The note's template, when a service wrote it; the body is then in the reader's language")
+    text_params: dict[str, Any] = Field(default_factory=dict, description="The template's values (no dotted keys)")
 
 
 class PartUsed(BaseModel):
@@ -160,12 +164,14 @@ class ServiceRecord(BaseModel):
     parts_used: tuple[PartUsed, ...] = ()
     minutes_on_site: int = 0
     submitted_by: str
+    submitted_by_name: str = Field(default="", description="The name on the submitter's account, when known")
     submitted_at: datetime
     review: Literal["pending", "approved", "returned"] = Field(
         default="pending", description="pending: submitted and waiting for the desk's review; approved; returned to the engineer",
     )
     review_note: str | None = None
     reviewed_by: str | None = None
+    reviewed_by_name: str | None = None
     reviewed_at: datetime | None = None
     # Which assignment the record was completed on (dispatch's assignment.completed); none when written at the desk.
     assignment_id: str | None = None

@@ -455,7 +455,7 @@ def submit_service_record(
         raise IllegalTransition(ticket.status, ticket.status, (), Said("err.record_approved"))
     record = ServiceRecord(
         work_done=work_done, parts_used=tuple(parts_used), minutes_on_site=minutes_on_site, submitted_by=actor.subject,
-        submitted_at=now,
+        submitted_by_name=actor.name, submitted_at=now,
     )
     changes = {"service_record": {"old": _plain(ticket.service_record), "new": _plain(record)}}
     updated = ticket.model_copy(
@@ -474,7 +474,8 @@ def review_service_record(ticket: Ticket, *, actor: Actor, now: datetime, approv
     if not approve and not note:
         raise InvalidField(("body", "note"), Said("err.return_note"))
     reviewed = record.model_copy(
-        update={"review": "approved" if approve else "returned", "review_note": note, "reviewed_by": actor.subject, "reviewed_at": now}
+        update={"review": "approved" if approve else "returned", "review_note": note, "reviewed_by": actor.subject,
+                "reviewed_by_name": actor.name or None, "reviewed_at": now}
     )
     # Field names in `changes` are stored as document keys (audit, outbox): no dots, which the database refuses.
     changes: dict[str, dict[str, Any]] = {"service_record_review": {"old": record.review, "new": reviewed.review}}
@@ -508,17 +509,22 @@ def tell_requester(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, 
     return _note_once(ticket, comment_id=comment_id, body=body, actor=actor, now=now, internal=False)
 
 
-def note_for_staff(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, now: datetime) -> Ticket | None:
+def note_for_staff(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, now: datetime, text_key: str | None = None,
+                   text_params: dict[str, Any] | None = None) -> Ticket | None:
     """An internal work note from another service's decision (a delay reason, dispatch's scoring, a desk agent's
-    reassign reason): staff read it, requesters never do. None when it is on the ticket already (a redelivery)."""
-    return _note_once(ticket, comment_id=comment_id, body=body, actor=actor, now=now, internal=True)
+    reassign reason): staff read it, requesters never do. None when it is on the ticket already (a redelivery).
+    `text_key`/`text_params`: a templated note (messages.STAFF_NOTES) read in each reader's language."""
+    return _note_once(ticket, comment_id=comment_id, body=body, actor=actor, now=now, internal=True, text_key=text_key,
+                      text_params=text_params)
 
 
-def _note_once(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, now: datetime, internal: bool) -> Ticket | None:
+def _note_once(ticket: Ticket, *, comment_id: str, body: str, actor: Actor, now: datetime, internal: bool,
+               text_key: str | None = None, text_params: dict[str, Any] | None = None) -> Ticket | None:
     if any(c.id == comment_id for c in ticket.comments):
         return None
     now = to_millis(now)
-    comment = Comment(id=comment_id, body=body, internal=internal, author=actor.subject, author_name=actor.name, at=now)
+    comment = Comment(id=comment_id, body=body, internal=internal, author=actor.subject, author_name=actor.name, at=now,
+                      text_key=text_key, text_params=text_params or {})
     action = "work_note" if internal else "requester_told"
     return ticket.model_copy(
         update={

@@ -9,14 +9,14 @@ plain dict; `render` is the one place that would change if it were."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from opsdesk_shared.contracts.reasons import render_reason
 from opsdesk_shared.hanzi import to_simplified
 
 if TYPE_CHECKING:
-    from .domain import Assignee, Ticket
+    from .domain import Assignee, Comment, Ticket
 
 Language = Literal["zh-CN", "zh-TW", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "zh-TW", "en")
@@ -120,6 +120,44 @@ def render(key: str, language: str | None, **params: str) -> str:
     """The template `key` in `language` (zh-CN when it is not one of ours), filled with `params`."""
     texts = TEMPLATES[key]
     return texts[language_of(language) or DEFAULT_LANGUAGE].format(**params)
+
+
+# Work notes services write for staff (never for requesters), read in the reader's language: the note keeps its key
+# and values (Comment.text_key, text_params) and the ticket is shown with the body rendered for whoever reads it.
+SPARE_REASONS: dict[str, dict[Language, str]] = {
+    "no_site": {"zh-CN": "工单未写明出库地点", "zh-TW": "工單未寫明出庫地點", "en": "the ticket names no site to issue from"},
+    "unknown_part": {"zh-CN": "该地点没有此备件的库存", "zh-TW": "該地點沒有此備件的庫存", "en": "no stock of this part at the site"},
+    "not_enough_stock": {"zh-CN": "库存不足", "zh-TW": "庫存不足", "en": "not enough in stock"},
+}
+STAFF_NOTES: dict[str, dict[Language, str]] = {
+    "spares_refused": {
+        "zh-CN": "备件未出库（{site}）：{lines}",
+        "zh-TW": "備件未出庫（{site}）：{lines}",
+        "en": "Stock parts not issued at {site}: {lines}",
+    },
+}
+_NO_SITE: dict[Language, str] = {"zh-CN": "未指定地点", "zh-TW": "未指定地點", "en": "no site"}
+
+
+def staff_note(key: str, params: dict[str, Any], language: str | None) -> str:
+    """A service's work note (`STAFF_NOTES`) in `language` (zh-CN when it is not one of ours)."""
+    lang = language_of(language) or DEFAULT_LANGUAGE
+    if key == "spares_refused":
+        sep = "; " if lang == "en" else "；"
+        lines = sep.join(
+            (f"{line.get('part')} x{line.get('quantity')}: " if lang == "en" else f"{line.get('part')} ×{line.get('quantity')}：")
+            + SPARE_REASONS.get(str(line.get("reason")), {}).get(lang, str(line.get("reason")))
+            for line in params.get("lines") or []
+        )
+        return STAFF_NOTES[key][lang].format(site=params.get("site") or _NO_SITE[lang], lines=lines)
+    return STAFF_NOTES[key][lang].format(**params)
+
+
+def comment_for(comment: Comment, language: str | None) -> Comment:
+    """A comment as this reader sees it: a service's templated note in their language, anything else as written."""
+    if not comment.text_key or comment.text_key not in STAFF_NOTES:
+        return comment
+    return comment.model_copy(update={"body": staff_note(comment.text_key, comment.text_params, language)})
 
 
 def assignee_notice(ticket: Ticket, *, language: str | None = None) -> str | None:

@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opsdesk_shared.contracts import (
     AssignmentAcceptedV1,
@@ -468,14 +468,17 @@ async def record_unassigned(
 async def record_spare_refusal(refused: SpareIssueRefusedV1, *, desk: Desk, correlation_id: str | None = None) -> bool:
     """Assets could not issue some stock parts of the engineer's service record (unknown at the site, not enough):
     a work note tells the desk which and why, once per completion. True when the ticket changed."""
-    lines = "; ".join(
-        f"{line.part or line.sku} [{line.sku}] x{line.quantity}: {line.reason} ({line.detail})" for line in refused.refused
-    )
-    body = f"备件未出库 / stock parts not issued at {refused.site or '-'}: {lines}"
+    # Kept as a template and its values, read in each reader's language (messages.staff_note); the body is zh-CN.
+    params: dict[str, Any] = {
+        "site": refused.site or "",
+        "lines": [{"part": line.part or line.sku, "quantity": line.quantity, "reason": line.reason} for line in refused.refused],
+    }
+    body = messages.staff_note("spares_refused", params, "zh-CN")
     return await _apply_announced(
         refused.ticket_id,
         lambda t: _noted(lifecycle.note_for_staff(t, comment_id=f"spares-refused-{refused.completion_event_id}", body=body,
-                                                  actor=ASSETS, now=refused.refused_at)),
+                                                  actor=ASSETS, now=refused.refused_at, text_key="spares_refused",
+                                                  text_params=params)),
         desk=desk, now=refused.refused_at, correlation_id=correlation_id or refused.ticket_id, actor=ASSETS,
     )
 
@@ -592,8 +595,13 @@ async def open_for_inspection(
 async def record_completion(completed: AssignmentCompletedV1, *, desk: Desk, now: datetime, correlation_id: str) -> bool:
     """The engineer completed through dispatch: the service record lands on the ticket for the desk's review (see
     `service_record`). Idempotent; True when the ticket changed. An unknown ticket raises TicketNotFound."""
+    # The engineer as identity knows them (dispatch verified the caller): the record and the history carry their name.
+    engineer = await people.who(desk.people, completed.by, engineer_id=completed.engineer_id, role="engineer")
+    if engineer is domain.DISPATCH:
+        engineer = service_record.engineer_of(completed)
+
     def step(ticket: Ticket) -> lifecycle.Changed:
-        received = service_record.receive(ticket, completed)
+        received = service_record.receive(ticket, completed, engineer=engineer)
         return received if received is not None else (ticket, [])
 
     before = await desk.store.get(completed.ticket_id)

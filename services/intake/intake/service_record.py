@@ -44,7 +44,7 @@ def _parts(completed: AssignmentCompletedV1) -> tuple[PartUsed, ...]:
     return tuple(PartUsed(part=p.part or p.sku or "?", sku=p.sku, quantity=p.quantity) for p in completed.parts_used)
 
 
-def receive(ticket: Ticket, completed: AssignmentCompletedV1) -> Changed | None:
+def receive(ticket: Ticket, completed: AssignmentCompletedV1, *, engineer: Actor | None = None) -> Changed | None:
     """The engineer's completion puts the record on the ticket (pending review) and resolves an open ticket with
     the work done. None for a redelivery, or when the ticket's record is approved already, unless the ticket was
     reopened since and is in work again: then the completion after the approval is the new work's record."""
@@ -55,11 +55,11 @@ def receive(ticket: Ticket, completed: AssignmentCompletedV1) -> Changed | None:
         or (current.assignment_id == completed.assignment_id and current.submitted_at == at)
     ):
         return None
-    engineer = engineer_of(completed)
+    engineer = engineer or engineer_of(completed)
     work_done = completed.work_done or completed.record
     record = ServiceRecord(
         work_done=work_done, parts_used=_parts(completed), minutes_on_site=completed.minutes_on_site or 0,
-        submitted_by=engineer.subject, submitted_at=at, assignment_id=completed.assignment_id,
+        submitted_by=engineer.subject, submitted_by_name=engineer.name or "", submitted_at=at, assignment_id=completed.assignment_id,
         engineer_id=completed.engineer_id,
     )
     changes = {"service_record": {"old": lifecycle._plain(current), "new": lifecycle._plain(record)}}
@@ -131,7 +131,8 @@ def correct(
         raise IllegalTransition(ticket.status, ticket.status, (), why)
     record = ServiceRecord(
         work_done=work_done, parts_used=tuple(parts_used), minutes_on_site=minutes_on_site,
-        submitted_by=current.submitted_by if current else actor.subject, submitted_at=current.submitted_at if current else now,
+        submitted_by=current.submitted_by if current else actor.subject,
+        submitted_by_name=current.submitted_by_name if current else actor.name, submitted_at=current.submitted_at if current else now,
         assignment_id=current.assignment_id if current else None, engineer_id=current.engineer_id if current else None,
     )
     changes = {"service_record": {"old": lifecycle._plain(current), "new": lifecycle._plain(record)}}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from faststream.nats import NatsBroker, TestNatsBroker
 
-from intake import service
+from intake import messages, service
 from intake.adapters.memory import MemoryOutbox, MemoryTicketStore
 from intake.domain import NewTicket, Ticket
 from intake.entrypoints import bus
@@ -114,10 +114,15 @@ async def test_refused_stock_parts_are_one_internal_note_with_the_reason(broker:
 
     stored = await store.get(ticket.id)
     assert stored is not None
-    notes = [c for c in stored.comments if "fuser-unit" in c.body]
+    notes = [c for c in stored.comments if "定影组件" in c.body]
     assert len(notes) == 1 and notes[0].internal is True
-    assert "定影组件" in notes[0].body and "not_enough_stock" in notes[0].body and "1 available, 2 wanted" in notes[0].body
-    assert notes[0].author == "assets"
+    # Said in words, not codes: stored in zh-CN, read in each reader's language from its template and values.
+    assert notes[0].body == "备件未出库（主楼）：定影组件 ×2：库存不足"
+    assert notes[0].author == "assets" and notes[0].text_key == "spares_refused"
+    assert messages.comment_for(notes[0], "zh-TW").body == "備件未出庫（主楼）：定影组件 ×2：庫存不足"
+    assert messages.comment_for(notes[0], "en").body == "Stock parts not issued at 主楼: 定影组件 x2: not enough in stock"
+    no_site = messages.staff_note("spares_refused", {"site": "", "lines": [{"part": "硒鼓", "quantity": 1, "reason": "no_site"}]}, "zh-CN")
+    assert no_site == "备件未出库（未指定地点）：硒鼓 ×1：工单未写明出库地点"
 
 
 async def test_help_request_for_an_unknown_ticket_raises_for_redelivery(store: MemoryTicketStore) -> None:

@@ -197,3 +197,14 @@ async def test_a_redone_service_record_resolves_the_ticket_once_and_a_reopen_res
     await service.act(ticket.id, lambda t: lifecycle.resolve(t, actor=AGENT, now=later, resolution="清潔搓紙輪"),
                       desk=desk, actor=AGENT, now=later, correlation_id="c")
     assert count(subjects.TICKET_RESOLVED) == 2  # the reopen's resolution is a new one
+
+
+def test_the_record_carries_the_engineers_name_from_their_account_and_so_does_the_resolution_in_the_history() -> None:
+    named = ENGINEER.model_copy(update={"name": "陳志強", "source": "bus"})
+    changed = service_record.receive(held(), completed(), engineer=named)
+    assert changed is not None
+    ticket, _ = changed
+    assert ticket.service_record is not None and ticket.service_record.submitted_by_name == "陳志強"
+    assert ticket.audit[-1].by == "chen.eng" and ticket.audit[-1].by_name == "陳志強"
+    reviewed, _ = service_record.review(ticket, actor=AGENT.model_copy(update={"name": "周敏"}), now=NOW, approve=True, note=None)
+    assert reviewed.service_record is not None and reviewed.service_record.reviewed_by_name == "周敏"
