@@ -207,7 +207,9 @@ class TicketOut(BaseModel):
     def of(cls, ticket: Ticket, actor: Actor) -> TicketOut:
         fields = ticket.model_dump(exclude={"history", "audit", "mail_ids"})
         # Work notes are for the desk and engineers; requesters see public comments only.
-        fields["comments"] = [c for c in ticket.comments if not (c.internal and actor.role == "requester")]
+        fields["comments"] = [
+            messages.comment_for(c, actor.language) for c in ticket.comments if not (c.internal and actor.role == "requester")
+        ]
         if actor.role == "requester":
             # Dispatch's reason (scoring, a delay) and the desk's words are for staff: requesters read their template.
             shown = messages.assignee_for_requester(ticket)
