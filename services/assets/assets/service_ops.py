@@ -24,7 +24,7 @@ from opsdesk_shared.contracts.cmdb import InspectionFinding, InspectionKind, Reg
 
 from . import domain, offloaded, register_io, stock, upkeep
 from .domain import Asset, Repair
-from .ports import AssetRegister, ConcurrentUpdate, Doc, Docs, RepairStore
+from .ports import AssetRegister, ConcurrentUpdate, Doc, Docs, DuplicateKey, RepairStore
 from .service import Ctx, InvalidAsset, UnknownAsset, allocate_tags, ci_types, modify, repairs_of, update_asset
 from .service_graph import RelationGraph
 from .upkeep import Audit, Baseline, Scope, Sighting
@@ -515,6 +515,19 @@ def _state(state: dict[str, Any], at: str) -> Any:
     return change
 
 
+async def _create_or_modify(links: Docs, key: str, change: Any) -> Doc | None:
+    """`modify` for a document that usually does not exist yet (a new ticket's mappings): insert what `change`
+    makes of nothing, one command instead of a read and an insert; when it exists, `modify` as always (issue 17)."""
+    new = change(None)
+    if new is None:
+        return await modify(links, key, change)
+    try:
+        await links.create(key, {**new, "_v": 1})
+    except DuplicateKey:
+        return await modify(links, key, change)
+    return dict(new)
+
+
 async def on_ticket_event(event: Any, *, links: Docs, locks: KeyedLocks | None = None) -> bool:
     """Keep the per-asset list of tickets current; idempotent (a redelivery writes the same values), and the same
     whatever order the events arrive in (each entry keeps the newest state it heard, by the event's own time).
@@ -535,9 +548,11 @@ async def on_ticket_event(event: Any, *, links: Docs, locks: KeyedLocks | None =
     if isinstance(event, TicketCreatedV1):
         # Every ticket is remembered by id and number: spare issues and reservations must name one that exists.
         number, on = event.number, event.asset_tag
-        await modify(links, _number_key(number), lambda _: {"ticket_id": event.ticket_id})
+        await _create_or_modify(links, _number_key(number), lambda _: {"ticket_id": event.ticket_id})
         async with locks.hold([ticket_key]):
-            mapping = await modify(links, ticket_key, lambda doc: {**(doc or {}), "number": number, **({"tag": on} if on else {})})
+            mapping = await _create_or_modify(
+                links, ticket_key, lambda doc: {**(doc or {}), "number": number, **({"tag": on} if on else {})}
+            )
         if not on:
             return True
         facts = {"number": event.number, "title": event.title, "service_code": event.service_code,
