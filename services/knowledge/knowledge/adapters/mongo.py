@@ -3,8 +3,9 @@ answers nothing else from an index); the scans are the index build at start-up a
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import Binary
@@ -17,7 +18,7 @@ import opsdesk_shared.audit_store as audit_store
 from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Document, document_lock, modify, update_if
-from opsdesk_shared.outbox import mark_pending, outbox_fields, outbox_push, strip_outbox
+from opsdesk_shared.outbox import OUTBOX_FIELD, mark_pending, outbox_fields, outbox_push, strip_outbox
 
 from ..domain import Article, ArticleVersion
 from ..ports import ConcurrentUpdate, Suggestion
@@ -226,9 +227,20 @@ class MongoSuggestionStore:
             decided.update(fields)
             return {"resolved_at": None}, {"$set": fields}
 
-        if not await modify(self.collection, ticket_id, decide):
+        read: dict[str, Any] = {}
+
+        def decide_and_keep(doc: Document | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+            decision = decide(doc)
+            if decision is not None and doc is not None:
+                read.clear()
+                read.update(doc)
+            return decision
+
+        if not await modify(self.collection, ticket_id, decide_and_keep):
             return None
-        return await self.get(ticket_id)
+        # The document as read and changed under the lock (issue 17: reading it back was one more command a ticket).
+        fields = {k: v for k, v in read.items() if k not in ("_id", OUTBOX_FIELD)}
+        return Suggestion.model_validate({**fields, **decided, "ticket_id": ticket_id})
 
     async def reopen(self, ticket_id: str) -> Suggestion | None:
         before: dict[str, Any] = {}
@@ -260,6 +272,16 @@ class MongoSuggestionStore:
 TERM_SEPARATOR = "\x1f"
 
 
+def _as_stored(entry: Document) -> Document:
+    """An entry as the database gives it back: times in UTC to the millisecond (BSON dates)."""
+    out = copy.deepcopy(entry)
+    for k, v in out.items():
+        if isinstance(v, datetime):
+            v = v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
+            out[k] = v.replace(microsecond=v.microsecond // 1000 * 1000)
+    return out
+
+
 class MongoIncidentStore:
     """One small document per ticket, plus per-service and per-asset buckets of recent incidents (the only way to
     find "recent on this asset" without scanning on FerretDB)."""
@@ -269,6 +291,7 @@ class MongoIncidentStore:
         self._buckets = db["incident_buckets"]
         self._retention = retention
         self._cap = bucket_cap
+        self._just_written: dict[str, list[Document]] = {}
 
     async def add(self, incident: Incident) -> bool:
         doc = incident.model_dump()
@@ -282,13 +305,19 @@ class MongoIncidentStore:
         # bucket, and a bucket holds up to `bucket_cap` incidents.
         entry["terms"] = TERM_SEPARATOR.join(incident.terms)
         keys = [f"svc:{incident.service_code}"] + ([f"asset:{incident.asset_tag}"] if incident.asset_tag else [])
-        for key in keys:
-            async with document_lock(self._buckets, key):
-                bucket = await self._buckets.find_one({"_id": key}) or {"entries": []}
-                cutoff = incident.reported_at - self._retention
-                entries = [e for e in bucket["entries"] if e["reported_at"] >= cutoff and e["ticket_id"] != incident.ticket_id]
-                entries = [*entries, entry][-self._cap :]
-                await self._buckets.replace_one({"_id": key}, {"_id": key, "entries": entries}, upsert=True)
+        try:
+            for key in keys:
+                async with document_lock(self._buckets, key):
+                    bucket = await self._buckets.find_one({"_id": key}) or {"entries": []}
+                    cutoff = incident.reported_at - self._retention
+                    entries = [e for e in bucket["entries"] if e["reported_at"] >= cutoff and e["ticket_id"] != incident.ticket_id]
+                    entries = [*entries, entry][-self._cap :]
+                    await self._buckets.replace_one({"_id": key}, {"_id": key, "entries": entries}, upsert=True)
+                    self._just_written[key] = [_as_stored(e) for e in entries]
+        except BaseException:
+            for key in keys:
+                self._just_written.pop(key, None)  # a failed add leaves nothing for `recent` to trust
+            raise
         return True
 
     async def get(self, ticket_id: str) -> Incident | None:
@@ -302,7 +331,10 @@ class MongoIncidentStore:
         keys = [f"svc:{service_code}"] + ([f"asset:{asset_tag}"] if asset_tag else [])
         found: dict[str, Incident] = {}
         for key in keys:
-            bucket = await self._buckets.find_one({"_id": key})
+            # Detection asks right after `add` wrote these buckets: what it wrote is what they hold (issue 17: the
+            # read back was one or two commands a ticket). Used once; anything else reads the database.
+            written = self._just_written.pop(key, None)
+            bucket = {"entries": written} if written is not None else await self._buckets.find_one({"_id": key})
             for entry in (bucket or {}).get("entries") or []:
                 if entry["reported_at"] >= since:
                     terms = entry["terms"]
