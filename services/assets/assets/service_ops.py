@@ -505,11 +505,14 @@ def _hold(engineer_id: str, at: str) -> Any:
 
 def _state(state: dict[str, Any], at: str) -> Any:
     """The ticket's newest state, kept on its own mapping document too: an event that arrives before ticket.created
-    (the subjects have a consumer each) is remembered there, and ticket.created lists the ticket with it."""
+    (the subjects have a consumer each) is remembered there, and ticket.created lists the ticket with it. Once
+    ticket.created is heard without an asset, the state is not kept: only that event reads it."""
 
     def change(doc: Doc | None) -> Doc | None:
         if not _newer(doc, at, "state_at"):
             return None
+        if doc is not None and doc.get("number") and not doc.get("tag"):
+            return None  # ticket.created was heard and named no asset: nobody will read this state (issue 17)
         return {**(doc or {}), "state": {**((doc or {}).get("state") or {}), **state}, "state_at": at}
 
     return change
