@@ -28,7 +28,8 @@ def test_sign_in_lands_the_desk_on_its_queue(open_page: Any, agent: dict[str, An
     sign_in(p, agent)
     p.page.wait_for_selector("nav.queues")
     assert p.page.locator("nav.queues a").count() == 8  # open, mine, held, unassigned, at risk, breached, waiting, review
-    assert "未结" in p.page.inner_text("nav.queues")
+    assert "未结" in p.page.inner_text("nav.queues") and "我的" in p.page.inner_text("nav.queues")
+    assert not re.search(r"[A-Za-z]{3,}", p.page.inner_text("nav.queues"))  # every queue named in Chinese
     cookies = {c["name"]: c for c in p.page.context.cookies()}
     assert cookies["opsdesk_session"]["httpOnly"] and cookies["opsdesk_session"]["sameSite"] == "Strict"
     assert agent["password"] not in str(cookies) and "eyJ" not in cookies["opsdesk_session"]["value"]
