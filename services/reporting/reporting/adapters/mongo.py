@@ -187,7 +187,7 @@ class MongoReadModels:
             async with document_lock(self._lists, name):
                 current = await self._lists.find_one({"_id": name}, {"n": 1})
                 n = int((current or {}).get("n", 0))
-                update = {"$inc": {"n": 1}}
+                update: dict[str, dict[str, Any]] = {"$inc": {"n": 1}}
                 if n < LIST_CAP:
                     update["$push"] = {"items": item}
                 await self._lists.update_one({"_id": name}, update, upsert=True)
