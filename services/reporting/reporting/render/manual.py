@@ -28,7 +28,8 @@ from .pdf import MARGIN, sign_off, styles
 CHAPTER = "chapter"
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 BULLET = re.compile(r"^\s*[-*•]\s+(.*)$")
-NUMBERED = re.compile(r"^\s*(\d+[.)、])\s*(.*)$")
+# Markdown's rule: digits, "." or ")", then a space. "13.A、13.B 开头的代码" is a sentence, never item 13.
+NUMBERED = re.compile(r"^\s*(\d+[.)])\s+(.*)$")
 
 
 def manual_styles() -> dict[str, ParagraphStyle]:

@@ -69,3 +69,12 @@ def test_the_manual_embeds_only_the_cjk_font(pdf: Path) -> None:
         for font in (page.get("/Resources", {}).get("/Font") or {}).values():
             fonts.add(str(font.get_object()["/BaseFont"]))
     assert fonts and all("WenQuanYi" in f or "WQY" in f for f in fonts), fonts
+
+
+def test_only_digits_a_dot_and_a_space_start_a_numbered_step() -> None:
+    """Markdown's rule: "13.A、13.B 开头的代码…" is a sentence and keeps its text; "2. 重启" is step 2."""
+    s = manual_pdf.manual_styles()
+    sentence, step = manual_pdf.body("13.A、13.B 开头的代码表示打印机硬件故障。\n2. 重启打印机", s)
+    assert getattr(sentence, "bulletText", None) is None
+    assert sentence.text == "13.A、13.B 开头的代码表示打印机硬件故障。"
+    assert step.bulletText == "2." and step.text == "重启打印机"
