@@ -43,6 +43,13 @@ Wired = Annotated[Adapters, Depends(_adapters)]
 # Reports over a period are the team's; generating and rebuilding change what is stored and announced: managers only.
 STAFF_ONLY = [Depends(require_roles(*access.STAFF))]
 MANAGERS_ONLY = [Depends(require_roles(*access.MANAGERS, services=False))]
+
+
+async def _manual_publishers(caller: VerifiedCaller) -> Caller:
+    """Only the team's managers publish the manual; anyone else is told so in their own language (403)."""
+    if caller.role in access.MANAGERS:
+        return caller
+    raise Refusal(403, "forbidden_manual", role=caller.role)
 Lang = Annotated[str, Query(description="zh-CN (default) or en")]
 
 
@@ -149,7 +156,8 @@ class AcknowledgeBody(BaseModel):
 class ReturnBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comments: str = Field(min_length=1, max_length=4000, description="What the agency wants changed (required)")
+    # Missing or blank is the domain's refusal (signoff.NoComments), said in the reader's language on body.comments.
+    comments: str = Field(default="", max_length=4000, description="What the agency wants changed (required)")
 
 
 @router.post("/reports/stored/{report_id}/submit", tags=["sign-off"],
@@ -170,9 +178,9 @@ async def acknowledge(report_id: str, wired: Wired, caller: VerifiedCaller, body
 
 
 @router.post("/reports/stored/{report_id}/return", tags=["sign-off"], summary="The agency returns a submitted report with comments")
-async def return_report(report_id: str, body: ReturnBody, wired: Wired, caller: VerifiedCaller) -> dict[str, Any]:
+async def return_report(report_id: str, wired: Wired, caller: VerifiedCaller, body: ReturnBody | None = None) -> dict[str, Any]:
     await _visible(report_id, wired, caller)
-    done = await _signing(signing.return_report(report_id, actor=_actor(caller), comments=body.comments, store=wired.reports,
+    done = await _signing(signing.return_report(report_id, actor=_actor(caller), comments=body.comments if body else "", store=wired.reports,
                                                 publisher=wired.publisher, now=wired.clock()))
     return _listed(done, wired.clock())
 
@@ -185,7 +193,7 @@ class ManualBody(BaseModel):
     category: str | None = Field(default=None, min_length=1, max_length=100, description="Or every published article of a category")
 
 
-@router.post("/reports/manual", tags=["maintenance manual"], dependencies=MANAGERS_ONLY,
+@router.post("/reports/manual", tags=["maintenance manual"], dependencies=[Depends(_manual_publishers)],
              summary="Publish the maintenance manual (维护手册) from knowledge articles as its next version")
 async def publish_manual(body: ManualBody, wired: Wired, lang: Lang = "zh-CN") -> dict[str, Any]:
     if bool(body.article_ids) == bool(body.category):
