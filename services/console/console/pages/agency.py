@@ -10,6 +10,9 @@
   (`POST /api/v1/engineers/{id}/replacement-requests`, one Idempotency-Key per form), the project manager's plan and
   date when answered, the answer's due time and whether it is late.
 
+Services read by name (the catalog in the reader's language), incidents' acts in words (manager.act_words). A refused
+act redirects back to `/` with the API's words (manager.refused: POST-redirect-GET, so a reload does not post again).
+
 The panel (`/agency/panel`) is refreshed by the live stream (console.js refreshes `#workspace`) and every minute.
 """
 
@@ -28,7 +31,8 @@ from fastapi.responses import Response
 from ..api import ApiError, Json
 from ..labels import N_
 from ..web import Ctx, checked, signed_in
-from .manager import waited
+from .calls import service_names
+from .manager import act_words, refused, shown_once, take_refusal, waited
 
 router = APIRouter()
 WAITING = 50
@@ -88,17 +92,20 @@ async def inboxes(ctx: Ctx, report: str = "") -> Inboxes:
     return box
 
 
-async def agency_home(ctx: Ctx, error: str | None = None) -> Response:
-    """The inboxes; after a refused act (shown with the API's words) the same page, so the person can correct it."""
-    box = await inboxes(ctx, ctx.request.query_params.get("report", ""))
+async def agency_home(ctx: Ctx) -> Response:
+    """The inboxes; after a refused act its API's words (carried by the redirect), so the person can correct it."""
+    box, names = await asyncio.gather(inboxes(ctx, ctx.request.query_params.get("report", "")), service_names(ctx))
+    error = take_refusal(ctx)
     done = DONE.get(ctx.request.query_params.get("done", ""))
-    return ctx.render("agency/home.html", box=box, error=error, waited=waited(ctx),
-                      notice=ctx.gettext(done) if done and error is None else None)
+    return shown_once(ctx, ctx.render("agency/home.html", box=box, error=error, waited=waited(ctx), names=names,
+                                      act_words=lambda a: act_words(ctx, str(a)),
+                                      notice=ctx.gettext(done) if done and error is None else None))
 
 
 @router.get("/agency/panel")
 async def panel(ctx: Annotated[Ctx, Depends(signed_in)], report: str = "") -> Response:
-    return ctx.render("agency/panel.html", box=await inboxes(ctx, report), waited=waited(ctx))
+    box, names = await asyncio.gather(inboxes(ctx, report), service_names(ctx))
+    return ctx.render("agency/panel.html", box=box, waited=waited(ctx), names=names, act_words=lambda a: act_words(ctx, str(a)))
 
 
 @router.post("/agency/tickets/{ticket_id}/authorization")
@@ -112,7 +119,7 @@ async def decide(
     try:
         await ctx.api.call("POST", f"/tickets/{quote(ticket_id, safe='')}/authorization", token=ctx.token, lang=ctx.lang, json=body)
     except ApiError as exc:
-        return await agency_home(ctx, error="; ".join(exc.field_messages()))
+        return refused(ctx, "; ".join(exc.field_messages()))
     return ctx.redirect("/?done=" + ("approved" if decision == "approve" else "declined"))
 
 
@@ -130,7 +137,7 @@ async def sign(
     try:
         await ctx.api.call("POST", f"/reports/stored/{quote(report_id, safe='')}/{step}", token=ctx.token, lang=ctx.lang, json=body)
     except ApiError as exc:
-        return await agency_home(ctx, error="; ".join(exc.field_messages()))
+        return refused(ctx, "; ".join(exc.field_messages()))
     return ctx.redirect("/?done=" + ("acknowledged" if step == "acknowledge" else "returned"))
 
 
@@ -142,7 +149,7 @@ async def acknowledge_incident(
     try:
         await ctx.api.call("POST", f"/security-incidents/{quote(incident_id, safe='')}/acknowledge", token=ctx.token, lang=ctx.lang, json=body)
     except ApiError as exc:
-        return await agency_home(ctx, error="; ".join(exc.field_messages()))
+        return refused(ctx, "; ".join(exc.field_messages()))
     return ctx.redirect("/?done=incident")
 
 
@@ -157,7 +164,7 @@ async def request_replacement(
         await ctx.api.call("POST", f"/engineers/{quote(engineer_id, safe='')}/replacement-requests", token=ctx.token,
                            lang=ctx.lang, json={"reason": reason.strip()}, headers=headers)
     except ApiError as exc:
-        return await agency_home(ctx, error="; ".join(exc.field_messages()))
+        return refused(ctx, "; ".join(exc.field_messages()))
     return ctx.redirect("/?done=replacement")
 
 

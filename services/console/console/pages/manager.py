@@ -1,7 +1,13 @@
 """The manager's dashboard at `/` (managers and auditors): this month's compliance for each contract clock and the
 first-contact share (reporting's figures), open tickets by state (exact totals from the ticket list), the clocks in
 breach now (the SLA monitor's list) and this month's breaches, engineers on duty with their load (dispatch's roster),
-authorizations waiting for the agency, and the reports' sign-off (stored reports, "submit to the agency").
+authorizations waiting for the agency, and the reports' sign-off (stored reports, "submit to the agency"; a version the
+agency returned stays shown, with its comments, under the one that replaced it), security incidents (closed by the
+manager with a note once the agency has acknowledged them), the agency's replacement requests (answered with a plan
+and a date) and the maintenance manual (维护手册, published from knowledge articles or a category).
+
+A refused act redirects back to `/` (POST-redirect-GET, so a reload does not post again) with the API's words in a
+short-lived signed cookie the next page shows once (`refused`, `take_refusal`); the agency's page does the same.
 
 An edge like every page: each number is one API call's answer; nothing here decides a rule. The panel is one
 fragment (`/dashboard/panel`) the page swaps when an event arrives on the live stream (console.js refreshes
@@ -11,6 +17,10 @@ fragment (`/dashboard/panel`) the page swaps when an event arrives on the live s
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +33,7 @@ from fastapi.responses import Response
 from .. import clock
 from ..api import ApiError, Json
 from ..labels import N_
-from ..web import Ctx, checked, signed_in
+from ..web import Ctx, checked, secure, signed_in
 
 router = APIRouter()
 T = TypeVar("T")
@@ -93,6 +103,10 @@ class Dashboard:
     reports: list[Json] = field(default_factory=list)
     signoff: list[Bar] = field(default_factory=list)
     due: list[Json] = field(default_factory=list)
+    earlier: dict[str, list[Json]] = field(default_factory=dict)
+    incidents_open: list[Json] = field(default_factory=list)
+    incidents_to_close: list[Json] = field(default_factory=list)
+    replacements: list[Json] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -126,6 +140,33 @@ def latest_versions(reports: list[Json]) -> list[Json]:
     return sorted(best.values(), key=lambda r: str(r.get("generated_at") or ""), reverse=True)
 
 
+def earlier_versions(reports: list[Json]) -> dict[str, list[Json]]:
+    """Each series' older versions (newest first) by the id of the version shown: a returned v1 with the agency's
+    comments stays readable under the v2 that answered them."""
+    shown = {str(r.get("series") or r.get("_id")): str(r.get("_id")) for r in latest_versions(reports)}
+    out: dict[str, list[Json]] = {}
+    for r in reports:
+        series = str(r.get("series") or r.get("_id"))
+        if str(r.get("_id")) != shown.get(series):
+            out.setdefault(shown[series], []).append(r)
+    for older in out.values():
+        older.sort(key=lambda r: int(r.get("version") or 1), reverse=True)
+    return out
+
+
+def act_words(ctx: Ctx, act: str) -> str:
+    """A security incident's act code in words ("ticket.status:resolved" -> 把工单改为「已解决」); an unknown code as is."""
+    if act.startswith("ticket.status:"):
+        return ctx.gettext("set the ticket to %(state)s") % {"state": ctx.gettext(act.split(":", 1)[1])}
+    key = ACTS.get(act) or f"step.{act.removeprefix('assignment.')}"
+    label = ctx.gettext(key)
+    return act if label == key else label
+
+
+# Acts other services record on incidents (assets); the engineer's steps read as the phone names them (step.*).
+ACTS = {"cmdb.change": N_("act.cmdb.change"), "repair.send_out": N_("act.repair.send_out")}
+
+
 async def dashboard(ctx: Ctx) -> Dashboard:
     now = ctx.now().astimezone(ctx.console.zone)
     period = now.strftime("%Y-%m")
@@ -137,9 +178,17 @@ async def dashboard(ctx: Ctx) -> Dashboard:
     engineers_call = _guard(ctx, errors, ctx.api.engineers(ctx.token, lang=ctx.lang), [])
     waiting_call = _guard(ctx, errors, ctx.api.tickets(ctx.token, lang=ctx.lang, params=[("status", "awaiting_authorization"), ("limit", "10")]), {"items": [], "total": 0})
     stored_call = _guard(ctx, errors, _get(ctx, "/reports/stored"), [])
-    report, totals, (breached, more), engineers, waiting, stored = await asyncio.gather(
-        figures_call, totals_call, breached_call, engineers_call, waiting_call, stored_call,
+    open_call = _guard(ctx, errors, _get(ctx, "/security-incidents", {"state": "open"}), {"items": []})
+    acknowledged_call = _guard(ctx, errors, _get(ctx, "/security-incidents", {"state": "acknowledged"}), {"items": []})
+    replacements_call = _guard(ctx, errors, _get(ctx, "/replacement-requests"), {"items": []})
+    report, totals, (breached, more), engineers, waiting, stored, opened, acknowledged, replacements = await asyncio.gather(
+        figures_call, totals_call, breached_call, engineers_call, waiting_call, stored_call, open_call, acknowledged_call,
+        replacements_call,
     )
+    d.incidents_open = list((opened or {}).get("items", []))[:20]
+    d.incidents_to_close = list((acknowledged or {}).get("items", []))
+    asked = list((replacements or {}).get("items", []))  # latest first; the unanswered ones on top
+    d.replacements = ([r for r in asked if r.get("state") == "requested"] + [r for r in asked if r.get("state") != "requested"])[:20]
 
     figures: Json = (report or {}).get("figures") or {}
     rows = []
@@ -169,6 +218,7 @@ async def dashboard(ctx: Ctx) -> Dashboard:
 
     shown = latest_versions(list(stored))
     d.reports = shown[:20]
+    d.earlier = earlier_versions(list(stored))
     counts = {s: 0 for s in SIGNOFF_STATES}
     for r in stored:  # every version: a returned one stays counted as returned
         if r.get("state") in counts:
@@ -180,20 +230,66 @@ async def dashboard(ctx: Ctx) -> Dashboard:
 
 
 DONE = {"generated": N_("The report was generated; submit it to the agency when it is ready."),
-        "submitted": N_("Submitted to the agency.")}
+        "submitted": N_("Submitted to the agency."),
+        "answered": N_("Replacement request answered; the agency sees your plan and date."),
+        "closed": N_("Security incident closed."),
+        "manual": N_("The maintenance manual was published; it is among the stored reports, to submit to the agency.")}
+REFUSED_COOKIE = "opsdesk_refused"
+REFUSED_MAX = 1500  # characters of the API's words kept (a cookie holds about 4 KB)
+
+
+def _refusal_mac(ctx: Ctx, raw: str) -> str:
+    key = hashlib.sha256(("opsdesk-console-refusal:" + ctx.console.settings.session_secret).encode()).digest()
+    who = ctx.session.username if ctx.session else ""
+    return hmac.new(key, f"{who}\n{raw}".encode(), hashlib.sha256).hexdigest()
+
+
+def refused(ctx: Ctx, message: str) -> Response:
+    """A refused act: back to `/` (303, so a reload reads the page instead of posting again) with the API's words
+    in a signed, one-minute cookie for that person's next page."""
+    raw = base64.urlsafe_b64encode(message[:REFUSED_MAX].encode()).decode().rstrip("=")
+    response = ctx.redirect("/")
+    response.set_cookie(REFUSED_COOKIE, f"{raw}.{_refusal_mac(ctx, raw)}", max_age=60, httponly=True, samesite="strict",
+                        secure=secure(ctx.request, ctx.console), path="/")
+    return response
+
+
+def take_refusal(ctx: Ctx) -> str | None:
+    """The refusal a redirect carried (None when absent, altered or another person's)."""
+    value = ctx.request.cookies.get(REFUSED_COOKIE) or ""
+    raw, _, mac = value.partition(".")
+    if not raw or not hmac.compare_digest(mac, _refusal_mac(ctx, raw)):
+        return None
+    try:
+        return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def shown_once(ctx: Ctx, response: Response) -> Response:
+    """The refusal's cookie is dropped by the page that showed it."""
+    if REFUSED_COOKIE in ctx.request.cookies:
+        response.delete_cookie(REFUSED_COOKIE, path="/", httponly=True, samesite="strict", secure=secure(ctx.request, ctx.console))
+    return response
 
 
 async def manager_home(ctx: Ctx, error: str | None = None) -> Response:
+    error = error or take_refusal(ctx)
     done = DONE.get(ctx.request.query_params.get("done", ""))
     notice = ctx.gettext(done) if done and error is None else None
-    return ctx.render("manager/dashboard.html", d=await dashboard(ctx), notice=notice, error=error, monthly=MONTHLY,
-                      waited=waited(ctx))
+    return shown_once(ctx, ctx.render("manager/dashboard.html", d=await dashboard(ctx), notice=notice, error=error, monthly=MONTHLY,
+                                      waited=waited(ctx), act_words=lambda a: act_words(ctx, str(a)), today=_today(ctx)))
+
+
+def _today(ctx: Ctx) -> str:
+    return ctx.now().astimezone(ctx.console.zone).date().isoformat()
 
 
 @router.get("/dashboard/panel")
 async def panel(ctx: Annotated[Ctx, Depends(signed_in)]) -> Response:
     """The dashboard's body alone, swapped in by htmx when the live stream says something changed."""
-    return ctx.render("manager/panel.html", d=await dashboard(ctx), monthly=MONTHLY, waited=waited(ctx))
+    return ctx.render("manager/panel.html", d=await dashboard(ctx), monthly=MONTHLY, waited=waited(ctx),
+                      act_words=lambda a: act_words(ctx, str(a)), today=_today(ctx))
 
 
 def _period_ok(period: str) -> bool:
@@ -210,12 +306,12 @@ async def generate(
 ) -> Response:
     """Generate a monthly report now (POST /reports/{kind}/{period}/generate); it is stored as a draft to submit."""
     if kind not in MONTHLY or not _period_ok(period):
-        return await manager_home(ctx, error=ctx.gettext("Choose a report and a month (YYYY-MM)."))
+        return refused(ctx, ctx.gettext("Choose a report and a month (YYYY-MM)."))
     lang = "en" if ctx.lang == "en" else "zh-CN"
     try:
         await ctx.api.call("POST", f"/reports/{kind}/{period}/generate", token=ctx.token, lang=ctx.lang, params={"lang": lang})
     except ApiError as exc:
-        return await manager_home(ctx, error="; ".join(exc.field_messages()))
+        return refused(ctx, "; ".join(exc.field_messages()))
     return ctx.redirect("/?done=generated")
 
 
@@ -225,5 +321,48 @@ async def submit(ctx: Annotated[Ctx, Depends(checked)], report_id: str) -> Respo
     try:
         await ctx.api.call("POST", f"/reports/stored/{quote(report_id, safe='')}/submit", token=ctx.token, lang=ctx.lang, json={})
     except ApiError as exc:
-        return await manager_home(ctx, error="; ".join(exc.field_messages()))
+        return refused(ctx, "; ".join(exc.field_messages()))
     return ctx.redirect("/?done=submitted")
+
+
+@router.post("/manager/replacements/{engineer_id}/{request_id}/answer")
+async def answer_replacement(
+    ctx: Annotated[Ctx, Depends(checked)], engineer_id: str, request_id: str, plan: Annotated[str, Form()] = "",
+    replace_by: Annotated[str, Form()] = "",
+) -> Response:
+    """Answer the agency's replacement request with a plan and the day the engineer is replaced by (dispatch checks both)."""
+    path = f"/engineers/{quote(engineer_id, safe='')}/replacement-requests/{quote(request_id, safe='')}/answer"
+    try:
+        await ctx.api.call("POST", path, token=ctx.token, lang=ctx.lang, json={"plan": plan.strip(), "replace_by": replace_by.strip()})
+    except ApiError as exc:
+        return refused(ctx, "; ".join(exc.field_messages()))
+    return ctx.redirect("/?done=answered#replacements")
+
+
+@router.post("/manager/incidents/{incident_id}/close")
+async def close_incident(ctx: Annotated[Ctx, Depends(checked)], incident_id: str, note: Annotated[str, Form()] = "") -> Response:
+    """Close a security incident the agency has acknowledged, saying how it was dealt with (intake requires the note)."""
+    try:
+        await ctx.api.call("POST", f"/security-incidents/{quote(incident_id, safe='')}/close", token=ctx.token, lang=ctx.lang,
+                           json={"note": note.strip()})
+    except ApiError as exc:
+        return refused(ctx, "; ".join(exc.field_messages()))
+    return ctx.redirect("/?done=closed#incidents")
+
+
+@router.post("/manager/manual")
+async def publish_manual(
+    ctx: Annotated[Ctx, Depends(checked)], article_ids: Annotated[str, Form()] = "", category: Annotated[str, Form()] = "",
+) -> Response:
+    """Publish the maintenance manual from the articles named (in chapter order) or a category's published articles;
+    reporting refuses both or neither, and names articles not published."""
+    ids = [a for a in re.split(r"[\s,，、]+", article_ids) if a]
+    body: Json = {"article_ids": ids} if ids else {}
+    if category.strip():
+        body["category"] = category.strip()
+    lang = "en" if ctx.lang == "en" else "zh-CN"
+    try:
+        await ctx.api.call("POST", "/reports/manual", token=ctx.token, lang=ctx.lang, params={"lang": lang}, json=body)
+    except ApiError as exc:
+        return refused(ctx, "; ".join(exc.field_messages()))
+    return ctx.redirect("/?done=manual#reports")

@@ -62,14 +62,40 @@ class Gateway:
                                              {"id": "e2", "name": "李工", "status": "available", "open_load": 2, "capacity": 8},
                                              {"id": "e3", "name": "赵工", "status": "on_leave", "open_load": 0, "capacity": 8}])
         if path == "/security-incidents":
-            assert q == {"state": "open"}
+            assert q in ({"state": "open"}, {"state": "acknowledged"})
+            if q["state"] == "acknowledged":
+                return httpx.Response(200, json={"items": [{"id": "si-2", "what": "配置项未经授权修改", "severity": "high", "actor": "u-8",
+                                                            "actor_name": "钱工", "actor_role": "engineer", "act": "cmdb.change", "asset_tag": "PC-1",
+                                                            "occurred_at": NOW.isoformat(), "refused": False, "state": "acknowledged",
+                                                            "acknowledged_at": NOW.isoformat(), "acknowledgement_note": "已知悉", "allowed": ["close"]}]})
             return httpx.Response(200, json={"items": [{"id": "si-1", "what": "工程师在未授权工单上接单", "severity": "high", "actor": "u-9",
-                                                        "actor_name": "张工", "actor_role": "engineer", "act": "accept", "ticket_number": "INC-7",
+                                                        "actor_name": "张工", "actor_role": "engineer", "act": "assignment.accept", "ticket_number": "INC-7",
+                                                        "occurred_at": NOW.isoformat(), "refused": True, "state": "open", "allowed": ["acknowledge"]},
+                                                       {"id": "si-3", "what": "服务台对未经授权的工单执行操作被拒绝", "severity": "high", "actor": "u-7",
+                                                        "actor_role": "agent", "act": "ticket.status:resolved", "ticket_number": "INC-8",
                                                         "occurred_at": NOW.isoformat(), "refused": True, "state": "open", "allowed": ["acknowledge"]}]})
         if path == "/replacement-requests":
-            return httpx.Response(200, json={"items": [{"id": "rr-1", "engineer_id": "e1", "engineer_name": "张工", "reason": "多次未按时到场",
-                                                        "requested_at": NOW.isoformat(), "answer_due_at": NOW.isoformat(), "state": "answered",
-                                                        "plan": "由李工接替", "replace_by": "2026-12-04", "late": False}]})
+            return httpx.Response(200, json={"items": [
+                {"id": "rr-1", "engineer_id": "e1", "engineer_name": "张工", "reason": "多次未按时到场", "requested_at": NOW.isoformat(),
+                 "answer_due_at": NOW.isoformat(), "state": "answered", "plan": "由李工接替", "replace_by": "2026-12-04", "late": False},
+                {"id": "rr-2", "engineer_id": "e2", "engineer_name": "李工", "reason": "服务态度差", "requested_at": NOW.isoformat(),
+                 "answer_due_at": NOW.isoformat(), "state": "requested", "late": False}]})
+        if path == "/catalog":
+            return httpx.Response(200, json=[{"code": "RS-ONSITE", "name": "现场服务", "active": True}])
+        if path.endswith("/answer"):
+            if not body.get("replace_by"):
+                return httpx.Response(422, json={"code": "validation_failed", "message": "请求有误",
+                                                 "detail": [{"loc": ["body", "replace_by"], "msg": "请填写更换日期"}]})
+            return httpx.Response(200, json={"id": "rr-2", "state": "answered"})
+        if path.endswith("/close"):
+            if path != "/security-incidents/si-2/close":
+                return httpx.Response(409, json={"code": "illegal_transition", "message": "信息中心确认后才能关闭安全事件", "allowed": []})
+            return httpx.Response(200, json={"id": "si-2", "state": "closed"})
+        if path == "/reports/manual":
+            if bool(body.get("article_ids")) == bool(body.get("category")):
+                return httpx.Response(422, json={"code": "validation_failed", "message": "请求有误",
+                                                 "detail": [{"loc": ["body"], "msg": "请指定文章或分类之一"}]})
+            return httpx.Response(200, json={"_id": "manual:current:zh-CN:v3", "state": "draft"})
         if path.startswith("/security-incidents/") or path.endswith("/replacement-requests"):
             return httpx.Response(201 if path.endswith("requests") else 200, json={"id": "x"})
         if path == "/reports/stored":
@@ -148,7 +174,7 @@ async def test_the_agency_decides_in_one_click_and_reads_the_refusal() -> None:
     assert incident.headers["location"] == "/?done=incident" and replacement.headers["location"] == "/?done=replacement"
     assert home.status_code == 200 and home.text.count("data-ticket=") == 2
     assert 'src="/reports/file/repair-summary%3A2026-10%3Azh-CN.pdf#view=FitH&amp;navpanes=0"' in home.text
-    assert "拒绝时必须填写说明" in declined_bare.text  # the API's own words, on the same page
+    assert declined_bare.status_code == 303 and declined_bare.headers["location"] == "/"  # a reload does not post again
     assert approved.headers["location"] == "/?done=approved"
     assert returned.headers["location"] == "/?done=returned"
     posts = [c for c in fake.calls if c[0] == "POST"]
@@ -169,3 +195,106 @@ async def test_a_reports_pdf_is_relayed_framable_by_the_console_only() -> None:
     assert pdf.headers["x-frame-options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in pdf.headers["content-security-policy"]
     assert pdf.headers["content-disposition"].startswith("inline")
     assert page.headers["x-frame-options"] == "DENY"  # every other page stays unframable
+
+
+@pytest.mark.asyncio
+async def test_a_refused_decline_redirects_and_the_next_page_shows_the_apis_words_once() -> None:
+    fake = Gateway()
+    refused, shown, again = await _run("agency", fake, [
+        ("POST", "/agency/tickets/id-1/authorization", {"csrf": "c" * 32, "decision": "decline", "note": " "}),
+        ("GET", "/", None),
+        ("GET", "/", None),
+    ])
+    assert refused.status_code == 303 and refused.headers["location"] == "/"
+    assert "note: 拒绝时必须填写说明" in shown.text and 'role="alert"' in shown.text
+    assert "拒绝时必须填写说明" not in again.text  # shown once: the cookie is dropped
+
+
+@pytest.mark.asyncio
+async def test_a_forged_refusal_cookie_is_not_shown() -> None:
+    fake = Gateway()
+    app, client = _client(fake, "agency")
+    async with app.router.lifespan_context(app), client:
+        client.cookies.set("opsdesk_refused", "5L2g5aW9.0000")
+        page = await client.get("/")
+    assert page.status_code == 200 and "你好" not in page.text
+
+
+@pytest.mark.asyncio
+async def test_the_agency_reads_service_names_and_acts_in_words() -> None:
+    fake = Gateway()
+    (home,) = await _run("agency", fake, [("GET", "/", None)])
+    assert "现场服务 · 王小明" in home.text and "RS-ONSITE" not in home.text
+    assert "assignment.accept" not in home.text and "接单" in home.text
+    assert "ticket.status:resolved" not in home.text and "已解决" in home.text
+
+
+@pytest.mark.asyncio
+async def test_the_dashboard_shows_incidents_and_replacement_requests_with_their_forms() -> None:
+    fake = Gateway()
+    (page,) = await _run("manager", fake, [("GET", "/", None)])
+    html = page.text
+    assert 'data-incident="si-2" data-state="acknowledged"' in html and 'action="/manager/incidents/si-2/close"' in html
+    assert 'data-incident="si-1" data-state="open"' in html and "/manager/incidents/si-1/close" not in html  # the agency first
+    assert "cmdb.change" not in html and "修改配置项" in html
+    assert 'data-kpi="incidents">3<' in html and 'data-kpi="replacements">1<' in html
+    assert 'action="/manager/replacements/e2/rr-2/answer"' in html and "/manager/replacements/e1/rr-1/answer" not in html
+    assert "由李工接替" in html
+    assert 'action="/manager/manual"' in html
+
+
+@pytest.mark.asyncio
+async def test_the_manager_answers_closes_and_publishes_and_reads_refusals() -> None:
+    fake = Gateway()
+    csrf = "c" * 32
+    bare, answered, wrong, closed, neither, published, after = await _run("manager", fake, [
+        ("POST", "/manager/replacements/e2/rr-2/answer", {"csrf": csrf, "plan": "由王工接替", "replace_by": ""}),
+        ("POST", "/manager/replacements/e2/rr-2/answer", {"csrf": csrf, "plan": " 由王工接替 ", "replace_by": "2026-12-10"}),
+        ("POST", "/manager/incidents/si-1/close", {"csrf": csrf, "note": "已处理"}),
+        ("POST", "/manager/incidents/si-2/close", {"csrf": csrf, "note": "已恢复配置并提醒"}),
+        ("POST", "/manager/manual", {"csrf": csrf, "article_ids": "", "category": ""}),
+        ("POST", "/manager/manual", {"csrf": csrf, "article_ids": "kb-1, kb-2\nkb-3", "category": ""}),
+        ("GET", "/", None),
+    ])
+    assert bare.status_code == 303 and bare.headers["location"] == "/"
+    assert answered.headers["location"] == "/?done=answered#replacements"
+    assert wrong.status_code == 303 and closed.headers["location"] == "/?done=closed#incidents"
+    assert neither.status_code == 303 and published.headers["location"] == "/?done=manual#reports"
+    assert "请指定文章或分类之一" in after.text  # the latest refusal, in the API's words
+    posts = [c for c in fake.calls if c[0] == "POST"]
+    assert posts == [
+        ("POST", "/engineers/e2/replacement-requests/rr-2/answer", {"plan": "由王工接替", "replace_by": ""}),
+        ("POST", "/engineers/e2/replacement-requests/rr-2/answer", {"plan": "由王工接替", "replace_by": "2026-12-10"}),
+        ("POST", "/security-incidents/si-1/close", {"note": "已处理"}),
+        ("POST", "/security-incidents/si-2/close", {"note": "已恢复配置并提醒"}),
+        ("POST", "/reports/manual", {}),
+        ("POST", "/reports/manual", {"article_ids": ["kb-1", "kb-2", "kb-3"]}),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_after_the_answer_form_is_shown_on_the_dashboard() -> None:
+    fake = Gateway()
+    _, page = await _run("manager", fake, [
+        ("POST", "/manager/replacements/e2/rr-2/answer", {"csrf": "c" * 32, "plan": "x", "replace_by": ""}),
+        ("GET", "/", None),
+    ])
+    assert "replace_by: 请填写更换日期" in page.text
+
+
+@pytest.mark.asyncio
+async def test_a_returned_version_stays_shown_with_its_comments_under_the_new_one() -> None:
+    series = "service-summary:2026-10:zh-CN"
+    v1 = {"_id": series, "series": series, "kind": "service-summary", "period": "2026-10", "version": 1, "state": "returned",
+          "comments": "请补充第三周的超时原因", "allowed": [], "generated_at": (NOW - timedelta(days=2)).isoformat(),
+          "submitted_at": (NOW - timedelta(days=2)).isoformat()}
+    v2 = {"_id": series + ":v2", "series": series, "kind": "service-summary", "period": "2026-10", "version": 2, "state": "submitted",
+          "allowed": [], "generated_at": NOW.isoformat(), "submitted_at": NOW.isoformat()}
+    STORED.extend([v1, v2])
+    try:
+        (page,) = await _run("manager", Gateway(), [("GET", "/", None)])
+    finally:
+        del STORED[-2:]
+    html = page.text
+    new_at, old_at = html.index(f'data-report="{series}:v2"'), html.index(f'data-report="{series}" data-state="returned"')
+    assert new_at < old_at and "请补充第三周的超时原因" in html[old_at:]
