@@ -38,6 +38,7 @@ from .oversight import bus as oversight_bus
 from .oversight import http as oversight_http
 from .oversight.service import Incidents
 from .oversight.store import MongoIncidentStore
+from .people import AccountPeople
 from .search import TicketIndex
 from .settings import IntakeSettings
 from .wiring import Adapters
@@ -76,7 +77,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         incident_store = MongoIncidentStore(infra.db)
         await incident_store.ensure_indexes()
         incident_relay = OutboxRelay(incident_store.collection, infra.publisher, interval_s=settings.relay_interval_s)
-        incidents = Incidents(store=incident_store, outbox=incident_relay)
+        incidents = Incidents(store=incident_store, outbox=incident_relay, people=AccountPeople(identity.users))
         index = TicketIndex(settings.index_path or None)
         metrics.index_collector.index = index
         wired = Adapters(

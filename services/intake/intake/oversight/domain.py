@@ -79,14 +79,18 @@ def incident_id_for(violation_id: str) -> str:
     return str(uuid.uuid5(NAMESPACE, violation_id))
 
 
-def record(violation: ViolationDetected, *, violation_id: str, now: datetime) -> tuple[Incident, SecurityIncidentRaisedV1]:
-    """The incident a violation becomes, and its announcement."""
+def record(
+    violation: ViolationDetected, *, violation_id: str, now: datetime, actor_name: str | None = None,
+) -> tuple[Incident, SecurityIncidentRaisedV1]:
+    """The incident a violation becomes, and its announcement. `actor_name` is the actor's name as identity knows it,
+    for a violation whose detector does not know people (dispatch, assets): the record says who, by name."""
     incident = Incident(
         id=incident_id_for(violation_id), violation_id=violation_id, raised_at=now,
         **violation.model_dump(include={
-            "rule", "severity", "actor", "actor_role", "actor_name", "act", "what", "occurred_at", "refused", "ticket_id",
+            "rule", "severity", "actor", "actor_role", "act", "what", "occurred_at", "refused", "ticket_id",
             "ticket_number", "ticket_status", "asset_tag", "repair_id", "detected_by",
         }),
+        actor_name=violation.actor_name or actor_name,
     )
     return incident, raised(incident)
 

@@ -11,6 +11,7 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.security import ViolationDetected
 from opsdesk_shared.outbox import EventOutbox
 
+from ..ports import People
 from . import domain
 from .domain import Incident, State
 from .store import IncidentChanged, IncidentStore
@@ -28,10 +29,12 @@ class IncidentNotFound(LookupError):
 
 @dataclass
 class Incidents:
-    """The incidents' ports: where they are kept and the outbox that relays their announcements."""
+    """The incidents' ports: where they are kept, the outbox that relays their announcements, and the people identity
+    knows (to name the actor of a violation another service detected)."""
 
     store: IncidentStore
     outbox: EventOutbox
+    people: People | None = None
 
 
 async def record_violation(
@@ -39,7 +42,11 @@ async def record_violation(
 ) -> tuple[Incident, bool]:
     """Record a violation as an incident and announce it; once per violation id (a redelivery finds the first and
     sends whatever it left unsent). Returns (incident, created)."""
-    incident, event = domain.record(violation, violation_id=violation_id, now=now)
+    name = violation.actor_name
+    if name is None and incidents.people is not None and violation.actor:
+        person = await incidents.people.actor_of(violation.actor)
+        name = person.name if person is not None and person.name else None
+    incident, event = domain.record(violation, violation_id=violation_id, now=now, actor_name=name)
     envelope = Envelope.wrap(
         event, producer=PRODUCER, correlation_id=correlation_id, subject_id=incident.id, occurred_at=now,
         event_id=uuid.uuid5(domain.NAMESPACE, f"raised|{incident.id}"),

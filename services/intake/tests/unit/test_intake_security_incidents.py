@@ -7,9 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from intake.oversight import domain
+from intake.domain import Actor
+from intake.oversight import domain, service
 from intake.oversight.domain import NotYours, StepRefused
+from intake.oversight.service import Incidents
+from intake.oversight.store import MemoryIncidentStore
 from opsdesk_shared.contracts.security import ViolationDetected
+from opsdesk_shared.outbox import MemoryOutbox
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
@@ -56,3 +60,27 @@ def test_unauthorized_tickets_are_the_waiting_and_the_declined() -> None:
     assert domain.unauthorized("awaiting_authorization", "awaiting")
     assert domain.unauthorized("cancelled", "declined")
     assert not domain.unauthorized("new", "approved") and not domain.unauthorized("cancelled", None)
+
+
+class _Identity:
+    """People as identity knows them (ports.People): one engineer with an account."""
+
+    async def actor_of(self, subject: str) -> Actor | None:
+        return Actor(subject="eng-1", name="李工", role="engineer", source="bus") if subject == "eng-1" else None
+
+    async def engineer(self, engineer_id: str) -> Actor | None:
+        return None
+
+
+async def test_an_incident_another_service_detected_names_the_actor_as_identity_knows_them() -> None:
+    """Dispatch and assets know user ids, not names: intake, which knows people, fills the name in the record."""
+    outbox = MemoryOutbox()
+    incidents = Incidents(store=MemoryIncidentStore(outbox), outbox=outbox, people=_Identity())
+    violation = ViolationDetected(rule="unauthorized_ticket_act", actor="eng-1", actor_role="engineer", act="assignment.accept",
+                                  what="接受未经授权的派工", occurred_at=NOW, detected_by="dispatch", ticket_id="t-1")
+    incident, created = await service.record_violation(violation, violation_id="v-9", incidents=incidents, now=NOW, correlation_id="c")
+    assert created and incident.actor_name == "李工"
+    assert (await service.get(incident.id, incidents=incidents)).actor_name == "李工"
+    stranger = violation.model_copy(update={"actor": "api-key-7"})
+    unknown, _ = await service.record_violation(stranger, violation_id="v-10", incidents=incidents, now=NOW, correlation_id="c")
+    assert unknown.actor_name is None  # nobody identity knows: no name invented
