@@ -12,6 +12,7 @@ from . import authorization
 from .access import Forbidden
 from .authorization import Decision, StandingAuthorization, StandingIn
 from .domain import Actor, Ticket
+from .lifecycle import Changed
 from .service import Desk, act
 from .texts import Said
 
@@ -47,12 +48,20 @@ async def decide(
     )
 
 
-async def acknowledge(ticket_id: str, *, desk: Desk, actor: Actor, now: datetime, correlation_id: str) -> Ticket:
-    """The desk tells the requester their request waits for the agency: the response clock stops."""
-    return await act(
-        ticket_id, lambda t: authorization.acknowledge(t, actor=actor, now=now),
-        desk=desk, actor=actor, now=now, correlation_id=correlation_id,
-    )
+async def acknowledge(
+    ticket_id: str, *, desk: Desk, actor: Actor, now: datetime, correlation_id: str
+) -> tuple[Ticket, bool]:
+    """The desk tells the requester their request waits for the agency: the response clock stops. Once: the flag is
+    False when it had been acknowledged before (nothing changed; the caller is told so, not shown a new act)."""
+    fresh: list[bool] = []
+
+    def decide(t: Ticket) -> Changed:
+        changed = authorization.acknowledge(t, actor=actor, now=now)
+        fresh.append(bool(changed[1]))  # the store may retry the decision: its last run is the one stored
+        return changed
+
+    ticket = await act(ticket_id, decide, desk=desk, actor=actor, now=now, correlation_id=correlation_id)
+    return ticket, fresh[-1]
 
 
 def _store(desk: Desk) -> StandingStore:

@@ -49,6 +49,9 @@ def _held(ticket: Ticket) -> bool:
 def send_on(ticket: Ticket, *, actor: Actor, now: datetime, service: CatalogService | None) -> Changed:
     """An agent sends a desk-first ticket to dispatch before its window runs out (POST /tickets/{id}/dispatch)."""
     require(actor, "resolve_at_desk", ticket)
+    if ticket.status == "awaiting_authorization":
+        # One rule, one answer: what the lifecycle says of any step before the agency decides (lifecycle._move).
+        raise IllegalTransition(ticket.status, "dispatch", ("cancelled",), Said("err.awaiting_authorization", target="dispatch"))
     if not with_desk(ticket):
         raise IllegalTransition(ticket.status, "dispatch", allowed_from(ticket), _why_not(ticket))
     return _hand_over(ticket, actor=actor, now=now, reason="desk", service=service)

@@ -54,9 +54,11 @@ async def decide_authorization(ticket_id: str, body: DecisionIn, response: Respo
     summary="The desk acknowledges a ticket awaiting the agency's authorization (its response clock stops)",
 )
 async def acknowledge(ticket_id: str, response: Response, wired: Wired, actor: Caller) -> TicketOut:
-    ticket = await authorization_service.acknowledge(
+    ticket, acknowledged = await authorization_service.acknowledge(
         ticket_id, desk=wired.desk, actor=actor, now=now(), correlation_id=correlation()
     )
+    if not acknowledged:  # Once: a repeat changes nothing and says so (the first acknowledgement's time stands)
+        response.headers["Idempotent-Replayed"] = "true"
     set_etag(response, ticket.version)
     return TicketOut.of(ticket, actor)
 

@@ -239,7 +239,7 @@ class QueueCounts(BaseModel):
     """The desk's queues counted in one call, each within the caller's view and the filters given."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"open": 42, "held": 3, "unassigned": 7, "waiting": 5, "review": 2, "mine": 4},
+        {"open": 42, "held": 3, "unassigned": 7, "waiting": 5, "review": 2, "mine": 4, "authorization": 1},
     ]})
 
     open: int = Field(description="new, assigned, in_progress or pending")
@@ -248,6 +248,9 @@ class QueueCounts(BaseModel):
     waiting: int = Field(description="pending (on the requester, a vendor or parts)")
     review: int = Field(description="resolved, with a service record waiting for the desk's review")
     mine: int = Field(description="open, and the caller is the desk person who last acted on it (handled_by)")
+    authorization: int = Field(
+        default=0, description="awaiting the agency's authorization: the desk acknowledges it (its response clock runs)"
+    )
 
 
 OPEN_STATES = ("new", "assigned", "in_progress", "pending")
@@ -258,6 +261,8 @@ QUEUE_FILTERS: dict[str, dict[str, frozenset[str]]] = {
     "waiting": {"status": frozenset({"pending"})},
     "review": {"status": frozenset({"resolved"}), "review": frozenset({"pending"})},
     "mine": {"status": frozenset(OPEN_STATES)},  # and handled_by = the caller
+    # Open work for the desk although nobody works on it yet: the desk acknowledges it (POST /tickets/{id}/acknowledge).
+    "authorization": {"status": frozenset({"awaiting_authorization"})},
 }
 
 

@@ -214,6 +214,32 @@ async def test_the_desk_acknowledges_a_waiting_ticket_once(client, adapters, as_
     again = await client.post(f"/api/v1/tickets/{ticket['id']}/acknowledge", headers=as_user("agent1"))
 
     assert first.status_code == 200 and first.json()["acknowledged_at"] is not None
+    assert "Idempotent-Replayed" not in first.headers
     assert again.json()["acknowledged_at"] == first.json()["acknowledged_at"]
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"  # said, not shown as a new act
     updates = [e for e in _published(adapters, subjects.TICKET_UPDATED, ticket["id"]) if "acknowledged_at" in e.data["changes"]]
     assert len(updates) == 1
+
+
+@pytest.mark.usefixtures("guarded")
+async def test_sending_a_waiting_ticket_to_dispatch_is_refused_as_any_step_before_the_agency(client, as_user) -> None:  # type: ignore[no-untyped-def]
+    ticket = await _file(client, as_user("req-office"))
+    agent = {**as_user("agent1"), "Accept-Language": "en"}
+
+    sent = await client.post(f"/api/v1/tickets/{ticket['id']}/dispatch", headers=agent)
+    status = await client.post(f"/api/v1/tickets/{ticket['id']}/status", json={"status": "in_progress"}, headers=agent)
+
+    assert sent.status_code == 409, sent.text
+    assert sent.json()["allowed"] == status.json()["allowed"] == ["cancelled"]
+    assert "authorization" in sent.json()["detail"] and "with dispatch" not in sent.json()["detail"]
+
+
+@pytest.mark.usefixtures("guarded")
+async def test_the_desks_counts_name_the_tickets_waiting_for_the_agency(client, as_user) -> None:  # type: ignore[no-untyped-def]
+    ticket = await _file(client, as_user("req-office"))
+
+    counts = (await client.get("/api/v1/tickets/counts", headers=as_user("agent1"))).json()
+    listed = await client.get("/api/v1/tickets", params={"status": "awaiting_authorization"}, headers=as_user("agent1"))
+
+    assert counts["authorization"] == listed.json()["total"] == 1
+    assert [t["id"] for t in listed.json()["items"]] == [ticket["id"]]

@@ -115,7 +115,7 @@ async def test_queues_filter_and_count_in_one_call(client, adapters, as_user, ti
     assert [i["id"] for i in review["items"]] == [reviewed["id"]] and review["items"][0]["review"] == "pending"
 
     counts = await _counts(client, agent)
-    assert counts == {"open": 3, "held": 1, "unassigned": 2, "waiting": 1, "review": 1, "mine": 2}
+    assert counts == {"open": 3, "held": 1, "unassigned": 2, "waiting": 1, "review": 1, "mine": 2, "authorization": 0}
     assert (await _counts(client, agent, q="no-such-words"))["open"] == 0
     # An engineer counts within what they may see: the one ticket they hold.
     assert (await _counts(client, as_user("eng1")))["open"] == 1
