@@ -15,11 +15,16 @@ def offered(ticket: dict[str, Any], role: str) -> list[str]:
     out: list[str] = []
     if role == "auditor":
         return out
+    if role == "agency":
+        # The agency decides the authorization (as in its inbox); it neither comments nor works on tickets.
+        return ["authorize"] if (ticket.get("authorization") or {}).get("state") == "awaiting" else []
     ended = status in ("closed", "cancelled")
     if not ended:
         out.append("comment")
     if role not in DESK:
         return out
+    if status == "awaiting_authorization" and not ticket.get("acknowledged_at"):
+        out.append("acknowledge")  # POST /tickets/{id}/acknowledge: the requester is told it waits (response met)
     if is_held(ticket):
         out.append("dispatch")
     if status in ("new", "assigned", "pending") and "in_progress" in allowed:

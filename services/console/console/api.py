@@ -40,6 +40,8 @@ class ApiError(Exception):
                     out.append(f"{'.'.join(loc)}: {item.get('msg', '')}" if loc else str(item.get("msg", "")))
             if out:
                 return out
+        if isinstance(self.detail, str) and self.detail.strip():
+            return [self.detail]  # the API's own reason (e.g. why a 403 or 409), not only the generic message
         return [self.message or self.code or str(self.status)]
 
 
@@ -59,6 +61,7 @@ def _error(reply: httpx.Response) -> ApiError:
 class Reply:
     body: Any
     etag: str | None = None
+    replayed: bool = False  # Idempotent-Replayed: the act had been done before; nothing changed now
 
 
 class Gateway:
@@ -83,7 +86,7 @@ class Gateway:
         if reply.status_code >= 400:
             raise _error(reply)
         body = reply.json() if reply.content and reply.headers.get("content-type", "").startswith("application/json") else None
-        return Reply(body, reply.headers.get("etag"))
+        return Reply(body, reply.headers.get("etag"), reply.headers.get("idempotent-replayed") == "true")
 
     # --- identity -------------------------------------------------------------------------------------------------
     async def sign_in(self, username: str, password: str, *, lang: str, client_address: str | None = None) -> Json:

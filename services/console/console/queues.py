@@ -39,6 +39,8 @@ QUEUES: tuple[Queue, ...] = (
     Queue("breached", "Breached", OPEN_STATES, derived=True),
     Queue("waiting", "Waiting (vendor or requester)", ("pending",), params=(("status", "pending"),)),
     Queue("review", "Resolved, awaiting review", ("resolved",), params=(("status", "resolved"), ("review", "pending"))),
+    # Open work for the desk before anyone works on it: the desk acknowledges it (its response clock runs).
+    Queue("authorization", "awaiting_authorization", ("awaiting_authorization",), params=(("status", "awaiting_authorization"),)),
 )
 BY_KEY = {q.key: q for q in QUEUES}
 

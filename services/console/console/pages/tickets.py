@@ -116,6 +116,10 @@ def _body(action: str, form: dict[str, str]) -> tuple[str, Json | None]:
         return "resolve", body
     if action == "dispatch":
         return "dispatch", None
+    if action == "acknowledge":
+        return "acknowledge", None
+    if action == "authorize":  # the agency's decision, the call its inbox makes
+        return "authorization", {"decision": text.get("decision", ""), "note": text.get("note") or None}
     if action == "review":
         return "service-record/review", {"decision": text.get("decision", ""), "note": text.get("note") or None}
     if action == "close":
@@ -150,7 +154,10 @@ async def act(number: str, action: str, ctx: Annotated[Ctx, Depends(checked)]) -
             # dispatch assigning meanwhile must not refuse their cancel.
             requester = ctx.session is not None and ctx.session.role == "requester"
             if_match = None if action == "comment" or requester else (form.get("etag") or None)
-            await ctx.api.act(ctx.token, ref, path, body, lang=ctx.lang, if_match=if_match)
+            reply = await ctx.api.act(ctx.token, ref, path, body, lang=ctx.lang, if_match=if_match)
+            if action == "acknowledge" and reply.replayed:
+                notice = ctx.gettext("It was acknowledged already; nothing changed.")
+                return await render_ticket(ctx, ref, template="ticket/panel.html", notice=notice)
     except ApiError as exc:
         if exc.status == 401:
             return ctx.redirect("/login")

@@ -71,7 +71,8 @@ def test_at_risk_and_breached_come_from_the_clocks() -> None:
 
 def test_listed_queues_are_the_apis_filters_and_counts() -> None:
     listed = {q.key: dict(q.params) for q in queues.QUEUES if not q.derived}
-    assert set(listed) == {"open", "mine", "held", "unassigned", "waiting", "review"}  # GET /tickets/counts' fields
+    assert set(listed) == {"open", "mine", "held", "unassigned", "waiting", "review", "authorization"}  # GET /tickets/counts' fields
+    assert listed["authorization"] == {"status": "awaiting_authorization"}  # the desk sees what waits for the agency
     assert listed["held"] == {"held": "true"} and listed["unassigned"] == {"unassigned": "true"}
     assert listed["review"] == {"status": "resolved", "review": "pending"} and listed["mine"]["handled_by"] == "me"
     assert [p for p in queues.queue("open").params] == [("status", s) for s in queues.OPEN_STATES]
