@@ -93,15 +93,14 @@ def compute(data: Document) -> Document:
         met, missed, cancelled = (int(entry.get(k, 0)) for k in ("met", "missed", "cancelled"))
         if not (started or breached or entry.get("warned") or met or missed or cancelled):
             continue
-        # Compliance is the SLA monitor's verdicts (sla.timer_stopped): cycles met of those decided. A month whose
-        # clocks have no verdict yet (events from before the monitor announced them) falls back to started-breached.
+        # Compliance is the SLA monitor's verdicts (sla.timer_stopped): cycles met of those decided. A breach with no
+        # verdict yet is a cycle missed (0%); with nothing decided there is no rate (None, shown as "—"), never 100%.
         # A cancelled cycle (the ticket was cancelled, or a desk resolution made dispatch unnecessary) counts neither.
         decided = met + missed
         sla_rows.append({
             "timer": timer, "started": started, "warned": int(entry.get("warned", 0)), "breached": breached,
             "met": met, "missed": missed, "cancelled": cancelled,
-            # A breach with no start counted this month (the clock started last month) still rates 0%, never "no rate".
-            "compliance": _ratio(met, decided) if decided else _ratio(max(started - breached, 0), max(started, breached)),
+            "compliance": _ratio(met, decided) if decided else (0.0 if breached else None),
         })
     vendors = []
     turnaround = m.get("turnaround", {})

@@ -265,8 +265,8 @@ def _on_created(doc: Document, ev: TicketCreatedV1, e: Envelope, fx: Effects) ->
     if doc["major"]:
         fx.inc(bucket, "major.total")
         fx.appends.append((list_id(periods.month_key(reported), "majors"), {"ticket_id": ev.ticket_id, "number": ev.number, "title": ev.title, "reported_at": reported}))
-    fx.inc(bucket, "sla.response.started")
-    fx.inc(bucket, "sla.dispatch.started")
+    # No clock is counted here: which clocks start, and when, is the SLA monitor's rule (an authorized ticket's dispatch
+    # clock starts at authorization, a declined one never): reporting counts the cycles it announces (_cycle).
     # Ends that arrived first: the durations can be known now.
     _first_response(doc, fx)
     if doc.get("assigned_at"):
@@ -281,7 +281,6 @@ def _assigned(doc: Document, fx: Effects, *, engineer_id: str, name: str, at: da
     bucket = month_bucket(at)
     fx.inc(bucket, f"engineer.{enc(engineer_id)}.assigned")
     fx.set(bucket, f"engineer_names.{enc(engineer_id)}", name)
-    fx.inc(bucket, "sla.confirmation.started")
     # The latest assignment by time names who holds the ticket (and who may read its forms), whatever the arrival order.
     latest = _dt(doc.get("last_assigned_at"))
     if latest is None or at >= latest:
@@ -333,7 +332,6 @@ def _on_delayed(doc: Document, ev: AssignmentDelayedV1, e: Envelope, fx: Effects
     bucket = month_bucket(ev.delayed_at)
     fx.inc(bucket, "assignment.delayed")
     fx.inc(bucket, f"engineer.{enc(ev.engineer_id)}.delayed")
-    fx.inc(bucket, "sla.redispatch.started")
 
 
 def _on_completed(doc: Document, ev: AssignmentCompletedV1, e: Envelope, fx: Effects) -> None:
@@ -379,15 +377,6 @@ def _on_resolved(doc: Document, ev: TicketResolvedV1, e: Envelope, fx: Effects) 
             doc[key] = value
 
 
-def _on_updated(doc: Document, ev: TicketUpdatedV1, e: Envelope, fx: Effects) -> None:
-    """The desk started remote guidance (`guidance_started_at` set): the guidance clock started, counted in the month
-    it started. The SLA monitor's verdicts on it (sla.timer_stopped) come separately."""
-    new = (ev.changes.get("guidance_started_at") or {}).get("new")
-    started = _dt(new) if isinstance(new, str | datetime) else None
-    if started is not None:
-        fx.inc(month_bucket(started), "sla.remote_guidance.started")
-
-
 def _on_dispatch_requested(doc: Document, ev: TicketDispatchRequestedV1, e: Envelope, fx: Effects) -> None:
     """A desk-first ticket leaves the desk: an agent sending it on is a human act; a guidance window that ran out is not."""
     if ev.reason == "desk":
@@ -418,13 +407,33 @@ def _on_reopened(doc: Document, ev: TicketReopenedV1, e: Envelope, fx: Effects) 
     doc["reopened"] = int(doc.get("reopened", 0)) + 1
 
 
+CYCLES_KEEP = 200
+
+
+def _cycle(doc: Document, fx: Effects, *, timer: str, started_at: datetime) -> None:
+    """A clock cycle the SLA monitor announced (a warning, a breach or its verdict, whichever comes first) is counted
+    once, as started in the month it started. The monitor owns which clocks run: a ticket awaiting the agency's
+    authorization has no dispatch clock, a declined one never gets one, so reporting never infers clocks from ticket
+    events. A cycle still running that has not warned yet is not announced, so not counted until it is."""
+    key = f"{timer}|{started_at.astimezone(UTC).isoformat()}"
+    cycles = list(doc.get("cycles", []))
+    if key in cycles:
+        return
+    doc["cycles"] = [*cycles, key][-CYCLES_KEEP:]
+    fx.inc(month_bucket(started_at), f"sla.{enc(timer)}.started")
+
+
 def _on_sla_warning(doc: Document, ev: SlaWarningV1, e: Envelope, fx: Effects) -> None:
+    if not ev.repair_id:  # a repair's cycles are counted on the repair, from their verdicts
+        _cycle(doc, fx, timer=ev.timer, started_at=ev.started_at)
     fx.inc(f"m:{periods.month_key(ev.warning_at)}", f"sla.{enc(ev.timer)}.warned")
 
 
 def _on_sla_breached(doc: Document, ev: SlaBreachedV1, e: Envelope, fx: Effects) -> None:
     at = ev.breached_at
     month = periods.month_key(at)
+    if not ev.repair_id:
+        _cycle(doc, fx, timer=ev.timer, started_at=ev.started_at)
     fx.inc(f"m:{month}", f"sla.{enc(ev.timer)}.breached")
     doc["breaches"] = [*doc.get("breaches", []), ev.timer][-20:]
     fx.appends.append((list_id(month, "breaches"), {
@@ -437,7 +446,6 @@ def _on_escalation(doc: Document, ev: EscalationRaisedV1, e: Envelope, fx: Effec
     bucket = month_bucket(ev.raised_at)
     fx.inc(bucket, "escalations.total")
     fx.inc(bucket, f"escalations.kind.{enc(ev.kind)}")
-    fx.inc(bucket, "sla.escalation.started")
     doc["escalations"] = int(doc.get("escalations", 0)) + 1
 
 
@@ -468,8 +476,6 @@ def _repair_contribution(doc: Document) -> Effects:
             sent = at
             fx.inc(month_bucket(at), "repairs.sent")
             fx.inc(month_bucket(at), f"{v}.sent")
-            fx.inc(month_bucket(at), "sla.repair_progress.started")
-            fx.inc(month_bucket(at), "sla.repair_return.started")
         elif sent is not None and returned is None and status in BACK:
             returned = at
             fx.inc(month_bucket(at), f"{v}.returned")
@@ -533,6 +539,7 @@ def _on_timer_stopped(doc: Document, ev: SlaTimerStoppedV1, e: Envelope, fx: Eff
     at = ev.stopped_at
     timer, outcome = ev.timer, ev.outcome
     # "breached" is counted by sla.breached when it happens; its verdict is the cycle that missed.
+    _cycle(doc, fx, timer=timer, started_at=ev.started_at)
     fx.inc(month_bucket(at), f"sla.{enc(timer)}.{'missed' if outcome == 'breached' else outcome}")
     if not ev.repair_id:
         return
@@ -638,7 +645,6 @@ def asset_step(doc: Document | None, *, ticket_id: str, reported_at: datetime) -
 Handler = Callable[[Document, Any, Envelope, Effects], None]
 _HANDLERS: dict[type[EventData], Handler] = {
     TicketCreatedV1: _on_created,
-    TicketUpdatedV1: _on_updated,
     TicketAssignedV1: _on_assigned,
     TicketReassignedV1: _on_reassigned,
     TicketStatusChangedV1: _on_status,

@@ -139,7 +139,15 @@ def generate(*, tickets: int = 200, year: int = 2026, month: int = 11, seed_text
             sat.append(score)
             ev.append(_wrap(TicketClosedV1(ticket_id=tid, number=number, service_code=service, satisfaction=score,
                                            closed_at=solved + timedelta(hours=1), by="desk"), tid, 5, solved, "intake"))
-        if i % 25 == 0:
+        # The SLA monitor's verdict on the response clock (it owns the clocks; reporting counts what it decides):
+        # met at the first response, missed for the tickets whose response clock breached (below).
+        responded = reported + timedelta(seconds=d["first_response"][-1])
+        late = i % 25 == 0
+        ev.append(_wrap(SlaTimerStoppedV1(ticket_id=tid, timer="response", outcome="breached" if late else "met", started_at=reported,
+                                          due_at=reported + timedelta(hours=1),
+                                          stopped_at=max(responded, reported + timedelta(hours=1, minutes=5)) if late else responded),
+                        tid, 11, responded, "sla-monitor"))
+        if late:
             breaches.append(tid)
             ev.append(_wrap(SlaBreachedV1(ticket_id=tid, timer="response", started_at=reported, due_at=reported + timedelta(hours=1),
                                           breached_at=reported + timedelta(hours=1), policy="response/office-hours/60"),
