@@ -1,8 +1,9 @@
 """A manager's month-end in the browser on the real stack (issue 16): the dashboard's numbers equal the API's (open
 tickets by state, authorizations waiting, the first-contact share and each clock's compliance from reporting's
 figures, engineers on duty); a ticket filed elsewhere moves the numbers live; the monthly summary is generated and
-submitted to the agency from the page, and shows acknowledged once the agency has acted. axe-core finds nothing, no
-JavaScript error, screenshots 33-35."""
+submitted to the agency from the page, and shows acknowledged once the agency has acted; the maintenance manual
+(维护手册) is refused without a selection (reporting's words, after a redirect), then published from a category,
+shown among the stored reports and submitted. axe-core finds nothing, no JavaScript error, screenshots 33-35."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ def test_a_managers_month_end(open_page: Any, stack: Stack, manager: dict[str, A
     page.select_option("#gen-kind", "service-summary")
     page.fill("#gen-period", period)
     with page.expect_navigation(timeout=120_000):  # the PDF and the workbook are rendered now: slow on a busy machine
-        page.locator("form.row-form button[type=submit]").click()
+        page.locator("form[action='/manager/reports/generate'] button[type=submit]").click()
     assert page.url.endswith("/?done=generated"), page.locator("main").inner_text()[:500]
     report_id = f"service-summary:{period}:zh-CN"
     row = page.locator(f"tr[data-report='{report_id}']")
@@ -126,6 +127,26 @@ def test_a_managers_month_end(open_page: Any, stack: Stack, manager: dict[str, A
     stored = {r["_id"]: r for r in _api(stack, "GET", "/reports/stored", who).json()}
     acknowledged = sum(1 for r in stored.values() if r["state"] == "acknowledged")
     assert _bars(page, "c-signoff")["acknowledged"] == str(acknowledged)
+
+    # The maintenance manual: neither articles nor a category is refused in reporting's words (on `/`, so a reload
+    # posts nothing); a category's published articles make the next version, stored as a draft and submitted.
+    page.locator("#manual button[type=submit]").click()
+    page.wait_for_selector(".error")
+    assert "/manager/manual" not in page.url, page.url
+    page.fill("#manual-category", "打印机")
+    with page.expect_navigation(timeout=120_000):
+        page.locator("#manual button[type=submit]").click()
+    assert "done=manual" in page.url, page.locator("main").inner_text()[:500]
+    manuals = [r for r in _api(stack, "GET", "/reports/stored", who).json() if r["kind"] == "maintenance-manual" and r["state"] == "draft"]
+    assert manuals, "no manual stored as a draft"
+    manual = max(manuals, key=lambda r: int(r.get("version") or 1))
+    row = page.locator(f"tr[data-report='{manual['_id']}']")
+    assert row.get_attribute("data-state") == "draft"
+    with page.expect_navigation(timeout=120_000):
+        row.locator("button.primary").click()
+    assert page.url.endswith("/?done=submitted"), page.locator("main").inner_text()[:500]
+    assert _api(stack, "GET", "/reports/stored", who, params={"kind": "maintenance-manual"}).json()
+    assert page.locator(f"tr[data-report='{manual['_id']}']").get_attribute("data-state") == "submitted"
     assert p.axe() == []
     p.shot("34-manager-month-end")
 
