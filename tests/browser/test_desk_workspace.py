@@ -27,8 +27,10 @@ def test_sign_in_lands_the_desk_on_its_queue(open_page: Any, agent: dict[str, An
     p.shot("01-sign-in")
     sign_in(p, agent)
     p.page.wait_for_selector("nav.queues")
-    assert p.page.locator("nav.queues a").count() == 8  # open, mine, held, unassigned, at risk, breached, waiting, review
+    # open, mine, held, unassigned, at risk, breached, waiting, review, awaiting the agency's authorization
+    assert p.page.locator("nav.queues a").count() == 9
     assert "未结" in p.page.inner_text("nav.queues") and "我的" in p.page.inner_text("nav.queues")
+    assert "待信息中心授权" in p.page.inner_text("nav.queues")
     assert not re.search(r"[A-Za-z]{3,}", p.page.inner_text("nav.queues"))  # every queue named in Chinese
     cookies = {c["name"]: c for c in p.page.context.cookies()}
     assert cookies["opsdesk_session"]["httpOnly"] and cookies["opsdesk_session"]["sameSite"] == "Strict"
