@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from .audit_chain import Verdict
 from .audit_store import Verifies, combined
 from .internal_auth import require_roles
 from .roles import AGENCY_ROLE, AUDITOR_ROLE
@@ -29,7 +30,16 @@ class AuditVerdict(BaseModel):
     )
 
 
-def audit_router(stores: Callable[[Any], Sequence[Verifies]]) -> APIRouter:
+async def _verdict_of(store: Any) -> Verdict:
+    """A store wired without a seal (a plain test adapter, a misconfigured deployment) cannot vouch for its records:
+    that is a failed verification naming it, not a 500."""
+    if not hasattr(store, "audit_verify"):
+        return Verdict(ok=False, checked=0, first_broken=f"{type(store).__name__}: keeps no sealed trail")
+    verdict: Verdict = await store.audit_verify()
+    return verdict
+
+
+def audit_router(stores: Callable[[Any], Sequence[Verifies | object]]) -> APIRouter:
     """The route over the stores `stores(app.state.adapters)` names (each store's `audit_verify`)."""
     router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -38,7 +48,7 @@ def audit_router(stores: Callable[[Any], Sequence[Verifies]]) -> APIRouter:
         dependencies=[Depends(require_roles(*AUDIT_READERS))],
     )
     async def verify(request: Request) -> AuditVerdict:
-        verdict = combined([await store.audit_verify() for store in stores(request.app.state.adapters)])
+        verdict = combined([await _verdict_of(store) for store in stores(request.app.state.adapters)])
         return AuditVerdict(ok=verdict.ok, checked=verdict.checked, first_broken=verdict.first_broken)
 
     return router
