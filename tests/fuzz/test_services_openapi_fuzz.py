@@ -109,13 +109,14 @@ def knowledge_schema() -> Any:
 
 
 def reporting_schema() -> Any:
-    from reporting.adapters.memory import MemoryEventSource
+    from reporting.adapters.memory import MemoryArticleSource, MemoryEventSource
     from reporting.main import create_app
     from reporting.settings import ReportingSettings
     from reporting.wiring import memory_adapters
 
     settings_ = ReportingSettings(environment="test")
-    adapters = memory_adapters(settings_, source=MemoryEventSource())
+    # Knowledge's answer over the bus, as the real wiring has it (without one the manual's route is an honest 503).
+    adapters = memory_adapters(settings_, source=MemoryEventSource(), articles=MemoryArticleSource())
     return _ready(create_app(settings_, adapters=adapters), adapters, "reporting")
 
 
