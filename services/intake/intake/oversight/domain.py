@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from opsdesk_shared.contracts.security import Rule, SecurityIncidentRaisedV1, Severity, ViolationDetected
 from opsdesk_shared.roles import AGENCY_ROLE, AUDITOR_ROLE
 
+from ..texts import STATUS
+
 State = Literal["open", "acknowledged", "closed"]
 NAMESPACE = uuid.UUID("5e3c1d2a-16a0-4b7e-9c1d-0a6e5ec0de16")
 
@@ -141,4 +143,12 @@ def unauthorized(status: str, authorization_state: str | None) -> bool:
 def desk_act_what(*, act: str, number: str, status: str) -> str:
     """The desk's refused act, in words (zh-CN, the incident's language of record)."""
     state = {"awaiting_authorization": "待信息中心授权", "cancelled": "信息中心已拒绝授权"}.get(status, status)
-    return f"服务台对未经授权的工单 {number}（{state}）执行「{act}」被拒绝"
+    return f"服务台对未经授权的工单 {number}（{state}）{_act_in_words(act)}被拒绝"
+
+
+def _act_in_words(act: str) -> str:
+    """`ticket.status:<target>` as the step a person took ("把工单改为「处理中」"); another act named as it is."""
+    kind, _, target = act.partition(":")
+    if kind == "ticket.status" and target:
+        return f"把工单改为「{STATUS.get(target, (target,))[0]}」"
+    return f"执行「{act}」"

@@ -84,3 +84,12 @@ async def test_an_incident_another_service_detected_names_the_actor_as_identity_
     stranger = violation.model_copy(update={"actor": "api-key-7"})
     unknown, _ = await service.record_violation(stranger, violation_id="v-10", incidents=incidents, now=NOW, correlation_id="c")
     assert unknown.actor_name is None  # nobody identity knows: no name invented
+
+
+def test_a_refused_status_change_is_told_as_the_step_in_words() -> None:
+    """The incident's text names the state the desk tried to set, not the act's code (the agency reads it)."""
+    from intake.oversight.domain import desk_act_what
+
+    said = desk_act_what(act="ticket.status:in_progress", number="INC-2026-000002", status="awaiting_authorization")
+    assert said == "服务台对未经授权的工单 INC-2026-000002（待信息中心授权）把工单改为「处理中」被拒绝"
+    assert "执行「cmdb.change」" in desk_act_what(act="cmdb.change", number="N", status="cancelled")
