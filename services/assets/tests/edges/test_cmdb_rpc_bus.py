@@ -42,7 +42,7 @@ def broker_for(world: Adapters) -> NatsBroker:
 async def ask(broker: NatsBroker, subject: str, payload: Any) -> dict[str, Any]:
     async with TestNatsBroker(broker) as test_broker:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        reply = await test_broker.request(body, subject)
+        reply = await test_broker.request(body, subject, timeout=10)
     return json.loads(reply.body)  # type: ignore[no-any-return]
 
 
