@@ -55,6 +55,9 @@ class Profile:
     # After the load, the services' consumers may work through their backlog this long (as long as it shrinks)
     # before settle_s starts: a loaded machine lags, and lag is not a differing view.
     drain_max_s: float = 300.0
+    # Then every durable consumer must be quiet (nothing pending or unacknowledged) before a reading is judged, at
+    # most this long (checks judge a settled system; lag is not a differing view).
+    quiet_max_s: float = 300.0
     answer_timeout_s: float = 60.0  # how long a careful client waits for one answer before it sends again
     # A killed part must come back (every service ready again) within this, or the campaign fails; generous because
     # the next fault must not meet a stack still starting. How fast it came back is printed beside the machine's load
@@ -67,7 +70,7 @@ class Profile:
 
 
 SHORT = Profile("short", rate=3, seconds=30, faults=((5, "dispatch"), (14, "nats"), (22, "intake")), settle_s=25,
-                drain_max_s=120)
+                drain_max_s=120, quiet_max_s=60)
 LONG = Profile(
     "long", rate=10, seconds=210,
     faults=((10, "dispatch"), (35, "sla-monitor"), (60, "knowledge"), (85, "reporting"), (110, "assets"), (135, "intake"),
@@ -339,6 +342,18 @@ async def observe(stack: Stack, clients: list[ClientOutcome]) -> Observed:
             if not cursor:
                 break
         summary = (await http.get(f"{stack.service('reporting').url}/api/v1/summary", auth=stack.internal_auth("reporting"))).json()
+    # The source again, after the view, for the tickets whose first reading differed (checks.stale_search: search
+    # is written after the store, so a view read later may be ahead of an older source reading, never of the source).
+    differ = [tid for tid, (status, version, _m, _t) in stored.items() if search.get(tid, (status, version)) != (status, version)]
+    stored_after: dict[str, tuple[str, int]] = {}
+    if differ:
+        mongo = AsyncMongoClient(stack.database.url, serverSelectionTimeoutMS=10000, tz_aware=True)
+        try:
+            async for t in mongo.opsdesk_intake.tickets.find({"_id": {"$in": differ}}, {"status": 1, "version": 1, "updated_at": 1}):
+                stored_after[t["_id"]] = (t["status"], int(t["version"]))
+                stored_updated[t["_id"]] = f"{t.get('updated_at')} (read again after search)"
+        finally:
+            await mongo.close()
     created = sum(int(row["count"]) for row in summary.get("tickets_created", []))
     assigned_by: dict[str, int] = defaultdict(int)
     for row in summary.get("tickets_assigned", []):
@@ -356,10 +371,11 @@ async def observe(stack: Stack, clients: list[ClientOutcome]) -> Observed:
     return Observed(
         clients=clients, stored=stored, search=search, assignments=assignments, loads=loads, reporting_created=created,
         reporting_assigned=dict(assigned_by), assets_view=assets_view, assigned_events=dict(assigned_events),
-        created_events=created_events, dead_letters=dead, outboxes=outboxes, timed=timed,
+        created_events=created_events, dead_letters=dead, outboxes=outboxes, timed=timed, stored_after=stored_after,
         details={
-            tid: f"search v{search[tid][1]} updated {search_updated.get(tid)}, stored v{v} updated {stored_updated.get(tid)}"
-            for tid, (_s, v, _m, _t) in stored.items() if tid in search and search[tid][1] != v
+            tid: f"search v{search[tid][1]} updated {search_updated.get(tid)}, stored v{stored_after.get(tid, (_s, v))[1]} "
+                 f"updated {stored_updated.get(tid)}"
+            for tid, (_s, v, _m, _t) in stored.items() if tid in search and search[tid][1] != stored_after.get(tid, (_s, v))[1]
         },
     )
 
@@ -390,20 +406,37 @@ async def drain(stack: Stack, *, max_s: float, stall_s: float = 30.0, log: Calla
 
 async def settle(
     stack: Stack, clients: list[ClientOutcome], settle_s: float, log: Callable[[str], None] = print,
-) -> tuple[Observed, dict[str, list[str]], float | None]:
-    """Reads back until every check holds or `settle_s` passed; returns the last reading and when it first held."""
+    quiet_max_s: float = 300.0,
+) -> tuple[Observed, dict[str, list[str]], float | None, float | None]:
+    """Judges a settled system: first waits until no durable consumer holds a pending or unacknowledged message (at
+    most `quiet_max_s`; a reading taken while a consumer still works is lag, and the wait is reported with what was
+    still pending), then reads back until every check holds or `settle_s` passed. Returns the last reading, its
+    results, when it first held (from the first quiet reading) and how long the consumers took to be quiet (None: not
+    quiet within the bound; the reading is then judged anyway and the note names what was pending)."""
     started = time.monotonic()
+    quiet_after: float | None = None
+    while True:
+        behind = await consumers_behind(stack)
+        if not behind:
+            quiet_after = time.monotonic() - started
+            break
+        if time.monotonic() - started >= quiet_max_s:
+            log(f"  consumers not quiet after {quiet_max_s:.0f}s, judging anyway: {dict(sorted(behind.items()))}")
+            break
+        log(f"  waiting for quiet at {time.monotonic() - started:5.1f}s: {dict(sorted(behind.items()))}")
+        await asyncio.sleep(3.0)
+    judged = time.monotonic()
     while True:
         observed = await observe(stack, clients)
         results = evaluate(observed)
         behind = await consumers_behind(stack)
-        log(f"  reading at {time.monotonic() - started:5.1f}s: "
+        log(f"  reading at {time.monotonic() - judged:5.1f}s: "
             + (", ".join(f"{name} {len(found)}" for name, found in results.items() if found) or "every check holds")
             + f"; consumers behind (pending, unacked): {behind or 'none'}")
         if not any(results.values()):
-            return observed, results, time.monotonic() - started
-        if time.monotonic() - started >= settle_s:
-            return observed, results, None
+            return observed, results, time.monotonic() - judged, quiet_after
+        if time.monotonic() - judged >= settle_s:
+            return observed, results, None, quiet_after
         await asyncio.sleep(2.0)
 
 
@@ -417,7 +450,7 @@ def run_campaign(stack: Stack, profile: Profile, *, log: Callable[[str], None] =
     clients, faults, load = asyncio.run(drive_load(stack, profile, run_id, log))
     drained_s, backlog, how = asyncio.run(drain(stack, max_s=profile.drain_max_s, log=log))
     log(f"  consumers {how} after {drained_s:.0f}s (backlog {backlog}); settling: reading back every view")
-    observed, results, settled = asyncio.run(settle(stack, clients, profile.settle_s, log))
+    observed, results, settled, quiet = asyncio.run(settle(stack, clients, profile.settle_s, log, profile.quiet_max_s))
     behind = asyncio.run(consumers_behind(stack))
     retried = sum(1 for c in clients if len(c.attempts) > 1)
     after = " / ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -449,7 +482,9 @@ def run_campaign(stack: Stack, profile: Profile, *, log: Callable[[str], None] =
                 str(a.status) if a.status is not None else a.error.split(":", 1)[0] for c in clients for a in c.attempts
             ).most_common()),
             "consumers' backlog after the load": f"{backlog} messages, {how} after {drained_s:.0f}s",
-            "settled after (once drained)": f"{settled:.1f}s" if settled is not None else f"not within {profile.settle_s:.0f}s",
+            "every consumer quiet (0 pending, 0 unacked) after the drain": (
+                f"after {quiet:.0f}s" if quiet is not None else f"NOT within {profile.quiet_max_s:.0f}s (judged anyway)"),
+            "settled after (once quiet)": f"{settled:.1f}s" if settled is not None else f"not within {profile.settle_s:.0f}s",
             "consumers still behind at the end (pending, unacked)": ", ".join(
                 f"{durable} {p}/{u}" for durable, (p, u) in sorted(behind.items())) or "none",
             "search and source versions differ (first 5; when each last changed it)": "; ".join(

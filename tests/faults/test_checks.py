@@ -72,6 +72,17 @@ def _stale_search(o: Observed) -> None:
     o.search["t1"] = ("new", 1)  # issue 14 item 2: a stale read written over the newer entry
 
 
+def _search_ahead_of_latest_source(o: Observed) -> None:
+    # Search shows a version the source never reached, even read again after the view: a view ahead of its source.
+    o.search["t3"] = ("new", 2)
+    o.stored_after["t3"] = ("new", 1)
+
+
+def _search_behind_latest_source(o: Observed) -> None:
+    # The first reading agreed; the source read after the view moved on and search did not follow (a stale view).
+    o.stored_after["t1"] = ("assigned", 4)
+
+
 def _reporting(o: Observed) -> None:
     o.reporting_assigned = {"e1": 2, "e2": 1}
 
@@ -114,6 +125,8 @@ PLANTED: dict[str, tuple[str, Callable[[Observed], None]]] = {
     "double-assigned": ("double assignments", _double_assigned),
     "dead-letter": ("dead letters", _dead_letter),
     "stale-search": ("search = source", _stale_search),
+    "search-ahead": ("search = source", _search_ahead_of_latest_source),
+    "search-behind-latest": ("search = source", _search_behind_latest_source),
     "reporting": ("reporting = source", _reporting),
     "assets": ("assets view = source", _assets),
     "load": ("engineer loads = source", _load),
@@ -123,6 +136,16 @@ PLANTED: dict[str, tuple[str, Callable[[Observed], None]]] = {
     "500": ("5xx other than 503", _five_hundred),
     "untimed": ("every ticket timed", _untimed),
 }
+
+
+def test_search_ahead_of_an_older_source_reading_is_the_readings_skew_not_a_stale_view() -> None:
+    """Runs 3-4: the database was read first (v2), knowledge's kb.suggested landed (intake stored v3 and then
+    indexed it), search was read (v3). Read again after the view, the source holds v3: no violation."""
+    observed = copy.deepcopy(clean())
+    observed.search["t1"] = ("assigned", 4)
+    assert evaluate(observed)["search = source"] == ["t1: search shows assigned v4, stored assigned v3"]
+    observed.stored_after["t1"] = ("assigned", 4)
+    assert evaluate(observed)["search = source"] == []
 
 
 def test_a_clean_reading_passes_every_check() -> None:
