@@ -13,7 +13,8 @@ from opsdesk_shared.contracts import SlaBreachedV1
 from . import escalation, metrics
 from .escalation import EscalationLevel, Notification
 from .notifications import templates
-from .notifications.channels import NotifyChannel
+from .notifications.channels import IN_APP, NotifyChannel
+from .notifications.inbox import InboxStore, notice_of
 from .notifications.ratelimit import Buckets
 from .ports import EmailSender, NotificationStore, WebhookSender
 
@@ -80,18 +81,32 @@ async def deliver_due(
     sender: ChannelSender | None = None,
     channels: Mapping[str, NotifyChannel] | None = None,
     buckets: Buckets | None = None,
+    inbox: InboxStore | None = None,
 ) -> int:
     """Send what is due; every attempt is recorded, failures retried with back-off, then marked failed.
 
     Notifications on a configured channel are grouped per (channel, address), joined up to the channel's batch size
     into one message, and each message takes a token from the channel's bucket; without a token the rest wait
     (their due time moves to the next token, no attempt is counted): over the rate is never a reason to drop.
+    Notifications on the in-app channel are kept in the inbox for their reader (no rate, no batch).
     """
     channels = channels or {}
     buckets = buckets if buckets is not None else Buckets()
     sent = 0
     groups: dict[tuple[str, str | None], list[Notification]] = {}
     for n in await store.due(now, limit=limit):
+        if n.channel == "apprise" and n.target == IN_APP:
+            try:
+                if inbox is None:
+                    raise RuntimeError("no inbox is wired")
+                await inbox.add(notice_of(n, now=now))  # False for a retry after a lost save: kept once either way
+                error = None
+            except Exception as exc:
+                error = _error(exc)
+            after = await _record(n, error=error, now=now, store=store, max_attempts=max_attempts, backoff_s=backoff_s,
+                                  label=IN_APP)
+            sent += after.status == "sent"
+            continue
         if n.channel == "apprise":
             groups.setdefault((n.target, n.address), []).append(n)
             continue

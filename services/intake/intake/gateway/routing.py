@@ -50,7 +50,10 @@ READERS: dict[str, frozenset[str]] = {
 }
 # A prefix whose writers differ from its service's: everyone behind the gateway sets their own notification
 # preferences (the SLA monitor lets only admins change roles' preferences and test channels).
-PREFIX_WRITERS: dict[str, frozenset[str]] = {"notifications": STAFF}
+PREFIX_WRITERS: dict[str, frozenset[str]] = {"notifications": STAFF | {"requester"}}
+# A prefix whose readers differ from its service's: requesters read their own in-app notices and preferences
+# (GET /notifications/mine, /notifications/preferences); the SLA monitor keeps everything else there to the team's roles.
+PREFIX_READERS: dict[str, frozenset[str]] = {"notifications": STAFF | {"requester"}}
 # The agency's own decisions under another service's prefix (issue 16): asking dispatch for an engineer to be
 # replaced (POST /engineers/{id}/replacement-requests). Nothing else of the team's it writes; dispatch checks the role.
 AGENCY_WRITES: tuple[tuple[str, re.Pattern[str]], ...] = (("engineers", re.compile(r"[^/]+/replacement-requests/?")),)
@@ -74,7 +77,7 @@ def require_staff(actor: Actor) -> None:
 
 async def _forward(request: Request, wired: Adapters, actor: Actor, prefix: str, rest: str) -> Response:
     upstream = ROUTES[prefix]
-    if actor.role not in READERS[upstream]:
+    if actor.role not in PREFIX_READERS.get(prefix, READERS[upstream]):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.role} may not use {prefix}")
     agency_own = actor.role == AGENCY_ROLE and any(p == prefix and path.fullmatch(rest) for p, path in AGENCY_WRITES)
     if request.method not in READ_METHODS and actor.role not in PREFIX_WRITERS.get(prefix, WRITERS[upstream]) and not agency_own:

@@ -79,6 +79,9 @@ def register(broker: NatsBroker, *, wired: NotificationWiring, book: BookHolder,
     def handler_for(route: Route) -> Callable[[Envelope, Any], Any]:
         async def on_event(envelope: Envelope, data: Any) -> None:
             raw = data.model_dump()
+            if route.subject_name == "TICKET_CREATED" and raw.get("ticket_id") and raw.get("number"):
+                # Every ticket's number, for the events that name it by id only (ticket.assigned).
+                await wired.numbers.remember(str(raw["ticket_id"]), str(raw["number"]))
             if not route.when(raw):
                 return
             ticket_id = str(raw.get("ticket_id") or "")

@@ -6,12 +6,16 @@ stored in a notification record, returned by the API or logged: records name the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-ChannelKind = Literal["email", "wecom", "dingtalk", "sms", "webhook"]
+ChannelKind = Literal["email", "wecom", "dingtalk", "sms", "webhook", "console"]
 ROBOTS: frozenset[str] = frozenset({"wecom", "dingtalk"})
+# The in-app channel: notices kept for the person and read in the console (GET /notifications/mine). It needs no
+# configuration and is always there; a configured channel cannot take its id.
+IN_APP = "console"
 
 
 class NotifyChannel(BaseModel):
@@ -30,7 +34,7 @@ class NotifyChannel(BaseModel):
     @property
     def batches(self) -> bool:
         """Robots and SMS gateways get several notifications per message; email goes one per person."""
-        return self.kind != "email"
+        return self.kind not in ("email", "console")
 
 
 class ChannelView(BaseModel):
@@ -46,3 +50,13 @@ class ChannelView(BaseModel):
 def view(channel_id: str, channel: NotifyChannel) -> ChannelView:
     return ChannelView(id=channel_id, kind=channel.kind, name=channel.name or channel_id, per_minute=channel.per_minute,
                        batch=channel.batch)
+
+
+IN_APP_CHANNEL = NotifyChannel(
+    kind="console", url=SecretStr("console://"), name="站内通知", per_minute=6000.0, burst=1000, batch=1,
+)
+
+
+def with_in_app(channels: Mapping[str, NotifyChannel]) -> dict[str, NotifyChannel]:
+    """The configured channels and the in-app one (which no setting can replace)."""
+    return {**{k: v for k, v in channels.items() if k != IN_APP}, IN_APP: IN_APP_CHANNEL}

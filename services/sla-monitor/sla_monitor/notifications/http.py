@@ -17,11 +17,14 @@ from opsdesk_shared.roles import ROLES
 from . import service
 from .apprise_sender import DeliveryError
 from .channels import ChannelView, view
+from .inbox import Mine, audiences
+from .inbox import view as notice_view
 from .preferences import Preference, PreferenceIn, role_key, user_key
 from .service import MissingAddress, NotificationWiring, UnknownChannel
 
 ADMIN_ONLY = [Depends(require_roles("admin", services=False))]
-PEOPLE = ("agent", "engineer", "manager", "auditor", "agency", "admin")
+# Requesters read their own in-app notices and set their own preferences too (the gateway lets them under this prefix).
+PEOPLE = ("requester", "agent", "engineer", "manager", "auditor", "agency", "admin")
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], dependencies=[Depends(require_roles(*PEOPLE))])
 
 TEXTS: dict[str, tuple[str, str, str]] = {
@@ -30,6 +33,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "missing_address": ("{kind} 渠道需要填写地址（邮箱或手机号）", "{kind} 管道需要填寫地址（信箱或手機號碼）",
                         "a {kind} channel needs an address (a mailbox or a phone number)"),
     "not_a_person": ("只有登录的人员有自己的通知偏好", "只有登入的人員有自己的通知偏好", "Only a signed-in person has notification preferences"),
+    "no_notice": ("没有这条通知", "沒有這則通知", "No such notice"),
     "test_failed": ("渠道 {channel} 发送失败：{reason}", "管道 {channel} 傳送失敗：{reason}", "channel {channel} refused: {reason}"),
 }
 LANGS = ("zh-CN", "zh-TW", "en")
@@ -45,7 +49,7 @@ def _wired(request: Request) -> NotificationWiring:
 
 
 Wired = Annotated[NotificationWiring, Depends(_wired)]
-RoleName = Annotated[str, Path(pattern="^(" + "|".join(r for r in ROLES if r != "requester") + ")$")]
+RoleName = Annotated[str, Path(pattern="^(" + "|".join(r for r in ROLES if r != "service") + ")$")]
 
 
 class Listed(BaseModel):
@@ -100,9 +104,10 @@ def _own_key(request: Request, caller: VerifiedCaller) -> str:
     return user_key(caller.subject)
 
 
-@router.get("/preferences", summary="My notification preferences (which events, which channels, quiet hours)")
+@router.get("/preferences", summary="My notification preferences (which events, which channels, quiet hours); "
+            "without my own, my role's (then `updated_at` is null)")
 async def my_preferences(request: Request, wired: Wired, caller: VerifiedCaller) -> Preference:
-    return await service.read_preference(_own_key(request, caller), prefs=wired.preferences)
+    return await service.read_own_preference(_own_key(request, caller), caller.role, prefs=wired.preferences)
 
 
 @router.put("/preferences", summary="Replace my notification preferences")
@@ -158,3 +163,35 @@ async def test_channel(
     except DeliveryError as exc:
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, _say(request, "test_failed", channel=channel_id, reason=str(exc))) from None
     return TestResult(channel=channel_id, sent=True)
+
+
+class Marked(BaseModel):
+    marked: int
+
+
+@router.get("/mine", summary="My in-app notices, latest first, in my language, with how many I have not read")
+async def my_notices(
+    request: Request, wired: Wired, caller: VerifiedCaller, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Mine:
+    _own_key(request, caller)
+    mine = audiences(caller)
+    notices = await wired.inbox.mine(mine, limit=limit)
+    lang = language(request)
+    return Mine(items=[notice_view(n, reader=caller.subject, language=lang) for n in notices],
+                unread=await wired.inbox.unread(mine, caller.subject))
+
+
+@router.post("/mine/read", summary="Mark all my notices read")
+async def read_all(request: Request, wired: Wired, caller: VerifiedCaller) -> Marked:
+    _own_key(request, caller)
+    return Marked(marked=await wired.inbox.mark_all_read(audiences(caller), caller.subject))
+
+
+@router.post("/mine/{notice_id}/read", summary="Mark one of my notices read (404 for one that is not mine)")
+async def read_one(
+    notice_id: Annotated[str, Path(max_length=64)], request: Request, wired: Wired, caller: VerifiedCaller,
+) -> Marked:
+    _own_key(request, caller)
+    if not await wired.inbox.mark_read(notice_id, audiences(caller), caller.subject):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _say(request, "no_notice"))
+    return Marked(marked=1)

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..calendar_book import CalendarBook
 from ..escalation import Notification
-from .channels import NotifyChannel
+from .channels import IN_APP, NotifyChannel
+from .inbox import texts_of
 from .preferences import Preference, deliver_at, is_urgent
 from .templates import render
 
@@ -54,7 +55,7 @@ def audience(kind: str, fields: Mapping[str, Any], *, holder: str | None = None)
     if kind == "incident_raised":
         return [Recipient("agency"), Recipient("manager"), Recipient("auditor")]
     if kind == "breach":
-        return [Recipient("manager")]
+        return [Recipient("manager"), Recipient("agent")]
     return []
 
 
@@ -84,10 +85,18 @@ def plan(
         for choice in pref.channels:
             if choice.channel not in channels:
                 continue  # a channel an admin removed since: nothing to send it through
-            nid = notification_id(event_id=event_id, recipient=recipient.label, channel=choice.channel, address=choice.address)
+            in_app = choice.channel == IN_APP
+            address = None if in_app else choice.address
+            nid = notification_id(event_id=event_id, recipient=recipient.label, channel=choice.channel, address=address)
+            payload: dict[str, Any] = {"event": kind, "event_id": event_id}
+            if in_app:
+                # Kept for the reader, who reads it in their own language whenever they look: quiet hours do not apply.
+                number = fields.get("number")
+                payload |= {"audience": recipient.label, "number": str(number) if number else None,
+                            "texts": texts_of(kind, dict(fields))}
             out[nid] = Notification(
                 id=nid, ticket_id=ticket_id, timer="", level=0, role=recipient.role, channel="apprise",
-                target=choice.channel, address=choice.address, subject=subject, body=body,
-                payload={"event": kind, "event_id": event_id}, due_at=due, event=kind, language=pref.language,
+                target=choice.channel, address=address, subject=subject, body=body,
+                payload=payload, due_at=now if in_app else due, event=kind, language=pref.language,
             )
     return list(out.values())

@@ -50,6 +50,17 @@ class Preference(PreferenceIn):
     updated_by: str | None = None
 
 
+# What each role is told in the console on a fresh install (seeded only where no role preference is stored; an admin's
+# choice is never overwritten). The in-app channel needs no configuration, so every role is reached from the start.
+DEFAULT_ROLE_EVENTS: dict[str, tuple[EventKind, ...]] = {
+    "engineer": ("assigned",),
+    "agent": ("needs_answer", "breach"),
+    "manager": ("breach", "escalation", "incident_raised", "report_returned"),
+    "agency": ("authorization_waiting", "report_submitted", "incident_raised"),
+    "requester": ("resolved", "needs_answer"),
+}
+
+
 def user_key(subject: str) -> str:
     return f"user:{subject}"
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..calendar_book import CalendarBook
 from ..notify import ChannelSender, queue
 from ..ports import NotificationStore
-from .channels import NotifyChannel
+from .channels import IN_APP, NotifyChannel, with_in_app
+from .inbox import InboxStore, MemoryInboxStore, Notice, texts_of
 from .plan import Recipient, audience, plan
-from .preferences import Preference, PreferenceIn, role_key, user_key
+from .preferences import DEFAULT_ROLE_EVENTS, ChannelChoice, Preference, PreferenceIn, role_key, user_key
 from .ratelimit import Buckets
-from .stores import PreferenceStore
+from .stores import MemoryNumberStore, NumberStore, PreferenceStore
 from .templates import render
 
 
@@ -27,6 +29,11 @@ class NotificationWiring:
     channels: Mapping[str, NotifyChannel]
     sender: ChannelSender | None
     buckets: Buckets = field(default_factory=Buckets)
+    inbox: InboxStore = field(default_factory=MemoryInboxStore)
+    numbers: NumberStore = field(default_factory=MemoryNumberStore)
+
+    def __post_init__(self) -> None:
+        self.channels = with_in_app(self.channels)  # the in-app channel is always there
 
 
 def memory_wiring() -> NotificationWiring:
@@ -57,6 +64,9 @@ async def notify_event(
     now: datetime,
 ) -> int:
     """Plan and store what an event tells whom; idempotent per event id. Returns how many records are new."""
+    if ticket_id and not fields.get("number"):
+        number = await wired.numbers.number(ticket_id)
+        fields = {**fields, "number": number} if number else fields
     recipients = [(r, await _preference_of(r, wired.preferences)) for r in audience(kind, fields, holder=holder)]
     planned = plan(
         event_id=event_id, kind=kind, fields=fields, ticket_id=ticket_id, recipients=recipients,
@@ -68,6 +78,31 @@ async def notify_event(
 async def read_preference(key: str, *, prefs: PreferenceStore) -> Preference:
     """The stored preference, or the defaults (nothing chosen yet: no channels)."""
     return await prefs.get(key) or Preference(key=key)
+
+
+async def read_own_preference(key: str, role: str, *, prefs: PreferenceStore) -> Preference:
+    """A person's own preference; without one, what reaches them: their role's (marked as not theirs by having no
+    `updated_at`), else nothing chosen."""
+    own = await prefs.get(key)
+    if own is not None:
+        return own
+    inherited = await prefs.get(role_key(role))
+    if inherited is None:
+        return Preference(key=key)
+    return inherited.model_copy(update={"key": key, "updated_at": None, "updated_by": None})
+
+
+def default_role_preference(role: str, *, now: datetime) -> Preference:
+    return Preference(
+        key=role_key(role), events=DEFAULT_ROLE_EVENTS[role], channels=(ChannelChoice(channel=IN_APP),),
+        updated_at=now, updated_by="defaults",
+    )
+
+
+async def seed_role_defaults(*, prefs: PreferenceStore, now: datetime) -> list[str]:
+    """Give each role the in-app channel for the events that concern it, where no role preference is stored yet.
+    Returns the roles seeded now (none on a second start, none where an admin chose)."""
+    return [role for role in DEFAULT_ROLE_EVENTS if await prefs.put_if_absent(default_role_preference(role, now=now))]
 
 
 async def set_preference(
@@ -91,8 +126,14 @@ async def set_preference(
 async def send_test(
     channel_id: str, *, address: str | None, language: str, by: str, wired: NotificationWiring,
 ) -> None:
-    """Send the test message now (an admin is waiting for the answer); raises the channel's refusal."""
+    """Send the test message now (an admin is waiting for the answer); raises the channel's refusal. The in-app
+    channel's test is a notice for the admin who asked."""
     channel = wired.channels[channel_id]
+    if channel.kind == "console":
+        fields = {"channel": channel.name or channel_id, "by": by}
+        await wired.inbox.add(Notice(id=str(uuid.uuid4()), audience=user_key(by), event="test", texts=texts_of("test", fields),
+                                     created_at=datetime.now(UTC)))
+        return
     if wired.sender is None:
         raise RuntimeError("no sender is wired")
     title, body = render("test", language, {"channel": channel.name or channel_id, "by": by})
@@ -113,4 +154,7 @@ class MissingAddress(ValueError):
         self.kind = kind
 
 
-__all__ = ["NotificationWiring", "memory_wiring", "notify_event", "read_preference", "role_key", "send_test", "set_preference", "user_key"]
+__all__ = [
+    "NotificationWiring", "memory_wiring", "notify_event", "read_own_preference", "read_preference", "role_key",
+    "seed_role_defaults", "send_test", "set_preference", "user_key",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.mongo import check_document
 
@@ -17,6 +18,9 @@ class PreferenceStore(Protocol):
         """The preference of the person who is this engineer (events name engineers by engineer id)."""
         ...
     async def put(self, preference: Preference) -> None: ...
+    async def put_if_absent(self, preference: Preference) -> bool:
+        """Store it only when nothing is stored under its key (defaults never overwrite an admin's choice)."""
+        ...
 
 
 def _from_doc(doc: dict[str, Any] | None) -> Preference | None:
@@ -46,6 +50,13 @@ class MongoPreferenceStore:
     async def put(self, preference: Preference) -> None:
         await self._prefs.replace_one({"_id": preference.key}, _doc(preference), upsert=True)
 
+    async def put_if_absent(self, preference: Preference) -> bool:
+        try:
+            await self._prefs.insert_one({"_id": preference.key, **_doc(preference)})
+        except DuplicateKeyError:
+            return False
+        return True
+
 
 class MemoryPreferenceStore:
     """For unit tests; refuses what the database would."""
@@ -62,3 +73,40 @@ class MemoryPreferenceStore:
     async def put(self, preference: Preference) -> None:
         check_document({"_id": preference.key, **_doc(preference)})
         self.by_key[preference.key] = preference
+
+    async def put_if_absent(self, preference: Preference) -> bool:
+        if preference.key in self.by_key:
+            return False
+        await self.put(preference)
+        return True
+
+
+class NumberStore(Protocol):
+    """Intake's ticket numbers by ticket id (from ticket.created): events that name a ticket by id only (ticket.assigned)
+    are told and linked by the number people know."""
+
+    async def remember(self, ticket_id: str, number: str) -> None: ...
+    async def number(self, ticket_id: str) -> str | None: ...
+
+
+class MongoNumberStore:
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self._numbers = db["ticket_numbers"]
+
+    async def remember(self, ticket_id: str, number: str) -> None:
+        await self._numbers.replace_one({"_id": ticket_id}, {"number": number}, upsert=True)
+
+    async def number(self, ticket_id: str) -> str | None:
+        doc = await self._numbers.find_one({"_id": ticket_id})
+        return str(doc["number"]) if doc else None
+
+
+class MemoryNumberStore:
+    def __init__(self) -> None:
+        self.by_ticket: dict[str, str] = {}
+
+    async def remember(self, ticket_id: str, number: str) -> None:
+        self.by_ticket[ticket_id] = number
+
+    async def number(self, ticket_id: str) -> str | None:
+        return self.by_ticket.get(ticket_id)
