@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import Gateway
-from .pages import admin, agency, auth, calls, cmdb, desk, engineer, events, home, kb, manager, portal, tickets
+from .pages import admin, agency, auth, calls, cmdb, desk, engineer, events, home, kb, manager, notices, portal, tickets
 from .session import SessionSealer
 from .settings import ConsoleSettings
 from .web import STATIC, Console, SignInRequired, context, environment
@@ -49,7 +49,7 @@ def create_app(settings: ConsoleSettings, client: httpx.AsyncClient | None = Non
                 await http.aclose()
 
     app = FastAPI(title="Opsdesk console", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    for module in (auth, home, desk, tickets, calls, events, engineer, portal, kb, manager, agency, admin, cmdb):
+    for module in (auth, home, desk, tickets, calls, events, engineer, portal, kb, manager, agency, admin, cmdb, notices):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

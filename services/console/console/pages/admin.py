@@ -22,6 +22,7 @@ from ..api import ApiError, Json
 from ..api import _error as api_error
 from ..labels import N_
 from ..web import Ctx, checked, signed_in
+from . import notices
 
 router = APIRouter(prefix="/admin")
 ROLES = ("requester", "agent", "engineer", "manager", "auditor", "agency", "admin")
@@ -33,7 +34,7 @@ DONE = {
     "user": N_("User created."), "disabled": N_("User disabled."), "enabled": N_("User enabled."),
     "reset": N_("Password reset; the user's earlier sessions end."), "revoked": N_("API key revoked."),
     "catalog": N_("Catalog service saved."), "holidays": N_("Holiday schedule uploaded."), "roster": N_("Engineer and rota saved."),
-    "tested": N_("Test message sent."),
+    "tested": N_("Test message sent."), "role_saved": N_("The role's notification preferences are saved."),
 }
 SECTIONS = (
     ("users", N_("Users and API keys")), ("catalog", N_("Service catalog")), ("calendars", N_("Calendars and holidays")),
@@ -413,17 +414,37 @@ async def sla(ctx: Admin) -> Response:
 # --- notification channels ------------------------------------------------------------------------------------------
 
 
-async def channels_page(ctx: Ctx, error: str | None = None, status_code: int = 200) -> Response:
+async def channels_page(ctx: Ctx, error: str | None = None, status_code: int = 200, shown: Json | None = None) -> Response:
+    role = ctx.request.query_params.get("role") or ctx.request.path_params.get("role") or "engineer"
+    role = role if role in ROLES else "engineer"
+    preference: Json = {}
     try:
         channels, err = list(await get(ctx, "/notifications/channels")), None
+        preference = await get(ctx, f"/notifications/preferences/roles/{role}")
     except ApiError as exc:
         channels, err = [], said(exc)
-    return page(ctx, "admin/channels.html", "channels", error=error or err, status_code=status_code, channels=channels)
+    return page(ctx, "admin/channels.html", "channels", error=error or err, status_code=status_code, channels=channels,
+                roles=ROLES, role=role, values=shown or notices.form_values(preference),
+                events=notices.CHOOSABLE, langs=notices.LANGS, form_action=f"/admin/channels/roles/{role}")
 
 
 @router.get("/channels")
 async def channels(ctx: Admin) -> Response:
     return await channels_page(ctx)
+
+
+@router.post("/channels/roles/{role}")
+async def save_role_preferences(ctx: AdminAct, role: str) -> Response:
+    """A role's notification preferences: the default of every person of the role who has not chosen their own."""
+    if role not in ROLES:
+        raise HTTPException(404, "no such role")
+    form = await ctx.request.form()
+    body = notices.preference_body(form, list(await get(ctx, "/notifications/channels")))
+    try:
+        await ctx.api.call("PUT", f"/notifications/preferences/roles/{role}", token=ctx.token, lang=ctx.lang, json=body)
+    except ApiError as exc:
+        return await channels_page(ctx, error=said(exc), status_code=exc.status, shown=notices.form_values(body))
+    return ctx.redirect(f"/admin/channels?role={role}&done=role_saved")
 
 
 @router.post("/channels/{channel_id}/test")
