@@ -108,6 +108,20 @@ def open_page(browser: Any, stack: Stack) -> Iterator[Any]:
         ctx.close()
 
 
+def landed(page: Any, done: str, timeout_ms: float = 60_000) -> None:
+    """After a form's click: wait for `/?done=<done>`, or fail at once with the refusal the page shows instead.
+
+    Why: a refused act redirects to `/` with the API's words; waiting only for the done URL turned such a refusal
+    into a bare 30-second timeout in CI that said nothing of what the service answered."""
+    page.wait_for_function(
+        "done => location.search.includes('done=' + done) || document.querySelector('.error') !== null",
+        arg=done, timeout=timeout_ms,
+    )
+    if f"done={done}" not in page.url:
+        shown = page.locator(".error").first.inner_text() if page.locator(".error").count() else ""
+        pytest.fail(f"expected /?done={done}, the console showed {page.url}: {shown!r}")
+
+
 def sign_in(p: Page, user: dict[str, Any]) -> None:
     p.page.goto("/login")
     p.page.fill("#username", user["username"])

@@ -21,7 +21,7 @@ import pytest
 
 from opsdesk_devstack.stack import Stack
 
-from .conftest import bearer, make_user, sign_in
+from .conftest import bearer, landed, make_user, sign_in
 
 SERVICE = "RS-VENDOR"  # not the service the other browser journeys file under; restored after this module
 
@@ -120,7 +120,7 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
 
     # Approve one ticket, one click; dispatch takes it from there.
     page.locator(f"li[data-ticket='{approve['number']}'] button[value=approve]").click()
-    page.wait_for_url("**/?done=approved")
+    landed(page, "approved")
     assert page.locator(".notice").inner_text() == "已授权：工单已转派工。"
     who = bearer(stack, agency)
     assert _api(stack, "GET", f"/tickets/{approve['id']}", who).json()["status"] != "awaiting_authorization"
@@ -136,7 +136,7 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     assert _api(stack, "GET", f"/tickets/{decline['id']}", who).json()["status"] == "awaiting_authorization"
     page.fill(f"#note-{decline['id']}", "本月统一外送，无需单独处理")
     page.locator(f"li[data-ticket='{decline['number']}'] button[value=decline]").click()
-    page.wait_for_url("**/?done=declined")
+    landed(page, "declined")
     declined = _api(stack, "GET", f"/tickets/{decline['id']}", who).json()
     assert declined["status"] == "cancelled", declined
 
@@ -145,7 +145,7 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     page.select_option("#rep-engineer", engineer_id)
     page.fill("#rep-reason", "多次未按时到场")
     page.locator("#replacements button[type=submit]").click()
-    page.wait_for_url("**/?done=replacement")
+    landed(page, "replacement")
     asked = _api(stack, "GET", "/replacement-requests", who).json()["items"]
     assert any(r["engineer_id"] == engineer_id and r["reason"] == "多次未按时到场" and r["state"] == "requested" for r in asked), asked
     assert page.locator("#replacements tr[data-state=requested]").count() >= 1
@@ -153,7 +153,7 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     # Acknowledge one report; return the other with comments.
     page.goto(f"/?report={to_acknowledge}")
     page.locator("form.signoff button.primary").click()
-    page.wait_for_url("**/?done=acknowledged")
+    landed(page, "acknowledged")
     page.goto(f"/?report={to_return}")
     page.locator("form.signoff button.danger").click()  # no comments: the API's 422 is shown, nothing changes
     page.wait_for_selector(".error")
@@ -161,7 +161,7 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     page.goto(f"/?report={to_return}")
     page.fill("form.signoff textarea", "请补充硬盘外送的授权记录")
     page.locator("form.signoff button.danger").click()
-    page.wait_for_url("**/?done=returned")
+    landed(page, "returned")
     stored = _stored(stack, who)
     assert stored[to_acknowledge]["state"] == "acknowledged"
     assert (stored[to_return]["state"], stored[to_return]["comments"]) == ("returned", "请补充硬盘外送的授权记录")
@@ -171,7 +171,7 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     # The incident acknowledged, with a note.
     page.fill(f"#inote-{incident['id']}", "已知悉，请加强管理")
     page.locator(f"li[data-incident='{incident['id']}'] button[type=submit]").click()
-    page.wait_for_url("**/?done=incident")
+    landed(page, "incident")
     assert _api(stack, "GET", f"/security-incidents/{incident['id']}", who).json()["state"] == "acknowledged"
     assert p.axe() == []
     p.shot("31-agency-after-the-morning")
