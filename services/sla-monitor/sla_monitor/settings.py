@@ -7,6 +7,7 @@ from opsdesk_shared.settings import ServiceSettings, settings_config
 from .domain import DEFAULT_POLICIES, TimerPolicy
 from .escalation import DEFAULT_CHAIN, EscalationLevel
 from .notifications.channels import NotifyChannel
+from .policy_book import ContactSet, PolicySet, settings_policies
 
 
 class SlaSettings(ServiceSettings):
@@ -44,6 +45,14 @@ class SlaSettings(ServiceSettings):
     # Per apprise schema, another endpoint for a plugin that posts to a fixed vendor host (a relay; the tests' stand-ins),
     # e.g. {"wecombot": "http://127.0.0.1:9000/cgi-bin/webhook/send?key={key}"} (notifications/apprise_sender.py).
     notify_endpoints: dict[str, str] = Field(default_factory=dict)
+
+    def policy_set(self) -> PolicySet:
+        """The environment's policies: what the service runs while an administrator has stored none (policy_book)."""
+        return settings_policies(self.timer_policies(), self.service_policies)
+
+    def contact_set(self) -> ContactSet:
+        """The environment's escalation chain: what runs while an administrator has stored none."""
+        return ContactSet(levels=self.escalation)
 
     def policy_for(self, name: str, *, service_code: str, priority: str) -> TimerPolicy:
         """The policy a ticket of this service and priority runs for timer `name`."""

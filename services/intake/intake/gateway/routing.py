@@ -30,7 +30,8 @@ ROUTES: dict[str, str] = {
     **{p: "reporting" for p in ("reports", "forms")},
     # No "duty": dispatch serves no /duty (the rota is part of each engineer, PUT /engineers/{id}); routing it gave a 404.
     **{p: "dispatch" for p in ("engineers", "assignments", "escalations", "replacement-requests")},
-    **{p: "sla-monitor" for p in ("timers", "calendars", "holidays", "notifications")},
+    # "sla": the contract clocks' policies and the escalation contacts (/sla/policies, /sla/escalation-contacts; admins write).
+    **{p: "sla-monitor" for p in ("timers", "calendars", "holidays", "notifications", "sla")},
 }
 API = "/api/v1"
 # Who may write through each service; the services check each act against the verified caller as well.

@@ -31,6 +31,7 @@ from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, Ela
 
 from .. import calendar_service, domain, metrics, notify, service
 from ..calendar_book import BookHolder
+from ..policy_service import PolicyHolder
 from ..ports import EventOutbox, HolderStore, NotificationStore, TimerStore
 from ..settings import SlaSettings
 
@@ -49,10 +50,12 @@ CLOSING_STATES = frozenset({"resolved", "cancelled", "closed"})
 
 def register(
     broker: NatsBroker, *, store: TimerStore, holder: BookHolder, notifications: NotificationStore, settings: SlaSettings,
-    outbox: EventOutbox, holders: HolderStore | None = None,
+    outbox: EventOutbox, holders: HolderStore | None = None, policies: PolicyHolder | None = None,
 ) -> None:
-    """`outbox` relays the verdicts (sla.timer_stopped, and a breach a late stop reveals) each stop writes."""
-    policies = settings.timer_policies()
+    """`outbox` relays the verdicts (sla.timer_stopped, and a breach a late stop reveals) each stop writes. `policies`
+    holds the policies and escalation chain an administrator saved (the environment's without one): each clock takes
+    the policy in force when it starts, so a change applies to clocks started after it."""
+    rules = policies if policies is not None else PolicyHolder(policies=settings.policy_set(), contacts=settings.contact_set())
 
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
         if ticket.sla_profile != "responsive":
@@ -61,7 +64,7 @@ def register(
         # the agency's authorization of emergency work from when it went out.
         starts = {"response": ticket.reported_at, "dispatch": envelope.occurred_at, domain.AUTHORIZATION: envelope.occurred_at}
         for name in domain.clocks_on_created(awaiting_authorization=ticket.awaiting_authorization, emergency=ticket.emergency):
-            policy = settings.policy_for(name, service_code=ticket.service_code, priority=ticket.priority)
+            policy = rules.policy_for(name, service_code=ticket.service_code, priority=ticket.priority)
             if await service.start_policy_timer(
                 policy, ticket_id=ticket.ticket_id, started_at=starts[name], book=holder.book, store=store,
                 correlation_id=envelope.correlation_id, outbox=outbox,
@@ -70,7 +73,7 @@ def register(
 
     async def start(name: str, ticket_id: str, at: datetime, envelope: Envelope) -> None:
         if await service.start_new_cycle(
-            policies[name], ticket_id=ticket_id, started_at=at, book=holder.book, store=store,
+            rules.timer_policy(name), ticket_id=ticket_id, started_at=at, book=holder.book, store=store,
             correlation_id=envelope.correlation_id, outbox=outbox,
         ):
             metrics.timers_started.labels(name).inc()
@@ -90,7 +93,7 @@ def register(
             metrics.timers_stopped.labels("remote_guidance").inc()
         await start("confirmation", assigned.ticket_id, assigned.assigned_at, envelope)
         await notify.cancel_escalation(
-            assigned.ticket_id, timers=STOPPED_BY_TICKET_ASSIGNED, chain=settings.escalation, store=notifications
+            assigned.ticket_id, timers=STOPPED_BY_TICKET_ASSIGNED, chain=rules.cancellable, store=notifications
         )
 
     async def on_ticket_reassigned(envelope: Envelope, moved: TicketReassignedV1) -> None:
@@ -136,7 +139,7 @@ def register(
         if authorized.sla_profile != "responsive":
             return
         for name in started:
-            policy = settings.policy_for(name, service_code=authorized.service_code, priority=authorized.priority)
+            policy = rules.policy_for(name, service_code=authorized.service_code, priority=authorized.priority)
             if await service.start_policy_timer(
                 policy, ticket_id=authorized.ticket_id, started_at=authorized.authorized_at, book=holder.book, store=store,
                 correlation_id=envelope.correlation_id, outbox=outbox,
@@ -169,7 +172,7 @@ def register(
             await service.resume_ticket_timers(changed.ticket_id, at=changed.changed_at, book=holder.book, store=store)
 
     async def on_sla_breached(envelope: Envelope, breach: SlaBreachedV1) -> None:
-        await notify.escalate_breach(breach, chain=settings.escalation, store=notifications, now=envelope.occurred_at)
+        await notify.escalate_breach(breach, chain=rules.chain, store=notifications, now=envelope.occurred_at)
 
     def dead_letter(subject: str, reason: str) -> None:
         metrics.dead_letters.labels(subject, reason).inc()
