@@ -71,6 +71,19 @@ def test_engineer_works_a_ticket_from_my_work_to_the_desks_review(stack: Stack, 
     number = ticket(stack, tid, desk)["number"]
     assert _get(stack, f"/assignments/{number}", me).json()["ticket_id"] == tid  # the number said on the phone works too
 
+    # Told where I am (issue 16): with no channel configured, the assignment is a notice in my console, by its number,
+    # in my language; marking it read is mine alone (a desk agent cannot mark it).
+    def told() -> list[dict[str, Any]]:
+        listed = _get(stack, "/notifications/mine", {**me, "Accept-Language": "zh-CN"}, limit=50)
+        assert listed.status_code == 200, listed.text
+        return [n for n in listed.json()["items"] if n["number"] == number and n["event"] == "assigned"]
+
+    notice = wait_for(told)[0]
+    assert notice["title"] == f"【运维】工单 {number} 已派给您" and not notice["read"], notice
+    assert _post(stack, f"/notifications/mine/{notice['id']}/read", desk).status_code == 404
+    assert _post(stack, f"/notifications/mine/{notice['id']}/read", me).status_code == 200
+    assert told()[0]["read"]
+
     accepted = _post(stack, f"/assignments/{tid}/accept", me)
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted", accepted.text
 
