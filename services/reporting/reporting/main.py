@@ -34,7 +34,7 @@ from .wiring import Adapters, memory_adapters
 __all__ = ["Adapters", "create_app", "memory_adapters"]
 
 log = logging.getLogger(__name__)
-TALLY_CHECKPOINT_S = 300.0  # how often the tally's counts are snapshotted (a crash's restart reads the events since)
+TALLY_CHECKPOINT_S = 60.0  # how often the tally's counts are snapshotted (a crash's restart reads the tail since: a minute or two)
 
 
 def _utcnow() -> datetime:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 
 from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1
 from opsdesk_shared.snapshot import Snapshots
@@ -57,7 +58,7 @@ async def test_clean_stop_crash_and_redelivery_keep_the_counts_exact(mongo_db: A
     assert (first.loaded_from, second.loaded_from) == ("full recount", "snapshot")
     assert at_first == {hotline: 5}
     assert at_second == {hotline: 5, web: 3}
-    assert third.loaded_from.startswith("snapshot + epochs")
+    assert third.loaded_from.startswith("snapshot + tail of epochs")
     assert at_third == dict(recounted) == {hotline: 8, web: 3}
     assert snap is not None and dict((k, n) for k, n in snap.payload) == {hotline: 8, web: 3}  # saved after reading the tail
 
@@ -75,3 +76,81 @@ async def test_a_checkpoint_waits_for_the_closing_epochs_writes(mongo_db: Any) -
 
     assert saved
     assert (await again.counts()) == {'["tickets_created",["hotline","RS-REPAIR"]]': 20}
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.on: list[tuple[str, str]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.on.append((event.command_name, str(event.command.get(event.command_name))))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
+
+
+async def test_a_crash_restart_reads_the_tail_not_every_event(mongo_db: Any, database_url: str, database_name: str) -> None:
+    """Issue 14: after SIGKILL the restart read the killed epochs' events with a filter FerretDB v1 answers by scanning
+    every stored event (129.8 s of 144.7 s at 100,000 events). Now it reads the tail since the last checkpoint."""
+    first = projection(mongo_db)
+    await first.ensure_indexes()
+    await first.counts()
+    for n in range(300):
+        await first.record(*created(n))
+    assert await first.checkpoint()  # periodic: 300 events in the snapshot, the tail pruned
+    for n in range(300, 305):
+        await first.record(*created(n, "web"))
+    # killed here
+
+    listener = Commands()
+    client: AsyncMongoClient[Any] = AsyncMongoClient(database_url, tz_aware=True, event_listeners=[listener])
+    try:
+        restarted = projection(client[database_name])
+        counts = await restarted.counts()
+    finally:
+        await client.close()
+    assert counts == {'["tickets_created",["hotline","RS-REPAIR"]]': 300, '["tickets_created",["web","RS-REPAIR"]]': 5}
+    assert restarted.loaded_from.endswith("(5 events)"), restarted.loaded_from
+    assert not [c for c in listener.on if c[1] == "events"], listener.on  # not one command on the events
+    assert await mongo_db["tally_tail"].count_documents({}) == 5
+
+
+async def test_redeliveries_old_new_concurrent_and_cut_by_a_crash_count_once(mongo_db: Any) -> None:
+    import asyncio
+
+    hotline = '["tickets_created",["hotline","RS-REPAIR"]]'
+    tally = projection(mongo_db)
+    await tally.counts()
+    old = created(1)
+    assert await tally.record(*old)
+    assert await tally.checkpoint()
+    assert not await tally.record(*old)  # recorded before the checkpoint: in the snapshot, its tail taken back
+    assert await mongo_db["tally_tail"].count_documents({}) == 0
+    twice = created(2)
+    assert sorted(await asyncio.gather(tally.record(*twice), tally.record(*twice))) == [False, True]
+    # Cut by a crash between the tail and the record: the tail counts it at the restart, the redelivery writes the
+    # record and counts nothing.
+    cut = created(3)
+    await mongo_db["tally_tail"].insert_one({"_id": str(cut[0].event_id), "e": tally.epoch, "keys": cut[1]})
+    # killed here
+    restarted = projection(mongo_db)
+    assert await restarted.counts() == {hotline: 3}
+    assert not await restarted.record(*cut)
+    assert await mongo_db["events"].count_documents({"_id": str(cut[0].event_id)}) == 1
+    assert await restarted.checkpoint(final=True)
+    assert await projection(mongo_db).counts() == {hotline: 3} == dict(await restarted._count(None))
+
+
+async def test_a_snapshot_from_before_the_tail_restarts_from_the_events_once(mongo_db: Any) -> None:
+    hotline = '["tickets_created",["hotline","RS-REPAIR"]]'
+    await mongo_db["events"].insert_many([{"_id": f"e-{i}", "keys": [hotline], "e": 2} for i in range(4)])
+    await mongo_db["tally_epochs"].insert_one({"_id": "tally", "issued": 2})
+    await Snapshots(mongo_db["snapshots"]).save(SNAPSHOT, through={"epoch": 1}, payload=[[hotline, 10]])
+    tally = projection(mongo_db)
+    assert await tally.counts() == {hotline: 14}
+    assert tally.loaded_from == "snapshot + epochs 2..2"
+    snap = await Snapshots(mongo_db["snapshots"]).load(SNAPSHOT)
+    assert snap is not None and snap.through == {"epoch": 2, "tail": True}
