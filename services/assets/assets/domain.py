@@ -13,6 +13,8 @@ from opsdesk_shared.contracts import RepairUpdatedV1
 from opsdesk_shared.contracts.cmdb import CiChange, CiChangedV1
 from opsdesk_shared.contracts.repairs import RepairStage, RepairStatus
 
+from .texts import Said, said_of
+
 AssetStatus = Literal["ordered", "in_stock", "deployed", "in_repair", "on_loan", "retired", "disposed"]
 ASSET_STATUSES: tuple[AssetStatus, ...] = ("ordered", "in_stock", "deployed", "in_repair", "on_loan", "retired", "disposed")
 
@@ -67,7 +69,7 @@ class Asset(BaseModel):
 
 class IllegalAssetTransition(Exception):
     def __init__(self, current: str, wanted: str) -> None:
-        super().__init__(f"an asset cannot go from {current} to {wanted}")
+        super().__init__(Said("err.asset_step", current=current, wanted=wanted))
         self.current = current
         self.wanted = wanted
         self.allowed = sorted(ASSET_TRANSITIONS[current])
@@ -141,24 +143,24 @@ def coerce_attribute(spec: AttributeSpec, value: Any) -> Any:
     """The value in the attribute's kind (strings from CSV/XLSX are parsed); ValueError says why not."""
     if value is None or value == "":
         if spec.required:
-            raise ValueError("is required")
+            raise ValueError(Said("err.required"))
         return None
     if spec.kind == "text":
         return str(value)
     if spec.kind == "int":
         if isinstance(value, bool):
-            raise ValueError("must be a whole number")
+            raise ValueError(Said("err.whole_number"))
         if isinstance(value, float) and value.is_integer():
             return int(value)
         try:
             return int(str(value).strip())
         except ValueError:
-            raise ValueError("must be a whole number") from None
+            raise ValueError(Said("err.whole_number")) from None
     if spec.kind == "number":
         try:
             return float(str(value).strip())
         except ValueError:
-            raise ValueError("must be a number") from None
+            raise ValueError(Said("err.number")) from None
     if spec.kind == "bool":
         if isinstance(value, bool):
             return value
@@ -167,7 +169,7 @@ def coerce_attribute(spec: AttributeSpec, value: Any) -> Any:
             return True
         if text in ("false", "no", "0", "n", "否"):
             return False
-        raise ValueError("must be yes or no")
+        raise ValueError(Said("err.yes_no"))
     if spec.kind == "date":
         if isinstance(value, datetime):
             return value.date().isoformat()
@@ -176,22 +178,22 @@ def coerce_attribute(spec: AttributeSpec, value: Any) -> Any:
         try:
             return date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            raise ValueError("must be a date (YYYY-MM-DD)") from None
+            raise ValueError(Said("err.date")) from None
     if str(value) not in spec.choices:
-        raise ValueError(f"must be one of {', '.join(spec.choices)}")
+        raise ValueError(Said("err.one_of", choices=", ".join(spec.choices)))
     return str(value)
 
 
 def validate_attributes(ci_type: CiType, attributes: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Coerced attributes and the errors (attribute, message); unknown attributes are errors."""
     specs = {s.name: s for s in ci_type.attributes}
-    errors = [(name, f"unknown attribute for type {ci_type.code}") for name in attributes if name not in specs]
+    errors: list[tuple[str, str]] = [(name, Said("err.unknown_attribute", type=ci_type.code)) for name in attributes if name not in specs]
     clean: dict[str, Any] = {}
     for spec in ci_type.attributes:
         try:
             value = coerce_attribute(spec, attributes.get(spec.name))
         except ValueError as exc:
-            errors.append((spec.name, str(exc)))
+            errors.append((spec.name, said_of(exc)))
             continue
         if value is not None:
             clean[spec.name] = value
@@ -307,7 +309,7 @@ class Repair(BaseModel):
 
 class IllegalTransition(Exception):
     def __init__(self, current: RepairStage, wanted: RepairStage) -> None:
-        super().__init__(f"a repair cannot go from {current} to {wanted}")
+        super().__init__(Said("err.repair_step", current=current, wanted=wanted))
         self.current = current
         self.wanted = wanted
         self.allowed = sorted(REPAIR_TRANSITIONS[current])
@@ -363,7 +365,7 @@ class NotAtVendor(Exception):
 def report_progress(repair: Repair, *, note: str, now: datetime, by: str | None = None) -> tuple[Repair, RepairUpdatedV1]:
     """The vendor's written progress update (the contract wants one every 3 working days): same status, a note."""
     if repair.status not in AWAY:
-        raise NotAtVendor(f"repair {repair.id} is {repair.status}, not with a vendor")
+        raise NotAtVendor(Said("err.not_at_vendor", id=repair.id, status=repair.status))
     updated = repair.model_copy(update={
         "updated_at": now, "last_progress_at": now,
         "history": (*repair.history, RepairChange(status=repair.status, at=now, note=note, by=by)),

@@ -28,7 +28,7 @@ from .adapters.audit import SealedMongoAssetRegister, SealedMongoRepairStore
 from .adapters.memory import MemoryDocs
 from .adapters.mongo import MongoDocs
 from .domain import DEMO_REGISTER
-from .entrypoints import bus, http_cmdb, http_ops
+from .entrypoints import bus, errors, http_cmdb, http_ops
 from .entrypoints.http import router
 from .ports import AssetRegister, Docs, EventOutbox, RepairStore
 from .service_graph import RelationGraph
@@ -108,6 +108,7 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
             )
         }
         await repairs.ensure_indexes()
+        await register.ensure_search_keys()
         if settings.seed_demo:
             await register.seed(DEMO_REGISTER)
         wired = Adapters(
@@ -178,4 +179,5 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
         max_body_bytes=http_cmdb.MAX_IMPORT_BYTES + 64 * 1024,
     )
     app.add_middleware(_BodyLimits, import_max=http_cmdb.MAX_IMPORT_BYTES + 64 * 1024)
+    errors.install(app)  # after the shared handlers: the CMDB's refusals said in the caller's language
     return app

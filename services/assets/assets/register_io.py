@@ -11,12 +11,13 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opsdesk_shared.offload import BudgetExceeded
 from opsdesk_shared.spreadsheet import safe_row, unquote_cell
 
 from .domain import ASSET_STATUSES, TAG_RE, Asset, CiType, Location, valid_tag, validate_attributes
+from .texts import Said, render
 
 COLUMNS = (
     "tag", "type", "name", "model", "serial", "building", "floor", "room", "owner", "department", "vendor",
@@ -39,7 +40,20 @@ class RowError(BaseModel):
 
     row: int  # as the spreadsheet numbers it: the header is row 1
     column: str
-    message: str
+    message: str = Field(description="The reason, in the caller's language")
+    code: str | None = Field(default=None, description="The reason's stable code (texts.py), when it has one")
+    params: dict[str, str | int | None] = Field(default_factory=dict, description="What the reason names")
+
+    @classmethod
+    def of(cls, *, row: int, column: str, said: str) -> RowError:
+        """A row error from a `Said` (its code and parameters kept, so it can be said in any language)."""
+        if isinstance(said, Said):
+            return cls(row=row, column=column, message=str(said), code=said.code,
+                       params={k: v if isinstance(v, int | None) else str(v) for k, v in said.params.items()})
+        return cls(row=row, column=column, message=said)
+
+    def said_in(self, language: str) -> RowError:
+        return self if self.code is None else self.model_copy(update={"message": render(self.code, self.params, language)})
 
 
 class ImportReport(BaseModel):
@@ -51,6 +65,10 @@ class ImportReport(BaseModel):
     written: int = 0
     dry_run: bool = True
     import_id: str | None = None
+
+    def said_in(self, language: str) -> ImportReport:
+        """The report with its row errors in `language`."""
+        return self.model_copy(update={"errors": [e.said_in(language) for e in self.errors]})
 
 
 class UnreadableFile(ValueError):
@@ -74,11 +92,11 @@ class _Cap:
         if blank:
             self.blank += 1
             if self.blank > MAX_BLANK_ROWS:
-                raise TooManyRows(f"more than {MAX_BLANK_ROWS} blank rows")
+                raise TooManyRows(Said("err.too_many_blank_rows", max=MAX_BLANK_ROWS))
         else:
             self.rows += 1
             if self.rows > MAX_ROWS:
-                raise TooManyRows(f"more than {MAX_ROWS} rows; import the register in parts")
+                raise TooManyRows(Said("err.too_many_rows_parts", max=MAX_ROWS))
         if self.deadline is not None and (self.rows + self.blank) % _CHECK_EVERY == 0 and time.monotonic() > self.deadline:
             # Stops this worker thread itself: the request has had its 503 by now, and the CPU is free again.
             raise BudgetExceeded("reading the register file", self.budget or 0)
@@ -98,12 +116,12 @@ def read_rows(content: bytes, *, file_name: str, budget: float | None = None) ->
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UnreadableFile("CSV must be UTF-8") from None
+        raise UnreadableFile(Said("err.csv_utf8")) from None
     # newline="" lets the csv module see quoted line breaks in cells; a stray carriage return is a file error.
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         if reader.fieldnames is None:
-            raise UnreadableFile("the file is empty")
+            raise UnreadableFile(Said("err.empty_file"))
         reader.fieldnames = [f.strip() for f in reader.fieldnames]
         return [
             {k: unquote_cell(v) for k, v in row.items()}
@@ -111,7 +129,7 @@ def read_rows(content: bytes, *, file_name: str, budget: float | None = None) ->
             if cap.take(not any((v or "").strip() for v in row.values() if isinstance(v, str)))
         ]
     except csv.Error as exc:
-        raise UnreadableFile(f"not a readable CSV file (line {reader.line_num}): {exc}") from None
+        raise UnreadableFile(Said("err.bad_csv", line=reader.line_num, error=str(exc))) from None
 
 
 def _read_xlsx(content: bytes, cap: _Cap) -> list[dict[str, Any]]:
@@ -119,13 +137,13 @@ def _read_xlsx(content: bytes, cap: _Cap) -> list[dict[str, Any]]:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise UnreadableFile(f"not a readable XLSX file: {exc}") from None
+        raise UnreadableFile(Said("err.bad_xlsx", error=str(exc))) from None
     if unpacked > MAX_XLSX_UNPACKED:
-        raise UnreadableFile(f"the XLSX unpacks to more than {MAX_XLSX_UNPACKED // (1024 * 1024)} MB")
+        raise UnreadableFile(Said("err.xlsx_too_big", mb=MAX_XLSX_UNPACKED // (1024 * 1024)))
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:
-        raise UnreadableFile(f"not a readable XLSX file: {exc}") from None
+        raise UnreadableFile(Said("err.bad_xlsx", error=str(exc))) from None
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)  # read_only: one row parsed at a time
         header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
@@ -156,49 +174,49 @@ def validate_rows(
     errors: list[RowError] = []
     good: list[tuple[int, Asset | None]] = []
     if len(rows) > MAX_ROWS:
-        return [], [RowError(row=1, column="", message=f"more than {MAX_ROWS} rows")]
+        return [], [RowError.of(row=1, column="", said=Said("err.too_many_rows", max=MAX_ROWS))]
     if rows:
         unknown = [c for c in rows[0] if c and c not in COLUMNS and not c.startswith(ATTR_PREFIX)]
-        errors.extend(RowError(row=1, column=c, message="unknown column") for c in unknown)
+        errors.extend(RowError.of(row=1, column=c, said=Said("err.unknown_column")) for c in unknown)
         if "type" not in rows[0] or "building" not in rows[0]:
-            errors.append(RowError(row=1, column="type" if "type" not in rows[0] else "building", message="required column missing"))
+            errors.append(RowError.of(row=1, column="type" if "type" not in rows[0] else "building", said=Said("err.column_missing")))
             return [], errors
     seen_tags: dict[str, int] = {}
     for number, raw in enumerate(rows, start=2):
         row_errors: list[RowError] = []
 
-        def err(column: str, message: str, number: int = number, row_errors: list[RowError] = row_errors) -> None:
-            row_errors.append(RowError(row=number, column=column, message=message))
+        def err(column: str, said: str, number: int = number, row_errors: list[RowError] = row_errors) -> None:
+            row_errors.append(RowError.of(row=number, column=column, said=said))
 
         values = {k: _text(v) for k, v in raw.items() if k}
         tag = values.get("tag") or ""
         if tag:
             if not valid_tag(tag):
-                err("tag", "invalid tag (letters, digits, - and _; 2 to 40 characters)")
+                err("tag", Said("err.tag_invalid"))
             elif tag in existing:
-                err("tag", "already registered")
+                err("tag", Said("err.tag_registered"))
             elif tag in seen_tags:
-                err("tag", f"duplicate of row {seen_tags[tag]}")
+                err("tag", Said("err.tag_duplicate", row=seen_tags[tag]))
             else:
                 seen_tags[tag] = number
         type_code = values.get("type")
         ci_type = types.get(type_code or "")
         if ci_type is None:
-            err("type", f"unknown type {type_code!r}" if type_code else "is required")
+            err("type", Said("err.unknown_type", type=type_code) if type_code else Said("err.required"))
         if not values.get("building"):
-            err("building", "is required")
+            err("building", Said("err.required"))
         status = values.get("status") or "in_stock"
         if status not in ASSET_STATUSES:
-            err("status", f"must be one of {', '.join(ASSET_STATUSES)}")
+            err("status", Said("err.one_of", choices=", ".join(ASSET_STATUSES)))
         dates: dict[str, date | None] = {}
         for column in ("purchase_date", "warranty_end"):
             try:
                 given = values.get(column)
                 dates[column] = date.fromisoformat(given) if given else None
             except ValueError:
-                err(column, "must be a date (YYYY-MM-DD)")
+                err(column, Said("err.date"))
         if dates.get("purchase_date") and dates.get("warranty_end") and dates["warranty_end"] < dates["purchase_date"]:  # type: ignore[operator]
-            err("warranty_end", "is before purchase_date")
+            err("warranty_end", Said("err.warranty_before"))
         attributes: dict[str, Any] = {}
         if ci_type is not None:
             attr_given = {k.removeprefix(ATTR_PREFIX): v for k, v in raw.items() if k and k.startswith(ATTR_PREFIX) and _text(v) is not None}

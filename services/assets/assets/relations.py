@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .texts import Said
+
 RelationType = Literal["runs_on", "depends_on", "connected_to", "installed_on", "used_by"]
 RELATION_TYPES: tuple[RelationType, ...] = ("runs_on", "depends_on", "connected_to", "installed_on", "used_by")
 # "A runs_on/depends_on/installed_on B": B's failure affects A. Together these must stay acyclic.
@@ -52,6 +54,7 @@ class ImpactHit(BaseModel):
 
     tag: str
     ci_type: str
+    name: str | None = Field(default=None, description="The item's name, as people call it (the tag is its label)")
     department: str | None = None
     depth: int
     path: list[str] = Field(description="From the asked-about item to this one")
@@ -62,6 +65,7 @@ class ImpactResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     root: str
+    root_name: str | None = Field(default=None, description="The asked-about item's name")
     direction: Direction
     depth: int
     affected: int = Field(description="Items reached (departments excluded)")
@@ -133,14 +137,14 @@ class GraphIndex:
     def check(self, rel: Relation) -> None:
         """Refuse self-relations, duplicates and dependency cycles (connected_to and used_by may form cycles)."""
         if rel.source == rel.target:
-            raise RelationRefused(f"{rel.source} cannot relate to itself")
+            raise RelationRefused(Said("err.self_relation", tag=rel.source))
         if self.has(rel):
-            raise RelationRefused(f"{rel.id} already exists")
+            raise RelationRefused(Said("err.relation_exists", id=rel.id))
         if rel.type in DEPENDENCY:
             back = self._dependency_path(rel.target, rel.source)
             if back is not None:
                 cycle = [rel.source, *back]
-                raise RelationRefused(f"{rel.type} would close a dependency cycle: {' -> '.join(cycle)}", cycle=cycle)
+                raise RelationRefused(Said("err.cycle", type_word=rel.type, cycle=" -> ".join(cycle)), cycle=cycle)
 
     def _dependency_path(self, start: str, goal: str) -> list[str] | None:
         """A path start -> ... -> goal along dependency edges, if any."""

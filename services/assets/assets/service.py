@@ -16,6 +16,7 @@ from opsdesk_shared.contracts.repairs import RepairStage
 from . import domain
 from .domain import Asset, CiType, CiVersion, Repair
 from .ports import AssetRegister, ConcurrentUpdate, Doc, Docs, DuplicateKey, EventOutbox, RepairStore
+from .texts import Said
 
 PRODUCER = "assets"
 
@@ -124,14 +125,14 @@ class TagTaken(DuplicateKey):
     """The tag is registered already."""
 
     def __init__(self, tag: str) -> None:
-        super().__init__(f"tag {tag} is already registered")
+        super().__init__(Said("err.tag_taken", tag=tag))
         self.tag = tag
 
 
 def _checked(asset: Asset, types: dict[str, CiType]) -> Asset:
     ci_type = types.get(asset.type)
     if ci_type is None:
-        raise InvalidAsset([("type", f"unknown type {asset.type!r}; known: {', '.join(sorted(types))}")])
+        raise InvalidAsset([("type", Said("err.unknown_type_known", type=asset.type, known=", ".join(sorted(types))))])
     attributes, errors = domain.validate_attributes(ci_type, asset.attributes)
     if errors:
         raise InvalidAsset([(f"attributes.{name}", message) for name, message in errors])
@@ -147,7 +148,7 @@ async def register_asset(
     asset = _checked(draft, known)
     allocate = not asset.tag
     if not allocate and not domain.valid_tag(asset.tag):
-        raise InvalidAsset([("tag", "letters, digits, - and _; 2 to 40 characters")])
+        raise InvalidAsset([("tag", Said("err.tag_format"))])
     for _ in range(5):
         if allocate:
             (tag,) = await allocate_tags(1, register=register, pattern=tag_pattern, prefix=tag_prefix, year=ctx.now.year)
@@ -189,11 +190,11 @@ async def update_asset(
         raise UnknownAsset(tag)
     unknown = set(fields) - UPDATABLE
     if unknown:
-        raise InvalidAsset([(f, "cannot be changed here") for f in sorted(unknown)])
+        raise InvalidAsset([(f, Said("err.fixed_field")) for f in sorted(unknown)])
     merged = dict(fields)
     if "attributes" in fields:
         if not isinstance(fields["attributes"], dict):
-            raise InvalidAsset([("attributes", "must be an object; a null value inside it removes that attribute")])
+            raise InvalidAsset([("attributes", Said("err.attributes_object"))])
         merged["attributes"] = {k: v for k, v in {**current.attributes, **fields["attributes"]}.items() if v is not None}
     try:
         candidate = Asset.model_validate({**current.model_dump(), **merged})

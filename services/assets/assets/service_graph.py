@@ -19,6 +19,7 @@ from .relations import (
     DEPARTMENT_PREFIX,
     RELATION_TYPES,
     GraphIndex,
+    ImpactHit,
     ImpactResult,
     Node,
     Relation,
@@ -26,6 +27,7 @@ from .relations import (
     relation_id,
 )
 from .service import Ctx, UnknownAsset, ci_types
+from .texts import Said
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +213,7 @@ class RelationGraph:
         if not (rel.type == "used_by" and rel.target.startswith(DEPARTMENT_PREFIX)) and await register.get(rel.target) is None:
             raise UnknownAsset(rel.target)
         if rel.target.startswith(DEPARTMENT_PREFIX) and rel.type != "used_by":
-            raise RelationRefused("only used_by may name a department")
+            raise RelationRefused(Said("err.department_relation"))
         await self.sync()
         async with self._lock:
             self.index.check(rel)
@@ -219,7 +221,7 @@ class RelationGraph:
             try:
                 await self.relations.create(stored.id, stored.model_dump(mode="json"))
             except DuplicateKey:
-                raise RelationRefused(f"{stored.id} already exists") from None
+                raise RelationRefused(Said("err.relation_exists", id=stored.id)) from None
             self.index.add(stored)
         event = self._event(source, "relation_added", stored, ctx)
         await self._append({"op": "add", "relation": stored.model_dump(mode="json")}, [ctx.wrap(event, source.tag)])
@@ -270,9 +272,24 @@ class RelationGraph:
         return CiChangedV1(tag=source.tag, ci_type=source.type, change=change, version=source.version,
                            status=source.status, department=source.department, changes=changes, by=ctx.by, changed_at=ctx.now)
 
-    async def impact(self, tag: str, *, depth: int, direction: str, limit: int) -> ImpactResult:
+    async def impact(
+        self, tag: str, *, depth: int, direction: str, limit: int, register: AssetRegister | None = None,
+    ) -> ImpactResult:
+        """What `tag`'s failure affects (or what it needs); with `register`, each item hit carries its name (the
+        graph holds tags and types only: names are read for the hits, never kept in memory for 250,000 items)."""
         await self.sync()
-        return self.index.impact(tag, depth=depth, direction=direction, limit=limit)  # type: ignore[arg-type]
+        found: ImpactResult = self.index.impact(tag, depth=depth, direction=direction, limit=limit)  # type: ignore[arg-type]
+        if register is None:
+            return found
+        names = await register.names([tag, *(h.tag for h in found.items)])
+
+        def named(hits: list[ImpactHit]) -> list[ImpactHit]:
+            return [h.model_copy(update={"name": names.get(h.tag)}) if names.get(h.tag) else h for h in hits]
+
+        return found.model_copy(update={
+            "root_name": names.get(tag), "items": named(found.items), "applications": named(found.applications),
+            "business_services": named(found.business_services),
+        })
 
     def relations_of(self, tag: str) -> list[Relation]:
         return self.index.relations_of(tag)

@@ -27,6 +27,7 @@ from .domain import Asset, Repair
 from .ports import AssetRegister, ConcurrentUpdate, Doc, Docs, DuplicateKey, RepairStore
 from .service import Ctx, InvalidAsset, UnknownAsset, allocate_tags, ci_types, modify, repairs_of, update_asset
 from .service_graph import RelationGraph
+from .texts import Said
 from .upkeep import Audit, Baseline, Scope, Sighting
 
 
@@ -76,10 +77,41 @@ async def get_audit(audit_id: str, *, audits: Docs) -> Audit:
     return Audit.model_validate(doc)
 
 
+AUDIT_LISTED = ("name", "scope", "status", "opened_at", "opened_by", "closed_at", "_counts")
+
+
+def _audit_doc(audit: Audit, v: int) -> Doc:
+    """The stored audit with its counts beside it, so the list reads them without the tag maps."""
+    counts = {"expected": len(audit.expected), "seen": len(audit.seen), "discrepancies": len(audit.discrepancies)}
+    return {**_plain(audit), "_v": v, "_counts": counts}
+
+
 async def open_audit(*, name: str, scope: Scope, register: AssetRegister, audits: Docs, ctx: Ctx) -> Audit:
     audit = upkeep.open_audit(name=name, scope=scope, assets=await _in_scope(register, scope), now=ctx.now, by=ctx.by)
-    await audits.create(audit.id, {**_plain(audit), "_v": 1})
+    await audits.create(audit.id, _audit_doc(audit, 1))
     return audit
+
+
+async def list_audits(
+    *, audits: Docs, status: str | None = None, opened_from: datetime | None = None, opened_before: datetime | None = None,
+    offset: int = 0, limit: int = 50,
+) -> tuple[list[Doc], int]:
+    """Audits newest opened first, filtered by state and by when they were opened ([from, before)); with the total
+    matching. Audits number a few a year: the list reads every one's summary fields (never its tag maps)."""
+    found: list[Doc] = []
+    async for doc in audits.scan(fields=AUDIT_LISTED):
+        opened = datetime.fromisoformat(str(doc["opened_at"]))
+        if (status and doc.get("status") != status) or (opened_from and opened < opened_from) \
+                or (opened_before and opened >= opened_before):
+            continue
+        counts = doc.get("_counts")
+        if not isinstance(counts, dict):  # stored before the counts were: read it whole once
+            whole = await audits.get(str(doc["_id"]))
+            counts = _audit_doc(Audit.model_validate(whole), 0)["_counts"] if whole else {}
+        scope = {k: v for k, v in (doc.get("scope") or {}).items() if v is not None}
+        found.append({"id": doc["_id"], **{k: doc.get(k) for k in AUDIT_LISTED if k != "_counts"}, "scope": scope, **counts})
+    found.sort(key=lambda d: (str(d["opened_at"]), str(d["id"])), reverse=True)
+    return found[offset:offset + limit], len(found)
 
 
 async def _change_audit(audit_id: str, audits: Docs, change: Any, events: Any = ()) -> Audit:
@@ -88,7 +120,7 @@ async def _change_audit(audit_id: str, audits: Docs, change: Any, events: Any = 
         if doc is None:
             raise NotFound(audit_id)
         updated, produced = change(Audit.model_validate(doc))
-        if await audits.replace_if(audit_id, {**_plain(updated), "_v": doc["_v"] + 1}, expect={"_v": doc["_v"]},
+        if await audits.replace_if(audit_id, _audit_doc(updated, doc["_v"] + 1), expect={"_v": doc["_v"]},
                                    events=produced):
             return updated  # type: ignore[no-any-return]
     raise ConcurrentUpdate(audit_id)
@@ -255,7 +287,7 @@ async def reverse_spare_issue(
         raise NotFound(issue_id)
     issue = stock.SpareIssue.model_validate(doc)
     if issue.status == "reversed":
-        raise AlreadyReversed(f"issue {issue_id} was reversed at {issue.reversed_at} by {issue.reversed_by}")
+        raise AlreadyReversed(Said("err.issue_reversed", id=issue_id, at=str(issue.reversed_at), by=issue.reversed_by))
     key = stock.stock_key(issue.part_type, issue.site)
     for _ in range(5):
         current = await spares.get(key)
@@ -463,7 +495,7 @@ async def known_ticket(ref: str, *, links: Docs) -> str:
     by_number = await links.get(_number_key(ref))
     if by_number is not None:
         return str(by_number["ticket_id"])
-    raise UnknownTicket(f"no ticket {ref} is known (by id or number)")
+    raise UnknownTicket(Said("err.unknown_ticket", ref=ref))
 
 
 def _utc(at: datetime) -> str:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from opsdesk_shared.contracts.cmdb import LoanerChangedV1, SpareIssuedV1, SpareIssueReversedV1
 
 from .domain import Asset
+from .texts import Said
 
 
 class Reservation(BaseModel):
@@ -72,7 +73,7 @@ def receive(stock: SpareStock, quantity: int) -> SpareStock:
 
 def reserve(stock: SpareStock, *, quantity: int, ticket_id: str | None, now: datetime, by: str) -> tuple[SpareStock, Reservation]:
     if quantity < 1 or quantity > stock.available:
-        raise NotEnoughStock(f"{stock.key}: {stock.available} available, {quantity} wanted")
+        raise NotEnoughStock(Said("err.not_enough_stock", key=stock.key, available=stock.available, wanted=quantity))
     res = Reservation(id=str(uuid.uuid4()), quantity=quantity, ticket_id=ticket_id, reserved_at=now, reserved_by=by)
     return stock.model_copy(update={"reservations": {**stock.reservations, res.id: res}}), res
 
@@ -97,9 +98,9 @@ def issue(
         if res is None:
             raise KeyError(reservation_id)
         if quantity > res.quantity + stock.available:
-            raise NotEnoughStock(f"{stock.key}: reservation of {res.quantity}, {stock.available} more available")
+            raise NotEnoughStock(Said("err.not_enough_reserved", key=stock.key, reserved=res.quantity, available=stock.available))
     elif quantity > stock.available:
-        raise NotEnoughStock(f"{stock.key}: {stock.available} available, {quantity} wanted")
+        raise NotEnoughStock(Said("err.not_enough_stock", key=stock.key, available=stock.available, wanted=quantity))
     month = now.strftime("%Y-%m")
     updated = stock.model_copy(update={
         "on_hand": stock.on_hand - quantity, "reservations": reservations,
@@ -224,7 +225,7 @@ def lend(
     due_back: date | None, now: datetime, by: str,
 ) -> tuple[Loan, LoanerChangedV1]:
     if loaner.status != "in_stock":
-        raise NotLendable(f"{loaner.tag} is {loaner.status}; only an item in stock can be lent")
+        raise NotLendable(Said("err.not_lendable", tag=loaner.tag, status=loaner.status))
     loan = Loan(id=str(uuid.uuid4()), loaner_tag=loaner.tag, borrower=borrower, department=department,
                 for_asset_tag=for_asset_tag, repair_id=repair_id, lent_at=now, due_back=due_back)
     return loan, _loan_event(loan, "lent", now=now, by=by)
@@ -232,7 +233,7 @@ def lend(
 
 def give_back(loan: Loan, *, now: datetime, by: str) -> tuple[Loan, LoanerChangedV1]:
     if loan.status != "lent":
-        raise NotLendable(f"loan {loan.id} was already returned")
+        raise NotLendable(Said("err.loan_returned", id=loan.id))
     returned = loan.model_copy(update={"status": "returned", "returned_at": now})
     return returned, _loan_event(returned, "returned", now=now, by=by)
 

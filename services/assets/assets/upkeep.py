@@ -20,6 +20,7 @@ from opsdesk_shared.contracts.cmdb import (
 from opsdesk_shared.hanzi import same_text
 
 from .domain import Asset, Location
+from .texts import Said
 
 INSPECTION_SERVICE_CODE = "PS-INSPECT"
 
@@ -157,7 +158,7 @@ def open_audit(*, name: str, scope: Scope, assets: Iterable[Asset], now: datetim
 def record_sighting(audit: Audit, sighting: Sighting) -> Audit:
     """A tag scan; scanning again replaces the earlier sighting."""
     if audit.status != "open":
-        raise AuditClosed(f"audit {audit.id} is closed")
+        raise AuditClosed(Said("err.audit_closed", id=audit.id))
     return audit.model_copy(update={"seen": {**audit.seen, sighting.tag: sighting}})
 
 
@@ -183,7 +184,7 @@ def discrepancies(audit: Audit, registered: dict[str, Asset]) -> list[AuditDiscr
 
 def close_audit(audit: Audit, registered: dict[str, Asset], *, now: datetime, by: str) -> tuple[Audit, AuditClosedV1]:
     if audit.status != "open":
-        raise AuditClosed(f"audit {audit.id} is already closed")
+        raise AuditClosed(Said("err.audit_already_closed", id=audit.id))
     found = discrepancies(audit, registered)
     closed = audit.model_copy(update={"status": "closed", "closed_at": now, "discrepancies": tuple(found)})
     event = AuditClosedV1(
@@ -196,15 +197,15 @@ def close_audit(audit: Audit, registered: dict[str, Asset], *, now: datetime, by
 def correction(audit: Audit, asset: Asset, kind: str) -> Asset:
     """The register entry after an agreed correction: location or owner as the auditor found it."""
     if audit.status != "closed":
-        raise AuditClosed(f"audit {audit.id} must be closed before corrections")
+        raise AuditClosed(Said("err.audit_open", id=audit.id))
     if not any(d.tag == asset.tag and d.kind == kind for d in audit.discrepancies):
-        raise ValueError(f"audit {audit.id} reported no {kind} for {asset.tag}")
+        raise ValueError(Said("err.no_finding", id=audit.id, kind=kind, tag=asset.tag))
     seen = audit.seen[asset.tag]
     if kind == "wrong_location":
         return asset.model_copy(update={"location": seen.location})
     if kind == "wrong_owner":
         return asset.model_copy(update={"owner": seen.owner})
-    raise ValueError(f"{kind} cannot be corrected in the register (missing: retire it; unregistered: register it)")
+    raise ValueError(Said("err.not_correctable", kind=kind))
 
 
 # --- inspections ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -10,10 +11,14 @@ from opsdesk_shared.contracts import Envelope
 
 from ..domain import Asset, CiVersion, new_version
 from ..ports import ConcurrentUpdate, Doc, Docs, DuplicateKey
+from ..search import search_fields
+
+NAMES_AT_ONCE = 50
 
 
 def asset_doc(asset: Asset) -> Doc:
-    return asset.model_dump(mode="json", exclude={"tag"})
+    """The stored item, with the keys it is found by (search.py) written beside it."""
+    return {**asset.model_dump(mode="json", exclude={"tag"}), **search_fields(asset)}
 
 
 def doc_asset(doc: Doc) -> Asset:
@@ -76,6 +81,17 @@ class DocsAssetRegister:
 
     async def tags(self) -> set[str]:
         return await self.assets.keys()
+
+    async def names(self, tags: Sequence[str]) -> dict[str, str | None]:
+        """Each item read by key, NAMES_AT_ONCE at a time (FerretDB answers nothing but `_id` without a scan)."""
+        found: dict[str, str | None] = {}
+        unique = list(dict.fromkeys(tags))
+        for start in range(0, len(unique), NAMES_AT_ONCE):
+            chunk = unique[start:start + NAMES_AT_ONCE]
+            for tag, doc in zip(chunk, await asyncio.gather(*(self.assets.get(t) for t in chunk)), strict=True):
+                if doc is not None:
+                    found[tag] = doc.get("name")
+        return found
 
     async def next_numbers(self, key: str, count: int = 1) -> int:
         return await self.counters.incr(key, "n", count) - count + 1

@@ -12,7 +12,8 @@ from opsdesk_shared.outbox import outbox_fields
 
 from ..domain import Asset, Repair
 from ..ports import ConcurrentUpdate, Doc, DuplicateKey
-from .docs import DocsAssetRegister, asset_doc
+from ..search import ItemQuery
+from .docs import DocsAssetRegister, asset_doc, doc_asset
 
 
 class MemoryDocs:
@@ -80,6 +81,12 @@ class MemoryAssetRegister(DocsAssetRegister):
         super().__init__(MemoryDocs(self.outbox), MemoryDocs(), MemoryDocs())
         for asset in assets:
             self.assets.by_key[asset.tag] = {**asset_doc(asset), "_id": asset.tag}  # type: ignore[attr-defined]
+
+    async def search(self, query: ItemQuery, *, after: str | None = None, offset: int = 0, limit: int = 100) -> list[Asset]:
+        """As the database answers it: the stored search keys filtered, by tag, a page."""
+        docs = sorted((d for d in self.assets.by_key.values() if query.matches(d, after=after)),  # type: ignore[attr-defined]
+                      key=lambda d: str(d["_id"]))
+        return [doc_asset(copy.deepcopy(d)) for d in docs[offset:offset + limit]]
 
     @property
     def by_tag(self) -> dict[str, Asset]:

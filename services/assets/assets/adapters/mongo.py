@@ -23,9 +23,10 @@ from opsdesk_shared.outbox import (
     strip_outbox,
 )
 
-from ..domain import Repair
+from ..domain import Asset, Repair
 from ..ports import ConcurrentUpdate, Doc, DuplicateKey
-from .docs import DocsAssetRegister
+from ..search import SEARCH_VERSION, VERSION_FIELD, ItemQuery, search_fields
+from .docs import DocsAssetRegister, doc_asset
 
 BATCH = 1000
 SCAN_BATCH = 10_000  # documents per round trip of a full read (the graph's start-up load reads 250,000)
@@ -127,6 +128,26 @@ class MongoAssetRegister(DocsAssetRegister):
     @property
     def collection(self) -> AsyncCollection[Document]:
         return self.docs.collection
+
+    async def search(self, query: ItemQuery, *, after: str | None = None, offset: int = 0, limit: int = 100) -> list[Asset]:
+        """Filtered, sorted by tag and paged in the database (search.py: a contains-regex over the stored key, which
+        FerretDB v1 and MongoDB 7 both answer; FerretDB evaluates it in its own process, never in ours)."""
+        cursor = self.collection.find(query.mongo_filter(after=after)).sort("_id", 1).skip(offset).limit(limit)
+        return [doc_asset(doc) async for doc in cursor]
+
+    async def ensure_search_keys(self) -> int:
+        """Write the search keys of items stored before them (or under an older recipe); returns how many. Run once at
+        start-up; each item is re-read under its document lock (the one saves hold), so a save meanwhile is not
+        overwritten with keys of the item as it was."""
+        fixed = 0
+        stale = [doc["_id"] async for doc in self.collection.find({VERSION_FIELD: {"$ne": SEARCH_VERSION}}, {"_id": 1}, batch_size=BATCH)]
+        for key in stale:
+            async with document_lock(self.collection, key):
+                doc = await self.collection.find_one({"_id": key})
+                if doc is not None and doc.get(VERSION_FIELD) != SEARCH_VERSION:
+                    await self.collection.update_one({"_id": key}, {"$set": search_fields(doc_asset(doc))})
+                    fixed += 1
+        return fixed
 
 
 def _repair_doc(repair: Repair) -> Document:

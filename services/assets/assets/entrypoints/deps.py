@@ -18,6 +18,7 @@ from opsdesk_shared.logs import correlation_id
 from opsdesk_shared.roles import STAFF_ROLES
 
 from ..service import Ctx
+from ..texts import Said
 
 # The operations team reads the register; requesters work through their tickets at the desk and see none of it
 # (serials, owners and the tickets on an asset are the team's data).
@@ -44,7 +45,7 @@ def may_write(caller: Caller) -> bool:
 def require_reader(caller: VerifiedCaller) -> Caller:
     """Every assets route starts here (a router-wide dependency): requesters and unknown roles get 403."""
     if not may_read(caller):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {caller.role} may not read the register")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, Said("err.read_role", role=caller.role))
     return caller
 
 
@@ -65,7 +66,7 @@ def ticket_filter(caller: Caller) -> Callable[..., bool] | None:
 def _ctx(caller: Caller) -> Ctx:
     if not caller.subject.strip():
         # An author is always someone: never fall back to an anonymous or "system" name.
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the internal token names no subject")
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, Said("err.no_subject"))
     return Ctx(by=caller.subject, now=datetime.now(UTC), correlation_id=correlation_id.get() or str(uuid.uuid4()),
                role=caller.role)
 
@@ -77,7 +78,7 @@ def _reader(caller: VerifiedCaller) -> Ctx:
 def _writer(caller: VerifiedCaller) -> Ctx:
     """Writes are for the roles that keep the register; the author recorded is the verified subject."""
     if not may_write(caller):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {caller.role} may not change the register")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, Said("err.write_role", role=caller.role))
     return _ctx(caller)
 
 
@@ -87,11 +88,13 @@ Writer = Annotated[Ctx, Depends(_writer)]
 READ_GUARD = [Depends(require_reader)]
 
 
-def not_found(what: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+def not_found(said: str) -> HTTPException:
+    """404 with what is not there (a `Said`, rendered in the caller's language by errors.py)."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, said)
 
 
 def unprocessable(errors: list[tuple[str, str]]) -> HTTPException:
+    """422 naming each field with its reason (a `Said` where we have one, rendered in the caller's language)."""
     return HTTPException(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         [{"loc": ["body", *field.split(".")], "msg": message, "type": "value_error"} for field, message in errors],

@@ -12,7 +12,7 @@ from opsdesk_shared.contracts.repairs import RepairStage
 from opsdesk_shared.internal_auth import VerifiedCaller
 from opsdesk_shared.localtime import AwareDatetime
 
-from .. import metrics, oversight, service, service_ops
+from .. import metrics, oversight, search, service, service_ops
 from ..domain import (
     Asset,
     AssetStatus,
@@ -28,14 +28,14 @@ from ..domain import (
 )
 from ..offloaded import send_out_form
 from ..ports import ConcurrentUpdate
-from ..upkeep import Scope
+from ..texts import Said, said_of
 from .deps import READ_GUARD, Reader, Wired, Writer, not_found, ticket_filter, unprocessable
 
 router = APIRouter(prefix="/api/v1", dependencies=READ_GUARD)
 
 
 def _conflict(exc: IllegalAssetTransition | IllegalTransition) -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc), "allowed": exc.allowed})
+    return HTTPException(status.HTTP_409_CONFLICT, {"msg": said_of(exc), "allowed": exc.allowed})
 
 
 # --- types ---------------------------------------------------------------------------------------------------
@@ -49,7 +49,7 @@ async def list_types(wired: Wired) -> list[CiType]:
 @router.put("/asset-types/{code}", response_model=CiType, tags=["assets"])
 async def put_type(code: str, body: CiType, wired: Wired, ctx: Writer) -> CiType:
     if body.code != code:
-        raise unprocessable([("code", "must equal the code in the path")])
+        raise unprocessable([("code", Said("err.code_path"))])
     return await service.put_ci_type(body, types=wired.types)
 
 
@@ -112,21 +112,25 @@ async def create_asset(body: AssetIn, wired: Wired, ctx: Writer) -> Asset:
     except service.InvalidAsset as exc:
         raise unprocessable(exc.errors) from None
     except service.TagTaken as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None
     except ConcurrentUpdate:
-        raise HTTPException(status.HTTP_409_CONFLICT, "the register changed meanwhile; retry") from None
+        raise HTTPException(status.HTTP_409_CONFLICT, Said("err.register_changed")) from None
 
 
 @router.get("/assets", response_model=list[Asset], tags=["assets"])
 async def list_assets(
     wired: Wired, type: str | None = None, department: str | None = None, building: str | None = None,
     status_: Annotated[AssetStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[str | None, Query(max_length=search.MAX_QUERY, description=(
+        "Text search: every word must occur in the tag, name, serial, model, location, owner, department or vendor "
+        "(Chinese in either script, or English; case ignored)"))] = None,
+    after: Annotated[str | None, Query(max_length=40, description="The last tag of the previous page (faster than offset)")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list[Asset]:
-    """Items matching every filter given, by tag (a scan: for lists and admin screens, not hot paths)."""
-    scope = Scope(type=type, department=department, building=building, status=status_)
-    found = sorted([a async for a in wired.register.scan() if scope.matches(a)], key=lambda a: a.tag)
-    return found[offset:offset + limit]
+    """Items matching every filter given, by tag, a page at a time; the database filters and pages (search.py).
+    The next page: `after` = the last tag of this one (ask for one more than shown to know whether there is one)."""
+    query = search.ItemQuery(words=search.query_words(q), type=type, status=status_, department=department, building=building)
+    return await wired.register.search(query, after=after, offset=offset, limit=limit)  # type: ignore[no-any-return]
 
 
 @router.get("/assets/{tag}", response_model=Asset, tags=["assets"])
@@ -136,11 +140,11 @@ async def read_asset(
     if as_of is not None:
         past = await service.asset_as_of(tag, as_of, register=wired.register)
         if past is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag} at {as_of.isoformat()}")
+            raise HTTPException(status.HTTP_404_NOT_FOUND, Said("err.no_asset_at", tag=tag, at=as_of.isoformat()))
         return past
     asset = await service.lookup_asset(tag, register=wired.register)
     if asset is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Said("err.no_asset", tag=tag))
     return asset
 
 
@@ -154,11 +158,11 @@ async def patch_asset(tag: str, body: AssetPatch, wired: Wired, ctx: Writer) -> 
                                      authorized=wired.authorized_tickets, violations=wired.security_violations)
         return saved
     except service.UnknownAsset:
-        raise not_found(f"asset {tag}") from None
+        raise not_found(Said("err.asset_not_found", tag=tag)) from None
     except service.InvalidAsset as exc:
         raise unprocessable(exc.errors) from None
     except ConcurrentUpdate:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"asset {tag} changed meanwhile; retry") from None
+        raise HTTPException(status.HTTP_409_CONFLICT, Said("err.asset_changed", tag=tag)) from None
 
 
 @router.post("/assets/{tag}/status", response_model=Asset, tags=["assets"])
@@ -167,18 +171,18 @@ async def change_status(tag: str, body: StatusIn, wired: Wired, ctx: Writer) -> 
     try:
         return await service.change_asset_status(tag, body.status, register=wired.register, ctx=ctx)
     except service.UnknownAsset:
-        raise not_found(f"asset {tag}") from None
+        raise not_found(Said("err.asset_not_found", tag=tag)) from None
     except IllegalAssetTransition as exc:
         raise _conflict(exc) from None
     except ConcurrentUpdate:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"asset {tag} changed meanwhile; retry") from None
+        raise HTTPException(status.HTTP_409_CONFLICT, Said("err.asset_changed", tag=tag)) from None
 
 
 @router.get("/assets/{tag}/history", response_model=list[CiVersion], tags=["assets"])
 async def history(tag: str, wired: Wired) -> list[CiVersion]:
     found = await service.asset_history(tag, register=wired.register)
     if not found and await wired.register.get(tag) is None:
-        raise not_found(f"asset {tag}")
+        raise not_found(Said("err.asset_not_found", tag=tag))
     return found
 
 
@@ -191,7 +195,7 @@ async def overview(tag: str, wired: Wired, caller: VerifiedCaller) -> dict[str, 
     found = await service_ops.asset_overview(tag, register=wired.register, links=wired.links, repairs=wired.repairs,
                                              show_ticket=ticket_filter(caller))
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset tagged {tag}")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Said("err.no_asset", tag=tag))
     return found
 
 
@@ -232,7 +236,7 @@ async def create_repair(body: RepairIn, wired: Wired, ctx: Writer) -> Repair:
     except service.UnknownAsset:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["body", "asset_tag"], "msg": f"no asset tagged {body.asset_tag}", "type": "value_error"}],
+            [{"loc": ["body", "asset_tag"], "msg": Said("err.no_asset", tag=body.asset_tag), "type": "value_error"}],
         ) from None
     except IllegalAssetTransition as exc:
         raise _conflict(exc) from None
@@ -284,7 +288,7 @@ async def list_repairs(
 async def read_repair(repair_id: str, wired: Wired) -> Repair:
     repair = await wired.repairs.get(repair_id)
     if repair is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"repair {repair_id} not found")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Said("err.repair_not_found", id=repair_id))
     return repair  # type: ignore[no-any-return]
 
 
@@ -297,11 +301,11 @@ async def change_repair(repair_id: str, body: RepairChangeIn, wired: Wired, ctx:
             transport_arranged=body.transport_arranged, loaner_tag=body.loaner_tag,
         )
     except LookupError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"repair {repair_id} not found") from None
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Said("err.repair_not_found", id=repair_id)) from None
     except (IllegalTransition, IllegalAssetTransition) as exc:
         raise _conflict(exc) from None
     except ConcurrentUpdate:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"repair {repair_id} changed meanwhile; retry") from None
+        raise HTTPException(status.HTTP_409_CONFLICT, Said("err.repair_changed", id=repair_id)) from None
     metrics.repairs_updated.labels(repair.status).inc()
     return repair
 
@@ -321,9 +325,9 @@ async def report_progress(repair_id: str, body: ProgressIn, wired: Wired, ctx: W
             now=ctx.now, correlation_id=ctx.correlation_id, by=ctx.by,
         )
     except LookupError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"repair {repair_id} not found") from None
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Said("err.repair_not_found", id=repair_id)) from None
     except NotAtVendor as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc)}) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": said_of(exc)}) from None
     metrics.repairs_updated.labels("progress").inc()
     return repair
 
@@ -334,10 +338,10 @@ async def send_out(repair_id: str, wired: Wired, ctx: Reader) -> Response:
     (reporting's /forms/send-out/{id} redirects here)."""
     repair = await wired.repairs.get(repair_id)
     if repair is None:
-        raise not_found(f"repair {repair_id}")
+        raise not_found(Said("err.repair_not_found", id=repair_id))
     asset = await wired.register.get(repair.asset_tag)
     if asset is None:
-        raise not_found(f"asset {repair.asset_tag}")
+        raise not_found(Said("err.asset_not_found", tag=repair.asset_tag))
     ci_type = (await service.ci_types(wired.types)).get(asset.type)
     number = await service_ops.ticket_number(repair.ticket_id, links=wired.links)
     pdf = await send_out_form(repair, asset, now=ctx.now, type_name=ci_type.name if ci_type else None, ticket_number=number)

@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsdesk_shared.errors import language
 from opsdesk_shared.localtime import AwareDatetime
 
 from .. import offloaded, register_io, service, service_ops
 from ..domain import Asset
 from ..relations import DEPARTMENT_PREFIX, ImpactResult, Relation, RelationRefused, RelationType, relation_id
+from ..texts import Said, said_of
 from ..upkeep import Baseline, Drift, Scope
 from .deps import READ_GUARD, Wired, Writer, not_found, unprocessable
 
@@ -53,9 +55,9 @@ async def add_relation(body: RelationIn, wired: Wired, ctx: Writer) -> RelationO
     try:
         rel = await wired.graph.add(Relation(source=body.source, type=body.type, target=body.target), register=wired.register, ctx=ctx)
     except service.UnknownAsset as exc:
-        raise unprocessable([("target" if str(exc) == body.target else "source", f"no asset tagged {exc}")]) from None
+        raise unprocessable([("target" if str(exc) == body.target else "source", Said("err.no_asset", tag=str(exc)))]) from None
     except RelationRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc), "cycle": exc.cycle}) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": said_of(exc), "cycle": exc.cycle}) from None
     return _out(rel)
 
 
@@ -63,7 +65,7 @@ async def add_relation(body: RelationIn, wired: Wired, ctx: Writer) -> RelationO
 async def delete_relation(source: str, type: RelationType, target: str, wired: Wired, ctx: Writer) -> Response:
     removed = await wired.graph.remove(relation_id(source, type, target), register=wired.register, ctx=ctx)
     if removed is None:
-        raise not_found("relation")
+        raise not_found(Said("err.relation_not_found"))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -75,7 +77,7 @@ async def relations_of(
 ) -> list[RelationOut]:
     if as_of is not None:
         if as_of.tzinfo is None:
-            raise unprocessable([("as_of", "as_of needs a time zone offset")])
+            raise unprocessable([("as_of", Said("err.offset_needed"))])
         return [_out(r) for r in await wired.graph.relations_as_of(tag, as_of)]
     await wired.graph.sync()
     return [_out(r) for r in wired.graph.relations_of(tag)]
@@ -89,8 +91,8 @@ async def impact(
     limit: int = Query(default=200, ge=1, le=5000),
 ) -> ImpactResult:
     if await wired.register.get(tag) is None:
-        raise not_found(f"asset {tag}")
-    return await wired.graph.impact(tag, depth=depth, direction=direction, limit=limit)  # type: ignore[no-any-return]
+        raise not_found(Said("err.asset_not_found", tag=tag))
+    return await wired.graph.impact(tag, depth=depth, direction=direction, limit=limit, register=wired.register)  # type: ignore[no-any-return]
 
 
 # --- baselines -----------------------------------------------------------------------------------------------
@@ -124,7 +126,7 @@ async def read_baseline(baseline_id: str, wired: Wired) -> Baseline:
     try:
         return await service_ops.get_baseline(baseline_id, baselines=wired.baselines)
     except service_ops.NotFound:
-        raise not_found(f"baseline {baseline_id}") from None
+        raise not_found(Said("err.baseline_not_found", id=baseline_id)) from None
 
 
 @router.get("/baselines/{baseline_id}/drift", response_model=DriftReport, tags=["baselines"])
@@ -132,7 +134,7 @@ async def drift(baseline_id: str, wired: Wired) -> DriftReport:
     try:
         baseline, found = await service_ops.baseline_drift(baseline_id, register=wired.register, baselines=wired.baselines)
     except service_ops.NotFound:
-        raise not_found(f"baseline {baseline_id}") from None
+        raise not_found(Said("err.baseline_not_found", id=baseline_id)) from None
     return DriftReport(baseline_id=baseline.id, name=baseline.name, recorded_at=baseline.recorded_at.isoformat(),
                        items=len(baseline.entries), drift=found)
 
@@ -156,10 +158,10 @@ async def label_sheet(body: LabelsIn, wired: Wired) -> Response:
         found = {t: await wired.register.get(t) for t in body.tags}
         missing = [t for t, a in found.items() if a is None]
         if missing:
-            raise unprocessable([("tags", f"no asset tagged {', '.join(missing[:20])}")])
+            raise unprocessable([("tags", Said("err.no_asset", tag=", ".join(missing[:20])))])
         assets = [a for a in found.values() if a is not None]
     if not assets:
-        raise unprocessable([("tags", "no assets chosen")])
+        raise unprocessable([("tags", Said("err.none_chosen"))])
     names = {code: t.name for code, t in (await service.ci_types(wired.types)).items()}
     pdf = await offloaded.label_sheet(sorted(assets, key=lambda a: a.tag), type_names=names)
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": 'attachment; filename="labels.pdf"'})
@@ -170,20 +172,22 @@ async def label_sheet(body: LabelsIn, wired: Wired) -> Response:
 
 @router.post("/register/import", response_model=register_io.ImportReport, tags=["register"])
 async def import_register(
-    wired: Wired, ctx: Writer, file: Annotated[UploadFile, File()],
+    wired: Wired, ctx: Writer, file: Annotated[UploadFile, File()], request: Request,
     dry_run: bool = Query(default=True, description="Only validate: report row-level errors, write nothing"),
 ) -> register_io.ImportReport:
-    """CSV (UTF-8) or XLSX; nothing is written unless every row is valid. Tags left blank are allocated."""
+    """CSV (UTF-8) or XLSX; nothing is written unless every row is valid. Tags left blank are allocated. Row errors
+    name the row, the column and the reason, in the caller's language (with the reason's code)."""
     content = await file.read(MAX_IMPORT_BYTES + 1)
     if len(content) > MAX_IMPORT_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"file over {MAX_IMPORT_BYTES} bytes")
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, Said("err.file_too_large", bytes=MAX_IMPORT_BYTES))
     try:
         report = await service_ops.import_register(
             content, file_name=file.filename or "upload.csv", dry_run=dry_run, register=wired.register, types=wired.types,
             imports=wired.imports, graph=wired.graph, ctx=ctx, tag_pattern=wired.tag_pattern, tag_prefix=wired.tag_prefix,
         )
     except register_io.UnreadableFile as exc:
-        raise unprocessable([("file", str(exc))]) from None
+        raise unprocessable([("file", said_of(exc))]) from None
+    report = report.said_in(language(request))
     if report.errors and not dry_run:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, report.model_dump(mode="json"))
     return report

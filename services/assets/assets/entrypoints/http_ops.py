@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts.cmdb import InspectionFinding, InspectionKind
-from opsdesk_shared.localtime import AwareDatetime
+from opsdesk_shared.localtime import AwareDatetime, local_day_end, local_day_start
 
 from .. import service, service_ops, stock
 from ..domain import Asset, IllegalAssetTransition, Location
 from ..ports import ConcurrentUpdate, DuplicateKey
+from ..texts import Said, said_of
 from ..upkeep import Audit, AuditClosed, Inspection, Scope, Sighting
 from .deps import READ_GUARD, Reader, Wired, Writer, not_found, unprocessable
 
@@ -65,12 +66,50 @@ async def open_audit(body: AuditIn, wired: Wired, ctx: Writer) -> dict[str, Any]
     return _audit_summary(audit)
 
 
+class AuditListed(BaseModel):
+    id: str
+    name: str
+    scope: dict[str, str]
+    status: Literal["open", "closed"]
+    opened_at: datetime
+    opened_by: str | None = None
+    closed_at: datetime | None = None
+    expected: int | None = Field(default=None, description="Items the audit expects to see")
+    seen: int | None = Field(default=None, description="Items scanned so far")
+    discrepancies: int | None = Field(default=None, description="Findings of the closed audit")
+
+
+class AuditPage(BaseModel):
+    items: list[AuditListed]
+    total: int = Field(description="Audits matching the filters")
+
+
+@router.get("/audits", response_model=AuditPage, tags=["audits"], summary="List audits")
+async def list_audits(
+    wired: Wired,
+    status_: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
+    opened_from: Annotated[date | None, Query(description="Opened on or after this day (the site's time zone)")] = None,
+    opened_to: Annotated[date | None, Query(description="Opened on or before this day (the site's time zone)")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPage:
+    """Newest opened first; filters combine with AND."""
+    if opened_from and opened_to and opened_to < opened_from:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["query", "opened_to"], "type": "value_error",
+                            "msg": Said("err.range", start=opened_from.isoformat(), end=opened_to.isoformat())}])
+    items, total = await service_ops.list_audits(
+        audits=wired.audits, status=status_, opened_from=local_day_start(opened_from) if opened_from else None,
+        opened_before=local_day_end(opened_to) if opened_to else None, offset=offset, limit=limit,
+    )
+    return AuditPage(items=[AuditListed.model_validate(i) for i in items], total=total)
+
+
 @router.get("/audits/{audit_id}", tags=["audits"])
 async def read_audit(audit_id: str, wired: Wired) -> dict[str, Any]:
     try:
         return _audit_summary(await service_ops.get_audit(audit_id, audits=wired.audits))
     except service_ops.NotFound:
-        raise not_found(f"audit {audit_id}") from None
+        raise not_found(Said("err.audit_not_found", id=audit_id)) from None
 
 
 @router.post("/audits/{audit_id}/scans", tags=["audits"])
@@ -80,9 +119,9 @@ async def scan(audit_id: str, body: ScanIn, wired: Wired, ctx: Writer) -> dict[s
     try:
         audit = await service_ops.record_scan(audit_id, sighting, audits=wired.audits)
     except service_ops.NotFound:
-        raise not_found(f"audit {audit_id}") from None
+        raise not_found(Said("err.audit_not_found", id=audit_id)) from None
     except AuditClosed as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None
     return {"audit_id": audit.id, "seen": len(audit.seen), "expected": len(audit.expected), "known": body.tag in audit.expected}
 
 
@@ -92,9 +131,9 @@ async def close_audit(audit_id: str, wired: Wired, ctx: Writer) -> dict[str, Any
     try:
         audit = await service_ops.close_audit(audit_id, register=wired.register, audits=wired.audits, ctx=ctx)
     except service_ops.NotFound:
-        raise not_found(f"audit {audit_id}") from None
+        raise not_found(Said("err.audit_not_found", id=audit_id)) from None
     except AuditClosed as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None
     return _audit_summary(audit)
 
 
@@ -107,11 +146,11 @@ async def corrections(audit_id: str, body: CorrectionsIn, wired: Wired, ctx: Wri
             types=wired.types, ctx=ctx,
         )
     except service_ops.NotFound:
-        raise not_found(f"audit {audit_id}") from None
+        raise not_found(Said("err.audit_not_found", id=audit_id)) from None
     except AuditClosed as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None
     except (ValueError, service.UnknownAsset) as exc:
-        raise unprocessable([("apply", str(exc))]) from None
+        raise unprocessable([("apply", said_of(exc))]) from None
 
 
 # --- inspections ---------------------------------------------------------------------------------------------
@@ -135,7 +174,7 @@ async def record_inspection(body: InspectionIn, wired: Wired, ctx: Writer) -> In
             register=wired.register, inspections=wired.inspections, inspection_index=wired.inspection_index, ctx=ctx,
         )
     except service.UnknownAsset:
-        raise unprocessable([("asset_tag", f"no asset tagged {body.asset_tag}")]) from None
+        raise unprocessable([("asset_tag", Said("err.no_asset", tag=body.asset_tag))]) from None
 
 
 @router.get("/inspections", response_model=list[Inspection], tags=["inspections"])
@@ -233,7 +272,7 @@ async def replenishment(wired: Wired, ctx: Reader, month: str | None = Query(def
 async def read_stock(part_type: str, site: str, wired: Wired) -> dict[str, Any]:
     s = await service_ops.get_stock(part_type, site, spares=wired.spares)
     if s is None:
-        raise not_found(f"stock of {part_type} at {site}")
+        raise not_found(Said("err.stock_not_found", part=part_type, site=site))
     return _stock_view(s)
 
 
@@ -243,11 +282,11 @@ async def reserve(part_type: str, site: str, body: ReserveIn, wired: Wired, ctx:
         return await service_ops.reserve_spare(part_type=part_type, site=site, quantity=body.quantity,
                                                ticket_id=body.ticket_id, spares=wired.spares, ctx=ctx, links=wired.links)
     except service_ops.UnknownTicket as exc:
-        raise unprocessable([("ticket_id", str(exc))]) from None
+        raise unprocessable([("ticket_id", said_of(exc))]) from None
     except service_ops.NotFound:
-        raise not_found(f"stock of {part_type} at {site}") from None
+        raise not_found(Said("err.stock_not_found", part=part_type, site=site)) from None
     except stock.NotEnoughStock as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None
 
 
 @router.post("/spares/issues", status_code=status.HTTP_201_CREATED, tags=["spares"])
@@ -260,15 +299,15 @@ async def issue(body: IssueIn, wired: Wired, ctx: Writer) -> dict[str, Any]:
             links=wired.links, issues=wired.spare_issues,
         )
     except service_ops.UnknownTicket as exc:
-        raise unprocessable([("ticket_id", str(exc))]) from None
+        raise unprocessable([("ticket_id", said_of(exc))]) from None
     except service_ops.NotFound:
-        raise not_found(f"stock of {body.part_type} at {body.site}") from None
+        raise not_found(Said("err.stock_not_found", part=body.part_type, site=body.site)) from None
     except KeyError:
-        raise unprocessable([("reservation_id", "no such reservation")]) from None
+        raise unprocessable([("reservation_id", Said("err.no_reservation"))]) from None
     except stock.NotEnoughStock as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None
     except ConcurrentUpdate:
-        raise HTTPException(status.HTTP_409_CONFLICT, "stock changed meanwhile; retry") from None
+        raise HTTPException(status.HTTP_409_CONFLICT, Said("err.stock_changed")) from None
     return {"issue": event.model_dump(mode="json"), "stock": _stock_view(s)}
 
 
@@ -280,11 +319,11 @@ async def reverse_issue(issue_id: str, wired: Wired, ctx: Writer, body: ReverseI
         issue, s = await service_ops.reverse_spare_issue(issue_id, reason=body.reason if body else None,
                                                          spares=wired.spares, issues=wired.spare_issues, ctx=ctx)
     except service_ops.NotFound:
-        raise not_found(f"spare issue {issue_id}") from None
+        raise not_found(Said("err.issue_not_found", id=issue_id)) from None
     except service_ops.AlreadyReversed as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None
     except ConcurrentUpdate:
-        raise HTTPException(status.HTTP_409_CONFLICT, "stock changed meanwhile; retry") from None
+        raise HTTPException(status.HTTP_409_CONFLICT, Said("err.stock_changed")) from None
     return {"issue": issue.model_dump(mode="json"), "stock": _stock_view(s)}
 
 
@@ -311,11 +350,11 @@ async def lend(body: LendIn, wired: Wired, ctx: Writer) -> stock.Loan:
             repairs=wired.repairs,
         )
     except service_ops.UnknownRepair:
-        raise unprocessable([("repair_id", f"no repair {body.repair_id}")]) from None
+        raise unprocessable([("repair_id", Said("err.no_repair", id=body.repair_id))]) from None
     except service.UnknownAsset:
-        raise unprocessable([("loaner_tag", f"no asset tagged {body.loaner_tag}")]) from None
+        raise unprocessable([("loaner_tag", Said("err.no_asset", tag=body.loaner_tag))]) from None
     except (stock.NotLendable, IllegalAssetTransition, DuplicateKey) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None
 
 
 @router.get("/loaners", response_model=list[stock.Loan], tags=["loaners"])
@@ -328,6 +367,6 @@ async def give_back(loan_id: str, wired: Wired, ctx: Writer) -> stock.Loan:
     try:
         return await service_ops.return_loaner(loan_id, register=wired.register, loans=wired.loans, ctx=ctx)
     except service_ops.NotFound:
-        raise not_found(f"loan {loan_id}") from None
+        raise not_found(Said("err.loan_not_found", id=loan_id)) from None
     except stock.NotLendable as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, said_of(exc)) from None

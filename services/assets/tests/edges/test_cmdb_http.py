@@ -193,7 +193,9 @@ async def test_import_with_errors_is_422_with_the_report_and_writes_nothing(api:
     response = await api.post(f"{API}/register/import", params={"dry_run": "false"}, files=files)
 
     assert response.status_code == 422
-    assert response.json()["detail"]["errors"] == [{"row": 2, "column": "type", "message": "unknown type 'toaster'"}]
+    assert response.json()["detail"]["errors"] == [
+        {"row": 2, "column": "type", "message": "unknown type 'toaster'", "code": "err.unknown_type", "params": {"type": "toaster"}}
+    ]
     assert (await api.get(f"{API}/assets/GZ-H-9")).status_code == 404
 
 
