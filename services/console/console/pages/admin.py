@@ -1,5 +1,5 @@
 """Administration (role admin) at `/admin/...`: users and API keys, the catalog editor, calendars with a month view and
-the yearly holiday schedule upload, the roster and duty rota, SLA policies (settings only), notification channels.
+the yearly holiday schedule upload, the roster and duty rota, SLA policies and escalation contacts, notification channels.
 
 An edge like every page: each list is one API call, each act one API call, and a refusal is shown in the API's words.
 The API decides who may do what; the console only hides what this role cannot do (every page here is the admin's).
@@ -401,14 +401,157 @@ async def save_engineer(
 # --- SLA policies and escalation contacts ---------------------------------------------------------------------------
 
 
+CLOCK_ORDER = ("response", "dispatch", "remote_guidance", "confirmation", "redispatch", "escalation", "authorization")
+
+
+async def sla_page(ctx: Ctx, error: str | None = None, status_code: int = 200) -> Response:
+    """The contract clocks' policies and the escalation chain (GET /sla/policies, /sla/escalation-contacts), both
+    editable, with who changed them last, the calendars to choose from and the recent notification records."""
+    errors: list[str] = []
+    found: dict[str, Any] = {}
+    for key, path, params in (("policies", "/sla/policies", None), ("contacts", "/sla/escalation-contacts", None),
+                              ("calendars", "/calendars", None), ("history", "/sla/policies/history", None),
+                              ("outbox", "/notifications/outbox", {"limit": 20})):
+        try:
+            found[key] = await get(ctx, path, params)
+        except ApiError as exc:
+            found[key] = None
+            errors.append(said(exc))
+    policies, contacts = found["policies"], found["contacts"]
+    clocks = sorted((policies or {}).get("clocks", {}).items(), key=lambda kv: CLOCK_ORDER.index(kv[0]) if kv[0] in CLOCK_ORDER else 99)
+    calendars = [c["name"] for c in (found["calendars"] or {}).get("calendars", [])]
+    return page(ctx, "admin/sla.html", "sla", error=error or ("; ".join(errors) or None), status_code=status_code,
+                policies=policies, clocks=clocks, overrides_text=overrides_text((policies or {}).get("overrides") or {}),
+                contacts=contacts, levels=list((contacts or {}).get("levels") or []), calendars=calendars,
+                history=list(found["history"] or [])[:5], outbox=list(found["outbox"] or []), langs=LANGS)
+
+
 @router.get("/sla")
 async def sla(ctx: Admin) -> Response:
-    """Settings only: the API offers no read of the policies or the escalation contacts (a gap, in the README)."""
+    return await sla_page(ctx)
+
+
+def overrides_text(overrides: Json) -> str:
+    """One override a line: `RS-SPARE:P1 response 20` (and a calendar, if it differs)."""
+    lines = []
+    for key, clocks in overrides.items():
+        for clock, fields in clocks.items():
+            minutes = fields.get("business_minutes")
+            parts = [key, clock, f"{minutes:g}" if isinstance(minutes, int | float) else "-"]
+            if fields.get("calendar"):
+                parts.append(str(fields["calendar"]))
+            lines.append(" ".join(parts))
+    return "\n".join(lines)
+
+
+def parse_overrides(text: str, before: Json) -> tuple[Json, list[str]]:
+    """The lines back into the API's overrides (a warning share set through the API is kept); lines not understood."""
+    overrides: Json = {}
+    bad = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) not in (3, 4):
+            bad.append(line)
+            continue
+        key, clock, minutes = parts[:3]
+        fields = dict(((before.get(key) or {}).get(clock)) or {})
+        fields.pop("business_minutes", None)
+        fields.pop("calendar", None)
+        if minutes != "-":
+            try:
+                fields["business_minutes"] = float(minutes)
+            except ValueError:
+                bad.append(line)
+                continue
+        if len(parts) == 4:
+            fields["calendar"] = parts[3]
+        overrides.setdefault(key, {})[clock] = fields
+    return overrides, bad
+
+
+def _number(value: str | None, fallback: Any) -> Any:
+    """A number field as typed (the API says what is wrong with it); an empty one keeps what GET returned."""
+    if value is None or not value.strip():
+        return fallback
     try:
-        outbox, error = list(await get(ctx, "/notifications/outbox", {"limit": 20})), None
+        return float(value.strip().replace("，", "."))
+    except ValueError:
+        return value.strip()  # sent as typed: the API names the field and why
+
+
+def edited_policies(current: Json, form: dict[str, str]) -> tuple[Json, list[str]]:
+    """What GET returned with the editor's fields over it: each clock's calendar, minutes and warning share."""
+    body = dict(current)
+    clocks: Json = {}
+    for name, clock in (current.get("clocks") or {}).items():
+        fields = dict(clock)
+        fields["calendar"] = form.get(f"{name}.calendar") or fields.get("calendar")
+        fields["business_minutes"] = _number(form.get(f"{name}.business_minutes"), fields.get("business_minutes"))
+        warn = _number(form.get(f"{name}.warn_percent"), None)
+        if isinstance(warn, float):
+            fields["warn_ratio"] = warn / 100
+        elif warn is not None:
+            fields["warn_ratio"] = warn
+        clocks[name] = fields
+    body["clocks"] = clocks
+    overrides, bad = parse_overrides(form.get("overrides", ""), current.get("overrides") or {})
+    body["overrides"] = overrides
+    return body, bad
+
+
+def _items(value: str) -> list[str]:
+    return [v.strip() for v in re.split(r"[,，;；\s]+", value or "") if v.strip()]
+
+
+def edited_contacts(current: Json, form: dict[str, str]) -> Json:
+    """The chain as the form has it: a level with no role is left out, one added in the empty row is appended."""
+    body = dict(current)
+    levels: list[Json] = []
+    rows = len(current.get("levels") or []) + 1
+    for i in range(rows):
+        role = (form.get(f"l{i}.role") or "").strip()
+        if not role:
+            continue
+        levels.append({
+            "level": len(levels) + 1, "role": role, "after_minutes": _number(form.get(f"l{i}.after_minutes"), 0),
+            "emails": _items(form.get(f"l{i}.emails", "")), "webhooks": _items(form.get(f"l{i}.webhooks", "")),
+            "channels": _items(form.get(f"l{i}.channels", "")), "language": form.get(f"l{i}.language") or "zh-CN",
+        })
+    body["levels"] = levels
+    return body
+
+
+async def _save_sla(ctx: Ctx, path: str, edit: Any, stale: str) -> Response:
+    """PUT takes back what GET returned (with If-Match), the editor's fields over it; a version changed meanwhile is
+    shown, not overwritten; a refusal is shown in the API's words."""
+    form = {k: v for k, v in (await ctx.request.form()).items() if isinstance(v, str)}
+    try:
+        reply = await ctx.api.call("GET", path, token=ctx.token, lang=ctx.lang)
+        shown = form.get("version", "")
+        if shown and str(reply.body.get("version")) != shown:
+            return await sla_page(ctx, error=ctx.gettext(stale), status_code=409)
+        body, bad = edit(reply.body, form)
+        if bad:
+            return await sla_page(ctx, error=ctx.gettext("Override lines not understood (service:priority clock minutes [calendar]): %(lines)s")
+                                  % {"lines": "; ".join(bad)}, status_code=422)
+        await ctx.api.call("PUT", path, token=ctx.token, lang=ctx.lang, json=body, if_match=reply.etag)
     except ApiError as exc:
-        outbox, error = [], said(exc)
-    return page(ctx, "admin/sla.html", "sla", error=error, outbox=outbox)
+        return await sla_page(ctx, error=said(exc), status_code=exc.status)
+    return ctx.redirect(f"/admin/sla?done={'policies' if path.endswith('policies') else 'contacts'}")
+
+
+@router.post("/sla/policies")
+async def save_sla_policies(ctx: AdminAct) -> Response:
+    return await _save_sla(ctx, "/sla/policies", edited_policies,
+                           N_("Someone else changed the SLA policies meanwhile; this is the current version."))
+
+
+@router.post("/sla/contacts")
+async def save_sla_contacts(ctx: AdminAct) -> Response:
+    return await _save_sla(ctx, "/sla/escalation-contacts", lambda current, form: (edited_contacts(current, form), []),
+                           N_("Someone else changed the escalation contacts meanwhile; this is the current version."))
 
 
 # --- notification channels ------------------------------------------------------------------------------------------
