@@ -4,6 +4,8 @@ next year's holidays are uploaded, and an outside system gets its API key. Each 
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -156,3 +158,61 @@ def test_the_admin_gives_an_outside_system_an_api_key_shown_once(stack: Stack) -
     # Revoked, it stops working at once.
     assert httpx.delete(f"{gw}/api/v1/api-keys/oa-system", headers=admin(stack), timeout=15).status_code == 204
     assert httpx.get(f"{gw}/api/v1/me", headers=system, timeout=15).status_code == 401
+
+
+def test_the_admin_changes_a_contract_clock_and_only_tickets_filed_after_it_run_on_it(stack: Stack) -> None:
+    """SLA policies through the gateway (issue 16): the admin reads them, changes the response clock to 45 business
+    minutes and writes the body back; a ticket filed before keeps its 60, one filed after runs on 45; a manager may
+    not change them, a bad value is refused naming the field, and the change is in the history under the admin."""
+    gw = stack.gateway
+    zh = in_language(admin(stack), "zh-CN")
+    read = httpx.get(f"{gw}/api/v1/sla/policies", headers=zh, timeout=15)
+    assert read.status_code == 200, read.text
+    policies = read.json()
+    original = policies["clocks"]["response"]
+    assert original["business_minutes"] == 60 and read.headers["etag"] == f'"{policies["version"]}"'
+    desk = in_language(sign_in(stack, "agent", department="服务台"), "zh-CN")
+    call = {"title": "打印机卡纸", "description": "三楼打印机卡纸", "channel": "hotline", "service_code": "RS-ONSITE",
+            "requester": {"name": "陈伟", "phone": "020-83001234", "department": "财务科"}}
+
+    def file_and_read_response_clock() -> dict[str, Any]:
+        filed = httpx.post(f"{gw}/api/v1/tickets", json=call, headers=desk, timeout=15)
+        assert filed.status_code == 201, filed.text
+        ticket_id = filed.json()["id"]
+        found: dict[str, Any] = wait_for(lambda: (r := httpx.get(f"{gw}/api/v1/timers/{ticket_id}/response", headers=admin(stack),
+                                                                  timeout=15)).status_code == 200 and r.json())
+        return found
+
+    before = file_and_read_response_clock()
+    assert before["business_minutes"] == 60
+    try:
+        edited = {**policies, "clocks": {**policies["clocks"], "response": {**original, "business_minutes": 45}}}
+        manager = in_language(sign_in(stack, "manager"), "zh-CN")
+        assert httpx.put(f"{gw}/api/v1/sla/policies", json=edited, headers=manager, timeout=15).status_code == 403
+        negative = {**policies, "clocks": {**policies["clocks"], "dispatch": {**policies["clocks"]["dispatch"], "business_minutes": -10}}}
+        refused = httpx.put(f"{gw}/api/v1/sla/policies", json=negative, headers=zh, timeout=15)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["body", "clocks", "dispatch", "business_minutes"]
+        assert refused.json()["detail"][0]["msg"].startswith("应大于 0")
+
+        put = httpx.put(f"{gw}/api/v1/sla/policies", json=edited, headers=zh, timeout=15)
+        assert put.status_code == 200, put.text
+        assert put.json()["version"] == policies["version"] + 1 and put.json()["clocks"]["response"]["business_minutes"] == 45
+        assert put.headers["etag"] == f'"{policies["version"] + 1}"'
+        # The same body again started from an older version: refused, with the current version to read again.
+        stale = httpx.put(f"{gw}/api/v1/sla/policies", json=edited, headers=zh, timeout=15)
+        assert stale.status_code == 412 and stale.json()["message"].startswith("SLA 策略已被他人修改"), stale.text
+
+        after = file_and_read_response_clock()
+        assert after["business_minutes"] == 45
+        # The ticket filed before the change keeps the promise it was given.
+        kept = httpx.get(f"{gw}/api/v1/timers/{before['ticket_id']}/response", headers=admin(stack), timeout=15).json()
+        assert kept["business_minutes"] == 60 and kept["due_at"] == before["due_at"]
+        history = httpx.get(f"{gw}/api/v1/sla/policies/history", headers=admin(stack), timeout=15).json()
+        me = httpx.get(f"{gw}/api/v1/me", headers=admin(stack), timeout=15).json()["subject"]
+        assert (history[0]["version"], history[0]["by"]) == (policies["version"] + 1, me)
+    finally:
+        now = httpx.get(f"{gw}/api/v1/sla/policies", headers=admin(stack), timeout=15).json()
+        back = httpx.put(f"{gw}/api/v1/sla/policies", json={**now, "clocks": {**now["clocks"], "response": original}},
+                         headers=admin(stack), timeout=15)
+        assert back.status_code == 200, back.text
