@@ -91,6 +91,10 @@ class IncidentStore(Protocol):
     async def add(self, incident: Incident) -> bool:
         """False if the ticket is already projected (redelivery)."""
         ...
+    async def add_many(self, incidents: Sequence[Incident]) -> set[str]:
+        """Project a batch at once (one insert, one rewrite of each recent-incidents bucket it touches): the ticket
+        ids added now; the others were projected already (redeliveries)."""
+        ...
     async def get(self, ticket_id: str) -> Incident | None: ...
     async def recent(self, *, service_code: str, asset_tag: str | None, since: datetime) -> list[Incident]:
         """Incidents reported since `since` on the same service or the same asset."""
@@ -107,6 +111,9 @@ class CandidateStore(Protocol):
     async def join(self, candidate_id: str, ticket_id: str, *, score: float, now: datetime) -> Candidate | None:
         """Add the incident to a pending candidate in one atomic merge (no read-modify-save, so concurrent joins never
         conflict): the candidate as stored, or None when it is not pending (any more) or does not exist."""
+        ...
+    async def join_many(self, candidate_id: str, ticket_ids: Sequence[str], *, score: float, now: datetime) -> Candidate | None:
+        """`join` for a batch of incidents in one merge (a burst of alike tickets writes its candidate once a batch)."""
         ...
     async def list(self, *, status: str | None = None) -> list[Candidate]: ...
 

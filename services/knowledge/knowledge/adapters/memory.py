@@ -163,6 +163,9 @@ class MemoryIncidentStore:
         self.by_id[incident.ticket_id] = incident
         return True
 
+    async def add_many(self, incidents: Sequence[Incident]) -> set[str]:
+        return {i.ticket_id for i in incidents if await self.add(i)}
+
     async def get(self, ticket_id: str) -> Incident | None:
         return self.by_id.get(ticket_id)
 
@@ -205,12 +208,16 @@ class MemoryCandidateStore:
         return stored
 
     async def join(self, candidate_id: str, ticket_id: str, *, score: float, now: datetime) -> Candidate | None:
+        return await self.join_many(candidate_id, [ticket_id], score=score, now=now)
+
+    async def join_many(self, candidate_id: str, ticket_ids: Sequence[str], *, score: float, now: datetime) -> Candidate | None:
         current = self.by_id.get(candidate_id)
         if current is None or current.status != "pending":
             return None
-        if ticket_id not in current.incident_ids:
+        new = [t for t in dict.fromkeys(ticket_ids) if t not in current.incident_ids]
+        if new:
             current = current.model_copy(update={
-                "incident_ids": [*current.incident_ids, ticket_id], "score": max(current.score, score),
+                "incident_ids": [*current.incident_ids, *new], "score": max(current.score, score),
                 "updated_at": now, "rev": current.rev + 1,
             })
             check_document(current.model_dump())

@@ -12,7 +12,7 @@ from bson import Binary
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 import opsdesk_shared.audit_store as audit_store
 from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
@@ -294,31 +294,54 @@ class MongoIncidentStore:
         self._just_written: dict[str, list[Document]] = {}
 
     async def add(self, incident: Incident) -> bool:
-        doc = incident.model_dump()
-        doc["_id"] = doc.pop("ticket_id")
+        return incident.ticket_id in await self.add_many([incident])
+
+    async def add_many(self, incidents: Sequence[Incident]) -> set[str]:
+        """One insert for the batch, then one rewrite of each bucket it touches (issue 14: a burst of alike tickets
+        rewrote the same 150-entry service bucket once a ticket, one ticket after the other)."""
+        batch = list({i.ticket_id: i for i in incidents}.values())
+        if not batch:
+            return set()
+        docs = []
+        for incident in batch:
+            doc = incident.model_dump()
+            doc["_id"] = doc.pop("ticket_id")
+            docs.append(doc)
+        duplicate: set[int] = set()
         try:
-            await self._incidents.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        entry = incident.model_dump(exclude={"group_id", "problem_id"})
-        # One string instead of an array: FerretDB converts every array element on every read and rewrite of the
-        # bucket, and a bucket holds up to `bucket_cap` incidents.
-        entry["terms"] = TERM_SEPARATOR.join(incident.terms)
-        keys = [f"svc:{incident.service_code}"] + ([f"asset:{incident.asset_tag}"] if incident.asset_tag else [])
+            await self._incidents.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            duplicate = {int(e["index"]) for e in errors}
+        added = [incident for n, incident in enumerate(batch) if n not in duplicate]
+        by_key: dict[str, list[Incident]] = {}
+        for incident in added:
+            for key in [f"svc:{incident.service_code}"] + ([f"asset:{incident.asset_tag}"] if incident.asset_tag else []):
+                by_key.setdefault(key, []).append(incident)
         try:
-            for key in keys:
+            for key, members in by_key.items():
+                entries_new = []
+                for incident in members:
+                    entry = incident.model_dump(exclude={"group_id", "problem_id"})
+                    # One string instead of an array: FerretDB converts every array element on every read and
+                    # rewrite of the bucket, and a bucket holds up to `bucket_cap` incidents.
+                    entry["terms"] = TERM_SEPARATOR.join(incident.terms)
+                    entries_new.append(entry)
+                ids = {e["ticket_id"] for e in entries_new}
+                cutoff = max(i.reported_at for i in members) - self._retention
                 async with document_lock(self._buckets, key):
                     bucket = await self._buckets.find_one({"_id": key}) or {"entries": []}
-                    cutoff = incident.reported_at - self._retention
-                    entries = [e for e in bucket["entries"] if e["reported_at"] >= cutoff and e["ticket_id"] != incident.ticket_id]
-                    entries = [*entries, entry][-self._cap :]
+                    entries = [e for e in bucket["entries"] if e["reported_at"] >= cutoff and e["ticket_id"] not in ids]
+                    entries = [*entries, *entries_new][-self._cap :]
                     await self._buckets.replace_one({"_id": key}, {"_id": key, "entries": entries}, upsert=True)
                     self._just_written[key] = [_as_stored(e) for e in entries]
         except BaseException:
-            for key in keys:
+            for key in by_key:
                 self._just_written.pop(key, None)  # a failed add leaves nothing for `recent` to trust
             raise
-        return True
+        return {i.ticket_id for i in added}
 
     async def get(self, ticket_id: str) -> Incident | None:
         doc = await self._incidents.find_one({"_id": ticket_id})
@@ -384,6 +407,34 @@ class MongoCandidateStore:
         await modify(self._candidates, candidate_id, decide)
         found = await self.get(candidate_id)
         return found if found is not None and found.status == "pending" and ticket_id in found.incident_ids else None
+
+    async def join_many(self, candidate_id: str, ticket_ids: Sequence[str], *, score: float, now: datetime) -> Candidate | None:
+        """A batch's incidents in one merge ($addToSet $each): one write per batch per candidate."""
+        wanted = list(dict.fromkeys(ticket_ids))
+        if len(wanted) == 1:
+            return await self.join(candidate_id, wanted[0], score=score, now=now)
+        seen: list[Document | None] = []
+
+        def decide(doc: Document | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+            seen.append(doc)
+            if doc is None or doc.get("status") != "pending":
+                return None
+            new = [t for t in wanted if t not in (doc.get("incident_ids") or [])]
+            if not new:
+                return None
+            return {"status": "pending"}, {
+                "$addToSet": {"incident_ids": {"$each": new}}, "$max": {"score": score}, "$set": {"updated_at": now},
+                "$inc": {"rev": 1},
+            }
+
+        written = await modify(self._candidates, candidate_id, decide)
+        if not written and seen and seen[-1] is not None and seen[-1].get("status") == "pending":
+            found: Candidate | None = Candidate.model_validate(_load(seen[-1]))  # every one was in it already
+        else:
+            found = await self.get(candidate_id)
+        if found is None or found.status != "pending" or not set(wanted) <= set(found.incident_ids):
+            return None
+        return found
 
     async def list(self, *, status: str | None = None) -> list[Candidate]:
         query = {"status": status} if status else {}

@@ -3,14 +3,16 @@ rpc.kb.search for the gateway (core NATS request/reply, not persisted)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 
-from opsdesk_shared.bus import KeyedLocks, subscribe_events
+from opsdesk_shared.bus import subscribe_events
 from opsdesk_shared.contracts import (
     Envelope,
     HelpRequestedV1,
@@ -23,7 +25,7 @@ from opsdesk_shared.contracts.knowledge import ArticlesQuery, ArticlesReply
 
 from .. import metrics, problem_service, service
 from ..domain import ROLES, Actor
-from ..problems import DetectionRules
+from ..problems import DetectionRules, Placement
 from ..search import SearchIndex
 from .http import SearchHit
 
@@ -40,26 +42,88 @@ def detection_rules(settings: Any) -> DetectionRules:
     )
 
 
+class DetectionBatcher:
+    """Problem detection for the handlers of a pulled batch, placed together (issue 14, defect 1).
+
+    The consumer runs up to 32 handlers at once; alike tickets all read and change one candidate and one bucket of
+    recent incidents, so their detections cannot run side by side. Placed one at a time (the key lock this
+    replaces) a burst drained at 0.3-6 tickets/s. Here each handler queues its ticket and waits; one worker takes
+    everything queued, places it with problem_service.detect_many (one insert, one write per bucket and per
+    candidate), and answers each handler with its own placement or error (the handler fails, the message is
+    redelivered). While a batch is written the next one gathers. One worker per process: batches never overlap."""
+
+    def __init__(
+        self, run: Callable[[list[TicketCreatedV1]], Awaitable[list[Placement | BaseException]]],
+        *, max_batch: int = 64,
+    ) -> None:
+        self._run = run
+        self._max = max_batch
+        self._queue: list[tuple[TicketCreatedV1, asyncio.Future[Placement]]] = []
+        self._worker: asyncio.Task[None] | None = None
+        self.batches: list[int] = []  # sizes of the last batches placed (read by tests)
+
+    async def place(self, ticket: TicketCreatedV1) -> Placement:
+        future: asyncio.Future[Placement] = asyncio.get_running_loop().create_future()
+        self._queue.append((ticket, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)  # the handlers started with this one queue first
+        while self._queue:
+            batch, self._queue = self._queue[: self._max], self._queue[self._max :]
+            self.batches = [*self.batches[-99:], len(batch)]
+            try:
+                results = await self._run([ticket for ticket, _f in batch])
+            except BaseException as exc:
+                for _t, future in batch:
+                    if not future.done():
+                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("detection cancelled"))
+                if not isinstance(exc, Exception):
+                    for _t, future in self._queue:
+                        if not future.done():
+                            future.set_exception(RuntimeError("detection cancelled"))
+                    self._queue = []
+                    raise
+                continue
+            by_id = dict(zip(dict.fromkeys(t.ticket_id for t, _f in batch), results, strict=True))
+            for ticket, future in batch:
+                if future.done():
+                    continue  # its handler gave up (cancelled); the message will be redelivered
+                result = by_id[ticket.ticket_id]
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
 def register(broker: NatsBroker, *, wired: Any) -> None:
     """`wired` is the service's Adapters (stores, outboxes, index, settings)."""
     settings = wired.settings
     rules = detection_rules(settings)
-    detection_locks = KeyedLocks()
+
+    async def detect_batch(tickets: list[TicketCreatedV1]) -> list[Placement | BaseException]:
+        return await problem_service.detect_many(
+            tickets, analyzer=wired.index.index.analyzer, rules=rules, incidents=wired.incidents,
+            candidates=wired.candidates, problems_=wired.problems, now=datetime.now(UTC),
+        )
+
+    detection = DetectionBatcher(detect_batch)
 
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
         now = datetime.now(UTC)
-        await service.suggest_for_ticket(
+        suggest = service.suggest_for_ticket(
             ticket, index=wired.index.index, suggestions=wired.suggestions, outbox=wired.suggestion_outbox, now=now,
             correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id), limit=settings.suggestion_count,
         )
-        if ticket.ticket_type in problem_service.DETECTED_TYPES:
-            # Detection reads the recent incidents of the ticket's service and asset and changes their candidate:
-            # alike tickets of one pulled batch are placed one at a time (the suggestions above run side by side).
-            async with detection_locks.hold(problem_service.detection_keys(ticket)):
-                await problem_service.detect(
-                    ticket, analyzer=wired.index.index.analyzer, rules=rules, incidents=wired.incidents,
-                    candidates=wired.candidates, problems_=wired.problems, now=now,
-                )
+        if ticket.ticket_type not in problem_service.DETECTED_TYPES:
+            await suggest
+            return
+        # Detection reads the recent incidents of the ticket's service and asset and changes their candidate: the
+        # tickets of one pulled batch are placed together, one batch after the other (DetectionBatcher). Queued at
+        # once, beside the suggestion (the two are independent and each idempotent), so a pulled batch is one batch.
+        await asyncio.gather(suggest, detection.place(ticket))
 
     async def on_ticket_resolved(envelope: Envelope, resolved: TicketResolvedV1) -> None:
         await service.record_resolution(resolved, suggestions=wired.suggestions)
