@@ -179,7 +179,8 @@ ROLES: dict[str, BusRole] = {
         ),
         BusRole(
             "sla-monitor",
-            publishes=(s.SLA_WARNING, s.SLA_BREACHED, s.SLA_TIMER_STOPPED),
+            # sla.timer_started: a clock cycle the monitor started (reporting counts clocks running from it).
+            publishes=(s.SLA_WARNING, s.SLA_BREACHED, s.SLA_TIMER_STOPPED, s.SLA_TIMER_STARTED),
             consumes=_notification_consumers() + _c(
                 (s.TICKET_CREATED, "sla-ticket-created"),
                 (s.TICKET_ASSIGNED, "sla-ticket-assigned"),

@@ -32,6 +32,7 @@ from opsdesk_shared.contracts import (
     RepairUpdatedV1,
     ServiceRecordReviewedV1,
     SlaBreachedV1,
+    SlaTimerStartedV1,
     SlaTimerStoppedV1,
     SlaWarningV1,
     TicketAssignedV1,
@@ -169,6 +170,9 @@ def entity_of(envelope: Envelope) -> tuple[str, str] | None:
         return ("tickets", event.ticket_id) if event.ticket_id else None
     if isinstance(event, SlaTimerStoppedV1) and event.repair_id:
         return "repairs", event.repair_id  # its verdict counts for the repair's vendor
+    if isinstance(event, SlaTimerStartedV1):
+        # A ticket's cycle is counted as it starts; a repair's from its verdicts, so its start projects nothing.
+        return ("tickets", event.ticket_id) if event.ticket_id and not event.repair_id else None
     if isinstance(event, SlaBreachedV1 | SlaWarningV1 | SlaTimerStoppedV1):
         if event.ticket_id:
             return "tickets", event.ticket_id
@@ -411,16 +415,22 @@ CYCLES_KEEP = 200
 
 
 def _cycle(doc: Document, fx: Effects, *, timer: str, started_at: datetime) -> None:
-    """A clock cycle the SLA monitor announced (a warning, a breach or its verdict, whichever comes first) is counted
-    once, as started in the month it started. The monitor owns which clocks run: a ticket awaiting the agency's
-    authorization has no dispatch clock, a declined one never gets one, so reporting never infers clocks from ticket
-    events. A cycle still running that has not warned yet is not announced, so not counted until it is."""
+    """A clock cycle the SLA monitor announced (its start, a warning, a breach or its verdict, whichever comes first)
+    is counted once, as started in the month it started. The monitor owns which clocks run: a ticket awaiting the
+    agency's authorization has no dispatch clock, a declined one never gets one, so reporting never infers clocks
+    from ticket events. sla.timer_started counts a running cycle nobody has warned about yet; the later events of
+    the same cycle (keyed by timer and start) add nothing to the count."""
     key = f"{timer}|{started_at.astimezone(UTC).isoformat()}"
     cycles = list(doc.get("cycles", []))
     if key in cycles:
         return
     doc["cycles"] = [*cycles, key][-CYCLES_KEEP:]
     fx.inc(month_bucket(started_at), f"sla.{enc(timer)}.started")
+
+
+def _on_sla_timer_started(doc: Document, ev: SlaTimerStartedV1, e: Envelope, fx: Effects) -> None:
+    """Counted in the entity write and the month's bucket write every projected event makes: no write of its own."""
+    _cycle(doc, fx, timer=ev.timer, started_at=ev.started_at)
 
 
 def _on_sla_warning(doc: Document, ev: SlaWarningV1, e: Envelope, fx: Effects) -> None:
@@ -660,6 +670,7 @@ _HANDLERS: dict[type[EventData], Handler] = {
     SlaBreachedV1: _on_sla_breached,
     SlaWarningV1: _on_sla_warning,
     SlaTimerStoppedV1: _on_timer_stopped,
+    SlaTimerStartedV1: _on_sla_timer_started,
     EscalationRaisedV1: _on_escalation,
     RepairUpdatedV1: _on_repair,
     ProblemCreatedV1: _on_problem("created"),

@@ -22,6 +22,7 @@ from opsdesk_shared.contracts import (
     RepairUpdatedV1,
     Requester,
     SlaBreachedV1,
+    SlaTimerStartedV1,
     SlaTimerStoppedV1,
     SlaWarningV1,
     TicketAssignedV1,
@@ -143,6 +144,9 @@ def generate(*, tickets: int = 200, year: int = 2026, month: int = 11, seed_text
         # met at the first response, missed for the tickets whose response clock breached (below).
         responded = reported + timedelta(seconds=d["first_response"][-1])
         late = i % 25 == 0
+        # ...announced started first (sla.timer_started): the cycle is counted once, whichever of its events comes.
+        ev.append(_wrap(SlaTimerStartedV1(ticket_id=tid, timer="response", started_at=reported, due_at=reported + timedelta(hours=1),
+                                          policy="response"), tid, 12, reported, "sla-monitor"))
         ev.append(_wrap(SlaTimerStoppedV1(ticket_id=tid, timer="response", outcome="breached" if late else "met", started_at=reported,
                                           due_at=reported + timedelta(hours=1),
                                           stopped_at=max(responded, reported + timedelta(hours=1, minutes=5)) if late else responded),

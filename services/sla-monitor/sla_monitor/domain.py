@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsdesk_shared.contracts import EventData, SlaBreachedV1, SlaTimerStoppedV1, SlaWarningV1
+from opsdesk_shared.contracts import EventData, SlaBreachedV1, SlaTimerStartedV1, SlaTimerStoppedV1, SlaWarningV1
 from opsdesk_shared.contracts.calendars import TimerView
 from opsdesk_shared.contracts.sla import TimerOutcome
 
@@ -233,6 +233,16 @@ def breach(timer: Timer, *, now: datetime) -> tuple[Timer, SlaBreachedV1] | None
         policy=timer.policy, calendar=timer.calendar, approximate=timer.approximate, repair_id=timer.repair_id,
     )
     return breached, event
+
+
+def started_event(timer: Timer) -> SlaTimerStartedV1:
+    """The announcement of a cycle the monitor started: what consumers count running clocks from."""
+    assert timer.started_at is not None
+    return SlaTimerStartedV1(
+        ticket_id=timer.ticket_id, repair_id=timer.repair_id, timer=timer.name, started_at=timer.started_at,
+        due_at=timer.due_at, warning_at=timer.warning_at, policy=timer.policy, calendar=timer.calendar,
+        approximate=timer.approximate,
+    )
 
 
 def stopped_event(timer: Timer, outcome: TimerOutcome) -> SlaTimerStoppedV1:

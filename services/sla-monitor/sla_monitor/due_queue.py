@@ -79,8 +79,8 @@ class ScheduledTimerStore:
     async def get(self, key: str) -> Timer | None:
         return await self._inner.get(key)
 
-    async def add(self, timer: Timer) -> bool:
-        added = await self._inner.add(timer)
+    async def add(self, timer: Timer, *, events: Sequence[Envelope] = ()) -> bool:
+        added = await self._inner.add(timer, events=events)
         if added:
             self._schedule(timer)
         return added

@@ -20,8 +20,8 @@ StopOutcome = Literal["stopped", "late", "not_running", "missing"]
 
 class TimerStore(Protocol):
     async def get(self, key: str) -> Timer | None: ...
-    async def add(self, timer: Timer) -> bool:
-        """Insert unless a timer with this key exists (then False)."""
+    async def add(self, timer: Timer, *, events: Sequence[Envelope] = ()) -> bool:
+        """Insert unless a timer with this key exists (then False), with `events` in the same write (the outbox)."""
         ...
     async def stop(self, key: str, *, at: datetime) -> bool:
         """Stop a running timer; False if it was not running."""

@@ -29,9 +29,22 @@ class UnknownCalendar(LookupError):
     """A policy names a calendar nobody defined."""
 
 
+async def _add(timer: Timer, *, store: TimerStore, outbox: EventOutbox | None) -> bool:
+    """Store a new cycle with its sla.timer_started in the same insert (the outbox), then relay it."""
+    if timer.started_at is None:
+        return await store.add(timer)  # a stop-before-start marker: nothing started
+    started = [domain.started_event(timer)]
+    envelopes = [envelope_for(started[0], timer, timer.started_at)]
+    if not await store.add(timer, events=envelopes):
+        return False
+    await _announce(timer.key, started, envelopes, outbox=outbox)
+    return True
+
+
 async def start_timer(timer: Timer, *, store: TimerStore, outbox: EventOutbox | None = None) -> bool:
-    """Idempotent: a redelivered start, or one arriving after the stop, changes nothing (unless the stop was late)."""
-    if await store.add(timer):
+    """Idempotent: a redelivered start, or one arriving after the stop, changes nothing (unless the stop was late).
+    A new cycle is announced (sla.timer_started) in the same write that stores it."""
+    if await _add(timer, store=store, outbox=outbox):
         return True
     existing = await store.get(timer.key)
     if existing is None or existing.started_at is not None:
@@ -47,18 +60,23 @@ async def _settle_early_stop(existing: Timer, timer: Timer, *, store: TimerStore
     if decision is None:
         return False
     done, events = decision
-    await _write(done, expect=existing, events=events, at=existing.stopped_at, store=store, outbox=outbox)
+    await _write(done, expect=existing, events=events, at=existing.stopped_at, store=store, outbox=outbox, started=True)
     return False
 
 
 async def _write(
     timer: Timer, *, expect: Timer, events: Sequence[EventData], at: datetime, store: TimerStore, outbox: EventOutbox | None,
-    cycle: Timer | None = None,
+    cycle: Timer | None = None, started: bool = False,
 ) -> bool:
     """Store the decision with its events in one write, then relay them. Without an outbox here (some tests) the
     events stay stored in the timer's document, marked, for the relay's sweep. `cycle` is the timer the events are
-    about when it differs from what is written (a cycle ended by the start of the next)."""
+    about when it differs from what is written (a cycle ended by the start of the next). `started`: `timer` is a
+    cycle starting with this write, announced (sla.timer_started) after the events of the one it ends."""
     envelopes = [envelope_for(event, cycle or timer, at) for event in events]
+    if started and timer.started_at is not None:
+        opened = domain.started_event(timer)
+        events = [*events, opened]
+        envelopes.append(envelope_for(opened, timer, timer.started_at))
     if not await store.replace(timer, expect=expect, events=envelopes):
         return False
     await _announce(timer.key, events, envelopes, outbox=outbox)
@@ -97,7 +115,7 @@ async def start_new_cycle(
     if cal is None:
         raise UnknownCalendar(f"policy {policy.name} names calendar {policy.calendar!r}, which is not defined")
     timer = domain.plan_timer(policy, ticket_id=ticket_id, started_at=started_at, cal=cal, correlation_id=correlation_id)
-    if await store.add(timer):  # the common case first: no earlier cycle, one write
+    if await _add(timer, store=store, outbox=outbox):  # the common case first: no earlier cycle, one write
         return True
     return await _next_cycle(timer, cancel=True, store=store, outbox=outbox)
 
@@ -108,14 +126,14 @@ async def _next_cycle(timer: Timer, *, cancel: bool, store: TimerStore, outbox: 
     for _ in range(3):  # the stored cycle may change under us (its stop arriving on another consumer)
         existing = await store.get(timer.key)
         if existing is None:
-            return await store.add(timer)
+            return await _add(timer, store=store, outbox=outbox)
         if existing.started_at is None:
             return await _settle_early_stop(existing, timer, store=store, outbox=outbox)  # a stop overtook this start
         if timer.started_at <= existing.started_at:
             return False  # a redelivery of the start that made this cycle
         ended = domain.stop(existing, at=timer.started_at, cancel=cancel)
         if await _write(timer, expect=existing, events=ended[1] if ended else [], at=timer.started_at, store=store,
-                        outbox=outbox, cycle=ended[0] if ended else existing):
+                        outbox=outbox, cycle=ended[0] if ended else existing, started=True):
             return True
     return False
 

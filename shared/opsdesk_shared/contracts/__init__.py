@@ -18,7 +18,7 @@ from .assignments import (
 from .deadletter import DeadLetter
 from .envelope import Envelope, EventData, utcnow
 from .repairs import RepairUpdatedV1
-from .sla import SlaBreachedV1, SlaTimerStoppedV1, SlaWarningV1
+from .sla import SlaBreachedV1, SlaTimerStartedV1, SlaTimerStoppedV1, SlaWarningV1
 from .tickets import (
     Requester,
     ServiceRecordReviewedV1,
@@ -56,6 +56,7 @@ _MODELS: tuple[type[EventData], ...] = (
     SlaBreachedV1,
     SlaWarningV1,
     SlaTimerStoppedV1,
+    SlaTimerStartedV1,
     RepairUpdatedV1,
     *knowledge.MODELS,
     *cmdb.MODELS,
@@ -98,6 +99,7 @@ __all__ = [
     "RepairUpdatedV1",
     "Requester",
     "SlaBreachedV1",
+    "SlaTimerStartedV1",
     "SlaTimerStoppedV1",
     "SlaWarningV1",
     "TicketAssignedV1",

@@ -45,6 +45,29 @@ class SlaWarningV1(EventData):
     repair_id: str | None = None
 
 
+class SlaTimerStartedV1(EventData):
+    """A clock cycle started: the SLA monitor decided this commitment now runs (one rule, one owner).
+
+    Published once per cycle, when the monitor stores it (a ticket's response clock at ticket.created, its dispatch
+    clock there or at the agency's authorization, confirmation at an assignment, the agency's authorization clock on
+    emergency work...), so consumers count clocks running before any warning, breach or verdict speaks of them. The
+    event id derives from the cycle (timer key and start), so a redelivered start announces nothing new.
+    """
+
+    event_type: ClassVar[str] = subjects.SLA_TIMER_STARTED
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str = Field(description="The ticket; for a repair timer the repair's ticket, or empty when it has none")
+    repair_id: str | None = Field(default=None, description="Set for repair timers (repair_progress, repair_return)")
+    timer: str = Field(description="Which clock, e.g. response, dispatch, confirmation, authorization, repair_progress")
+    started_at: datetime = Field(description="When the clock counts from (the start event's time, not when processed)")
+    due_at: datetime | None = Field(description="Due time in the timer's business calendar")
+    warning_at: datetime | None = Field(default=None, description="When the monitor will warn, if it warns")
+    policy: str | None = None
+    calendar: str | None = Field(default=None, description="Business calendar the due time was computed in")
+    approximate: bool = Field(default=False, description="Due time computed for a year without holiday data")
+
+
 TimerOutcome = Literal["met", "breached", "cancelled"]
 
 

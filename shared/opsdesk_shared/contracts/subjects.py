@@ -16,6 +16,8 @@ ESCALATION_ACKNOWLEDGED = "escalation.acknowledged"
 SLA_BREACHED = "sla.breached"
 SLA_WARNING = "sla.warning"
 SLA_TIMER_STOPPED = "sla.timer_stopped"
+# A clock cycle started (the SLA monitor decided it runs): reporting counts running clocks from it.
+SLA_TIMER_STARTED = "sla.timer_started"
 REPAIR_UPDATED = "repair.updated"
 
 # Ticket lifecycle at the service desk (intake).

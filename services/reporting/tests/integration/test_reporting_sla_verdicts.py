@@ -14,6 +14,7 @@ from opsdesk_shared.contracts import (
     EventData,
     Requester,
     SlaBreachedV1,
+    SlaTimerStartedV1,
     SlaTimerStoppedV1,
     TicketCreatedV1,
     TicketUpdatedV1,
@@ -113,3 +114,14 @@ async def test_every_timer_above_95_with_a_breach_says_which_timer_still_had_one
 
     line = next(p for p in text if "均不低于" in p)
     assert "响应仍有违约" in line
+
+
+async def test_a_running_clock_announced_only_by_its_start_is_counted_once(models: Any) -> None:
+    """sla.timer_started (issue 16): the agency's authorization clock on emergency work, running, never warned:
+    counted (计时 1, no rate yet); its redelivery and its later verdict are the same cycle."""
+    start = T0 + 5 * MIN
+    opened = wrap(SlaTimerStartedV1(ticket_id="t1", timer="authorization", started_at=start, due_at=start + 240 * MIN), "t1", start)
+    rows, _ = await summary(models, [created("t1", 1), opened, opened])
+    assert (rows["authorization"]["started"], rows["authorization"]["compliance"]) == (1, None)
+    rows, _ = await summary(models, [verdict("t1", "authorization", "met", start, 240, start + 60 * MIN)])
+    assert (rows["authorization"]["started"], rows["authorization"]["met"]) == (1, 1)

@@ -12,6 +12,7 @@ from opsdesk_shared.contracts import (
     EventData,
     Requester,
     SlaBreachedV1,
+    SlaTimerStartedV1,
     SlaTimerStoppedV1,
     SlaWarningV1,
     TicketAssignedV1,
@@ -87,3 +88,29 @@ async def test_a_breach_without_its_verdict_yet_rates_zero() -> None:
     got = await rows([created("t1", 1), wrap(SlaBreachedV1(ticket_id="t1", timer="dispatch", started_at=start,
                                                            due_at=start + 10 * MIN, breached_at=start + 10 * MIN), "t1", start)])
     assert (got["dispatch"]["started"], got["dispatch"]["compliance"]) == (1, 0.0)
+
+
+def started(tid: str, timer: str, start: datetime, *, repair_id: str | None = None) -> Envelope:
+    return wrap(SlaTimerStartedV1(ticket_id=tid, repair_id=repair_id, timer=timer, started_at=start, due_at=start + 10 * MIN),
+                repair_id or tid, start)
+
+
+async def test_a_running_clock_nobody_warned_about_is_counted_from_its_start() -> None:
+    """sla.timer_started (issue 16): two dispatch clocks running, neither warned nor decided: 计时 2, no rate; the
+    later warning and verdict of the first are the same cycle (still 2), a redelivered start counts nothing."""
+    start = T0 + 30 * MIN
+    first = started("t1", "dispatch", start)
+    got = await rows([created("t1", 1), created("t2", 2), first, started("t2", "dispatch", start), first])
+    assert (got["dispatch"]["started"], got["dispatch"]["warned"], got["dispatch"]["compliance"]) == (2, 0, None)
+
+    verdict = SlaTimerStoppedV1(ticket_id="t1", timer="dispatch", outcome="met", started_at=start, due_at=start + 10 * MIN,
+                                stopped_at=start + 9 * MIN)
+    got = await rows([created("t1", 1), created("t2", 2), first, started("t2", "dispatch", start),
+                      warned("t1", "dispatch", start), wrap(verdict, "t1", start + 9 * MIN)])
+    assert (got["dispatch"]["started"], got["dispatch"]["met"], got["dispatch"]["warned"]) == (2, 1, 1)
+
+
+async def test_a_repairs_start_projects_nothing_its_verdicts_count_it() -> None:
+    models = MemoryReadModels()
+    assert not await service.project(started("", "repair_progress", T0, repair_id="R-1"), models=models)
+    assert await service.project(started("t1", "response", T0), models=models)

@@ -42,10 +42,10 @@ class MemoryTimerStore:
     async def get(self, key: str) -> Timer | None:
         return self.timers.get(key)
 
-    async def add(self, timer: Timer) -> bool:
+    async def add(self, timer: Timer, *, events: Sequence[Envelope] = ()) -> bool:
         if timer.key in self.timers:
             return False
-        self.timers[timer.key] = _checked(timer)
+        self.timers[timer.key] = _checked(timer, events)
         return True
 
     async def stop(self, key: str, *, at: datetime) -> bool:

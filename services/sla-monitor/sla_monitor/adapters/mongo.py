@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Decision, Document, document_lock, is_ferretdb, modify, update_if
-from opsdesk_shared.outbox import OUTBOX_FIELD, mark_pending, outbox_push, strip_outbox
+from opsdesk_shared.outbox import OUTBOX_FIELD, mark_pending, outbox_fields, outbox_push, strip_outbox
 
 from .. import domain, listing
 from ..calendar import BusinessCalendar
@@ -45,11 +45,15 @@ class MongoTimerStore:
         doc = await self._timers.find_one({"_id": key})
         return _from_doc(doc) if doc else None
 
-    async def add(self, timer: Timer) -> bool:
+    async def add(self, timer: Timer, *, events: Sequence[Envelope] = ()) -> bool:
         if timer.status == "running":
             await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
+        doc: Document = {"_id": timer.key, **timer.model_dump()}
+        if events:
+            await mark_pending(self._timers, timer.key)  # the relay finds them by `_id` after a crash
+            doc.update(outbox_fields(events))
         try:
-            await self._timers.insert_one({"_id": timer.key, **timer.model_dump()})
+            await self._timers.insert_one(doc)
         except DuplicateKeyError:
             return False
         return True

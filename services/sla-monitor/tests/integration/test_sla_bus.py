@@ -58,15 +58,15 @@ async def test_overdue_ticket_created_on_the_bus_yields_one_sla_breached(
     broker: Any, mongo_timer_store: MongoTimerStore, ticket_created: Any
 ) -> None:
     store = mongo_timer_store
-    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), outbox=MemoryOutbox(), settings=settings())
-    await broker.start()
     publisher = JetStreamPublisher(broker)
+    relay = OutboxRelay(store.collection, publisher)  # as main.py wires it: the starts' sla.timer_started go out too
+    bus.register(broker, store=store, holder=await book(), notifications=MemoryNotificationStore(), outbox=relay, settings=settings())
+    await broker.start()
     envelope, ticket = ticket_created(reported_at=datetime.now(UTC) - timedelta(seconds=30), correlation_id=f"corr-{uuid.uuid4().hex[:8]}")
 
     await publisher.publish(envelope)
     timer = await eventually(lambda: store.get(f"{ticket.ticket_id}:response"))
     assert timer.status == "running" and timer.correlation_id == envelope.correlation_id
-    relay = OutboxRelay(store.collection, publisher)
     breached = await service.sweep_breaches(now=datetime.now(UTC), store=store, outbox=relay)
 
     assert breached == 1

@@ -72,6 +72,7 @@ async def test_an_assignment_stops_its_two_clocks_with_one_read_each(counted: tu
         assert await service.start_timer(timer, store=store, outbox=relay)
     ferretdb = await is_ferretdb(db.client)
     commands.names.clear()
+    published.events.clear()  # the two starts' sla.timer_started
 
     at = t0 + 10 * MINUTE
     assert await service.stop_timer("response", ticket_id="tkt-1", at=at, store=store, outbox=relay)
@@ -104,3 +105,25 @@ async def test_a_stop_racing_a_changed_timer_decides_on_what_is_stored(counted: 
 
     stored = await store.get(timer.key)
     assert stored is not None and stored.status == "breached"
+
+
+async def test_a_clock_start_is_announced_from_its_insert_and_relayed(counted: tuple[Any, Commands], t0: datetime) -> None:
+    """sla.timer_started (issue 16) rides in the timer's own insert (the outbox); a redelivered start adds nothing."""
+    db, commands = counted
+    inner = MongoTimerStore(db)
+    store = ScheduledTimerStore(inner)
+    published = Published()
+    relay = OutboxRelay(inner.collection, published, markers=True)
+    timer = domain.start_timer(ticket_id="tkt-3", name="dispatch", started_at=t0, duration=10 * MINUTE, correlation_id="c")
+    await store.get("warm-up")
+    commands.names.clear()
+
+    assert await service.start_timer(timer, store=store, outbox=relay)
+    # The slot entry and the timer as before; the event's pending note, then the relay's $pull and the note's delete.
+    start = dict(commands.names)
+    assert not await service.start_timer(timer, store=store, outbox=relay)  # redelivered: one read, nothing sent
+
+    assert [(e.type, e.data["timer"], e.subject_id) for e in published.events] == [("sla.timer_started", "dispatch", "tkt-3")]
+    assert await inner.collection.count_documents({"_outbox.0": {"$exists": True}}) == 0
+    # The slot entry is an insert or an update (its second's slot may exist already): 5 writes, no read.
+    assert start.get("insert", 0) + start.get("update", 0) == 4 and start.get("delete") == 1 and "find" not in start, start

@@ -71,7 +71,8 @@ async def test_back_in_time_stops_both_clocks_and_late_return_still_breaches(boo
     await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store, outbox=outbox)
     assert await service.on_repair_updated(update("returned", local(2026, 11, 24, 15, 0)), book=book, store=store, outbox=outbox) == "stopped"
     assert await service.sweep_breaches(now=local(2026, 12, 31, 0, 0), store=store, outbox=outbox) == 0
-    assert sorted((e.data["timer"], e.data["outcome"]) for e in outbox.published) == [("repair_progress", "met"), ("repair_return", "met")]
+    stopped = [e for e in outbox.published if e.type == "sla.timer_stopped"]
+    assert sorted((e.data["timer"], e.data["outcome"]) for e in stopped) == [("repair_progress", "met"), ("repair_return", "met")]
 
     outbox.published.clear()
     await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0), repair_id="r-2"), book=book, store=store, outbox=outbox)
@@ -114,7 +115,11 @@ async def test_each_verdict_is_announced_once_whatever_is_redelivered(book: Cale
     sent, back = update("sent_to_vendor", local(2026, 11, 23, 10, 0)), update("returned", local(2026, 11, 24, 15, 0))
     for event in (sent, back, sent, back):
         await service.on_repair_updated(event, book=book, store=store, outbox=outbox)
-    assert sorted(e.data["timer"] for e in outbox.published) == ["repair_progress", "repair_return"]
+    # Each cycle is announced once when it starts (sla.timer_started) and once with its verdict.
+    assert sorted((e.type, e.data["timer"]) for e in outbox.published) == [
+        ("sla.timer_started", "repair_progress"), ("sla.timer_started", "repair_return"),
+        ("sla.timer_stopped", "repair_progress"), ("sla.timer_stopped", "repair_return"),
+    ]
 
 
 async def test_a_write_off_cancels_the_return_clock(book: CalendarBook) -> None:
@@ -122,5 +127,5 @@ async def test_a_write_off_cancels_the_return_clock(book: CalendarBook) -> None:
     await service.on_repair_updated(update("sent_to_vendor", local(2026, 11, 23, 10, 0)), book=book, store=store, outbox=outbox)
     gone = RepairUpdatedV1(repair_id="r-1", asset_tag="GZ-2026-000001", status="closed", stage="written_off", updated_at=local(2026, 11, 25, 10, 0))
     await service.on_repair_updated(gone, book=book, store=store, outbox=outbox)
-    verdicts = {e.data["timer"]: e.data["outcome"] for e in outbox.published}
+    verdicts = {e.data["timer"]: e.data["outcome"] for e in outbox.published if e.type == "sla.timer_stopped"}
     assert verdicts == {"repair_progress": "met", "repair_return": "cancelled"}

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from opsdesk_shared.contracts import SlaBreachedV1, subjects
 from sla_monitor import domain, service
 from sla_monitor.adapters.memory import MemoryOutbox, MemoryTimerStore
+from sla_monitor.calendar_book import build_book
 from sla_monitor.sweeper import BreachSweeper
 
 HOUR = timedelta(hours=1)
@@ -254,3 +255,56 @@ async def test_closing_after_the_deadline_keeps_the_breach(t0: datetime) -> None
     assert stopped == []
     assert [e.type for e in outbox.published] == [subjects.SLA_BREACHED, subjects.SLA_TIMER_STOPPED]
     assert await service.sweep_breaches(now=t0 + 2 * HOUR, store=store, outbox=outbox) == 0
+
+
+# sla.timer_started (issue 16): every cycle the monitor starts is announced once, in the write that stores it, so
+# reporting counts clocks running before any warning, breach or verdict speaks of them.
+async def test_a_started_clock_is_announced_once_with_its_due_time(t0: datetime) -> None:
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    timer = domain.start_timer(ticket_id="tkt-1", name="dispatch", started_at=t0, duration=HOUR, correlation_id="c-1")
+
+    assert await service.start_timer(timer, store=store, outbox=outbox)
+    assert not await service.start_timer(timer, store=store, outbox=outbox)  # a redelivered ticket.created
+
+    [started] = outbox.published
+    assert started.type == subjects.SLA_TIMER_STARTED and started.producer == "sla-monitor"
+    assert (started.subject_id, started.correlation_id) == ("tkt-1", "c-1")
+    assert started.data["timer"] == "dispatch" and started.data["ticket_id"] == "tkt-1"
+    assert datetime.fromisoformat(started.data["started_at"]) == t0
+    assert datetime.fromisoformat(started.data["due_at"]) == t0 + HOUR
+
+
+async def test_a_start_without_a_relay_keeps_its_announcement_stored(t0: datetime) -> None:
+    """No outbox here (some callers): the event stays in the timer's document for the relay's sweep, never lost."""
+    store = MemoryTimerStore()
+    stored: list[object] = []
+    real_add = store.add
+
+    async def add(timer: domain.Timer, *, events: object = ()) -> bool:
+        stored.append(events)
+        return await real_add(timer, events=events)  # type: ignore[arg-type]
+
+    store.add = add  # type: ignore[method-assign]
+    assert await start(store, "tkt-1", t0)
+    [events] = stored
+    assert [e.type for e in events] == [subjects.SLA_TIMER_STARTED]  # type: ignore[attr-defined]
+
+
+async def test_a_new_cycle_announces_the_old_verdict_then_its_own_start(t0: datetime) -> None:
+    """A second engineer's confirmation clock: the first cycle ends cancelled and the second is announced started,
+    each once, with distinct event ids."""
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    policy = domain.TimerPolicy(name="confirmation", calendar="24x7", business_minutes=30)
+    book = build_book(package={}, uploads=[], definitions=[])
+    assert await service.start_new_cycle(policy, ticket_id="tkt-1", started_at=t0, book=book, store=store, outbox=outbox)
+    later = t0 + timedelta(minutes=10)
+    assert await service.start_new_cycle(policy, ticket_id="tkt-1", started_at=later, book=book, store=store, outbox=outbox)
+    assert not await service.start_new_cycle(policy, ticket_id="tkt-1", started_at=later, book=book, store=store, outbox=outbox)
+
+    kinds = [(e.type, e.data["started_at"], e.data.get("outcome")) for e in outbox.published]
+    assert [(k, datetime.fromisoformat(s), o) for k, s, o in kinds] == [
+        (subjects.SLA_TIMER_STARTED, t0, None),
+        (subjects.SLA_TIMER_STOPPED, t0, "cancelled"),
+        (subjects.SLA_TIMER_STARTED, later, None),
+    ]
+    assert len({e.event_id for e in outbox.published}) == 3
