@@ -80,8 +80,8 @@ def register(broker: NatsBroker, *, wired: NotificationWiring, book: BookHolder,
         async def on_event(envelope: Envelope, data: Any) -> None:
             raw = data.model_dump()
             if route.subject_name == "TICKET_CREATED" and raw.get("ticket_id") and raw.get("number"):
-                # Every ticket's number, for the events that name it by id only (ticket.assigned).
-                await wired.numbers.remember(str(raw["ticket_id"]), str(raw["number"]))
+                # Every ticket's number and title, for the events that name it by id only (ticket.assigned).
+                await wired.numbers.remember(str(raw["ticket_id"]), str(raw["number"]), raw.get("title"))
             if not route.when(raw):
                 return
             ticket_id = str(raw.get("ticket_id") or "")

@@ -65,8 +65,8 @@ async def notify_event(
 ) -> int:
     """Plan and store what an event tells whom; idempotent per event id. Returns how many records are new."""
     if ticket_id and not fields.get("number"):
-        number = await wired.numbers.number(ticket_id)
-        fields = {**fields, "number": number} if number else fields
+        facts = await wired.numbers.facts(ticket_id)
+        fields = {**(facts or {}), **fields}
     recipients = [(r, await _preference_of(r, wired.preferences)) for r in audience(kind, fields, holder=holder)]
     planned = plan(
         event_id=event_id, kind=kind, fields=fields, ticket_id=ticket_id, recipients=recipients,

@@ -82,31 +82,37 @@ class MemoryPreferenceStore:
 
 
 class NumberStore(Protocol):
-    """Intake's ticket numbers by ticket id (from ticket.created): events that name a ticket by id only (ticket.assigned)
-    are told and linked by the number people know."""
+    """Intake's ticket numbers and titles by ticket id (from ticket.created): events that name a ticket by id only
+    (ticket.assigned) are told and linked by the number people know, with the ticket's title."""
 
-    async def remember(self, ticket_id: str, number: str) -> None: ...
-    async def number(self, ticket_id: str) -> str | None: ...
+    async def remember(self, ticket_id: str, number: str, title: str | None = None) -> None: ...
+    async def facts(self, ticket_id: str) -> dict[str, str] | None:
+        """{"number": ..., "title": ...} (title when known), or None for a ticket not seen."""
+        ...
+
+
+def _facts(number: str, title: str | None) -> dict[str, str]:
+    return {"number": number, **({"title": title} if title else {})}
 
 
 class MongoNumberStore:
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self._numbers = db["ticket_numbers"]
 
-    async def remember(self, ticket_id: str, number: str) -> None:
-        await self._numbers.replace_one({"_id": ticket_id}, {"number": number}, upsert=True)
+    async def remember(self, ticket_id: str, number: str, title: str | None = None) -> None:
+        await self._numbers.replace_one({"_id": ticket_id}, _facts(number, title), upsert=True)
 
-    async def number(self, ticket_id: str) -> str | None:
+    async def facts(self, ticket_id: str) -> dict[str, str] | None:
         doc = await self._numbers.find_one({"_id": ticket_id})
-        return str(doc["number"]) if doc else None
+        return {k: str(v) for k, v in doc.items() if k != "_id"} if doc else None
 
 
 class MemoryNumberStore:
     def __init__(self) -> None:
-        self.by_ticket: dict[str, str] = {}
+        self.by_ticket: dict[str, dict[str, str]] = {}
 
-    async def remember(self, ticket_id: str, number: str) -> None:
-        self.by_ticket[ticket_id] = number
+    async def remember(self, ticket_id: str, number: str, title: str | None = None) -> None:
+        self.by_ticket[ticket_id] = _facts(number, title)
 
-    async def number(self, ticket_id: str) -> str | None:
+    async def facts(self, ticket_id: str) -> dict[str, str] | None:
         return self.by_ticket.get(ticket_id)

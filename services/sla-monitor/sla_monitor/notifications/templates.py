@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_args
 
+from opsdesk_shared.contracts.reasons import render_reason
 from opsdesk_shared.localtime import to_local
 
 Language = Literal["zh-CN", "zh-TW", "en"]
@@ -23,9 +24,9 @@ EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 # kind: ((title, body) in zh-CN, zh-TW, en)
 TEMPLATES: dict[str, tuple[tuple[str, str], tuple[str, str], tuple[str, str]]] = {
     "assigned": (
-        ("【运维】工单 {number} 已派给您", "工单 {number}（{service}）已派给 {engineer_name}。{reason}"),
-        ("【運維】工單 {number} 已派給您", "工單 {number}（{service}）已派給 {engineer_name}。{reason}"),
-        ("[Opsdesk] Ticket {number} assigned to you", "Ticket {number} ({service}) is assigned to {engineer_name}. {reason}"),
+        ("【运维】工单 {number} 已派给您", "工单 {number}（{title}）已派给 {engineer_name}。{reason}"),
+        ("【運維】工單 {number} 已派給您", "工單 {number}（{title}）已派給 {engineer_name}。{reason}"),
+        ("[Opsdesk] Ticket {number} assigned to you", "Ticket {number} ({title}) is assigned to {engineer_name}. {reason}"),
     ),
     "needs_answer": (
         ("【运维】工单 {number} 需要您答复", "{engineer_name} 在工单 {number} 上请求协助：{description}"),
@@ -123,6 +124,11 @@ def render(kind: str, language: str, fields: dict[str, Any]) -> tuple[str, str]:
             values["what"] = WHAT["repair"][i].format(ref=fields["repair_id"])
         elif fields.get("number") or fields.get("ticket_id"):
             values["what"] = WHAT["ticket"][i].format(ref=fields.get("number") or fields["ticket_id"])
+    if fields.get("reason_code"):
+        # Dispatch's reason as its code (ticket.assigned): in the reader's words, not the English text for staff.
+        values["reason"] = render_reason(str(fields["reason_code"]), fields.get("reason_params") or {}, LANGUAGES[i])
+    if "title" not in fields and "service" in fields:
+        values["title"] = _value(fields["service"])
     title, body = TEMPLATES[kind][i]
     return title.format_map(values), body.format_map(values).strip()
 

@@ -140,8 +140,10 @@ async def test_an_assignment_at_night_reaches_the_engineers_console_at_once_by_i
 ) -> None:
     wired = stores.wired
     await service.seed_role_defaults(prefs=wired.preferences, now=NIGHT)
-    await wired.numbers.remember("tkt-42", "INC-2026-000042")
-    fields = {"ticket_id": "tkt-42", "engineer_id": "eng-7", "engineer_name": "李华", "reason": "最近的空闲工程师"}
+    await wired.numbers.remember("tkt-42", "INC-2026-000042", "打印机卡纸")
+    fields = {"ticket_id": "tkt-42", "engineer_id": "eng-7", "engineer_name": "李华", "reason": "skill match, load 0/8",
+              "reason_code": "chosen", "reason_params": {"matched": "match", "skill": "printer", "duty": "onsite", "load": 0,
+                                                         "capacity": 8, "role": "onsite", "score": 15.0}}
     for _ in range(2):  # a redelivered event plans nothing twice
         await service.notify_event(event_id="ev-1", kind="assigned", fields=fields, ticket_id="tkt-42", wired=wired,
                                    book=book, now=NIGHT)
@@ -152,9 +154,13 @@ async def test_an_assignment_at_night_reaches_the_engineers_console_at_once_by_i
     assert mine["unread"] == 1 and len(mine["items"]) == 1
     item = mine["items"][0]
     assert item["number"] == "INC-2026-000042" and item["event"] == "assigned" and not item["read"]
-    assert item["title"] == "【运维】工单 INC-2026-000042 已派给您" and "最近的空闲工程师" in item["body"]
+    assert item["title"] == "【运维】工单 INC-2026-000042 已派给您"
+    # The ticket's title (remembered from ticket.created) and dispatch's reason in the reader's words, not its English.
+    assert item["body"].startswith("工单 INC-2026-000042（打印机卡纸）已派给 李华。") and "负载 0/8" in item["body"], item
+    assert "skill match" not in item["body"]
     english = (await client.get("/api/v1/notifications/mine", headers=ENGINEER)).json()  # no Accept-Language: English
     assert english["items"][0]["title"] == "[Opsdesk] Ticket INC-2026-000042 assigned to you"
+    assert "load 0/8" in english["items"][0]["body"] and "(打印机卡纸)" in english["items"][0]["body"]
     assert (await client.get("/api/v1/notifications/mine", headers=OTHER_ENGINEER)).json() == {"items": [], "unread": 0}
 
     refused = await client.post(f"/api/v1/notifications/mine/{item['id']}/read", headers=OTHER_ENGINEER)
