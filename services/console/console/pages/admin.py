@@ -35,6 +35,7 @@ DONE = {
     "reset": N_("Password reset; the user's earlier sessions end."), "revoked": N_("API key revoked."),
     "catalog": N_("Catalog service saved."), "holidays": N_("Holiday schedule uploaded."), "roster": N_("Engineer and rota saved."),
     "tested": N_("Test message sent."), "role_saved": N_("The role's notification preferences are saved."),
+    "policies": N_("SLA policies saved; clocks started from now on use them."), "contacts": N_("Escalation contacts saved."),
 }
 SECTIONS = (
     ("users", N_("Users and API keys")), ("catalog", N_("Service catalog")), ("calendars", N_("Calendars and holidays")),

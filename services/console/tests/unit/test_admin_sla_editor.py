@@ -80,9 +80,10 @@ async def test_the_page_shows_each_clock_and_level_in_chinese() -> None:
 
 async def test_saving_puts_back_what_get_returned_with_the_forms_changes() -> None:
     fake = Gateway()
-    [done] = await _run(fake, [("POST", "/admin/sla/policies", _form())])
+    [done, shown] = await _run(fake, [("POST", "/admin/sla/policies", _form()), ("GET", "/admin/sla?done=policies", None)])
     assert done.status_code == 303 and done.headers["location"] == "/admin/sla?done=policies"
-    method, path, body, if_match = fake.calls[-1]
+    assert '<p class="notice" role="status">SLA 策略已保存；此后开始的计时使用新策略。</p>' in shown.text
+    [(method, path, body, if_match)] = [c for c in fake.calls if c[0] == "PUT"]
     assert (method, path, if_match) == ("PUT", "/sla/policies", '"2"')
     assert body["clocks"]["response"] == {"calendar": "office-hours", "business_minutes": 45.0, "warn_ratio": 0.75}
     assert body["overrides"] == {"*:P1": {"response": {"business_minutes": 20.0, "warn_ratio": 0.5}},
