@@ -130,5 +130,5 @@ def render_mine(ctx: Ctx, ticket: Json, etag: str | None, *, full: bool, notice:
     ) if ok]
     return ctx.render(
         "portal/page.html" if full else "portal/ticket.html", status_code=status_code, ticket=ticket, etag=etag,
-        items=timeline(ticket, None), offered=offered, notice=notice, errors=errors or [],
+        items=timeline(ticket, ticket.get("history")), offered=offered, notice=notice, errors=errors or [],
     )

@@ -132,3 +132,18 @@ async def test_the_requester_reads_what_it_waits_for_and_the_agencys_reason_for_
     )), [("GET", "/tickets/INC-2026-000001", None)])
     assert "正在等待信息中心授权" in waiting.text and "服务台正在处理" not in waiting.text
     assert "信息中心未授权此项工作" in declined.text and "本月统一升级，无需单独处理" in declined.text
+
+
+@pytest.mark.asyncio
+async def test_the_requesters_timeline_shows_the_decline_and_its_note() -> None:
+    """Issue 16: the timeline of a ticket the agency declined was empty ("nothing yet"): the decline is a step of the
+    ticket's `history` (GET /tickets/{id}), who decided, when, the status it left and the note."""
+    step = {"at": NOW, "by": "zhou", "by_name": "周主任", "role": "agency", "source": "", "action": "authorization:declined",
+            "changes": {"status": {"old": "awaiting_authorization", "new": "cancelled"}, "reason": {"old": None, "new": "本月统一升级"}}}
+    page, = await _run("requester", Gateway(_ticket(
+        status="cancelled", allowed_transitions=[], history=[step],
+        authorization={"state": "declined", "requested_at": NOW, "decided_at": NOW, "note": "本月统一升级"},
+    )), [("GET", "/tickets/INC-2026-000001", None)])
+    timeline = page.text[page.text.index('class="timeline"'):]
+    assert "周主任" in timeline and "本月统一升级" in timeline and "已取消" in timeline
+    assert "暂无" not in timeline.split("</ol>")[0]

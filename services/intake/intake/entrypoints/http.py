@@ -16,7 +16,7 @@ from opsdesk_shared.contracts.tickets import Channel, TicketStatus
 from opsdesk_shared.localtime import FROM_HELP, TO_HELP, AwareDatetime, LocalDateFrom, LocalDateTo
 from opsdesk_shared.roles import reads_everything
 
-from .. import handover, known_tags, lifecycle, messages, metrics, service, service_record
+from .. import handover, known_tags, lifecycle, messages, metrics, service, service_record, timeline
 from ..domain import (
     AGENCY_TZ,
     Actor,
@@ -202,6 +202,12 @@ class TicketOut(BaseModel):
     comments: list[Comment]
     service_record: ServiceRecord | None
     suggestions: list[Suggestion] = Field(description="Knowledge articles suggested for this ticket")
+    history: list[AuditEntry] = Field(
+        default_factory=list,
+        description="The ticket's steps, oldest first: its status changes and the agency's authorization decisions "
+        "(who, when, the reason). A requester reads them too, the reason only where it is addressed to them (the "
+        "agency's decision, e.g. a decline's note, and their own acts); the full audit is GET /tickets/{id}/history",
+    )
 
     @classmethod
     def of(cls, ticket: Ticket, actor: Actor) -> TicketOut:
@@ -220,6 +226,7 @@ class TicketOut(BaseModel):
         if fields["assignee"] is not None:
             fields["assignee"]["notice"] = messages.assignee_notice(ticket, language=actor.asked_language)
         fields["allowed_transitions"] = list(lifecycle.allowed_for(ticket, actor))
+        fields["history"] = [e.model_dump() for e in timeline.steps_for(ticket, actor)]
         return cls.model_validate(fields)
 
 

@@ -127,6 +127,38 @@ async def test_a_decline_cancels_it_with_the_note_the_requester_reads(client, ad
     [changed] = _published(adapters, subjects.TICKET_STATUS_CHANGED, ticket["id"])
     assert changed.data["new_status"] == "cancelled" and changed.data["reason"] == "本月统一升级，无需单独处理"
     assert _published(adapters, subjects.TICKET_AUTHORIZED, ticket["id"]) == []
+    # The requester's timeline (issue 16): the decline is a step of their ticket's history, with the agency's note.
+    [step] = [e for e in seen["history"] if e["action"] == "authorization:declined"]
+    assert step["changes"]["status"] == {"old": "awaiting_authorization", "new": "cancelled"}
+    assert step["changes"]["reason"]["new"] == "本月统一升级，无需单独处理"
+    assert (step["by"], step["by_name"], step["role"], step["source"]) == ("agency1", "AGENCY1", "agency", "")
+    assert [e["changes"]["status"]["new"] for e in seen["history"] if "status" in e["changes"]][-1] == "cancelled"
+    staff = (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=as_user("agent1"))).json()
+    assert [e["action"] for e in staff["history"]] == [e["action"] for e in seen["history"]]
+
+
+@pytest.mark.usefixtures("guarded")
+async def test_a_requester_reads_the_steps_reasons_addressed_to_them_only(client, as_user) -> None:  # type: ignore[no-untyped-def]
+    """The desk's words on a step are work notes: a requester reads that the step happened, not the desk's reason;
+    their own reason and the agency's decision they read."""
+    ticket = await _file(client, as_user("req-office"))
+    agent = as_user("agent1")
+    approved = await client.post(f"/api/v1/tickets/{ticket['id']}/authorization", json={"decision": "approve", "note": "同意"},
+                                 headers=as_user("agency1"))
+    assert approved.status_code == 200, approved.text
+    moved = await client.post(f"/api/v1/tickets/{ticket['id']}/status", json={"status": "cancelled", "reason": "内部：重复工单"},
+                              headers={**agent, "If-Match": approved.headers["ETag"]})
+    assert moved.status_code == 200, moved.text
+
+    mine = (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=as_user("req-office"))).json()["history"]
+    staff = (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent)).json()["history"]
+
+    assert [e["action"] for e in mine] == [e["action"] for e in staff]
+    by_action = {e["action"]: e for e in mine}
+    assert by_action["authorization:approved"]["changes"]["authorization_note"]["new"] == "同意"
+    desk = [e for e in mine if e["by"] == "agent1"]
+    assert desk and all("reason" not in e["changes"] for e in desk)
+    assert any(e["changes"].get("reason", {}).get("new") == "内部：重复工单" for e in staff)
 
 
 @pytest.mark.usefixtures("guarded")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from intake import authorization, authorization_service, service
+from intake import authorization, authorization_service, service, timeline
 from intake.adapters.standing import MemoryStandingAuthorizations, MongoStandingAuthorizations
 from intake.authorization import StandingIn
 from intake.catalog import SEED_BY_CODE
@@ -61,6 +61,26 @@ async def test_a_waiting_ticket_and_the_agencys_approval_are_stored_and_announce
     assert again.history[-1].by == "zhou" and again.audit[-1].by_name == "周主任"
     [authorized] = [e for e in outbox.published if e.type == subjects.TICKET_AUTHORIZED]
     assert authorized.data["dispatch"] is True and authorized.data["authorized_at"].startswith("2026-11-30T03:00")
+
+
+async def test_a_declined_ticket_keeps_the_decline_in_the_steps_its_requester_reads(backend, store) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: the requester's timeline of a ticket the agency declined was empty; the decline and its note are a
+    step of the stored ticket, shown to its requester (timeline.steps_for) as to the desk."""
+    desk, _ = _desk(store, backend)
+    ticket, _ = await service.open_ticket(_cmd(), desk=desk, now=NOW, correlation_id="c-1", actor=AGENT)
+    await authorization_service.decide(
+        ticket.id, decision="decline", note="本月统一升级", desk=desk, actor=AGENCY, now=NOW + timedelta(hours=1), correlation_id="c-2",
+    )
+    stored = await store.get(ticket.id)
+    assert stored is not None and stored.status == "cancelled"
+
+    requester = Actor(subject="req-1", name="王小明", role="requester")
+    steps = timeline.steps_for(stored, requester)
+
+    [decline] = [e for e in steps if e.action == "authorization:declined"]
+    assert (decline.by_name, decline.changes["reason"]["new"], decline.changes["status"]["new"]) == ("周主任", "本月统一升级", "cancelled")
+    assert decline.at == NOW + timedelta(hours=1) and decline.source == ""
+    assert [e.action for e in timeline.steps_for(stored, AGENT)] == [e.action for e in steps]
 
 
 async def test_standing_authorizations_are_kept_and_cover_matching_tickets(backend, store) -> None:  # type: ignore[no-untyped-def]
