@@ -26,9 +26,8 @@ from ..web import Ctx, checked, signed_in
 
 router = APIRouter(prefix="/cmdb")
 STATUSES = ("ordered", "in_stock", "deployed", "in_repair", "on_loan", "retired", "disposed")
-SEARCHED = ("tag", "name", "model", "serial", "owner", "department", "vendor")
 PAGE = 100
-SCAN_LIMIT = 5000  # the assets API's largest page: the text search runs over one such scan
+AUDIT_PAGE = 50
 KEEP_UPLOAD = 2_000_000  # a dry-run file kept in the page (base64) for "import now", up to this many bytes
 # Values the assets API sends that a person reads (templates translate them with `_(prefix ~ value)`).
 VALUES = (
@@ -48,13 +47,6 @@ async def get(ctx: Ctx, path: str, params: Any = None) -> Any:
     return (await ctx.api.call("GET", path, token=ctx.token, lang=ctx.lang, params=params)).body
 
 
-def matches(asset: Json, q: str) -> bool:
-    """Case-insensitive substring over the searched fields and the location (Chinese or English)."""
-    location = asset.get("location") or {}
-    hay = " ".join([*(str(asset.get(k) or "") for k in SEARCHED), *(str(v or "") for v in location.values())]).lower()
-    return all(word in hay for word in q.lower().split())
-
-
 def page_render(ctx: Ctx, template: str, section: str, error: str | None = None, status_code: int = 200, **values: Any) -> Response:
     done = DONE.get(ctx.request.query_params.get("done", ""))
     return ctx.render(template, status_code=status_code, section=section, error=error,
@@ -69,16 +61,16 @@ async def browse(
     ctx: Annotated[Ctx, Depends(signed_in)], q: str = "", type: str = "", department: str = "", building: str = "",
     status: str = "", offset: int = 0,
 ) -> Response:
-    """The assets API filters by type, department, building and status; the text search (`q`) runs over its scan
-    here, since the API has no text search of items (a gap, in the README)."""
-    params = {k: v for k, v in (("type", type), ("department", department), ("building", building), ("status", status)) if v}
+    """The assets API searches (`q`: tag, name, serial, model, location, owner, department, vendor, in either Chinese
+    script or English), filters and pages; a page asks for one item more than it shows to know whether there is a next."""
+    params = {k: v for k, v in (("q", q.strip()), ("type", type), ("department", department), ("building", building),
+                                ("status", status)) if v}
+    offset = max(offset, 0)
     errors: list[str] = []
 
     async def items() -> list[Json]:
         try:
-            if q.strip():
-                return [a for a in await get(ctx, "/assets", {**params, "limit": SCAN_LIMIT}) if matches(a, q)]
-            return list(await get(ctx, "/assets", {**params, "limit": PAGE + 1, "offset": max(offset, 0)}))
+            return list(await get(ctx, "/assets", {**params, "limit": PAGE + 1, "offset": offset}))
         except ApiError as exc:
             errors.append(said(exc))
             return []
@@ -90,15 +82,11 @@ async def browse(
             return []
 
     found, kinds = await asyncio.gather(items(), types())
-    if q.strip():
-        more = len(found) > offset + PAGE
-        shown = found[max(offset, 0):max(offset, 0) + PAGE]
-    else:
-        more, shown = len(found) > PAGE, found[:PAGE]
+    more, shown = len(found) > PAGE, found[:PAGE]
     exact = next((a for a in shown if str(a.get("tag", "")).lower() == q.strip().lower()), None)
     query = {"q": q, "type": type, "department": department, "building": building, "status": status}
     return page_render(ctx, "cmdb/browse.html", "browse", error="; ".join(errors) or None, items=shown, more=more,
-                       offset=max(offset, 0), page=PAGE, query=query, kinds=kinds, statuses=STATUSES, exact=exact)
+                       offset=offset, page=PAGE, query=query, kinds=kinds, statuses=STATUSES, exact=exact)
 
 
 # --- an item and its graph ------------------------------------------------------------------------------------------
@@ -108,6 +96,7 @@ async def browse(
 class Node:
     tag: str
     ci_type: str
+    name: str = ""  # what people call it (the impact API's `name`); the tag is shown beneath it
     x: int = 0
     y: int = 0
     depth: int = 0  # negative: what the item depends on; positive: what its failure affects
@@ -144,12 +133,12 @@ def column_of(hit: Json) -> int:
     return depth + 1 if is_department(hit) else max(depth, 1)
 
 
-def layout(root: str, root_type: str, impact: Json | None, depends: Json | None) -> Graph:
+def layout(root: str, root_type: str, impact: Json | None, depends: Json | None, root_name: str = "") -> Graph:
     """Columns by distance: what the item depends on to the left, what fails with it to the right, the item between.
     An edge joins each hit to the one before it on its path (the path the impact API walked)."""
     graph = Graph()
     by_key: dict[tuple[int, str], Node] = {}
-    centre = Node(root, root_type, root=True)
+    centre = Node(root, root_type, name=root_name, root=True)
     columns: dict[int, list[Node]] = {0: [centre]}
     pending: list[tuple[int, Json]] = []
     for sign, result in ((1, impact), (-1, depends)):
@@ -164,7 +153,7 @@ def layout(root: str, root_type: str, impact: Json | None, depends: Json | None)
             if len(column) >= PER_COLUMN:
                 graph.hidden += 1
                 continue
-            node = Node(tag, str(hit.get("ci_type") or ""), depth=depth, department=is_department(hit))
+            node = Node(tag, str(hit.get("ci_type") or ""), name=str(hit.get("name") or ""), depth=depth, department=is_department(hit))
             column.append(node)
             by_key[(depth, tag)] = node
             pending.append((sign, hit))
@@ -219,7 +208,7 @@ async def item(ctx: Annotated[Ctx, Depends(signed_in)], tag: str) -> Response:
         guarded("/asset-types", None),
     )
     type_names = {str(k.get("code")): str(k.get("name") or k.get("code")) for k in kinds or []}
-    graph = layout(str(asset.get("tag", tag)), str(asset.get("type", "")), impact, depends)
+    graph = layout(str(asset.get("tag", tag)), str(asset.get("type", "")), impact, depends, root_name=str(asset.get("name") or ""))
     return page_render(ctx, "cmdb/item.html", "browse", error="; ".join(errors) or None, asset=asset, impact=impact,
                        depends=depends, relations=relations or [], graph=graph, node_w=NODE_W, node_h=NODE_H,
                        type_names=type_names)
@@ -282,11 +271,33 @@ async def write(ctx: Annotated[Ctx, Depends(checked)], content: Annotated[str, F
 # --- audits with scan-by-tag ----------------------------------------------------------------------------------------
 
 
+AUDIT_STATES = ("open", "closed")
+
+
+async def audits_page(ctx: Ctx, *, state: str = "", opened_from: str = "", opened_to: str = "", offset: int = 0,
+                      error: str | None = None, status_code: int = 200) -> Response:
+    """The audits the assets API lists (`GET /audits`: newest opened first, by state and opening day), a page at a time."""
+    offset = max(offset, 0)
+    params = {k: v for k, v in (("status", state if state in AUDIT_STATES else ""), ("opened_from", opened_from.strip()),
+                                ("opened_to", opened_to.strip())) if v}
+    listed: Json = {"items": [], "total": 0}
+    try:
+        listed = await get(ctx, "/audits", {**params, "limit": AUDIT_PAGE, "offset": offset})
+    except ApiError as exc:
+        error = error or said(exc)
+    query = {"state": state, "opened_from": opened_from, "opened_to": opened_to}
+    return page_render(ctx, "cmdb/audits.html", "audits", error=error, status_code=status_code, audits=listed.get("items", []),
+                       total=int(listed.get("total") or 0), offset=offset, page=AUDIT_PAGE, query=query, states=AUDIT_STATES)
+
+
 @router.get("/audits")
-async def audits(ctx: Annotated[Ctx, Depends(signed_in)], audit: str = "") -> Response:
+async def audits(
+    ctx: Annotated[Ctx, Depends(signed_in)], audit: str = "", state: str = "", opened_from: str = "", opened_to: str = "",
+    offset: int = 0,
+) -> Response:
     if audit.strip():
         return ctx.redirect(f"/cmdb/audits/{quote(audit.strip(), safe='')}")
-    return page_render(ctx, "cmdb/audits.html", "audits")
+    return await audits_page(ctx, state=state, opened_from=opened_from, opened_to=opened_to, offset=offset)
 
 
 @router.post("/audits")
@@ -298,7 +309,7 @@ async def open_audit(
     try:
         opened = (await ctx.api.call("POST", "/audits", token=ctx.token, lang=ctx.lang, json={"name": name, "scope": scope})).body
     except ApiError as exc:
-        return page_render(ctx, "cmdb/audits.html", "audits", error=said(exc), status_code=exc.status)
+        return await audits_page(ctx, error=said(exc), status_code=exc.status)
     return ctx.redirect(f"/cmdb/audits/{quote(str(opened['id']), safe='')}")
 
 

@@ -32,8 +32,10 @@ class Gateway:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, Any, str]] = []
         self.holidays: dict[str, Any] = {}
+        self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
         path, q = request.url.path.removeprefix("/api/v1"), dict(parse_qsl(request.url.query.decode()))
         kind = request.headers.get("content-type", "")
         body: Any = request.content.decode(errors="replace") if request.content else None
@@ -58,6 +60,15 @@ class Gateway:
                                              "revoked_at": None, "key": "odk_secret_once"})
         if path in ("/users", "/api-keys"):
             return httpx.Response(200, json=[])
+        if path == "/assets" and request.method == "GET":
+            return httpx.Response(200, json=[{"tag": f"GZ-{n:03d}", "type": "desktop", "name": f"财务科电脑 {n}", "model": "M",
+                                              "location": {"building": "主楼"}, "status": "deployed"} for n in range(int(q["limit"]))])
+        if path == "/asset-types":
+            return httpx.Response(200, json=[{"code": "desktop", "name": "台式机"}])
+        if path == "/audits" and request.method == "GET":
+            items = [{"id": "a-1", "name": "机房盘点", "scope": {"building": "主楼"}, "status": "closed", "opened_at": "2026-11-02T01:00:00Z",
+                      "opened_by": "eng-1", "closed_at": "2026-11-03T01:00:00Z", "expected": 12, "seen": 11, "discrepancies": 2}]
+            return httpx.Response(200, json={"items": items, "total": 51})
         if path == "/register/import":
             errors = [{"row": 3, "column": "type", "message": "unknown type 'toaster'"}]
             return httpx.Response(200, json={"rows": 2, "valid": 1, "errors": errors, "written": 0, "dry_run": q.get("dry_run") == "true"})
@@ -96,8 +107,10 @@ def test_the_graph_joins_each_hit_to_the_one_before_it() -> None:
                         {"tag": "SVC-1", "ci_type": "business_service", "depth": 2, "path": ["SRV-1", "APP-1", "SVC-1"], "via": ["runs_on", "depends_on"]}],
               "departments": [{"tag": "财务科", "ci_type": "department", "depth": 1, "path": ["SRV-1", "APP-1"], "via": ["runs_on"]}]}
     depends = {"items": [{"tag": "RACK-1", "ci_type": "rack", "depth": 1, "path": ["SRV-1", "RACK-1"], "via": ["installed_in"]}]}
-    graph = layout("SRV-1", "server", impact, depends)
+    impact["items"][0]["name"] = "财务系统"
+    graph = layout("SRV-1", "server", impact, depends, root_name="财务服务器")
     by = {n.tag: n for n in graph.nodes}
+    assert (by["SRV-1"].name, by["APP-1"].name, by["SVC-1"].name) == ("财务服务器", "财务系统", "")
     assert by["RACK-1"].x < by["SRV-1"].x < by["APP-1"].x < by["SVC-1"].x
     assert {(e.source.tag, e.target.tag, e.via) for e in graph.edges} == {
         ("SRV-1", "APP-1", "runs_on"), ("APP-1", "SVC-1", "depends_on"), ("RACK-1", "SRV-1", "installed_in"), ("APP-1", "财务科", "used_by")}
@@ -150,3 +163,28 @@ async def test_a_dry_run_shows_the_row_errors_and_offers_no_import() -> None:
     assert 'data-row="3"' in report.text and "unknown type &#39;toaster&#39;" in report.text
     assert "/cmdb/import/write" not in report.text
     assert [(c[0], c[1]) for c in fake.calls] == [("POST", "/register/import")]
+
+
+@pytest.mark.asyncio
+async def test_browse_asks_the_assets_api_to_search_and_pages_by_one_more() -> None:
+    fake = Gateway()
+    (page,) = await _run("agent", fake, [("GET", "/cmdb?q=財務科%20電腦&status=deployed&offset=100", None, None)])
+    assert page.status_code == 200
+    assets_call = next(r for r in fake.requests if r.url.path == "/api/v1/assets")
+    assert dict(parse_qsl(assets_call.url.query.decode())) == {"q": "財務科 電腦", "status": "deployed", "limit": "101", "offset": "100"}
+    assert page.text.count('<tr data-tag="') == 100 and 'rel="next"' in page.text and 'rel="prev"' in page.text
+    assert "q=%E8%B2%A1%E5%8B%99%E7%A7%91+%E9%9B%BB%E8%85%A6" in page.text  # the pager keeps the query, encoded
+
+
+@pytest.mark.asyncio
+async def test_the_audits_page_lists_audits_with_the_filters_passed_on() -> None:
+    fake = Gateway()
+    (page,) = await _run("agent", fake, [("GET", "/cmdb/audits?state=closed&opened_from=2026-11-01&opened_to=2026-11-30", None, None)])
+    assert page.status_code == 200
+    audits_call = next(r for r in fake.requests if r.url.path == "/api/v1/audits")
+    assert dict(parse_qsl(audits_call.url.query.decode())) == {
+        "status": "closed", "opened_from": "2026-11-01", "opened_to": "2026-11-30", "limit": "50", "offset": "0"}
+    assert 'data-audit="a-1"' in page.text and 'href="/cmdb/audits/a-1"' in page.text and "机房盘点" in page.text
+    assert "11 / 12" in page.text and 'data-total="51"' in page.text and 'rel="next"' in page.text
+    assert "已结束" in page.text
+    assert 'action="/cmdb/audits"' in page.text  # starting one and opening one by id still there
