@@ -2,10 +2,11 @@
 
 The administrator uploads next year's holidays (the month view then shows a make-up working day and the holidays),
 makes a catalog service require the agency's authorization in the editor (checked through the API, restored after),
+changes one contract clock on /admin/sla (and sees a bad value refused in the API's words; restored after),
 creates an API key (shown once), and sends a test on a notification channel when the stack has one (else the empty
 state). A desk agent walks the CMDB: searches an item, opens it and sees its graph (what it depends on, what its
 failure affects), dry-runs an import with a bad row and sees that row's error, and scans a typed tag in an audit.
-Every screen: no JavaScript error, no axe-core violation, a screenshot (40-49)."""
+Every screen: no JavaScript error, no axe-core violation, a screenshot (40-51)."""
 
 from __future__ import annotations
 
@@ -133,11 +134,37 @@ def test_an_administrator_uploads_holidays_edits_the_catalog_and_tests_a_channel
     assert p.page.locator("#requires_authorization").is_checked()
     assert _api(stack, "GET", f"/catalog/{SERVICE}").json()["requires_authorization"] is True
 
-    # Roster and SLA (settings only): shown, checked.
+    # Roster, then the SLA policies: one clock edited in the page (re-dispatch 10 -> 12 business minutes), a bad value
+    # refused in the API's words, the policy restored through the API after.
     p.page.goto("/admin/roster")
     _checked(p, "44-admin-roster")
-    p.page.goto("/admin/sla")
-    _checked(p, "45-admin-sla")
+    before = _api(stack, "GET", "/sla/policies").json()
+    try:
+        p.page.goto("/admin/sla")
+        _checked(p, "45-admin-sla")
+        p.page.fill("#redispatch-min", "12")
+        p.page.click("form[action='/admin/sla/policies'] button[type=submit]")
+        p.page.wait_for_url("**/admin/sla?done=policies")
+        assert p.page.locator(".notice").inner_text().strip() == "SLA 策略已保存；此后开始的计时使用新策略。"
+        assert p.page.locator("#redispatch-min").input_value() == "12"
+        saved = _api(stack, "GET", "/sla/policies").json()
+        assert saved["clocks"]["redispatch"]["business_minutes"] == 12 and saved["version"] == before["version"] + 1
+        assert saved["changed_by"] == admin["username"]
+        _checked(p, "45-admin-sla-saved")
+        p.page.fill("#redispatch-min", "-5")
+        p.page.click("form[action='/admin/sla/policies'] button[type=submit]")
+        p.page.wait_for_load_state()
+        assert "clocks.redispatch.business_minutes: 应大于 0" in p.page.locator(".error").inner_text()
+        assert _api(stack, "GET", "/sla/policies").json()["version"] == saved["version"]  # nothing changed
+        assert p.axe() == [], "45-admin-sla-refused"
+        p.shot("45-admin-sla-refused")
+        # The refusal page answers with the API's 422, which the browser logs as a failed load; nothing else.
+        assert [e for e in p.errors if "status of 422" not in e] == [], p.errors
+        p.errors.clear()
+    finally:
+        now = _api(stack, "GET", "/sla/policies").json()
+        back = _api(stack, "PUT", "/sla/policies", json={**now, "clocks": before["clocks"], "overrides": before["overrides"]})
+        assert back.status_code == 200, back.text
 
     # Notification channels: send a test when the stack has one, else the empty state.
     p.page.goto("/admin/channels")
@@ -161,7 +188,8 @@ def test_a_cmdb_walk_search_graph_import_dry_run_and_a_scan(
     sign_in(p, agent)
     p.page.click("header nav a[href='/cmdb']")
     p.page.wait_for_url("**/cmdb")
-    p.page.fill("#ci-q", f"财务服务器-{items['mark']}")
+    # The assets API searches (GET /assets?q=): typed in traditional script, two words, it finds the simplified name.
+    p.page.fill("#ci-q", f"財務服務器-{items['mark']} 主樓")
     p.page.click("form.search button[type=submit]")
     row = p.page.locator(f"tr[data-tag='{items['srv']}']")
     assert row.count() == 1 and p.page.locator("table.items tbody tr").count() == 1
@@ -176,6 +204,10 @@ def test_a_cmdb_walk_search_graph_import_dry_run_and_a_scan(
     assert float(graph.locator(f"g[data-node='{items['net']}'] rect").get_attribute("x") or 0) < root_x  # it depends on the switch
     assert float(graph.locator(f"g[data-node='{items['svc']}'] rect").get_attribute("x") or 0) > root_x  # the service fails with it
     assert p.page.locator("[data-affected]").get_attribute("data-affected") == "2"
+    # Each node says the item's name, its tag beneath it (the impact API names its hits).
+    assert graph.locator(f"g[data-node='{items['app']}'] text.tag").text_content() == f"财务系统-{items['mark']}"
+    assert items["app"][:14] in (graph.locator(f"g[data-node='{items['app']}'] text.type").text_content() or "")
+    assert graph.locator(f"g[data-node='{items['srv']}'] text.tag").get_attribute("data-name") == f"财务服务器-{items['mark']}"
     _checked(p, "48-cmdb-item-graph")
 
     p.page.click("nav.tabs a[href='/cmdb/import']")
@@ -186,7 +218,7 @@ def test_a_cmdb_walk_search_graph_import_dry_run_and_a_scan(
     p.page.click("form[action='/cmdb/import'] button[type=submit]")
     p.page.wait_for_selector(".report")
     bad = p.page.locator("table.row-errors tr[data-row='3']")
-    assert bad.count() >= 1 and "toaster" in bad.first.inner_text()
+    assert bad.count() >= 1 and "未知的资产类型「toaster」" in bad.first.inner_text()  # said in the reader's language
     assert p.page.locator("table.row-errors tr[data-row='2']").count() == 0
     assert p.page.locator("form[action='/cmdb/import/write']").count() == 0  # nothing to import while a row is wrong
     _checked(p, "49-cmdb-import-dry-run")
@@ -196,8 +228,9 @@ def test_a_cmdb_walk_search_graph_import_dry_run_and_a_scan(
     p.page.click("nav.tabs a[href='/cmdb/audits']")
     p.page.fill("#au-name", f"机房盘点-{items['mark']}")
     p.page.fill("#au-bldg", "主楼")
-    p.page.click("form[action='/cmdb/audits'] button[type=submit]")
+    p.page.click("form[method=post][action='/cmdb/audits'] button[type=submit]")
     p.page.wait_for_selector("#scan-tag")
+    audit_id = p.page.url.split("?")[0].rstrip("/").split("/")[-1]  # the page an audit opens on: /cmdb/audits/{id}
     if p.page.evaluate("() => 'BarcodeDetector' in window"):
         assert p.page.locator("[data-camera]").is_visible()
     else:  # Chromium on Linux has no BarcodeDetector: the camera button stays hidden and the tag is typed
@@ -211,3 +244,19 @@ def test_a_cmdb_walk_search_graph_import_dry_run_and_a_scan(
     p.page.wait_for_selector(f"[data-last='{items['srv']}']")
     assert p.page.locator("#scan-bldg").input_value() == "主楼"  # kept for the next scan
     _checked(p, "50-cmdb-audit-scan")
+
+    # The list of audits (GET /audits): the open one is there, filtered by state and today's date, and opens again.
+    p.page.click("nav.tabs a[href='/cmdb/audits']")
+    p.page.select_option("#al-state", "open")
+    p.page.fill("#al-from", datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat())
+    p.page.click("#audit-filter button[type=submit]")
+    listed = p.page.locator(f"tr[data-audit='{audit_id}']")
+    assert listed.count() == 1 and f"机房盘点-{items['mark']}" in listed.inner_text() and "1 /" in listed.inner_text()
+    _checked(p, "51-cmdb-audits-list")
+    p.page.select_option("#al-state", "closed")
+    p.page.click("#audit-filter button[type=submit]")
+    assert p.page.locator(f"tr[data-audit='{audit_id}']").count() == 0
+    p.page.select_option("#al-state", "")
+    p.page.click("#audit-filter button[type=submit]")
+    p.page.locator(f"tr[data-audit='{audit_id}'] a").click()
+    p.page.wait_for_selector("#scan-tag")
