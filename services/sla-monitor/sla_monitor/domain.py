@@ -125,12 +125,12 @@ PROGRESS_WORKING_DAYS = 3
 
 def plan_repair_timer(
     name: str, *, repair_id: str, ticket_id: str | None, started_at: datetime, cal: BusinessCalendar,
-    correlation_id: str | None = None,
+    correlation_id: str | None = None, progress_working_days: int = PROGRESS_WORKING_DAYS,
 ) -> Timer:
     """Progress: a written update by close of business of the 3rd working day after the last one. Return: back
     before the second weekend after the send-out. The exact rules are in calendar.py's module docstring."""
     if name == REPAIR_PROGRESS:
-        due = calendar.add_working_days(cal, started_at, PROGRESS_WORKING_DAYS)
+        due = calendar.add_working_days(cal, started_at, progress_working_days)
     elif name == REPAIR_RETURN:
         due = calendar.before_second_weekend(cal, started_at)
     else:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .domain import DEFAULT_POLICIES, TimerPolicy
+from .domain import DEFAULT_POLICIES, PROGRESS_WORKING_DAYS, TimerPolicy
 from .escalation import EscalationLevel
 
 Kind = Literal["policies", "escalation-contacts"]
@@ -62,6 +62,10 @@ class PolicySet(BaseModel):
 
     clocks: dict[str, ClockPolicy]
     overrides: dict[str, dict[str, ClockOverride]] = Field(default_factory=dict)
+    repair_progress_working_days: int = Field(
+        default=PROGRESS_WORKING_DAYS, ge=1, le=30,
+        description="A vendor's written progress report is due by close of business of this working day after the last",
+    )
 
     def timer_policies(self) -> dict[str, TimerPolicy]:
         return {name: TimerPolicy(name=name, **clock.model_dump()) for name, clock in self.clocks.items()}

@@ -325,7 +325,7 @@ async def close_ticket_timers(
 
 async def on_repair_updated(
     update: RepairUpdatedV1, *, book: CalendarBook, store: TimerStore, correlation_id: str | None = None,
-    outbox: EventOutbox | None = None,
+    outbox: EventOutbox | None = None, progress_working_days: int = domain.PROGRESS_WORKING_DAYS,
 ) -> str:
     """Sent to a vendor: both repair clocks start. A progress note: the progress cycle ends (met if by its due
     time) and the next starts. Back or closed: both stop (a write-off cancels the return clock: nothing comes
@@ -337,7 +337,7 @@ async def on_repair_updated(
     def plan(name: str) -> Timer:
         return domain.plan_repair_timer(
             name, repair_id=update.repair_id, ticket_id=update.ticket_id, started_at=update.updated_at, cal=cal,
-            correlation_id=correlation_id,
+            correlation_id=correlation_id, progress_working_days=progress_working_days,
         )
 
     if update.status == "sent_to_vendor":

@@ -116,7 +116,8 @@ def register(
 
     async def on_repair_updated(envelope: Envelope, update: RepairUpdatedV1) -> None:
         done = await service.on_repair_updated(
-            update, book=holder.book, store=store, correlation_id=envelope.correlation_id, outbox=outbox
+            update, book=holder.book, store=store, correlation_id=envelope.correlation_id, outbox=outbox,
+            progress_working_days=rules.policies.repair_progress_working_days,
         )
         if done == "started":
             for name in service.REPAIR_TIMERS:

@@ -89,11 +89,12 @@ class PolicyDoc(Saved):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "version": 3, "source": "stored", "changed_by": "admin", "changed_at": "2026-11-30T09:00:00Z",
         "clocks": {"response": {"calendar": "office-hours", "business_minutes": 60, "warn_ratio": 0.8}},
-        "overrides": {"*:P1": {"response": {"business_minutes": 30}}},
+        "overrides": {"*:P1": {"response": {"business_minutes": 30}}}, "repair_progress_working_days": 3,
     }]})
 
     clocks: dict[str, ClockPolicy]
     overrides: dict[str, dict[str, ClockOverride]]
+    repair_progress_working_days: int
 
 
 class ContactsDoc(Saved):
@@ -118,7 +119,7 @@ class PolicyIn(Edit, PolicySet):
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [{
         "version": 0, "clocks": {**EXAMPLE_CLOCKS, "response": {"calendar": "office-hours", "business_minutes": 45, "warn_ratio": 0.8}},
-        "overrides": {"*:P1": {"response": {"business_minutes": 30}}},
+        "overrides": {"*:P1": {"response": {"business_minutes": 30}}}, "repair_progress_working_days": 3,
     }]})
 
 
@@ -206,7 +207,7 @@ async def put_policies(
     if_match: Annotated[str | None, Header()] = None,
 ) -> PolicyDoc | JSONResponse:
     """Takes back what GET returned. Applies to clocks started from now on; running clocks keep their due times."""
-    value = PolicySet(clocks=body.clocks, overrides=body.overrides)
+    value = PolicySet(clocks=body.clocks, overrides=body.overrides, repair_progress_working_days=body.repair_progress_working_days)
     _refuse(request, policy_book.check_policies(value, calendars=wired.book.book.calendars))
     saved = await _save(request, POLICIES, value, body_version=body.version, if_match=if_match, caller=caller, wired=wired)
     if isinstance(saved, JSONResponse):

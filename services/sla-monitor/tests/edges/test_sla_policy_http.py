@@ -71,6 +71,8 @@ async def test_put_takes_back_what_get_returned_and_new_clocks_use_it(client: ht
     body = (await client.get("/api/v1/sla/policies")).json()
     body["clocks"]["response"]["business_minutes"] = 45
     body["overrides"] = {"RS-SPARE:P1": {"response": {"business_minutes": 20}}}
+    assert body["repair_progress_working_days"] == 3
+    body["repair_progress_working_days"] = 5
     r = await client.put("/api/v1/sla/policies", json=body, headers=as_admin())
     assert r.status_code == 200, r.text
     saved = r.json()
@@ -79,6 +81,7 @@ async def test_put_takes_back_what_get_returned_and_new_clocks_use_it(client: ht
     again = (await client.get("/api/v1/sla/policies")).json()
     assert again["clocks"]["response"]["business_minutes"] == 45 and again["version"] == 1
     assert again["overrides"]["RS-SPARE:P1"]["response"]["business_minutes"] == 20
+    assert again["repair_progress_working_days"] == 5
     # What the bus handlers start clocks with from now on: a ticket filed after the save gets 45 minutes.
     assert adapters.policies is not None
     policy = adapters.policies.policy_for("response", service_code="RS-REPAIR", priority="P3")
@@ -90,6 +93,7 @@ async def test_put_takes_back_what_get_returned_and_new_clocks_use_it(client: ht
     timer = await adapters.store.get("t-after:response")
     assert timer is not None and timer.business_minutes == 45
     assert adapters.policies.policy_for("response", service_code="RS-SPARE", priority="P1").business_minutes == 20
+    assert adapters.policies.policies.repair_progress_working_days == 5  # what the bus passes to the repair clocks
 
 
 async def test_a_running_clock_keeps_the_policy_it_started_with(client: httpx.AsyncClient, adapters: Adapters) -> None:
@@ -113,6 +117,10 @@ async def test_negative_minutes_are_refused_naming_the_field_in_chinese(client: 
     detail = r.json()["detail"]
     assert detail[0]["loc"] == ["body", "clocks", "dispatch", "business_minutes"]
     assert detail[0]["msg"].startswith("应大于 0")
+    body["clocks"]["dispatch"]["business_minutes"] = 10
+    body["repair_progress_working_days"] = 0
+    r = await client.put("/api/v1/sla/policies", json=body, headers=ZH)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "repair_progress_working_days"], r.text
     assert (await client.get("/api/v1/sla/policies")).json()["version"] == 0  # nothing stored
 
 

@@ -121,3 +121,27 @@ def test_the_holder_keeps_the_newer_version_when_a_reload_races_a_save() -> None
     holder.take(one)  # an older read arriving late changes nothing
     assert holder.timer_policy("response").business_minutes == 30
     assert holder.policy_for("response", service_code="RS-REPAIR", priority="P3").business_minutes == 30
+
+
+async def test_the_vendor_report_interval_is_a_policy_too() -> None:
+    """Sent on Monday 10:00: by Thursday 17:30 (3rd working day) by default; by the following Monday with 5."""
+    from zoneinfo import ZoneInfo
+
+    from opsdesk_shared.contracts import RepairUpdatedV1
+    from sla_monitor import calendar_service, domain, service
+    from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryTimerStore
+
+    book = await calendar_service.load_book(MemoryCalendarStore())
+    sent = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert SlaSettings().policy_set().repair_progress_working_days == 3
+    dues = []
+    for days in (3, 5):
+        store = MemoryTimerStore()
+        update = RepairUpdatedV1(repair_id="r-1", asset_tag="GZ-2026-000001", status="sent_to_vendor", ticket_id="t-1", updated_at=sent)
+        assert await service.on_repair_updated(update, book=book, store=store, progress_working_days=days) == "started"
+        timer = await store.get(domain.timer_key("r-1", domain.REPAIR_PROGRESS))
+        assert timer is not None and timer.due_at is not None
+        dues.append(timer.due_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
+    assert dues == ["2026-11-26", "2026-11-30"]
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        PolicySet(clocks=SlaSettings().policy_set().clocks, repair_progress_working_days=0)
