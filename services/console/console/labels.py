@@ -20,7 +20,7 @@ VALUES = (
     N_("report.draft"), N_("report.submitted"), N_("report.acknowledged"), N_("report.returned"),
     N_("kind.service-summary"), N_("kind.repair-summary"),
     # security incidents' severity (intake's oversight)
-    N_("severity.normal"), N_("severity.high"), N_("severity.major"), N_("severity.critical"),
+    N_("severity.low"), N_("severity.normal"), N_("severity.high"), N_("severity.major"), N_("severity.critical"),
     # channels
     N_("hotline"), N_("email"), N_("web"), N_("api"), N_("remote_desktop"), N_("walk_in"),
     # catalog families

@@ -24,7 +24,8 @@ Rule = Literal[
     "unauthorized_ci_change",  # a configuration item whose type requires authorization changed with no authorized ticket
     "unauthorized_repair",  # a device with storage sent out for repair without an authorized ticket
 ]
-Severity = Literal["normal", "high", "major", "critical"]
+# low: an attempt that was refused, nothing happened (intake rates incidents; issue 16's severity policy).
+Severity = Literal["low", "normal", "high", "major", "critical"]
 
 
 class ViolationDetected(EventData):

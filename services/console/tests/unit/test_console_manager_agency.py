@@ -68,9 +68,11 @@ class Gateway:
                                                             "actor_name": "钱工", "actor_role": "engineer", "act": "cmdb.change", "asset_tag": "PC-1",
                                                             "occurred_at": NOW.isoformat(), "refused": False, "state": "acknowledged",
                                                             "acknowledged_at": NOW.isoformat(), "acknowledgement_note": "已知悉", "allowed": ["close"]}]})
-            return httpx.Response(200, json={"items": [{"id": "si-1", "what": "工程师在未授权工单上接单", "severity": "high", "actor": "u-9",
+            return httpx.Response(200, json={"items": [{"id": "si-1", "what": "工程师在未授权工单上接单", "severity": "low", "actor": "u-9",
                                                         "actor_name": "张工", "actor_role": "engineer", "act": "assignment.accept", "ticket_number": "INC-7",
-                                                        "occurred_at": NOW.isoformat(), "refused": True, "state": "open", "allowed": ["acknowledge"]},
+                                                        "occurred_at": NOW.isoformat(), "refused": True, "state": "open", "allowed": ["acknowledge"],
+                                                        "attempts": 3, "occurrences": [NOW.isoformat(), (NOW + timedelta(minutes=4)).isoformat(),
+                                                                                       (NOW + timedelta(minutes=9)).isoformat()]},
                                                        {"id": "si-3", "what": "服务台对未经授权的工单执行操作被拒绝", "severity": "high", "actor": "u-7",
                                                         "actor_role": "agent", "act": "ticket.status:resolved", "ticket_number": "INC-8",
                                                         "occurred_at": NOW.isoformat(), "refused": True, "state": "open", "allowed": ["acknowledge"]}]})
@@ -169,6 +171,10 @@ async def test_the_agency_decides_in_one_click_and_reads_the_refusal() -> None:
         ("POST", "/agency/replacements", {"csrf": "c" * 32, "engineer_id": "e2", "reason": "服务态度差", "form_key": "k1"}),
     ])
     assert 'data-incident="si-1"' in home.text and "工程师在未授权工单上接单" in home.text and 'href="/tickets/INC-7"' in home.text
+    # Issue 16's severity policy: three refused accepts folded into one low incident, its count and times shown.
+    si1 = home.text[home.text.index('data-incident="si-1"'):].split("</li>")[0]
+    assert 'data-severity="low"' in si1 and "低（未遂）" in si1 and 'data-attempts="3"' in si1 and "×3" in si1
+    assert 'class="badge major" data-severity' not in si1
     assert 'data-replacement="rr-1" data-state="answered"' in home.text and "由李工接替" in home.text
     assert '<option value="e3">赵工</option>' in home.text  # the roster to choose from
     assert incident.headers["location"] == "/?done=incident" and replacement.headers["location"] == "/?done=replacement"

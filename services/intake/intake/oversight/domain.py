@@ -6,7 +6,7 @@ act); its id is derived from the violation's, so recording the same violation tw
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +25,15 @@ ACKNOWLEDGER = AGENCY_ROLE
 CLOSER = "manager"
 # The ticket states in which nobody may act on it for the agency's want of authorization.
 UNAUTHORIZED_STATUSES = frozenset({"awaiting_authorization"})
+
+# Severity by kind of act (AUTHORIZATION.md, "Severity and folding"): an attempt that was refused (a desk's or an
+# engineer's click on an unauthorized ticket; nothing happened) is low; an act that happened beyond authorization (a
+# configuration item changed, a storage device sent out) is high. Repeated attempts by one actor on one ticket fold
+# into the open incident while each comes within FOLD_WINDOW of the one before: one incident, a count and the times.
+ATTEMPT: Severity = "low"
+ACT: Severity = "high"
+FOLD_WINDOW = timedelta(hours=1)
+FOLD_KEEP = 100  # the times (and violation ids) kept on one incident; `attempts` counts them all
 
 
 class Incident(BaseModel):
@@ -58,7 +67,14 @@ class Incident(BaseModel):
     closed_at: datetime | None = None
     closed_by: str | None = None
     closing_note: str | None = None
+    attempts: int = Field(default=1, description="How many acts this incident stands for (refused attempts fold in)")
+    occurrences: tuple[datetime, ...] = Field(default=(), description="When each folded act happened (the first too)")
+    violation_ids: tuple[str, ...] = Field(default=(), description="The violations folded in (idempotency)")
     version: int = 1
+
+    @property
+    def last_occurred_at(self) -> datetime:
+        return self.occurrences[-1] if self.occurrences else self.occurred_at
 
 
 class StepRefused(Exception):
@@ -89,12 +105,43 @@ def record(
     incident = Incident(
         id=incident_id_for(violation_id), violation_id=violation_id, raised_at=now,
         **violation.model_dump(include={
-            "rule", "severity", "actor", "actor_role", "act", "what", "occurred_at", "refused", "ticket_id",
+            "rule", "actor", "actor_role", "act", "what", "occurred_at", "refused", "ticket_id",
             "ticket_number", "ticket_status", "asset_tag", "repair_id", "detected_by",
         }),
-        actor_name=violation.actor_name or actor_name,
+        severity=severity_of(violation), actor_name=violation.actor_name or actor_name,
+        occurrences=(violation.occurred_at,), violation_ids=(violation_id,),
     )
     return incident, raised(incident)
+
+
+def severity_of(violation: ViolationDetected) -> Severity:
+    """Intake owns the incidents, so it rates them: a refused attempt is low, an act that happened is high (or what
+    its detector said, if higher)."""
+    if violation.refused:
+        return ATTEMPT
+    return violation.severity if violation.severity in ("major", "critical") else ACT
+
+
+def folds(violation: ViolationDetected) -> bool:
+    """Only refused attempts fold; every act that happened beyond authorization is its own incident."""
+    return violation.refused and violation.ticket_id is not None
+
+
+def fold_into(incident: Incident, violation: ViolationDetected, *, violation_id: str) -> Incident | None:
+    """The open incident with this attempt folded in (count and time), or None when it does not fold there: another
+    actor, ticket or rule, an incident the agency has acknowledged already, or after the window."""
+    if (
+        incident.state != "open" or not incident.refused or not folds(violation)
+        or (incident.rule, incident.actor, incident.ticket_id) != (violation.rule, violation.actor, violation.ticket_id)
+        or violation.occurred_at - incident.last_occurred_at > FOLD_WINDOW
+        or violation.occurred_at < incident.occurred_at
+    ):
+        return None
+    times = tuple(sorted((*incident.occurrences, violation.occurred_at)))
+    return incident.model_copy(update={
+        "attempts": incident.attempts + 1, "occurrences": times[-FOLD_KEEP:],
+        "violation_ids": (*incident.violation_ids, violation_id)[-FOLD_KEEP:], "version": incident.version + 1,
+    })
 
 
 def raised(incident: Incident) -> SecurityIncidentRaisedV1:

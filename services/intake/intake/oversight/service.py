@@ -41,7 +41,12 @@ async def record_violation(
     violation: ViolationDetected, *, violation_id: str, incidents: Incidents, now: datetime, correlation_id: str,
 ) -> tuple[Incident, bool]:
     """Record a violation as an incident and announce it; once per violation id (a redelivery finds the first and
-    sends whatever it left unsent). Returns (incident, created)."""
+    sends whatever it left unsent). A refused attempt by the same actor on the same ticket within the window of the
+    open incident's last one folds into it (a count and the time; no new announcement). Returns (incident, created)."""
+    if domain.folds(violation) and violation.ticket_id is not None:
+        folded = await _fold(violation, violation_id=violation_id, incidents=incidents)
+        if folded is not None:
+            return folded, False
     name = violation.actor_name
     if name is None and incidents.people is not None and violation.actor:
         person = await incidents.people.actor_of(violation.actor)
@@ -57,6 +62,27 @@ async def record_violation(
     await incidents.outbox.relay_now(incident.id)
     existing = await incidents.store.get(incident.id)
     return (existing or incident), False
+
+
+async def _fold(violation: ViolationDetected, *, violation_id: str, incidents: Incidents) -> Incident | None:
+    """The incident the attempt is (or was already) folded into, or None when it starts a new one."""
+    assert violation.ticket_id is not None
+    for _ in range(ATTEMPTS):
+        latest = await incidents.store.latest_for(rule=violation.rule, actor=violation.actor, ticket_id=violation.ticket_id)
+        if latest is None:
+            return None
+        if violation_id in latest.violation_ids:
+            await incidents.outbox.relay_now(latest.id)  # a redelivery: send whatever its first delivery left unsent
+            return latest  # folded (or recorded) already
+        folded = domain.fold_into(latest, violation, violation_id=violation_id)
+        if folded is None:
+            return None
+        try:
+            await incidents.store.replace(folded, expected_version=latest.version)
+        except IncidentChanged:
+            continue  # another attempt folded in (or the agency acknowledged it) meanwhile: decide again
+        return folded
+    raise IncidentChanged(violation.ticket_id)
 
 
 def may_read(role: str) -> bool:

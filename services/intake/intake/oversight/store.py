@@ -34,6 +34,10 @@ class IncidentStore(Protocol):
 
     async def replace(self, incident: Incident, *, expected_version: int) -> None: ...
 
+    async def latest_for(self, *, rule: str, actor: str, ticket_id: str) -> Incident | None:
+        """The latest incident recorded for this actor, ticket and rule (the one a repeated attempt may fold into)."""
+        ...
+
 
 def _doc(incident: Incident) -> dict[str, Any]:
     fields = incident.model_dump(exclude={"id"})
@@ -70,6 +74,10 @@ class MemoryIncidentStore:
     async def list(self, *, state: State | None = None, limit: int = 200) -> list[Incident]:
         return _latest_first([i for i in self.items.values() if state is None or i.state == state], limit)
 
+    async def latest_for(self, *, rule: str, actor: str, ticket_id: str) -> Incident | None:
+        found = [i for i in self.items.values() if (i.rule, i.actor, i.ticket_id) == (rule, actor, ticket_id)]
+        return _latest_first(found, 1)[0] if found else None
+
     async def replace(self, incident: Incident, *, expected_version: int) -> None:
         current = self.items.get(incident.id)
         if current is None or current.version != expected_version:
@@ -84,6 +92,7 @@ class MongoIncidentStore:
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("raised_at", DESCENDING)])
+        await self.collection.create_index([("ticket_id", 1), ("raised_at", DESCENDING)])
 
     async def add(self, incident: Incident, events: Sequence[Envelope]) -> bool:
         try:
@@ -100,6 +109,12 @@ class MongoIncidentStore:
         query = {} if state is None else {"state": state}
         found = [_of(doc) async for doc in self.collection.find(query).sort("raised_at", DESCENDING).limit(limit)]
         return _latest_first(found, limit)
+
+    async def latest_for(self, *, rule: str, actor: str, ticket_id: str) -> Incident | None:
+        """One find on the ticket's incidents (few: incidents are rare), newest first."""
+        query = {"ticket_id": ticket_id, "actor": actor, "rule": rule}
+        found = [_of(doc) async for doc in self.collection.find(query, {"_outbox": 0}).sort("raised_at", DESCENDING).limit(1)]
+        return found[0] if found else None
 
     async def replace(self, incident: Incident, *, expected_version: int) -> None:
         # Only the incident's own fields are set, so events still waiting in its outbox stay.

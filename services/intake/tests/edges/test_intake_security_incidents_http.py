@@ -38,6 +38,25 @@ async def test_the_desks_refused_act_is_an_incident_the_agency_reads(incident: d
     assert [e.data["incident_id"] for e in raised] == [incident["id"]]
 
 
+async def test_three_refused_clicks_are_one_low_incident_with_a_count_and_the_times(client, as_user, adapters: Adapters,  # type: ignore[no-untyped-def]
+                                                                                  incident: dict[str, Any]) -> None:
+    """Issue 16's policy: every refused click was its own high-severity incident; repeated attempts by the same
+    person on the same ticket within the hour fold into the open incident, announced once."""
+    assert (incident["severity"], incident["attempts"], len(incident["occurrences"])) == ("low", 1, 1)
+    for step in ("in_progress", "pending"):
+        again = await client.post(f"/api/v1/tickets/{incident['ticket_id']}/status", json={"status": step}, headers=as_user("agent1"))
+        assert again.status_code == 409, again.text
+    other = await client.post(f"/api/v1/tickets/{incident['ticket_id']}/status", json={"status": "in_progress"}, headers=as_user("manager1"))
+    assert other.status_code == 409
+
+    items = (await client.get("/api/v1/security-incidents", headers=as_user("agency1"))).json()["items"]
+    by_actor = {i["actor"]: i for i in items}
+    assert len(items) == 2 and (by_actor["agent1"]["id"], by_actor["agent1"]["attempts"]) == (incident["id"], 3)
+    assert len(by_actor["agent1"]["occurrences"]) == 3 and by_actor["manager1"]["attempts"] == 1
+    raised = [e for e in adapters.outbox.published if e.type == subjects.SECURITY_INCIDENT_RAISED]  # type: ignore[attr-defined]
+    assert sorted(e.data["incident_id"] for e in raised) == sorted(i["id"] for i in items)
+
+
 @pytest.mark.parametrize(("who", "status"), [
     ("agency1", 200), ("manager1", 200), ("auditor1", 200), ("admin1", 200), ("agent1", 403), ("eng1", 403), ("req-office", 403),
 ])

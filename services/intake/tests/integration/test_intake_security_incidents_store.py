@@ -106,3 +106,30 @@ async def test_a_desk_act_on_a_ticket_awaiting_authorization_is_refused_and_reco
     assert incident.ticket_status == "awaiting_authorization" and incident.act == "ticket.status:in_progress"
     assert incident.detected_by == "intake" and incident.state == "open"
     assert len([e for e in outbox.published if e.type == subjects.SECURITY_INCIDENT_RAISED]) == 1
+
+
+async def test_refused_attempts_fold_and_an_act_that_happened_stands_alone(backend) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16's severity policy on both stores: an engineer's three refused accepts within the hour are one low
+    incident (a count and the times), announced once; after the agency's acknowledgement the next is a new one; a CI
+    changed without authorization is its own high incident."""
+    incidents, outbox = await _incidents(backend)
+    times = [NOW, NOW + timedelta(minutes=5), NOW + timedelta(minutes=50)]
+    for n, at in enumerate(times):
+        await incidents_service.record_violation(_violation(occurred_at=at), violation_id=f"v-{n}", incidents=incidents,
+                                                 now=at, correlation_id="c")
+    [one] = await incidents_service.listed(incidents=incidents)
+    assert (one.attempts, one.severity, one.occurrences) == (3, "low", tuple(times))
+    assert await incidents.store.get(one.id) == one
+
+    await incidents_service.acknowledge(one.id, incidents=incidents, role="agency", by="zhou", note=None, now=NOW + timedelta(hours=1))
+    later = NOW + timedelta(hours=1, minutes=1)
+    fresh, created = await incidents_service.record_violation(_violation(occurred_at=later), violation_id="v-3",
+                                                              incidents=incidents, now=later, correlation_id="c")
+    changed, _ = await incidents_service.record_violation(
+        _violation(rule="unauthorized_ci_change", refused=False, act="cmdb.patch", detected_by="assets"), violation_id="v-4",
+        incidents=incidents, now=later, correlation_id="c")
+
+    assert created and fresh.id != one.id and fresh.attempts == 1
+    assert changed.severity == "high" and changed.attempts == 1
+    raised = [e for e in outbox.published if e.type == subjects.SECURITY_INCIDENT_RAISED]
+    assert [(e.data["incident_id"], e.data["severity"]) for e in raised] == [(one.id, "low"), (fresh.id, "low"), (changed.id, "high")]

@@ -3,7 +3,7 @@ and only when open, closed only by the project manager and only once acknowledge
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -93,3 +93,56 @@ def test_a_refused_status_change_is_told_as_the_step_in_words() -> None:
     said = desk_act_what(act="ticket.status:in_progress", number="INC-2026-000002", status="awaiting_authorization")
     assert said == "服务台对未经授权的工单 INC-2026-000002（待信息中心授权）把工单改为「处理中」被拒绝"
     assert "执行「cmdb.change」" in desk_act_what(act="cmdb.change", number="N", status="cancelled")
+
+
+def _attempt(at: datetime, *, actor: str = "agent1", ticket: str = "t-1", refused: bool = True, **extra: object) -> ViolationDetected:
+    fields: dict[str, object] = {
+        "rule": "unauthorized_ticket_act", "actor": actor, "actor_role": "agent", "act": "ticket.status:in_progress",
+        "what": "服务台把工单改为「处理中」被拒绝", "occurred_at": at, "detected_by": "intake", "ticket_id": ticket,
+        "refused": refused, **extra,
+    }
+    return ViolationDetected.model_validate(fields)
+
+
+def test_severity_by_kind_a_refused_attempt_is_low_an_act_that_happened_is_high() -> None:
+    """Issue 16's policy: a refused click is an attempt (low); a CI changed or a device sent out happened (high)."""
+    attempt, raised = domain.record(_attempt(NOW), violation_id="v-1", now=NOW)
+    done, _ = domain.record(_attempt(NOW, refused=False, rule="unauthorized_ci_change"), violation_id="v-2", now=NOW)
+    major, _ = domain.record(_attempt(NOW, refused=False, severity="major"), violation_id="v-3", now=NOW)
+    assert (attempt.severity, raised.severity, done.severity, major.severity) == ("low", "low", "high", "major")
+    assert (attempt.attempts, attempt.occurrences, attempt.violation_ids) == (1, (NOW,), ("v-1",))
+
+
+def test_repeated_attempts_fold_into_the_open_incident_within_the_window_only() -> None:
+    first, _ = domain.record(_attempt(NOW), violation_id="v-1", now=NOW)
+    later = NOW + domain.FOLD_WINDOW
+    folded = domain.fold_into(first, _attempt(later), violation_id="v-2")
+    assert folded is not None and (folded.attempts, folded.occurrences, folded.version) == (2, (NOW, later), 2)
+    assert folded.violation_ids == ("v-1", "v-2") and folded.last_occurred_at == later
+    # The window runs from the last attempt: another hour on still folds; past it, a new incident.
+    assert domain.fold_into(folded, _attempt(later + domain.FOLD_WINDOW), violation_id="v-3") is not None
+    assert domain.fold_into(folded, _attempt(later + domain.FOLD_WINDOW + timedelta(seconds=1)), violation_id="v-3") is None
+    # Another actor, another ticket, an act that happened, an incident the agency acknowledged: no fold.
+    assert domain.fold_into(first, _attempt(NOW, actor="agent2"), violation_id="v-4") is None
+    assert domain.fold_into(first, _attempt(NOW, ticket="t-2"), violation_id="v-4") is None
+    assert domain.fold_into(first, _attempt(NOW, refused=False), violation_id="v-4") is None
+    acked = domain.acknowledge(first, role="agency", by="zhou", note=None, now=NOW)
+    assert domain.fold_into(acked, _attempt(NOW + timedelta(minutes=1)), violation_id="v-4") is None
+
+
+async def test_three_refused_clicks_are_one_incident_announced_once() -> None:
+    outbox = MemoryOutbox()
+    incidents = Incidents(store=MemoryIncidentStore(outbox), outbox=outbox)
+    made = [
+        await service.record_violation(_attempt(NOW + timedelta(minutes=n)), violation_id=f"v-{n}", incidents=incidents,
+                                       now=NOW + timedelta(minutes=n), correlation_id="c")
+        for n in range(3)
+    ]
+    assert [created for _, created in made] == [True, False, False]
+    [incident] = await service.listed(incidents=incidents)
+    assert (incident.attempts, incident.severity, len(incident.occurrences)) == (3, "low", 3)
+    assert [e.type for e in outbox.published] == ["security.incident_raised"]
+    # A redelivered second click adds nothing.
+    again, created = await service.record_violation(_attempt(NOW + timedelta(minutes=1)), violation_id="v-1",
+                                                    incidents=incidents, now=NOW, correlation_id="c")
+    assert not created and again.attempts == 3
