@@ -21,6 +21,9 @@ holds a minute or two of them. A tail document is written before the event's rec
   kill between two writes.)
 - inserted, and the record's write fails (the database died): counted all the same (the tail document stands and a
   restart counts it; the redelivery finds it). The live tally sees it at the next start.
+- the tail insert itself failed unanswered (it may have landed): the redelivery that finds the document counts it
+  (this process remembers which), moving it to its epoch.
+Tail documents are inserted in groups (one insert_many for the handlers writing at the same moment).
 A snapshot saved by this code says so (`tail` in `through`); an older snapshot's restart reads `events` once.
 
 Then this process takes epoch `issued + 1` (stored first) and saves a snapshot through `issued` if it read anything.
@@ -36,8 +39,9 @@ import contextlib
 import time
 from collections import Counter
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Document
@@ -53,12 +57,60 @@ class TallyClosed(Exception):
     """The final checkpoint was taken: this process records nothing more (the message will be redelivered)."""
 
 
+class _GroupInsert:
+    """Inserts from concurrent handlers gathered into one unordered insert_many (a group commit): the tail's document
+    costs a command per gathered group, not per event. `insert` answers True (inserted) or False (a document with
+    that id exists), or raises what the insert raised; nothing is acknowledged before its insert has answered."""
+
+    def __init__(self, collection: AsyncCollection[Document], *, max_batch: int = 256) -> None:
+        self._collection = collection
+        self._max = max_batch
+        self._queue: list[tuple[Document, asyncio.Future[bool]]] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def insert(self, doc: Document) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((doc, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # the handlers that started with this one queue first
+        while self._queue:
+            batch, self._queue = self._queue[: self._max], self._queue[self._max :]
+            duplicate: set[int] = set()
+            try:
+                try:
+                    await self._collection.insert_many([doc for doc, _f in batch], ordered=False)
+                except BulkWriteError as exc:
+                    errors = exc.details.get("writeErrors") or []
+                    if any(e.get("code") != 11000 for e in errors):
+                        raise
+                    duplicate = {int(e["index"]) for e in errors}
+            except Exception as exc:
+                for _d, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            except BaseException:
+                for _d, future in [*batch, *self._queue]:
+                    if not future.done():
+                        future.set_exception(RuntimeError("tally tail insert cancelled"))
+                self._queue = []
+                raise
+            for n, (_d, future) in enumerate(batch):
+                if not future.done():
+                    future.set_result(n not in duplicate)
+
+
 class CheckpointedEventProjection(MongoEventProjection):
     def __init__(self, db: AsyncDatabase[Document], snapshots: Snapshots, *, drain_timeout_s: float = 30.0) -> None:
         super().__init__(db)
         self._db = db
         self._epochs = db["tally_epochs"]
         self._tail = db["tally_tail"]
+        self._tail_inserts = _GroupInsert(self._tail)
         self.snapshots = snapshots
         self.drain_timeout_s = drain_timeout_s
         self.epoch: int | None = None
@@ -69,6 +121,7 @@ class CheckpointedEventProjection(MongoEventProjection):
         self._inflight: dict[int, int] = {}
         self._checkpointing = asyncio.Lock()
         self._through = 0  # the epoch the last snapshot counts through
+        self._unsure: set[str] = set()  # events whose tail insert failed without an answer
 
     async def ensure_indexes(self) -> None:
         await super().ensure_indexes()
@@ -146,8 +199,20 @@ class CheckpointedEventProjection(MongoEventProjection):
                 "data": envelope.data, "keys": keys, "e": epoch,
             }
             try:
-                await self._tail.insert_one({"_id": event_id, "e": epoch, "keys": keys})
-            except DuplicateKeyError:  # counted before; its record may have been cut short by a crash
+                inserted = await self._tail_inserts.insert({"_id": event_id, "e": epoch, "keys": keys})
+            except Exception:
+                self._unsure.add(event_id)  # the insert may have landed: its redelivery must count it then
+                raise
+            if not inserted and event_id in self._unsure:
+                # This process's own earlier insert landed unanswered and counted nothing: count it now, in this
+                # epoch (the tail document moved to it, so a crash restart counts it once).
+                await self._tail.update_one({"_id": event_id}, {"$set": {"e": epoch, "keys": keys}}, upsert=True)
+                self._unsure.discard(event_id)
+                inserted = True
+            elif inserted:
+                self._unsure.discard(event_id)
+            if not inserted:
+                # counted before; its record may have been cut short by a crash
                 tail = await self._tail.find_one({"_id": event_id}, {"e": 1})
                 if tail is not None and isinstance(tail.get("e"), int):
                     doc["e"] = tail["e"]  # the epoch that counted it, which the delivery that wrote the tail reads

@@ -154,3 +154,48 @@ async def test_a_snapshot_from_before_the_tail_restarts_from_the_events_once(mon
     assert tally.loaded_from == "snapshot + epochs 2..2"
     snap = await Snapshots(mongo_db["snapshots"]).load(SNAPSHOT)
     assert snap is not None and snap.through == {"epoch": 2, "tail": True}
+
+
+async def test_a_tail_insert_that_landed_unanswered_is_counted_by_its_redelivery_once(mongo_db: Any) -> None:
+    from pymongo.errors import AutoReconnect
+
+    hotline = '["tickets_created",["hotline","RS-REPAIR"]]'
+    tally = projection(mongo_db)
+    await tally.counts()
+    real = tally._tail_inserts
+
+    class LandsThenFails:
+        async def insert(self, doc: Any) -> bool:
+            await real.insert(doc)
+            raise AutoReconnect("connection closed after the write")
+
+    lost = created(1)
+    tally._tail_inserts = LandsThenFails()  # type: ignore[assignment]
+    with pytest.raises(AutoReconnect):
+        await tally.record(*lost)
+    tally._tail_inserts = real
+    assert await tally.checkpoint()  # the tail document's epoch is closed meanwhile (and pruned)
+    assert await tally.record(*lost)  # the redelivery counts it
+    assert not await tally.record(*lost)
+    assert await tally.counts() == {hotline: 1}
+    # killed here: the restart counts it once, from the tail
+    assert await projection(mongo_db).counts() == {hotline: 1}
+
+
+async def test_concurrent_records_share_tail_inserts(mongo_db: Any, database_url: str, database_name: str) -> None:
+    import asyncio
+
+    listener = Commands()
+    client: AsyncMongoClient[Any] = AsyncMongoClient(database_url, tz_aware=True, event_listeners=[listener])
+    try:
+        tally = projection(client[database_name])
+        await tally.counts()
+        listener.on.clear()
+        counted = await asyncio.gather(*(tally.record(*created(n)) for n in range(40)))
+    finally:
+        await client.close()
+    assert all(counted)
+    tail_inserts = [c for c in listener.on if c == ("insert", "tally_tail")]
+    assert 1 <= len(tail_inserts) <= 4, listener.on  # grouped, not 40
+    assert await mongo_db["tally_tail"].count_documents({}) == 40
+    assert await projection(mongo_db).counts() == {'["tickets_created",["hotline","RS-REPAIR"]]': 40}
