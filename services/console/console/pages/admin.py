@@ -405,9 +405,10 @@ async def save_engineer(
 CLOCK_ORDER = ("response", "dispatch", "remote_guidance", "confirmation", "redispatch", "escalation", "authorization")
 
 
-async def sla_page(ctx: Ctx, error: str | None = None, status_code: int = 200) -> Response:
+async def sla_page(ctx: Ctx, error: str | None = None, status_code: int = 200, typed: Json | None = None) -> Response:
     """The contract clocks' policies and the escalation chain (GET /sla/policies, /sla/escalation-contacts), both
-    editable, with who changed them last, the calendars to choose from and the recent notification records."""
+    editable, with who changed them last, the calendars to choose from and the recent notification records. After a
+    refusal, `typed` (the body the API refused, with "kind" policies or contacts) is shown again to be corrected."""
     errors: list[str] = []
     found: dict[str, Any] = {}
     for key, path, params in (("policies", "/sla/policies", None), ("contacts", "/sla/escalation-contacts", None),
@@ -419,10 +420,16 @@ async def sla_page(ctx: Ctx, error: str | None = None, status_code: int = 200) -
             found[key] = None
             errors.append(said(exc))
     policies, contacts = found["policies"], found["contacts"]
+    typed_text = None
+    if typed is not None and typed.get("kind") == "policies" and policies is not None:
+        policies = {**policies, **typed["body"]}
+        typed_text = typed.get("overrides_text")
+    elif typed is not None and typed.get("kind") == "contacts" and contacts is not None:
+        contacts = {**contacts, **typed["body"]}
     clocks = sorted((policies or {}).get("clocks", {}).items(), key=lambda kv: CLOCK_ORDER.index(kv[0]) if kv[0] in CLOCK_ORDER else 99)
     calendars = [c["name"] for c in (found["calendars"] or {}).get("calendars", [])]
     return page(ctx, "admin/sla.html", "sla", error=error or ("; ".join(errors) or None), status_code=status_code,
-                policies=policies, clocks=clocks, overrides_text=overrides_text((policies or {}).get("overrides") or {}),
+                policies=policies, clocks=clocks, overrides_text=typed_text if typed_text is not None else overrides_text((policies or {}).get("overrides") or {}),
                 contacts=contacts, levels=list((contacts or {}).get("levels") or []), calendars=calendars,
                 history=list(found["history"] or [])[:5], outbox=list(found["outbox"] or []), langs=LANGS)
 
@@ -499,7 +506,16 @@ def edited_policies(current: Json, form: dict[str, str]) -> tuple[Json, list[str
     body["clocks"] = clocks
     overrides, bad = parse_overrides(form.get("overrides", ""), current.get("overrides") or {})
     body["overrides"] = overrides
+    days = _whole(form.get("repair_progress_working_days"), current.get("repair_progress_working_days"))
+    if days is not None:
+        body["repair_progress_working_days"] = days
     return body, bad
+
+
+def _whole(value: str | None, fallback: Any) -> Any:
+    """A whole-number field as typed (the API says what is wrong with it); an empty one keeps what GET returned."""
+    number = _number(value, fallback)
+    return int(number) if isinstance(number, float) and number.is_integer() else number
 
 
 def _items(value: str) -> list[str]:
@@ -528,6 +544,7 @@ async def _save_sla(ctx: Ctx, path: str, edit: Any, stale: str) -> Response:
     """PUT takes back what GET returned (with If-Match), the editor's fields over it; a version changed meanwhile is
     shown, not overwritten; a refusal is shown in the API's words."""
     form = {k: v for k, v in (await ctx.request.form()).items() if isinstance(v, str)}
+    body: Json = {}
     try:
         reply = await ctx.api.call("GET", path, token=ctx.token, lang=ctx.lang)
         shown = form.get("version", "")
@@ -539,7 +556,10 @@ async def _save_sla(ctx: Ctx, path: str, edit: Any, stale: str) -> Response:
                                   % {"lines": "; ".join(bad)}, status_code=422)
         await ctx.api.call("PUT", path, token=ctx.token, lang=ctx.lang, json=body, if_match=reply.etag)
     except ApiError as exc:
-        return await sla_page(ctx, error=said(exc), status_code=exc.status)
+        kind = "policies" if path.endswith("policies") else "contacts"
+        # A refused edit is shown as typed, to be corrected; a lost race (409/412) shows what is stored now.
+        typed = {"kind": kind, "body": body, "overrides_text": form.get("overrides")} if exc.status == 422 and body else None
+        return await sla_page(ctx, error=said(exc), status_code=exc.status, typed=typed)
     return ctx.redirect(f"/admin/sla?done={'policies' if path.endswith('policies') else 'contacts'}")
 
 

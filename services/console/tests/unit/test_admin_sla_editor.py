@@ -128,3 +128,14 @@ def test_override_lines_round_trip_and_bad_lines_are_named() -> None:
     body, bad = edited_policies(POLICIES, {"response.business_minutes": "abc"})
     assert body["clocks"]["response"]["business_minutes"] == "abc" and bad == []  # sent as typed: the API names it
     assert edited_contacts(CONTACTS, {})["levels"] == []
+
+
+async def test_a_refused_edit_is_shown_as_typed_to_be_corrected() -> None:
+    refusal = {"code": "validation_error", "message": "请求内容有误，请检查所列字段",
+               "detail": [{"loc": ["body", "repair_progress_working_days"], "msg": "应不小于 1", "type": "greater_than_equal"}]}
+    form = _form(**{"response.business_minutes": "abc", "repair_progress_working_days": "0", "overrides": "*:P1 response 20"})
+    [page] = await _run(Gateway(refuse=refusal), [("POST", "/admin/sla/policies", form)])
+    assert page.status_code == 422 and "repair_progress_working_days: 应不小于 1" in page.text
+    assert 'id="response-min" name="response.business_minutes" type="number" step="any" inputmode="decimal" value="abc"' in page.text
+    assert 'name="repair_progress_working_days" type="number" step="1" value="0"' in page.text
+    assert ">*:P1 response 20</textarea>" in page.text
