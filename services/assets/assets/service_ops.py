@@ -434,7 +434,7 @@ def decode_repair_cursor(cursor: str) -> tuple[datetime, str]:
         opened_at, repair_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return datetime.fromisoformat(opened_at), str(repair_id)
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise ValueError(f"not a cursor from this list: {exc}") from None
+        raise ValueError(Said("err.cursor", error=str(exc))) from None
 
 
 async def list_repairs(

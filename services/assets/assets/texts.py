@@ -126,6 +126,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "err.offset_needed": ("须带时区偏移（如 2026-11-30T15:00:00+08:00）", "須帶時區偏移（如 2026-11-30T15:00:00+08:00）",
                           "as_of needs a time zone offset"),
     "err.none_chosen": ("没有选中任何资产", "沒有選中任何資產", "no assets chosen"),
+    "err.cursor": ("游标不属于此列表：{error}", "游標不屬於此列表：{error}", "not a cursor from this list: {error}"),
     "err.range": ("结束日期 {end} 早于开始日期 {start}", "結束日期 {end} 早於開始日期 {start}", "{end} is before {start}"),
     "err.unknown_column": ("未知的列", "未知的欄", "unknown column"),
     "err.column_missing": ("缺少必需的列", "缺少必需的欄", "required column missing"),

@@ -279,7 +279,7 @@ async def list_repairs(
         )
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]) from None
+                            [{"loc": ["query", "cursor"], "msg": said_of(exc), "type": "value_error"}]) from None
     items = [RepairListed.model_validate({**r.model_dump(), "overdue": late}) for r, late in found]
     return RepairPage(items=items, next_cursor=next_cursor)
 

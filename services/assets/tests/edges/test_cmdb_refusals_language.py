@@ -75,6 +75,7 @@ async def test_not_found_conflict_and_field_refusals_are_in_the_callers_language
     wrong = await api.patch(f"{API}/assets/{tag}", json={"attributes": {"ram_gb": "lots", "colour": "red"}}, headers=ZH_CN)
     unknown_type = await api.post(f"{API}/assets", json={"type": "toaster", "location": {"building": "主樓"}}, headers=ZH_CN)
     no_audit = await api.get(f"{API}/audits/none", headers=ZH_CN)
+    bad_cursor = await api.get(f"{API}/repairs", params={"cursor": "not-one"}, headers=ZH_CN)
 
     assert missing.status_code == 404 and missing.json()["detail"] == "没有标签为 GZ-NONE-1 的资产"
     assert missing.json()["message"] == "找不到该资源"
@@ -87,6 +88,8 @@ async def test_not_found_conflict_and_field_refusals_are_in_the_callers_language
     }
     assert unknown_type.status_code == 422 and unknown_type.json()["detail"][0]["msg"].startswith("未知的资产类型「toaster」；已有：")
     assert no_audit.status_code == 404 and no_audit.json()["detail"] == "找不到盘点 none"
+    assert bad_cursor.status_code == 422 and bad_cursor.json()["detail"][0]["loc"] == ["query", "cursor"]
+    assert bad_cursor.json()["detail"][0]["msg"].startswith("游标不属于此列表：")
 
 
 async def test_a_dependency_cycle_and_a_requester_are_refused_in_chinese(api: httpx.AsyncClient) -> None:
