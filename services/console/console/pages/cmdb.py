@@ -209,9 +209,10 @@ async def item(ctx: Annotated[Ctx, Depends(signed_in)], tag: str) -> Response:
     )
     type_names = {str(k.get("code")): str(k.get("name") or k.get("code")) for k in kinds or []}
     graph = layout(str(asset.get("tag", tag)), str(asset.get("type", "")), impact, depends, root_name=str(asset.get("name") or ""))
+    names = {n.tag: n.name for n in graph.nodes if n.name}  # the relations list says names where the graph knows them
     return page_render(ctx, "cmdb/item.html", "browse", error="; ".join(errors) or None, asset=asset, impact=impact,
                        depends=depends, relations=relations or [], graph=graph, node_w=NODE_W, node_h=NODE_H,
-                       type_names=type_names)
+                       type_names=type_names, names=names)
 
 
 # --- the register import --------------------------------------------------------------------------------------------
