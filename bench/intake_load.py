@@ -26,6 +26,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from opsdesk_devstack.infra import free_port, wait_for_port
 from opsdesk_devstack.stack import Stack
+from opsdesk_shared.db_ledger import DRIVER_COMMANDS
 
 HERE = Path(__file__).parent
 
@@ -120,10 +121,6 @@ def db_commands(stack: Stack) -> dict[str, dict[str, float]]:
                 command = labels.split('command="', 1)[1].split('"', 1)[0]
                 found.setdefault(name, {})[command] = float(value)
     return found
-
-
-# Commands of the driver itself (handshakes, heartbeats, sessions): not the ticket's cost, shown apart.
-DRIVER_COMMANDS = frozenset({"hello", "ismaster", "isMaster", "ping", "buildInfo", "endSessions", "saslStart", "saslContinue"})
 
 
 def ledger_per_ticket(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], tickets: int) -> dict[str, dict[str, float]]:

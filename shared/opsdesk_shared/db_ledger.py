@@ -3,15 +3,26 @@
 A ticket's cost is mostly round trips to the database, so each service counts them with PyMongo's command listener
 (`opsdesk_db_commands_total{service, command}`) and its own CPU time (`process_cpu_seconds_total`), both on
 /metrics; `make bench` divides the increase of each by the tickets a run accepted. Handshake and monitoring
-commands (hello, ping, buildInfo, endSessions) are counted too, under their names, so a reader can leave them out.
+commands (hello, ping, buildInfo, endSessions) are counted too, under their names, so a reader can leave them out
+(`DRIVER_COMMANDS`). `CommandTally` counts one client's commands in process, the driver's own left out, for tests that
+hold a use case to a number of commands.
 """
 
 from __future__ import annotations
 
+import collections
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from prometheus_client import Counter, ProcessCollector
-from pymongo import monitoring
+from pymongo import AsyncMongoClient, monitoring
 
 from .observability import SHARED_REGISTRY
+
+# The driver's own commands (handshakes, SCRAM sign-in of a new pooled connection, heartbeats, sessions): not the
+# work's cost, so the tally leaves them out and the bench shows them apart.
+DRIVER_COMMANDS = frozenset({"hello", "isMaster", "ismaster", "saslStart", "saslContinue", "ping", "buildInfo", "endSessions"})
 
 db_commands = Counter(
     "opsdesk_db_commands", "Database commands sent, by service and command name", ["service", "command"],
@@ -39,3 +50,39 @@ class CommandLedger(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         db_command_failures.labels(self.service, event.command_name).inc()
+
+
+class CommandTally(monitoring.CommandListener):
+    """One client's commands by name, counted as they start; DRIVER_COMMANDS are left out. `clear()` before the work
+    to measure, then read `names` (a Counter) or `per(n)`."""
+
+    def __init__(self) -> None:
+        self.names: collections.Counter[str] = collections.Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in DRIVER_COMMANDS:
+            self.names[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
+
+    def clear(self) -> None:
+        self.names.clear()
+
+    def per(self, units: float) -> dict[str, float]:
+        """Commands by name divided by `units` (the tickets or events the work handled)."""
+        return {name: n / units for name, n in self.names.items()}
+
+
+@asynccontextmanager
+async def tallied_client(url: str) -> AsyncIterator[tuple[AsyncMongoClient[dict[str, Any]], CommandTally]]:
+    """A client whose commands `CommandTally` counts, closed on leaving."""
+    tally = CommandTally()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True, event_listeners=[tally])
+    try:
+        yield client, tally
+    finally:
+        await client.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import generate_latest
 
-from opsdesk_shared.db_ledger import db_commands
+from opsdesk_shared.db_ledger import db_commands, tallied_client
 from opsdesk_shared.mongo import connect
 from opsdesk_shared.observability import SHARED_REGISTRY
 
@@ -39,6 +39,20 @@ async def test_a_client_without_a_service_counts_nothing(database_url: str) -> N
         assert _count("", "find") == before
     finally:
         await client.close()
+
+
+async def test_the_tally_counts_one_clients_commands_by_name_and_leaves_the_drivers_own_out(database_url: str) -> None:
+    async with tallied_client(database_url) as (client, tally):
+        coll = client["opsdesk_ledger_test3"]["things"]
+        await client["opsdesk_ledger_test3"].command("ping")  # the first command also signs a connection in
+        await coll.insert_many([{"_id": "a"}, {"_id": "b"}])
+        assert await coll.find_one({"_id": "a"}) is not None
+        assert dict(tally.names) == {"insert": 1, "find": 1}, tally.names
+        assert tally.per(2) == {"insert": 0.5, "find": 0.5}
+        tally.clear()
+        await coll.delete_one({"_id": "b"})
+        assert dict(tally.names) == {"delete": 1}
+        await client.drop_database("opsdesk_ledger_test3")
 
 
 def test_the_ledger_and_the_process_cpu_are_on_metrics() -> None:

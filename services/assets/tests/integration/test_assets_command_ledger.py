@@ -9,17 +9,16 @@ the version check now brings the outbox in the same read. A new ticket's two map
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
 
 from assets import service_ops
 from assets.adapters.mongo import MongoDocs
 from opsdesk_shared.contracts import Requester, TicketAssignedV1, TicketCreatedV1, TicketStatusChangedV1
+from opsdesk_shared.db_ledger import CommandTally, tallied_client
 from opsdesk_shared.mongo import is_ferretdb
 
 pytestmark = pytest.mark.integration
@@ -27,34 +26,14 @@ pytestmark = pytest.mark.integration
 TAG = "GZ-LEDGER-1"
 
 
-HANDSHAKE = frozenset({"hello", "isMaster", "ismaster", "saslStart", "saslContinue", "ping", "buildInfo", "endSessions"})
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name not in HANDSHAKE:  # a new pooled connection signs in (SCRAM) when it is first used
-            self.names[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
-
-
 @pytest.fixture
-async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, Commands]]:
-    commands = Commands()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database_url, tz_aware=True, event_listeners=[commands])
-    yield client[database_name], commands
-    await client.drop_database(database_name)
-    await client.close()
+async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, CommandTally]]:
+    async with tallied_client(database_url) as (client, tally):
+        yield client[database_name], tally
+        await client.drop_database(database_name)
 
 
-async def test_a_tickets_events_in_the_asset_view_read_each_changed_document_twice_and_new_ones_never(counted: tuple[Any, Commands]) -> None:
+async def test_a_tickets_events_in_the_asset_view_read_each_changed_document_twice_and_new_ones_never(counted: tuple[Any, CommandTally]) -> None:
     db, commands = counted
     links = MongoDocs(db["asset_links"])
     ferretdb = await is_ferretdb(db.client)
@@ -65,7 +44,7 @@ async def test_a_tickets_events_in_the_asset_view_read_each_changed_document_twi
                                 reason="nearest", assigned_at=at + timedelta(seconds=1))
     changed = TicketStatusChangedV1(ticket_id="t-1", number="INC-2026-000001", old_status="new", new_status="assigned",
                                     service_code="RS-REPAIR", priority="P3", by="dispatch", changed_at=at + timedelta(seconds=1))
-    commands.names.clear()
+    commands.clear()
 
     for event in (created, assigned, changed):
         assert await service_ops.on_ticket_event(event, links=links)
@@ -80,7 +59,7 @@ async def test_a_tickets_events_in_the_asset_view_read_each_changed_document_twi
     assert asset is not None and asset["tickets"]["t-1"]["status"] == "assigned"
 
 
-async def test_a_ticket_without_an_asset_writes_no_state_after_its_creation(counted: tuple[Any, Commands]) -> None:
+async def test_a_ticket_without_an_asset_writes_no_state_after_its_creation(counted: tuple[Any, CommandTally]) -> None:
     db, commands = counted
     links = MongoDocs(db["asset_links"])
     at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -91,7 +70,7 @@ async def test_a_ticket_without_an_asset_writes_no_state_after_its_creation(coun
     changed = TicketStatusChangedV1(ticket_id="t-2", number="INC-2026-000002", old_status="new", new_status="assigned",
                                     service_code="RS-REPAIR", priority="P3", by="dispatch", changed_at=at + timedelta(seconds=1))
     await is_ferretdb(db.client)
-    commands.names.clear()
+    commands.clear()
 
     assert await service_ops.on_ticket_event(created, links=links)
     assert await service_ops.on_ticket_event(assigned, links=links)
@@ -104,7 +83,7 @@ async def test_a_ticket_without_an_asset_writes_no_state_after_its_creation(coun
     assert ticket is not None and ticket["engineer_id"] == "E-7" and ticket["number"] == "INC-2026-000002"
 
 
-async def test_a_state_heard_before_ticket_created_still_reaches_the_asset_view(counted: tuple[Any, Commands]) -> None:
+async def test_a_state_heard_before_ticket_created_still_reaches_the_asset_view(counted: tuple[Any, CommandTally]) -> None:
     db, _ = counted
     links = MongoDocs(db["asset_links"])
     at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

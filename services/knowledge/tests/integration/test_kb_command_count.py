@@ -3,13 +3,11 @@ real database with a PyMongo command listener; the placements and the deflection
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
 
 from knowledge import problem_service as ps
 from knowledge.adapters import memory, mongo
@@ -18,6 +16,7 @@ from knowledge.problems import DetectionRules
 from knowledge.text import Analyzer
 from opsdesk_shared.contracts import TicketCreatedV1
 from opsdesk_shared.contracts.knowledge import SuggestedArticle
+from opsdesk_shared.db_ledger import CommandTally, tallied_client
 
 pytestmark = pytest.mark.integration
 
@@ -31,27 +30,11 @@ TITLES = [
 ]
 
 
-class Count(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.by_name: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.by_name[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
-
-
 @pytest.fixture
-async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, Count]]:
-    count = Count()
-    client: AsyncMongoClient[Any] = AsyncMongoClient(database_url, tz_aware=True, event_listeners=[count])
-    yield client[database_name], count
-    await client.drop_database(database_name)
-    await client.close()
+async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, CommandTally]]:
+    async with tallied_client(database_url) as (client, tally):
+        yield client[database_name], tally
+        await client.drop_database(database_name)
 
 
 async def _detect_all(tickets: list[TicketCreatedV1], analyzer: Analyzer, *, incidents: Any, candidates: Any,
@@ -65,7 +48,7 @@ async def _detect_all(tickets: list[TicketCreatedV1], analyzer: Analyzer, *, inc
 
 
 async def test_detection_reads_back_no_bucket_it_just_wrote(
-    counted: tuple[Any, Count], analyzer: Analyzer, ticket: Callable[..., TicketCreatedV1], now: datetime,
+    counted: tuple[Any, CommandTally], analyzer: Analyzer, ticket: Callable[..., TicketCreatedV1], now: datetime,
 ) -> None:
     db, count = counted
     tickets = [ticket(title=title, asset_tag=tag, service_code=svc, reported_at=now + timedelta(days=i, microseconds=1234))
@@ -73,12 +56,12 @@ async def test_detection_reads_back_no_bucket_it_just_wrote(
     expected = await _detect_all(tickets, analyzer, incidents=memory.MemoryIncidentStore(),
                                  candidates=memory.MemoryCandidateStore(), problems=memory.MemoryProblemStore())
     await db.command("ping")
-    count.by_name.clear()
+    count.clear()
     placed = await _detect_all(tickets, analyzer, incidents=mongo.MongoIncidentStore(db),
                                candidates=mongo.MongoCandidateStore(db), problems=mongo.MongoProblemStore(db))
     assert placed == expected
     assert {kind for kind, _ in placed} >= {"new_group", "join"}
-    per_ticket = {name: n / len(tickets) for name, n in count.by_name.items()}
+    per_ticket = count.per(len(tickets))
     print(f"knowledge detection commands per ticket: {sum(per_ticket.values()):.2f} {sorted(per_ticket.items())}")
     # Before (2026-11-30): 8.8 a ticket here (find 4.9): each ticket's buckets were read again right after writing.
     # Now 7.2 (find 3.3).
@@ -87,16 +70,16 @@ async def test_detection_reads_back_no_bucket_it_just_wrote(
 
 
 async def test_a_resolution_is_one_read_and_one_write(
-    counted: tuple[Any, Count], ticket: Callable[..., TicketCreatedV1], now: datetime,
+    counted: tuple[Any, CommandTally], ticket: Callable[..., TicketCreatedV1], now: datetime,
 ) -> None:
     db, count = counted
     suggestions = mongo.MongoSuggestionStore(db)
     t = ticket()
     article = SuggestedArticle(article_id="kb-1", title="卡紙", score=1.0, version=1)
     await suggestions.add(Suggestion(ticket_id=t.ticket_id, articles=[article], suggested_at=now), [])
-    count.by_name.clear()
+    count.clear()
     resolved = await suggestions.resolve(t.ticket_id, article_id="kb-1", at_desk=True, at=now + timedelta(minutes=5))
     assert resolved is not None and resolved.deflected and resolved.resolved_article_id == "kb-1"
-    assert count.by_name["find"] + count.by_name["update"] == 2  # before: 3 (the change read back)
+    assert count.names["find"] + count.names["update"] == 2  # before: 3 (the change read back)
     assert resolved == await suggestions.get(t.ticket_id)
     assert await suggestions.resolve(t.ticket_id, article_id="kb-1", at_desk=True, at=now) is None

@@ -15,8 +15,9 @@ from knowledge.ports import CandidateMoved
 from knowledge.problems import DetectionRules
 from knowledge.text import Analyzer
 from opsdesk_shared.contracts import TicketCreatedV1
+from opsdesk_shared.db_ledger import CommandTally
 
-from .test_kb_command_count import TITLES, Count, counted  # noqa: F401 (the fixture)
+from .test_kb_command_count import TITLES, counted  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -126,7 +127,7 @@ async def test_joins_to_a_candidate_confirmed_meanwhile_are_redelivered_not_lost
 
 
 async def test_a_burst_costs_a_few_commands_a_ticket(
-    counted: tuple[Any, Count], analyzer: Analyzer, ticket: Callable[..., TicketCreatedV1], now: datetime,  # noqa: F811
+    counted: tuple[Any, CommandTally], analyzer: Analyzer, ticket: Callable[..., TicketCreatedV1], now: datetime,  # noqa: F811
 ) -> None:
     """32 alike tickets (one pulled batch): one by one they cost 7-8 commands each, the candidate read and
     rewritten with every join; together one insert, one rewrite a bucket and a candidate, and a link each. (The
@@ -140,15 +141,15 @@ async def test_a_burst_costs_a_few_commands_a_ticket(
     try:
         alone = _stores(one_by_one_db)
         await _one_by_one(tickets[:32], analyzer, alone)
-        count.by_name.clear()
+        count.clear()
         await _one_by_one(tickets[32:], analyzer, alone)
-        before = sum(count.by_name.values()) / 32
+        before = sum(count.names.values()) / 32
     finally:
         await db.client.drop_database(one_by_one_db.name)
-    count.by_name.clear()
+    count.clear()
     placed = await ps.detect_many(tickets[32:], analyzer=analyzer, rules=RULES, now=now, **stores)
     assert [p.kind for p in placed if not isinstance(p, BaseException)] == ["join"] * 32
-    after = sum(count.by_name.values()) / 32
-    print(f"detection commands a ticket, a batch of 32 alike: one by one {before:.2f}, together {after:.2f} {dict(count.by_name)}")
-    assert after <= 2.0, dict(count.by_name)  # 1.8 measured: 32 links, 1 insert, 5 bucket rewrites, 1 join, reads
+    after = sum(count.names.values()) / 32
+    print(f"detection commands a ticket, a batch of 32 alike: one by one {before:.2f}, together {after:.2f} {dict(count.names)}")
+    assert after <= 2.0, dict(count.names)  # 1.8 measured: 32 links, 1 insert, 5 bucket rewrites, 1 join, reads
     assert before >= 3 * after, (before, after)

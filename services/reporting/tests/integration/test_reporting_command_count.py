@@ -3,14 +3,13 @@ database with a PyMongo command listener over a synthetic month (each ticket's w
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
 
 from opsdesk_shared.contracts import payload_model
+from opsdesk_shared.db_ledger import CommandTally, tallied_client
 from reporting import figures, service
 from reporting.adapters import mongo as mongo_adapter
 from reporting.adapters.memory import MemoryReadModels
@@ -23,30 +22,14 @@ pytestmark = pytest.mark.integration
 TICKETS = 20
 
 
-class Count(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.by_name: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.by_name[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
-
-
 @pytest.fixture
-async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, Count]]:
-    count = Count()
-    client: AsyncMongoClient[Any] = AsyncMongoClient(database_url, tz_aware=True, event_listeners=[count])
-    yield client[database_name], count
-    await client.drop_database(database_name)
-    await client.close()
+async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, CommandTally]]:
+    async with tallied_client(database_url) as (client, tally):
+        yield client[database_name], tally
+        await client.drop_database(database_name)
 
 
-async def test_a_tickets_events_cost_fewer_commands_and_the_figures_stay_right(counted: tuple[Any, Count]) -> None:
+async def test_a_tickets_events_cost_fewer_commands_and_the_figures_stay_right(counted: tuple[Any, CommandTally]) -> None:
     db, count = counted
     month = generate(tickets=TICKETS)
     models = MongoGenerations(db).models(1)
@@ -54,12 +37,12 @@ async def test_a_tickets_events_cost_fewer_commands_and_the_figures_stay_right(c
     await events.ensure_indexes()
     await models.bucket("warm-up")  # connection handshake out of the count
     tally = Tally()
-    count.by_name.clear()
+    count.clear()
     for envelope in month.events:
         data = payload_model(envelope.type, envelope.version).model_validate(envelope.data)
         await service.project_event(envelope, data, projection=events, tally=tally)
         await service.project(envelope, models=models)
-    per_ticket = {name: n / TICKETS for name, n in count.by_name.items()}
+    per_ticket = count.per(TICKETS)
     total = sum(per_ticket.values())
     print(f"reporting commands per ticket: {total:.1f} {sorted(per_ticket.items())} events {len(month.events) / TICKETS}")
 

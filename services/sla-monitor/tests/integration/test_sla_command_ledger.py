@@ -6,15 +6,14 @@ and one write of its timer (store.settle); it was a read, then update_if's secon
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.db_ledger import CommandTally, tallied_client
 from opsdesk_shared.mongo import is_ferretdb
 from opsdesk_shared.outbox import OutboxRelay
 from sla_monitor import domain, service
@@ -26,23 +25,6 @@ pytestmark = pytest.mark.integration
 MINUTE = timedelta(minutes=1)
 
 
-HANDSHAKE = frozenset({"hello", "isMaster", "ismaster", "saslStart", "saslContinue", "ping", "buildInfo", "endSessions"})
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name not in HANDSHAKE:  # a new pooled connection signs in (SCRAM) when it is first used
-            self.names[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
-
 
 class Published:
     def __init__(self) -> None:
@@ -53,15 +35,13 @@ class Published:
 
 
 @pytest.fixture
-async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, Commands]]:
-    commands = Commands()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database_url, tz_aware=True, event_listeners=[commands])
-    yield client[database_name], commands
-    await client.drop_database(database_name)
-    await client.close()
+async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, CommandTally]]:
+    async with tallied_client(database_url) as (client, tally):
+        yield client[database_name], tally
+        await client.drop_database(database_name)
 
 
-async def test_an_assignment_stops_its_two_clocks_with_one_read_each(counted: tuple[Any, Commands], t0: datetime) -> None:
+async def test_an_assignment_stops_its_two_clocks_with_one_read_each(counted: tuple[Any, CommandTally], t0: datetime) -> None:
     db, commands = counted
     inner = MongoTimerStore(db)
     store = ScheduledTimerStore(inner)
@@ -71,7 +51,7 @@ async def test_an_assignment_stops_its_two_clocks_with_one_read_each(counted: tu
         timer = domain.start_timer(ticket_id="tkt-1", name=name, started_at=t0, duration=60 * MINUTE, correlation_id="c")
         assert await service.start_timer(timer, store=store, outbox=relay)
     ferretdb = await is_ferretdb(db.client)
-    commands.names.clear()
+    commands.clear()
     published.events.clear()  # the two starts' sla.timer_started
 
     at = t0 + 10 * MINUTE
@@ -91,7 +71,7 @@ async def test_an_assignment_stops_its_two_clocks_with_one_read_each(counted: tu
     assert await inner.collection.count_documents({"_outbox.0": {"$exists": True}}) == 0
 
 
-async def test_a_stop_racing_a_changed_timer_decides_on_what_is_stored(counted: tuple[Any, Commands], t0: datetime) -> None:
+async def test_a_stop_racing_a_changed_timer_decides_on_what_is_stored(counted: tuple[Any, CommandTally], t0: datetime) -> None:
     """A timer breached before its stop arrives stays breached: settle decides on the stored document."""
     db, _ = counted
     store = MongoTimerStore(db)
@@ -107,7 +87,7 @@ async def test_a_stop_racing_a_changed_timer_decides_on_what_is_stored(counted: 
     assert stored is not None and stored.status == "breached"
 
 
-async def test_a_clock_start_is_announced_from_its_insert_and_relayed(counted: tuple[Any, Commands], t0: datetime) -> None:
+async def test_a_clock_start_is_announced_from_its_insert_and_relayed(counted: tuple[Any, CommandTally], t0: datetime) -> None:
     """sla.timer_started (issue 16) rides in the timer's own insert (the outbox); a redelivered start adds nothing."""
     db, commands = counted
     inner = MongoTimerStore(db)
@@ -116,7 +96,7 @@ async def test_a_clock_start_is_announced_from_its_insert_and_relayed(counted: t
     relay = OutboxRelay(inner.collection, published, markers=True)
     timer = domain.start_timer(ticket_id="tkt-3", name="dispatch", started_at=t0, duration=10 * MINUTE, correlation_id="c")
     await store.get("warm-up")
-    commands.names.clear()
+    commands.clear()
 
     assert await service.start_timer(timer, store=store, outbox=relay)
     # The slot entry and the timer as before; the event's pending note, then the relay's $pull and the note's delete.
