@@ -10,47 +10,20 @@ from typing import Any
 
 import pytest
 
-from dispatch import service
 from dispatch.adapters.mongo import LOAD_MARKS, MongoAssignmentStore, MongoRoster
 from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE
-from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1
 from opsdesk_shared.outbox import OutboxRelay
+
+from .replay import Dying, Recording, assign, created, load
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Shanghai
 
-
-def created(n: int) -> TicketCreatedV1:
-    return TicketCreatedV1(
-        ticket_id=f"ticket-{n}", number=f"INC-2026-{n:06d}", title="打印機卡紙", channel="hotline", service_code="RS-REPAIR",
-        skill="printer", requester=Requester(name="王小明"), reported_at=NOW,
-    )
-
-
-class Recording:
-    def __init__(self) -> None:
-        self.sent: list[Envelope] = []
-
-    async def publish(self, envelope: Envelope) -> None:
-        self.sent.append(envelope)
-
-
-class KilledBeforeCounting:
+class KilledBeforeCounting(Dying):
     """SIGKILL after the assignment's write, before its load count: the process is gone."""
-
-    def __init__(self, inner: MongoRoster) -> None:
-        self._inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
     async def count_assignment(self, engineer_id: str, assignment_id: str) -> bool:
         raise SystemExit("killed")
-
-
-async def _load(roster: MongoRoster, engineer_id: str) -> int:
-    return next(e.open_load for e in await roster.engineers() if e.id == engineer_id)
 
 
 async def _restart(db: Any, store: MongoAssignmentStore) -> MongoRoster:
@@ -67,23 +40,19 @@ async def test_a_redelivery_after_a_restart_does_not_count_what_the_recount_coun
     store = MongoAssignmentStore(mongo_db)
     outbox = OutboxRelay(store.collection, Recording())
     ticket = created(1)
-
-    async def assign(roster: Any) -> Any:
-        return await service.assign_ticket(ticket, roster=roster, assignments=store, outbox=outbox, now=NOW,
-                                           correlation_id="c", causation_id="e-1")
-
     with pytest.raises(SystemExit):
-        await assign(KilledBeforeCounting(first))
+        await assign(ticket, roster=KilledBeforeCounting(first), store=store, outbox=outbox)
     stored = await store.get(ticket.ticket_id)
     assert stored is not None and stored.status == "open"
-    assert await _load(first, stored.engineer_id) == 0  # the count never happened
+    assert await load(first, stored.engineer_id) == 0  # the count never happened
 
     restarted = await _restart(mongo_db, store)
-    assert await _load(restarted, stored.engineer_id) == 1  # the recount counted the open assignment
+    assert await load(restarted, stored.engineer_id) == 1  # the recount counted the open assignment
 
-    again = await assign(restarted)  # JetStream redelivers ticket.created to the new process
+    # JetStream redelivers ticket.created to the new process
+    again = await assign(ticket, roster=restarted, store=store, outbox=outbox)
     assert again.id == stored.id
-    assert await _load(restarted, stored.engineer_id) == 1  # was 2
+    assert await load(restarted, stored.engineer_id) == 1  # was 2
 
 
 async def test_the_recount_marks_only_the_latest_open_assignments_of_an_engineer_it_corrected(mongo_db: Any) -> None:

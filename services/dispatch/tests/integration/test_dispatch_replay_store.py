@@ -4,37 +4,20 @@ the ticket.assigned kept with it at once and counts the engineer's load exactly 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pymongo.errors import AutoReconnect
 
-from dispatch import service
 from dispatch.adapters.memory import MemoryAssignmentStore, MemoryRoster
 from dispatch.adapters.mongo import MongoAssignmentStore, MongoRoster
 from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE
-from opsdesk_shared.contracts import Envelope, Requester, TicketCreatedV1
+from opsdesk_shared.contracts import Envelope, TicketCreatedV1
 from opsdesk_shared.outbox import MemoryOutbox, OutboxRelay
 
+from .replay import Dying, Recording, assign, created, load
+
 pytestmark = pytest.mark.integration
-
-NOW = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Shanghai
-
-
-def created(n: int) -> TicketCreatedV1:
-    return TicketCreatedV1(
-        ticket_id=f"ticket-{n}", number=f"INC-2026-{n:06d}", title="打印機卡紙", channel="hotline", service_code="RS-REPAIR",
-        skill="printer", requester=Requester(name="王小明"), reported_at=NOW,
-    )
-
-
-class Recording:
-    def __init__(self) -> None:
-        self.sent: list[Envelope] = []
-
-    async def publish(self, envelope: Envelope) -> None:
-        self.sent.append(envelope)
 
 
 class Rig:
@@ -56,11 +39,10 @@ class Rig:
         return self.memory.published if self.memory is not None else self.publisher.sent
 
     async def load(self, engineer_id: str) -> int:
-        return next(e.open_load for e in await self.roster.engineers() if e.id == engineer_id)
+        return await load(self.roster, engineer_id)
 
     async def assign(self, ticket: TicketCreatedV1, *, roster: Any = None, outbox: Any = None) -> Any:
-        return await service.assign_ticket(ticket, roster=roster or self.roster, assignments=self.store,
-                                           outbox=outbox or self.outbox, now=NOW, correlation_id="c", causation_id="e-1")
+        return await assign(ticket, roster=roster or self.roster, store=self.store, outbox=outbox or self.outbox)
 
 
 @pytest.fixture
@@ -68,14 +50,8 @@ async def rig(backend: Any) -> Rig:
     return await Rig().build(backend)
 
 
-class DatabaseDiesAfterTheInsert:
+class DatabaseDiesAfterTheInsert(Dying):
     """The roster's write fails: the database died just after the assignment (and its event) were stored."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
     async def count_assignment(self, engineer_id: str, assignment_id: str) -> bool:
         raise AutoReconnect("connection closed")
