@@ -177,7 +177,12 @@ def message(code: str, lang: str) -> str:
 
 def _ctx_text(key: str, value: Any) -> str:
     # pydantic lists choices as "'a', 'b' or 'c'"; the joining word is English.
-    return str(value).replace(" or ", "、") if key == "expected" else str(value)
+    if key == "expected":
+        return str(value).replace(" or ", "、")
+    # A float limit that is whole reads as a person writes it: "应大于 0", not "应大于 0.0".
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def field_message(item: Mapping[str, Any], lang: str) -> str:

@@ -203,3 +203,9 @@ def test_a_template_without_its_limit_keeps_the_english_reason() -> None:
     assert field_message({"type": "string_too_long", "msg": "String should have at most 5 characters"}, "zh-CN") == (
         "最多（String should have at most 5 characters）"
     )
+
+
+def test_a_whole_float_limit_reads_as_a_person_writes_it() -> None:
+    item = {"type": "greater_than", "msg": "Input should be greater than 0", "ctx": {"gt": 0.0}}
+    assert field_message(item, "zh-CN") == "应大于 0" and field_message(item, "zh-TW") == "應大於 0"
+    assert field_message({**item, "ctx": {"gt": 0.5}}, "zh-CN") == "应大于 0.5"
