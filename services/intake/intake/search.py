@@ -23,6 +23,9 @@ from .domain import SYSTEM_SUBJECTS, Actor, Ticket
 FILTER_FIELDS: tuple[str, ...] = (
     "status", "priority", "service_code", "channel", "assignee", "requester", "department", "asset_tag", "ticket_type",
     "held", "unassigned", "review", "handled_by",
+    # The agency's authorization (issue 16): its state (awaiting, approved, declined) and emergency work (started
+    # first, decided after): authorization=awaiting&emergency=true is the emergency work still waiting for a decision.
+    "authorization", "emergency",
 )
 
 # Fields people type in either script; the others are codes and ids, matched exactly.
@@ -106,6 +109,8 @@ def fields_of(ticket: Ticket) -> dict[str, str | None]:
         "unassigned": "true" if ticket.status == "new" and not (ticket.assignee and ticket.assignee.active) else None,
         "review": ticket.service_record.review if ticket.service_record is not None else None,
         "handled_by": handler_of(ticket)[0],
+        "authorization": ticket.authorization.state if ticket.authorization is not None else None,
+        "emergency": "true" if ticket.authorization is not None and ticket.authorization.emergency else None,
     }
 
 
@@ -176,6 +181,8 @@ def summary_of(ticket: Ticket) -> dict[str, Any]:
         "handled_by": handler,
         "handled_by_name": handler_name,
         "pending_reason": ticket.pending_reason,
+        "authorization_state": ticket.authorization.state if ticket.authorization is not None else None,
+        "emergency": bool(ticket.authorization is not None and ticket.authorization.emergency),
         "reported_at": ticket.reported_at,
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at or ticket.created_at,

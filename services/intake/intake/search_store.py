@@ -52,7 +52,7 @@ from .search import (
 )
 
 # Bumped whenever the tables change shape or what a column means: a file of another version is rebuilt.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"  # 4: the authorization and emergency filter columns (issue 16)
 FIELD_COLUMNS = (*FILTER_FIELDS, "desk")
 SORT_INDEXES = {"created_at": "by_created", "reported_at": "by_reported", "updated_at": "by_updated",
                 "priority": "by_priority", "number": "by_number"}
@@ -100,6 +100,7 @@ CREATE INDEX IF NOT EXISTS by_handler ON tickets(handled_by, created_key, id) WH
 CREATE INDEX IF NOT EXISTS by_held ON tickets(held, created_key, id) WHERE held IS NOT NULL;
 CREATE INDEX IF NOT EXISTS by_unassigned ON tickets(unassigned, created_key, id) WHERE unassigned IS NOT NULL;
 CREATE INDEX IF NOT EXISTS by_review ON tickets(review, created_key, id) WHERE review IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_emergency ON tickets(emergency, authorization, created_key, id) WHERE emergency IS NOT NULL;
 CREATE INDEX IF NOT EXISTS by_service ON tickets(service_code);
 CREATE INDEX IF NOT EXISTS by_channel ON tickets(channel);
 CREATE INDEX IF NOT EXISTS by_asset ON tickets(asset_tag) WHERE asset_tag IS NOT NULL;

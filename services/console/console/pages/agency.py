@@ -2,6 +2,9 @@
 
 - Authorizations waiting: tickets in `awaiting_authorization`, each approved or declined with one click
   (`POST /api/v1/tickets/{id}/authorization {decision, note}`; a decline needs the note, which the API enforces).
+- Emergency work waiting for a decision: work the desk started first (`GET /api/v1/tickets?authorization=awaiting&
+  emergency=true`, in whatever state the work is), each with its authorization clock (`GET /api/v1/timers?timer=
+  authorization`: when the decision is due and the time left, or how late), decided with the same one click.
 - Reports submitted: each read in the page (the PDF through `/reports/file/{id}.pdf`, this console's proxy of
   `GET /api/v1/reports/stored/{id}?format=pdf`), acknowledged or returned with comments.
 - Security incidents (`GET /api/v1/security-incidents?state=open`): who did what, when, on which ticket; each
@@ -50,6 +53,9 @@ DONE = {
 class Inboxes:
     waiting: list[Json] = field(default_factory=list)
     waiting_total: int = 0
+    emergency: list[Json] = field(default_factory=list)
+    emergency_total: int = 0
+    clocks: dict[str, Json] = field(default_factory=dict)  # ticket id -> its authorization clock
     submitted: list[Json] = field(default_factory=list)
     decided: list[Json] = field(default_factory=list)
     incidents: list[Json] = field(default_factory=list)
@@ -72,8 +78,10 @@ async def inboxes(ctx: Ctx, report: str = "") -> Inboxes:
                 box.errors.append(exc.message or exc.code)
             return default
 
-    page, reports, incidents, replacements, engineers = await asyncio.gather(
+    page, emergency, clocks, reports, incidents, replacements, engineers = await asyncio.gather(
         read("/tickets", [("status", "awaiting_authorization"), ("limit", str(WAITING))], {"items": [], "total": 0}),
+        read("/tickets", [("authorization", "awaiting"), ("emergency", "true"), ("limit", str(WAITING))], {"items": [], "total": 0}),
+        read("/timers", [("timer", "authorization"), ("limit", "500")], {"items": []}),
         read("/reports/stored", None, []),
         read("/security-incidents", {"state": "open"}, {"items": []}),
         read("/replacement-requests", None, {"items": []}),
@@ -85,6 +93,11 @@ async def inboxes(ctx: Ctx, report: str = "") -> Inboxes:
     box.decided = decided[:10]
     box.waiting = sorted(page.get("items", []), key=lambda t: str(t.get("reported_at") or ""))  # the longest waiting first
     box.waiting_total = int(page.get("total", len(box.waiting)))
+    box.clocks = {str(c.get("ticket_id")): c for c in (clocks or {}).get("items", []) if c.get("ticket_id")}
+    # The decision due soonest first (a clock not heard of yet, last).
+    box.emergency = sorted(emergency.get("items", []), key=lambda t: (
+        str((box.clocks.get(str(t.get("id"))) or {}).get("due_at") or "9999"), str(t.get("reported_at") or "")))
+    box.emergency_total = int(emergency.get("total", len(box.emergency)))
     box.incidents = list((incidents or {}).get("items", []))
     box.replacements = list((replacements or {}).get("items", []))[:20]
     box.engineers = sorted(engineers or [], key=lambda e: str(e.get("name")))

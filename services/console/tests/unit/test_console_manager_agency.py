@@ -5,6 +5,7 @@ the CSRF check, a refusal is shown in the API's words, and a report's PDF is rel
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,15 @@ class Gateway:
         body = json.loads(request.content) if request.content else None
         self.calls.append((request.method, path, body))
         assert request.headers["authorization"] == "Bearer tok"
+        if path == "/tickets" and q.get("emergency") == "true":
+            assert q["authorization"] == "awaiting"
+            return httpx.Response(200, json={"items": [{"id": "id-e1", "number": "INC-E1", "title": "核心交换机宕机抢修", "status": "in_progress",
+                                                        "service_code": "RS-ONSITE", "requester_name": "王小明", "department": "办公室",
+                                                        "assignee_name": "张工", "reported_at": NOW.isoformat(), "emergency": True,
+                                                        "authorization_state": "awaiting"}], "total": 1, "next_cursor": None})
+        if path == "/timers" and q.get("timer") == "authorization":
+            return httpx.Response(200, json={"items": [{"ticket_id": "id-e1", "name": "authorization", "state": "running",
+                                                        "due_at": (NOW + timedelta(minutes=90)).isoformat()}], "next_cursor": None})
         if path == "/tickets":
             items = [{"id": f"id-{i}", "number": f"INC-{i}", "title": "机房服务器加内存", "status": q["status"], "service_code": "RS-ONSITE",
                       "requester_name": "王小明", "department": "办公室", "reported_at": NOW.isoformat(), "major_incident": False}
@@ -171,6 +181,11 @@ async def test_the_agency_decides_in_one_click_and_reads_the_refusal() -> None:
         ("POST", "/agency/replacements", {"csrf": "c" * 32, "engineer_id": "e2", "reason": "服务态度差", "form_key": "k1"}),
     ])
     assert 'data-incident="si-1"' in home.text and "工程师在未授权工单上接单" in home.text and 'href="/tickets/INC-7"' in home.text
+    # Issue 16: emergency work the desk started first waits for the agency's decision, with the clock's time left.
+    urgent = home.text[home.text.index('id="emergency"'):].split("</section>")[0]
+    assert 'data-ticket="INC-E1" data-emergency' in urgent and "核心交换机宕机抢修" in urgent and "待您决定的紧急工作" in urgent
+    assert 'data-clock="authorization"' in urgent and "授权截止" in urgent and re.search(r"<strong>剩余 (89|90) 分钟</strong>", urgent)
+    assert 'action="/agency/tickets/id-e1/authorization"' in urgent and 'data-count="emergency">1<' in urgent
     # Issue 16's severity policy: three refused accepts folded into one low incident, its count and times shown.
     si1 = home.text[home.text.index('data-incident="si-1"'):].split("</li>")[0]
     assert 'data-severity="low"' in si1 and "低（未遂）" in si1 and 'data-attempts="3"' in si1 and "×3" in si1
@@ -178,7 +193,7 @@ async def test_the_agency_decides_in_one_click_and_reads_the_refusal() -> None:
     assert 'data-replacement="rr-1" data-state="answered"' in home.text and "由李工接替" in home.text
     assert '<option value="e3">赵工</option>' in home.text  # the roster to choose from
     assert incident.headers["location"] == "/?done=incident" and replacement.headers["location"] == "/?done=replacement"
-    assert home.status_code == 200 and home.text.count("data-ticket=") == 2
+    assert home.status_code == 200 and home.text.count("data-ticket=") == 3  # two waiting, one emergency work
     assert 'src="/reports/file/repair-summary%3A2026-10%3Azh-CN.pdf#view=FitH&amp;navpanes=0"' in home.text
     assert declined_bare.status_code == 303 and declined_bare.headers["location"] == "/"  # a reload does not post again
     assert approved.headers["location"] == "/?done=approved"

@@ -136,6 +136,10 @@ class TicketSummary(BaseModel):
     )
     handled_by_name: str | None = None
     pending_reason: Literal["requester", "vendor", "parts"] | None = None
+    authorization_state: Literal["awaiting", "approved", "declined"] | None = Field(
+        default=None, description="The agency's authorization of its work, when its service requires one",
+    )
+    emergency: bool = Field(default=False, description="Emergency work: started first, the agency's decision due after")
     reported_at: datetime
     created_at: datetime
     updated_at: datetime
@@ -359,6 +363,12 @@ async def list_tickets(
         list[str] | None,
         Query(max_length=64, description="The desk person who last acted on it (see handled_by in the items); `me` is the caller"),
     ] = None,
+    authorization: Annotated[
+        list[Literal["awaiting", "approved", "declined"]] | None,
+        Query(description="The agency's authorization of the work; with emergency=true and awaiting: emergency work still "
+              "waiting for the agency's decision (its `authorization` clock on GET /timers?timer=authorization)"),
+    ] = None,
+    emergency: Annotated[bool | None, Query(description="true: only emergency work (started first); false filters nothing")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Free text, Chinese or English; every term must match")] = None,
     created_from: Annotated[LocalDateFrom | None, Query(description=FROM_HELP)] = None,
     created_to: Annotated[LocalDateTo | None, Query(description=TO_HELP)] = None,
@@ -382,6 +392,7 @@ async def list_tickets(
         "requester": requester, "department": department, "asset_tag": asset_tag, "ticket_type": ticket_type,
         "review": review, "handled_by": [actor.subject if who == "me" else who for who in handled_by or ()],
         "held": ["true"] if held else None, "unassigned": ["true"] if unassigned else None,
+        "authorization": authorization, "emergency": ["true"] if emergency else None,
     }
     filters = {name: frozenset(str(v) for v in values) for name, values in given.items() if values and name in FILTER_FIELDS}
     query = SearchQuery(

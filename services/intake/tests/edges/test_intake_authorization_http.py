@@ -275,3 +275,26 @@ async def test_the_desks_counts_name_the_tickets_waiting_for_the_agency(client, 
 
     assert counts["authorization"] == listed.json()["total"] == 1
     assert [t["id"] for t in listed.json()["items"]] == [ticket["id"]]
+
+
+@pytest.mark.usefixtures("guarded")
+async def test_the_agency_lists_emergency_work_still_waiting_for_its_decision(client, as_user) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: emergency work is new or later, so ?status=awaiting_authorization missed it; the agency finds it
+    with authorization=awaiting&emergency=true until it decides, whatever state the work is in."""
+    agent = as_user("agent1")
+    urgent = await _file(client, agent, requester={"name": "王小明", "department": "办公室"}, emergency=True)
+    decided = await _file(client, agent, requester={"name": "李四", "department": "财务科"}, emergency=True)
+    waiting = await _file(client, as_user("req-office"))
+    agency = as_user("agency1")
+    assert (await client.post(f"/api/v1/tickets/{decided['id']}/authorization", json={"decision": "approve"}, headers=agency)).status_code == 200
+
+    page = await client.get("/api/v1/tickets", params={"authorization": "awaiting", "emergency": "true"}, headers=agency)
+
+    assert page.status_code == 200, page.text
+    assert [t["id"] for t in page.json()["items"]] == [urgent["id"]] and page.json()["total"] == 1
+    item = page.json()["items"][0]
+    assert (item["status"], item["authorization_state"], item["emergency"]) == ("new", "awaiting", True)
+    every = await client.get("/api/v1/tickets", params=[("authorization", "awaiting")], headers=agency)
+    assert {t["id"] for t in every.json()["items"]} == {urgent["id"], waiting["id"]}
+    bad = await client.get("/api/v1/tickets", params={"authorization": "maybe"}, headers={**agency, "Accept-Language": "en"})
+    assert bad.status_code == 422 and "authorization" in str(bad.json()["detail"][0]["loc"])

@@ -133,3 +133,29 @@ async def test_a_page_and_the_queue_counts_off_the_loop_equal_the_loops_own_read
     assert cursor_async == cursor and total == index.count(query, actor=DESK) == 6
     counts = await index.counts_async({"new": Query(filters={"status": frozenset({"new"})}), "all": Query()}, actor=DESK)
     assert counts == {"new": 6, "all": 12}
+
+
+def test_emergency_work_waiting_for_the_agency_is_found_by_its_filters_after_a_restart(tmp_path: Path) -> None:
+    """Issue 16 (schema 4): the authorization's state and the emergency mark are filter columns of the file."""
+    from intake.domain import Authorization
+
+    def authorized(n: int, state: str, emergency: bool) -> object:
+        auth = Authorization(state=state, emergency=emergency, requested_at=T0)  # type: ignore[arg-type]
+        return make(n, f"机房 {n}").model_copy(update={"authorization": auth})
+
+    path = tmp_path / "index.sqlite"
+    index = TicketIndex(path)
+    for n, state, emergency in ((1, "awaiting", True), (2, "approved", True), (3, "awaiting", False)):
+        index.upsert(authorized(n, state, emergency))  # type: ignore[arg-type]
+    index.upsert(make(4, "打印机"))
+    index.mark_complete()
+    index.close()
+
+    again = TicketIndex(path)
+    waiting = Query(filters={"authorization": frozenset({"awaiting"}), "emergency": frozenset({"true"})})
+    assert again.search(waiting, actor=DESK)[0] == ["t-001"] and again.count(waiting, actor=DESK) == 1
+    assert sorted(again.search(Query(filters={"authorization": frozenset({"awaiting"})}), actor=DESK)[0]) == ["t-001", "t-003"]
+    summary = again.summaries(["t-001"])[0]
+    assert (summary["authorization_state"], summary["emergency"]) == ("awaiting", True)
+    assert again.summaries(["t-004"])[0]["authorization_state"] is None
+    again.close()
