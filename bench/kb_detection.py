@@ -22,6 +22,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -87,9 +88,11 @@ async def dead_letters(stack: Stack) -> int:
 
 def candidates(stack: Stack) -> tuple[int, int]:
     assert stack.database is not None
+    client: MongoClient[dict[str, Any]]
     with MongoClient(stack.database.url, serverSelectionTimeoutMS=10000) as client:
-        docs = list(client.opsdesk_knowledge.problem_candidates.find({}, {"incident_ids": 1}))
-    return len(docs), sum(len(d.get("incident_ids") or []) for d in docs)
+        docs: list[dict[str, Any]] = list(client.opsdesk_knowledge.problem_candidates.find({}, {"incident_ids": 1}))
+    grouped: int = sum(len(d.get("incident_ids") or []) for d in docs)
+    return len(docs), grouped
 
 
 def main() -> None:
