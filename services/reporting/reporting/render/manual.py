@@ -1,5 +1,6 @@
 """The maintenance manual as a PDF: cover, contents with page numbers, one chapter per article (each from a new page),
-and the sign-off block. Same fonts, page frame and sign-off as the reports (pdf.py).
+and the sign-off block. Same fonts, cover, contents, page frame (header and page numbers) and sign-off as the
+reports (pdf.py).
 
 An article body is plain text with light Markdown: `#` headings, `-`/`*` bullets, numbered steps and fenced code;
 every other line is a paragraph of its own, so the author's line breaks stay.
@@ -7,23 +8,20 @@ every other line is a paragraph of its own, so the author's line breaks stay.
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak, Paragraph, Preformatted, SimpleDocTemplate, Spacer, Table, TableStyle
-from reportlab.platypus.tableofcontents import TableOfContents
+from reportlab.platypus import PageBreak, Paragraph, Preformatted, SimpleDocTemplate, Spacer
 
 from .. import periods
 from ..i18n import t
 from .fonts import pdf_font
-from .pdf import MARGIN, sign_off, styles
+from .pdf import build, contents, cover_page, sign_off, styles
 
 CHAPTER = "chapter"
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
@@ -70,21 +68,8 @@ def cover(report: dict[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:
         [t("articles_count", lang), str(len(chapters))],
         [t("report_date", lang), _date(report["generated_at"])],
     ]
-    info = Table([[Paragraph(escape(k), s["cover_sub"]), Paragraph(escape(str(v)), s["cover_sub"])] for k, v in rows],
-                 colWidths=[45 * mm, 95 * mm])
-    info.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), pdf_font()), ("LINEBELOW", (1, 0), (1, -1), 0.5, colors.grey),
-                              ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
     title = report["title"] if lang == "en" else f"《{report['title']}》"
-    return [Spacer(1, 50 * mm), Paragraph(escape(report.get("agency") or ""), s["cover_sub"]), Spacer(1, 6 * mm),
-            Paragraph(escape(title), s["cover"]), Spacer(1, 35 * mm), info, PageBreak()]
-
-
-def contents(lang: str, s: dict[str, ParagraphStyle]) -> list[Any]:
-    toc = TableOfContents()
-    toc.levelStyles = [s["toc"]]
-    toc.dotsMinLevel = 0
-    toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), pdf_font())])
-    return [Paragraph(escape(t("contents", lang)), s["title"]), toc]
+    return cover_page(report, title, rows, s)
 
 
 def body(text: str, s: dict[str, ParagraphStyle]) -> list[Any]:
@@ -133,24 +118,9 @@ def chapter(section: dict[str, Any], lang: str, s: dict[str, ParagraphStyle]) ->
 def render(report: dict[str, Any]) -> bytes:
     s = manual_styles()
     lang = report["lang"]
-    out = io.BytesIO()
-    doc = _Manual(out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=20 * mm, bottomMargin=18 * mm,
-                  title=report["title"], author=report.get("contractor") or "Opsdesk", initialFontName=pdf_font())
-    story: list[Any] = [*cover(report, s), *contents(lang, s)]
+    story: list[Any] = [*cover(report, s), *contents(lang, s, page_break=False)]  # each chapter starts a page
     for section in report.get("sections") or []:
         story += chapter(section, lang, s)
     story += [Spacer(1, 10 * mm), *sign_off(report, s)]
-
-    def first(canvas: Any, document: Any) -> None:
-        """The cover carries no running header or page number."""
-
-    def later(canvas: Any, document: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(pdf_font(), 8)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(MARGIN, A4[1] - 12 * mm, f"{report['title']}  v{report.get('revision') or 1}    {report.get('contractor') or ''}")
-        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, t("page", lang) % document.page)
-        canvas.restoreState()
-
-    doc.multiBuild(story, onFirstPage=first, onLaterPages=later)
-    return out.getvalue()
+    header = f"{report['title']}  v{report.get('revision') or 1}    {report.get('contractor') or ''}"
+    return build(_Manual, story, report, header=header)

@@ -135,6 +135,11 @@ def cover(report: dict[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:
         [t("report_date", lang), periods.local(report["generated_at"]).strftime("%Y-%m-%d")
          if hasattr(report["generated_at"], "astimezone") else str(report["generated_at"])],
     ]
+    return cover_page(report, title, rows, s)
+
+
+def cover_page(report: dict[str, Any], title: str, rows: list[list[Any]], s: dict[str, ParagraphStyle]) -> list[Any]:
+    """The agency, the title and a table of what the deliverable is (label, value), then a new page."""
     info = Table([[Paragraph(escape(k), s["cover_sub"]), Paragraph(escape(str(v)), s["cover_sub"])] for k, v in rows],
                  colWidths=[45 * mm, 95 * mm])
     info.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), pdf_font()), ("LINEBELOW", (1, 0), (1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -143,12 +148,14 @@ def cover(report: dict[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:
             Paragraph(escape(title), s["cover"]), Spacer(1, 35 * mm), info, PageBreak()]
 
 
-def contents(lang: str, s: dict[str, ParagraphStyle]) -> list[Any]:
+def contents(lang: str, s: dict[str, ParagraphStyle], *, page_break: bool = True) -> list[Any]:
+    """The contents heading and list (the document class feeds it); a new page after it unless the caller's next
+    flowable starts one."""
     toc = TableOfContents()
     toc.levelStyles = [s["toc"]]
     toc.dotsMinLevel = 0
     toc.tableStyle = TableStyle([("FONTNAME", (0, 0), (-1, -1), pdf_font())])
-    return [Paragraph(escape(t("contents", lang)), s["title"]), toc, PageBreak()]
+    return [Paragraph(escape(t("contents", lang)), s["title"]), toc, *([PageBreak()] if page_break else [])]
 
 
 def sign_off(report: dict[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:
@@ -194,13 +201,20 @@ def _section(section: dict[str, Any], lang: str, s: dict[str, ParagraphStyle]) -
 def render(report: dict[str, Any]) -> bytes:
     s = styles()
     lang = report["lang"]
-    out = io.BytesIO()
-    doc = _Document(out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=20 * mm, bottomMargin=18 * mm,
-                    title=report["title"], author=report.get("contractor") or "Opsdesk", initialFontName=pdf_font())
     story: list[Any] = [*cover(report, s), *contents(lang, s), Paragraph(escape(report["title"]), s["title"])]
     for section in report["sections"]:
         story += _section(section, lang, s)
     story += [Spacer(1, 8 * mm), *sign_off(report, s)]
+    return build(_Document, story, report, header=f"{report['title']}    {report.get('contractor') or ''}")
+
+
+def build(document_class: type[SimpleDocTemplate], story: list[Any], report: dict[str, Any], *, header: str) -> bytes:
+    """The PDF of `story` on A4 in the report frame: the cover page bare, every later page with `header` on top and
+    its page number at the foot (reports and the manual alike). multiBuild: a second pass fills in the contents."""
+    out = io.BytesIO()
+    doc = document_class(out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=20 * mm, bottomMargin=18 * mm,
+                         title=report["title"], author=report.get("contractor") or "Opsdesk", initialFontName=pdf_font())
+    page = t("page", report["lang"])
 
     def first(canvas: Any, document: Any) -> None:
         """The cover carries no running header or page number."""
@@ -209,8 +223,8 @@ def render(report: dict[str, Any]) -> bytes:
         canvas.saveState()
         canvas.setFont(pdf_font(), 8)
         canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(MARGIN, A4[1] - 12 * mm, f"{report['title']}    {report.get('contractor') or ''}")
-        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, t("page", lang) % document.page)
+        canvas.drawString(MARGIN, A4[1] - 12 * mm, header)
+        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, page % document.page)
         canvas.restoreState()
 
     doc.multiBuild(story, onFirstPage=first, onLaterPages=later)
