@@ -14,8 +14,8 @@ a full copy of every ticket in memory nor a full reload from the database at sta
 Every write compares versions: an older read never overwrites a newer row (issue 14, defect 2).
 
 Threads: the event loop writes and reads through one connection (a write is one short transaction; a search a few
-index reads). `search_async`/`count_async` run a search in a worker thread on a connection of its own (WAL lets it
-read beside the writer), for callers that would rather not hold the loop while a large count runs.
+index reads). `page_async`/`counts_async` (GET /tickets, /tickets/counts) read in a worker thread on a connection of
+its own (WAL lets it read beside the writer), so a large count does not hold the loop.
 """
 
 from __future__ import annotations
@@ -491,19 +491,6 @@ class TicketIndex:
             with self._reader_lock:
                 self._reader_conns.append(conn)
         return conn
-
-    async def search_async(self, query: Query, *, actor: Actor) -> tuple[list[str], str | None]:
-        total = self._total()
-
-        def work() -> tuple[list[str], str | None]:
-            db = self._reader()
-            return _search(db, query, actor, matching=_count(db, query, actor, total=total), total=total)
-
-        return await asyncio.to_thread(work)
-
-    async def count_async(self, query: Query, *, actor: Actor) -> int:
-        total = self._total()
-        return await asyncio.to_thread(lambda: _count(self._reader(), query, actor, total=total))
 
     async def page_async(self, query: Query, *, actor: Actor) -> tuple[list[dict[str, Any]], str | None, int]:
         """One page for GET /tickets off the event loop, in one trip to a worker thread: the summaries in order, the
