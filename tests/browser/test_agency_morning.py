@@ -5,12 +5,16 @@ replaced. A desk agent's refused act on the ticket waiting for authorization is 
 acknowledges it, and the project manager closes it from the dashboard with a note, answers the replacement request
 with a plan and a date, and resubmits the returned report (the returned version stays shown with its comments). A
 refused act redirects (a reload does not post again) and shows the API's words; services read by name, incidents'
-acts in words. Each act is checked through the API; axe-core finds nothing, no JavaScript error, screenshots 30-32, 36.
+acts in words. Issue 16's leftovers: a second refused click folds into the same low incident (×2); emergency work the
+desk started first waits in its own list with the authorization clock's time left and is approved in one click; the
+requester reads the decline and its note on the portal's timeline. Each act is checked through the API; axe-core
+finds nothing, no JavaScript error, screenshots 30-32, 36, 37.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -92,6 +96,25 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     assert early.status_code == 409, early.text
     incidents = _api(stack, "GET", "/security-incidents", bearer(stack, agency), params={"state": "open"}).json()["items"]
     [incident] = [i for i in incidents if i.get("ticket_id") == decline["id"]]
+    assert (incident["severity"], incident["attempts"]) == ("low", 1)  # a refused attempt (issue 16's policy)
+    # A second refused click within the hour folds into the same open incident: one incident, counted twice.
+    again = _api(stack, "POST", f"/tickets/{decline['id']}/status", desk, json={"status": "pending"})
+    assert again.status_code == 409, again.text
+    incidents = _api(stack, "GET", "/security-incidents", bearer(stack, agency), params={"state": "open"}).json()["items"]
+    [incident] = [i for i in incidents if i.get("ticket_id") == decline["id"]]
+    assert incident["attempts"] == 2 and len(incident["occurrences"]) == 2
+    # Emergency work the desk starts first waits for the agency's decision, on its authorization clock.
+    urgent = _api(stack, "POST", "/tickets", desk, json={
+        "title": "机房空调停机抢修（紧急）", "description": "机房温度过高", "channel": "hotline", "service_code": SERVICE,
+        "requester": {"name": "王小明", "department": "办公室"}, "emergency": True}).json()
+    assert urgent["status"] == "new" and urgent["authorization"]["emergency"] is True, urgent
+    for _ in range(120):  # the SLA monitor starts the clock from ticket.created
+        clocks = _api(stack, "GET", "/timers", bearer(stack, agency), params={"timer": "authorization"}).json()["items"]
+        if any(c.get("ticket_id") == urgent["id"] for c in clocks):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the authorization clock of the emergency work never started")
     service_name = _api(stack, "GET", f"/catalog/{SERVICE}", {**bearer(stack, agency), "Accept-Language": "zh-CN"}).json()["name"]
 
     p = open_page()
@@ -104,6 +127,11 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     assert service_name in facts and SERVICE not in facts  # the service by name, not its code
     said = page.locator(f"li[data-incident='{incident['id']}'] p.small").inner_text()
     assert "ticket.status:" not in said and "处理中" in said, said  # the act in words
+    folded = page.locator(f"li[data-incident='{incident['id']}']")
+    assert folded.locator("[data-attempts='2']").inner_text() == "×2" and "低（未遂）" in folded.inner_text()
+    emergency = page.locator(f"#emergency li[data-ticket='{urgent['number']}']")
+    assert emergency.count() == 1 and "授权截止" in emergency.locator("[data-clock=authorization]").inner_text()
+    assert "剩余" in emergency.locator("[data-clock=authorization]").inner_text()
     for rid in (to_acknowledge, to_return):
         assert page.locator(f"li[data-report='{rid}']").count() == 1
     # The report is read in the page: the frame shows the PDF the console relays from the API.
@@ -117,6 +145,12 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     page.wait_for_timeout(5000)  # let the PDF viewer draw before the screenshot
     assert p.axe() == []
     p.shot("30-agency-inboxes")
+
+    # The emergency work approved after the fact, one click: it leaves the list; the work goes on.
+    emergency.locator("button[value=approve]").click()
+    landed(page, "approved")
+    assert page.locator(f"#emergency li[data-ticket='{urgent['number']}']").count() == 0
+    assert _api(stack, "GET", f"/tickets/{urgent['id']}", bearer(stack, agency)).json()["authorization"]["state"] == "approved"
 
     # Approve one ticket, one click; dispatch takes it from there.
     page.locator(f"li[data-ticket='{approve['number']}'] button[value=approve]").click()
@@ -139,6 +173,15 @@ def test_the_agencys_morning(open_page: Any, stack: Stack, guarded: str, agency:
     landed(page, "declined")
     declined = _api(stack, "GET", f"/tickets/{decline['id']}", who).json()
     assert declined["status"] == "cancelled", declined
+    # The requester reads the decline on their ticket's timeline: who decided, and the note.
+    r = open_page()
+    sign_in(r, requester)
+    r.page.goto(f"/tickets/{decline['number']}")
+    timeline = r.page.locator("section.timeline").inner_text()
+    assert "周主任" in timeline and "本月统一外送，无需单独处理" in timeline and "已取消" in timeline, timeline
+    assert r.axe() == []
+    r.shot("37-requester-reads-the-decline")
+    assert r.errors == []
 
     # Ask for an engineer to be replaced, with a reason; the request is dispatch's, the answer the project manager's.
     engineer_id = page.locator("#rep-engineer option").first.get_attribute("value")

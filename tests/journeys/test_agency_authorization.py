@@ -130,6 +130,9 @@ def test_the_agency_declines_and_the_requester_reads_why(
     seen = ticket(stack, tid, requester)
     assert seen["status"] == "cancelled"
     assert (seen["authorization"]["state"], seen["authorization"]["note"]) == ("declined", "本月统一更换，无需单独申请")
+    # The requester's timeline (the ticket's steps) shows the decline, who decided and the note.
+    [step] = [e for e in seen["history"] if e["action"] == "authorization:declined"]
+    assert (step["by_name"], step["changes"]["reason"]["new"], step["changes"]["status"]["new"]) == ("周主任", "本月统一更换，无需单独申请", "cancelled")
     # Nobody was ever dispatched: dispatch keeps at most the withdrawn slot of a ticket that ended, with no engineer.
     slot = _get(stack, f"/assignments/{tid}", desk)
     assert slot.status_code == 404 or (slot.json()["status"] == "withdrawn" and not slot.json()["engineer_id"]), slot.text
@@ -153,3 +156,44 @@ def test_a_standing_authorization_authorizes_routine_work_as_it_is_filed(
     removed = httpx.delete(f"{stack.gateway}/api/v1/standing-authorizations/{standing['id']}", headers=agency, timeout=TIMEOUT)
     assert removed.status_code == 204
     assert _file(stack, requester, "打印机驱动重装（长期授权已撤销）")["status"] == "awaiting_authorization"
+
+
+def test_emergency_work_waits_for_the_agency_on_its_clock_counted_from_the_start(
+    stack: Stack, guarded: str, agency: dict[str, str], desk: dict[str, str],
+) -> None:
+    """Emergency work goes out first and the agency finds it waiting for its decision (it is `new` or later, so not in
+    status=awaiting_authorization), with its authorization clock; the clock is counted by reporting from the SLA
+    monitor's sla.timer_started, before any warning speaks of it."""
+    body = {"title": "核心交换机宕机抢修（紧急）", "description": "整层断网", "channel": "hotline", "service_code": SERVICE,
+            "requester": {"name": "王小明", "department": "办公室"}, "emergency": True}
+    filed = _post(stack, "/tickets", desk, body)
+    assert filed.status_code == 201, filed.text
+    tid = filed.json()["id"]
+    assert filed.json()["status"] == "new" and filed.json()["authorization"]["emergency"] is True
+
+    listed = httpx.get(f"{stack.gateway}/api/v1/tickets", params={"authorization": "awaiting", "emergency": "true"}, headers=agency, timeout=TIMEOUT)
+    assert listed.status_code == 200, listed.text
+    [item] = [t for t in listed.json()["items"] if t["id"] == tid]
+    assert (item["authorization_state"], item["emergency"]) == ("awaiting", True)
+
+    def clock() -> dict[str, Any] | None:
+        items = httpx.get(f"{stack.gateway}/api/v1/timers", params={"timer": "authorization"}, headers=agency, timeout=TIMEOUT)
+        assert items.status_code == 200, items.text
+        return next((c for c in items.json()["items"] if c.get("ticket_id") == tid), None)
+
+    running = wait_for(clock)
+    assert _at(running["due_at"]) > _at(running["started_at"])
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+    def counted() -> dict[str, Any] | None:
+        report = _get(stack, f"/reports/service-summary/{month}", admin(stack))
+        assert report.status_code == 200, report.text
+        row = next((r for r in report.json()["figures"]["sla"] if r["timer"] == "authorization"), None)
+        return row if row is not None and row["started"] >= 1 else None
+
+    row = wait_for(counted)
+    assert row["warned"] == 0 and row["compliance"] is None  # running, nobody warned, nothing decided: counted anyway
+
+    assert _post(stack, f"/tickets/{tid}/authorization", agency, {"decision": "approve", "note": "同意先行处置"}).status_code == 200
+    after = httpx.get(f"{stack.gateway}/api/v1/tickets", params={"authorization": "awaiting", "emergency": "true"}, headers=agency, timeout=TIMEOUT)
+    assert tid not in [t["id"] for t in after.json()["items"]]

@@ -66,6 +66,14 @@ def test_an_engineers_act_on_unauthorized_work_is_an_incident_acknowledged_then_
 
     found = wait_for(incident)
     assert found["rule"] == "unauthorized_ticket_act" and found["actor_role"] == "engineer" and found["act"] == "assignment.accept"
+    # Issue 16's severity policy: a refused attempt is low, and the engineer's next two tries within the hour fold
+    # into the same open incident (a count and the times), not two more incidents.
+    assert (found["severity"], found["attempts"]) == ("low", 1)
+    for _ in range(2):
+        assert _post(stack, f"/assignments/{tid}/accept", onsite).status_code == 409
+    found = wait_for(lambda: (i := incident()) is not None and i["attempts"] == 3 and i)
+    assert len(found["occurrences"]) == 3 and found["severity"] == "low"
+    assert [i["id"] for i in _get(stack, "/security-incidents", agency).json()["items"] if i["ticket_id"] == tid] == [found["id"]]
     assert found["detected_by"] == "dispatch" and found["ticket_number"] == number and found["state"] == "open"
     desk = sign_in(stack, "agent", department="服务台", prefix="desk")
     assert _get(stack, "/security-incidents", desk).status_code == 403
