@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .catalogue import language_of as language_of  # the one reading of a language (catalogue.py)
 from .offload import BudgetExceeded
 
 LANGUAGES = ("zh-CN", "zh-TW", "en")
@@ -147,27 +148,6 @@ class Unavailable(Exception):
 def language(request: Request) -> str:
     """The first supported language in Accept-Language (q-values honoured), English otherwise."""
     return language_of(request.headers.get("accept-language", ""))
-
-
-def language_of(header: str) -> str:
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        ranked.append((-q, position, tag.strip().lower()))
-    for _, _, tag in sorted(ranked):
-        if tag in ("zh-cn", "zh-hans", "zh-sg", "zh", "zh-hans-cn"):
-            return "zh-CN"
-        if tag in ("zh-tw", "zh-hant", "zh-hk", "zh-mo", "zh-hant-tw"):
-            return "zh-TW"
-        if tag.startswith("en"):
-            return "en"
-    return "en"
 
 
 def message(code: str, lang: str) -> str:

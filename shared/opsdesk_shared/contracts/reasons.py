@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
 
+from ..catalogue import LANGUAGES as LANGUAGES
+from ..catalogue import Language as Language
+from ..catalogue import Param as Param
+from ..catalogue import language_of as language_of
 from ..localtime import site_zone
 
-Language = Literal["zh-CN", "zh-TW", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh-CN", "zh-TW", "en")
-Param = str | int | float | bool | None
 Params = Mapping[str, Param]
 
 # Words a parameter stands for: enum values shown to people in their language.
@@ -81,14 +81,6 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "eta": ("预计到场 {eta}", "預計到場 {eta}", "eta {eta}"),
     "overdue_due": ("应于 {due} 前完成", "應於 {due} 前完成", "due {due}"),
 }
-
-
-def language_of(tag: str | None) -> Language:
-    """One of the three languages for a tag (zh-CN, zh-Hans, zh-TW, zh-HK, en-GB...); English for anything else."""
-    low = (tag or "").strip().replace("_", "-").lower()
-    if low.startswith(("zh-tw", "zh-hk", "zh-mo", "zh-hant")):
-        return "zh-TW"
-    return "zh-CN" if low.startswith("zh") else "en"
 
 
 def word(key: str, language: str) -> str:
