@@ -4,19 +4,15 @@
 A refusal is raised with a `Said`: a catalogue code with its parameters. `Said` is a `str` whose value is the English
 text, so logs, `str(exc)` and older callers keep working; the edge (entrypoints/errors.py) renders it in the caller's
 language (Accept-Language, chosen by opsdesk_shared.errors.language) for the one error shape's `detail` or a field's
-`msg`. The register import's row errors carry their code and parameters too (register_io.RowError), so the report
+`msg`. The machinery is the services' one (opsdesk_shared.catalogue); this module keeps the table and its words.
+The register import's row errors carry their code and parameters too (register_io.RowError), so the report
 is said in the reader's language while the stored import keeps the code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from opsdesk_shared.contracts.reasons import language_of
-
-LANGS = ("zh-CN", "zh-TW", "en")
-Param = str | int | float | None
+from opsdesk_shared import catalogue
+from opsdesk_shared.catalogue import Catalogue, localise, said_of
 
 # Values a parameter names that a person reads in their language (asset statuses, repair stages, relation types).
 WORDS: dict[str, tuple[str, str, str]] = {
@@ -143,47 +139,14 @@ TEXTS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def render(code: str, params: Mapping[str, Any], language: str) -> str:
-    """The text of `code` in `language` (English for a language we do not have), its parameters filled in."""
-    at = LANGS.index(language_of(language))
-    texts = TEXTS.get(code)
-    if texts is None:
-        return code
-    fill = {k: (WORDS[str(v)][at] if k in WORD_PARAMS and str(v) in WORDS else ("" if v is None else v)) for k, v in params.items()}
-    try:
-        return texts[at].format(**fill)
-    except (KeyError, IndexError, ValueError):
-        return texts[2]
+CATALOGUE = Catalogue(TEXTS, words=dict.fromkeys(WORD_PARAMS, WORDS))
+render = CATALOGUE.render
 
 
-class Said(str):
-    """A refusal text: a catalogue code with parameters, whose `str` value is the English text."""
+class Said(catalogue.Said):
+    """A refusal text of the CMDB's catalogue: a code with parameters, whose `str` value is the English text."""
 
-    code: str
-    params: dict[str, Param]
-
-    def __new__(cls, code: str, /, **params: Param) -> Said:
-        said = super().__new__(cls, render(code, params, "en"))
-        said.code = code
-        said.params = params
-        return said
-
-    def text(self, language: str) -> str:
-        return render(self.code, self.params, language)
+    catalogue = CATALOGUE
 
 
-def said_of(exc: BaseException) -> str:
-    """The exception's text, keeping a `Said` (so the edge can render it) where the exception was raised with one."""
-    first = exc.args[0] if exc.args else None
-    return first if isinstance(first, Said) else str(exc)
-
-
-def localise(value: Any, language: str) -> Any:
-    """A `detail` or a field list with every `Said` in it rendered in `language`; anything else unchanged."""
-    if isinstance(value, Said):
-        return value.text(language)
-    if isinstance(value, list | tuple):
-        return [localise(item, language) for item in value]
-    if isinstance(value, Mapping):
-        return {k: localise(v, language) for k, v in value.items()}
-    return value
+__all__ = ["CATALOGUE", "TEXTS", "WORDS", "Said", "localise", "render", "said_of"]
