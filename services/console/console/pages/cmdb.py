@@ -127,9 +127,18 @@ def is_department(hit: Json) -> bool:
     return hit.get("ci_type") == "department" or str(hit.get("tag", "")).startswith("dept:")
 
 
+def through_relation(hit: Json) -> bool:
+    """A department named by a `used_by` relation: its own path ends at it (the impact API counts the relation as a
+    step); a department an item merely belongs to ends its path at that item."""
+    path = hit.get("path") or []
+    return is_department(hit) and bool(path) and str(path[-1]) == str(hit.get("tag"))
+
+
 def column_of(hit: Json) -> int:
     """How far from the item a hit is drawn: its depth, and a department one column past the item that it uses."""
     depth = int(hit.get("depth") or (0 if is_department(hit) else 1))
+    if through_relation(hit):
+        return max(depth, 1)  # its depth already counts the step past the item
     return depth + 1 if is_department(hit) else max(depth, 1)
 
 
@@ -173,8 +182,9 @@ def layout(root: str, root_type: str, impact: Json | None, depends: Json | None,
         depth = sign * column_of(hit)
         reached = by_key.get((depth, str(hit.get("tag"))))
         department = is_department(hit)
-        # A department is reached through the item it uses (the last on its path); an item through the one before it.
-        previous = path[-1] if department else (path[-2] if len(path) >= 2 else None)
+        # A department is reached through the item it uses (the last on its path, or the one before the department
+        # when a relation names it); an item through the one before it.
+        previous = path[-1] if department and not through_relation(hit) else (path[-2] if len(path) >= 2 else None)
         if reached is None or previous is None:
             continue
         before = centre if depth - sign == 0 else by_key.get((depth - sign, previous))

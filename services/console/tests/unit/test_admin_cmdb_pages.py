@@ -117,6 +117,21 @@ def test_the_graph_joins_each_hit_to_the_one_before_it() -> None:
     assert by["财务科"].department and by["财务科"].x == by["SVC-1"].x  # one column past the item it uses
 
 
+def test_a_department_named_by_a_used_by_relation_hangs_off_the_item_that_uses_it() -> None:
+    """The impact API's two shapes: a department an item belongs to ends its path at that item (depth of the item);
+    one a `used_by` relation names ends its path at itself (its depth counts the relation). Both are drawn one column
+    past the item, joined to it; the second was drawn nowhere (walk, session 6)."""
+    impact = {"items": [{"tag": "APP-1", "ci_type": "application", "depth": 1, "path": ["SRV-1", "APP-1"], "via": ["runs_on"]},
+                        {"tag": "SVC-1", "ci_type": "business_service", "depth": 2, "path": ["SRV-1", "APP-1", "SVC-1"], "via": ["runs_on", "depends_on"]}],
+              "departments": [{"tag": "dept:财务科", "ci_type": "department", "depth": 3, "path": ["SRV-1", "APP-1", "SVC-1", "dept:财务科"],
+                               "via": ["runs_on", "depends_on", "used_by"]}]}
+    graph = layout("SRV-1", "server", impact, None)
+    by = {n.tag: n for n in graph.nodes}
+    assert by["dept:财务科"].department and by["dept:财务科"].x == by["SVC-1"].x + (by["SVC-1"].x - by["APP-1"].x)
+    assert ("SVC-1", "dept:财务科", "used_by") in {(e.source.tag, e.target.tag, e.via) for e in graph.edges}
+    assert graph.width >= by["dept:财务科"].x + 168
+
+
 @pytest.mark.asyncio
 async def test_the_catalog_editor_puts_back_what_get_returned_with_its_changes() -> None:
     fake = Gateway()
