@@ -88,6 +88,7 @@ def percent(x: float | None) -> str:
 @dataclass
 class Dashboard:
     period: str
+    closed_period: str = ""  # the month just ended: what the month-end reports (due the 5th and the 10th) are about
     compliance: list[Bar] = field(default_factory=list)
     first_contact: Json | None = None
     states: list[Bar] = field(default_factory=list)
@@ -154,6 +155,12 @@ def earlier_versions(reports: list[Json]) -> dict[str, list[Json]]:
     return out
 
 
+def previous_month(period: str) -> str:
+    """"2026-12" -> "2026-11", "2027-01" -> "2026-12": the month a month-end report is generated for."""
+    year, month = (int(x) for x in period.split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
 def act_words(ctx: Ctx, act: str) -> str:
     """A security incident's act code in words ("ticket.status:resolved" -> 把工单改为「已解决」); an unknown code as is."""
     if act.startswith("ticket.status:"):
@@ -170,13 +177,15 @@ ACTS = {"cmdb.change": N_("act.cmdb.change"), "repair.send_out": N_("act.repair.
 async def dashboard(ctx: Ctx) -> Dashboard:
     now = ctx.now().astimezone(ctx.console.zone)
     period = now.strftime("%Y-%m")
-    d = Dashboard(period=period)
+    d = Dashboard(period=period, closed_period=previous_month(period))
     errors = d.errors
     figures_call = _guard(ctx, errors, _get(ctx, f"/reports/service-summary/{period}", {"format": "json"}), None)
     totals_call = asyncio.gather(*(_guard(ctx, errors, _total(ctx, s), 0) for s in OPEN_STATES))
     breached_call = _guard(ctx, errors, ctx.api.timers(ctx.token, lang=ctx.lang, params=[("breached", "true")], limit=100, pages=1), ([], False))
     engineers_call = _guard(ctx, errors, ctx.api.engineers(ctx.token, lang=ctx.lang), [])
-    waiting_call = _guard(ctx, errors, ctx.api.tickets(ctx.token, lang=ctx.lang, params=[("status", "awaiting_authorization"), ("limit", "10")]), {"items": [], "total": 0})
+    # Everything the agency has still to decide: tickets held before any work and emergency work the desk started
+    # first (`authorization=awaiting` is both; `status=awaiting_authorization` missed the emergency work).
+    waiting_call = _guard(ctx, errors, ctx.api.tickets(ctx.token, lang=ctx.lang, params=[("authorization", "awaiting"), ("limit", "10")]), {"items": [], "total": 0})
     stored_call = _guard(ctx, errors, _get(ctx, "/reports/stored"), [])
     open_call = _guard(ctx, errors, _get(ctx, "/security-incidents", {"state": "open"}), {"items": []})
     acknowledged_call = _guard(ctx, errors, _get(ctx, "/security-incidents", {"state": "acknowledged"}), {"items": []})

@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -46,6 +47,12 @@ class Gateway:
                                                         "service_code": "RS-ONSITE", "requester_name": "王小明", "department": "办公室",
                                                         "assignee_name": "张工", "reported_at": NOW.isoformat(), "emergency": True,
                                                         "authorization_state": "awaiting"}], "total": 1, "next_cursor": None})
+        if path == "/tickets" and q.get("authorization") == "awaiting":  # the dashboard: all the agency has to decide
+            items = [{"id": f"id-{i}", "number": f"INC-{i}", "title": "机房服务器加内存", "status": "awaiting_authorization",
+                      "service_code": "RS-ONSITE", "requester_name": "王小明", "reported_at": NOW.isoformat()} for i in range(2)]
+            items.append({"id": "id-e1", "number": "INC-E1", "title": "核心交换机宕机抢修", "status": "in_progress", "service_code": "RS-ONSITE",
+                          "requester_name": "王小明", "reported_at": NOW.isoformat(), "emergency": True})
+            return httpx.Response(200, json={"items": items, "total": 3, "next_cursor": None})
         if path == "/timers" and q.get("timer") == "authorization":
             return httpx.Response(200, json={"items": [{"ticket_id": "id-e1", "name": "authorization", "state": "running",
                                                         "due_at": (NOW + timedelta(minutes=90)).isoformat()}], "next_cursor": None})
@@ -147,7 +154,9 @@ async def test_the_dashboard_shows_the_apis_numbers() -> None:
     (page,) = await _run("manager", fake, [("GET", "/", None)])
     html = page.text
     assert page.status_code == 200
-    assert f'data-kpi="open">{sum(TOTALS.values())}<' in html and 'data-kpi="waiting">2<' in html
+    assert f'data-kpi="open">{sum(TOTALS.values())}<' in html
+    # Waiting for the agency: the two held tickets and the emergency work the desk started first (walk 6a: it was 2).
+    assert 'data-kpi="waiting">3<' in html and "INC-E1" in html and "data-emergency>处理中<" in html
     assert 'data-bar="new" data-value="7"' in html and 'data-bar="pending" data-value="4"' in html
     assert 'data-kpi="first-contact">65.0%<' in html
     assert 'data-bar="response" data-value="90.0%"' in html and 'data-bar="dispatch" data-value="100.0%"' in html
@@ -319,3 +328,31 @@ async def test_a_returned_version_stays_shown_with_its_comments_under_the_new_on
     html = page.text
     new_at, old_at = html.index(f'data-report="{series}:v2"'), html.index(f'data-report="{series}" data-state="returned"')
     assert new_at < old_at and "请补充第三周的超时原因" in html[old_at:]
+
+
+class _PlainPolicies(Gateway):
+    """Clocks whose policy is named like the clock itself (the SLA monitor's usual answer: policy "confirmation")."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path, q = request.url.path.removeprefix("/api/v1"), dict(parse_qsl(request.url.query.decode()))
+        if path == "/timers" and q.get("breached") == "true":
+            self.calls.append((request.method, path, None))
+            return httpx.Response(200, json={"items": [{"ticket_id": "id-9", "name": "confirmation", "policy": "confirmation",
+                                                        "state": "breached", "due_at": (NOW - timedelta(minutes=12)).isoformat()}],
+                                             "next_cursor": None})
+        return super().__call__(request)
+
+
+@pytest.mark.asyncio
+async def test_the_month_end_form_offers_the_month_just_ended_and_clocks_read_without_codes() -> None:
+    """Walk 6a: the generate form offered the running month (a month-end summary is of the month before), and a
+    breached clock read "确认时限已过 (confirmation)", its policy code repeating the clock's name."""
+    from console.pages.manager import previous_month
+
+    assert (previous_month("2026-12"), previous_month("2027-01")) == ("2026-11", "2026-12")
+    (page,) = await _run("manager", _PlainPolicies(), [("GET", "/", None)])
+    html = page.text
+    month = re.search(r'id="gen-period" name="period" value="([0-9-]+)"', html)
+    assert month is not None
+    assert month.group(1) == previous_month(datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m"))  # the console's zone
+    assert "(confirmation)" not in html and "时限已过" in html
