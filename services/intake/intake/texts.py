@@ -3,7 +3,8 @@
 A refusal is raised with a `Said`: a catalogue code with its parameters. `Said` is a `str` whose value is the English
 text, so logs, `str(exc)` and older callers keep working; the edge (entrypoints/errors.py) renders it in the
 caller's language (Accept-Language, chosen by opsdesk_shared.errors.language) for the one error shape's `detail` or a
-field's `msg`. Requesters' notices are messages.py; this module is only refusals.
+field's `msg`. The machinery is the services' one (opsdesk_shared.catalogue); this module keeps the table and
+its words. Requesters' notices are messages.py; this module is only refusals.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opsdesk_shared.contracts.reasons import Param, language_of
-
-LANGS = ("zh-CN", "zh-TW", "en")
+from opsdesk_shared import catalogue
+from opsdesk_shared.catalogue import Catalogue, language_of, localise, said_of
 
 # Ticket states and acts as people read them (a parameter named *status/current/target, action, roles).
 STATUS: dict[str, tuple[str, str, str]] = {
@@ -217,6 +217,17 @@ ERRORS: dict[str, tuple[str, str, str]] = {
     "err.password_length": ("密码须为 {min} 到 {max} 个字符", "密碼須為 {min} 到 {max} 個字元", "password must be {min} to {max} characters"),
 }
 
+CATALOGUE = Catalogue(
+    ERRORS, words={"status": STATUS, "current": STATUS, "target": STATUS, "action": ACTIONS}, word_lists={"roles": ROLES},
+)
+render = CATALOGUE.render
+
+
+class Said(catalogue.Said):
+    """A refusal text of the desk's catalogue: a code with parameters, whose `str` value is the English text."""
+
+    catalogue = CATALOGUE
+
 
 # What pydantic's date and time parser (speedate) says is wrong, for the `{error}` of its date/datetime messages.
 PARSE_ERRORS: dict[str, tuple[str, str]] = {
@@ -261,59 +272,4 @@ def parse_errors(items: list[Any], language: str) -> list[Any]:
     return out
 
 
-def _word(table: Mapping[str, tuple[str, str, str]], value: Param, at: int) -> str:
-    texts = table.get(str(value))
-    return texts[at] if texts else str(value)
-
-
-def render(code: str, params: Mapping[str, Param], language: str) -> str:
-    """The refusal `code` in `language` (English for a language we do not have), its parameters filled in."""
-    at = LANGS.index(language_of(language))
-    texts = ERRORS.get(code)
-    if texts is None:
-        return code
-    fill: dict[str, Any] = {}
-    for key, value in params.items():
-        if key in ("status", "current", "target"):
-            fill[key] = _word(STATUS, value, at)
-        elif key == "action":
-            fill[key] = _word(ACTIONS, value, at)
-        elif key == "roles":
-            sep = (" 或 ", " 或 ", " or ")[at]
-            fill[key] = sep.join(_word(ROLES, r, at) for r in str(value).split(","))
-        else:
-            fill[key] = value
-    return texts[at].format(**fill)
-
-
-class Said(str):
-    """A refusal text: a catalogue code with parameters, whose `str` value is the English text."""
-
-    code: str
-    params: dict[str, Param]
-
-    def __new__(cls, code: str, /, **params: Param) -> Said:
-        said = super().__new__(cls, render(code, params, "en"))
-        said.code = code
-        said.params = params
-        return said
-
-    def text(self, language: str) -> str:
-        return render(self.code, self.params, language)
-
-
-def said_of(exc: BaseException) -> str:
-    """The exception's text, keeping a `Said` (so the edge can render it) where the exception was raised with one."""
-    first = exc.args[0] if exc.args else None
-    return first if isinstance(first, Said) else str(exc)
-
-
-def localise(value: Any, language: str) -> Any:
-    """A `detail` or a field list with every `Said` in it rendered in `language`; anything else unchanged."""
-    if isinstance(value, Said):
-        return value.text(language)
-    if isinstance(value, list):
-        return [localise(item, language) for item in value]
-    if isinstance(value, Mapping):
-        return {k: localise(v, language) for k, v in value.items()}
-    return value
+__all__ = ["ACTIONS", "CATALOGUE", "ERRORS", "PARSE_ERRORS", "ROLES", "STATUS", "Said", "localise", "parse_errors", "render", "said_of"]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsdesk_shared.catalogue import Catalogue
 from opsdesk_shared.errors import error_response, language
 
 from ..entrypoints.deps import Caller, Wired, now
@@ -38,16 +39,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
 STATES: dict[str, tuple[str, str, str]] = {
     "open": ("待确认", "待確認", "open"), "acknowledged": ("已确认", "已確認", "acknowledged"), "closed": ("已关闭", "已關閉", "closed"),
 }
-LANGS = ("zh-CN", "zh-TW", "en")
-
-
-def _say(key: str, lang: str, **params: str) -> str:
-    text = TEXTS[key][LANGS.index(lang) if lang in LANGS else 0]
-    return text.format(**params)
-
-
-def _state(state: str, lang: str) -> str:
-    return STATES[state][LANGS.index(lang) if lang in LANGS else 0] if state in STATES else state
+CATALOGUE = Catalogue(TEXTS, words={"current": STATES})
 
 
 class IncidentOut(Incident):
@@ -120,20 +112,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IncidentNotFound)
     async def not_found(request: Request, exc: IncidentNotFound) -> JSONResponse:
-        return error_response(request, 404, detail=_say("not_found", language(request), id=str(exc.args[0])))
+        return error_response(request, 404, detail=CATALOGUE.render("not_found", {"id": str(exc.args[0])}, language(request)))
 
     @app.exception_handler(CannotRead)
     async def cannot_read(request: Request, exc: CannotRead) -> JSONResponse:
-        return error_response(request, 403, detail=_say("read", language(request)))
+        return error_response(request, 403, detail=CATALOGUE.render("read", {}, language(request)))
 
     @app.exception_handler(NotYours)
     async def not_yours(request: Request, exc: NotYours) -> JSONResponse:
-        return error_response(request, 403, detail=_say(exc.step, language(request)))
+        return error_response(request, 403, detail=CATALOGUE.render(exc.step, {}, language(request)))
 
     @app.exception_handler(StepRefused)
     async def refused(request: Request, exc: StepRefused) -> JSONResponse:
-        lang = language(request)
         return error_response(
-            request, 409, code="illegal_transition", detail=_say(f"refused.{exc.step}", lang, current=_state(exc.current, lang)),
+            request, 409, code="illegal_transition",
+            detail=CATALOGUE.render(f"refused.{exc.step}", {"current": exc.current}, language(request)),
             extra={"current_state": exc.current, "requested": exc.step, "allowed": list(exc.allowed)},
         )
