@@ -3,11 +3,12 @@
 A decision is stored as a code with its parameters (`reason_code`, `reason_params` on the assignment and in the
 events), never only as English prose: each edge renders it for its reader. The reasons' catalogue is shared with the
 contracts (opsdesk_shared.contracts.reasons) so every service that shows one says it the same way; the error texts
-here are dispatch's own. The English `reason` kept beside the code is the staff's internal note for older consumers.
+here are dispatch's own, rendered through the services' one machinery (opsdesk_shared.catalogue). The English `reason` kept beside the code is the staff's internal note for older consumers.
 """
 
 from __future__ import annotations
 
+from opsdesk_shared.catalogue import Catalogue
 from opsdesk_shared.contracts.reasons import REASONS, Param, Params, render_reason
 
 ERRORS: dict[str, tuple[str, str, str]] = {
@@ -72,7 +73,7 @@ VISIT_NOTES: dict[str, tuple[str, str, str]] = {
 }
 
 TEMPLATES: dict[str, tuple[str, str, str]] = {**REASONS, **ERRORS, **VISIT_NOTES}
-__all__ = ["ERRORS", "TEMPLATES", "VISIT_NOTES", "Param", "Params", "Said", "render"]
+__all__ = ["CATALOGUE", "ERRORS", "TEMPLATES", "VISIT_NOTES", "Param", "Params", "Said", "render"]
 
 
 def render(code: str, params: Params, language: str) -> str:
@@ -80,13 +81,19 @@ def render(code: str, params: Params, language: str) -> str:
     return render_reason(code, params, language, templates=TEMPLATES)
 
 
+CATALOGUE = Catalogue(TEMPLATES, renderer=render)
+
+
 class Said(Exception):
-    """An exception whose text is a catalogue code with parameters, rendered in the caller's language at the edge."""
+    """An exception whose text is a catalogue code with parameters, rendered in the caller's language at the edge.
+    Its one argument is the shared `catalogue.Said` (a str, the English text), so `said_of` and `localise` of
+    opsdesk_shared.catalogue read it as they read every service's."""
 
     def __init__(self, code: str, **params: Param) -> None:
+        said = CATALOGUE.said(code, **params)
         self.code = code
-        self.params: dict[str, Param] = params
-        super().__init__(render(code, params, "en"))
+        self.params: dict[str, Param] = said.params
+        super().__init__(said)
 
     def text(self, language: str) -> str:
-        return render(self.code, self.params, language)
+        return CATALOGUE.render(self.code, self.params, language)
