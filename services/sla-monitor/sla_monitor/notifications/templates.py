@@ -90,6 +90,32 @@ WHAT: dict[str, tuple[str, str, str]] = {
     "ticket": ("工单 {ref}", "工單 {ref}", "ticket {ref}"),
     "repair": ("送修 {ref}", "送修 {ref}", "repair {ref}"),
 }
+# Codes the events carry, in the reader's words (walk 6a: the agency's bell read "service-summary 已提交" and
+# "【安全事件】unauthorized_ticket_act（low）"). An unknown code is shown as it is.
+REPORT_NAMES: dict[str, tuple[str, str, str]] = {
+    "service-summary": ("月度服务总结", "月度服務總結", "Monthly service summary"),
+    "repair-summary": ("月度维修总结", "月度維修總結", "Monthly repair summary"),
+    "om-monthly": ("运维月报告", "運維月報告", "O&M monthly report"),
+    "om-quarterly": ("运维季度报告", "運維季度報告", "O&M quarterly report"),
+    "om-annual": ("运维年度报告", "運維年度報告", "O&M annual report"),
+    "major-incident": ("重大事件服务报告", "重大事件服務報告", "Major incident report"),
+    "inspection": ("巡检报告", "巡檢報告", "Monthly inspection report"),
+    "quality-self-check": ("服务质量自检报告", "服務品質自檢報告", "Service quality self-check"),
+    "security-analysis": ("安全分析报告", "安全分析報告", "Security analysis report"),
+    "manual": ("维护手册", "維護手冊", "Maintenance manual"),
+}
+RULE_NAMES: dict[str, tuple[str, str, str]] = {
+    "unauthorized_ticket_act": ("未经授权处理工单", "未經授權處理工單", "Act on unauthorized work"),
+    "unauthorized_ci_change": ("未经授权变更配置项", "未經授權變更配置項", "Unauthorized configuration change"),
+    "unauthorized_repair": ("未经授权送修设备", "未經授權送修設備", "Device sent for repair without authorization"),
+}
+SEVERITY_NAMES: dict[str, tuple[str, str, str]] = {
+    "low": ("低，未遂", "低，未遂", "low, attempt refused"),
+    "normal": ("一般", "一般", "normal"),
+    "high": ("高", "高", "high"),
+    "major": ("重大", "重大", "major"),
+    "critical": ("严重", "嚴重", "critical"),
+}
 WALL_CLOCK = ("自然时间", "自然時間", "wall clock")
 BATCH_HEADER = ("共 {count} 条通知", "共 {count} 則通知", "{count} notifications")
 
@@ -127,6 +153,13 @@ def render(kind: str, language: str, fields: dict[str, Any]) -> tuple[str, str]:
     if fields.get("reason_code"):
         # Dispatch's reason as its code (ticket.assigned): in the reader's words, not the English text for staff.
         values["reason"] = render_reason(str(fields["reason_code"]), fields.get("reason_params") or {}, LANGUAGES[i])
+    if kind in ("report_submitted", "report_returned") and str(fields.get("report")) in REPORT_NAMES:
+        values["report"] = REPORT_NAMES[str(fields["report"])][i]
+    if kind == "incident_raised":
+        values["kind"] = RULE_NAMES.get(str(fields.get("kind")), (str(fields.get("kind") or "-"),) * 3)[i]
+        values["severity"] = SEVERITY_NAMES.get(str(fields.get("severity")), (str(fields.get("severity") or "-"),) * 3)[i]
+    if kind == "authorization_waiting" and not fields.get("note"):
+        values["note"] = ""  # an optional remark: nothing rather than a dash after the sentence
     if "title" not in fields and "service" in fields:
         values["title"] = _value(fields["service"])
     title, body = TEMPLATES[kind][i]

@@ -55,3 +55,18 @@ def test_a_batch_joins_messages_under_a_count(lang: str, header: str) -> None:
 
 def test_a_batch_of_one_is_the_message_itself() -> None:
     assert templates.batch("zh-CN", [("t", "b")]) == ("t", "b")
+
+
+def test_codes_read_as_names_in_the_readers_language() -> None:
+    """Walk 6a: the agency's bell showed report kinds, the incident's rule and severity as codes, and a dash for a
+    missing note."""
+    title, body = render("report_submitted", "zh-CN", {"report": "service-summary", "period": "2026-11", "at": T0})
+    assert title == "【报告】月度服务总结 已提交，请签收" and "service-summary" not in body
+    assert render("report_returned", "zh-TW", {"report": "repair-summary", "comments": "补充"})[0] == "【報告】月度維修總結 被退回"
+    assert render("report_submitted", "zh-CN", {"report": "om-weekly"})[0] == "【报告】om-weekly 已提交，请签收"  # unknown: as is
+    title, _ = render("incident_raised", "zh-CN", {"kind": "unauthorized_ticket_act", "severity": "low"})
+    assert title == "【安全事件】未经授权处理工单（低，未遂）"
+    assert render("incident_raised", "en", {"kind": "unauthorized_repair", "severity": "high"})[0] == (
+        "[Security incident] Device sent for repair without authorization (high)")
+    _, body = render("authorization_waiting", "zh-CN", {"number": "INC-1", "service": "现场维护"})
+    assert body == "工单 INC-1（现场维护）须经授权方可开展工作，请审批。"
