@@ -52,7 +52,8 @@ def _incident(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _authorization(d: dict[str, Any]) -> dict[str, Any]:
-    return {**d, "service": d.get("service_code") or d.get("service")}
+    # The work by its title (what the agency decides on), not the catalog code (walk 6a: "INC-4（RS-ONSITE）").
+    return {**d, "service": d.get("title") or d.get("service_code") or d.get("service")}
 
 
 ROUTES: tuple[Route, ...] = (

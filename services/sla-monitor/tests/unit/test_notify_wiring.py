@@ -6,6 +6,7 @@ from opsdesk_shared.bus_permissions import NOTIFICATION_CONSUMERS, ROLES
 from sla_monitor.notifications import bus
 from sla_monitor.notifications.apprise_sender import redact, with_address
 from sla_monitor.notifications.channels import NotifyChannel
+from sla_monitor.notifications.templates import render
 
 
 def test_every_notification_route_is_allowed_on_the_bus_and_nothing_more() -> None:
@@ -32,3 +33,10 @@ def test_an_address_joins_the_url_as_each_channel_expects() -> None:
     ding = NotifyChannel(kind="dingtalk", url="dingtalk://S@T")  # type: ignore[arg-type]
     assert with_address(mail, "pm@agency.example") == "mailto://127.0.0.1:25?from=ops@x.example&to=pm@agency.example"
     assert with_address(ding, "13800138000") == "dingtalk://S@T/13800138000"
+
+
+def test_an_authorization_notice_names_the_work_by_its_title_not_the_catalog_code() -> None:
+    (route,) = [r for r in bus.ROUTES if r.kind == "authorization_waiting"]
+    fields = route.fields({"number": "INC-4", "title": "办公室电脑开不了机", "service_code": "RS-ONSITE", "awaiting_authorization": True})
+    _, body = render("authorization_waiting", "zh-CN", fields)
+    assert "办公室电脑开不了机" in body and "RS-ONSITE" not in body
