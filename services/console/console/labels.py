@@ -46,6 +46,11 @@ VALUES = (
     N_("review.pending"), N_("review.approved"), N_("review.returned"),
     # the requester's rating
     N_("rating.1"), N_("rating.2"), N_("rating.3"), N_("rating.4"), N_("rating.5"),
+    # codes the administration pages show by name (Ctx.named): calendars, roster roles and duty modes, channel kinds
+    N_("calendar.office-hours"), N_("calendar.24x7"), N_("calendar.phone-support"),
+    N_("engineer_role.onsite"), N_("engineer_role.mobile"), N_("engineer_role.senior"), N_("engineer_role.project_manager"),
+    N_("mode.onsite"), N_("mode.phone"),
+    N_("channel_kind.email"), N_("channel_kind.wecom"), N_("channel_kind.dingtalk"), N_("channel_kind.sms"), N_("channel_kind.webhook"),
     # errors raised by the pages
     N_("CSRF token missing or wrong; reload the page"), N_("no such ticket"), N_("no such action"), N_("Not Found"),
 )

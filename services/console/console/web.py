@@ -81,6 +81,13 @@ class Ctx:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return i18n.translations(self.lang).ngettext(singular, plural, n)
 
+    def named(self, kind: str, value: Any) -> str:
+        """A code the API sends (a calendar, an engineer's role, a duty mode, a channel's kind) as a person says it:
+        the catalogue's `kind.value`, or the code itself when the catalogue has no name for it (one added later)."""
+        key = f"{kind}.{value}"
+        said = self.gettext(key)
+        return str(value) if said == key else said
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -97,7 +104,7 @@ class Ctx:
     def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
         page = self.console.env.get_template(template).render(
             ctx=self, session=self.session, lang=self.lang, languages=i18n.LANGUAGES, csrf=self.csrf, csrf_field=CSRF_FIELD,
-            _=self.gettext, ngettext=self.ngettext, local=self.local, relative=self.relative, clock=self.clock,
+            _=self.gettext, ngettext=self.ngettext, named=self.named, local=self.local, relative=self.relative, clock=self.clock,
             path=self.request.url.path, **values,
         )
         response = HTMLResponse(page, status_code=status_code)

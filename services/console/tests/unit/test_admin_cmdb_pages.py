@@ -50,6 +50,11 @@ class Gateway:
             return httpx.Response(200, json={"calendars": [{"name": "office-hours", "timezone": "Asia/Shanghai",
                                                            "working_day_windows": ["08:30-17:30"], "observe_holidays": True}],
                                              "holiday_years": {"2026": "chinese-calendar"}})
+        if path == "/engineers" and request.method == "GET":
+            return httpx.Response(200, json=[
+                {"id": "eng-1", "name": "陈志强", "role": "onsite", "status": "available", "open_load": 0, "capacity": 8, "skills": ["printer"],
+                 "shifts": [{"weekdays": [0, 1, 2, 3, 4], "start": "08:30", "end": "17:30", "mode": "phone"}]},
+                {"id": "eng-2", "name": "外包", "role": "contractor", "status": "available", "open_load": 0, "capacity": 8, "skills": [], "shifts": []}])
         if path.startswith("/holidays/") and request.method == "PUT":
             self.holidays = {"year": 2027, "holidays": ["2027-02-10", "2027-02-11"], "workdays": ["2027-02-07"], "source": "upload"}
             return httpx.Response(200, json={"year": 2027, "holidays": 2, "workdays": 1, "source": "upload"})
@@ -159,6 +164,16 @@ async def test_the_holiday_upload_goes_as_csv_and_the_month_view_shows_it() -> N
     assert path == "/holidays/2027" and body.strip() == csv.strip()
     assert 'data-date="2027-02-10" data-kind="holiday"' in month.text and 'data-date="2027-02-07" data-kind="workday"' in month.text
     assert "调休上班" in month.text
+
+
+@pytest.mark.asyncio
+async def test_calendars_roles_and_duty_modes_are_shown_by_name_and_an_unknown_code_as_itself() -> None:
+    """The walk (session 6) found office-hours, onsite, project_manager and phone shown to a Chinese administrator."""
+    calendars, roster = await _run("admin", Gateway(), [("GET", "/admin/calendars?month=2027-02", None, None), ("GET", "/admin/roster", None, None)])
+    assert calendars.status_code == 200 and "<td>办公时间 <span" in calendars.text
+    assert roster.status_code == 200 and "<td>驻场工程师</td>" in roster.text and "08:30–17:30 电话" in roster.text
+    assert "<td>contractor</td>" in roster.text  # a role the catalogue has no name for stays readable
+    assert ">项目经理</option>" in roster.text
 
 
 @pytest.mark.asyncio
