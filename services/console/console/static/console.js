@@ -225,12 +225,24 @@
       return f.value !== f.defaultValue;
     });
   }
+  /* The SLA monitor writes a notice (assigned, breach, ...) from the same events the stream relays, a moment later:
+     the header's count reads itself again once the stream has been quiet for 2 s. */
+  var noticeTimer = null;
+  function refreshNoticeCount() {
+    if (noticeTimer) { clearTimeout(noticeTimer); }
+    noticeTimer = setTimeout(function () {
+      noticeTimer = null;
+      var badge = document.getElementById("notice-count");
+      if (badge && window.htmx) { window.htmx.trigger(badge, "notices-changed"); }
+    }, 2000);
+  }
   function onEvent(ev) {
     var data = {};
     try { data = JSON.parse(ev.data || "{}"); } catch (e) { data = {}; }
     if (ev.type === "reload") { refreshWorkspace(); refreshTicket(); return; }
     if (ev.type === "signed_out") { window.location.href = "/login"; return; }
     refreshWorkspace();
+    refreshNoticeCount();
     var ticket = document.getElementById("ticket");
     if (ticket && (data.ticket_id === ticket.dataset.ticket || data.number === ticket.dataset.number)) {
       if (busyTyping(ticket)) { ticket.querySelector("[data-changed]").hidden = false; }
