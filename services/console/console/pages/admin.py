@@ -81,10 +81,13 @@ async def index(ctx: Admin) -> Response:
 # --- users and API keys ---------------------------------------------------------------------------------------------
 
 
-async def users_page(ctx: Ctx, error: str | None = None, new_key: Json | None = None, status_code: int = 200) -> Response:
+async def users_page(ctx: Ctx, error: str | None = None, new_key: Json | None = None, status_code: int = 200,
+                     typed: dict[str, str] | None = None) -> Response:
+    """`typed`: what the administrator typed into a refused "add a user" form, shown again (never the password)."""
     errors: list[str] = []
     users: list[Json] = []
     keys: list[Json] = []
+    engineers: list[Json] = []
     try:
         users = list(await get(ctx, "/users"))
     except ApiError as exc:
@@ -93,11 +96,17 @@ async def users_page(ctx: Ctx, error: str | None = None, new_key: Json | None = 
         keys = list(await get(ctx, "/api-keys"))
     except ApiError as exc:
         errors.append(said(exc))
+    try:  # the roster, to link an engineer's account by name rather than by a typed id
+        engineers = sorted(await get(ctx, "/engineers"), key=lambda e: str(e.get("name") or e.get("id")))
+    except ApiError:
+        engineers = []  # the field falls back to a typed id
+    linked = {str(u.get("engineer_id")): str(u.get("username")) for u in users if u.get("engineer_id")}
     q = ctx.request.query_params.get("q", "").strip().lower()
     if q:
         users = [u for u in users if q in " ".join(str(u.get(k) or "") for k in ("username", "name", "department", "role")).lower()]
     return page(ctx, "admin/users.html", "users", error=error or ("; ".join(errors) or None), status_code=status_code,
-                users=users, keys=keys, roles=ROLES, new_key=new_key, q=q)
+                users=users, keys=keys, roles=ROLES, new_key=new_key, q=q, typed=typed or {}, engineers=engineers,
+                linked=linked, engineer_names={str(e.get("id")): str(e.get("name")) for e in engineers})
 
 
 @router.get("/users")
@@ -116,7 +125,9 @@ async def create_user(
     try:
         await ctx.api.call("POST", "/users", token=ctx.token, lang=ctx.lang, json=body)
     except ApiError as exc:
-        return await users_page(ctx, error=said(exc), status_code=exc.status)
+        typed = {"username": username, "name": name, "role": role, "department": department, "email": email, "phone": phone,
+                 "engineer_id": engineer_id}
+        return await users_page(ctx, error=said(exc), status_code=exc.status, typed=typed)
     return ctx.redirect("/admin/users?done=user")
 
 
