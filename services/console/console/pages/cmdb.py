@@ -56,6 +56,21 @@ def page_render(ctx: Ctx, template: str, section: str, error: str | None = None,
 # --- browse and search ----------------------------------------------------------------------------------------------
 
 
+async def asset_types(ctx: Ctx) -> list[Json]:
+    try:
+        return list(await get(ctx, "/asset-types"))
+    except ApiError:
+        return []
+
+
+def type_named(kinds: list[Json], text: str) -> str | None:
+    """The code of the asset type whose name (in the reader's language) or code is exactly `text`, if one is."""
+    wanted = text.strip().casefold()
+    if not wanted:
+        return None
+    return next((str(k["code"]) for k in kinds if wanted in (str(k.get("name") or "").casefold(), str(k.get("code") or "").casefold())), None)
+
+
 @router.get("")
 async def browse(
     ctx: Annotated[Ctx, Depends(signed_in)], q: str = "", type: str = "", department: str = "", building: str = "",
@@ -67,6 +82,12 @@ async def browse(
                                 ("status", status)) if v}
     offset = max(offset, 0)
     errors: list[str] = []
+    kinds = await asset_types(ctx)
+    # "打印机" typed in the search box is the type a person sees in the list, which no item's text holds: it filters by type.
+    named_type = type_named(kinds, q) if not type else None
+    if named_type:
+        params.pop("q", None)
+        params["type"] = type = named_type
 
     async def items() -> list[Json]:
         try:
@@ -75,13 +96,7 @@ async def browse(
             errors.append(said(exc))
             return []
 
-    async def types() -> list[Json]:
-        try:
-            return list(await get(ctx, "/asset-types"))
-        except ApiError:
-            return []
-
-    found, kinds = await asyncio.gather(items(), types())
+    found = await items()
     more, shown = len(found) > PAGE, found[:PAGE]
     exact = next((a for a in shown if str(a.get("tag", "")).lower() == q.strip().lower()), None)
     query = {"q": q, "type": type, "department": department, "building": building, "status": status}
@@ -298,7 +313,8 @@ async def audits_page(ctx: Ctx, *, state: str = "", opened_from: str = "", opene
         error = error or said(exc)
     query = {"state": state, "opened_from": opened_from, "opened_to": opened_to}
     return page_render(ctx, "cmdb/audits.html", "audits", error=error, status_code=status_code, audits=listed.get("items", []),
-                       total=int(listed.get("total") or 0), offset=offset, page=AUDIT_PAGE, query=query, states=AUDIT_STATES)
+                       total=int(listed.get("total") or 0), offset=offset, page=AUDIT_PAGE, query=query, states=AUDIT_STATES,
+                       kinds=await asset_types(ctx))
 
 
 @router.get("/audits")

@@ -170,7 +170,7 @@ async def test_the_holiday_upload_goes_as_csv_and_the_month_view_shows_it() -> N
 async def test_calendars_roles_and_duty_modes_are_shown_by_name_and_an_unknown_code_as_itself() -> None:
     """The walk (session 6) found office-hours, onsite, project_manager and phone shown to a Chinese administrator."""
     calendars, roster = await _run("admin", Gateway(), [("GET", "/admin/calendars?month=2027-02", None, None), ("GET", "/admin/roster", None, None)])
-    assert calendars.status_code == 200 and "<td>办公时间 <span" in calendars.text
+    assert calendars.status_code == 200 and "<td>办公时间<br><span" in calendars.text
     assert roster.status_code == 200 and "<td>驻场工程师</td>" in roster.text and "08:30–17:30 电话" in roster.text
     assert "<td>contractor</td>" in roster.text  # a role the catalogue has no name for stays readable
     assert ">项目经理</option>" in roster.text
@@ -204,6 +204,20 @@ async def test_browse_asks_the_assets_api_to_search_and_pages_by_one_more() -> N
     assert dict(parse_qsl(assets_call.url.query.decode())) == {"q": "財務科 電腦", "status": "deployed", "limit": "101", "offset": "100"}
     assert page.text.count('<tr data-tag="') == 100 and 'rel="next"' in page.text and 'rel="prev"' in page.text
     assert "q=%E8%B2%A1%E5%8B%99%E7%A7%91+%E9%9B%BB%E8%85%A6" in page.text  # the pager keeps the query, encoded
+
+
+@pytest.mark.asyncio
+async def test_a_search_for_a_types_name_filters_by_that_type_and_an_audit_picks_its_type_from_the_list() -> None:
+    """The list shows a desktop as 台式机; no item's text holds the word, so typing it found nothing (walk, session 6)."""
+    fake = Gateway()
+    page, other, audits = await _run("agent", fake, [("GET", "/cmdb?q=%E5%8F%B0%E5%BC%8F%E6%9C%BA", None, None),
+                                                      ("GET", "/cmdb?q=%E5%8F%B0%E5%BC%8F", None, None), ("GET", "/cmdb/audits", None, None)])
+    assert page.status_code == 200 and other.status_code == 200 and audits.status_code == 200
+    first, second = (dict(parse_qsl(r.url.query.decode())) for r in fake.requests if r.url.path == "/api/v1/assets")
+    assert first == {"type": "desktop", "limit": "101", "offset": "0"}
+    assert second["q"] == "台式" and "type" not in second  # only the whole name is the type; a part is searched as text
+    assert '<option value="desktop" selected>台式机</option>' in page.text
+    assert '<select id="au-type" name="type">' in audits.text and '<option value="desktop">台式机</option>' in audits.text
 
 
 @pytest.mark.asyncio
