@@ -51,6 +51,11 @@ VALUES = (
     N_("engineer_role.onsite"), N_("engineer_role.mobile"), N_("engineer_role.senior"), N_("engineer_role.project_manager"),
     N_("mode.onsite"), N_("mode.phone"),
     N_("channel_kind.email"), N_("channel_kind.wecom"), N_("channel_kind.dingtalk"), N_("channel_kind.sms"), N_("channel_kind.webhook"),
+    # the catalog editor's facts (Ctx.named): SLA profiles, ticket types, cadences (walk 6a: shown as codes)
+    N_("sla_profile.responsive"), N_("sla_profile.scheduled"), N_("sla_profile.project"),
+    N_("ticket_type.incident"), N_("ticket_type.service_request"), N_("ticket_type.repair"), N_("ticket_type.task"),
+    N_("cadence.as_built"), N_("cadence.monthly"), N_("cadence.on_demand"), N_("cadence.once"), N_("cadence.per_incident"),
+    N_("cadence.per_plan"), N_("cadence.periodic"), N_("cadence.quarterly"), N_("cadence.weekly"),
     # errors raised by the pages
     N_("CSRF token missing or wrong; reload the page"), N_("no such ticket"), N_("no such action"), N_("Not Found"),
 )

@@ -11,6 +11,7 @@ from .labels import N_
 
 # Who acted, when it was one of our services rather than a person (the history's `by`).
 SYSTEM_ACTORS: dict[str, str] = {
+    "desk": N_("Service desk"),  # intake's own words to the requester (e.g. when an engineer comes); was "Service desk" in English
     "dispatch": N_("Automatic dispatch"),
     "sla-monitor": N_("SLA monitor"),
     "knowledge": N_("Knowledge base"),

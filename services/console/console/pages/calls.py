@@ -15,7 +15,8 @@ router = APIRouter()
 FAMILIES = ("responsive", "proactive", "management", "reporting")
 LEVELS = ("high", "medium", "low")
 FIELDS = ("requester_name", "requester_phone", "requester_department", "requester_id", "title", "description", "service_code",
-          "impact", "urgency", "reported_at", "asset_tag", "site", "article_id", "resolution", "guidance_minutes", "started")
+          "impact", "urgency", "reported_at", "asset_tag", "site", "article_id", "resolution", "guidance_minutes", "started",
+          "emergency")
 
 
 async def catalog(ctx: Ctx) -> list[Json]:
@@ -127,6 +128,10 @@ def ticket_body(values: dict[str, str], *, reported_at: str | None, desk_first: 
             body[key] = values[key]
     if reported_at:
         body["reported_at"] = reported_at
+    if values.get("emergency") and not desk_first:
+        # Emergency work goes on before the agency's authorization, on its authorization clock (the API ignores the
+        # flag for a service that needs no authorization).
+        body["emergency"] = True
     return body
 
 
