@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsdesk_shared.contracts.calendars import CalendarReply, DeadlineQuery, ElapsedQuery
+from opsdesk_shared.errors import language
 from opsdesk_shared.internal_auth import VerifiedCaller, require_roles
 from opsdesk_shared.localtime import AwareDatetime
 from opsdesk_shared.roles import READ_EVERYTHING, STAFF_ROLES
@@ -22,7 +23,7 @@ from opsdesk_shared.roles import READ_EVERYTHING, STAFF_ROLES
 from .. import calendar_service, domain, listing, service
 from ..calendar import BusinessCalendar
 from ..domain import Timer
-from ..holiday_data import ScheduleError, parse_schedule_csv, parse_schedule_json
+from ..holiday_data import ScheduleError, localised, parse_schedule_csv, parse_schedule_json, problem
 
 STAFF = tuple(sorted(STAFF_ROLES))  # the team and the agency (opsdesk_shared.roles)
 # The list of every ticket's clocks is the desk's and its supervisors' (auditors, the agency); engineers read the
@@ -216,11 +217,11 @@ async def put_holidays(year: int, request: Request, wired: Wired) -> dict[str, A
         else:
             schedule = parse_schedule_json(text)
     except ScheduleError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.details) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, localised(exc.details, language(request))) from None
     if schedule.year != year:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["body", "year"], "msg": f"the schedule is for {schedule.year}, the path says {year}"}],
+            localised([problem(["body", "year"], "year_mismatch", year=schedule.year, path=year)], language(request)),
         )
     schedule = schedule.model_copy(update={"source": "upload"})
     await calendar_service.upload_schedule(schedule, store=wired.calendars, holder=wired.book)

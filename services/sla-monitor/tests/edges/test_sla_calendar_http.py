@@ -71,6 +71,24 @@ async def test_csv_upload_with_a_bad_row_is_422_naming_the_row(client: httpx.Asy
     assert any("row" in d["loc"] for d in r.json()["detail"])
 
 
+async def test_an_uploads_row_errors_are_said_in_the_callers_language(client: httpx.AsyncClient) -> None:
+    """The administrator's console showed "row.2.date: '2028-13-01' is not a calendar date" to a Chinese reader."""
+    csv = "date,kind\n2027-13-01,holiday\n2027-01-02,foo\n2027-01-04,workday\n"
+    said = {}
+    for lang in ("zh-CN", "zh-TW", "en"):
+        r = await client.put("/api/v1/holidays/2027", content=csv, headers={"content-type": "text/csv", "accept-language": lang})
+        assert r.status_code == 422
+        said[lang] = {tuple(d["loc"]): d["msg"] for d in r.json()["detail"]}
+    assert said["zh-CN"][("row", 2, "date")] == "'2027-13-01' 不是有效的日期"
+    assert said["zh-CN"][("row", 3, "kind")] == "'foo' 不是 holiday（节假日）或 workday（调休上班）"
+    assert said["zh-CN"][("row", 4, "date")] == "调休上班日 2027-01-04 是周一，不是周六或周日"
+    assert said["zh-TW"][("row", 4, "date")] == "調休上班日 2027-01-04 是週一，不是週六或週日"
+    assert said["en"][("row", 2, "date")] == "'2027-13-01' is not a calendar date"
+    assert said["en"][("row", 4, "date")] == "make-up workday 2027-01-04 is a Monday, not a Saturday or a Sunday"
+    other = await client.put("/api/v1/holidays/2028", json={"year": 2027, "holidays": [], "workdays": []}, headers={"accept-language": "zh-CN"})
+    assert other.json()["detail"][0]["msg"] == "这份安排是 2027 年的，与所选年份 2028 不符"
+
+
 async def test_upload_for_another_year_than_the_path_is_refused(client: httpx.AsyncClient) -> None:
     r = await client.put("/api/v1/holidays/2028", json={"year": 2027, "holidays": [], "workdays": []})
     assert r.status_code == 422
