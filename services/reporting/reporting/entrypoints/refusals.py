@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from opsdesk_shared.errors import LANGUAGES, error_response, language
+from opsdesk_shared.catalogue import Catalogue
+from opsdesk_shared.errors import error_response, language
 
 STATES: dict[str, tuple[str, str, str]] = {
     "draft": ("草稿", "草稿", "draft"), "submitted": ("已提交", "已提交", "submitted"),
@@ -52,11 +53,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def say(code: str, lang: str, **params: Any) -> str:
-    i = LANGUAGES.index(lang) if lang in LANGUAGES else 2
-    filled = {k: (STATES.get(str(v)) or ACTIONS.get(str(v)) or (str(v),) * 3)[i] if k in ("state", "action") else v
-              for k, v in params.items()}
-    return TEXTS[code][i].format(**filled)
+CATALOGUE = Catalogue(TEXTS, words={"state": STATES, "action": ACTIONS})
 
 
 class Refusal(Exception):
@@ -76,7 +73,7 @@ class Refusal(Exception):
 def install_errors(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def refused(request: Request, exc: Refusal) -> JSONResponse:
-        text = say(exc.code, language(request), **exc.params)
+        text = CATALOGUE.render(exc.code, exc.params, language(request))
         detail: Any = [{"loc": exc.loc, "msg": text, "type": "value_error"}] if exc.loc else text
         headers = {"Retry-After": "5"} if exc.status_code == 503 else None
         return error_response(request, exc.status_code, code=exc.error_code, detail=detail, extra=exc.extra, headers=headers)
