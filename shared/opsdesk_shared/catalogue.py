@@ -41,23 +41,25 @@ def _tag_language(tag: str) -> Language | None:
     return None
 
 
+def _quality(params: str) -> float:
+    """The q-value of an Accept-Language entry's parameters: 1 when it has none, 0 when it cannot be read."""
+    value = params.strip()
+    if not value.startswith("q="):
+        return 1.0
+    try:
+        return float(value[2:])
+    except ValueError:
+        return 0.0
+
+
 def language_of(header: str | None) -> Language:
     """The first of our languages in an Accept-Language header or a single tag (q-values honoured), else English."""
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate((header or "").split(",")):
         tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        ranked.append((-q, position, tag.strip().replace("_", "-").lower()))
-    for _, _, tag in sorted(ranked):
-        found = _tag_language(tag)
-        if found is not None:
-            return found
-    return "en"
+        ranked.append((-_quality(params), position, tag.strip().replace("_", "-").lower()))
+    found = (_tag_language(tag) for _, _, tag in sorted(ranked))
+    return next((language for language in found if language is not None), "en")
 
 
 def index_of(language: str) -> int:
