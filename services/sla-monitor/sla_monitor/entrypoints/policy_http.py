@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsdesk_shared.catalogue import Catalogue
 from opsdesk_shared.errors import error_body, language
 from opsdesk_shared.internal_auth import VerifiedCaller, require_roles
 from opsdesk_shared.roles import STAFF_ROLES
@@ -56,17 +57,15 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "bad_webhook": ("{value} 不是 http(s) 地址", "{value} 不是 http(s) 位址", "{value} is not an http(s) URL"),
     "unknown_channel": ("没有配置名为 {name} 的通知渠道；已配置：{allowed}", "沒有設定名為 {name} 的通知管道；已設定：{allowed}",
                         "no notification channel {name} is configured; configured: {allowed}"),
+    # The 412 of an edit that lost to another: {what} is one of WHAT.
+    "stale": ("{what}已被他人修改（当前版本 {current}），请重新读取后再保存", "{what}已被他人修改（目前版本 {current}），請重新讀取後再儲存",
+              "The {what} changed since you read them (now version {current}); read them again"),
 }
-LANGS = ("zh-CN", "zh-TW", "en")
-STALE = {
-    "zh-CN": "{what}已被他人修改（当前版本 {current}），请重新读取后再保存",
-    "zh-TW": "{what}已被他人修改（目前版本 {current}），請重新讀取後再儲存",
-    "en": "The {what} changed since you read them (now version {current}); read them again",
+WHAT: dict[str, tuple[str, str, str]] = {
+    POLICIES: ("SLA 策略", "SLA 策略", "SLA policies"),
+    CONTACTS: ("升级联系人", "升級聯絡人", "escalation contacts"),
 }
-WHAT = {
-    POLICIES: {"zh-CN": "SLA 策略", "zh-TW": "SLA 策略", "en": "SLA policies"},
-    CONTACTS: {"zh-CN": "升级联系人", "zh-TW": "升級聯絡人", "en": "escalation contacts"},
-}
+CATALOGUE = Catalogue(REASONS, words={"what": WHAT})
 
 
 def _holder(request: Request) -> Any:
@@ -164,8 +163,8 @@ def _if_match(value: str | None) -> int | None:
 def _refuse(request: Request, problems: list[Problem]) -> None:
     if not problems:
         return
-    i = LANGS.index(language(request)) if language(request) in LANGS else 2
-    detail = [{"loc": ["body", *p.loc], "msg": REASONS[p.reason][i].format(**p.params), "type": "value_error"} for p in problems]
+    lang = language(request)
+    detail = [{"loc": ["body", *p.loc], "msg": CATALOGUE.render(p.reason, p.params, lang), "type": "value_error"} for p in problems]
     raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
@@ -173,7 +172,7 @@ def _stale(request: Request, kind: Kind, current: int) -> JSONResponse:
     """412 in the one error shape, naming what changed, with the current ETag to read again."""
     lang = language(request)
     body = error_body(412, lang=lang, detail=f"{kind} changed; now version {current}", extra={"current_version": current})
-    body["message"] = STALE[lang].format(what=WHAT[kind][lang], current=current)
+    body["message"] = CATALOGUE.render("stale", {"what": kind, "current": current}, lang)
     return JSONResponse(body, status_code=status.HTTP_412_PRECONDITION_FAILED,
                         headers={"Content-Language": lang, "ETag": f'"{current}"'})
 
