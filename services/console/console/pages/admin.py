@@ -280,7 +280,28 @@ def neighbour(year: int, month: int, step: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-async def calendars_page(ctx: Ctx, error: str | None = None, status_code: int = 200, csv_text: str = "") -> Response:
+def schedule_said(ctx: Ctx, exc: ApiError) -> str:
+    """A refused schedule's problems located as a person reads them: 第 3 行（kind）：… rather than row.3.kind: …"""
+    if not isinstance(exc.detail, list):
+        return said(exc)
+    out = []
+    for item in exc.detail:
+        if not isinstance(item, dict):
+            continue
+        loc = [p for p in item.get("loc", []) if p not in ("body", "query")]
+        msg = str(item.get("msg", ""))
+        if len(loc) >= 2 and loc[0] == "row":
+            where = ctx.gettext("Row %(row)s") % {"row": loc[1]} + (f"（{loc[2]}）" if len(loc) > 2 else "")
+            out.append(f"{where}：{msg}")
+        elif loc == ["year"]:
+            out.append(f"{ctx.gettext('Year')}：{msg}")
+        else:
+            out.append(f"{'.'.join(map(str, loc))}: {msg}" if loc else msg)
+    return "; ".join(out) or said(exc)
+
+
+async def calendars_page(ctx: Ctx, error: str | None = None, status_code: int = 200, csv_text: str = "",
+                         upload_year: int | None = None) -> Response:
     today = ctx.now().astimezone(ctx.console.zone).date()
     year, month = chosen_month(ctx.request.query_params.get("month", ""), today)
     errors: list[str] = [error] if error else []
@@ -303,7 +324,7 @@ async def calendars_page(ctx: Ctx, error: str | None = None, status_code: int = 
                 weeks=month_grid(year, month, holidays, workdays), year=year, month=month, weekdays=WEEKDAYS,
                 marked=[(d, "holiday" if d in holidays else "workday") for d in in_month],
                 previous=neighbour(year, month, -1), following=neighbour(year, month, 1), month_value=f"{year:04d}-{month:02d}",
-                upload_year=today.year + 1, csv_text=csv_text)
+                upload_year=upload_year or today.year + 1, csv_text=csv_text)
 
 
 @router.get("/calendars")
@@ -320,16 +341,16 @@ async def upload_holidays(
     content = (await schedule.read()).decode("utf-8", errors="replace") if schedule is not None and schedule.filename else text
     content = content.lstrip("\ufeff").strip()
     if not content:
-        return await calendars_page(ctx, error=ctx.gettext("Choose a schedule file or paste its rows."), status_code=422)
+        return await calendars_page(ctx, error=ctx.gettext("Choose a schedule file or paste its rows."), status_code=422, upload_year=year)
     try:
         if content.startswith("{"):
             await ctx.api.call("PUT", f"/holidays/{year}", token=ctx.token, lang=ctx.lang, json=json.loads(content))
         else:
             await _put_text(ctx, f"/holidays/{year}", content)
     except ApiError as exc:
-        return await calendars_page(ctx, error=said(exc), status_code=exc.status, csv_text=content)
+        return await calendars_page(ctx, error=schedule_said(ctx, exc), status_code=exc.status, csv_text=content, upload_year=year)
     except ValueError as exc:  # JSON the browser sent that does not parse
-        return await calendars_page(ctx, error=str(exc), status_code=422, csv_text=content)
+        return await calendars_page(ctx, error=str(exc), status_code=422, csv_text=content, upload_year=year)
     first = _first_marked_month(content, year)
     return ctx.redirect(f"/admin/calendars?month={first}&done=holidays")
 

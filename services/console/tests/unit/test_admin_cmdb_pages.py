@@ -55,6 +55,10 @@ class Gateway:
                 {"id": "eng-1", "name": "陈志强", "role": "onsite", "status": "available", "open_load": 0, "capacity": 8, "skills": ["printer"],
                  "shifts": [{"weekdays": [0, 1, 2, 3, 4], "start": "08:30", "end": "17:30", "mode": "phone"}]},
                 {"id": "eng-2", "name": "外包", "role": "contractor", "status": "available", "open_load": 0, "capacity": 8, "skills": [], "shifts": []}])
+        if path == "/holidays/2028" and request.method == "PUT":
+            return httpx.Response(422, json={"code": "validation_error", "message": "请求内容有误", "detail": [
+                {"loc": ["row", 2, "date"], "msg": "'2028-13-01' 不是有效的日期", "type": "value_error"},
+                {"loc": ["body", "year"], "msg": "这份安排是 2027 年的，与所选年份 2028 不符", "type": "value_error"}]})
         if path.startswith("/holidays/") and request.method == "PUT":
             self.holidays = {"year": 2027, "holidays": ["2027-02-10", "2027-02-11"], "workdays": ["2027-02-07"], "source": "upload"}
             return httpx.Response(200, json={"year": 2027, "holidays": 2, "workdays": 1, "source": "upload"})
@@ -174,6 +178,16 @@ async def test_calendars_roles_and_duty_modes_are_shown_by_name_and_an_unknown_c
     assert roster.status_code == 200 and "<td>驻场工程师</td>" in roster.text and "08:30–17:30 电话" in roster.text
     assert "<td>contractor</td>" in roster.text  # a role the catalogue has no name for stays readable
     assert ">项目经理</option>" in roster.text
+
+
+@pytest.mark.asyncio
+async def test_a_refused_schedule_names_its_rows_as_people_do_and_keeps_the_year_and_rows_typed() -> None:
+    csv = "date,kind\n2028-13-01,holiday\n"
+    (page,) = await _run("admin", Gateway(), [("POST", "/admin/calendars/holidays", {"csrf": CSRF, "year": "2028", "text": csv}, None)])
+    assert page.status_code == 422
+    assert "第 2 行（date）：&#39;2028-13-01&#39; 不是有效的日期" in page.text and "row.2.date" not in page.text
+    assert "年份：这份安排是 2027 年的" in page.text
+    assert 'name="year" type="number" min="2000" max="2100" value="2028"' in page.text and "2028-13-01,holiday" in page.text
 
 
 @pytest.mark.asyncio
