@@ -147,3 +147,17 @@ async def test_the_requesters_timeline_shows_the_decline_and_its_note() -> None:
     timeline = page.text[page.text.index('class="timeline"'):]
     assert "周主任" in timeline and "本月统一升级" in timeline and "已取消" in timeline
     assert "暂无" not in timeline.split("</ol>")[0]
+
+
+@pytest.mark.asyncio
+async def test_emergency_work_still_awaiting_its_authorization_is_marked_on_the_ticket_page() -> None:
+    """Walk 6a: the desk's page of emergency work it had just sent on said nothing of the authorization still due."""
+    emergency = _ticket(status="new", allowed_transitions=["in_progress", "pending", "resolved", "cancelled"],
+                        authorization={"state": "awaiting", "emergency": True, "requested_at": NOW})
+    page, = await _run("agent", Gateway(emergency), [("GET", "/tickets/INC-2026-000001", None)])
+    assert "data-emergency>紧急工作：已先行派工，尚待信息中心补授权<" in page.text
+    approved = _ticket(status="new", authorization={"state": "approved", "emergency": True, "requested_at": NOW})
+    page, = await _run("agent", Gateway(approved), [("GET", "/tickets/INC-2026-000001", None)])
+    assert "data-emergency" not in page.text
+    held, = await _run("agent", Gateway(_ticket()), [("GET", "/tickets/INC-2026-000001", None)])
+    assert "data-emergency" not in held.text  # not emergency: its state says it waits
