@@ -74,6 +74,11 @@ class Gateway:
                                               "location": {"building": "主楼"}, "status": "deployed"} for n in range(int(q["limit"]))])
         if path == "/asset-types":
             return httpx.Response(200, json=[{"code": "desktop", "name": "台式机"}])
+        if path == "/audits/a-1/scans" and request.method == "POST":
+            return httpx.Response(201, json={"tag": body["tag"], "known": body["tag"] == "GZ-001"})
+        if path == "/audits/a-1" and request.method == "GET":
+            return httpx.Response(200, json={"id": "a-1", "name": "机房盘点", "scope": {"building": "主楼"}, "status": "open",
+                                             "opened_at": "2026-11-02T01:00:00Z", "expected": 12, "seen": 1})
         if path == "/audits" and request.method == "GET":
             items = [{"id": "a-1", "name": "机房盘点", "scope": {"building": "主楼"}, "status": "closed", "opened_at": "2026-11-02T01:00:00Z",
                       "opened_by": "eng-1", "closed_at": "2026-11-03T01:00:00Z", "expected": 12, "seen": 11, "discrepancies": 2}]
@@ -232,6 +237,14 @@ async def test_a_search_for_a_types_name_filters_by_that_type_and_an_audit_picks
     assert second["q"] == "台式" and "type" not in second  # only the whole name is the type; a part is searched as text
     assert '<option value="desktop" selected>台式机</option>' in page.text
     assert '<select id="au-type" name="type">' in audits.text and '<option value="desktop">台式机</option>' in audits.text
+
+
+@pytest.mark.asyncio
+async def test_a_scan_the_audit_did_not_expect_is_shown_as_a_warning_not_a_success() -> None:
+    scans = [("POST", "/cmdb/audits/a-1/scans", {"csrf": CSRF, "tag": tag, "building": "主楼"}, None) for tag in ("GZ-001", "GZ-NOPE")]
+    expected, unexpected = await _run("agent", Gateway(), scans)
+    assert expected.status_code == 200 and '<p class="notice" role="status" data-last="GZ-001" data-known="yes">' in expected.text
+    assert unexpected.status_code == 200 and '<p class="warning" role="status" data-last="GZ-NOPE" data-known="no">' in unexpected.text
 
 
 @pytest.mark.asyncio
