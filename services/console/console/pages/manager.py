@@ -40,6 +40,7 @@ T = TypeVar("T")
 
 # Open states in the order work moves through them (awaiting_authorization: the agency has not decided yet).
 OPEN_STATES = ("awaiting_authorization", "new", "assigned", "in_progress", "pending", "resolved")
+API_OPEN = frozenset({"new", "assigned", "in_progress", "pending"})  # intake's `open` (GET /tickets/counts)
 SIGNOFF_STATES = ("draft", "submitted", "acknowledged", "returned")
 # The reports a manager generates at month-end from the console (the contract's two monthly summaries).
 MONTHLY = ("service-summary", "repair-summary")
@@ -214,7 +215,9 @@ async def dashboard(ctx: Ctx) -> Dashboard:
 
     d.states = bars([(s, ctx.gettext(s), float(n), str(n), "bad" if s == "awaiting_authorization" and n else "info", "")
                      for s, n in zip(OPEN_STATES, totals, strict=True)])
-    d.open_total = sum(totals)
+    # "Open" as the API and the desk's 未结 queue count it (GET /tickets/counts: new, assigned, in progress, pending);
+    # work waiting for the agency and resolved work stay in the chart (walk 6a: the sum of all six read 6 against 5).
+    d.open_total = sum(n for s, n in zip(OPEN_STATES, totals, strict=True) if s in API_OPEN)
     d.breached_now, d.breached_more = breached[:20], more or len(breached) > 20
 
     d.engineers = sorted((e for e in engineers if e.get("status") in WORKING), key=lambda e: (-int(e.get("open_load", 0)), str(e.get("name"))))
