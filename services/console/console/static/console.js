@@ -232,8 +232,8 @@
     if (noticeTimer) { clearTimeout(noticeTimer); }
     noticeTimer = setTimeout(function () {
       noticeTimer = null;
-      var badge = document.getElementById("notice-count");
-      if (badge && window.htmx) { window.htmx.trigger(badge, "notices-changed"); }
+      // The header's count and, on /notices, the list listen for it on the body.
+      if (window.htmx) { window.htmx.trigger(document.body, "notices-changed"); }
     }, 2000);
   }
   function onEvent(ev) {

@@ -75,7 +75,8 @@ async def test_every_signed_in_person_has_the_notices_link_and_its_count() -> No
         assert 'data-unread="1"' in count.text and ">1<" in count.text
         # The swapped-in count keeps reading itself (every minute, and when console.js says the stream brought an
         # event): the walk (session 6) found a badge that stayed at its first value on a page left open.
-        assert 'hx-get="/notices/count"' in count.text and 'hx-trigger="every 60s, notices-changed"' in count.text
+        assert 'hx-get="/notices/count"' in count.text and 'hx-trigger="every 60s, notices-changed from:body"' in count.text
+        assert '<section class="notices" hx-get="/notices" hx-trigger="every 60s, notices-changed from:body" hx-select="section.notices"' in page.text
 
 
 async def test_notices_read_in_words_with_the_ticket_number_linked_and_are_marked_read() -> None:
