@@ -446,10 +446,10 @@ async def record_unassigned(
 
     def decide(ticket: Ticket) -> lifecycle.Changed | None:
         if held is None:
-            body = f"待派工 / waiting for an engineer: {why}"
+            body = f"待派工：{why}"  # the desk's words (walk 6a: an English half followed the Chinese)
         else:
             until = local_time_with_offset(held)
-            body = f"等待驻场班次（{until}）/ held for the on-site shift (until {until}): {why}"
+            body = f"等待驻场班次（{until}）：{why}"
         noted = lifecycle.note_for_staff(ticket, comment_id=f"unassigned-{event_id}", body=body, actor=domain.DISPATCH,
                                          now=unassigned.at)
         told = None

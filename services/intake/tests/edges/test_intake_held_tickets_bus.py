@@ -105,7 +105,7 @@ async def test_a_ticket_nobody_can_take_yet_is_a_work_note_only(broker: NatsBrok
 
     stored = await store.get(ticket.id)
     assert stored is not None
-    assert [(c.internal, c.body) for c in stored.comments] == [(True, "待派工 / waiting for an engineer: 暂无可用工程师")]
+    assert [(c.internal, c.body) for c in stored.comments] == [(True, "待派工：暂无可用工程师")]
 
 
 async def test_a_hold_for_an_unknown_ticket_raises_for_redelivery(store: MemoryTicketStore) -> None:
