@@ -357,3 +357,11 @@ async def test_the_month_end_form_offers_the_month_just_ended_and_clocks_read_wi
     assert month is not None
     assert month.group(1) == previous_month(datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m"))  # the console's zone
     assert "(confirmation)" not in html and "时限已过" in html
+
+
+@pytest.mark.asyncio
+async def test_the_agency_acknowledges_an_incident_as_read_not_as_a_report_signed_for() -> None:
+    """Walk 6a: a security incident's button read 确认签收, the words of a report's sign-off."""
+    (page,) = await _run("agency", Gateway(), [("GET", "/", None)])
+    incidents = page.text.split('id="incidents"', 1)[1].split("</section>", 1)[0]
+    assert ">确认知悉<" in incidents and "确认签收" not in incidents
