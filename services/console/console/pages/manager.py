@@ -33,7 +33,7 @@ from fastapi.responses import Response
 from .. import clock
 from ..api import ApiError, Json
 from ..labels import N_
-from ..web import Ctx, checked, secure, signed_in
+from ..web import Ctx, cached, checked, remember, secure, signed_in
 
 router = APIRouter()
 T = TypeVar("T")
@@ -156,6 +156,31 @@ def earlier_versions(reports: list[Json]) -> dict[str, list[Json]]:
     return out
 
 
+NUMBER_TTL = 3600.0  # a ticket's number never changes
+
+
+async def _name_tickets(ctx: Ctx, clocks: list[Json]) -> None:
+    """Each breached clock's ticket by its number (a clock knows only the ticket's id; walk 6a: the row read 打开工单).
+    Numbers are remembered, so a dashboard refresh asks only for tickets it has not named yet."""
+    async def number(clock_: Json) -> None:
+        ticket_id = str(clock_.get("ticket_id") or "")
+        if not ticket_id or clock_.get("number"):
+            return
+        key = ("ticket-number", ticket_id)
+        hit = cached(ctx.console, key, NUMBER_TTL)
+        if hit is None:
+            try:
+                hit = str((await ctx.api.ticket(ctx.token, ticket_id, lang=ctx.lang)).body.get("number") or "")
+            except ApiError:
+                return  # the row keeps its "open the ticket" link
+            if hit:
+                remember(ctx.console, key, hit, NUMBER_TTL)
+        if hit:
+            clock_["number"] = hit
+
+    await asyncio.gather(*(number(c) for c in clocks))
+
+
 def previous_month(period: str) -> str:
     """"2026-12" -> "2026-11", "2027-01" -> "2026-12": the month a month-end report is generated for."""
     year, month = (int(x) for x in period.split("-"))
@@ -219,6 +244,7 @@ async def dashboard(ctx: Ctx) -> Dashboard:
     # work waiting for the agency and resolved work stay in the chart (walk 6a: the sum of all six read 6 against 5).
     d.open_total = sum(n for s, n in zip(OPEN_STATES, totals, strict=True) if s in API_OPEN)
     d.breached_now, d.breached_more = breached[:20], more or len(breached) > 20
+    await _name_tickets(ctx, d.breached_now)
 
     d.engineers = sorted((e for e in engineers if e.get("status") in WORKING), key=lambda e: (-int(e.get("open_load", 0)), str(e.get("name"))))
     d.loads = bars([(str(e.get("id")), str(e.get("name")), float(e.get("open_load", 0)), f"{int(e.get('open_load', 0))}/{int(e.get('capacity', 0))}",

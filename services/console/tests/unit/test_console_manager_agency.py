@@ -341,6 +341,9 @@ class _PlainPolicies(Gateway):
             return httpx.Response(200, json={"items": [{"ticket_id": "id-9", "name": "confirmation", "policy": "confirmation",
                                                         "state": "breached", "due_at": (NOW - timedelta(minutes=12)).isoformat()}],
                                              "next_cursor": None})
+        if path == "/tickets/id-9":
+            self.calls.append((request.method, path, None))
+            return httpx.Response(200, json={"id": "id-9", "number": "INC-2026-000009"})
         return super().__call__(request)
 
 
@@ -351,12 +354,16 @@ async def test_the_month_end_form_offers_the_month_just_ended_and_clocks_read_wi
     from console.pages.manager import previous_month
 
     assert (previous_month("2026-12"), previous_month("2027-01")) == ("2026-11", "2026-12")
-    (page,) = await _run("manager", _PlainPolicies(), [("GET", "/", None)])
+    fake = _PlainPolicies()
+    page, again = await _run("manager", fake, [("GET", "/", None), ("GET", "/dashboard/panel", None)])
     html = page.text
     month = re.search(r'id="gen-period" name="period" value="([0-9-]+)"', html)
     assert month is not None
     assert month.group(1) == previous_month(datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m"))  # the console's zone
     assert "(confirmation)" not in html and "时限已过" in html
+    # The breached clock's ticket by its number (it read 打开工单), asked once and remembered across refreshes.
+    assert '<a href="/tickets/INC-2026-000009">INC-2026-000009</a>' in html and "INC-2026-000009" in again.text
+    assert [c for c in fake.calls if c[1] == "/tickets/id-9"] == [("GET", "/tickets/id-9", None)]
 
 
 @pytest.mark.asyncio
