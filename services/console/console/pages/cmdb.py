@@ -58,9 +58,20 @@ def page_render(ctx: Ctx, template: str, section: str, error: str | None = None,
 
 async def asset_types(ctx: Ctx) -> list[Json]:
     try:
-        return list(await get(ctx, "/asset-types"))
+        return localised_types(ctx, list(await get(ctx, "/asset-types")))
     except ApiError:
         return []
+
+
+def localised_types(ctx: Ctx, kinds: list[Json]) -> list[Json]:
+    """The assets API names its types in simplified Chinese whatever the reader's language: a built-in type is named
+    from the catalogue (`asset_type.<code>`, zh-TW and en); zh-CN, and a type an administrator added, keep the API's."""
+    out = []
+    for kind in kinds:
+        key = f"asset_type.{kind.get('code')}"
+        said = ctx.gettext(key)
+        out.append({**kind, "name": said} if said != key else kind)
+    return out
 
 
 def type_named(kinds: list[Json], text: str) -> str | None:
@@ -232,7 +243,7 @@ async def item(ctx: Annotated[Ctx, Depends(signed_in)], tag: str) -> Response:
         guarded("/relations", {"tag": tag}),
         guarded("/asset-types", None),
     )
-    type_names = {str(k.get("code")): str(k.get("name") or k.get("code")) for k in kinds or []}
+    type_names = {str(k.get("code")): str(k.get("name") or k.get("code")) for k in localised_types(ctx, kinds or [])}
     graph = layout(str(asset.get("tag", tag)), str(asset.get("type", "")), impact, depends, root_name=str(asset.get("name") or ""))
     names = {n.tag: n.name for n in graph.nodes if n.name}  # the relations list says names where the graph knows them
     return page_render(ctx, "cmdb/item.html", "browse", error="; ".join(errors) or None, asset=asset, impact=impact,

@@ -8,15 +8,17 @@ from __future__ import annotations
 import json
 import time
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 
+from console import i18n
 from console.main import create_app
 from console.pages.admin import month_grid, parse_shifts
-from console.pages.cmdb import layout
+from console.pages.cmdb import layout, localised_types
 from console.session import CSRF_COOKIE, SESSION_COOKIE, Session, SessionSealer
 from console.settings import ConsoleSettings
 
@@ -245,6 +247,13 @@ async def test_a_scan_the_audit_did_not_expect_is_shown_as_a_warning_not_a_succe
     expected, unexpected = await _run("agent", Gateway(), scans)
     assert expected.status_code == 200 and '<p class="notice" role="status" data-last="GZ-001" data-known="yes">' in expected.text
     assert unexpected.status_code == 200 and '<p class="warning" role="status" data-last="GZ-NOPE" data-known="no">' in unexpected.text
+
+
+def test_asset_types_are_named_in_the_readers_language_where_the_api_says_only_simplified_chinese() -> None:
+    kinds = [{"code": "printer", "name": "打印机"}, {"code": "kiosk", "name": "自助终端"}]
+    named = {lang: [k["name"] for k in localised_types(SimpleNamespace(gettext=i18n.translations(lang).gettext), kinds)]  # type: ignore[arg-type]
+             for lang in ("zh-CN", "zh-TW", "en")}
+    assert named == {"zh-CN": ["打印机", "自助终端"], "zh-TW": ["印表機", "自助终端"], "en": ["Printer", "自助终端"]}
 
 
 @pytest.mark.asyncio
