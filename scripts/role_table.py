@@ -71,17 +71,23 @@ def _header(first: str) -> list[str]:
 
 
 def gateway_table() -> list[str]:
-    from intake.gateway.routing import READERS, ROUTES, WRITERS
+    from intake.gateway.routing import PREFIX_READERS, PREFIX_WRITERS, READERS, ROUTES, WRITERS
+
+    def cells(readers: frozenset[str], writers: frozenset[str]) -> list[str]:
+        out = []
+        for role in ROLES:
+            reach = [w for w, allowed in (("read", readers), ("write", writers)) if role in allowed]
+            out.append(" / ".join(reach) if reach else "—")
+        return out
 
     lines = ["**Through the gateway**: which services behind it each role reaches (`read` / `write`; the service then",
-             "applies its own rules below).", "", *_header("service (prefixes)")]
+             "applies its own rules below). A prefix with rules of its own has a row of its own.", "",
+             *_header("service (prefixes)")]
     for upstream in sorted(READERS):
-        prefixes = ", ".join(sorted(p for p, u in ROUTES.items() if u == upstream))
-        cells = []
-        for role in ROLES:
-            reach = [w for w, table in (("read", READERS), ("write", WRITERS)) if role in table[upstream]]
-            cells.append(" / ".join(reach) if reach else "—")
-        lines.append(_row(f"{upstream} (`{prefixes}`)", cells))
+        prefixes = ", ".join(sorted(p for p, u in ROUTES.items() if u == upstream and p not in PREFIX_READERS))
+        lines.append(_row(f"{upstream} (`{prefixes}`)", cells(READERS[upstream], WRITERS[upstream])))
+        for prefix in sorted(p for p, u in ROUTES.items() if u == upstream and p in PREFIX_READERS):
+            lines.append(_row(f"{upstream} (`{prefix}`)", cells(PREFIX_READERS[prefix], PREFIX_WRITERS.get(prefix, WRITERS[upstream]))))
     return lines
 
 

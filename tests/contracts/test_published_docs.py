@@ -33,11 +33,12 @@ def resolve(doc: dict[str, Any], ref: str) -> Any:
 def messages() -> list[tuple[str, dict[str, Any]]]:
     """(channel key, message object) for every channel of the document."""
     doc = asyncapi_document()
-    return [
-        (key, resolve(doc, message["$ref"]))
-        for key, channel in doc["channels"].items()
-        for message in channel["messages"].values()
-    ]
+    # Sorted: the document's channel order is not stable between processes, and every xdist worker must collect the
+    # same test ids in the same order.
+    return sorted(
+        ((key, resolve(doc, message["$ref"])) for key, channel in doc["channels"].items() for message in channel["messages"].values()),
+        key=lambda pair: pair[0],
+    )
 
 
 @pytest.mark.parametrize("path", published_schemas(), ids=lambda p: p.name)

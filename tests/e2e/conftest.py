@@ -6,10 +6,11 @@ and events filtered by those ids. A service a test stopped or killed is started 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from opsdesk_devstack.pytest_plugin import stack_env
+from opsdesk_devstack.pytest_plugin import share_stacks, stack_env
 from opsdesk_devstack.stack import Stack
 from opsdesk_devstack.stack_pool import StackPool
 
@@ -31,3 +32,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    share_stacks(items, Path(__file__).parent, "e2e")  # one group with the journeys

@@ -10,6 +10,7 @@ from opsdesk_devstack.people import (
     TIMEOUT,
     admin,
     assigned,
+    authorization_restored,
     create_user,
     engineer,
     engineers,
@@ -25,7 +26,7 @@ from opsdesk_devstack.people import (
 )
 
 __all__ = [
-    "LOCAL_OFFSET", "PASSWORD", "ROSTER", "TIMEOUT", "admin", "assigned", "create_user", "engineer", "engineers",
+    "LOCAL_OFFSET", "PASSWORD", "ROSTER", "TIMEOUT", "admin", "assigned", "authorization_restored", "create_user", "engineer", "engineers",
     "error_message", "in_language", "is_chinese", "sign_in", "ticket", "token_for", "unique", "wait_for",
     "wait_for_status",
 ]

@@ -13,7 +13,10 @@ from opsdesk_devstack.stack import Stack
 
 from .people import LOCAL_OFFSET, PASSWORD, admin, create_user, in_language, sign_in, token_for, wait_for
 
-pytestmark = pytest.mark.e2e
+# A stack of its own: the administrator links roster engineers to new accounts, and a roster engineer may be linked to
+# one user only, which the shared stack's other journeys have already done. The variable is read by nothing: it only
+# makes this module's stack a kind of its own in the pool.
+pytestmark = [pytest.mark.e2e, pytest.mark.stack_env(OPSDESK_TEST_STACK="admin-day")]
 
 
 def test_the_admin_creates_the_people_of_the_desk_and_each_can_sign_in(stack: Stack) -> None:

@@ -6,6 +6,7 @@ which the requester reads) and a standing authorization (authorized as recorded,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,11 +16,18 @@ import pytest
 
 from opsdesk_devstack.stack import Stack
 
-from .people import TIMEOUT, admin, assigned, engineer, in_language, sign_in, ticket, wait_for
+from .people import TIMEOUT, admin, assigned, authorization_restored, engineer, in_language, sign_in, ticket, wait_for
 
 pytestmark = pytest.mark.e2e
 
 SERVICE = "RS-ONSITE"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _left_as_found(stack: Stack) -> Iterator[None]:
+    """The stack is shared: what this module guards is unguarded again after it (see authorization_restored)."""
+    with authorization_restored(stack, f"/catalog/{SERVICE}"):
+        yield
 
 
 def _post(stack: Stack, path: str, who: dict[str, str], body: dict[str, Any] | None = None) -> httpx.Response:

@@ -6,6 +6,7 @@ the SLA monitor's calendar; the request's history stays in the audit chain."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,11 +15,18 @@ import pytest
 
 from opsdesk_devstack.stack import Stack
 
-from .people import TIMEOUT, admin, engineer, sign_in, wait_for
+from .people import TIMEOUT, admin, authorization_restored, engineer, sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
 SERVICE = "RS-ONSITE"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _left_as_found(stack: Stack) -> Iterator[None]:
+    """The stack is shared: what this module guards is unguarded again after it (see authorization_restored)."""
+    with authorization_restored(stack, f"/catalog/{SERVICE}", "/asset-types/server"):
+        yield
 
 
 def _post(stack: Stack, path: str, who: dict[str, str], body: dict[str, Any] | None = None) -> httpx.Response:

@@ -15,7 +15,7 @@ import pytest
 
 from opsdesk_devstack.stack import Stack
 
-from .people import LOCAL_OFFSET, assigned, in_language, is_chinese, sign_in, ticket, wait_for, wait_for_status
+from .people import LOCAL_OFFSET, assigned, in_language, is_chinese, sign_in, ticket, unique, wait_for, wait_for_status
 
 pytestmark = pytest.mark.e2e
 
@@ -24,17 +24,21 @@ CALL = {"title": "Outlook无法收邮件", "description": "提示密码错误，
         "service_code": "RS-ONSITE", "requester": {"name": "陈伟", "phone": "020-83001234", "department": "财务科"}}
 
 
+# Her account's name: unique, since the stack is shared with the other journeys and the e2e tests.
+DESK = unique("desk.zhou")
+
+
 @pytest.fixture(scope="module")
 def desk(stack: Stack) -> dict[str, str]:
     """周敏 of the service desk, her browser in simplified Chinese."""
-    headers: dict[str, str] = in_language(sign_in(stack, "agent", name="周敏", department="服务台", username="desk.zhou"), "zh-CN")
+    headers: dict[str, str] = in_language(sign_in(stack, "agent", name="周敏", department="服务台", username=DESK), "zh-CN")
     return headers
 
 
 @pytest.fixture(scope="module")
 def chen(stack: Stack) -> dict[str, str]:
     """陈伟 of 财务科, whose calls the desk takes (his account, to see what he sees)."""
-    headers: dict[str, str] = in_language(sign_in(stack, "requester", name="陈伟", department="财务科", username="chen.wei"), "zh-CN")
+    headers: dict[str, str] = in_language(sign_in(stack, "requester", name="陈伟", department="财务科", prefix="chen.wei"), "zh-CN")
     return headers
 
 
@@ -206,7 +210,7 @@ def test_she_approves_the_engineers_service_record_on_the_ticket(
     approved = httpx.post(f"{gw}/api/v1/tickets/{tid}/service-record/review", json={"decision": "approve"}, headers=desk, timeout=15)
     assert approved.status_code == 200, approved.text
     assert approved.json()["service_record"]["review"] == "approved"
-    assert approved.json()["service_record"]["reviewed_by"] == "desk.zhou"
+    assert approved.json()["service_record"]["reviewed_by"] == DESK
     # Dispatch's assignment follows the desk's verdict.
     wait_for(lambda: httpx.get(f"{gw}/api/v1/assignments/{tid}", headers=desk, timeout=15).json()["status"] == "reviewed")
     # Reviewed once: a second verdict is a conflict.

@@ -21,6 +21,7 @@ from .people import (
     sign_in,
     ticket,
     token_for,
+    unique,
     wait_for,
     wait_for_status,
 )
@@ -30,12 +31,14 @@ pytestmark = pytest.mark.e2e
 PRINTER = {"title": "打印机卡纸", "description": "财务科三楼的打印机卡纸，显示错误13.A，无法打印报销单", "channel": "web",
            "service_code": "RS-ONSITE"}
 
+# His account's name: unique, since the stack is shared with the other journeys and the e2e tests.
+CHEN = unique("chen.wei")
 
 @pytest.fixture(scope="module")
 def chen(stack: Stack) -> dict[str, str]:
     """陈伟 of 财务科, signed in, his browser in simplified Chinese."""
-    create_user(stack, "requester", username="chen.wei", name="陈伟", department="财务科", email="chenwei@example.cn")
-    headers: dict[str, str] = in_language(token_for(stack, "chen.wei"), "zh-CN")
+    create_user(stack, "requester", username=CHEN, name="陈伟", department="财务科", email=f"{CHEN}@example.cn")
+    headers: dict[str, str] = in_language(token_for(stack, CHEN), "zh-CN")
     return headers
 
 
@@ -56,7 +59,7 @@ def test_he_files_a_ticket_without_retyping_who_he_is_and_sees_suggestions(stack
     filed = _file(stack, chen, PRINTER)
     # His account fills the requester: name, department and id; he typed none of them.
     assert filed["requester"]["name"] == "陈伟" and filed["requester"]["department"] == "财务科"
-    assert filed["requester_id"] == "chen.wei"
+    assert filed["requester_id"] == CHEN
     assert filed["number"].startswith("INC-") and filed["status"] in ("new", "assigned")
     assert filed["created_at"].endswith(LOCAL_OFFSET) and filed["reported_at"].endswith(LOCAL_OFFSET)
 

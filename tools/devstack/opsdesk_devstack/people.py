@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -145,3 +146,32 @@ def is_chinese(text: str) -> bool:
 def minter_of(stack: Stack) -> TokenMinter:
     """Signs as the stack's gateway does: for tests that must present a valid but wrongly used token."""
     return stack.internal_auth("any").minter
+
+
+@contextmanager
+def authorization_restored(stack: Stack, *paths: str) -> Iterator[None]:
+    """Puts back, after the block, the `requires_authorization` of each record the administrator edits at `paths`
+    (`/catalog/RS-ONSITE`, `/asset-types/server`) as it was before. Why: a test that makes a service wait for the
+    agency's authorization on a shared stack would leave every later test's tickets of that service waiting."""
+    def read(path: str) -> dict[str, Any]:
+        r = httpx.get(f"{stack.gateway}/api/v1{path}", headers=admin(stack), timeout=TIMEOUT)
+        if r.status_code == 405:  # read from its list (asset types have no GET of one)
+            parent, code = path.rsplit("/", 1)
+            listed = httpx.get(f"{stack.gateway}/api/v1{parent}", headers=admin(stack), timeout=TIMEOUT)
+            assert listed.status_code == 200, listed.text
+            [found] = [item for item in listed.json() if item.get("code") == code]
+            return dict(found)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    before = {path: read(path).get("requires_authorization", False) for path in paths}
+    try:
+        yield
+    finally:
+        for path, value in before.items():
+            now = read(path)
+            if now.get("requires_authorization", False) != value:
+                put = httpx.put(f"{stack.gateway}/api/v1{path}", json={**now, "requires_authorization": value},
+                                headers=admin(stack), timeout=TIMEOUT)
+                assert put.status_code == 200, put.text

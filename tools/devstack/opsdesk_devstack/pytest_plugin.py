@@ -152,20 +152,34 @@ def _uses_pool(item: pytest.Item) -> bool:
 _LAST = pytest.StashKey[set[str]]()
 
 
+def share_stacks(items: list[pytest.Item], directory: Path, label: str) -> None:
+    """Marks the tests under `directory` as users of the `label` stacks, for a conftest's
+    `pytest_collection_modifyitems`: directories that mark the same label run as one group per stack_env, so they
+    share each stack instead of starting their own (the journeys share the e2e tests' stacks)."""
+    for item in items:
+        if item.path.is_relative_to(directory):
+            item.add_marker(pytest.mark.stack_label(label))
+
+
+def _group(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("stack_label")
+    return str(marker.args[0]) if marker else str(item.path.parent)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that share stacks run grouped by kind (directory and stack_env), in their order otherwise, so that each
-    kind of stack starts once; every other test keeps its place."""
+    """Tests that share stacks run grouped by kind (their directory or `stack_label`, and stack_env), in their order
+    otherwise, so that each kind of stack starts once; every other test keeps its place."""
     slots = [i for i, item in enumerate(items) if _uses_pool(item)]
     first: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
     keyed = []
     for n, i in enumerate(slots):
-        key = (str(items[i].path.parent), tuple(sorted(stack_env(items[i]).items())))
+        key = (_group(items[i]), tuple(sorted(stack_env(items[i]).items())))
         keyed.append((first.setdefault(key, n), n, items[i]))
     for slot, (_, _, item) in zip(slots, sorted(keyed, key=lambda k: (k[0], k[1])), strict=True):
         items[slot] = item
-    # The last test of each directory that uses a shared stack: after it, that directory's stack is stopped.
-    last: dict[str, str] = {str(items[i].path.parent): items[i].nodeid for i in slots}
+    # The last test of each group that uses a shared stack: after it, that group's stack is stopped.
+    last: dict[str, str] = {_group(items[i]): items[i].nodeid for i in slots}
     config.stash[_LAST] = set(last.values())
 
 

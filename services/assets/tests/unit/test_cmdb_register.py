@@ -13,7 +13,7 @@ from assets.main import Adapters
 from assets.service import Ctx
 from opsdesk_shared.contracts.cmdb import CiChangedV1
 
-LEGAL = [(a, b) for a in ASSET_STATUSES for b in ASSET_TRANSITIONS[a]]
+LEGAL = [(a, b) for a in ASSET_STATUSES for b in sorted(ASSET_TRANSITIONS[a])]  # sorted: the same ids in every xdist worker
 ILLEGAL = [(a, b) for a in ASSET_STATUSES for b in ASSET_STATUSES if b not in ASSET_TRANSITIONS[a]]
 
 
