@@ -146,7 +146,11 @@ async def reset_password(ctx: AdminAct, username: str, password: Annotated[str, 
     try:
         await ctx.api.call("PATCH", f"/users/{quote(username, safe='')}", token=ctx.token, lang=ctx.lang, json={"password": password})
     except ApiError as exc:
-        return await users_page(ctx, error=said(exc), status_code=exc.status)
+        # Whose password and why, in words: "agent.zhou 的新密码：至少 8 个字符", not "password: 至少 8 个字符".
+        reasons = [str(d.get("msg", "")) for d in exc.detail if isinstance(d, dict)] if isinstance(exc.detail, list) else []
+        whose = ctx.gettext("New password for %(user)s") % {"user": username}
+        colon, semicolon = ("：", "；") if ctx.lang.startswith("zh") else (": ", "; ")
+        return await users_page(ctx, error=f"{whose}{colon}{semicolon.join(reasons)}" if reasons else said(exc), status_code=exc.status)
     return ctx.redirect("/admin/users?done=reset")
 
 

@@ -76,6 +76,9 @@ class Gateway:
                                               "location": {"building": "主楼"}, "status": "deployed"} for n in range(int(q["limit"]))])
         if path == "/asset-types":
             return httpx.Response(200, json=[{"code": "desktop", "name": "台式机"}])
+        if path == "/users/desk.zhou" and request.method == "PATCH":
+            return httpx.Response(422, json={"code": "validation_error", "message": "请求内容有误", "detail": [
+                {"loc": ["body", "password"], "msg": "至少 8 个字符", "type": "string_too_short"}]})
         if path == "/audits/a-1/scans" and request.method == "POST":
             return httpx.Response(201, json={"tag": body["tag"], "known": body["tag"] == "GZ-001"})
         if path == "/audits/a-1" and request.method == "GET":
@@ -195,6 +198,12 @@ async def test_a_refused_schedule_names_its_rows_as_people_do_and_keeps_the_year
     assert "第 2 行（date）：&#39;2028-13-01&#39; 不是有效的日期" in page.text and "row.2.date" not in page.text
     assert "年份：这份安排是 2027 年的" in page.text
     assert 'name="year" type="number" min="2000" max="2100" value="2028"' in page.text and "2028-13-01,holiday" in page.text
+
+
+@pytest.mark.asyncio
+async def test_a_refused_password_reset_says_whose_password_and_why() -> None:
+    (page,) = await _run("admin", Gateway(), [("POST", "/admin/users/desk.zhou/password", {"csrf": CSRF, "password": "short"}, None)])
+    assert page.status_code == 422 and "desk.zhou 的新密码：至少 8 个字符" in page.text and "password:" not in page.text
 
 
 @pytest.mark.asyncio
