@@ -61,6 +61,9 @@ VALUES = (
     N_("asset_type.laptop"), N_("asset_type.monitor"), N_("asset_type.network_device"), N_("asset_type.phone"),
     N_("asset_type.printer"), N_("asset_type.projector"), N_("asset_type.scanner"), N_("asset_type.server"),
     N_("asset_type.software_licence"), N_("asset_type.storage"), N_("asset_type.video_conference"),
+    # a notification record's state (the SLA monitor's outbox)
+    N_("notification_status.pending"), N_("notification_status.sent"), N_("notification_status.failed"),
+    N_("notification_status.cancelled"),
     # errors raised by the pages
     N_("CSRF token missing or wrong; reload the page"), N_("no such ticket"), N_("no such action"), N_("Not Found"),
 )

@@ -467,7 +467,7 @@ async def sla_page(ctx: Ctx, error: str | None = None, status_code: int = 200, t
     return page(ctx, "admin/sla.html", "sla", error=error or ("; ".join(errors) or None), status_code=status_code,
                 policies=policies, clocks=clocks, overrides_text=typed_text if typed_text is not None else overrides_text((policies or {}).get("overrides") or {}),
                 contacts=contacts, levels=list((contacts or {}).get("levels") or []), calendars=calendars,
-                history=list(found["history"] or [])[:5], outbox=list(found["outbox"] or []), langs=LANGS)
+                history=list(found["history"] or [])[:5], outbox=list(found["outbox"] or []), langs=LANGS, event_names=notices.EVENT_NAMES)
 
 
 @router.get("/sla")

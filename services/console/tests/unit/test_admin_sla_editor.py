@@ -47,7 +47,11 @@ class Gateway:
         if path == "/calendars":
             return httpx.Response(200, json={"calendars": [{"name": "office-hours"}, {"name": "24x7"}], "holiday_years": {}})
         if path == "/notifications/outbox":
-            return httpx.Response(200, json=[])
+            return httpx.Response(200, json=[
+                {"id": "n1", "event": "breach", "role": "agent", "channel": "apprise", "target": "console", "address": None,
+                 "subject": "【超时】工单 INC-1 的响应时限已超时", "status": "sent", "attempts": 1},
+                {"id": "n2", "event": "escalation", "role": "project_manager", "channel": "email", "target": "pm@x.cn", "address": None,
+                 "subject": "升级", "status": "failed", "attempts": 3}])
         return httpx.Response(404, json={"code": "not_found", "message": "没有找到"})
 
 
@@ -76,6 +80,12 @@ async def test_the_page_shows_each_clock_and_level_in_chinese() -> None:
     assert "合同时限" in page.text and "升级联系人" in page.text and "最近由 wang.admin" in page.text
     assert 'name="response.business_minutes"' in page.text and 'value="60"' in page.text and 'value="80"' in page.text
     assert "*:P1 response 30" in page.text and "pm@x.cn" in page.text
+    # The recent notifications in words (the walk, session 6, found breach / apprise / console / sent)
+    breach = page.text.split('<tr data-event="breach">')[1].split("</tr>")[0]
+    assert "SLA 时限超时" in breach and "站内通知（控制台）" in breach and "服务台" in breach and "已发送" in breach
+    assert "apprise" not in breach and ">sent<" not in breach
+    mail = page.text.split('<tr data-event="escalation">')[1].split("</tr>")[0]
+    assert "事项已升级" in mail and "电子邮件" in mail and "pm@x.cn" in mail and "发送失败" in mail
 
 
 async def test_saving_puts_back_what_get_returned_with_the_forms_changes() -> None:
