@@ -80,8 +80,12 @@ def test_a_managers_month_end(open_page: Any, stack: Stack, manager: dict[str, A
     totals = _settled(lambda: _totals(stack, who))
     page.reload()
     assert _bars(page, "c-states") == {state: str(n) for state, n in totals.items()}
-    assert _kpi(page, "open") == str(sum(totals.values()))
-    assert _kpi(page, "waiting") == str(totals["awaiting_authorization"])
+    # Open as the API counts it (GET /tickets/counts: new, assigned, in progress, pending), as the desk's 未结 queue;
+    # waiting: all the agency has to decide, emergency work the desk started first included (authorization=awaiting).
+    counts = _api(stack, "GET", "/tickets/counts", who).json()
+    assert _kpi(page, "open") == str(counts["open"]) == str(sum(totals[s] for s in ("new", "assigned", "in_progress", "pending")))
+    awaiting = _api(stack, "GET", "/tickets", who, params={"authorization": "awaiting", "limit": 1}).json()["total"]
+    assert _kpi(page, "waiting") == str(awaiting) and awaiting >= totals["awaiting_authorization"]
     figures = _api(stack, "GET", f"/reports/service-summary/{period}", who, params={"format": "json"}).json()["figures"]
     share = figures["desk"]["share"]
     assert _kpi(page, "first-contact") == ("—" if share is None else f"{share * 100:.1f}%")
