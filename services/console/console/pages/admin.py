@@ -7,6 +7,7 @@ The API decides who may do what; the console only hides what this role cannot do
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import json
 import re
@@ -441,6 +442,18 @@ async def save_engineer(
 CLOCK_ORDER = ("response", "dispatch", "remote_guidance", "confirmation", "redispatch", "escalation", "authorization")
 
 
+async def names_of(ctx: Ctx, usernames: set[str]) -> dict[str, str]:
+    """Who changed something, as people call them (GET /users/{username}); a username the API does not know (a
+    service, a removed user) stays as it is."""
+    async def one(username: str) -> tuple[str, str]:
+        try:
+            user = await get(ctx, f"/users/{quote(username, safe='')}")
+        except ApiError:
+            return username, username
+        return username, str(user.get("name") or username)
+    return dict(await asyncio.gather(*(one(u) for u in sorted(usernames))))
+
+
 async def sla_page(ctx: Ctx, error: str | None = None, status_code: int = 200, typed: Json | None = None) -> Response:
     """The contract clocks' policies and the escalation chain (GET /sla/policies, /sla/escalation-contacts), both
     editable, with who changed them last, the calendars to choose from and the recent notification records. After a
@@ -456,6 +469,9 @@ async def sla_page(ctx: Ctx, error: str | None = None, status_code: int = 200, t
             found[key] = None
             errors.append(said(exc))
     policies, contacts = found["policies"], found["contacts"]
+    history = list(found["history"] or [])[:5]
+    authors = {str(u) for u in ((policies or {}).get("changed_by"), (contacts or {}).get("changed_by"), *(h.get("by") for h in history)) if u}
+    people = await names_of(ctx, authors)
     typed_text = None
     if typed is not None and typed.get("kind") == "policies" and policies is not None:
         policies = {**policies, **typed["body"]}
@@ -467,7 +483,7 @@ async def sla_page(ctx: Ctx, error: str | None = None, status_code: int = 200, t
     return page(ctx, "admin/sla.html", "sla", error=error or ("; ".join(errors) or None), status_code=status_code,
                 policies=policies, clocks=clocks, overrides_text=typed_text if typed_text is not None else overrides_text((policies or {}).get("overrides") or {}),
                 contacts=contacts, levels=list((contacts or {}).get("levels") or []), calendars=calendars,
-                history=list(found["history"] or [])[:5], outbox=list(found["outbox"] or []), langs=LANGS, event_names=notices.EVENT_NAMES)
+                history=history, outbox=list(found["outbox"] or []), langs=LANGS, event_names=notices.EVENT_NAMES, people=people)
 
 
 @router.get("/sla")

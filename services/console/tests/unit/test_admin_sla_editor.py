@@ -46,6 +46,8 @@ class Gateway:
             return httpx.Response(200, json=[{"version": 2, "by": "wang.admin", "role": "admin", "at": "2026-11-30T01:00:00Z", "value": {}}])
         if path == "/calendars":
             return httpx.Response(200, json={"calendars": [{"name": "office-hours"}, {"name": "24x7"}], "holiday_years": {}})
+        if path == "/users/wang.admin":
+            return httpx.Response(200, json={"username": "wang.admin", "name": "王管理员", "role": "admin"})
         if path == "/notifications/outbox":
             return httpx.Response(200, json=[
                 {"id": "n1", "event": "breach", "role": "agent", "channel": "apprise", "target": "console", "address": None,
@@ -77,7 +79,8 @@ def _form(**extra: str) -> dict[str, str]:
 async def test_the_page_shows_each_clock_and_level_in_chinese() -> None:
     [page] = await _run(Gateway(), [("GET", "/admin/sla", None)])
     assert page.status_code == 200, page.text
-    assert "合同时限" in page.text and "升级联系人" in page.text and "最近由 wang.admin" in page.text
+    assert "合同时限" in page.text and "升级联系人" in page.text and "最近由 王管理员" in page.text
+    assert "v2 · 王管理员 ·" in page.text  # who changed them, by name (the walk, session 6, found usernames)
     assert 'name="response.business_minutes"' in page.text and 'value="60"' in page.text and 'value="80"' in page.text
     assert "*:P1 response 30" in page.text and "pm@x.cn" in page.text
     # The recent notifications in words (the walk, session 6, found breach / apprise / console / sent)
