@@ -56,7 +56,7 @@ VALUES = (
     N_("ticket_type.incident"), N_("ticket_type.service_request"), N_("ticket_type.repair"), N_("ticket_type.task"),
     N_("cadence.as_built"), N_("cadence.monthly"), N_("cadence.on_demand"), N_("cadence.once"), N_("cadence.per_incident"),
     N_("cadence.per_plan"), N_("cadence.periodic"), N_("cadence.quarterly"), N_("cadence.weekly"),
-    # asset types, named in zh-TW and en (the assets API names them in zh-CN only; zh-CN keeps the API's name)
+    # asset types (the assets API names them in zh-CN only, whatever the reader's language)
     N_("asset_type.application"), N_("asset_type.business_service"), N_("asset_type.copier"), N_("asset_type.desktop"),
     N_("asset_type.laptop"), N_("asset_type.monitor"), N_("asset_type.network_device"), N_("asset_type.phone"),
     N_("asset_type.printer"), N_("asset_type.projector"), N_("asset_type.scanner"), N_("asset_type.server"),

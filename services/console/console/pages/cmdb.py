@@ -65,7 +65,7 @@ async def asset_types(ctx: Ctx) -> list[Json]:
 
 def localised_types(ctx: Ctx, kinds: list[Json]) -> list[Json]:
     """The assets API names its types in simplified Chinese whatever the reader's language: a built-in type is named
-    from the catalogue (`asset_type.<code>`, zh-TW and en); zh-CN, and a type an administrator added, keep the API's."""
+    from the catalogue (`asset_type.<code>`; its zh-CN names are the API's); a type an administrator added keeps the API's."""
     out = []
     for kind in kinds:
         key = f"asset_type.{kind.get('code')}"
