@@ -71,7 +71,7 @@ async def test_a_ticket_awaiting_authorization_and_a_submitted_report_reach_the_
 
     (notice,) = await stored(store, ticket_or_event=waiting)
     assert (notice.event, notice.role, notice.target) == ("authorization_waiting", "agency", "agency-ding")
-    assert notice.subject == f"【待授权】工单 SR-2026-{waiting[-6:]} 等待信息中心授权" and "NET-CHANGE" in notice.body
+    assert notice.subject == f"【待授权】工单 SR-2026-{waiting[-6:]} 等待信息中心授权" and "核心交换机配置变更" in notice.body  # the title a person reads, not the service code
     (signoff,) = await stored(store, ticket_or_event=str(envelope.event_id))
     assert signoff.event == "report_submitted" and "2026-11" in signoff.body
     assert await stored(store, ticket_or_event=plain, timeout=1) == []  # a ticket that needs no authorization
