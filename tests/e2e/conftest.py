@@ -10,17 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from opsdesk_devstack.pytest_plugin import share_stacks, stack_env
+from opsdesk_devstack.pytest_plugin import share_stacks, shared_stack
 from opsdesk_devstack.stack import Stack
 from opsdesk_devstack.stack_pool import StackPool
-
-BASE_ENV = {"SLA_SWEEP_INTERVAL_S": "0.2"}
 
 
 @pytest.fixture
 def stack(stack_pool: StackPool, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """The shared stack of this test's kind; extra env via @pytest.mark.stack_env(...)."""
-    s = stack_pool.get("e2e", {**BASE_ENV, **stack_env(request.node)})
+    s = shared_stack(stack_pool, request.node)
     yield s
     if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
         for log in sorted((s.var_dir / "logs").glob("*.log")):

@@ -15,12 +15,9 @@ from pathlib import Path
 import pytest
 
 from opsdesk_devstack import people
-from opsdesk_devstack.pytest_plugin import share_stacks, stack_env
+from opsdesk_devstack.pytest_plugin import share_stacks, shared_stack
 from opsdesk_devstack.stack import Stack
 from opsdesk_devstack.stack_pool import StackPool
-
-# The e2e tests' environment: the same kind of stack, so both layers share it.
-BASE_ENV = {"SLA_SWEEP_INTERVAL_S": "0.2"}
 
 _FAILED: set[str] = set()
 
@@ -28,7 +25,7 @@ _FAILED: set[str] = set()
 @pytest.fixture(scope="module")
 def stack(stack_pool: StackPool, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """The shared stack of this module's kind; extra env via a module-level `pytest.mark.stack_env(...)`."""
-    s = stack_pool.get("e2e", {**BASE_ENV, **stack_env(request.node)})
+    s = shared_stack(stack_pool, request.node)
     yield s
     if request.node.nodeid in _FAILED:
         # Why a step failed is usually in a service's log, not in the answer the person saw.

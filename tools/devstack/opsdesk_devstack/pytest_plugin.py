@@ -15,6 +15,7 @@ from .infra import DB_ADMIN, Database, Nats, start_database, start_nats
 from .natsconf import default_users
 
 if TYPE_CHECKING:
+    from .stack import Stack
     from .stack_pool import StackPool
 
 
@@ -136,6 +137,20 @@ def stack_pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     pool.close()
     if pool.starts:
         print(f"\nstack pool: {len(pool.starts)} stack start(s): " + ", ".join(f"{label} {dict(env)}" for label, env in pool.starts))
+
+
+# The shared end-to-end stack: the e2e tests, the journeys, the browser and the security tests run on one stack of
+# this kind, started once (a module that asks for more with `stack_env` gets a stack of its own). Fast sweeps and
+# waiting-room retries, so a test sees a clock or a shift change in a second, not in half a minute.
+SHARED_LABEL = "e2e"
+SHARED_ENV = {"SLA_SWEEP_INTERVAL_S": "0.2", "DISPATCH_WAITING_RETRY_S": "1"}
+
+
+def shared_stack(pool: StackPool, node: pytest.Item | pytest.Collector) -> Stack:
+    """The running shared stack of `node`'s kind (its stack_env added to SHARED_ENV)."""
+    marker = node.get_closest_marker("stack_env")
+    extra = {k: str(v) for k, v in marker.kwargs.items()} if marker else {}
+    return pool.get(SHARED_LABEL, {**SHARED_ENV, **extra})
 
 
 def stack_env(item: pytest.Item) -> dict[str, str]:

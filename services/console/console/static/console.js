@@ -160,7 +160,7 @@
   var pending = null;
   function refreshWorkspace() {
     var ws = document.getElementById("workspace");
-    if (!ws || !window.htmx) { return; }
+    if (!ws || !window.htmx || leaving) { return; }
     if (pending) { return; }
     pending = setTimeout(function () { pending = null; window.htmx.trigger(ws, "refresh"); }, 400);
   }
@@ -205,6 +205,29 @@
       if (after) { after.after(copy); } else { fresh.prepend(copy); }
     });
     d.serverResponse = tpl.innerHTML;
+  });
+  /* The workspace (a queue, the agency's or the manager's inboxes) is refreshed whole on live events. Two things a
+     refresh must never throw away: a form the person just submitted (Chromium cancels a submission whose form left
+     the document before its navigation began: the click is lost, seen in the agency's sign-off), and a field the
+     person has begun to fill (a decline note, a return's comments). The first stops refreshes for good (the page is
+     leaving); the second waits until the person is done, then refreshes once. */
+  var leaving = false, workspaceLater = null;
+  document.addEventListener("submit", function (ev) {
+    // Bubbling, after htmx: a form htmx sends (default prevented) leaves the page where it is.
+    if (!ev.defaultPrevented && ev.target.closest && ev.target.closest("#workspace")) { leaving = true; }
+  });
+  function busyWriting(ws) {  // a form that writes (method=post) begun; a queue's filter box does not count
+    return Array.prototype.some.call(ws.querySelectorAll("form[method=post]"), busyTyping);
+  }
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var target = ev.detail.target;
+    if (!target || target.id !== "workspace") { return; }
+    if (leaving) { ev.detail.shouldSwap = false; return; }
+    if (busyWriting(target)) {
+      ev.detail.shouldSwap = false;
+      if (workspaceLater) { clearTimeout(workspaceLater); }
+      workspaceLater = setTimeout(function () { workspaceLater = null; refreshWorkspace(); }, 5000);
+    }
   });
   function refreshTicket() {
     var el = document.getElementById("ticket");

@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.errors import Contention
 from opsdesk_shared.mongo import Document, check_document
 from opsdesk_shared.outbox import MemoryOutbox, outbox_fields, strip_outbox
 
@@ -19,8 +20,9 @@ from .domain import Incident, State
 COLLECTION = "security_incidents"
 
 
-class IncidentChanged(Exception):
-    """Someone else changed the incident meanwhile (the caller reads it again)."""
+class IncidentChanged(Contention):
+    """Someone else changed the incident meanwhile (the caller reads it again). A Contention: should a bus handler
+    still meet it after its own re-reads, the message is retried, never dead-lettered (issue 14)."""
 
 
 class IncidentStore(Protocol):
