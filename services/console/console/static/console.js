@@ -212,6 +212,7 @@
      person has begun to fill (a decline note, a return's comments). The first stops refreshes for good (the page is
      leaving); the second waits until the person is done, then refreshes once. */
   var leaving = false, workspaceLater = null;
+  var pageAskedAt = (window.performance && performance.timeOrigin) || Date.now();
   document.addEventListener("submit", function (ev) {
     // Bubbling, after htmx: a form htmx sends (default prevented) leaves the page where it is.
     if (!ev.defaultPrevented && ev.target.closest && ev.target.closest("#workspace")) { leaving = true; }
@@ -264,6 +265,10 @@
     try { data = JSON.parse(ev.data || "{}"); } catch (e) { data = {}; }
     if (ev.type === "reload") { refreshWorkspace(); refreshTicket(); return; }
     if (ev.type === "signed_out") { window.location.href = "/login"; return; }
+    // An event from before this page was asked for is in the page already: no refresh. (Events of the person's own
+    // last act reach the page they were sent to; refreshing it then swapped the forms under their next click.)
+    var at = data.occurred_at ? Date.parse(data.occurred_at) : NaN;
+    if (!isNaN(at) && at < pageAskedAt) { return; }
     refreshWorkspace();
     refreshNoticeCount();
     var ticket = document.getElementById("ticket");
