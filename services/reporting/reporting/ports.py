@@ -17,9 +17,18 @@ if TYPE_CHECKING:
     from .adapters.memory import MemoryReadModels
 
 
+Counted = Callable[[list[str]], None]
+
+
+def ignore_count(keys: list[str]) -> None:
+    """The default `counted`: nobody keeps a live tally."""
+
+
 class EventProjection(Protocol):
-    async def record(self, envelope: Envelope, keys: list[str]) -> bool:
-        """Store an event once; False when it was already recorded (a redelivery)."""
+    async def record(self, envelope: Envelope, keys: list[str], counted: Counted = ignore_count) -> bool:
+        """Store an event once; False when it was already recorded (a redelivery). `counted(keys)` runs once, at the
+        moment the store counts the event, even when a failure follows it: the live tally must follow the store's
+        count, or a redelivery that finds the event counted leaves the live figure one short."""
         ...
 
     async def counts(self) -> dict[str, int]:

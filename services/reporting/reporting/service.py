@@ -25,10 +25,9 @@ async def project_event(envelope: Envelope, data: EventData, *, projection: Even
     keys = domain.counter_keys(envelope, data)
     if not keys:
         return False  # most events count towards no Prometheus counter: nothing to store for them
-    if not await projection.record(envelope, keys):
-        return False
-    tally.add(keys)
-    return True
+    # The live tally is added to where the store counts (even when a failure follows the count), not after
+    # record() returns: a count followed by a failure is not counted again by the redelivery.
+    return await projection.record(envelope, keys, counted=tally.add)
 
 
 async def rebuild_tally(*, projection: EventProjection) -> Tally:

@@ -15,6 +15,7 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.knowledge import ArticlesQuery, ArticlesReply, PublishedArticle
 from opsdesk_shared.mongo import check_document
 
+from ..ports import Counted, ignore_count
 from ..projection import LIST_CAP, Effects
 
 Document = dict[str, Any]
@@ -24,7 +25,7 @@ class MemoryEventProjection:
     def __init__(self) -> None:
         self.events: dict[str, list[str]] = {}
 
-    async def record(self, envelope: Envelope, keys: list[str]) -> bool:
+    async def record(self, envelope: Envelope, keys: list[str], counted: Counted = ignore_count) -> bool:
         event_id = str(envelope.event_id)
         if event_id in self.events:
             return False
@@ -32,6 +33,7 @@ class MemoryEventProjection:
         check_document({"_id": event_id, "type": envelope.type, "occurred_at": envelope.occurred_at,
                         "subject_id": envelope.subject_id, "data": envelope.data, "keys": keys})
         self.events[event_id] = keys
+        counted(keys)
         return True
 
     async def counts(self) -> dict[str, int]:

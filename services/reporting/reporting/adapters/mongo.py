@@ -21,6 +21,7 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.errors import Contention
 from opsdesk_shared.mongo import Document, document_lock, is_ferretdb
 
+from ..ports import Counted, ignore_count
 from ..projection import LIST_CAP, Effects
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class MongoEventProjection:
     async def ensure_indexes(self) -> None:
         await self._events.create_index([("type", 1), ("occurred_at", 1)])
 
-    async def record(self, envelope: Envelope, keys: list[str]) -> bool:
+    async def record(self, envelope: Envelope, keys: list[str], counted: Counted = ignore_count) -> bool:
         doc = {
             "_id": str(envelope.event_id),
             "type": envelope.type,
@@ -56,6 +57,7 @@ class MongoEventProjection:
             await self._events.insert_one(doc)
         except DuplicateKeyError:
             return False
+        counted(keys)
         return True
 
     async def counts(self) -> dict[str, int]:

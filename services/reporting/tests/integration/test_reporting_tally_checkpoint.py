@@ -199,3 +199,30 @@ async def test_concurrent_records_share_tail_inserts(mongo_db: Any, database_url
     assert 1 <= len(tail_inserts) <= 4, listener.on  # grouped, not 40
     assert await mongo_db["tally_tail"].count_documents({}) == 40
     assert await projection(mongo_db).counts() == {'["tickets_created",["hotline","RS-REPAIR"]]': 40}
+
+
+async def test_an_event_record_cut_after_its_tail_counts_once_in_the_live_tally(mongo_db: Any) -> None:
+    """The long fault campaign (run 7): the database died between the tail document and the event record; the tail
+    counted the event, record() raised, and the redelivery found the tail ('counted before'): the live tally stayed
+    one short. `counted` runs where the store counts, so the live tally follows it."""
+    from pymongo.errors import AutoReconnect
+
+    hotline = '["tickets_created",["hotline","RS-REPAIR"]]'
+    tally = projection(mongo_db)
+    await tally.counts()
+    live: list[list[str]] = []
+    events = tally._db["events"]
+
+    class DiesOnInsert:
+        async def insert_one(self, doc: Any) -> None:
+            raise AutoReconnect("connection reset by peer")
+
+    cut = created(1)
+    tally._db = {"events": DiesOnInsert()}  # type: ignore[assignment]
+    with pytest.raises(AutoReconnect):
+        await tally.record(*cut, counted=live.append)
+    tally._db = mongo_db
+    assert not await tally.record(*cut, counted=live.append)  # the redelivery: counted before, recorded now
+    assert live == [cut[1]]  # once, by the delivery whose count stands
+    assert await events.count_documents({"_id": str(cut[0].event_id)}) == 1
+    assert await tally.counts() == {hotline: 1} == await projection(mongo_db).counts()
