@@ -92,6 +92,7 @@ def _reporting_consumers() -> tuple[Consumer, ...]:
 NOTIFICATION_CONSUMERS: tuple[tuple[str, str], ...] = (
     ("TICKET_CREATED", "sla-notify-authorization"),
     ("TICKET_ASSIGNED", "sla-notify-assigned"),
+    ("TICKET_REASSIGNED", "sla-notify-reassigned"),
     ("ASSIGNMENT_HELP_REQUESTED", "sla-notify-help-requested"),
     ("TICKET_RESOLVED", "sla-notify-resolved"),
     ("SLA_BREACHED", "sla-notify-breached"),

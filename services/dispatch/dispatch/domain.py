@@ -431,6 +431,7 @@ def assign(
         mode=mode,
         duty=choice.duty,
         by="dispatch",
+        number=ticket.number,
     )
     return assignment, event
 
@@ -669,12 +670,12 @@ def _move(
     if first:
         return updated, TicketAssignedV1(
             ticket_id=a.ticket_id, assignment_id=updated.id, engineer_id=to.id, engineer_name=to.name, reason=reason,
-            assigned_at=now, reason_code=code, reason_params=params, mode=mode, duty=duty, by=by,
+            assigned_at=now, reason_code=code, reason_params=params, mode=mode, duty=duty, by=by, number=a.ticket_number,
         )
     event = TicketReassignedV1(
         ticket_id=a.ticket_id, assignment_id=updated.id, previous_engineer_id=a.engineer_id, engineer_id=to.id,
         engineer_name=to.name, reason=reason, by=by, reassigned_at=now, reason_code=code, reason_params=params,
-        mode=mode, duty=duty,
+        mode=mode, duty=duty, number=a.ticket_number,
     )
     return updated, event
 

@@ -82,6 +82,10 @@ class TicketReassignedV1(EventData):
         default=None, description="The engineer's duty when given the ticket: on site, phone on-call (remote work only), "
         "or called in off duty",
     )
+    number: str | None = Field(
+        default=None, description="Intake's ticket number (INC-2026-000009), as ticket.created told dispatch (added later, "
+        "optional, so the version stays 1)",
+    )
 
 
 class EscalationRaisedV1(EventData):

@@ -132,6 +132,10 @@ class TicketAssignedV1(EventData):
     by: str | None = Field(
         default=None, description="Who decided: `dispatch` (automatic) or the desk agent's subject who gave a waiting ticket an engineer",
     )
+    number: str | None = Field(
+        default=None, description="Intake's ticket number (INC-2026-000009), as ticket.created told dispatch: what people "
+        "are told and say on the phone (added later, optional, so the version stays 1)",
+    )
 
 
 # awaiting_authorization: work on the ticket's catalog service happens only after the agency (信息中心) authorizes it

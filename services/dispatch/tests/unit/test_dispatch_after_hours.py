@@ -51,6 +51,7 @@ def test_the_phone_on_call_gets_remote_work_out_of_hours(ticket: Callable[..., T
     assert a.engineer_id == "eng-mobile-1" and a.mode == "remote" and a.vehicle is False and a.duty == "phone"
     assert event.duty == "phone" and event.mode == "remote" and event.reason_code == "chosen"
     assert event.reason_params["duty"] == "phone"
+    assert event.number == a.ticket_number  # the number people are told rides on the event (no wait on ticket.created)
 
 
 def test_someone_on_site_duty_out_of_hours_takes_work_on_site(
@@ -110,6 +111,7 @@ async def test_a_held_ticket_is_announced_and_taken_at_the_start_of_the_next_per
     assert taken.duty == "onsite" and taken.mode == "visit" and taken.assigned_at == FRIDAY_MORNING
     assigned = TicketAssignedV1.model_validate(outbox.published[-1].data)
     assert assigned.assigned_at == FRIDAY_MORNING and assigned.reason_code == "chosen" and assigned.duty == "onsite"
+    assert assigned.number == created.number  # a held ticket's late assignment names its number too
     chosen = next(e for e in DEMO_ROSTER if e.id == taken.engineer_id)
     assert taken.score == domain.score(chosen, skill="printer") == assigned.reason_params["score"]
     # The visit plan is the chosen engineer's: a vehicle when their building is not the ticket's.

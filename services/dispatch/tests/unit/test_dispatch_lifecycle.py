@@ -61,6 +61,7 @@ async def test_a_delay_re_dispatches_to_another_engineer_and_moves_the_load(assi
     assert [e.type for e in outbox.published[-2:]] == ["assignment.delayed", "ticket.reassigned"]
     reassigned = outbox.published[-1].data
     assert reassigned["previous_engineer_id"] == a.engineer_id and reassigned["by"] == "dispatch"
+    assert reassigned["number"] == a.ticket_number  # the new engineer is told by the number (the SLA monitor's notice)
     assert [(s.action, s.by) for s in moved.history] == [("assigned", "dispatch"), ("delayed", holder(a).subject), ("reassigned", "dispatch")]
     after = {e.id: e.open_load for e in await roster.engineers()}
     assert after[a.engineer_id] == before[a.engineer_id] - 1 and after[moved.engineer_id] == before[moved.engineer_id] + 1

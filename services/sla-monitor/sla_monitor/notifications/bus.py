@@ -58,6 +58,8 @@ def _authorization(d: dict[str, Any]) -> dict[str, Any]:
 
 ROUTES: tuple[Route, ...] = (
     Route("TICKET_ASSIGNED", "sla-notify-assigned", "assigned"),
+    # The engineer a ticket is moved to (a delay's re-dispatch, the desk's reassign) is told as the first one was.
+    Route("TICKET_REASSIGNED", "sla-notify-reassigned", "assigned"),
     Route("ASSIGNMENT_HELP_REQUESTED", "sla-notify-help-requested", "needs_answer", _help),
     Route("TICKET_RESOLVED", "sla-notify-resolved", "resolved"),
     Route("SLA_BREACHED", "sla-notify-breached", "breach"),

@@ -64,7 +64,9 @@ async def notify_event(
     now: datetime,
 ) -> int:
     """Plan and store what an event tells whom; idempotent per event id. Returns how many records are new."""
-    if ticket_id and not fields.get("number"):
+    if ticket_id and not (fields.get("number") and fields.get("title")):
+        # Dispatch's events carry the number (so a notice never waits on the order the two consumers run in); the
+        # title, and the number of older events, come from what ticket.created told us.
         facts = await wired.numbers.facts(ticket_id)
         fields = {**(facts or {}), **fields}
     recipients = [(r, await _preference_of(r, wired.preferences)) for r in audience(kind, fields, holder=holder)]
