@@ -74,6 +74,14 @@ AssignmentStatus = Literal["unassigned", "open", "accepted", "confirmed", "compl
 # the desk's confirmation (the assignment is open or accepted), an escalation's acknowledgement (one is unanswered).
 OVERDUE_CLOCKS = ("confirmation", "escalation")
 AWAITING_CONFIRMATION: frozenset[str] = frozenset({"open", "accepted"})
+# The work an engineer holds (their open load): from the assignment until it is completed, withdrawn or moved on; a
+# record the desk gives back (confirmed again) and a reopened ticket are held again.
+HELD: frozenset[str] = frozenset({"open", "accepted", "confirmed"})
+
+
+def in_load(a: Assignment) -> bool:
+    """Whether the assignment counts in its engineer's load."""
+    return bool(a.engineer_id) and a.status in HELD
 
 
 class Step(BaseModel):

@@ -71,9 +71,9 @@ def create_app(settings: DispatchSettings, adapters: Adapters | None = None) -> 
         if settings.seed_demo:
             await roster.seed(DEMO_ROSTER if settings.demo_rota == "contract" else DEMO_ROSTER_ALWAYS_ON_SITE)
         phases("indexes")
-        open_counts, waiting_ids = await assignments.start_up_scan()
+        held, waiting_ids = await assignments.start_up_scan()
         phases("scan")
-        await roster.recount_load(open_counts)
+        await roster.recount_load(held)
         phases("recount")
         waiting = WaitingRoom(roster=roster, assignments=assignments, outbox=relay)
         for ticket_id in waiting_ids:

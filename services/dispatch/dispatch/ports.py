@@ -14,10 +14,14 @@ from .listing import AssignmentFilter, AssignmentKey, EscalationStatus
 
 class Roster(Protocol):
     async def engineers(self) -> list[Engineer]: ...
-    async def add_load(self, engineer_id: str, delta: int) -> None: ...
-    async def count_assignment(self, engineer_id: str, assignment_id: str) -> bool:
-        """One more open ticket for the engineer, counted once per assignment however often it is asked (a
-        redelivered ticket.created after a crash between the assignment's write and its count); True if counted now."""
+    # An engineer's load is the set of assignment ids they hold, kept with its count in one document: taking and
+    # letting go are conditional on that set, so asking twice changes nothing (a redelivery after a crash between the
+    # assignment's write and the load's, a driver's retry of a write whose answer was lost).
+    async def hold(self, engineer_id: str, assignment_id: str) -> bool:
+        """The engineer holds this assignment; True if it was not counted yet."""
+        ...
+    async def release(self, engineer_id: str, assignment_id: str) -> bool:
+        """The engineer no longer holds this assignment; True if it was counted until now."""
         ...
     async def save(self, engineer: Engineer) -> Engineer:
         """Create or replace an engineer's profile and rota; the open load stays what assignments made it."""

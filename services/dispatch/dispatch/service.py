@@ -57,12 +57,10 @@ async def assign_ticket(
             # A redelivery finds the assignment stored: the first attempt may have died (or its database did) before
             # counting the engineer's load and sending its event. Both happen now, each once (issue 14, defect 3:
             # the ticket.assigned waited for the 300-second sweep and the engineer's load drifted by one).
-            if _still_first_assignment(existing, assignment.id):
-                await roster.count_assignment(existing.engineer_id, existing.id)
+            await settle_load(existing, roster=roster)
             await outbox.relay_now(existing.ticket_id)
             return existing
-    if assignment.engineer_id:
-        await roster.count_assignment(assignment.engineer_id, assignment.id)
+    await settle_load(stored, roster=roster)
     await outbox.deliver(assignment.ticket_id, [event])
     return stored
 
@@ -89,11 +87,15 @@ def _decide(
     return assignment, event
 
 
-def _still_first_assignment(a: Assignment, handover_id: str) -> bool:
-    """Open and held by the engineer this hand-over gave it to (the assignment still has the id the hand-over made;
-    any later move gives it a new one): its load is assign_ticket's to count (a later reassignment or a waiting
-    ticket's assignment counts its own)."""
-    return a.status == "open" and bool(a.engineer_id) and a.id == handover_id
+async def settle_load(after: Assignment, *, roster: Roster, before: Assignment | None = None) -> None:
+    """Make the engineers' loads agree with an assignment as stored: the engineer it moved away from (`before`, when
+    it changed hands) lets it go; its engineer holds it while it is theirs to do (domain.in_load), else lets it go.
+    Each step is keyed by the assignment's id, so settling again changes nothing: a redelivered event whose change is
+    already stored settles what a crash may have left between the two writes (issue 14)."""
+    if before is not None and before.engineer_id and (before.engineer_id, before.id) != (after.engineer_id, after.id):
+        await roster.release(before.engineer_id, before.id)
+    if after.engineer_id:
+        await (roster.hold if domain.in_load(after) else roster.release)(after.engineer_id, after.id)
 
 
 async def assign_waiting(
@@ -108,7 +110,7 @@ async def assign_waiting(
         _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
     except (domain.NoEngineerAvailable, domain.IllegalStep):
         return None
-    await roster.add_load(after.engineer_id, 1)
+    await settle_load(after, roster=roster)
     return after
 
 
@@ -262,13 +264,6 @@ async def confirm(
     return (await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now))[1]
 
 
-async def _moved(before: Assignment, after: Assignment, roster: Roster) -> None:
-    if before.engineer_id != after.engineer_id:
-        if before.engineer_id:  # a waiting ticket had nobody
-            await roster.add_load(before.engineer_id, -1)
-        await roster.add_load(after.engineer_id, 1)
-
-
 async def delay(
     ticket_id: str, *, reason: str, cannot_go: bool, actor: Actor, roster: Roster, assignments: AssignmentStore,
     outbox: EventOutbox, now: datetime, correlation_id: str,
@@ -281,7 +276,7 @@ async def delay(
         return domain.delay(a, reason=reason, cannot_go=cannot_go, actor=actor, roster=engineers, now=now)
 
     before, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
-    await _moved(before, after, roster)
+    await settle_load(after, roster=roster, before=before)
     return after
 
 
@@ -298,7 +293,7 @@ async def reassign(
     decide = _one(lambda a: domain.reassign(a, to=to, reason=reason, actor=actor, now=now))
 
     before, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
-    await _moved(before, after, roster)
+    await settle_load(after, roster=roster, before=before)
     return after
 
 
@@ -335,7 +330,7 @@ async def complete(
     ))
 
     _, after = await _apply(ticket_id, decide, assignments=assignments, outbox=outbox, correlation_id=correlation_id, now=now)
-    await roster.add_load(after.engineer_id, -1)
+    await settle_load(after, roster=roster)
     return after
 
 
@@ -358,6 +353,7 @@ async def withdraw(
             continue  # ticket.created got in between: withdraw what it assigned
         after = domain.withdraw(before, status=status, by=by, now=now, ended_at=ended_at)
         if after is None:
+            await settle_load(before, roster=roster)  # withdrawn already: its engineer's release may not have followed
             return "unchanged"
         envelopes: list[Envelope] = []
         if outbox is not None and before.engineer_id:
@@ -368,11 +364,10 @@ async def withdraw(
             )
             envelopes = [Envelope.wrap(withdrawn, producer=PRODUCER, correlation_id=correlation_id or before.ticket_id,
                                        subject_id=before.ticket_id, occurred_at=now)]
-        await assignments.save(after, envelopes)
+        stored = await assignments.save(after, envelopes)
         if outbox is not None and envelopes:
             await outbox.deliver(before.ticket_id, envelopes)
-        if before.status == "open" and before.engineer_id:
-            await roster.add_load(before.engineer_id, -1)
+        await settle_load(stored, roster=roster, before=before)
         return "withdrawn"
     return "unchanged"
 
@@ -388,9 +383,11 @@ async def reopen_for_engineer(
         before, by=reopened.by, reason=reopened.reason, reopened_at=reopened.reopened_at,
     )
     if after is None:
+        if before is not None:
+            await settle_load(before, roster=roster)  # reopened already: its engineer's hold may not have followed
         return None
     stored = await assignments.save(after, [])
-    await roster.add_load(stored.engineer_id, 1)  # back on the engineer's list
+    await settle_load(stored, roster=roster)  # back on the engineer's list
     return stored
 
 
@@ -414,6 +411,8 @@ async def record_review(
     before = await assignments.get(reviewed.ticket_id)
     decided = None if before is None else domain.apply_review(before, reviewed)
     if before is None or decided is None:
+        if before is not None:
+            await settle_load(before, roster=roster)
         return None
     updated, event = decided
     envelope = Envelope.wrap(
@@ -422,6 +421,5 @@ async def record_review(
     )
     stored = await assignments.save(updated, [envelope])
     await outbox.deliver(before.ticket_id, [envelope])
-    if stored.status != "reviewed":
-        await roster.add_load(stored.engineer_id, 1)  # back on the engineer's list
+    await settle_load(stored, roster=roster)  # given back: on the engineer's list again
     return stored

@@ -17,8 +17,10 @@ from the next sequence after a gap or a reconnect, so a disconnect loses nothing
 each ticket read once per batch, and the file records the sequence of the batch's last event after applying it.
 A database error holds the batch and retries it: nothing is skipped.
 
-Reconciliation (`reconcile`, every INTAKE_INDEX_RELOAD_S): scan the database and re-read into the index every
-ticket whose version differs from the row's, healing a change no ticket event announced.
+Reconciliation (`reconcile`, right after a start that caught up from the file, then every INTAKE_INDEX_RELOAD_S):
+scan the database and re-read into the index every ticket whose version differs from the row's, healing a change no
+ticket event announced (knowledge's suggestions, stored quietly: a crash between the database and the index left the
+row one version behind).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from opsdesk_shared.bus import EVENTS_STREAM
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.periodic import Periodic
 
 from .ports import TicketStore
 from .search import TicketIndex
@@ -86,6 +89,13 @@ async def reconcile(index: TicketIndex, store: TicketStore) -> int:
         if seen % BUILD_BATCH == 0:
             await asyncio.sleep(0)
     return written
+
+
+def reconciler(index: TicketIndex, store: TicketStore, *, started: StartReport, interval_s: float) -> Periodic:
+    """The reconciliation, first right after a start that caught up from the file (a start that built the index read
+    every ticket just now), then every `interval_s`. Started by the caller, in the background: the gateway is ready."""
+    return Periodic(lambda: reconcile(index, store), interval_s=interval_s, name="index-reconcile",
+                    delay_first=started.built is not None)
 
 
 @dataclass

@@ -20,20 +20,27 @@ from ..ports import ConcurrentUpdate
 class MemoryRoster:
     def __init__(self, engineers: Sequence[Engineer]) -> None:
         self.by_id = {e.id: e for e in engineers}
-        self.counted: set[tuple[str, str]] = set()
+        self.held: dict[str, set[str]] = {}
 
     async def engineers(self) -> list[Engineer]:
         return list(self.by_id.values())
 
-    async def add_load(self, engineer_id: str, delta: int) -> None:
-        e = self.by_id[engineer_id]
-        self.by_id[engineer_id] = e.model_copy(update={"open_load": e.open_load + delta})
+    async def hold(self, engineer_id: str, assignment_id: str) -> bool:
+        return self._change_held(engineer_id, assignment_id, take=True)
 
-    async def count_assignment(self, engineer_id: str, assignment_id: str) -> bool:
-        if (engineer_id, assignment_id) in self.counted:
+    async def release(self, engineer_id: str, assignment_id: str) -> bool:
+        return self._change_held(engineer_id, assignment_id, take=False)
+
+    def _change_held(self, engineer_id: str, assignment_id: str, *, take: bool) -> bool:
+        held = self.held.setdefault(engineer_id, set())
+        if engineer_id not in self.by_id or (assignment_id in held) == take:
             return False
-        self.counted.add((engineer_id, assignment_id))
-        await self.add_load(engineer_id, 1)
+        if take:
+            held.add(assignment_id)
+        else:
+            held.discard(assignment_id)
+        e = self.by_id[engineer_id]
+        self.by_id[engineer_id] = e.model_copy(update={"open_load": e.open_load + (1 if take else -1)})
         return True
 
     async def save(self, engineer: Engineer) -> Engineer:

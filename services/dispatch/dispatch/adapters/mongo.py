@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,12 +16,10 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
 from opsdesk_shared.outbox import OUTBOX_FIELD, outbox_fields, outbox_push, strip_outbox
 
-from ..domain import Assignment, Engineer
+from ..domain import HELD, Assignment, Engineer
 from ..listing import AssignmentFilter, AssignmentKey, EscalationStatus
 from ..ports import ConcurrentUpdate
 
-# How many recent assignment ids an engineer's document remembers as counted (MongoRoster.count_assignment).
-LOAD_MARKS = 64
 # An assignment's history is a chain of sealed records (issue 16; opsdesk_shared.audit_store).
 TRAIL = audit_store.ASSIGNMENTS
 RECOUNT_BATCH = 1000  # load corrections per bulk write at start-up
@@ -45,34 +42,35 @@ class MongoRoster:
             self._fresh_until = time.monotonic() + self._cache_s
         return list(self._cache.values())
 
-    async def add_load(self, engineer_id: str, delta: int) -> None:
-        async with document_lock(self._engineers, engineer_id):
-            await self._engineers.update_one({"_id": engineer_id}, {"$inc": {"open_load": delta}})
-        if (cached := self._cache.get(engineer_id)) is not None:
-            self._cache[engineer_id] = cached.model_copy(update={"open_load": cached.open_load + delta})
+    async def hold(self, engineer_id: str, assignment_id: str) -> bool:
+        return await self._change_held(engineer_id, assignment_id, take=True)
 
-    async def count_assignment(self, engineer_id: str, assignment_id: str) -> bool:
-        # The count and its mark in one single-document write, so a replay can tell whether it happened: the last
-        # LOAD_MARKS assignment ids counted on the engineer (a replay comes within minutes, not hundreds of
-        # assignments later). modify() keeps the read and the write together (document lock; on MongoDB the write
-        # is filtered on the marks read, and a concurrent count makes it miss and read again).
+    async def release(self, engineer_id: str, assignment_id: str) -> bool:
+        return await self._change_held(engineer_id, assignment_id, take=False)
+
+    async def _change_held(self, engineer_id: str, assignment_id: str, *, take: bool) -> bool:
+        # The held set and its count are written whole ($set, never $inc), decided from the set read: asking twice, or
+        # a driver re-sending a write whose answer was lost, writes nothing new (the fault campaign found loads 2 and 9
+        # above the open assignments after database kills). modify() keeps the read and the write together (document
+        # lock; on MongoDB the write is filtered on the set read, and a concurrent change makes it miss and read again).
         seen: dict[str, bool] = {}
+        kept: list[str] = []
+
+        def decide(doc: Document | None) -> Decision:
+            held = list((doc or {}).get("held") or [])
+            seen["settled"] = doc is None or (assignment_id in held) == take
+            if seen["settled"]:
+                return None
+            kept[:] = [*held, assignment_id] if take else [i for i in held if i != assignment_id]
+            return {"held": (doc or {}).get("held")}, {"$set": {"held": list(kept), "open_load": len(kept)}}
+
         for _ in range(20):
             seen.clear()
-
-            def decide(doc: Document | None) -> Decision:
-                marks = (doc or {}).get("load_marks")
-                seen["marked"] = doc is None or assignment_id in (marks or [])
-                if seen["marked"]:
-                    return None
-                kept = [*(marks or []), assignment_id][-LOAD_MARKS:]
-                return {"load_marks": marks}, {"$inc": {"open_load": 1}, "$set": {"load_marks": kept}}
-
             if await modify(self._engineers, engineer_id, decide):
                 if (cached := self._cache.get(engineer_id)) is not None:
-                    self._cache[engineer_id] = cached.model_copy(update={"open_load": cached.open_load + 1})
+                    self._cache[engineer_id] = cached.model_copy(update={"open_load": len(kept)})
                 return True
-            if seen.get("marked"):
+            if seen.get("settled"):
                 return False
         raise ConcurrentUpdate(f"engineer {engineer_id}'s load kept changing")
 
@@ -97,44 +95,28 @@ class MongoRoster:
             doc = engineer.model_dump(mode="json", exclude={"id"})
             await self._engineers.update_one({"_id": engineer.id}, {"$setOnInsert": doc}, upsert=True)
 
-    async def recount_load(self, open_counts: Mapping[str, int] | None = None) -> None:
-        """Load is bumped after the assignment write; recount at start-up so a crash in between heals. `open_counts`
-        (open assignments per engineer) when the caller has read them already (MongoAssignmentStore.start_up_scan)."""
+    async def recount_load(self, held: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Set each engineer's held set (and load) from the assignments at start-up, so a crash between an
+        assignment's write and its engineer's heals. `held` (assignment ids per engineer) when the caller has read
+        them already (MongoAssignmentStore.start_up_scan)."""
         self._fresh_until = 0.0
-        if open_counts is None:
-            # A find of one field counted here, not an aggregate: FerretDB v1 answers $group by decoding every whole
-            # document (about twice as slow at 10,000 open assignments).
-            found: Counter[str] = Counter()
-            async for doc in self._assignments.find({"status": "open"}, {"_id": 0, "engineer_id": 1}, batch_size=10_000):
-                found[str(doc.get("engineer_id") or "")] += 1
-            open_counts = found
-        counts = open_counts
-        # Only the loads that differ, in one unordered batch: one update per engineer, one after another, was most
-        # of a 23-43 s start-up with 1,000 engineers (issue 14).
-        differ = [
-            engineer["_id"]
-            async for engineer in self._engineers.find({}, {"_id": 1, "open_load": 1}, batch_size=5000)
-            if engineer.get("open_load") != counts.get(engineer["_id"], 0)
-        ]
-        # A load that differs is most often a process killed between an assignment's write and its count: the recount
-        # counts that open assignment now, so it is marked counted too, or its redelivered ticket.created counts it a
-        # second time (the fault campaign's load 52 for 51 open). The latest LOAD_MARKS open ones, as count_assignment keeps.
-        marks = await self._latest_open(differ) if differ else {}
+        if held is None:
+            found: dict[str, list[str]] = {}
+            query = {"status": {"$in": sorted(HELD)}}
+            async for doc in self._assignments.find(query, {"_id": 0, "engineer_id": 1, "id": 1}, batch_size=10_000):
+                if doc.get("engineer_id") and doc.get("id"):
+                    found.setdefault(str(doc["engineer_id"]), []).append(str(doc["id"]))
+            held = found
+        # Only the engineers whose set differs, in unordered batches: one update per engineer, one after another, was
+        # most of a 23-43 s start-up with 1,000 engineers (issue 14).
         changes = [
-            UpdateOne({"_id": engineer_id}, {"$set": {"open_load": counts.get(engineer_id, 0), "load_marks": marks.get(engineer_id, [])}})
-            for engineer_id in differ
+            UpdateOne({"_id": engineer["_id"]}, {"$set": {"held": ids, "open_load": len(ids)}, "$unset": {"load_marks": ""}})
+            async for engineer in self._engineers.find({}, {"_id": 1, "open_load": 1, "held": 1}, batch_size=5000)
+            if (engineer.get("open_load") != len(ids := sorted(held.get(engineer["_id"], ())))
+                or sorted(engineer.get("held") or []) != ids)
         ]
         for start in range(0, len(changes), RECOUNT_BATCH):
             await self._engineers.bulk_write(changes[start:start + RECOUNT_BATCH], ordered=False)
-
-    async def _latest_open(self, engineer_ids: Sequence[str]) -> dict[str, list[str]]:
-        """Ids of each engineer's latest LOAD_MARKS open assignments, oldest first (one read, at start-up only)."""
-        found: dict[str, list[tuple[str, str]]] = {}
-        query = {"status": "open", "engineer_id": {"$in": list(engineer_ids)}}
-        async for doc in self._assignments.find(query, {"id": 1, "engineer_id": 1, "assigned_at": 1}, batch_size=10_000):
-            if doc.get("id"):
-                found.setdefault(doc["engineer_id"], []).append((str(doc.get("assigned_at") or ""), str(doc["id"])))
-        return {engineer: [i for _at, i in sorted(rows)[-LOAD_MARKS:]] for engineer, rows in found.items()}
 
 
 class MongoAssignmentStore:
@@ -154,18 +136,18 @@ class MongoAssignmentStore:
         await self._assignments.create_index([("engineer_id", 1), ("status", 1)])
         await self._assignments.create_index([("ticket_number", -1), ("_id", -1)])
 
-    async def start_up_scan(self) -> tuple[Counter[str], list[str]]:
-        """Open assignments per engineer (the load recount) and tickets nobody could take yet (the waiting room),
-        from one scan instead of two: each is a scan of every assignment on FerretDB v1."""
-        counts: Counter[str] = Counter()
+    async def start_up_scan(self) -> tuple[dict[str, list[str]], list[str]]:
+        """The assignments each engineer holds (the load recount) and tickets nobody could take yet (the waiting
+        room), from one scan instead of two: each is a scan of every assignment on FerretDB v1."""
+        held: dict[str, list[str]] = {}
         waiting: list[str] = []
-        query = {"status": {"$in": ["open", "unassigned"]}}
-        async for doc in self._assignments.find(query, {"engineer_id": 1, "status": 1}, batch_size=10_000):
-            if doc.get("status") == "open":
-                counts[str(doc.get("engineer_id") or "")] += 1
-            else:
+        query = {"status": {"$in": [*sorted(HELD), "unassigned"]}}
+        async for doc in self._assignments.find(query, {"engineer_id": 1, "status": 1, "id": 1}, batch_size=10_000):
+            if doc.get("status") == "unassigned":
                 waiting.append(doc["_id"])
-        return counts, waiting
+            elif doc.get("engineer_id") and doc.get("id"):
+                held.setdefault(str(doc["engineer_id"]), []).append(str(doc["id"]))
+        return held, waiting
 
     async def waiting(self) -> list[str]:
         """Tickets nobody could take yet: a scan, at start-up only."""

@@ -53,10 +53,10 @@ async def rig(backend: Any) -> Rig:
 class DatabaseDiesAfterTheInsert(Dying):
     """The roster's write fails: the database died just after the assignment (and its event) were stored."""
 
-    async def count_assignment(self, engineer_id: str, assignment_id: str) -> bool:
+    async def hold(self, engineer_id: str, assignment_id: str) -> bool:
         raise AutoReconnect("connection closed")
 
-    async def add_load(self, engineer_id: str, delta: int) -> None:
+    async def release(self, engineer_id: str, assignment_id: str) -> bool:
         raise AutoReconnect("connection closed")
 
 

@@ -52,7 +52,7 @@ async def test_seeding_twice_keeps_one_copy_of_each_engineer(roster: MongoRoster
 
 async def test_seeding_again_keeps_live_load_and_edits(roster: MongoRoster, mongo_db: Any) -> None:
     await roster.seed(DEMO_ROSTER)
-    await roster.add_load("eng-onsite-1", 2)
+    assert await roster.hold("eng-onsite-1", "a-1") and await roster.hold("eng-onsite-1", "a-2")
     await mongo_db["engineers"].update_one({"_id": "eng-onsite-2"}, {"$set": {"status": "on_leave"}})
 
     await roster.seed(DEMO_ROSTER)
@@ -67,8 +67,9 @@ async def test_recount_sets_load_to_open_assignments_only(roster: MongoRoster, m
     store = MongoAssignmentStore(mongo_db)
     for engineer_id in ("eng-onsite-1", "eng-onsite-1", "eng-onsite-2"):
         await store.add(make_assignment(engineer_id=engineer_id), [])
-    await roster.add_load("eng-onsite-1", 5)   # drifted high: a crash between two writes
-    await roster.add_load("eng-mobile-1", 3)   # load without any assignment
+    engineers = mongo_db["engineers"]
+    await engineers.update_one({"_id": "eng-onsite-1"}, {"$set": {"open_load": 5}})  # drifted high: a crash between two writes
+    await engineers.update_one({"_id": "eng-mobile-1"}, {"$set": {"open_load": 3, "held": ["gone"]}})  # load without any assignment
     # eng-onsite-2 has one assignment but load 0: the load bump was lost
     await mongo_db["assignments"].insert_one({"_id": "ticket-done", "engineer_id": "eng-senior-1", "status": "closed"})
 
@@ -106,7 +107,8 @@ async def test_recount_corrects_only_the_loads_that_differ_in_one_write(mongo_db
         roster = MongoRoster(db)
         await roster.seed([Engineer(id=f"eng-{i:02d}", name=f"E{i}", role="onsite") for i in range(40)])
         await db["engineers"].update_one({"_id": "eng-07"}, {"$set": {"open_load": 9}})  # drifted
-        await db["assignments"].insert_many([{"_id": f"t-{i}", "engineer_id": f"eng-{i % 3:02d}", "status": "open"} for i in range(7)])
+        await db["assignments"].insert_many([{"_id": f"t-{i}", "id": f"a-{i}", "engineer_id": f"eng-{i % 3:02d}", "status": "open"}
+                                             for i in range(7)])
 
         seen.names.clear()
         await roster.recount_load()
@@ -126,18 +128,18 @@ async def test_recount_corrects_only_the_loads_that_differ_in_one_write(mongo_db
 async def test_start_up_scan_gives_the_recount_and_the_waiting_room_in_one_read(roster: MongoRoster, mongo_db: Any) -> None:
     await roster.seed(DEMO_ROSTER)
     await mongo_db["assignments"].insert_many([
-        {"_id": "t-1", "engineer_id": "eng-onsite-1", "status": "open"},
-        {"_id": "t-2", "engineer_id": "eng-onsite-1", "status": "open"},
-        {"_id": "t-3", "engineer_id": "eng-onsite-2", "status": "closed"},
-        {"_id": "t-4", "status": "unassigned"},
-        {"_id": "t-5", "engineer_id": "eng-mobile-1", "status": "withdrawn"},
+        {"_id": "t-1", "id": "a-1", "engineer_id": "eng-onsite-1", "status": "open"},
+        {"_id": "t-2", "id": "a-2", "engineer_id": "eng-onsite-1", "status": "accepted"},
+        {"_id": "t-3", "id": "a-3", "engineer_id": "eng-onsite-2", "status": "closed"},
+        {"_id": "t-4", "id": "a-4", "status": "unassigned"},
+        {"_id": "t-5", "id": "a-5", "engineer_id": "eng-mobile-1", "status": "withdrawn"},
     ])
     store = MongoAssignmentStore(mongo_db)
 
-    counts, waiting = await store.start_up_scan()
-    await roster.recount_load(counts)
+    held, waiting = await store.start_up_scan()
+    await roster.recount_load(held)
 
-    assert dict(counts) == {"eng-onsite-1": 2} and waiting == ["t-4"] == await store.waiting()
+    assert {k: sorted(v) for k, v in held.items()} == {"eng-onsite-1": ["a-1", "a-2"]} and waiting == ["t-4"] == await store.waiting()
     assert {e.id: e.open_load for e in await roster.engineers()}["eng-onsite-1"] == 2
 
 
@@ -182,7 +184,8 @@ async def test_roster_save_keeps_load_and_stores_the_rota(mongo_db: Any) -> None
 
     roster = MongoRoster(mongo_db)
     await roster.seed(DEMO_ROSTER)
-    await roster.add_load("eng-onsite-1", 3)
+    for n in range(3):
+        await roster.hold("eng-onsite-1", f"a-{n}")
     base = next(e for e in DEMO_ROSTER if e.id == "eng-onsite-1")
     saved = await roster.save(base.model_copy(update={"skills": (), "shifts": OFFICE_HOURS[:1], "open_load": 99}))
     assert saved.open_load == 3 and saved.shifts == OFFICE_HOURS[:1] and saved.skills == ()

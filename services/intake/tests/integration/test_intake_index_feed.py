@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from intake import service
+from intake import index_feed, service
 from intake.adapters.mongo import MongoTicketStore
-from intake.domain import Actor, NewTicket
+from intake.domain import Actor, NewTicket, Suggestion
 from intake.index_feed import IndexFeed
 from intake.search import Query, TicketIndex
 from intake.service import Desk
@@ -120,3 +120,46 @@ async def test_an_index_of_another_stream_is_built_again_from_the_database(
     finally:
         await feed.stop()
         index.close()
+
+
+async def test_a_change_stored_quietly_before_a_crash_is_reconciled_right_after_the_restart(
+    mongo_db: Any, broker: Any, service_broker: Any, tmp_path: Path
+) -> None:
+    """Fault campaign run 8: knowledge's suggestions are stored with no event of their own, and only the storing
+    process writes them into its index; killed in between, the row stayed a version behind, with nothing on the
+    stream to bring it back. A start that caught up from the file reconciles at once (not an hour later)."""
+    store = MongoTicketStore(mongo_db)
+    outbox = MemoryOutbox()
+    desk = Desk.on(store, outbox)
+    ticket, _ = await service.open_ticket(_new("打印機卡紙"), desk=desk, now=datetime.now(UTC), correlation_id="c-1")
+    await _announce(broker, outbox)
+    intake_bus = await service_broker("intake")
+    path = tmp_path / "search.sqlite"
+    index = TicketIndex(path)
+    feed = IndexFeed(intake_bus, index=index, store=store)
+    assert (await feed.start(timeout_s=30)).built == 1
+    await feed.stop()
+    index.close()
+
+    # The quiet change reaches the database but not this file (the process that stored it died before its index).
+    await service.record_suggestions(ticket.id, [Suggestion(article_id="kb-1", title="卡紙處理", score=3.2)], desk=desk,
+                                     now=datetime.now(UTC))
+    stored = await store.get(ticket.id)
+    assert stored is not None and stored.version == ticket.version + 1
+
+    reopened = TicketIndex(path)
+    feed = IndexFeed(intake_bus, index=reopened, store=store)
+    started = await feed.start(timeout_s=30)
+    reconciling = index_feed.reconciler(reopened, store, started=started, interval_s=3600)
+    try:
+        assert started.built is None and reopened.version_of(ticket.id) == ticket.version  # behind: no event came
+        reconciling.start()
+        for _ in range(100):
+            if reopened.version_of(ticket.id) == stored.version:
+                break
+            await asyncio.sleep(0.05)
+        assert reopened.version_of(ticket.id) == stored.version
+    finally:
+        await reconciling.stop()
+        await feed.stop()
+        reopened.close()
