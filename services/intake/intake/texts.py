@@ -103,6 +103,7 @@ ERRORS: dict[str, tuple[str, str, str]] = {
     "err.user_disabled": ("该用户已停用", "該使用者已停用", "user disabled"),
     "err.token_revoked": ("令牌已失效（签发后密码已修改或用户已停用），请重新登录", "權杖已失效（簽發後密碼已修改或使用者已停用），請重新登入",
                           "token revoked (password changed or user disabled since issue)"),
+    "err.stream_ticket_invalid": ("事件流票据无效或已过期，请重新获取", "事件串流票證無效或已過期，請重新取得", "event stream ticket refused: {why}"),
     "err.key_unknown": ("未知的 API 密钥", "未知的 API 金鑰", "unknown API key"),
     "err.key_revoked_auth": ("API 密钥已吊销", "API 金鑰已撤銷", "API key revoked"),
     "err.no_catalog_service": ("服务目录中没有 {code}", "服務目錄中沒有 {code}", "no catalog service {code}"),

@@ -12,7 +12,7 @@ from opsdesk_shared.errors import language
 from opsdesk_shared.logs import correlation_id
 
 from ..domain import Actor
-from ..wiring import Adapters
+from ..wiring import Adapters, PrincipalLike
 
 
 def adapters(request: Request) -> Adapters:
@@ -20,7 +20,11 @@ def adapters(request: Request) -> Adapters:
 
 
 async def actor(request: Request) -> Actor:
-    principal = await adapters(request).authenticator.principal(request)
+    return actor_of(await adapters(request).authenticator.principal(request), request)
+
+
+def actor_of(principal: PrincipalLike, request: Request) -> Actor:
+    """The domain's Actor for an authenticated principal (a bearer credential, or an event stream ticket)."""
     source = request.client.host if request.client else "unknown"
     return Actor(
         subject=principal.subject, name=principal.name, role=principal.role, department=principal.department,

@@ -45,21 +45,41 @@ class TokenSigner:
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
-    def verify(self, token: str) -> dict[str, Any]:
-        """The claims of a token we signed that is still in date; TokenRejected otherwise."""
+    def issue_for(self, audience: str, claims: dict[str, Any], *, ttl_s: int, now: datetime | None = None) -> str:
+        """A token good for one narrow use only (`aud`), e.g. opening an event stream: `verify` (every bearer route)
+        refuses it, and only `verify(token, audience=...)` with the same audience accepts it."""
+        issued = now or datetime.now(UTC)
+        body: dict[str, Any] = {
+            **claims,
+            "aud": audience,
+            "iat": math.floor(issued.timestamp() * 1000) / 1000,
+            "exp": issued + timedelta(seconds=ttl_s),
+            "iss": self.issuer,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(body, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str, *, audience: str | None = None, leeway_s: int = LEEWAY_S) -> dict[str, Any]:
+        """The claims of a token we signed that is still in date; TokenRejected otherwise. Without `audience` (a
+        user's bearer token) a token that names one is refused; with it, only a token for that audience passes."""
+        required = ["sub", "iat", "exp", "iss", "jti"] + (["aud"] if audience is not None else [])
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
                 issuer=self.issuer,
-                leeway=LEEWAY_S,
-                options={"require": ["sub", "iat", "exp", "iss", "jti"]},
+                audience=audience,
+                leeway=leeway_s,
+                options={"require": required},
             )
         except jwt.ExpiredSignatureError:
             raise TokenRejected("token expired") from None
         except jwt.InvalidIssuerError:
             raise TokenRejected("token issuer not accepted") from None
+        except jwt.InvalidAudienceError:
+            # A token signed for one narrow use (an event stream ticket) is never a user's bearer token.
+            raise TokenRejected("token meant for another use") from None
         except jwt.InvalidAlgorithmError:
             raise TokenRejected("token algorithm not accepted") from None
         except jwt.InvalidSignatureError:

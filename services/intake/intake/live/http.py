@@ -1,6 +1,7 @@
 """GET /api/v1/events/stream: the gateway's live events as server-sent events, for any signed-in caller.
 
-The edge only translates: who calls (the bearer token, like every /api/v1 route), where they resume from
+The edge only translates: who calls (the bearer token, like every /api/v1 route, or a stream ticket from
+`POST /api/v1/events/tickets` in `?ticket=` for a browser's EventSource, see tickets.py), where they resume from
 (`Last-Event-ID`), the caps (429 per user, 503 in total, in the one error shape), then frames from the hub until the
 client goes away or the process stops. Rules of visibility and shape are in domain.py.
 """
@@ -11,14 +12,21 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, status
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.responses import Response, StreamingResponse
+from pydantic import AwareDatetime, BaseModel, Field
 from starlette.background import BackgroundTask
 
-from ..entrypoints.deps import Caller
+from opsdesk_shared.localtime import to_local
+
+from ..domain import Actor
+from ..entrypoints.deps import actor_of, adapters
+from ..identity import Identity
+from ..identity.principal import Principal
 from . import metrics
 from .domain import EVENT_NAMES, Resume, heartbeat_frame, ready_frame, reload_frame, view_of
 from .hub import END, Listener, LiveHub
+from .tickets import TTL_S, StreamTickets
 
 router = APIRouter(prefix="/api/v1")
 # Frames written together when a client's queue holds several (bounded, so one write stays small).
@@ -39,7 +47,10 @@ EXAMPLE = (
 )
 
 DESCRIPTION = f"""Live events for the signed-in caller, as [server-sent events](https://html.spec.whatwg.org/multipage/server-sent-events.html)
-(`text/event-stream`), fed from the event bus. Authenticate like every route (`Authorization: Bearer ...`).
+(`text/event-stream`), fed from the event bus. Authenticate like every route (`Authorization: Bearer ...`), or,
+from a browser's `EventSource` (which cannot set headers), with `?ticket=` from `POST /api/v1/events/tickets`: a
+ticket opens streams as you for {TTL_S} seconds after it is issued and is refused everywhere else (401 when missing,
+expired, forged or not a ticket). A stream opened in time stays open; to reopen later, get a fresh ticket.
 
 **What you receive** is filtered by what you may see: the desk (agent, manager, admin) and auditors every event; an
 engineer the events of tickets they hold and of their own assignments; a requester the events of their own tickets,
@@ -61,6 +72,55 @@ gateway restart (or to another replica) resumes too; an id older than that gets 
 
 **Limits**: a few open streams per user (429 beyond) and a cap per gateway (503 beyond), both with `Retry-After`.
 """
+
+
+class StreamTicket(BaseModel):
+    ticket: str = Field(description="Put it in `GET /api/v1/events/stream?ticket=...`; it opens streams as you only")
+    expires_at: AwareDatetime = Field(description="Streams must be opened before this (local time with offset)")
+
+
+def _identity(request: Request) -> Identity:
+    identity: Identity = adapters(request).identity
+    return identity
+
+
+def _tickets(request: Request) -> StreamTickets:
+    identity = _identity(request)
+    return StreamTickets(identity.signer, identity.authenticator, identity.keys)
+
+
+async def stream_caller(
+    request: Request,
+    ticket: Annotated[str | None, Query(description="A ticket from `POST /api/v1/events/tickets` (instead of a bearer token)")] = None,
+) -> Actor:
+    """The caller of the stream: by its ticket when one is given (the bearer header is then not read), else by the
+    bearer credential as on every route. The ticket's value is checked here, never by the validator, so a refusal
+    cannot echo it back."""
+    if ticket is None:
+        return actor_of(await adapters(request).authenticator.principal(request), request)
+    return actor_of(await _tickets(request).principal(ticket), request)
+
+
+async def principal(request: Request) -> Principal:
+    return await _identity(request).authenticator.principal(request)
+
+
+@router.post(
+    "/events/tickets",
+    tags=["events"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=StreamTicket,
+    summary="A short-lived ticket to open the live event stream from a browser",
+    description=f"""For any signed-in caller: a ticket that opens `GET /api/v1/events/stream?ticket=...` as you, with
+what you may see and your caps, for {TTL_S} seconds after issue. An `EventSource` cannot send `Authorization`, so a
+web page's server asks for a ticket with its bearer token and gives the page only the ticket. Every other route
+refuses it; the gateway does not log it.""",
+    responses={401: {"description": "No valid credentials"}},
+)
+async def stream_ticket(request: Request, caller: Annotated[Principal, Depends(principal)], response: Response) -> StreamTicket:
+    response.headers["Cache-Control"] = "no-store"
+    issued = _tickets(request).issue(caller)
+    return StreamTicket(ticket=issued.ticket, expires_at=to_local(issued.expires_at))
 
 
 def _hub(request: Request) -> LiveHub:
@@ -125,14 +185,14 @@ def _close(hub: LiveHub, listener: Listener) -> None:
     response_class=StreamingResponse,
     responses={
         200: {"description": "An endless `text/event-stream`", "content": {"text/event-stream": {"schema": {"type": "string"}, "example": EXAMPLE}}},
-        401: {"description": "No valid credentials"},
+        401: {"description": "No valid credentials: no bearer token, or a ticket that is missing, expired, forged or not a ticket"},
         429: {"description": "Too many open streams for this user; `Retry-After` says when to try again"},
         503: {"description": "The gateway has as many open streams as it takes, or its stream is not running; `Retry-After`"},
     },
 )
 async def event_stream(
     request: Request,
-    actor: Caller,
+    actor: Annotated[Actor, Depends(stream_caller)],
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40, description="The last `id` you received")] = None,
     after: Annotated[str | None, Query(max_length=40, pattern=r"^\d+$", description="As Last-Event-ID, for clients that cannot set headers")] = None,
 ) -> StreamingResponse:
