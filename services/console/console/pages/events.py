@@ -1,4 +1,13 @@
-"""`/events`: the gateway's event stream relayed to the browser under the session cookie (the token stays here).
+"""Live events for the page: `/events/ticket`, and the older `/events` relay.
+
+`GET /events/ticket` (the session cookie; JSON) asks the gateway for an event stream ticket with the session's token
+(`POST /api/v1/events/tickets`) and gives the page only the ticket: the page opens the gateway's own
+`/api/v1/events/stream?ticket=...` with EventSource, so no frame passes through this process (issue 15's 200-console
+bar). The token never leaves the server; the ticket opens that person's stream for a minute and does nothing else.
+Signed out (no session, or the gateway refuses the session's token): 401, and the page reloads to sign in.
+
+`/events`: the gateway's event stream relayed to the browser under the session cookie (the token stays here); the
+console's pages no longer use it, other clients of the console may.
 
 The browser's EventSource reconnects by itself and sends Last-Event-ID, which is passed on so the gateway resumes
 from the next event. A keepalive comment every 2 s lets a browser that navigated away be noticed at once. A gateway without the stream (404) or a lost connection ends the response with a `retry:`
@@ -13,11 +22,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends
-from fastapi.responses import Response, StreamingResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ..api import ApiError
-from ..web import Ctx, signed_in
+from ..web import Ctx, context, signed_in
 
 router = APIRouter()
 
@@ -34,6 +43,25 @@ def retry_ms(exc: ApiError) -> int:
         return 15_000
     return int(min(max(seconds, 1.0), 60.0) * 1000)
 KEEPALIVE = b": keepalive\n\n"
+
+
+@router.get("/events/ticket")
+async def events_ticket(request: Request) -> Response:
+    """`{"ticket", "expires_at"}` for this session's person; 401 `{"signed_in": false}` when there is no session or
+    its token is no longer good; the gateway's other refusals (429, 503) pass with their Retry-After."""
+    ctx = context(request)
+    if ctx.session is None:
+        return ctx.finish(JSONResponse({"signed_in": False}, status_code=401))
+    try:
+        reply = await ctx.api.call("POST", "/events/tickets", token=ctx.token, lang=ctx.lang)
+    except ApiError as exc:
+        if exc.status == 401:
+            return ctx.finish(JSONResponse({"signed_in": False}, status_code=401))
+        status_code = exc.status if exc.status in (429, 503) else 503
+        return ctx.finish(JSONResponse({"error": exc.code or "unavailable"}, status_code=status_code,
+                                       headers={"Retry-After": str(retry_ms(exc) // 1000)}))
+    body = reply.body if isinstance(reply.body, dict) else {}
+    return ctx.finish(JSONResponse({"ticket": body.get("ticket"), "expires_at": body.get("expires_at")}))
 
 
 @router.get("/events")
