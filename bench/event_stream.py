@@ -10,6 +10,12 @@ through the gateway, so the gateway reads a real ticket per event and filters pe
 Latency of one delivery = when the client read the message - when JetStream stored the event (the stream's own
 timestamp of that sequence, read back as the read-only observer after the run). Both clocks are this machine's. The
 client is one Python process reading all 200 streams, so its own work is in the figures (as a browser's would be).
+
+`--via console` measures what a console page does: the person signs in to the console (a session cookie), each
+stream first asks the console's `GET /events/ticket` through the gateway (the console asks the gateway's
+`POST /api/v1/events/tickets` with the session's token), then opens the gateway's own
+`GET /api/v1/events/stream?ticket=...`: frames go straight from the gateway to the client, not through the console.
+`--clients N` scales the 200 (80 % desk, 20 % requesters, 4 streams each) for a smoke run.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from opsdesk_shared.contracts import Envelope, TicketUpdatedV1
 
 PASSWORD = "Bench-stream-pass-1"
 AGENTS, REQUESTERS, STREAMS_EACH, TICKETS_EACH = 40, 10, 4, 3
+STREAM = "/api/v1/events/stream"
+TICKET = "/events/ticket"  # the console's: a ticket for STREAM, for the session's person
 REPORT = {"title": "打印机卡纸", "description": "三楼打印机卡纸", "channel": "web", "service_code": "RS-ONSITE"}
 
 
@@ -53,13 +61,15 @@ class Client:
     dropped: bool = False  # the gateway ended the stream: this client fell too far behind (reload too_slow)
 
 
-def people(gateway: str, admin: str, *, via_console: bool = False) -> list[tuple[str, dict[str, str], set[str]]]:
+def people(
+    gateway: str, admin: str, *, via_console: bool = False, agents: int = AGENTS, requesters: int = REQUESTERS,
+) -> list[tuple[str, dict[str, str], set[str]]]:
     """(role, Authorization header or the console's session cookie, ticket ids they own) for every user; requesters
     file their tickets here."""
     out: list[tuple[str, dict[str, str], set[str]]] = []
     with httpx.Client(base_url=gateway, timeout=30) as http:
-        for n in range(AGENTS + REQUESTERS):
-            role = "agent" if n < AGENTS else "requester"
+        for n in range(agents + requesters):
+            role = "agent" if n < agents else "requester"
             name = f"bench-{role}-{n}-{uuid.uuid4().hex[:6]}"
             made = http.post("/api/v1/users", headers={"Authorization": f"Bearer {admin}"},
                              json={"username": name, "name": name, "role": role, "password": PASSWORD, "department": "办公室"})
@@ -79,12 +89,24 @@ def people(gateway: str, admin: str, *, via_console: bool = False) -> list[tuple
     return out
 
 
-async def listen(gateway: str, client: Client, stop: asyncio.Event, path: str = "/api/v1/events/stream") -> None:
+async def ticket_path(gateway: str, client: Client) -> tuple[str, dict[str, str]]:
+    """What a console page does before it opens the stream: a ticket from the console's /events/ticket (session
+    cookie), then the gateway's own stream with ?ticket= and no credentials of the person's."""
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as http:
+        got = await http.get(TICKET, headers={**client.headers, "Accept": "application/json"})
+    assert got.status_code == 200, got.text
+    return f"{STREAM}?ticket={got.json()['ticket']}", {}
+
+
+async def listen(gateway: str, client: Client, stop: asyncio.Event, path: str = STREAM) -> None:
     """One stream over a bare asyncio connection (HTTP/1.1, chunked): a few lines of parsing per message, so 200 of
-    them in one process measure the gateway more than this client."""
+    them in one process measure the gateway more than this client. With `path` TICKET, as a console page opens it."""
+    headers = client.headers
+    if path == TICKET:
+        path, headers = await ticket_path(gateway, client)
     url = httpx.URL(gateway)
     reader, writer = await asyncio.open_connection(url.host, url.port)
-    head = "".join(f"{k}: {v}\r\n" for k, v in client.headers.items())
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     writer.write(f"GET {path} HTTP/1.1\r\nHost: {url.host}\r\nAccept: text/event-stream\r\n{head}\r\n".encode())
     await writer.drain()
     status_line = await reader.readline()
@@ -230,7 +252,10 @@ def main() -> None:
     parser.add_argument("--services", default="intake", help="services to start (intake alone isolates the gateway; 'all' "
                         "is the six and the console)")
     parser.add_argument("--via", choices=("api", "console"), default="api", help="api: GET /api/v1/events/stream with a "
-                        "bearer token; console: the console's /events (session cookie) through the gateway, as browsers")
+                        "bearer token; console: as a console page, a ticket from the console's /events/ticket (session "
+                        "cookie) through the gateway, then the gateway's stream with ?ticket=")
+    parser.add_argument("--clients", type=int, default=AGENTS * STREAMS_EACH + REQUESTERS * STREAMS_EACH,
+                        help="open streams, about (4 per person, 80 %% desk agents, 20 %% requesters); 200 is the bar")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="opsdesk-bench-stream-") as tmp:
@@ -239,15 +264,17 @@ def main() -> None:
         if args.via == "console" and "console" not in names:
             names = (*names, "console")
         stack.start(names, ready_timeout=300)
-        path = "/events" if args.via == "console" else "/api/v1/events/stream"
+        path = TICKET if args.via == "console" else STREAM
+        agents = max(1, round(args.clients * 0.8 / STREAMS_EACH))
+        requesters = max(1, round(args.clients * 0.2 / STREAMS_EACH))
         try:
-            users = people(stack.gateway, stack.token, via_console=args.via == "console")
+            users = people(stack.gateway, stack.token, via_console=args.via == "console", agents=agents, requesters=requesters)
             for rate in (float(r) for r in args.rates.split(",")):
                 rows.append(asyncio.run(run(stack, rate=rate, seconds=args.seconds, users=users, path=path)))
         finally:
             stack.stop()
     print(f"# Live event stream, bus -> client; {platform.node()}, {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d}, "
-          f"services: {','.join(names)}, streams: {path}, {args.seconds:.0f} s per rate, load average {os.getloadavg()[0]:.1f}")
+          f"services: {','.join(names)}, streams: {STREAM + ('?ticket= (from the console)' if path == TICKET else '')}, {args.seconds:.0f} s per rate, load average {os.getloadavg()[0]:.1f}")
     print("| clients | events/s on the bus | events | deliveries | expected | p50 ms | p95 ms | p99 ms | max ms | gateway p99 ms (bucket) | streams dropped as too slow |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
