@@ -86,6 +86,9 @@ def test_ticket_filed_elsewhere_arrives_live_and_opens(open_page: Any, stack: St
     p = open_page()
     sign_in(p, agent)
     p.page.wait_for_selector("#live-status.on", timeout=15_000)
+    # The page reads the gateway's own stream with a ticket from the console, not the console's /events relay.
+    url = p.page.evaluate("window.opsdeskEvents.url")
+    assert "/api/v1/events/stream?ticket=" in url, url
     requester = make_user(stack, "requester", name="李娜", department="财务科")
     filed = httpx.post(f"{stack.gateway}/api/v1/tickets", headers=bearer(stack, requester), timeout=15,
                        json={"title": "财务科电脑无法开机", "channel": "web", "service_code": "RS-REPAIR"})

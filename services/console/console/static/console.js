@@ -156,7 +156,7 @@
     }
   });
 
-  /* Live updates: the gateway's event stream through /events (the session cookie; the token stays on the server). */
+  /* Live updates: the gateway's event stream, opened with a ticket from /events/ticket (see connect below). */
   var pending = null;
   function refreshWorkspace() {
     var ws = document.getElementById("workspace");
@@ -261,6 +261,7 @@
     }, 2000);
   }
   function onEvent(ev) {
+    seen(ev);
     var data = {};
     try { data = JSON.parse(ev.data || "{}"); } catch (e) { data = {}; }
     if (ev.type === "reload") { refreshWorkspace(); refreshTicket(); return; }
@@ -292,16 +293,51 @@
     "ticket.service_record_reviewed", "assignment.accepted", "assignment.confirmed", "assignment.delayed",
     "assignment.completed", "assignment.help_requested", "assignment.withdrawn", "assignment.unassigned",
     "escalation.raised", "escalation.acknowledged", "sla.warning", "sla.breached", "reload", "signed_out"];
-  function connect() {
-    if (!signedIn || !window.EventSource) { return; }
+  /* The page reads the gateway's own stream (/api/v1/events/stream, not through the console): the console's
+     /events/ticket gives a ticket (the session's token stays on the server) that opens the stream for a minute. The
+     browser's own retry reuses the URL: within the minute it resumes by itself (Last-Event-ID); after it the gateway
+     answers 401, the source closes, and the page asks for a fresh ticket and reopens with after= the last id seen.
+     No ticket because the session ended (401): to the sign-in page. */
+  var lastId = "", failures = 0, reopening = null, source = null;
+  function seen(ev) { if (ev && ev.lastEventId) { lastId = ev.lastEventId; } }
+  function showLive(on) {
     var status = document.getElementById("live-status");
-    var source = new EventSource("/events");
-    source.addEventListener("open", function () { if (status) { status.textContent = body.dataset.msgLive; status.className = "live on"; } });
-    source.addEventListener("error", function () { if (status) { status.textContent = body.dataset.msgOffline; status.className = "live off"; } });
-    source.addEventListener("ready", function () { if (status) { status.textContent = body.dataset.msgLive; status.className = "live on"; } });
-    source.onmessage = onEvent;
-    NAMES.forEach(function (name) { source.addEventListener(name, onEvent); });
-    window.opsdeskEvents = source;
+    if (!status) { return; }
+    status.textContent = on ? body.dataset.msgLive : body.dataset.msgOffline;
+    status.className = on ? "live on" : "live off";
+  }
+  function reopenLater(seconds) {
+    if (reopening || leaving) { return; }
+    failures += 1;
+    // Backing off (1, 2, 4 ... 30 s) with jitter: consoles cut off together do not come back together.
+    var wait = seconds ? seconds * 1000 : Math.min(30000, 1000 * Math.pow(2, Math.min(failures - 1, 5)));
+    reopening = setTimeout(function () { reopening = null; connect(); }, wait * (0.75 + Math.random() * 0.5));
+  }
+  function connect() {
+    if (!signedIn || !window.EventSource || !window.fetch) { return; }
+    fetch("/events/ticket", { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
+      .then(function (r) {
+        if (r.status === 401) { window.location.href = "/login"; return null; }
+        if (!r.ok) { reopenLater(parseInt(r.headers.get("Retry-After") || "", 10) || 0); return null; }
+        return r.json();
+      })
+      .then(function (t) { if (t && t.ticket) { openStream(t.ticket); } else if (t) { reopenLater(0); } })
+      .catch(function () { showLive(false); reopenLater(0); });
+  }
+  function openStream(ticket) {
+    if (source) { source.close(); }
+    var url = "/api/v1/events/stream?ticket=" + encodeURIComponent(ticket) + (lastId ? "&after=" + encodeURIComponent(lastId) : "");
+    var s = new EventSource(url);
+    source = s;
+    s.addEventListener("open", function () { failures = 0; showLive(true); });
+    s.addEventListener("error", function () {
+      showLive(false);
+      if (s.readyState === 2 && source === s) { s.close(); reopenLater(0); }  // CLOSED: refused (401, 429, 503)
+    });
+    s.addEventListener("ready", function (ev) { seen(ev); failures = 0; showLive(true); });
+    s.onmessage = onEvent;
+    NAMES.forEach(function (name) { s.addEventListener(name, onEvent); });
+    window.opsdeskEvents = s;
   }
   document.addEventListener("DOMContentLoaded", connect);
 
