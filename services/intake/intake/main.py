@@ -107,6 +107,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         report = await feed.start(timeout_s=settings.index_catch_up_s)
         log.info("search index ready", extra={"fields": {
             "tickets": len(index), "built": report.built, "events": report.caught_up, "from_sequence": report.from_sequence,
+            "reread": report.reread,
             **{f"{k}_s": v for k, v in report.seconds.items()},
         }})
         requester_notices = RequesterNotices(
@@ -117,11 +118,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
         )
         bus.register(infra.broker, desk=wired.desk, settings=settings, requester_notices=requester_notices)
         oversight_bus.register(infra.broker, incidents=incidents, max_deliver=settings.max_deliver, ack_wait_s=settings.ack_wait_s)
-        # A change stored with no event of its own (knowledge's suggestions: service._apply_quietly) reaches the index
-        # only from the process that stored it; a crash between the two leaves the row behind with nothing on the
-        # stream to bring it back (fault campaign run 8: one row at v2, the ticket at v3). So an index caught up from
-        # its file is reconciled once right after start, then hourly.
-        reload = index_feed.reconciler(index, store, started=report, interval_s=settings.index_reload_s)
+        reload = Periodic(lambda: index_feed.reconcile(index, store), interval_s=settings.index_reload_s, name="index-reconcile", delay_first=True)
         refresh = Periodic(catalog.refresh, interval_s=settings.catalog_refresh_s, name="catalog-refresh", delay_first=True)
         # Desk-first tickets whose guidance window ran out go to dispatch; due times are read from the database, so a
         # restart picks up where the last process stopped (handover.py).

@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS tickets(
 CREATE TABLE IF NOT EXISTS summaries(n INTEGER PRIMARY KEY, summary TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(t, tokenize="ascii tokenchars '._-@:'", detail=none, columnsize=0);
 """
+# Tickets this process is about to change with no event of its own (service._apply_quietly): marked before the
+# database write, cleared once the row is written. A mark found at start is a crash in between: the ticket is read
+# again by id (index_feed). Created apart from _SCHEMA's version so an existing file keeps its rows.
+_DIRTY = "CREATE TABLE IF NOT EXISTS dirty(id TEXT PRIMARY KEY) WITHOUT ROWID;"
 
 # Secondary indexes, by name; a build drops them and makes them again at the end (faster than keeping them up to
 # date row by row).
@@ -239,11 +243,13 @@ class TicketIndex:
         has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
         version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if has_meta else None
         if version is not None and version[0] == SCHEMA_VERSION:
+            db.execute(_DIRTY)
             return self.meta("complete") != "1"
         for (name, kind) in db.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')").fetchall():
             if not name.startswith(("sqlite_", "terms_")):
                 db.execute(f'DROP {"TABLE" if kind == "table" else "VIEW"} IF EXISTS "{name}"')
         db.executescript(_SCHEMA)
+        db.execute(_DIRTY)
         db.executescript(_INDEXES)
         db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
         return True
@@ -264,6 +270,17 @@ class TicketIndex:
     def set_stream_position(self, stream: str, seq: int) -> None:
         self.set_meta(stream=stream, stream_seq=str(seq))
 
+    def mark_dirty(self, ticket_id: str) -> None:
+        """This process is about to change the ticket with no event of its own: a crash before its row is written
+        leaves the mark, and the next start reads the ticket again."""
+        self._db.execute("INSERT OR IGNORE INTO dirty(id) VALUES (?)", (ticket_id,))
+
+    def clear_dirty(self, ticket_id: str) -> None:
+        self._db.execute("DELETE FROM dirty WHERE id = ?", (ticket_id,))
+
+    def dirty(self) -> list[str]:
+        return [str(i) for (i,) in self._db.execute("SELECT id FROM dirty ORDER BY id").fetchall()]
+
     @property
     def complete(self) -> bool:
         """The file holds a whole build (a crash in the middle of one leaves it incomplete: it is built again)."""
@@ -277,6 +294,7 @@ class TicketIndex:
             self._db.execute("DELETE FROM tickets")
             self._db.execute("DELETE FROM summaries")
             self._db.execute("DELETE FROM terms")
+            self._db.execute("DELETE FROM dirty")  # a build reads every ticket anyway
         self.forget_tally()
 
     @contextmanager
