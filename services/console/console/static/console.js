@@ -294,10 +294,9 @@
     "assignment.completed", "assignment.help_requested", "assignment.withdrawn", "assignment.unassigned",
     "escalation.raised", "escalation.acknowledged", "sla.warning", "sla.breached", "reload", "signed_out"];
   /* The page reads the gateway's own stream (/api/v1/events/stream, not through the console): the console's
-     /events/ticket gives a ticket (the session's token stays on the server) that opens the stream for a minute. The
-     browser's own retry reuses the URL: within the minute it resumes by itself (Last-Event-ID); after it the gateway
-     answers 401, the source closes, and the page asks for a fresh ticket and reopens with after= the last id seen.
-     No ticket because the session ended (401): to the sign-in page. */
+     /events/ticket gives a ticket (the session's token stays on the server) that opens the stream for a minute. On
+     any break the page closes the source (no browser retry with a spent ticket), asks for a fresh ticket and
+     reopens with after= the last id seen. No ticket because the session ended (401): to the sign-in page. */
   var lastId = "", failures = 0, reopening = null, source = null;
   function seen(ev) { if (ev && ev.lastEventId) { lastId = ev.lastEventId; } }
   function showLive(on) {
@@ -332,7 +331,11 @@
     s.addEventListener("open", function () { failures = 0; showLive(true); });
     s.addEventListener("error", function () {
       showLive(false);
-      if (s.readyState === 2 && source === s) { s.close(); reopenLater(0); }  // CLOSED: refused (401, 429, 503)
+      if (source !== s) { return; }
+      // Every break (a refusal, or a stream the gateway ended) is reopened here with a fresh ticket and after= the
+      // last id: the browser's own retry would reuse this URL, whose ticket opens streams for a minute only, and a
+      // refused retry shows as an error in the browser's console.
+      s.close(); reopenLater(0);
     });
     s.addEventListener("ready", function (ev) { seen(ev); failures = 0; showLive(true); });
     s.onmessage = onEvent;

@@ -195,3 +195,17 @@ async def test_roster_save_keeps_load_and_stores_the_rota(mongo_db: Any) -> None
     assert off is not None and off.status == "off_duty"
     assert await roster.set_status("ghost", "busy") is None
     assert {e.id for e in await roster.engineers()} >= {"eng-new", "eng-onsite-1"}
+
+
+async def test_the_recount_corrects_more_engineers_than_one_update_command_may_change(mongo_db: Any) -> None:
+    """FerretDB v1.24 never answers an update command that changes 100 documents or more: the start-up recount of
+    start_to_ready's 1,000 engineers hung dispatch's start for good. It writes in batches under that."""
+    import asyncio
+
+    roster = MongoRoster(mongo_db)
+    await roster.seed([Engineer(id=f"eng-{i:03d}", name=f"E{i}", role="onsite") for i in range(150)])
+    await mongo_db["assignments"].insert_many([
+        {"_id": f"t-{i}", "id": f"a-{i}", "engineer_id": f"eng-{i % 150:03d}", "status": "open"} for i in range(300)
+    ])
+    await asyncio.wait_for(roster.recount_load(), timeout=30)
+    assert {e.open_load for e in await roster.engineers()} == {2}
