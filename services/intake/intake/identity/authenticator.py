@@ -66,12 +66,17 @@ class Authenticator:
             claims = self._signer.verify(token)
         except TokenRejected as exc:
             raise unauthorized(Said("err.token_invalid", why=str(exc))) from None
-        user = await self.user(claims["sub"])
+        return await self.user_principal(claims["sub"], issued_at=float(claims["iat"]))
+
+    async def user_principal(self, username: str, *, issued_at: float) -> Principal:
+        """The person a verified token (or stream ticket) issued at `issued_at` names, checked against their record:
+        unknown, disabled, or all their tokens cut off since: 401."""
+        user = await self.user(username)
         if user is None:
             raise unauthorized(Said("err.token_user_unknown"))
         if user.disabled:
             raise unauthorized(Said("err.user_disabled"))
-        if not token_still_valid(user, float(claims["iat"])):
+        if not token_still_valid(user, issued_at):
             raise unauthorized(Said("err.token_revoked"))
         # Role, department and roster link come from the record, not the claims: a change applies within the cache window.
         return Principal(

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from fastapi import HTTPException
 
 from ..identity.authenticator import MAX_TOKEN_LENGTH, Authenticator, unauthorized
-from ..identity.domain import token_still_valid
 from ..identity.ports import ApiKeyStore
 from ..identity.principal import Principal
 from ..identity.tokens import TokenRejected, TokenSigner
@@ -70,15 +69,7 @@ class StreamTickets:
             return Principal(subject=f"key:{key.name}", name=key.name, role=key.role, via="api_key")
         if claims.get("via") != "jwt":
             raise _refused("token malformed")
-        user = await self._authenticator.user(claims["sub"])
-        if user is None:
-            raise unauthorized(Said("err.token_user_unknown"))
-        if user.disabled:
-            raise unauthorized(Said("err.user_disabled"))
-        if not token_still_valid(user, float(claims["iat"])):
-            raise unauthorized(Said("err.token_revoked"))
-        return Principal(subject=user.username, name=user.name, role=user.role, department=user.department,
-                         engineer_id=user.engineer_id, via="jwt")
+        return await self._authenticator.user_principal(claims["sub"], issued_at=float(claims["iat"]))
 
 
 def _refused(why: str) -> HTTPException:
