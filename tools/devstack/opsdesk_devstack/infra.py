@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -25,8 +26,46 @@ class InfraError(RuntimeError):
     """A dependency could not be started; the message names it."""
 
 
-def free_port() -> int:
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """A port nobody listens on, chosen below the kernel's ephemeral range.
+
+    Why not bind to port 0: that hands out an ephemeral port, and between our
+    check and the child's bind any outgoing connection on this machine may take
+    the same port as its source port (CI saw reporting die with "address already
+    in use" on 37449). Ports below the ephemeral range are never picked by the
+    kernel for outgoing connections, so only another listener can collide, and
+    this process never hands out the same port twice.
+    """
+    low, _high = _ephemeral_range()
+    start = 20000 if low > 21000 else 1024
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(start, low)
+        if port in _HANDED_OUT or not _bindable(port):
+            continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as s:  # a crowded machine: fall back to the kernel's choice
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
