@@ -67,6 +67,9 @@ class Query:
     descending: bool = True
     limit: int = 50
     cursor: str | None = None
+    # Only these tickets (by id): a client that knows ids from elsewhere (the SLA monitor's clocks) asks which of
+    # them match its filters in one call instead of reading every match.
+    ids: frozenset[str] = frozenset()
 
 
 class BadCursor(ValueError):

@@ -590,6 +590,9 @@ def _where(query: Query, actor: Actor) -> _Where | None:
             return None
         match = " AND ".join([_match(wanted), *ands])
         conditions, params = [], []
+    if query.ids:
+        conditions.append(f"id IN ({', '.join('?' for _ in query.ids)})")
+        params.extend(sorted(query.ids))
     for column, low, high in (("created_us", query.created_from, query.created_to),
                               ("reported_us", query.reported_from, query.reported_to)):
         if low is not None:
@@ -605,7 +608,7 @@ def _count_key(query: Query, actor: Actor) -> tuple[Any, ...]:
     """What a count depends on: not the sort, the cursor or the page size."""
     filters = tuple(sorted((name, tuple(sorted(values))) for name, values in query.filters.items()))
     return (filters, query.text, query.created_from, query.created_to, query.reported_from, query.reported_to,
-            visibility(actor))
+            tuple(sorted(query.ids)), visibility(actor))
 
 
 def _count(db: sqlite3.Connection, query: Query, actor: Actor, *, total: int | None = None) -> int:

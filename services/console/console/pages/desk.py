@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -63,22 +64,18 @@ class Workspace:
     error: str | None = None
 
 
-async def list_all(
-    ctx: Ctx, statuses: tuple[str, ...], filters: Filters, *, pages: int = MAX_PAGES, limit: int = PAGE,
-) -> tuple[list[Json], bool]:
-    """Every ticket in these states (newest first), up to pages x limit; True when more were left."""
-    items: list[Json] = []
-    cursor: str | None = None
-    for _ in range(pages):
-        params = [("status", s) for s in statuses] + filters.params() + [("limit", str(limit))]
-        if cursor:
-            params.append(("cursor", cursor))
-        page = await ctx.api.tickets(ctx.token, lang=ctx.lang, params=params)
-        items += page["items"]
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return items, False
-    return items, True
+async def in_scope(ctx: Ctx, ids: list[str], filters: Filters) -> tuple[list[Json], bool]:
+    """Which of these tickets (the derived queues' members, known from the SLA monitor's clocks) are open and match
+    the search and filters: asked by id, up to MAX_PAGES calls of PAGE ids at once; True when some were not asked.
+    Reading every open match instead (up to 1,000 summaries) made a filtered queue 300 ms at 100,000 tickets."""
+    asked = ids[: PAGE * MAX_PAGES]
+    chunks = [asked[i : i + PAGE] for i in range(0, len(asked), PAGE)]
+    open_states = [("status", s) for s in queues.OPEN_STATES]
+    pages = await asyncio.gather(*(
+        ctx.api.tickets(ctx.token, lang=ctx.lang, params=[*(("id", i) for i in chunk), *open_states, *filters.params(), ("limit", str(PAGE))])
+        for chunk in chunks
+    ))
+    return [item for page in pages for item in page["items"]], len(ids) > len(asked)
 
 
 async def details(ctx: Ctx, summaries: list[Json]) -> dict[str, Json]:
@@ -130,38 +127,35 @@ async def details_by_id(ctx: Ctx, ids: list[str]) -> dict[str, Json]:
 
 async def workspace(ctx: Ctx, key: str, filters: Filters) -> Workspace:
     """Listed queues and their counts straight from the API (one page, one count call); at risk and breached from
-    the SLA monitor's list of running clocks (exact counts). With a search or filter, the derived queues keep the
-    tickets the ticket list returns for it (open ones, up to its pages). Rows show their most urgent clock from the
+    the SLA monitor's list of running clocks (exact counts). With a search or filter, the derived queues keep those of
+    their tickets the ticket list finds open and matching (asked by id). Rows show their most urgent clock from the
     details of at most the window's rows."""
     window = ctx.console.settings.detail_window
     current = queues.queue(key)
     counts_call = ctx.api.ticket_counts(ctx.token, lang=ctx.lang, params=filters.params())
     scoped = bool(filters.params())
-
-    async def nothing() -> tuple[list[Json], bool]:
-        return [], False
-
-    scope_call = list_all(ctx, queues.OPEN_STATES, filters) if scoped else nothing()
     if current.derived:
-        counts, (by_ticket, clocks_more), (scope, scope_more) = await asyncio.gather(counts_call, clocks(ctx), scope_call)
+        counts, (by_ticket, clocks_more) = await asyncio.gather(counts_call, clocks(ctx))
         shown: list[Json] = []
     else:
         listing = ctx.api.tickets(ctx.token, lang=ctx.lang, params=[*current.params, *filters.params(), ("limit", str(PAGE))])
-        counts, page, (by_ticket, clocks_more), (scope, scope_more) = await asyncio.gather(
-            counts_call, listing, clocks(ctx), scope_call,
-        )
+        counts, page, (by_ticket, clocks_more) = await asyncio.gather(counts_call, listing, clocks(ctx))
         shown = page["items"]
     now = ctx.now()
-    allowed = {s["id"]: s for s in scope}
+    members = {q.key: queues.derived_members(q.key, by_ticket, now) for q in queues.QUEUES if q.derived}
+    scope_more = False
     capped: set[str] = set()
-    members: dict[str, list[str]] = {}
-    for q in queues.QUEUES:
-        if q.derived:
-            ids = queues.derived_members(q.key, by_ticket, now)
-            members[q.key] = [i for i in ids if i in allowed] if scoped else ids
-            counts[q.key] = len(members[q.key])
-            if clocks_more or (scoped and scope_more):
-                capped.add(q.key)
+    allowed: dict[str, Json] = {}
+    if scoped:
+        # most urgent first, so a cap leaves out the least urgent
+        wanted = list(dict.fromkeys(i for ids in zip_longest(*members.values()) for i in ids if i is not None))
+        scope, scope_more = await in_scope(ctx, wanted, filters) if wanted else ([], False)
+        allowed = {s["id"]: s for s in scope}
+        members = {k: [i for i in ids if i in allowed] for k, ids in members.items()}
+    for k, ids in members.items():
+        counts[k] = len(ids)
+        if clocks_more or scope_more:
+            capped.add(k)
     if current.derived:
         ids = members[key][:window]
         if scoped:

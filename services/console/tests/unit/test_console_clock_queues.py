@@ -47,6 +47,8 @@ class FakeGateway:
         self.timers += [_clock(f"b-{i}", due_in=-10 - i, state="breached") for i in range(3)]
         self.timers.sort(key=lambda t: t["due_at"])
         self.paths: list[str] = []
+        self.id_calls: list[list[str]] = []
+        self.matching = ["t-007", "b-1", "t-not-at-risk"]
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path, params = request.url.path.removeprefix("/api/v1"), parse_qsl(request.url.query.decode())
@@ -60,9 +62,11 @@ class FakeGateway:
                                              "next_cursor": str(start + limit) if start + limit < len(found) else None})
         if path == "/tickets/counts":
             return httpx.Response(200, json={"open": 103})
-        if path == "/tickets":  # a search: the open tickets it finds
-            return httpx.Response(200, json={"items": [self._summary("t-007"), self._summary("b-1"), self._summary("t-not-at-risk")],
-                                             "next_cursor": None, "total": 3})
+        if path == "/tickets":  # a search: the open tickets it finds, of those asked by id when ids are given
+            self.id_calls.append([v for k, v in params if k == "id"])
+            asked = set(self.id_calls[-1]) or None
+            found = [self._summary(i) for i in self.matching if asked is None or i in asked]
+            return httpx.Response(200, json={"items": found, "next_cursor": None, "total": len(found)})
         if path.startswith("/tickets/"):
             ticket = path.rsplit("/", 1)[1]
             sla = [t for t in self.timers if t["ticket_id"] == ticket]
@@ -99,6 +103,22 @@ async def test_a_search_keeps_the_tickets_the_list_finds() -> None:
 
     assert ws.counts["at_risk"] == 1 and ws.counts["breached"] == 1 and ws.capped == set()
     assert [r.summary["id"] for r in ws.rows] == ["b-1"]
+
+
+async def test_a_filter_asks_only_for_the_clocked_tickets_by_id_and_shows_a_cap() -> None:
+    fake = FakeGateway()
+    ws = await _workspace(fake, "at_risk", desk.Filters(channel=["hotline"]))
+
+    assert len(fake.id_calls) == 1 and set(fake.id_calls[0]) == {t["ticket_id"] for t in fake.timers}
+    assert ws.counts["at_risk"] == 1 and ws.capped == set()
+
+    many = FakeGateway()
+    many.timers = sorted((_clock(f"m-{i:04d}", due_in=1 + i / 1000) for i in range(1_100)), key=lambda t: t["due_at"])
+    many.matching = ["m-0000", "m-1099"]
+    ws = await _workspace(many, "at_risk", desk.Filters(channel=["hotline"]))
+
+    assert [len(c) for c in many.id_calls] == [desk.PAGE] * desk.MAX_PAGES  # the most urgent 1,000, 200 a call
+    assert ws.counts["at_risk"] == 1 and ws.capped == {"at_risk", "breached"}  # m-1099 was not asked: a cap shows
 
 
 async def test_clock_pages_are_followed_and_a_cap_shows() -> None:

@@ -340,6 +340,9 @@ async def create_ticket(
 SORTS = ("created_at", "reported_at", "updated_at", "priority", "number")
 
 
+MAX_IDS = 200
+
+
 @router.get("/tickets", response_model=TicketPage, tags=["tickets"], summary="List and search tickets")
 async def list_tickets(
     wired: Wired,
@@ -370,6 +373,11 @@ async def list_tickets(
     ] = None,
     emergency: Annotated[bool | None, Query(description="true: only emergency work (started first); false filters nothing")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Free text, Chinese or English; every term must match")] = None,
+    ids: Annotated[
+        list[str] | None,
+        Query(alias="id", description=f"Only these tickets, by id (repeat it, up to {MAX_IDS}): which of tickets known from "
+              "elsewhere (GET /timers) match the other filters, in one call"),
+    ] = None,
     created_from: Annotated[LocalDateFrom | None, Query(description=FROM_HELP)] = None,
     created_to: Annotated[LocalDateTo | None, Query(description=TO_HELP)] = None,
     reported_from: Annotated[LocalDateFrom | None, Query(description=FROM_HELP)] = None,
@@ -387,6 +395,8 @@ async def list_tickets(
     for name, value in (("created_from", created_from), ("created_to", created_to), ("reported_from", reported_from), ("reported_to", reported_to)):
         if value is not None and value.tzinfo is None:
             raise HTTPException(422, [{"loc": ["query", name], "msg": Said("err.needs_offset", field=name), "type": "value_error"}])
+    if ids is not None and len(ids) > MAX_IDS:
+        raise HTTPException(422, [{"loc": ["query", "id"], "msg": Said("err.too_many_values", field="id", most=MAX_IDS), "type": "too_long"}])
     given = {
         "status": status_, "priority": priority, "service_code": service_code, "channel": channel, "assignee": assignee,
         "requester": requester, "department": department, "asset_tag": asset_tag, "ticket_type": ticket_type,
@@ -398,6 +408,7 @@ async def list_tickets(
     query = SearchQuery(
         filters=filters, text=q, created_from=created_from, created_to=created_to, reported_from=reported_from,
         reported_to=reported_to, sort=sort.lstrip("-"), descending=sort.startswith("-"), limit=limit, cursor=cursor,  # type: ignore[arg-type]
+        ids=frozenset(ids or ()),
     )
     summaries, next_cursor, total = await wired.index.page_async(query, actor=actor)
     window = wired.guidance_window

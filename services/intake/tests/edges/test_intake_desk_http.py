@@ -245,6 +245,8 @@ async def test_search_by_chinese_text_and_filters(client, as_user, ticket_body) 
     assert [t["title"] for t in web] == ["VPN 無法連線"]
     both = (await client.get("/api/v1/tickets", params=[("service_code", "RS-OTHER"), ("service_code", "RS-REPAIR")], headers=agent)).json()
     assert len(both["items"]) == 2
+    by_id = (await client.get("/api/v1/tickets", params=[("id", printer["id"]), ("id", "no-such-ticket"), ("channel", "hotline")], headers=agent)).json()
+    assert [t["id"] for t in by_id["items"]] == [printer["id"]] and by_id["total"] == 1
 
 
 async def test_cursor_pagination_over_http(client, as_user, ticket_body) -> None:  # type: ignore[no-untyped-def]
@@ -269,6 +271,7 @@ async def test_bad_search_inputs_are_field_errors(client, as_user) -> None:  # t
         ({"status": "open"}, ["query", "status", 0]),
         ({"cursor": "zzz"}, ["query", "cursor"]),
         ({"created_from": "2026-03-01T00:00:00"}, ["query", "created_from"]),
+        ([("id", f"t-{i}") for i in range(201)], ["query", "id"]),
     ):
         r = await client.get("/api/v1/tickets", params=params, headers=agent)
         assert r.status_code == 422, params

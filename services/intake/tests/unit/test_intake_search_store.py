@@ -110,6 +110,25 @@ def test_free_text_with_filters_and_visibility_matches_as_the_filters_alone_do()
     assert index.count(Query(text="打印機", filters={"channel": frozenset({"web"})}), actor=DESK) == 2
 
 
+def test_ids_narrow_filters_text_and_visibility_and_count_apart() -> None:
+    index = TicketIndex()
+    index.upsert(make(1, "打印機卡紙", channel="email"))
+    index.upsert(make(2, "打印機卡紙", channel="web", engineer="eng1", status="assigned"))
+    index.upsert(make(3, "顯示器黑屏", channel="web"))
+
+    def found(actor: Actor = DESK, **query: object) -> set[str]:
+        return set(index.search(Query(**query), actor=actor)[0])  # type: ignore[arg-type]
+
+    some = frozenset({"t-001", "t-002", "t-404"})
+    assert found(ids=some) == {"t-001", "t-002"}
+    assert found(ids=some, filters={"channel": frozenset({"web"})}) == {"t-002"}
+    assert found(ids=frozenset({"t-002", "t-003"}), text="打印机") == {"t-002"}
+    assert found(Actor(subject="e", role="engineer", engineer_id="eng1"), ids=some) == {"t-002"}
+    # a count is kept per query until the next write: another set of ids is another count
+    assert index.count(Query(ids=frozenset({"t-001"})), actor=DESK) == 1
+    assert index.count(Query(ids=frozenset({"t-001", "t-003"})), actor=DESK) == 2
+
+
 async def test_a_page_and_the_queue_counts_off_the_loop_equal_the_loops_own_reads() -> None:
     """GET /tickets and /tickets/counts read in a worker thread (a common word at a million tickets takes up to a
     second): the page, its cursor and its total are what the synchronous reads give, and a write on the loop is
