@@ -48,6 +48,7 @@ class FakeGateway:
         self.timers.sort(key=lambda t: t["due_at"])
         self.paths: list[str] = []
         self.id_calls: list[list[str]] = []
+        self.clock_calls: list[list[str]] = []
         self.matching = ["t-007", "b-1", "t-not-at-risk"]
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -55,6 +56,9 @@ class FakeGateway:
         self.paths.append(path)
         if path == "/timers":
             q = dict(params)
+            if asked := {v for k, v in params if k == "ticket"}:
+                self.clock_calls.append(sorted(asked))
+                return httpx.Response(200, json={"items": [t for t in self.timers if t["ticket_id"] in asked], "next_cursor": None})
             found = [t for t in self.timers if (q.get("warned") == "true" and t["warning_at"] <= NOW.isoformat())
                      or ("due_before" in q and t["due_at"] < q["due_before"])]
             start, limit = int(q.get("cursor", 0)), int(q["limit"])
@@ -62,10 +66,16 @@ class FakeGateway:
                                              "next_cursor": str(start + limit) if start + limit < len(found) else None})
         if path == "/tickets/counts":
             return httpx.Response(200, json={"open": 103})
+        if path == "/tickets" and ("status", "new") in params and not any(k == "id" for k, _ in params):
+            self.id_calls.append([])  # the open queue's page: the clocked tickets and 50 without clocks
+            rows = [self._summary(t["ticket_id"]) for t in self.timers] + [self._summary(f"q-{i}") for i in range(50)]
+            return httpx.Response(200, json={"items": rows, "next_cursor": None, "total": len(rows)})
         if path == "/tickets":  # a search: the open tickets it finds, of those asked by id when ids are given
             self.id_calls.append([v for k, v in params if k == "id"])
             asked = set(self.id_calls[-1]) or None
-            found = [self._summary(i) for i in self.matching if asked is None or i in asked]
+            filtered = any(k in ("q", "channel", "priority") for k, _ in params)
+            pool = self.matching if filtered or asked is None else sorted(asked)
+            found = [self._summary(i) for i in pool if asked is None or i in asked]
             return httpx.Response(200, json={"items": found, "next_cursor": None, "total": len(found)})
         if path.startswith("/tickets/"):
             ticket = path.rsplit("/", 1)[1]
@@ -95,7 +105,8 @@ async def test_counts_are_exact_past_the_window_and_rows_come_due_first() -> Non
     assert len(ws.rows) == 60  # the rows read in detail stay within the window; the count does not
     assert [r.summary["id"] for r in ws.rows[:2]] == ["t-000", "t-001"] and ws.rows[0].summary["requester_name"] == "张伟"
     assert ws.rows[0].clock is not None
-    assert "/tickets" not in fake.paths  # no open-ticket window is read to decide the queues
+    # no open-ticket window is read to decide the queues, and no detail per row: the shown rows' summaries by id
+    assert len(fake.id_calls) == 1 and len(fake.id_calls[0]) == 60 and not [p for p in fake.paths if p.startswith("/tickets/t-")]
 
 
 async def test_a_search_keeps_the_tickets_the_list_finds() -> None:
@@ -130,3 +141,18 @@ async def test_clock_pages_are_followed_and_a_cap_shows() -> None:
 
     assert len(items) == 103 and not more
     assert len(capped_items) == 60 and capped
+
+
+async def test_the_open_queues_rows_get_their_clocks_in_one_call_then_from_the_cache() -> None:
+    fake = FakeGateway()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake), base_url="http://gw") as client:
+        console = SimpleNamespace(gateway=Gateway(client), settings=SimpleNamespace(detail_window=60), cache={})
+        ctx: Any = SimpleNamespace(console=console, api=console.gateway, token="tok", lang="zh-CN", session=None, now=lambda: NOW)
+        first = await desk.workspace(ctx, "open", desk.Filters())
+        again = await desk.workspace(ctx, "open", desk.Filters())
+
+    assert len(first.rows) == 153 and [len(c) for c in fake.clock_calls] == [60]  # the window's rows, one call
+    assert first.rows[0].clock is not None and first.rows[0].clock["ticket_id"] == first.rows[0].summary["id"]
+    assert first.rows[60].clock is None  # past the window: no clock read
+    assert [r.clock for r in again.rows] == [r.clock for r in first.rows]  # the second view read no clock again
+    assert not [p for p in fake.paths if p.startswith("/tickets/") and p != "/tickets/counts"]  # no detail per row

@@ -65,3 +65,23 @@ async def test_a_time_without_offset_or_a_bad_cursor_is_422_naming_the_parameter
     assert naive.status_code == 422 and naive.json()["detail"][0]["loc"] == ["query", "due_before"]
     assert cursor.status_code == 422 and cursor.json()["detail"][0]["loc"] == ["query", "cursor"]
     assert set(cursor.json()) == {"code", "message", "detail"}
+
+
+async def test_the_clocks_of_named_tickets_come_in_one_page(client: httpx.AsyncClient, adapters: Adapters) -> None:
+    now = await _clocks(adapters)
+    await adapters.store.add(Timer(ticket_id="t-soon", name="dispatch", status="running", started_at=now - MIN,  # type: ignore[arg-type]
+                                   due_at=now + 5 * MIN, warning_at=now + 2 * MIN))
+
+    r = await client.get("/api/v1/timers", params=[("ticket", "t-soon"), ("ticket", "t-gone"), ("ticket", "t-none")],
+                         headers={"X-Opsdesk-Role": "agent"})
+
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [(t["ticket_id"], t["name"]) for t in body["items"]] == [("t-gone", "response"), ("t-soon", "dispatch"), ("t-soon", "response")]
+    assert body["next_cursor"] is None
+    late_only = (await client.get("/api/v1/timers", params=[("ticket", "t-soon"), ("ticket", "t-late"), ("breached", "false"),
+                                                             ("due_before", (now + 8 * MIN).isoformat())],
+                                  headers={"X-Opsdesk-Role": "agent"})).json()
+    assert [(t["ticket_id"], t["name"]) for t in late_only["items"]] == [("t-soon", "dispatch")]  # the other filters still apply
+    too_many = await client.get("/api/v1/timers", params=[("ticket", f"t-{i}") for i in range(101)], headers={"X-Opsdesk-Role": "agent"})
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["query", "ticket"]
