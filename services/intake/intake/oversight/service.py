@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from opsdesk_shared.bus import KeyedLocks
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.security import ViolationDetected
 from opsdesk_shared.outbox import EventOutbox
@@ -35,6 +36,9 @@ class Incidents:
     store: IncidentStore
     outbox: EventOutbox
     people: People | None = None
+    # One fold-or-record at a time per (rule, actor, ticket) in this process: attempts delivered together fold in
+    # one after another instead of racing for the same version (or both finding no incident and making two).
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
 
 
 async def record_violation(
@@ -44,9 +48,18 @@ async def record_violation(
     sends whatever it left unsent). A refused attempt by the same actor on the same ticket within the window of the
     open incident's last one folds into it (a count and the time; no new announcement). Returns (incident, created)."""
     if domain.folds(violation) and violation.ticket_id is not None:
-        folded = await _fold(violation, violation_id=violation_id, incidents=incidents)
-        if folded is not None:
-            return folded, False
+        async with incidents.locks.hold([f"{violation.rule}|{violation.actor}|{violation.ticket_id}"]):
+            folded = await _fold(violation, violation_id=violation_id, incidents=incidents)
+            if folded is not None:
+                return folded, False
+            return await _record(violation, violation_id=violation_id, incidents=incidents, now=now, correlation_id=correlation_id)
+    return await _record(violation, violation_id=violation_id, incidents=incidents, now=now, correlation_id=correlation_id)
+
+
+async def _record(
+    violation: ViolationDetected, *, violation_id: str, incidents: Incidents, now: datetime, correlation_id: str,
+) -> tuple[Incident, bool]:
+    """A new incident for the violation, announced (once per violation id)."""
     name = violation.actor_name
     if name is None and incidents.people is not None and violation.actor:
         person = await incidents.people.actor_of(violation.actor)

@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.errors import Contention
-from opsdesk_shared.mongo import Document, check_document
+from opsdesk_shared.mongo import Document, check_document, update_if
 from opsdesk_shared.outbox import MemoryOutbox, outbox_fields, strip_outbox
 
 from .domain import Incident, State
@@ -119,7 +119,8 @@ class MongoIncidentStore:
         return found[0] if found else None
 
     async def replace(self, incident: Incident, *, expected_version: int) -> None:
-        # Only the incident's own fields are set, so events still waiting in its outbox stay.
-        result = await self.collection.update_one({"_id": incident.id, "version": expected_version}, {"$set": _doc(incident)})
-        if result.matched_count == 0:
+        # Only the incident's own fields are set, so events still waiting in its outbox stay. update_if: a filtered
+        # update_one is no compare-and-set on FerretDB v1 (read, modify, write outside a transaction): two attempts
+        # folding in at once both "matched" version n and one count was lost (a fresh-clone run saw 2 of 3).
+        if not await update_if(self.collection, incident.id, expect={"version": expected_version}, update={"$set": _doc(incident)}):
             raise IncidentChanged(incident.id)

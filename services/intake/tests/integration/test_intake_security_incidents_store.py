@@ -4,6 +4,7 @@ has not authorized is refused and recorded."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,3 +134,19 @@ async def test_refused_attempts_fold_and_an_act_that_happened_stands_alone(backe
     assert changed.severity == "high" and changed.attempts == 1
     raised = [e for e in outbox.published if e.type == subjects.SECURITY_INCIDENT_RAISED]
     assert [(e.data["incident_id"], e.data["severity"]) for e in raised] == [(one.id, "low"), (fresh.id, "low"), (changed.id, "high")]
+
+
+async def test_attempts_folding_in_at_once_are_all_counted(backend) -> None:  # type: ignore[no-untyped-def]
+    """Attempts delivered together (a fresh-clone run of the journey counted 2 of 3 on FerretDB: its filtered update
+    is no compare-and-set): each one folds in exactly once."""
+    incidents, _ = await _incidents(backend)
+    await incidents_service.record_violation(_violation(), violation_id="v-first", incidents=incidents, now=NOW, correlation_id="c")
+    at = [NOW + timedelta(seconds=n + 1) for n in range(8)]
+
+    await asyncio.gather(*(
+        incidents_service.record_violation(_violation(occurred_at=t), violation_id=f"v-{n}", incidents=incidents, now=t, correlation_id="c")
+        for n, t in enumerate(at)
+    ))
+
+    [one] = await incidents_service.listed(incidents=incidents)
+    assert one.attempts == 9 and len(one.occurrences) == 9 and one.version == 9

@@ -310,15 +310,17 @@ class MongoReportStore:
 
     async def change(self, report_id: str, *, expected_rev: int, changes: Document) -> bool:
         # Compare-and-set on `rev` (a report stored before sign-off has none: it counts as 0).
-        rev: Document = {"rev": expected_rev} if expected_rev else {"$or": [{"rev": 0}, {"rev": {"$exists": False}}]}
-        if "history" in changes:
-            # The stored seals at this revision: the update below writes only if the revision is still this one.
-            stored = await self._reports.find_one({"_id": report_id, **rev}, {"history": 1})
-            if stored is None:
+        # Under the document lock: a filtered update_one is no compare-and-set on FerretDB v1 (read, modify, write
+        # outside a transaction), so two decisions at once could both pass the `rev` check there.
+        async with document_lock(self._reports, report_id):
+            stored = await self._reports.find_one({"_id": report_id}, {"history": 1, "rev": 1})
+            if stored is None or int(stored.get("rev") or 0) != expected_rev:
                 return False
-            changes = audit_store.seal_fields(dict(changes), stored, SIGNOFF, key=self._key)
-        result = await self._reports.update_one({"_id": report_id, **rev}, {"$set": {**changes, "rev": expected_rev + 1}})
-        return result.matched_count == 1
+            if "history" in changes:
+                changes = audit_store.seal_fields(dict(changes), stored, SIGNOFF, key=self._key)
+            rev: Document = {"rev": expected_rev} if expected_rev else {"$or": [{"rev": 0}, {"rev": {"$exists": False}}]}
+            result = await self._reports.update_one({"_id": report_id, **rev}, {"$set": {**changes, "rev": expected_rev + 1}})
+            return result.matched_count == 1
 
     async def mark_alert(self, alert_id: str) -> bool:
         try:
