@@ -175,7 +175,7 @@ ERRORS: dict[str, tuple[str, str, str]] = {
                             "an explicit priority needs a reason, and a reason a priority"),
     "err.needs_offset": ("{field} 须带时区偏移（如 2026-11-30T15:00:00+08:00）", "{field} 須帶時區偏移（如 2026-11-30T15:00:00+08:00）",
                          "{field} needs a time zone offset"),
-    "err.too_many_values": ("{field} 最多 {most} 个值", "{field} 最多 {most} 個值", "{field} takes at most {most} values"),
+    "err.too_many_values": ("{field} 最多 {max} 个值", "{field} 最多 {max} 個值", "{field} takes at most {max} values"),
     "err.reported_future": ("报修时间不能晚于现在", "報修時間不能晚於現在", "reported_at is in the future"),
     "err.reported_too_old": ("报修时间不能早于 7 天前", "報修時間不能早於 7 天前", "reported_at is more than 7 days back"),
     "err.desk_decides": ("{field} 由服务台决定，报修人不能设置", "{field} 由服務台決定，報修人不能設定",

@@ -396,7 +396,7 @@ async def list_tickets(
         if value is not None and value.tzinfo is None:
             raise HTTPException(422, [{"loc": ["query", name], "msg": Said("err.needs_offset", field=name), "type": "value_error"}])
     if ids is not None and len(ids) > MAX_IDS:
-        raise HTTPException(422, [{"loc": ["query", "id"], "msg": Said("err.too_many_values", field="id", most=MAX_IDS), "type": "too_long"}])
+        raise HTTPException(422, [{"loc": ["query", "id"], "msg": Said("err.too_many_values", field="id", max=MAX_IDS), "type": "too_long"}])
     given = {
         "status": status_, "priority": priority, "service_code": service_code, "channel": channel, "assignee": assignee,
         "requester": requester, "department": department, "asset_tag": asset_tag, "ticket_type": ticket_type,
