@@ -46,6 +46,15 @@ async def list_types(wired: Wired) -> list[CiType]:
     return sorted((await service.ci_types(wired.types)).values(), key=lambda t: t.code)
 
 
+@router.get("/asset-types/{code}", response_model=CiType, tags=["assets"])
+async def read_type(code: str, wired: Wired) -> CiType:
+    """One type (its attributes and the agency's flags), e.g. to edit it and PUT it back."""
+    found = (await service.ci_types(wired.types)).get(code)
+    if found is None:
+        raise not_found(Said("err.unknown_type", type=code))
+    return found
+
+
 @router.put("/asset-types/{code}", response_model=CiType, tags=["assets"])
 async def put_type(code: str, body: CiType, wired: Wired, ctx: Writer) -> CiType:
     if body.code != code:

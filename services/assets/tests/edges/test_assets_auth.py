@@ -110,7 +110,7 @@ async def test_the_register_keepers_and_services_may_write(api: httpx.AsyncClien
 
 
 @pytest.mark.parametrize("path", [
-    "/assets", "/assets/{tag}", "/assets/{tag}/overview", "/assets/{tag}/history", "/asset-types", "/impact/{tag}",
+    "/assets", "/assets/{tag}", "/assets/{tag}/overview", "/assets/{tag}/history", "/asset-types", "/asset-types/laptop", "/impact/{tag}",
     "/relations?tag={tag}", "/loaners", "/inspections?asset_tag={tag}", "/register/export",
 ])
 async def test_requesters_read_nothing_of_the_register(api: httpx.AsyncClient, path: str) -> None:

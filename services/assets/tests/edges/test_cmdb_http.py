@@ -110,6 +110,10 @@ async def test_new_type_via_put_then_used(api: httpx.AsyncClient) -> None:
     asset = await new_asset(api, type="ups", attributes={"kva": "6"})
     assert asset["attributes"] == {"kva": 6.0}
     assert "ups" in [t["code"] for t in (await api.get(f"{API}/asset-types")).json()]
+    one = await api.get(f"{API}/asset-types/ups")
+    assert one.status_code == 200 and one.json()["name"] == "UPS" and one.json()["attributes"][0]["name"] == "kva"
+    missing = await api.get(f"{API}/asset-types/nope", headers={"Accept-Language": "zh-CN"})
+    assert missing.status_code == 404 and "nope" in missing.json()["detail"] and "未知" in missing.json()["detail"]
 
 
 async def test_relations_refuse_a_dependency_cycle_and_impact_follows_them(api: httpx.AsyncClient) -> None:
