@@ -100,6 +100,8 @@ NOTIFICATION_CONSUMERS: tuple[tuple[str, str], ...] = (
     ("REPORT_SUBMITTED", "sla-notify-report-submitted"),
     ("REPORT_RETURNED", "sla-notify-report-returned"),
     ("SECURITY_INCIDENT_RAISED", "sla-notify-incident"),
+    ("REPLACEMENT_REQUESTED", "sla-notify-replacement-requested"),
+    ("REPLACEMENT_ANSWERED", "sla-notify-replacement-answered"),
 )
 
 

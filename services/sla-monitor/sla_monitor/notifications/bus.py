@@ -56,6 +56,11 @@ def _authorization(d: dict[str, Any]) -> dict[str, Any]:
     return {**d, "service": d.get("title") or d.get("service_code") or d.get("service")}
 
 
+def _replacement(d: dict[str, Any]) -> dict[str, Any]:
+    # The engineer by name where the event carries it (the request does; the answer names the engineer id only).
+    return {**d, "engineer": d.get("engineer_name") or d.get("engineer_id")}
+
+
 ROUTES: tuple[Route, ...] = (
     Route("TICKET_ASSIGNED", "sla-notify-assigned", "assigned"),
     # The engineer a ticket is moved to (a delay's re-dispatch, the desk's reassign) is told as the first one was.
@@ -69,6 +74,8 @@ ROUTES: tuple[Route, ...] = (
     Route("REPORT_SUBMITTED", "sla-notify-report-submitted", "report_submitted", _report),
     Route("REPORT_RETURNED", "sla-notify-report-returned", "report_returned", _report),
     Route("SECURITY_INCIDENT_RAISED", "sla-notify-incident", "incident_raised", _incident),
+    Route("REPLACEMENT_REQUESTED", "sla-notify-replacement-requested", "replacement_requested", _replacement),
+    Route("REPLACEMENT_ANSWERED", "sla-notify-replacement-answered", "replacement_answered", _replacement),
 )
 
 

@@ -54,6 +54,10 @@ def audience(kind: str, fields: Mapping[str, Any], *, holder: str | None = None)
         return [Recipient("manager")]
     if kind == "incident_raised":
         return [Recipient("agency"), Recipient("manager"), Recipient("auditor")]
+    if kind == "replacement_requested":
+        return [Recipient("manager")]
+    if kind == "replacement_answered":
+        return [Recipient("agency")]
     if kind == "breach":
         return [Recipient("manager"), Recipient("agent")]
     return []

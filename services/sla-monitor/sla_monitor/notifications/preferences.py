@@ -55,8 +55,8 @@ class Preference(PreferenceIn):
 DEFAULT_ROLE_EVENTS: dict[str, tuple[EventKind, ...]] = {
     "engineer": ("assigned",),
     "agent": ("needs_answer", "breach"),
-    "manager": ("breach", "escalation", "incident_raised", "report_returned"),
-    "agency": ("authorization_waiting", "report_submitted", "incident_raised"),
+    "manager": ("breach", "escalation", "incident_raised", "report_returned", "replacement_requested"),
+    "agency": ("authorization_waiting", "report_submitted", "incident_raised", "replacement_answered"),
     "requester": ("resolved", "needs_answer"),
 }
 

@@ -17,7 +17,7 @@ Language = Literal["zh-CN", "zh-TW", "en"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 EventKind = Literal[
     "assigned", "needs_answer", "resolved", "breach", "escalation", "authorization_waiting", "report_submitted",
-    "report_returned", "incident_raised", "test",
+    "report_returned", "incident_raised", "replacement_requested", "replacement_answered", "test",
 ]
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 
@@ -67,6 +67,18 @@ TEMPLATES: dict[str, tuple[tuple[str, str], tuple[str, str], tuple[str, str]]] =
         ("【安全事件】{kind}（{severity}）", "{at}：{who} {what}。事件编号 {incident_id}。"),
         ("【安全事件】{kind}（{severity}）", "{at}：{who} {what}。事件編號 {incident_id}。"),
         ("[Security incident] {kind} ({severity})", "{at}: {who} {what}. Incident {incident_id}."),
+    ),
+    # The agency's request to replace an engineer (to the project manager) and the manager's answer (to the agency).
+    "replacement_requested": (
+        ("【更换人员】信息中心要求更换 {engineer}", "信息中心于 {requested_at} 要求更换工程师 {engineer}：{reason}。请于 {answer_due_at} 前答复。"),
+        ("【更換人員】資訊中心要求更換 {engineer}", "資訊中心於 {requested_at} 要求更換工程師 {engineer}：{reason}。請於 {answer_due_at} 前答覆。"),
+        ("[Replacement] The agency asks to replace {engineer}",
+         "On {requested_at} the agency asked to replace engineer {engineer}: {reason}. Answer by {answer_due_at}."),
+    ),
+    "replacement_answered": (
+        ("【更换人员】项目经理已答复：更换 {engineer}", "{answered_at} 答复：{plan}。于 {replace_by} 前完成更换。"),
+        ("【更換人員】專案經理已答覆：更換 {engineer}", "{answered_at} 答覆：{plan}。於 {replace_by} 前完成更換。"),
+        ("[Replacement] The project manager answered on {engineer}", "Answered at {answered_at}: {plan}. Replaced by {replace_by}."),
     ),
     "test": (
         ("【运维】测试消息", "这是渠道 {channel} 的测试消息，收到即表示配置正确。"),

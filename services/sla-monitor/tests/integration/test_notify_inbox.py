@@ -131,7 +131,7 @@ async def test_defaults_are_seeded_once_and_never_over_an_admins_choice(stores: 
     assert engineer is not None and engineer.events == ("assigned",)
     assert engineer.channels == (ChannelChoice(channel="console"),)
     agency = await prefs.get("role:agency")
-    assert agency is not None and set(agency.events) == {"authorization_waiting", "report_submitted", "incident_raised"}
+    assert agency is not None and set(agency.events) == {"authorization_waiting", "report_submitted", "incident_raised", "replacement_answered"}
     assert await service.seed_role_defaults(prefs=prefs, now=NIGHT) == []  # a second start seeds nothing
 
 

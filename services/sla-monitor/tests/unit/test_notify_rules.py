@@ -4,7 +4,7 @@ delivery that batches and rate-limits per robot without ever dropping (100 messa
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,14 @@ from sla_monitor.calendar_book import CalendarBook
 from sla_monitor.notifications import service
 from sla_monitor.notifications.channels import NotifyChannel
 from sla_monitor.notifications.plan import Recipient, audience
-from sla_monitor.notifications.preferences import ChannelChoice, Preference, PreferenceIn, deliver_at, is_urgent
+from sla_monitor.notifications.preferences import (
+    DEFAULT_ROLE_EVENTS,
+    ChannelChoice,
+    Preference,
+    PreferenceIn,
+    deliver_at,
+    is_urgent,
+)
 from sla_monitor.notifications.ratelimit import Buckets, TokenBucket
 from sla_monitor.notifications.service import MissingAddress, NotificationWiring, UnknownChannel
 from sla_monitor.notifications.stores import MemoryPreferenceStore
@@ -252,3 +259,23 @@ async def test_an_unconfigured_channel_fails_visibly_after_its_attempts() -> Non
         CHANNELS["desk-wecom"] = ROBOT
     (n,) = store.by_id.values()
     assert n.status == "failed" and "not configured" in (n.last_error or "")
+
+
+async def test_a_replacement_request_reaches_the_manager_and_the_answer_the_agency(book: CalendarBook) -> None:
+    """Issue 16: the agency asks for an engineer's replacement (the project manager is told, with the answer's due
+    time) and the manager's answer goes back to the agency, each in the reader's language."""
+    w = wiring()
+    for role in ("agency", "manager"):
+        await w.preferences.put(pref(f"role:{role}", quiet_outside_duty=False, events=DEFAULT_ROLE_EVENTS[role]))
+    await service.notify_event(event_id="rq1", kind="replacement_requested", ticket_id="", wired=w, book=book, now=DUTY,
+                               fields={"engineer": "陈志强", "reason": "多次未按时到场", "requested_at": DUTY,
+                                       "answer_due_at": DUTY + timedelta(days=3)})
+    await service.notify_event(event_id="an1", kind="replacement_answered", ticket_id="", wired=w, book=book, now=DUTY,
+                               fields={"engineer": "eng-onsite-1", "plan": "由李嘉欣接替", "replace_by": date(2026, 12, 4),
+                                       "answered_at": DUTY})
+    stored = sorted(await w.store.due(DUTY, limit=10), key=lambda n: n.event or "")
+    assert [(n.event, n.role) for n in stored] == [("replacement_answered", "agency"), ("replacement_requested", "manager")]
+    answered, requested = stored
+    assert requested.subject == "【更换人员】信息中心要求更换 陈志强" and "多次未按时到场" in requested.body
+    assert "请于" in requested.body and "-" not in requested.body.split("请于")[1][:3]  # the due time, not a dash
+    assert "由李嘉欣接替" in answered.body and "2026-12-04" in answered.body
