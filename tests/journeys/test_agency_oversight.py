@@ -106,10 +106,20 @@ def test_a_replacement_request_answered_with_a_plan(stack: Stack, agency: dict[s
     assert request["state"] == "requested" and request["late"] is False and request["engineer_name"]
     assert request["answer_due_at"] > request["requested_at"]  # working days on the SLA monitor's calendar
 
+    # The project manager is told in the console (issue 16), in their language, with the engineer's name.
+    def notice_for(person: dict[str, str], event: str) -> dict[str, Any] | None:
+        items = _get(stack, "/notifications/mine?limit=50", {**person, "Accept-Language": "zh-CN"}).json()["items"]
+        return next((n for n in items if n["event"] == event), None)
+
+    told = wait_for(lambda: notice_for(manager, "replacement_requested"))
+    assert told["title"] == f"【更换人员】信息中心要求更换 {request['engineer_name']}" and "多次未按时到场" in told["body"], told
+
     replace_by = (date.today() + timedelta(days=7)).isoformat()
     assert _post(stack, f"{path}/{request['id']}/answer", agency, {"plan": "x", "replace_by": replace_by}).status_code == 403
     answered = _post(stack, f"{path}/{request['id']}/answer", manager, {"plan": "由李嘉欣的同组工程师接替，一周内完成交接", "replace_by": replace_by})
     assert answered.status_code == 200 and answered.json()["state"] == "answered", answered.text
+    heard = wait_for(lambda: notice_for(agency, "replacement_answered"))
+    assert "由李嘉欣的同组工程师接替" in heard["body"] and replace_by in heard["body"], heard
 
     listed = _get(stack, "/replacement-requests", agency)
     assert listed.status_code == 200, listed.text

@@ -102,9 +102,21 @@ def default_role_preference(role: str, *, now: datetime) -> Preference:
 
 
 async def seed_role_defaults(*, prefs: PreferenceStore, now: datetime) -> list[str]:
-    """Give each role the in-app channel for the events that concern it, where no role preference is stored yet.
-    Returns the roles seeded now (none on a second start, none where an admin chose)."""
-    return [role for role in DEFAULT_ROLE_EVENTS if await prefs.put_if_absent(default_role_preference(role, now=now))]
+    """Give each role the in-app channel for the events that concern it, where no role preference is stored yet, or
+    where the stored one is still an earlier release's defaults (nobody chose it: a new kind of notice, such as the
+    agency's replacement requests, then reaches the role after an upgrade). Returns the roles seeded or brought up to
+    date now (none on a second start, none where an admin chose)."""
+    seeded: list[str] = []
+    for role in DEFAULT_ROLE_EVENTS:
+        fresh = default_role_preference(role, now=now)
+        if await prefs.put_if_absent(fresh):
+            seeded.append(role)
+            continue
+        stored = await prefs.get(fresh.key)
+        if stored is not None and stored.updated_by == "defaults" and set(stored.events) != set(fresh.events):
+            await prefs.put(stored.model_copy(update={"events": fresh.events, "updated_at": now}))
+            seeded.append(role)
+    return seeded
 
 
 async def set_preference(

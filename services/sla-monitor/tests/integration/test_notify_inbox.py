@@ -218,3 +218,20 @@ async def test_the_in_app_channels_test_is_a_notice_for_the_admin_who_asked(clie
     assert sent.status_code == 200 and sent.json() == {"channel": "console", "sent": True}
     mine = (await client.get("/api/v1/notifications/mine", headers=ADMIN)).json()
     assert mine["unread"] == 1 and mine["items"][0]["event"] == "test" and mine["items"][0]["number"] is None
+
+
+async def test_an_earlier_releases_defaults_gain_the_new_kinds_an_admins_choice_does_not(stores: Stores) -> None:
+    prefs = stores.wired.preferences
+    old_defaults = Preference(key="role:agency", events=("authorization_waiting", "report_submitted", "incident_raised"),
+                              channels=(ChannelChoice(channel="console"),), updated_by="defaults")
+    chosen = Preference(key="role:manager", events=("breach",), channels=(), updated_by="root")
+    await prefs.put(old_defaults)
+    await prefs.put(chosen)
+
+    seeded = await service.seed_role_defaults(prefs=prefs, now=NIGHT)
+
+    assert "agency" in seeded and "manager" not in seeded
+    agency = await prefs.get("role:agency")
+    assert agency is not None and "replacement_answered" in agency.events and agency.channels == old_defaults.channels
+    assert await prefs.get("role:manager") == chosen
+    assert await service.seed_role_defaults(prefs=prefs, now=NIGHT) == []
