@@ -103,10 +103,16 @@ NOTIFICATION_CONSUMERS: tuple[tuple[str, str], ...] = (
     ("REPLACEMENT_REQUESTED", "sla-notify-replacement-requested"),
     ("REPLACEMENT_ANSWERED", "sla-notify-replacement-answered"),
 )
+# Events after which notices are settled (sla_monitor/notifications/bus.py SETTLING).
+SETTLING_CONSUMERS: tuple[tuple[str, str], ...] = (
+    ("TICKET_AUTHORIZED", "sla-notify-settle-authorized"),
+    ("TICKET_AUTHORIZATION_DECLINED", "sla-notify-settle-declined"),
+)
 
 
 def _notification_consumers() -> tuple[Consumer, ...]:
-    return tuple(Consumer(getattr(s, name), durable) for name, durable in NOTIFICATION_CONSUMERS if hasattr(s, name))
+    return tuple(Consumer(getattr(s, name), durable) for name, durable in (*NOTIFICATION_CONSUMERS, *SETTLING_CONSUMERS)
+                 if hasattr(s, name))
 
 
 ROLES: dict[str, BusRole] = {

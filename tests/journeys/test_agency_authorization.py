@@ -111,8 +111,15 @@ def test_the_agency_approves_and_dispatch_assigns_with_clocks_from_the_authoriza
     assert _clock(stack, tid, desk, "dispatch") is None
     assert _get(stack, f"/assignments/{tid}", desk).status_code == 404
 
+    # The agency is told in its console (unread), and once it has decided the notice asks nothing more: read for all.
+    def waiting_notice() -> dict[str, Any] | None:
+        items = _get(stack, "/notifications/mine?limit=100", agency).json()["items"]
+        return next((n for n in items if n["event"] == "authorization_waiting" and n["ticket_id"] == tid), None)
+
+    assert not wait_for(waiting_notice)["read"]
     approved = _post(stack, f"/tickets/{tid}/authorization", agency, {"decision": "approve", "note": "同意，请尽快处理"})
     assert approved.status_code == 200, approved.text
+    assert wait_for(lambda: (n := waiting_notice()) is not None and n["read"])
     decided = approved.json()["authorization"]
     assert (decided["state"], decided["decided_by_name"]) == ("approved", "周主任")
 

@@ -79,6 +79,23 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Settling:
+    """An event after which a ticket's notices of some kinds ask nothing more of anyone: they are settled (read for
+    everyone; the bell stops counting them)."""
+
+    subject_name: str
+    durable: str
+    kinds: tuple[str, ...]
+
+
+SETTLING: tuple[Settling, ...] = (
+    # The agency decided the work it was asked to authorize.
+    Settling("TICKET_AUTHORIZED", "sla-notify-settle-authorized", ("authorization_waiting",)),
+    Settling("TICKET_AUTHORIZATION_DECLINED", "sla-notify-settle-declined", ("authorization_waiting",)),
+)
+
+
 def active_routes() -> list[tuple[str, Route]]:
     """(subject, route) for each route whose subject is defined in the shared contracts today."""
     return [(getattr(subjects, r.subject_name), r) for r in ROUTES if hasattr(subjects, r.subject_name)]
@@ -102,6 +119,13 @@ def register(broker: NatsBroker, *, wired: NotificationWiring, book: BookHolder,
             )
         return on_event
 
+    def settler_for(settling: Settling) -> Callable[[Envelope, Any], Any]:
+        async def on_event(envelope: Envelope, data: Any) -> None:
+            ticket_id = str(getattr(data, "ticket_id", "") or "")
+            if ticket_id:
+                await wired.inbox.settle(ticket_id, settling.kinds)
+        return on_event
+
     def dead_letter(subject: str, reason: str) -> None:
         metrics.dead_letters.labels(subject, reason).inc()
 
@@ -111,3 +135,11 @@ def register(broker: NatsBroker, *, wired: NotificationWiring, book: BookHolder,
             max_deliver=max_deliver, ack_wait_s=ack_wait_s, on_dead_letter=dead_letter,
             description=f"Notify people of {subject}",
         )
+    for settling in SETTLING:
+        if hasattr(subjects, settling.subject_name):
+            subject = getattr(subjects, settling.subject_name)
+            subscribe_events(
+                broker, subject=subject, durable=settling.durable, handler=settler_for(settling),
+                max_deliver=max_deliver, ack_wait_s=ack_wait_s, on_dead_letter=dead_letter,
+                description=f"Settle the notices {subject} answers",
+            )

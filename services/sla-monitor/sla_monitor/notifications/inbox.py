@@ -36,6 +36,8 @@ class Notice(BaseModel):
     texts: dict[str, list[str]] = Field(description="language -> [title, body]")
     created_at: datetime
     read_by: list[str] = Field(default_factory=list)
+    # Nothing is left to do about it (the agency decided the work it announced): read for everyone, counted by nobody.
+    settled: bool = False
 
 
 class NoticeView(BaseModel):
@@ -82,7 +84,7 @@ def view(notice: Notice, *, reader: str, language: str) -> NoticeView:
     title, body = notice.texts.get(language) or notice.texts.get("zh-CN") or next(iter(notice.texts.values()))
     return NoticeView(
         id=notice.id, event=notice.event, ticket_id=notice.ticket_id, number=notice.number, title=title, body=body,
-        created_at=notice.created_at, read=reader in notice.read_by,
+        created_at=notice.created_at, read=notice.settled or reader in notice.read_by,
     )
 
 
@@ -98,6 +100,9 @@ class InboxStore(Protocol):
         """False when no notice of these audiences has this id (someone else's is not theirs to mark)."""
         ...
     async def mark_all_read(self, audiences: Sequence[str], reader: str) -> int: ...
+    async def settle(self, ticket_id: str, events: Sequence[str]) -> int:
+        """Mark the ticket's notices of these kinds settled (read for everyone); how many were not yet."""
+        ...
 
 
 def _doc(notice: Notice) -> dict[str, Any]:
@@ -129,7 +134,8 @@ class MongoInboxStore:
         return [_notice(d) async for d in cursor.limit(limit)]
 
     async def unread(self, audiences: Sequence[str], reader: str) -> int:
-        return await self._inbox.count_documents({"audience": {"$in": list(audiences)}, "read_by": {"$ne": reader}})
+        return await self._inbox.count_documents(
+            {"audience": {"$in": list(audiences)}, "read_by": {"$ne": reader}, "settled": {"$ne": True}})
 
     async def mark_read(self, notice_id: str, audiences: Sequence[str], reader: str) -> bool:
         result = await self._inbox.update_one(
@@ -140,6 +146,13 @@ class MongoInboxStore:
     async def mark_all_read(self, audiences: Sequence[str], reader: str) -> int:
         result = await self._inbox.update_many(
             {"audience": {"$in": list(audiences)}, "read_by": {"$ne": reader}}, {"$addToSet": {"read_by": reader}},
+        )
+        return result.modified_count
+
+    async def settle(self, ticket_id: str, events: Sequence[str]) -> int:
+        # A ticket has a handful of notices: far from the hundred changed documents FerretDB v1's update never answers.
+        result = await self._inbox.update_many(
+            {"ticket_id": ticket_id, "event": {"$in": list(events)}, "settled": {"$ne": True}}, {"$set": {"settled": True}},
         )
         return result.modified_count
 
@@ -164,7 +177,13 @@ class MemoryInboxStore:
         return sorted(self._of(audiences), key=lambda n: (n.created_at, n.id), reverse=True)[:limit]
 
     async def unread(self, audiences: Sequence[str], reader: str) -> int:
-        return sum(reader not in n.read_by for n in self._of(audiences))
+        return sum(reader not in n.read_by and not n.settled for n in self._of(audiences))
+
+    async def settle(self, ticket_id: str, events: Sequence[str]) -> int:
+        found = [n for n in self.by_id.values() if n.ticket_id == ticket_id and n.event in events and not n.settled]
+        for n in found:
+            self.by_id[n.id] = n.model_copy(update={"settled": True})
+        return len(found)
 
     async def mark_read(self, notice_id: str, audiences: Sequence[str], reader: str) -> bool:
         notice = self.by_id.get(notice_id)

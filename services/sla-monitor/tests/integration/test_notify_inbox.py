@@ -18,7 +18,7 @@ from sla_monitor.adapters.mongo import MongoNotificationStore
 from sla_monitor.calendar_book import BookHolder, CalendarBook
 from sla_monitor.main import Adapters, create_app
 from sla_monitor.notifications import service
-from sla_monitor.notifications.inbox import InboxStore, MemoryInboxStore, MongoInboxStore, Notice
+from sla_monitor.notifications.inbox import InboxStore, MemoryInboxStore, MongoInboxStore, Notice, view
 from sla_monitor.notifications.preferences import DEFAULT_ROLE_EVENTS, ChannelChoice, Preference
 from sla_monitor.notifications.service import NotificationWiring
 from sla_monitor.notifications.stores import (
@@ -235,3 +235,22 @@ async def test_an_earlier_releases_defaults_gain_the_new_kinds_an_admins_choice_
     assert agency is not None and "replacement_answered" in agency.events and agency.channels == old_defaults.channels
     assert await prefs.get("role:manager") == chosen
     assert await service.seed_role_defaults(prefs=prefs, now=NIGHT) == []
+
+
+async def test_the_agencys_decision_settles_its_authorization_notices_for_everyone(stores: Stores) -> None:
+    inbox: InboxStore = stores.wired.inbox
+    waiting = Notice(id="w-1", audience="role:agency", event="authorization_waiting", ticket_id="t-9", number="INC-9",
+                     texts={"zh-CN": ["待授权", "正文"]}, created_at=NIGHT)
+    other = Notice(id="w-2", audience="role:agency", event="authorization_waiting", ticket_id="t-10", number="INC-10",
+                   texts={"zh-CN": ["待授权", "正文"]}, created_at=NIGHT)
+    await inbox.add(waiting)
+    await inbox.add(other)
+    await inbox.add(notice("b-1", "role:agency", NIGHT))  # t-1's breach: another kind, not settled by t-9's decision
+    assert await inbox.unread(["role:agency"], "zhou") == 3
+
+    assert await inbox.settle("t-9", ["authorization_waiting"]) == 1
+    assert await inbox.settle("t-9", ["authorization_waiting"]) == 0  # a redelivered decision changes nothing
+
+    assert await inbox.unread(["role:agency"], "zhou") == 2 and await inbox.unread(["role:agency"], "wu") == 2
+    shown = {n.id: view(n, reader="zhou", language="zh-CN").read for n in await inbox.mine(["role:agency"], limit=10)}
+    assert shown == {"w-1": True, "w-2": False, "b-1": False}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opsdesk_shared.bus_permissions import NOTIFICATION_CONSUMERS, ROLES
+from opsdesk_shared.bus_permissions import NOTIFICATION_CONSUMERS, ROLES, SETTLING_CONSUMERS
 from sla_monitor.notifications import bus
 from sla_monitor.notifications.apprise_sender import redact, with_address
 from sla_monitor.notifications.channels import NotifyChannel
@@ -14,6 +14,7 @@ def test_every_notification_route_is_allowed_on_the_bus_and_nothing_more() -> No
     allowed = {(c.subject, c.durable) for c in ROLES["sla-monitor"].consumes}
     active = {(subject, route.durable) for subject, route in bus.active_routes()}
     assert active and active <= allowed
+    assert {(s.subject_name, s.durable) for s in bus.SETTLING} == set(SETTLING_CONSUMERS)
 
 
 def test_an_authorization_notice_is_for_tickets_that_wait_for_the_agency_only() -> None:
