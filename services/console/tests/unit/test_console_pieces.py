@@ -58,6 +58,25 @@ def test_every_message_has_a_chinese_translation_in_both_catalogues() -> None:
         assert missing == [], folder
 
 
+def test_each_chinese_catalogue_is_written_in_its_own_script() -> None:
+    """zh-TW had 热線, 网頁, 语言, 切换, 回复, 密码, 暫无工單 (walk 15): a character OpenCC would change to the other
+    script is a slip (台 and 群 are the ones Taiwan writes as they are)."""
+    import opencc
+    from babel.messages.pofile import read_po
+
+    for folder, config, kept in (("zh_TW", "s2t", set("台群")), ("zh_CN", "t2s", set())):
+        convert = opencc.OpenCC(config).convert
+        with (i18n.LOCALE_DIR / folder / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+            catalog = read_po(fp)
+        slips = []
+        for m in catalog:
+            for text in (m.string if isinstance(m.string, tuple) else (m.string,)) if m.id else ():
+                wrong = {a for a, b in zip(text, convert(text), strict=False) if a != b} - kept
+                if wrong:
+                    slips.append((text, "".join(sorted(wrong))))
+        assert slips == [], folder
+
+
 def test_at_risk_and_breached_come_from_the_clocks() -> None:
     soon = _t(sla=[{"name": "response", "state": "running", "due_at": (NOW + timedelta(minutes=14)).isoformat()}])
     later = _t(sla=[{"name": "response", "state": "running", "due_at": (NOW + timedelta(minutes=40)).isoformat()}])
