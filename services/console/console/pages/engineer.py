@@ -8,6 +8,7 @@ them. Confirming execution is the desk's: the engineer's ETA reaches the desk as
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -133,6 +134,20 @@ def step_body(ctx: Ctx, step: str, form: dict[str, str]) -> tuple[str, Json | No
     raise HTTPException(404, "no such action")
 
 
+def still_mine_after_delay(moved: Json, engineer_id: str | None, gettext: Callable[[str], str]) -> str | None:
+    """What the phone says when a delay left the job with this engineer (dispatch re-dispatches at once, but out of
+    service hours it holds the job for the next shift: the list would show it unchanged, as if the delay were lost).
+    None when the job went to someone else. Dispatch's own words (in the reader's language) say until when."""
+    if not engineer_id or moved.get("engineer_id") != engineer_id:
+        return None
+    history = moved.get("history") or []
+    last = history[-1] if history else {}
+    why = str(last.get("note") or "") if last.get("action") == "not re-dispatched" else ""
+    if why:
+        return gettext("Delay reported. The job stays with you for now: %(why)s") % {"why": why}
+    return gettext("Delay reported. The job stays with you for now.")
+
+
 @router.post("/work/{number}/{step}")
 async def take_step(number: str, step: str, ctx: Annotated[Ctx, Depends(checked)]) -> Response:
     from .tickets import _ref, render_ticket
@@ -142,6 +157,7 @@ async def take_step(number: str, step: str, ctx: Annotated[Ctx, Depends(checked)
         raise HTTPException(404, "no such action")
     form = {k: v for k, v in (await ctx.request.form()).items() if isinstance(v, str)}
     back_home = form.get("from") == "list"
+    moved: Json = {}
     try:
         if step == "eta":
             eta = reported_instant(ctx, form.get("eta", "").strip())
@@ -152,12 +168,15 @@ async def take_step(number: str, step: str, ctx: Annotated[Ctx, Depends(checked)
             await ctx.api.act(ctx.token, ref, "comments", {"body": body, "internal": True}, lang=ctx.lang)
         else:
             path, payload = step_body(ctx, step, form)
-            await ctx.api.assignment_step(ctx.token, ref, path, payload, lang=ctx.lang)
+            moved = await ctx.api.assignment_step(ctx.token, ref, path, payload, lang=ctx.lang)
     except ApiError as exc:
         if exc.status == 401:
             return ctx.redirect("/login")
         return await render_ticket(ctx, ref, template="ticket/panel.html", errors=exc.field_messages())
     if step == "delay":
+        kept = still_mine_after_delay(moved, ctx.session.engineer_id if ctx.session else None, ctx.gettext)
+        if kept is not None:  # dispatch found no one to take it now (out of hours): the job stays, and the page says why
+            return await render_ticket(ctx, ref, template="ticket/panel.html", notice=kept)
         return ctx.redirect("/")  # a delay sends the job to someone else at once: it leaves this engineer's list
     if back_home:
         if ctx.request.headers.get("hx-request"):

@@ -83,3 +83,19 @@ def test_timeline_names_automatic_acts_in_the_readers_language() -> None:
     assert items[0]["system"] == "Automatic dispatch" and i18n.translations("zh-CN").gettext(items[0]["system"]) == "系统派单"
     assert i18n.translations("zh-TW").gettext(items[0]["system"]) == "系統派單"
     assert items[1]["system"] is None and items[1]["who"] == "李娜"
+
+
+def test_a_delay_that_left_the_job_with_the_engineer_says_so_with_dispatchs_reason() -> None:
+    """Walk 15: out of service hours dispatch holds a delayed job for the next shift; the phone went back to the list,
+    which showed the job unchanged, as if the delay were lost."""
+    from console.pages.engineer import still_mine_after_delay
+
+    say = i18n.translations("zh-CN").gettext
+    held = {"engineer_id": "eng-mobile-1", "history": [
+        {"action": "delayed", "note": "堵车"},
+        {"action": "not re-dispatched", "note": "服务时间外：上门工作顺延至 2026-12-01 08:30", "code": "held_after_hours"}]}
+    assert still_mine_after_delay(held, "eng-mobile-1", say) == "已报告延误。任务暂时仍由你负责：服务时间外：上门工作顺延至 2026-12-01 08:30"
+    assert still_mine_after_delay({**held, "history": held["history"][:1]}, "eng-mobile-1", say) == "已报告延误。任务暂时仍由你负责。"
+    moved_on = {**held, "engineer_id": "eng-onsite-2"}
+    assert still_mine_after_delay(moved_on, "eng-mobile-1", say) is None  # re-dispatched: back to the list, as before
+    assert still_mine_after_delay(held, None, say) is None
