@@ -1,0 +1,75 @@
+"""What walk 15 found on the ticket pages, against a stand-in gateway: a ticket resolved at the desk names the article
+that solved it (a link with its title, not its id) on the desk's page, and the requester reads who handled it
+("服务台直接解决") rather than a bare status under "处理人"."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from console.main import create_app
+from console.session import CSRF_COOKIE, SESSION_COOKIE, Session, SessionSealer
+from console.settings import ConsoleSettings
+
+SECRET = "s" * 40
+NOW = datetime.now(UTC).isoformat()
+CSRF = "c" * 32
+
+
+def _resolved_at_desk(**extra: Any) -> dict[str, Any]:
+    return {
+        "id": "t-1", "number": "INC-2026-000010", "version": 3, "title": "打印机卡纸", "description": "打印不出来",
+        "status": "resolved", "priority": "P3", "service_code": "RS-REPAIR", "channel": "hotline",
+        "requester": {"name": "王小明", "department": "财务科"}, "requester_name": "王小明", "department": "财务科",
+        "reported_at": NOW, "created_at": NOW, "updated_at": NOW, "allowed_transitions": ["closed", "in_progress"],
+        "assignee": None, "comments": [], "history": [], "sla": [], "service_record": None,
+        "resolution": "指导用户取出卡纸", "resolved_at_desk": True, "guidance_minutes": 0.5, "article_id": "kb-demo-printer-jam",
+        "suggestions": [{"article_id": "kb-demo-printer-jam", "title": "打印機卡紙的處理方法"}],
+        "desk_first": True, "dispatch_requested_at": None, **extra,
+    }
+
+
+def _gateway(ticket: dict[str, Any]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/api/v1")
+        if path == f"/tickets/{ticket['number']}":
+            return httpx.Response(200, json=ticket, headers={"etag": f'"{ticket["version"]}"'})
+        if path == "/catalog":
+            return httpx.Response(200, json=[{"code": "RS-REPAIR", "name": "设备维修"}])
+        if path in ("/timers", "/engineers"):
+            return httpx.Response(200, json={"items": [], "next_cursor": None})
+        return httpx.Response(404, json={"code": "not_found", "message": "no"})
+    return httpx.MockTransport(answer)
+
+
+async def _page(role: str, ticket: dict[str, Any]) -> httpx.Response:
+    upstream = httpx.AsyncClient(transport=_gateway(ticket), base_url="http://gw")
+    app = create_app(ConsoleSettings(session_secret=SECRET), client=upstream)
+    session = Session("tok", "u", "某人", role, "财务科" if role == "requester" else None, None, time.time() + 3600)
+    cookies = {SESSION_COOKIE: SessionSealer(SECRET).seal(session), CSRF_COOKIE: CSRF}
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console", cookies=cookies)
+    async with app.router.lifespan_context(app), client:
+        return await client.get(f"/tickets/{ticket['number']}", headers={"accept-language": "zh-CN"})
+
+
+@pytest.mark.asyncio
+async def test_the_desk_reads_the_article_that_solved_it_by_its_title() -> None:
+    page = await _page("agent", _resolved_at_desk())
+    assert page.status_code == 200
+    assert '<a href="/kb/kb-demo-printer-jam">打印機卡紙的處理方法</a>' in page.text
+    unknown = await _page("agent", _resolved_at_desk(suggestions=[]))
+    assert '<a href="/kb/kb-demo-printer-jam">kb-demo-printer-jam</a>' in unknown.text  # no title known: still a link
+
+
+@pytest.mark.asyncio
+async def test_the_requester_reads_that_the_desk_solved_it() -> None:
+    page = await _page("requester", _resolved_at_desk())
+    assert page.status_code == 200
+    handled = page.text.split('id="who-h"', 1)[1].split("</section>", 1)[0]
+    assert "服务台直接解决" in handled
+    cancelled = await _page("requester", _resolved_at_desk(status="cancelled", allowed_transitions=[]))
+    assert "已取消" in cancelled.text.split('id="who-h"', 1)[1].split("</section>", 1)[0]
