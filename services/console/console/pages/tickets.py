@@ -60,7 +60,9 @@ async def _localized_reason(ctx: Ctx, ticket: Json) -> None:
 
 
 async def render_ticket(ctx: Ctx, ref: str, *, template: str, notice: str | None = None, errors: list[str] | None = None,
-                        stale: bool = False, status_code: int = 200) -> Response:
+                        stale: bool = False, status_code: int = 200, kept: dict[str, str] | None = None) -> Response:
+    """`kept`: what the person typed into an act the API refused (a stale version, a conflict), shown again in its
+    form so a 412 or 409 costs no retyping."""
     try:
         ticket, etag, history = await _load(ctx, ref)
     except ApiError as exc:
@@ -82,7 +84,7 @@ async def render_ticket(ctx: Ctx, ref: str, *, template: str, notice: str | None
     soon = ctx.now() + timedelta(minutes=30)
     return ctx.render(
         template, status_code=status_code, ticket=ticket, etag=etag, items=timeline(ticket, history), offered=offered,
-        engineers=await _engineers(ctx, offered), notice=notice, errors=errors or [], stale=stale,
+        engineers=await _engineers(ctx, offered), notice=notice, errors=errors or [], stale=stale, kept=kept or {},
         names=await service_names(ctx), eta_default=local_input(ctx, soon.replace(second=0, microsecond=0)),
     )
 
@@ -161,7 +163,8 @@ async def act(number: str, action: str, ctx: Annotated[Ctx, Depends(checked)]) -
     except ApiError as exc:
         if exc.status == 401:
             return ctx.redirect("/login")
+        kept = {**form, "_act": action}
         if exc.status == 412:
-            return await render_ticket(ctx, ref, template="ticket/panel.html", stale=True)
-        return await render_ticket(ctx, ref, template="ticket/panel.html", errors=exc.field_messages())
+            return await render_ticket(ctx, ref, template="ticket/panel.html", stale=True, kept=kept)
+        return await render_ticket(ctx, ref, template="ticket/panel.html", errors=exc.field_messages(), kept=kept)
     return await render_ticket(ctx, ref, template="ticket/panel.html", notice=ctx.gettext("Saved."))

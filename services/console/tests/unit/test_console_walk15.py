@@ -33,9 +33,13 @@ def _resolved_at_desk(**extra: Any) -> dict[str, Any]:
     }
 
 
-def _gateway(ticket: dict[str, Any]) -> httpx.MockTransport:
+def _gateway(ticket: dict[str, Any], refuse: int | None = None) -> httpx.MockTransport:
     def answer(request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/api/v1")
+        if request.method == "POST" and refuse == 412:
+            return httpx.Response(412, json={"code": "precondition_failed", "message": "工单已被他人修改"})
+        if request.method == "POST" and refuse == 409:
+            return httpx.Response(409, json={"code": "conflict", "message": "当前状态不允许此操作", "detail": "状态冲突"})
         if path == f"/tickets/{ticket['number']}":
             return httpx.Response(200, json=ticket, headers={"etag": f'"{ticket["version"]}"'})
         if path == "/catalog":
@@ -46,13 +50,18 @@ def _gateway(ticket: dict[str, Any]) -> httpx.MockTransport:
     return httpx.MockTransport(answer)
 
 
-async def _page(role: str, ticket: dict[str, Any]) -> httpx.Response:
-    upstream = httpx.AsyncClient(transport=_gateway(ticket), base_url="http://gw")
+async def _page(role: str, ticket: dict[str, Any], *, post: tuple[str, dict[str, str]] | None = None,
+                refuse: int | None = None) -> httpx.Response:
+    upstream = httpx.AsyncClient(transport=_gateway(ticket, refuse), base_url="http://gw")
     app = create_app(ConsoleSettings(session_secret=SECRET), client=upstream)
     session = Session("tok", "u", "某人", role, "财务科" if role == "requester" else None, None, time.time() + 3600)
     cookies = {SESSION_COOKIE: SessionSealer(SECRET).seal(session), CSRF_COOKIE: CSRF}
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console", cookies=cookies)
     async with app.router.lifespan_context(app), client:
+        if post:
+            act, form = post
+            return await client.post(f"/tickets/{ticket['number']}/act/{act}", data={"csrf": CSRF, "etag": '"2"', **form},
+                                     headers={"accept-language": "zh-CN", "hx-request": "true"})
         return await client.get(f"/tickets/{ticket['number']}", headers={"accept-language": "zh-CN"})
 
 
@@ -73,3 +82,19 @@ async def test_the_requester_reads_that_the_desk_solved_it() -> None:
     assert "服务台直接解决" in handled
     cancelled = await _page("requester", _resolved_at_desk(status="cancelled", allowed_transitions=[]))
     assert "已取消" in cancelled.text.split('id="who-h"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.asyncio
+async def test_a_refused_act_keeps_what_the_person_typed_in_its_form() -> None:
+    """Walk 15: two tabs, the ticket changed in one, "put on hold" in the other: the 412 said "not saved; here is the
+    current version" and the reason typed was gone. Now the form comes back filled; other forms stay empty."""
+    open_ticket = _resolved_at_desk(status="in_progress", allowed_transitions=["pending", "resolved", "cancelled"],
+                                    resolved_at_desk=False, article_id=None, resolution=None)
+    stale = await _page("agent", open_ticket, refuse=412, post=("pending", {"pending_reason": "vendor", "reason": "等厂商<报价>"}))
+    assert stale.status_code == 200
+    assert 'id="pending-text" name="reason" required value="等厂商&lt;报价&gt;"' in stale.text  # escaped, not raw
+    assert '<option value="vendor" selected>' in stale.text
+    assert 'id="cancel-reason" name="reason" required value=""' in stale.text  # only the refused act's form
+    refused = await _page("agent", open_ticket, refuse=409, post=("resolve", {"resolution": "更换硒鼓", "article_id": "kb-demo-printer-jam"}))
+    assert "状态冲突" in refused.text and ">更换硒鼓</textarea>" in refused.text
+    assert '<option value="kb-demo-printer-jam" selected>' in refused.text
