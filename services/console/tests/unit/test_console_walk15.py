@@ -33,7 +33,9 @@ def _resolved_at_desk(**extra: Any) -> dict[str, Any]:
     }
 
 
-def _gateway(ticket: dict[str, Any], refuse: int | None = None) -> httpx.MockTransport:
+def _gateway(ticket: dict[str, Any], refuse: int | None = None, listed: list[dict[str, Any]] | None = None) -> httpx.MockTransport:
+    listed = listed or []
+
     def answer(request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/api/v1")
         if request.method == "POST" and refuse == 412:
@@ -42,6 +44,8 @@ def _gateway(ticket: dict[str, Any], refuse: int | None = None) -> httpx.MockTra
             return httpx.Response(409, json={"code": "conflict", "message": "当前状态不允许此操作", "detail": "状态冲突"})
         if path == f"/tickets/{ticket['number']}":
             return httpx.Response(200, json=ticket, headers={"etag": f'"{ticket["version"]}"'})
+        if path == "/tickets" and request.method == "GET":
+            return httpx.Response(200, json={"items": listed, "total": len(listed), "next_cursor": None})
         if path == "/catalog":
             return httpx.Response(200, json=[{"code": "RS-REPAIR", "name": "设备维修"}])
         if path in ("/timers", "/engineers"):
@@ -98,3 +102,22 @@ async def test_a_refused_act_keeps_what_the_person_typed_in_its_form() -> None:
     refused = await _page("agent", open_ticket, refuse=409, post=("resolve", {"resolution": "更换硒鼓", "article_id": "kb-demo-printer-jam"}))
     assert "状态冲突" in refused.text and ">更换硒鼓</textarea>" in refused.text
     assert '<option value="kb-demo-printer-jam" selected>' in refused.text
+
+
+@pytest.mark.asyncio
+async def test_the_requesters_list_names_whoever_reported_a_colleagues_ticket() -> None:
+    """A requester sees their department's tickets too (intake's access rule); under "我的工单" a colleague's read as
+    one's own. Now a ticket reported by someone else says who."""
+    def item(number: str, name: str) -> dict[str, Any]:
+        return {"id": number, "number": number, "version": 1, "title": "打印机卡纸", "status": "closed", "priority": "P3",
+                "requester_name": name, "department": "财务科", "reported_at": NOW, "assignee_name": None}
+    upstream = httpx.AsyncClient(transport=_gateway(_resolved_at_desk(), listed=[item("INC-1", "某人"), item("INC-2", "李会计")]),
+                                 base_url="http://gw")
+    app = create_app(ConsoleSettings(session_secret=SECRET), client=upstream)
+    session = Session("tok", "u", "某人", "requester", "财务科", None, time.time() + 3600)
+    cookies = {SESSION_COOKIE: SessionSealer(SECRET).seal(session), CSRF_COOKIE: CSRF}
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console", cookies=cookies)
+    async with app.router.lifespan_context(app), client:
+        home = await client.get("/", headers={"accept-language": "zh-CN"})
+    mine, colleagues = home.text.split('data-number="INC-1"', 1)[1].split('data-number="INC-2"', 1)
+    assert "报障人: 李会计" in colleagues and "报障人" not in mine
