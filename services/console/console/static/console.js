@@ -240,6 +240,8 @@
   /* The person has begun something on the ticket: a field changed from what the page gave (typed, picked, a time
      set, a box ticked). A live refresh would throw it away, so the page says the ticket changed instead. */
   function busyTyping(el) {
+    // A form the server filled again with what a refused act carried (data-kept) counts as typed into.
+    if (el.querySelector("form[data-kept]")) { return true; }
     return Array.prototype.some.call(el.querySelectorAll("input:not([type=hidden]), textarea, select"), function (f) {
       if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
       if (f.tagName === "SELECT") {

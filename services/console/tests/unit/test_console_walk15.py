@@ -98,6 +98,8 @@ async def test_a_refused_act_keeps_what_the_person_typed_in_its_form() -> None:
     assert stale.status_code == 200
     assert 'id="pending-text" name="reason" required value="等厂商&lt;报价&gt;"' in stale.text  # escaped, not raw
     assert '<option value="vendor" selected>' in stale.text
+    assert '<form class="act act-pending" data-kept' in stale.text  # console.js: a live refresh must not wipe it
+    assert '<form class="act act-cancel" method' in stale.text
     assert 'id="cancel-reason" name="reason" required value=""' in stale.text  # only the refused act's form
     refused = await _page("agent", open_ticket, refuse=409, post=("resolve", {"resolution": "更换硒鼓", "article_id": "kb-demo-printer-jam"}))
     assert "状态冲突" in refused.text and ">更换硒鼓</textarea>" in refused.text
