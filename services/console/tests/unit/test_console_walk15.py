@@ -123,3 +123,19 @@ async def test_the_requesters_list_names_whoever_reported_a_colleagues_ticket() 
         home = await client.get("/", headers={"accept-language": "zh-CN"})
     mine, colleagues = home.text.split('data-number="INC-1"', 1)[1].split('data-number="INC-2"', 1)
     assert "报障人: 李会计" in colleagues and "报障人" not in mine
+
+
+@pytest.mark.asyncio
+async def test_htmx_never_settles_a_style_attribute_the_csp_would_refuse() -> None:
+    """Walk 15: JavaScript errors on ticket pages after a step or a live refresh ("Applying inline style violates ...
+    style-src 'self'", from htmx.min.js): htmx's settle copies an old element's style attribute (a resized textarea
+    has one) onto the new one with setAttribute. The console has no inline style, so "style" is not settled."""
+    import json
+    import re
+
+    page = await _page("agent", _resolved_at_desk())
+    found = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", page.text)
+    assert found is not None
+    config = json.loads(found.group(1))
+    assert "style" not in config["attributesToSettle"] and "class" in config["attributesToSettle"]
+    assert config["includeIndicatorStyles"] is False
