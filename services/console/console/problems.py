@@ -4,6 +4,7 @@ out rather than guessed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,3 +44,11 @@ def offered(catalog: list[dict[str, Any]]) -> list[tuple[Problem, str]]:
 
 def service_for(key: str, catalog: list[dict[str, Any]]) -> str | None:
     return dict((p.key, code) for p, code in offered(catalog)).get(key)
+
+
+def search_words(service: dict[str, Any], translators: Iterable[Callable[[str], str]]) -> str:
+    """The common problems' words (label and hint, in every language) that lead to this service: the desk's call
+    form finds 设备维修 when the agent types 打印机 or 卡纸, the words the caller used (walk 15: no service matched)."""
+    name = zh_name(service)
+    said = [t(m) for p in COMMON if p.service_name == name for m in (p.label, p.hint) for t in translators]
+    return " ".join(dict.fromkeys(said))

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from .. import i18n, problems
 from ..api import ApiError, Json
 from ..web import Ctx, cached, checked, remember, signed_in
 
@@ -73,6 +74,8 @@ async def _form(ctx: Ctx, values: dict[str, str], errors: list[str], status_code
     defaults["reported_at"] = local_input(ctx, ctx.now())
     defaults["started"] = str(int(ctx.now().timestamp()))
     defaults.update({k: v for k, v in values.items() if v})
+    said = [i18n.translations(lang).gettext for lang in i18n.LANGUAGES]
+    services = [{**s, "problem_words": problems.search_words(s, said)} for s in services]
     return ctx.render(
         "call/page.html", status_code=status_code, families=by_family(services), levels=LEVELS, v=defaults, errors=errors,
         preview=await priority_preview_of(ctx, defaults.get("impact"), defaults.get("urgency")),

@@ -47,7 +47,8 @@ def _gateway(ticket: dict[str, Any], refuse: int | None = None, listed: list[dic
         if path == "/tickets" and request.method == "GET":
             return httpx.Response(200, json={"items": listed, "total": len(listed), "next_cursor": None})
         if path == "/catalog":
-            return httpx.Response(200, json=[{"code": "RS-REPAIR", "name": "设备维修"}])
+            return httpx.Response(200, json=[{"code": "RS-REPAIR", "name": "设备维修", "family": "responsive",
+                                             "labels": {"name": {"zh-CN": "设备维修", "zh-TW": "設備維修", "en": "Equipment repair"}}}])
         if path in ("/timers", "/engineers"):
             return httpx.Response(200, json={"items": [], "next_cursor": None})
         return httpx.Response(404, json={"code": "not_found", "message": "no"})
@@ -139,3 +140,30 @@ async def test_htmx_never_settles_a_style_attribute_the_csp_would_refuse() -> No
     config = json.loads(found.group(1))
     assert "style" not in config["attributesToSettle"] and "class" in config["attributesToSettle"]
     assert config["includeIndicatorStyles"] is False
+
+
+def test_the_call_forms_service_filter_knows_the_callers_words() -> None:
+    """Walk 15: the agent typed 打印 in "find a service" and nothing matched (the catalog says 设备维修). The common
+    problems that lead to a service now lend it their words, in every language."""
+    from console import i18n, problems
+
+    said = [i18n.translations(lang).gettext for lang in i18n.LANGUAGES]
+    repair = problems.search_words({"code": "RS-REPAIR", "name": "设备维修", "labels": {"name": {"zh-CN": "设备维修"}}}, said)
+    assert "打印机" in repair and "卡纸" in repair and "printer" in repair.lower() and "UPS" in repair
+    assert "蓝屏" not in repair  # the computer that will not start is 现场维护's
+    assert problems.search_words({"code": "X", "name": "巡检"}, said) == ""
+
+
+@pytest.mark.asyncio
+async def test_the_call_form_puts_those_words_in_the_services_search_text() -> None:
+    ticket = _resolved_at_desk()
+    upstream = httpx.AsyncClient(transport=_gateway(ticket), base_url="http://gw")
+    app = create_app(ConsoleSettings(session_secret=SECRET), client=upstream)
+    session = Session("tok", "u", "某人", "agent", None, None, time.time() + 3600)
+    cookies = {SESSION_COOKIE: SessionSealer(SECRET).seal(session), CSRF_COOKIE: CSRF}
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console", cookies=cookies)
+    async with app.router.lifespan_context(app), client:
+        page = await client.get("/calls/new", headers={"accept-language": "zh-CN"})
+    assert page.status_code == 200
+    option = page.text.split('<option value="RS-REPAIR"', 1)[1].split(">", 1)[0]
+    assert "打印机" in option and "卡纸" in option
