@@ -139,6 +139,13 @@ def test_he_sees_the_engineer_accept_and_the_eta_then_closes_with_a_score(
     assert done.status_code == 200, done.text
     resolved = wait_for_status(stack, tid, chen, "resolved")
     assert resolved["resolution"] == record["work_done"] and resolved["resolved_at"].endswith(LOCAL_OFFSET)
+    # He is told in his console too (his account is on the ticket), in his language, unread until he reads it.
+    def told() -> dict[str, Any] | None:
+        items = httpx.get(f"{gw}/api/v1/notifications/mine", params={"limit": 50}, headers=chen, timeout=15).json()["items"]
+        return next((n for n in items if n["event"] == "resolved" and n["ticket_id"] == tid), None)
+
+    notice = wait_for(told)
+    assert notice["title"] == f"【运维】工单 {resolved['number']} 已解决" and not notice["read"], notice
     approved = httpx.post(f"{gw}/api/v1/tickets/{tid}/service-record/review", json={"decision": "approve"}, headers=desk, timeout=15)
     assert approved.status_code == 200, approved.text
 

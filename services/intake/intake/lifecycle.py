@@ -289,6 +289,7 @@ def resolve(
         priority=ticket.priority, channel=ticket.channel, department=department or ticket.requester.department,
         asset_tag=ticket.asset_tag, resolved_at_desk=at_desk, guidance_minutes=updated.guidance_minutes,
         article_id=article_id, resolution=resolution, reported_at=ticket.reported_at, resolved_at=now, by=actor.subject,
+        requester_id=ticket.requester_id,
     )
     return updated, [changed, resolved]
 

@@ -198,6 +198,10 @@ class TicketResolvedV1(EventData):
     reported_at: datetime
     resolved_at: datetime
     by: str
+    requester_id: str | None = Field(
+        default=None, description="The requester's account (its username) when they filed it themselves or the desk "
+        "linked one: the SLA monitor tells them in their console",
+    )
 
 
 class TicketClosedV1(EventData):

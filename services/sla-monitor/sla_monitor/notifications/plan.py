@@ -29,9 +29,12 @@ class Recipient:
 
     role: str
     engineer_id: str | None = None
+    subject: str | None = None  # a person by account (a requester), reached at user:<subject>
 
     @property
     def label(self) -> str:
+        if self.subject:
+            return f"user:{self.subject}"
         return f"engineer:{self.engineer_id}" if self.engineer_id else f"role:{self.role}"
 
 
@@ -42,7 +45,9 @@ def audience(kind: str, fields: Mapping[str, Any], *, holder: str | None = None)
     if kind == "needs_answer":
         return [Recipient("agent")]
     if kind == "resolved":
-        return [Recipient("engineer", holder)] if holder else [Recipient("agent")]
+        staff = [Recipient("engineer", holder)] if holder else [Recipient("agent")]
+        requester = fields.get("requester_id")
+        return [*staff, Recipient("requester", subject=str(requester))] if requester else staff
     if kind == "escalation":
         told = [Recipient("engineer", str(e)) for e in fields.get("notify") or ()]
         return [*told, Recipient("manager")]

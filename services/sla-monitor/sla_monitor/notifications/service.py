@@ -46,6 +46,9 @@ def memory_wiring() -> NotificationWiring:
 
 async def _preference_of(recipient: Recipient, prefs: PreferenceStore) -> Preference | None:
     role = await prefs.get(role_key(recipient.role))
+    if recipient.subject:
+        own = await prefs.get(user_key(recipient.subject))
+        return own if own is not None else role
     if recipient.engineer_id:
         own = await prefs.for_engineer(recipient.engineer_id)
         return own if own is not None else role

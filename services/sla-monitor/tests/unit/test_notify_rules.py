@@ -279,3 +279,18 @@ async def test_a_replacement_request_reaches_the_manager_and_the_answer_the_agen
     assert requested.subject == "【更换人员】信息中心要求更换 陈志强" and "多次未按时到场" in requested.body
     assert "请于" in requested.body and "-" not in requested.body.split("请于")[1][:3]  # the due time, not a dash
     assert "由李嘉欣接替" in answered.body and "2026-12-04" in answered.body
+
+
+async def test_a_requester_with_an_account_is_told_of_the_resolution_in_their_console(book: CalendarBook) -> None:
+    assert audience("resolved", {"requester_id": "wang.req"}, holder="e2") == [
+        Recipient("engineer", "e2"), Recipient("requester", subject="wang.req")]
+    w = wiring()
+    await w.preferences.put(pref("role:requester", quiet_outside_duty=False, events=DEFAULT_ROLE_EVENTS["requester"]))
+    await w.preferences.put(pref("user:li.req", events=()))  # a requester who wants nothing
+    for n, who in enumerate(("wang.req", "li.req")):
+        await service.notify_event(event_id=f"res-{n}", kind="resolved", ticket_id=f"t-{n}", wired=w, book=book, now=DUTY,
+                                   fields={"number": f"INC-2026-00000{n}", "resolution": "已更换硒鼓", "resolved_at": DUTY,
+                                           "requester_id": who})
+    told = [n for n in await w.store.due(DUTY, limit=10) if n.role == "requester"]
+    assert [n.ticket_id for n in told] == ["t-0"]  # li.req's own preference (nothing) wins over the role's
+    assert told[0].subject == "【运维】工单 INC-2026-000000 已解决" and "已更换硒鼓" in told[0].body
