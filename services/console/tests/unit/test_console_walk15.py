@@ -167,3 +167,30 @@ async def test_the_call_form_puts_those_words_in_the_services_search_text() -> N
     assert page.status_code == 200
     option = page.text.split('<option value="RS-REPAIR"', 1)[1].split(">", 1)[0]
     assert "打印机" in option and "卡纸" in option
+
+
+@pytest.mark.asyncio
+async def test_the_service_record_offers_no_empty_stock_list_when_no_spare_is_available() -> None:
+    """Walk 15: with no spare in stock the phone showed three empty "备件库存" lists; only "the part in your words" is
+    offered then."""
+    ticket = _resolved_at_desk(status="in_progress", allowed_transitions=["resolved"], resolved_at_desk=False,
+                               assignee={"engineer_id": "eng-1", "engineer_name": "黄伟明"})
+    assignment = {"ticket_id": "t-1", "engineer_id": "eng-1", "status": "confirmed", "history": [], "service_code": "RS-REPAIR",
+                  "assigned_at": NOW, "version": 1}
+    for stock in ([], [{"part_type": "toner-hp26a", "site": "main", "available": 2}]):
+        def answer(request: httpx.Request, stock: list[dict[str, Any]] = stock) -> httpx.Response:
+            path = request.url.path.removeprefix("/api/v1")
+            if path == "/assignments/t-1":
+                return httpx.Response(200, json=assignment)
+            if path == "/spares":
+                return httpx.Response(200, json={"items": stock, "next_cursor": None})
+            return _gateway(ticket).handle_request(request)
+        upstream = httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://gw")
+        app = create_app(ConsoleSettings(session_secret=SECRET), client=upstream)
+        session = Session("tok", "u", "黄伟明", "engineer", None, "eng-1", time.time() + 3600)
+        cookies = {SESSION_COOKIE: SessionSealer(SECRET).seal(session), CSRF_COOKIE: CSRF}
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console", cookies=cookies)
+        async with app.router.lifespan_context(app), client:
+            page = await client.get(f"/tickets/{ticket['number']}", headers={"accept-language": "zh-CN"})
+        assert page.status_code == 200 and 'id="part_0"' in page.text  # the part in the engineer's words, always
+        assert ('id="sku_0"' in page.text) == bool(stock)
