@@ -85,6 +85,13 @@ def test_an_engineers_act_on_unauthorized_work_is_an_incident_acknowledged_then_
     assert found["detected_by"] == "dispatch" and found["ticket_number"] == number and found["state"] == "open"
     desk = sign_in(stack, "agent", department="服务台", prefix="desk")
     assert _get(stack, "/security-incidents", desk).status_code == 403
+    # The project manager is told in the console, in their language, the engineer named as identity knows them.
+    def incident_notice() -> dict[str, Any] | None:
+        items = _get(stack, "/notifications/mine?limit=100", {**manager, "Accept-Language": "zh-CN"}).json()["items"]
+        return next((n for n in items if n["event"] == "incident_raised" and n["ticket_id"] == tid), None)
+
+    told = wait_for(incident_notice)
+    assert found["actor_name"] and found["actor_name"] in told["body"] and "事件编号" in told["body"], told
 
     path = f"/security-incidents/{found['id']}"
     early = _post(stack, f"{path}/close", manager, {"note": "已约谈工程师"})

@@ -82,6 +82,7 @@ class SecurityIncidentRaisedV1(EventData):
     what: str = Field(description="What was attempted, in words")
     act: str
     refused: bool = True
+    actor_name: str | None = Field(default=None, description="The actor's name as people read it, when known")
     ticket_id: str | None = None
     ticket_number: str | None = None
     asset_tag: str | None = None

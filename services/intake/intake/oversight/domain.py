@@ -148,7 +148,7 @@ def raised(incident: Incident) -> SecurityIncidentRaisedV1:
     return SecurityIncidentRaisedV1(
         incident_id=incident.id, kind=incident.rule, severity=incident.severity, raised_at=incident.raised_at,
         occurred_at=incident.occurred_at, actor=incident.actor, actor_role=incident.actor_role, what=incident.what,
-        act=incident.act, refused=incident.refused, ticket_id=incident.ticket_id, ticket_number=incident.ticket_number,
+        act=incident.act, actor_name=incident.actor_name, refused=incident.refused, ticket_id=incident.ticket_id, ticket_number=incident.ticket_number,
         asset_tag=incident.asset_tag, repair_id=incident.repair_id, detected_by=incident.detected_by,
         violation_id=incident.violation_id,
     )

@@ -47,7 +47,8 @@ def _report(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _incident(d: dict[str, Any]) -> dict[str, Any]:
-    return {**d, "at": d.get("raised_at") or d.get("occurred_at"), "who": d.get("actor") or d.get("who"),
+    # The actor by name where intake knows it (the username otherwise).
+    return {**d, "at": d.get("raised_at") or d.get("occurred_at"), "who": d.get("actor_name") or d.get("actor") or d.get("who"),
             "severity": d.get("severity") or "normal"}
 
 

@@ -41,3 +41,13 @@ def test_an_authorization_notice_names_the_work_by_its_title_not_the_catalog_cod
     fields = route.fields({"number": "INC-4", "title": "办公室电脑开不了机", "service_code": "RS-ONSITE", "awaiting_authorization": True})
     _, body = render("authorization_waiting", "zh-CN", fields)
     assert "办公室电脑开不了机" in body and "RS-ONSITE" not in body
+
+
+def test_an_incident_notice_names_the_actor_by_name_where_intake_knows_it() -> None:
+    (route,) = [r for r in bus.ROUTES if r.kind == "incident_raised"]
+    named = route.fields({"kind": "unauthorized_ticket_act", "severity": "low", "actor": "eng-onsite-1.050ae0ef",
+                          "actor_name": "陈志强", "what": "接受未经授权的工单的派工", "incident_id": "sec-1"})
+    _, body = render("incident_raised", "zh-CN", named)
+    assert "陈志强" in body and "eng-onsite-1.050ae0ef" not in body
+    unnamed = route.fields({"kind": "unauthorized_ticket_act", "actor": "eng-9", "what": "x", "incident_id": "sec-2"})
+    assert "eng-9" in render("incident_raised", "zh-CN", unnamed)[1]
