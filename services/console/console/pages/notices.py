@@ -27,7 +27,9 @@ EVENTS: tuple[tuple[str, str], ...] = (
     ("resolved", N_("A ticket is resolved")), ("breach", N_("An SLA clock is breached")),
     ("escalation", N_("Something is escalated")), ("authorization_waiting", N_("Work awaits authorization")),
     ("report_submitted", N_("A report is submitted")), ("report_returned", N_("A report is returned")),
-    ("incident_raised", N_("A security incident is raised")), ("test", N_("Test message")),
+    ("incident_raised", N_("A security incident is raised")),
+    ("replacement_requested", N_("The agency asks to replace an engineer")),
+    ("replacement_answered", N_("The project manager answers a replacement request")), ("test", N_("Test message")),
 )
 EVENT_NAMES = dict(EVENTS)
 CHOOSABLE = tuple(e for e in EVENTS if e[0] != "test")
