@@ -753,7 +753,8 @@ def help_request(a: Assignment, *, question: str, actor: Actor, now: datetime) -
     authorize(actor, "help", a)
     _require(a, "help")
     updated = _with_step(a, "asked for help", at=now, by=actor.subject, note=question)
-    return updated, HelpRequestedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, question=question, requested_at=now)
+    return updated, HelpRequestedV1(ticket_id=a.ticket_id, assignment_id=a.id, engineer_id=a.engineer_id, question=question,
+                                    requested_at=now, engineer_name=a.engineer_name)
 
 
 def apply_review(a: Assignment, reviewed: ServiceRecordReviewedV1) -> tuple[Assignment, AssignmentReviewedV1] | None:

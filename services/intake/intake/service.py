@@ -366,8 +366,11 @@ async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk, correlat
         said = messages.render(
             "reassigned", messages.requester_language(ticket), number=ticket.number, engineer=moved.engineer_name
         )
-        who = f"{actor.name} ({actor.subject})" if actor.name and actor.name != actor.subject else actor.subject
-        why = f"改派 / reassigned by {who}: {moved.previous_engineer_id} -> {moved.engineer_id}; {moved.reason}"
+        # People by name (walk 15 read usernames and roster ids here); the ids stay in the assignment's history.
+        before = ticket.assignee
+        previous = (before.engineer_name if before is not None and before.engineer_id == moved.previous_engineer_id
+                    and before.engineer_name else moved.previous_engineer_id)
+        why = f"改派 / reassigned by {actor.name or actor.subject}: {previous} → {moved.engineer_name or moved.engineer_id}; {moved.reason}"
         told = lifecycle.tell_requester(
             assigned, comment_id=f"reassigned-{moved.assignment_id}", body=said, actor=DESK, now=moved.reassigned_at
         )
@@ -428,7 +431,7 @@ async def record_help_request(
     def decide(ticket: Ticket) -> lifecycle.Changed | None:
         holder = ticket.assignee
         who = holder.engineer_name if holder is not None and holder.engineer_id == asked.engineer_id else None
-        body = f"工程师求助 / help requested by {who or asked.engineer_id} ({asked.engineer_id}): {asked.question}"
+        body = f"工程师求助 / help requested by {who or asked.engineer_name or asked.engineer_id}: {asked.question}"
         return _noted(lifecycle.note_for_staff(ticket, comment_id=f"help-{event_id}", body=body, actor=domain.DISPATCH,
                                                now=asked.requested_at))
 

@@ -155,6 +155,7 @@ class HelpRequestedV1(EventData):
     engineer_id: str
     question: str
     requested_at: datetime
+    engineer_name: str | None = Field(default=None, description="The engineer's name as people read it")
 
 
 class AssignmentReviewedV1(EventData):

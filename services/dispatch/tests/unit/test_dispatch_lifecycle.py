@@ -138,6 +138,7 @@ async def test_help_reaches_the_desk_and_the_tickets_review_approves_or_sends_ba
     me = holder(a)
     helped = await service.ask_for_help(a.ticket_id, question="E-302 是什麼錯誤?", actor=me, assignments=store, outbox=outbox, **ctx(now))
     assert helped.history[-1].action == "asked for help" and outbox.published[-1].type == "assignment.help_requested"
+    assert outbox.published[-1].data["engineer_name"] == a.engineer_name and a.engineer_name  # told by name, not id
     await service.complete(a.ticket_id, work_done="更換定影器", actor=me, roster=roster, assignments=store, outbox=outbox, **ctx(now, 30))
     load = {e.id: e.open_load for e in await roster.engineers()}[a.engineer_id]
     back = await service.record_review(

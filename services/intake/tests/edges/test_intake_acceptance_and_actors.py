@@ -122,3 +122,5 @@ async def test_a_desk_reassign_and_confirmation_name_the_agent_and_a_re_dispatch
     seen = (await client.get(f"/api/v1/tickets/{tid}", headers=as_user("agent1"))).json()
     note = next(c for c in seen["comments"] if c["internal"] and "換人" in c["body"])
     assert note["author"] == "agent1" and "AGENT1" in note["body"]
+    # the engineers by name (walk 15 read roster ids): the first by the name the ticket held, the new one by the event's
+    assert "陳志強 → 黃偉明" in note["body"] and "eng2" not in note["body"] and "eng1" not in note["body"], note["body"]

@@ -34,7 +34,8 @@ class Route:
 
 
 def _help(d: dict[str, Any]) -> dict[str, Any]:
-    return {**d, "description": d.get("question"), "engineer_name": d.get("engineer_id")}
+    # The engineer by name (dispatch's event carries it; an older one only the engineer id).
+    return {**d, "description": d.get("question"), "engineer_name": d.get("engineer_name") or d.get("engineer_id")}
 
 
 def _escalation(d: dict[str, Any]) -> dict[str, Any]:

@@ -51,3 +51,11 @@ def test_an_incident_notice_names_the_actor_by_name_where_intake_knows_it() -> N
     assert "陈志强" in body and "eng-onsite-1.050ae0ef" not in body
     unnamed = route.fields({"kind": "unauthorized_ticket_act", "actor": "eng-9", "what": "x", "incident_id": "sec-2"})
     assert "eng-9" in render("incident_raised", "zh-CN", unnamed)[1]
+
+
+def test_a_help_notice_names_the_engineer_by_name() -> None:
+    (route,) = [r for r in bus.ROUTES if r.kind == "needs_answer"]
+    fields = route.fields({"ticket_id": "t-1", "number": "INC-1", "engineer_id": "eng-mobile-1", "engineer_name": "黄伟明",
+                           "question": "硒鼓型号不对"})
+    _, body = render("needs_answer", "zh-CN", fields)
+    assert body.startswith("黄伟明 在工单 INC-1 上请求协助") and "eng-mobile-1" not in body
