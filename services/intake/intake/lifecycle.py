@@ -486,13 +486,20 @@ def review_service_record(ticket: Ticket, *, actor: Actor, now: datetime, approv
     return updated, [TicketUpdatedV1(ticket_id=ticket.id, number=ticket.number, changes=changes, by=actor.subject, updated_at=now)]
 
 
+MAX_SUGGESTIONS = 6
+
+
 def attach_suggestions(ticket: Ticket, suggestions: list[Suggestion], *, actor: Actor, now: datetime) -> Ticket | None:
-    """Knowledge suggested articles for this ticket; None when they are shown already (a redelivered event)."""
-    if tuple(suggestions) == ticket.suggestions:
+    """Knowledge suggested articles for this ticket: added after the ones it shows already (an engineer's help question
+    brings more; it used to replace the articles found for the ticket itself, walk 15), up to MAX_SUGGESTIONS. None
+    when nothing is new (a redelivered event)."""
+    shown = {s.article_id for s in ticket.suggestions}
+    merged = (*ticket.suggestions, *(s for s in suggestions if s.article_id not in shown))[:MAX_SUGGESTIONS]
+    if merged == ticket.suggestions:
         return None
-    changes = {"suggestions": {"old": [s.article_id for s in ticket.suggestions], "new": [s.article_id for s in suggestions]}}
+    changes = {"suggestions": {"old": [s.article_id for s in ticket.suggestions], "new": [s.article_id for s in merged]}}
     return ticket.model_copy(
-        update={"suggestions": tuple(suggestions), "audit": (*ticket.audit, audit_entry(actor, "suggested", to_millis(now), changes))}
+        update={"suggestions": merged, "audit": (*ticket.audit, audit_entry(actor, "suggested", to_millis(now), changes))}
     )
 
 

@@ -407,6 +407,12 @@ async def test_assignment_is_visible_and_kb_suggestions_show_on_the_ticket(clien
     shown = (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent)).json()
     assert shown["suggestions"] == [{"article_id": "kb-1", "title": "打印機卡紙處理", "score": 3.2}]
     assert shown["assignee"]["engineer_id"] == "eng1" and shown["status"] == "assigned"
+    # The engineer's help question brings more articles: added after the ticket's own, never replacing them.
+    helped = [Suggestion(article_id="kb-9", title="硒鼓更換", score=2.0), Suggestion(article_id="kb-1", title="打印機卡紙處理", score=1.0)]
+    await service.record_suggestions(ticket["id"], helped, desk=adapters.desk, now=datetime.now(UTC))
+    await service.record_suggestions(ticket["id"], helped, desk=adapters.desk, now=datetime.now(UTC))  # redelivered
+    after = (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent)).json()["suggestions"]
+    assert [s["article_id"] for s in after] == ["kb-1", "kb-9"]
     assert isinstance(Assignee.model_validate(shown["assignee"]), Assignee)
 
 
