@@ -29,7 +29,7 @@ $(CONSOLE)/console/static/vendor/htmx.min.js: $(CONSOLE)/package-lock.json
 	@mkdir -p $(CONSOLE)/console/static/vendor
 	@cp $(CONSOLE)/node_modules/htmx.org/dist/htmx.min.js $@
 console-assets: $(STAMP) $(CONSOLE)/console/static/vendor/htmx.min.js
-	@$(VENV)/bin/pybabel compile -d $(CONSOLE)/console/locale -D messages >/dev/null
+	@$(VENV)/bin/pybabel -q compile -d $(CONSOLE)/console/locale -D messages
 
 # The browser tests drive Debian's chromium (never `playwright install`, which downloads a browser).
 browser:

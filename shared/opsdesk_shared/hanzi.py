@@ -25,6 +25,9 @@ import opencc
 # OpenCC converters are immutable once built and cost a few milliseconds to load: one per process each.
 _SCRIPT = opencc.OpenCC("tw2s")
 _WORDS = opencc.OpenCC("tw2sp")
+# Back to traditional, for filters that match in the browser: characters (s2t: 打印机 -> 打印機) and Taiwan's words
+# (s2twp: 打印机 -> 印表機).
+_TRADITIONAL = (opencc.OpenCC("s2t"), opencc.OpenCC("s2twp"))
 
 # Simplified variants folded to the spelling a mainland desk types (帐 is the tent; accounts are 账 in current usage).
 # Only for matching: the stored text is never rewritten.
@@ -64,3 +67,13 @@ def fold_key(text: str | None) -> str | None:
 def same_text(a: str | None, b: str | None) -> bool:
     """Whether two exact values are the same once script is folded (財務科 and 财务科 are one department)."""
     return a is not None and b is not None and fold_key(a) == fold_key(b)
+
+
+def in_both_scripts(text: str) -> str:
+    """The text with its simplified and traditional forms (characters, and Taiwan's words: 打印机, 打印機, 印表機), for
+    a filter that matches what a person types by substring in the browser, whichever script they type in."""
+    if text.isascii():
+        return text
+    simplified = to_simplified(text)
+    forms = dict.fromkeys([text, simplified, *(str(c.convert(simplified)) for c in _TRADITIONAL)])
+    return " ".join(forms)

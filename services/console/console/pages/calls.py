@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from opsdesk_shared.hanzi import in_both_scripts
+
 from .. import i18n, problems
 from ..api import ApiError, Json
 from ..web import Ctx, cached, checked, remember, signed_in
@@ -54,6 +56,13 @@ async def priority_preview_of(ctx: Ctx, impact: str | None, urgency: str | None)
     return str(found) if found else None
 
 
+def search_text(service: Json, said: list[Any]) -> str:
+    """What the call form's service filter matches as the agent types: code, names in every language, the common
+    problems that lead to the service, each in simplified and traditional script (打印機 finds 打印机, walk 15)."""
+    names = " ".join(str(n) for n in ((service.get("labels") or {}).get("name") or {}).values())
+    return in_both_scripts(f"{service.get('code', '')} {service.get('name', '')} {names} {problems.search_words(service, said)}")
+
+
 def by_family(services: list[Json]) -> list[tuple[str, list[Json]]]:
     return [(f, [s for s in services if s.get("family") == f]) for f in FAMILIES if any(s.get("family") == f for s in services)]
 
@@ -75,7 +84,7 @@ async def _form(ctx: Ctx, values: dict[str, str], errors: list[str], status_code
     defaults["started"] = str(int(ctx.now().timestamp()))
     defaults.update({k: v for k, v in values.items() if v})
     said = [i18n.translations(lang).gettext for lang in i18n.LANGUAGES]
-    services = [{**s, "problem_words": problems.search_words(s, said)} for s in services]
+    services = [{**s, "search": search_text(s, said)} for s in services]
     return ctx.render(
         "call/page.html", status_code=status_code, families=by_family(services), levels=LEVELS, v=defaults, errors=errors,
         preview=await priority_preview_of(ctx, defaults.get("impact"), defaults.get("urgency")),

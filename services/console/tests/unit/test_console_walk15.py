@@ -167,6 +167,7 @@ async def test_the_call_form_puts_those_words_in_the_services_search_text() -> N
     assert page.status_code == 200
     option = page.text.split('<option value="RS-REPAIR"', 1)[1].split(">", 1)[0]
     assert "打印机" in option and "卡纸" in option
+    assert "打印機" in option and "印表機" in option  # typed in traditional script or Taiwan's word, still found
 
 
 @pytest.mark.asyncio
