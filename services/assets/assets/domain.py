@@ -441,3 +441,14 @@ DEMO_REGISTER: tuple[Asset, ...] = (
     Asset(tag="GZ-2026-000005", type="server", model="Inspur NF5280M6", location=Location(building="主楼", floor="1", room="机房"), department="信息中心", vendor="浪潮"),
     Asset(tag="GZ-2026-000006", type="scanner", model="Canon DR-C225", location=Location(building="副楼", floor="1", room="103"), department="档案室", vendor="佳能"),
 )
+
+
+# A few spare parts in stock for `make run` (seed_demo), so an engineer's service record can take parts from the
+# stock on a fresh install (walk 15 found every stock list empty): (part type, site, quantity, minimum).
+DEMO_STOCK: tuple[tuple[str, str, int, int], ...] = (
+    ("硒鼓 HP 26A", "主楼", 8, 2),
+    ("定影组件 HP M404", "主楼", 2, 1),
+    ("显示器电源线", "主楼", 20, 5),
+    ("USB 键盘", "副楼", 6, 2),
+    ("USB 鼠标", "副楼", 10, 3),
+)

@@ -23,11 +23,11 @@ from opsdesk_shared.readiness import StartupPhases
 from opsdesk_shared.runtime import Infra
 from opsdesk_shared.snapshot import Snapshots
 
-from . import metrics
+from . import metrics, service_ops
 from .adapters.audit import SealedMongoAssetRegister, SealedMongoRepairStore
 from .adapters.memory import MemoryDocs
 from .adapters.mongo import MongoDocs
-from .domain import DEMO_REGISTER
+from .domain import DEMO_REGISTER, DEMO_STOCK
 from .entrypoints import bus, errors, http_cmdb, http_ops
 from .entrypoints.http import router
 from .ports import AssetRegister, Docs, EventOutbox, RepairStore
@@ -120,6 +120,8 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
             authorized_tickets=docs["authorized_tickets"], security_violations=docs["security_violations"],
             tag_prefix=settings.tag_prefix, tag_pattern=settings.tag_pattern,
         )
+        if settings.seed_demo:
+            await service_ops.seed_stock(DEMO_STOCK, spares=wired.spares)
         graph = wired.graph
         assert graph is not None
         phases("wiring")

@@ -237,6 +237,18 @@ async def set_stock(
     return updated
 
 
+async def seed_stock(lines: Iterable[tuple[str, str, int, int]], *, spares: Docs) -> int:
+    """Stock lines for a demonstration, each only where no line for its part and site exists yet (a restart adds
+    nothing); how many were added."""
+    added = 0
+    for part_type, site, quantity, minimum in lines:
+        if await spares.get(stock.stock_key(part_type, site)) is None:
+            await set_stock(part_type=part_type, site=site, received=quantity, minimum=minimum, reorder_quantity=None,
+                            spares=spares)
+            added += 1
+    return added
+
+
 async def reserve_spare(
     *, part_type: str, site: str, quantity: int, ticket_id: str | None, spares: Docs, ctx: Ctx, links: Docs | None = None,
 ) -> stock.Reservation:
