@@ -147,6 +147,8 @@ ROLES: dict[str, BusRole] = {
                 (s.CMDB_REGISTER_IMPORTED, "intake-register-imported"),
                 # The engineer's question to the desk, kept on the ticket as a work note for staff.
                 (s.ASSIGNMENT_HELP_REQUESTED, "intake-help-requested"),
+                # An engineer's escalation to the project manager: a work note the desk reads on the ticket.
+                (s.ESCALATION_RAISED, "intake-escalation-raised"),
                 # Stock parts of a service record that assets could not issue: a work note for the desk.
                 (s.CMDB_SPARE_ISSUE_REFUSED, "intake-spare-issue-refused"),
                 # Nobody could take the ticket yet, or work on site is held for the on-site shift: a work note for

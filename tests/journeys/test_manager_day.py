@@ -89,6 +89,10 @@ def test_manager_sees_an_open_escalation_and_acknowledges_it(
     mine = [e for e in open_now.json()["items"] if e["id"] == escalation["id"]]
     assert len(mine) == 1 and mine[0]["ticket_id"] == tid and mine[0]["ticket_number"].startswith("INC-")
     assert mine[0]["description"] == "现场需要更换主板,费用超出" and mine[0]["acknowledged_at"] is None
+    # The desk reads why on the ticket, as a work note naming the engineer (walk 15: it saw only the clock).
+    note = wait_for(lambda: [c for c in _get(stack, f"/tickets/{tid}", desk).json()["comments"]
+                             if c["internal"] and "现场需要更换主板" in c["body"]])
+    assert len(note) == 1 and "工程师升级" in note[0]["body"] and eid not in note[0]["body"], note
 
     ack = _post(stack, f"/assignments/{tid}/escalations/{escalation['id']}/acknowledge", manager)
     assert ack.status_code == 200, ack.text

@@ -727,7 +727,7 @@ def escalate(
     updated = _with_step(a, f"escalated ({kind})", at=now, by=actor.subject, note=description, escalations=(*a.escalations, escalation))
     event = EscalationRaisedV1(
         escalation_id=escalation.id, ticket_id=a.ticket_id, engineer_id=a.engineer_id, kind=kind,
-        description=description, notify=notify, raised_at=now,
+        description=description, notify=notify, raised_at=now, engineer_name=a.engineer_name,
     )
     return updated, event
 

@@ -16,6 +16,7 @@ from opsdesk_shared.contracts import (
     AssignmentConfirmedV1,
     AssignmentWithdrawnV1,
     Envelope,
+    EscalationRaisedV1,
     HelpRequestedV1,
     NoEngineerAvailableV1,
     Requester,
@@ -437,6 +438,27 @@ async def record_help_request(
 
     return await _apply_announced(
         asked.ticket_id, decide, desk=desk, now=asked.requested_at, correlation_id=correlation_id or asked.ticket_id
+    )
+
+
+ESCALATION_KINDS = {"technical": "技术问题 / technical", "other": "其他异常 / other"}
+
+
+async def record_escalation(
+    raised: EscalationRaisedV1, *, event_id: str, desk: Desk, correlation_id: str | None = None
+) -> bool:
+    """The engineer escalated to the project manager (through dispatch): a work note the desk reads on the ticket (the
+    escalation clock alone said nothing of why, walk 15), never its requester. Once per event; True when changed."""
+    def decide(ticket: Ticket) -> lifecycle.Changed | None:
+        holder = ticket.assignee
+        who = holder.engineer_name if holder is not None and holder.engineer_id == raised.engineer_id else None
+        kind = ESCALATION_KINDS.get(raised.kind, raised.kind)
+        body = f"工程师升级 / escalated by {who or raised.engineer_name or raised.engineer_id} ({kind}): {raised.description}"
+        return _noted(lifecycle.note_for_staff(ticket, comment_id=f"escalation-{event_id}", body=body, actor=domain.DISPATCH,
+                                               now=raised.raised_at))
+
+    return await _apply_announced(
+        raised.ticket_id, decide, desk=desk, now=raised.raised_at, correlation_id=correlation_id or raised.ticket_id
     )
 
 

@@ -101,6 +101,7 @@ class EscalationRaisedV1(EventData):
     description: str
     notify: list[str] = Field(description="Engineer ids told: the project manager, and a senior engineer if technical")
     raised_at: datetime
+    engineer_name: str | None = Field(default=None, description="The escalating engineer's name as people read it")
 
 
 class EscalationAcknowledgedV1(EventData):

@@ -88,6 +88,7 @@ async def test_escalations_reach_the_project_manager_and_technical_ones_a_senior
     )
     event = outbox.published[-1]
     assert event.type == "escalation.raised" and event.data["notify"] == told
+    assert event.data["engineer_name"] == a.engineer_name and a.engineer_name
     esc = raised.escalations[-1]
     acked = await service.acknowledge(a.ticket_id, escalation_id=esc.id, actor=PM, assignments=store, outbox=outbox, **ctx(now, 10))
     assert acked.escalations[-1].acknowledged_by == "liu.ml" and outbox.published[-1].type == "escalation.acknowledged"

@@ -16,6 +16,7 @@ from opsdesk_shared.contracts import (
     AssignmentConfirmedV1,
     AssignmentWithdrawnV1,
     Envelope,
+    EscalationRaisedV1,
     HelpRequestedV1,
     NoEngineerAvailableV1,
     TicketAssignedV1,
@@ -79,6 +80,10 @@ def register(
             asked, event_id=str(envelope.event_id), desk=desk, correlation_id=envelope.correlation_id
         )
 
+    async def on_escalation_raised(envelope: Envelope, raised: EscalationRaisedV1) -> None:
+        # Why the engineer escalated, a work note for the desk (the project manager is told by the SLA monitor).
+        await service.record_escalation(raised, event_id=str(envelope.event_id), desk=desk, correlation_id=envelope.correlation_id)
+
     async def on_assignment_unassigned(envelope: Envelope, unassigned: NoEngineerAvailableV1) -> None:
         # Nobody could take the ticket yet, or work on site waits for the on-site shift: the desk reads why (a work
         # note, the hold's end in local time), the requester of a held ticket when someone comes.
@@ -129,6 +134,7 @@ def register(
         (subjects.CMDB_CI_CHANGED, "intake-ci-changed", on_ci_changed),
         (subjects.CMDB_REGISTER_IMPORTED, "intake-register-imported", on_register_imported),
         (subjects.ASSIGNMENT_HELP_REQUESTED, "intake-help-requested", on_help_requested),
+        (subjects.ESCALATION_RAISED, "intake-escalation-raised", on_escalation_raised),
         (subjects.CMDB_SPARE_ISSUE_REFUSED, "intake-spare-issue-refused", on_spare_issue_refused),
         (subjects.ASSIGNMENT_UNASSIGNED, "intake-assignment-unassigned", on_assignment_unassigned),
     ):

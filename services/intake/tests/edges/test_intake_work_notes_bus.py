@@ -15,7 +15,7 @@ from intake.entrypoints import bus
 from intake.service import Desk
 from intake.settings import IntakeSettings
 from opsdesk_shared.bus import EVENTS_STREAM, make_broker
-from opsdesk_shared.contracts import Envelope, HelpRequestedV1, Requester, TicketAssignedV1, subjects
+from opsdesk_shared.contracts import Envelope, EscalationRaisedV1, HelpRequestedV1, Requester, TicketAssignedV1, subjects
 from opsdesk_shared.contracts.cmdb import RefusedPart, SpareIssueRefusedV1
 
 QUESTION = "显示器指示灯橙色闪烁,要换电源板吗?"
@@ -130,3 +130,23 @@ async def test_help_request_for_an_unknown_ticket_raises_for_redelivery(store: M
                             requested_at=datetime.now(UTC))
     with pytest.raises(LookupError):
         await service.record_help_request(asked, event_id="e-1", desk=Desk.on(store, MemoryOutbox()))
+
+
+async def test_an_escalation_is_one_internal_note_saying_why_even_when_redelivered(
+    broker: NatsBroker, store: MemoryTicketStore, outbox: MemoryOutbox
+) -> None:
+    ticket = await _assigned_ticket(store)
+    raised = EscalationRaisedV1(escalation_id="esc-1", ticket_id=ticket.id, engineer_id="eng-onsite-1", kind="technical",
+                                description="主板烧毁，需要厂商上门", notify=["pm-1"], raised_at=datetime.now(UTC))
+    envelope = Envelope.wrap(raised, producer="dispatch", correlation_id="corr-e", subject_id=ticket.id)
+    async with TestNatsBroker(broker) as br:
+        for _ in range(2):  # JetStream redelivers the same event
+            await br.publish(envelope.to_wire(), subject=subjects.ESCALATION_RAISED, stream=EVENTS_STREAM,
+                             reply_to=_js_reply("intake-escalation-raised"))
+
+    stored = await store.get(ticket.id)
+    assert stored is not None
+    notes = [c for c in stored.comments if "主板烧毁" in c.body]
+    assert len(notes) == 1 and notes[0].internal is True
+    assert "陳志強" in notes[0].body and "技术问题" in notes[0].body and "eng-onsite-1" not in notes[0].body
+    assert stored.status == ticket.status and outbox.published == []
