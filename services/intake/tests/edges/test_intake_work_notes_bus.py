@@ -15,7 +15,14 @@ from intake.entrypoints import bus
 from intake.service import Desk
 from intake.settings import IntakeSettings
 from opsdesk_shared.bus import EVENTS_STREAM, make_broker
-from opsdesk_shared.contracts import Envelope, EscalationRaisedV1, HelpRequestedV1, Requester, TicketAssignedV1, subjects
+from opsdesk_shared.contracts import (
+    Envelope,
+    EscalationRaisedV1,
+    HelpRequestedV1,
+    Requester,
+    TicketAssignedV1,
+    subjects,
+)
 from opsdesk_shared.contracts.cmdb import RefusedPart, SpareIssueRefusedV1
 
 QUESTION = "显示器指示灯橙色闪烁,要换电源板吗?"
