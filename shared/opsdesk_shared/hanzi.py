@@ -77,3 +77,10 @@ def in_both_scripts(text: str) -> str:
     simplified = to_simplified(text)
     forms = dict.fromkeys([text, simplified, *(str(c.convert(simplified)) for c in _TRADITIONAL)])
     return " ".join(forms)
+
+
+def to_traditional(text: str) -> str:
+    """Simplified text in traditional characters (OpenCC `s2t`, characters only: a name keeps its words)."""
+    if text.isascii():
+        return text
+    return str(_TRADITIONAL[0].convert(text))

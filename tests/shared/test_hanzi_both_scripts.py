@@ -12,3 +12,9 @@ def test_simplified_text_gains_its_traditional_forms_and_taiwans_words() -> None
 
 def test_traditional_text_gains_its_simplified_form_and_ascii_is_kept_as_is() -> None:
     assert "财务科" in in_both_scripts("財務科") and in_both_scripts("RS-REPAIR printer") == "RS-REPAIR printer"
+
+
+def test_to_traditional_converts_characters_and_keeps_words_and_ascii() -> None:
+    from opsdesk_shared.hanzi import to_traditional
+
+    assert to_traditional("激光打印机") == "激光打印機" and to_traditional("UPS") == "UPS"

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsdesk_shared.catalogue import language_of
 from opsdesk_shared.contracts.repairs import RepairStage
 from opsdesk_shared.internal_auth import VerifiedCaller
 from opsdesk_shared.localtime import AwareDatetime
 
-from .. import metrics, oversight, search, service, service_ops
+from .. import metrics, oversight, search, service, service_ops, type_names
 from ..domain import (
     Asset,
     AssetStatus,
@@ -41,25 +42,32 @@ def _conflict(exc: IllegalAssetTransition | IllegalTransition) -> HTTPException:
 # --- types ---------------------------------------------------------------------------------------------------
 
 
+def _reader_language(request: Request) -> str | None:
+    """The reader's language when they named one (Accept-Language); None: names as stored."""
+    return language_of(request.headers["accept-language"]) if request.headers.get("accept-language") else None
+
+
 @router.get("/asset-types", response_model=list[CiType], tags=["assets"])
-async def list_types(wired: Wired) -> list[CiType]:
-    return sorted((await service.ci_types(wired.types)).values(), key=lambda t: t.code)
+async def list_types(wired: Wired, request: Request) -> list[CiType]:
+    """Every type, names in the reader's language (Accept-Language; built-ins in all three, others as given)."""
+    lang = _reader_language(request)
+    return sorted((type_names.shown(t, lang) for t in (await service.ci_types(wired.types)).values()), key=lambda t: t.code)
 
 
 @router.get("/asset-types/{code}", response_model=CiType, tags=["assets"])
-async def read_type(code: str, wired: Wired) -> CiType:
+async def read_type(code: str, wired: Wired, request: Request) -> CiType:
     """One type (its attributes and the agency's flags), e.g. to edit it and PUT it back."""
     found = (await service.ci_types(wired.types)).get(code)
     if found is None:
         raise not_found(Said("err.unknown_type", type=code))
-    return found
+    return type_names.shown(found, _reader_language(request))
 
 
 @router.put("/asset-types/{code}", response_model=CiType, tags=["assets"])
-async def put_type(code: str, body: CiType, wired: Wired, ctx: Writer) -> CiType:
+async def put_type(code: str, body: CiType, wired: Wired, ctx: Writer, request: Request) -> CiType:
     if body.code != code:
         raise unprocessable([("code", Said("err.code_path"))])
-    return await service.put_ci_type(body, types=wired.types)
+    return type_names.shown(await service.put_ci_type(type_names.stored(body), types=wired.types), _reader_language(request))
 
 
 # --- the register --------------------------------------------------------------------------------------------

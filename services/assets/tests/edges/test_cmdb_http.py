@@ -112,6 +112,7 @@ async def test_new_type_via_put_then_used(api: httpx.AsyncClient) -> None:
     assert "ups" in [t["code"] for t in (await api.get(f"{API}/asset-types")).json()]
     one = await api.get(f"{API}/asset-types/ups")
     assert one.status_code == 200 and one.json()["name"] == "UPS" and one.json()["attributes"][0]["name"] == "kva"
+    assert (await api.get(f"{API}/asset-types/ups", headers={"Accept-Language": "zh-TW"})).json()["name"] == "UPS"
     missing = await api.get(f"{API}/asset-types/nope", headers={"Accept-Language": "zh-CN"})
     assert missing.status_code == 404 and "nope" in missing.json()["detail"] and "未知" in missing.json()["detail"]
 
@@ -305,3 +306,23 @@ async def test_patch_with_null_for_a_required_field_is_a_field_error(api: httpx.
         assert refused.status_code == 422, body
         assert field in str(refused.json()["detail"]), refused.json()
     assert (await api.get(f"{API}/assets/{asset['tag']}")).json()["location"] == asset["location"]
+
+
+async def test_type_names_are_read_in_the_readers_language_and_put_back_unchanged(api: httpx.AsyncClient) -> None:
+    """Built-in names in zh-CN, zh-TW and en; an English reader putting a type back does not rename it for others;
+    an administrator's own name is kept (in traditional script for zh-TW)."""
+    names = {lang: (await api.get(f"{API}/asset-types/printer", headers={"Accept-Language": lang})).json()["name"]
+             for lang in ("zh-CN", "zh-TW", "en")}
+    assert names == {"zh-CN": "打印机", "zh-TW": "印表機", "en": "Printer"}
+    listed = {t["code"]: t["name"] for t in (await api.get(f"{API}/asset-types", headers={"Accept-Language": "en"})).json()}
+    assert listed["desktop"] == "Desktop" and listed["server"] == "Server"
+
+    english = (await api.get(f"{API}/asset-types/printer", headers={"Accept-Language": "en"})).json()
+    put = await api.put(f"{API}/asset-types/printer", json={**english, "requires_authorization": True}, headers={"Accept-Language": "en"})
+    assert put.status_code == 200 and put.json()["name"] == "Printer"
+    assert (await api.get(f"{API}/asset-types/printer", headers={"Accept-Language": "zh-CN"})).json()["name"] == "打印机"
+
+    renamed = await api.put(f"{API}/asset-types/printer", json={**english, "name": "激光打印机"})
+    assert renamed.status_code == 200
+    assert (await api.get(f"{API}/asset-types/printer", headers={"Accept-Language": "zh-TW"})).json()["name"] == "激光打印機"
+    assert (await api.get(f"{API}/asset-types/printer", headers={"Accept-Language": "en"})).json()["name"] == "激光打印机"
