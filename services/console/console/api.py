@@ -6,8 +6,7 @@ message in the caller's language, field details) so a page can show it as the AP
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,16 +183,3 @@ class Gateway:
         """POST /kb/deflections: the person stopped at this article instead of filing a ticket."""
         return (await self.call("POST", "/kb/deflections", token=token, lang=lang, json={"article_id": article_id})).body  # type: ignore[no-any-return]
 
-    # --- live events ----------------------------------------------------------------------------------------------
-    @asynccontextmanager
-    async def stream(self, token: str, *, lang: str, last_event_id: str | None) -> AsyncIterator[httpx.Response]:
-        """The gateway's server-sent events for this user (GET /api/v1/events/stream), unread: the caller relays it."""
-        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream", "Accept-Language": lang}
-        if last_event_id:
-            headers["Last-Event-ID"] = last_event_id
-        timeout = httpx.Timeout(10.0, read=None)
-        async with self.client.stream("GET", API + "/events/stream", headers=headers, timeout=timeout) as reply:
-            if reply.status_code >= 400:
-                await reply.aread()
-                raise _error(reply)
-            yield reply

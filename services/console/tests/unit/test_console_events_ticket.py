@@ -34,7 +34,7 @@ class Gateway:
         return httpx.Response(201, json={"ticket": TICKET, "expires_at": "2026-11-30T21:01:00+08:00"})
 
 
-async def ask(fake: Gateway, *, signed_in: bool = True) -> httpx.Response:
+async def ask(fake: Gateway, *, signed_in: bool = True, path: str = "/events/ticket") -> httpx.Response:
     upstream = httpx.AsyncClient(transport=httpx.MockTransport(fake), base_url="http://gw")
     app = create_app(ConsoleSettings(session_secret=SECRET), client=upstream)
     cookies = {}
@@ -43,7 +43,7 @@ async def ask(fake: Gateway, *, signed_in: bool = True) -> httpx.Response:
         cookies[SESSION_COOKIE] = SessionSealer(SECRET).seal(session)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console", cookies=cookies)
     async with app.router.lifespan_context(app), client:
-        return await client.get("/events/ticket", headers={"accept-language": "en"})
+        return await client.get(path, headers={"accept-language": "en"})
 
 
 async def test_signed_in_the_page_gets_a_ticket_asked_with_the_sessions_token_and_never_the_token() -> None:
@@ -74,3 +74,9 @@ async def test_a_full_gateway_passes_its_retry_after_and_an_outage_is_503() -> N
     assert full.status_code == 429 and full.headers["retry-after"] == "10"
     down = await ask(Gateway(status=500))
     assert down.status_code == 503 and down.headers["retry-after"] == "15"
+
+
+async def test_the_old_relay_is_gone_and_asks_the_gateway_for_nothing() -> None:
+    fake = Gateway()
+    answer = await ask(fake, path="/events")
+    assert answer.status_code in (404, 405) and fake.seen == []
