@@ -367,10 +367,8 @@ async def record_reassignment(moved: TicketReassignedV1, *, desk: Desk, correlat
         said = messages.render(
             "reassigned", messages.requester_language(ticket), number=ticket.number, engineer=moved.engineer_name
         )
-        # People by name (walk 15 read usernames and roster ids here); the ids stay in the assignment's history.
-        before = ticket.assignee
-        previous = (before.engineer_name if before is not None and before.engineer_id == moved.previous_engineer_id
-                    and before.engineer_name else moved.previous_engineer_id)
+        # People by name; the ids stay in the assignment's history.
+        previous = _engineer_named(ticket, moved.previous_engineer_id)
         why = f"改派 / reassigned by {actor.name or actor.subject}: {previous} → {moved.engineer_name or moved.engineer_id}; {moved.reason}"
         told = lifecycle.tell_requester(
             assigned, comment_id=f"reassigned-{moved.assignment_id}", body=said, actor=DESK, now=moved.reassigned_at
@@ -424,15 +422,23 @@ def _noted(ticket: Ticket | None) -> lifecycle.Changed | None:
     return (ticket, []) if ticket is not None else None
 
 
+def _engineer_named(ticket: Ticket, engineer_id: str, named: str | None = None) -> str:
+    """An engineer as the desk's notes name them: the name the ticket holds for its assignee, else the event's, else
+    the roster id (walk 15 read roster ids and usernames in these notes)."""
+    holder = ticket.assignee
+    if holder is not None and holder.engineer_id == engineer_id and holder.engineer_name:
+        return holder.engineer_name
+    return named or engineer_id
+
+
 async def record_help_request(
     asked: HelpRequestedV1, *, event_id: str, desk: Desk, correlation_id: str | None = None
 ) -> bool:
     """The engineer on the job asked for help (through dispatch): the question is a work note the desk reads on the
     ticket, never its requester. Once per request event; True when the ticket changed."""
     def decide(ticket: Ticket) -> lifecycle.Changed | None:
-        holder = ticket.assignee
-        who = holder.engineer_name if holder is not None and holder.engineer_id == asked.engineer_id else None
-        body = f"工程师求助 / help requested by {who or asked.engineer_name or asked.engineer_id}: {asked.question}"
+        who = _engineer_named(ticket, asked.engineer_id, asked.engineer_name)
+        body = f"工程师求助 / help requested by {who}: {asked.question}"
         return _noted(lifecycle.note_for_staff(ticket, comment_id=f"help-{event_id}", body=body, actor=domain.DISPATCH,
                                                now=asked.requested_at))
 
@@ -450,10 +456,9 @@ async def record_escalation(
     """The engineer escalated to the project manager (through dispatch): a work note the desk reads on the ticket (the
     escalation clock alone said nothing of why, walk 15), never its requester. Once per event; True when changed."""
     def decide(ticket: Ticket) -> lifecycle.Changed | None:
-        holder = ticket.assignee
-        who = holder.engineer_name if holder is not None and holder.engineer_id == raised.engineer_id else None
+        who = _engineer_named(ticket, raised.engineer_id, raised.engineer_name)
         kind = ESCALATION_KINDS.get(raised.kind, raised.kind)
-        body = f"工程师升级 / escalated by {who or raised.engineer_name or raised.engineer_id} ({kind}): {raised.description}"
+        body = f"工程师升级 / escalated by {who} ({kind}): {raised.description}"
         return _noted(lifecycle.note_for_staff(ticket, comment_id=f"escalation-{event_id}", body=body, actor=domain.DISPATCH,
                                                now=raised.raised_at))
 
