@@ -249,8 +249,7 @@ async def sweep_warnings(*, now: datetime, store: TimerStore, outbox: EventOutbo
 
 async def ticket_timers(ticket_id: str, *, names: Iterable[str], store: TimerStore) -> list[TimerView]:
     """The ticket's timers, fetched by key (`_id`): no query the database would answer by scanning."""
-    found = [await store.get(domain.timer_key(ticket_id, name)) for name in names]
-    return [domain.view(t) for t in found if t is not None and t.started_at is not None]
+    return [domain.view(t) for t in await timers_of_tickets([ticket_id], names=names, store=store)]
 
 
 async def timers_of_tickets(ticket_ids: Iterable[str], *, names: Iterable[str], store: TimerStore, at_once: int = 32) -> list[Timer]:
