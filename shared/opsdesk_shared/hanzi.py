@@ -27,7 +27,8 @@ _SCRIPT = opencc.OpenCC("tw2s")
 _WORDS = opencc.OpenCC("tw2sp")
 # Back to traditional, for filters that match in the browser: characters (s2t: 打印机 -> 打印機) and Taiwan's words
 # (s2twp: 打印机 -> 印表機).
-_TRADITIONAL = (opencc.OpenCC("s2t"), opencc.OpenCC("s2twp"))
+_TRADITIONAL = opencc.OpenCC("s2t")
+_TAIWAN = opencc.OpenCC("s2twp")
 
 # Simplified variants folded to the spelling a mainland desk types (帐 is the tent; accounts are 账 in current usage).
 # Only for matching: the stored text is never rewritten.
@@ -75,7 +76,7 @@ def in_both_scripts(text: str) -> str:
     if text.isascii():
         return text
     simplified = to_simplified(text)
-    forms = dict.fromkeys([text, simplified, *(str(c.convert(simplified)) for c in _TRADITIONAL)])
+    forms = dict.fromkeys([text, simplified, to_traditional(simplified), str(_TAIWAN.convert(simplified))])
     return " ".join(forms)
 
 
@@ -83,4 +84,4 @@ def to_traditional(text: str) -> str:
     """Simplified text in traditional characters (OpenCC `s2t`, characters only: a name keeps its words)."""
     if text.isascii():
         return text
-    return str(_TRADITIONAL[0].convert(text))
+    return str(_TRADITIONAL.convert(text))

@@ -33,6 +33,13 @@ def _js_reply(durable: str) -> str:
     return f"$JS.ACK.{EVENTS_STREAM}.{durable}.1.7.7.1767225600000000000.0"
 
 
+async def _delivered_twice(broker: NatsBroker, envelope: Envelope, subject: str, durable: str) -> None:
+    """The event as the durable receives it, then again: JetStream redelivers."""
+    async with TestNatsBroker(broker) as br:
+        for _ in range(2):
+            await br.publish(envelope.to_wire(), subject=subject, stream=EVENTS_STREAM, reply_to=_js_reply(durable))
+
+
 @pytest.fixture
 def store() -> MemoryTicketStore:
     return MemoryTicketStore()
@@ -84,10 +91,7 @@ async def test_help_request_is_one_internal_note_naming_the_engineer_even_when_r
 ) -> None:
     ticket = await _assigned_ticket(store)
     envelope = _help(ticket.id)
-    async with TestNatsBroker(broker) as br:
-        for _ in range(2):  # JetStream redelivers the same event
-            await br.publish(envelope.to_wire(), subject=subjects.ASSIGNMENT_HELP_REQUESTED, stream=EVENTS_STREAM,
-                             reply_to=_js_reply("intake-help-requested"))
+    await _delivered_twice(broker, envelope, subjects.ASSIGNMENT_HELP_REQUESTED, "intake-help-requested")
 
     stored = await store.get(ticket.id)
     assert stored is not None
@@ -114,10 +118,7 @@ async def test_each_help_request_is_its_own_note(broker: NatsBroker, store: Memo
 async def test_refused_stock_parts_are_one_internal_note_with_the_reason(broker: NatsBroker, store: MemoryTicketStore) -> None:
     ticket = await _assigned_ticket(store)
     envelope = _refused(ticket.id)
-    async with TestNatsBroker(broker) as br:
-        for _ in range(2):
-            await br.publish(envelope.to_wire(), subject=subjects.CMDB_SPARE_ISSUE_REFUSED, stream=EVENTS_STREAM,
-                             reply_to=_js_reply("intake-spare-issue-refused"))
+    await _delivered_twice(broker, envelope, subjects.CMDB_SPARE_ISSUE_REFUSED, "intake-spare-issue-refused")
 
     stored = await store.get(ticket.id)
     assert stored is not None
@@ -146,10 +147,7 @@ async def test_an_escalation_is_one_internal_note_saying_why_even_when_redeliver
     raised = EscalationRaisedV1(escalation_id="esc-1", ticket_id=ticket.id, engineer_id="eng-onsite-1", kind="technical",
                                 description="主板烧毁，需要厂商上门", notify=["pm-1"], raised_at=datetime.now(UTC))
     envelope = Envelope.wrap(raised, producer="dispatch", correlation_id="corr-e", subject_id=ticket.id)
-    async with TestNatsBroker(broker) as br:
-        for _ in range(2):  # JetStream redelivers the same event
-            await br.publish(envelope.to_wire(), subject=subjects.ESCALATION_RAISED, stream=EVENTS_STREAM,
-                             reply_to=_js_reply("intake-escalation-raised"))
+    await _delivered_twice(broker, envelope, subjects.ESCALATION_RAISED, "intake-escalation-raised")
 
     stored = await store.get(ticket.id)
     assert stored is not None
