@@ -119,7 +119,9 @@ def db_commands(stack: Stack) -> dict[str, dict[str, float]]:
             if line.startswith("opsdesk_db_commands_total{"):
                 labels, value = line.rsplit(" ", 1)
                 command = labels.split('command="', 1)[1].split('"', 1)[0]
-                found.setdefault(name, {})[command] = float(value)
+                collection = labels.split('collection="', 1)[1].split('"', 1)[0] if 'collection="' in labels else ""
+                key = f"{command} {collection}".strip()  # "update timers": where a lever is
+                found.setdefault(name, {})[key] = found.get(name, {}).get(key, 0.0) + float(value)
     return found
 
 
@@ -210,17 +212,21 @@ def main() -> None:
     print("\nThe ledger: database commands per ticket (the whole journey, driver handshakes and pings apart) and CPU ms per ticket")
     for level, n, per, cpu_ms in ledgers:
         print(f"\nconcurrency {level}, {n} tickets:")
-        print("| process | db commands/ticket | of which | driver/ticket | CPU ms/ticket |")
-        print("|---|---:|---|---:|---:|")
+        print("| process | db commands/ticket | of which | largest, by collection | driver/ticket | CPU ms/ticket |")
+        print("|---|---:|---|---|---:|---:|")
         total_cmds = 0.0
         for name in sorted(cpu_ms):
-            commands = per.get(name, {})
-            work = {c: v for c, v in commands.items() if c not in DRIVER_COMMANDS}
-            driver = sum(v for c, v in commands.items() if c in DRIVER_COMMANDS)
+            targets = per.get(name, {})
+            work = {k: v for k, v in targets.items() if k.split(" ")[0] not in DRIVER_COMMANDS}
+            driver = sum(v for k, v in targets.items() if k.split(" ")[0] in DRIVER_COMMANDS)
+            by_command: dict[str, float] = {}
+            for key, v in work.items():
+                by_command[key.split(" ")[0]] = by_command.get(key.split(" ")[0], 0.0) + v
             total_cmds += sum(work.values())
-            top = ", ".join(f"{c} {v:.2f}" for c, v in sorted(work.items(), key=lambda kv: -kv[1])[:4])
-            print(f"| {name} | {sum(work.values()):.2f} | {top} | {driver:.2f} | {cpu_ms[name]:.1f} |")
-        print(f"| **all** | **{total_cmds:.2f}** (target <= 10) | | | **{sum(cpu_ms.values()):.1f}** |")
+            top = ", ".join(f"{c} {v:.2f}" for c, v in sorted(by_command.items(), key=lambda kv: -kv[1])[:4])
+            where = ", ".join(f"{k} {v:.2f}" for k, v in sorted(work.items(), key=lambda kv: -kv[1])[:5])
+            print(f"| {name} | {sum(work.values()):.2f} | {top} | {where} | {driver:.2f} | {cpu_ms[name]:.1f} |")
+        print(f"| **all** | **{total_cmds:.2f}** (target <= 10) | | | | **{sum(cpu_ms.values()):.1f}** |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The database ledger (issue 17): every command a service sends to its database, counted by name.
 
 A ticket's cost is mostly round trips to the database, so each service counts them with PyMongo's command listener
-(`opsdesk_db_commands_total{service, command}`) and its own CPU time (`process_cpu_seconds_total`), both on
+(`opsdesk_db_commands_total{service, command, collection}`) and its own CPU time (`process_cpu_seconds_total`), both on
 /metrics; `make bench` divides the increase of each by the tickets a run accepted. Handshake and monitoring
 commands (hello, ping, buildInfo, endSessions) are counted too, under their names, so a reader can leave them out
 (`DRIVER_COMMANDS`). `CommandTally` counts one client's commands in process, the driver's own left out, for tests that
@@ -25,7 +25,8 @@ from .observability import SHARED_REGISTRY
 DRIVER_COMMANDS = frozenset({"hello", "isMaster", "ismaster", "saslStart", "saslContinue", "ping", "buildInfo", "endSessions"})
 
 db_commands = Counter(
-    "opsdesk_db_commands", "Database commands sent, by service and command name", ["service", "command"],
+    "opsdesk_db_commands", "Database commands sent, by service, command name and collection",
+    ["service", "command", "collection"],
     registry=SHARED_REGISTRY,
 )
 db_command_failures = Counter(
@@ -36,6 +37,16 @@ db_command_failures = Counter(
 ProcessCollector(registry=SHARED_REGISTRY)
 
 
+def collection_of(event: monitoring.CommandStartedEvent) -> str:
+    """The collection a command addresses (`find: "timers"`, a getMore's `collection`); "" for the rest. The bench
+    names the collections a ticket's commands go to, which is where a lever is found."""
+    target = event.command.get(event.command_name)
+    if isinstance(target, str):
+        return target
+    named = event.command.get("collection")
+    return named if isinstance(named, str) else ""
+
+
 class CommandLedger(monitoring.CommandListener):
     """Counts each command once when it starts; failures again under their own name. Cheap: one dict lookup."""
 
@@ -43,7 +54,7 @@ class CommandLedger(monitoring.CommandListener):
         self.service = service
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        db_commands.labels(self.service, event.command_name).inc()
+        db_commands.labels(self.service, event.command_name, collection_of(event)).inc()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         return None

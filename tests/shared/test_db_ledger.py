@@ -12,8 +12,8 @@ from opsdesk_shared.observability import SHARED_REGISTRY
 pytestmark = pytest.mark.integration
 
 
-def _count(service: str, command: str) -> float:
-    return db_commands.labels(service, command)._value.get()
+def _count(service: str, command: str, collection: str = "things") -> float:
+    return db_commands.labels(service, command, collection)._value.get()
 
 
 async def test_each_command_is_counted_under_its_name_for_the_service(database_url: str) -> None:
@@ -26,6 +26,7 @@ async def test_each_command_is_counted_under_its_name_for_the_service(database_u
         assert await coll.find_one({"_id": "a"}) is not None
         assert _count("ledger-test", "insert") - before_insert == 2
         assert _count("ledger-test", "find") - before_find == 1
+        assert _count("ledger-test", "find", "other") == 0  # counted under the collection it addressed
         await client.drop_database("opsdesk_ledger_test")
     finally:
         await client.close()
