@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,6 +45,11 @@ class ReadModels(Protocol):
         ...
 
     async def entity(self, collection: str, key: str) -> Document | None: ...
+
+    def batch(self) -> AbstractAsyncContextManager[None]:
+        """Writes made inside are stored together with those of other handlers at the same time (group commit), in
+        the order made: an entity before the buckets its event adds to, a clean-up after both; on leaving, stored."""
+        ...
 
     async def clear_pending(self, collection: str, key: str, event_id: str) -> None: ...
 

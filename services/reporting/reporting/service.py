@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from opsdesk_shared.contracts import Envelope, EventData
+from opsdesk_shared.errors import Contention
 
 from . import domain, periods, projection
 from .domain import Tally
@@ -18,6 +19,7 @@ from .ports import EventProjection, EventSource, ReadModels
 from .projection import STATE, Effects
 
 log = logging.getLogger(__name__)
+CONTENTION_RETRIES = 5
 
 
 async def project_event(envelope: Envelope, data: EventData, *, projection: EventProjection, tally: Tally) -> bool:
@@ -99,16 +101,26 @@ async def project(envelope: Envelope, *, models: ReadModels, live: LiveState | N
         outcome["fx"], outcome["doc"] = fx, new
         return new
 
-    await models.update_entity(collection, key, decide)
-    fx: Effects | None = outcome["fx"]
-    if fx:
-        await models.apply(fx)
-        await models.clear_pending(collection, key, event_id)
-        if live is not None:
-            live.add(fx)
-    created = outcome["doc"]
-    if created is not None and envelope.type == "ticket.created" and created.get("asset_tag"):
-        await _count_repeat(created, ticket_id=key, models=models)
+    for attempt in range(1, CONTENTION_RETRIES + 1):
+        outcome.update(fx=None, doc=None)
+        try:
+            # The entity, its buckets and the clean-up, stored together with the handlers running at once.
+            async with models.batch():
+                await models.update_entity(collection, key, decide)
+                fx: Effects | None = outcome["fx"]
+                if fx:
+                    await models.apply(fx)
+                    await models.clear_pending(collection, key, event_id)
+                created = outcome["doc"]
+                if created is not None and envelope.type == "ticket.created" and created.get("asset_tag"):
+                    await _count_repeat(created, ticket_id=key, models=models)
+            break
+        except Contention:
+            # Another replica wrote an entity of the round (MongoDB): read again and decide again.
+            if attempt == CONTENTION_RETRIES:
+                raise
+    if fx and live is not None:
+        live.add(fx)
     return outcome["doc"] is not None
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import builtins
 import copy
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,10 @@ class MemoryReadModels:
         if new is not None:
             check_document({**new, "_id": key})
             self.entities[(collection, key)] = {**new, "_id": key}
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        yield  # every write here is stored as it is made
 
     async def entity(self, collection: str, key: str) -> Document | None:
         doc = self.entities.get((collection, key))
