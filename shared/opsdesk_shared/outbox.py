@@ -7,6 +7,13 @@ Nats-Msg-Id, so JetStream drops the duplicate.
 
 Every steady-state operation addresses a document by `_id` alone, the only filter FerretDB v1's SQLite backend does
 not answer by scanning the collection. The one scan is the full sweep (at start-up, then rarely).
+
+Markers (`mark_pending`, a relay with `markers=True`) let the sweep find stored events without scanning. A write
+made inside a JetStream handler needs none (issue 17): its message is acknowledged only after the handler returns,
+so a process that dies between the write and the publish has the message redelivered, and the redelivered handler,
+finding its effect stored, sends what is still there (`relay_now`). Such a write is delivered with `marked=False`:
+no marker to delete after the publish, and when the publish fails the marker is noted then, so a crash before
+the redelivery leaves the events to the start-up sweep as well.
 """
 
 from __future__ import annotations
@@ -103,22 +110,31 @@ class OutboxRelay:
         self._last_full = float("-inf")
         self._periodic = Periodic(self.step, interval_s=interval_s, name=f"outbox-relay:{collection.name}")
 
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True) -> bool:
         """Publish events just written with `doc_id`; on failure they stay stored and are retried. True if all sent.
 
         Never raises: the change is committed once its document is written, so nothing after that may turn the
         caller's answer into an error. A clean-up that fails (the database died after the publish) leaves events
-        already sent in the document; the retry removes them, and republishing one is harmless (Nats-Msg-Id)."""
+        already sent in the document; the retry removes them, and republishing one is harmless (Nats-Msg-Id).
+
+        `marked=False`: the writer noted no marker (a write inside a JetStream handler, see the module docstring), so
+        none is deleted after the publish; if the publish fails, the marker is noted now, best effort, so that the
+        sweep after a crash still finds the events. The caller should then fail its message (it is redelivered)."""
         try:
             for event in events:
                 await self._publisher.publish(event)
         except Exception:
             log.warning("publish failed; the outbox relay will retry", exc_info=True)
             self._retry.add(doc_id)
+            if self._markers is not None and not marked:
+                try:
+                    await mark_pending(self._collection, doc_id)
+                except Exception:
+                    log.warning("could not note the unsent events' marker; the redelivery sends them", exc_info=True)
             return False
         try:
             await self._remove(doc_id, _stored(events))
-            if self._markers is not None:
+            if self._markers is not None and marked:
                 await self._markers.delete_one({"_id": doc_id})
         except Exception:
             log.warning("outbox clean-up failed after the publish; the relay will finish it", exc_info=True)
@@ -138,10 +154,12 @@ class OutboxRelay:
         return sent
 
     async def _remove(self, doc_id: Any, sent: list[Document]) -> None:
-        # $pull by the whole stored element: FerretDB v1 matches array elements by equality only, not by condition.
+        # One $pullAll of the whole stored elements, however many were sent (it was a $pull each): FerretDB v1 matches
+        # array elements by equality only, not by condition.
+        if not sent:
+            return
         async with document_lock(self._collection, doc_id):
-            for event in sent:
-                await self._collection.update_one({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: event}})
+            await self._collection.update_one({"_id": doc_id}, {"$pullAll": {OUTBOX_FIELD: sent}})
 
     async def _send_stored(self, doc_id: Any, stored: list[Document]) -> int:
         for raw in stored:
@@ -221,7 +239,7 @@ class MemoryOutbox:
     def store(self, doc_id: Any, events: Sequence[Envelope]) -> None:
         self.stored.setdefault(doc_id, []).extend(events)
 
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope]) -> bool:
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True) -> bool:
         if self.down:
             return False
         self.published.extend(events)

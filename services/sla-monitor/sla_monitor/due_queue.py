@@ -15,7 +15,7 @@ from opsdesk_shared.contracts import Envelope
 
 from .domain import Timer
 from .listing import TimerCursor, TimerFilter
-from .ports import Settle, StopOutcome, TimerStore
+from .ports import Settle, Settled, StopOutcome, TimerStore
 
 
 class DueQueue:
@@ -128,13 +128,13 @@ class ScheduledTimerStore:
             self._schedule(timer)
         return replaced
 
-    async def settle(self, key: str, decide: Settle) -> tuple[Timer | None, Timer | None]:
-        current, written = await self._inner.settle(key, decide)
-        if written is not None:
+    async def settle(self, key: str, decide: Settle) -> Settled:
+        settled = await self._inner.settle(key, decide)
+        if settled.written is not None:
             self.queue.discard(key)
             self.warnings.discard(key)
-            self._schedule(written)
-        return current, written
+            self._schedule(settled.written)
+        return settled
 
     async def restart(self, timer: Timer) -> bool:
         restarted = await self._inner.restart(timer)

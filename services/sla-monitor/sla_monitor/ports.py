@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.outbox import EventOutbox as EventOutbox
+from opsdesk_shared.outbox import EventOutbox as SharedOutbox
 
 from .calendar import BusinessCalendar
 from .domain import Timer
@@ -16,6 +16,23 @@ from .listing import TimerCursor, TimerFilter
 # Given the stored timer (None when there is none): what it becomes and the events that go with it, or None.
 Settle = Callable[[Timer | None], "tuple[Timer, Sequence[Envelope]] | None"]
 StopOutcome = Literal["stopped", "late", "not_running", "missing"]
+
+
+class Settled(NamedTuple):
+    """What `TimerStore.settle` read (None: no timer), what it wrote (None: nothing), and whether the document it read
+    still held events (its outbox): left unsent by a write whose publish failed or whose process died, or still in
+    flight from another handler. The caller relays them (issue 17: handler writes note no pending marker)."""
+
+    current: Timer | None
+    written: Timer | None
+    unsent: bool = False
+
+
+class EventOutbox(SharedOutbox, Protocol):
+    """The shared outbox port, with `marked=False` for events a JetStream handler wrote without a pending marker
+    (issue 17): the relay then deletes no marker after the publish, and notes one if the publish fails."""
+
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True) -> bool: ...
 
 
 class TimerStore(Protocol):
@@ -39,10 +56,10 @@ class TimerStore(Protocol):
         """Write `timer` over the stored one while that still has `expect`'s status, start and stop, with `events`
         in the same write (the outbox); False when it changed meanwhile."""
         ...
-    async def settle(self, key: str, decide: Settle) -> tuple[Timer | None, Timer | None]:
+    async def settle(self, key: str, decide: Settle) -> Settled:
         """Read the timer once, let `decide` say what it becomes (with the events stored in the same write, the
         outbox) or None, and write that unless the timer changed meanwhile: one read and one write by `_id`.
-        Returns (what was read, what was written or None)."""
+        Returns what was read, what was written (or None), and whether the read document held unsent events."""
         ...
     async def restart(self, timer: Timer) -> bool:
         """Replace an existing timer with this new running cycle (a repair's next progress update, a new engineer)."""

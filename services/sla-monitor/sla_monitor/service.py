@@ -1,4 +1,10 @@
-"""SLA use cases: start on the start event, stop on the stop event, warn and breach when a sweep finds time used."""
+"""SLA use cases: start on the start event, stop on the stop event, warn and breach when a sweep finds time used.
+
+The starts and stops run inside JetStream handlers and store their events with the timer (the outbox) without a
+pending marker (issue 17; adapters/mongo.py says why none is needed): so every path here that finds its effect
+already stored relays what is still stored with it (`outbox.relay_now`), and a publish that fails raises
+(`EventsNotSent`), so the message is delivered again instead of acknowledged with its events unsent.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from opsdesk_shared.contracts import (
     SlaWarningV1,
 )
 from opsdesk_shared.contracts.calendars import TimerView
+from opsdesk_shared.errors import Unavailable
 
 from . import domain, metrics
 from .calendar_book import CalendarBook
@@ -28,6 +35,18 @@ RESPONSE = "response"
 
 class UnknownCalendar(LookupError):
     """A policy names a calendar nobody defined."""
+
+
+class EventsNotSent(Unavailable):
+    """A handler's write is stored but its events were not published: the message must be delivered again, and the
+    redelivery finds the write and relays them. Transient (Unavailable): retried for as long as the bus refuses,
+    never dead-lettered for it (subscribe_events), so the redelivery that relays the events does come."""
+
+
+async def _relay_stored(key: str, outbox: EventOutbox | None) -> None:
+    """A redelivery found its effect stored: send whatever its first delivery left unsent (one read by `_id`)."""
+    if outbox is not None:
+        await outbox.relay_now(key)
 
 
 async def _add(timer: Timer, *, store: TimerStore, outbox: EventOutbox | None) -> bool:
@@ -48,8 +67,11 @@ async def start_timer(timer: Timer, *, store: TimerStore, outbox: EventOutbox | 
     if await _add(timer, store=store, outbox=outbox):
         return True
     existing = await store.get(timer.key)
-    if existing is None or existing.started_at is not None:
-        return False  # a redelivered start
+    if existing is None:
+        return False
+    if existing.started_at is not None:
+        await _relay_stored(timer.key, outbox)  # a redelivered start: its sla.timer_started may be stored unsent
+        return False
     return await _settle_early_stop(existing, timer, store=store, outbox=outbox)
 
 
@@ -85,9 +107,10 @@ async def _write(
 
 
 async def _announce(key: str, events: Sequence[EventData], envelopes: Sequence[Envelope], *, outbox: EventOutbox | None) -> None:
-    """Relay the events just stored with the timer `key`, and count the verdicts."""
-    if envelopes and outbox is not None:
-        await outbox.deliver(key, envelopes)
+    """Relay the events just stored with the timer `key` (a handler's write, no pending marker), and count the
+    verdicts. A failed publish raises EventsNotSent: the message comes again and its redelivery relays them."""
+    if envelopes and outbox is not None and not await outbox.deliver(key, envelopes, marked=False):
+        raise EventsNotSent(f"the events of timer {key} are stored but not published; the message will come again")
     for event in events:
         if isinstance(event, SlaTimerStoppedV1):
             metrics.outcomes.labels(event.timer, event.outcome).inc()
@@ -131,7 +154,8 @@ async def _next_cycle(timer: Timer, *, cancel: bool, store: TimerStore, outbox: 
         if existing.started_at is None:
             return await _settle_early_stop(existing, timer, store=store, outbox=outbox)  # a stop overtook this start
         if timer.started_at <= existing.started_at:
-            return False  # a redelivery of the start that made this cycle
+            await _relay_stored(timer.key, outbox)  # a redelivery of the start that made this cycle (or of an older one)
+            return False
         ended = domain.stop(existing, at=timer.started_at, cancel=cancel)
         if await _write(timer, expect=existing, events=ended[1] if ended else [], at=timer.started_at, store=store,
                         outbox=outbox, cycle=ended[0] if ended else existing, started=True):
@@ -179,7 +203,11 @@ async def _stop(
 
     # A few times at most: the start and the stop come through different consumers and can race each other.
     for _ in range(3):
-        current, written = await store.settle(key, decide)
+        current, written, unsent = await store.settle(key, decide)
+        if unsent and not (decided and written is not None):
+            # The timer holds events a write left unsent (this stop's first delivery died before its publish, or
+            # its publish failed): this redelivery sends them now.
+            await _relay_stored(key, outbox)
         if current is None:
             if not remember:
                 return False
@@ -193,6 +221,8 @@ async def _stop(
             continue  # changed meanwhile (MongoDB): decide again on what is stored now
         events, envelopes = decided[0]
         await _announce(key, events, envelopes, outbox=outbox)
+        if unsent:
+            await _relay_stored(key, outbox)  # what an earlier write left unsent in the document, with this stop's
         return written.status in ("stopped", "cancelled")
     return False
 
@@ -360,6 +390,12 @@ async def on_repair_updated(
             for name in REPAIR_TIMERS:
                 await start_timer(plan(name), store=store, outbox=outbox)
             return "started"
+        if progress.started_at == update.updated_at:
+            # A redelivery: its first delivery may have died after the progress clock and before the return clock,
+            # or before a publish. Each start again: one stored already relays what it still holds.
+            for name in REPAIR_TIMERS:
+                await start_timer(plan(name), store=store, outbox=outbox)
+            return "ignored"
         if progress.started_at is not None and progress.stopped_at is None and update.updated_at > progress.started_at:
             ended = await _next_cycle(plan(domain.REPAIR_PROGRESS), cancel=False, store=store, outbox=outbox)
             return "progress" if ended else "ignored"

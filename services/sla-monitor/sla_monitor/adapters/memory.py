@@ -19,7 +19,7 @@ from ..domain import Timer
 from ..escalation import Notification
 from ..holiday_data import YearSchedule
 from ..listing import TimerCursor, TimerFilter
-from ..ports import Settle, StopOutcome
+from ..ports import Settle, Settled, StopOutcome
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -87,14 +87,14 @@ class MemoryTimerStore:
         self.timers[timer.key] = _checked(timer, events)
         return True
 
-    async def settle(self, key: str, decide: Settle) -> tuple[Timer | None, Timer | None]:
+    async def settle(self, key: str, decide: Settle) -> Settled:
         current = self.timers.get(key)
         decision = decide(current)
         if current is None or decision is None:
-            return current, None
+            return Settled(current, None)
         timer, events = decision
         self.timers[key] = _checked(timer, events)
-        return current, timer
+        return Settled(current, timer)
 
     async def restart(self, timer: Timer) -> bool:
         current = self.timers.get(timer.key)

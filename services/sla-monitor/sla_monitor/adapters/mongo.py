@@ -1,4 +1,15 @@
-"""The SLA monitor's own database: one document per timer, keyed ticket:timer, carrying its outbox."""
+"""The SLA monitor's own database: one document per timer, keyed ticket:timer, carrying its outbox.
+
+Which writes note a pending marker (issue 17). The relay runs with markers (a million timers are too many to scan),
+so its sweep visits only marked timers. The writes the JetStream handlers make (`add`, `replace`, `settle`) note
+none: their message is acknowledged only after the handler returns, so if the process dies between the write and
+the publish the message comes again, and the redelivered handler finds its effect stored and calls `relay_now`
+(service.py: a redelivered start, a next cycle already written, a stop finding the timer stopped by this event or a
+later cycle); a publish that fails raises in the handler (the message is redelivered) and the relay notes the
+marker then (`deliver(..., marked=False)`), so a crash after that is swept too. Nothing stored without a marker
+waits on anything but a redelivery of the message that wrote it. The breach and warning sweeper (`mark_warned`,
+`mark_breached`) has no message behind it: those writes keep their marker.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +30,7 @@ from ..domain import Timer
 from ..escalation import Notification
 from ..holiday_data import YearSchedule
 from ..listing import TimerCursor, TimerFilter
-from ..ports import Settle, StopOutcome
+from ..ports import Settle, Settled, StopOutcome
 from .slots import TimerSlots
 
 
@@ -50,8 +61,7 @@ class MongoTimerStore:
             await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
         doc: Document = {"_id": timer.key, **timer.model_dump()}
         if events:
-            await mark_pending(self._timers, timer.key)  # the relay finds them by `_id` after a crash
-            doc.update(outbox_fields(events))
+            doc.update(outbox_fields(events))  # no marker: a handler's write (see the module docstring)
         try:
             await self._timers.insert_one(doc)
         except DuplicateKeyError:
@@ -119,36 +129,35 @@ class MongoTimerStore:
             await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
         update: Document = {"$set": timer.model_dump()}
         if events:
-            await mark_pending(self._timers, timer.key)
             update["$push"] = outbox_push(events)
         return await update_if(
             self._timers, timer.key,
             expect={"status": expect.status, "started_at": expect.started_at, "stopped_at": expect.stopped_at}, update=update,
         )
 
-    async def settle(self, key: str, decide: Settle) -> tuple[Timer | None, Timer | None]:
+    async def settle(self, key: str, decide: Settle) -> Settled:
         """One read and one write by `_id` under the document lock (issue 17: a stop was a read, then update_if's
         read again on FerretDB, then the write). On MongoDB the write is filtered on the status, start and stop it
         was decided from, so a concurrent change makes it miss; on FerretDB the lock keeps read and write together."""
         async with document_lock(self._timers, key):
             doc = await self._timers.find_one({"_id": key})
             current = _from_doc(doc) if doc else None
+            unsent = bool(doc and doc.get(OUTBOX_FIELD))
             decision = decide(current)
             if current is None or decision is None:
-                return current, None
+                return Settled(current, None, unsent)
             timer, events = decision
             if timer.status == "running":
                 await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
             update: Document = {"$set": timer.model_dump()}
             if events:
-                await mark_pending(self._timers, key)
                 update["$push"] = outbox_push(events)
             if await is_ferretdb(self._timers.database.client):
                 await self._timers.update_one({"_id": key}, update)
-                return current, timer
+                return Settled(current, timer, unsent)
             expect = {"status": current.status, "started_at": current.started_at, "stopped_at": current.stopped_at}
             result = await self._timers.update_one({"_id": key, **expect}, update)
-            return current, (timer if result.matched_count == 1 else None)
+            return Settled(current, timer if result.matched_count == 1 else None, unsent)
 
     async def restart(self, timer: Timer) -> bool:
         await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
@@ -173,7 +182,7 @@ class MongoTimerStore:
         return [_from_doc(doc) async for doc in cursor.sort([("due_at", 1), ("_id", 1)]).limit(limit)]
 
     async def mark_warned(self, timer: Timer, events: Sequence[Envelope]) -> bool:
-        await mark_pending(self._timers, timer.key)
+        await mark_pending(self._timers, timer.key)  # the sweeper's write: no message redelivers it
         if timer.due_at is not None:
             await self.slots.reindex_due(timer.key, timer.due_at)
         return await update_if(

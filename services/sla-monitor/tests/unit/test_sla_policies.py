@@ -10,9 +10,8 @@ import pytest
 from sla_monitor import calendar_service, domain, service
 from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryOutbox, MemoryTimerStore
 from sla_monitor.calendar_book import CalendarBook
-from sla_monitor.domain import Timer
 from sla_monitor.due_queue import ScheduledTimerStore
-from sla_monitor.ports import Settle
+from sla_monitor.ports import Settle, Settled
 from sla_monitor.settings import SlaSettings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -160,12 +159,12 @@ async def test_a_stop_racing_its_start_still_stops_the_timer(book: CalendarBook)
     real_settle = store.settle
     calls = 0
 
-    async def start_sneaks_in(key: str, decide: Settle) -> tuple[Timer | None, Timer | None]:
+    async def start_sneaks_in(key: str, decide: Settle) -> Settled:
         nonlocal calls
         calls += 1
         if calls == 1:
             await service.start_new_cycle(policy, ticket_id="t", started_at=at, book=book, store=store)
-            return None, None  # what the stop saw before the start landed
+            return Settled(None, None)  # what the stop saw before the start landed
         return await real_settle(key, decide)
 
     store.settle = start_sneaks_in  # type: ignore[method-assign]
