@@ -37,6 +37,8 @@ from .settings import AssetsSettings
 log = logging.getLogger(__name__)
 
 DEFAULT_BODY_BYTES = 64 * 1024
+# Ticket mappings kept in memory (a few hundred bytes each): the open tickets of a busy month.
+LINKS_REMEMBERED = 20_000
 IMPORT_PATH = "/api/v1/register/import"
 
 
@@ -99,7 +101,9 @@ def create_app(settings: AssetsSettings, adapters: Adapters | None = None) -> Fa
         repairs = SealedMongoRepairStore(db, audit_key=settings.audit_key_bytes)
         relay = OutboxRelay(repairs.collection, pub, interval_s=interval)
         docs: dict[str, MongoDocs] = {
-            name: MongoDocs(db[name], pub if evented else None, relay_interval_s=interval)
+            # A ticket's mappings are read and rewritten by each of its events: remembered (issue 17).
+            name: MongoDocs(db[name], pub if evented else None, relay_interval_s=interval,
+                            remember=LINKS_REMEMBERED if name == "asset_links" else 0)
             for name, evented in (
                 ("asset_types", False), ("relations", False), ("graph_log", True), ("meta", False), ("baselines", False),
                 ("audits", True), ("inspections", True), ("inspection_index", False), ("spares", True), ("loans", True),

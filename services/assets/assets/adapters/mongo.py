@@ -3,6 +3,8 @@ relations, audits, inspections, spares, loans and projections. Every steady-stat
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -36,16 +38,42 @@ class MongoDocs:
     """Docs in one collection. With a publisher, events are written into the document (`_outbox`, with a pending
     marker so the relay never scans) and relayed at once; the relay retries what fails."""
 
-    def __init__(self, collection: AsyncCollection[Document], publisher: Publisher | None = None, *, relay_interval_s: float = 1.0) -> None:
+    def __init__(
+        self, collection: AsyncCollection[Document], publisher: Publisher | None = None, *, relay_interval_s: float = 1.0,
+        remember: int = 0,
+    ) -> None:
         self.collection = collection
         self.relay = OutboxRelay(collection, publisher, interval_s=relay_interval_s, markers=True) if publisher else None
+        if remember and publisher is not None:
+            raise ValueError("a collection with an outbox changes behind the memory's back (the relay's clean-up)")
+        # Issue 17: up to `remember` documents as this process last read or wrote them, so a read-modify-write of a
+        # document it wrote needs no read first (a ticket's mappings: three reads a ticket). The database stays the
+        # truth: every write is still a compare-and-set on `_v` (on MongoDB in the filter; on FerretDB v1, one
+        # process per service, the remembered copy is the check), and a write that misses forgets the copy.
+        self._known: OrderedDict[str, Doc] | None = OrderedDict() if remember else None
+        self._remember_max = remember
+
+    def _keep(self, key: str, doc: Doc) -> None:
+        if self._known is not None:
+            self._known[key] = copy.deepcopy(doc)
+            self._known.move_to_end(key)
+            while len(self._known) > self._remember_max:
+                self._known.popitem(last=False)
+
+    def _forget(self, key: str) -> None:
+        if self._known is not None:
+            self._known.pop(key, None)
 
     async def _emit(self, key: str, events: Sequence[Envelope]) -> None:
         if events and self.relay is not None:
             await self.relay.deliver(key, events)
 
     async def get(self, key: str) -> Doc | None:
+        if self._known is not None and key in self._known:
+            return copy.deepcopy(self._known[key])
         doc = await self.collection.find_one({"_id": key})
+        if doc is not None:
+            self._keep(key, strip_outbox(doc))
         return strip_outbox(doc) if doc is not None else None
 
     async def create(self, key: str, doc: Doc, events: Sequence[Envelope] = ()) -> None:
@@ -54,7 +82,12 @@ class MongoDocs:
         try:
             await self.collection.insert_one({**doc, "_id": key, **(outbox_fields(events) if events else {})})
         except DuplicateKeyError:
+            self._forget(key)
             raise DuplicateKey(key) from None
+        except BaseException:
+            self._forget(key)  # it may or may not have landed
+            raise
+        self._keep(key, {**doc, "_id": key})
         await self._emit(key, events)
 
     async def _replace(
@@ -73,25 +106,35 @@ class MongoDocs:
 
     async def put(self, key: str, doc: Doc, events: Sequence[Envelope] = ()) -> None:
         async with document_lock(self.collection, key):
+            self._forget(key)
             await self._replace(key, doc, events, {"_id": key}, upsert=True)
+            self._keep(key, {**doc, "_id": key})
         await self._emit(key, events)
 
     async def replace_if(self, key: str, doc: Doc, *, expect: Doc, events: Sequence[Envelope] = ()) -> bool:
         async with document_lock(self.collection, key):
+            known = self._known.pop(key, None) if self._known is not None else None
+            # The remembered copy is forgotten until the write is known to have landed.
             if await is_ferretdb(self.collection.database.client):
-                # FerretDB would scan for any filter beyond _id: check here, under the lock, instead. The same read
-                # brings the outbox the replace keeps (issue 17: one read fewer per change).
-                current = await self.collection.find_one({"_id": key}, {**{k: 1 for k in expect}, OUTBOX_FIELD: 1})
+                # FerretDB would scan for any filter beyond _id: check here, under the lock, instead. The same
+                # read brings the outbox the replace keeps (issue 17: one read fewer per change); a copy this
+                # process remembers is that read (no outbox here, and no other process writes on FerretDB v1).
+                current = known if known is not None else await self.collection.find_one(
+                    {"_id": key}, {**{k: 1 for k in expect}, OUTBOX_FIELD: 1})
                 if current is None or any(current.get(k) != v for k, v in expect.items()):
                     return False
                 done = await self._replace(key, doc, events, {"_id": key}, upsert=False, current=current)
             else:
                 done = await self._replace(key, doc, events, {"_id": key, **expect}, upsert=False)
+            if done:
+                self._keep(key, {**doc, "_id": key})
         if done:
             await self._emit(key, events)
         return done
 
     async def create_many(self, docs: Sequence[tuple[str, Doc]]) -> None:
+        for key, _doc in docs:
+            self._forget(key)
         for start in range(0, len(docs), BATCH):
             chunk = [{**doc, "_id": key} for key, doc in docs[start:start + BATCH]]
             try:
@@ -101,6 +144,7 @@ class MongoDocs:
 
     async def delete(self, key: str) -> bool:
         async with document_lock(self.collection, key):
+            self._forget(key)
             return (await self.collection.delete_one({"_id": key})).deleted_count == 1
 
     async def scan(self, fields: Sequence[str] | None = None) -> AsyncIterator[Doc]:
@@ -113,6 +157,7 @@ class MongoDocs:
 
     async def incr(self, key: str, field: str, by: int = 1) -> int:
         async with document_lock(self.collection, key):
+            self._forget(key)
             doc = await self.collection.find_one_and_update(
                 {"_id": key}, {"$inc": {field: by}}, upsert=True, return_document=ReturnDocument.AFTER
             )

@@ -97,3 +97,39 @@ async def test_a_state_heard_before_ticket_created_still_reaches_the_asset_view(
 
     asset = await links.get(TAG)
     assert asset is not None and asset["tickets"]["t-3"]["status"] == "assigned"
+
+
+async def test_with_the_mappings_remembered_a_tickets_events_read_only_the_asset_it_had_not_seen(counted: tuple[Any, CommandTally]) -> None:
+    """main.py remembers asset_links (issue 17): a document this process wrote is not read again before it is
+    rewritten; the write stays a compare-and-set on `_v`. The same three events as above: 7 finds before, now 1."""
+    db, commands = counted
+    links = MongoDocs(db["asset_links"], remember=100)
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    created = TicketCreatedV1(ticket_id="t-4", number="INC-2026-000004", title="打印機卡紙", channel="hotline",
+                              service_code="RS-REPAIR", requester=Requester(name="王小明"), asset_tag=TAG, reported_at=at)
+    assigned = TicketAssignedV1(ticket_id="t-4", assignment_id="a-4", engineer_id="E-7", engineer_name="李華",
+                                reason="nearest", assigned_at=at + timedelta(seconds=1))
+    changed = TicketStatusChangedV1(ticket_id="t-4", number="INC-2026-000004", old_status="new", new_status="assigned",
+                                    service_code="RS-REPAIR", priority="P3", by="dispatch", changed_at=at + timedelta(seconds=1))
+    await is_ferretdb(db.client)
+    commands.clear()
+
+    for event in (created, assigned, changed):
+        assert await service_ops.on_ticket_event(event, links=links)
+
+    assert commands.names["find"] == 1, dict(commands.names)  # the asset's document, never seen before
+    assert commands.names["insert"] == 3 and commands.names["update"] == 3, dict(commands.names)
+    fresh = MongoDocs(db["asset_links"])  # what the database holds, read by a process that remembers nothing
+    ticket = await fresh.get("ticket:t-4")
+    assert ticket is not None and ticket["engineer_id"] == "E-7" and ticket["state"]["status"] == "assigned"
+    asset = await fresh.get(TAG)
+    assert asset is not None and asset["tickets"]["t-4"]["status"] == "assigned"
+
+
+def test_a_collection_with_an_outbox_is_not_remembered(mongo_db: Any) -> None:
+    class Nowhere:
+        async def publish(self, envelope: Any) -> None:
+            return None
+
+    with pytest.raises(ValueError):
+        MongoDocs(mongo_db["spares"], Nowhere(), remember=10)
