@@ -9,6 +9,12 @@ rolls forward.
 Slots are written before the timer itself, so a crash leaves at worst a key whose timer does not exist, which the
 sweep skips; entries are never removed (a stopped timer is skipped when its slot comes due), and a duplicate entry
 (a redelivered start) is harmless: the due queue keeps one per key.
+
+Entries for one slot are written together (issue 17): the handlers of a pulled batch start their clocks at once,
+and clocks started in the same second on the same policy fall due in the same slot. Each `index` call queues its
+entry and takes the slot's document lock; the holder writes every entry queued for that slot in one `$push $each`,
+and a caller whose entry went out with another's write returns without writing. Every caller still returns only
+once its own entry is stored (or raises if that write failed), so the slot is still written before the timer.
 """
 
 from __future__ import annotations
@@ -51,16 +57,35 @@ def _from_ms(ms: int) -> datetime:
 class TimerSlots:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._slots = db["timer_slots"]
+        # Entries waiting for their slot's next write, with what each caller waits on.
+        self._queued: dict[str, list[tuple[Document, asyncio.Future[None]]]] = {}
 
     async def index(self, key: str, *, due_at: datetime | None, warning_at: datetime | None) -> None:
-        """One entry, in the slot of the timer's first moment (its warning, else its due time), carrying both."""
+        """One entry, in the slot of the timer's first moment (its warning, else its due time), carrying both; with
+        the entries other callers queued for that slot meanwhile, in one write (see the module docstring)."""
         first = min((at for at in (warning_at, due_at) if at is not None), default=None)
         if first is None:
             return
         entry = {"k": key, "t": _ms(due_at) if due_at else None, "w": _ms(warning_at) if warning_at else None}
         sid = slot_id("t", first)
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued.setdefault(sid, []).append((entry, stored))
         async with document_lock(self._slots, sid):
-            await self._slots.update_one({"_id": sid}, {"$push": {"entries": entry}}, upsert=True)
+            if stored.done():
+                return stored.result()  # written with another caller's entries (raises if that write failed)
+            batch = self._queued.pop(sid)
+            try:
+                await self._slots.update_one(
+                    {"_id": sid}, {"$push": {"entries": {"$each": [e for e, _ in batch]}}}, upsert=True
+                )
+            except Exception as exc:
+                for _, waiting in batch:
+                    if waiting is not stored:
+                        waiting.set_exception(exc)
+                raise
+            for _, waiting in batch:
+                if waiting is not stored:
+                    waiting.set_result(None)
 
     async def reindex_due(self, key: str, due_at: datetime) -> None:
         """After the warning, the timer must still be found by its due time (which can lie in a later slot)."""

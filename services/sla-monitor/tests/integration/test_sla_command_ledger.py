@@ -8,6 +8,7 @@ the relay's clean-up is one $pullAll: a start is 3 commands (it was 5), a stop 3
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,3 +149,46 @@ async def test_one_tickets_clocks_cost_three_commands_a_start_and_three_a_stop(c
         "sla.timer_started", "sla.timer_stopped"]
     assert await inner.collection.count_documents({"_outbox.0": {"$exists": True}}) == 0
     assert await pending_collection(inner.collection).count_documents({}) == 0
+
+
+async def test_a_pulled_batch_of_starts_writes_their_shared_slot_once_or_twice(counted: tuple[Any, CommandTally], t0: datetime) -> None:
+    """32 ticket.created handled at once (a pulled batch) start clocks due in the same second: their slot entries go
+    out together, the first alone (it found the slot free), the other 31 in one write; 32 slot writes before."""
+    db, commands = counted
+    inner = MongoTimerStore(db)
+    store = ScheduledTimerStore(inner)
+    relay = OutboxRelay(inner.collection, Published(), markers=True)
+    await store.get("warm-up")
+    commands.clear()
+    timers = [
+        domain.start_timer(ticket_id=f"tkt-b{i}", name="response", started_at=t0, duration=60 * MINUTE, correlation_id="c")
+        for i in range(32)
+    ]
+
+    assert all(await asyncio.gather(*(service.start_timer(t, store=store, outbox=relay) for t in timers)))
+
+    writes = commands.names["insert"] + commands.names["update"]
+    assert writes - 32 - 32 <= 2, dict(commands.names)  # less each timer's insert and its outbox's $pullAll
+    rows = await inner.slots.read(t0, t0 + 61 * MINUTE)
+    assert sorted(k for k, _, _ in rows) == sorted(t.key for t in timers)
+
+
+async def test_a_failed_slot_write_fails_every_start_it_carried(counted: tuple[Any, CommandTally], t0: datetime) -> None:
+    """A start returns only once its own slot entry is stored: when the shared write fails, each caller raises."""
+    db, _ = counted
+    slots = MongoTimerStore(db).slots
+    real = slots._slots
+
+    class Refusing:
+        async def update_one(self, *args: Any, **kwargs: Any) -> Any:
+            await asyncio.sleep(0.01)
+            raise ConnectionError("database away")
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    slots._slots = Refusing()  # type: ignore[assignment]
+    results = await asyncio.gather(
+        *(slots.index(f"k{i}", due_at=t0, warning_at=None) for i in range(5)), return_exceptions=True
+    )
+    assert [type(r) for r in results] == [ConnectionError] * 5
