@@ -9,20 +9,29 @@ the relay's clean-up is one $pullAll: a start is 3 commands (it was 5), a stop 3
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 
-from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.db_ledger import CommandTally, tallied_client
+from opsdesk_shared.contracts import Envelope, TicketAssignedV1
+from opsdesk_shared.db_ledger import DRIVER_COMMANDS, CommandTally, collection_of, tallied_client
 from opsdesk_shared.mongo import is_ferretdb
 from opsdesk_shared.outbox import OutboxRelay, pending_collection
 from sla_monitor import calendar_service, domain, service
 from sla_monitor.adapters.memory import MemoryCalendarStore
-from sla_monitor.adapters.mongo import MongoTimerStore
+from sla_monitor.adapters.mongo import MongoHolderStore, MongoNotificationStore, MongoTimerStore
+from sla_monitor.calendar_book import BookHolder
 from sla_monitor.due_queue import ScheduledTimerStore
+from sla_monitor.entrypoints import bus
+from sla_monitor.notifications import bus as notification_bus
+from sla_monitor.notifications.inbox import MongoInboxStore
+from sla_monitor.notifications.service import NotificationWiring, seed_role_defaults
+from sla_monitor.notifications.stores import MongoNumberStore, MongoPreferenceStore
+from sla_monitor.settings import SlaSettings
 
 pytestmark = pytest.mark.integration
 
@@ -192,3 +201,72 @@ async def test_a_failed_slot_write_fails_every_start_it_carried(counted: tuple[A
         *(slots.index(f"k{i}", due_at=t0, warning_at=None) for i in range(5)), return_exceptions=True
     )
     assert [type(r) for r in results] == [ConnectionError] * 5
+
+
+class ByCollection(monitoring.CommandListener):
+    """Commands by (name, collection), the driver's own left out: where a ticket's commands go."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[tuple[str, str]] = collections.Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in DRIVER_COMMANDS:
+            self.counts[(event.command_name, collection_of(event))] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
+
+
+async def test_a_ticket_through_the_monitors_handlers_costs_twenty_two_commands(
+    database_url: str, database_name: str, monkeypatch: pytest.MonkeyPatch, ticket_created: Any, t0: datetime,
+) -> None:
+    """ticket.created and ticket.assigned through the handlers main.py registers (clocks, holders, notices), on the
+    stores main.py wires: 32 commands a ticket with the pending markers, 22 now (issue 17)."""
+    handlers: dict[str, Any] = {}
+
+    def capture(broker: Any, *, subject: str, durable: str, handler: Any, **_: Any) -> None:
+        handlers[durable] = handler
+
+    monkeypatch.setattr(bus, "subscribe_events", capture)
+    monkeypatch.setattr(notification_bus, "subscribe_events", capture)
+    tally = ByCollection()
+    client: AsyncMongoClient[Any] = AsyncMongoClient(database_url, tz_aware=True, event_listeners=[tally])
+    try:
+        db = client[database_name]
+        timers = MongoTimerStore(db)
+        book = BookHolder(await calendar_service.load_book(MemoryCalendarStore()))
+        notifications, holders, preferences = MongoNotificationStore(db), MongoHolderStore(db), MongoPreferenceStore(db)
+        bus.register(None, store=ScheduledTimerStore(timers), holder=book, notifications=notifications,  # type: ignore[arg-type]
+                     settings=SlaSettings(), outbox=OutboxRelay(timers.collection, Published(), markers=True), holders=holders)
+        await seed_role_defaults(prefs=preferences, now=t0)
+        wired = NotificationWiring(store=notifications, preferences=preferences, channels={}, sender=None,
+                                   inbox=MongoInboxStore(db), numbers=MongoNumberStore(db))
+        notification_bus.register(None, wired=wired, book=book, holders=holders, max_deliver=5, ack_wait_s=30)  # type: ignore[arg-type]
+        tally.counts.clear()
+        tickets = 5
+        for _ in range(tickets):
+            envelope, ticket = ticket_created(reported_at=t0)
+            for durable in ("sla-ticket-created", "sla-notify-authorization"):
+                await handlers[durable](envelope, ticket)
+            assigned = TicketAssignedV1(ticket_id=ticket.ticket_id, assignment_id="a-1", engineer_id="eng-1", engineer_name="李華",
+                                        reason="nearest", assigned_at=t0 + 5 * MINUTE)
+            envelope = Envelope.wrap(assigned, producer="dispatch", correlation_id="c", subject_id=ticket.ticket_id)
+            for durable in ("sla-ticket-assigned", "sla-notify-assigned"):
+                await handlers[durable](envelope, assigned)
+        per_ticket = {f"{name} {collection}": n / tickets for (name, collection), n in tally.counts.items()}
+
+        # Three starts (slot entry, timer with its event, $pullAll), two stops (read, write, $pullAll), the guidance
+        # look-up, the holder, the ticket's number and title (kept, then read for the notice), the engineer's and
+        # the role's preference, the notice. No timers_outbox_pending: 5 inserts and 5 deletes a ticket before.
+        assert per_ticket == {
+            "update timers": 7, "insert timers": 3, "find timers": 3, "update timer_slots": 3,
+            "insert holders": 1, "update ticket_numbers": 1, "find ticket_numbers": 1,
+            "find notification_preferences": 2, "insert notifications": 1,
+        }, per_ticket
+        assert sum(per_ticket.values()) == 22
+    finally:
+        await client.drop_database(database_name)
+        await client.close()
