@@ -17,6 +17,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 import opsdesk_shared.audit_store as audit_store
 from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.group_commit import GroupCommit, Round
 from opsdesk_shared.mongo import Document, document_lock, modify, update_if
 from opsdesk_shared.outbox import OUTBOX_FIELD, mark_pending, outbox_fields, outbox_push, strip_outbox
 
@@ -188,12 +189,19 @@ def _safe_key(key: str) -> str:
     return key.replace(".", "_").replace("$", "_")
 
 
+class _CountRound(Round):
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.inc: dict[str, int] = {}
+
+
 class MongoSuggestionStore:
     """One document per ticket (one per ticket ever: its events are noted with `mark_pending`, relay with markers)."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["suggestions"]
         self._stats = db["kb_stats"]
+        self._counts: GroupCommit[_CountRound] = GroupCommit(_CountRound, self._store_counts)
 
     async def add(self, suggestion: Suggestion, events: Sequence[Envelope]) -> bool:
         doc = suggestion.model_dump()
@@ -258,11 +266,21 @@ class MongoSuggestionStore:
         return Suggestion.model_validate({**fields, "ticket_id": ticket_id})
 
     async def count(self, counters: dict[str, int], *, article_id: str | None = None, article_delta: int = 1) -> None:
+        """Add to the deflection totals. Every ticket adds to the one document: the handlers counting at the same
+        time are summed into one `$inc` per round (group commit, issue 17), and each returns once its round is stored."""
         inc: dict[str, int] = {f"totals.{_safe_key(k)}": v for k, v in counters.items()}
         if article_id is not None:
             inc[f"articles.{_safe_key(article_id)}"] = article_delta
-        async with document_lock(self._stats, "deflection"):
-            await self._stats.update_one({"_id": "deflection"}, {"$inc": inc}, upsert=True)
+        round_ = self._counts.open
+        round_.units += 1
+        for path, n in inc.items():
+            round_.inc[path] = round_.inc.get(path, 0) + n
+        await self._counts.commit(round_)
+
+    async def _store_counts(self, round_: _CountRound) -> None:
+        if round_.inc:
+            async with document_lock(self._stats, "deflection"):
+                await self._stats.update_one({"_id": "deflection"}, {"$inc": round_.inc}, upsert=True)
 
     async def totals(self) -> tuple[dict[str, int], dict[str, int]]:
         doc = await self._stats.find_one({"_id": "deflection"}) or {}

@@ -83,3 +83,18 @@ async def test_a_resolution_is_one_read_and_one_write(
     assert count.names["find"] + count.names["update"] == 2  # before: 3 (the change read back)
     assert resolved == await suggestions.get(t.ticket_id)
     assert await suggestions.resolve(t.ticket_id, article_id="kb-1", at_desk=True, at=now) is None
+
+
+async def test_counts_of_handlers_at_the_same_time_are_one_write_and_none_is_lost(counted: tuple[Any, CommandTally]) -> None:
+    """Every new ticket adds to the one deflection document: 32 handlers at once were 32 updates in a row (one lock);
+    their counts are summed into one `$inc` per round now (group commit)."""
+    import asyncio
+
+    db, count = counted
+    suggestions = mongo.MongoSuggestionStore(db)
+    await suggestions.count({"tickets": 1, "suggested": 1})  # the document exists; the connection is signed in
+    count.clear()
+    await asyncio.gather(*(suggestions.count({"tickets": 1, "suggested": n % 2}) for n in range(32)))
+    assert count.names["update"] <= 2, dict(count.names)  # the first alone, the other 31 together
+    totals, _ = await suggestions.totals()
+    assert totals == {"tickets": 33, "suggested": 17}
