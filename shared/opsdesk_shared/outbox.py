@@ -110,7 +110,7 @@ class OutboxRelay:
         self._last_full = float("-inf")
         self._periodic = Periodic(self.step, interval_s=interval_s, name=f"outbox-relay:{collection.name}")
 
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True) -> bool:
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True, clean: bool = True) -> bool:
         """Publish events just written with `doc_id`; on failure they stay stored and are retried. True if all sent.
 
         Never raises: the change is committed once its document is written, so nothing after that may turn the
@@ -119,7 +119,10 @@ class OutboxRelay:
 
         `marked=False`: the writer noted no marker (a write inside a JetStream handler, see the module docstring), so
         none is deleted after the publish; if the publish fails, the marker is noted now, best effort, so that the
-        sweep after a crash still finds the events. The caller should then fail its message (it is redelivered)."""
+        sweep after a crash still finds the events. The caller should then fail its message (it is redelivered).
+
+        `clean=False` leaves the sent events in the document (no clean-up command): for events any later relay may
+        send again without harm, which the owner's next write of the document sends again and clears with its own."""
         try:
             for event in events:
                 await self._publisher.publish(event)
@@ -132,6 +135,8 @@ class OutboxRelay:
                 except Exception:
                     log.warning("could not note the unsent events' marker; the redelivery sends them", exc_info=True)
             return False
+        if not clean:
+            return True
         try:
             await self._remove(doc_id, _stored(events))
             if self._markers is not None and marked:
@@ -239,12 +244,12 @@ class MemoryOutbox:
     def store(self, doc_id: Any, events: Sequence[Envelope]) -> None:
         self.stored.setdefault(doc_id, []).extend(events)
 
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True) -> bool:
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True, clean: bool = True) -> bool:
         if self.down:
             return False
         self.published.extend(events)
         sent = {e.event_id for e in events}
-        if doc_id in self.stored:
+        if clean and doc_id in self.stored:
             self.stored[doc_id] = [e for e in self.stored[doc_id] if e.event_id not in sent]
         return True
 

@@ -19,20 +19,24 @@ StopOutcome = Literal["stopped", "late", "not_running", "missing"]
 
 
 class Settled(NamedTuple):
-    """What `TimerStore.settle` read (None: no timer), what it wrote (None: nothing), and whether the document it read
-    still held events (its outbox): left unsent by a write whose publish failed or whose process died, or still in
-    flight from another handler. The caller relays them (issue 17: handler writes note no pending marker)."""
+    """What `TimerStore.settle` read (None: no timer), what it wrote (None: nothing), and the events the document it
+    read still held (its outbox): the start's sla.timer_started, left there after its publish (service._add), or
+    events a write left unsent (its publish failed, its process died). The caller sends them again with its own
+    and clears them in the same clean-up (issue 17)."""
 
     current: Timer | None
     written: Timer | None
-    unsent: bool = False
+    stored: tuple[Envelope, ...] = ()
 
 
 class EventOutbox(SharedOutbox, Protocol):
     """The shared outbox port, with `marked=False` for events a JetStream handler wrote without a pending marker
-    (issue 17): the relay then deletes no marker after the publish, and notes one if the publish fails."""
+    (issue 17): the relay then deletes no marker after the publish, and notes one if the publish fails; and
+    `clean=False` for events left in the document after their publish (a start's sla.timer_started)."""
 
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True) -> bool: ...
+    async def deliver(
+        self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True, clean: bool = True
+    ) -> bool: ...
 
 
 class TimerStore(Protocol):
@@ -59,7 +63,7 @@ class TimerStore(Protocol):
     async def settle(self, key: str, decide: Settle) -> Settled:
         """Read the timer once, let `decide` say what it becomes (with the events stored in the same write, the
         outbox) or None, and write that unless the timer changed meanwhile: one read and one write by `_id`.
-        Returns what was read, what was written (or None), and whether the read document held unsent events."""
+        Returns what was read, what was written (or None), and the events the read document still held."""
         ...
     async def restart(self, timer: Timer) -> bool:
         """Replace an existing timer with this new running cycle (a repair's next progress update, a new engineer)."""

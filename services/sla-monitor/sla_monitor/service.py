@@ -4,6 +4,9 @@ The starts and stops run inside JetStream handlers and store their events with t
 pending marker (issue 17; adapters/mongo.py says why none is needed): so every path here that finds its effect
 already stored relays what is still stored with it (`outbox.relay_now`), and a publish that fails raises
 (`EventsNotSent`), so the message is delivered again instead of acknowledged with its events unsent.
+A start's sla.timer_started stays in the timer's outbox after its publish (its clean-up folded into the stop's):
+the stop reads the timer anyway, sends it again before its verdict (JetStream drops the copy within its duplicate
+window; after it, reporting counts the cycle once by timer and start) and clears both with one `$pullAll`.
 """
 
 from __future__ import annotations
@@ -57,7 +60,9 @@ async def _add(timer: Timer, *, store: TimerStore, outbox: EventOutbox | None) -
     envelopes = [envelope_for(started[0], timer, timer.started_at)]
     if not await store.add(timer, events=envelopes):
         return False
-    await _announce(timer.key, started, envelopes, outbox=outbox)
+    # Left in the timer's outbox after the publish (no clean-up command): sending it again is harmless (its id is
+    # fixed by the cycle; reporting counts a cycle once), and the stop sends it again with its verdict and clears both.
+    await _announce(timer.key, started, envelopes, outbox=outbox, clean=False)
     return True
 
 
@@ -106,10 +111,13 @@ async def _write(
     return True
 
 
-async def _announce(key: str, events: Sequence[EventData], envelopes: Sequence[Envelope], *, outbox: EventOutbox | None) -> None:
-    """Relay the events just stored with the timer `key` (a handler's write, no pending marker), and count the
-    verdicts. A failed publish raises EventsNotSent: the message comes again and its redelivery relays them."""
-    if envelopes and outbox is not None and not await outbox.deliver(key, envelopes, marked=False):
+async def _announce(
+    key: str, events: Sequence[EventData], envelopes: Sequence[Envelope], *, outbox: EventOutbox | None, clean: bool = True,
+) -> None:
+    """Relay the events stored with the timer `key` (a handler's write, no pending marker), and count the verdicts
+    (`events`: the ones this write decided). A failed publish raises EventsNotSent: the message comes again and its
+    redelivery relays them. `clean=False`: the sent events stay in the document (see _add)."""
+    if envelopes and outbox is not None and not await outbox.deliver(key, envelopes, marked=False, clean=clean):
         raise EventsNotSent(f"the events of timer {key} are stored but not published; the message will come again")
     for event in events:
         if isinstance(event, SlaTimerStoppedV1):
@@ -203,10 +211,10 @@ async def _stop(
 
     # A few times at most: the start and the stop come through different consumers and can race each other.
     for _ in range(3):
-        current, written, unsent = await store.settle(key, decide)
-        if unsent and not (decided and written is not None):
-            # The timer holds events a write left unsent (this stop's first delivery died before its publish, or
-            # its publish failed): this redelivery sends them now.
+        current, written, stored = await store.settle(key, decide)
+        if stored and not (decided and written is not None):
+            # Nothing to write, but the timer holds events: a write left them unsent (this stop's first delivery
+            # died before its publish, or its publish failed), and this redelivery sends them now.
             await _relay_stored(key, outbox)
         if current is None:
             if not remember:
@@ -220,9 +228,9 @@ async def _stop(
         if written is None:
             continue  # changed meanwhile (MongoDB): decide again on what is stored now
         events, envelopes = decided[0]
-        await _announce(key, events, envelopes, outbox=outbox)
-        if unsent:
-            await _relay_stored(key, outbox)  # what an earlier write left unsent in the document, with this stop's
+        # What the timer held (its start's sla.timer_started, or events a write left unsent) goes out again before
+        # the verdict, and one clean-up clears both.
+        await _announce(key, events, [*stored, *envelopes], outbox=outbox)
         return written.status in ("stopped", "cancelled")
     return False
 

@@ -4,11 +4,13 @@ Which writes note a pending marker (issue 17). The relay runs with markers (a mi
 so its sweep visits only marked timers. The writes the JetStream handlers make (`add`, `replace`, `settle`) note
 none: their message is acknowledged only after the handler returns, so if the process dies between the write and
 the publish the message comes again, and the redelivered handler finds its effect stored and calls `relay_now`
-(service.py: a redelivered start, a next cycle already written, a stop finding the timer stopped by this event or a
-later cycle); a publish that fails raises in the handler (the message is redelivered) and the relay notes the
-marker then (`deliver(..., marked=False)`), so a crash after that is swept too. Nothing stored without a marker
+(service.py: a redelivered start, a next cycle already written, a stop that reads events stored in its timer); a
+publish that fails raises in the handler (the message is redelivered) and the relay notes the marker then
+(`deliver(..., marked=False)`), so a crash after that is swept too. Nothing stored without a marker
 waits on anything but a redelivery of the message that wrote it. The breach and warning sweeper (`mark_warned`,
-`mark_breached`) has no message behind it: those writes keep their marker.
+`mark_breached`) has no message behind it: those writes keep their marker. A start's sla.timer_started stays in the
+outbox after its publish; `settle` returns what the timer holds, and the stop sends it again and clears it
+(service.py, README "Storage and scale").
 """
 
 from __future__ import annotations
@@ -142,10 +144,10 @@ class MongoTimerStore:
         async with document_lock(self._timers, key):
             doc = await self._timers.find_one({"_id": key})
             current = _from_doc(doc) if doc else None
-            unsent = bool(doc and doc.get(OUTBOX_FIELD))
+            stored = tuple(Envelope.model_validate(raw) for raw in (doc or {}).get(OUTBOX_FIELD) or [])
             decision = decide(current)
             if current is None or decision is None:
-                return Settled(current, None, unsent)
+                return Settled(current, None, stored)
             timer, events = decision
             if timer.status == "running":
                 await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
@@ -154,10 +156,10 @@ class MongoTimerStore:
                 update["$push"] = outbox_push(events)
             if await is_ferretdb(self._timers.database.client):
                 await self._timers.update_one({"_id": key}, update)
-                return Settled(current, timer, unsent)
+                return Settled(current, timer, stored)
             expect = {"status": current.status, "started_at": current.started_at, "stopped_at": current.stopped_at}
             result = await self._timers.update_one({"_id": key, **expect}, update)
-            return Settled(current, timer if result.matched_count == 1 else None, unsent)
+            return Settled(current, timer if result.matched_count == 1 else None, stored)
 
     async def restart(self, timer: Timer) -> bool:
         await self.slots.index(timer.key, due_at=timer.due_at, warning_at=timer.warning_at)
