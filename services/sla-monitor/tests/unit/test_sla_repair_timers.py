@@ -129,3 +129,20 @@ async def test_a_write_off_cancels_the_return_clock(book: CalendarBook) -> None:
     await service.on_repair_updated(gone, book=book, store=store, outbox=outbox)
     verdicts = {e.data["timer"]: e.data["outcome"] for e in outbox.published if e.type == "sla.timer_stopped"}
     assert verdicts == {"repair_progress": "met", "repair_return": "cancelled"}
+
+
+async def test_a_redelivered_dispatch_to_the_vendor_starts_the_clock_its_first_delivery_did_not(book: CalendarBook) -> None:
+    """The first delivery stored the progress clock and died before the return clock (or a publish failed and the
+    handler raised): the redelivery starts the return clock and announces it; the stored one is not started twice."""
+    store, outbox = MemoryTimerStore(), MemoryOutbox()
+    sent = local(2026, 11, 23, 10, 0)
+    first = domain.plan_repair_timer(domain.REPAIR_PROGRESS, repair_id="r-1", ticket_id="t-1", started_at=sent,
+                                     cal=book.get("office-hours"))  # type: ignore[arg-type]
+    assert await service.start_timer(first, store=store)  # what the first delivery got done
+
+    assert await service.on_repair_updated(update("sent_to_vendor", sent), book=book, store=store, outbox=outbox) == "ignored"
+    back = await store.get(domain.timer_key("r-1", domain.REPAIR_RETURN))
+    assert back is not None and back.status == "running" and back.started_at == sent
+    assert [(e.type, e.data["timer"]) for e in outbox.published] == [("sla.timer_started", domain.REPAIR_RETURN)]
+    progress = await store.get(domain.timer_key("r-1", domain.REPAIR_PROGRESS))
+    assert progress == first
