@@ -12,7 +12,8 @@ Start (`IndexFeed.start`), before the gateway says it is ready:
 Following: an ordered, ephemeral JetStream push consumer on `ticket.>` (as the live feed, live/nats.py; never a
 core subscription, which would also hear the JetStream publish requests, issue 14 defect 5). nats-py re-creates it
 from the next sequence after a gap or a reconnect, so a disconnect loses nothing. Each event of another replica
-(or of another service, e.g. dispatch's ticket.assigned) re-reads its ticket from the database into the index
+(or of another service, e.g. dispatch's ticket.assigned) re-reads its ticket into the index (from the database, or
+as this process stored or read it after the event arrived: MongoTicketStore.recent)
 (versions compared: a late read never overwrites a newer row, issue 14 defect 2); events are applied in batches,
 each ticket read once per batch, and the file records the sequence of the batch's last event after applying it.
 A database error holds the batch and retries it: nothing is skipped.
@@ -125,7 +126,8 @@ class IndexFeed:
         self._batch = batch
         self._reads = asyncio.Semaphore(reads)
         self._retry_s = retry_s
-        self._queue: asyncio.Queue[tuple[int, Envelope | None]] = asyncio.Queue()
+        # (stream sequence, the event or None, loop time it arrived)
+        self._queue: asyncio.Queue[tuple[int, Envelope | None, float]] = asyncio.Queue()
         self._sub: Any = None
         self._worker: asyncio.Task[None] | None = None
         self._stream = ""
@@ -197,7 +199,7 @@ class IndexFeed:
             envelope = None  # not an Opsdesk event (the consumers dead-letter it): nothing to read
         if int(msg.metadata.num_pending or 0) == 0:
             self._last_pending_zero = seq
-        self._queue.put_nowait((seq, envelope))
+        self._queue.put_nowait((seq, envelope, asyncio.get_running_loop().time()))
 
     async def _work(self) -> None:
         while True:
@@ -207,7 +209,7 @@ class IndexFeed:
             delay = self._retry_s
             while True:
                 try:
-                    await self._apply([envelope for _, envelope in items if envelope is not None])
+                    await self._apply([(envelope, arrived) for _, envelope, arrived in items if envelope is not None])
                     break
                 except asyncio.CancelledError:
                     raise
@@ -220,9 +222,9 @@ class IndexFeed:
             self._index.set_stream_position(self._stream, self.applied)
             self._changed.set()
 
-    async def _apply(self, envelopes: list[Envelope]) -> None:
-        wanted: dict[str, None] = {}
-        for envelope in envelopes:
+    async def _apply(self, envelopes: list[tuple[Envelope, float]]) -> None:
+        wanted: dict[str, float] = {}  # each ticket as current as its latest event here arrived
+        for envelope, arrived in envelopes:
             if self._index.is_local(str(envelope.event_id)):
                 continue  # this replica wrote it and indexed it then
             ticket_id = envelope.subject_id or envelope.data.get("ticket_id")
@@ -231,13 +233,15 @@ class IndexFeed:
             engineer = envelope.data.get("engineer_id")
             if engineer and self._index.assignee_of(str(ticket_id)) == engineer:
                 continue  # an assignment this replica has shown already (it consumed the event itself)
-            wanted[str(ticket_id)] = None
+            wanted[str(ticket_id)] = max(arrived, wanted.get(str(ticket_id), arrived))
 
-        async def read(ticket_id: str) -> Any:
+        async def read(ticket_id: str, since: float) -> Any:
             async with self._reads:
-                return await self._store.get(ticket_id)
+                # The store answers from what this process wrote or read since the event arrived (the live stream
+                # reads the same ticket for the same event), else reads it (issue 17).
+                return await self._store.recent(ticket_id, since=since)
 
-        tickets = await asyncio.gather(*(read(ticket_id) for ticket_id in wanted))
+        tickets = await asyncio.gather(*(read(ticket_id, since) for ticket_id, since in wanted.items()))
         with self._index.batch():
             for ticket_id, ticket in zip(wanted, tickets, strict=True):
                 if ticket is None:

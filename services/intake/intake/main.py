@@ -62,7 +62,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
 
     @asynccontextmanager
     async def wire(infra: Infra) -> AsyncIterator[Adapters]:
-        store = MongoTicketStore(infra.db, audit_key=settings.audit_key_bytes)
+        store = MongoTicketStore(infra.db, audit_key=settings.audit_key_bytes, number_block=settings.number_block)
         relay = OutboxRelay(store.collection, infra.publisher, interval_s=settings.relay_interval_s)
         upstream_client = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
         roster: Roster = (
@@ -144,6 +144,7 @@ def create_app(settings: IntakeSettings, adapters: Adapters | None = None) -> Fa
             await feed.stop()
             await upstream_client.aclose()
             index.close()
+            await store.close()  # the unissued ticket numbers of its block go back
 
     app = build_service_app(
         settings,

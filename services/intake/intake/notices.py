@@ -93,7 +93,8 @@ async def notify_requester(
     key = f"{event_id}:{occasion}"
     if await notices.sent.sent(key):
         return "duplicate"
-    ticket = await store.get(changed.ticket_id)
+    # The change this process stored itself: the ticket as it stored it (or newer), no read (issue 17).
+    ticket = await store.recent(changed.ticket_id, since=None) if store.wrote(event_id) else await store.get(changed.ticket_id)
     if ticket is None:
         return "unknown_ticket"
     address = ticket.requester.email or (

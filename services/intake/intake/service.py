@@ -132,15 +132,12 @@ async def open_ticket(
     # Keys are scoped to the caller: two clients choosing the same key get two tickets.
     ticket_id = domain.ticket_id_for(f"{actor.subject}\x1f{idempotency_key}" if idempotency_key else None)
     fingerprint = hashlib.sha256(cmd.model_dump_json().encode()).hexdigest() if idempotency_key else None
-    if idempotency_key and (existing := await desk.store.get(ticket_id)) is not None:
-        _same_request(existing, fingerprint)
-        # A replay: whatever the first attempt stored with the ticket and could not send (it died, or its database
-        # did) goes out now, not at the next full sweep (issue 14, defect 3).
-        await desk.outbox.relay_now(ticket_id)
-        return existing, False
+    # A replayed key is found by the insert (the key makes the id), not by a read before it (issue 17: one command
+    # a ticket); the number drawn for the replay is given back, so the next ticket takes it.
     series = domain.number_series(now)
     for _ in range(NUMBER_ATTEMPTS):
-        number = domain.format_number(series, await desk.store.next_number(series))
+        seq = await desk.store.next_number(series)
+        number = domain.format_number(series, seq)
         ticket, created = domain.open_ticket(
             cmd, service=service, ticket_id=ticket_id, number=number, now=now, actor=actor, standing_id=standing_id,
         )
@@ -168,9 +165,13 @@ async def open_ticket(
             await desk.outbox.deliver(ticket.id, [event, *beside])
             return ticket, True
         if (existing := await desk.store.get(ticket_id)) is not None:
+            # A replay (or the same Idempotency-Key winning a race): whatever the first attempt stored with the ticket
+            # and could not send (it died, or its database did) goes out now, not at the next full sweep (issue 14,
+            # defect 3).
+            desk.store.release_number(series, seq)
             _same_request(existing, fingerprint)
             await desk.outbox.relay_now(ticket_id)
-            return existing, False  # the same Idempotency-Key won a race
+            return existing, False
         # Otherwise the number was taken (another replica on a store without atomic counters): draw again.
     raise RuntimeError(f"could not draw a free ticket number in {series}")
 

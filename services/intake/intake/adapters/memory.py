@@ -26,13 +26,22 @@ class MemoryTicketStore:
         self.sealed: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self._key = audit_key
         self.series: dict[str, int] = {}
+        self.returned: dict[str, list[int]] = {}
         self.stored_events: list[Envelope] = []
         # Keeps each ticket's unsent events as the database's `_outbox` does, so relay_now finds them (tests of replays).
         self.outbox = outbox
 
     async def next_number(self, series: str) -> int:
+        if self.returned.get(series):
+            return self.returned[series].pop(self.returned[series].index(min(self.returned[series])))
         self.series[series] = self.series.get(series, 0) + 1
         return self.series[series]
+
+    def release_number(self, series: str, number: int) -> None:
+        if number == self.series.get(series):
+            self.series[series] = number - 1  # the last one drawn: as if never drawn
+        else:
+            self.returned.setdefault(series, []).append(number)
 
     async def get(self, ticket_id: str) -> Ticket | None:
         return self.tickets.get(ticket_id)
@@ -61,6 +70,12 @@ class MemoryTicketStore:
 
     async def by_number(self, number: str) -> Ticket | None:
         return next((t for t in self.tickets.values() if t.number == number), None)
+
+    async def recent(self, ticket_id: str, *, since: float | None) -> Ticket | None:
+        return await self.get(ticket_id)  # always current
+
+    def wrote(self, event_id: str) -> bool:
+        return False
 
     async def scan(self) -> AsyncIterator[Ticket]:
         for ticket in list(self.tickets.values()):

@@ -28,7 +28,10 @@ END = b""
 
 
 class TicketReader(Protocol):
-    async def get(self, ticket_id: str) -> Ticket | None: ...
+    """ports.TicketStore's `recent` and `wrote`: the ticket as current as the events about it."""
+
+    async def recent(self, ticket_id: str, *, since: float | None) -> Ticket | None: ...
+    def wrote(self, event_id: str) -> bool: ...
 
 
 @dataclass(eq=False)
@@ -100,8 +103,17 @@ class LiveHub:
                 log.exception("live events could not be published", extra={"fields": {"first_seq": batch[0].seq}})
 
     async def publish_batch(self, batch: list[Arrived]) -> None:
-        ids = {tid for a in batch if (tid := ticket_id_of(a.envelope))}
-        found = await asyncio.gather(*(self._read(tid) for tid in ids))
+        # Each ticket once per batch, as current as its latest event from elsewhere (another service or replica)
+        # arrived; a ticket whose events this process wrote itself is as this process stored it (no read: issue 17).
+        since: dict[str, float | None] = {}
+        for a in batch:
+            if tid := ticket_id_of(a.envelope):
+                since.setdefault(tid, None)
+                if not self.tickets.wrote(str(a.envelope.event_id)):
+                    before = since[tid]
+                    since[tid] = a.received if before is None else max(before, a.received)
+        ids = list(since)
+        found = await asyncio.gather(*(self._read(tid, since[tid]) for tid in ids))
         tickets = dict(zip(ids, found, strict=True))
         for arrived in batch:
             tid = ticket_id_of(arrived.envelope)
@@ -115,9 +127,9 @@ class LiveHub:
                 if self.observe is not None:
                     self.observe(asyncio.get_running_loop().time() - arrived.received)
 
-    async def _read(self, ticket_id: str) -> Ticket | None:
+    async def _read(self, ticket_id: str, since: float | None) -> Ticket | None:
         try:
-            return await self.tickets.get(ticket_id)
+            return await self.tickets.recent(ticket_id, since=since)
         except Exception:
             # The desk still hears of the event (number and status unknown); requesters and engineers need the ticket.
             log.warning("ticket unreadable for the live stream", extra={"fields": {"ticket_id": ticket_id}}, exc_info=True)
