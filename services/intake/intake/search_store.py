@@ -11,6 +11,12 @@ a full copy of every ticket in memory nor a full reload from the database at sta
   stream's creation time and the sequence of the last ticket event applied), from which a restart catches up
   (index_feed.py).
 
+Rows are numbered in creation order (SLOT_BITS): free text in the default order (newest first) is the FTS match read
+in rowid order, stopped after the page, with no sort and no join of the whole match set; a creation range is a range
+of row numbers. A free-text total may be capped (`cap`: counted up to cap + 1, "more than cap"): counting every match
+of a common word was most of such a search's time at a million tickets. A requester's view (own or the department's
+tickets) is two index reads merged, and counted as two disjoint index counts, instead of an OR (issue 17).
+
 Every write compares versions: an older read never overwrites a newer row (issue 14, defect 2).
 
 Threads: the event loop writes and reads through one connection (a write is one short transaction; a search a few
@@ -52,7 +58,7 @@ from .search import (
 )
 
 # Bumped whenever the tables change shape or what a column means: a file of another version is rebuilt.
-SCHEMA_VERSION = "4"  # 4: the authorization and emergency filter columns (issue 16)
+SCHEMA_VERSION = "5"  # 5: rows numbered in creation order, by_department_created (issue 17); 4: authorization (issue 16)
 FIELD_COLUMNS = (*FILTER_FIELDS, "desk")
 SORT_INDEXES = {"created_at": "by_created", "reported_at": "by_reported", "updated_at": "by_updated",
                 "priority": "by_priority", "number": "by_number"}
@@ -64,6 +70,17 @@ MICROSECOND = timedelta(microseconds=1)
 # The per-connection page cache (KiB, negative in SQLite's terms); the OS file cache does the rest.
 CACHE_KIB = 16 * 1024
 MMAP_BYTES = 256 * 2**20
+# A row's number `n` (the tickets' primary key and the FTS rowid) is its place in the default order: the creation
+# time in microseconds shifted left by SLOT_BITS, plus a slot that orders tickets created in the same microsecond by
+# (created_key, id). So newest first is `n DESC`, and a free-text page is the first hits of the FTS match in rowid
+# order: no sort of the match set, no count of it (issue 17). Times from 1970 to 2112 (UTC) fit; a ticket outside,
+# or created in another offset than UTC, is numbered anyhow and the file marked unordered (`meta.ordered = 0`): the
+# searches then take the plans that do not rely on the numbering, until the next build.
+SLOT_BITS = 10
+SLOTS = 1 << SLOT_BITS
+MAX_ORDERED_US = 1 << (62 - SLOT_BITS)
+# A free-text total is counted up to this many (the answer says "more than TEXT_TOTAL_CAP" beyond).
+TEXT_TOTAL_CAP = 10_000
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -100,6 +117,7 @@ CREATE INDEX IF NOT EXISTS by_assignee ON tickets(assignee, created_key, id) WHE
 CREATE INDEX IF NOT EXISTS by_requester ON tickets(requester, created_key, id) WHERE requester IS NOT NULL;
 CREATE INDEX IF NOT EXISTS by_department ON tickets(department, status, priority, channel, created_key, id)
     WHERE department IS NOT NULL;
+CREATE INDEX IF NOT EXISTS by_department_created ON tickets(department, created_key, id) WHERE department IS NOT NULL;
 CREATE INDEX IF NOT EXISTS by_handler ON tickets(handled_by, created_key, id) WHERE handled_by IS NOT NULL;
 CREATE INDEX IF NOT EXISTS by_held ON tickets(held, created_key, id) WHERE held IS NOT NULL;
 CREATE INDEX IF NOT EXISTS by_unassigned ON tickets(unassigned, created_key, id) WHERE unassigned IS NOT NULL;
@@ -134,6 +152,15 @@ def _row(ticket: Ticket) -> tuple[tuple[Any, ...], str]:
         micros(ticket.created_at), micros(ticket.reported_at),
         micros(ticket.resolved_at) if ticket.resolved_at is not None else None,
     ), summary
+
+
+def ordered_micros(moment: datetime) -> int | None:
+    """The creation time as the row number's high part (SLOT_BITS), or None when it cannot order the row as its
+    created_key orders it: an offset other than UTC (the key is compared as text), or a time outside 1970-2112."""
+    if moment.tzinfo is not None and moment.utcoffset() != timedelta(0):
+        return None
+    us = micros(moment)
+    return us if 0 <= us < MAX_ORDERED_US else None
 
 
 def _jsonable(value: object) -> str:
@@ -215,6 +242,7 @@ class TicketIndex:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = _connect(self.path)
+        self.ordered = True
         self._readers = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
         self._reader_lock = threading.Lock()
@@ -244,6 +272,7 @@ class TicketIndex:
         version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if has_meta else None
         if version is not None and version[0] == SCHEMA_VERSION:
             db.execute(_DIRTY)
+            self.ordered = self.meta("ordered") == "1"
             return self.meta("complete") != "1"
         for (name, kind) in db.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')").fetchall():
             if not name.startswith(("sqlite_", "terms_")):
@@ -252,7 +281,14 @@ class TicketIndex:
         db.execute(_DIRTY)
         db.executescript(_INDEXES)
         db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        self._set_ordered(True)
         return True
+
+    def _set_ordered(self, ordered: bool) -> None:
+        """Whether every row's number is its place in the default order (SLOT_BITS): the plans that use it are
+        taken only then."""
+        self.ordered = ordered
+        self.set_meta(ordered="1" if ordered else "0")
 
     # --- the file's own bookkeeping ---------------------------------------------------------------------------
 
@@ -295,6 +331,7 @@ class TicketIndex:
             self._db.execute("DELETE FROM summaries")
             self._db.execute("DELETE FROM terms")
             self._db.execute("DELETE FROM dirty")  # a build reads every ticket anyway
+            self._set_ordered(True)
         self.forget_tally()
 
     @contextmanager
@@ -356,16 +393,24 @@ class TicketIndex:
         was indexed, and writing it would show `new` for an `assigned` ticket (issue 14, defect 2). The same
         version replaces (a redelivery or a re-read writes the same)."""
         db = self._db
-        current = db.execute("SELECT n, version, status, desk FROM tickets WHERE id = ?", (ticket.id,)).fetchone()
+        current = db.execute(
+            "SELECT n, version, status, desk, created_key FROM tickets WHERE id = ?", (ticket.id,)
+        ).fetchone()
         if current is not None and int(current[1]) > ticket.version:
             return False
         if self._changed_during_reload is not None:
             self._changed_during_reload.add(ticket.id)
         row, summary = _row(ticket)
         text = _terms_text(ticket, fields_of(ticket))
+        created_key = row[_ROW_COLUMNS.index("created_key")]
         with self.batch():
-            if current is None:
-                n = db.execute(_INSERT, row).lastrowid
+            if current is not None and current[4] != created_key:
+                self._delete_row(int(current[0]))  # another creation time (never in practice): another place
+            if current is None or current[4] != created_key:
+                n = self._place(ticket.id, created_key, ordered_micros(ticket.created_at))
+                db.execute(f"INSERT INTO tickets(n, {', '.join(_ROW_COLUMNS)}) VALUES (?, {', '.join('?' for _ in _ROW_COLUMNS)})",
+                           (n, *row))
+                n = n if n is not None else db.execute("SELECT n FROM tickets WHERE id = ?", (ticket.id,)).fetchone()[0]
                 db.execute("INSERT INTO summaries(n, summary) VALUES (?, ?)", (n, summary))
                 db.execute("INSERT INTO terms(rowid, t) VALUES (?, ?)", (n, text))
             else:
@@ -384,14 +429,59 @@ class TicketIndex:
             self._tally[(ticket.status, "yes" if ticket.resolved_at_desk else None)] += 1
         return True
 
+    def _place(self, ticket_id: str, created_key: str, us: int | None) -> int | None:
+        """The number of a new row: its creation microsecond's slots, between its neighbours in (created_key, id)
+        order (the middle slot when it is alone, nearly always). When no slot is left between them the microsecond's
+        rows are renumbered evenly. None (SQLite picks a number) when the time has no place: the file is then
+        unordered."""
+        if us is None:
+            if self.ordered:
+                self._set_ordered(False)
+            return None
+        base = us << SLOT_BITS
+        group = [(str(key), str(i), int(n)) for n, key, i in self._db.execute(
+            "SELECT n, created_key, id FROM tickets WHERE n >= ? AND n < ? ORDER BY n", (base, base + SLOTS))]
+        if not group:
+            return base + SLOTS // 2
+        before = [n for key, i, n in group if (key, i) < (created_key, ticket_id)]
+        after = [n for key, i, n in group if (key, i) > (created_key, ticket_id)]
+        low = before[-1] if before else base - 1
+        high = after[0] if after else base + SLOTS
+        if high - low >= 2:
+            return (low + high) // 2
+        if len(group) + 1 >= SLOTS:
+            self._set_ordered(False)
+            return None
+        # Renumber: the rows to negative numbers first (no ordered row has one), then to their even places.
+        wanted = sorted([*((key, i) for key, i, _ in group), (created_key, ticket_id)])
+        step = SLOTS // (len(wanted) + 1)
+        places = {i: base + step * (k + 1) for k, (_, i) in enumerate(wanted)}
+        for k, (_, _, n) in enumerate(group):
+            self._move_row(n, -(k + 1))
+        for k, (_, i, _) in enumerate(group):
+            self._move_row(-(k + 1), places[i])
+        return places[ticket_id]
+
+    def _move_row(self, old: int, new: int) -> None:
+        db = self._db
+        db.execute("UPDATE tickets SET n = ? WHERE n = ?", (new, old))
+        db.execute("UPDATE summaries SET n = ? WHERE n = ?", (new, old))
+        text = db.execute("SELECT t FROM terms WHERE rowid = ?", (old,)).fetchone()
+        db.execute("DELETE FROM terms WHERE rowid = ?", (old,))
+        if text is not None:
+            db.execute("INSERT INTO terms(rowid, t) VALUES (?, ?)", (new, text[0]))
+
+    def _delete_row(self, n: int) -> None:
+        self._db.execute("DELETE FROM tickets WHERE n = ?", (n,))
+        self._db.execute("DELETE FROM summaries WHERE n = ?", (n,))
+        self._db.execute("DELETE FROM terms WHERE rowid = ?", (n,))
+
     def remove(self, ticket_id: str) -> None:
         row = self._db.execute("SELECT n, status, desk FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         if row is None:
             return
         with self.batch():
-            self._db.execute("DELETE FROM tickets WHERE n = ?", (row[0],))
-            self._db.execute("DELETE FROM summaries WHERE n = ?", (row[0],))
-            self._db.execute("DELETE FROM terms WHERE rowid = ?", (row[0],))
+            self._delete_row(int(row[0]))
         if self._tally is not None:
             self._tally[(row[1], row[2])] -= 1
 
@@ -411,6 +501,7 @@ class TicketIndex:
                 self._db.execute("INSERT INTO main.tickets SELECT * FROM fresh.tickets")
                 self._db.execute("INSERT INTO main.summaries SELECT * FROM fresh.summaries")
                 self._db.execute("INSERT INTO main.terms(rowid, t) SELECT rowid, t FROM fresh.terms")
+            self._set_ordered(fresh.ordered)
         finally:
             self._db.execute("DETACH DATABASE fresh")
             self.forget_tally()
@@ -465,13 +556,17 @@ class TicketIndex:
     def summaries(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         return _summaries(self._db, ids)
 
-    def count(self, query: Query, *, actor: Actor) -> int:
-        """How many tickets the query matches in all (its filters, text and ranges; no cursor, no limit). The count a
-        search just made for its plan is reused (GET /tickets asks for both) until the next write."""
-        key = _count_key(query, actor)
+    def count(self, query: Query, *, actor: Actor, cap: int | None = None) -> int:
+        """How many tickets the query matches in all (its filters, text and ranges; no cursor, no limit). With `cap`
+        and free text, counted up to cap + 1 only: an answer of cap + 1 means "more than cap". The count a search
+        just made for its plan is reused (GET /tickets asks for both) until the next write."""
+        cap = cap if query.text else None
+        key = (*_count_key(query, actor), cap)
         if (known := self._counted.get(key)) is not None:
             return known
-        counted = _count(self._db, query, actor, total=self._total())
+        if cap is not None and (exact := self._counted.get((*key[:-1], None))) is not None:
+            return min(exact, cap + 1)
+        counted = _count(self._db, query, actor, total=self._total(), ordered=self.ordered, cap=cap)
         if len(self._counted) > 256:
             self._counted.clear()
         self._counted[key] = counted
@@ -479,7 +574,12 @@ class TicketIndex:
 
     def search(self, query: Query, *, actor: Actor) -> tuple[list[str], str | None]:
         """Ticket ids of one page in order, and the cursor of the next page (None on the last)."""
-        return _search(self._db, query, actor, matching=self.count(query, actor=actor), total=self._total())
+        return _search(self._db, query, actor, matching=lambda: self.count(query, actor=actor), total=self._total(),
+                       ordered=self.ordered)
+
+    def page(self, query: Query, *, actor: Actor, cap: int | None = None) -> tuple[list[dict[str, Any]], str | None, int]:
+        """page_async's work on this connection (the benchmark, tests)."""
+        return _page(self._db, query, actor, total=self._total(), ordered=self.ordered, cap=cap)
 
     def _counts_by_status(self) -> Counter[tuple[str, str | None]]:
         """Tickets per (status, desk mark): read once, then kept by every upsert and removal."""
@@ -510,27 +610,26 @@ class TicketIndex:
                 self._reader_conns.append(conn)
         return conn
 
-    async def page_async(self, query: Query, *, actor: Actor) -> tuple[list[dict[str, Any]], str | None, int]:
+    async def page_async(
+        self, query: Query, *, actor: Actor, cap: int | None = None
+    ) -> tuple[list[dict[str, Any]], str | None, int]:
         """One page for GET /tickets off the event loop, in one trip to a worker thread: the summaries in order, the
-        next page's cursor and the exact total (counted once, used for the plan and the answer). A search of a
-        common word at a million tickets takes up to a second; on the loop it would stall every other request."""
-        total = self._total()
+        next page's cursor and the total. The total is exact, except with `cap` and free text: then at most cap + 1,
+        which means "more than cap" (a common word at a million tickets matches a hundred thousand; counting them
+        all is most of the search's time). The worker thread keeps the event loop free for other requests."""
+        total, ordered = self._total(), self.ordered
+        return await asyncio.to_thread(lambda: _page(self._reader(), query, actor, total=total, ordered=ordered, cap=cap))
 
-        def work() -> tuple[list[dict[str, Any]], str | None, int]:
-            db = self._reader()
-            matching = _count(db, query, actor, total=total)
-            ids, cursor = _search(db, query, actor, matching=matching, total=total)
-            return _summaries(db, ids), cursor, matching
-
-        return await asyncio.to_thread(work)
-
-    async def counts_async(self, queries: Mapping[str, Query], *, actor: Actor) -> dict[str, int]:
-        """Several counts (the desk's queues) in one trip to a worker thread."""
-        total = self._total()
+    async def counts_async(
+        self, queries: Mapping[str, Query], *, actor: Actor, cap: int | None = None
+    ) -> dict[str, int]:
+        """Several counts (the desk's queues) in one trip to a worker thread; `cap` as in page_async."""
+        total, ordered = self._total(), self.ordered
 
         def work() -> dict[str, int]:
             db = self._reader()
-            return {name: _count(db, query, actor, total=total) for name, query in queries.items()}
+            return {name: _count(db, query, actor, total=total, ordered=ordered, cap=cap if query.text else None)
+                    for name, query in queries.items()}
 
         return await asyncio.to_thread(work)
 
@@ -540,17 +639,52 @@ class TicketIndex:
 
 @dataclass(frozen=True)
 class _Where:
-    """A query as SQL: the conditions on the tickets table and their parameters, and the FTS5 match, apart (a count
-    of free text alone is read from the terms table only)."""
+    """A query as SQL: the conditions on the tickets table and their parameters, the FTS5 match, the creation range
+    (microseconds, half open) and a requester's visibility (either of two columns), each apart: a count of free text
+    alone is read from the terms table only, a creation range is a range of row numbers when the file is ordered, and
+    the two columns of a view are two index reads rather than an OR."""
 
     conditions: list[str]
     params: list[Any]
     match: str | None
+    created: tuple[int | None, int | None] = (None, None)
+    either: tuple[tuple[str, str], ...] = ()  # (column, value): a row matches when one of them holds
 
     def sql(self) -> tuple[list[str], list[Any]]:
-        if self.match is None:
-            return list(self.conditions), list(self.params)
-        return [*self.conditions, "n IN (SELECT rowid FROM terms WHERE terms MATCH ?)"], [*self.params, self.match]
+        conditions, params = self.plain()
+        if self.either:
+            conditions.append("(" + " OR ".join(f"{column} = ?" for column, _ in self.either) + ")")
+            params.extend(value for _, value in self.either)
+        if self.match is not None:
+            conditions.append("n IN (SELECT rowid FROM terms WHERE terms MATCH ?)")
+            params.append(self.match)
+        return conditions, params
+
+    def plain(self) -> tuple[list[str], list[Any]]:
+        """The conditions without the view's columns and the text, the creation range as a column range."""
+        conditions, params = list(self.conditions), list(self.params)
+        low, high = self.created
+        if low is not None:
+            conditions.append("created_us >= ?")
+            params.append(low)
+        if high is not None:
+            conditions.append("created_us < ?")
+            params.append(high)
+        return conditions, params
+
+    def arms(self) -> list[tuple[list[str], list[Any]]]:
+        """The view's columns as disjoint arms, each with the other conditions: the first column; the second where
+        the first does not hold (`IS NOT` is true of a NULL too); so counts add up."""
+        out: list[tuple[list[str], list[Any]]] = []
+        for k, (column, value) in enumerate(self.either):
+            conditions, params = self.plain()
+            conditions.append(f"{column} = ?")
+            params.append(value)
+            for other, other_value in self.either[:k]:
+                conditions.append(f"{other} IS NOT ?")
+                params.append(other_value)
+            out.append((conditions, params))
+        return out
 
 
 def _where(query: Query, actor: Actor) -> _Where | None:
@@ -558,6 +692,7 @@ def _where(query: Query, actor: Actor) -> _Where | None:
     visibility join the FTS match as facets; without, they are conditions on the indexed columns."""
     conditions: list[str] = []
     params: list[Any] = []
+    either: tuple[tuple[str, str], ...] = ()
     ands: list[str] = []  # FTS groups, used when there is text
     seen = visibility(actor)
     if seen.nothing:
@@ -567,14 +702,12 @@ def _where(query: Query, actor: Actor) -> _Where | None:
         params.append(seen.assignee)
         ands.append(_any([facet("assignee", seen.assignee)]))
     elif seen.requester is not None or seen.department is not None:
-        mine = ["requester = ?"]
-        params.append(seen.requester)
+        either = (("requester", seen.requester),) if seen.requester is not None else ()
         groups = [facet("requester", str(seen.requester))]
         if seen.department:
-            mine.append("department = ?")
-            params.append(seen.department)
+            # The department first: the larger arm is counted from its index alone.
+            either = (("department", seen.department), *either)
             groups.append(facet("department", seen.department))
-        conditions.append("(" + " OR ".join(mine) + ")")
         ands.append(_any(groups))
     for name, values in query.filters.items():
         if name not in FIELD_COLUMNS or not values:
@@ -589,19 +722,19 @@ def _where(query: Query, actor: Actor) -> _Where | None:
         if not wanted:
             return None
         match = " AND ".join([_match(wanted), *ands])
-        conditions, params = [], []
+        conditions, params, either = [], [], ()
     if query.ids:
         conditions.append(f"id IN ({', '.join('?' for _ in query.ids)})")
         params.extend(sorted(query.ids))
-    for column, low, high in (("created_us", query.created_from, query.created_to),
-                              ("reported_us", query.reported_from, query.reported_to)):
-        if low is not None:
-            conditions.append(f"{column} >= ?")
-            params.append(micros(low))
-        if high is not None:
-            conditions.append(f"{column} < ?")
-            params.append(micros(high))
-    return _Where(conditions, params, match)
+    if query.reported_from is not None:
+        conditions.append("reported_us >= ?")
+        params.append(micros(query.reported_from))
+    if query.reported_to is not None:
+        conditions.append("reported_us < ?")
+        params.append(micros(query.reported_to))
+    created = (micros(query.created_from) if query.created_from is not None else None,
+               micros(query.created_to) if query.created_to is not None else None)
+    return _Where(conditions, params, match, created, either)
 
 
 def _count_key(query: Query, actor: Actor) -> tuple[Any, ...]:
@@ -611,42 +744,157 @@ def _count_key(query: Query, actor: Actor) -> tuple[Any, ...]:
             tuple(sorted(query.ids)), visibility(actor))
 
 
-def _count(db: sqlite3.Connection, query: Query, actor: Actor, *, total: int | None = None) -> int:
+def _row_range(created: tuple[int | None, int | None]) -> tuple[list[str], list[Any]]:
+    """A creation range as a range of row numbers (an ordered file): n = microsecond << SLOT_BITS | slot."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    for op, us in ((">=", created[0]), ("<", created[1])):
+        if us is not None:
+            conditions.append(f"rowid {op} ?")
+            params.append(max(-MAX_ORDERED_US, min(us, MAX_ORDERED_US)) << SLOT_BITS)
+    return conditions, params
+
+
+def _count(
+    db: sqlite3.Connection, query: Query, actor: Actor, *, total: int | None = None, ordered: bool = False,
+    cap: int | None = None,
+) -> int:
+    """How many the query matches; with `cap` (free text only) at most cap + 1."""
     where = _where(query, actor)
     if where is None:
         return 0
-    if not where.conditions:
-        if where.match is None:
-            return total if total is not None else int(db.execute("SELECT count(*) FROM tickets").fetchone()[0])
-        return int(db.execute("SELECT count(*) FROM terms WHERE terms MATCH ?", (where.match,)).fetchone()[0])
+    if where.match is not None:
+        cap = cap if cap is not None and cap >= 0 else None
+        limit = " LIMIT ?" if cap is not None else ""
+        limits = [cap + 1] if cap is not None else []
+        if not where.conditions and (ordered or where.created == (None, None)):
+            bounds, bound_params = _row_range(where.created)
+            sql = "SELECT rowid FROM terms WHERE terms MATCH ?" + "".join(" AND " + b for b in bounds)
+            return int(db.execute(f"SELECT count(*) FROM ({sql}{limit})", [where.match, *bound_params, *limits]).fetchone()[0])
+        conditions, params = where.sql()
+        sql = "SELECT 1 FROM tickets WHERE " + " AND ".join(conditions)
+        return int(db.execute(f"SELECT count(*) FROM ({sql}{limit})", [*params, *limits]).fetchone()[0])
+    if where.either:
+        counted = 0
+        for conditions, params in where.arms():
+            counted += int(db.execute("SELECT count(*) FROM tickets WHERE " + " AND ".join(conditions), params).fetchone()[0])
+        return counted
     conditions, params = where.sql()
+    if not conditions:
+        return total if total is not None else int(db.execute("SELECT count(*) FROM tickets").fetchone()[0])
     return int(db.execute("SELECT count(*) FROM tickets WHERE " + " AND ".join(conditions), params).fetchone()[0])
 
 
+def _page(
+    db: sqlite3.Connection, query: Query, actor: Actor, *, total: int, ordered: bool, cap: int | None
+) -> tuple[list[dict[str, Any]], str | None, int]:
+    """GET /tickets: the summaries of one page, the next page's cursor, the total (capped as _count says), counted
+    once: a plan that needs the count to choose (_search) is given the same."""
+    counted: list[int] = []
+
+    def matching() -> int:
+        if not counted:
+            counted.append(_count(db, query, actor, total=total, ordered=ordered, cap=cap if query.text else None))
+        return counted[0]
+
+    ids, cursor = _search(db, query, actor, matching=matching, total=total, ordered=ordered)
+    return _summaries(db, ids), cursor, matching()
+
+
+def _cursor_row(db: sqlite3.Connection, after: tuple[str, str], descending: bool) -> tuple[str, int] | None:
+    """The cursor of the creation order as a bound on row numbers (an ordered file): `rowid < n` going down,
+    `rowid > n` going up; None when the cursor's time is not one a row would have (the plan by columns then)."""
+    key, ticket_id = after
+    try:
+        moment = datetime.fromisoformat(key)
+    except ValueError:
+        return None
+    us = ordered_micros(moment)
+    if us is None or moment.isoformat() != key:
+        return None
+    base = us << SLOT_BITS
+    group = [(str(k), str(i), int(n)) for n, k, i in db.execute(
+        "SELECT n, created_key, id FROM tickets WHERE n >= ? AND n < ? ORDER BY n", (base, base + SLOTS))]
+    if descending:
+        below = [n for k, i, n in group if (k, i) < (key, ticket_id)]
+        return "<", below[-1] + 1 if below else base
+    above = [n for k, i, n in group if (k, i) > (key, ticket_id)]
+    return ">", above[0] - 1 if above else base + SLOTS - 1
+
+
+def _text_page(
+    db: sqlite3.Connection, query: Query, where: _Where, after: tuple[str, str] | None
+) -> tuple[list[tuple[str, str]], bool] | None:
+    """Free text in the creation order of an ordered file: the first hits of the FTS match in rowid order (SQLite
+    stops after the page; no count, no sort), each joined to its row for the other conditions. None when the cursor
+    does not map to a row number."""
+    bounds, params = _row_range(where.created)
+    if after is not None:
+        bound = _cursor_row(db, after, query.descending)
+        if bound is None:
+            return None
+        bounds.append(f"rowid {bound[0]} ?")
+        params.append(bound[1])
+    direction = "DESC" if query.descending else "ASC"
+    sql = (
+        "SELECT tk.created_key, tk.id FROM terms CROSS JOIN tickets tk ON tk.n = terms.rowid WHERE terms MATCH ?"
+        + "".join(f" AND terms.{b}" for b in bounds)
+        + "".join(f" AND tk.{c}" for c in where.conditions)
+        + f" ORDER BY terms.rowid {direction} LIMIT ?"
+    )
+    rows = db.execute(sql, [where.match, *params, *where.params, query.limit + 1]).fetchall()
+    return [(str(key), str(i)) for key, i in rows], True
+
+
 def _search(
-    db: sqlite3.Connection, query: Query, actor: Actor, *, matching: int | None = None, total: int | None = None
+    db: sqlite3.Connection, query: Query, actor: Actor, *, matching: Any = None, total: int | None = None,
+    ordered: bool = False,
 ) -> tuple[list[str], str | None]:
-    """One page in order. With `matching` (how many the query matches) and `total` (how many tickets), the plan is
-    chosen: when the matches are many, walking the sort order's index and testing each row reads about
-    total / matching rows per result, far fewer than sorting every match (SQLite's own choice for an IN list or a
-    free text match, which at a million tickets sorts a hundred thousand rows for a page of fifty)."""
+    """One page in order.
+
+    - Free text in the default order (created_at) in an ordered file: the FTS hits in rowid order (_text_page).
+    - A requester's view (own or department's tickets): each column's first page from its own index, merged.
+    - Otherwise, with `matching` (a function giving how many the query matches) and `total` (how many tickets), the
+      plan is chosen: when the matches are many, walking the sort order's index and testing each row reads about
+      total / matching rows per result, far fewer than sorting every match (SQLite's own choice for an IN list or a
+      free text match, which at a million tickets sorts a hundred thousand rows for a page of fifty)."""
     after = decode_cursor(query.cursor, query.sort, query.descending) if query.cursor else None
     where = _where(query, actor)
-    if where is None or matching == 0:
+    if where is None:
         return [], None
-    conditions, params = where.sql()
     column = SORT_COLUMNS[query.sort]
     direction = "DESC" if query.descending else "ASC"
-    if after is not None:
-        conditions.append(f"({column}, id) {'<' if query.descending else '>'} (?, ?)")
-        params.extend(after)
-    walk = matching is not None and total is not None and total * (query.limit + 1) < matching * matching
-    source = f"tickets INDEXED BY {SORT_INDEXES[query.sort]}" if walk and conditions else "tickets"
-    sql = (
-        f"SELECT id, {column} FROM {source}" + (" WHERE " + " AND ".join(conditions) if conditions else "")
-        + f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
-    )
-    page = [(str(key), str(i)) for i, key in db.execute(sql, [*params, query.limit + 1]).fetchall()]
+    page: list[tuple[str, str]] | None = None
+    if ordered and query.sort == "created_at" and where.match is not None:
+        found = _text_page(db, query, where, after)
+        page = found[0] if found is not None else None
+    if page is None and where.either and where.match is None:
+        arms: list[str] = []
+        params: list[Any] = []
+        for conditions, arm_params in where.arms():
+            if after is not None:
+                conditions.append(f"({column}, id) {'<' if query.descending else '>'} (?, ?)")
+                arm_params.extend(after)
+            arms.append(f"SELECT * FROM (SELECT {column} AS k, id FROM tickets WHERE {' AND '.join(conditions)} "
+                        f"ORDER BY {column} {direction}, id {direction} LIMIT ?)")
+            params.extend([*arm_params, query.limit + 1])
+        sql = f"SELECT k, id FROM ({' UNION ALL '.join(arms)}) ORDER BY k {direction}, id {direction} LIMIT ?"
+        page = [(str(k), str(i)) for k, i in db.execute(sql, [*params, query.limit + 1]).fetchall()]
+    if page is None:
+        count = matching() if callable(matching) else matching
+        if count == 0:
+            return [], None
+        conditions, params = where.sql()
+        if after is not None:
+            conditions.append(f"({column}, id) {'<' if query.descending else '>'} (?, ?)")
+            params.extend(after)
+        walk = count is not None and total is not None and total * (query.limit + 1) < count * count
+        source = f"tickets INDEXED BY {SORT_INDEXES[query.sort]}" if walk and conditions else "tickets"
+        sql = (
+            f"SELECT {column}, id FROM {source}" + (" WHERE " + " AND ".join(conditions) if conditions else "")
+            + f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
+        )
+        page = [(str(key), str(i)) for key, i in db.execute(sql, [*params, query.limit + 1]).fetchall()]
     more = len(page) > query.limit
     page = page[: query.limit]
     cursor = encode_cursor(query.sort, query.descending, page[-1]) if more and page else None
