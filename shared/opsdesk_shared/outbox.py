@@ -28,7 +28,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from .contracts import Envelope
-from .errors import outages_noted
+from .errors import Unavailable, outages_noted
 from .mongo import Document, document_lock
 from .periodic import Periodic
 
@@ -53,6 +53,29 @@ class EventOutbox(Protocol):
         effect may be waiting there because the process that wrote them died (or its database did) before sending
         them; the replay sends them now, not at the next full sweep minutes later (issue 14, defect 3)."""
         ...
+
+
+class HandlerOutbox(EventOutbox, Protocol):
+    """The outbox as a JetStream handler uses it (issue 17): `marked=False` for events written without a pending
+    marker (the relay then deletes none after the publish, and notes one if the publish fails); `clean=False` for
+    events left in the document after their publish, which the owner's next write sends again and clears."""
+
+    async def deliver(
+        self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True, clean: bool = True
+    ) -> bool: ...
+
+
+class EventsNotSent(Unavailable):
+    """A handler's write is stored but its events were not published: the message must be delivered again, and the
+    redelivery finds the write and relays them (relay_now). Transient (Unavailable): retried for as long as the bus
+    refuses, never dead-lettered for it (subscribe_events), so the redelivery that relays the events does come."""
+
+
+async def deliver_from_handler(outbox: HandlerOutbox, doc_id: Any, events: Sequence[Envelope], *, clean: bool = True) -> None:
+    """Publish the events a JetStream handler just stored with `doc_id` without a pending marker; when that fails,
+    raise EventsNotSent so the message is not acknowledged (see the module's note on markers)."""
+    if events and not await outbox.deliver(doc_id, events, marked=False, clean=clean):
+        raise EventsNotSent(f"the events of {doc_id} are stored but not published; the message will come again")
 
 
 def _stored(events: Sequence[Envelope]) -> list[Document]:

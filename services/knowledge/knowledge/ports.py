@@ -12,10 +12,13 @@ from opsdesk_shared.audit_chain import Verdict
 from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.contracts.knowledge import SuggestedArticle
 from opsdesk_shared.errors import Contention
-from opsdesk_shared.outbox import EventOutbox as EventOutbox
+from opsdesk_shared.outbox import HandlerOutbox
 
 from .domain import Article, ArticleVersion
 from .problems import Candidate, Incident, Problem
+
+# The shared outbox; handlers deliver what they wrote without a pending marker (deliver_from_handler, issue 17).
+EventOutbox = HandlerOutbox
 
 
 class ConcurrentUpdate(Contention):

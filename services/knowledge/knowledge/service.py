@@ -17,6 +17,7 @@ from opsdesk_shared.contracts.knowledge import (
     PublishedArticle,
     SuggestedArticle,
 )
+from opsdesk_shared.outbox import deliver_from_handler
 
 from . import domain, metrics
 from .domain import Actor, Article, ArticleContent, ArticleVersion, Attachment, Forbidden, NotFound
@@ -211,10 +212,11 @@ async def suggest_for_ticket(
         # A redelivery: what the first delivery stored and could not send goes out now (issue 14, defect 3).
         await outbox.relay_now(ticket.ticket_id)
         return None
-    await suggestions.count({"tickets": 1, "suggested": 1 if articles else 0})
+    await suggestions.count({"tickets": 1, "suggested": 1 if articles else 0})  # once: a redelivery finds it stored
     if articles:
         metrics.suggestions.inc()
-    await outbox.deliver(ticket.ticket_id, envelopes)
+    # Stored without a pending marker (a handler's write): a failed publish raises, the redelivery relays it.
+    await deliver_from_handler(outbox, ticket.ticket_id, envelopes)
     return suggestion
 
 
@@ -236,8 +238,7 @@ async def answer_help_request(
         event, producer=PRODUCER, correlation_id=correlation_id, subject_id=help_request.ticket_id, occurred_at=now,
         event_id=uuid.uuid5(HELP_NAMESPACE, help_event_id),
     )
-    if not await outbox.deliver(help_request.ticket_id, [envelope]):
-        raise RuntimeError("kb.suggested for a help request was not published; the request will be delivered again")
+    await deliver_from_handler(outbox, help_request.ticket_id, [envelope])  # raises when not published: redelivered
     return articles
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.outbox import EventOutbox as SharedOutbox
+from opsdesk_shared.outbox import HandlerOutbox
 
 from .calendar import BusinessCalendar
 from .domain import Timer
@@ -29,14 +29,8 @@ class Settled(NamedTuple):
     stored: tuple[Envelope, ...] = ()
 
 
-class EventOutbox(SharedOutbox, Protocol):
-    """The shared outbox port, with `marked=False` for events a JetStream handler wrote without a pending marker
-    (issue 17): the relay then deletes no marker after the publish, and notes one if the publish fails; and
-    `clean=False` for events left in the document after their publish (a start's sla.timer_started)."""
-
-    async def deliver(
-        self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True, clean: bool = True
-    ) -> bool: ...
+# The shared outbox as a JetStream handler uses it (marked=False, clean=False: opsdesk_shared.outbox).
+EventOutbox = HandlerOutbox
 
 
 class TimerStore(Protocol):

@@ -25,7 +25,7 @@ from opsdesk_shared.contracts import (
     SlaWarningV1,
 )
 from opsdesk_shared.contracts.calendars import TimerView
-from opsdesk_shared.errors import Unavailable
+from opsdesk_shared.outbox import deliver_from_handler
 
 from . import domain, metrics
 from .calendar_book import CalendarBook
@@ -38,12 +38,6 @@ RESPONSE = "response"
 
 class UnknownCalendar(LookupError):
     """A policy names a calendar nobody defined."""
-
-
-class EventsNotSent(Unavailable):
-    """A handler's write is stored but its events were not published: the message must be delivered again, and the
-    redelivery finds the write and relays them. Transient (Unavailable): retried for as long as the bus refuses,
-    never dead-lettered for it (subscribe_events), so the redelivery that relays the events does come."""
 
 
 async def _relay_stored(key: str, outbox: EventOutbox | None) -> None:
@@ -117,8 +111,8 @@ async def _announce(
     """Relay the events stored with the timer `key` (a handler's write, no pending marker), and count the verdicts
     (`events`: the ones this write decided). A failed publish raises EventsNotSent: the message comes again and its
     redelivery relays them. `clean=False`: the sent events stay in the document (see _add)."""
-    if envelopes and outbox is not None and not await outbox.deliver(key, envelopes, marked=False, clean=clean):
-        raise EventsNotSent(f"the events of timer {key} are stored but not published; the message will come again")
+    if outbox is not None:
+        await deliver_from_handler(outbox, key, envelopes, clean=clean)
     for event in events:
         if isinstance(event, SlaTimerStoppedV1):
             metrics.outcomes.labels(event.timer, event.outcome).inc()

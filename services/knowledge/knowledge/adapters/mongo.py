@@ -196,7 +196,9 @@ class _CountRound(Round):
 
 
 class MongoSuggestionStore:
-    """One document per ticket (one per ticket ever: its events are noted with `mark_pending`, relay with markers)."""
+    """One document per ticket (one per ticket ever). Its events are written by the ticket.created handler without a
+    pending marker (issue 17: the message is acknowledged only after they are published, and its redelivery relays
+    what a crash left, `relay_now`); the relay runs with markers, noted when a publish fails."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["suggestions"]
@@ -206,8 +208,6 @@ class MongoSuggestionStore:
     async def add(self, suggestion: Suggestion, events: Sequence[Envelope]) -> bool:
         doc = suggestion.model_dump()
         doc["_id"] = doc.pop("ticket_id")
-        if events:
-            await mark_pending(self.collection, doc["_id"])
         try:
             await self.collection.insert_one({**doc, **outbox_fields(events)})
         except DuplicateKeyError:

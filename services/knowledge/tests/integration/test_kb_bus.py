@@ -60,7 +60,7 @@ async def test_redelivered_ticket_created_relays_the_suggestion_its_first_delive
     from knowledge.adapters.mongo import MongoArticleStore, MongoSuggestionStore
     from knowledge.indexing import IndexSync
     from knowledge.search import SearchIndex
-    from opsdesk_shared.outbox import OutboxRelay
+    from opsdesk_shared.outbox import EventsNotSent, OutboxRelay, pending_collection
 
     class Publisher:
         def __init__(self) -> None:
@@ -83,8 +83,11 @@ async def test_redelivered_ticket_created_relays_the_suggestion_its_first_delive
         await service.suggest_for_ticket(ticket, index=index.index, suggestions=suggestions, outbox=relay,
                                          now=datetime.now(UTC), correlation_id="c", causation_id=str(created.event_id), limit=3)
 
-    await deliver()  # stored with its kb.suggested; the publish failed
+    with pytest.raises(EventsNotSent):  # stored with its kb.suggested; the publish failed: the message is not acked
+        await deliver()
     assert publisher.sent == []
+    # Written without a pending marker (issue 17); the failed publish noted one, so a crash now is swept at start-up.
+    assert await pending_collection(suggestions.collection).find_one({"_id": ticket.ticket_id}) is not None
     publisher.up = True
     await deliver()  # redelivered
     assert [(e.type, e.subject_id) for e in publisher.sent] == [("kb.suggested", ticket.ticket_id)]

@@ -98,3 +98,36 @@ async def test_counts_of_handlers_at_the_same_time_are_one_write_and_none_is_los
     assert count.names["update"] <= 2, dict(count.names)  # the first alone, the other 31 together
     totals, _ = await suggestions.totals()
     assert totals == {"tickets": 33, "suggested": 17}
+
+
+async def test_a_tickets_suggestion_is_an_insert_and_its_clean_up_without_a_pending_marker(
+    counted: tuple[Any, CommandTally], analyzer: Analyzer, ticket: Callable[..., TicketCreatedV1], now: datetime,
+) -> None:
+    """The ticket.created handler's write needs no pending marker (issue 17): the insert with its kb.suggested, the
+    deflection count, the one clean-up after the publish. Before: a marker's insert and delete around them (5)."""
+    from knowledge import service
+    from knowledge.search import SearchIndex
+    from opsdesk_shared.contracts import Envelope
+    from opsdesk_shared.outbox import OutboxRelay, pending_collection
+
+    class Publisher:
+        def __init__(self) -> None:
+            self.sent: list[Envelope] = []
+
+        async def publish(self, envelope: Envelope) -> None:
+            self.sent.append(envelope)
+
+    db, count = counted
+    publisher = Publisher()
+    suggestions = mongo.MongoSuggestionStore(db)
+    relay = OutboxRelay(suggestions.collection, publisher, markers=True)
+    t = ticket(title="打印機卡紙")
+    await db.command("ping")
+    count.clear()
+    await service.suggest_for_ticket(t, index=SearchIndex(analyzer), suggestions=suggestions, outbox=relay, now=now,
+                                     correlation_id="c", causation_id=None)
+    assert dict(count.names) == {"insert": 1, "update": 2}, dict(count.names)  # insert, count, clean-up
+    assert [e.type for e in publisher.sent] == ["kb.suggested"]
+    assert await pending_collection(suggestions.collection).find_one({"_id": t.ticket_id}) is None
+    stored = await db["suggestions"].find_one({"_id": t.ticket_id})
+    assert stored is not None and not stored.get("_outbox")

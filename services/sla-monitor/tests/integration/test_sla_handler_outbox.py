@@ -18,7 +18,7 @@ import pytest
 
 from opsdesk_shared.bus import EVENTS_STREAM, JetStreamPublisher
 from opsdesk_shared.contracts import Envelope, subjects
-from opsdesk_shared.outbox import OutboxRelay, pending_collection
+from opsdesk_shared.outbox import EventsNotSent, OutboxRelay, pending_collection
 from sla_monitor import calendar_service, domain, service
 from sla_monitor.adapters.memory import MemoryCalendarStore, MemoryNotificationStore
 from sla_monitor.adapters.mongo import MongoTimerStore
@@ -68,7 +68,7 @@ async def test_a_stop_whose_publish_fails_raises_and_its_redelivery_sends_the_st
     publisher.failures = 1
     at = t0 + 5 * MINUTE
 
-    with pytest.raises(service.EventsNotSent):  # the handler fails: the message is nacked, not acknowledged
+    with pytest.raises(EventsNotSent):  # the handler fails: the message is nacked, not acknowledged
         await service.stop_timer("response", ticket_id="tkt-1", at=at, store=store, outbox=relay)
     # The start's event (left after its publish, sent again before the verdict) and the verdict, both unsent.
     assert await stored_events(timers, timer.key) == ["sla.timer_started", "sla.timer_stopped"]
@@ -139,7 +139,7 @@ async def test_a_redelivered_next_cycle_sends_what_its_first_delivery_left(timer
     publisher.sent.clear()
     publisher.failures = 2  # the publish of the second cycle fails (as if the process died there)
 
-    with pytest.raises(service.EventsNotSent):
+    with pytest.raises(EventsNotSent):
         await service.start_new_cycle(policy, ticket_id="tkt-4", started_at=t0 + MINUTE, book=book, store=store, outbox=relay)
     assert await stored_events(timers, domain.timer_key("tkt-4", "confirmation")) == [
         "sla.timer_started", "sla.timer_stopped", "sla.timer_started"]  # the first cycle's start, then the write's
