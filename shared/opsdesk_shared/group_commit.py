@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
 
 
 class Round:
@@ -66,3 +69,51 @@ class GroupCommit(Generic[R]):
                 self.units_stored += round_.units
         if round_.error is not None:
             raise round_.error
+
+
+class GroupInsert:
+    """Inserts from concurrent handlers gathered into one unordered insert_many (a group commit): a new document costs
+    a command per gathered group, not one each. `insert` answers True (inserted) or False (a document with that id
+    exists), or raises what the insert raised; a handler returns only once its own insert has answered. (Reporting's
+    tally tail and records, the SLA monitor's timers.)"""
+
+    def __init__(self, collection: AsyncCollection[dict[str, Any]], *, max_batch: int = 256) -> None:
+        self._collection = collection
+        self._max = max_batch
+        self._queue: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def insert(self, doc: dict[str, Any]) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((doc, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # the handlers that started with this one queue first
+        while self._queue:
+            batch, self._queue = self._queue[: self._max], self._queue[self._max :]
+            duplicate: set[int] = set()
+            try:
+                try:
+                    await self._collection.insert_many([doc for doc, _f in batch], ordered=False)
+                except BulkWriteError as exc:
+                    errors = exc.details.get("writeErrors") or []
+                    if any(e.get("code") != 11000 for e in errors):
+                        raise
+                    duplicate = {int(e["index"]) for e in errors}
+            except Exception as exc:
+                for _d, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            except BaseException:
+                for _d, future in [*batch, *self._queue]:
+                    if not future.done():
+                        future.set_exception(RuntimeError("grouped insert cancelled"))
+                self._queue = []
+                raise
+            for n, (_d, future) in enumerate(batch):
+                if not future.done():
+                    future.set_result(n not in duplicate)

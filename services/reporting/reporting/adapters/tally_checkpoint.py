@@ -38,11 +38,10 @@ import asyncio
 import time
 from collections import Counter
 
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.group_commit import GroupInsert
 from opsdesk_shared.mongo import Document
 from opsdesk_shared.snapshot import Snapshots
 
@@ -57,61 +56,14 @@ class TallyClosed(Exception):
     """The final checkpoint was taken: this process records nothing more (the message will be redelivered)."""
 
 
-class _GroupInsert:
-    """Inserts from concurrent handlers gathered into one unordered insert_many (a group commit): the tail's document
-    costs a command per gathered group, not per event. `insert` answers True (inserted) or False (a document with
-    that id exists), or raises what the insert raised; nothing is acknowledged before its insert has answered."""
-
-    def __init__(self, collection: AsyncCollection[Document], *, max_batch: int = 256) -> None:
-        self._collection = collection
-        self._max = max_batch
-        self._queue: list[tuple[Document, asyncio.Future[bool]]] = []
-        self._worker: asyncio.Task[None] | None = None
-
-    async def insert(self, doc: Document) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append((doc, future))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._flush())
-        return await future
-
-    async def _flush(self) -> None:
-        await asyncio.sleep(0)  # the handlers that started with this one queue first
-        while self._queue:
-            batch, self._queue = self._queue[: self._max], self._queue[self._max :]
-            duplicate: set[int] = set()
-            try:
-                try:
-                    await self._collection.insert_many([doc for doc, _f in batch], ordered=False)
-                except BulkWriteError as exc:
-                    errors = exc.details.get("writeErrors") or []
-                    if any(e.get("code") != 11000 for e in errors):
-                        raise
-                    duplicate = {int(e["index"]) for e in errors}
-            except Exception as exc:
-                for _d, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            except BaseException:
-                for _d, future in [*batch, *self._queue]:
-                    if not future.done():
-                        future.set_exception(RuntimeError("tally tail insert cancelled"))
-                self._queue = []
-                raise
-            for n, (_d, future) in enumerate(batch):
-                if not future.done():
-                    future.set_result(n not in duplicate)
-
-
 class CheckpointedEventProjection(MongoEventProjection):
     def __init__(self, db: AsyncDatabase[Document], snapshots: Snapshots, *, drain_timeout_s: float = 30.0) -> None:
         super().__init__(db)
         self._db = db
         self._epochs = db["tally_epochs"]
         self._tail = db["tally_tail"]
-        self._tail_inserts = _GroupInsert(self._tail)
-        self._event_inserts = _GroupInsert(db["events"])  # the records too: one insert_many per gathered group
+        self._tail_inserts = GroupInsert(self._tail)
+        self._event_inserts = GroupInsert(db["events"])  # the records too: one insert_many per gathered group
         self.snapshots = snapshots
         self.drain_timeout_s = drain_timeout_s
         self.epoch: int | None = None
