@@ -32,7 +32,7 @@ from .notifications.apprise_sender import AppriseSender
 from .notifications.http import router as notifications_router
 from .notifications.inbox import MongoInboxStore
 from .notifications.service import NotificationWiring, memory_wiring, seed_role_defaults
-from .notifications.stores import MongoNumberStore, MongoPreferenceStore
+from .notifications.stores import MongoNumberStore, MongoPreferenceStore, RecentPreferences
 from .policy_service import PolicyHolder, PolicyStore
 from .ports import CalendarStore, EventOutbox, HolderStore, TimerStore
 from .settings import SlaSettings
@@ -97,8 +97,9 @@ def create_app(settings: SlaSettings, adapters: Adapters | None = None) -> FastA
         )
         email = SmtpEmailSender(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender)
         webhook = HttpWebhookSender()
-        preferences = MongoPreferenceStore(infra.db)
-        await preferences.ensure_indexes()
+        stored_preferences = MongoPreferenceStore(infra.db)
+        await stored_preferences.ensure_indexes()
+        preferences = RecentPreferences(stored_preferences)
         await seed_role_defaults(prefs=preferences, now=datetime.now(UTC))  # roles reached in-app from a fresh install
         inbox = MongoInboxStore(infra.db)
         await inbox.ensure_indexes()

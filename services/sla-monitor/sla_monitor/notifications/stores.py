@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -56,6 +58,50 @@ class MongoPreferenceStore:
         except DuplicateKeyError:
             return False
         return True
+
+
+class RecentPreferences:
+    """A PreferenceStore that answers a look-up it made less than `ttl_s` ago from memory (issue 17: every notice
+    read two preferences, one of them a scan by `engineer_id` on FerretDB v1, two commands a ticket). Preferences
+    change by hand and rarely: a change made through this process is seen at once (its memory is emptied), one made
+    through another replica within `ttl_s`."""
+
+    def __init__(self, inner: PreferenceStore, *, ttl_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._inner = inner
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._seen: dict[tuple[str, str], tuple[float, Preference | None]] = {}
+
+    async def _recent(self, kind: str, key: str, read: Callable[[], Awaitable[Preference | None]]) -> Preference | None:
+        now = self._clock()
+        found = self._seen.get((kind, key))
+        if found is not None and now - found[0] < self._ttl_s:
+            return found[1]
+        value = await read()
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[(kind, key)] = (now, value)
+        return value
+
+    async def get(self, key: str) -> Preference | None:
+        return await self._recent("key", key, lambda: self._inner.get(key))
+
+    async def for_engineer(self, engineer_id: str) -> Preference | None:
+        return await self._recent("engineer", engineer_id, lambda: self._inner.for_engineer(engineer_id))
+
+    async def put(self, preference: Preference) -> None:
+        self._seen.clear()
+        try:
+            await self._inner.put(preference)
+        finally:
+            self._seen.clear()
+
+    async def put_if_absent(self, preference: Preference) -> bool:
+        self._seen.clear()
+        try:
+            return await self._inner.put_if_absent(preference)
+        finally:
+            self._seen.clear()
 
 
 class MemoryPreferenceStore:
