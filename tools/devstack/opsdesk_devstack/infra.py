@@ -247,7 +247,9 @@ def start_database(
             # synchronous(NORMAL) in WAL mode: a crashed process loses nothing; only a power cut can lose the last
             # commits, as with MongoDB's default (unjournaled) write concern.
             str(ferretdb_binary()), "--handler=sqlite", f"--sqlite-url=file:{data_dir}/?_pragma=synchronous(NORMAL)",
-            f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--state-dir=-", "--debug-addr=-",
+            f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--state-dir=-",
+            # Go's pprof for profiling the database under a benchmark (OPSDESK_FERRETDB_DEBUG_ADDR=127.0.0.1:PORT).
+            f"--debug-addr={os.environ.get('OPSDESK_FERRETDB_DEBUG_ADDR', '-')}",
             "--log-level=warn",
         ]
         kind = f"FerretDB {FERRETDB_VERSION} (SQLite, _id index patch)"
