@@ -46,6 +46,7 @@ from .domain import Actor, Ticket
 from .search import (
     FILTER_FIELDS,
     Query,
+    Visibility,
     _folded,
     decode_cursor,
     encode_cursor,
@@ -566,7 +567,8 @@ class TicketIndex:
             return known
         if cap is not None and (exact := self._counted.get((*key[:-1], None))) is not None:
             return min(exact, cap + 1)
-        counted = _count(self._db, query, actor, total=self._total(), ordered=self.ordered, cap=cap)
+        counted = _count(self._db, query, actor, total=self._total(), ordered=self.ordered, cap=cap,
+                         by_status=self._by_status())
         if len(self._counted) > 256:
             self._counted.clear()
         self._counted[key] = counted
@@ -579,7 +581,7 @@ class TicketIndex:
 
     def page(self, query: Query, *, actor: Actor, cap: int | None = None) -> tuple[list[dict[str, Any]], str | None, int]:
         """page_async's work on this connection (the benchmark, tests)."""
-        return _page(self._db, query, actor, total=self._total(), ordered=self.ordered, cap=cap)
+        return _page(self._db, query, actor, total=self._total(), ordered=self.ordered, cap=cap, by_status=self._by_status())
 
     def _counts_by_status(self) -> Counter[tuple[str, str | None]]:
         """Tickets per (status, desk mark): read once, then kept by every upsert and removal."""
@@ -592,6 +594,12 @@ class TicketIndex:
         """After writes that bypass upsert/remove (a copy, a bulk load): the tally is read again when next needed."""
         self._tally = None
         self._counted.clear()
+
+    def _by_status(self) -> dict[str, int]:
+        by_status: Counter[str] = Counter()
+        for (status, _), count in self._counts_by_status().items():
+            by_status[status] += count
+        return dict(by_status)
 
     def _total(self) -> int:
         return sum(self._counts_by_status().values())
@@ -617,19 +625,21 @@ class TicketIndex:
         next page's cursor and the total. The total is exact, except with `cap` and free text: then at most cap + 1,
         which means "more than cap" (a common word at a million tickets matches a hundred thousand; counting them
         all is most of the search's time). The worker thread keeps the event loop free for other requests."""
-        total, ordered = self._total(), self.ordered
-        return await asyncio.to_thread(lambda: _page(self._reader(), query, actor, total=total, ordered=ordered, cap=cap))
+        total, ordered, by_status = self._total(), self.ordered, self._by_status()
+        return await asyncio.to_thread(
+            lambda: _page(self._reader(), query, actor, total=total, ordered=ordered, cap=cap, by_status=by_status)
+        )
 
     async def counts_async(
         self, queries: Mapping[str, Query], *, actor: Actor, cap: int | None = None
     ) -> dict[str, int]:
         """Several counts (the desk's queues) in one trip to a worker thread; `cap` as in page_async."""
-        total, ordered = self._total(), self.ordered
+        total, ordered, by_status = self._total(), self.ordered, self._by_status()
 
         def work() -> dict[str, int]:
             db = self._reader()
-            return {name: _count(db, query, actor, total=total, ordered=ordered, cap=cap if query.text else None)
-                    for name, query in queries.items()}
+            return {name: _count(db, query, actor, total=total, ordered=ordered, cap=cap if query.text else None,
+                                 by_status=by_status) for name, query in queries.items()}
 
         return await asyncio.to_thread(work)
 
@@ -757,12 +767,17 @@ def _row_range(created: tuple[int | None, int | None]) -> tuple[list[str], list[
 
 def _count(
     db: sqlite3.Connection, query: Query, actor: Actor, *, total: int | None = None, ordered: bool = False,
-    cap: int | None = None,
+    cap: int | None = None, by_status: Mapping[str, int] | None = None,
 ) -> int:
-    """How many the query matches; with `cap` (free text only) at most cap + 1."""
+    """How many the query matches; with `cap` (free text only) at most cap + 1. `by_status` (the tally kept by every
+    write) answers a count of statuses alone (the desk's open queue: a seventh of all tickets) without a scan."""
     where = _where(query, actor)
     if where is None:
         return 0
+    if (by_status is not None and set(query.filters) == {"status"} and not query.text and not query.ids
+            and where.created == (None, None) and query.reported_from is None and query.reported_to is None
+            and visibility(actor) == Visibility()):
+        return sum(by_status.get(status, 0) for status in query.filters["status"])
     if where.match is not None:
         cap = cap if cap is not None and cap >= 0 else None
         limit = " LIMIT ?" if cap is not None else ""
@@ -786,7 +801,8 @@ def _count(
 
 
 def _page(
-    db: sqlite3.Connection, query: Query, actor: Actor, *, total: int, ordered: bool, cap: int | None
+    db: sqlite3.Connection, query: Query, actor: Actor, *, total: int, ordered: bool, cap: int | None,
+    by_status: Mapping[str, int] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None, int]:
     """GET /tickets: the summaries of one page, the next page's cursor, the total (capped as _count says), counted
     once: a plan that needs the count to choose (_search) is given the same."""
@@ -794,7 +810,8 @@ def _page(
 
     def matching() -> int:
         if not counted:
-            counted.append(_count(db, query, actor, total=total, ordered=ordered, cap=cap if query.text else None))
+            counted.append(_count(db, query, actor, total=total, ordered=ordered, cap=cap if query.text else None,
+                                  by_status=by_status))
         return counted[0]
 
     ids, cursor = _search(db, query, actor, matching=matching, total=total, ordered=ordered)
