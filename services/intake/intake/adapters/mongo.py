@@ -146,9 +146,10 @@ class MongoTicketStore:
         one read (shared with a read of the same ticket already under way that started at or after `since`).
         `since=None`: any kept state; for an event this process wrote (`wrote`), whose ticket it keeps from the
         write on. With several replicas another replica's event always names its arrival, so a replica never
-        shows a ticket older than the event (the live stream decides who sees it from the ticket)."""
+        shows a ticket older than the event (the live stream decides who sees it from the ticket). On FerretDB (one
+        replica, whose writes all go through this store) the kept ticket is the stored one, whatever `since`."""
         kept = self._cache.get(ticket_id)
-        if kept is not None and (since is None or kept.at >= since):
+        if kept is not None and (since is None or kept.at >= since or await is_ferretdb(self._tickets.database.client)):
             self._cache.move_to_end(ticket_id)
             return _from_doc(kept.doc)
         doc = await self._read(ticket_id, since)
