@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from opsdesk_shared.contracts import Envelope
+from opsdesk_shared.group_commit import GroupInsert
 from opsdesk_shared.mongo import Document, document_lock, is_ferretdb, update_if
 from opsdesk_shared.outbox import (
     OUTBOX_FIELD,
@@ -52,6 +53,8 @@ class MongoDocs:
         # process per service, the remembered copy is the check), and a write that misses forgets the copy.
         self._known: OrderedDict[str, Doc] | None = OrderedDict() if remember else None
         self._remember_max = remember
+        # New documents of handlers running at once go in one insert_many (the remembered collections: the hot ones).
+        self._inserts = GroupInsert(collection) if remember else None
 
     def _keep(self, key: str, doc: Doc) -> None:
         if self._known is not None:
@@ -79,8 +82,14 @@ class MongoDocs:
     async def create(self, key: str, doc: Doc, events: Sequence[Envelope] = ()) -> None:
         if events:
             await mark_pending(self.collection, key)
+        body = {**doc, "_id": key, **(outbox_fields(events) if events else {})}
         try:
-            await self.collection.insert_one({**doc, "_id": key, **(outbox_fields(events) if events else {})})
+            if self._inserts is not None:
+                # The handlers of a pulled batch create their tickets' mappings together: one insert_many (issue 17).
+                if not await self._inserts.insert(body):
+                    raise DuplicateKeyError(f"{key} exists")
+            else:
+                await self.collection.insert_one(body)
         except DuplicateKeyError:
             self._forget(key)
             raise DuplicateKey(key) from None

@@ -133,3 +133,24 @@ def test_a_collection_with_an_outbox_is_not_remembered(mongo_db: Any) -> None:
 
     with pytest.raises(ValueError):
         MongoDocs(mongo_db["spares"], Nowhere(), remember=10)
+
+
+async def test_the_mappings_of_tickets_created_at_once_are_inserted_together(counted: tuple[Any, CommandTally]) -> None:
+    """A pulled batch's ticket.created handlers insert their two mappings each: one insert_many for those gathered
+    (GroupInsert on the remembered collection), 2 inserts a ticket before."""
+    import asyncio
+
+    db, commands = counted
+    links = MongoDocs(db["asset_links"], remember=100)
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    created = [
+        TicketCreatedV1(ticket_id=f"t-b{i}", number=f"INC-2026-0001{i:02d}", title="密碼重置", channel="hotline",
+                        service_code="RS-REPAIR", requester=Requester(name="王小明"), reported_at=at)
+        for i in range(16)
+    ]
+    await is_ferretdb(db.client)
+    commands.clear()
+    assert all(await asyncio.gather(*(service_ops.on_ticket_event(e, links=links) for e in created)))
+    assert commands.names["insert"] <= 4, dict(commands.names)  # 32 before
+    fresh = MongoDocs(db["asset_links"])
+    assert all([await fresh.get(f"ticket:t-b{i}") for i in range(16)])
