@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 import opsdesk_shared.audit_store as audit_store
 from opsdesk_shared.audit_chain import DEVELOPMENT_KEY, Verdict
 from opsdesk_shared.contracts import Envelope
-from opsdesk_shared.mongo import Decision, Document, document_lock, modify, update_if
+from opsdesk_shared.mongo import Decision, Document, document_lock, is_ferretdb, modify, update_if
 from opsdesk_shared.outbox import OUTBOX_FIELD, outbox_fields, outbox_push, strip_outbox
 
 from ..domain import HELD, Assignment, Engineer
@@ -25,6 +25,7 @@ TRAIL = audit_store.ASSIGNMENTS
 # Load corrections per bulk write at start-up. FerretDB v1.24.2 (SQLite) never answers an update command that changes
 # 100 documents or more (measured 2026-11-30: 99 changed answer in 0.05 s, 100 wait for ever; upserts and no-op
 # updates are not affected): dispatch's start hung at 1,000 engineers. 50 stays well under it.
+MISSING: Any = object()  # not remembered (None: remembered as no held set stored)
 RECOUNT_BATCH = 50
 
 
@@ -37,6 +38,8 @@ class MongoRoster:
         self._cache_s = cache_s
         self._cache: dict[str, Engineer] = {}
         self._fresh_until = 0.0
+        # Each engineer's held set as this process last read or wrote it (issue 17: a hold was a read and a write).
+        self._held: dict[str, list[str] | None] = {}
 
     async def engineers(self) -> list[Engineer]:
         if time.monotonic() >= self._fresh_until:
@@ -56,12 +59,32 @@ class MongoRoster:
         # a driver re-sending a write whose answer was lost, writes nothing new (the fault campaign found loads 2 and 9
         # above the open assignments after database kills). modify() keeps the read and the write together (document
         # lock; on MongoDB the write is filtered on the set read, and a concurrent change makes it miss and read again).
+        # The set this process last read or wrote is decided from without a read; the write is filtered on it on
+        # MongoDB (another replica's change makes it miss: read again below); FerretDB v1 runs one process per
+        # service, where the remembered set is the stored one.
+        known = self._held.get(engineer_id, MISSING)
+        if known is not MISSING:
+            held_now = list(known or [])
+            if (assignment_id in held_now) == take:
+                return False
+            new = [*held_now, assignment_id] if take else [i for i in held_now if i != assignment_id]
+            async with document_lock(self._engineers, engineer_id):
+                if self._held.get(engineer_id, MISSING) is known:
+                    self._held.pop(engineer_id, None)  # until the write is known to have landed
+                    ferret = await is_ferretdb(self._engineers.database.client)
+                    where = {"_id": engineer_id} if ferret else {"_id": engineer_id, "held": known}
+                    result = await self._engineers.update_one(where, {"$set": {"held": new, "open_load": len(new)}})
+                    if result.matched_count == 1:
+                        self._remember_held(engineer_id, new)
+                        return True
         seen: dict[str, bool] = {}
         kept: list[str] = []
 
         def decide(doc: Document | None) -> Decision:
             held = list((doc or {}).get("held") or [])
             seen["settled"] = doc is None or (assignment_id in held) == take
+            if doc is not None:
+                self._held[engineer_id] = (doc or {}).get("held")
             if seen["settled"]:
                 return None
             kept[:] = [*held, assignment_id] if take else [i for i in held if i != assignment_id]
@@ -69,13 +92,23 @@ class MongoRoster:
 
         for _ in range(20):
             seen.clear()
-            if await modify(self._engineers, engineer_id, decide):
-                if (cached := self._cache.get(engineer_id)) is not None:
-                    self._cache[engineer_id] = cached.model_copy(update={"open_load": len(kept)})
+            try:
+                written = await modify(self._engineers, engineer_id, decide)
+            except BaseException:
+                self._held.pop(engineer_id, None)  # the write may or may not have landed
+                raise
+            if written:
+                self._remember_held(engineer_id, list(kept))
                 return True
             if seen.get("settled"):
-                return False
+                return False  # decide remembered the set it read
+            self._held.pop(engineer_id, None)  # the write missed: another replica changed the set
         raise ConcurrentUpdate(f"engineer {engineer_id}'s load kept changing")
+
+    def _remember_held(self, engineer_id: str, held: list[str]) -> None:
+        self._held[engineer_id] = held
+        if (cached := self._cache.get(engineer_id)) is not None:
+            self._cache[engineer_id] = cached.model_copy(update={"open_load": len(held)})
 
     async def save(self, engineer: Engineer) -> Engineer:
         fields = engineer.model_dump(mode="json", exclude={"id", "open_load"})
@@ -103,6 +136,7 @@ class MongoRoster:
         assignment's write and its engineer's heals. `held` (assignment ids per engineer) when the caller has read
         them already (MongoAssignmentStore.start_up_scan)."""
         self._fresh_until = 0.0
+        self._held.clear()
         if held is None:
             found: dict[str, list[str]] = {}
             query = {"status": {"$in": sorted(HELD)}}
