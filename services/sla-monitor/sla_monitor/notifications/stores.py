@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -142,15 +143,36 @@ def _facts(number: str, title: str | None) -> dict[str, str]:
 
 
 class MongoNumberStore:
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    """A ticket's number and title for the notices. The facts this process last wrote or read are kept (up to
+    `keep`; issue 17: every ticket's notice read back what its ticket.created had just written); they change only
+    when the ticket's title does, and a notice naming the title as it was a moment ago is acceptable."""
+
+    def __init__(self, db: AsyncDatabase[Any], *, keep: int = 20_000) -> None:
         self._numbers = db["ticket_numbers"]
+        self._keep = keep
+        self._recent: OrderedDict[str, dict[str, str]] = OrderedDict()
+
+    def _note(self, ticket_id: str, facts: dict[str, str]) -> None:
+        self._recent[ticket_id] = facts
+        self._recent.move_to_end(ticket_id)
+        while len(self._recent) > self._keep:
+            self._recent.popitem(last=False)
 
     async def remember(self, ticket_id: str, number: str, title: str | None = None) -> None:
-        await self._numbers.replace_one({"_id": ticket_id}, _facts(number, title), upsert=True)
+        self._recent.pop(ticket_id, None)
+        facts = _facts(number, title)
+        await self._numbers.replace_one({"_id": ticket_id}, facts, upsert=True)
+        self._note(ticket_id, {k: str(v) for k, v in facts.items()})
 
     async def facts(self, ticket_id: str) -> dict[str, str] | None:
+        if (known := self._recent.get(ticket_id)) is not None:
+            return dict(known)
         doc = await self._numbers.find_one({"_id": ticket_id})
-        return {k: str(v) for k, v in doc.items() if k != "_id"} if doc else None
+        if doc is None:
+            return None
+        facts = {k: str(v) for k, v in doc.items() if k != "_id"}
+        self._note(ticket_id, facts)
+        return dict(facts)
 
 
 class MemoryNumberStore:
