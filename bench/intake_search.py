@@ -231,7 +231,6 @@ def _fill_index(index: TicketIndex, count: int, rng: random.Random, now: datetim
     keys_at = search_store._ROW_COLUMNS.index("created_key")
     us_at = search_store._ROW_COLUMNS.index("created_us")
     db = index._db
-    insert = f"INSERT INTO tickets(n, {', '.join(search_store._ROW_COLUMNS)}) VALUES (?, {', '.join('?' for _ in search_store._ROW_COLUMNS)})"
     for start in range(0, count, 5000):
         ticket_rows: list[tuple[Any, ...]] = []
         summary_rows: list[tuple[int, str]] = []
@@ -252,7 +251,7 @@ def _fill_index(index: TicketIndex, count: int, rng: random.Random, now: datetim
             summary_rows.append((rowid, json.dumps(summary, ensure_ascii=False, separators=(",", ":"))))
             term_rows.append((rowid, number.lower() + " " + texts[k]))
         with index.batch():
-            db.executemany(insert, ticket_rows)
+            db.executemany(search_store._INSERT, ticket_rows)
             db.executemany("INSERT INTO summaries(n, summary) VALUES (?, ?)", summary_rows)
             db.executemany("INSERT INTO terms(rowid, t) VALUES (?, ?)", term_rows)
     index.forget_tally()

@@ -132,7 +132,8 @@ CREATE INDEX IF NOT EXISTS by_type ON tickets(ticket_type);
 
 _ROW_COLUMNS = ("id", "number", "version", *FIELD_COLUMNS, "created_key", "reported_key", "updated_key",
                 "created_us", "reported_us", "resolved_us")
-_INSERT = f"INSERT INTO tickets({', '.join(_ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in _ROW_COLUMNS)})"
+# The row's number first (None: SQLite picks one, for a row the creation order cannot place).
+_INSERT = f"INSERT INTO tickets(n, {', '.join(_ROW_COLUMNS)}) VALUES (?, {', '.join('?' for _ in _ROW_COLUMNS)})"
 _UPDATE = f"UPDATE tickets SET {', '.join(f'{c} = ?' for c in _ROW_COLUMNS[1:])} WHERE n = ?"
 
 
@@ -409,8 +410,7 @@ class TicketIndex:
                 self._delete_row(int(current[0]))  # another creation time (never in practice): another place
             if current is None or current[4] != created_key:
                 n = self._place(ticket.id, created_key, ordered_micros(ticket.created_at))
-                db.execute(f"INSERT INTO tickets(n, {', '.join(_ROW_COLUMNS)}) VALUES (?, {', '.join('?' for _ in _ROW_COLUMNS)})",
-                           (n, *row))
+                db.execute(_INSERT, (n, *row))
                 n = n if n is not None else db.execute("SELECT n FROM tickets WHERE id = ?", (ticket.id,)).fetchone()[0]
                 db.execute("INSERT INTO summaries(n, summary) VALUES (?, ?)", (n, summary))
                 db.execute("INSERT INTO terms(rowid, t) VALUES (?, ?)", (n, text))
