@@ -4,8 +4,9 @@
 set -euo pipefail
 version="${FERRETDB_VERSION:-v1.24.2}"
 cache="${OPSDESK_CACHE:-$HOME/.cache/opsdesk}"
-# "-idx1": with the one-line _id index patch below; a different name so an unpatched cached build is not reused.
-bin="$cache/ferretdb-$version-idx1"
+# "-idx1": with the one-line _id index patch below; "-rel2": with the connection-release patch further down. A
+# different name each, so a build without them is not reused.
+bin="$cache/ferretdb-$version-idx1-rel2"
 if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
 command -v go >/dev/null || { echo "build-ferretdb: Go is not on PATH; install Go 1.24+ or set MONGODB_URL" >&2; exit 1; }
 mkdir -p "$cache"
@@ -27,6 +28,42 @@ if grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$meta"; then
 else
   echo "build-ferretdb: _id index patch not applicable to $version; building unpatched" >&2
 fi
+# An update (and findAndModify) held each statement's query, and with it a pooled SQLite connection, open while it
+# wrote the document with another connection, and kept them all open until the whole command ended: with 100
+# statements in flight (one command of 100, or eight bulk writes of 20 at once, or many single updates from six
+# services' handlers) every connection of the pool (100) was held by a reader waiting for a writer, and FerretDB
+# answered nothing until restarted (bench/ferretdb_backends.py, 2026-12-01; session 7's "an update of 100 never
+# answers"). Read the matched documents first and release the query, then write.
+python3 - "$work" <<'PY' >&2
+import pathlib, sys
+root = pathlib.Path(sys.argv[1]) / "internal" / "handler"
+patches = {
+    "msg_update.go": (
+        '\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n',
+        '\t\topsdeskDocs, err := iterator.ConsumeValues(iter) // opsdesk: release the query before writing\n'
+        '\t\tcloser.Close()\n'
+        '\t\tif err != nil {\n\t\t\treturn 0, 0, nil, lazyerrors.Error(err)\n\t\t}\n\n'
+        '\t\topsdeskIter := iterator.Values(iterator.ForSlice(opsdeskDocs))\n'
+        '\t\tresult, err := common.UpdateDocument(ctx, c, "update", opsdeskIter, &u)\n'
+        '\t\topsdeskIter.Close()\n',
+    ),
+    "msg_findandmodify.go": (
+        '\tupdateRes, err := common.UpdateDocument(ctx, c, "findAndModify", iter, update)\n',
+        '\topsdeskDocs, err := iterator.ConsumeValues(iter) // opsdesk: release the query before writing\n'
+        '\tif err != nil {\n\t\treturn nil, lazyerrors.Error(err)\n\t}\n\n'
+        '\topsdeskIter := iterator.Values(iterator.ForSlice(opsdeskDocs))\n'
+        '\tupdateRes, err := common.UpdateDocument(ctx, c, "findAndModify", opsdeskIter, update)\n'
+        '\topsdeskIter.Close()\n',
+    ),
+}
+for name, (old, new) in patches.items():
+    path = root / name
+    text = path.read_text()
+    if text.count(old) != 1:
+        sys.exit(f"build-ferretdb: connection-release patch does not apply to {name}")
+    path.write_text(text.replace(old, new))
+print("build-ferretdb: connection-release patch applied")
+PY
 (cd "$work" && GOFLAGS=-mod=mod go build -o "$bin.tmp" ./cmd/ferretdb) >&2
 mv "$bin.tmp" "$bin"
 echo "build-ferretdb: done" >&2

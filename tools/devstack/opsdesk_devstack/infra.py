@@ -169,7 +169,7 @@ def start_nats(
 
 def ferretdb_binary() -> Path:
     """Build FerretDB once into the cache (minutes the first time), or reuse it."""
-    binary = CACHE / f"ferretdb-{FERRETDB_VERSION}-idx1"
+    binary = CACHE / f"ferretdb-{FERRETDB_VERSION}-idx1-rel2"
     if binary.exists():
         return binary
     print(f"opsdesk: no MONGODB_URL and no mongod; building FerretDB {FERRETDB_VERSION} into {CACHE} (first time only, a few minutes)...", file=sys.stderr, flush=True)
