@@ -4,9 +4,8 @@ The starts and stops run inside JetStream handlers and store their events with t
 pending marker (issue 17; adapters/mongo.py says why none is needed): so every path here that finds its effect
 already stored relays what is still stored with it (`outbox.relay_now`), and a publish that fails raises
 (`EventsNotSent`), so the message is delivered again instead of acknowledged with its events unsent.
-A start's sla.timer_started stays in the timer's outbox after its publish (its clean-up folded into the stop's):
-the stop reads the timer anyway, sends it again before its verdict (JetStream drops the copy within its duplicate
-window; after it, reporting counts the cycle once by timer and start) and clears both with one `$pullAll`.
+A stop that finds events still stored in its timer (a write whose publish failed) sends them before its verdict
+and clears both with one `$pullAll`.
 """
 
 from __future__ import annotations
@@ -54,9 +53,10 @@ async def _add(timer: Timer, *, store: TimerStore, outbox: EventOutbox | None) -
     envelopes = [envelope_for(started[0], timer, timer.started_at)]
     if not await store.add(timer, events=envelopes):
         return False
-    # Left in the timer's outbox after the publish (no clean-up command): sending it again is harmless (its id is
-    # fixed by the cycle; reporting counts a cycle once), and the stop sends it again with its verdict and clears both.
-    await _announce(timer.key, started, envelopes, outbox=outbox, clean=False)
+    # Cleared after its publish like every event: an outbox holds only events not yet sent, which the fault
+    # campaign's check (and an operator) reads as "unsent". (Leaving it for the stop to clear saved a command a start,
+    # but a clock never stopped kept a sent event in its outbox for good.)
+    await _announce(timer.key, started, envelopes, outbox=outbox)
     return True
 
 
@@ -110,7 +110,7 @@ async def _announce(
 ) -> None:
     """Relay the events stored with the timer `key` (a handler's write, no pending marker), and count the verdicts
     (`events`: the ones this write decided). A failed publish raises EventsNotSent: the message comes again and its
-    redelivery relays them. `clean=False`: the sent events stay in the document (see _add)."""
+    redelivery relays them. `clean=False`: the sent events stay in the document (none of the monitor's writes now)."""
     if outbox is not None:
         await deliver_from_handler(outbox, key, envelopes, clean=clean)
     for event in events:
