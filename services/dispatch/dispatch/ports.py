@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from opsdesk_shared.audit_chain import Verdict
@@ -13,7 +13,12 @@ from .listing import AssignmentFilter, AssignmentKey, EscalationStatus
 
 
 class Roster(Protocol):
-    async def engineers(self) -> list[Engineer]: ...
+    async def engineers(self) -> list[Engineer]:
+        """Everyone, with the loads of decisions still in flight (`reserve`) added to the stored ones."""
+        ...
+    def reserve(self, engineer_id: str) -> Callable[[], None]:
+        """Count a decision for the engineer at once, until its assignment is stored (call the release it returns)."""
+        ...
     # An engineer's load is the set of assignment ids they hold, kept with its count in one document: taking and
     # letting go are conditional on that set, so asking twice changes nothing (a redelivery after a crash between the
     # assignment's write and the load's, a driver's retry of a write whose answer was lost).

@@ -47,6 +47,20 @@ async def assign_ticket(
     handed_over_at = handed_over_at or now
     assignment, event = _decide(ticket, await roster.engineers(), now=now, handed_over_at=handed_over_at,
                                 cause=causation_id, correlation_id=correlation_id)
+    # Counted at once, before anything is awaited: the decisions made meanwhile see this engineer's load with it.
+    release = roster.reserve(assignment.engineer_id) if assignment.engineer_id else None
+    try:
+        return await _store_assignment(ticket, assignment, event, roster=roster, assignments=assignments, outbox=outbox,
+                                       handed_over_at=handed_over_at)
+    finally:
+        if release is not None:
+            release()
+
+
+async def _store_assignment(
+    ticket: TicketCreatedV1, assignment: Assignment, event: Envelope, *, roster: Roster, assignments: AssignmentStore,
+    outbox: EventOutbox, handed_over_at: datetime,
+) -> Assignment:
     stored = assignment
     if not await assignments.add(assignment, [event]):
         existing = await assignments.get(ticket.ticket_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import opsdesk_shared.audit_store as audit_store
@@ -14,6 +14,7 @@ from opsdesk_shared.outbox import outbox_fields
 
 from ..domain import Assignment, Engineer
 from ..listing import AssignmentFilter, AssignmentKey, EscalationStatus, assignment_key, escalation_status
+from ..loads import InFlightLoads
 from ..ports import ConcurrentUpdate
 
 
@@ -21,9 +22,13 @@ class MemoryRoster:
     def __init__(self, engineers: Sequence[Engineer]) -> None:
         self.by_id = {e.id: e for e in engineers}
         self.held: dict[str, set[str]] = {}
+        self.in_flight = InFlightLoads()
 
     async def engineers(self) -> list[Engineer]:
-        return list(self.by_id.values())
+        return self.in_flight.applied(self.by_id.values())
+
+    def reserve(self, engineer_id: str) -> Callable[[], None]:
+        return self.in_flight.reserve(engineer_id)
 
     async def hold(self, engineer_id: str, assignment_id: str) -> bool:
         return self._change_held(engineer_id, assignment_id, take=True)

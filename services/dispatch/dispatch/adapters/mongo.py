@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pymongo import UpdateOne
@@ -18,6 +18,7 @@ from opsdesk_shared.outbox import OUTBOX_FIELD, outbox_fields, outbox_push, stri
 
 from ..domain import HELD, Assignment, Engineer
 from ..listing import AssignmentFilter, AssignmentKey, EscalationStatus
+from ..loads import InFlightLoads
 from ..ports import ConcurrentUpdate
 
 # An assignment's history is a chain of sealed records (issue 16; opsdesk_shared.audit_store).
@@ -40,13 +41,17 @@ class MongoRoster:
         self._fresh_until = 0.0
         # Each engineer's held set as this process last read or wrote it (issue 17: a hold was a read and a write).
         self._held: dict[str, list[str] | None] = {}
+        self._in_flight = InFlightLoads()
 
     async def engineers(self) -> list[Engineer]:
         if time.monotonic() >= self._fresh_until:
             docs = await self._engineers.find({}).to_list()
             self._cache = {d["_id"]: Engineer.model_validate({**d, "id": d["_id"]}) for d in docs}
             self._fresh_until = time.monotonic() + self._cache_s
-        return list(self._cache.values())
+        return self._in_flight.applied(self._cache.values())
+
+    def reserve(self, engineer_id: str) -> Callable[[], None]:
+        return self._in_flight.reserve(engineer_id)
 
     async def hold(self, engineer_id: str, assignment_id: str) -> bool:
         return await self._change_held(engineer_id, assignment_id, take=True)
