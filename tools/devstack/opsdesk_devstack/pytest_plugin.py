@@ -75,6 +75,17 @@ async def mongo_db(database_url: str, database_name: str) -> AsyncIterator[objec
 
 
 @pytest.fixture
+async def counted_db(database_url: str, database_name: str) -> AsyncIterator[tuple[object, object]]:
+    """(a fresh database, the CommandTally of its client): the ledger tests (issue 17) hold a use case to a number
+    of database commands. Dropped afterwards."""
+    from opsdesk_shared.db_ledger import tallied_client
+
+    async with tallied_client(database_url) as (client, tally):
+        yield client[database_name], tally
+        await client.drop_database(database_name)
+
+
+@pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[Nats]:
     """A fresh nats-server with JetStream per test: it starts in milliseconds and leaves no streams behind.
 

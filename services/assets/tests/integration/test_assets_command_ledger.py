@@ -9,7 +9,6 @@ the version check now brings the outbox in the same read. A new ticket's two map
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 from assets import service_ops
 from assets.adapters.mongo import MongoDocs
 from opsdesk_shared.contracts import Requester, TicketAssignedV1, TicketCreatedV1, TicketStatusChangedV1
-from opsdesk_shared.db_ledger import CommandTally, tallied_client
+from opsdesk_shared.db_ledger import CommandTally
 from opsdesk_shared.mongo import is_ferretdb
 
 pytestmark = pytest.mark.integration
@@ -27,10 +26,8 @@ TAG = "GZ-LEDGER-1"
 
 
 @pytest.fixture
-async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, CommandTally]]:
-    async with tallied_client(database_url) as (client, tally):
-        yield client[database_name], tally
-        await client.drop_database(database_name)
+def counted(counted_db: tuple[Any, CommandTally]) -> tuple[Any, CommandTally]:
+    return counted_db  # the devstack plugin's: a fresh database and its client's command tally
 
 
 async def test_a_tickets_events_in_the_asset_view_read_each_changed_document_twice_and_new_ones_never(counted: tuple[Any, CommandTally]) -> None:

@@ -3,7 +3,6 @@ no read; on MongoDB another replica's change makes the filtered write miss, and 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,16 +10,14 @@ import pytest
 from dispatch.adapters import mongo as mongo_adapter
 from dispatch.adapters.mongo import MongoRoster
 from dispatch.domain import DEMO_ROSTER_ALWAYS_ON_SITE
-from opsdesk_shared.db_ledger import CommandTally, tallied_client
+from opsdesk_shared.db_ledger import CommandTally
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, CommandTally]]:
-    async with tallied_client(database_url) as (client, tally):
-        yield client[database_name], tally
-        await client.drop_database(database_name)
+def counted(counted_db: tuple[Any, CommandTally]) -> tuple[Any, CommandTally]:
+    return counted_db  # the devstack plugin's: a fresh database and its client's command tally
 
 
 async def test_a_second_hold_is_one_write_and_a_repeat_writes_nothing(counted: tuple[Any, CommandTally]) -> None:

@@ -4,13 +4,13 @@ database with a PyMongo command listener over a synthetic month (each ticket's w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from opsdesk_shared.contracts import payload_model
-from opsdesk_shared.db_ledger import CommandTally, tallied_client
+from opsdesk_shared.db_ledger import CommandTally
 from reporting import figures, service
 from reporting.adapters import mongo as mongo_adapter
 from reporting.adapters.memory import MemoryReadModels
@@ -24,10 +24,8 @@ TICKETS = 20
 
 
 @pytest.fixture
-async def counted(database_url: str, database_name: str) -> AsyncIterator[tuple[Any, CommandTally]]:
-    async with tallied_client(database_url) as (client, tally):
-        yield client[database_name], tally
-        await client.drop_database(database_name)
+def counted(counted_db: tuple[Any, CommandTally]) -> tuple[Any, CommandTally]:
+    return counted_db  # the devstack plugin's: a fresh database and its client's command tally
 
 
 async def test_a_tickets_events_cost_fewer_commands_and_the_figures_stay_right(counted: tuple[Any, CommandTally]) -> None:
