@@ -30,6 +30,14 @@ MISSING: Any = object()  # not remembered (None: remembered as no held set store
 RECOUNT_BATCH = 50
 
 
+def _held_after(held: list[str] | None, assignment_id: str, *, take: bool) -> list[str] | None:
+    """The held set once the assignment is taken or let go; None when it already is as asked (nothing to write)."""
+    current = list(held or [])
+    if (assignment_id in current) == take:
+        return None
+    return [*current, assignment_id] if take else [i for i in current if i != assignment_id]
+
+
 class MongoRoster:
     """The roster, read through a short-lived cache: it is read for every ticket but changes rarely."""
 
@@ -69,10 +77,9 @@ class MongoRoster:
         # service, where the remembered set is the stored one.
         known = self._held.get(engineer_id, MISSING)
         if known is not MISSING:
-            held_now = list(known or [])
-            if (assignment_id in held_now) == take:
+            new = _held_after(known, assignment_id, take=take)
+            if new is None:
                 return False
-            new = [*held_now, assignment_id] if take else [i for i in held_now if i != assignment_id]
             async with document_lock(self._engineers, engineer_id):
                 if self._held.get(engineer_id, MISSING) is known:
                     self._held.pop(engineer_id, None)  # until the write is known to have landed
@@ -86,14 +93,16 @@ class MongoRoster:
         kept: list[str] = []
 
         def decide(doc: Document | None) -> Decision:
-            held = list((doc or {}).get("held") or [])
-            seen["settled"] = doc is None or (assignment_id in held) == take
-            if doc is not None:
-                self._held[engineer_id] = (doc or {}).get("held")
-            if seen["settled"]:
+            if doc is None:
+                seen["settled"] = True
                 return None
-            kept[:] = [*held, assignment_id] if take else [i for i in held if i != assignment_id]
-            return {"held": (doc or {}).get("held")}, {"$set": {"held": list(kept), "open_load": len(kept)}}
+            self._held[engineer_id] = doc.get("held")
+            after = _held_after(doc.get("held"), assignment_id, take=take)
+            seen["settled"] = after is None
+            if after is None:
+                return None
+            kept[:] = after
+            return {"held": doc.get("held")}, {"$set": {"held": list(kept), "open_load": len(kept)}}
 
         for _ in range(20):
             seen.clear()
