@@ -57,12 +57,9 @@ class EventOutbox(Protocol):
 
 class HandlerOutbox(EventOutbox, Protocol):
     """The outbox as a JetStream handler uses it (issue 17): `marked=False` for events written without a pending
-    marker (the relay then deletes none after the publish, and notes one if the publish fails); `clean=False` for
-    events left in the document after their publish, which the owner's next write sends again and clears."""
+    marker (the relay then deletes none after the publish, and notes one if the publish fails)."""
 
-    async def deliver(
-        self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True, clean: bool = True
-    ) -> bool: ...
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True) -> bool: ...
 
 
 class EventsNotSent(Unavailable):
@@ -71,10 +68,10 @@ class EventsNotSent(Unavailable):
     refuses, never dead-lettered for it (subscribe_events), so the redelivery that relays the events does come."""
 
 
-async def deliver_from_handler(outbox: HandlerOutbox, doc_id: Any, events: Sequence[Envelope], *, clean: bool = True) -> None:
+async def deliver_from_handler(outbox: HandlerOutbox, doc_id: Any, events: Sequence[Envelope]) -> None:
     """Publish the events a JetStream handler just stored with `doc_id` without a pending marker; when that fails,
     raise EventsNotSent so the message is not acknowledged (see the module's note on markers)."""
-    if events and not await outbox.deliver(doc_id, events, marked=False, clean=clean):
+    if events and not await outbox.deliver(doc_id, events, marked=False):
         raise EventsNotSent(f"the events of {doc_id} are stored but not published; the message will come again")
 
 
@@ -133,7 +130,7 @@ class OutboxRelay:
         self._last_full = float("-inf")
         self._periodic = Periodic(self.step, interval_s=interval_s, name=f"outbox-relay:{collection.name}")
 
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True, clean: bool = True) -> bool:
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True) -> bool:
         """Publish events just written with `doc_id`; on failure they stay stored and are retried. True if all sent.
 
         Never raises: the change is committed once its document is written, so nothing after that may turn the
@@ -142,10 +139,7 @@ class OutboxRelay:
 
         `marked=False`: the writer noted no marker (a write inside a JetStream handler, see the module docstring), so
         none is deleted after the publish; if the publish fails, the marker is noted now, best effort, so that the
-        sweep after a crash still finds the events. The caller should then fail its message (it is redelivered).
-
-        `clean=False` leaves the sent events in the document (no clean-up command): for events any later relay may
-        send again without harm, which the owner's next write of the document sends again and clears with its own."""
+        sweep after a crash still finds the events. The caller should then fail its message (it is redelivered)."""
         try:
             for event in events:
                 await self._publisher.publish(event)
@@ -158,8 +152,6 @@ class OutboxRelay:
                 except Exception:
                     log.warning("could not note the unsent events' marker; the redelivery sends them", exc_info=True)
             return False
-        if not clean:
-            return True
         try:
             await self._remove(doc_id, _stored(events))
             if self._markers is not None and marked:
@@ -267,12 +259,12 @@ class MemoryOutbox:
     def store(self, doc_id: Any, events: Sequence[Envelope]) -> None:
         self.stored.setdefault(doc_id, []).extend(events)
 
-    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True, clean: bool = True) -> bool:
+    async def deliver(self, doc_id: Any, events: Sequence[Envelope], *, marked: bool = True) -> bool:
         if self.down:
             return False
         self.published.extend(events)
         sent = {e.event_id for e in events}
-        if clean and doc_id in self.stored:
+        if doc_id in self.stored:
             self.stored[doc_id] = [e for e in self.stored[doc_id] if e.event_id not in sent]
         return True
 

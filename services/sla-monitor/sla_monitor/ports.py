@@ -20,16 +20,15 @@ StopOutcome = Literal["stopped", "late", "not_running", "missing"]
 
 class Settled(NamedTuple):
     """What `TimerStore.settle` read (None: no timer), what it wrote (None: nothing), and the events the document it
-    read still held (its outbox): the start's sla.timer_started, left there after its publish (service._add), or
-    events a write left unsent (its publish failed, its process died). The caller sends them again with its own
-    and clears them in the same clean-up (issue 17)."""
+    read still held (its outbox): events a write left unsent (its publish failed, its process died). The caller
+    sends them with its own and clears them in the same clean-up (issue 17)."""
 
     current: Timer | None
     written: Timer | None
     stored: tuple[Envelope, ...] = ()
 
 
-# The shared outbox as a JetStream handler uses it (marked=False, clean=False: opsdesk_shared.outbox).
+# The shared outbox as a JetStream handler uses it (marked=False: opsdesk_shared.outbox).
 EventOutbox = HandlerOutbox
 
 

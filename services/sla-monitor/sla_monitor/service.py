@@ -106,13 +106,13 @@ async def _write(
 
 
 async def _announce(
-    key: str, events: Sequence[EventData], envelopes: Sequence[Envelope], *, outbox: EventOutbox | None, clean: bool = True,
+    key: str, events: Sequence[EventData], envelopes: Sequence[Envelope], *, outbox: EventOutbox | None,
 ) -> None:
     """Relay the events stored with the timer `key` (a handler's write, no pending marker), and count the verdicts
     (`events`: the ones this write decided). A failed publish raises EventsNotSent: the message comes again and its
-    redelivery relays them. `clean=False`: the sent events stay in the document (none of the monitor's writes now)."""
+    redelivery relays them."""
     if outbox is not None:
-        await deliver_from_handler(outbox, key, envelopes, clean=clean)
+        await deliver_from_handler(outbox, key, envelopes)
     for event in events:
         if isinstance(event, SlaTimerStoppedV1):
             metrics.outcomes.labels(event.timer, event.outcome).inc()
@@ -222,8 +222,7 @@ async def _stop(
         if written is None:
             continue  # changed meanwhile (MongoDB): decide again on what is stored now
         events, envelopes = decided[0]
-        # What the timer held (its start's sla.timer_started, or events a write left unsent) goes out again before
-        # the verdict, and one clean-up clears both.
+        # What the timer held (events a write left unsent) goes out before the verdict, and one clean-up clears both.
         await _announce(key, events, [*stored, *envelopes], outbox=outbox)
         return written.status in ("stopped", "cancelled")
     return False
