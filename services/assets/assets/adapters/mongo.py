@@ -4,7 +4,6 @@ relations, audits, inspections, spares, loans and projections. Every steady-stat
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from opsdesk_shared.outbox import (
     outbox_push,
     strip_outbox,
 )
+from opsdesk_shared.recent import Recent
 
 from ..domain import Asset, Repair
 from ..ports import ConcurrentUpdate, Doc, DuplicateKey
@@ -51,29 +51,25 @@ class MongoDocs:
         # document it wrote needs no read first (a ticket's mappings: three reads a ticket). The database stays the
         # truth: every write is still a compare-and-set on `_v` (on MongoDB in the filter; on FerretDB v1, one
         # process per service, the remembered copy is the check), and a write that misses forgets the copy.
-        self._known: OrderedDict[str, Doc] | None = OrderedDict() if remember else None
-        self._remember_max = remember
+        self._known: Recent[str, Doc] | None = Recent(remember) if remember else None
         # New documents of handlers running at once go in one insert_many (the remembered collections: the hot ones).
         self._inserts = GroupInsert(collection) if remember else None
 
     def _keep(self, key: str, doc: Doc) -> None:
         if self._known is not None:
-            self._known[key] = copy.deepcopy(doc)
-            self._known.move_to_end(key)
-            while len(self._known) > self._remember_max:
-                self._known.popitem(last=False)
+            self._known.put(key, copy.deepcopy(doc))
 
     def _forget(self, key: str) -> None:
         if self._known is not None:
-            self._known.pop(key, None)
+            self._known.pop(key)
 
     async def _emit(self, key: str, events: Sequence[Envelope]) -> None:
         if events and self.relay is not None:
             await self.relay.deliver(key, events)
 
     async def get(self, key: str) -> Doc | None:
-        if self._known is not None and key in self._known:
-            return copy.deepcopy(self._known[key])
+        if self._known is not None and (known := self._known.get(key)) is not None:
+            return copy.deepcopy(known)
         doc = await self.collection.find_one({"_id": key})
         if doc is not None:
             self._keep(key, strip_outbox(doc))
@@ -122,7 +118,7 @@ class MongoDocs:
 
     async def replace_if(self, key: str, doc: Doc, *, expect: Doc, events: Sequence[Envelope] = ()) -> bool:
         async with document_lock(self.collection, key):
-            known = self._known.pop(key, None) if self._known is not None else None
+            known = self._known.pop(key) if self._known is not None else None
             # The remembered copy is forgotten until the write is known to have landed.
             if await is_ferretdb(self.collection.database.client):
                 # FerretDB would scan for any filter beyond _id: check here, under the lock, instead. The same

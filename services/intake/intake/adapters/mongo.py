@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import heapq
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.errors import OutcomeUnknown
 from opsdesk_shared.mongo import Decision, Document, document_lock, is_ferretdb, modify, update_if
 from opsdesk_shared.outbox import OUTBOX_FIELD, outbox_fields, outbox_push, strip_outbox
+from opsdesk_shared.recent import Recent
 
 from ..catalog import CatalogService
 from ..domain import Ticket
@@ -104,8 +104,8 @@ class MongoTicketStore:
         self._key = audit_key
         self._block = number_block
         self._numbers: dict[str, _Block] = {}
-        self._cache: OrderedDict[str, _Seen] = OrderedDict()
-        self._written: OrderedDict[str, None] = OrderedDict()
+        self._cache: Recent[str, _Seen] = Recent(CACHE_TICKETS)
+        self._written: Recent[str, None] = Recent(CACHE_EVENTS)
         self._reading: dict[str, tuple[float, asyncio.Task[Document | None]]] = {}
 
     # --- what this process knows of its tickets ----------------------------------------------------------------
@@ -126,16 +126,11 @@ class MongoTicketStore:
             seen = kept  # a read older than what this process wrote since
         elif kept is not None and kept.version == seen.version and kept.at > at:
             seen = kept
-        self._cache[ticket_id] = seen
-        self._cache.move_to_end(ticket_id)
-        while len(self._cache) > CACHE_TICKETS:
-            self._cache.popitem(last=False)
+        self._cache.put(ticket_id, seen)
 
     def _note_written(self, event_ids: Iterable[str]) -> None:
         for event_id in event_ids:
-            self._written[event_id] = None
-        while len(self._written) > CACHE_EVENTS:
-            self._written.popitem(last=False)
+            self._written.put(event_id, None)
 
     def wrote(self, event_id: str) -> bool:
         """This process stored the event (with its ticket); the kept ticket is then at least as new as that write."""
@@ -150,7 +145,7 @@ class MongoTicketStore:
         replica, whose writes all go through this store) the kept ticket is the stored one, whatever `since`."""
         kept = self._cache.get(ticket_id)
         if kept is not None and (since is None or kept.at >= since or await is_ferretdb(self._tickets.database.client)):
-            self._cache.move_to_end(ticket_id)
+            self._cache.put(ticket_id, kept)
             return _from_doc(kept.doc)
         doc = await self._read(ticket_id, since)
         return _from_doc(doc) if doc else None
@@ -175,7 +170,7 @@ class MongoTicketStore:
         if doc is not None:
             self._remember(doc, started)
         else:
-            self._cache.pop(ticket_id, None)
+            self._cache.pop(ticket_id)
         return doc
 
     @property
@@ -295,7 +290,7 @@ class MongoTicketStore:
                 where["version"] = kept.version
             result = await self._tickets.update_one(where, update)
             if result.matched_count != 1:
-                self._cache.pop(ticket_id, None)
+                self._cache.pop(ticket_id)
                 return False, None
             self._remember(self._as_stored({"_id": ticket_id, **fields}), started)
             self._note_written(_pushed(update))
@@ -323,10 +318,10 @@ class MongoTicketStore:
 
         written = await modify(self._tickets, ticket_id, decision)
         if not found:
-            self._cache.pop(ticket_id, None)
+            self._cache.pop(ticket_id)
             raise LookupError(f"ticket {ticket_id} not found")
         if stored is not None and not written:
-            self._cache.pop(ticket_id, None)
+            self._cache.pop(ticket_id)
             raise ConcurrentUpdate(ticket_id)
         if written and outcome is not None:
             fields, update, started = outcome
@@ -357,7 +352,7 @@ class MongoTicketStore:
         update: Document = {"$set": doc}
         if events:
             update["$push"] = outbox_push(events)
-        self._cache.pop(ticket.id, None)
+        self._cache.pop(ticket.id)
         if not await update_if(self._tickets, ticket.id, expect={"version": ticket.version}, update=update):
             raise ConcurrentUpdate(ticket.id)
 

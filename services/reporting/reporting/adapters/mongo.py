@@ -7,7 +7,6 @@ import builtins
 import contextlib
 import copy
 import json
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -25,6 +24,7 @@ from opsdesk_shared.contracts import Envelope
 from opsdesk_shared.errors import Contention
 from opsdesk_shared.group_commit import GroupCommit, Round
 from opsdesk_shared.mongo import Document, document_lock, is_ferretdb
+from opsdesk_shared.recent import Recent
 
 from ..ports import Counted, ignore_count
 from ..projection import LIST_CAP, Effects
@@ -153,7 +153,7 @@ class MongoReadModels:
         self._lists = db[prefix + "lists"]
         # The entities as this process last stored them, with their revision (issue 17: the read before each write
         # was one command per event).
-        self._cache: OrderedDict[tuple[str, str], Document] = OrderedDict()
+        self._cache: Recent[tuple[str, str], Document] = Recent(ENTITY_CACHE)
         # Bodies staged by units but not yet stored: the next event of the same entity builds on them.
         self._staged: dict[tuple[str, str], Document] = {}
         # Entities this process read and found not stored yet (their first write is an insert on MongoDB).
@@ -239,15 +239,12 @@ class MongoReadModels:
         return doc
 
     def _forget(self, ck: tuple[str, str]) -> None:
-        self._cache.pop(ck, None)
+        self._cache.pop(ck)
         self._staged.pop(ck, None)
         self._absent.discard(ck)
 
     def _remember(self, ck: tuple[str, str], doc: Document) -> None:
-        self._cache[ck] = doc
-        self._cache.move_to_end(ck)
-        while len(self._cache) > ENTITY_CACHE:
-            self._cache.popitem(last=False)
+        self._cache.put(ck, doc)
 
     async def entity(self, collection: str, key: str) -> Document | None:
         current = self._staged.get((collection, key)) or self._cache.get((collection, key))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -11,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from opsdesk_shared.mongo import check_document
+from opsdesk_shared.recent import Recent
 
 from .preferences import Preference
 
@@ -149,20 +149,13 @@ class MongoNumberStore:
 
     def __init__(self, db: AsyncDatabase[Any], *, keep: int = 20_000) -> None:
         self._numbers = db["ticket_numbers"]
-        self._keep = keep
-        self._recent: OrderedDict[str, dict[str, str]] = OrderedDict()
-
-    def _note(self, ticket_id: str, facts: dict[str, str]) -> None:
-        self._recent[ticket_id] = facts
-        self._recent.move_to_end(ticket_id)
-        while len(self._recent) > self._keep:
-            self._recent.popitem(last=False)
+        self._recent: Recent[str, dict[str, str]] = Recent(keep)
 
     async def remember(self, ticket_id: str, number: str, title: str | None = None) -> None:
-        self._recent.pop(ticket_id, None)
+        self._recent.pop(ticket_id)
         facts = _facts(number, title)
         await self._numbers.replace_one({"_id": ticket_id}, facts, upsert=True)
-        self._note(ticket_id, {k: str(v) for k, v in facts.items()})
+        self._recent.put(ticket_id, {k: str(v) for k, v in facts.items()})
 
     async def facts(self, ticket_id: str) -> dict[str, str] | None:
         if (known := self._recent.get(ticket_id)) is not None:
@@ -171,7 +164,7 @@ class MongoNumberStore:
         if doc is None:
             return None
         facts = {k: str(v) for k, v in doc.items() if k != "_id"}
-        self._note(ticket_id, facts)
+        self._recent.put(ticket_id, facts)
         return dict(facts)
 
 
