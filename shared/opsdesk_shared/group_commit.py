@@ -71,49 +71,80 @@ class GroupCommit(Generic[R]):
             raise round_.error
 
 
-class GroupInsert:
-    """Inserts from concurrent handlers gathered into one unordered insert_many (a group commit): a new document costs
-    a command per gathered group, not one each. `insert` answers True (inserted) or False (a document with that id
-    exists), or raises what the insert raised; a handler returns only once its own insert has answered. (Reporting's
-    tally tail and records, the SLA monitor's timers.)"""
+T = TypeVar("T")
+Out = TypeVar("Out")
 
-    def __init__(self, collection: AsyncCollection[dict[str, Any]], *, max_batch: int = 256) -> None:
-        self._collection = collection
+
+class Batcher(Generic[T, Out]):
+    """Items of handlers running at once, handled together: each `submit` queues its item and waits; one worker takes
+    what is queued (up to `max_batch`), runs `run` on it, and answers each caller with its own result, or raises the
+    exception `run` gave for that item. While a batch runs the next one gathers; batches never overlap. `run` raising
+    fails its whole batch (the callers' messages are redelivered); cancellation fails everything queued."""
+
+    def __init__(
+        self, run: Callable[[list[T]], Awaitable[list[Out | BaseException]]], *, max_batch: int, name: str = "batch",
+    ) -> None:
+        self._run = run
         self._max = max_batch
-        self._queue: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._name = name
+        self._queue: list[tuple[T, asyncio.Future[Out]]] = []
         self._worker: asyncio.Task[None] | None = None
+        self.sizes: list[int] = []  # the last batches' sizes (read by tests)
 
-    async def insert(self, doc: dict[str, Any]) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append((doc, future))
+    async def submit(self, item: T) -> Out:
+        future: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._flush())
+            self._worker = asyncio.create_task(self._drain())
         return await future
 
-    async def _flush(self) -> None:
-        await asyncio.sleep(0)  # the handlers that started with this one queue first
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)  # the handlers started with this one queue first
         while self._queue:
             batch, self._queue = self._queue[: self._max], self._queue[self._max :]
-            duplicate: set[int] = set()
+            self.sizes = [*self.sizes[-99:], len(batch)]
             try:
-                try:
-                    await self._collection.insert_many([doc for doc, _f in batch], ordered=False)
-                except BulkWriteError as exc:
-                    errors = exc.details.get("writeErrors") or []
-                    if any(e.get("code") != 11000 for e in errors):
-                        raise
-                    duplicate = {int(e["index"]) for e in errors}
+                results = await self._run([item for item, _f in batch])
             except Exception as exc:
-                for _d, future in batch:
+                for _i, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
             except BaseException:
-                for _d, future in [*batch, *self._queue]:
+                for _i, future in [*batch, *self._queue]:
                     if not future.done():
-                        future.set_exception(RuntimeError("grouped insert cancelled"))
+                        future.set_exception(RuntimeError(f"{self._name} cancelled"))
                 self._queue = []
                 raise
-            for n, (_d, future) in enumerate(batch):
-                if not future.done():
-                    future.set_result(n not in duplicate)
+            for (_i, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue  # its caller gave up (cancelled); its message will be redelivered
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
+class GroupInsert:
+    """Inserts from concurrent handlers gathered into one unordered insert_many (a group commit): a new document costs
+    a command per gathered group, not one each. `insert` answers True (inserted) or False (a document with that id
+    exists), or raises what the insert raised; a handler returns only once its own insert has answered. (Reporting's
+    tally tail and records, the SLA monitor's timers, assets' new mappings.)"""
+
+    def __init__(self, collection: AsyncCollection[dict[str, Any]], *, max_batch: int = 256) -> None:
+        self._collection = collection
+        self._batcher: Batcher[dict[str, Any], bool] = Batcher(self._insert_many, max_batch=max_batch, name="grouped insert")
+
+    async def insert(self, doc: dict[str, Any]) -> bool:
+        return await self._batcher.submit(doc)
+
+    async def _insert_many(self, docs: list[dict[str, Any]]) -> list[bool | BaseException]:
+        try:
+            await self._collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            duplicate = {int(e["index"]) for e in errors}
+            return [n not in duplicate for n in range(len(docs))]
+        return [True] * len(docs)

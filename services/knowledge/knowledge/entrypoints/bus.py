@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from opsdesk_shared.contracts import (
     subjects,
 )
 from opsdesk_shared.contracts.knowledge import ArticlesQuery, ArticlesReply
+from opsdesk_shared.group_commit import Batcher
 
 from .. import metrics, problem_service, service
 from ..domain import ROLES, Actor
@@ -42,74 +42,24 @@ def detection_rules(settings: Any) -> DetectionRules:
     )
 
 
-class DetectionBatcher:
-    """Problem detection for the handlers of a pulled batch, placed together (issue 14, defect 1).
-
-    The consumer runs up to 32 handlers at once; alike tickets all read and change one candidate and one bucket of
-    recent incidents, so their detections cannot run side by side. Placed one at a time (the key lock this
-    replaces) a burst drained at 0.3-6 tickets/s. Here each handler queues its ticket and waits; one worker takes
-    everything queued, places it with problem_service.detect_many (one insert, one write per bucket and per
-    candidate), and answers each handler with its own placement or error (the handler fails, the message is
-    redelivered). While a batch is written the next one gathers. One worker per process: batches never overlap."""
-
-    def __init__(
-        self, run: Callable[[list[TicketCreatedV1]], Awaitable[list[Placement | BaseException]]],
-        *, max_batch: int = 64,
-    ) -> None:
-        self._run = run
-        self._max = max_batch
-        self._queue: list[tuple[TicketCreatedV1, asyncio.Future[Placement]]] = []
-        self._worker: asyncio.Task[None] | None = None
-        self.batches: list[int] = []  # sizes of the last batches placed (read by tests)
-
-    async def place(self, ticket: TicketCreatedV1) -> Placement:
-        future: asyncio.Future[Placement] = asyncio.get_running_loop().create_future()
-        self._queue.append((ticket, future))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        await asyncio.sleep(0)  # the handlers started with this one queue first
-        while self._queue:
-            batch, self._queue = self._queue[: self._max], self._queue[self._max :]
-            self.batches = [*self.batches[-99:], len(batch)]
-            try:
-                results = await self._run([ticket for ticket, _f in batch])
-            except BaseException as exc:
-                for _t, future in batch:
-                    if not future.done():
-                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("detection cancelled"))
-                if not isinstance(exc, Exception):
-                    for _t, future in self._queue:
-                        if not future.done():
-                            future.set_exception(RuntimeError("detection cancelled"))
-                    self._queue = []
-                    raise
-                continue
-            by_id = dict(zip(dict.fromkeys(t.ticket_id for t, _f in batch), results, strict=True))
-            for ticket, future in batch:
-                if future.done():
-                    continue  # its handler gave up (cancelled); the message will be redelivered
-                result = by_id[ticket.ticket_id]
-                if isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
-
-
 def register(broker: NatsBroker, *, wired: Any) -> None:
     """`wired` is the service's Adapters (stores, outboxes, index, settings)."""
     settings = wired.settings
     rules = detection_rules(settings)
 
     async def detect_batch(tickets: list[TicketCreatedV1]) -> list[Placement | BaseException]:
-        return await problem_service.detect_many(
+        placed = await problem_service.detect_many(
             tickets, analyzer=wired.index.index.analyzer, rules=rules, incidents=wired.incidents,
             candidates=wired.candidates, problems_=wired.problems, now=datetime.now(UTC),
         )
+        # One placement per distinct ticket (a redelivery beside its first delivery is placed once); each caller its own.
+        by_id = dict(zip(dict.fromkeys(t.ticket_id for t in tickets), placed, strict=True))
+        return [by_id[t.ticket_id] for t in tickets]
 
-    detection = DetectionBatcher(detect_batch)
+    # Problem detection for the handlers of a pulled batch, placed together (issue 14, defect 1): alike tickets all
+    # read and change one candidate and one bucket of recent incidents, so their detections cannot run side by side;
+    # placed one at a time (the key lock this replaced) a burst drained at 0.3-6 tickets/s. One batch at a time.
+    detection: Batcher[TicketCreatedV1, Placement] = Batcher(detect_batch, max_batch=64, name="detection")
 
     async def on_ticket_created(envelope: Envelope, ticket: TicketCreatedV1) -> None:
         now = datetime.now(UTC)
@@ -121,9 +71,9 @@ def register(broker: NatsBroker, *, wired: Any) -> None:
             await suggest
             return
         # Detection reads the recent incidents of the ticket's service and asset and changes their candidate: the
-        # tickets of one pulled batch are placed together, one batch after the other (DetectionBatcher). Queued at
+        # tickets of one pulled batch are placed together, one batch after the other (the detection batcher). Queued at
         # once, beside the suggestion (the two are independent and each idempotent), so a pulled batch is one batch.
-        await asyncio.gather(suggest, detection.place(ticket))
+        await asyncio.gather(suggest, detection.submit(ticket))
 
     async def on_ticket_resolved(envelope: Envelope, resolved: TicketResolvedV1) -> None:
         await service.record_resolution(resolved, suggestions=wired.suggestions)
